@@ -1,0 +1,3 @@
+enum ChatCommands {
+    static let all: [CommandSpec] = []
+}

@@ -1,0 +1,4 @@
+/// `validate`, `config show|generate|diff`.
+enum ConfigCommands {
+    static let all: [CommandSpec] = []
+}

@@ -1,0 +1,201 @@
+// Typed view of the operator's config files (SPEC §2). Every element keeps the position
+// of its node so that `validate` and `route` can cite file:line:col.
+// The loader (YAML → these types) lives beside this file.
+
+struct AishConfig: Sendable {
+    var directory: String
+    var providers: ProvidersFile
+    var mappings: ModelMappings
+    var ports: PortsFile
+
+    func provider(named name: String) -> ProviderConfig? { providers.providers.first(where: { $0.name == name }) }
+}
+
+enum ProviderType: Sendable, Equatable {
+    case ollama, llamaCpp, vllm, openai, openaiCompatible, anthropic, litellm
+    case unknown(String)
+
+    init(_ raw: String) {
+        switch raw {
+        case "ollama": self = .ollama
+        case "llama_cpp": self = .llamaCpp
+        case "vllm": self = .vllm
+        case "openai": self = .openai
+        case "openai_compatible": self = .openaiCompatible
+        case "anthropic": self = .anthropic
+        case "litellm": self = .litellm
+        default: self = .unknown(raw)
+        }
+    }
+
+    var rawValue: String {
+        switch self {
+        case .ollama: return "ollama"
+        case .llamaCpp: return "llama_cpp"
+        case .vllm: return "vllm"
+        case .openai: return "openai"
+        case .openaiCompatible: return "openai_compatible"
+        case .anthropic: return "anthropic"
+        case .litellm: return "litellm"
+        case let .unknown(s): return s
+        }
+    }
+
+    /// Speaks the OpenAI-compatible API (/v1/models, /v1/chat/completions).
+    var isOpenAICompatible: Bool {
+        switch self {
+        case .llamaCpp, .vllm, .openai, .openaiCompatible, .litellm: return true
+        default: return false
+        }
+    }
+}
+
+enum ProviderStatus: String, Sendable { case active, disabled, template }
+
+struct ProviderModel: Sendable {
+    var name: String
+    var contextLength: Int?
+    var location: SourceLocation
+}
+
+/// Per-provider network timeouts (aish's own optional keys), in seconds.
+struct ProviderTimeouts: Sendable, Equatable {
+    var connect: Double = 5
+    var firstToken: Double = 60
+    var idle: Double = 30
+}
+
+struct ProviderRateLimits: Sendable {
+    var requestsPerMinute: Int?
+    var tokensPerMinute: Int?
+    var location: SourceLocation?
+}
+
+struct ProviderConfig: Sendable {
+    var name: String
+    var type: ProviderType
+    var baseURL: String
+    var status: ProviderStatus
+    var models: [ProviderModel]
+    var healthEndpoint: String?
+    var envVar: String?             // name of the variable holding the API key (never the key)
+    var requiresAPIKey: Bool
+    var rateLimits: ProviderRateLimits?
+    var timeouts: ProviderTimeouts
+    var serviceUnit: String?        // systemd unit, when known
+    var location: SourceLocation
+
+    var isActive: Bool { status == .active }
+}
+
+struct HealthCheckSettings: Sendable {
+    var enabled: Bool = true
+    var intervalSeconds: Double = 60
+    var timeoutSeconds: Double = 5
+    var retryAttempts: Int = 3
+}
+
+struct ProvidersFile: Sendable {
+    var path: String
+    var providers: [ProviderConfig]
+    var healthChecks: HealthCheckSettings
+}
+
+struct RouteRateLimit: Sendable {
+    var rpm: Int?
+    var tpm: Int?
+    var location: SourceLocation?
+}
+
+struct ExactMatch: Sendable {
+    var alias: String
+    var provider: String
+    var backendModel: String?       // defaults to the alias
+    var fallback: String?           // a provider name
+    var priority: String?
+    var rateLimit: RouteRateLimit?
+    var location: SourceLocation
+}
+
+struct PatternRoute: Sendable {
+    var pattern: String
+    var provider: String
+    var fallback: String?
+    var location: SourceLocation
+}
+
+struct Capability: Sendable {
+    var name: String
+    var preferredModels: [String]
+    var provider: String?
+    var fallback: String?
+    var routingStrategy: String?
+    /// complexity_thresholds / context_thresholds: level → model, in file order.
+    var complexityThresholds: [(String, String)]
+    var contextThresholds: [(String, String)]
+    var minContext: Int?
+    var location: SourceLocation
+}
+
+struct WeightedProvider: Sendable {
+    var provider: String
+    var weight: Double
+    var condition: String?
+    var preferredModel: String?
+    var location: SourceLocation
+}
+
+struct LoadBalance: Sendable {
+    var alias: String
+    var providers: [WeightedProvider]
+    var strategy: String
+    var location: SourceLocation
+}
+
+struct FallbackChain: Sendable {
+    var model: String
+    var chain: [String]
+    var location: SourceLocation
+}
+
+struct RoutingRules: Sendable {
+    var defaultProvider: String?
+    var defaultFallback: String?
+    var location: SourceLocation?
+}
+
+struct SpecialCases: Sendable {
+    var rateLimitedFallbackEnabled = true
+    var rateLimitedFallbackSeconds: Double = 60
+    var errorBasedRoutingEnabled = true
+    var errorThreshold = 3
+    var cooldownSeconds: Double = 300
+}
+
+struct ModelMappings: Sendable {
+    var path: String
+    var exactMatches: [ExactMatch]
+    var patterns: [PatternRoute]
+    var capabilities: [Capability]
+    var loadBalancing: [LoadBalance]
+    var fallbackChains: [FallbackChain]   // without `default`
+    var defaultChain: FallbackChain?
+    var routingRules: RoutingRules
+    var specialCases: SpecialCases
+}
+
+struct PortService: Sendable {
+    var name: String
+    var port: Int
+    var proto: String
+    var required: Bool
+    var serviceUnit: String?
+    var healthCheck: String?
+    var location: SourceLocation
+}
+
+struct PortsFile: Sendable {
+    var path: String
+    var services: [PortService]
+    var reserved: [PortService]
+}

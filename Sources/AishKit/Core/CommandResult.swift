@@ -1,0 +1,59 @@
+/// What every command returns: the runner prints it (as text, or as JSON under `--json`),
+/// the session log records it, and `expect` asserts on it.
+struct CommandResult: Sendable {
+    enum Status: String, Sendable { case ok, error }
+
+    var status: Status
+    /// Human-readable output, printed by the runner in text mode unless `alreadyPrinted`.
+    var text: String
+    /// Named fields for `expect` (`latency`, `ttft`, `tokens`, `provider`, …) and for JSON.
+    /// Durations are stored in milliseconds.
+    var fields: [(String, JSONValue)]
+    /// The machine form printed under `--json`; when nil the runner builds one from
+    /// status, fields and text.
+    var data: JSONValue?
+    /// The reply text of a model request (what `expect contains` tests); falls back to `text`.
+    var reply: String?
+    /// Error message when `status == .error`.
+    var error: String?
+    /// True when the command streamed its text output itself (chat), so the runner must not print it again.
+    var alreadyPrinted: Bool
+
+    init(status: Status = .ok, text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil,
+         reply: String? = nil, error: String? = nil, alreadyPrinted: Bool = false) {
+        self.status = status
+        self.text = text
+        self.fields = fields
+        self.data = data
+        self.reply = reply
+        self.error = error
+        self.alreadyPrinted = alreadyPrinted
+    }
+
+    static func ok(_ text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil) -> CommandResult {
+        CommandResult(status: .ok, text: text, fields: fields, data: data)
+    }
+
+    /// A command-level failure (exit code 1 in scripts) that is not a thrown error.
+    static func failure(_ message: String, text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil)
+        -> CommandResult
+    {
+        CommandResult(status: .error, text: text, fields: fields, data: data, error: message)
+    }
+
+    func field(_ name: String) -> JSONValue? { fields.first(where: { $0.0 == name })?.1 }
+
+    mutating func setField(_ name: String, _ value: JSONValue) {
+        if let i = fields.firstIndex(where: { $0.0 == name }) { fields[i].1 = value } else { fields.append((name, value)) }
+    }
+
+    /// The JSON printed under `--json`.
+    var jsonForm: JSONValue {
+        if let data { return data }
+        var pairs: [(String, JSONValue)] = [("status", .string(status.rawValue))]
+        pairs.append(contentsOf: fields)
+        if let reply { pairs.append(("reply", .string(reply))) } else if !text.isEmpty { pairs.append(("text", .string(text))) }
+        if let error { pairs.append(("error", .string(error))) }
+        return .object(pairs)
+    }
+}

@@ -1,0 +1,199 @@
+/// How the shell completes a value: fixed words, or words computed from the session
+/// (provider names, model names, services, files, commands).
+enum ValueCompletion: Sendable {
+    case none
+    case words([String])
+    case files
+    case dynamic(@Sendable (ShellContext) -> [String])
+}
+
+/// An option a command accepts. `valueName == nil` means a flag.
+struct OptionSpec: Sendable {
+    var names: [String]            // e.g. ["-m", "--model"]; the last name is the canonical key
+    var valueName: String?
+    var help: String
+    var completion: ValueCompletion = .none
+    var repeatable: Bool = false
+
+    var canonical: String { names.last! }
+    var takesValue: Bool { valueName != nil }
+}
+
+/// A positional argument, for usage text and completion.
+struct PositionalSpec: Sendable {
+    var name: String
+    var help: String = ""
+    var optional: Bool = false
+    var variadic: Bool = false
+    var completion: ValueCompletion = .none
+}
+
+/// A parsed command line, handed to a command's `run`.
+struct Invocation: Sendable {
+    var name: String
+    var positionals: [String]
+    /// Canonical option name (e.g. "--model") → values in order given.
+    var options: [String: [String]]
+    /// The whole command line after expansion, for the log (redacted by the log).
+    var line: String
+    var location: SourceLocation?
+
+    func flag(_ name: String) -> Bool { options[name] != nil }
+    func value(_ name: String) -> String? { options[name]?.last }
+    func values(_ name: String) -> [String] { options[name] ?? [] }
+
+    func int(_ name: String, default def: Int) throws -> Int {
+        guard let raw = value(name) else { return def }
+        guard let v = Int(raw) else { throw UsageError(message: "\(name) takes a whole number, got '\(raw)'") }
+        return v
+    }
+
+    func double(_ name: String, default def: Double) throws -> Double {
+        guard let raw = value(name) else { return def }
+        guard let v = Double(raw) else { throw UsageError(message: "\(name) takes a number, got '\(raw)'") }
+        return v
+    }
+
+    /// Seconds from "500ms", "2s", "1.5", "3m".
+    func duration(_ name: String, default def: Double) throws -> Double {
+        guard let raw = value(name) else { return def }
+        guard let v = DurationText.seconds(raw) else {
+            throw UsageError(message: "\(name) takes a duration such as 500ms, 2s or 1m, got '\(raw)'")
+        }
+        return v
+    }
+}
+
+/// One registry entry: everything the shell knows about a command. `help`, usage errors,
+/// did-you-mean, tab completion and `--json` all come from it.
+struct CommandSpec: Sendable {
+    var name: String
+    var aliases: [String] = []
+    var usage: String                 // "chat [-m MODEL] [PROMPT]"
+    var summary: String               // one line
+    var help: String = ""             // long help
+    var options: [OptionSpec] = []
+    var positionals: [PositionalSpec] = []
+    /// Words accepted as the first positional (`config show|generate|diff`), completed first.
+    var subcommands: [String] = []
+    var run: @Sendable (Invocation, ShellContext) throws -> CommandResult
+
+    /// Options every command takes.
+    static let commonOptions: [OptionSpec] = [
+        OptionSpec(names: ["--json"], valueName: nil, help: "print machine-readable JSON"),
+        OptionSpec(names: ["-h", "--help"], valueName: nil, help: "show help for this command"),
+    ]
+
+    var allOptions: [OptionSpec] { options + CommandSpec.commonOptions }
+
+    func option(named n: String) -> OptionSpec? { allOptions.first(where: { $0.names.contains(n) }) }
+
+    /// Splits words into positionals and options per this spec. `--` ends options;
+    /// a lone `-` and negative numbers are positionals; `--name=value` is accepted.
+    func parse(words: [String], line: String, location: SourceLocation?) throws -> Invocation {
+        var positionals: [String] = []
+        var options: [String: [String]] = [:]
+        var i = 0
+        var optionsEnded = false
+        while i < words.count {
+            let w = words[i]
+            i += 1
+            if optionsEnded || !w.hasPrefix("-") || w == "-" || Double(w) != nil {
+                positionals.append(w)
+                continue
+            }
+            if w == "--" { optionsEnded = true; continue }
+            var name = w
+            var inline: String?
+            if w.hasPrefix("--"), let eq = w.firstIndex(of: "=") {
+                name = String(w[..<eq])
+                inline = String(w[w.index(after: eq)...])
+            }
+            guard let spec = option(named: name) else {
+                let known = allOptions.flatMap(\.names)
+                var message = "\(self.name): unknown option '\(name)'"
+                if let s = Suggest.closest(to: name, among: known) { message += " (did you mean '\(s)'?)" }
+                throw UsageError(message: message, usage: usage)
+            }
+            if spec.takesValue {
+                let value: String
+                if let inline { value = inline } else {
+                    guard i < words.count else {
+                        throw UsageError(message: "\(self.name): option '\(name)' needs a value \(spec.valueName!)", usage: usage)
+                    }
+                    value = words[i]
+                    i += 1
+                }
+                if spec.repeatable { options[spec.canonical, default: []].append(value) } else { options[spec.canonical] = [value] }
+            } else {
+                if inline != nil { throw UsageError(message: "\(self.name): option '\(name)' takes no value", usage: usage) }
+                options[spec.canonical] = [""]
+            }
+        }
+        return Invocation(name: self.name, positionals: positionals, options: options, line: line, location: location)
+    }
+
+    /// The text of `help NAME`.
+    var helpText: String {
+        var out = "usage: \(usage)\n\n\(summary)\n"
+        if !help.isEmpty { out += "\n\(help)\n" }
+        if !aliases.isEmpty { out += "\naliases: \(aliases.joined(separator: ", "))\n" }
+        let opts = allOptions
+        if !opts.isEmpty {
+            out += "\noptions:\n"
+            let labels = opts.map { o in o.names.joined(separator: ", ") + (o.valueName.map { " \($0)" } ?? "") }
+            let width = labels.map(\.count).max() ?? 0
+            for (label, o) in zip(labels, opts) {
+                out += "  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + o.help + "\n"
+            }
+        }
+        return out
+    }
+}
+
+/// Parses "500ms", "2s", "1.5s", "3m", "1h", or a bare number of seconds.
+enum DurationText {
+    static func seconds(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, factor) in units where t.hasSuffix(suffix) {
+            if let v = Double(t.dropLast(suffix.count)), v >= 0 { return v * factor }
+            return nil
+        }
+        if let v = Double(t), v >= 0 { return v }
+        return nil
+    }
+}
+
+/// Did-you-mean suggestions by edit distance.
+enum Suggest {
+    static func closest(to word: String, among candidates: [String], maxDistance: Int? = nil) -> String? {
+        let limit = maxDistance ?? max(1, min(3, word.count / 3 + 1))
+        var best: (String, Int)?
+        for c in candidates {
+            let d = editDistance(word.lowercased(), c.lowercased())
+            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    /// Damerau–Levenshtein (optimal string alignment) distance.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var prev2 = [Int](repeating: 0, count: y.count + 1)
+        var prev = Array(0...y.count)
+        var cur = [Int](repeating: 0, count: y.count + 1)
+        for i in 1...x.count {
+            cur[0] = i
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { cur[j] = min(cur[j], prev2[j - 2] + 1) }
+            }
+            (prev2, prev, cur) = (prev, cur, prev2)
+        }
+        return prev[y.count]
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+// What the session log records. Producers (runner, chat, health, compare, services) build
+// these; the SessionLog subsystem writes them. Durations are milliseconds.
+
+struct CommandRecord: Sendable {
+    var text: String              // as typed, secrets redacted by the log
+    var sourceFile: String?
+    var line: Int?
+    var status: CommandResult.Status
+    var durationMs: Double
+    var error: String?
+    var startedAt: Date
+}
+
+enum AttemptStatus: String, Sendable {
+    case ok, error, partial, cancelled, timeout, skipped
+}
+
+/// One attempt of one request (a request is one plan; each step tried is an attempt).
+struct AttemptRecord: Sendable {
+    var requestID: String         // shared by the attempts of one request
+    var requestedModel: String
+    var routeReason: String       // how it was routed ("exact match model-mappings.yaml:48", …)
+    var provider: String
+    var backendModel: String
+    var attempt: Int              // 1-based
+    var status: AttemptStatus
+    var httpStatus: Int?
+    var error: String?
+    var ttftMs: Double?
+    var totalMs: Double?
+    var promptTokens: Int?
+    var completionTokens: Int?
+    var tokensPerSecond: Double?
+    var serverTimings: JSONValue? // e.g. Ollama eval_duration, llama.cpp timings
+    var prompt: String            // the last user message
+    var replyText: String         // full or partial reply
+    var startedAt: Date
+    var kind: String = "chat"     // chat, compare, bench, health
+}
+
+struct MessageRecord: Sendable {
+    var conversationID: String
+    var role: String              // system, user, assistant
+    var content: String
+    var model: String?
+    var createdAt: Date
+}
+
+struct HealthProbeRecord: Sendable {
+    var provider: String
+    var url: String
+    var ok: Bool
+    var httpStatus: Int?
+    var latencyMs: Double?
+    var error: String?
+    var probedAt: Date
+}
+
+/// A compare or bench run: its parameters and summary as JSON.
+struct RunRecord: Sendable {
+    var kind: String              // compare, bench
+    var parameters: JSONValue
+    var summary: JSONValue
+    var startedAt: Date
+    var durationMs: Double
+}
+
+struct ServiceActionRecord: Sendable {
+    var action: String            // start, stop, restart, enable, disable
+    var service: String
+    var unit: String
+    var ok: Bool
+    var output: String
+    var at: Date
+}
+
+struct MetricSampleRecord: Sendable {
+    var provider: String
+    var name: String
+    var labels: String
+    var value: Double
+    var at: Date
+}
+
+/// The session log's write side, as the rest of aish sees it. Implementations must never
+/// throw into the caller: a log that cannot write warns once and keeps the shell working.
+protocol SessionRecorder: AnyObject {
+    func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64?
+    func endCommand(id: Int64?, record: CommandRecord)
+    func recordAttempt(_ record: AttemptRecord)
+    func recordMessage(_ record: MessageRecord)
+    func recordHealthProbe(_ record: HealthProbeRecord)
+    func recordRun(_ record: RunRecord)
+    func recordServiceAction(_ record: ServiceActionRecord)
+    func recordMetricSamples(_ records: [MetricSampleRecord])
+    func endSession()
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+
+/// Options from the process's command line that every command sees.
+struct GlobalOptions: Sendable {
+    var configDirectory: String? = nil   // resolved by the config subsystem (SPEC §1 defaults)
+    var databasePath: String? = nil
+    var json = false
+    var color = false
+    var quiet = false
+    var continueOnError = false
+    var interactive = false
+}
+
+/// Set by SIGINT; polled by long-running work (sleep, transfers, tail) so that Ctrl-C
+/// cancels the command in flight and never the shell.
+final class InterruptFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+    func raise() { raised.store(true, ordering: .relaxed) }
+    func clear() { raised.store(false, ordering: .relaxed) }
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+
+    /// The process-wide flag the SIGINT handler sets.
+    static let shared = InterruptFlag()
+}
+
+/// Where command output goes. Writes are unbuffered so streamed text shows at once,
+/// also when stdout is a pipe.
+final class OutputSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var captured: String?
+
+    /// A sink that keeps what is written (for tests) instead of writing to fd 1/2.
+    init(capturing: Bool = false) { captured = capturing ? "" : nil }
+
+    var capturedText: String { lock.withLock { captured ?? "" } }
+
+    func write(_ text: String) {
+        lock.withLock {
+            if captured != nil { captured! += text; return }
+            OutputSink.writeAll(fd: 1, text)
+        }
+    }
+
+    func writeError(_ text: String) {
+        lock.withLock {
+            if captured != nil { captured! += text; return }
+            OutputSink.writeAll(fd: 2, text)
+        }
+    }
+
+    private static func writeAll(fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { buf in Foundation.write(fd, buf.baseAddress! + offset, buf.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+        _ = bytes
+    }
+}
+
+/// The state one aish process carries between commands: options, script variables, the
+/// last result for `expect`, and per-subsystem state (config, router, conversation, log).
+/// Used from the runner's thread only.
+final class ShellContext {
+    var options: GlobalOptions
+    let registry: CommandRegistry
+    let output: OutputSink
+    let interrupt: InterruptFlag
+    /// Script variables (`set`, `--var`), looked up before the environment.
+    var variables: [String: String] = [:]
+    /// `$1`, `$2`, … of the running script.
+    var scriptArguments: [String] = []
+    /// The result `expect` tests.
+    var lastResult: CommandResult?
+    /// Where the session log writes; nil when the log could not be opened.
+    var recorder: SessionRecorder?
+    /// The environment, injectable for tests.
+    var environment: [String: String]
+
+    private var subsystemState: [ObjectIdentifier: AnyObject] = [:]
+
+    init(options: GlobalOptions = GlobalOptions(), registry: CommandRegistry = .standard,
+         output: OutputSink = OutputSink(), interrupt: InterruptFlag = .shared,
+         environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.options = options
+        self.registry = registry
+        self.output = output
+        self.interrupt = interrupt
+        self.environment = environment
+    }
+
+    /// Per-subsystem state, created on first use. Each subsystem keeps its own class here
+    /// so that the context does not grow a field per feature.
+    func state<T: AnyObject>(_ type: T.Type, make: () -> T) -> T {
+        let key = ObjectIdentifier(type)
+        if let existing = subsystemState[key] as? T { return existing }
+        let created = make()
+        subsystemState[key] = created
+        return created
+    }
+
+    func resetState<T: AnyObject>(_ type: T.Type) { subsystemState[ObjectIdentifier(type)] = nil }
+
+    /// Sleeps in small steps; returns false if interrupted.
+    func sleep(seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if interrupt.isRaised { return false }
+            let left = deadline.timeIntervalSinceNow
+            usleep(useconds_t(max(0, min(left, 0.02)) * 1_000_000))
+        }
+        return !interrupt.isRaised
+    }
+}

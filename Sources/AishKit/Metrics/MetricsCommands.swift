@@ -1,0 +1,3 @@
+enum MetricsCommands {
+    static let all: [CommandSpec] = []
+}

@@ -1,0 +1,3 @@
+enum ProviderCommands {
+    static let all: [CommandSpec] = []
+}

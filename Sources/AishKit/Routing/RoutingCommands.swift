@@ -1,0 +1,3 @@
+enum RoutingCommands {
+    static let all: [CommandSpec] = []
+}

@@ -1,0 +1,3 @@
+enum ServiceCommands {
+    static let all: [CommandSpec] = []
+}

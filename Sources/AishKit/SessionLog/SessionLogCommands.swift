@@ -1,0 +1,3 @@
+enum SessionLogCommands {
+    static let all: [CommandSpec] = []
+}

@@ -1,0 +1,3 @@
+enum BuiltinCommands {
+    static let all: [CommandSpec] = []
+}

@@ -1,0 +1,5 @@
+import AishKit
+import Glibc
+
+// The only place that exits (STYLE 7).
+exit(AishMain.run(arguments: Array(CommandLine.arguments.dropFirst())))
