@@ -15,6 +15,7 @@ final class Router: @unchecked Sendable {
     /// Configured names in file order: exact matches, load balancing, capabilities.
     let configuredNames: [String]
     private let patternRoutes: [CompiledPattern]
+    private let patternSources: [String]
     let patternIndex: PatternIndex
     private let defaultRoute: CompiledPattern?
     /// Notes that apply to every plan (e.g. no default provider).
@@ -38,6 +39,7 @@ final class Router: @unchecked Sendable {
         self.routes = routes
         configuredNames = names
         patternIndex = PatternIndex(patterns: config.mappings.patterns.map(\.pattern))
+        patternSources = config.mappings.patterns.map(\.pattern)
         let tail = compiler.defaultTail
         patternRoutes = config.mappings.patterns.indices.map { compiler.compilePattern($0, tail: tail) }
         defaultRoute = compiler.compileDefault(tail: tail)
@@ -71,6 +73,18 @@ final class Router: @unchecked Sendable {
                            ruleDescription: "no rule matches '\(name)' and routing_rules.default_provider is not set",
                            ruleLocation: nil, steps: [], notes: globalNotes, decision: .defaultProvider,
                            strategy: nil, candidates: [])
+    }
+
+    func patternText(_ i: Int) -> String { patternSources[i] }
+
+    /// The plan pattern `i` makes for `name` (for `route --all`).
+    func patternPlan(index i: Int, name: String) -> AttemptPlan {
+        patternRoutes[i].plan(for: name, decision: .pattern(index: i), globalNotes: globalNotes)
+    }
+
+    /// The plan the default provider makes for `name`, when one is configured.
+    func defaultPlan(name: String) -> AttemptPlan? {
+        defaultRoute?.plan(for: name, decision: .defaultProvider, globalNotes: globalNotes)
     }
 
     /// Whether `step` may be tried now (cooldown, provider and route rate limits).
