@@ -3,12 +3,13 @@ import Foundation
 /// The `patterns` of model-mappings.yaml, compiled once per loaded config. Most patterns
 /// start with a literal (`^meta-llama/`) or end with one (`\.gguf$`): those literals are
 /// checked on the name's bytes before any regex runs, and patterns are found by a hash of
-/// the name's leading bytes, so a thousand patterns cost a handful of regex evaluations.
-/// First match in file order wins.
+/// the name's leading bytes, so a thousand patterns cost a handful of regex evaluations —
+/// done by `PatternMatcher` when it handles the pattern. First match in file order wins.
 final class PatternIndex: @unchecked Sendable {
     struct Entry {
         let index: Int
         let regex: NSRegularExpression?      // nil: the pattern does not compile (never matches)
+        let fast: PatternMatcher?            // nil: a pattern the byte matcher does not handle
         let prefix: [UInt8]
         let suffix: [UInt8]
     }
@@ -35,7 +36,7 @@ final class PatternIndex: @unchecked Sendable {
                 errors.append((i, "pattern '\(p)' does not compile: \(error.localizedDescription)"))
             }
             let (prefix, suffix) = Self.literals(of: p)
-            entries.append(Entry(index: i, regex: regex, prefix: prefix, suffix: suffix))
+            entries.append(Entry(index: i, regex: regex, fast: regex == nil ? nil : PatternMatcher(p), prefix: prefix, suffix: suffix))
             if prefix.isEmpty {
                 unanchored.append(i)
             } else {
@@ -52,9 +53,18 @@ final class PatternIndex: @unchecked Sendable {
 
     /// The index of the first pattern (in file order) that matches `name`.
     func firstMatch(_ name: String) -> Int? {
-        var best: Int? = nil
+        var best = Int.max
         var name = name
+        let original = name
         name.withUTF8 { bytes in
+            // Printable ASCII names (nearly all model names) can use the byte matcher.
+            let plain = !bytes.contains(where: { $0 < 0x20 || $0 > 0x7E })
+            func full(_ e: Entry) -> Bool {
+                guard literalsMatch(e, bytes) else { return false }
+                if plain, let fast = e.fast { return fast.matches(bytes) }
+                guard let regex = e.regex else { return false }
+                return regex.firstMatch(in: original, range: NSRange(location: 0, length: original.utf16.count)) != nil
+            }
             // Candidates through their literal prefix: hash the name's first L bytes for each L.
             var hash: UInt64 = Self.offsetBasis
             var next = 0
@@ -66,45 +76,24 @@ final class PatternIndex: @unchecked Sendable {
                 next += 1
                 guard let list = byPrefix[Self.mix(hash, length)] else { continue }
                 for i in list {
-                    if let b = best, b < i { break }
-                    if check(entries[i], bytes: bytes, name: nil) { best = i; break }
+                    if i >= best { break }
+                    if full(entries[i]) { best = i; break }
                 }
             }
             for i in unanchored {
-                if let b = best, b < i { break }
-                if check(entries[i], bytes: bytes, name: nil) { best = i; break }
+                if i >= best { break }
+                if full(entries[i]) { best = i; break }
             }
         }
-        guard let found = best else { return nil }
-        // The literal checks passed; the regex has the last word.
-        if regexMatches(entries[found], name) { return found }
-        return firstMatchSlow(name, after: found)
+        return best == Int.max ? nil : best
     }
 
-    private func check(_ e: Entry, bytes: UnsafeBufferPointer<UInt8>, name: String?) -> Bool {
+    private func literalsMatch(_ e: Entry, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard e.regex != nil, bytes.count >= e.prefix.count, bytes.count >= e.suffix.count else { return false }
         for (k, b) in e.prefix.enumerated() where bytes[k] != b { return false }
         let offset = bytes.count - e.suffix.count
         for (k, b) in e.suffix.enumerated() where bytes[offset + k] != b { return false }
         return true
-    }
-
-    private func regexMatches(_ e: Entry, _ name: String) -> Bool {
-        guard let regex = e.regex else { return false }
-        return regex.firstMatch(in: name, range: NSRange(location: 0, length: name.utf16.count)) != nil
-    }
-
-    /// After a literal match whose regex failed: the remaining patterns in order, literals
-    /// first, then the regex.
-    private func firstMatchSlow(_ name: String, after found: Int) -> Int? {
-        var name = name
-        let n = name
-        return name.withUTF8 { bytes in
-            for e in entries[(found + 1)...] where check(e, bytes: bytes, name: nil) && regexMatches(e, n) {
-                return e.index
-            }
-            return nil
-        }
     }
 
     // MARK: literal prefixes and suffixes

@@ -493,3 +493,36 @@ import Testing
         #expect(rules[.defaultProvider] == 100)
     }
 }
+
+@Suite struct PatternMatcherTests {
+    static let patterns = [
+        "^Qwen/Qwen2\\.5-Coder.*", "^solidrust/dolphin.*AWQ$", "^meta-llama/.*", ".*:\\d+[bB]$", ".*\\.gguf$",
+        "coder", "^a.c$", "^[a-c]+x?$", "^[^/]+/[^/]+$", "\\w+-\\d{1,3}b$", "^x{2,}y{0,1}$", "^[\\d.]+$", "^[-a]+$",
+        "^\\s*$", "[A-Z]\\W", "^.{3}$", "^ab{2}c$", "b+$", "^$", "[\\]x]",
+    ]
+    static let names = [
+        "Qwen/Qwen2.5-Coder-7B", "Qwen/Qwen2x5-Coder", "solidrust/dolphin-2.8-AWQ", "solidrust/dolphin-2.8-AWQx",
+        "meta-llama/Llama-3", "llama3:8b", "llama3:8B", "llama3:b", "model.gguf", "model.ggufx", "mycoder", "abc", "a.c",
+        "abx", "aaacx", "a/b", "a/b/c", "mistral-7b", "x-1234b", "xx", "xxxy", "xy", "1.2.3", "--a", " ", "", "A-", "Ab",
+        "abc", "abbc", "abbbc", "ab", "]",
+    ]
+
+    @Test func agreesWithNSRegularExpression() throws {
+        for p in Self.patterns {
+            let fast = try #require(PatternMatcher(p), "\(p) should be handled")
+            let regex = try NSRegularExpression(pattern: p)
+            for n in Self.names {
+                let expected = regex.firstMatch(in: n, range: NSRange(location: 0, length: n.utf16.count)) != nil
+                var copy = n
+                let got = copy.withUTF8 { fast.matches($0) }
+                #expect(got == expected, "pattern \(p) on '\(n)'")
+            }
+        }
+    }
+
+    @Test func leavesOtherSyntaxToICU() {
+        for p in ["(a|b)", "a|b", "a*?", "a++", "(?i)abc", "\\bword", "\\p{L}", "[[:alpha:]]", "a$b", "x^", "é"] {
+            #expect(PatternMatcher(p) == nil, "\(p)")
+        }
+    }
+}
