@@ -302,6 +302,8 @@ private let readingPragmasWithArgument: Set<String> = [
     "module_list", "collation_list", "database_list", "compile_options",
 ]
 
+private let schemaTables: Set<String> = ["sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"]
+
 /// Non-capturing, as the C API requires; context arrives through `context`.
 private let readOnlyAuthorizerCallback: @convention(c) (
     UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?,
@@ -314,6 +316,12 @@ private let readOnlyAuthorizerCallback: @convention(c) (
     let first = arg1.map { String(cString: $0) } ?? ""
     switch action {
     case SQLITE_SELECT, SQLITE_READ, SQLITE_FUNCTION, SQLITE_RECURSIVE:
+        return SQLITE_OK
+    case SQLITE_INSERT where schemaTables.contains(first), SQLITE_UPDATE where schemaTables.contains(first),
+        SQLITE_DELETE where schemaTables.contains(first):
+        // Schema bookkeeping: SQLite checks it while connecting virtual tables (FTS5), and
+        // before the CREATE/DROP/ALTER check that refuses a real schema change. Direct
+        // writes to the schema table are refused by SQLite itself (and the file is read-only).
         return SQLITE_OK
     case SQLITE_PRAGMA:
         let name = first.lowercased()

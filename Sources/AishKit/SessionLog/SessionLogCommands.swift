@@ -353,11 +353,13 @@ enum SessionLogCommands {
         var jsonRows: [JSONValue] = []
         var textRows: [[String]] = []
         var count = 0
+        var firstValue: SQLValue?
         do {
             while try statement.step() {
                 count += 1
                 if count & 0x3ff == 0, ctx.interrupt.isRaised { throw CommandFailure("sql: interrupted") }
                 let values = (0..<columns.count).map { statement.value($0) }
+                if count == 1 { firstValue = values.first }
                 if ctx.options.json {
                     jsonRows.append(.object(zip(columns, values).map { ($0, sqlJSON($1)) }))
                 } else if textRows.count < sqlTextRowLimit {
@@ -381,9 +383,8 @@ enum SessionLogCommands {
             ("rows", .array(jsonRows)),
         ])
         var fields: [(String, JSONValue)] = [("count", .int(count))]
-        if count == 1, columns.count == 1, let only = jsonRows.first?[columns[0]] ?? textRows.first.map({ JSONValue.string($0[0]) }) {
-            fields.append(("value", only))
-        }
+        // A single value (`sql 'SELECT count(*) …'`) is what `expect value == N` tests.
+        if count == 1, columns.count == 1, let only = firstValue { fields.append(("value", sqlJSON(only))) }
         return CommandResult(status: .ok, text: out, fields: fields, data: data)
     }
 
