@@ -3,7 +3,7 @@ import Foundation
 /// Opens the session log for a process (SPEC §6): the one entry point the shell calls.
 enum SessionLogAccess {
     /// Recorded in each session row.
-    static let aishVersion = "0.1.0"
+    static var aishVersion: String { AishMain.version }
 
     /// `path` is `--db`, else `$AISH_DB`, else ~/.local/share/aish/aish.db.
     /// On failure: one clear warning on `output`, and nil (the shell keeps working).
