@@ -77,11 +77,11 @@ struct RouteCompiler {
         let providers = lb.providers.map(\.provider)
         let weights = Self.integerWeights(lb.providers.map(\.weight))
         for m in lb.providers where m.weight <= 0 {
-            notes.append("load balancing '\(name)': \(m.provider) has weight \(JSONValue.format(m.weight)) (\(m.location)); it is never picked first")
+            notes.append("load balancing '\(name)': \(m.provider) has weight \(JSONValue.format(m.weight)) (\((m.weightLocation ?? m.location).citation)); it is never picked first")
         }
         for m in lb.providers {
             if let c = m.condition {
-                notes.append("load balancing '\(name)': condition \"\(c)\" on \(m.provider) (\(m.location)) is not evaluated by aish")
+                notes.append("load balancing '\(name)': condition \"\(c)\" on \(m.provider) (\((m.conditionLocation ?? m.location).citation)) is not evaluated by aish")
             }
         }
         let chooser: Chooser
@@ -94,7 +94,7 @@ struct RouteCompiler {
         case .usage: chooser = .usageByProvider(providers: providers)
         case .unknown:
             chooser = .roundRobin(key: name, weights: weights)
-            notes.append("load balancing '\(name)': strategy '\(lb.strategy)' (\(lb.location)) is not evaluated by aish; it picks by smooth weighted round robin over the listed weights")
+            notes.append("load balancing '\(name)': strategy '\(lb.strategy)' (\((lb.strategyLocation ?? lb.location).citation)) is not evaluated by aish; it picks by smooth weighted round robin over the listed weights")
         }
         var queue: [Item] = []
         if let e { queue += expansion(ofExact: e) } else { queue += chainItems(name) }
@@ -109,14 +109,14 @@ struct RouteCompiler {
         if variants.isEmpty {
             let (steps, n) = expand(start: members, queue: queue, visited: [name], appendDefault: appendsDefault(name))
             variants = [steps]
-            notes += n + ["load balancing '\(name)' lists no providers (\(lb.location))"]
+            notes += n + ["load balancing '\(name)' lists no providers (\(lb.location.citation))"]
         }
         let rule: RouteRuleKind = e == nil ? .loadBalancing : .exactMatch
         let description = e == nil
             ? "load balancing '\(name)' (\(lb.strategy))"
-            : "exact match '\(name)', load balanced (\(lb.strategy), \(lb.location))"
+            : "exact match '\(name)', load balanced (\(lb.strategy), \(lb.location.citation))"
         return CompiledRoute(name: name, rule: rule, ruleDescription: description, location: e?.location ?? lb.location,
-                             strategy: lb.strategy, chooser: variants.count == 1 ? .fixed : chooser,
+                             strategy: lb.strategy, chooser: variants.count == lb.providers.count ? chooser : .fixed,
                              candidates: providers, variants: variants, notes: notes)
     }
 
@@ -144,16 +144,17 @@ struct RouteCompiler {
         var candidateNames: [String] = []
         if let p = c.provider {
             candidates.append(.provider(p, models: [], routeKey: c.name,
-                                        reason: "capability '\(c.name)' provider \(p)", location: c.location))
+                                        reason: "capability '\(c.name)' provider \(p)", location: c.providerLocation ?? c.location))
             candidateNames.append(p)
             if let f = c.fallback {
                 candidates.append(.provider(f, models: [], routeKey: c.name,
-                                            reason: "capability '\(c.name)' fallback provider \(f)", location: c.location))
+                                            reason: "capability '\(c.name)' fallback provider \(f)", location: c.fallbackLocation ?? c.location))
                 candidateNames.append(f)
             }
         } else {
             for (k, m) in c.preferredModels.enumerated() {
-                candidates.append(.name(m, reason: "capability '\(c.name)' preferred model \(k + 1) '\(m)'", location: c.location))
+                let loc = k < c.preferredModelLocations.count ? c.preferredModelLocations[k] : c.location
+                candidates.append(.name(m, reason: "capability '\(c.name)' preferred model \(k + 1) '\(m)'", location: loc))
                 candidateNames.append(m)
             }
         }
@@ -215,7 +216,7 @@ struct RouteCompiler {
             notes.append("capability '\(c.name)': routing_strategy '\(strategy)' is not evaluated by aish; the preferred models are tried in order")
         }
         if candidates.isEmpty {
-            notes.append("capability '\(c.name)' names no models and no provider (\(c.location))")
+            notes.append("capability '\(c.name)' names no models and no provider (\(c.location.citation))")
         }
         var tail: [Item] = []
         if c.provider == nil, let f = c.fallback {
@@ -236,7 +237,7 @@ struct RouteCompiler {
             notes += n
         }
         return CompiledRoute(name: c.name, rule: .capability, ruleDescription: "capability '\(c.name)' (\(strategy))",
-                             location: c.location, strategy: strategy, chooser: variants.count == 1 ? .fixed : chooser,
+                             location: c.location, strategy: strategy, chooser: variants.count == candidates.count ? chooser : .fixed,
                              candidates: candidateNames, variants: variants, notes: notes)
     }
 
@@ -264,24 +265,24 @@ struct RouteCompiler {
 
     // MARK: patterns and the default provider
 
-    func compilePattern(_ i: Int, tail: ([PlanStep], [String])) -> CompiledPattern {
+    func compilePattern(_ i: Int, tail: ([PlanStep], [String])) -> CompiledPatternRoute {
         let p = mappings.patterns[i]
         let head = step(provider: p.provider, model: "", routeKey: "", reason: "pattern '\(p.pattern)'", location: p.location)
         let fallback = p.fallback.map {
-            step(provider: $0, model: "", routeKey: "", reason: "fallback provider of pattern '\(p.pattern)'", location: p.location)
+            step(provider: $0, model: "", routeKey: "", reason: "fallback provider of pattern '\(p.pattern)'", location: p.fallbackLocation ?? p.location)
         }
-        return CompiledPattern(rule: .pattern, ruleDescription: "pattern '\(p.pattern)'", location: p.location,
+        return CompiledPatternRoute(rule: .pattern, ruleDescription: "pattern '\(p.pattern)'", location: p.location,
                                provider: head, fallback: fallback, tail: tail.0, notes: tail.1)
     }
 
-    func compileDefault(tail: ([PlanStep], [String])) -> CompiledPattern? {
+    func compileDefault(tail: ([PlanStep], [String])) -> CompiledPatternRoute? {
         let rules = mappings.routingRules
         guard let d = rules.defaultProvider else { return nil }
-        let head = step(provider: d, model: "", routeKey: "", reason: "routing_rules.default_provider", location: rules.location)
+        let head = step(provider: d, model: "", routeKey: "", reason: "routing_rules.default_provider", location: rules.defaultProviderLocation ?? rules.location)
         let fallback = rules.defaultFallback.map {
-            step(provider: $0, model: "", routeKey: "", reason: "routing_rules.default_fallback", location: rules.location)
+            step(provider: $0, model: "", routeKey: "", reason: "routing_rules.default_fallback", location: rules.defaultFallbackLocation ?? rules.location)
         }
-        return CompiledPattern(rule: .defaultProvider, ruleDescription: "no rule names it: routing_rules.default_provider",
+        return CompiledPatternRoute(rule: .defaultProvider, ruleDescription: "no rule names it: routing_rules.default_provider",
                                location: rules.location, provider: head, fallback: fallback, tail: tail.0, notes: tail.1)
     }
 
@@ -296,7 +297,7 @@ struct RouteCompiler {
         var items: [Item] = []
         if let f = e.fallback {
             items.append(.provider(f, models: [e.alias] + (e.backendModel.map { [$0] } ?? []), routeKey: e.alias,
-                                   reason: "fallback provider of '\(e.alias)'", location: e.location))
+                                   reason: "fallback provider of '\(e.alias)'", location: e.fallbackLocation ?? e.location))
         }
         return items + chainItems(e.alias)
     }
@@ -305,7 +306,8 @@ struct RouteCompiler {
         guard let c = chains[name] else { return [] }
         let chain = mappings.fallbackChains[c]
         return chain.chain.enumerated().map { k, step in
-            .name(step, reason: "fallback_chains['\(name)'] step \(k + 1) '\(step)'", location: chain.location)
+            .name(step, reason: "fallback_chains['\(name)'] step \(k + 1) '\(step)'",
+                  location: k < chain.chainLocations.count ? chain.chainLocations[k] : chain.location)
         }
     }
 
@@ -320,7 +322,7 @@ struct RouteCompiler {
         if let i = exact[name] {
             let e = mappings.exactMatches[i]
             let head = step(provider: e.provider, model: e.backendModel ?? name, routeKey: name,
-                            reason: "\(reason) (exact match, \(e.location))", location: location ?? e.location)
+                            reason: "\(reason) (exact match, \(e.location.citation))", location: location ?? e.location)
             var targets = [head]
             if let l = balancing[name] {
                 let lb = mappings.loadBalancing[l]
@@ -361,7 +363,7 @@ struct RouteCompiler {
             _ = p
             return ([step(provider: name, model: served.model, routeKey: name, reason: why, location: location)], chainItems(name))
         }
-        if let i = mappings.patterns.firstIndex(where: { Self.matches($0.pattern, name) }) {
+        if let i = mappings.patterns.firstIndex(where: { $0.matches(name) }) {
             let p = mappings.patterns[i]
             var queue: [Item] = []
             if let f = p.fallback {
@@ -369,7 +371,7 @@ struct RouteCompiler {
                                        location: p.location))
             }
             return ([step(provider: p.provider, model: name, routeKey: name,
-                          reason: "\(reason) (pattern '\(p.pattern)', \(p.location))", location: location)], queue + chainItems(name))
+                          reason: "\(reason) (pattern '\(p.pattern)', \(p.location.citation))", location: location)], queue + chainItems(name))
         }
         if let d = mappings.routingRules.defaultProvider {
             return ([step(provider: d, model: name, routeKey: name,
@@ -377,11 +379,6 @@ struct RouteCompiler {
                     chainItems(name))
         }
         return ([], chainItems(name))
-    }
-
-    private static func matches(_ pattern: String, _ name: String) -> Bool {
-        guard let r = try? NSRegularExpression(pattern: pattern) else { return false }
-        return r.firstMatch(in: name, range: NSRange(location: 0, length: name.utf16.count)) != nil
     }
 
     /// Breadth-first expansion of `queue` after `start` (see the type's comment).
@@ -404,7 +401,8 @@ struct RouteCompiler {
                 guard !defaultAppended, let d = mappings.defaultChain else { break }
                 defaultAppended = true
                 queue += d.chain.enumerated().map { k, n in
-                    .name(n, reason: "default fallback chain step \(k + 1) '\(n)'", location: d.location)
+                    .name(n, reason: "default fallback chain step \(k + 1) '\(n)'",
+                          location: k < d.chainLocations.count ? d.chainLocations[k] : d.location)
                 }
                 continue
             }
@@ -449,8 +447,8 @@ struct RouteCompiler {
             let p = config.providers.providers[i]
             switch p.status {
             case .active: break
-            case .disabled: s.unusable = "provider \(provider) is disabled (\(p.location))"
-            case .template: s.unusable = "provider \(provider) is a template (\(p.location))"
+            case .disabled: s.unusable = "provider \(provider) is disabled (\(p.location.citation))"
+            case .template: s.unusable = "provider \(provider) is a template (\(p.location.citation))"
             }
         } else {
             s.unusable = "provider '\(provider)' is not in \(providersFileName)"
@@ -492,4 +490,10 @@ struct RouteCompiler {
     }
 
     private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+}
+
+extension SourceLocation {
+    /// "model-mappings.yaml:48:3": the file's name without its directory, for plans that cite
+    /// many rules of the same config directory.
+    var citation: String { "\((file as NSString).lastPathComponent):\(line):\(column)" }
 }

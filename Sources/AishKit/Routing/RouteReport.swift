@@ -13,7 +13,7 @@ struct RouteReport {
     let plan: AttemptPlan
     let rows: [Row]
 
-    init(plan: AttemptPlan, router: Router, state: RouterState) {
+    init(plan: AttemptPlan, router: Router, state: RouterState, environment: [String: String]? = nil) {
         self.plan = plan
         var rows: [Row] = []
         var n = 0
@@ -22,7 +22,7 @@ struct RouteReport {
                 rows.append(Row(number: nil, step: s, skip: why, until: nil))
                 continue
             }
-            switch router.availability(of: s, state: state) {
+            switch router.availability(of: s, state: state, environment: environment) {
             case .available:
                 n += 1
                 rows.append(Row(number: n, step: s, skip: nil, until: nil))
@@ -30,6 +30,8 @@ struct RouteReport {
                 rows.append(Row(number: nil, step: s, skip: "cooled down until \(Self.clockTime(until)) (\(reason))", until: until))
             case let .rateLimited(until, reason):
                 rows.append(Row(number: nil, step: s, skip: "rate limited until \(Self.clockTime(until)) (\(reason))", until: until))
+            case let .missingAPIKey(reason):
+                rows.append(Row(number: nil, step: s, skip: reason, until: nil))
             }
         }
         self.rows = rows
@@ -39,7 +41,7 @@ struct RouteReport {
 
     var text: String {
         var out = "\(plan.requestedModel): \(plan.ruleDescription)"
-        if let loc = plan.ruleLocation { out += " (\(loc))" }
+        if let loc = plan.ruleLocation { out += " (\(loc.citation))" }
         out += "\n"
         if let d = plan.decisionText { out += "  chosen by \(d)\n" }
         if rows.isEmpty { out += "  no targets\n" }
@@ -48,7 +50,7 @@ struct RouteReport {
             let mark = r.number.map { String($0) } ?? "-"
             out += "  " + mark.leftPadded(to: 2) + "  " + r.step.provider.padded(to: pw) + "  " + r.step.backendModel
             out += "\n      " + r.step.reason
-            if let loc = r.step.location { out += " — \(loc)" }
+            if let loc = r.step.location { out += " — \(loc.citation)" }
             out += "\n"
             if let skip = r.skip { out += "      skipped: \(skip)\n" }
         }
@@ -116,14 +118,15 @@ struct RouteTable {
 
     let entries: [Entry]
 
-    init(router: Router, state: RouterState) {
+    init(router: Router, state: RouterState, environment: [String: String]? = nil) {
         var entries: [Entry] = []
         for name in router.configuredNames {
             let plan = router.plan(for: name, state: state, advance: false)
-            entries.append(Entry(name: name, rule: Self.ruleWord(plan), report: RouteReport(plan: plan, router: router, state: state)))
+            entries.append(Entry(name: name, rule: Self.ruleWord(plan),
+                                 report: RouteReport(plan: plan, router: router, state: state, environment: environment)))
         }
         self.entries = entries
-        patterns = router.patternRows(state: state)
+        patterns = router.patternRows(state: state, environment: environment)
     }
 
     /// Patterns, then the default provider (as `anythingElse`).
@@ -171,12 +174,13 @@ struct RouteTable {
 
 extension Router {
     /// One row per pattern for `route --all`, routed with a placeholder name.
-    func patternRows(state: RouterState) -> [(pattern: String, report: RouteReport)] {
+    func patternRows(state: RouterState, environment: [String: String]?) -> [(pattern: String, report: RouteReport)] {
         var rows = patternIndex.entries.indices.map { i in
-            (patternText(i), RouteReport(plan: patternPlan(index: i, name: "<name>"), router: self, state: state))
+            (patternText(i), RouteReport(plan: patternPlan(index: i, name: "<name>"), router: self, state: state,
+                                         environment: environment))
         }
         if let plan = defaultPlan(name: "<name>") {
-            rows.append((RouteTable.anythingElse, RouteReport(plan: plan, router: self, state: state)))
+            rows.append((RouteTable.anythingElse, RouteReport(plan: plan, router: self, state: state, environment: environment)))
         }
         return rows
     }

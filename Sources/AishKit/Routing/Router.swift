@@ -14,10 +14,10 @@ final class Router: @unchecked Sendable {
     private let routes: [String: CompiledRoute]
     /// Configured names in file order: exact matches, load balancing, capabilities.
     let configuredNames: [String]
-    private let patternRoutes: [CompiledPattern]
+    private let patternRoutes: [CompiledPatternRoute]
     private let patternSources: [String]
     let patternIndex: PatternIndex
-    private let defaultRoute: CompiledPattern?
+    private let defaultRoute: CompiledPatternRoute?
     /// Notes that apply to every plan (e.g. no default provider).
     let globalNotes: [String]
 
@@ -46,7 +46,7 @@ final class Router: @unchecked Sendable {
         var notes: [String] = []
         for e in patternIndex.compileErrors {
             let loc = config.mappings.patterns[e.index].location
-            notes.append("\(e.message) (\(loc)); it never matches")
+            notes.append("\(e.message) (\(loc.citation)); it never matches")
         }
         globalNotes = notes
     }
@@ -87,10 +87,20 @@ final class Router: @unchecked Sendable {
         defaultRoute?.plan(for: name, decision: .defaultProvider, globalNotes: globalNotes)
     }
 
-    /// Whether `step` may be tried now (cooldown, provider and route rate limits).
-    func availability(of step: PlanStep, state: RouterState) -> RouterState.Availability {
-        let limits = step.providerIndex.flatMap { providers[$0].rateLimits }
-        return state.availability(of: step, providerLimits: limits)
+    /// Whether `step` may be tried now: its API key is in the environment (when one is
+    /// needed), it is not cooled down, and it is under its provider and route rate limits.
+    func availability(of step: PlanStep, state: RouterState, environment: [String: String]? = nil) -> RouterState.Availability {
+        guard let i = step.providerIndex else { return .available }
+        let p = providers[i]
+        if let environment, p.requiresAPIKey {
+            guard let variable = p.envVar else {
+                return .missingAPIKey(reason: "provider \(p.name) requires an API key but names no env_var (\(p.location.citation))")
+            }
+            if (environment[variable] ?? "").isEmpty {
+                return .missingAPIKey(reason: "provider \(p.name) needs an API key in \(variable), which is not set")
+            }
+        }
+        return state.availability(of: step, providerLimits: p.rateLimits)
     }
 }
 
@@ -183,7 +193,7 @@ enum Chooser: Sendable {
 
 /// A pattern (or the default provider): the requested name is the backend model, so the
 /// first steps are made per request; the default chain after them is precomputed.
-struct CompiledPattern: Sendable {
+struct CompiledPatternRoute: Sendable {
     var rule: RouteRuleKind
     var ruleDescription: String
     var location: SourceLocation?

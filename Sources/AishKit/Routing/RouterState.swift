@@ -11,6 +11,8 @@ final class RouterState: @unchecked Sendable {
         case available
         case cooledDown(until: Date, reason: String)
         case rateLimited(until: Date, reason: String)
+        /// The provider needs an API key and its environment variable is not set.
+        case missingAPIKey(reason: String)
 
         var isAvailable: Bool { self == .available }
     }

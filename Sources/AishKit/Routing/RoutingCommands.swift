@@ -17,7 +17,8 @@ enum RoutingCommands {
             they would be tried: the chosen one, its provider-level fallback, its fallback chain
             (each step resolved the same way), then the default chain. Each step shows the rule
             that put it there with its file:line. Targets that would not be tried now say why:
-            disabled or template provider, cooled down after failures or a 429, rate limited.
+            disabled or template provider, API key variable not set, cooled down after failures
+            or a 429, rate limited.
             Showing a plan does not move round robins.
 
             --prompt TEXT sizes the request for complexity_based and context_based capabilities
@@ -44,13 +45,13 @@ enum RoutingCommands {
             let session = ctx.routing
             let router = session.router(for: config)
             if all {
-                let table = RouteTable(router: router, state: session.state)
+                let table = RouteTable(router: router, state: session.state, environment: ctx.environment)
                 return .ok(table.text, fields: [("routes", .int(table.entries.count)), ("patterns", .int(table.patterns.count))],
                            data: table.json)
             }
             let input = RoutingInput(prompt: inv.value("--prompt"))
             let plan = router.plan(for: inv.positionals[0], input: input, state: session.state, advance: false)
-            let report = RouteReport(plan: plan, router: router, state: session.state)
+            let report = RouteReport(plan: plan, router: router, state: session.state, environment: ctx.environment)
             var result = CommandResult.ok(report.text, fields: report.fields, data: report.json)
             if report.firstReady == nil {
                 result.status = .error
