@@ -9,6 +9,8 @@ import Foundation
 /// wrong type.
 final class NodeReader {
     private(set) var findings: [ConfigFinding] = []
+    /// Findings that made a whole file unreadable (YAML syntax, limits).
+    var syntaxErrors: [ConfigFinding] = []
 
     func error(_ at: SourceLocation, _ message: String) {
         findings.append(ConfigFinding(severity: .error, location: at, message: message))

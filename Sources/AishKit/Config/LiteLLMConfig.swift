@@ -324,7 +324,7 @@ enum LiteLLMDrift {
         for entry in router?["fallbacks"]?.items ?? [] {
             for p in entry.pairs ?? [] {
                 guard let model = p.key.scalar else { continue }
-                out.append(Fact(key: "fallbacks of '\(model)'", value: "[" + text(p.value) + "]", location: p.key.location))
+                out.append(Fact(key: "fallback list of '\(model)'", value: "[" + text(p.value) + "]", location: p.key.location))
             }
         }
         if let d = router?["default_fallbacks"] {
