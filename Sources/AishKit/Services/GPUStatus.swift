@@ -62,12 +62,12 @@ enum NvidiaSMI {
     static func parseDevices(_ text: String) -> [GPUDevice] {
         var devices: [GPUDevice] = []
         for line in text.split(whereSeparator: \.isNewline) {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
+            let raw = line.split(separator: ",", omittingEmptySubsequences: false)
+            let fields = raw.map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count >= 5, let index = Int(fields[0]) else { continue }
             let n = fields.count
-            devices.append(GPUDevice(index: index, name: fields[1..<(n - 3)].joined(separator: ","),
+            let name = raw[1..<(n - 3)].joined(separator: ",").trimmingCharacters(in: .whitespaces)
+            devices.append(GPUDevice(index: index, name: name,
                                      memoryUsedMiB: number(fields[n - 3]), memoryTotalMiB: number(fields[n - 2]),
                                      utilizationPercent: number(fields[n - 1])))
         }
