@@ -56,8 +56,8 @@ import Testing
                                  health: "curl -f http://127.0.0.1:\(port)/"),
         ])
         let ctx = context()
-        let log = RecordedServiceActions()
-        ctx.recorder = log
+        let log = try ServiceActionLog()
+        ctx.recorder = log.recorder
         let r = try run(["restart", "llama_cpp_python", "--yes"], ctx, config)
         #expect(calls() == [
             ["--user", "show", "--property=LoadState", "--value", "--", "llamacpp-python.service"],
@@ -70,8 +70,9 @@ import Testing
             up after
             """))
         #expect(r.text.hasSuffix("(GET http://127.0.0.1:\(port)/ → 200)"))
-        #expect(log.actions.map { "\($0.action) \($0.service) \($0.unit) \($0.ok)" } == [
-            "restart llama_cpp_python llamacpp-python.service true",
+        #expect(try log.rows() == [
+            ServiceActionLog.Row(action: "restart", service: "llama_cpp_python", unit: "llamacpp-python.service", ok: true,
+                                 output: ""),
         ])
     }
 
@@ -122,8 +123,8 @@ import Testing
     @Test func interactiveUseAsksAndANoDoesNothing() throws {
         let config = ServiceFixtures.config(ports: [ServiceFixtures.port("ollama", 11434, unit: "ollama.service")])
         let ctx = context(interactive: true)
-        let log = RecordedServiceActions()
-        ctx.recorder = log
+        let log = try ServiceActionLog()
+        ctx.recorder = log.recorder
         var asked: [String] = []
         ctx.state(ServiceSettings.self) { ServiceSettings() }.confirm = { q, _ in asked.append(q); return false }
         let r = try run(["stop", "ollama"], ctx, config)
@@ -131,13 +132,13 @@ import Testing
         #expect(r.text == "not confirmed: nothing done")
         #expect(r.field("done") == .bool(false))
         #expect(calls().map { $0[1] } == ["show"])
-        #expect(log.actions.isEmpty)
+        #expect(try log.rows().isEmpty)
 
         ctx.state(ServiceSettings.self) { ServiceSettings() }.confirm = { _, _ in true }
         let yes = try run(["stop", "ollama"], ctx, config)
         #expect(yes.text == "ollama: ollama.service stopped (systemctl --user stop -- ollama.service)")
         #expect(calls().last == ["--user", "stop", "--", "ollama.service"])
-        #expect(log.actions.count == 1)
+        #expect(try log.rows().map(\.action) == ["stop"])
     }
 
     @Test func unknownServiceGetsADidYouMean() throws {
@@ -178,14 +179,14 @@ import Testing
     @Test func failedActionIsRecordedAndReported() throws {
         let config = ServiceFixtures.config(ports: [ServiceFixtures.port("ollama", 11434, unit: "ollama.service")])
         let ctx = context(["FAIL_ACTION": "start"])
-        let log = RecordedServiceActions()
-        ctx.recorder = log
+        let log = try ServiceActionLog()
+        ctx.recorder = log.recorder
         let e = try #require(throws: ServiceControlError.self) { try run(["start", "ollama", "--yes"], ctx, config) }
         let said = "Job for ollama.service failed because the control process exited with error code."
         #expect(e.message == "service start ollama: systemctl --user start -- ollama.service failed (exit 1): \(said)")
-        #expect(log.actions.count == 1)
-        #expect(log.actions.first?.ok == false)
-        #expect(log.actions.first?.output == said)
+        #expect(try log.rows() == [
+            ServiceActionLog.Row(action: "start", service: "ollama", unit: "ollama.service", ok: false, output: said),
+        ])
     }
 
     @Test func startThatNeverBecomesHealthyFailsAfterTheBoundedWait() throws {

@@ -159,16 +159,35 @@ final class ChildProcess {
     }
 }
 
-/// Keeps what the commands record, to check that every control action reaches the log.
-final class RecordedServiceActions: SessionRecorder {
-    var actions: [ServiceActionRecord] = []
-    func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64? { nil }
-    func endCommand(id: Int64?, record: CommandRecord) {}
-    func recordAttempt(_ record: AttemptRecord) {}
-    func recordMessage(_ record: MessageRecord) {}
-    func recordHealthProbe(_ record: HealthProbeRecord) {}
-    func recordRun(_ record: RunRecord) {}
-    func recordServiceAction(_ record: ServiceActionRecord) { actions.append(record) }
-    func recordMetricSamples(_ records: [MetricSampleRecord]) {}
-    func endSession() {}
+/// A real session log in a temporary directory, read back to check that every control
+/// action reaches the `service_actions` table.
+final class ServiceActionLog {
+    let directory: TemporaryDirectory
+    let recorder: SessionLogRecorder
+    private let path: String
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        path = directory.path + "/aish.db"
+        let log = try SessionLog(path: path)
+        try log.beginSession(mode: "script", scriptPath: nil, aishVersion: "test")
+        recorder = SessionLogRecorder(log: log, redactor: SecretRedactor(environment: [:]),
+                                      output: OutputSink(capturing: true))
+    }
+
+    struct Row: Equatable {
+        var action: String, service: String, unit: String, ok: Bool, output: String
+    }
+
+    /// The recorded actions, oldest first.
+    func rows() throws -> [Row] {
+        let db = try Database(path: path)
+        let s = try db.prepare("SELECT action, service, unit, ok, output FROM service_actions ORDER BY id")
+        var out: [Row] = []
+        while try s.step() {
+            out.append(Row(action: s.string(0), service: s.string(1), unit: s.string(2), ok: s.int(3) != 0,
+                           output: s.string(4)))
+        }
+        return out
+    }
 }
