@@ -150,9 +150,14 @@ enum ServiceCommands {
         }
 
         let systemd = SystemdControl(environment: ctx.environment, interrupt: ctx.interrupt)
-        try systemd.requireSystemctl()
         let scopeWord = scope == .user ? "systemctl --user" : "systemctl"
-        let state = try systemd.loadState(unit: unit.unit, scope: scope)
+        let state: String
+        do {
+            try systemd.requireSystemctl()
+            state = try systemd.loadState(unit: unit.unit, scope: scope)
+        } catch let e as ServiceControlError {
+            throw ServiceControlError(message: "service \(action.rawValue): \(e.message)")
+        }
         if state == "not-found" {
             var message = "service \(action.rawValue): unit '\(unit.unit)' not found (\(scopeWord))"
             if let at = row.unitLocation { message += "; configured at \(at)" }

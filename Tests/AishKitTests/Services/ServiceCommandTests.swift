@@ -158,7 +158,7 @@ import Testing
         let config = ServiceFixtures.config(ports: [ServiceFixtures.port("ollama", 11434, unit: "ollama.service")])
         let ctx = ServiceFixtures.context(path: empty.path)
         let e = try #require(throws: ServiceControlError.self) { try run(["start", "ollama", "--yes"], ctx, config) }
-        #expect(e.message == "systemctl not found on PATH: aish controls services through systemd")
+        #expect(e.message == "service start: systemctl not found on PATH: aish controls services through systemd")
     }
 
     @Test func unitNotFoundIsAClearErrorNamingTheConfigEntry() throws {
