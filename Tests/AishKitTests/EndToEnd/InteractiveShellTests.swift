@@ -4,7 +4,7 @@ import Testing
 /// The interactive shell driven through tmux: a private tmux server per test (its own
 /// socket), the built binary inside it, keys sent and the screen read back.
 final class TmuxShell {
-    let aish: AishBinary
+    let aish: BinaryHarness
     let socket = "aish-test-\(UUID().uuidString.prefix(8))"
     let session = "aish"
 
@@ -13,11 +13,11 @@ final class TmuxShell {
     private var lastError = ""
 
     init() throws {
-        aish = try AishBinary()
+        aish = try BinaryHarness()
         ownsHome = true
     }
 
-    init(aish: AishBinary) throws {
+    init(aish: BinaryHarness) throws {
         self.aish = aish
         ownsHome = false
     }
@@ -25,7 +25,7 @@ final class TmuxShell {
     /// Starts aish in a 120×30 window; after aish ends the pane shows `[exited CODE]`.
     func start(arguments: String = "") throws {
         let env = aish.environment.map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
-        let command = "env \(env) '\(AishBinary.path)' \(arguments); echo \"[exited $?]\"; sleep 600"
+        let command = "env \(env) '\(BinaryHarness.path)' \(arguments); echo \"[exited $?]\"; sleep 600"
         try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "30", command])
         try waitFor("aish> ")
     }

@@ -16,7 +16,7 @@ import FoundationXML
     ]
 
     static var fixtureNames: [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: AishBinary.fixtures)) ?? []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: BinaryHarness.fixtures)) ?? []
         return names.filter { $0.hasSuffix(".ai") }.map { String($0.dropLast(3)) }.sorted()
     }
 
@@ -26,9 +26,9 @@ import FoundationXML
 
     @Test(arguments: fixtureNames)
     func fixture(_ name: String) throws {
-        let aish = try AishBinary()
+        let aish = try BinaryHarness()
         defer { aish.cleanUp() }
-        let dir = AishBinary.fixtures
+        let dir = BinaryHarness.fixtures
         let script = try String(contentsOfFile: "\(dir)/\(name).ai", encoding: .utf8)
         var options: [String] = []
         var args: [String] = []
@@ -50,10 +50,10 @@ import FoundationXML
     }
 
     @Test func junitReportIsValidXML() throws {
-        let aish = try AishBinary()
+        let aish = try BinaryHarness()
         defer { aish.cleanUp() }
         let report = aish.home + "/report.xml"
-        let run = try aish.run(["--continue-on-error", "--junit", report, "-f", "continue.ai"], cwd: AishBinary.fixtures)
+        let run = try aish.run(["--continue-on-error", "--junit", report, "-f", "continue.ai"], cwd: BinaryHarness.fixtures)
         #expect(run.code == 4)
         let doc = try XMLDocument(contentsOf: URL(fileURLWithPath: report))
         let cases = try doc.nodes(forXPath: "//testcase").compactMap { $0 as? XMLElement }
@@ -66,7 +66,7 @@ import FoundationXML
     }
 
     @Test func shebangLineRunsTheScript() throws {
-        let aish = try AishBinary()
+        let aish = try BinaryHarness()
         defer { aish.cleanUp() }
         let path = aish.home + "/hello.ai"
         try "#!/usr/bin/env -S aish -f\necho hello $1\nexpect contains hello\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -79,8 +79,8 @@ import FoundationXML
 
 /// Exit codes and messages for bad input and each way of invoking aish.
 @Suite struct InvocationTests {
-    func withAish(_ body: (AishBinary) throws -> Void) throws {
-        let aish = try AishBinary()
+    func withAish(_ body: (BinaryHarness) throws -> Void) throws {
+        let aish = try BinaryHarness()
         defer { aish.cleanUp() }
         try body(aish)
     }
@@ -130,7 +130,7 @@ import FoundationXML
             let dir = try aish.run(["-f", aish.home])
             #expect(dir.stderr == "aish: cannot read script '\(aish.home)': it is a directory, not a script file\n")
             #expect(dir.code == 2)
-            FileManager.default.createFile(atPath: aish.home + "/bin.ai", contents: Data([0x65, 0x63, 0x00, 0x01]))
+            _ = FileManager.default.createFile(atPath: aish.home + "/bin.ai", contents: Data([0x65, 0x63, 0x00, 0x01]))
             let binary = try aish.run(["-f", "bin.ai"])
             #expect(binary.stderr == "bin.ai:1:3: error: binary file (NUL byte), not an aish script\n")
             #expect(binary.code == 2)

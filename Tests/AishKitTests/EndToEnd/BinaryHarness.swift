@@ -3,7 +3,7 @@ import Foundation
 /// Runs the built `aish` binary (`.build/debug/aish`, built by scripts/test before the
 /// tests) with a private HOME, session log and history file, so tests never touch the
 /// user's files.
-struct AishBinary {
+struct BinaryHarness {
     struct Run {
         var stdout: String
         var stderr: String
@@ -27,20 +27,20 @@ struct AishBinary {
     init() throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("aish-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        guard FileManager.default.isExecutableFile(atPath: AishBinary.path) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: AishBinary.path + " (run swift build first)"])
+        guard FileManager.default.isExecutableFile(atPath: BinaryHarness.path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: BinaryHarness.path + " (run swift build first)"])
         }
     }
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: home) }
 
     var environment: [String: String] {
-        ["PATH": (AishBinary.path as NSString).deletingLastPathComponent + ":/usr/bin:/bin", "HOME": home,
+        ["PATH": (BinaryHarness.path as NSString).deletingLastPathComponent + ":/usr/bin:/bin", "HOME": home,
          "AISH_DB": home + "/aish.db", "AISH_HISTORY": home + "/history", "AISH_CONFIG": home + "/no-config",
          "LANG": "C.UTF-8"]
     }
 
-    func run(_ arguments: [String], stdin: String? = nil, cwd: String? = nil, executable: String = AishBinary.path,
+    func run(_ arguments: [String], stdin: String? = nil, cwd: String? = nil, executable: String = BinaryHarness.path,
              extraEnvironment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
