@@ -189,7 +189,8 @@ enum ProviderCommands {
         usage: "models [PROVIDER]",
         summary: "models each provider really serves next to what the config declares",
         help: """
-            Asks each active provider (or the one named) for its models — /v1/models, or
+            Asks each active provider (or the one named; providers whose API key variable is
+            not set are skipped unless named) for its models — /v1/models, or
             /api/tags for Ollama, whose /api/ps also marks the models loaded in memory — and
             compares with providers.yaml: a declared model the provider does not serve is
             marked 'missing', a served model the config does not declare 'unexpected'. An Ollama
@@ -205,7 +206,12 @@ enum ProviderCommands {
                 throw UsageError(message: "models: one PROVIDER at a time (got \(inv.positionals.count))", usage: "models [PROVIDER]")
             }
             let timeout = try inv.duration("--timeout", default: config.providers.healthChecks.timeoutSeconds)
-            let targets = try select(inv.positionals, in: config, command: "models")
+            var targets = try select(inv.positionals, in: config, command: "models")
+            var skipped: [(ProviderConfig, String)] = []
+            if inv.positionals.isEmpty {
+                skipped = config.providers.providers.compactMap { p in notProbedReason(p, environment: ctx.environment).map { (p, $0) } }
+                targets = targets.filter { p in !skipped.contains { $0.0.name == p.name } }
+            }
             let listings = ProviderProbes.listModels(targets, environment: ctx.environment, timeout: timeout, interrupt: ctx.interrupt)
             if ctx.interrupt.isRaised { throw CommandFailure("models: interrupted") }
             var table = TextTable(headers: ["PROVIDER", "MODEL", "DECLARED", "SERVED", "NOTE"])
@@ -247,12 +253,14 @@ enum ProviderCommands {
                 groups.append(.object([("provider", .string(p.name)), ("ok", true), ("url", .string(listing.url)),
                                        ("models", .array(entries))]))
             }
+            for (p, reason) in skipped { table.add([p.name, "-", "-", "-", reason]) }
             let fields: [(String, JSONValue)] = [("declared", .int(declaredCount)), ("served", .int(servedCount)),
                                                  ("missing", .int(missing)), ("unexpected", .int(unexpected)),
                                                  ("unreachable", .int(unreachable.count))]
             var summary = "\(servedCount) served, \(declaredCount) declared, \(missing) missing, \(unexpected) unexpected"
             if !unreachable.isEmpty { summary += "; could not list: \(unreachable.joined(separator: ", "))" }
-            let data = JSONValue.object([("status", .string(unreachable.isEmpty ? "ok" : "error"))] + fields + [("providers", .array(groups))])
+            let data = JSONValue.object([("status", .string(unreachable.isEmpty ? "ok" : "error"))] + fields + [("providers", .array(groups)),
+                ("skipped", .array(skipped.map { .object([("provider", .string($0.0.name)), ("reason", .string($0.1))]) }))])
             let text = table.rendered + summary + "\n"
             if unreachable.isEmpty { return .ok(text, fields: fields, data: data) }
             return .failure("models: could not list the models of \(unreachable.joined(separator: ", "))", text: text, fields: fields, data: data)
