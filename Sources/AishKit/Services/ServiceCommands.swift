@@ -64,6 +64,8 @@ enum ServiceCommands {
             last = snapshot
             frames += 1
             if json {
+                // One object per line; the runner prints the last one (the command's result).
+                if let count, frames >= count { break }
                 ctx.output.write(StatusRendering.json(snapshot).serialized() + "\n")
             } else if onTerminal {
                 // Home the cursor and clear below: the frame is redrawn in place.
@@ -76,8 +78,10 @@ enum ServiceCommands {
             if !ctx.sleep(seconds: max(0, every - Date().timeIntervalSince(started))) { break }
         }
         guard let last else { throw CommandFailure("status: interrupted") }
+        // Under --json every frame but an interrupted run's is already out.
+        if json, frames < count ?? Int.max { throw CommandFailure("status: interrupted after \(frames) frames") }
         var r = result(last, color: false)
-        r.alreadyPrinted = true
+        r.alreadyPrinted = !json
         r.setField("frames", .int(frames))
         return r
     }
@@ -247,8 +251,7 @@ struct HealthWait {
             listening = !proc.listeningSockets(port: s.port).isEmpty
             if listening {
                 let left = max(0.1, limit - Date().timeIntervalSince(start))
-                last = HealthProbe.check(host: s.host, port: s.port, healthURL: s.healthURL, timeout: min(2, left),
-                                         interrupt: interrupt)
+                last = HealthProbe.check(s.healthTarget, timeout: min(2, left), interrupt: interrupt)
                 if last?.healthy == true {
                     return Outcome(healthy: true, interrupted: false, waited: Date().timeIntervalSince(start), last: last,
                                    listening: true)
