@@ -89,6 +89,8 @@ Connection refused: tests use a port with nothing listening (bind port 0, close 
 import argparse
 import email.utils
 import json
+import os
+import signal
 import socket
 import sys
 import threading
@@ -729,6 +731,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     args.model_list = [m for m in args.models.split(",") if m]
 
+    # A parent that starts us from a thread with signals blocked (Swift's Process on a
+    # dispatch thread) passes that mask on: unblock so SIGTERM/SIGINT stop the server.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     server.state = State(args)
@@ -741,7 +748,7 @@ def main(argv=None):
                     pass
             except OSError:
                 pass
-            server.shutdown()
+            os._exit(0)
         threading.Thread(target=watch, daemon=True).start()
     try:
         server.serve_forever(poll_interval=0.1)

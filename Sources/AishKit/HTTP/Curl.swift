@@ -124,8 +124,10 @@ private final class CurlTransfer {
     // MARK: callbacks
 
     func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
-        var line = String(decoding: raw, as: UTF8.self)
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        // Trimmed as bytes: "\r\n" is one Character in Swift, so hasSuffix("\n") misses it.
+        var bytes = raw[...]
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes = bytes.dropLast() }
+        let line = String(decoding: bytes, as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             // A new response begins (after a redirect or a 100 Continue).
             let parts = line.split(separator: " ", maxSplits: 2)

@@ -56,10 +56,14 @@ final class FakeProviderProcess: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        // Closing its stdin ends the server (--exit-on-stdin-eof); SIGTERM, then SIGKILL, if not.
+        try? stdinPipe.fileHandleForWriting.close()
+        process.terminate()
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     deinit { stop() }
