@@ -77,6 +77,8 @@ enum ServiceCommands {
             if let count, frames >= count { break }
             if !ctx.sleep(seconds: max(0, every - Date().timeIntervalSince(started))) { break }
         }
+        // After "^C" the prompt should start on a line of its own.
+        if onTerminal, ctx.interrupt.isRaised { ctx.output.write("\n") }
         guard let last else { throw CommandFailure("status: interrupted") }
         // Under --json every frame but an interrupted run's is already out.
         if json, frames < count ?? Int.max { throw CommandFailure("status: interrupted after \(frames) frames") }
@@ -201,6 +203,7 @@ enum ServiceCommands {
 
         let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
         let wait = HealthWait(proc: settings.proc, interrupt: ctx.interrupt).run(row, limit: waitLimit)
+        if wait.interrupted, ctx.options.interactive { ctx.output.write("\n") }
         fields.append(("healthy", .bool(wait.healthy)))
         fields.append(("wait", .double((wait.waited * 1000).rounded())))
         text += "\n" + wait.summary(row)
