@@ -164,6 +164,18 @@ import Testing
         #expect((r.field("frames")?.intValue ?? 0) < 100000)
     }
 
+    @Test func namesLimitTheRows() throws {
+        let empty = try TemporaryDirectory()
+        let config = ServiceFixtures.config(ports: [
+            ServiceFixtures.port("ollama", ChildProcess.closedPort()), ServiceFixtures.port("redis", ChildProcess.closedPort()),
+        ])
+        let r = try run(["redis"], ServiceFixtures.context(path: empty.path), config)
+        #expect(r.data?["services"]?[0]?["name"] == "redis")
+        #expect(r.field("configured") == 1)
+        let e = try #require(throws: UsageError.self) { try run(["redsi"], ServiceFixtures.context(path: empty.path), config) }
+        #expect(e.message == "unknown service 'redsi' — did you mean 'redis'? (known: ollama, redis)")
+    }
+
     @Test func noServicesConfigured() throws {
         let empty = try TemporaryDirectory()
         let r = try run([], ServiceFixtures.context(path: empty.path), ServiceFixtures.config())
