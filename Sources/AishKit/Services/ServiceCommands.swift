@@ -64,6 +64,8 @@ enum ServiceCommands {
             last = snapshot
             frames += 1
             if json {
+                // One object per line; the runner prints the last one (the command's result).
+                if let count, frames >= count { break }
                 ctx.output.write(StatusRendering.json(snapshot).serialized() + "\n")
             } else if onTerminal {
                 // Home the cursor and clear below: the frame is redrawn in place.
@@ -76,8 +78,10 @@ enum ServiceCommands {
             if !ctx.sleep(seconds: max(0, every - Date().timeIntervalSince(started))) { break }
         }
         guard let last else { throw CommandFailure("status: interrupted") }
+        // Under --json every frame but an interrupted run's is already out.
+        if json, frames < count ?? Int.max { throw CommandFailure("status: interrupted after \(frames) frames") }
         var r = result(last, color: false)
-        r.alreadyPrinted = true
+        r.alreadyPrinted = !json
         r.setField("frames", .int(frames))
         return r
     }

@@ -141,10 +141,14 @@ import Testing
         let empty = try TemporaryDirectory()
         let config = ServiceFixtures.config(ports: [ServiceFixtures.port("nothing", ChildProcess.closedPort())])
         let ctx = ServiceFixtures.context(path: empty.path, json: true)
-        _ = try run(["--watch", "50ms", "--count", "3"], ctx, config)
+        let r = try run(["--watch", "50ms", "--count", "3"], ctx, config)
+        // Two frames printed as they come; the third is the result the runner prints.
         let lines = ctx.output.capturedText.split(separator: "\n")
-        #expect(lines.count == 3)
+        #expect(lines.count == 2)
         for line in lines { #expect(try JSONValue.parse(String(line))["totals"]?["configured"] == 1) }
+        #expect(!r.alreadyPrinted)
+        #expect(r.jsonForm["totals"]?["configured"] == 1)
+        #expect(r.field("frames") == 3)
     }
 
     @Test func watchStopsOnCtrlC() throws {
