@@ -251,8 +251,7 @@ struct HealthWait {
             listening = !proc.listeningSockets(port: s.port).isEmpty
             if listening {
                 let left = max(0.1, limit - Date().timeIntervalSince(start))
-                last = HealthProbe.check(host: s.host, port: s.port, healthURL: s.healthURL, timeout: min(2, left),
-                                         interrupt: interrupt)
+                last = HealthProbe.check(s.healthTarget, timeout: min(2, left), interrupt: interrupt)
                 if last?.healthy == true {
                     return Outcome(healthy: true, interrupted: false, waited: Date().timeIntervalSince(start), last: last,
                                    listening: true)

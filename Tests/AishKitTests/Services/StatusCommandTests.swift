@@ -112,8 +112,11 @@ import Testing
               --query-compute-apps=*) printf '%s, 2048\\n' "\(server.pid)" ;;
             esac
             """)
-        let config = ServiceFixtures.config(ports: [ServiceFixtures.port("web", port)])
+        // No HTTP health endpoint (a redis-style check): up means the port accepts a connection.
+        let config = ServiceFixtures.config(ports: [ServiceFixtures.port("web", port, health: "redis-cli -p \(port) ping")])
         let r = try run([], ServiceFixtures.context(path: dir.path), config)
+        #expect(r.data?["services"]?[0]?["state"] == "up")
+        #expect(r.data?["services"]?[0]?["http_status"] == .null)
         #expect(r.data?["services"]?[0]?["gpu_memory_mib"] == 2048)
         #expect(r.text.contains("GPUs 1 · GPU memory 10.0 GiB / 24.0 GiB"))
         #expect(r.text.hasSuffix("""
