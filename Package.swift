@@ -27,6 +27,12 @@ let package = Package(
             dependencies: ["AishKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // In-process benchmark figures for scripts/bench (config load, routing, log writes).
+        .executableTarget(
+            name: "aish-bench",
+            dependencies: ["AishKit"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "AishKitTests",
             dependencies: ["AishKit"],

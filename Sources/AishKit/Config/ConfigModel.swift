@@ -7,8 +7,20 @@ struct AishConfig: Sendable {
     var providers: ProvidersFile
     var mappings: ModelMappings
     var ports: PortsFile
+    /// The LiteLLM file aish generates (it may not exist yet).
+    var litellmPath: String { directory.hasSuffix("/") ? directory + ConfigLoader.litellmFile : directory + "/" + ConfigLoader.litellmFile }
 
     func provider(named name: String) -> ProviderConfig? { providers.providers.first(where: { $0.name == name }) }
+
+    /// Every name a request may use that the mappings define (exact aliases, capabilities,
+    /// load-balanced aliases) plus the models providers list.
+    var knownModelNames: Set<String> {
+        var names = Set(mappings.exactMatches.map(\.alias))
+        names.formUnion(mappings.capabilities.map(\.name))
+        names.formUnion(mappings.loadBalancing.map(\.alias))
+        for p in providers.providers { names.formUnion(p.models.map(\.name)) }
+        return names
+    }
 }
 
 enum ProviderType: Sendable, Equatable {
@@ -56,6 +68,8 @@ struct ProviderModel: Sendable {
     var name: String
     var contextLength: Int?
     var location: SourceLocation
+    /// The free keys written beside name/context_length (size, quantization, tags, …).
+    var metadata: [(String, JSONValue)] = []
 }
 
 /// Per-provider network timeouts (aish's own optional keys), in seconds.
@@ -69,6 +83,8 @@ struct ProviderRateLimits: Sendable {
     var requestsPerMinute: Int?
     var tokensPerMinute: Int?
     var location: SourceLocation?
+    var requestsLocation: SourceLocation? = nil
+    var tokensLocation: SourceLocation? = nil
 }
 
 struct ProviderConfig: Sendable {
@@ -84,6 +100,9 @@ struct ProviderConfig: Sendable {
     var timeouts: ProviderTimeouts
     var serviceUnit: String?        // systemd unit, when known
     var location: SourceLocation
+    var baseURLLocation: SourceLocation? = nil
+    /// True when the provider sets `timeouts` itself (otherwise the defaults apply).
+    var timeoutsConfigured: Bool = false
 
     var isActive: Bool { status == .active }
 }
@@ -105,6 +124,8 @@ struct RouteRateLimit: Sendable {
     var rpm: Int?
     var tpm: Int?
     var location: SourceLocation?
+    var rpmLocation: SourceLocation? = nil
+    var tpmLocation: SourceLocation? = nil
 }
 
 struct ExactMatch: Sendable {
@@ -115,6 +136,12 @@ struct ExactMatch: Sendable {
     var priority: String?
     var rateLimit: RouteRateLimit?
     var location: SourceLocation
+    var providerLocation: SourceLocation? = nil
+    var backendModelLocation: SourceLocation? = nil
+    var fallbackLocation: SourceLocation? = nil
+
+    /// The model name sent to the provider.
+    var targetModel: String { backendModel ?? alias }
 }
 
 struct PatternRoute: Sendable {
@@ -122,6 +149,13 @@ struct PatternRoute: Sendable {
     var provider: String
     var fallback: String?
     var location: SourceLocation
+    var patternLocation: SourceLocation? = nil
+    var providerLocation: SourceLocation? = nil
+    var fallbackLocation: SourceLocation? = nil
+
+    /// Whether `model` matches (search semantics, as Python's re.search); false when the
+    /// pattern does not compile (validate reports that).
+    func matches(_ model: String) -> Bool { PatternCache.shared.regex(pattern)?.matches(model) ?? false }
 }
 
 struct Capability: Sendable {
@@ -135,6 +169,12 @@ struct Capability: Sendable {
     var contextThresholds: [(String, String)]
     var minContext: Int?
     var location: SourceLocation
+    var preferredModelLocations: [SourceLocation] = []
+    var providerLocation: SourceLocation? = nil
+    var fallbackLocation: SourceLocation? = nil
+    var routingStrategyLocation: SourceLocation? = nil
+    var complexityThresholdLocations: [SourceLocation] = []
+    var contextThresholdLocations: [SourceLocation] = []
 }
 
 struct WeightedProvider: Sendable {
@@ -143,6 +183,10 @@ struct WeightedProvider: Sendable {
     var condition: String?
     var preferredModel: String?
     var location: SourceLocation
+    var providerLocation: SourceLocation? = nil
+    var weightLocation: SourceLocation? = nil
+    var conditionLocation: SourceLocation? = nil
+    var preferredModelLocation: SourceLocation? = nil
 }
 
 struct LoadBalance: Sendable {
@@ -150,18 +194,22 @@ struct LoadBalance: Sendable {
     var providers: [WeightedProvider]
     var strategy: String
     var location: SourceLocation
+    var strategyLocation: SourceLocation? = nil
 }
 
 struct FallbackChain: Sendable {
     var model: String
     var chain: [String]
     var location: SourceLocation
+    var chainLocations: [SourceLocation] = []
 }
 
 struct RoutingRules: Sendable {
     var defaultProvider: String?
     var defaultFallback: String?
     var location: SourceLocation?
+    var defaultProviderLocation: SourceLocation? = nil
+    var defaultFallbackLocation: SourceLocation? = nil
 }
 
 struct SpecialCases: Sendable {
@@ -192,10 +240,20 @@ struct PortService: Sendable {
     var serviceUnit: String?
     var healthCheck: String?
     var location: SourceLocation
+    var portLocation: SourceLocation? = nil
+}
+
+/// A named range from ports.yaml `ranges` ("8000-8999", or several joined by commas).
+struct PortRange: Sendable {
+    var name: String
+    var text: String
+    var bounds: [ClosedRange<Int>]
+    var location: SourceLocation
 }
 
 struct PortsFile: Sendable {
     var path: String
     var services: [PortService]
     var reserved: [PortService]
+    var ranges: [PortRange] = []
 }

@@ -76,6 +76,9 @@ struct CommandSpec: Sendable {
     var positionals: [PositionalSpec] = []
     /// Words accepted as the first positional (`config show|generate|diff`), completed first.
     var subcommands: [String] = []
+    /// Every word is a positional, options included (`echo`, `expect`, `set`): no option
+    /// parsing, no `--help`/`--json`.
+    var rawArguments: Bool = false
     var run: @Sendable (Invocation, ShellContext) throws -> CommandResult
 
     /// Options every command takes.
@@ -91,6 +94,7 @@ struct CommandSpec: Sendable {
     /// Splits words into positionals and options per this spec. `--` ends options;
     /// a lone `-` and negative numbers are positionals; `--name=value` is accepted.
     func parse(words: [String], line: String, location: SourceLocation?) throws -> Invocation {
+        if rawArguments { return Invocation(name: name, positionals: words, options: [:], line: line, location: location) }
         var positionals: [String] = []
         var options: [String: [String]] = [:]
         var i = 0

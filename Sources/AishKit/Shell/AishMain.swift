@@ -1,6 +1,171 @@
-/// Entry point used by the thin `aish` executable. Returns the process exit code.
+import Foundation
+
+/// Entry point used by the thin `aish` executable. Returns the process exit code; only the
+/// executable exits.
 public enum AishMain {
+    public static let version = "0.1.0"
+
     public static func run(arguments: [String]) -> Int32 {
-        0
+        let environment = ProcessInfo.processInfo.environment
+        let output = OutputSink()
+        let registry = CommandRegistry.standard
+        let parsed: ProcessArguments
+        do {
+            parsed = try ProcessArguments.parse(arguments, registry: registry)
+        } catch {
+            output.writeError("aish: \(error)\nTry 'aish --help'.\n")
+            return ExitCode.usage.rawValue
+        }
+        switch parsed.action {
+        case .help:
+            output.write(ProcessArguments.usage + "\n")
+            return 0
+        case .version:
+            output.write("aish \(version)\n")
+            return 0
+        default: break
+        }
+
+        let interactive = parsed.action == .standardInput && isatty(0) == 1
+        var options = GlobalOptions()
+        options.configDirectory = parsed.resolvedConfigDirectory(environment: environment)
+        options.databasePath = parsed.resolvedDatabasePath(environment: environment)
+        options.json = parsed.json
+        options.quiet = parsed.quiet
+        options.continueOnError = parsed.continueOnError
+        options.interactive = interactive
+        options.color = !parsed.noColor && environment["NO_COLOR"] == nil && isatty(1) == 1
+            && environment["TERM"] != "dumb"
+
+        let ctx = ShellContext(options: options, registry: registry, output: output, environment: environment)
+        for name in parsed.variableOrder { ctx.variables[name] = parsed.variables[name] }
+        InterruptSignal.install(interactive: interactive)
+
+        let mode: String
+        var scriptPath: String?
+        switch parsed.action {
+        case let .script(path, _): mode = "script"; scriptPath = path
+        case .commands, .command: mode = "command"
+        default: mode = interactive ? "interactive" : "pipe"
+        }
+        ctx.recorder = SessionLogAccess.open(path: options.databasePath, mode: mode, scriptPath: scriptPath,
+                                             output: output, environment: environment)
+        defer { ctx.recorder?.endSession() }
+
+        let runner = CommandRunner(ctx: ctx)
+        var code: Int32
+        var alwaysSummarise = false
+        var suiteName = "aish"
+        do {
+            switch parsed.action {
+            case let .script(path, args):
+                alwaysSummarise = true
+                suiteName = path
+                code = try runScript(path: path, arguments: args, runner: runner)
+            case let .commands(text, args):
+                suiteName = "-c"
+                let commands = try ScriptParser.parse(text, file: "-c")
+                try runner.run(commands, frame: ScriptFrame(file: nil, arguments: args))
+                code = runner.exitCode
+            case let .command(words):
+                let location = SourceLocation(file: "-", line: 1, column: 1)
+                let command = ScriptCommand(
+                    words: words.map { Word(segments: [.literal($0)], quoted: true, location: location) },
+                    location: location, text: words.joined(separator: " "))
+                try runner.run([command], frame: ScriptFrame(file: nil, arguments: []))
+                code = runner.exitCode
+            default:
+                if interactive {
+                    code = InteractiveShell(ctx: ctx, runner: runner).run()
+                } else {
+                    suiteName = "<stdin>"
+                    code = PipeInput(runner: runner).run()
+                }
+            }
+        } catch let request as ExitRequest {
+            code = request.code
+        } catch let error as UserFacingError {
+            output.writeError(prefixed(error) + "\n")
+            code = error.exitCode.rawValue
+        } catch {
+            output.writeError("aish: \(error)\n")
+            code = ExitCode.failure.rawValue
+        }
+
+        let ledger = runner.ledger
+        if (alwaysSummarise || !ledger.cases.isEmpty) && !options.json && !options.quiet && !interactive {
+            output.write(ledger.summary + "\n")
+        }
+        if let junit = parsed.junitPath {
+            let xml = JUnitReport.xml(ledger, suiteName: suiteName)
+            do {
+                try xml.write(toFile: junit, atomically: true, encoding: .utf8)
+            } catch {
+                output.writeError("aish: cannot write JUnit report '\(junit)': \(error.localizedDescription)\n")
+                if code == 0 { code = ExitCode.failure.rawValue }
+            }
+        }
+        return code
+    }
+
+    /// Syntax errors already name their file; other errors get the program's name.
+    static func prefixed(_ error: UserFacingError) -> String {
+        if error is ScriptSyntaxError { return error.description }
+        if let fileError = error as? ScriptFileError, fileError.message.contains(": error: ") { return error.description }
+        return "aish: \(error.description)"
+    }
+
+    private static func runScript(path: String, arguments: [String], runner: CommandRunner) throws -> Int32 {
+        let commands = try ScriptFile.load(path: path)
+        try runner.run(commands, frame: ScriptFrame(file: path, arguments: arguments))
+        return runner.exitCode
+    }
+}
+
+/// Commands from a pipe: no prompt, no line editing, no history. Lines are parsed as they
+/// arrive (a heredoc or `\` continuation waits for its end), and run like a script named
+/// `<stdin>`: the first failure stops the run unless --continue-on-error.
+struct PipeInput {
+    let runner: CommandRunner
+
+    func run() -> Int32 {
+        let file = "<stdin>"
+        var pending: [String] = []
+        var firstLine = 1
+        var lineNumber = 0
+        do {
+            while true {
+                guard let line = readLine(strippingNewline: true) else { break }
+                lineNumber += 1
+                if line.contains("\0") {
+                    throw ScriptFileError(message: "\(file):\(lineNumber): error: binary input (NUL byte), not aish commands")
+                }
+                pending.append(line)
+                switch try ScriptParser.parseIncremental(pending.joined(separator: "\n"), file: file, firstLine: firstLine) {
+                case .needsMoreInput:
+                    continue
+                case let .complete(commands):
+                    pending = []
+                    firstLine = lineNumber + 1
+                    if !(try runner.run(commands, frame: ScriptFrame(file: file, arguments: []))) {
+                        return runner.exitCode
+                    }
+                }
+            }
+            if runner.ctx.interrupt.isRaised { return CommandRunner.interruptedExitCode }
+            if !pending.isEmpty {
+                let commands = try ScriptParser.parse(pending.joined(separator: "\n"), file: file, firstLine: firstLine)
+                try runner.run(commands, frame: ScriptFrame(file: file, arguments: []))
+            }
+        } catch let request as ExitRequest {
+            return request.code
+        } catch let error as UserFacingError {
+            runner.ctx.output.writeError(AishMain.prefixed(error) + "\n")
+            return error.exitCode.rawValue
+        } catch {
+            runner.ctx.output.writeError("aish: \(error)\n")
+            return ExitCode.failure.rawValue
+        }
+        return runner.exitCode
     }
 }

@@ -1,3 +1,223 @@
+import Foundation
+
+/// The shell's own commands: help, echo, sleep, vars, set, unset, source, history, exit, expect.
 enum BuiltinCommands {
-    static let all: [CommandSpec] = []
+    static let all: [CommandSpec] = [help, echo, sleep, vars, set, unset, source, history, exit, expect]
+
+    /// The groups `help` lists, in order; commands registered elsewhere go under "Other".
+    static var groups: [(String, [CommandSpec])] {
+        [("Shell", BuiltinCommands.all), ("Configuration", ConfigCommands.all), ("Providers", ProviderCommands.all),
+         ("Routing", RoutingCommands.all), ("Chat", ChatCommands.all), ("Session log", SessionLogCommands.all),
+         ("Metrics", MetricsCommands.all), ("Services", ServiceCommands.all)]
+    }
+
+    static let commandNames = ValueCompletion.dynamic { ctx in ctx.registry.commands.map(\.name) }
+
+    static let help = CommandSpec(
+        name: "help", aliases: ["?"], usage: "help [COMMAND]", summary: "list commands, or show one command's help",
+        help: "Without an argument lists every command by group. 'help COMMAND' shows its usage, options and aliases.",
+        positionals: [PositionalSpec(name: "COMMAND", optional: true, completion: commandNames)],
+        run: { inv, ctx in
+            if let name = inv.positionals.first {
+                guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
+                return .ok(spec.helpText, data: .object([("command", .string(spec.name)), ("help", .string(spec.helpText))]))
+            }
+            return listing(ctx.registry)
+        })
+
+    static func listing(_ registry: CommandRegistry) -> CommandResult {
+        var remaining = registry.commands.map(\.name)
+        var sections: [(String, [CommandSpec])] = []
+        for (title, specs) in groups {
+            let present = specs.compactMap { registry.lookup($0.name) }.filter { remaining.contains($0.name) }
+            remaining.removeAll { n in present.contains { $0.name == n } }
+            if !present.isEmpty { sections.append((title, present)) }
+        }
+        let others = remaining.compactMap { registry.lookup($0) }
+        if !others.isEmpty { sections.append(("Other", others)) }
+        let width = min(28, registry.commands.map(\.usage.count).max() ?? 0)
+        var text = ""
+        var json: [JSONValue] = []
+        for (title, specs) in sections {
+            text += "\(title):\n"
+            for spec in specs {
+                let usage = spec.usage.count > width ? spec.usage + "\n" + String(repeating: " ", count: width + 4)
+                    : spec.usage.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                text += "  " + usage + spec.summary + "\n"
+                json.append(.object([("name", .string(spec.name)), ("group", .string(title)),
+                                     ("usage", .string(spec.usage)), ("summary", .string(spec.summary))]))
+            }
+            text += "\n"
+        }
+        text += "Type 'help COMMAND' for details, COMMAND --help works too."
+        return .ok(text, data: .object([("commands", .array(json))]))
+    }
+
+    static let echo = CommandSpec(
+        name: "echo", usage: "echo [TEXT...]", summary: "print the arguments, separated by spaces",
+        positionals: [PositionalSpec(name: "TEXT", optional: true, variadic: true)],
+        rawArguments: true,
+        run: { inv, _ in .ok(inv.positionals.joined(separator: " ")) })
+
+    static let sleep = CommandSpec(
+        name: "sleep", usage: "sleep DURATION", summary: "wait, e.g. 'sleep 2s' or 'sleep 500ms' (Ctrl-C stops it)",
+        positionals: [PositionalSpec(name: "DURATION", completion: .words(["1s", "5s", "500ms"]))],
+        run: { inv, ctx in
+            guard inv.positionals.count == 1 else {
+                throw UsageError(message: "sleep: expected one DURATION", usage: "sleep DURATION")
+            }
+            guard let seconds = DurationText.seconds(inv.positionals[0]) else {
+                throw UsageError(message: "sleep: '\(inv.positionals[0])' is not a duration such as 500ms, 2s or 1m")
+            }
+            let start = Date()
+            let completed = ctx.sleep(seconds: seconds)
+            let slept = Date().timeIntervalSince(start) * 1000
+            if !completed { throw CommandFailure("sleep: interrupted") }
+            return .ok(fields: [("slept", .double(slept.rounded()))])
+        })
+
+    static let vars = CommandSpec(
+        name: "vars", usage: "vars", summary: "list script variables (set with 'set' or --var)",
+        run: { _, ctx in
+            let names = ctx.variables.keys.sorted()
+            let text = names.map { "\($0)=\(ctx.variables[$0]!)" }.joined(separator: "\n")
+            return .ok(text, data: .object(names.map { ($0, .string(ctx.variables[$0]!)) }))
+        })
+
+    /// Chat options stored as variables; their values are checked when set.
+    static let chatOptions: [(name: String, check: @Sendable (String) -> Bool, expected: String)] = [
+        ("temperature", { Double($0).map { $0 >= 0 && $0 <= 2 } ?? false }, "a number from 0 to 2"),
+        ("top_p", { Double($0).map { $0 > 0 && $0 <= 1 } ?? false }, "a number above 0, at most 1"),
+        ("max_tokens", { Int($0).map { $0 > 0 } ?? false }, "a whole number above 0"),
+        ("seed", { Int($0) != nil }, "a whole number"),
+    ]
+
+    static let set = CommandSpec(
+        name: "set", usage: "set [NAME [VALUE...]]",
+        summary: "set a script variable ($NAME), or a chat option (temperature, max_tokens, top_p, seed)",
+        help: """
+            'set NAME VALUE...' stores VALUE (the words joined by spaces) as $NAME. 'set NAME' shows it,
+            'set' alone lists every variable. The chat options temperature, max_tokens, top_p and seed
+            are variables too, checked when set.
+            """,
+        positionals: [PositionalSpec(name: "NAME", optional: true,
+                                     completion: .dynamic { ctx in Array(ctx.variables.keys).sorted() + chatOptions.map(\.name) }),
+                      PositionalSpec(name: "VALUE", optional: true, variadic: true)],
+        rawArguments: true,
+        run: { inv, ctx in
+            guard let name = inv.positionals.first else { return try vars.run(inv, ctx) }
+            guard isVariableName(name) else {
+                throw UsageError(message: "set: '\(name)' is not a variable name (letters, digits and _, not starting with a digit)")
+            }
+            if inv.positionals.count == 1 {
+                guard let value = ctx.variables[name] else { throw CommandFailure("set: '\(name)' is not set") }
+                return .ok(value, fields: [(name, .string(value))])
+            }
+            let value = inv.positionals.dropFirst().joined(separator: " ")
+            if let option = chatOptions.first(where: { $0.name == name }), !option.check(value) {
+                throw UsageError(message: "set: \(name) must be \(option.expected), got '\(value)'")
+            }
+            ctx.variables[name] = value
+            return .ok(fields: [(name, .string(value))])
+        })
+
+    static func isVariableName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, !(first.value >= 48 && first.value <= 57) else { return false }
+        return s.unicodeScalars.allSatisfy { ($0.value >= 48 && $0.value <= 57) || ($0.value >= 65 && $0.value <= 90)
+            || ($0.value >= 97 && $0.value <= 122) || $0 == "_" }
+    }
+
+    static let unset = CommandSpec(
+        name: "unset", usage: "unset NAME...", summary: "remove script variables",
+        positionals: [PositionalSpec(name: "NAME", variadic: true,
+                                     completion: .dynamic { ctx in Array(ctx.variables.keys).sorted() })],
+        run: { inv, ctx in
+            guard !inv.positionals.isEmpty else { throw UsageError(message: "unset: expected a NAME", usage: "unset NAME...") }
+            for name in inv.positionals { ctx.variables[name] = nil }
+            return .ok()
+        })
+
+    static let source = CommandSpec(
+        name: "source", aliases: ["."], usage: "source FILE [ARGS...]",
+        summary: "run an .ai script inside this session ($1.. are ARGS)",
+        help: """
+            The file is parsed whole before it runs; it stops at its first failure unless
+            --continue-on-error. A relative FILE is looked up beside the script that sources it,
+            then in the current directory. Scripts may nest \(CommandRunner.maxSourceDepth) deep.
+            """,
+        positionals: [PositionalSpec(name: "FILE", completion: .files),
+                      PositionalSpec(name: "ARGS", optional: true, variadic: true)],
+        run: { inv, ctx in
+            guard let path = inv.positionals.first else {
+                throw UsageError(message: "source: expected a FILE", usage: "source FILE [ARGS...]")
+            }
+            guard let runner = ctx.state(RunnerLink.self, make: { RunnerLink() }).runner else {
+                throw CommandFailure("source: no script runner in this session")
+            }
+            return try runner.source(path: path, arguments: Array(inv.positionals.dropFirst()))
+        })
+
+    static let history = CommandSpec(
+        name: "history", usage: "history [-n N]", summary: "show the commands typed at the terminal",
+        help: "Reads the history file ($AISH_HISTORY, else ~/.local/share/aish/history).",
+        options: [OptionSpec(names: ["-n", "--last"], valueName: "N", help: "show only the last N entries")],
+        run: { inv, ctx in
+            var entries = ctx.state(HistoryLink.self, make: { HistoryLink() }).entries?()
+                ?? HistoryFile.read(path: HistoryFile.path(environment: ctx.environment))
+            if let n = try inv.value("--last").map({ _ in try inv.int("--last", default: 0) }) {
+                entries = Array(entries.suffix(max(0, n)))
+            }
+            let base = 1
+            let text = entries.enumerated().map { "\(String($0.offset + base).leftPadded(5))  \($0.element)" }
+                .joined(separator: "\n")
+            return .ok(text, data: .array(entries.map(JSONValue.string)))
+        })
+
+    static let exit = CommandSpec(
+        name: "exit", aliases: ["quit"], usage: "exit [CODE]", summary: "leave aish (scripts: stop with CODE, default 0)",
+        positionals: [PositionalSpec(name: "CODE", optional: true)],
+        run: { inv, _ in
+            guard inv.positionals.count <= 1 else { throw UsageError(message: "exit: expected at most one CODE") }
+            guard let raw = inv.positionals.first else { throw ExitRequest(code: 0) }
+            guard let code = Int32(raw), (0...255).contains(code) else {
+                throw UsageError(message: "exit: CODE must be a whole number from 0 to 255, got '\(raw)'")
+            }
+            throw ExitRequest(code: code)
+        })
+
+    static let expect = CommandSpec(
+        name: "expect", usage: "expect ASSERTION",
+        summary: "assert on the last command's result (status, text, fields, JSON)",
+        help: Expectation.usage + "\n\nExamples: expect ok · expect contains hello · expect ttft < 500ms · "
+            + "expect provider == ollama · expect json .models[0].name == llama3",
+        positionals: [PositionalSpec(name: "ASSERTION", variadic: true,
+                                     completion: .words(["ok", "error", "contains", "not", "matches", "json",
+                                                         "latency", "ttft", "tokens", "provider"]))],
+        rawArguments: true,
+        run: { inv, ctx in
+            let started = Date()
+            let assertion = inv.positionals.map { $0.contains(" ") || $0.isEmpty ? "\"\($0)\"" : $0 }
+                .joined(separator: " ")
+            let expectation = try Expectation.parse(inv.positionals)
+            let (passed, actual) = expectation.check(ctx.lastResult)
+            let runner = ctx.state(RunnerLink.self, make: { RunnerLink() }).runner
+            let file = runner?.frames.last?.file ?? inv.location?.file ?? "-"
+            let failure = ExpectationFailure(assertion: assertion, actual: actual)
+            ctx.state(ExpectLedger.self, make: { ExpectLedger() }).cases.append(ExpectLedger.Case(
+                file: file, line: inv.location?.line ?? runner?.currentLine ?? 0, assertion: assertion, passed: passed,
+                message: passed ? nil : failure.description, seconds: Date().timeIntervalSince(started)))
+            if !passed { throw failure }
+            return .ok(ctx.options.interactive ? "expect passed" : "", fields: [("passed", .bool(true))])
+        })
+}
+
+/// Lets `history` read the line editor's in-memory list when there is one.
+final class HistoryLink {
+    var entries: (() -> [String])?
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
 }

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Figures measured inside one process, for `scripts/bench` (through the `aish-bench`
+/// executable). Each prints the aish figure and a baseline measured in the same run.
+public enum InProcessBenchmarks {
+    public static func run(arguments: [String]) -> (String, Int32) {
+        guard let figure = arguments.first else { return (usage, 2) }
+        var options: [String: String] = [:]
+        var i = 1
+        while i + 1 < arguments.count, arguments[i].hasPrefix("--") {
+            options[String(arguments[i].dropFirst(2))] = arguments[i + 1]
+            i += 2
+        }
+        do {
+            let result: JSONValue
+            switch figure {
+            default: return ("unknown figure '\(figure)'\n" + usage, 2)
+            }
+            return (result.serialized(), 0)
+        } catch {
+            return ("{\"error\": \(JSONValue.string(String(describing: error)).serialized())}", 1)
+        }
+    }
+
+    static let usage = "usage: aish-bench FIGURE [--OPTION VALUE]..."
+
+    /// Nanosecond monotonic clock.
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Runs `body` `batch` times per sample, `samples` samples; returns per-call time stats in `unit`.
+    static func measure(samples: Int, batch: Int, unitNanos: Double, _ body: () throws -> Void) rethrows -> JSONValue {
+        var times: [Double] = []
+        times.reserveCapacity(samples)
+        for _ in 0..<samples {
+            let t0 = now()
+            for _ in 0..<batch { try body() }
+            let t1 = now()
+            times.append(Double(t1 - t0) / Double(batch) / unitNanos)
+        }
+        return stats(times)
+    }
+
+    static func stats(_ values: [Double]) -> JSONValue {
+        let s = values.sorted()
+        let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        return .object([("median", .double(median)), ("min", .double(s.first ?? 0)), ("max", .double(s.last ?? 0)),
+                        ("runs", .int(s.count))])
+    }
+}

@@ -1,0 +1,47 @@
+/// One problem found while loading or validating the configuration, printed as
+/// `file:line:col: error|warning: message` (just `file: …` when no position applies).
+struct ConfigFinding: Sendable, Equatable, CustomStringConvertible {
+    enum Severity: String, Sendable { case error, warning }
+
+    var severity: Severity
+    var location: SourceLocation
+    var message: String
+
+    var description: String {
+        let place = location.line > 0 ? location.description : location.file
+        return "\(place): \(severity.rawValue): \(message)"
+    }
+
+    var json: JSONValue {
+        .object([("severity", .string(severity.rawValue)), ("file", .string(location.file)),
+                 ("line", .int(location.line)), ("column", .int(location.column)), ("message", .string(message))])
+    }
+}
+
+extension Array where Element == ConfigFinding {
+    var errorCount: Int { reduce(0) { $0 + ($1.severity == .error ? 1 : 0) } }
+    var warningCount: Int { reduce(0) { $0 + ($1.severity == .warning ? 1 : 0) } }
+    var hasErrors: Bool { contains(where: { $0.severity == .error }) }
+}
+
+/// The configuration cannot be used (or `validate` found errors): exit code 3.
+struct ConfigError: UserFacingError {
+    var findings: [ConfigFinding]
+    /// Printed after the findings (validate's summary line); nil for loading errors.
+    var summary: String?
+
+    var exitCode: ExitCode { .config }
+
+    var description: String {
+        var lines: [String] = []
+        if summary == nil {
+            let n = findings.errorCount
+            lines.append("configuration invalid (\(n) error\(n == 1 ? "" : "s")):")
+            lines.append(contentsOf: findings.filter { $0.severity == .error }.map(\.description))
+        } else {
+            lines.append(contentsOf: findings.map(\.description))
+        }
+        if let summary { lines.append(summary) }
+        return lines.joined(separator: "\n")
+    }
+}

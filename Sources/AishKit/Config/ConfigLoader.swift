@@ -1,0 +1,113 @@
+import Foundation
+
+/// When a config file was last seen, so a session reloads only after an edit.
+struct ConfigFileStamp: Sendable, Equatable {
+    var path: String
+    var exists: Bool
+    var modified: timespec
+    var size: Int
+
+    static func == (a: ConfigFileStamp, b: ConfigFileStamp) -> Bool {
+        a.path == b.path && a.exists == b.exists && a.size == b.size
+            && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+    }
+
+    static func current(_ path: String) -> ConfigFileStamp {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return ConfigFileStamp(path: path, exists: false, modified: timespec(), size: 0) }
+        return ConfigFileStamp(path: path, exists: true, modified: st.st_mtim, size: Int(st.st_size))
+    }
+}
+
+/// Reads the operator's config directory (SPEC §2) into `AishConfig`.
+enum ConfigLoader {
+    static let providersFile = "providers.yaml"
+    static let mappingsFile = "model-mappings.yaml"
+    static let portsFile = "ports.yaml"
+    static let litellmFile = "litellm-unified.yaml"
+
+    /// What one load produced. `config` is always filled as far as the files allowed;
+    /// `findings` holds loading problems (syntax, types, required keys, likely typos).
+    struct Loaded: Sendable {
+        var config: AishConfig
+        var findings: [ConfigFinding]
+        var stamps: [ConfigFileStamp]
+
+        /// Errors make the configuration unusable for other commands (exit code 3).
+        var usable: Bool { !findings.hasErrors }
+    }
+
+    static func path(_ directory: String, _ file: String) -> String {
+        directory.hasSuffix("/") ? directory + file : directory + "/" + file
+    }
+
+    /// `--config DIR`, else `$AISH_CONFIG`, else `./config` when it exists, else `~/.config/aish`.
+    static func resolveDirectory(option: String?, environment: [String: String]) -> String {
+        if let option, !option.isEmpty { return option }
+        if let env = environment["AISH_CONFIG"], !env.isEmpty { return env }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "config", isDirectory: &isDir), isDir.boolValue { return "config" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return path(home, ".config/aish")
+    }
+
+    static func stamps(directory: String) -> [ConfigFileStamp] {
+        [providersFile, mappingsFile, portsFile, litellmFile].map { ConfigFileStamp.current(path(directory, $0)) }
+    }
+
+    static func load(directory: String) -> Loaded {
+        let reader = NodeReader()
+        let stamps = stamps(directory: directory)
+        let providersPath = path(directory, providersFile)
+        let mappingsPath = path(directory, mappingsFile)
+        let portsPath = path(directory, portsFile)
+
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) || !isDir.boolValue {
+            reader.error(SourceLocation(file: directory, line: 0, column: 0),
+                         "configuration directory not found (set it with --config DIR or AISH_CONFIG)")
+        } else if !stamps[0].exists {
+            reader.error(SourceLocation(file: providersPath, line: 0, column: 0), "configuration file not found")
+        }
+        // providers.yaml is required; the mappings and ports files are optional.
+        let providers = ConfigDecoder.providers(parse(providersPath, required: stamps[0].exists, reader: reader),
+                                                path: providersPath, reader: reader, fileExists: stamps[0].exists)
+        let mappings = ConfigDecoder.mappings(parse(mappingsPath, required: false, reader: reader), path: mappingsPath, reader: reader)
+        let ports = ConfigDecoder.ports(parse(portsPath, required: false, reader: reader), path: portsPath, reader: reader)
+        var config = AishConfig(directory: directory, providers: providers, mappings: mappings, ports: ports)
+        linkServiceUnits(&config)
+        return Loaded(config: config, findings: reader.findings, stamps: stamps)
+    }
+
+    /// Parses one file; a syntax error becomes one finding and the file counts as empty.
+    static func parse(_ path: String, required: Bool, reader: NodeReader) -> YAMLNode? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if required { reader.error(SourceLocation(file: path, line: 0, column: 0), "configuration file cannot be read") }
+            return nil
+        }
+        do {
+            let doc = try YAMLParser.parse([UInt8](data), file: path)
+            for p in doc.problems { reader.error(p.location, p.message) }
+            return doc.root
+        } catch {
+            reader.error(error.location, error.message)
+            return nil
+        }
+    }
+
+    /// A provider without its own `service` key takes the systemd unit of the ports.yaml
+    /// entry with the same name (vllm-qwen ≙ vllm_qwen) or, for a local URL, the same port.
+    static func linkServiceUnits(_ config: inout AishConfig) {
+        func norm(_ s: String) -> String { s.lowercased().replacingOccurrences(of: "-", with: "_") }
+        for i in config.providers.providers.indices where config.providers.providers[i].serviceUnit == nil {
+            let p = config.providers.providers[i]
+            if let byName = config.ports.services.first(where: { norm($0.name) == norm(p.name) }) {
+                config.providers.providers[i].serviceUnit = byName.serviceUnit
+            } else if let url = URLComponents(string: p.baseURL), let host = url.host, let port = url.port,
+                      ["127.0.0.1", "localhost", "::1"].contains(host),
+                      let byPort = config.ports.services.first(where: { $0.port == port }) {
+                config.providers.providers[i].serviceUnit = byPort.serviceUnit
+            }
+        }
+    }
+}

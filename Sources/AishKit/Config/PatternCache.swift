@@ -1,0 +1,35 @@
+import Foundation
+import Synchronization
+
+/// A compiled `patterns[].pattern`. NSRegularExpression is immutable after creation and
+/// documented as safe to use from several threads.
+final class CompiledPattern: @unchecked Sendable {
+    private let regex: NSRegularExpression
+
+    init?(_ pattern: String) {
+        guard let r = try? NSRegularExpression(pattern: pattern) else { return nil }
+        regex = r
+    }
+
+    /// Search semantics (a match anywhere, as LiteLLM's Python `re.search`); anchors in the
+    /// pattern say otherwise.
+    func matches(_ text: String) -> Bool {
+        let ns = text as NSString
+        return regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) != nil
+    }
+}
+
+/// Compiles each distinct pattern once per process: validate and the router call this for
+/// every load and every routed request, and compiling is the expensive part.
+final class PatternCache: Sendable {
+    static let shared = PatternCache()
+    private let compiled = Mutex<[String: CompiledPattern?]>([:])
+
+    /// nil when the pattern does not compile.
+    func regex(_ pattern: String) -> CompiledPattern? {
+        if let hit = compiled.withLock({ $0[pattern] }) { return hit }
+        let made = CompiledPattern(pattern)
+        compiled.withLock { $0[pattern] = made }
+        return made
+    }
+}

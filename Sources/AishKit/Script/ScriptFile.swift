@@ -1,0 +1,54 @@
+import Foundation
+
+/// Why a script file could not be read (missing, a directory, binary, not UTF-8). Exit 2,
+/// like any other problem with the script itself.
+struct ScriptFileError: UserFacingError, Equatable {
+    var message: String
+    var exitCode: ExitCode { .usage }
+    var description: String { message }
+}
+
+/// Reading and parsing a `.ai` file as a whole, before any of it runs.
+enum ScriptFile {
+    static func load(path: String) throws -> [ScriptCommand] {
+        let text = try read(path: path)
+        return try ScriptParser.parse(text, file: path)
+    }
+
+    static func read(path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ScriptFileError(message: "cannot read script '\(path)': no such file")
+        }
+        if isDirectory.boolValue {
+            throw ScriptFileError(message: "cannot read script '\(path)': it is a directory, not a script file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScriptFileError(message: "cannot read script '\(path)': permission denied or unreadable")
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Script text from bytes: NUL bytes mean a binary file, and the text must be UTF-8.
+    static func decode(_ data: Data, path: String) throws -> String {
+        if let nul = data.firstIndex(of: 0) {
+            let (line, column) = position(of: nul, in: data)
+            throw ScriptFileError(
+                message: "\(path):\(line):\(column): error: binary file (NUL byte), not an aish script")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw ScriptFileError(message: "\(path): error: not valid UTF-8 text, not an aish script")
+        }
+        return text
+    }
+
+    private static func position(of index: Data.Index, in data: Data) -> (Int, Int) {
+        var line = 1
+        var lineStart = data.startIndex
+        for i in data.startIndex..<index where data[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return (line, index - lineStart + 1)
+    }
+}

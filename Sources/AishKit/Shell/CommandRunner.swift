@@ -1,0 +1,198 @@
+import Foundation
+
+/// Where the commands being run come from: a script file (messages say `file:line:`),
+/// or the terminal, a pipe or `-c` text.
+struct ScriptFrame {
+    /// The script path as given, for messages and the log; nil for terminal and `-c` input.
+    var file: String?
+    var arguments: [String]
+    var depth: Int = 0
+    var scriptName: String { file ?? "aish" }
+}
+
+/// `exit [CODE]`: ends the whole aish run (also from inside `source`).
+struct ExitRequest: Error {
+    var code: Int32
+}
+
+/// A sourced script stopped at a failure that it already reported.
+struct SourcedScriptStopped: Error {
+    var code: Int32
+}
+
+/// The one runner behind the terminal, pipes, `-c` and script files: expands each command,
+/// looks it up in the registry, runs it, prints its result, records it in the session log
+/// and keeps `lastResult` for `expect`.
+final class CommandRunner {
+    static let maxSourceDepth = 16
+    /// Exit status of a run cancelled with Ctrl-C, as in POSIX shells.
+    static let interruptedExitCode: Int32 = 130
+
+    let ctx: ShellContext
+    let ledger: ExpectLedger
+    private(set) var frames: [ScriptFrame] = []
+    /// The first command failure that was not examined by a following `expect`.
+    private(set) var firstFailure: Int32?
+    private(set) var interrupted = false
+    /// Line of the command running now (for `expect` in `-c` text and at the terminal).
+    private(set) var currentLine = 0
+
+    init(ctx: ShellContext) {
+        self.ctx = ctx
+        self.ledger = ctx.state(ExpectLedger.self) { ExpectLedger() }
+        ctx.state(RunnerLink.self) { RunnerLink() }.runner = self
+    }
+
+    /// The exit code of the run so far: 130 if cancelled, 4 if an expect failed, else the
+    /// first unexamined command failure, else 0.
+    var exitCode: Int32 {
+        if interrupted { return CommandRunner.interruptedExitCode }
+        if ledger.failed > 0 { return ExitCode.assertion.rawValue }
+        return firstFailure ?? 0
+    }
+
+    private var stopsOnFailure: Bool {
+        !ctx.options.continueOnError && (!ctx.options.interactive || frames.count > 1)
+    }
+
+    /// Runs commands in order. Returns false when the block stopped at a failure (the failure
+    /// has been reported). Throws `ExitRequest` for `exit`.
+    @discardableResult
+    func run(_ commands: [ScriptCommand], frame: ScriptFrame) throws -> Bool {
+        frames.append(frame)
+        defer { frames.removeLast() }
+        var i = 0
+        while i < commands.count {
+            let command = commands[i]
+            let isExpect = command.literalName == "expect"
+            let code = try runOne(command)
+            let nextIsExpect = i + 1 < commands.count && commands[i + 1].literalName == "expect"
+            i += 1
+            guard let code else { continue }
+            if ctx.interrupt.isRaised && !ctx.options.interactive {
+                interrupted = true
+                return false
+            }
+            if isExpect {
+                if stopsOnFailure { return false }
+                continue
+            }
+            // A failure followed by `expect` is for the expects to judge (`expect error`).
+            if nextIsExpect { continue }
+            if firstFailure == nil && !ctx.options.interactive { firstFailure = code }
+            if stopsOnFailure {
+                if let file = frame.file {
+                    ledger.commandErrors.append(ExpectLedger.Case(
+                        file: file, line: command.location.line, assertion: command.text, passed: false,
+                        message: ctx.lastResult?.error ?? "command failed", seconds: 0))
+                }
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Runs `source FILE ARGS`: the file is parsed whole first, then run as a nested script.
+    func source(path: String, arguments: [String]) throws -> CommandResult {
+        guard frames.count <= CommandRunner.maxSourceDepth else {
+            throw CommandFailure(
+                "source: nesting limit of \(CommandRunner.maxSourceDepth) reached at '\(path)' (does a script source itself?)")
+        }
+        var resolved = path
+        if !path.hasPrefix("/"), let current = frames.last?.file {
+            let dir = (current as NSString).deletingLastPathComponent
+            let beside = dir.isEmpty ? path : dir + "/" + path
+            if FileManager.default.fileExists(atPath: beside) { resolved = beside }
+        }
+        let commands = try ScriptFile.load(path: resolved)
+        let depth = (frames.last?.depth ?? 0) + 1
+        let completed = try run(commands, frame: ScriptFrame(file: resolved, arguments: arguments, depth: depth))
+        if !completed { throw SourcedScriptStopped(code: exitCode == 0 ? 1 : exitCode) }
+        return CommandResult(status: .ok, text: "", alreadyPrinted: true)
+    }
+
+    // MARK: - One command
+
+    /// Runs one command; returns nil on success or the exit code it failed with.
+    private func runOne(_ command: ScriptCommand) throws -> Int32? {
+        let frame = frames.last!
+        let expansion = WordExpansion(variables: ctx.variables, environment: ctx.environment,
+                                      arguments: frame.arguments, scriptName: frame.scriptName)
+        let words = expansion.expand(command.words)
+        guard let name = words.first else { return nil }
+        let location = SourceLocation(file: frame.file ?? "-", line: command.location.line,
+                                      column: command.location.column)
+        currentLine = command.location.line
+        let recordID = ctx.recorder?.beginCommand(text: command.text, sourceFile: frame.file,
+                                                  line: frame.file == nil ? nil : command.location.line)
+        let started = Date()
+        ctx.interrupt.clear()
+
+        var result: CommandResult
+        var failureCode: Int32?
+        var wantsJSON = ctx.options.json
+        var quietFailure = false
+        var exitRequest: ExitRequest?
+        let isExpect = name == "expect"
+        do {
+            guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
+            let invocation = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "),
+                                            location: frame.file == nil ? nil : location)
+            if invocation.flag("--json") { wantsJSON = true }
+            if invocation.flag("--help") && !spec.rawArguments {
+                result = .ok(spec.helpText)
+            } else {
+                result = try spec.run(invocation, ctx)
+            }
+            if result.status == .error { failureCode = ExitCode.failure.rawValue }
+        } catch let request as ExitRequest {
+            exitRequest = request
+            result = .ok()
+        } catch let stopped as SourcedScriptStopped {
+            result = .failure("sourced script stopped")
+            failureCode = stopped.code
+            quietFailure = true
+        } catch let error as UserFacingError {
+            result = .failure(error.description)
+            failureCode = error.exitCode.rawValue
+        } catch {
+            result = .failure("\(error)")
+            failureCode = ExitCode.failure.rawValue
+        }
+        if ctx.interrupt.isRaised, result.status == .error, failureCode == ExitCode.failure.rawValue,
+            !(result.error ?? "").contains("interrupt")
+        {
+            result.error = (result.error.map { $0 + " " } ?? "") + "(interrupted)"
+        }
+
+        if !quietFailure { show(result, json: wantsJSON, failure: failureCode, isExpect: isExpect, location: location) }
+        if !isExpect { ctx.lastResult = result }
+        let duration = Date().timeIntervalSince(started) * 1000
+        ctx.recorder?.endCommand(id: recordID, record: CommandRecord(
+            text: command.text, sourceFile: frame.file, line: frame.file == nil ? nil : command.location.line,
+            status: result.status, durationMs: duration, error: result.error, startedAt: started))
+        if let exitRequest { throw exitRequest }
+        return failureCode
+    }
+
+    private func show(_ result: CommandResult, json: Bool, failure: Int32?, isExpect: Bool, location: SourceLocation) {
+        if json {
+            if !(isExpect && result.status == .ok) { ctx.output.write(result.jsonForm.serialized() + "\n") }
+        } else if !result.alreadyPrinted && !result.text.isEmpty {
+            ctx.output.write(result.text.hasSuffix("\n") ? result.text : result.text + "\n")
+        }
+        guard failure != nil || result.status == .error else { return }
+        let message = result.error ?? "command failed"
+        let isAssertion = failure == ExitCode.assertion.rawValue
+        if frames.last?.file != nil {
+            ctx.output.writeError("\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + message + "\n")
+        } else {
+            ctx.output.writeError("aish: " + message + "\n")
+        }
+    }
+}
+
+/// Lets built-ins that need the runner (`source`) reach it through the context.
+final class RunnerLink {
+    weak var runner: CommandRunner?
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+
+/// SIGINT handling: Ctrl-C raises `InterruptFlag.shared`, so the running command stops (it
+/// polls the flag), and wakes the line editor through a self-pipe so a prompt can be cleared.
+/// In a non-interactive run a second Ctrl-C within a second ends the process with 130, for
+/// a command that does not stop.
+enum InterruptSignal {
+    /// The self-pipe: the handler writes one byte to `wakeWrite`; the line editor polls
+    /// `wakeRead` next to standard input.
+    nonisolated(unsafe) private(set) static var wakeRead: Int32 = -1
+    nonisolated(unsafe) private static var wakeWrite: Int32 = -1
+    nonisolated(unsafe) private static var exitOnSecond = false
+    private static let lastInterruptNanos = Atomic<Int64>(0)
+
+    static func install(interactive: Bool) {
+        _ = InterruptFlag.shared  // initialise the global before a handler can touch it
+        exitOnSecond = !interactive
+        if interactive, wakeRead < 0 {
+            var fds: [Int32] = [0, 0]
+            if pipe(&fds) == 0 {
+                for fd in fds {
+                    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                }
+                wakeRead = fds[0]
+                wakeWrite = fds[1]
+            }
+        }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in InterruptSignal.handle() }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0  // no SA_RESTART: a blocking read returns EINTR and the reader looks at the flag
+        sigaction(SIGINT, &action, nil)
+    }
+
+    /// Runs inside the signal handler: only async-signal-safe calls.
+    private static func handle() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let nanos = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        let previous = lastInterruptNanos.exchange(nanos, ordering: .relaxed)
+        if exitOnSecond, previous != 0, nanos - previous < 1_000_000_000 { _exit(130) }
+        InterruptFlag.shared.raise()
+        if wakeWrite >= 0 {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+    }
+
+    /// Empties the self-pipe before a new prompt so an old Ctrl-C does not clear it.
+    static func drainWakeups() {
+        guard wakeRead >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &buffer, buffer.count) > 0 {}
+    }
+}

@@ -1,0 +1,7 @@
+import AishKit
+import Glibc
+
+// Prints one JSON object for scripts/bench; all logic is in AishKit's InProcessBenchmarks.
+let (output, code) = InProcessBenchmarks.run(arguments: Array(CommandLine.arguments.dropFirst()))
+print(output)
+exit(code)

@@ -1,0 +1,37 @@
+import Foundation
+@testable import AishKit
+
+/// Locates fixture directories from the test source file, walking up to the package root.
+enum ConfigFixtures {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while url.path != "/" {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+            url.deleteLastPathComponent()
+        }
+        fatalError("package root not found above \(#filePath)")
+    }()
+
+    /// The real deployment's four files (shared, read-only).
+    static var gathewhy: String { packageRoot + "/../shared/fixtures/gathewhy" }
+
+    static func fixture(_ name: String) -> String { packageRoot + "/Tests/Fixtures/Config/" + name }
+
+    /// A fresh temporary directory holding the given files (name → text).
+    static func directory(_ files: [String: String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "aish-config-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+        return dir
+    }
+
+    /// A copy of the real fixture set with some files replaced or added.
+    static func gathewhyCopy(replacing: [String: String] = [:], dropping: [String] = []) throws -> String {
+        var files: [String: String] = [:]
+        for name in ["providers.yaml", "model-mappings.yaml", "ports.yaml", "litellm-unified.yaml"] where !dropping.contains(name) {
+            files[name] = try String(contentsOfFile: gathewhy + "/" + name, encoding: .utf8)
+        }
+        for (k, v) in replacing { files[k] = v }
+        return try directory(files)
+    }
+}
