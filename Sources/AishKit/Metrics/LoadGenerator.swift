@@ -14,7 +14,9 @@ enum LoadGenerator {
     /// started in total, `duration` seconds have passed, or `interrupt` is raised (whichever
     /// comes first; at least one of `requests` and `duration` must be given). Returns what
     /// each call returned, in completion order, and the wall time in seconds.
+    /// `progress(done)` is called on the calling thread about ten times a second.
     static func run<Sample: Sendable>(concurrency: Int, requests: Int?, duration: Double?, interrupt: InterruptFlag,
+                                      progress: (Int) -> Void = { _ in },
                                       work: @escaping @Sendable (_ worker: Int, _ sequence: Int) -> Sample)
         -> (samples: [Sample], wallSeconds: Double)
     {
@@ -38,7 +40,9 @@ enum LoadGenerator {
             thread.name = "aish-load-\(worker)"
             thread.start()
         }
-        group.wait()
+        while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            progress(state.count)
+        }
         return (state.collected(), Stopwatch.now() - started)
     }
 }
@@ -61,6 +65,7 @@ private final class LoadState<Sample: Sendable>: @unchecked Sendable {
     }
 
     func append(_ s: Sample) { lock.withLock { samples.append(s) } }
+    var count: Int { lock.withLock { samples.count } }
     func collected() -> [Sample] { lock.withLock { samples } }
 }
 
