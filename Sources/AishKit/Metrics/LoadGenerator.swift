@@ -87,7 +87,9 @@ public enum LoadCeiling {
             ("model", .string(model)), ("stream", .bool(true)), ("max_tokens", .int(16)),
             ("messages", .array([.object([("role", "user"), ("content", "hi")])])),
         ])
-        let request = HTTPRequest.postJSON(url: url, body, headers: [("Accept", "text/event-stream")])
+        // Short timeouts: a request stuck in a full listen queue must not stretch the level.
+        let request = HTTPRequest.postJSON(url: url, body, headers: [("Accept", "text/event-stream")],
+                                           timeouts: HTTPTimeouts(connect: 2, firstByte: 5, idle: 5, total: 10))
         let interrupt = InterruptFlag()
         return concurrencies.map { c in
             let (oks, wall) = LoadGenerator.run(concurrency: c, requests: requestsPerLevel,
