@@ -14,6 +14,7 @@ public enum InProcessBenchmarks {
         do {
             let result: JSONValue
             switch figure {
+            case "config": result = try configLoadAndValidate(options)
             default: return ("unknown figure '\(figure)'\n" + usage, 2)
             }
             return (result.serialized(), 0)
@@ -22,7 +23,22 @@ public enum InProcessBenchmarks {
         }
     }
 
-    static let usage = "usage: aish-bench FIGURE [--OPTION VALUE]..."
+    static let usage = """
+        usage: aish-bench FIGURE [--OPTION VALUE]...
+          config --dir DIR [--samples N]   load + validate a config directory (ms per run)
+        """
+
+    /// Figure 2: load + validate of a config directory, as `validate` does it.
+    static func configLoadAndValidate(_ options: [String: String]) throws -> JSONValue {
+        guard let dir = options["dir"] else { throw UsageError(message: "config needs --dir DIR") }
+        let samples = Int(options["samples"] ?? "") ?? 200
+        var findings = 0
+        let aish = measure(samples: samples, batch: 1, unitNanos: 1e6) {
+            let validation = ConfigValidator.validate(ConfigLoader.load(directory: dir))
+            findings = validation.findings.count
+        }
+        return .object([("aish", aish), ("findings", .int(findings))])
+    }
 
     /// Nanosecond monotonic clock.
     static func now() -> UInt64 {

@@ -32,6 +32,9 @@ enum ConfigLoader {
         var config: AishConfig
         var findings: [ConfigFinding]
         var stamps: [ConfigFileStamp]
+        /// A file was missing or not valid YAML: its content is absent, so cross-file checks
+        /// would only repeat that one problem.
+        var incomplete: Bool = false
 
         /// Errors make the configuration unusable for other commands (exit code 3).
         var usable: Bool { !findings.hasErrors }
@@ -76,7 +79,8 @@ enum ConfigLoader {
         let ports = ConfigDecoder.ports(parse(portsPath, required: false, reader: reader), path: portsPath, reader: reader)
         var config = AishConfig(directory: directory, providers: providers, mappings: mappings, ports: ports)
         linkServiceUnits(&config)
-        return Loaded(config: config, findings: reader.findings, stamps: stamps)
+        let incomplete = reader.findings.contains { $0.severity == .error && ($0.location.line == 0 || reader.syntaxErrors.contains($0)) }
+        return Loaded(config: config, findings: reader.findings, stamps: stamps, incomplete: incomplete)
     }
 
     /// Parses one file; a syntax error becomes one finding and the file counts as empty.
@@ -91,6 +95,7 @@ enum ConfigLoader {
             return doc.root
         } catch {
             reader.error(error.location, error.message)
+            reader.syntaxErrors.append(reader.findings[reader.findings.count - 1])
             return nil
         }
     }

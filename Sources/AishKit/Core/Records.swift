@@ -97,3 +97,10 @@ protocol SessionRecorder: AnyObject {
     func recordMetricSamples(_ records: [MetricSampleRecord])
     func endSession()
 }
+
+extension SessionRecorder {
+    /// Also redact the values of these environment variables (the providers' `env_var`
+    /// names, known once the config is loaded). Names that look secret (…KEY…, …TOKEN…)
+    /// are redacted anyway.
+    func addSecretVariableNames(_ names: [String]) {}
+}

@@ -1,10 +1,39 @@
-/// Opens the session log for a process (SPEC §6). Placeholder until the store lands:
-/// returns nil, so nothing is recorded.
+import Foundation
+
+/// Opens the session log for a process (SPEC §6): the one entry point the shell calls.
 enum SessionLogAccess {
+    /// Recorded in each session row.
+    static var aishVersion: String { AishMain.version }
+
     /// `path` is `--db`, else `$AISH_DB`, else ~/.local/share/aish/aish.db.
     /// On failure: one clear warning on `output`, and nil (the shell keeps working).
     static func open(path: String?, mode: String, scriptPath: String?, output: OutputSink,
                      environment: [String: String]) -> SessionRecorder? {
-        nil
+        let resolved = resolvePath(path, environment: environment)
+        do {
+            let log = try SessionLog(path: resolved)
+            try log.beginSession(mode: mode, scriptPath: scriptPath, aishVersion: aishVersion)
+            return SessionLogRecorder(log: log, redactor: SecretRedactor(environment: environment), output: output)
+        } catch let e as SessionLogUnavailable {
+            output.writeError(warning(path: resolved, reason: e.reason))
+        } catch let e as SQLiteError {
+            output.writeError(warning(path: resolved, reason: SessionLog.unavailable(e).reason))
+        } catch {
+            output.writeError(warning(path: resolved, reason: String(describing: error)))
+        }
+        return nil
+    }
+
+    static func warning(path: String, reason: String) -> String {
+        "aish: session log unavailable: \(path): \(reason); continuing without a log\n"
+    }
+
+    /// `--db`, else `$AISH_DB`, else ~/.local/share/aish/aish.db; `~` expanded.
+    static func resolvePath(_ path: String?, environment: [String: String]) -> String {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        var chosen = path ?? environment["AISH_DB"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? home + "/.local/share/aish/aish.db"
+        if chosen == "~" { chosen = home } else if chosen.hasPrefix("~/") { chosen = home + chosen.dropFirst(1) }
+        return chosen
     }
 }

@@ -1,3 +1,544 @@
+import Foundation
+
+/// `log`, `show`, `stats`, `sql`, `export`: reading the session log (SPEC §6).
 enum SessionLogCommands {
-    static let all: [CommandSpec] = []
+    static let all: [CommandSpec] = [log, show, stats, sql, export]
+
+    private static let statusWords = ["ok", "error", "partial", "cancelled", "timeout", "skipped"]
+    private static let sinceOption = OptionSpec(
+        names: ["--since"], valueName: "T", help: "only rows since a time: 1h, 30m, 2d, 2026-11-27 or 2026-11-27T10:00")
+
+    // MARK: log
+
+    static let log = CommandSpec(
+        name: "log",
+        usage: "log [-n N] [-m MODEL] [-p PROVIDER] [--status S] [--since T] [-q TEXT] [--commands]",
+        summary: "list logged request attempts, newest first",
+        help: """
+            One line per request attempt: id, time, model → provider, status, time to first token, \
+            total latency, completion tokens and the first words of the prompt. -q searches prompts \
+            and replies (full-text: every word must appear; word* matches a prefix). --commands \
+            lists commands instead (-q then matches their text). `show ID` prints one in full.
+            """,
+        options: [
+            OptionSpec(names: ["-n", "--limit"], valueName: "N", help: "how many rows (default 20)"),
+            OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "requested or backend model"),
+            OptionSpec(names: ["-p", "--provider"], valueName: "PROVIDER", help: "provider name"),
+            OptionSpec(names: ["--status"], valueName: "S", help: "ok, error, partial, cancelled, timeout, skipped",
+                       completion: .words(statusWords)),
+            sinceOption,
+            OptionSpec(names: ["-q", "--query"], valueName: "TEXT", help: "full-text search over prompts and replies"),
+            OptionSpec(names: ["--commands"], valueName: nil, help: "list commands instead of request attempts"),
+        ],
+        run: { inv, ctx in try runLog(inv, ctx) })
+
+    static func runLog(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        let limit = try inv.int("--limit", default: 20)
+        guard limit > 0 else { throw UsageError(message: "log: -n takes a positive number, got \(limit)", usage: log.usage) }
+        let since = try parseSince(inv, command: "log")
+        if let s = inv.value("--status"), !statusWords.contains(s) {
+            throw UsageError(message: "log: unknown status '\(s)' (one of: \(statusWords.joined(separator: ", ")))")
+        }
+        let reader = try openReader(ctx, command: "log")
+        if inv.flag("--commands") { return try listCommands(reader, inv, limit: limit, since: since) }
+        let filter = AttemptFilter(
+            limit: limit, model: inv.value("--model"), provider: inv.value("--provider"), status: inv.value("--status"),
+            since: since, search: inv.value("--query").flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 })
+        let rows = try query("log", reader.path) { try reader.attempts(filter) }
+
+        var text = ""
+        if rows.isEmpty {
+            text = "no request attempts logged" + (isFiltered(inv) ? " match" : "") + "\n"
+        } else {
+            text = LogFormat.table(
+                ["ID", "TIME", "MODEL → PROVIDER", "STATUS", "TTFT", "LATENCY", "TOKENS", "PROMPT"],
+                rows.map { r in
+                    [String(r.id), LogTime.short(r.startedAt), "\(r.requestedModel) → \(r.provider)", r.status,
+                     LogFormat.duration(r.ttftMs), LogFormat.duration(r.totalMs), r.completionTokens.map(String.init) ?? "-",
+                     LogFormat.preview(r.prompt)]
+                }, right: [0, 4, 5, 6])
+        }
+        var fields: [(String, JSONValue)] = [("count", .int(rows.count))]
+        if let newest = rows.first { fields += newestFields(newest) }
+        let data: JSONValue = .object([("status", .string("ok")), ("count", .int(rows.count)), ("attempts", .array(rows.map(\.json)))])
+        return CommandResult(status: .ok, text: text, fields: fields, data: data)
+    }
+
+    private static func isFiltered(_ inv: Invocation) -> Bool {
+        ["--model", "--provider", "--status", "--since", "--query"].contains { inv.value($0) != nil }
+    }
+
+    /// What `expect` can test after `log` or `show`: the newest (or shown) attempt.
+    private static func newestFields(_ r: AttemptRow) -> [(String, JSONValue)] {
+        var f: [(String, JSONValue)] = [
+            ("id", .int(Int(r.id))), ("model", .string(r.requestedModel)), ("provider", .string(r.provider)),
+            ("attempt_status", .string(r.status)),
+        ]
+        if let t = r.ttftMs { f.append(("ttft", .double(t))) }
+        if let l = r.totalMs { f.append(("latency", .double(l))) }
+        if let c = r.completionTokens { f.append(("tokens", .int(c))) }
+        return f
+    }
+
+    private static func listCommands(_ reader: SessionLogReader, _ inv: Invocation, limit: Int, since: Date?) throws
+        -> CommandResult
+    {
+        let statusFilter = inv.value("--status")
+        let rows = try query("log", reader.path) {
+            try reader.commands(limit: limit, status: statusFilter, since: since, search: inv.value("--query"))
+        }
+        let text: String
+        if rows.isEmpty {
+            text = "no commands logged" + (isFiltered(inv) ? " match" : "") + "\n"
+        } else {
+            text = LogFormat.table(
+                ["ID", "TIME", "STATUS", "DURATION", "SOURCE", "COMMAND"],
+                rows.map { c in
+                    ["cmd:\(c.id)", LogTime.short(c.startedAt), c.status, LogFormat.duration(c.durationMs),
+                     c.location ?? "-", LogFormat.preview(c.text, limit: 60)]
+                }, right: [0, 3])
+        }
+        let data: JSONValue = .object([("status", .string("ok")), ("count", .int(rows.count)), ("commands", .array(rows.map(\.json)))])
+        return CommandResult(status: .ok, text: text, fields: [("count", .int(rows.count))], data: data)
+    }
+
+    // MARK: show
+
+    static let show = CommandSpec(
+        name: "show",
+        usage: "show [ID | cmd:ID]",
+        summary: "everything about one request attempt (default: the newest) or one command",
+        help: """
+            For an attempt: when and how it was routed, provider and backend model, status, HTTP \
+            status, error, timings, tokens, server-side timings, the prompt and the reply (or the \
+            partial reply of a failed stream), every attempt of the same request, and the command \
+            that made it. `show cmd:ID` shows a command and the attempts it made.
+            """,
+        positionals: [PositionalSpec(name: "ID", help: "attempt id from `log`, or cmd:ID", optional: true)],
+        run: { inv, ctx in try runShow(inv, ctx) })
+
+    static func runShow(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        guard inv.positionals.count <= 1 else { throw UsageError(message: "show: takes one ID", usage: show.usage) }
+        let arg = inv.positionals.first ?? "last"
+        if arg.hasPrefix("cmd:") {
+            guard let id = Int64(arg.dropFirst(4)), id > 0 else {
+                throw UsageError(message: "show: '\(arg)' is not a command id (cmd:N)", usage: show.usage)
+            }
+            let reader = try openReader(ctx, command: "show")
+            return try showCommand(reader, id: id)
+        }
+        let reader = try openReader(ctx, command: "show")
+        let row: AttemptRow
+        if arg == "last" {
+            guard let r = try query("show", reader.path, { try reader.latestAttempt() }) else {
+                throw CommandFailure("show: no request attempts logged yet")
+            }
+            row = r
+        } else {
+            guard let id = Int64(arg), id > 0 else {
+                throw UsageError(message: "show: '\(arg)' is not an attempt id (a number from `log`, or cmd:N)", usage: show.usage)
+            }
+            guard let r = try query("show", reader.path, { try reader.attempt(id: id) }) else {
+                throw CommandFailure("show: no request attempt with id \(id)")
+            }
+            row = r
+        }
+        return try showAttempt(reader, row)
+    }
+
+    private static func showAttempt(_ reader: SessionLogReader, _ r: AttemptRow) throws -> CommandResult {
+        let chain = try query("show", reader.path) { try reader.chain(requestID: r.requestID) }
+        let command = try r.commandID.flatMap { id in try query("show", reader.path) { try reader.command(id: id) } }
+        let session = try r.sessionID.flatMap { id in try query("show", reader.path) { try reader.session(id: id) } }
+
+        var t = "attempt \(r.id) · request \(r.requestID) · attempt \(r.attempt) of \(chain.count)\n"
+        var info: [(String, String)] = [
+            ("time", r.startedAt), ("kind", r.kind),
+            ("model", "\(r.requestedModel) → \(r.provider)" + (r.backendModel != r.requestedModel ? " (backend model \(r.backendModel))" : "")),
+            ("route", r.routeReason.isEmpty ? "-" : r.routeReason),
+            ("status", r.status + (r.httpStatus.map { " · HTTP \($0)" } ?? "")),
+        ]
+        if let e = r.error { info.append(("error", e)) }
+        info += [
+            ("ttft", LogFormat.duration(r.ttftMs)), ("latency", LogFormat.duration(r.totalMs)),
+            ("tokens", "\(r.promptTokens.map(String.init) ?? "-") prompt · \(r.completionTokens.map(String.init) ?? "-") completion · \(LogFormat.rate(r.tokensPerSecond)) tok/s"),
+        ]
+        if let st = r.serverTimings { info.append(("server", st)) }
+        if let s = session {
+            var parts = ["\(s.id)", s.mode]
+            if let p = s.scriptPath { parts.append(p) }
+            parts += ["aish \(s.aishVersion)", s.host, "pid \(s.pid)"]
+            info.append(("session", parts.joined(separator: " · ")))
+        }
+        if let c = command {
+            var parts = ["cmd:\(c.id)", LogFormat.preview(c.text, limit: 60)]
+            if let loc = c.location { parts.append(loc) }
+            parts += [c.status, LogFormat.duration(c.durationMs)]
+            info.append(("command", parts.joined(separator: " · ")))
+        }
+        let width = info.map(\.0.count).max() ?? 0
+        for (k, v) in info { t += k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v + "\n" }
+        if chain.count > 1 {
+            t += "\nattempts of this request:\n"
+            t += LogFormat.table(
+                ["", "ID", "#", "PROVIDER", "BACKEND MODEL", "STATUS", "TTFT", "LATENCY", "ERROR"],
+                chain.map { a in
+                    [a.id == r.id ? ">" : "", String(a.id), String(a.attempt), a.provider, a.backendModel,
+                     a.status + (a.httpStatus.map { " \($0)" } ?? ""), LogFormat.duration(a.ttftMs),
+                     LogFormat.duration(a.totalMs), a.error.map { LogFormat.preview($0, limit: 60) } ?? ""]
+                }, right: [1, 2, 6, 7]
+            ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
+        t += "\nprompt:\n" + LogFormat.indented(r.prompt)
+        let replyLabel = r.status == "ok" ? "reply" : "partial reply (\(r.status))"
+        t += "\n\(replyLabel):\n" + LogFormat.indented(r.reply)
+
+        var data: [(String, JSONValue)] = [("status", .string("ok")), ("attempt", r.json)]
+        data.append(("chain", .array(chain.map(\.json))))
+        data.append(("command", command?.json ?? .null))
+        data.append(("session", session?.json ?? .null))
+        var fields = newestFields(r)
+        fields.append(("request_id", .string(r.requestID)))
+        return CommandResult(status: .ok, text: t, fields: fields, data: .object(data), reply: nil)
+    }
+
+    private static func showCommand(_ reader: SessionLogReader, id: Int64) throws -> CommandResult {
+        guard let c = try query("show", reader.path, { try reader.command(id: id) }) else {
+            throw CommandFailure("show: no command with id cmd:\(id)")
+        }
+        let attempts = try query("show", reader.path) { try reader.attempts(commandID: id) }
+        let session = try c.sessionID.flatMap { sid in try query("show", reader.path) { try reader.session(id: sid) } }
+        var t = "command cmd:\(c.id) · \(c.status) · \(LogFormat.duration(c.durationMs))\n"
+        var info: [(String, String)] = [("time", c.startedAt), ("text", c.text)]
+        if let loc = c.location { info.append(("source", loc)) }
+        if let e = c.error { info.append(("error", e)) }
+        if let s = session {
+            info.append(("session", ["\(s.id)", s.mode, s.scriptPath, "aish \(s.aishVersion)", s.host, "pid \(s.pid)"]
+                .compactMap { $0 }.joined(separator: " · ")))
+        }
+        let width = info.map(\.0.count).max() ?? 0
+        for (k, v) in info { t += k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v + "\n" }
+        if !attempts.isEmpty {
+            t += "\nrequest attempts:\n"
+            t += LogFormat.table(
+                ["ID", "MODEL → PROVIDER", "#", "STATUS", "TTFT", "LATENCY", "TOKENS"],
+                attempts.map { a in
+                    [String(a.id), "\(a.requestedModel) → \(a.provider)", String(a.attempt), a.status,
+                     LogFormat.duration(a.ttftMs), LogFormat.duration(a.totalMs), a.completionTokens.map(String.init) ?? "-"]
+                }, right: [0, 2, 4, 5, 6]
+            ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
+        let data: JSONValue = .object([
+            ("status", .string("ok")), ("command", c.json), ("attempts", .array(attempts.map(\.json))),
+            ("session", session?.json ?? .null),
+        ])
+        let fields: [(String, JSONValue)] = [
+            ("id", .int(Int(c.id))), ("command_status", .string(c.status)), ("attempts", .int(attempts.count)),
+        ] + (c.durationMs.map { [("latency", JSONValue.double($0))] } ?? [])
+        return CommandResult(status: .ok, text: t, fields: fields, data: data)
+    }
+
+    // MARK: stats
+
+    static let stats = CommandSpec(
+        name: "stats",
+        usage: "stats [--since T] [--by model|provider]",
+        summary: "per model or provider: requests, error rate, TTFT and latency p50/p90/p99, tokens/s",
+        help: """
+            Counts every request attempt sent (skipped ones are not). Errors are error, timeout \
+            and partial attempts; cancelled ones are counted but are not errors. TTFT percentiles \
+            cover every attempt that produced a first token, latency and tokens/s the successful \
+            ones. The last line sums all groups.
+            """,
+        options: [
+            sinceOption,
+            OptionSpec(names: ["--by"], valueName: "model|provider", help: "group by requested model (default) or provider",
+                       completion: .words(["model", "provider"])),
+        ],
+        run: { inv, ctx in try runStats(inv, ctx) })
+
+    static func runStats(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        let by = inv.value("--by") ?? "model"
+        guard by == "model" || by == "provider" else {
+            throw UsageError(message: "stats: --by takes model or provider, got '\(by)'", usage: stats.usage)
+        }
+        let since = try parseSince(inv, command: "stats")
+        let reader = try openReader(ctx, command: "stats")
+        let (groups, total) = try query("stats", reader.path) {
+            try reader.stats(since: since, byProvider: by == "provider", interrupt: ctx.interrupt)
+        }
+        struct Summary {
+            var group: StatsGroup
+            var ttft: (p50: Double, p90: Double, p99: Double)
+            var latency: (p50: Double, p90: Double, p99: Double)
+        }
+        let summaries = (groups + [total]).map { g in Summary(group: g, ttft: Percentiles.summary(g.ttft), latency: Percentiles.summary(g.latency)) }
+
+        var text: String
+        if total.requests == 0 {
+            text = "no request attempts logged" + (since != nil ? " since \(inv.value("--since")!)" : "") + "\n"
+        } else {
+            let rows = summaries.map { s -> [String] in
+                [s.group.name, String(s.group.requests), LogFormat.percent(s.group.errorRate),
+                 LogFormat.duration(s.ttft.p50), LogFormat.duration(s.ttft.p90), LogFormat.duration(s.ttft.p99),
+                 LogFormat.duration(s.latency.p50), LogFormat.duration(s.latency.p90), LogFormat.duration(s.latency.p99),
+                 LogFormat.rate(s.group.meanTokensPerSecond)]
+            }
+            text = LogFormat.table(
+                [by.uppercased(), "REQUESTS", "ERRORS", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99", "TOK/S"],
+                rows, right: Set(1...9))
+        }
+        func num(_ d: Double) -> JSONValue { d.isFinite ? .double(d) : .null }
+        func groupJSON(_ s: Summary) -> JSONValue {
+            .object([
+                ("name", .string(s.group.name)), ("requests", .int(s.group.requests)), ("errors", .int(s.group.errors)),
+                ("error_rate", .double(s.group.errorRate)),
+                ("ttft_ms", .object([("p50", num(s.ttft.p50)), ("p90", num(s.ttft.p90)), ("p99", num(s.ttft.p99))])),
+                ("latency_ms", .object([("p50", num(s.latency.p50)), ("p90", num(s.latency.p90)), ("p99", num(s.latency.p99))])),
+                ("tokens_per_second", s.group.meanTokensPerSecond.map { .double($0) } ?? .null),
+            ])
+        }
+        let t = summaries.last!
+        let data: JSONValue = .object([
+            ("status", .string("ok")), ("by", .string(by)), ("since", since.map { .string(LogTime.format($0)) } ?? .null),
+            ("groups", .array(summaries.dropLast().map(groupJSON))), ("total", groupJSON(t)),
+        ])
+        var fields: [(String, JSONValue)] = [
+            ("requests", .int(total.requests)), ("errors", .int(total.errors)), ("error_rate", .double(total.errorRate)),
+        ]
+        if t.ttft.p50.isFinite { fields += [("ttft", .double(t.ttft.p50)), ("ttft_p90", .double(t.ttft.p90)), ("ttft_p99", .double(t.ttft.p99))] }
+        if t.latency.p50.isFinite {
+            fields += [("latency", .double(t.latency.p50)), ("latency_p90", .double(t.latency.p90)), ("latency_p99", .double(t.latency.p99))]
+        }
+        return CommandResult(status: .ok, text: text, fields: fields, data: data)
+    }
+
+    // MARK: sql
+
+    static let sql = CommandSpec(
+        name: "sql",
+        usage: "sql QUERY",
+        summary: "run one read-only SQL statement over the session log",
+        help: """
+            Tables: sessions, commands, attempts (with attempts_fts for full-text MATCH), messages, \
+            health_probes, runs, service_actions, metric_samples. The query runs on a separate \
+            read-only connection: SQLite itself refuses writes, schema changes, ATTACH and PRAGMA \
+            assignments. Quote the query so the shell passes it as one word, e.g. \
+            sql 'SELECT provider, count(*) FROM attempts GROUP BY provider'.
+            """,
+        positionals: [PositionalSpec(name: "QUERY", variadic: true)],
+        run: { inv, ctx in try runSQL(inv, ctx) })
+
+    /// Rows shown as text; --json returns them all.
+    static let sqlTextRowLimit = 1000
+
+    static func runSQL(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        let text = inv.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw UsageError(message: "sql: a query is needed", usage: sql.usage) }
+        let reader = try openReader(ctx, command: "sql")
+        let statement: Statement
+        do {
+            statement = try reader.db.prepare(text)
+        } catch let e as SQLiteError {
+            if e.isAuthorizationDenied, let what = reader.db.takeAuthorizerDenial() {
+                throw CommandFailure("sql: refused: \(what) is not allowed (the session log is read-only here)")
+            }
+            throw CommandFailure("sql: \(e.message)")
+        }
+        _ = reader.db.takeAuthorizerDenial()
+        guard statement.isReadOnly else {
+            throw CommandFailure("sql: refused: the statement would write (the session log is read-only here)")
+        }
+        let columns = (0..<statement.columnCount).map { statement.columnName($0) }
+        var jsonRows: [JSONValue] = []
+        var textRows: [[String]] = []
+        var count = 0
+        var firstValue: SQLValue?
+        do {
+            while try statement.step() {
+                count += 1
+                if count & 0x3ff == 0, ctx.interrupt.isRaised { throw CommandFailure("sql: interrupted") }
+                let values = (0..<columns.count).map { statement.value($0) }
+                if count == 1 { firstValue = values.first }
+                if ctx.options.json {
+                    jsonRows.append(.object(zip(columns, values).map { ($0, sqlJSON($1)) }))
+                } else if textRows.count < sqlTextRowLimit {
+                    textRows.append(values.map(sqlText))
+                }
+            }
+        } catch let e as SQLiteError {
+            throw CommandFailure("sql: \(e.message)")
+        }
+        var out = ""
+        if !columns.isEmpty {
+            out = LogFormat.table(columns, textRows)
+            if count > textRows.count {
+                out += "(\(count) rows; the first \(textRows.count) shown — add LIMIT, or use --json or export)\n"
+            } else {
+                out += "(\(count) row\(count == 1 ? "" : "s"))\n"
+            }
+        }
+        let data: JSONValue = .object([
+            ("status", .string("ok")), ("columns", .array(columns.map { .string($0) })), ("count", .int(count)),
+            ("rows", .array(jsonRows)),
+        ])
+        var fields: [(String, JSONValue)] = [("count", .int(count))]
+        // A single value (`sql 'SELECT count(*) …'`) is what `expect value == N` tests.
+        if count == 1, columns.count == 1, let only = firstValue { fields.append(("value", sqlJSON(only))) }
+        return CommandResult(status: .ok, text: out, fields: fields, data: data)
+    }
+
+    private static func sqlJSON(_ v: SQLValue) -> JSONValue {
+        switch v {
+        case .null: return .null
+        case let .int(i): return .int(Int(i))
+        case let .double(d): return .double(d)
+        case let .text(s): return .string(s)
+        case let .blob(b): return .string(b.map { String(format: "%02x", $0) }.joined())
+        }
+    }
+
+    private static func sqlText(_ v: SQLValue) -> String {
+        switch v {
+        case .null: return "NULL"
+        case let .int(i): return String(i)
+        case let .double(d): return JSONValue.format(d)
+        case let .text(s): return s.replacingOccurrences(of: "\n", with: "\\n")
+        case let .blob(b): return "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+        }
+    }
+
+    // MARK: export
+
+    static let export = CommandSpec(
+        name: "export",
+        usage: "export [--format json|csv] [--since T] FILE",
+        summary: "write logged request attempts to a JSON or CSV file",
+        help: """
+            Every request attempt (oldest first) with all its columns, including prompt and reply. \
+            The format follows the file's extension unless --format says otherwise (JSON by \
+            default). The file is created private (0600): it holds prompts and replies.
+            """,
+        options: [
+            OptionSpec(names: ["--format"], valueName: "json|csv", help: "file format", completion: .words(["json", "csv"])),
+            sinceOption,
+        ],
+        positionals: [PositionalSpec(name: "FILE", completion: .files)],
+        run: { inv, ctx in try runExport(inv, ctx) })
+
+    static func runExport(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        guard inv.positionals.count == 1 else { throw UsageError(message: "export: one FILE is needed", usage: export.usage) }
+        let file = inv.positionals[0]
+        let format = inv.value("--format") ?? (file.lowercased().hasSuffix(".csv") ? "csv" : "json")
+        guard format == "json" || format == "csv" else {
+            throw UsageError(message: "export: --format takes json or csv, got '\(format)'", usage: export.usage)
+        }
+        let since = try parseSince(inv, command: "export")
+        let reader = try openReader(ctx, command: "export")
+        let out = try ExportFile(path: file)
+        var count = 0
+        let columns = AttemptRow.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        try out.write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
+        try query("export", reader.path) {
+            try reader.forEachAttempt(AttemptFilter(since: since)) { row in
+                if count & 0x3ff == 0, ctx.interrupt.isRaised { throw CommandFailure("export: interrupted; \(file) is incomplete") }
+                if format == "csv" {
+                    guard case let .object(pairs) = row.json else { return true }
+                    let line = pairs.map { (_, v) -> String in
+                        switch v {
+                        case .null: return ""
+                        case let .string(s): return LogFormat.csvField(s)
+                        default: return LogFormat.csvField(v.displayText)
+                        }
+                    }.joined(separator: ",")
+                    try out.write(line + "\r\n")
+                } else {
+                    try out.write((count == 0 ? "\n" : ",\n") + row.json.serialized())
+                }
+                count += 1
+                return true
+            }
+        }
+        if format == "json" { try out.write(count == 0 ? "]\n" : "\n]\n") }
+        try out.finish()
+        let data: JSONValue = .object([
+            ("status", .string("ok")), ("file", .string(file)), ("format", .string(format)), ("count", .int(count)),
+        ])
+        return CommandResult(
+            status: .ok, text: "exported \(count) request attempt\(count == 1 ? "" : "s") to \(file) (\(format))\n",
+            fields: [("count", .int(count)), ("file", .string(file)), ("format", .string(format))], data: data)
+    }
+
+    // MARK: shared
+
+    private static func parseSince(_ inv: Invocation, command: String) throws -> Date? {
+        guard let raw = inv.value("--since") else { return nil }
+        guard let date = LogTime.parseSince(raw) else {
+            throw UsageError(message: "\(command): --since takes a duration back from now (30m, 1h, 2d), a date (2026-11-27) or a date and time (2026-11-27T10:00), got '\(raw)'")
+        }
+        return date
+    }
+
+    /// The read-only connection of this shell, opened on first use.
+    static func openReader(_ ctx: ShellContext, command: String) throws -> SessionLogReader {
+        let path = SessionLogAccess.resolvePath(ctx.options.databasePath, environment: ctx.environment)
+        let cache = ctx.state(SessionLogReaderCache.self) { SessionLogReaderCache() }
+        if let r = cache.reader, r.path == path { return r }
+        do {
+            let r = try SessionLogReader(path: path)
+            cache.reader = r
+            return r
+        } catch let e as SessionLogUnavailable {
+            throw CommandFailure("\(command): session log unavailable: \(path): \(e.reason)")
+        }
+    }
+
+    /// Runs a read, turning SQLite failures into "COMMAND: session log unavailable: …".
+    private static func query<T>(_ command: String, _ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as SQLiteError {
+            let reason = e.isCorrupt || e.isBusy ? SessionLog.unavailable(e).reason : e.description
+            throw CommandFailure("\(command): session log unavailable: \(path): \(reason)")
+        }
+    }
+}
+
+final class SessionLogReaderCache {
+    var reader: SessionLogReader?
+}
+
+/// An export target, created 0600 and written in large chunks.
+private final class ExportFile {
+    let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(path: String) throws {
+        self.path = path
+        fd = Foundation.open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(fd) }
+
+    func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    func finish() throws { try flush() }
+
+    private func flush() throws {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
 }

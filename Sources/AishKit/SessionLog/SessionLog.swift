@@ -1,0 +1,235 @@
+import Foundation
+
+/// Why the log cannot be used; becomes "aish: session log unavailable: PATH: REASON".
+struct SessionLogUnavailable: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
+
+/// The session log's write side over one read-write connection: opens (creating the file
+/// 0600 and its directories 0700), migrates, and writes records. Not thread-safe by
+/// itself: the recorder serialises access.
+final class SessionLog {
+    let path: String
+    let db: Database
+    private(set) var sessionID: Int64?
+
+    /// Opens or creates the log at `path` and brings its schema up to date.
+    init(path: String, busyTimeoutMs: Int32 = 5000) throws {
+        self.path = path
+        try SessionLog.createFileIfMissing(path)
+        do {
+            db = try Database(path: path, busyTimeoutMs: busyTimeoutMs)
+        } catch let e as SQLiteError {
+            throw SessionLog.unavailable(e)
+        }
+        if db.isReadOnly { throw SessionLogUnavailable(reason: "the file is read-only") }
+        do {
+            try SessionLog.enableWAL(db)
+            try db.execute("PRAGMA synchronous = NORMAL")
+            try SessionLogSchema.migrate(db)
+        } catch let e as SQLiteError {
+            throw SessionLog.unavailable(e)
+        }
+    }
+
+    /// Turns SQLite's wording into a reason a user can act on.
+    static func unavailable(_ e: SQLiteError) -> SessionLogUnavailable {
+        if e.isCorrupt { return SessionLogUnavailable(reason: "the file is not a valid SQLite database (\(e.message))") }
+        if e.isReadOnly { return SessionLogUnavailable(reason: "the file is read-only") }
+        if e.isBusy { return SessionLogUnavailable(reason: "the database is locked by another process") }
+        return SessionLogUnavailable(reason: e.message)
+    }
+
+    /// WAL lets readers and one writer work at once, across processes. Switching a new
+    /// file to WAL needs a brief exclusive lock, so a racing opener may see BUSY: retry.
+    private static func enableWAL(_ db: Database) throws {
+        let deadline = Date().addingTimeInterval(Double(db.busyTimeoutMs) / 1000 + 1)
+        while true {
+            do {
+                let s = try db.prepare("PRAGMA journal_mode = WAL")
+                _ = try s.step()
+                let mode = s.string(0).lowercased()
+                guard mode == "wal" else {
+                    throw SessionLogUnavailable(reason: "cannot switch to WAL journal mode (got \(mode))")
+                }
+                return
+            } catch let e as SQLiteError where e.isBusy && Date() < deadline {
+                usleep(20_000)
+            }
+        }
+    }
+
+    /// Creates the parent directories (0700) and the file (0600) before SQLite opens it,
+    /// so the log is private from its first byte; SQLite gives -wal and -shm the same mode.
+    static func createFileIfMissing(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw SessionLogUnavailable(reason: "cannot create directory \(directory): \(SessionLog.describe(error))")
+            }
+        }
+        let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+            return
+        }
+        let code = errno
+        if code == EEXIST { return }
+        throw SessionLogUnavailable(reason: "cannot create the file: \(String(cString: strerror(code)))")
+    }
+
+    private static func describe(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return ns.localizedDescription
+    }
+
+    // MARK: - Writing
+
+    func beginSession(mode: String, scriptPath: String?, aishVersion: String, startedAt: Date = Date()) throws {
+        sessionID = try db.inTransaction {
+            try db.cached(
+                "INSERT INTO sessions (started_at, mode, script_path, aish_version, host, pid) VALUES (?, ?, ?, ?, ?, ?)"
+            ).run([
+                .text(LogTime.format(startedAt)), .text(mode), SQLValue(scriptPath), .text(aishVersion),
+                .text(ProcessInfo.processInfo.hostName), .int(Int64(getpid())),
+            ])
+            return db.lastInsertRowID
+        }
+    }
+
+    func endSession(at date: Date = Date()) throws {
+        guard let sessionID else { return }
+        try db.inTransaction {
+            try db.cached("UPDATE sessions SET ended_at = ? WHERE id = ?").run([.text(LogTime.format(date)), .int(sessionID)])
+        }
+    }
+
+    /// Inserts a command as `running`; `finishCommand` completes it. A crash in between
+    /// leaves a row that says so.
+    func beginCommand(text: String, sourceFile: String?, line: Int?, startedAt: Date) throws -> Int64 {
+        try db.inTransaction {
+            try db.cached(
+                "INSERT INTO commands (session_id, started_at, text, source_file, line) VALUES (?, ?, ?, ?, ?)"
+            ).run([SQLValue(sessionID.map(Int.init)), .text(LogTime.format(startedAt)), .text(text), SQLValue(sourceFile), SQLValue(line)])
+            return db.lastInsertRowID
+        }
+    }
+
+    func finishCommand(id: Int64?, record: CommandRecord) throws {
+        try db.inTransaction {
+            if let id {
+                try db.cached("UPDATE commands SET text = ?, status = ?, duration_ms = ?, error = ? WHERE id = ?").run([
+                    .text(record.text), .text(record.status.rawValue), .double(record.durationMs), SQLValue(record.error), .int(id),
+                ])
+                if db.changes == 1 { return }
+            }
+            try db.cached(
+                """
+                INSERT INTO commands (session_id, started_at, text, source_file, line, status, duration_ms, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ).run([
+                SQLValue(sessionID.map(Int.init)), .text(LogTime.format(record.startedAt)), .text(record.text),
+                SQLValue(record.sourceFile), SQLValue(record.line), .text(record.status.rawValue), .double(record.durationMs),
+                SQLValue(record.error),
+            ])
+        }
+    }
+
+    func insertAttempt(_ r: AttemptRecord, commandID: Int64?) throws {
+        try db.inTransaction { try insertAttemptRow(r, commandID: commandID) }
+    }
+
+    /// Many attempts in one transaction: the fast path for bulk loads (benchmarks, imports).
+    func insertAttempts(_ records: [AttemptRecord], commandID: Int64? = nil) throws {
+        try db.inTransaction {
+            for r in records { try insertAttemptRow(r, commandID: commandID) }
+        }
+    }
+
+    private func insertAttemptRow(_ r: AttemptRecord, commandID: Int64?) throws {
+        try db.cached(
+            """
+            INSERT INTO attempts (session_id, command_id, request_id, kind, started_at, requested_model, route_reason,
+                provider, backend_model, attempt, status, http_status, error, ttft_ms, total_ms, prompt_tokens,
+                completion_tokens, tokens_per_second, server_timings, prompt, reply)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ).run([
+            sessionID.map { .int($0) } ?? .null, commandID.map { .int($0) } ?? .null, .text(r.requestID), .text(r.kind),
+            .text(LogTime.format(r.startedAt)), .text(r.requestedModel), .text(r.routeReason), .text(r.provider),
+            .text(r.backendModel), .int(Int64(r.attempt)), .text(r.status.rawValue), SQLValue(r.httpStatus),
+            SQLValue(r.error), SQLValue(r.ttftMs), SQLValue(r.totalMs), SQLValue(r.promptTokens),
+            SQLValue(r.completionTokens), SQLValue(r.tokensPerSecond), SQLValue(r.serverTimings.map { $0.serialized() }),
+            .text(r.prompt), .text(r.replyText),
+        ])
+    }
+
+    func insertMessage(_ r: MessageRecord) throws {
+        try db.inTransaction {
+            try db.cached(
+                "INSERT INTO messages (session_id, conversation_id, role, content, model, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            ).run([
+                sessionID.map { .int($0) } ?? .null, .text(r.conversationID), .text(r.role), .text(r.content),
+                SQLValue(r.model), .text(LogTime.format(r.createdAt)),
+            ])
+        }
+    }
+
+    func insertHealthProbe(_ r: HealthProbeRecord) throws {
+        try db.inTransaction {
+            try db.cached(
+                """
+                INSERT INTO health_probes (session_id, probed_at, provider, url, ok, http_status, latency_ms, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            ).run([
+                sessionID.map { .int($0) } ?? .null, .text(LogTime.format(r.probedAt)), .text(r.provider), .text(r.url),
+                .int(r.ok ? 1 : 0), SQLValue(r.httpStatus), SQLValue(r.latencyMs), SQLValue(r.error),
+            ])
+        }
+    }
+
+    func insertRun(_ r: RunRecord) throws {
+        try db.inTransaction {
+            try db.cached(
+                "INSERT INTO runs (session_id, kind, started_at, duration_ms, parameters, summary) VALUES (?, ?, ?, ?, ?, ?)"
+            ).run([
+                sessionID.map { .int($0) } ?? .null, .text(r.kind), .text(LogTime.format(r.startedAt)), .double(r.durationMs),
+                .text(r.parameters.serialized()), .text(r.summary.serialized()),
+            ])
+        }
+    }
+
+    func insertServiceAction(_ r: ServiceActionRecord) throws {
+        try db.inTransaction {
+            try db.cached(
+                "INSERT INTO service_actions (session_id, at, action, service, unit, ok, output) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ).run([
+                sessionID.map { .int($0) } ?? .null, .text(LogTime.format(r.at)), .text(r.action), .text(r.service),
+                .text(r.unit), .int(r.ok ? 1 : 0), .text(r.output),
+            ])
+        }
+    }
+
+    func insertMetricSamples(_ records: [MetricSampleRecord]) throws {
+        guard !records.isEmpty else { return }
+        try db.inTransaction {
+            for r in records {
+                try db.cached(
+                    "INSERT INTO metric_samples (session_id, at, provider, name, labels, value) VALUES (?, ?, ?, ?, ?, ?)"
+                ).run([
+                    sessionID.map { .int($0) } ?? .null, .text(LogTime.format(r.at)), .text(r.provider), .text(r.name),
+                    .text(r.labels), .double(r.value),
+                ])
+            }
+        }
+    }
+}

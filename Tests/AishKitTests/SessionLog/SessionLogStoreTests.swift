@@ -1,0 +1,287 @@
+import Foundation
+import Testing
+@testable import AishKit
+
+@Suite struct SessionLogStoreTests {
+    @Test func createsAPrivateFileInPrivateDirectoriesInWALMode() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("a/b/aish.db")
+        let output = OutputSink(capturing: true)
+        let recorder = SessionLogAccess.open(path: path, mode: "script", scriptPath: "smoke.ai", output: output, environment: [:])
+        #expect(recorder != nil)
+        #expect(output.capturedText == "")
+        #expect(mode(of: dir.file("a")) == 0o700)
+        #expect(mode(of: dir.file("a/b")) == 0o700)
+        #expect(mode(of: path) == 0o600)
+        #expect(mode(of: path + "-wal") == 0o600)
+        #expect(mode(of: path + "-shm") == 0o600)
+        let db = try Database(path: path)
+        let s = try db.prepare("PRAGMA journal_mode")
+        _ = try s.step()
+        #expect(s.string(0) == "wal")
+        s.reset()
+        #expect(try db.userVersion() == SessionLogSchema.latestVersion)
+        let session = try db.prepare("SELECT mode, script_path, aish_version, pid, ended_at FROM sessions")
+        #expect(try session.step())
+        #expect(session.string(0) == "script")
+        #expect(session.string(1) == "smoke.ai")
+        #expect(session.string(2) == SessionLogAccess.aishVersion)
+        #expect(session.int(3) == Int(getpid()))
+        #expect(session.isNull(4))
+        session.reset()
+        recorder?.endSession()
+        #expect(try names(db, "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL") == ["1"])
+    }
+
+    @Test func usesAISHDBThenTheDefaultPath() {
+        #expect(SessionLogAccess.resolvePath("/x/y.db", environment: ["AISH_DB": "/z.db", "HOME": "/h"]) == "/x/y.db")
+        #expect(SessionLogAccess.resolvePath(nil, environment: ["AISH_DB": "/z.db", "HOME": "/h"]) == "/z.db")
+        #expect(SessionLogAccess.resolvePath(nil, environment: ["HOME": "/h"]) == "/h/.local/share/aish/aish.db")
+        #expect(SessionLogAccess.resolvePath("~/l.db", environment: ["HOME": "/h"]) == "/h/l.db")
+    }
+
+    @Test func migratesAnEmptyFile() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("empty.db")
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
+        let log = try SessionLog(path: path)
+        #expect(try log.db.userVersion() == 2)
+        let tables = try names(log.db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name")
+        for t in ["sessions", "commands", "attempts", "messages", "health_probes", "runs", "service_actions",
+                  "metric_samples", "attempts_fts", "attempts_fts_insert", "attempts_fts_delete", "attempts_fts_update"] {
+            #expect(tables.contains(t), "missing \(t)")
+        }
+    }
+
+    /// A version-1 file made by hand (core tables only, one attempt) gains full-text search,
+    /// and the existing row is indexed.
+    @Test func migratesFromVersion1() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("v1.db")
+        do {
+            let db = try Database(path: path)
+            try db.execute(SessionLogSchema.v1CoreTables)
+            try db.execute("""
+                INSERT INTO attempts (request_id, kind, started_at, requested_model, route_reason, provider, backend_model,
+                    attempt, status, prompt, reply)
+                VALUES ('old', 'chat', '2026-01-01T00:00:00.000Z', 'm', '', 'p', 'm', 1, 'ok', 'an old prompt about glaciers', 'ice')
+                """)
+            try db.setUserVersion(1)
+        }
+        let log = try SessionLog(path: path)
+        #expect(try log.db.userVersion() == 2)
+        let hits = try names(log.db, "SELECT request_id FROM attempts WHERE id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'glaciers')")
+        #expect(hits == ["old"])
+        // New rows are indexed by the trigger.
+        try log.insertAttempt(attempt(request: "new", prompt: "glaciers again"), commandID: nil)
+        let both = try names(log.db, "SELECT request_id FROM attempts WHERE id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'glaciers') ORDER BY id")
+        #expect(both == ["old", "new"])
+    }
+
+    @Test func reopeningTheLatestVersionChangesNothing() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("x.db")
+        do {
+            let log = try SessionLog(path: path)
+            try log.insertAttempt(attempt(), commandID: nil)
+        }
+        let log = try SessionLog(path: path)
+        #expect(try log.db.userVersion() == 2)
+        #expect(try names(log.db, "SELECT count(*) FROM attempts") == ["1"])
+    }
+
+    @Test func aNewerSchemaIsRefusedWithOneWarning() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("future.db")
+        do {
+            let db = try Database(path: path)
+            try db.setUserVersion(99)
+        }
+        let output = OutputSink(capturing: true)
+        #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
+        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (2); continuing without a log\n")
+    }
+
+    @Test func aGarbageFileGivesOneWarningAndCommandsSayWhy() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("garbage.db")
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path))
+        let output = OutputSink(capturing: true)
+        #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
+        #expect(output.capturedText == "aish: session log unavailable: \(path): the file is not a valid SQLite database (file is not a database); continuing without a log\n")
+        let shell = LogShell(dbPath: path)
+        #expect(shell.errorText(["log"]) == "log: session log unavailable: \(path): the file is not a valid SQLite database (file is not a database)")
+        #expect(shell.errorText(["sql", "SELECT 1"]) == "sql: session log unavailable: \(path): the file is not a valid SQLite database (file is not a database)")
+        // The file is left as it was: aish never overwrites what it cannot read.
+        #expect(fileBytes(path) == Data(repeating: 0x41, count: 8192))
+    }
+
+    @Test func aReadOnlyFileGivesOneWarning() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("ro.db")
+        do { _ = try SessionLog(path: path) }
+        try makeReadOnly(path)
+        defer { undoReadOnly(path) }
+        let output = OutputSink(capturing: true)
+        #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
+        #expect(output.capturedText == "aish: session log unavailable: \(path): the file is read-only; continuing without a log\n")
+        // Reading still works.
+        let shell = LogShell(dbPath: path)
+        #expect(try shell.run(["log"]).text == "no request attempts logged\n")
+    }
+
+    @Test func aDirectoryThatCannotBeCreatedGivesOneWarning() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let blocker = dir.file("file")
+        _ = FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        let path = blocker + "/sub/aish.db"
+        let output = OutputSink(capturing: true)
+        #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
+        #expect(output.capturedText.hasPrefix("aish: session log unavailable: \(path): cannot create directory \(blocker)/sub: "))
+        #expect(output.capturedText.hasSuffix("; continuing without a log\n"))
+        #expect(output.capturedText.components(separatedBy: "\n").count == 2)
+    }
+
+    /// Another process holding the write lock past the busy timeout: one warning, and the
+    /// recorder stops trying (so the shell is not slowed by every later write).
+    @Test func aLockedDatabaseDisablesTheRecorderAfterOneWarning() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("locked.db")
+        let log = try SessionLog(path: path, busyTimeoutMs: 100)
+        try log.beginSession(mode: "script", scriptPath: nil, aishVersion: "t")
+        let output = OutputSink(capturing: true)
+        let recorder = SessionLogRecorder(log: log, redactor: SecretRedactor(environment: [:]), output: output)
+        let holder = try Database(path: path)
+        try holder.execute("BEGIN IMMEDIATE")
+        recorder.recordAttempt(attempt())
+        recorder.recordAttempt(attempt())
+        _ = recorder.beginCommand(text: "log", sourceFile: nil, line: nil)
+        try holder.execute("ROLLBACK")
+        #expect(output.capturedText == "aish: session log unavailable: \(path): the database is locked by another process; continuing without a log\n")
+        #expect(!recorder.isEnabled)
+    }
+
+    @Test func inTransactionRollsBackOnThrow() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let db = try Database(path: dir.file("t.db"))
+        try db.execute("CREATE TABLE t (x INTEGER)")
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.inTransaction {
+                try db.execute("INSERT INTO t VALUES (1)")
+                throw Boom()
+            }
+        }
+        #expect(try names(db, "SELECT count(*) FROM t") == ["0"])
+        try db.inTransaction { try db.execute("INSERT INTO t VALUES (2)") }
+        #expect(try names(db, "SELECT x FROM t") == ["2"])
+    }
+
+    @Test func errorsCarryCodeMessageAndSQL() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let db = try Database(path: dir.file("e.db"))
+        do {
+            _ = try db.prepare("SELECT nope FROM nowhere")
+            Issue.record("prepare should fail")
+        } catch let e as SQLiteError {
+            #expect(e.code == 1)
+            #expect(e.message == "no such table: nowhere")
+            #expect(e.sql == "SELECT nope FROM nowhere")
+            #expect(e.description == "no such table: nowhere (SQLite code 1) in: SELECT nope FROM nowhere")
+        }
+    }
+
+    @Test func recordsEveryKindOfRecord() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("all.db")
+        let output = OutputSink(capturing: true)
+        let recorder = try #require(SessionLogAccess.open(path: path, mode: "script", scriptPath: "t.ai", output: output, environment: [:]))
+        let id = recorder.beginCommand(text: "chat hello", sourceFile: "t.ai", line: 3)
+        recorder.recordAttempt(attempt(status: .error, http: 503, error: "HTTP 503", ttft: nil, reply: ""))
+        recorder.recordAttempt(attempt(provider: "llama-cpp", attempt: 2, status: .partial, reply: "half a rep",
+                                       timings: .object([("eval_duration", .int(123))])))
+        recorder.recordMessage(MessageRecord(conversationID: "c1", role: "user", content: "hello", model: "llama3", createdAt: Date()))
+        recorder.endCommand(id: id, record: CommandRecord(text: "chat hello", sourceFile: "t.ai", line: 3, status: .error,
+                                                          durationMs: 812.5, error: "stream broke", startedAt: Date()))
+        recorder.recordHealthProbe(HealthProbeRecord(provider: "ollama", url: "http://127.0.0.1:11434/api/tags", ok: false,
+                                                     httpStatus: nil, latencyMs: 3.5, error: "connection refused", probedAt: Date()))
+        recorder.recordRun(RunRecord(kind: "bench", parameters: .object([("n", .int(10))]),
+                                     summary: .object([("p50", .double(12.5))]), startedAt: Date(), durationMs: 1000))
+        recorder.recordServiceAction(ServiceActionRecord(action: "restart", service: "ollama", unit: "ollama.service",
+                                                         ok: true, output: "", at: Date()))
+        recorder.recordMetricSamples([
+            MetricSampleRecord(provider: "vllm", name: "requests_running", labels: "{}", value: 2, at: Date()),
+            MetricSampleRecord(provider: "vllm", name: "requests_waiting", labels: "{}", value: 0, at: Date()),
+        ])
+        recorder.endSession()
+        #expect(output.capturedText == "")
+
+        let db = try Database(path: path, readOnly: true)
+        #expect(try names(db, "SELECT text || '|' || source_file || '|' || line || '|' || status || '|' || duration_ms || '|' || error FROM commands")
+                == ["chat hello|t.ai|3|error|812.5|stream broke"])
+        #expect(try names(db, "SELECT attempt || provider || status || coalesce(http_status, '') || coalesce(server_timings, '') || reply || (command_id = \(id!)) FROM attempts ORDER BY id")
+                == ["1ollamaerror5031", "2llama-cpppartial200{\"eval_duration\":123}half a rep1"])
+        #expect(try names(db, "SELECT role || content FROM messages") == ["userhello"])
+        #expect(try names(db, "SELECT provider || ok || error FROM health_probes") == ["ollama0connection refused"])
+        #expect(try names(db, "SELECT kind || parameters || summary FROM runs") == ["bench{\"n\":10}{\"p50\":12.5}"])
+        #expect(try names(db, "SELECT action || service || ok FROM service_actions") == ["restartollama1"])
+        #expect(try names(db, "SELECT count(*) FROM metric_samples") == ["2"])
+        #expect(try names(db, "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL") == ["1"])
+    }
+
+    @Test func aCommandLeftRunningByACrashIsVisible() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("crash.db")
+        let recorder = try #require(SessionLogAccess.open(path: path, mode: "script", scriptPath: nil, output: OutputSink(capturing: true), environment: [:]))
+        _ = recorder.beginCommand(text: "chat long", sourceFile: nil, line: nil)
+        // No endCommand: the process "died". The row is there and says so.
+        let db = try Database(path: path, readOnly: true)
+        #expect(try names(db, "SELECT status FROM commands") == ["running"])
+    }
+
+    func names(_ db: Database, _ sql: String) throws -> [String] {
+        let s = try db.prepare(sql)
+        var out: [String] = []
+        while try s.step() { out.append(s.string(0)) }
+        return out
+    }
+}
+
+/// Root ignores file modes, so as root the file is made immutable instead.
+func makeReadOnly(_ path: String) throws {
+    if geteuid() == 0 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        p.arguments = ["+i", path]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CommandFailure("chattr +i failed") }
+    } else {
+        chmod(path, 0o400)
+    }
+}
+
+func undoReadOnly(_ path: String) {
+    if geteuid() == 0 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        p.arguments = ["-i", path]
+        try? p.run()
+        p.waitUntilExit()
+    } else {
+        chmod(path, 0o600)
+    }
+}
