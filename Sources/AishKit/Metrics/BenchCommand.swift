@@ -141,7 +141,7 @@ enum BenchCommand {
         if let n = s.requests { head += "\(n) requests" }
         if let d = s.duration { head += (s.requests == nil ? "" : " or ") + "\(JSONValue.format(d))s" }
         head += " per level, max_tokens \(s.maxTokens)\n"
-        var t = TextTable(["CONC", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99"],
+        var t = ReportTable(["CONC", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99"],
                           alignments: [.right, .right, .right, .right, .right, .right, .right, .right, .right, .right, .right, .right])
         for level in levels {
             let sum = level.summary

@@ -91,7 +91,7 @@ private final class CollectedSamples: @unchecked Sendable {
 /// Text, JSON and CSV forms of a compare run.
 enum CompareReport {
     static func table(_ results: [CompareRun.ModelResult]) -> String {
-        var t = TextTable(["MODEL", "OK", "ERR", "MEASURE", "P50", "P90", "P99"],
+        var t = ReportTable(["MODEL", "OK", "ERR", "MEASURE", "P50", "P90", "P99"],
                           alignments: [.left, .right, .right, .left, .right, .right, .right])
         for r in results {
             let s = r.summary

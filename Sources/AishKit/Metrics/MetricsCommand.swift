@@ -115,7 +115,7 @@ enum MetricsReport {
                 if readings.isEmpty {
                     text += r.readings.isEmpty ? "  (no known series; try --raw)\n" : "  (no series matches)\n"
                 } else {
-                    var table = TextTable(["SERIES", "VALUE", "SOURCE"])
+                    var table = ReportTable(["SERIES", "VALUE", "SOURCE"])
                     for k in readings { table.add([k.name + k.labels, k.formatted, k.source]) }
                     text += table.render(indent: "  ")
                 }

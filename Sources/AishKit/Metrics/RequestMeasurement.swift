@@ -28,6 +28,8 @@ struct RequestSample: Sendable {
     var serverTimings: JSONValue?
     var httpStatus: Int?
     var attempts: Int = 1
+    /// Why the router sent it where it went ("exact match 'x'", "fallback_chains … step 2").
+    var routeReason: String?
 }
 
 /// The part of a routed request the measurement needs back from whoever sent it.
@@ -36,6 +38,7 @@ struct RequestOutcome: Sendable {
     var backendModel: String
     var summary: ChatCompletionSummary
     var attempts: Int = 1
+    var routeReason: String? = nil
 }
 
 /// How `compare` and `bench` send one streamed request for a model: through the router in
@@ -88,6 +91,7 @@ enum RequestMeasurement {
             sample.provider = outcome.provider
             sample.backendModel = outcome.backendModel
             sample.attempts = outcome.attempts
+            sample.routeReason = outcome.routeReason
             sample.totalMs = (end - start) * 1000
             sample.replyText = outcome.summary.text.isEmpty ? text : outcome.summary.text
             sample.outputTokens = outcome.summary.completionTokens ?? (pieces > 0 ? pieces : nil)
@@ -149,8 +153,10 @@ enum RequestMeasurement {
         if s.ok { status = .ok } else if s.errorKind == "cancelled" { status = .cancelled }
         else if s.errorKind == "timeout" || s.errorKind == "stalled" { status = .timeout }
         else if !s.replyText.isEmpty { status = .partial } else { status = .error }
+        var reason = kind + (s.warmup ? " warm-up" : "")
+        if let how = s.routeReason { reason += ": " + how }
         return AttemptRecord(requestID: requestID, requestedModel: s.model,
-                             routeReason: kind + (s.warmup ? " warm-up" : ""), provider: s.provider ?? "",
+                             routeReason: reason, provider: s.provider ?? "",
                              backendModel: s.backendModel ?? "", attempt: s.attempts, status: status,
                              httpStatus: s.httpStatus, error: s.error, ttftMs: s.ttftMs, totalMs: s.totalMs,
                              promptTokens: s.promptTokens, completionTokens: s.outputTokens,

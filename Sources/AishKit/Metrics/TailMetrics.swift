@@ -73,7 +73,7 @@ final class TailMetricsView {
     }
 
     static func table(_ rows: [Row]) -> String {
-        var t = TextTable(["PROVIDER", "SERIES", "NOW", "TREND"])
+        var t = ReportTable(["PROVIDER", "SERIES", "NOW", "TREND"])
         for r in rows {
             if let error = r.error { t.add([r.provider, "error: " + error, "", ""]) } else { t.add([r.provider, r.series, r.now, r.trend]) }
         }

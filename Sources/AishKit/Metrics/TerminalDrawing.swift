@@ -1,7 +1,7 @@
 import Foundation
 
-/// A plain-text table: columns padded to their widest cell, numbers right-aligned.
-struct TextTable {
+/// The metrics commands' tables: columns padded to their widest cell, figures right-aligned.
+struct ReportTable {
     enum Alignment { case left, right }
 
     var headers: [String]

@@ -167,3 +167,61 @@ import Testing
             """)
     }
 }
+
+/// compare and bench through the router, with the operator's YAML files in a directory.
+@Suite(.serialized) struct RoutedCompareTests {
+    static func configDirectory(primary: String, backup: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aish-compare-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try """
+            providers:
+              primary:
+                type: vllm
+                base_url: \(primary)
+                status: active
+                models:
+                  - fake-model
+              backup:
+                type: llama_cpp
+                base_url: \(backup)
+                status: active
+                models:
+                  - fake-model
+            """.write(toFile: dir + "/providers.yaml", atomically: true, encoding: .utf8)
+        try """
+            exact_matches:
+              smart:
+                provider: primary
+                backend_model: fake-model
+                fallback: backup
+            """.write(toFile: dir + "/model-mappings.yaml", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func failsOverBeforeTheFirstTokenAndLogsWhereItWent() throws {
+        let backup = try MetricsTestServer.fakeProvider(["--reply", "from backup"])
+        defer { backup.stop() }
+        let dir = try Self.configDirectory(primary: "http://127.0.0.1:\(try MetricsCommandTests.unusedPort())", backup: backup.baseURL)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = GlobalOptions()
+        options.configDirectory = dir
+        let ctx = ShellContext(options: options, output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
+        let recorder = RecordingRecorder()
+        ctx.recorder = recorder
+        let r = try CompareCommand.run(try CompareCommand.spec.parse(words: ["smart", "-n", "2", "--warmup", "0"], line: "", location: nil), ctx)
+        #expect(r.status == .ok)
+        #expect(recorder.attempts.count == 2)
+        #expect(recorder.attempts.allSatisfy { $0.provider == "backup" && $0.replyText == "from backup" })
+        #expect(recorder.attempts.first?.attempt == 2, "the primary was tried first")
+        #expect(recorder.attempts.first?.routeReason.hasPrefix("compare: ") == true)
+
+        let e = #expect(throws: CommandFailure.self) {
+            try CompareCommand.run(try CompareCommand.spec.parse(words: ["smrt"], line: "", location: nil), ctx)
+        }
+        #expect(e?.message.hasPrefix("no usable route for model 'smrt'") == true, "\(String(describing: e))")
+
+        let bench = try BenchCommand.run(try BenchCommand.spec.parse(words: ["smart", "-n", "4", "-c", "2"], line: "", location: nil), ctx)
+        #expect(bench.status == .ok)
+        #expect(bench.field("errors") == .int(0))
+    }
+}

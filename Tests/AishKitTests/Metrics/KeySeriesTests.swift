@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func tablesPadAndAlign() {
-        var t = TextTable(["model", "p50"], alignments: [.left, .right])
+        var t = ReportTable(["model", "p50"], alignments: [.left, .right])
         t.add(["llama3", "12 ms"])
         t.add(["qwen-long-name", "1.20 s"])
         #expect(t.render() == "model              p50\nllama3           12 ms\nqwen-long-name  1.20 s\n")
