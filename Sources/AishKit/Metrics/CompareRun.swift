@@ -181,17 +181,9 @@ enum CompareReport {
                     s.outputTokens.map(String.init) ?? "", num(s.tokensPerSecond), s.coldLoad ? "1" : "0",
                     iso.string(from: s.startedAt),
                 ]
-                out += cells.map(CSV.field).joined(separator: ",") + "\n"
+                out += cells.map(LogFormat.csvField).joined(separator: ",") + "\n"
             }
         }
         return out
-    }
-}
-
-enum CSV {
-    /// RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled.
-    static func field(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

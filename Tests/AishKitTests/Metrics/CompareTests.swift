@@ -117,7 +117,6 @@ import Testing
         #expect(lines[1].hasPrefix("m,1,1,1,,fake,fake-model,"))
         #expect(lines[2].hasPrefix("m,1,0,1,,fake,fake-model,"))
         #expect(lines[3].hasPrefix("m,2,0,1,,fake,fake-model,"))
-        #expect(CSV.field("a,\"b\"") == "\"a,\"\"b\"\"\"")
     }
 
     @Test func cancelStopsPromptly() throws {

@@ -121,3 +121,90 @@ import Testing
         #expect(table.hasPrefix("PROVIDER  SERIES    NOW                  TREND\np         tokens    10.0/s                █▁\n"))
     }
 }
+
+@Suite(.serialized) struct TailRequestsTests {
+    static func temporaryDB() -> String {
+        NSTemporaryDirectory() + "aish-tail-\(UUID().uuidString).db"
+    }
+
+    static func attempt(_ model: String, provider: String, totalMs: Double, status: AttemptStatus = .ok) -> AttemptRecord {
+        AttemptRecord(requestID: UUID().uuidString, requestedModel: model, routeReason: "test", provider: provider,
+                      backendModel: model, attempt: 1, status: status, httpStatus: status == .ok ? 200 : 503,
+                      error: status == .ok ? nil : "POST http://h/v1/chat/completions: HTTP 503 Service Unavailable",
+                      ttftMs: totalMs / 4, totalMs: totalMs, promptTokens: 3, completionTokens: 7, tokensPerSecond: 20,
+                      serverTimings: nil, prompt: "what is new", replyText: "x", startedAt: Date())
+    }
+
+    private func context(db: String) -> ShellContext {
+        var options = GlobalOptions()
+        options.databasePath = db
+        return ShellContext(options: options, output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
+    }
+
+    private func run(_ words: [String], _ ctx: ShellContext) throws -> CommandResult {
+        try TailCommand.run(try TailCommand.spec.parse(words: words, line: "tail", location: nil), ctx)
+    }
+
+    @Test func newRowsOnlyFilteredAsAsked() throws {
+        let db = Self.temporaryDB()
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + s) } }
+        try SessionLog(path: db).insertAttempt(Self.attempt("old", provider: "a", totalMs: 5000), commandID: nil)   // history
+        let writer = Thread {
+            usleep(300_000)
+            // A connection of its own, as another writer would have.
+            try? SessionLog(path: db).insertAttempts([
+                Self.attempt("fast", provider: "a", totalMs: 100),
+                Self.attempt("slow", provider: "b", totalMs: 2500),
+                Self.attempt("slow", provider: "a", totalMs: 3000, status: .error),
+                Self.attempt("slow", provider: "a", totalMs: 2100),
+            ])
+        }
+        writer.start()
+        let ctx = context(db: db)
+        let r = try run(["requests", "-p", "a", "--slow", "2s", "--count", "2", "--for", "10s", "--every", "100ms"], ctx)
+        #expect(r.field("count") == .int(2))
+        let lines = ctx.output.capturedText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix("#4 "))
+        #expect(lines[0].hasSuffix(" slow → a error http 503 ttft 750ms total 3.00s 7 tok POST http://h/v1/chat/completions: HTTP 503 Service Unavailable"))
+        #expect(lines[1].hasSuffix(" slow → a ok ttft 525ms total 2.10s 7 tok \"what is new\""))
+    }
+
+    @Test func rowsWrittenByAnotherAishProcess() throws {
+        let binary = try #require(AishBinary.path, "the aish binary is built with the tests")
+        let server = try MetricsTestServer.fakeProvider(["--reply", "from another process"])
+        defer { server.stop() }
+        let dir = try RoutedCompareTests.configDirectory(primary: server.baseURL, backup: server.baseURL)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = Self.temporaryDB()
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + s) } }
+        _ = try SessionLog(path: db)   // the file exists before the tail opens it
+
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: binary)
+        child.arguments = ["--db", db, "--config", dir, "-c", "sleep 500ms; compare smart -n 3 --warmup 0"]
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        defer { if child.isRunning { child.terminate() }; child.waitUntilExit() }
+
+        let ctx = context(db: db)
+        let r = try run(["requests", "-m", "smart", "--count", "3", "--for", "20s"], ctx)
+        #expect(r.field("count") == .int(3))
+        let lines = ctx.output.capturedText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { $0.contains(" smart → primary ok ") && $0.contains(" [compare] ") })
+    }
+
+    @Test func unavailableLogAndBadArguments() throws {
+        let missing = NSTemporaryDirectory() + "aish-none-\(UUID().uuidString)/x.db"
+        let e = #expect(throws: CommandFailure.self) { try run(["requests", "--count", "1"], context(db: missing)) }
+        #expect(e?.message == "tail requests: session log unavailable: \(missing): no session log has been written there yet")
+        let u = #expect(throws: UsageError.self) { try run(["requests", "--slow", "soon", "--count", "1"], context(db: missing)) }
+        #expect(u?.message == "tail: --slow takes milliseconds or a duration such as 2s, got 'soon'")
+        #expect(try TailRequests.slowThreshold("500") == 500)
+        #expect(try TailRequests.slowThreshold("2s") == 2000)
+        let p = #expect(throws: UsageError.self) { try run(["requests", "vllm", "--count", "1"], context(db: missing)) }
+        #expect(p?.message == "tail requests: use -p PROVIDER to pick a provider")
+    }
+}
