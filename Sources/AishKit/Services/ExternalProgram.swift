@@ -53,65 +53,147 @@ struct ExternalProgram: Sendable {
     /// the child (SIGTERM, then SIGKILL after a second) and throws.
     func run(_ arguments: [String], timeout: Double, interrupt: InterruptFlag) throws -> ProgramOutput {
         guard let executable = resolvedPath() else { throw ExternalProgramError.notFound(program: name) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw ExternalProgramError.launchFailed(program: name, reason: error.localizedDescription)
-        }
-        // Drain both pipes on their own threads so a chatty child cannot block on a full pipe.
-        let collected = CollectedOutput()
-        let readers = DispatchGroup()
-        for (handle, isError) in [(stdout.fileHandleForReading, false), (stderr.fileHandleForReading, true)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                let data = handle.readDataToEndOfFile()
-                collected.store(data, isError: isError)
-                readers.leave()
-            }
+        let child: SpawnedChild
+        do {
+            child = try SpawnedChild(executable: executable, arguments: [name] + arguments,
+                                     environment: environment.map { "\($0.key)=\($0.value)" })
+        } catch let e as SpawnFailure {
+            throw ExternalProgramError.launchFailed(program: name, reason: e.reason)
         }
         let deadline = Date().addingTimeInterval(timeout)
-        var failure: ExternalProgramError?
-        while process.isRunning {
-            if interrupt.isRaised { failure = .interrupted(program: name); break }
-            if Date() >= deadline { failure = .timedOut(program: name, seconds: timeout); break }
-            usleep(20_000)
+        while !child.hasExited {
+            if interrupt.isRaised { child.stop(); throw ExternalProgramError.interrupted(program: name) }
+            if Date() >= deadline { child.stop(); throw ExternalProgramError.timedOut(program: name, seconds: timeout) }
+            child.pump(waitMs: 20)
         }
-        if let failure {
-            ExternalProgram.stop(process)
-            _ = readers.wait(timeout: .now() + 1)
-            throw failure
-        }
-        process.waitUntilExit()
         // A grandchild may keep the pipes open; do not wait for it forever.
-        _ = readers.wait(timeout: .now() + 2)
-        let (out, err) = collected.texts
-        return ProgramOutput(exitStatus: process.terminationStatus, standardOutput: out, standardError: err)
-    }
-
-    private static func stop(_ process: Process) {
-        process.terminate()
-        let grace = Date().addingTimeInterval(1)
-        while process.isRunning, Date() < grace { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        let drainUntil = Date().addingTimeInterval(2)
+        while !child.outputClosed, Date() < drainUntil { child.pump(waitMs: 20) }
+        return ProgramOutput(exitStatus: child.exitStatus, standardOutput: String(decoding: child.stdout, as: UTF8.self),
+                             standardError: String(decoding: child.stderr, as: UTF8.self))
     }
 }
 
-/// Output gathered by the reader threads.
-private final class CollectedOutput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = Data(), err = Data()
+struct SpawnFailure: Error {
+    var reason: String
+}
 
-    func store(_ data: Data, isError: Bool) { lock.withLock { if isError { err = data } else { out = data } } }
+/// A child started with posix_spawn, owning its pid and the read ends of its output pipes.
+/// The child starts with an empty signal mask and default dispositions: threads of the
+/// shell (and of test runners) block signals, and a spawned program would otherwise
+/// inherit that and ignore SIGTERM and Ctrl-C.
+final class SpawnedChild {
+    private let pid: pid_t
+    private var outFD: Int32
+    private var errFD: Int32
+    private(set) var stdout: [UInt8] = []
+    private(set) var stderr: [UInt8] = []
+    private(set) var exitStatus: Int32 = -1
+    private var reaped = false
 
-    var texts: (String, String) {
-        lock.withLock { (String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)) }
+    init(executable: String, arguments: [String], environment: [String]) throws {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0 else { throw SpawnFailure(reason: "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&errPipe) == 0 else {
+            close(outPipe[0]); close(outPipe[1])
+            throw SpawnFailure(reason: "pipe: \(String(cString: strerror(errno)))")
+        }
+        // Close-on-exec, so children spawned meanwhile by other threads do not hold them.
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer {
+            for p in cArguments { free(p) }
+            for p in cEnvironment { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, &cEnvironment)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard rc == 0 else {
+            close(outPipe[0]); close(errPipe[0])
+            throw SpawnFailure(reason: String(cString: strerror(rc)))
+        }
+        self.pid = pid
+        outFD = outPipe[0]
+        errFD = errPipe[0]
+    }
+
+    deinit {
+        if !reaped { stop() }
+        if outFD >= 0 { close(outFD) }
+        if errFD >= 0 { close(errFD) }
+    }
+
+    /// True once the child has been reaped (checked without blocking).
+    var hasExited: Bool {
+        if reaped { return true }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        guard r == pid else { return false }
+        record(status)
+        return true
+    }
+
+    var outputClosed: Bool { outFD < 0 && errFD < 0 }
+
+    /// Waits up to `waitMs` for output and reads what is there.
+    func pump(waitMs: Int32) {
+        var fds: [pollfd] = []
+        if outFD >= 0 { fds.append(pollfd(fd: outFD, events: Int16(POLLIN), revents: 0)) }
+        if errFD >= 0 { fds.append(pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)) }
+        guard !fds.isEmpty else { usleep(useconds_t(waitMs) * 1000); return }
+        guard poll(&fds, nfds_t(fds.count), waitMs) > 0 else { return }
+        for p in fds where p.revents != 0 {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = read(p.fd, &buffer, buffer.count)
+            if n > 0 {
+                if p.fd == outFD { stdout += buffer[0..<n] } else { stderr += buffer[0..<n] }
+            } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                close(p.fd)
+                if p.fd == outFD { outFD = -1 } else { errFD = -1 }
+            }
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after a second; always reaps.
+    func stop() {
+        guard !reaped else { return }
+        kill(pid, SIGTERM)
+        let grace = Date().addingTimeInterval(1)
+        while !hasExited, Date() < grace { pump(waitMs: 20) }
+        if !reaped {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+            record(status)
+        }
+    }
+
+    private func record(_ status: Int32) {
+        reaped = true
+        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift cannot import.
+        let signal = status & 0x7F
+        exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 }
 

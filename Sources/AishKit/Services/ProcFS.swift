@@ -129,11 +129,12 @@ struct ProcFS: Sendable {
                 guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(fdDirectory)/\(fd)"),
                     let inode = ProcFS.socketInode(fromLink: target), inodes.contains(inode)
                 else { continue }
-                // The lowest pid wins: a forking server's parent usually has the smallest id.
-                if let existing = owners[inode], existing < pid { continue }
-                owners[inode] = pid
+                // Pids are scanned in ascending order and the first holder wins: the
+                // listening socket of a pre-forking server is shared with its workers, and
+                // the parent usually has the lowest id.
+                if owners[inode] == nil { owners[inode] = pid }
             }
-            if owners.count == inodes.count, inodes.count == 1 { break }
+            if owners.count == inodes.count { break }
         }
         return owners
     }

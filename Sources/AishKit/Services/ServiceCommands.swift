@@ -13,7 +13,7 @@ enum ServiceCommands {
     // MARK: status
 
     static let statusSpec = CommandSpec(
-        name: "status", usage: "status [--watch S [--count N]]",
+        name: "status", usage: "status [NAME...] [--watch S [--count N]]",
         summary: "per service: up/down, pid, CPU, RSS, uptime, GPU memory",
         help: """
             One row per ports.yaml service and per provider whose base_url is on this machine
@@ -23,16 +23,24 @@ enum ServiceCommands {
             The listening process is found through /proc; CPU is measured over 200 ms.
             Processes of other users show '-'. GPU rows come from nvidia-smi when present.
             --watch S redraws every S seconds until Ctrl-C; in a script or pipe it needs
-            --count N and prints N frames.
+            --count N and prints N frames. NAMEs limit the rows (totals count those rows).
             """,
         options: [
             OptionSpec(names: ["-w", "--watch"], valueName: "S", help: "refresh every S seconds (e.g. 2, 500ms)"),
             OptionSpec(names: ["-n", "--count"], valueName: "N", help: "with --watch: stop after N frames"),
         ],
+        positionals: [
+            PositionalSpec(name: "NAME", help: "only these services", optional: true, variadic: true,
+                           completion: serviceNameCompletion),
+        ],
         run: { inv, ctx in try runStatus(inv, ctx, config: ctx.config()) })
 
     static func runStatus(_ inv: Invocation, _ ctx: ShellContext, config: AishConfig) throws -> CommandResult {
-        let services = ServiceTargets.from(config)
+        var services = ServiceTargets.from(config)
+        if !inv.positionals.isEmpty {
+            let wanted = try inv.positionals.map { try ServiceTargets.find($0, in: services).name }
+            services = services.filter { wanted.contains($0.name) }
+        }
         let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
         let collector = StatusCollector(proc: settings.proc, environment: ctx.environment, interrupt: ctx.interrupt)
         let json = ctx.options.json || inv.flag("--json")
@@ -64,6 +72,8 @@ enum ServiceCommands {
             last = snapshot
             frames += 1
             if json {
+                // One object per line; the runner prints the last one (the command's result).
+                if let count, frames >= count { break }
                 ctx.output.write(StatusRendering.json(snapshot).serialized() + "\n")
             } else if onTerminal {
                 // Home the cursor and clear below: the frame is redrawn in place.
@@ -75,9 +85,13 @@ enum ServiceCommands {
             if let count, frames >= count { break }
             if !ctx.sleep(seconds: max(0, every - Date().timeIntervalSince(started))) { break }
         }
+        // After "^C" the prompt should start on a line of its own.
+        if onTerminal, ctx.interrupt.isRaised { ctx.output.write("\n") }
         guard let last else { throw CommandFailure("status: interrupted") }
+        // Under --json every frame but an interrupted run's is already out.
+        if json, frames < count ?? Int.max { throw CommandFailure("status: interrupted after \(frames) frames") }
         var r = result(last, color: false)
-        r.alreadyPrinted = true
+        r.alreadyPrinted = !json
         r.setField("frames", .int(frames))
         return r
     }
@@ -197,6 +211,7 @@ enum ServiceCommands {
 
         let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
         let wait = HealthWait(proc: settings.proc, interrupt: ctx.interrupt).run(row, limit: waitLimit)
+        if wait.interrupted, ctx.options.interactive { ctx.output.write("\n") }
         fields.append(("healthy", .bool(wait.healthy)))
         fields.append(("wait", .double((wait.waited * 1000).rounded())))
         text += "\n" + wait.summary(row)
@@ -247,8 +262,7 @@ struct HealthWait {
             listening = !proc.listeningSockets(port: s.port).isEmpty
             if listening {
                 let left = max(0.1, limit - Date().timeIntervalSince(start))
-                last = HealthProbe.check(host: s.host, port: s.port, healthURL: s.healthURL, timeout: min(2, left),
-                                         interrupt: interrupt)
+                last = HealthProbe.check(s.healthTarget, timeout: min(2, left), interrupt: interrupt)
                 if last?.healthy == true {
                     return Outcome(healthy: true, interrupted: false, waited: Date().timeIntervalSince(start), last: last,
                                    listening: true)

@@ -58,6 +58,8 @@ struct MonitoredService: Equatable, Sendable {
     var fromPortsFile: Bool
     var required: Bool
 
+    var healthTarget: HealthProbe.Target { HealthProbe.Target(host: host, port: port, healthURL: healthURL) }
+
     /// Names `service NAME` accepts for this row.
     var names: [String] {
         var out = [name] + providers
@@ -80,7 +82,8 @@ enum ServiceTargets {
         }
         for p in config.providers.providers where p.status != .template {
             guard let endpoint = LocalEndpoint(baseURL: p.baseURL) else { continue }
-            let health = p.healthEndpoint.map { endpoint.url(forPath: $0) }
+            // The same URL the `health` command probes (type defaults when none is configured).
+            let health = ProviderEndpoints(p).health(for: p)
             if let i = rows.firstIndex(where: { $0.port == endpoint.port }) {
                 rows[i].providers.append(p.name)
                 if rows[i].healthURL == nil { rows[i].healthURL = health }
@@ -125,10 +128,8 @@ enum ServiceTargets {
 
 /// The host and port of a provider's base_url, when it is on this machine.
 struct LocalEndpoint: Equatable, Sendable {
-    var scheme: String
     var host: String
     var port: Int
-    var basePath: String
 
     static let localHosts: Set<String> = ["localhost", "127.0.0.1", "::1", "0.0.0.0", "::"]
 
@@ -138,19 +139,7 @@ struct LocalEndpoint: Equatable, Sendable {
         else { return nil }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard LocalEndpoint.localHosts.contains(host) || host.hasPrefix("127.") else { return nil }
-        self.scheme = scheme
         self.host = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host
         self.port = c.port ?? (scheme == "https" ? 443 : 80)
-        self.basePath = c.path.hasSuffix("/") ? String(c.path.dropLast()) : c.path
-    }
-
-    /// The URL of an endpoint path. A health_endpoint that already starts with the
-    /// base path ("/v1/models" under ".../v1") is not doubled.
-    func url(forPath path: String) -> String {
-        if path.hasPrefix("http://") || path.hasPrefix("https://") { return path }
-        let p = path.hasPrefix("/") ? path : "/" + path
-        let hostPart = host.contains(":") ? "[\(host)]" : host
-        let prefix = !basePath.isEmpty && p.hasPrefix(basePath + "/") ? "" : basePath
-        return "\(scheme)://\(hostPart):\(port)\(prefix)\(p)"
     }
 }

@@ -21,7 +21,6 @@ enum StatusRendering {
         var table: [[String]] = [["SERVICE", "PORT", "STATE", "PID", "CPU%", "RSS", "UPTIME", "GPU MEM", "UNIT", "COMMAND"]]
         for o in snapshot.services {
             let p = o.process
-            let listening = o.state != .down
             let unit = o.service.unit.map { u in u.scope == .system ? "\(u.unit) (system)" : u.unit } ?? "-"
             table.append([
                 o.service.name, String(o.service.port), o.state.rawValue,
@@ -31,7 +30,7 @@ enum StatusRendering {
                 p?.uptimeSeconds.map(ServiceDurationText.uptime) ?? "-",
                 p?.gpuMemoryMiB.map { memory($0 * 1024) } ?? "-",
                 unit,
-                p?.command.map { truncate($0, 48) } ?? (listening ? "(not visible: another user's process)" : "-"),
+                p?.command.map { truncate($0, 48) } ?? "-",
             ])
         }
         let stateColumn = 2
@@ -43,6 +42,10 @@ enum StatusRendering {
         }
         for o in snapshot.services where o.state == .unhealthy {
             if let e = o.health?.error { lines.append("  \(o.service.name): \(e)") }
+        }
+        let hidden = snapshot.services.filter { $0.state != .down && $0.process == nil }.map(\.service.name)
+        if !hidden.isEmpty {
+            lines.append("  \(hidden.joined(separator: ", ")): listening process not visible (another user's; run as that user or root)")
         }
 
         lines.append("")

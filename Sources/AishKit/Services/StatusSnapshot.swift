@@ -110,16 +110,15 @@ struct StatusCollector {
         return StatusSnapshot(takenAt: Date(), services: rows, gpu: gpu)
     }
 
-    /// Health checks for the listening services, run side by side (each bounded by
+    /// Health checks for the listening services, all at once (each bounded by
     /// `healthTimeout`); nil entries are skipped.
     private func checkHealth(_ services: [MonitoredService?]) -> [HealthResult?] {
-        let results = HealthResults(count: services.count)
-        DispatchQueue.concurrentPerform(iterations: services.count) { i in
-            guard let s = services[i] else { return }
-            results.set(i, HealthProbe.check(host: s.host, port: s.port, healthURL: s.healthURL,
-                                             timeout: healthTimeout, interrupt: interrupt))
-        }
-        return results.all
+        let listening = services.indices.filter { services[$0] != nil }
+        let targets = listening.map { services[$0]!.healthTarget }
+        let results = HealthProbe.check(targets, timeout: healthTimeout, interrupt: interrupt)
+        var out = [HealthResult?](repeating: nil, count: services.count)
+        for (k, i) in listening.enumerated() { out[i] = results[k] }
+        return out
     }
 
     /// GPU memory of each row's process, including its descendants (vLLM and llama.cpp
@@ -137,12 +136,4 @@ struct StatusCollector {
         }
         return out
     }
-}
-
-private final class HealthResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [HealthResult?]
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: HealthResult) { lock.withLock { values[i] = v } }
-    var all: [HealthResult?] { lock.withLock { values } }
 }

@@ -74,9 +74,15 @@ final class TemporaryDirectory {
     /// Writes an executable script named `name`.
     @discardableResult
     func executable(_ name: String, _ script: String) throws -> String {
+        // Written through a close-on-exec descriptor: a child spawned meanwhile by another
+        // test must not inherit it, or executing the script fails with ETXTBSY.
         let file = path + "/" + name
-        try script.write(toFile: file, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file)
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw CommandFailure("cannot create \(file)") }
+        let bytes = Array(script.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw CommandFailure("cannot write \(file)") }
         return file
     }
 

@@ -112,8 +112,11 @@ import Testing
               --query-compute-apps=*) printf '%s, 2048\\n' "\(server.pid)" ;;
             esac
             """)
-        let config = ServiceFixtures.config(ports: [ServiceFixtures.port("web", port)])
+        // No HTTP health endpoint (a redis-style check): up means the port accepts a connection.
+        let config = ServiceFixtures.config(ports: [ServiceFixtures.port("web", port, health: "redis-cli -p \(port) ping")])
         let r = try run([], ServiceFixtures.context(path: dir.path), config)
+        #expect(r.data?["services"]?[0]?["state"] == "up")
+        #expect(r.data?["services"]?[0]?["http_status"] == .null)
         #expect(r.data?["services"]?[0]?["gpu_memory_mib"] == 2048)
         #expect(r.text.contains("GPUs 1 · GPU memory 10.0 GiB / 24.0 GiB"))
         #expect(r.text.hasSuffix("""
@@ -141,10 +144,14 @@ import Testing
         let empty = try TemporaryDirectory()
         let config = ServiceFixtures.config(ports: [ServiceFixtures.port("nothing", ChildProcess.closedPort())])
         let ctx = ServiceFixtures.context(path: empty.path, json: true)
-        _ = try run(["--watch", "50ms", "--count", "3"], ctx, config)
+        let r = try run(["--watch", "50ms", "--count", "3"], ctx, config)
+        // Two frames printed as they come; the third is the result the runner prints.
         let lines = ctx.output.capturedText.split(separator: "\n")
-        #expect(lines.count == 3)
+        #expect(lines.count == 2)
         for line in lines { #expect(try JSONValue.parse(String(line))["totals"]?["configured"] == 1) }
+        #expect(!r.alreadyPrinted)
+        #expect(r.jsonForm["totals"]?["configured"] == 1)
+        #expect(r.field("frames") == 3)
     }
 
     @Test func watchStopsOnCtrlC() throws {
@@ -157,10 +164,62 @@ import Testing
         #expect((r.field("frames")?.intValue ?? 0) < 100000)
     }
 
+    @Test func namesLimitTheRows() throws {
+        let empty = try TemporaryDirectory()
+        let config = ServiceFixtures.config(ports: [
+            ServiceFixtures.port("ollama", ChildProcess.closedPort()), ServiceFixtures.port("redis", ChildProcess.closedPort()),
+        ])
+        let r = try run(["redis"], ServiceFixtures.context(path: empty.path), config)
+        #expect(r.data?["services"]?[0]?["name"] == "redis")
+        #expect(r.field("configured") == 1)
+        let e = try #require(throws: UsageError.self) { try run(["redsi"], ServiceFixtures.context(path: empty.path), config) }
+        #expect(e.message == "unknown service 'redsi' — did you mean 'redis'? (known: ollama, redis)")
+    }
+
     @Test func noServicesConfigured() throws {
         let empty = try TemporaryDirectory()
         let r = try run([], ServiceFixtures.context(path: empty.path), ServiceFixtures.config())
         #expect(r.field("configured") == 0)
         #expect(r.text.hasPrefix("services 0/0 up · avg CPU - · avg RSS - · total RSS - · "))
+    }
+}
+
+/// The collector on the copied /proc tree: which process listens, its memory, uptime and
+/// (unchanging, so zero) CPU come from the fixture files; the health check finds nothing
+/// live on those ports.
+@Suite struct StatusCollectorFixtureTests {
+    @Test func rowsAreAssembledFromTheCopiedProc() throws {
+        let empty = try TemporaryDirectory()
+        let services = [
+            MonitoredService(name: "python", host: "127.0.0.1", port: 38471, healthURL: nil, unit: nil, unitLocation: nil,
+                             providers: [], fromPortsFile: true, required: true),
+            MonitoredService(name: "other-user", host: "::1", port: 38472, healthURL: nil, unit: nil, unitLocation: nil,
+                             providers: [], fromPortsFile: true, required: false),
+            MonitoredService(name: "absent", host: "127.0.0.1", port: 9, healthURL: nil, unit: nil, unitLocation: nil,
+                             providers: [], fromPortsFile: true, required: false),
+        ]
+        let collector = StatusCollector(proc: ProcFS(root: ServiceFixtures.procRoot), environment: ["PATH": empty.path],
+                                        interrupt: InterruptFlag(), cpuInterval: 0.05, healthTimeout: 1)
+        let snapshot = try #require(collector.collect(services))
+        let python = snapshot.services[0]
+        #expect(python.listenAddresses == ["127.0.0.1:38471"])
+        #expect(python.process?.pid == 8740)
+        #expect(python.process?.command == "/root/.pyenv/versions/3.11.7/bin/python3 -m http.server 38471 --bind 127.0.0.1")
+        #expect(python.process?.residentKiB == 21280)
+        #expect(python.process?.cpuPercent == 0)
+        // 490.54 s since boot, started 48522 ticks (at 100 per second) after boot.
+        if CPUSampler.ticksPerSecond == 100 {
+            let uptime = try #require(python.process?.uptimeSeconds)
+            #expect(abs(uptime - 5.32) < 0.001)
+        }
+        let hidden = snapshot.services[1]
+        #expect(hidden.listenAddresses == ["[::1]:38472"])
+        #expect(hidden.process == nil)
+        #expect(snapshot.services[2].state == .down)
+        #expect(snapshot.totals == StatusTotals(configured: 3, up: 0, unhealthy: 2, down: 1, averageCPUPercent: 0,
+                                                averageResidentKiB: 21280, totalResidentKiB: 21280))
+        let text = StatusRendering.text(snapshot, color: false)
+        #expect(text.contains("\n  other-user: listening process not visible (another user's; run as that user or root)\n"))
+        #expect(text.contains("\npython      38471  unhealthy  8740  0.0   21 MiB  5s"))
     }
 }
