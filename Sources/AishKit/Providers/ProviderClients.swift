@@ -133,7 +133,7 @@ enum ChatStreamRunner {
         } catch let e as HTTPError {
             throw ProviderError(e, partialText: text)
         } catch let e as StreamDecodeError {
-            let kind: ProviderError.Kind
+            var kind: ProviderError.Kind
             switch e.kind {
             case .malformed, .lineTooLong: kind = .malformedStream
             case .truncated: kind = .truncatedStream
@@ -145,6 +145,7 @@ enum ChatStreamRunner {
             let streamTypes = ["event-stream", "ndjson", "json"]
             if e.kind == .truncated, text.isEmpty, !contentType.isEmpty, !streamTypes.contains(where: { contentType.contains($0) }) {
                 message = "\(where_): the answer is \(contentType), not a stream of chat events"
+                kind = .malformedStream
             }
             throw ProviderError(kind: kind, message: message, partialText: text, httpStatus: status)
         } catch var e as ProviderError {
