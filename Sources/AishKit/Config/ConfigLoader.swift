@@ -25,6 +25,7 @@ enum ConfigLoader {
     static let mappingsFile = "model-mappings.yaml"
     static let portsFile = "ports.yaml"
     static let litellmFile = "litellm-unified.yaml"
+    static let maxFileBytes = 8 * 1_048_576
 
     /// What one load produced. `config` is always filled as far as the files allowed;
     /// `findings` holds loading problems (syntax, types, required keys, likely typos).
@@ -87,6 +88,12 @@ enum ConfigLoader {
     static func parse(_ path: String, required: Bool, reader: NodeReader) -> YAMLNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
             if required { reader.error(SourceLocation(file: path, line: 0, column: 0), "configuration file cannot be read") }
+            return nil
+        }
+        // Config files are kilobytes; refuse anything that could only be a mistake.
+        if data.count > maxFileBytes {
+            reader.error(SourceLocation(file: path, line: 0, column: 0), "file is larger than \(maxFileBytes / 1_048_576) MB; not a config file?")
+            reader.syntaxErrors.append(reader.findings[reader.findings.count - 1])
             return nil
         }
         do {

@@ -289,24 +289,34 @@ enum ConfigValidator {
             var reported = Set<[Int]>()
             var cycles: [[Int]] = []
 
-            func visit(_ i: Int) {
-                state[i] = 1
-                stack.append(i)
-                for entry in chains[i].chain where entry != chains[i].model {
-                    guard let j = index[entry] else { continue }
+            // Iterative depth-first search: a long chain of chains must not exhaust the stack.
+            for root in chains.indices where state[root] == 0 {
+                var work: [(node: Int, next: Int)] = [(root, 0)]
+                state[root] = 1
+                stack.append(root)
+                while let top = work.last {
+                    let entries = chains[top.node].chain
+                    if top.next >= entries.count {
+                        work.removeLast()
+                        stack.removeLast()
+                        state[top.node] = 2
+                        continue
+                    }
+                    work[work.count - 1].next += 1
+                    let entry = entries[top.next]
+                    guard entry != chains[top.node].model, let j = index[entry] else { continue }
                     if state[j] == 1, let start = stack.firstIndex(of: j) {
                         var cycle = Array(stack[start...])
                         let minPos = cycle.indices.min(by: { cycle[$0] < cycle[$1] })!
                         cycle = Array(cycle[minPos...] + cycle[..<minPos])
                         if reported.insert(cycle).inserted { cycles.append(cycle) }
                     } else if state[j] == 0 {
-                        visit(j)
+                        state[j] = 1
+                        stack.append(j)
+                        work.append((j, 0))
                     }
                 }
-                stack.removeLast()
-                state[i] = 2
             }
-            for i in chains.indices where state[i] == 0 { visit(i) }
             for cycle in cycles.sorted(by: { $0[0] < $1[0] }) {
                 let path = (cycle + [cycle[0]]).map { chains[$0].model }.joined(separator: " → ")
                 error(chains[cycle[0]].location, "fallback chains form a cycle: \(path)", fallback: chains[cycle[0]].location)

@@ -127,3 +127,16 @@ import Testing
         #expect(throws: YAMLError.self) { try YAMLParser.parse(bytes, file: "t.yaml") }
     }
 }
+
+@Suite struct YAMLScaleTests {
+    /// A mapping with tens of thousands of keys (each duplicated) parses in linear time:
+    /// duplicate detection must not compare every pair.
+    @Test func hugeMappingWithDuplicatesDoesNotHang() throws {
+        var text = ""
+        for i in 0..<20_000 { text += "k\(i): 1\nk\(i): 2\n" }
+        let doc = try YAMLParser.parse(text, file: "big.yaml")
+        #expect(doc.root?.pairs?.count == 40_000)
+        #expect(doc.problems.count == 20_000)
+        #expect(doc.problems.first?.description == "big.yaml:2:1: error: duplicate key 'k0' (first defined at big.yaml:1:1)")
+    }
+}
