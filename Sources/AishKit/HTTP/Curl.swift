@@ -189,7 +189,12 @@ private final class CurlTransfer {
             e.retryAfter = head.retryAfter
             return .failure(e)
         }
-        let message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        // "Failed to connect to h port p after 0 ms: …": the elapsed time is noise in an error.
+        if let after = message.range(of: " after "), let ms = message.range(of: " ms", range: after.upperBound..<message.endIndex),
+           message[after.upperBound..<ms.lowerBound].allSatisfy(\.isNumber) {
+            message.removeSubrange(after.lowerBound..<ms.upperBound)
+        }
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_URL_MALFORMAT,
              CURLE_UNSUPPORTED_PROTOCOL:
