@@ -14,6 +14,8 @@ public enum InProcessBenchmarks {
         do {
             let result: JSONValue
             switch figure {
+            case "config": result = try configLoadAndValidate(options)
+            case "router": result = try routerPlans(options)
             default: return ("unknown figure '\(figure)'\n" + usage, 2)
             }
             return (result.serialized(), 0)
@@ -22,7 +24,55 @@ public enum InProcessBenchmarks {
         }
     }
 
-    static let usage = "usage: aish-bench FIGURE [--OPTION VALUE]..."
+    static let usage = """
+        usage: aish-bench FIGURE [--OPTION VALUE]...
+          config --dir DIR [--samples N]   load + validate a config directory (ms per run)
+          router (--dir DIR | --synthetic) [--samples N]
+                                           plan resolution (µs per plan) vs a dictionary lookup
+        """
+
+    /// Figure 3: plan resolution for the configured names (and some pattern and unknown
+    /// names) vs the cheapest conceivable routing: one dictionary lookup of the same names.
+    static func routerPlans(_ options: [String: String]) throws -> JSONValue {
+        let samples = Int(options["samples"] ?? "") ?? 200
+        let config: AishConfig
+        var names: [String]
+        if let dir = options["dir"] {
+            let loaded = ConfigLoader.load(directory: dir)
+            config = loaded.config
+            let router = Router(config: config)
+            names = router.configuredNames + ["Qwen/Qwen2.5-Coder-32B", "meta-llama/Llama-3-8B", "phi3:3b",
+                                              "model.gguf", "not-configured-model"]
+        } else {
+            config = SyntheticRoutingConfig.make()
+            names = SyntheticRoutingConfig.sampleNames(count: 3_000)
+        }
+        let router = Router(config: config)
+        let state = RouterState(clock: { Date(timeIntervalSince1970: 1_800_000_000) }, seed: 1)
+        var sink = 0
+        let batch = max(1, 20_000 / names.count)
+        let aish = measure(samples: samples, batch: batch, unitNanos: 1e3 * Double(names.count)) {
+            for n in names { sink &+= router.plan(for: n, state: state).steps.count }
+        }
+        var table: [String: Int] = [:]
+        for (i, n) in names.enumerated() { table[n] = i }
+        let baseline = measure(samples: samples, batch: batch, unitNanos: 1e3 * Double(names.count)) {
+            for n in names { sink &+= table[n] ?? 0 }
+        }
+        return .object([("aish", aish), ("baseline", baseline), ("names", .int(names.count)), ("sink", .int(sink & 1))])
+    }
+
+    /// Figure 2: load + validate of a config directory, as `validate` does it.
+    static func configLoadAndValidate(_ options: [String: String]) throws -> JSONValue {
+        guard let dir = options["dir"] else { throw UsageError(message: "config needs --dir DIR") }
+        let samples = Int(options["samples"] ?? "") ?? 200
+        var findings = 0
+        let aish = measure(samples: samples, batch: 1, unitNanos: 1e6) {
+            let validation = ConfigValidator.validate(ConfigLoader.load(directory: dir))
+            findings = validation.findings.count
+        }
+        return .object([("aish", aish), ("findings", .int(findings))])
+    }
 
     /// Nanosecond monotonic clock.
     static func now() -> UInt64 {

@@ -1,3 +1,225 @@
+import Foundation
+
 enum ChatCommands {
-    static let all: [CommandSpec] = []
+    static let all: [CommandSpec] = [chat, use, system, reset]
+
+    static let chatUsage = "chat [-m MODEL] [PROMPT...]"
+
+    static let chat = CommandSpec(
+        name: "chat",
+        usage: chatUsage,
+        summary: "send a prompt through the router and stream the reply; keeps the conversation",
+        help: """
+            The prompt is the words after the options, or a heredoc for several lines:
+                chat <<EOF
+                Review this function:
+                ...
+                EOF
+            The reply streams as it arrives. The request follows the plan `route MODEL` shows:
+            when a target fails before the first token (down, HTTP error, 429, no first token in
+            time) the next one is tried without a word; once text has been shown a failure ends
+            the reply, which is kept. Ctrl-C stops the reply and keeps what arrived.
+
+            MODEL is -m (this turn only), else the one chosen with `use`, else $model, else
+            $AISH_MODEL, else the 'chat' capability when configured, else the first exact match.
+            Options come from variables: set temperature 0.7, set max_tokens 256, set top_p 0.9,
+            set seed 42 (unset NAME to drop one). `system TEXT` sets a system prompt; `reset`
+            starts a new conversation.
+
+            After the reply a status line (on stderr): provider · backend model · TTFT · total
+            time · tokens · tokens/s, and "(fallback from X: reason)" when another target
+            answered. Fields for expect: reply, provider, backend_model, model, ttft, latency,
+            tokens, prompt_tokens, tokens_per_second, attempts, fallback, fallback_from, outcome.
+            """,
+        options: [
+            OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model, alias or capability for this turn",
+                       completion: .dynamic(RoutingCommands.configuredNames)),
+        ],
+        positionals: [PositionalSpec(name: "PROMPT", help: "the prompt (or a heredoc)", optional: true, variadic: true)],
+        run: { inv, ctx in try runChat(inv, ctx) })
+
+    static let use = CommandSpec(
+        name: "use",
+        usage: "use [MODEL]",
+        summary: "choose the model the conversation talks to (shows it without MODEL)",
+        help: "Later `chat` commands go to MODEL unless they name one with -m. The conversation's history is kept.",
+        positionals: [PositionalSpec(name: "MODEL", optional: true, completion: .dynamic(RoutingCommands.configuredNames))],
+        run: { inv, ctx in
+            let conversation = ctx.conversation
+            guard let model = inv.positionals.first else {
+                let current = conversation.model ?? defaultModel(ctx)
+                let how = conversation.model != nil ? "chosen with use" : "default"
+                return .ok(current.map { "\($0) (\(how))" } ?? "no model chosen: use MODEL",
+                           fields: [("model", current.map { .string($0) } ?? .null)])
+            }
+            guard inv.positionals.count == 1 else { throw UsageError(message: "use: one MODEL (got \(inv.positionals.count))", usage: "use [MODEL]") }
+            let config = try ctx.config()
+            let router = ctx.routing.router(for: config)
+            let plan = router.plan(for: model, state: ctx.routing.state, advance: false)
+            conversation.model = model
+            var text = "using \(model): \(plan.ruleDescription)"
+            if let first = plan.usableSteps.first { text += " → \(first.provider) · \(first.backendModel)" }
+            return .ok(text, fields: [("model", .string(model)), ("rule", .string(plan.rule.rawValue)),
+                                      ("provider", plan.usableSteps.first.map { .string($0.provider) } ?? .null)])
+        })
+
+    static let system = CommandSpec(
+        name: "system",
+        usage: "system [TEXT...] | system --clear",
+        summary: "set the conversation's system prompt (shows it without TEXT)",
+        help: "TEXT may be a heredoc. The system prompt is sent first with every request of the conversation and survives `reset`.",
+        options: [OptionSpec(names: ["--clear"], valueName: nil, help: "remove the system prompt")],
+        positionals: [PositionalSpec(name: "TEXT", optional: true, variadic: true)],
+        run: { inv, ctx in
+            let conversation = ctx.conversation
+            if inv.flag("--clear") {
+                conversation.system = nil
+                return .ok("system prompt removed", fields: [("system", .null)])
+            }
+            let text = promptText(inv.positionals)
+            guard !text.isEmpty else {
+                return .ok(conversation.system ?? "no system prompt", fields: [("system", conversation.system.map { .string($0) } ?? .null)])
+            }
+            conversation.system = text
+            return .ok(fields: [("system", .string(text))])
+        })
+
+    static let reset = CommandSpec(
+        name: "reset",
+        usage: "reset",
+        summary: "start a new conversation (the model and the system prompt stay)",
+        run: { _, ctx in
+            let conversation = ctx.conversation
+            let turns = conversation.turns.count / 2
+            conversation.reset()
+            return .ok("new conversation (\(turns) earlier turn\(turns == 1 ? "" : "s") dropped)",
+                       fields: [("conversation", .string(conversation.id))])
+        })
+
+    // MARK: -
+
+    /// Positionals joined by spaces; a heredoc body arrives as the last word.
+    static func promptText(_ words: [String]) -> String {
+        words.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func defaultModel(_ ctx: ShellContext) -> String? {
+        if let m = ctx.conversation.model { return m }
+        if let m = ctx.variables["model"], !m.isEmpty { return m }
+        if let m = ctx.environment["AISH_MODEL"], !m.isEmpty { return m }
+        guard let config = try? ctx.config() else { return nil }
+        let names = ctx.routing.router(for: config).configuredNames
+        return names.contains("chat") ? "chat" : names.first
+    }
+
+    static func runChat(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        let prompt = promptText(inv.positionals)
+        guard !prompt.isEmpty else {
+            throw UsageError(message: "chat: no prompt. Give one as words (chat Why is the sky blue?) or, for several lines, as a heredoc: chat <<EOF … EOF",
+                             usage: chatUsage)
+        }
+        let options = try ChatOptions.from(variables: ctx.variables)
+        let config = try ctx.config()
+        let session = ctx.routing
+        let router = session.router(for: config)
+        guard let model = inv.value("--model") ?? defaultModel(ctx) else {
+            throw UsageError(message: "chat: no model: give -m MODEL, or choose one with: use MODEL", usage: chatUsage)
+        }
+        let conversation = ctx.conversation
+        let messages = conversation.messages(adding: prompt)
+        let contextTokens = messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
+        let plan = router.plan(for: model, input: RoutingInput(promptTokens: RoutingInput.estimateTokens(prompt),
+                                                                contextTokens: contextTokens),
+                               state: session.state)
+        let request = ChatRequest(model: model, messages: messages, temperature: options.temperature,
+                                  maxTokens: options.maxTokens, topP: options.topP, seed: options.seed)
+        let streaming = !ctx.options.json
+        let environment = ctx.environment
+        let turn = ChatTurn(router: router, state: session.state, environment: environment, interrupt: ctx.interrupt,
+                            backend: { ProviderClients.backend(for: $0, environment: environment) })
+        let output = ctx.output
+        let outcome = turn.run(plan: plan, request: request, prompt: prompt) { piece in
+            if streaming { output.write(piece) }
+        }
+
+        if streaming, !outcome.reply.isEmpty, !outcome.reply.hasSuffix("\n") { output.write("\n") }
+        if streaming, !ctx.options.quiet, outcome.provider != nil {
+            let line = statusLine(outcome)
+            output.writeError((ctx.options.color ? "\u{1B}[2m" + line + "\u{1B}[0m" : line) + "\n")
+        }
+
+        // The log and the history get the turn only now, after the stream.
+        let isFirstTurn = conversation.turns.isEmpty
+        if !outcome.reply.isEmpty || outcome.status == .ok {
+            conversation.append(user: prompt, assistant: outcome.reply)
+        }
+        if let recorder = ctx.recorder {
+            for r in outcome.records { recorder.recordAttempt(r) }
+            let now = Date()
+            if isFirstTurn, let s = conversation.system {
+                recorder.recordMessage(MessageRecord(conversationID: conversation.id, role: "system", content: s, model: nil, createdAt: now))
+            }
+            recorder.recordMessage(MessageRecord(conversationID: conversation.id, role: "user", content: prompt, model: model, createdAt: now))
+            if !outcome.reply.isEmpty || outcome.status == .ok {
+                recorder.recordMessage(MessageRecord(conversationID: conversation.id, role: "assistant", content: outcome.reply,
+                                                     model: outcome.backendModel, createdAt: now))
+            }
+        }
+
+        var result = CommandResult(status: outcome.status == .ok ? .ok : .error, text: outcome.reply,
+                                   fields: fields(outcome, model: model, plan: plan), reply: outcome.reply,
+                                   error: outcome.error, alreadyPrinted: streaming)
+        if outcome.status == .ok { result.error = nil }
+        return result
+    }
+
+    static func fields(_ o: ChatTurn.Outcome, model: String, plan: AttemptPlan) -> [(String, JSONValue)] {
+        func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        func num(_ d: Double?) -> JSONValue { d.map { .double(($0 * 1000).rounded() / 1000) } ?? .null }
+        let outcome: String
+        switch o.status {
+        case .ok: outcome = "ok"
+        case .failed: outcome = "failed"
+        case .partial: outcome = "partial"
+        case .cancelled: outcome = "cancelled"
+        }
+        return [
+            ("outcome", .string(outcome)),
+            ("model", .string(model)),
+            ("rule", .string(plan.rule.rawValue)),
+            ("provider", opt(o.provider)),
+            ("backend_model", opt(o.backendModel)),
+            ("ttft", num(o.ttftMs)),
+            ("latency", num(o.latencyMs)),
+            ("tokens", o.completionTokens.map { .int($0) } ?? .null),
+            ("prompt_tokens", o.promptTokens.map { .int($0) } ?? .null),
+            ("tokens_per_second", num(o.tokensPerSecond)),
+            ("attempts", .int(o.tried)),
+            ("fallback", .bool(o.fallbackFrom != nil && o.provider != nil)),
+            ("fallback_from", opt(o.fallbackFrom?.provider)),
+            ("fallback_reason", opt(o.fallbackFrom?.reason)),
+            ("finish_reason", opt(o.finishReason)),
+        ]
+    }
+
+    /// "ollama · llama3.1:latest · TTFT 212ms · 1.43s · 57 tokens · 46.8 tok/s (fallback from vllm-qwen: HTTP 500)"
+    static func statusLine(_ o: ChatTurn.Outcome) -> String {
+        var parts = [o.provider ?? "-", o.backendModel ?? "-"]
+        if let t = o.ttftMs { parts.append("TTFT " + AttemptPlan.formatMs(t)) }
+        parts.append(AttemptPlan.formatMs(o.latencyMs))
+        if let n = o.completionTokens {
+            parts.append((o.tokensReported ? "" : "~") + "\(n) token" + (n == 1 ? "" : "s"))
+        }
+        if let r = o.tokensPerSecond { parts.append(String(format: "%.1f tok/s", r)) }
+        var line = parts.joined(separator: " · ")
+        switch o.status {
+        case .partial: line += " · broke off"
+        case .cancelled: line += " · cancelled"
+        default: break
+        }
+        if let f = o.fallbackFrom, o.provider != nil, o.provider != f.provider {
+            line += " (fallback from \(f.provider): \(f.reason))"
+        }
+        return line
+    }
 }

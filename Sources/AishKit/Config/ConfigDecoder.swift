@@ -9,6 +9,8 @@ import Foundation
 /// wrong type.
 final class NodeReader {
     private(set) var findings: [ConfigFinding] = []
+    /// Findings that made a whole file unreadable (YAML syntax, limits).
+    var syntaxErrors: [ConfigFinding] = []
 
     func error(_ at: SourceLocation, _ message: String) {
         findings.append(ConfigFinding(severity: .error, location: at, message: message))
@@ -78,7 +80,7 @@ final class NodeReader {
     func checkKeys(_ pairs: [YAMLPair], known: [String]) {
         for p in pairs {
             guard let key = p.key.scalar, !known.contains(key) else { continue }
-            if let near = known.first(where: { Suggest.editDistance(key, $0) == 1 }) {
+            if let near = known.first(where: { NodeReader.oneEditApart(key, $0) }) {
                 warning(p.key.location, "unknown key '\(key)' (did you mean '\(near)'?)")
             }
         }
@@ -92,6 +94,29 @@ final class NodeReader {
             if let near = Suggest.closest(to: key, among: known) { message += " (did you mean '\(near)'?)" }
             warning(p.key.location, message)
         }
+    }
+
+    /// Exactly one insertion, deletion, substitution or transposition apart; allocation-free
+    /// because it runs for every metadata key of every load.
+    static func oneEditApart(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in oneEditApart(x, y) } }
+    }
+
+    private static func oneEditApart(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = x.count, m = y.count
+        if abs(n - m) > 1 { return false }
+        var i = 0
+        while i < n, i < m, x[i] == y[i] { i += 1 }
+        if n == m {
+            if i == n { return false }   // equal
+            // substitution: rest equal after i
+            if x[(i + 1)...].elementsEqual(y[(i + 1)...]) { return true }
+            // transposition of i, i+1
+            return i + 1 < n && x[i] == y[i + 1] && x[i + 1] == y[i] && x[(i + 2)...].elementsEqual(y[(i + 2)...])
+        }
+        // one insertion/deletion
+        return n > m ? x[(i + 1)...].elementsEqual(y[i...]) : x[i...].elementsEqual(y[(i + 1)...])
     }
 
     func keyName(_ p: YAMLPair, _ what: String) -> String? {
@@ -410,7 +435,7 @@ enum ConfigDecoder {
                     if let i = r.int(v["error_threshold"], "'error_threshold'") { m.specialCases.errorThreshold = i }
                     if let d = r.number(v["cooldown_seconds"], "'cooldown_seconds'") { m.specialCases.cooldownSeconds = d }
                 default:
-                    if let near = ["rate_limited_fallback", "error_based_routing"].first(where: { Suggest.editDistance(key, $0) == 1 }) {
+                    if let near = ["rate_limited_fallback", "error_based_routing"].first(where: { NodeReader.oneEditApart(key, $0) }) {
                         r.warning(p.key.location, "unknown key '\(key)' (did you mean '\(near)'?)")
                     } else if v["enabled"]?.boolValue != false {
                         r.warning(p.key.location, "special case '\(key)' is not evaluated by aish")
@@ -459,8 +484,8 @@ enum ConfigDecoder {
                     // A mapping without `port` is metadata, unless a key is a likely typo of one.
                     let before = r.findings.count
                     r.checkKeys(pairs, known: portKeys)
-                    if r.findings.count == before, ["reserved", "ranges", "metadata"].contains(where: { Suggest.editDistance(name, $0) == 1 }) {
-                        let near = ["reserved", "ranges", "metadata"].first(where: { Suggest.editDistance(name, $0) == 1 })!
+                    if r.findings.count == before, ["reserved", "ranges", "metadata"].contains(where: { NodeReader.oneEditApart(name, $0) }) {
+                        let near = ["reserved", "ranges", "metadata"].first(where: { NodeReader.oneEditApart(name, $0) })!
                         r.warning(p.key.location, "unknown key '\(name)' (did you mean '\(near)'?)")
                     }
                     continue

@@ -39,6 +39,7 @@ struct ConfigError: UserFacingError {
             lines.append("configuration invalid (\(n) error\(n == 1 ? "" : "s")):")
             lines.append(contentsOf: findings.filter { $0.severity == .error }.map(\.description))
         } else {
+            lines.append("configuration invalid:")
             lines.append(contentsOf: findings.map(\.description))
         }
         if let summary { lines.append(summary) }

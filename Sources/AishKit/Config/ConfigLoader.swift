@@ -25,6 +25,7 @@ enum ConfigLoader {
     static let mappingsFile = "model-mappings.yaml"
     static let portsFile = "ports.yaml"
     static let litellmFile = "litellm-unified.yaml"
+    static let maxFileBytes = 8 * 1_048_576
 
     /// What one load produced. `config` is always filled as far as the files allowed;
     /// `findings` holds loading problems (syntax, types, required keys, likely typos).
@@ -32,6 +33,9 @@ enum ConfigLoader {
         var config: AishConfig
         var findings: [ConfigFinding]
         var stamps: [ConfigFileStamp]
+        /// A file was missing or not valid YAML: its content is absent, so cross-file checks
+        /// would only repeat that one problem.
+        var incomplete: Bool = false
 
         /// Errors make the configuration unusable for other commands (exit code 3).
         var usable: Bool { !findings.hasErrors }
@@ -76,7 +80,8 @@ enum ConfigLoader {
         let ports = ConfigDecoder.ports(parse(portsPath, required: false, reader: reader), path: portsPath, reader: reader)
         var config = AishConfig(directory: directory, providers: providers, mappings: mappings, ports: ports)
         linkServiceUnits(&config)
-        return Loaded(config: config, findings: reader.findings, stamps: stamps)
+        let incomplete = reader.findings.contains { $0.severity == .error && ($0.location.line == 0 || reader.syntaxErrors.contains($0)) }
+        return Loaded(config: config, findings: reader.findings, stamps: stamps, incomplete: incomplete)
     }
 
     /// Parses one file; a syntax error becomes one finding and the file counts as empty.
@@ -85,12 +90,19 @@ enum ConfigLoader {
             if required { reader.error(SourceLocation(file: path, line: 0, column: 0), "configuration file cannot be read") }
             return nil
         }
+        // Config files are kilobytes; refuse anything that could only be a mistake.
+        if data.count > maxFileBytes {
+            reader.error(SourceLocation(file: path, line: 0, column: 0), "file is larger than \(maxFileBytes / 1_048_576) MB; not a config file?")
+            reader.syntaxErrors.append(reader.findings[reader.findings.count - 1])
+            return nil
+        }
         do {
             let doc = try YAMLParser.parse([UInt8](data), file: path)
             for p in doc.problems { reader.error(p.location, p.message) }
             return doc.root
         } catch {
             reader.error(error.location, error.message)
+            reader.syntaxErrors.append(reader.findings[reader.findings.count - 1])
             return nil
         }
     }

@@ -1,3 +1,313 @@
+import Foundation
+
+/// `status` and `service`.
 enum ServiceCommands {
-    static let all: [CommandSpec] = []
+    static let all: [CommandSpec] = [statusSpec, serviceSpec]
+
+    /// Service names for completion, from the loaded config (nothing when it does not load).
+    static let serviceNameCompletion = ValueCompletion.dynamic { ctx in
+        guard let config = try? ctx.config() else { return [] }
+        return ServiceTargets.from(config).flatMap(\.names)
+    }
+
+    // MARK: status
+
+    static let statusSpec = CommandSpec(
+        name: "status", usage: "status [NAME...] [--watch S [--count N]]",
+        summary: "per service: up/down, pid, CPU, RSS, uptime, GPU memory",
+        help: """
+            One row per ports.yaml service and per provider whose base_url is on this machine
+            (a provider on the same port as a ports.yaml service shares its row). A service is
+            up when something listens on its port and its health endpoint answers 2xx/3xx
+            (a TCP connect when it has none); unhealthy when it listens but the check fails.
+            The listening process is found through /proc; CPU is measured over 200 ms.
+            Processes of other users show '-'. GPU rows come from nvidia-smi when present.
+            --watch S redraws every S seconds until Ctrl-C; in a script or pipe it needs
+            --count N and prints N frames. NAMEs limit the rows (totals count those rows).
+            """,
+        options: [
+            OptionSpec(names: ["-w", "--watch"], valueName: "S", help: "refresh every S seconds (e.g. 2, 500ms)"),
+            OptionSpec(names: ["-n", "--count"], valueName: "N", help: "with --watch: stop after N frames"),
+        ],
+        positionals: [
+            PositionalSpec(name: "NAME", help: "only these services", optional: true, variadic: true,
+                           completion: serviceNameCompletion),
+        ],
+        run: { inv, ctx in try runStatus(inv, ctx, config: ctx.config()) })
+
+    static func runStatus(_ inv: Invocation, _ ctx: ShellContext, config: AishConfig) throws -> CommandResult {
+        var services = ServiceTargets.from(config)
+        if !inv.positionals.isEmpty {
+            let wanted = try inv.positionals.map { try ServiceTargets.find($0, in: services).name }
+            services = services.filter { wanted.contains($0.name) }
+        }
+        let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
+        let collector = StatusCollector(proc: settings.proc, environment: ctx.environment, interrupt: ctx.interrupt)
+        let json = ctx.options.json || inv.flag("--json")
+
+        guard inv.value("--watch") != nil else {
+            if inv.value("--count") != nil { throw UsageError(message: "status: --count goes with --watch", usage: statusSpec.usage) }
+            guard let snapshot = collector.collect(services) else { throw CommandFailure("status: interrupted") }
+            return result(snapshot, color: ctx.options.color)
+        }
+
+        let every = try inv.duration("--watch", default: 2)
+        guard every > 0 else { throw UsageError(message: "status: --watch takes a positive interval", usage: statusSpec.usage) }
+        let onTerminal = ctx.options.interactive && isatty(STDOUT_FILENO) == 1 && !json
+        var count: Int?
+        if inv.value("--count") != nil {
+            let n = try inv.int("--count", default: 1)
+            guard n > 0 else { throw UsageError(message: "status: --count takes a positive number", usage: statusSpec.usage) }
+            count = n
+        } else if !onTerminal {
+            throw UsageError(message: "status: --watch outside a terminal needs --count N (it would never end)",
+                             usage: statusSpec.usage)
+        }
+
+        var frames = 0
+        var last: StatusSnapshot?
+        while count.map({ frames < $0 }) ?? true {
+            let started = Date()
+            guard let snapshot = collector.collect(services) else { break }
+            last = snapshot
+            frames += 1
+            if json {
+                // One object per line; the runner prints the last one (the command's result).
+                if let count, frames >= count { break }
+                ctx.output.write(StatusRendering.json(snapshot).serialized() + "\n")
+            } else if onTerminal {
+                // Home the cursor and clear below: the frame is redrawn in place.
+                ctx.output.write("\u{1B}[H\u{1B}[J" + StatusRendering.text(snapshot, color: ctx.options.color)
+                                 + "\n\n(every \(ServiceDurationText.seconds(every)) · Ctrl-C to stop)\n")
+            } else {
+                ctx.output.write((frames > 1 ? "\n" : "") + StatusRendering.text(snapshot, color: false) + "\n")
+            }
+            if let count, frames >= count { break }
+            if !ctx.sleep(seconds: max(0, every - Date().timeIntervalSince(started))) { break }
+        }
+        // After "^C" the prompt should start on a line of its own.
+        if onTerminal, ctx.interrupt.isRaised { ctx.output.write("\n") }
+        guard let last else { throw CommandFailure("status: interrupted") }
+        // Under --json every frame but an interrupted run's is already out.
+        if json, frames < count ?? Int.max { throw CommandFailure("status: interrupted after \(frames) frames") }
+        var r = result(last, color: false)
+        r.alreadyPrinted = !json
+        r.setField("frames", .int(frames))
+        return r
+    }
+
+    private static func result(_ snapshot: StatusSnapshot, color: Bool) -> CommandResult {
+        let t = snapshot.totals
+        return .ok(StatusRendering.text(snapshot, color: color),
+                   fields: [("up", .int(t.up)), ("configured", .int(t.configured)), ("unhealthy", .int(t.unhealthy)),
+                            ("down", .int(t.down))],
+                   data: StatusRendering.json(snapshot))
+    }
+
+    // MARK: service
+
+    static let serviceSpec = CommandSpec(
+        name: "service", usage: "service start|stop|restart|enable|disable NAME [--yes] [--system] [--timeout S]",
+        summary: "control a service's systemd unit (asks for confirmation)",
+        help: """
+            NAME is a ports.yaml service, a provider, or a unit name. The unit comes from
+            `service:` in ports.yaml or `service`/`service_file` in providers.yaml. aish runs
+            `systemctl --user ACTION -- UNIT` (system scope with --system, or when the
+            service_file lives in a system unit directory). Interactive use asks first;
+            scripts must pass --yes. After start and restart it waits (up to --timeout,
+            default 30s) for the port and health endpoint and reports the result. Every
+            action is recorded in the session log.
+            """,
+        options: [
+            OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "do not ask for confirmation (required in scripts)"),
+            OptionSpec(names: ["--system"], valueName: nil, help: "use the system service manager instead of --user"),
+            OptionSpec(names: ["--timeout"], valueName: "S", help: "how long to wait for health after start (default 30s)"),
+        ],
+        positionals: [
+            PositionalSpec(name: "ACTION", help: "start, stop, restart, enable or disable",
+                           completion: .words(ServiceAction.allCases.map(\.rawValue))),
+            PositionalSpec(name: "NAME", help: "service, provider or unit", completion: serviceNameCompletion),
+        ],
+        subcommands: ServiceAction.allCases.map(\.rawValue),
+        run: { inv, ctx in try runService(inv, ctx, config: ctx.config()) })
+
+    static func runService(_ inv: Invocation, _ ctx: ShellContext, config: AishConfig) throws -> CommandResult {
+        let usage = serviceSpec.usage
+        guard let actionWord = inv.positionals.first else {
+            throw UsageError(message: "service: missing action (start, stop, restart, enable or disable)", usage: usage)
+        }
+        guard let action = ServiceAction(rawValue: actionWord) else {
+            var message = "service: unknown action '\(actionWord)'"
+            if let s = Suggest.closest(to: actionWord, among: ServiceAction.allCases.map(\.rawValue)) {
+                message += " — did you mean '\(s)'?"
+            }
+            throw UsageError(message: message, usage: usage)
+        }
+        guard inv.positionals.count >= 2 else { throw UsageError(message: "service \(action.rawValue): missing NAME", usage: usage) }
+        guard inv.positionals.count == 2 else {
+            throw UsageError(message: "service \(action.rawValue): one NAME only, got \(inv.positionals.count - 1)", usage: usage)
+        }
+        let waitLimit = try inv.duration("--timeout", default: 30)
+
+        let row = try ServiceTargets.find(inv.positionals[1], in: ServiceTargets.from(config))
+        guard let unit = row.unit else {
+            var message = "service \(action.rawValue): '\(row.name)' has no systemd unit"
+            message += " (set `service:` in ports.yaml or `service_file:` in providers.yaml"
+            message += row.unitLocation.map { ", entry at \($0))" } ?? ")"
+            throw ServiceControlError(message: message)
+        }
+        let scope: SystemdScope = inv.flag("--system") ? .system : (unit.scope ?? .user)
+        let confirmed = inv.flag("--yes")
+        if !confirmed, !ctx.options.interactive {
+            throw UsageError(message: "service \(action.rawValue): refusing to \(action.rawValue) '\(row.name)' without confirmation; pass --yes in scripts",
+                             usage: usage)
+        }
+
+        let systemd = SystemdControl(environment: ctx.environment, interrupt: ctx.interrupt)
+        let scopeWord = scope == .user ? "systemctl --user" : "systemctl"
+        let state: String
+        do {
+            try systemd.requireSystemctl()
+            state = try systemd.loadState(unit: unit.unit, scope: scope)
+        } catch let e as ServiceControlError {
+            throw ServiceControlError(message: "service \(action.rawValue): \(e.message)")
+        }
+        if state == "not-found" {
+            var message = "service \(action.rawValue): unit '\(unit.unit)' not found (\(scopeWord))"
+            if let at = row.unitLocation { message += "; configured at \(at)" }
+            throw ServiceControlError(message: message)
+        }
+
+        let invocation = SystemdControl.displayed(SystemdControl.actionArguments(action, unit: unit.unit, scope: scope))
+        if !confirmed {
+            let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
+            let question = "\(action.rawValue) '\(row.name)' (\(invocation))? [y/N] "
+            guard settings.confirm(question, ctx) else {
+                return .ok("not confirmed: nothing done", fields: [("action", .string(action.rawValue)),
+                                                                 ("service", .string(row.name)), ("done", .bool(false))])
+            }
+        }
+
+        let out: ProgramOutput
+        do {
+            out = try systemd.perform(action, unit: unit.unit, scope: scope)
+        } catch let e as ServiceControlError {
+            record(ctx, action, row, unit, ok: false, output: e.message)
+            throw e
+        }
+        let printed = (out.standardOutput + out.standardError).trimmingCharacters(in: .whitespacesAndNewlines)
+        record(ctx, action, row, unit, ok: out.succeeded, output: printed)
+        guard out.succeeded else {
+            throw ServiceControlError(message: "service \(action.rawValue) \(row.name): \(invocation) failed (exit \(out.exitStatus))"
+                                      + SystemdControl.detail(out))
+        }
+
+        var fields: [(String, JSONValue)] = [
+            ("action", .string(action.rawValue)), ("service", .string(row.name)), ("unit", .string(unit.unit)),
+            ("scope", .string(scope.rawValue)), ("done", .bool(true)),
+        ]
+        var text = "\(row.name): \(unit.unit) \(action.pastTense) (\(invocation))"
+        guard action.expectsRunning else { return .ok(text, fields: fields) }
+
+        let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
+        let wait = HealthWait(proc: settings.proc, interrupt: ctx.interrupt).run(row, limit: waitLimit)
+        if wait.interrupted, ctx.options.interactive { ctx.output.write("\n") }
+        fields.append(("healthy", .bool(wait.healthy)))
+        fields.append(("wait", .double((wait.waited * 1000).rounded())))
+        text += "\n" + wait.summary(row)
+        if wait.healthy { return .ok(text, fields: fields) }
+        return .failure("\(row.name) is not healthy after \(action.rawValue): \(wait.summary(row))", text: text, fields: fields)
+    }
+
+    private static func record(_ ctx: ShellContext, _ action: ServiceAction, _ row: MonitoredService, _ unit: UnitReference,
+                               ok: Bool, output: String)
+    {
+        ctx.recorder?.recordServiceAction(ServiceActionRecord(action: action.rawValue, service: row.name, unit: unit.unit,
+                                                              ok: ok, output: output, at: Date()))
+    }
+}
+
+/// Waits, bounded and interruptible, until a service listens on its port and passes its
+/// health check.
+struct HealthWait {
+    var proc: ProcFS
+    var interrupt: InterruptFlag
+    var pollInterval: Double = 0.25
+
+    struct Outcome {
+        var healthy: Bool
+        var interrupted: Bool
+        var waited: Double
+        var last: HealthResult?
+        var listening: Bool
+
+        func summary(_ s: MonitoredService) -> String {
+            let took = ServiceDurationText.seconds((waited * 10).rounded() / 10)
+            if healthy {
+                let how = s.healthURL.map { url in "GET \(url) → \(last?.httpStatus.map(String.init) ?? "ok")" }
+                    ?? "port \(s.port) accepts connections"
+                return "up after \(took) (\(how))"
+            }
+            let why = !listening ? "port \(s.port) not listening" : (last?.error ?? "health check failed")
+            if interrupted { return "wait interrupted after \(took): \(why)" }
+            return "not healthy after \(took): \(why)"
+        }
+    }
+
+    func run(_ s: MonitoredService, limit: Double) -> Outcome {
+        let start = Date()
+        var last: HealthResult?
+        var listening = false
+        while true {
+            listening = !proc.listeningSockets(port: s.port).isEmpty
+            if listening {
+                let left = max(0.1, limit - Date().timeIntervalSince(start))
+                last = HealthProbe.check(s.healthTarget, timeout: min(2, left), interrupt: interrupt)
+                if last?.healthy == true {
+                    return Outcome(healthy: true, interrupted: false, waited: Date().timeIntervalSince(start), last: last,
+                                   listening: true)
+                }
+            }
+            let elapsed = Date().timeIntervalSince(start)
+            if interrupt.isRaised || elapsed >= limit {
+                return Outcome(healthy: false, interrupted: interrupt.isRaised, waited: elapsed, last: last,
+                               listening: listening)
+            }
+            let pause = Date().addingTimeInterval(min(pollInterval, limit - elapsed))
+            while Date() < pause, !interrupt.isRaised { usleep(20_000) }
+        }
+    }
+}
+
+/// Per-session settings of the services subsystem: where /proc is, and how a yes/no
+/// question reaches the user (the terminal by default).
+final class ServiceSettings {
+    var proc = ProcFS()
+    var confirm: (String, ShellContext) -> Bool = { question, ctx in
+        TerminalQuestion.askYesNo(question, output: ctx.output, interrupt: ctx.interrupt)
+    }
+}
+
+/// A y/N question on the terminal. Reads stdin directly (the line editor is idle while a
+/// command runs), polling so that Ctrl-C counts as "no".
+enum TerminalQuestion {
+    static func askYesNo(_ question: String, output: OutputSink, interrupt: InterruptFlag) -> Bool {
+        output.write(question)
+        var line: [UInt8] = []
+        while true {
+            if interrupt.isRaised { output.write("\n"); return false }
+            var p = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&p, 1, 100)
+            if rc < 0 { if errno == EINTR { continue }; return false }
+            if rc == 0 { continue }
+            var byte: UInt8 = 0
+            let n = read(STDIN_FILENO, &byte, 1)
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { output.write("\n"); return false }   // end of input
+            if byte == 0x0A { break }
+            line.append(byte)
+        }
+        let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "y" || answer == "yes"
+    }
 }

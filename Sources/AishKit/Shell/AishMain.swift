@@ -59,9 +59,11 @@ public enum AishMain {
         do {
             switch parsed.action {
             case let .script(path, args):
-                alwaysSummarise = true
                 suiteName = path
-                code = try runScript(path: path, arguments: args, runner: runner)
+                let commands = try ScriptFile.load(path: path)
+                alwaysSummarise = true  // once the script has parsed and starts to run
+                try runner.run(commands, frame: ScriptFrame(file: path, arguments: args))
+                code = runner.exitCode
             case let .commands(text, args):
                 suiteName = "-c"
                 let commands = try ScriptParser.parse(text, file: "-c")
@@ -113,12 +115,6 @@ public enum AishMain {
         if error is ScriptSyntaxError { return error.description }
         if let fileError = error as? ScriptFileError, fileError.message.contains(": error: ") { return error.description }
         return "aish: \(error.description)"
-    }
-
-    private static func runScript(path: String, arguments: [String], runner: CommandRunner) throws -> Int32 {
-        let commands = try ScriptFile.load(path: path)
-        try runner.run(commands, frame: ScriptFrame(file: path, arguments: arguments))
-        return runner.exitCode
     }
 }
 

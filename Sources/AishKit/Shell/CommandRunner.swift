@@ -134,8 +134,10 @@ final class CommandRunner {
         var quietFailure = false
         var exitRequest: ExitRequest?
         let isExpect = name == "expect"
+        var isSource = false
         do {
             guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
+            isSource = spec.name == "source"
             let invocation = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "),
                                             location: frame.file == nil ? nil : location)
             if invocation.flag("--json") { wantsJSON = true }
@@ -165,8 +167,11 @@ final class CommandRunner {
             result.error = (result.error.map { $0 + " " } ?? "") + "(interrupted)"
         }
 
-        if !quietFailure { show(result, json: wantsJSON, failure: failureCode, isExpect: isExpect, location: location) }
-        if !isExpect { ctx.lastResult = result }
+        // `source` shows nothing itself and leaves the sourced script's last result for `expect`.
+        if !(isSource && failureCode == nil) {
+            if !quietFailure { show(result, json: wantsJSON, failure: failureCode, isExpect: isExpect, location: location) }
+            if !isExpect { ctx.lastResult = result }
+        }
         let duration = Date().timeIntervalSince(started) * 1000
         ctx.recorder?.endCommand(id: recordID, record: CommandRecord(
             text: command.text, sourceFile: frame.file, line: frame.file == nil ? nil : command.location.line,

@@ -146,7 +146,8 @@ final class LineEditor {
             guard !matches.isEmpty else { return nil }
             rl_completion_append_character = matches.count == 1 && matches[0].hasSuffix("/") ? 0 : 32
             // libedit's convention: [common prefix, match..., NULL], all malloc'd; it frees them.
-            let list = matches.count == 1 ? matches : [commonPrefix(matches)] + matches
+            // Also for one match ([m, m, NULL]): libedit reads the third slot to see a single match.
+            let list = [commonPrefix(matches)] + matches
             let size = MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * (list.count + 1)
             let array = malloc(size)!.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: list.count + 1)
             for (i, m) in list.enumerated() { array[i] = strdup(m) }

@@ -75,7 +75,7 @@ struct YAMLNode: Sendable {
     }
 
     var boolValue: Bool? {
-        guard case let .scalar(s, style) = content, style == .plain || tag == "tag:yaml.org,2002:bool" else { return nil }
+        guard case let .scalar(s, style) = content, (style == .plain && tag == nil) || tag == "tag:yaml.org,2002:bool" else { return nil }
         switch s {
         case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": return true
         case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": return false
@@ -84,12 +84,12 @@ struct YAMLNode: Sendable {
     }
 
     var intValue: Int? {
-        guard case let .scalar(s, style) = content, style == .plain || tag == "tag:yaml.org,2002:int" else { return nil }
+        guard case let .scalar(s, style) = content, (style == .plain && tag == nil) || tag == "tag:yaml.org,2002:int" else { return nil }
         return YAMLNode.parseInt(s)
     }
 
     var doubleValue: Double? {
-        guard case let .scalar(s, style) = content, style == .plain || tag == "tag:yaml.org,2002:float" else { return nil }
+        guard case let .scalar(s, style) = content, (style == .plain && tag == nil) || tag == "tag:yaml.org,2002:float" else { return nil }
         if let i = YAMLNode.parseInt(s) { return Double(i) }
         return YAMLNode.parseFloat(s)
     }

@@ -203,6 +203,8 @@ private final class TreeBuilder {
         var items: [YAMLNode] = []
         var pairs: [YAMLPair] = []
         var pendingKey: YAMLNode?
+        /// Scalar keys seen so far: duplicate detection stays linear for huge mappings.
+        var keys: [String: SourceLocation] = [:]
         var nodeCountAtStart: Int
     }
 
@@ -283,11 +285,12 @@ private final class TreeBuilder {
         if stack[top].isSequence {
             stack[top].items.append(node)
         } else if let key = stack[top].pendingKey {
-            if let text = key.scalar, key.scalar != "<<",
-               let first = stack[top].pairs.first(where: { $0.key.scalar == text })
-            {
-                problems.append(YAMLError(location: key.location,
-                                          message: "duplicate key '\(text)' (first defined at \(first.key.location))"))
+            if let text = key.scalar, text != "<<" {
+                if let first = stack[top].keys[text] {
+                    problems.append(YAMLError(location: key.location, message: "duplicate key '\(text)' (first defined at \(first))"))
+                } else {
+                    stack[top].keys[text] = key.location
+                }
             }
             stack[top].pairs.append(YAMLPair(key: key, value: node))
             stack[top].pendingKey = nil
@@ -301,6 +304,7 @@ private final class TreeBuilder {
     private func mergeKeys(_ pairs: [YAMLPair]) -> [YAMLPair] {
         guard pairs.contains(where: { $0.key.scalar == "<<" && $0.key.isPlainScalar }) else { return pairs }
         var own = pairs.filter { !($0.key.scalar == "<<" && $0.key.isPlainScalar) }
+        var present = Set(own.compactMap { $0.key.scalar })
         var merged: [YAMLPair] = []
         for p in pairs where p.key.scalar == "<<" && p.key.isPlainScalar {
             let sources = p.value.items ?? [p.value]
@@ -309,9 +313,8 @@ private final class TreeBuilder {
                     problems.append(YAMLError(location: source.location, message: "merge key '<<' needs a mapping or a list of mappings"))
                     continue
                 }
-                for sp in sourcePairs where !own.contains(where: { $0.key.scalar == sp.key.scalar })
-                    && !merged.contains(where: { $0.key.scalar == sp.key.scalar })
-                {
+                for sp in sourcePairs {
+                    if let k = sp.key.scalar, !present.insert(k).inserted { continue }
                     merged.append(sp)
                 }
             }

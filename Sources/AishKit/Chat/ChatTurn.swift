@@ -1,0 +1,217 @@
+import Foundation
+
+/// One chat request carried through an attempt plan (SPEC §3): targets that cannot be tried
+/// now are skipped; a failure before the first token moves on to the next target without a
+/// trace on the screen; a failure after tokens were shown ends the request with the partial
+/// reply kept; Ctrl-C cancels. Every attempt becomes an `AttemptRecord`, handed back for
+/// the log once the stream is over.
+struct ChatTurn {
+    enum Status: Equatable, Sendable {
+        case ok
+        /// Every target failed (or none could be tried) before a token arrived.
+        case failed
+        /// The answering target failed after tokens were shown.
+        case partial
+        case cancelled
+    }
+
+    struct Outcome {
+        var status: Status
+        var reply = ""
+        var provider: String?
+        var backendModel: String?
+        /// From the start of the request (failed attempts included), as the user waits.
+        var ttftMs: Double?
+        var latencyMs: Double = 0
+        var promptTokens: Int?
+        var completionTokens: Int?
+        /// Whether the server reported `completionTokens` (else they are the chunks counted).
+        var tokensReported = false
+        var tokensPerSecond: Double?
+        var finishReason: String?
+        /// Targets actually sent a request.
+        var tried = 0
+        var fallbackFrom: (provider: String, reason: String)?
+        var error: String?
+        var records: [AttemptRecord] = []
+    }
+
+    let router: Router
+    let state: RouterState
+    let environment: [String: String]
+    let interrupt: InterruptFlag
+    let backend: (ProviderConfig) -> ChatBackend
+    /// Monotonic seconds.
+    var clock: () -> Double = { ProcessInfo.processInfo.systemUptime }
+
+    /// Runs `request` (its `model` is set per target) through `plan`; `onText` gets each
+    /// piece of the reply as it arrives.
+    func run(plan: AttemptPlan, request: ChatRequest, prompt: String, kind: String = "chat",
+             onText: (String) -> Void) -> Outcome {
+        let requestID = UUID().uuidString
+        let start = clock()
+        var out = Outcome(status: .failed)
+        var failures: [String] = []
+        var number = 0
+        let promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
+
+        func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
+                    total: Double? = nil, summary: ChatCompletionSummary? = nil, text: String = "", at: Date = Date(),
+                    tokensPerSecond: Double? = nil) {
+            number += 1
+            var reason = step.reason
+            if let loc = step.location { reason += " (\(loc.citation))" }
+            reason = "\(plan.ruleDescription): \(reason)"
+            out.records.append(AttemptRecord(
+                requestID: requestID, requestedModel: plan.requestedModel, routeReason: reason, provider: step.provider,
+                backendModel: step.backendModel, attempt: number, status: status, httpStatus: http ?? summary?.httpStatus,
+                error: error, ttftMs: ttft, totalMs: total, promptTokens: summary?.promptTokens,
+                completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
+                serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind))
+        }
+
+        func skipped(_ step: PlanStep, _ why: String) {
+            failures.append("\(step.provider): \(why)")
+            if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, why) }
+        }
+
+        for step in plan.steps {
+            if let why = step.unusable {
+                record(step, .skipped, error: why)
+                continue
+            }
+            switch router.availability(of: step, state: state, environment: environment) {
+            case .available: break
+            case let .cooledDown(until, reason):
+                record(step, .skipped, error: "cooled down until \(RouteReport.clockTime(until)) (\(reason))")
+                skipped(step, "cooled down until \(RouteReport.clockTime(until))")
+                continue
+            case let .rateLimited(until, reason):
+                record(step, .skipped, error: "rate limited until \(RouteReport.clockTime(until)) (\(reason))")
+                skipped(step, "rate limited until \(RouteReport.clockTime(until))")
+                continue
+            case let .missingAPIKey(reason):
+                record(step, .skipped, error: reason)
+                skipped(step, "no API key")
+                continue
+            }
+            guard let providerIndex = step.providerIndex else { continue }
+            if interrupt.isRaised {
+                out.status = .cancelled
+                out.error = "cancelled (Ctrl-C) before \(step.provider) was tried"
+                break
+            }
+            let provider = router.providers[providerIndex]
+            var req = request
+            req.model = step.backendModel
+            let startedAt = Date()
+            let attemptStart = clock()
+            var firstToken: Double?
+            var text = ""
+            var chunks = 0
+            let ticket = state.begin(provider: step.provider, routeKey: step.routeKey)
+            out.tried += 1
+            do {
+                let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in
+                    guard case let .text(piece) = event, !piece.isEmpty else { return }
+                    if firstToken == nil { firstToken = clock() }
+                    chunks += 1
+                    text += piece
+                    onText(piece)
+                }
+                let end = clock()
+                let completion = summary.completionTokens ?? chunks
+                let rate = Self.rate(tokens: completion, firstToken: firstToken, end: end)
+                let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
+                state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
+                             tokens: (summary.promptTokens ?? promptEstimate) + completion, rules: router.specialCases)
+                record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
+                       text: summary.text.isEmpty ? text : summary.text, at: startedAt, tokensPerSecond: rate)
+                out.status = .ok
+                out.reply = summary.text.isEmpty ? text : summary.text
+                out.provider = step.provider
+                out.backendModel = step.backendModel
+                out.ttftMs = firstToken.map { ($0 - start) * 1000 }
+                out.latencyMs = (end - start) * 1000
+                out.promptTokens = summary.promptTokens
+                out.completionTokens = completion
+                out.tokensReported = summary.completionTokens != nil
+                out.tokensPerSecond = rate
+                out.finishReason = summary.finishReason
+                return out
+            } catch {
+                let end = clock()
+                let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
+                let partial = e.partialText.isEmpty ? text : e.partialText
+                let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
+                let total = (end - attemptStart) * 1000
+                let shown = !text.isEmpty
+                if e.kind == .cancelled {
+                    state.finish(ticket, outcome: .cancelled, tokens: promptEstimate, rules: router.specialCases)
+                    record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
+                           text: partial, at: startedAt)
+                    out.status = .cancelled
+                    out.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
+                } else {
+                    state.finish(ticket, outcome: .failure(e.kind), tokens: shown ? promptEstimate + chunks : 0,
+                                 rules: router.specialCases)
+                    let status: AttemptStatus = shown ? .partial
+                        : (e.kind == .firstByteTimeout || e.kind == .idleTimeout ? .timeout : .error)
+                    record(step, status, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
+                           text: partial, at: startedAt,
+                           tokensPerSecond: shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil)
+                    if !shown {
+                        // Nothing shown yet: on to the next target, transparently.
+                        failures.append("\(step.provider): \(e.message)")
+                        if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, Self.shortReason(e)) }
+                        continue
+                    }
+                    out.status = .partial
+                    out.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
+                }
+                out.reply = partial
+                out.provider = step.provider
+                out.backendModel = step.backendModel
+                out.ttftMs = firstToken.map { ($0 - start) * 1000 }
+                out.latencyMs = (end - start) * 1000
+                out.completionTokens = shown ? chunks : 0
+                out.tokensPerSecond = shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil
+                return out
+            }
+        }
+        out.latencyMs = (clock() - start) * 1000
+        if out.status == .failed {
+            if out.tried == 0 && failures.isEmpty {
+                out.error = plan.steps.isEmpty ? "no target for '\(plan.requestedModel)': \(plan.ruleDescription)"
+                    : "no target for '\(plan.requestedModel)' can be tried (see: route \(plan.requestedModel))"
+            } else {
+                let n = failures.count
+                out.error = "'\(plan.requestedModel)' failed on every target (\(n) tried or skipped):\n  "
+                    + failures.joined(separator: "\n  ")
+            }
+        }
+        return out
+    }
+
+    /// Decode speed: tokens after the first over the time since the first.
+    static func rate(tokens: Int, firstToken: Double?, end: Double) -> Double? {
+        guard let first = firstToken, tokens > 1, end > first else { return nil }
+        return Double(tokens - 1) / (end - first)
+    }
+
+    /// A few words for the status line: "HTTP 500", "connection refused", "429".
+    static func shortReason(_ e: ProviderError) -> String {
+        switch e.kind {
+        case .connectionFailed: return "connection failed"
+        case .firstByteTimeout: return "no first token in time"
+        case .idleTimeout: return "stalled"
+        case let .http(status): return "HTTP \(status)"
+        case let .rateLimited(retryAfter): return retryAfter.map { "HTTP 429, retry after \(JSONValue.format($0))s" } ?? "HTTP 429"
+        case .malformedStream: return "malformed stream"
+        case .truncatedStream: return "stream cut short"
+        case .cancelled: return "cancelled"
+        case .missingAPIKey: return "no API key"
+        case .other: return e.message
+        }
+    }
+}

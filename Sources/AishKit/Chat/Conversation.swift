@@ -1,0 +1,35 @@
+import Foundation
+
+/// The session's conversation (`ctx.state(Conversation.self)`): the model chosen with
+/// `use`, the system prompt, and the turns so far, sent again with every request.
+final class Conversation {
+    private(set) var id = UUID().uuidString
+    var model: String?
+    var system: String?
+    private(set) var turns: [ChatMessage] = []
+
+    /// The messages of a request that adds `prompt`.
+    func messages(adding prompt: String) -> [ChatMessage] {
+        var out: [ChatMessage] = []
+        out.reserveCapacity(turns.count + 2)
+        if let system, !system.isEmpty { out.append(ChatMessage(role: "system", content: system)) }
+        out += turns
+        out.append(ChatMessage(role: "user", content: prompt))
+        return out
+    }
+
+    func append(user prompt: String, assistant reply: String) {
+        turns.append(ChatMessage(role: "user", content: prompt))
+        turns.append(ChatMessage(role: "assistant", content: reply))
+    }
+
+    /// A new conversation: no turns, a new id. The model and the system prompt stay.
+    func reset() {
+        turns.removeAll()
+        id = UUID().uuidString
+    }
+}
+
+extension ShellContext {
+    var conversation: Conversation { state(Conversation.self) { Conversation() } }
+}

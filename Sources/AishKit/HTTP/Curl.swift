@@ -1,0 +1,388 @@
+@preconcurrency import CCurl
+import Foundation
+
+// The only file that touches libcurl. Everything above it sees HTTPRequest, HTTPError and
+// TransferLoop; no curl type leaves this file.
+
+/// libcurl's process-wide state. curl_global_init is thread-safe since 7.84 (Debian 12
+/// ships 7.88); the static let still makes it run exactly once, and `prepare()` lets the
+/// executable run it before any thread starts.
+enum CurlRuntime {
+    private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+
+    static func prepare() {
+        precondition(initialized, "curl_global_init failed")
+    }
+
+    static var version: String { String(cString: curl_version()) }
+}
+
+/// Monotonic seconds, for timeouts and timings that must not jump with the wall clock.
+enum MonotonicClock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// Owns one `curl_slist` of request headers.
+private final class CurlHeaderList {
+    private(set) var list: UnsafeMutablePointer<curl_slist>?
+
+    init(_ lines: [String]) {
+        for line in lines {
+            guard let appended = curl_slist_append(list, line) else { fatalError("curl_slist_append: out of memory") }
+            list = appended
+        }
+    }
+
+    deinit { curl_slist_free_all(list) }
+}
+
+/// Owns one easy handle (CURL*) and the state of the one transfer it performs.
+private final class CurlTransfer {
+    let handle: UnsafeMutableRawPointer
+    let request: HTTPRequest
+    private let headerList: CurlHeaderList
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    // Response state, filled by the callbacks (on the loop's thread).
+    var status = 0
+    var headers: [(String, String)] = []
+    var headComplete = false
+    var headDelivered = false
+    var pendingBody: [UInt8] = []
+    var errorBody: [UInt8] = []
+    var bodyBytes = 0
+    static let errorBodyLimit = 64 * 1024
+
+    // Timings (monotonic seconds).
+    let startedAt: Double
+    var headAt: Double?
+    var firstByteAt: Double?
+    var lastByteAt: Double?
+
+    var result: Result<HTTPResponseHead, HTTPError>?
+    var endedAt: Double?
+
+    init(_ request: HTTPRequest) {
+        CurlRuntime.prepare()
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init: out of memory") }
+        handle = h
+        self.request = request
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        // "Expect:" stops curl from waiting for a 100 Continue on large POST bodies.
+        headerList = CurlHeaderList(request.headers.map { "\($0.0): \($0.1)" } + ["Expect:"])
+        startedAt = MonotonicClock.now()
+        configure()
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) {
+        let rc = aish_curl_setopt_long(handle, option, value)
+        precondition(rc == CURLE_OK, "curl_easy_setopt(\(option.rawValue)) failed: \(rc.rawValue)")
+    }
+
+    private func configure() {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = aish_curl_setopt_string(handle, CURLOPT_URL, request.url)
+        set(CURLOPT_NOSIGNAL, 1)              // threads: no SIGALRM for DNS timeouts
+        set(CURLOPT_SSL_VERIFYPEER, 1)
+        set(CURLOPT_SSL_VERIFYHOST, 2)
+        set(CURLOPT_FOLLOWLOCATION, 1)        // LiteLLM's /metrics answers 307 → /metrics/
+        set(CURLOPT_MAXREDIRS, 5)
+        set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(request.timeouts.connect * 1000)))
+        set(CURLOPT_TCP_KEEPALIVE, 1)
+        _ = aish_curl_setopt_string(handle, CURLOPT_USERAGENT, "aish")
+        _ = aish_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        _ = aish_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList.list)
+        _ = aish_curl_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
+        _ = aish_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, me)
+        _ = aish_curl_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
+        _ = aish_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, me)
+        let method = request.method.uppercased()
+        if let body = request.body {
+            _ = aish_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            // COPYPOSTFIELDS: curl keeps its own copy; POSTFIELDS would point at a temporary.
+            body.withUnsafeBytes { raw in
+                _ = aish_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
+            }
+            if method != "POST" { _ = aish_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method) }
+        } else if method == "HEAD" {
+            set(CURLOPT_NOBODY, 1)
+        } else if method != "GET" {
+            _ = aish_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+        }
+    }
+
+    // MARK: callbacks
+
+    func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        // Trimmed as bytes: "\r\n" is one Character in Swift, so hasSuffix("\n") misses it.
+        var bytes = raw[...]
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes = bytes.dropLast() }
+        let line = String(decoding: bytes, as: UTF8.self)
+        if line.hasPrefix("HTTP/") {
+            // A new response begins (after a redirect or a 100 Continue).
+            let parts = line.split(separator: " ", maxSplits: 2)
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            headers = []
+            headComplete = false
+            return
+        }
+        if line.isEmpty {
+            let redirected = (300..<400).contains(status) && headers.contains(where: { $0.0 == "location" })
+            if status >= 200 && !redirected {
+                headComplete = true
+                headAt = MonotonicClock.now()
+            }
+            return
+        }
+        if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers.append((name, value))
+        }
+    }
+
+    func receiveBody(_ raw: UnsafeRawBufferPointer) {
+        let now = MonotonicClock.now()
+        if !headComplete { headComplete = true; headAt = now }
+        if firstByteAt == nil { firstByteAt = now }
+        lastByteAt = now
+        bodyBytes += raw.count
+        if (200..<300).contains(status) {
+            pendingBody.append(contentsOf: raw)
+        } else if errorBody.count < CurlTransfer.errorBodyLimit {
+            errorBody.append(contentsOf: raw.prefix(CurlTransfer.errorBodyLimit - errorBody.count))
+        }
+    }
+
+    // MARK: outcome
+
+    var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
+
+    var timings: TransferTimings {
+        let end = endedAt ?? MonotonicClock.now()
+        return TransferTimings(headers: headAt.map { $0 - startedAt }, firstByte: firstByteAt.map { $0 - startedAt },
+                               total: end - startedAt, bodyBytes: bodyBytes)
+    }
+
+    func failure(_ kind: HTTPError.Kind, _ detail: String) -> HTTPError {
+        HTTPError(kind: kind, method: request.method.uppercased(), url: request.displayURL,
+                  status: status == 0 ? nil : status, serverMessage: nil, retryAfter: nil,
+                  detail: URLRedaction.scrub(detail, secrets: request.secrets), bodyStarted: bodyBytes > 0)
+    }
+
+    /// The result once curl reports the transfer done with `code`.
+    func complete(code: CURLcode) -> Result<HTTPResponseHead, HTTPError> {
+        if code == CURLE_OK || (status >= 300 && headComplete) {
+            if (200..<300).contains(status) { return .success(head) }
+            var e = failure(.status(status), "HTTP \(status)")
+            e.serverMessage = ServerErrorText.extract(errorBody).map { URLRedaction.scrub($0, secrets: request.secrets) }
+            e.retryAfter = head.retryAfter
+            return .failure(e)
+        }
+        var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        // "Failed to connect to h port p after 0 ms: …": the elapsed time is noise in an error.
+        if let after = message.range(of: " after "), let ms = message.range(of: " ms", range: after.upperBound..<message.endIndex),
+           message[after.upperBound..<ms.lowerBound].allSatisfy(\.isNumber) {
+            message.removeSubrange(after.lowerBound..<ms.upperBound)
+        }
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_URL_MALFORMAT,
+             CURLE_UNSUPPORTED_PROTOCOL:
+            return .failure(failure(.connectFailed, "connection failed: \(message)"))
+        case CURLE_OPERATION_TIMEDOUT:
+            return .failure(failure(.connectTimeout, "connection failed: no connection within \(JSONValue.format(request.timeouts.connect))s (connect timeout)"))
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR:
+            return .failure(failure(.tls, "TLS failed: \(message)"))
+        case CURLE_GOT_NOTHING:
+            return .failure(failure(.transport, "the server closed the connection without a response"))
+        default:
+            if bodyBytes > 0 || headComplete {
+                return .failure(failure(.transport, "the connection broke during the response: \(message)"))
+            }
+            return .failure(failure(.transport, "request failed: \(message)"))
+        }
+    }
+}
+
+// C callbacks: global functions, context passed through WRITEDATA / HEADERDATA.
+private func curlWriteBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                           _ context: UnsafeMutableRawPointer?) -> Int {
+    let n = size * count
+    guard let context, let ptr else { return n }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n))
+    return n
+}
+
+private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                             _ context: UnsafeMutableRawPointer?) -> Int {
+    let n = size * count
+    guard let context, let ptr else { return n }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: ptr, count: n))
+    return n
+}
+
+/// Owns one multi handle (CURLM*) and the easy handles attached to it.
+private final class CurlMulti {
+    let handle: UnsafeMutableRawPointer
+    private var attached: [CurlTransfer] = []
+
+    init() {
+        CurlRuntime.prepare()
+        guard let m = curl_multi_init() else { fatalError("curl_multi_init: out of memory") }
+        handle = m
+    }
+
+    deinit {
+        for t in attached { curl_multi_remove_handle(handle, t.handle) }
+        curl_multi_cleanup(handle)
+    }
+
+    func add(_ t: CurlTransfer) {
+        let rc = curl_multi_add_handle(handle, t.handle)
+        precondition(rc == CURLM_OK, "curl_multi_add_handle failed: \(rc.rawValue)")
+        attached.append(t)
+    }
+
+    func remove(_ t: CurlTransfer) {
+        guard let i = attached.firstIndex(where: { $0 === t }) else { return }
+        curl_multi_remove_handle(handle, t.handle)
+        attached.remove(at: i)
+    }
+
+    /// Drives every transfer as far as it can go without blocking.
+    func perform() {
+        var running: Int32 = 0
+        let rc = curl_multi_perform(handle, &running)
+        precondition(rc == CURLM_OK || rc == CURLM_CALL_MULTI_PERFORM, "curl_multi_perform failed: \(rc.rawValue)")
+    }
+
+    /// Finished transfers since the last call: (easy handle, result code).
+    func finished() -> [(UnsafeMutableRawPointer, CURLcode)] {
+        var out: [(UnsafeMutableRawPointer, CURLcode)] = []
+        var left: Int32 = 0
+        while let msg = curl_multi_info_read(handle, &left) {
+            if aish_curl_msg_is_done(msg) != 0, let easy = msg.pointee.easy_handle {
+                out.append((easy, aish_curl_msg_result(msg)))
+            }
+        }
+        return out
+    }
+
+    /// Waits for socket activity or `timeoutMs`, whichever comes first.
+    func poll(timeoutMs: Int) {
+        var ready: Int32 = 0
+        _ = curl_multi_poll(handle, nil, 0, Int32(timeoutMs), &ready)
+    }
+}
+
+/// What a transfer delivers, on the thread that runs the loop.
+enum TransferEvent {
+    /// The final response head (after redirects).
+    case head(HTTPResponseHead)
+    /// Body bytes of a 2xx response, in arrival order. Error bodies are kept for the error text.
+    case body([UInt8])
+}
+
+/// Drives N transfers at once on the calling thread with libcurl's multi interface: a
+/// single-threaded event loop, so wall time is the slowest transfer, not the sum. Checks
+/// timeouts and the interrupt flag at least every 50 ms.
+struct TransferLoop {
+    static let pollIntervalMs = 50
+
+    /// Runs `requests` to completion. `onEvent(index, event)` returns false to stop that
+    /// transfer (its result is then `.cancelled`). Results are in request order.
+    static func run(_ requests: [HTTPRequest], interrupt: InterruptFlag?,
+                    onEvent: (Int, TransferEvent) -> Bool) -> [(Result<HTTPResponseHead, HTTPError>, TransferTimings)] {
+        let multi = CurlMulti()
+        let transfers = requests.map { CurlTransfer($0) }
+        var active = Set(transfers.indices)
+        for t in transfers { multi.add(t) }
+
+        func finish(_ i: Int, _ result: Result<HTTPResponseHead, HTTPError>) {
+            guard active.contains(i) else { return }
+            transfers[i].result = result
+            transfers[i].endedAt = MonotonicClock.now()
+            multi.remove(transfers[i])
+            active.remove(i)
+        }
+
+        while !active.isEmpty {
+            multi.perform()
+
+            // Deliver what arrived, in order: head first, then body.
+            for i in active.sorted() {
+                let t = transfers[i]
+                if t.headComplete && !t.headDelivered {
+                    t.headDelivered = true
+                    if !onEvent(i, .head(t.head)) { finish(i, .failure(t.failure(.cancelled, "stopped by the reader"))); continue }
+                }
+                if !t.pendingBody.isEmpty {
+                    let chunk = t.pendingBody
+                    t.pendingBody.removeAll(keepingCapacity: true)
+                    if !onEvent(i, .body(chunk)) { finish(i, .failure(t.failure(.cancelled, "stopped by the reader"))) }
+                }
+            }
+
+            for (easy, code) in multi.finished() {
+                guard let i = transfers.firstIndex(where: { $0.handle == easy }), active.contains(i) else { continue }
+                let t = transfers[i]
+                if t.headComplete && !t.headDelivered {
+                    t.headDelivered = true
+                    _ = onEvent(i, .head(t.head))
+                }
+                finish(i, t.complete(code: code))
+            }
+
+            if let interrupt, interrupt.isRaised {
+                for i in active.sorted() { finish(i, .failure(transfers[i].failure(.cancelled, "cancelled"))) }
+                break
+            }
+
+            // Our own timeouts: curl has no "first byte" or "idle between chunks" notion.
+            let now = MonotonicClock.now()
+            var nextDeadline = now + Double(pollIntervalMs) / 1000
+            for i in active.sorted() {
+                let t = transfers[i]
+                let limits = t.request.timeouts
+                if let total = limits.total {
+                    if now - t.startedAt >= total {
+                        finish(i, .failure(t.failure(.totalTimeout, "not finished within \(JSONValue.format(total))s (total timeout)")))
+                        continue
+                    }
+                    nextDeadline = min(nextDeadline, t.startedAt + total)
+                }
+                if let last = t.lastByteAt {
+                    if now - last >= limits.idle {
+                        finish(i, .failure(t.failure(.idleTimeout, "stalled: no data for \(JSONValue.format(limits.idle))s (idle timeout)")))
+                        continue
+                    }
+                    nextDeadline = min(nextDeadline, last + limits.idle)
+                } else if !t.headComplete || (200..<300).contains(t.status) || t.status == 0 {
+                    if now - t.startedAt >= limits.firstByte {
+                        let what = t.headComplete ? "no data" : "no response"
+                        finish(i, .failure(t.failure(.firstByteTimeout, "\(what) within \(JSONValue.format(limits.firstByte))s (first-byte timeout)")))
+                        continue
+                    }
+                    nextDeadline = min(nextDeadline, t.startedAt + limits.firstByte)
+                }
+            }
+            if active.isEmpty { break }
+            let waitMs = max(1, min(pollIntervalMs, Int(((nextDeadline - MonotonicClock.now()) * 1000).rounded(.up))))
+            multi.poll(timeoutMs: waitMs)
+        }
+        return transfers.map { t in (t.result!, t.timings) }
+    }
+}

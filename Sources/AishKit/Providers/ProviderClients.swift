@@ -1,0 +1,230 @@
+import Foundation
+
+/// The URLs of a provider's endpoints, built from its `base_url`. Some base URLs already
+/// end in `/v1` (`https://api.openai.com/v1`): paths are joined without doubling it.
+struct ProviderEndpoints: Sendable {
+    let base: String
+
+    init(_ provider: ProviderConfig) { self.init(baseURL: provider.baseURL) }
+
+    init(baseURL: String) {
+        var b = baseURL.trimmingCharacters(in: .whitespaces)
+        while b.hasSuffix("/") { b.removeLast() }
+        base = b
+    }
+
+    /// The base without a trailing `/v1`: where /health, /metrics and /api/* live.
+    var root: String { base.hasSuffix("/v1") ? String(base.dropLast(3)) : base }
+
+    /// `path` under the base; an absolute URL is returned as it is.
+    func url(_ path: String) -> String {
+        if path.contains("://") { return path }
+        let p = path.hasPrefix("/") ? path : "/" + path
+        if base.hasSuffix("/v1") && (p == "/v1" || p.hasPrefix("/v1/")) { return base + p.dropFirst(3) }
+        return base + p
+    }
+
+    var chatCompletions: String { url("/v1/chat/completions") }
+    var openAIModels: String { url("/v1/models") }
+    var ollamaChat: String { root + "/api/chat" }
+    var ollamaTags: String { root + "/api/tags" }
+    var ollamaRunning: String { root + "/api/ps" }
+    var ollamaVersion: String { root + "/api/version" }
+    var metrics: String { root + "/metrics" }
+
+    /// The health URL: the configured `health_endpoint`, else the usual one for the type.
+    static func healthPath(for provider: ProviderConfig) -> String {
+        if let h = provider.healthEndpoint, !h.isEmpty { return h }
+        switch provider.type {
+        case .ollama: return "/api/version"
+        case .vllm: return "/health"
+        case .litellm: return "/health/liveliness"   // /health needs the master key
+        case .llamaCpp, .openai, .openaiCompatible, .anthropic: return "/v1/models"
+        case .unknown: return "/"
+        }
+    }
+
+    func health(for provider: ProviderConfig) -> String {
+        let path = ProviderEndpoints.healthPath(for: provider)
+        // Ollama and llama.cpp's /health live at the root even when the base ends in /v1.
+        if path.hasPrefix("/v1/") || path.contains("://") { return url(path) }
+        return root + (path.hasPrefix("/") ? path : "/" + path)
+    }
+}
+
+/// API keys: read from the variable the provider names in `env_var`, sent as a bearer
+/// token, and listed as secrets so that no error can echo them.
+struct ProviderAuth: Sendable {
+    var headers: [(String, String)] = []
+    var secrets: [String] = []
+
+    static func resolve(_ provider: ProviderConfig, environment: [String: String]) throws -> ProviderAuth {
+        if let name = provider.envVar, !name.isEmpty, let key = environment[name], !key.isEmpty {
+            return ProviderAuth(headers: [("Authorization", "Bearer \(key)")], secrets: [key])
+        }
+        guard provider.requiresAPIKey else { return ProviderAuth() }
+        let message: String
+        if let name = provider.envVar, !name.isEmpty {
+            message = "provider '\(provider.name)' needs an API key: set the environment variable \(name)"
+        } else {
+            message = "provider '\(provider.name)' needs an API key, but providers.yaml names no env_var for it"
+        }
+        throw ProviderError(kind: .missingAPIKey, message: message)
+    }
+}
+
+extension ProviderError {
+    /// The provider-level form of a transport failure; `partialText` is what had arrived.
+    init(_ e: HTTPError, partialText: String = "") {
+        let kind: Kind
+        switch e.kind {
+        case .connectFailed, .connectTimeout, .tls: kind = .connectionFailed
+        case .firstByteTimeout: kind = .firstByteTimeout
+        case .idleTimeout, .totalTimeout: kind = .idleTimeout
+        case .status(429): kind = .rateLimited(retryAfter: e.retryAfter)
+        case let .status(code): kind = .http(status: code)
+        case .cancelled: kind = .cancelled
+        case .transport: kind = e.bodyStarted ? .truncatedStream : .connectionFailed
+        case .bodyTooLarge: kind = .malformedStream
+        }
+        var message = e.description
+        if e.kind == .transport && e.bodyStarted {
+            message = "\(e.method) \(e.url): stream ended before its end (\(e.detail))"
+        }
+        self.init(kind: kind, message: message, partialText: partialText, httpStatus: e.status)
+    }
+}
+
+/// Drives one streamed chat request through a decoder, turning every failure into a
+/// `ProviderError` that keeps the partial text.
+enum ChatStreamRunner {
+    static func run<D: ChatStreamDecoder>(_ http: HTTPRequest, decoder: D, interrupt: InterruptFlag,
+                                          onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
+        var decoder = decoder
+        var text = ""
+        var status: Int?
+        var wholeBody: [UInt8]?   // a server that ignored stream:true and sent one JSON object
+        func emit(_ piece: String) {
+            text += piece
+            onEvent(.text(piece))
+        }
+        let where_ = "\(http.method) \(http.displayURL)"
+        do {
+            try HTTPTransport.stream(http, interrupt: interrupt, onHead: { head in
+                status = head.status
+                guard head.isSuccess else { return }
+                if let type = head.contentType?.lowercased(), type.hasPrefix("application/json") { wholeBody = [] }
+                onEvent(.opened)
+            }, onBody: { bytes in
+                if wholeBody != nil {
+                    wholeBody!.append(contentsOf: bytes)
+                } else {
+                    try decoder.push(bytes, onText: emit)
+                }
+                if interrupt.isRaised { throw ProviderError(kind: .cancelled, message: "\(where_): cancelled") }
+            })
+            if let body = wholeBody {
+                try decoder.decodeWhole(body, onText: emit)
+            } else {
+                try decoder.finish(onText: emit)
+            }
+        } catch let e as HTTPError {
+            throw ProviderError(e, partialText: text)
+        } catch let e as StreamDecodeError {
+            let kind: ProviderError.Kind
+            switch e.kind {
+            case .malformed, .lineTooLong: kind = .malformedStream
+            case .truncated: kind = .truncatedStream
+            case .serverError: kind = .other
+            }
+            throw ProviderError(kind: kind, message: "\(where_): \(URLRedaction.scrub(e.message, secrets: http.secrets))",
+                                partialText: text, httpStatus: status)
+        } catch var e as ProviderError {
+            e.partialText = text
+            throw e
+        }
+        let s = decoder.summary
+        return ChatCompletionSummary(text: text, promptTokens: s.promptTokens, completionTokens: s.completionTokens,
+                                     finishReason: s.finishReason, serverTimings: s.serverTimings, httpStatus: status)
+    }
+}
+
+/// OpenAI-compatible chat: vLLM, llama.cpp (Python and native servers), LiteLLM, OpenAI
+/// and any `openai_compatible` server. POST {base}/v1/chat/completions, streamed as SSE.
+struct OpenAICompatibleBackend: ChatBackend {
+    var environment: [String: String]
+
+    static func body(_ request: ChatRequest) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("model", .string(request.model)),
+            ("messages", .array(request.messages.map { .object([("role", .string($0.role)), ("content", .string($0.content))]) })),
+            ("stream", .bool(request.stream)),
+        ]
+        if request.stream { pairs.append(("stream_options", .object([("include_usage", true)]))) }
+        if let t = request.temperature { pairs.append(("temperature", .double(t))) }
+        if let m = request.maxTokens { pairs.append(("max_tokens", .int(m))) }
+        if let p = request.topP { pairs.append(("top_p", .double(p))) }
+        if let s = request.seed { pairs.append(("seed", .int(s))) }
+        return .object(pairs)
+    }
+
+    func streamChat(_ request: ChatRequest, provider: ProviderConfig, interrupt: InterruptFlag,
+                    onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
+        let auth = try ProviderAuth.resolve(provider, environment: environment)
+        let http = HTTPRequest.postJSON(url: ProviderEndpoints(provider).chatCompletions, Self.body(request),
+                                        headers: [("Accept", request.stream ? "text/event-stream" : "application/json")] + auth.headers,
+                                        timeouts: HTTPTimeouts(provider.timeouts), secrets: auth.secrets)
+        return try ChatStreamRunner.run(http, decoder: OpenAIStreamDecoder(), interrupt: interrupt, onEvent: onEvent)
+    }
+}
+
+/// Ollama's native chat: POST {base}/api/chat, streamed as NDJSON.
+struct OllamaBackend: ChatBackend {
+    var environment: [String: String]
+
+    static func body(_ request: ChatRequest) -> JSONValue {
+        var options: [(String, JSONValue)] = []
+        if let t = request.temperature { options.append(("temperature", .double(t))) }
+        if let m = request.maxTokens { options.append(("num_predict", .int(m))) }
+        if let p = request.topP { options.append(("top_p", .double(p))) }
+        if let s = request.seed { options.append(("seed", .int(s))) }
+        var pairs: [(String, JSONValue)] = [
+            ("model", .string(request.model)),
+            ("messages", .array(request.messages.map { .object([("role", .string($0.role)), ("content", .string($0.content))]) })),
+            ("stream", .bool(request.stream)),
+        ]
+        if !options.isEmpty { pairs.append(("options", .object(options))) }
+        return .object(pairs)
+    }
+
+    func streamChat(_ request: ChatRequest, provider: ProviderConfig, interrupt: InterruptFlag,
+                    onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
+        let auth = try ProviderAuth.resolve(provider, environment: environment)
+        let http = HTTPRequest.postJSON(url: ProviderEndpoints(provider).ollamaChat, Self.body(request),
+                                        headers: auth.headers, timeouts: HTTPTimeouts(provider.timeouts), secrets: auth.secrets)
+        return try ChatStreamRunner.run(http, decoder: OllamaStreamDecoder(), interrupt: interrupt, onEvent: onEvent)
+    }
+}
+
+/// A provider type aish has no client for: every request fails with a clear error.
+struct UnsupportedBackend: ChatBackend {
+    func streamChat(_ request: ChatRequest, provider: ProviderConfig, interrupt: InterruptFlag,
+                    onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
+        throw ProviderError(kind: .other, message: "provider '\(provider.name)': type '\(provider.type.rawValue)' is not supported (aish speaks the OpenAI-compatible and Ollama APIs)")
+    }
+}
+
+enum ProviderClients {
+    /// The chat client for a provider's type.
+    static func backend(for provider: ProviderConfig, environment: [String: String]) -> ChatBackend {
+        switch provider.type {
+        case .ollama: return OllamaBackend(environment: environment)
+        case .llamaCpp, .vllm, .openai, .openaiCompatible, .litellm: return OpenAICompatibleBackend(environment: environment)
+        case .anthropic, .unknown: return UnsupportedBackend()
+        }
+    }
+
+    static func isSupported(_ type: ProviderType) -> Bool {
+        type == .ollama || type.isOpenAICompatible
+    }
+}

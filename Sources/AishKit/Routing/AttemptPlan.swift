@@ -1,0 +1,116 @@
+import Foundation
+
+/// Which rule of model-mappings.yaml claimed a requested name (SPEC §3 precedence).
+enum RouteRuleKind: String, Sendable {
+    case exactMatch = "exact match"
+    case loadBalancing = "load balancing"
+    case capability = "capability"
+    case pattern = "pattern"
+    case defaultProvider = "default provider"
+}
+
+/// One target of a plan: a provider and the model name sent to it, with why it is in the
+/// plan. `unusable` is set for targets that are never tried (disabled, template or
+/// unknown provider); they stay in the plan so that `route` can show them.
+struct PlanStep: Sendable {
+    var provider: String
+    var backendModel: String
+    /// The configured name this step stands for (its exact-match rate limit and usage key).
+    var routeKey: String
+    /// Why the step is here, e.g. "fallback_chains['llama3.1:latest'] step 2".
+    var reason: String
+    /// The rule it comes from.
+    var location: SourceLocation?
+    var unusable: String?
+    /// Index of the provider in the router's table (nil for an unknown provider).
+    var providerIndex: Int?
+    var routeLimit: RouteRateLimit?
+}
+
+/// What a dynamic strategy decided for one plan, kept as numbers so that making a plan
+/// allocates nothing; `route` turns it into words.
+enum RouteDecision: Sendable, Equatable {
+    case fixed
+    case weightedRoundRobin(pick: Int)
+    case weightedShuffle(pick: Int)
+    case leastLoaded(pick: Int, inFlight: Int)
+    case fastestResponse(pick: Int, ewmaMs: Double?)
+    case usageBased(pick: Int, recentRequests: Int, recentTokens: Int)
+    case complexity(level: String, estimatedTokens: Int, promptGiven: Bool)
+    case context(level: String, estimatedTokens: Int, promptGiven: Bool)
+    case mostCapacity(contextLength: Int?)
+    case pattern(index: Int)
+    case defaultProvider
+}
+
+/// A requested model name turned into the ordered targets to try (SPEC §3).
+struct AttemptPlan: Sendable {
+    var requestedModel: String
+    var rule: RouteRuleKind
+    /// "exact match 'qwen-coder-vllm'" — the rule as a phrase.
+    var ruleDescription: String
+    var ruleLocation: SourceLocation?
+    /// Every target in order, including never-tried ones (`unusable`).
+    var steps: [PlanStep]
+    /// Things the router did not evaluate or had to guess, said rather than ignored.
+    var notes: [String]
+    var decision: RouteDecision
+    /// The strategy name as configured (nil for rules without one).
+    var strategy: String?
+    /// Describes the candidates a strategy chose among (provider or model names).
+    var candidates: [String]
+
+    /// The targets that may be tried, in order.
+    var usableSteps: [PlanStep] { steps.filter { $0.unusable == nil } }
+
+    /// The decision in words, e.g. "weighted round robin picked ollama (weight 0.7)".
+    var decisionText: String? {
+        func name(_ i: Int) -> String { candidates.indices.contains(i) ? candidates[i] : "#\(i + 1)" }
+        switch decision {
+        case .fixed, .pattern, .defaultProvider: return nil
+        case let .weightedRoundRobin(pick): return "\(strategy ?? "weighted_round_robin"): smooth weighted round robin picked \(name(pick))"
+        case let .weightedShuffle(pick): return "\(strategy ?? "weighted_shuffle"): weighted shuffle picked \(name(pick))"
+        case let .leastLoaded(pick, n): return "least_loaded: \(name(pick)) has the fewest requests in flight (\(n))"
+        case let .fastestResponse(pick, ms):
+            if let ms { return "fastest_response: \(name(pick)) has the lowest recent latency (\(Self.formatMs(ms)))" }
+            return "fastest_response: \(name(pick)) has no latency measured yet, so it is tried first"
+        case let .usageBased(pick, requests, tokens):
+            return "usage_based: \(name(pick)) has the least recent use (\(requests) requests, \(tokens) tokens in the last minute)"
+        case let .complexity(level, tokens, given):
+            let size = given ? "prompt ≈ \(tokens) tokens" : "no prompt given, ≈ 0 tokens"
+            return "complexity_based: \(size) → \(level) (low < 50, medium 50–100, high > 100)"
+        case let .context(level, tokens, given):
+            let size = given ? "context ≈ \(tokens) tokens" : "no prompt given, ≈ 0 tokens"
+            return "context_based: \(size) → \(level) (large > 4096 tokens, else standard)"
+        case let .mostCapacity(ctx):
+            if let ctx { return "most_capacity: largest context length \(ctx)" }
+            return "most_capacity: no context length known, first listed"
+        }
+    }
+
+    static func formatMs(_ ms: Double) -> String {
+        ms >= 1000 ? String(format: "%.2fs", ms / 1000) : String(format: "%.0fms", ms)
+    }
+}
+
+/// Prompt size as the strategies see it. Tokens are estimated as UTF-8 bytes / 4.
+struct RoutingInput: Sendable {
+    /// The latest user message (complexity_based), nil when there is none.
+    var promptTokens: Int?
+    /// The whole conversation sent (context_based).
+    var contextTokens: Int?
+
+    static let none = RoutingInput(promptTokens: nil, contextTokens: nil)
+
+    static func estimateTokens(_ text: String) -> Int { text.utf8.count / 4 }
+
+    init(promptTokens: Int?, contextTokens: Int?) {
+        self.promptTokens = promptTokens
+        self.contextTokens = contextTokens
+    }
+
+    init(prompt: String?, context: String? = nil) {
+        promptTokens = prompt.map(Self.estimateTokens)
+        contextTokens = (context ?? prompt).map(Self.estimateTokens)
+    }
+}

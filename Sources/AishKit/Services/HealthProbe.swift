@@ -1,0 +1,158 @@
+import Foundation
+
+/// The result of checking one service: can we connect, and does its health endpoint answer.
+struct HealthResult: Equatable, Sendable {
+    var reachable: Bool             // TCP connect succeeded
+    var httpStatus: Int?            // status of the health GET, when one was made
+    var error: String?              // why it is not healthy
+    var latencyMs: Double?
+
+    var healthy: Bool { reachable && error == nil }
+}
+
+/// Health of running services: an HTTP GET of the health endpoint (2xx or 3xx is healthy)
+/// through aish's HTTP transport, or a TCP connect when a service has no HTTP endpoint
+/// (redis). Every check is bounded by `timeout` and stops promptly on Ctrl-C.
+enum HealthProbe {
+    /// What to check for one service.
+    struct Target: Sendable {
+        var host: String
+        var port: Int
+        var healthURL: String?
+    }
+
+    /// Checks all targets at once: the GETs share one transfer loop (wall time is the
+    /// slowest), the TCP connects run side by side.
+    static func check(_ targets: [Target], timeout: Double, interrupt: InterruptFlag) -> [HealthResult] {
+        var results = [HealthResult?](repeating: nil, count: targets.count)
+        let httpIndices = targets.indices.filter { targets[$0].healthURL != nil }
+        if !httpIndices.isEmpty {
+            let limits = HTTPTimeouts(connect: timeout, firstByte: timeout, idle: timeout, total: timeout)
+            let requests = httpIndices.map { HTTPRequest(url: targets[$0].healthURL!, timeouts: limits) }
+            var statuses = [Int?](repeating: nil, count: requests.count)
+            let started = Date()
+            var latency = [Double?](repeating: nil, count: requests.count)
+            // The status line is all a health check needs: stop each transfer at its head.
+            let outcomes = HTTPTransport.streamAll(requests, interrupt: interrupt) { i, event in
+                if case let .head(head) = event {
+                    statuses[i] = head.status
+                    latency[i] = Date().timeIntervalSince(started) * 1000
+                }
+                return false
+            }
+            for (k, i) in httpIndices.enumerated() {
+                let url = targets[i].healthURL!
+                if let status = statuses[k] {
+                    let ok = (200..<400).contains(status)
+                    results[i] = HealthResult(reachable: true, httpStatus: status,
+                                              error: ok ? nil : "GET \(url) answered \(status)", latencyMs: latency[k])
+                } else if case let .failure(e) = outcomes[k].0 {
+                    let refused = e.kind == .connectFailed || e.kind == .connectTimeout || e.kind == .cancelled
+                    results[i] = HealthResult(reachable: !refused, error: e.description)
+                } else {
+                    results[i] = HealthResult(reachable: false, error: "GET \(url): no response")
+                }
+            }
+        }
+        let tcpIndices = targets.indices.filter { targets[$0].healthURL == nil }
+        let tcp = TCPResults(count: targets.count)
+        DispatchQueue.concurrentPerform(iterations: tcpIndices.count) { k in
+            let i = tcpIndices[k]
+            tcp.set(i, connect(targets[i], timeout: timeout, interrupt: interrupt))
+        }
+        for i in tcpIndices { results[i] = tcp.all[i] }
+        return results.map { $0! }
+    }
+
+    static func check(_ target: Target, timeout: Double, interrupt: InterruptFlag) -> HealthResult {
+        check([target], timeout: timeout, interrupt: interrupt)[0]
+    }
+
+    private static func connect(_ t: Target, timeout: Double, interrupt: InterruptFlag) -> HealthResult {
+        let started = Date()
+        do {
+            let socket = try TCPConnection(host: t.host, port: t.port, timeout: timeout, interrupt: interrupt)
+            socket.close()
+            return HealthResult(reachable: true, latencyMs: Date().timeIntervalSince(started) * 1000)
+        } catch let e as ProbeError {
+            return HealthResult(reachable: false, error: e.message)
+        } catch {
+            return HealthResult(reachable: false, error: "\(error)")
+        }
+    }
+}
+
+private final class TCPResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [HealthResult?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: HealthResult) { lock.withLock { values[i] = v } }
+    var all: [HealthResult?] { lock.withLock { values } }
+}
+
+struct ProbeError: Error {
+    var message: String
+}
+
+/// A TCP connection made with a deadline and checked for Ctrl-C; owns the descriptor.
+/// Used for services that have no HTTP health endpoint.
+final class TCPConnection {
+    private var fd: Int32
+
+    init(host: String, port: Int, timeout: Double, interrupt: InterruptFlag) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let first = list else {
+            throw ProbeError(message: "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = "connection refused"
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let ai = candidate {
+            candidate = ai.pointee.ai_next
+            let s = socket(ai.pointee.ai_family, ai.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue)
+                           | Int32(SOCK_NONBLOCK.rawValue), ai.pointee.ai_protocol)
+            if s < 0 { lastError = String(cString: strerror(errno)); continue }
+            if connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 { fd = s; return }
+            guard errno == EINPROGRESS else { lastError = String(cString: strerror(errno)); Glibc.close(s); continue }
+            do {
+                try TCPConnection.wait(fd: s, events: Int16(POLLOUT), deadline: deadline, interrupt: interrupt)
+            } catch let e as ProbeError {
+                Glibc.close(s)
+                throw ProbeError(message: "connect to \(host):\(port) \(e.message)")
+            }
+            var soError: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(s, SOL_SOCKET, SO_ERROR, &soError, &length)
+            if soError == 0 { fd = s; return }
+            lastError = String(cString: strerror(soError))
+            Glibc.close(s)
+        }
+        throw ProbeError(message: "connect to \(host):\(port) failed: \(lastError)")
+    }
+
+    deinit { close() }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    /// Waits for readiness in 50 ms slices so Ctrl-C is seen promptly.
+    private static func wait(fd: Int32, events: Int16, deadline: Date, interrupt: InterruptFlag) throws {
+        while true {
+            if interrupt.isRaised { throw ProbeError(message: "interrupted") }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { throw ProbeError(message: "timed out") }
+            var p = pollfd(fd: fd, events: events, revents: 0)
+            let rc = poll(&p, 1, Int32(min(left, 0.05) * 1000) + 1)
+            if rc > 0 { return }
+            if rc < 0, errno != EINTR {
+                throw ProbeError(message: "poll failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

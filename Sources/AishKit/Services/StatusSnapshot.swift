@@ -1,0 +1,139 @@
+import Foundation
+
+/// The process listening on a service's port, as far as we may inspect it.
+struct ProcessObservation: Equatable, Sendable {
+    var pid: Int32
+    var command: String?            // full command line, else `comm`; nil when unreadable
+    var cpuPercent: Double?
+    var residentKiB: Int?
+    var uptimeSeconds: Double?
+    var gpuMemoryMiB: Int?
+}
+
+struct ServiceObservation: Equatable, Sendable {
+    enum State: String, Sendable {
+        case up                     // listening and healthy
+        case unhealthy              // listening, but the health check failed
+        case down                   // nothing listening
+    }
+
+    var service: MonitoredService
+    var state: State
+    var listenAddresses: [String]   // "127.0.0.1:8000", "[::]:8000"
+    var health: HealthResult?
+    /// nil when nothing listens or the owner is another user's process we cannot see.
+    var process: ProcessObservation?
+}
+
+struct StatusTotals: Equatable, Sendable {
+    var configured: Int
+    var up: Int
+    var unhealthy: Int
+    var down: Int
+    var averageCPUPercent: Double?  // over the processes we could inspect
+    var averageResidentKiB: Int?
+    var totalResidentKiB: Int?
+}
+
+/// One frame of the `status` dashboard.
+struct StatusSnapshot: Sendable {
+    var takenAt: Date
+    var services: [ServiceObservation]
+    var gpu: GPUReport
+
+    var totals: StatusTotals {
+        var seen = Set<Int32>()
+        let processes = services.compactMap(\.process).filter { seen.insert($0.pid).inserted }
+        let cpus = processes.compactMap(\.cpuPercent)
+        let rss = processes.compactMap(\.residentKiB)
+        return StatusTotals(
+            configured: services.count, up: services.filter { $0.state == .up }.count,
+            unhealthy: services.filter { $0.state == .unhealthy }.count,
+            down: services.filter { $0.state == .down }.count,
+            averageCPUPercent: cpus.isEmpty ? nil : cpus.reduce(0, +) / Double(cpus.count),
+            averageResidentKiB: rss.isEmpty ? nil : rss.reduce(0, +) / rss.count,
+            totalResidentKiB: rss.isEmpty ? nil : rss.reduce(0, +))
+    }
+}
+
+/// Gathers a snapshot: sockets and owners from /proc, health checks (in parallel), GPU
+/// use from nvidia-smi, then CPU over `cpuInterval`.
+struct StatusCollector {
+    var proc = ProcFS()
+    var environment: [String: String]
+    var interrupt: InterruptFlag
+    var cpuInterval: Double = 0.2
+    var healthTimeout: Double = 2
+
+    /// nil when interrupted.
+    func collect(_ services: [MonitoredService]) -> StatusSnapshot? {
+        let listeners = proc.tcpSockets().filter(\.isListening)
+        let byPort = Dictionary(grouping: listeners, by: \.localPort)
+        let owners = proc.socketOwners(of: Set(services.flatMap { byPort[$0.port] ?? [] }.map(\.inode)))
+
+        let health = checkHealth(services.map { byPort[$0.port] == nil ? nil : $0 })
+        if interrupt.isRaised { return nil }
+        let gpu = NvidiaSMI.report(environment: environment, interrupt: interrupt)
+        if interrupt.isRaised { return nil }
+
+        var pidOfService: [Int32?] = []
+        for s in services {
+            let sockets = byPort[s.port] ?? []
+            pidOfService.append(sockets.lazy.compactMap { owners[$0.inode] }.first)
+        }
+        let pids = Array(Set(pidOfService.compactMap { $0 })).sorted()
+        guard let cpu = CPUSampler.sample(pids: pids, proc: proc, interval: cpuInterval, interrupt: interrupt) else {
+            return nil
+        }
+        let bootSeconds = proc.uptime()
+        let gpuByRow = gpuMemory(of: pids, report: gpu)
+
+        var rows: [ServiceObservation] = []
+        for (i, s) in services.enumerated() {
+            let sockets = byPort[s.port] ?? []
+            let addresses = Array(Set(sockets.map { $0.family == .ipv6 ? "[\($0.localAddress)]:\($0.localPort)" : "\($0.localAddress):\($0.localPort)" })).sorted()
+            var process: ProcessObservation?
+            if let pid = pidOfService[i] {
+                let stat = proc.stat(pid: pid)
+                let status = proc.status(pid: pid)
+                var uptime: Double?
+                if let stat, let bootSeconds { uptime = max(0, bootSeconds - Double(stat.startTicks) / CPUSampler.ticksPerSecond) }
+                process = ProcessObservation(
+                    pid: pid, command: proc.commandLine(pid: pid) ?? stat?.command, cpuPercent: cpu[pid],
+                    residentKiB: status?.residentKiB, uptimeSeconds: uptime, gpuMemoryMiB: gpuByRow[pid])
+            }
+            let state: ServiceObservation.State
+            if sockets.isEmpty { state = .down } else if health[i]?.healthy == false { state = .unhealthy } else { state = .up }
+            rows.append(ServiceObservation(service: s, state: state, listenAddresses: addresses, health: health[i],
+                                           process: process))
+        }
+        return StatusSnapshot(takenAt: Date(), services: rows, gpu: gpu)
+    }
+
+    /// Health checks for the listening services, all at once (each bounded by
+    /// `healthTimeout`); nil entries are skipped.
+    private func checkHealth(_ services: [MonitoredService?]) -> [HealthResult?] {
+        let listening = services.indices.filter { services[$0] != nil }
+        let targets = listening.map { services[$0]!.healthTarget }
+        let results = HealthProbe.check(targets, timeout: healthTimeout, interrupt: interrupt)
+        var out = [HealthResult?](repeating: nil, count: services.count)
+        for (k, i) in listening.enumerated() { out[i] = results[k] }
+        return out
+    }
+
+    /// GPU memory of each row's process, including its descendants (vLLM and llama.cpp
+    /// may run model workers as child processes).
+    private func gpuMemory(of pids: [Int32], report: GPUReport) -> [Int32: Int] {
+        let wanted = Set(pids)
+        var out: [Int32: Int] = [:]
+        for (gpuPID, mib) in report.memoryByPID {
+            var current = gpuPID
+            for _ in 0..<64 {
+                if wanted.contains(current) { out[current, default: 0] += mib; break }
+                guard let parent = proc.stat(pid: current)?.parentPID, parent > 1 else { break }
+                current = parent
+            }
+        }
+        return out
+    }
+}

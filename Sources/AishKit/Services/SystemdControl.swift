@@ -1,0 +1,87 @@
+import Foundation
+
+enum ServiceAction: String, CaseIterable, Sendable {
+    case start, stop, restart, enable, disable
+
+    /// "started", "stopped", … for messages.
+    var pastTense: String {
+        switch self {
+        case .start: return "started"
+        case .stop: return "stopped"
+        case .restart: return "restarted"
+        case .enable: return "enabled"
+        case .disable: return "disabled"
+        }
+    }
+
+    /// Actions after which the service should come up.
+    var expectsRunning: Bool { self == .start || self == .restart }
+}
+
+/// A `service` command that could not do its job; the message names the unit, the
+/// systemctl invocation and what systemctl said.
+struct ServiceControlError: UserFacingError, Equatable {
+    var message: String
+    var exitCode: ExitCode { .failure }
+    var description: String { message }
+}
+
+/// Talks to systemd through the `systemctl` program, always as an argument vector. The
+/// unit is passed after `--`, so even a name starting with '-' is never read as an option.
+struct SystemdControl {
+    var environment: [String: String]
+    var interrupt: InterruptFlag
+    /// systemctl waits for the unit's start job; Type=notify servers loading a model can take a while.
+    var actionTimeout: Double = 120
+
+    static func scopeArguments(_ scope: SystemdScope) -> [String] { scope == .user ? ["--user"] : [] }
+
+    static func loadStateArguments(unit: String, scope: SystemdScope) -> [String] {
+        scopeArguments(scope) + ["show", "--property=LoadState", "--value", "--", unit]
+    }
+
+    static func actionArguments(_ action: ServiceAction, unit: String, scope: SystemdScope) -> [String] {
+        scopeArguments(scope) + [action.rawValue, "--", unit]
+    }
+
+    /// How the invocation reads in messages ("systemctl --user start -- ollama.service").
+    static func displayed(_ arguments: [String]) -> String { (["systemctl"] + arguments).joined(separator: " ") }
+
+    private var systemctl: ExternalProgram { ExternalProgram(name: "systemctl", environment: environment) }
+
+    /// Throws unless systemctl is installed.
+    func requireSystemctl() throws {
+        guard systemctl.resolvedPath() != nil else {
+            throw ServiceControlError(message: "systemctl not found on PATH: aish controls services through systemd")
+        }
+    }
+
+    /// systemd's LoadState of the unit: "loaded", "not-found", "masked", …
+    func loadState(unit: String, scope: SystemdScope) throws -> String {
+        let arguments = SystemdControl.loadStateArguments(unit: unit, scope: scope)
+        let out = try run(arguments, timeout: 30)
+        guard out.succeeded else {
+            throw ServiceControlError(message: "\(SystemdControl.displayed(arguments)) failed (exit \(out.exitStatus))"
+                                      + SystemdControl.detail(out))
+        }
+        return out.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func perform(_ action: ServiceAction, unit: String, scope: SystemdScope) throws -> ProgramOutput {
+        try run(SystemdControl.actionArguments(action, unit: unit, scope: scope), timeout: actionTimeout)
+    }
+
+    private func run(_ arguments: [String], timeout: Double) throws -> ProgramOutput {
+        do {
+            return try systemctl.run(arguments, timeout: timeout, interrupt: interrupt)
+        } catch let e as ExternalProgramError {
+            throw ServiceControlError(message: "\(SystemdControl.displayed(arguments)): \(e)")
+        }
+    }
+
+    /// ": <what systemctl printed>", or "" when it printed nothing.
+    static func detail(_ out: ProgramOutput) -> String {
+        let text = (out.standardError + "\n" + out.standardOutput).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "" : ": " + text.replacingOccurrences(of: "\n", with: " ")
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Testing
+@testable import AishKit
+
+@Suite struct ConfigCommandTests {
+    static func context(_ dir: String) -> ShellContext {
+        var options = GlobalOptions()
+        options.configDirectory = dir
+        return ShellContext(options: options, output: OutputSink(capturing: true), environment: [:])
+    }
+
+    static func run(_ words: [String], dir: String) throws -> CommandResult {
+        let spec = try #require(CommandRegistry.standard.lookup(words[0]))
+        let inv = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "), location: nil)
+        return try spec.run(inv, context(dir))
+    }
+
+    @Test func validateCleanIsOk() throws {
+        let r = try Self.run(["validate"], dir: ConfigFixtures.fixture("clean"))
+        #expect(r.status == .ok)
+        #expect(r.text == "4 providers (3 active), 8 routes, 3 fallback chains: 0 errors, 0 warnings\n")
+        #expect(r.field("errors") == 0)
+        #expect(r.field("routes") == 8)
+        #expect(r.jsonForm["findings"] == .array([]))
+    }
+
+    @Test func validateAliasAndConfigOption() throws {
+        let r = try Self.run(["check-config", "--config", ConfigFixtures.fixture("clean")], dir: "/nonexistent")
+        #expect(r.status == .ok)
+    }
+
+    @Test func validateWithErrorsThrowsExitCode3WithEveryFinding() throws {
+        let dir = ConfigFixtures.gathewhy
+        #expect {
+            try Self.run(["validate"], dir: dir)
+        } throws: { error in
+            guard let e = error as? ConfigError else { return false }
+            let lines = e.description.components(separatedBy: "\n")
+            return e.exitCode == .config && lines.first == "configuration invalid:"
+                && lines.contains("\(dir)/model-mappings.yaml:250:9: error: capability 'large_context' lists provider 'llama_cpp_python' where a model is expected")
+                && lines.last == "9 providers (5 active), 30 routes, 13 fallback chains: 1 error, 32 warnings"
+                && lines.count == 35
+        }
+    }
+
+    @Test func warningsOnlyStayOk() throws {
+        let dir = try ValidateHarness.editedCopy("model-mappings.yaml", "    fallback: local\n", "    fallback: spare\n")
+        let r = try Self.run(["validate"], dir: dir)
+        #expect(r.status == .ok)
+        #expect(r.text == """
+            \(dir)/model-mappings.yaml:21:15: warning: provider 'spare' is disabled
+            4 providers (3 active), 8 routes, 3 fallback chains: 0 errors, 1 warning
+
+            """)
+    }
+
+    @Test func showProvidersIsATableOfWhatWasUnderstood() throws {
+        let dir = ConfigFixtures.fixture("clean")
+        let r = try Self.run(["config", "show", "providers"], dir: dir)
+        #expect(r.text == """
+            providers (\(dir)/providers.yaml):
+            PROVIDER  TYPE       STATUS    BASE URL                   MODELS                              KEY FROM         SERVICE
+            local     ollama     active    http://127.0.0.1:11434     llama3.1:latest, qwen2.5-coder:7b   -                ollama.service
+            fast      llama_cpp  active    http://127.0.0.1:8080      smol                                -                -
+            cloud     openai     active    https://api.openai.com/v1  gpt-4o-mini                         $OPENAI_API_KEY  -
+            spare     vllm       disabled  http://127.0.0.1:8001      Qwen/Qwen2.5-Coder-7B-Instruct-AWQ  -                -
+
+            """)
+    }
+
+    @Test func showRoutesAndPorts() throws {
+        let dir = ConfigFixtures.fixture("clean")
+        let routes = try Self.run(["config", "show", "routes"], dir: dir).text
+        #expect(routes.contains("coder            local     qwen2.5-coder:7b  -         100 rpm, 50000 tpm\n"))
+        #expect(routes.contains("llama3.1:latest  smol → gpt-4o-mini\n"))
+        #expect(routes.contains("chat           weighted_round_robin  local 0.7, fast 0.3\n"))
+        #expect(routes.hasSuffix("default provider: local, default fallback: fast\n"))
+        let ports = try Self.run(["config", "show", "ports"], dir: dir).text
+        #expect(ports == """
+            ports (\(dir)/ports.yaml):
+            SERVICE  PORT   PROTOCOL  REQUIRED  UNIT
+            gateway  4000   http      yes       litellm.service
+            local    11434  http      yes       ollama.service
+            fast     8080   http      no        -
+            future   8004   reserved  -         -
+            ranges: inference 8000-8999
+
+            """)
+    }
+
+    @Test func showRejectsUnknownSection() {
+        #expect {
+            try Self.run(["config", "show", "route"], dir: ConfigFixtures.fixture("clean"))
+        } throws: { error in
+            (error as? UsageError)?.message == "config show: unknown section 'route' (did you mean 'routes'?)"
+        }
+    }
+
+    @Test func showOnABrokenConfigThrowsExitCode3() throws {
+        let dir = try ConfigFixtures.directory(["providers.yaml": "providers:\n  a:\n    base_url: http://x\n"])
+        #expect {
+            try Self.run(["config", "show"], dir: dir)
+        } throws: { error in
+            (error as? ConfigError)?.description == "configuration invalid (1 error):\n\(dir)/providers.yaml:2:3: error: provider 'a' is missing required key 'type'"
+        }
+    }
+
+    @Test func generatedFileIsDeterministicAndMatchesTheCommittedOne() throws {
+        let dir = ConfigFixtures.fixture("clean")
+        let config = ConfigLoader.load(directory: dir).config
+        let committed = try String(contentsOfFile: dir + "/litellm-unified.yaml", encoding: .utf8)
+        #expect(LiteLLMGenerator.text(config) == committed)
+        #expect(LiteLLMGenerator.text(ConfigLoader.load(directory: dir).config) == committed)
+    }
+
+    @Test func generateWritesKeepsABackupAndIsIdempotent() throws {
+        let dir = try ValidateHarness.editedCopy("model-mappings.yaml", "      - smol\n      - gpt-4o-mini", "      - gpt-4o-mini")
+        let old = try String(contentsOfFile: dir + "/litellm-unified.yaml", encoding: .utf8)
+        let r = try Self.run(["config", "generate"], dir: dir)
+        let backup = try #require(r.field("backup")?.stringValue)
+        #expect(backup.hasPrefix(dir + "/litellm-unified.yaml.bak."))
+        #expect(backup.range(of: #"\.bak\.\d{8}T\d{6}Z$"#, options: .regularExpression) != nil)
+        #expect(try String(contentsOfFile: backup, encoding: .utf8) == old)
+        #expect(r.text == "wrote \(dir)/litellm-unified.yaml (4 models)\nprevious file kept as \(backup)\n")
+        let written = try String(contentsOfFile: dir + "/litellm-unified.yaml", encoding: .utf8)
+        #expect(written.contains("    - llama3.1:latest:\n        - gpt-4o-mini\n"))
+        #expect(ValidateHarness.findings(in: dir) == [])
+        let again = try Self.run(["config", "generate"], dir: dir)
+        #expect(again.text == "\(dir)/litellm-unified.yaml is up to date (4 models)\n")
+        #expect(again.field("changed") == false)
+    }
+
+    @Test func generateIntoAnEmptyDirectoryWritesWithoutBackup() throws {
+        let clean = ConfigFixtures.fixture("clean")
+        var files: [String: String] = [:]
+        for f in ["providers.yaml", "model-mappings.yaml"] { files[f] = try String(contentsOfFile: clean + "/" + f, encoding: .utf8) }
+        let dir = try ConfigFixtures.directory(files)
+        let r = try Self.run(["config", "generate"], dir: dir)
+        #expect(r.field("backup") == .null)
+        #expect(FileManager.default.fileExists(atPath: dir + "/litellm-unified.yaml"))
+    }
+
+    @Test func diffSaysNoChangesWhenInSync() throws {
+        let dir = ConfigFixtures.fixture("clean")
+        let r = try Self.run(["config", "diff"], dir: dir)
+        #expect(r.status == .ok)
+        #expect(r.text == "no changes: \(dir)/litellm-unified.yaml is what generation would write\n")
+    }
+
+    @Test func diffShowsWhatGenerationWouldChange() throws {
+        let dir = try ValidateHarness.editedCopy("providers.yaml", "rpm: 600", "rpm: 60")
+        let r = try Self.run(["config", "diff"], dir: dir)
+        #expect(r.text == """
+            --- \(dir)/litellm-unified.yaml
+            +++ \(dir)/litellm-unified.yaml (generated)
+            @@ -24,7 +24,7 @@
+                   model: openai/smol
+                   api_base: http://127.0.0.1:8080/v1
+                   api_key: none
+            -      rpm: 600
+            +      rpm: 60
+                   tpm: 100000
+                 model_info:
+                   provider: fast
+
+            """)
+        #expect(r.field("added") == 1)
+        #expect(r.field("removed") == 1)
+    }
+
+    @Test func configNeedsAnAction() {
+        #expect(throws: UsageError.self) { try Self.run(["config"], dir: ConfigFixtures.fixture("clean")) }
+        #expect {
+            try Self.run(["config", "generat"], dir: ConfigFixtures.fixture("clean"))
+        } throws: { error in
+            (error as? UsageError)?.message == "config: unknown action 'generat' (did you mean 'generate'?)"
+        }
+    }
+}
+
+@Suite struct LiteLLMGeneratorTests {
+    @Test func keysAreOnlyEnvironmentReferences() {
+        let config = ConfigLoader.load(directory: ConfigFixtures.gathewhy).config
+        let text = LiteLLMGenerator.text(config)
+        let keys = text.split(separator: "\n").filter { $0.contains("api_key:") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(Set(keys) == ["api_key: os.environ/OLLAMA_API_KEY", "api_key: none"])
+        #expect(text.contains("callbacks:\n    - prometheus\n"))
+        #expect(text.contains("  model_group_alias:\n    code: qwen3-coder:480b-cloud\n"))
+        // A provider name listed as a capability model is not an alias target.
+        #expect(text.contains("    large_context: kimi-k2:1t-cloud\n"))
+        // Disabled providers' routes are not deployed.
+        #expect(!text.contains("vllm-dolphin"))
+    }
+
+    @Test func emitterQuotesAnythingAYAML11ReaderCouldMisread() throws {
+        let tricky = ["yes", "No", "null", "~", "123", "1:30", "0x1F", "1e3", "", " lead", "a: b", "#x", "-x", "x #y",
+                      "tab\there", "quote\"s", "ünï", "ok-name", "llama3.1:latest", "Qwen/Qwen2.5", "end:"]
+        let doc = JSONValue.object(tricky.map { ($0, .string($0)) })
+        let text = YAMLEmitter.emit(doc)
+        let root = try #require(try YAMLParser.parse(text, file: "t").root)
+        for (i, p) in (root.pairs ?? []).enumerated() {
+            #expect(p.key.scalar == tricky[i])
+            #expect(p.value.scalar == tricky[i])
+            #expect(p.value.jsonValue == .string(tricky[i]), "'\(tricky[i])' must stay a string")
+        }
+        #expect(YAMLEmitter.isSafePlain("llama3.1:latest"))
+        #expect(!YAMLEmitter.isSafePlain("yes"))
+    }
+}

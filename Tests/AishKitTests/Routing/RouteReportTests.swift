@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import AishKit
+
+@Suite struct RouteReportTests {
+    static func config() -> AishConfig {
+        var c = RoutingTestConfig()
+        c.provider("gpu", models: ["Qwen/Coder-AWQ"])
+        c.provider("local", models: ["small"])
+        c.provider("off", models: ["x"], status: .disabled)
+        c.exact("coder", "gpu", backend: "Qwen/Coder-AWQ", fallback: "local")
+        c.exact("small", "local")
+        c.exact("x", "off")
+        c.chain("coder", ["x", "small"])
+        c.pattern("^Qwen/.*", "gpu")
+        c.defaults(provider: "local")
+        return c.config
+    }
+
+    @Test func planTextNamesEveryStepItsRuleAndWhySomeAreSkipped() {
+        let clock = ManualClock()
+        let state = RouterState(clock: { clock.now }, seed: 1)
+        let router = Router(config: Self.config())
+        for _ in 0..<3 {
+            state.finish(state.begin(provider: "gpu", routeKey: "coder"), outcome: .failure(.http(status: 500)),
+                         rules: router.specialCases)
+        }
+        let until = RouteReport.clockTime(clock.now.addingTimeInterval(300))
+        let report = RouteReport(plan: router.plan(for: "coder", state: state, advance: false), router: router, state: state)
+        #expect(report.text == """
+            coder: exact match 'coder' (model-mappings.yaml:2:3)
+               -  gpu    Qwen/Coder-AWQ
+                  exact match 'coder' — model-mappings.yaml:2:3
+                  skipped: cooled down until \(until) (3 failures in a row (error_threshold 3, cooldown_seconds 300))
+               1  local  small
+                  fallback provider of 'coder'; local does not list 'coder', so its first model small — model-mappings.yaml:2:3
+               -  off    x
+                  fallback_chains['coder'] step 1 'x' (exact match, model-mappings.yaml:4:3) — model-mappings.yaml:5:3
+                  skipped: provider off is disabled (providers.yaml:30:3)
+
+            """)
+        #expect(report.fields.first(where: { $0.0 == "provider" })?.1 == .string("local"))
+        #expect(report.fields.first(where: { $0.0 == "attempts" })?.1 == .int(1))
+        let json = report.json
+        #expect(json["steps"]?[0]?["status"] == .string("skipped"))
+        #expect(json["steps"]?[1]?["attempt"] == .int(1))
+        #expect(json["steps"]?[2]?["skip_reason"] == .string("provider off is disabled (providers.yaml:30:3)"))
+    }
+
+    @Test func allTableListsNamesPatternsAndTheDefault() {
+        let router = Router(config: Self.config())
+        let table = RouteTable(router: router, state: RouterState())
+        #expect(table.text == """
+            NAME             RULE              GOES TO  MODEL                 THEN
+            coder            exact match       gpu      Qwen/Coder-AWQ        +1 fallback, 1 skipped
+            small            exact match       local    small                 no fallback
+            x                exact match       -        -                     nothing can be tried now (1 skipped)
+            ^Qwen/.*         pattern           gpu      (the name asked for)  no fallback
+            (anything else)  default provider  local    (the name asked for)  no fallback
+
+            """)
+    }
+}
