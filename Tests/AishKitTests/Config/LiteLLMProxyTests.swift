@@ -55,14 +55,48 @@ enum LiteLLMBinary {
         return result
     }
 
+    static func post(_ url: String, key: String, json: JSONValue) -> (Int, JSONValue?) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.timeoutInterval = 60
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(json.serialized().utf8)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, JSONValue?) = (0, nil)
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            if let http = response as? HTTPURLResponse { result = (http.statusCode, data.flatMap { try? JSONValue.parse(bytes: $0) }) }
+            done.signal()
+        }.resume()
+        done.wait()
+        return result
+    }
+
+    /// The real deployment's sources with every backend URL pointed at a fake provider,
+    /// generated into a scratch directory and served by the real LiteLLM proxy: the model
+    /// list, the capability aliases, Ollama and OpenAI-compatible params, the API key taken
+    /// from the environment, and a fallback chain all work in LiteLLM itself.
     @Test(.enabled(if: LiteLLMBinary.path != nil, LiteLLMBinary.skipReason))
     func generatedConfigRunsInTheRealProxy() throws {
         let litellm = try #require(LiteLLMBinary.path)
-        // The real deployment's sources, generated fresh into a scratch directory.
-        let dir = try ConfigFixtures.gathewhyCopy(dropping: ["litellm-unified.yaml"])
+        let cloudKey = "test-cloud-key-\(UUID().uuidString)"
+        let ollama = try FakeProviderProcess(["--reply", "from local ollama"])
+        let cloud = try FakeProviderProcess(["--reply", "from ollama cloud", "--require-key", cloudKey])
+        let python = try FakeProviderProcess(["--reply", "from llama.cpp python", "--flavor", "llamacpp"])
+        let native = try FakeProviderProcess(["--reply", "from llama.cpp native", "--flavor", "llamacpp"])
+        defer { [ollama, cloud, python, native].forEach { $0.stop() } }
+
+        var providers = try String(contentsOfFile: ConfigFixtures.gathewhy + "/providers.yaml", encoding: .utf8)
+        for (from, to) in [("http://127.0.0.1:11434", ollama.baseURL), ("https://ollama.com", cloud.baseURL),
+                           ("http://127.0.0.1:8000", python.baseURL), ("http://127.0.0.1:8001", python.baseURL),
+                           ("http://127.0.0.1:8080", native.baseURL)] {
+            providers = providers.replacingOccurrences(of: from, with: to)
+        }
+        let dir = try ConfigFixtures.gathewhyCopy(replacing: ["providers.yaml": providers], dropping: ["litellm-unified.yaml"])
         let config = ConfigLoader.load(directory: dir).config
         let path = dir + "/litellm-unified.yaml"
         try LiteLLMFile.write(LiteLLMGenerator.text(config), to: path)
+        #expect(!(try String(contentsOfFile: path, encoding: .utf8)).contains(cloudKey))
         let expected = LiteLLMGenerator.deployments(config).map(\.modelName)
 
         let port = try Self.freePort()
@@ -72,6 +106,7 @@ enum LiteLLMBinary {
         process.arguments = ["--config", path, "--host", "127.0.0.1", "--port", String(port)]
         var env = ProcessInfo.processInfo.environment
         env["LITELLM_MASTER_KEY"] = key
+        env["OLLAMA_API_KEY"] = cloudKey
         env["NO_COLOR"] = "1"
         // Offline: use the cost map bundled with LiteLLM instead of fetching it (saves retries).
         env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
@@ -119,5 +154,24 @@ enum LiteLLMBinary {
         #expect(Set(served) == Set(expected + aliases), "log:\n\(logTail())")
         #expect(expected.count == 12)
         #expect(aliases == ["code", "analytical", "reasoning", "creative", "chat", "high_throughput", "low_latency", "large_context"])
+
+        func reply(_ model: String) -> String? {
+            let (status, json) = Self.post(base + "/v1/chat/completions", key: key, json: .object([
+                ("model", .string(model)), ("messages", .array([.object([("role", "user"), ("content", "hi")])])),
+                ("stream", false), ("max_tokens", 8)]))
+            guard status == 200 else {
+                Issue.record("\(model): HTTP \(status) \(json?.serialized() ?? "")\n\(logTail())")
+                return nil
+            }
+            return json?["choices"]?[0]?["message"]?["content"]?.stringValue
+        }
+        #expect(reply("llama3.1:latest") == "from local ollama")
+        #expect(reply("gpt-oss:20b-cloud") == "from ollama cloud")          // key from os.environ/OLLAMA_API_KEY
+        #expect(reply("llama-cpp-native") == "from llama.cpp native")
+        #expect(reply("qwen-coder-vllm") == "from llama.cpp python")
+        #expect(reply("code") == "from ollama cloud")                        // capability alias → qwen3-coder:480b-cloud
+        // router_settings.fallbacks: llama-cpp-default → llama-cpp-native.
+        try python.configure(.object([("fail_all", 500)]))
+        #expect(reply("llama-cpp-default") == "from llama.cpp native")
     }
 }
