@@ -497,6 +497,12 @@ import Testing
             let keys = plan.steps.map { $0.provider + "/" + $0.backendModel }
             #expect(Set(keys).count == keys.count, "duplicate step in plan for \(n)")
         }
+        // Asked again (now from the memo), every name gets the same plan.
+        for n in names {
+            let again = router.plan(for: n, state: state)
+            #expect(again.summary == router.plan(for: n, state: state).summary)
+            #expect(again.requestedModel == n)
+        }
         #expect(rules[.exactMatch] == 100)
         #expect(rules[.pattern] == 100)
         #expect(rules[.defaultProvider] == 100)
