@@ -64,9 +64,9 @@ enum LiteLLMGenerator {
         while base.hasSuffix("/") { base.removeLast() }
         switch p.type {
         case .ollama: return base
-        case .anthropic: return URLComponents(string: base)?.host == "api.anthropic.com" ? nil : base
+        case .anthropic: return BaseURL(base)?.host == "api.anthropic.com" ? nil : base
         case .llamaCpp, .vllm, .openai, .openaiCompatible, .litellm:
-            let path = URLComponents(string: base)?.path ?? ""
+            let path = BaseURL(base)?.path ?? ""
             return path.isEmpty || path == "/" ? base + "/v1" : base
         case .unknown: return nil
         }
