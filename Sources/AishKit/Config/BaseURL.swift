@@ -8,9 +8,12 @@ struct BaseURL: Equatable, Sendable {
 
     /// nil unless the text looks like `scheme://host[:port][/path]`.
     init?(_ text: String) {
-        guard let sep = text.range(of: "://") else { return nil }
-        scheme = text[..<sep.lowerBound].lowercased()
-        let rest = text[sep.upperBound...]
+        // Split at the first "://" (scanned by hand: Foundation's range(of:) is slow here).
+        let utf8 = text.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")),
+              utf8[colon...].starts(with: "://".utf8) else { return nil }
+        scheme = String(text[..<colon]).lowercased()
+        let rest = text[text.utf8.index(colon, offsetBy: 3)...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         var authority = rest[..<authorityEnd]
         path = String(rest[authorityEnd...].prefix { $0 != "?" && $0 != "#" })
