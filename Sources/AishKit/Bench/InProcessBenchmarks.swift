@@ -16,6 +16,8 @@ public enum InProcessBenchmarks {
             switch figure {
             case "config": result = try configLoadAndValidate(options)
             case "router": result = try routerPlans(options)
+            case "stream": result = try streamTimings(options)
+            case "log": result = try sessionLog(options)
             default: return ("unknown figure '\(figure)'\n" + usage, 2)
             }
             return (result.serialized(), 0)
@@ -29,6 +31,10 @@ public enum InProcessBenchmarks {
           config --dir DIR [--samples N]   load + validate a config directory (ms per run)
           router (--dir DIR | --synthetic) [--samples N]
                                            plan resolution (µs per plan) vs a dictionary lookup
+          stream --url URL --body JSON [--samples N]
+                                           one streamed POST through aish's transport: TTFB, total (ms)
+          log --db PATH [--rows N]         write N synthetic attempts (rows/s), then time
+                                           `log -n 20` and `stats` in-process (ms)
         """
 
     /// Figure 3: plan resolution for the configured names (and some pattern and unknown
@@ -60,6 +66,40 @@ public enum InProcessBenchmarks {
             for n in names { sink &+= table[n] ?? 0 }
         }
         return .object([("aish", aish), ("baseline", baseline), ("names", .int(names.count)), ("sink", .int(sink & 1))])
+    }
+
+    /// Figure 4: a streamed completion through aish's libcurl transport.
+    static func streamTimings(_ options: [String: String]) throws -> JSONValue {
+        guard let url = options["url"], let body = options["body"] else {
+            throw UsageError(message: "stream needs --url URL --body JSON")
+        }
+        let samples = Int(options["samples"] ?? "") ?? 20
+        let request = HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")],
+                                  body: Array(body.utf8))
+        var ttfb: [Double] = []
+        var total: [Double] = []
+        for _ in 0..<samples {
+            let t = try HTTPTransport.measureStream(request, interrupt: nil)
+            ttfb.append((t.headers ?? t.firstByte ?? t.total) * 1000)
+            total.append(t.total * 1000)
+        }
+        return .object([("ttfb", stats(ttfb)), ("total", stats(total))])
+    }
+
+    /// Figure 6: session log write rate and read-command latency on a large log.
+    static func sessionLog(_ options: [String: String]) throws -> JSONValue {
+        guard let path = options["db"] else { throw UsageError(message: "log needs --db PATH") }
+        let rows = Int(options["rows"] ?? "") ?? 1_000_000
+        let samples = Int(options["samples"] ?? "") ?? 10
+        let rate = try SessionLogBenchmark.generateSyntheticAttempts(path: path, count: rows)
+        var logTimes: [Double] = []
+        var statsTimes: [Double] = []
+        for _ in 0..<samples {
+            logTimes.append(try SessionLogBenchmark.runCommand(["log", "-n", "20"], path: path).ms)
+            statsTimes.append(try SessionLogBenchmark.runCommand(["stats"], path: path).ms)
+        }
+        return .object([("rows", .int(rows)), ("rows_per_second", .double(rate)),
+                        ("log_n20", stats(logTimes)), ("stats", stats(statsTimes))])
     }
 
     /// Figure 2: load + validate of a config directory, as `validate` does it.

@@ -109,7 +109,7 @@ struct ChatTurn {
             var firstToken: Double?
             var text = ""
             var chunks = 0
-            let ticket = state.begin(provider: step.provider, routeKey: step.routeKey)
+            let ticket = state.begin(step)
             out.tried += 1
             do {
                 let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in

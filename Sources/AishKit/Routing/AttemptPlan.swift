@@ -24,6 +24,7 @@ struct PlanStep: Sendable {
     var unusable: String?
     /// Index of the provider in the router's table (nil for an unknown provider).
     var providerIndex: Int?
+    /// The exact match's `rate_limit`, on the step that targets its own provider.
     var routeLimit: RouteRateLimit?
 }
 

@@ -453,7 +453,8 @@ struct RouteCompiler {
         } else {
             s.unusable = "provider '\(provider)' is not in \(providersFileName)"
         }
-        if let e = exact[routeKey] { s.routeLimit = mappings.exactMatches[e].rateLimit }
+        // An exact match's rate_limit is about its own provider; fallbacks are not held to it.
+        if let e = exact[routeKey], mappings.exactMatches[e].provider == provider { s.routeLimit = mappings.exactMatches[e].rateLimit }
         return s
     }
 

@@ -29,6 +29,7 @@ final class RouterState: @unchecked Sendable {
     struct Ticket: Sendable {
         var provider: String
         var routeKey: String
+        var limited = false
     }
 
     private struct Health {
@@ -76,6 +77,8 @@ final class RouterState: @unchecked Sendable {
     private var health: [String: Health] = [:]
     private var providerWindows: [String: Window] = [:]
     private var routeWindows: [String: Window] = [:]
+    /// Requests to the target an exact match's `rate_limit` is about (its own provider).
+    private var limitWindows: [String: Window] = [:]
     private var inFlight: [String: Int] = [:]
     private var latencyMs: [String: Double] = [:]
     private var roundRobin: [String: [Int]] = [:]
@@ -166,7 +169,7 @@ final class RouterState: @unchecked Sendable {
             }
         }
         if let limit = step.routeLimit, limit.rpm != nil || limit.tpm != nil {
-            if let why = limited(&routeWindows, key: step.routeKey, rpm: limit.rpm, tpm: limit.tpm, t: t,
+            if let why = limited(&limitWindows, key: step.routeKey, rpm: limit.rpm, tpm: limit.tpm, t: t,
                                  what: "route '\(step.routeKey)'") {
                 return why
             }
@@ -192,15 +195,21 @@ final class RouterState: @unchecked Sendable {
 
     // MARK: recording
 
-    /// Counts a request as started (rpm windows, requests in flight).
-    func begin(provider: String, routeKey: String) -> Ticket {
+    /// Counts a request as started (rpm windows, requests in flight). `limited`: the target
+    /// is the one its route's `rate_limit` is about.
+    func begin(provider: String, routeKey: String, limited: Bool = false) -> Ticket {
         lock.withLock {
             let t = now().timeIntervalSinceReferenceDate
             providerWindows[provider, default: Window()].requestTimes.append(t)
             routeWindows[routeKey, default: Window()].requestTimes.append(t)
+            if limited { limitWindows[routeKey, default: Window()].requestTimes.append(t) }
             inFlight[provider, default: 0] += 1
         }
-        return Ticket(provider: provider, routeKey: routeKey)
+        return Ticket(provider: provider, routeKey: routeKey, limited: limited)
+    }
+
+    func begin(_ step: PlanStep) -> Ticket {
+        begin(provider: step.provider, routeKey: step.routeKey, limited: step.routeLimit != nil)
     }
 
     /// Ends a request: updates health, latency and token windows. A provider that fails
@@ -216,6 +225,10 @@ final class RouterState: @unchecked Sendable {
             providerWindows[ticket.provider]!.tokenSum += tokens
             routeWindows[ticket.routeKey, default: Window()].tokenEvents.append((t, tokens))
             routeWindows[ticket.routeKey]!.tokenSum += tokens
+            if ticket.limited {
+                limitWindows[ticket.routeKey, default: Window()].tokenEvents.append((t, tokens))
+                limitWindows[ticket.routeKey]!.tokenSum += tokens
+            }
         }
         var h = health[ticket.provider] ?? Health()
         switch outcome {

@@ -123,11 +123,8 @@ enum ServiceCommands {
             OptionSpec(names: ["--system"], valueName: nil, help: "use the system service manager instead of --user"),
             OptionSpec(names: ["--timeout"], valueName: "S", help: "how long to wait for health after start (default 30s)"),
         ],
-        positionals: [
-            PositionalSpec(name: "ACTION", help: "start, stop, restart, enable or disable",
-                           completion: .words(ServiceAction.allCases.map(\.rawValue))),
-            PositionalSpec(name: "NAME", help: "service, provider or unit", completion: serviceNameCompletion),
-        ],
+        // The action is the subcommand word; positionals are what follows it.
+        positionals: [PositionalSpec(name: "NAME", help: "service, provider or unit", completion: serviceNameCompletion)],
         subcommands: ServiceAction.allCases.map(\.rawValue),
         run: { inv, ctx in try runService(inv, ctx, config: ctx.config()) })
 

@@ -284,3 +284,49 @@ import Testing
         #expect(try fake.receivedRequests().isEmpty)
     }
 }
+
+@Suite(.serialized) struct ChatRateLimitTests {
+    @Test func aRouteAtItsRPMGoesToTheFallbackAndRouteSaysWhy() throws {
+        let primary = try FakeProviderProcess(["--reply", "primary"])
+        let backup = try FakeProviderProcess(["--reply", "backup"])
+        defer { primary.stop(); backup.stop() }
+        let mappings = """
+            exact_matches:
+              m:
+                provider: primary
+                fallback: backup
+                rate_limit:
+                  rpm: 2
+
+            """
+        let b = try ChatBench(providers: [("primary", "vllm", primary.baseURL, ""), ("backup", "ollama", backup.baseURL, "")],
+                              mappings: mappings)
+        defer { b.cleanUp() }
+        #expect(try b.run(["chat", "-m", "m", "1"]).reply == "primary")
+        #expect(try b.run(["chat", "-m", "m", "2"]).reply == "primary")
+        // The limit is about m on its own provider: the third request goes to the fallback.
+        let third = try b.run(["chat", "-m", "m", "3"])
+        #expect(third.reply == "backup")
+        #expect(third.string("fallback_reason")?.hasPrefix("rate limited until ") == true)
+        let route = try b.run(["route", "m"])
+        #expect(route.text.contains("skipped: rate limited until "))
+        #expect(route.text.contains("(route 'm' is at its limit of 2 requests per minute)"))
+        #expect(route.string("provider") == "backup")
+    }
+
+    @Test func aProviderAtItsRPMIsSkippedForTheNextTarget() throws {
+        let primary = try FakeProviderProcess(["--reply", "primary"])
+        let backup = try FakeProviderProcess(["--reply", "backup"])
+        defer { primary.stop(); backup.stop() }
+        let b = try ChatBench(providers: [("primary", "vllm", primary.baseURL, "rate_limits:\n  requests_per_minute: 1"),
+                                          ("backup", "ollama", backup.baseURL, "")],
+                              mappings: ChatBench.twoProviderMappings)
+        defer { b.cleanUp() }
+        #expect(try b.run(["chat", "-m", "m", "1"]).reply == "primary")
+        let second = try b.run(["chat", "-m", "m", "2"])
+        #expect(second.reply == "backup")
+        #expect(second.string("fallback_reason")?.hasPrefix("rate limited until ") == true)
+        #expect(try b.attempts().map(\.status) == ["ok", "skipped", "ok"])
+        #expect(try b.attempts()[1].error?.hasSuffix("(provider primary is at its limit of 1 requests per minute)") == true)
+    }
+}

@@ -398,20 +398,21 @@ import Testing
         let state = self.state
         let plan = router.plan(for: "ma", state: state)
         #expect(plan.steps[0].routeLimit?.rpm == 2)
-        _ = state.begin(provider: "a", routeKey: "ma")
+        _ = state.begin(plan.steps[0])
         clock.advance(30)
-        _ = state.begin(provider: "a", routeKey: "ma")
+        _ = state.begin(plan.steps[0])
         let first = clock.now.addingTimeInterval(-30)
         #expect(router.availability(of: plan.steps[0], state: state)
                 == .rateLimited(until: first.addingTimeInterval(60), reason: "route 'ma' is at its limit of 2 requests per minute"))
-        // The fallback step on provider b stands for the same route, so it is limited too.
+        // The fallback on provider b is not held to the limit of ma on a.
         #expect(plan.steps[1].routeKey == "ma")
+        #expect(router.availability(of: plan.steps[1], state: state) == .available)
         clock.advance(30)
         #expect(router.availability(of: plan.steps[0], state: state) == .available)
     }
 
-    @Test func providerRPMAndRouteTPM() {
-        let router = Router(config: Self.config(tpm: 100, providerRPM: 1))
+    @Test func providerRPM() {
+        let router = Router(config: Self.config(providerRPM: 1))
         let state = self.state
         let step = router.plan(for: "ma", state: state).steps[0]
         let t = state.begin(provider: "a", routeKey: "other")
@@ -419,10 +420,18 @@ import Testing
                 == .rateLimited(until: clock.now.addingTimeInterval(60), reason: "provider a is at its limit of 1 requests per minute"))
         state.finish(t, outcome: .success(ttftMs: 1, totalMs: 1), tokens: 10, rules: router.specialCases)
         clock.advance(60)
-        state.finish(state.begin(provider: "b", routeKey: "ma"), outcome: .success(ttftMs: 1, totalMs: 1), tokens: 120,
-                     rules: router.specialCases)
+        #expect(router.availability(of: step, state: state) == .available)
+    }
+
+    @Test func routeTPM() {
+        let router = Router(config: Self.config(tpm: 100))
+        let state = self.state
+        let step = router.plan(for: "ma", state: state).steps[0]
+        state.finish(state.begin(step), outcome: .success(ttftMs: 1, totalMs: 1), tokens: 120, rules: router.specialCases)
         #expect(router.availability(of: step, state: state)
                 == .rateLimited(until: clock.now.addingTimeInterval(60), reason: "route 'ma' used 120 of its 100 tokens per minute"))
+        clock.advance(60)
+        #expect(router.availability(of: step, state: state) == .available)
     }
 }
 

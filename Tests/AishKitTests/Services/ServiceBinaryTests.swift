@@ -49,21 +49,20 @@ import Testing
 
     var configDirectory: String { dir.path + "/config" }
 
-    @Test func completionOffersServiceNamesFromTheLoadedConfig() throws {
+    @Test func completionOffersActionsThenServiceNamesFromTheLoadedConfig() throws {
         var options = GlobalOptions()
         options.configDirectory = configDirectory
         let ctx = ShellContext(options: options, output: OutputSink(capturing: true), interrupt: InterruptFlag(),
                                environment: ["PATH": "/usr/bin:/bin"])
-        guard case let .dynamic(names) = ServiceCommands.serviceSpec.positionals[1].completion else {
-            Issue.record("service NAME should complete dynamically")
-            return
-        }
-        #expect(names(ctx) == ["web", "web.service", "native", "llama-native.service"])
-        guard case let .words(actions) = ServiceCommands.serviceSpec.positionals[0].completion else {
-            Issue.record("service ACTION should complete from fixed words")
-            return
-        }
-        #expect(actions == ["start", "stop", "restart", "enable", "disable"])
+        let completer = Completer(registry: .standard, context: ctx)
+        #expect(completer.complete(lineBeforeCursor: "service ") == ["start", "stop", "restart", "enable", "disable"])
+        #expect(completer.complete(lineBeforeCursor: "service re") == ["restart"])
+        #expect(completer.complete(lineBeforeCursor: "service restart ") == ["web", "web.service", "native",
+                                                                             "llama-native.service"])
+        #expect(completer.complete(lineBeforeCursor: "service stop --yes n") == ["native"])
+        #expect(completer.complete(lineBeforeCursor: "status web ") == ["web", "web.service", "native",
+                                                                        "llama-native.service"])
+        #expect(completer.complete(lineBeforeCursor: "status --w") == ["--watch"])
     }
 
     /// Runs the binary with its own environment (never the test process's PATH).
@@ -100,6 +99,15 @@ import Testing
         #expect(value["services"]?[0]?["pid"] == .int(Int(server.pid)))
         #expect(value["services"]?[1]?["name"] == "native")
         #expect(value["services"]?[1]?["state"] == "down")
+    }
+
+    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    func smokeScriptPasses() throws {
+        defer { server.stop() }
+        let script = ServiceFixtures.directory.appendingPathComponent("services-smoke.ai").path
+        let (code, out, err) = try aish(["--var", "WEB_PID=\(server.pid)", "-f", script])
+        #expect(code == 0, "\(out)\(err)")
+        #expect(out.hasSuffix("10 passed, 0 failed\n"))
     }
 
     @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
