@@ -74,6 +74,7 @@ an item is NAME, NAME=VALUE, or NAME:KEY=VALUE:... .
   no-newline            the stream's last line has no trailing newline
   crlf                  SSE lines end with CRLF
   close                 close the connection without any response
+  html                  200 with a text/html page (a captive portal / login proxy), not an API answer
   empty                 200 with an empty body
 
 Flags (server-wide defaults)
@@ -300,6 +301,8 @@ class Handler(BaseHTTPRequestHandler):
 
         if self.error_response(path, faults):
             return
+        if "html" in faults:
+            return self.send_text(200, "<html><body>Please log in</body></html>", "text/html; charset=utf-8")
 
         routes = {
             ("GET", "/v1/models"): self.openai_models,

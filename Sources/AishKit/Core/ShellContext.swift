@@ -35,6 +35,9 @@ final class OutputSink: @unchecked Sendable {
 
     var capturedText: String { lock.withLock { captured ?? "" } }
 
+    /// True for a test sink: output is kept, never shown, so terminal drawing is off.
+    var isCapturing: Bool { lock.withLock { captured != nil } }
+
     func write(_ text: String) {
         lock.withLock {
             if captured != nil { captured! += text; return }

@@ -1,3 +1,4 @@
+/// The latency and metrics commands: `compare`, `bench`, `metrics`, `tail`.
 enum MetricsCommands {
-    static let all: [CommandSpec] = []
+    static let all: [CommandSpec] = [CompareCommand.spec, BenchCommand.spec, MetricsCommand.spec, TailCommand.spec]
 }

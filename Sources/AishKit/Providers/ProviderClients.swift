@@ -103,6 +103,7 @@ enum ChatStreamRunner {
         var decoder = decoder
         var text = ""
         var status: Int?
+        var contentType = ""
         var wholeBody: [UInt8]?   // a server that ignored stream:true and sent one JSON object
         func emit(_ piece: String) {
             text += piece
@@ -112,6 +113,7 @@ enum ChatStreamRunner {
         do {
             try HTTPTransport.stream(http, interrupt: interrupt, onHead: { head in
                 status = head.status
+                contentType = head.contentType ?? ""
                 guard head.isSuccess else { return }
                 if let type = head.contentType?.lowercased(), type.hasPrefix("application/json") { wholeBody = [] }
                 onEvent(.opened)
@@ -131,14 +133,21 @@ enum ChatStreamRunner {
         } catch let e as HTTPError {
             throw ProviderError(e, partialText: text)
         } catch let e as StreamDecodeError {
-            let kind: ProviderError.Kind
+            var kind: ProviderError.Kind
             switch e.kind {
             case .malformed, .lineTooLong: kind = .malformedStream
             case .truncated: kind = .truncatedStream
             case .serverError: kind = .other
             }
-            throw ProviderError(kind: kind, message: "\(where_): \(URLRedaction.scrub(e.message, secrets: http.secrets))",
-                                partialText: text, httpStatus: status)
+            var message = "\(where_): \(URLRedaction.scrub(e.message, secrets: http.secrets))"
+            // A 200 that is not a stream at all (a proxy's HTML page, say) ends "truncated":
+            // say what it was instead.
+            let streamTypes = ["event-stream", "ndjson", "json"]
+            if e.kind == .truncated, text.isEmpty, !contentType.isEmpty, !streamTypes.contains(where: { contentType.contains($0) }) {
+                message = "\(where_): the answer is \(contentType), not a stream of chat events"
+                kind = .malformedStream
+            }
+            throw ProviderError(kind: kind, message: message, partialText: text, httpStatus: status)
         } catch var e as ProviderError {
             e.partialText = text
             throw e

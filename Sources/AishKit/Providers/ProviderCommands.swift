@@ -186,7 +186,7 @@ enum ProviderCommands {
 
     static let models = CommandSpec(
         name: "models",
-        usage: "models [PROVIDER]",
+        usage: "models [PROVIDER] [--timeout S]",
         summary: "models each provider really serves next to what the config declares",
         help: """
             Asks each active provider (or the one named; providers whose API key variable is
@@ -203,7 +203,7 @@ enum ProviderCommands {
         run: { inv, ctx in
             let config = try ctx.config()
             if inv.positionals.count > 1 {
-                throw UsageError(message: "models: one PROVIDER at a time (got \(inv.positionals.count))", usage: "models [PROVIDER]")
+                throw UsageError(message: "models: one PROVIDER at a time (got \(inv.positionals.count))", usage: "models [PROVIDER] [--timeout S]")
             }
             let timeout = try inv.duration("--timeout", default: config.providers.healthChecks.timeoutSeconds)
             var targets = try select(inv.positionals, in: config, command: "models")

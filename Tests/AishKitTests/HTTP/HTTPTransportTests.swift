@@ -251,3 +251,18 @@ final class Mutex3: @unchecked Sendable {
         #expect(ServerErrorText.extract([]) == nil)
     }
 }
+
+@Suite struct StreamBenchmarkTests {
+    @Test func measuresFirstByteAndTotal() throws {
+        let fake = try FakeProviderProcess(["--token-delay", "0.05"])
+        defer { fake.stop() }
+        let r = try StreamBenchmark.run(["url": fake.baseURL + "/v1/chat/completions", "samples": "3", "warmup": "1",
+                                         "body": #"{"model":"m","stream":true,"messages":[]}"#])
+        #expect(r["ttfb_ms"]?["runs"] == 3)
+        let ttfb = try #require(r["ttfb_ms"]?["median"]?.doubleValue)
+        let total = try #require(r["total_ms"]?["median"]?.doubleValue)
+        // Five tokens 50 ms apart: the stream ends well after its first byte.
+        #expect(total - ttfb > 150)
+        #expect((r["bytes"]?.intValue ?? 0) > 500)
+    }
+}

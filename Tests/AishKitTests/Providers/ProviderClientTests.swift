@@ -121,6 +121,10 @@ func chat(_ provider: ProviderConfig, model: String = "fake-model", prompt: Stri
         #expect(o.error?.kind == .other)
         #expect(o.error?.message == "\(url): the server reported an error in the stream: fake in-stream error")
 
+        o = chat(p, model: "fault:html")
+        #expect(o.error?.kind == .malformedStream)
+        #expect(o.error?.message == "\(url): the answer is text/html; charset=utf-8, not a stream of chat events")
+
         o = chat(p, model: "fault:slow-first=3")
         #expect(o.error?.kind == .firstByteTimeout)
         #expect(o.error?.message == "\(url): no data within 0.5s (first-byte timeout)")

@@ -102,6 +102,15 @@ import Testing
     }
 
     @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    func smokeScriptPasses() throws {
+        defer { server.stop() }
+        let script = ServiceFixtures.directory.appendingPathComponent("services-smoke.ai").path
+        let (code, out, err) = try aish(["--var", "WEB_PID=\(server.pid)", "-f", script])
+        #expect(code == 0, "\(out)\(err)")
+        #expect(out.hasSuffix("10 passed, 0 failed\n"))
+    }
+
+    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
     func serviceFromTheBinaryIsRecordedInTheSessionLog() throws {
         defer { server.stop() }
         let (refused, _, why) = try aish(["-c", "service stop web"])

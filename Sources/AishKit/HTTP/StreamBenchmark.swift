@@ -1,0 +1,36 @@
+/// The transport's figure for the benchmark (`aish-bench stream --url URL [--body JSON]
+/// [--samples N] [--warmup W]`): time to first byte and total of a streamed request through
+/// aish's transport, to set beside `curl -w '%{time_starttransfer} %{time_total}'` on the
+/// same URL. Each request runs alone, one after the other, on a fresh transfer (as chat does).
+enum StreamBenchmark {
+    static func run(_ options: [String: String]) throws -> JSONValue {
+        guard let url = options["url"] else { throw UsageError(message: "stream needs --url URL") }
+        let samples = max(1, Int(options["samples"] ?? "") ?? 20)
+        let warmup = max(0, Int(options["warmup"] ?? "") ?? 2)
+        let request: HTTPRequest
+        if let body = options["body"] {
+            request = HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: Array(body.utf8))
+        } else {
+            request = HTTPRequest(url: url)
+        }
+        var ttfb: [Double] = []
+        var total: [Double] = []
+        var bytes = 0
+        for i in 0..<(warmup + samples) {
+            let t = try HTTPTransport.measureStream(request, interrupt: nil)
+            if i < warmup { continue }
+            ttfb.append((t.firstByte ?? t.total) * 1000)
+            total.append(t.total * 1000)
+            bytes = t.bodyBytes
+        }
+        return .object([("ttfb_ms", summary(ttfb)), ("total_ms", summary(total)), ("bytes", .int(bytes))])
+    }
+
+    /// median, min, max, runs — the shape scripts/bench uses.
+    static func summary(_ values: [Double]) -> JSONValue {
+        let s = values.sorted()
+        let mid = s.count / 2
+        let median = s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+        return .object([("median", .double(median)), ("min", .double(s[0])), ("max", .double(s[s.count - 1])), ("runs", .int(s.count))])
+    }
+}

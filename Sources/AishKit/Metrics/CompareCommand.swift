@@ -1,0 +1,152 @@
+import Foundation
+
+/// `compare M1 M2 ... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file F]
+/// [--max-tokens K] [--csv FILE]`.
+enum CompareCommand {
+    static let defaultPrompt = "In two sentences, explain why the sky is blue."
+    static let defaultMaxTokens = 64
+
+    static let spec = CommandSpec(
+        name: "compare",
+        usage: "compare MODEL MODEL... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file FILE] [--max-tokens K] [--csv FILE]",
+        summary: "stream the same prompt to several models: TTFT, inter-token latency, end-to-end, tokens/s, errors",
+        help: """
+            Sends the prompt N times (default 5) to each model through the router, streamed, after W
+            warm-up requests (default 1) that are not counted. Per model: successes and errors by
+            kind, and p50/p90/p99 of time to first token, inter-token latency (mean gap between
+            streamed pieces), end-to-end latency and output tokens/s (tokens after the first
+            token's arrival); --json adds mean, min and max. A model whose backend reported a cold
+            load (Ollama load_duration over 0.5 s, llama.cpp 503 "Loading model") is marked *.
+            --parallel runs the models at the same time (wall time about the slowest model's).
+            Every request and the summary are written to the session log; --csv FILE writes one
+            row per request. `expect ttft < 500ms` tests the slowest model's median.
+            """,
+        options: [
+            OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "measured requests per model (default 5)"),
+            OptionSpec(names: ["--warmup"], valueName: "W", help: "warm-up requests per model, not counted (default 1)"),
+            OptionSpec(names: ["--parallel"], valueName: nil, help: "run the models concurrently"),
+            OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
+            OptionSpec(names: ["--prompt-file"], valueName: "FILE", help: "read the prompt from FILE", completion: .files),
+            OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
+            OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per request to FILE", completion: .files),
+        ],
+        positionals: [
+            PositionalSpec(name: "MODEL", help: "model names or aliases, as for chat", variadic: true,
+                           completion: .dynamic({ ctx in MetricsRouting.modelNames(ctx) })),
+        ],
+        run: { inv, ctx in try run(inv, ctx) })
+
+    static func settings(_ inv: Invocation, environmentPrompt: (String) throws -> String) throws -> CompareRun.Settings {
+        guard !inv.positionals.isEmpty else { throw UsageError(message: "compare: name at least one model", usage: spec.usage) }
+        let n = try inv.int("--requests", default: 5)
+        let warmup = try inv.int("--warmup", default: 1)
+        guard n >= 1 else { throw UsageError(message: "compare: -n must be at least 1, got \(n)", usage: spec.usage) }
+        guard warmup >= 0 else { throw UsageError(message: "compare: --warmup cannot be negative, got \(warmup)", usage: spec.usage) }
+        let maxTokens = try inv.int("--max-tokens", default: defaultMaxTokens)
+        guard maxTokens >= 1 else { throw UsageError(message: "compare: --max-tokens must be at least 1, got \(maxTokens)", usage: spec.usage) }
+        if inv.value("--prompt") != nil, inv.value("--prompt-file") != nil {
+            throw UsageError(message: "compare: give -p PROMPT or --prompt-file FILE, not both", usage: spec.usage)
+        }
+        var prompt = inv.value("--prompt") ?? defaultPrompt
+        if let file = inv.value("--prompt-file") { prompt = try environmentPrompt(file) }
+        guard !prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw UsageError(message: "compare: the prompt is empty", usage: spec.usage)
+        }
+        return CompareRun.Settings(models: inv.positionals, requests: n, warmup: warmup, parallel: inv.flag("--parallel"),
+                                   prompt: prompt, maxTokens: maxTokens)
+    }
+
+    static func readPrompt(_ path: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CommandFailure("compare: cannot read prompt file \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// `requesters` is given by tests; else each model is routed as `chat` routes it.
+    static func run(_ inv: Invocation, _ ctx: ShellContext, requesters given: [ModelRequester]? = nil) throws -> CommandResult {
+        let settings = try settings(inv, environmentPrompt: readPrompt)
+        let requesters = try given ?? settings.models.map { try MetricsRouting.requester(for: $0, ctx: ctx) }
+        let terminal = TerminalCheck(ctx)
+        let progress = ProgressLine(output: ctx.output, enabled: terminal.stderrIsTerminal)
+        let startedAt = Date()
+        let (results, wall) = CompareRun(settings: settings, requesters: requesters).run(interrupt: ctx.interrupt) { done, total in
+            progress.update("compare: \(done)/\(total) requests…")
+        }
+        progress.clear()
+
+        for r in results {
+            for s in r.samples {
+                ctx.recorder?.recordAttempt(RequestMeasurement.attemptRecord(s, kind: "compare", prompt: settings.prompt,
+                                                                             requestID: UUID().uuidString.lowercased()))
+            }
+        }
+        let json = CompareReport.json(settings, results, wallSeconds: wall)
+        ctx.recorder?.recordRun(RunRecord(kind: "compare", parameters: CompareReport.parameters(settings), summary: json,
+                                          startedAt: startedAt, durationMs: wall * 1000))
+        if let path = inv.value("--csv") {
+            do { try CompareReport.csv(results).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw CommandFailure("compare: cannot write \(path): \((error as NSError).localizedDescription)")
+            }
+        }
+
+        let mode = settings.parallel ? "in parallel" : "one after another"
+        var text = "compare: \(settings.requests) request\(settings.requests == 1 ? "" : "s") per model"
+        if settings.warmup > 0 { text += " after \(settings.warmup) warm-up" }
+        text += ", max_tokens \(settings.maxTokens ?? 0), \(mode), wall \(Format.milliseconds(wall * 1000))\n"
+        text += CompareReport.table(results)
+        if terminal.stdoutIsTerminal { text += "\n" + CompareReport.barChart(results) }
+        let notes = CompareReport.notes(results)
+        if !notes.isEmpty { text += "\n" + notes }
+
+        let summaries = results.map(\.summary)
+        var fields: [(String, JSONValue)] = [
+            ("models", .int(results.count)), ("requests", .int(summaries.map(\.requests).reduce(0, +))),
+            ("errors", .int(summaries.map(\.errors).reduce(0, +))), ("wall", .double(LatencySummary.round(wall * 1000, 1))),
+            ("tokens", .int(summaries.map(\.outputTokens).reduce(0, +))),
+        ]
+        if let worst = summaries.compactMap({ $0.ttft?.p50 }).max() { fields.append(("ttft", .double(LatencySummary.round(worst, 2)))) }
+        if let worst = summaries.compactMap({ $0.latency?.p50 }).max() { fields.append(("latency", .double(LatencySummary.round(worst, 2)))) }
+        var data = json
+        if case var .object(pairs) = data {
+            pairs.insert(("status", .string("ok")), at: 0)
+            data = .object(pairs)
+        }
+
+        if ctx.interrupt.isRaised {
+            let done = results.flatMap(\.samples).filter { $0.errorKind != "cancelled" }.count
+            let planned = (settings.requests + settings.warmup) * settings.models.count
+            return .failure("compare: cancelled after \(done) of \(planned) requests", text: text,
+                            fields: fields, data: data.replacingStatus("error"))
+        }
+        let failedModels = results.filter { $0.summary.ok == 0 }.map(\.model)
+        if !failedModels.isEmpty {
+            let message = "compare: every request failed for \(failedModels.joined(separator: ", "))"
+            return .failure(message, text: text, fields: fields, data: data.replacingStatus("error"))
+        }
+        return .ok(text, fields: fields, data: data)
+    }
+}
+
+extension JSONValue {
+    func replacingStatus(_ status: String) -> JSONValue {
+        guard case var .object(pairs) = self, let i = pairs.firstIndex(where: { $0.0 == "status" }) else { return self }
+        pairs[i].1 = .string(status)
+        return .object(pairs)
+    }
+}
+
+/// Where output goes, for the choices that differ on a terminal: bar charts, progress
+/// lines and in-place refresh are for people; scripts and pipes get plain lines.
+struct TerminalCheck {
+    var stdoutIsTerminal: Bool
+    var stderrIsTerminal: Bool
+    /// A person at a terminal is running commands (not a script or a pipe).
+    var interactive: Bool
+
+    init(_ ctx: ShellContext) {
+        let real = !ctx.output.isCapturing
+        stdoutIsTerminal = real && !ctx.options.json && isatty(1) == 1
+        stderrIsTerminal = real && isatty(2) == 1
+        interactive = ctx.options.interactive && stdoutIsTerminal
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// Percentiles of measured samples (client-side timings): linear interpolation between the
+/// two closest ranks (NumPy's default, Hyndman–Fan type 7), so p50 of [1, 2, 3, 4] is 2.5.
+enum Percentile {
+    /// `sorted` must be ascending and non-empty; `p` in 0...100.
+    static func of(sorted: [Double], _ p: Double) -> Double {
+        precondition(!sorted.isEmpty, "percentile of no samples")
+        if sorted.count == 1 { return sorted[0] }
+        let rank = min(max(p, 0), 100) / 100 * Double(sorted.count - 1)
+        let lower = Int(rank.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        let fraction = rank - Double(lower)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+    }
+}
+
+/// count, mean, min, max and p50/p90/p99 of one measure (TTFT, latency, tokens/s…).
+struct LatencySummary: Sendable, Equatable {
+    var count: Int
+    var mean: Double
+    var min: Double
+    var max: Double
+    var p50: Double
+    var p90: Double
+    var p99: Double
+
+    /// nil when there is nothing to summarise. NaN and infinite samples are ignored.
+    init?(_ samples: [Double]) {
+        let values = samples.filter(\.isFinite).sorted()
+        guard !values.isEmpty else { return nil }
+        count = values.count
+        mean = values.reduce(0, +) / Double(values.count)
+        min = values.first!
+        max = values.last!
+        p50 = Percentile.of(sorted: values, 50)
+        p90 = Percentile.of(sorted: values, 90)
+        p99 = Percentile.of(sorted: values, 99)
+    }
+
+    /// JSON with every figure rounded to `digits` decimals (milliseconds keep 0.01 ms).
+    func json(digits: Int = 2) -> JSONValue {
+        .object([
+            ("count", .int(count)),
+            ("p50", .double(Self.round(p50, digits))), ("p90", .double(Self.round(p90, digits))),
+            ("p99", .double(Self.round(p99, digits))), ("mean", .double(Self.round(mean, digits))),
+            ("min", .double(Self.round(min, digits))), ("max", .double(Self.round(max, digits))),
+        ])
+    }
+
+    static func round(_ v: Double, _ digits: Int) -> Double {
+        let f = pow(10, Double(digits))
+        return (v * f).rounded() / f
+    }
+}
+
+/// `histogram_quantile` as Prometheus computes it from cumulative buckets: find the bucket
+/// holding the rank and interpolate linearly inside it, assuming the observations are spread
+/// evenly between its bounds. The lowest bucket starts at 0 (latencies are not negative);
+/// a rank in the +Inf bucket answers the highest finite bound.
+enum HistogramQuantile {
+    static func quantile(_ q: Double, buckets input: [HistogramBucket]) -> Double {
+        if q.isNaN { return .nan }
+        if q < 0 { return -.infinity }
+        if q > 1 { return .infinity }
+        // Sort, merge equal bounds, and repair counts that go down (a scrape that raced an update).
+        var buckets: [HistogramBucket] = []
+        for b in input.sorted(by: { $0.upperBound < $1.upperBound }) where !b.upperBound.isNaN {
+            if let last = buckets.last, last.upperBound == b.upperBound {
+                buckets[buckets.count - 1].cumulativeCount = Swift.max(last.cumulativeCount, b.cumulativeCount)
+            } else {
+                buckets.append(b)
+            }
+        }
+        for i in buckets.indices.dropFirst() where buckets[i].cumulativeCount < buckets[i - 1].cumulativeCount {
+            buckets[i].cumulativeCount = buckets[i - 1].cumulativeCount
+        }
+        guard buckets.count >= 2, buckets.last!.upperBound == .infinity else { return .nan }
+        let total = buckets.last!.cumulativeCount
+        guard total > 0 else { return .nan }
+        var rank = q * total
+        let b = buckets.firstIndex(where: { $0.cumulativeCount >= rank })!
+        if b == buckets.count - 1 { return buckets[buckets.count - 2].upperBound }
+        if b == 0, buckets[0].upperBound <= 0 { return buckets[0].upperBound }
+        var start = 0.0
+        let end = buckets[b].upperBound
+        var count = buckets[b].cumulativeCount
+        if b > 0 {
+            start = buckets[b - 1].upperBound
+            count -= buckets[b - 1].cumulativeCount
+            rank -= buckets[b - 1].cumulativeCount
+        }
+        if count == 0 { return end }
+        return start + (end - start) * (rank / count)
+    }
+
+    /// Bucket counts of `later` minus `earlier` (what happened between two scrapes), or nil
+    /// when the bounds differ or a count went down (the server restarted).
+    static func delta(_ later: [HistogramBucket], minus earlier: [HistogramBucket]) -> [HistogramBucket]? {
+        guard later.count == earlier.count else { return nil }
+        var out: [HistogramBucket] = []
+        for (l, e) in zip(later, earlier) {
+            guard l.upperBound == e.upperBound, l.cumulativeCount >= e.cumulativeCount else { return nil }
+            out.append(HistogramBucket(upperBound: l.upperBound, cumulativeCount: l.cumulativeCount - e.cumulativeCount))
+        }
+        return out
+    }
+
+    /// Buckets of several series added bound by bound (`sum by (le)`); series whose bounds
+    /// differ from the first are merged at the bounds they share.
+    static func merge(_ series: [[HistogramBucket]]) -> [HistogramBucket] {
+        var byBound: [Double: Double] = [:]
+        for s in series { for b in s { byBound[b.upperBound, default: 0] += b.cumulativeCount } }
+        return byBound.keys.sorted().map { HistogramBucket(upperBound: $0, cumulativeCount: byBound[$0]!) }
+    }
+}
+
+/// Per-second rates of counters between two scrapes. A counter that went down was reset
+/// (the server restarted), so the later value is the increase since the reset — the same
+/// assumption Prometheus' `rate()` makes.
+enum CounterRate {
+    static func increase(from earlier: Double, to later: Double) -> Double {
+        later >= earlier ? later - earlier : later
+    }
+
+    static func perSecond(from earlier: Double, to later: Double, seconds: Double) -> Double? {
+        guard seconds > 0, earlier.isFinite, later.isFinite else { return nil }
+        return increase(from: earlier, to: later) / seconds
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+/// `metrics [PROVIDER] [FILTER] [--raw]`: one scrape of each provider's /metrics, shown
+/// under normalised names (or raw), recorded as metric samples in the session log.
+enum MetricsCommand {
+    static let spec = CommandSpec(
+        name: "metrics",
+        usage: "metrics [PROVIDER] [FILTER] [--raw]",
+        summary: "scrape Prometheus /metrics (vLLM, llama.cpp, LiteLLM) and show key series under normalised names",
+        help: """
+            Reads /metrics of each active provider (or of PROVIDER) once, in parallel, and shows
+            the key series under one set of names whatever the server: requests_running,
+            requests_waiting, kv_cache_usage, ttft / e2e_latency / inter_token_latency (p50, p90,
+            p99 from the histogram buckets), token totals, and LiteLLM's deployment_state.
+            Both spellings of renamed series are read (vLLM gpu_cache_usage_perc and
+            kv_cache_usage_perc). Ollama has no /metrics: its loaded models, their size, VRAM
+            share and unload time come from /api/ps.
+            FILTER is a regular expression (or plain text) matched against the series names.
+            --raw prints every sample as scraped. LiteLLM needs its master key: from the
+            provider's env_var, else $LITELLM_MASTER_KEY. Values are recorded in the session log.
+            """,
+        options: [
+            OptionSpec(names: ["--raw"], valueName: nil, help: "every sample as scraped, not only the key series"),
+        ],
+        positionals: [
+            PositionalSpec(name: "PROVIDER", help: "one provider (default: every active one)", optional: true,
+                           completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
+            PositionalSpec(name: "FILTER", help: "regular expression or text matched against series names", optional: true),
+        ],
+        run: { inv, ctx in try run(inv, ctx) })
+
+    /// `config` is given by tests; else the session's configuration.
+    static func run(_ inv: Invocation, _ ctx: ShellContext, config given: AishConfig? = nil) throws -> CommandResult {
+        guard inv.positionals.count <= 2 else {
+            throw UsageError(message: "metrics: too many arguments", usage: spec.usage)
+        }
+        let config = try given ?? ctx.config()
+        var providerName: String?
+        var filterText: String?
+        let known = Set(config.providers.providers.map(\.name) + config.ports.services.map(\.name))
+        if inv.positionals.count == 2 {
+            providerName = inv.positionals[0]
+            filterText = inv.positionals[1]
+        } else if let only = inv.positionals.first {
+            if known.contains(only) { providerName = only } else { filterText = only }
+        }
+        let targets = try ScrapeTarget.targets(in: config, only: providerName)
+        if targets.isEmpty { return .failure("metrics: no active provider to scrape") }
+        let filter = SeriesFilter(filterText)
+        let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
+        if ctx.interrupt.isRaised { throw CommandFailure("metrics: cancelled") }
+        ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
+        var result = MetricsReport.result(results, raw: inv.flag("--raw"), filter: filter, color: ctx.options.color)
+        if let filterText, !results.contains(where: { MetricsReport.matchCount($0, raw: inv.flag("--raw"), filter: filter) > 0 }),
+            let s = Suggest.closest(to: filterText, among: Array(known))
+        {
+            result.text += "no series match '\(filterText)' (did you mean provider '\(s)'?)\n"
+        }
+        return result
+    }
+}
+
+/// FILTER: a regular expression searched in a series name; text that is not a valid
+/// expression is matched as plain text.
+struct SeriesFilter {
+    private let regex: NSRegularExpression?
+    private let text: String?
+
+    init(_ text: String?) {
+        self.text = text
+        regex = text.flatMap { try? NSRegularExpression(pattern: $0) }
+    }
+
+    func matches(_ names: String...) -> Bool {
+        guard let text else { return true }
+        for n in names {
+            if let regex {
+                if regex.firstMatch(in: n, range: NSRange(n.startIndex..., in: n)) != nil { return true }
+            } else if n.contains(text) {
+                return true
+            }
+        }
+        return false
+    }
+}
+
+enum MetricsReport {
+    static func result(_ results: [ScrapeResult], raw: Bool, filter: SeriesFilter, color: Bool) -> CommandResult {
+        var text = ""
+        var providers: [JSONValue] = []
+        for r in results {
+            text += header(r)
+            var entry: [(String, JSONValue)] = [
+                ("provider", .string(r.target.name)), ("type", .string(r.target.type.rawValue)),
+                ("backend", .string(r.backend.rawValue)), ("url", .string(r.target.url)), ("ok", .bool(r.ok)),
+            ]
+            if let ms = r.latencyMs { entry.append(("latency_ms", .double(LatencySummary.round(ms, 2)))) }
+            if let error = r.error {
+                text += "  error: \(error)\n"
+                entry.append(("error", .string(error)))
+            } else if raw, let e = r.exposition {
+                let samples = e.allSamples.filter { filter.matches($0.name) }
+                for s in samples {
+                    text += "  \(s.name)\(s.labels.canonicalText) \(PrometheusText.formatValue(s.value))"
+                    if let ts = s.timestampMs { text += " \(ts)" }
+                    text += "\n"
+                }
+                if samples.isEmpty { text += "  (no sample matches)\n" }
+                entry.append(("samples", .array(samples.map { s in
+                    .object([("name", .string(s.name)), ("labels", .string(s.labels.canonicalText)),
+                             ("value", s.value.isFinite ? .double(s.value) : .string(PrometheusText.formatValue(s.value)))])
+                })))
+            } else {
+                let readings = r.readings.filter { filter.matches($0.name, $0.source) }
+                if readings.isEmpty {
+                    text += r.readings.isEmpty ? "  (no known series; try --raw)\n" : "  (no series matches)\n"
+                } else {
+                    var table = ReportTable(["SERIES", "VALUE", "SOURCE"])
+                    for k in readings { table.add([k.name + k.labels, k.formatted, k.source]) }
+                    text += table.render(indent: "  ")
+                }
+                entry.append(("series", .array(readings.map(\.json))))
+            }
+            providers.append(.object(entry))
+        }
+        let failed = results.filter { !$0.ok }.count
+        let data: JSONValue = .object([("status", .string(failed == results.count ? "error" : "ok")),
+                                       ("providers", .array(providers))])
+        let fields: [(String, JSONValue)] = [("providers", .int(results.count)), ("errors", .int(failed))]
+        if failed == results.count {
+            let message = results.count == 1 ? (results[0].error ?? "scrape failed") : "metrics: every scrape failed"
+            return .failure(message, text: text, fields: fields, data: data)
+        }
+        return .ok(text, fields: fields, data: data)
+    }
+
+    static func header(_ r: ScrapeResult) -> String {
+        var h = "\(r.target.name) (\(r.backend.rawValue)) \(r.target.url)"
+        if let ms = r.latencyMs { h += "  \(Format.milliseconds(ms))" }
+        return h + "\n"
+    }
+
+    static func matchCount(_ r: ScrapeResult, raw: Bool, filter: SeriesFilter) -> Int {
+        if raw { return r.exposition?.allSamples.filter { filter.matches($0.name) }.count ?? 0 }
+        return r.readings.filter { filter.matches($0.name, $0.source) }.count
+    }
+
+    /// What goes to the session log: each key series' value; histograms as p50/p90/p99 in
+    /// seconds and their observation count.
+    static func samples(_ r: ScrapeResult) -> [MetricSampleRecord] {
+        var out: [MetricSampleRecord] = []
+        for k in r.readings {
+            if k.shape == .histogram {
+                for (suffix, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
+                    if let v = k.quantile(q) {
+                        out.append(MetricSampleRecord(provider: r.target.name, name: "\(k.name)_\(suffix)_seconds",
+                                                      labels: k.labels, value: v, at: r.at))
+                    }
+                }
+                if let c = k.count {
+                    out.append(MetricSampleRecord(provider: r.target.name, name: "\(k.name)_count", labels: k.labels,
+                                                  value: c, at: r.at))
+                }
+            } else if let v = k.value {
+                out.append(MetricSampleRecord(provider: r.target.name, name: k.name, labels: k.labels, value: v, at: r.at))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+
+/// What one request of `compare` or `bench` came to, measured on this side of the wire.
+struct RequestSample: Sendable {
+    var model: String
+    var sequence: Int
+    var warmup: Bool
+    var ok: Bool
+    /// Short class of the failure for "errors by kind": timeout, connection, http 503, loading…
+    var errorKind: String?
+    var error: String?
+    var provider: String?
+    var backendModel: String?
+    var startedAt: Date
+    var ttftMs: Double?
+    /// Mean gap between consecutive text chunks after the first.
+    var interTokenMs: Double?
+    var totalMs: Double
+    var outputTokens: Int?
+    var promptTokens: Int?
+    /// Output tokens over the time after the first token (decode speed).
+    var tokensPerSecond: Double?
+    /// The backend said it loaded the model for this request (Ollama load_duration > 0.5 s,
+    /// llama.cpp 503 "Loading model").
+    var coldLoad: Bool
+    var coldLoadNote: String?
+    var replyText: String
+    var serverTimings: JSONValue?
+    var httpStatus: Int?
+    var attempts: Int = 1
+    /// Why the router sent it where it went ("exact match 'x'", "fallback_chains … step 2").
+    var routeReason: String?
+}
+
+/// The part of a routed request the measurement needs back from whoever sent it.
+struct RequestOutcome: Sendable {
+    var provider: String
+    var backendModel: String
+    var summary: ChatCompletionSummary
+    var attempts: Int = 1
+    var routeReason: String? = nil
+}
+
+/// How `compare` and `bench` send one streamed request for a model: through the router in
+/// the shell, or straight to one provider. `onText` must be called as each piece arrives.
+struct ModelRequester: Sendable {
+    var send: @Sendable (_ prompt: String, _ maxTokens: Int?, _ interrupt: InterruptFlag,
+                         _ onText: (String) -> Void) throws -> RequestOutcome
+
+    /// Straight to one provider's chat API (no failover).
+    static func direct(provider: ProviderConfig, backendModel: String, environment: [String: String]) -> ModelRequester {
+        let backend = ProviderClients.backend(for: provider, environment: environment)
+        return ModelRequester { prompt, maxTokens, interrupt, onText in
+            let request = ChatRequest(model: backendModel, messages: [ChatMessage(role: "user", content: prompt)],
+                                      temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+            let summary = try backend.streamChat(request, provider: provider, interrupt: interrupt) { event in
+                if case let .text(t) = event { onText(t) }
+            }
+            return RequestOutcome(provider: provider.name, backendModel: backendModel, summary: summary)
+        }
+    }
+}
+
+enum RequestMeasurement {
+    /// Ollama reports the time it spent loading the model; above this it was a cold start.
+    static let coldLoadSeconds = 0.5
+
+    /// Sends one request and times it: TTFT at the first non-empty text piece, inter-token
+    /// latency as the mean gap between pieces, tokens/s over the time after the first token.
+    static func measure(model: String, sequence: Int, warmup: Bool, prompt: String, maxTokens: Int?,
+                        requester: ModelRequester, interrupt: InterruptFlag) -> RequestSample {
+        let startedAt = Date()
+        let start = Stopwatch.now()
+        var firstAt: Double?
+        var lastAt: Double?
+        var pieces = 0
+        var text = ""
+        var sample = RequestSample(model: model, sequence: sequence, warmup: warmup, ok: false, startedAt: startedAt,
+                                   totalMs: 0, coldLoad: false, replyText: "")
+        do {
+            let outcome = try requester.send(prompt, maxTokens, interrupt) { piece in
+                guard !piece.isEmpty else { return }
+                let now = Stopwatch.now()
+                if firstAt == nil { firstAt = now }
+                lastAt = now
+                pieces += 1
+                text += piece
+            }
+            let end = Stopwatch.now()
+            sample.ok = true
+            sample.provider = outcome.provider
+            sample.backendModel = outcome.backendModel
+            sample.attempts = outcome.attempts
+            sample.routeReason = outcome.routeReason
+            sample.totalMs = (end - start) * 1000
+            sample.replyText = outcome.summary.text.isEmpty ? text : outcome.summary.text
+            sample.outputTokens = outcome.summary.completionTokens ?? (pieces > 0 ? pieces : nil)
+            sample.promptTokens = outcome.summary.promptTokens
+            sample.serverTimings = outcome.summary.serverTimings
+            sample.httpStatus = outcome.summary.httpStatus
+            if let firstAt {
+                sample.ttftMs = (firstAt - start) * 1000
+                if pieces > 1, let lastAt { sample.interTokenMs = (lastAt - firstAt) * 1000 / Double(pieces - 1) }
+                let decode = end - firstAt
+                if let tokens = sample.outputTokens, decode > 0 { sample.tokensPerSecond = Double(tokens) / decode }
+            }
+            if let load = outcome.summary.serverTimings?["load_duration"]?.doubleValue, load / 1e9 > coldLoadSeconds {
+                sample.coldLoad = true
+                sample.coldLoadNote = "Ollama load_duration \(Format.seconds(load / 1e9))"
+            }
+        } catch {
+            sample.totalMs = (Stopwatch.now() - start) * 1000
+            sample.replyText = text
+            if let firstAt { sample.ttftMs = (firstAt - start) * 1000 }
+            classify(error, into: &sample)
+        }
+        return sample
+    }
+
+    static func classify(_ error: Error, into sample: inout RequestSample) {
+        sample.ok = false
+        sample.error = "\(error)"
+        guard let e = error as? ProviderError else {
+            sample.errorKind = "error"
+            return
+        }
+        if !e.partialText.isEmpty { sample.replyText = e.partialText }
+        sample.httpStatus = e.httpStatus
+        switch e.kind {
+        case .connectionFailed: sample.errorKind = "connection"
+        case .firstByteTimeout: sample.errorKind = "timeout"
+        case .idleTimeout: sample.errorKind = "stalled"
+        case .rateLimited: sample.errorKind = "http 429"
+        case .malformedStream: sample.errorKind = "malformed"
+        case .truncatedStream: sample.errorKind = "truncated"
+        case .cancelled: sample.errorKind = "cancelled"
+        case .missingAPIKey: sample.errorKind = "no api key"
+        case .other: sample.errorKind = "error"
+        case let .http(status):
+            if status == 503, e.message.range(of: "loading model", options: .caseInsensitive) != nil {
+                sample.errorKind = "loading"
+                sample.coldLoad = true
+                sample.coldLoadNote = "llama.cpp 503 Loading model"
+            } else {
+                sample.errorKind = "http \(status)"
+            }
+        }
+    }
+
+    /// The session log's row for one measured request.
+    static func attemptRecord(_ s: RequestSample, kind: String, prompt: String, requestID: String) -> AttemptRecord {
+        let status: AttemptStatus
+        if s.ok { status = .ok } else if s.errorKind == "cancelled" { status = .cancelled }
+        else if s.errorKind == "timeout" || s.errorKind == "stalled" { status = .timeout }
+        else if !s.replyText.isEmpty { status = .partial } else { status = .error }
+        var reason = kind + (s.warmup ? " warm-up" : "")
+        if let how = s.routeReason { reason += ": " + how }
+        return AttemptRecord(requestID: requestID, requestedModel: s.model,
+                             routeReason: reason, provider: s.provider ?? "",
+                             backendModel: s.backendModel ?? "", attempt: s.attempts, status: status,
+                             httpStatus: s.httpStatus, error: s.error, ttftMs: s.ttftMs, totalMs: s.totalMs,
+                             promptTokens: s.promptTokens, completionTokens: s.outputTokens,
+                             tokensPerSecond: s.tokensPerSecond, serverTimings: s.serverTimings, prompt: prompt,
+                             replyText: s.replyText, startedAt: s.startedAt, kind: kind)
+    }
+}
+
+/// The figures of one model (compare) or one concurrency level (bench).
+struct SampleSummary: Sendable {
+    var requests: Int
+    var ok: Int
+    var errors: Int
+    var errorKinds: [(String, Int)]
+    var ttft: LatencySummary?
+    var interToken: LatencySummary?
+    var latency: LatencySummary?
+    var tokensPerSecond: LatencySummary?
+    var outputTokens: Int
+    var coldLoads: [String]
+
+    init(_ samples: [RequestSample]) {
+        requests = samples.count
+        let good = samples.filter(\.ok)
+        ok = good.count
+        errors = samples.count - good.count
+        var kinds: [String: Int] = [:]
+        for s in samples where !s.ok { kinds[s.errorKind ?? "error", default: 0] += 1 }
+        errorKinds = kinds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
+        ttft = LatencySummary(good.compactMap(\.ttftMs))
+        interToken = LatencySummary(good.compactMap(\.interTokenMs))
+        latency = LatencySummary(good.map(\.totalMs))
+        tokensPerSecond = LatencySummary(good.compactMap(\.tokensPerSecond))
+        outputTokens = good.compactMap(\.outputTokens).reduce(0, +)
+        coldLoads = samples.filter(\.coldLoad).map { s in
+            "\(s.warmup ? "warm-up" : "request") \(s.sequence + 1): \(s.coldLoadNote ?? "cold load")"
+        }
+    }
+
+    var errorKindsText: String { errorKinds.map { "\($0.0) ×\($0.1)" }.joined(separator: ", ") }
+
+    func json() -> [(String, JSONValue)] {
+        var out: [(String, JSONValue)] = [("requests", .int(requests)), ("ok", .int(ok)), ("errors", .int(errors))]
+        out.append(("error_kinds", .object(errorKinds.map { ($0.0, .int($0.1)) })))
+        out.append(("ttft_ms", ttft?.json() ?? .null))
+        out.append(("inter_token_ms", interToken?.json() ?? .null))
+        out.append(("latency_ms", latency?.json() ?? .null))
+        out.append(("tokens_per_second", tokensPerSecond?.json() ?? .null))
+        out.append(("output_tokens", .int(outputTokens)))
+        out.append(("cold_loads", .array(coldLoads.map { .string($0) })))
+        return out
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+@testable import AishKit
+
+/// Keeps what a command records, so tests can check it (the real SQLite log is tested by
+/// the session log's own tests).
+final class RecordingRecorder: SessionRecorder, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var attempts: [AttemptRecord] = []
+    private(set) var runs: [RunRecord] = []
+    private(set) var metricSamples: [MetricSampleRecord] = []
+
+    func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64? { nil }
+    func endCommand(id: Int64?, record: CommandRecord) {}
+    func recordAttempt(_ record: AttemptRecord) { lock.withLock { attempts.append(record) } }
+    func recordMessage(_ record: MessageRecord) {}
+    func recordHealthProbe(_ record: HealthProbeRecord) {}
+    func recordRun(_ record: RunRecord) { lock.withLock { runs.append(record) } }
+    func recordServiceAction(_ record: ServiceActionRecord) {}
+    func recordMetricSamples(_ records: [MetricSampleRecord]) { lock.withLock { metricSamples += records } }
+    func endSession() {}
+}
