@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+@testable import AishKit
+
+/// The aish binary against the real local stack (scripts/stack up: two llama.cpp servers
+/// with SmolLM2-135M and a LiteLLM gateway, config/ of the repository). scripts/e2e sets
+/// AISH_E2E_STACK=1 once the stack is up and LITELLM_MASTER_KEY (scripts/stack exec).
+@Suite(.enabled(if: StackProcess.enabled, "needs the real local stack: scripts/e2e runs it (AISH_E2E_STACK=1)"),
+       .serialized)
+struct StackEndToEndTests {
+    let aish = try! StackProcess()
+
+    @Test func directChatStreamsFromTheNativeServer() throws {
+        let run = try aish.run(["-c", "set max_tokens 48; chat -m smollm2-native Count from one to twenty."])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("llama_cpp_native · smollm2-135m · TTFT "), "status line: \(run.stderr)")
+        // Streamed: the reply reaches stdout in several writes spread over the generation.
+        #expect(run.stdoutReads >= 3, "reply arrived in \(run.stdoutReads) read(s): \(run.stdout)")
+        let row = try aish.attempts("requested_model = 'smollm2-native'").first
+        #expect(row?["provider"]?.stringValue == "llama_cpp_native")
+        #expect(row?["status"]?.stringValue == "ok")
+        let ttft = try #require(row?["ttft_ms"]?.doubleValue)
+        let total = try #require(row?["total_ms"]?.doubleValue)
+        #expect(ttft < total)
+    }
+
+    @Test func chatThroughTheGatewayStreams() throws {
+        let run = try aish.run(["-c", "set max_tokens 48; chat -m gateway-native Count from one to twenty."])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("litellm_gateway · smollm2-native · TTFT "), "status line: \(run.stderr)")
+        #expect(run.stdoutReads >= 3, "reply arrived in \(run.stdoutReads) read(s): \(run.stdout)")
+        let row = try aish.attempts("requested_model = 'gateway-native'").first
+        #expect(row?["provider"]?.stringValue == "litellm_gateway")
+        #expect(row?["status"]?.stringValue == "ok")
+        let ttft = try #require(row?["ttft_ms"]?.doubleValue)
+        let total = try #require(row?["total_ms"]?.doubleValue)
+        #expect(ttft < total)
+    }
+
+    /// Ollama is configured but does not run: the request lands on the fallback, and the
+    /// log keeps both attempts of the one request.
+    @Test func failoverFromTheDownOllamaIsObserved() throws {
+        let run = try aish.run(["--json", "chat", "-m", "llama3.2:1b", "Say hi."])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let result = try JSONValue.parse(run.stdout)
+        #expect(result["provider"]?.stringValue == "llama_cpp_python")
+        #expect(result["fallback"] == .bool(true))
+        #expect(result["fallback_from"]?.stringValue == "ollama")
+        let rows = try aish.attempts("requested_model = 'llama3.2:1b'")
+        #expect(rows.map { $0["provider"]?.stringValue ?? "?" } == ["ollama", "llama_cpp_python"])
+        #expect(rows.map { $0["status"]?.stringValue ?? "?" } == ["error", "ok"])
+        #expect(Set(rows.map { $0["request_id"]?.stringValue ?? "?" }).count == 1)
+    }
+
+    @Test func metricsReadsTheNativeServerAndTheGateway() throws {
+        // One request through the gateway first, so that its request series exist.
+        let warm = try aish.run(["-c", "set max_tokens 8; chat -m gateway-python Say hi."])
+        #expect(warm.status == 0, "\(warm.stderr)")
+        for provider in ["llama_cpp_native", "litellm_gateway"] {
+            let run = try aish.run(["--json", "metrics", provider, "--raw"])
+            #expect(run.status == 0, "\(provider): \(run.stdout)\(run.stderr)")
+            let result = try JSONValue.parse(run.stdout)
+            let scraped = try #require(result["providers"]?[0])
+            #expect(scraped["ok"] == .bool(true), "\(provider): \(scraped.serialized())")
+            let names = Set(elements(of: scraped["samples"]).compactMap { $0["name"]?.stringValue })
+            let prefix = provider == "llama_cpp_native" ? "llamacpp:" : "litellm_"
+            #expect(names.contains { $0.hasPrefix(prefix) }, "\(provider): no \(prefix)* series in \(names.sorted().prefix(20))")
+        }
+    }
+
+    /// A session of three requests: every attempt is a row, failed ones included.
+    @Test func sessionLogHoldsEveryAttempt() throws {
+        let run = try aish.run(["-c", """
+            set max_tokens 8
+            chat -m smollm2-python Say one.
+            chat -m llama3.2:1b Say two.
+            chat -m gateway-python Say three.
+            """])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = try aish.attempts("1 = 1")
+        #expect(rows.map { $0["provider"]?.stringValue ?? "?" }
+            == ["llama_cpp_python", "ollama", "llama_cpp_python", "litellm_gateway"])
+        #expect(rows.map { $0["requested_model"]?.stringValue ?? "?" }
+            == ["smollm2-python", "llama3.2:1b", "llama3.2:1b", "gateway-python"])
+        #expect(rows.allSatisfy { !($0["reply"]?.stringValue ?? "").isEmpty || $0["status"]?.stringValue == "error" })
+    }
+}
+
+/// Runs the built aish binary with the repository's config/ and a session log of its own.
+struct StackProcess {
+    static var enabled: Bool { ProcessInfo.processInfo.environment["AISH_E2E_STACK"] == "1" }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var stdoutReads: Int   // how many reads delivered stdout: > 1 when it was streamed
+    }
+
+    let root: URL
+    let binary: URL
+    let database: URL
+
+    init() throws {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        root = dir
+        let env = ProcessInfo.processInfo.environment
+        binary = env["AISH_BIN"].map { URL(fileURLWithPath: $0) } ?? dir.appendingPathComponent(".build/debug/aish")
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aish-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        database = tmp.appendingPathComponent("session.db")
+    }
+
+    func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--config", root.appendingPathComponent("config").path, "--db", database.path, "--no-color"]
+            + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // stderr drains on its own thread so that neither pipe can fill up and block aish.
+        let errData = LockedData()
+        let errThread = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        errThread.start()
+        var stdout = Data()
+        var reads = 0
+        while true {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            stdout.append(chunk)
+            reads += 1
+        }
+        process.waitUntilExit()
+        while !errData.isSet { Thread.sleep(forTimeInterval: 0.01) }
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: errData.value, as: UTF8.self), stdoutReads: reads)
+    }
+
+    /// Attempt rows of this test's session log, oldest first, through `aish sql`.
+    func attempts(_ condition: String) throws -> [JSONValue] {
+        let query = "SELECT request_id, requested_model, provider, attempt, status, ttft_ms, total_ms, reply"
+            + " FROM attempts WHERE \(condition) ORDER BY id"
+        let run = try run(["--json", "sql", query])
+        guard run.status == 0 else { throw StackTestError("aish sql failed: \(run.stdout)\(run.stderr)") }
+        let result = try JSONValue.parse(run.stdout)
+        let columns = elements(of: result["columns"]).compactMap(\.stringValue)
+        guard case let .array(rows)? = result["rows"], !columns.isEmpty else {
+            throw StackTestError("unexpected sql output: \(run.stdout)")
+        }
+        return rows.map { row in
+            if case .object = row { return row }
+            return .object(Array(zip(columns, elements(of: row))))
+        }
+    }
+}
+
+/// The items of a JSON array (none for anything else).
+func elements(of value: JSONValue?) -> [JSONValue] {
+    if case let .array(items)? = value { return items }
+    return []
+}
+
+struct StackTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Data handed from the stderr reader thread to the test's thread.
+final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private var done = false
+
+    func set(_ d: Data) { lock.lock(); data = d; done = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return done }
+    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
+}
