@@ -68,11 +68,12 @@ final class CommandRunner {
             let code = try runOne(command)
             let nextIsExpect = i + 1 < commands.count && commands[i + 1].literalName == "expect"
             i += 1
-            guard let code else { continue }
+            // Ctrl-C in a script cancels the command and then the script.
             if ctx.interrupt.isRaised && !ctx.options.interactive {
                 interrupted = true
                 return false
             }
+            guard let code else { continue }
             if isExpect {
                 if stopsOnFailure { return false }
                 continue

@@ -32,6 +32,11 @@ enum InterruptSignal {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0  // no SA_RESTART: a blocking read returns EINTR and the reader looks at the flag
         sigaction(SIGINT, &action, nil)
+        // A parent may have left SIGINT blocked (test runners, some process supervisors).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// Runs inside the signal handler: only async-signal-safe calls.
