@@ -4,8 +4,11 @@ import Testing
 
 @Suite(.serialized) struct MetricsCommandTests {
     private func run(_ words: [String], config: AishConfig, environment: [String: String] = [:],
-                     recorder: RecordingRecorder? = nil) throws -> CommandResult {
-        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: environment)
+                     recorder: RecordingRecorder? = nil, db: String? = nil) throws -> CommandResult {
+        var options = GlobalOptions()
+        options.databasePath = db ?? NSTemporaryDirectory() + "aish-metrics-none-\(UUID().uuidString).db"
+        let ctx = ShellContext(options: options, output: OutputSink(capturing: true), interrupt: InterruptFlag(),
+                               environment: environment)
         ctx.recorder = recorder
         let inv = try MetricsCommand.spec.parse(words: words, line: "metrics " + words.joined(separator: " "), location: nil)
         return try MetricsCommand.run(inv, ctx, config: config)
@@ -123,12 +126,23 @@ import Testing
         defer { server.stop() }
         try chat(server, path: "/api/chat")
         let config = MetricsTestConfig.config([MetricsTestConfig.provider("ollama", .ollama, server.baseURL)])
-        let r = try run(["ollama"], config: config)
+        // What aish measured earlier goes into the figures: two requests, one of them a cold load.
+        let db = TailRequestsTests.temporaryDB()
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + s) } }
+        var cold = TailRequestsTests.attempt("llama3", provider: "ollama", totalMs: 4000)
+        cold.serverTimings = .object([("load_duration", .int(3_200_000_000))])
+        try SessionLog(path: db).insertAttempts([cold, TailRequestsTests.attempt("llama3", provider: "ollama", totalMs: 1000),
+                                                 TailRequestsTests.attempt("llama3", provider: "other", totalMs: 10)])
+        let r = try run(["ollama"], config: config, db: db)
         #expect(r.status == .ok)
         let lines = r.text.split(separator: "\n").map(String.init)
         #expect(lines[0].hasPrefix("ollama (ollama) \(server.baseURL)/api/ps"))
         #expect(lines.contains(where: { $0.hasPrefix("  models_loaded ") && $0.contains(" 1 ") }))
         #expect(lines.contains(where: { $0.contains(#"loaded_model{model="fake-model"}"#) && $0.contains("4.8 GiB, VRAM 4.8 GiB (100%), unloads in ") }))
+        let rows = Self.words(r.text)
+        #expect(rows.contains(["requests_logged", "2", "session", "log,", "last", "hour"]))
+        #expect(rows.contains(["cold_loads_logged", "1", "session", "log,", "last", "hour"]))
+        #expect(rows.contains(where: { $0.first == "e2e_latency_logged" && Array($0[1...3]) == ["p50", "2.50", "s"] }))
     }
 
     @Test func malformedScrapeNamesLineAndColumn() throws {
