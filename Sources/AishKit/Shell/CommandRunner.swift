@@ -46,6 +46,7 @@ final class CommandRunner {
     /// The exit code of the run so far: 130 if cancelled, 4 if an expect failed, else the
     /// first unexamined command failure, else 0.
     var exitCode: Int32 {
+        if let signal = InterruptSignal.pendingTermination { return 128 + signal }
         if interrupted { return CommandRunner.interruptedExitCode }
         if ledger.failed > 0 { return ExitCode.assertion.rawValue }
         return firstFailure ?? 0
@@ -71,8 +72,9 @@ final class CommandRunner {
             let code = try runOne(command)
             let nextIsExpect = i + 1 < commands.count && commands[i + 1].literalName == "expect"
             i += 1
-            // Ctrl-C in a script cancels the command and then the script.
-            if ctx.interrupt.isRaised && !ctx.options.interactive {
+            // Ctrl-C in a script cancels the command and then the script; SIGTERM also
+            // ends an interactive session.
+            if InterruptSignal.pendingTermination != nil || (ctx.interrupt.isRaised && !ctx.options.interactive) {
                 interrupted = true
                 return false
             }

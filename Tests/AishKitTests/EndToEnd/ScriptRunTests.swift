@@ -144,7 +144,9 @@ import FoundationXML
         }
     }
 
-    @Test func ctrlCCancelsTheCommandAndStopsTheScript() throws {
+    /// Ctrl-C (SIGINT → 130) and SIGTERM (→ 143) cancel the running command and stop the script.
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func signalCancelsTheCommandAndStopsTheScript(signal: Int32, code: Int32) throws {
         try withAish { aish in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: BinaryHarness.path)
@@ -162,10 +164,10 @@ import FoundationXML
                 usleep(20_000)
             }
             usleep(100_000)  // into the sleep
-            kill(process.processIdentifier, SIGINT)
+            kill(process.processIdentifier, signal)
             process.waitUntilExit()
             #expect(process.terminationReason == .exit)
-            #expect(process.terminationStatus == 130)
+            #expect(process.terminationStatus == code)
             #expect(try String(contentsOfFile: outPath, encoding: .utf8) == "started\n")
             #expect(try String(contentsOfFile: errPath, encoding: .utf8) == "aish: sleep: interrupted\n")
         }
