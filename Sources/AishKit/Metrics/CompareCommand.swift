@@ -65,7 +65,7 @@ enum CompareCommand {
     /// `requesters` is given by tests; else each model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requesters given: [ModelRequester]? = nil) throws -> CommandResult {
         let settings = try settings(inv, environmentPrompt: readPrompt)
-        let requesters = try given ?? settings.models.map { try MetricsRouting.requester(for: $0, ctx: ctx) }
+        let requesters = try given ?? settings.models.map { try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx) }
         let terminal = TerminalCheck(ctx)
         let progress = ProgressLine(output: ctx.output, enabled: terminal.stderrIsTerminal)
         let startedAt = Date()
@@ -76,8 +76,9 @@ enum CompareCommand {
 
         for r in results {
             for s in r.samples {
-                ctx.recorder?.recordAttempt(RequestMeasurement.attemptRecord(s, kind: "compare", prompt: settings.prompt,
-                                                                             requestID: UUID().uuidString.lowercased()))
+                for record in RequestMeasurement.attemptRecords(s, kind: "compare", prompt: settings.prompt) {
+                    ctx.recorder?.recordAttempt(record)
+                }
             }
         }
         let json = CompareReport.json(settings, results, wallSeconds: wall)

@@ -30,6 +30,9 @@ struct RequestSample: Sendable {
     var attempts: Int = 1
     /// Why the router sent it where it went ("exact match 'x'", "fallback_chains … step 2").
     var routeReason: String?
+    /// The attempts a routed request made (skips and failovers included); empty when the
+    /// request went straight to one provider.
+    var records: [AttemptRecord] = []
 }
 
 /// The part of a routed request the measurement needs back from whoever sent it.
@@ -39,6 +42,7 @@ struct RequestOutcome: Sendable {
     var summary: ChatCompletionSummary
     var attempts: Int = 1
     var routeReason: String? = nil
+    var records: [AttemptRecord] = []
 }
 
 /// How `compare` and `bench` send one streamed request for a model: through the router in
@@ -92,6 +96,7 @@ enum RequestMeasurement {
             sample.backendModel = outcome.backendModel
             sample.attempts = outcome.attempts
             sample.routeReason = outcome.routeReason
+            sample.records = outcome.records
             sample.totalMs = (end - start) * 1000
             sample.replyText = outcome.summary.text.isEmpty ? text : outcome.summary.text
             sample.outputTokens = outcome.summary.completionTokens ?? (pieces > 0 ? pieces : nil)
@@ -112,7 +117,13 @@ enum RequestMeasurement {
             sample.totalMs = (Stopwatch.now() - start) * 1000
             sample.replyText = text
             if let firstAt { sample.ttftMs = (firstAt - start) * 1000 }
-            classify(error, into: &sample)
+            if let routed = error as? RoutedRequestFailure {
+                sample.records = routed.records
+                sample.provider = routed.records.last(where: { $0.status != .skipped })?.provider
+                classify(routed.error, into: &sample)
+            } else {
+                classify(error, into: &sample)
+            }
         }
         return sample
     }
@@ -147,7 +158,21 @@ enum RequestMeasurement {
         }
     }
 
-    /// The session log's row for one measured request.
+    /// The session log's rows for one measured request: the attempts its turn recorded, or
+    /// one row for a request sent straight to a provider. Warm-ups say so in the reason.
+    static func attemptRecords(_ s: RequestSample, kind: String, prompt: String) -> [AttemptRecord] {
+        guard !s.records.isEmpty else {
+            return [attemptRecord(s, kind: kind, prompt: prompt, requestID: UUID().uuidString.lowercased())]
+        }
+        return s.records.map { r in
+            var r = r
+            r.kind = kind
+            if s.warmup { r.routeReason = "\(kind) warm-up: " + r.routeReason }
+            return r
+        }
+    }
+
+    /// The session log's row for one request sent straight to a provider.
     static func attemptRecord(_ s: RequestSample, kind: String, prompt: String, requestID: String) -> AttemptRecord {
         let status: AttemptStatus
         if s.ok { status = .ok } else if s.errorKind == "cancelled" { status = .cancelled }

@@ -19,6 +19,11 @@ import Testing
         return try CompareCommand.run(inv, ctx, requesters: requesters)
     }
 
+    static func providers(_ r: CommandResult, model index: Int = 0) -> [String] {
+        guard case let .array(models)? = r.data?["models"], case let .array(p)? = models[index]["providers"] else { return [] }
+        return p.compactMap(\.stringValue)
+    }
+
     private func summary(_ r: CommandResult, model index: Int, _ measure: String) -> JSONValue? {
         guard case let .array(models)? = r.data?["models"] else { return nil }
         return models[index][measure]
@@ -209,10 +214,15 @@ import Testing
         ctx.recorder = recorder
         let r = try CompareCommand.run(try CompareCommand.spec.parse(words: ["smart", "-n", "2", "--warmup", "0"], line: "", location: nil), ctx)
         #expect(r.status == .ok)
-        #expect(recorder.attempts.count == 2)
-        #expect(recorder.attempts.allSatisfy { $0.provider == "backup" && $0.replyText == "from backup" })
-        #expect(recorder.attempts.first?.attempt == 2, "the primary was tried first")
-        #expect(recorder.attempts.first?.routeReason.hasPrefix("compare: ") == true)
+        // Each request: the primary refused the connection, then the backup answered — both logged.
+        #expect(recorder.attempts.count == 4)
+        #expect(recorder.attempts.allSatisfy { $0.kind == "compare" && $0.requestedModel == "smart" })
+        let answered = recorder.attempts.filter { $0.status == .ok }
+        #expect(answered.count == 2)
+        #expect(answered.allSatisfy { $0.provider == "backup" && $0.replyText == "from backup" && $0.attempt == 2 })
+        #expect(recorder.attempts.filter { $0.status == .error }.allSatisfy { $0.provider == "primary" && $0.attempt == 1 })
+        #expect(Set(recorder.attempts.map(\.requestID)).count == 2)
+        #expect(CompareTests.providers(r) == ["backup"])
 
         let e = #expect(throws: CommandFailure.self) {
             try CompareCommand.run(try CompareCommand.spec.parse(words: ["smrt"], line: "", location: nil), ctx)
