@@ -51,6 +51,9 @@ final class CommandRunner {
         return firstFailure ?? 0
     }
 
+    /// Error messages in red only when colour is on and stderr is a terminal.
+    private lazy var errorColour = ctx.options.color && isatty(2) == 1
+
     private var stopsOnFailure: Bool {
         !ctx.options.continueOnError && (!ctx.options.interactive || frames.count > 1)
     }
@@ -188,8 +191,9 @@ final class CommandRunner {
             ctx.output.write(result.text.hasSuffix("\n") ? result.text : result.text + "\n")
         }
         guard failure != nil || result.status == .error else { return }
-        let message = result.error ?? "command failed"
+        var message = result.error ?? "command failed"
         let isAssertion = failure == ExitCode.assertion.rawValue
+        if errorColour { message = "\u{1B}[31m" + message + "\u{1B}[0m" }
         if frames.last?.file != nil {
             ctx.output.writeError("\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + message + "\n")
         } else {
