@@ -18,7 +18,7 @@ struct RequestSample: Sendable {
     var totalMs: Double
     var outputTokens: Int?
     var promptTokens: Int?
-    /// Output tokens over the time after the first token (decode speed).
+    /// Output tokens after the first over the time since the first arrived (decode speed).
     var tokensPerSecond: Double?
     /// The backend said it loaded the model for this request (Ollama load_duration > 0.5 s,
     /// llama.cpp 503 "Loading model").
@@ -70,7 +70,8 @@ enum RequestMeasurement {
     static let coldLoadSeconds = 0.5
 
     /// Sends one request and times it: TTFT at the first non-empty text piece, inter-token
-    /// latency as the mean gap between pieces, tokens/s over the time after the first token.
+    /// latency as the mean gap between pieces, tokens/s as the tokens after the first over
+    /// the time since the first.
     static func measure(model: String, sequence: Int, warmup: Bool, prompt: String, maxTokens: Int?,
                         requester: ModelRequester, interrupt: InterruptFlag) -> RequestSample {
         let startedAt = Date()
@@ -106,8 +107,9 @@ enum RequestMeasurement {
             if let firstAt {
                 sample.ttftMs = (firstAt - start) * 1000
                 if pieces > 1, let lastAt { sample.interTokenMs = (lastAt - firstAt) * 1000 / Double(pieces - 1) }
+                // As chat and the log count it: the tokens after the first, over the time since the first.
                 let decode = end - firstAt
-                if let tokens = sample.outputTokens, decode > 0 { sample.tokensPerSecond = Double(tokens) / decode }
+                if let tokens = sample.outputTokens, tokens > 1, decode > 0 { sample.tokensPerSecond = Double(tokens - 1) / decode }
             }
             if let load = outcome.summary.serverTimings?["load_duration"]?.doubleValue, load / 1e9 > coldLoadSeconds {
                 sample.coldLoad = true

@@ -31,8 +31,8 @@ import Testing
 
     @Test func figuresMatchTheInjectedDelays() throws {
         // Six tokens: the first after 300 ms, then one every 50 ms, then the finish and usage
-        // chunks 50 ms apart → end-to-end ≈ 650 ms; 6 tokens over the 350 ms after the first
-        // ≈ 17 tokens/s.
+        // chunks 50 ms apart → end-to-end ≈ 650 ms; the 5 tokens after the first over the
+        // 350 ms after it ≈ 14 tokens/s.
         let slow = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.3", "--token-delay", "0.05",
                                                        "--reply", "one two three four five six"])
         let fast = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.1", "--token-delay", "0.02",
@@ -55,7 +55,7 @@ import Testing
             for key in ["p90", "p99", "mean", "min", "max"] { #expect(summary(r, model: i, "ttft_ms")?[key] != nil) }
         }
         let rate = try #require(summary(r, model: 0, "tokens_per_second")?["p50"]?.doubleValue)
-        #expect(rate > 10 && rate < 30, "tokens/s \(rate), expected about 17")
+        #expect(rate > 9 && rate < 25, "tokens/s \(rate), expected about 14")
         // The text: a header, then one group of four rows per model.
         let rows = MetricsCommandTests.words(r.text)
         #expect(rows[1] == ["MODEL", "OK", "ERR", "MEASURE", "P50", "P90", "P99"])
