@@ -147,7 +147,7 @@ enum MetricsScraper {
         if case let .status(code) = e.kind {
             switch (code, target.type) {
             case (404, .llamaCpp), (501, .llamaCpp):
-                text += " (start llama-server with --metrics)"
+                text += " (llama-server serves /metrics when started with --metrics; the Python server has none)"
             case (401, .litellm), (403, .litellm), (500, .litellm):
                 if let v = target.keyVariable {
                     text += " (LiteLLM's /metrics needs the master key in $\(v))"

@@ -87,6 +87,15 @@ import Testing
         #expect(denied.error == "GET \(server.baseURL)/metrics: HTTP 401 Unauthorized: Authentication Error, No api key passed in. (LiteLLM's /metrics needs the master key in $GATEWAY_KEY)")
     }
 
+    @Test func llamaCppWithoutMetricsSaysHowToGetThem() throws {
+        let server = try MetricsTestServer.litellmMetrics(key: "unused")   // answers 404 for other paths
+        defer { server.stop() }
+        let config = MetricsTestConfig.config([MetricsTestConfig.provider("py", .llamaCpp, server.baseURL + "/py/v1")])
+        let r = try run([], config: config)
+        #expect(r.status == .error)
+        #expect(r.error == "GET \(server.baseURL)/py/metrics: HTTP 404 Not Found: Not Found (llama-server serves /metrics when started with --metrics; the Python server has none)")
+    }
+
     @Test func gatewayFromThePortRegistry() throws {
         let key = "sk-master-abcdef"
         let server = try MetricsTestServer.litellmMetrics(key: key)
