@@ -111,9 +111,9 @@ enum RequestMeasurement {
                 let decode = end - firstAt
                 if let tokens = sample.outputTokens, tokens > 1, decode > 0 { sample.tokensPerSecond = Double(tokens - 1) / decode }
             }
-            if let load = outcome.summary.serverTimings?["load_duration"]?.doubleValue, load / 1e9 > coldLoadSeconds {
+            if let note = coldLoadNote(serverTimings: outcome.summary.serverTimings) {
                 sample.coldLoad = true
-                sample.coldLoadNote = "Ollama load_duration \(Format.seconds(load / 1e9))"
+                sample.coldLoadNote = note
             }
         } catch {
             sample.totalMs = (Stopwatch.now() - start) * 1000
@@ -128,6 +128,13 @@ enum RequestMeasurement {
             }
         }
         return sample
+    }
+
+    /// "Ollama load_duration 3.20 s" when the server says it loaded the model for this
+    /// request (Ollama reports nanoseconds); nil for a warm model or no timings.
+    static func coldLoadNote(serverTimings: JSONValue?) -> String? {
+        guard let load = serverTimings?["load_duration"]?.doubleValue, load / 1e9 > coldLoadSeconds else { return nil }
+        return "Ollama load_duration \(Format.seconds(load / 1e9))"
     }
 
     static func classify(_ error: Error, into sample: inout RequestSample) {

@@ -110,6 +110,27 @@ import Testing
         #expect(recorder.attempts.first?.httpStatus == 503)
     }
 
+    @Test func ollamaLoadDurationMarksAColdLoad() {
+        let cold: JSONValue = .object([("load_duration", .int(3_204_000_000)), ("eval_count", .int(12))])
+        #expect(RequestMeasurement.coldLoadNote(serverTimings: cold) == "Ollama load_duration 3.20 s")
+        #expect(RequestMeasurement.coldLoadNote(serverTimings: .object([("load_duration", .int(2_000_000))])) == nil)
+        #expect(RequestMeasurement.coldLoadNote(serverTimings: .object([("timings", .object([]))])) == nil)
+        #expect(RequestMeasurement.coldLoadNote(serverTimings: nil) == nil)
+    }
+
+    @Test func ollamaNativeStreamIsMeasuredToo() throws {
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.2", "--reply", "one two three"])
+        defer { server.stop() }
+        let ollama = ModelRequester.direct(provider: MetricsTestConfig.provider("ollama", .ollama, server.baseURL),
+                                           backendModel: "fake-model", environment: [:])
+        let r = try run(["llama", "-n", "2", "--warmup", "0"], [ollama])
+        #expect(r.status == .ok)
+        let t = try #require(summary(r, model: 0, "ttft_ms")?["p50"]?.doubleValue)
+        #expect(abs(t - 200) < Self.toleranceMs, "TTFT \(t) ms over NDJSON, injected 200 ms")
+        #expect(summary(r, model: 0, "output_tokens") == .int(6), "eval_count of each reply")
+        #expect(summary(r, model: 0, "cold_loads") == .array([]), "the fake reports a 2 ms load")
+    }
+
     @Test func csvHasOneRowPerRequest() throws {
         let server = try MetricsTestServer.fakeProvider(["--reply", "x, \"y\""])
         defer { server.stop() }
