@@ -177,6 +177,12 @@ def tokens_of(text):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # As real servers do: without TCP_NODELAY, a keep-alive client that writes its
+        # next request only after reading this response waits out delayed ACKs (~40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     server_version = "FakeProvider/1.0"
 
     # ---------------------------------------------------------------- plumbing

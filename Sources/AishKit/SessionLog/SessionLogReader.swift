@@ -215,6 +215,9 @@ struct StatsGroup {
 final class SessionLogReader {
     let path: String
     let db: Database
+    /// An older aish's log, not yet upgraded (this process could not write it): the
+    /// commands use what it has.
+    let schemaVersion: Int
 
     init(path: String) throws {
         self.path = path
@@ -225,8 +228,8 @@ final class SessionLogReader {
             db = try Database(path: path, readOnly: true)
             try db.execute("PRAGMA query_only = 1")
             db.installReadOnlyAuthorizer()
-            let version = try db.userVersion()
-            if version == 0 { throw SessionLogUnavailable(reason: "the file holds no session log tables") }
+            schemaVersion = try db.userVersion()
+            if schemaVersion == 0 { throw SessionLogUnavailable(reason: "the file holds no session log tables") }
         } catch let e as SQLiteError {
             throw SessionLog.unavailable(e)
         }
@@ -240,6 +243,9 @@ final class SessionLogReader {
         var from = "attempts a"
         var order = "a.started_at DESC, a.id DESC"
         if let q = f.search {
+            guard schemaVersion >= 2 else {
+                throw CommandFailure("log: -q needs the full-text index, which this log has not got yet (schema version \(schemaVersion)); it is added the next time aish opens the log for writing")
+            }
             from = "attempts_fts CROSS JOIN attempts a ON a.id = attempts_fts.rowid"
             conditions.append("attempts_fts MATCH ?")
             values.append(.text(SessionLogReader.ftsQuery(q)))
@@ -357,12 +363,18 @@ final class SessionLogReader {
         -> (groups: [StatsGroup], total: StatsGroup, exact: Bool)
     {
         let column = byProvider ? "provider" : "requested_model"
+        var acc = StatsAccumulator()
+        if schemaVersion < 3 {
+            // No histograms yet: every row, exactly.
+            try scanRows(column: column, index: "attempts_started_at", since.map { _ in ["started_at >= ?"] } ?? [],
+                         since.map { [.text(LogTime.format($0))] } ?? [], into: &acc, interrupt: interrupt)
+            return (acc.groups.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.name < $1.name }, acc.total, true)
+        }
         let firstDay = since.map { String(LogTime.format($0).prefix(10)) }
         let covered = try scalar("SELECT covered_id FROM rollup_state")
         let unfolded = try scalar("SELECT coalesce(max(id), 0) FROM attempts") - covered
         let folded = try scalar("SELECT coalesce(sum(n), 0) FROM attempt_rollup WHERE metric = 0 AND day >= ?",
                                 [.text(firstDay ?? "")])
-        var acc = StatsAccumulator()
         if folded + max(0, unfolded) <= exactLimit {
             var conditions: [String] = []
             var values: [SQLValue] = []

@@ -191,6 +191,28 @@ import Testing
                 == ["0:1:0.0", "1:1:333.0", "2:1:900.0", "3:1:40.0"])
     }
 
+    /// A version-1 log that this process cannot upgrade (read-only): the commands work with
+    /// what it has and say what is missing.
+    @Test func readingALogNotYetUpgraded() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("old.db")
+        do {
+            let db = try Database(path: path)
+            try db.execute(SessionLogSchema.v1CoreTables)
+            try db.execute("""
+                INSERT INTO attempts (request_id, kind, started_at, requested_model, route_reason, provider, backend_model,
+                    attempt, status, ttft_ms, total_ms, prompt, reply)
+                VALUES ('old', 'chat', '2026-01-01T00:00:00.000Z', 'm', '', 'p', 'm', 1, 'ok', 100, 200, 'prompt', 'reply')
+                """)
+            try db.setUserVersion(1)
+        }
+        let shell = LogShell(dbPath: path)
+        #expect(try shell.run(["stats"]).field("requests") == .int(1))
+        #expect(try shell.run(["log"]).field("count") == .int(1))
+        #expect(shell.errorText(["log", "-q", "prompt"]) == "log: -q needs the full-text index, which this log has not got yet (schema version 1); it is added the next time aish opens the log for writing")
+    }
+
     @Test func reopeningTheLatestVersionChangesNothing() throws {
         let dir = TempDir()
         defer { dir.cleanup() }
