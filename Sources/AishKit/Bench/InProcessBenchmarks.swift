@@ -18,6 +18,7 @@ public enum InProcessBenchmarks {
             case "router": result = try routerPlans(options)
             case "stream": result = try streamTimings(options)
             case "log": result = try sessionLog(options)
+            case "load": result = try loadCeiling(options)
             default: return ("unknown figure '\(figure)'\n" + usage, 2)
             }
             return (result.serialized(), 0)
@@ -33,6 +34,8 @@ public enum InProcessBenchmarks {
                                            plan resolution (µs per plan) vs a dictionary lookup
           stream --url URL --body JSON [--samples N]
                                            one streamed POST through aish's transport: TTFB, total (ms)
+          load --url URL [--concurrency 1,8,64] [--seconds S]
+                                           bench's load generator ceiling (requests/s per level)
           log --db PATH [--rows N]         write N synthetic attempts (rows/s), then time
                                            `log -n 20` and `stats` in-process (ms)
         """
@@ -84,6 +87,18 @@ public enum InProcessBenchmarks {
             total.append(t.total * 1000)
         }
         return .object([("ttfb", stats(ttfb)), ("total", stats(total))])
+    }
+
+    /// Figure 7: the closed-loop load generator `bench` uses, straight at a URL.
+    static func loadCeiling(_ options: [String: String]) throws -> JSONValue {
+        guard let url = options["url"] else { throw UsageError(message: "load needs --url URL") }
+        let levels = (options["concurrency"] ?? "1,8,64").split(separator: ",").compactMap { Int($0) }
+        let seconds = Double(options["seconds"] ?? "") ?? 3
+        let result = LoadCeiling.run(url: url, concurrencies: levels, secondsPerLevel: seconds)
+        return .array(result.map { level in
+            .object([("concurrency", .int(level.concurrency)), ("requests", .int(level.requests)),
+                     ("errors", .int(level.errors)), ("rps", .double(level.requestsPerSecond))])
+        })
     }
 
     /// Figure 6: session log write rate and read-command latency on a large log.

@@ -217,7 +217,7 @@ enum ChatCommands {
         case .cancelled: line += " · cancelled"
         default: break
         }
-        if let f = o.fallbackFrom, o.provider != nil, o.provider != f.provider {
+        if let f = o.fallbackFrom, o.provider != nil {
             line += " (fallback from \(f.provider): \(f.reason))"
         }
         return line

@@ -110,14 +110,16 @@ enum ConfigLoader {
     /// A provider without its own `service` key takes the systemd unit of the ports.yaml
     /// entry with the same name (vllm-qwen ≙ vllm_qwen) or, for a local URL, the same port.
     static func linkServiceUnits(_ config: inout AishConfig) {
-        func norm(_ s: String) -> String { s.lowercased().replacingOccurrences(of: "-", with: "_") }
+        let services = config.ports.services
+        guard !services.isEmpty else { return }
+        let names = services.map { looseName($0.name) }
         for i in config.providers.providers.indices where config.providers.providers[i].serviceUnit == nil {
             let p = config.providers.providers[i]
-            if let byName = config.ports.services.first(where: { norm($0.name) == norm(p.name) }) {
-                config.providers.providers[i].serviceUnit = byName.serviceUnit
-            } else if let url = URLComponents(string: p.baseURL), let host = url.host, let port = url.port,
-                      ["127.0.0.1", "localhost", "::1"].contains(host),
-                      let byPort = config.ports.services.first(where: { $0.port == port }) {
+            let name = looseName(p.name)
+            if let k = names.firstIndex(of: name) {
+                config.providers.providers[i].serviceUnit = services[k].serviceUnit
+            } else if let url = BaseURL(p.baseURL), url.isLoopback, let port = url.port,
+                      let byPort = services.first(where: { $0.port == port }) {
                 config.providers.providers[i].serviceUnit = byPort.serviceUnit
             }
         }

@@ -135,7 +135,7 @@ enum ConfigValidator {
         mutating func checkProviders() {
             for p in config.providers.providers {
                 if p.status != .template, !p.baseURL.isEmpty {
-                    let ok = URLComponents(string: p.baseURL).map { ($0.scheme == "http" || $0.scheme == "https") && $0.host?.isEmpty == false } ?? false
+                    let ok = BaseURL(p.baseURL).map { $0.scheme == "http" || $0.scheme == "https" } ?? false
                     if !ok { error(p.baseURLLocation, "base_url '\(p.baseURL)' is not an http:// or https:// URL", fallback: p.location) }
                 }
                 if p.requiresAPIKey && p.envVar == nil {
@@ -361,10 +361,11 @@ enum ConfigValidator {
                     used[s.port] = s
                 }
             }
-            func norm(_ s: String) -> String { s.lowercased().replacingOccurrences(of: "-", with: "_") }
+            let names = config.ports.services.map { looseName($0.name) }
             for p in config.providers.providers {
-                guard let entry = config.ports.services.first(where: { norm($0.name) == norm(p.name) }),
-                      let url = URLComponents(string: p.baseURL), let port = url.port, port != entry.port else { continue }
+                guard let k = names.firstIndex(of: looseName(p.name)), let port = BaseURL(p.baseURL)?.port,
+                      port != config.ports.services[k].port else { continue }
+                let entry = config.ports.services[k]
                 warning(p.baseURLLocation, "provider '\(p.name)' uses port \(port) but ports.yaml gives '\(entry.name)' port \(entry.port)",
                         fallback: p.location)
             }

@@ -64,9 +64,9 @@ enum LiteLLMGenerator {
         while base.hasSuffix("/") { base.removeLast() }
         switch p.type {
         case .ollama: return base
-        case .anthropic: return URLComponents(string: base)?.host == "api.anthropic.com" ? nil : base
+        case .anthropic: return BaseURL(base)?.host == "api.anthropic.com" ? nil : base
         case .llamaCpp, .vllm, .openai, .openaiCompatible, .litellm:
-            let path = URLComponents(string: base)?.path ?? ""
+            let path = BaseURL(base)?.path ?? ""
             return path.isEmpty || path == "/" ? base + "/v1" : base
         case .unknown: return nil
         }
@@ -221,6 +221,8 @@ enum LiteLLMDrift {
         var key: String          // "model 'x': litellm_params.model"
         var value: String
         var location: SourceLocation?
+        /// For a model's parameter: the key of the model's own fact ("model 'x'").
+        var owner: String? = nil
     }
 
     static func findings(_ config: AishConfig) -> [ConfigFinding] {
@@ -239,11 +241,10 @@ enum LiteLLMDrift {
         var out: [ConfigFinding] = []
         let existingByKey = Dictionary(existing.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let generatedByKey = Dictionary(generated.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        let missingModels = Set(generated.filter { $0.key.hasPrefix("model '") && !$0.key.contains("':") && existingByKey[$0.key] == nil }.map(\.key))
-        let extraModels = Set(existing.filter { $0.key.hasPrefix("model '") && !$0.key.contains("':") && generatedByKey[$0.key] == nil }.map(\.key))
-        func underMissingModel(_ key: String, _ set: Set<String>) -> Bool {
-            guard let r = key.range(of: "': ") else { return false }
-            return set.contains(String(key[..<r.lowerBound]) + "'")
+        // A model missing on one side is one finding, not one per parameter.
+        func underMissingModel(_ f: Fact, _ other: [String: Fact]) -> Bool {
+            guard let owner = f.owner else { return false }
+            return other[owner] == nil
         }
         for g in generated {
             if let e = existingByKey[g.key] {
@@ -251,12 +252,12 @@ enum LiteLLMDrift {
                     out.append(ConfigFinding(severity: .warning, location: e.location ?? fileTop,
                                              message: "out of sync: \(g.key) is \(shown(e)) but the sources give \(shown(g))"))
                 }
-            } else if !underMissingModel(g.key, missingModels) {
-                out.append(ConfigFinding(severity: .warning, location: anchor(g.key, existingByKey) ?? fileTop,
+            } else if !underMissingModel(g, existingByKey) {
+                out.append(ConfigFinding(severity: .warning, location: anchor(g, existingByKey) ?? fileTop,
                                          message: "out of sync: \(g.key) is missing (the sources give \(shown(g)))"))
             }
         }
-        for e in existing where generatedByKey[e.key] == nil && !underMissingModel(e.key, extraModels) {
+        for e in existing where generatedByKey[e.key] == nil && !underMissingModel(e, generatedByKey) {
             out.append(ConfigFinding(severity: .warning, location: e.location ?? fileTop,
                                      message: "out of sync: \(e.key) is not in the sources"))
         }
@@ -264,11 +265,9 @@ enum LiteLLMDrift {
     }
 
     /// Where a missing fact belongs in the file: its model's entry, else router_settings.
-    private static func anchor(_ key: String, _ existing: [String: Fact]) -> SourceLocation? {
-        if key.hasPrefix("model '"), let r = key.range(of: "': ") {
-            return existing[String(key[..<r.lowerBound]) + "'"]?.location
-        }
-        if key.hasPrefix("model '") { return existing["model_list"]?.location }
+    private static func anchor(_ f: Fact, _ existing: [String: Fact]) -> SourceLocation? {
+        if let owner = f.owner { return existing[owner]?.location }
+        if f.key.hasPrefix("model '") { return existing["model_list"]?.location }
         return existing["router_settings"]?.location
     }
 
@@ -317,7 +316,7 @@ enum LiteLLMDrift {
                 guard let v = params?[key] else { continue }
                 var value = text(v)
                 if key == "api_base" { while value.hasSuffix("/") { value.removeLast() } }
-                out.append(Fact(key: "model '\(name)': litellm_params.\(key)", value: value, location: v.location))
+                out.append(Fact(key: "model '\(name)': litellm_params.\(key)", value: value, location: v.location, owner: "model '\(name)'"))
             }
         }
         let router = root["router_settings"]

@@ -103,4 +103,9 @@ extension SessionRecorder {
     /// names, known once the config is loaded). Names that look secret (…KEY…, …TOKEN…)
     /// are redacted anyway.
     func addSecretVariableNames(_ names: [String]) {}
+
+    /// Many attempts at once (bench, compare): one transaction where the log supports it.
+    func recordAttempts(_ records: [AttemptRecord]) {
+        for r in records { recordAttempt(r) }
+    }
 }

@@ -94,7 +94,7 @@ enum BenchCommand {
     /// `requester` is given by tests; else the model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requester given: ModelRequester? = nil) throws -> CommandResult {
         let s = try settings(inv)
-        let requester = try given ?? MetricsRouting.requester(for: s.model, ctx: ctx)
+        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx)
         let progress = ProgressLine(output: ctx.output, enabled: TerminalCheck(ctx).stderrIsTerminal)
         let startedAt = Date()
         let began = Stopwatch.now()
@@ -106,8 +106,9 @@ enum BenchCommand {
 
         for level in levels {
             for sample in level.samples {
-                ctx.recorder?.recordAttempt(RequestMeasurement.attemptRecord(sample, kind: "bench", prompt: s.prompt,
-                                                                             requestID: UUID().uuidString.lowercased()))
+                for record in RequestMeasurement.attemptRecords(sample, kind: "bench", prompt: s.prompt) {
+                    ctx.recorder?.recordAttempt(record)
+                }
             }
         }
         let json = report(s, levels)

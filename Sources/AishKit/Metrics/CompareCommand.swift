@@ -14,8 +14,8 @@ enum CompareCommand {
             Sends the prompt N times (default 5) to each model through the router, streamed, after W
             warm-up requests (default 1) that are not counted. Per model: successes and errors by
             kind, and p50/p90/p99 of time to first token, inter-token latency (mean gap between
-            streamed pieces), end-to-end latency and output tokens/s (tokens after the first
-            token's arrival); --json adds mean, min and max. A model whose backend reported a cold
+            streamed pieces), end-to-end latency and output tokens/s (the tokens after the first,
+            over the time since the first arrived); --json adds mean, min and max. A model whose backend reported a cold
             load (Ollama load_duration over 0.5 s, llama.cpp 503 "Loading model") is marked *.
             --parallel runs the models at the same time (wall time about the slowest model's).
             Every request and the summary are written to the session log; --csv FILE writes one
@@ -65,7 +65,7 @@ enum CompareCommand {
     /// `requesters` is given by tests; else each model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requesters given: [ModelRequester]? = nil) throws -> CommandResult {
         let settings = try settings(inv, environmentPrompt: readPrompt)
-        let requesters = try given ?? settings.models.map { try MetricsRouting.requester(for: $0, ctx: ctx) }
+        let requesters = try given ?? settings.models.map { try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx) }
         let terminal = TerminalCheck(ctx)
         let progress = ProgressLine(output: ctx.output, enabled: terminal.stderrIsTerminal)
         let startedAt = Date()
@@ -76,8 +76,9 @@ enum CompareCommand {
 
         for r in results {
             for s in r.samples {
-                ctx.recorder?.recordAttempt(RequestMeasurement.attemptRecord(s, kind: "compare", prompt: settings.prompt,
-                                                                             requestID: UUID().uuidString.lowercased()))
+                for record in RequestMeasurement.attemptRecords(s, kind: "compare", prompt: settings.prompt) {
+                    ctx.recorder?.recordAttempt(record)
+                }
             }
         }
         let json = CompareReport.json(settings, results, wallSeconds: wall)

@@ -14,7 +14,8 @@ enum MetricsCommand {
             p99 from the histogram buckets), token totals, and LiteLLM's deployment_state.
             Both spellings of renamed series are read (vLLM gpu_cache_usage_perc and
             kv_cache_usage_perc). Ollama has no /metrics: its loaded models, their size, VRAM
-            share and unload time come from /api/ps.
+            share and unload time come from /api/ps, and its request count, errors, TTFT,
+            latency, tokens/s and cold loads of the last hour from the session log.
             FILTER is a regular expression (or plain text) matched against the series names.
             --raw prints every sample as scraped. LiteLLM needs its master key: from the
             provider's env_var, else $LITELLM_MASTER_KEY. Values are recorded in the session log.
@@ -47,8 +48,12 @@ enum MetricsCommand {
         let targets = try ScrapeTarget.targets(in: config, only: providerName)
         if targets.isEmpty { return .failure("metrics: no active provider to scrape") }
         let filter = SeriesFilter(filterText)
-        let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
+        var results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
         if ctx.interrupt.isRaised { throw CommandFailure("metrics: cancelled") }
+        let logPath = SessionLogAccess.resolvePath(ctx.options.databasePath, environment: ctx.environment)
+        for i in results.indices where results[i].target.kind == .ollamaPS && results[i].ok {
+            results[i].readings += LoggedProviderFigures.readings(provider: results[i].target.name, logPath: logPath)
+        }
         ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
         var result = MetricsReport.result(results, raw: inv.flag("--raw"), filter: filter, color: ctx.options.color)
         if let filterText, !results.contains(where: { MetricsReport.matchCount($0, raw: inv.flag("--raw"), filter: filter) > 0 }),

@@ -1,11 +1,11 @@
 import Foundation
 
-/// How `compare` and `bench` turn a model name into requests, the way `chat` routes it:
-/// the router's plan for the name, tried step by step until one answers (failover only
-/// before the first token), with the router's state told of every attempt so that
-/// cooldowns, rate limits, least-loaded and fastest-response choices see this traffic too.
+/// How `compare` and `bench` turn a model name into requests: exactly as `chat` does, one
+/// `ChatTurn` through the router's plan per request (skips, failover before the first token,
+/// router state told of every attempt), so the figures are what a chat user would see.
 enum MetricsRouting {
-    static func requester(for model: String, ctx: ShellContext) throws -> ModelRequester {
+    /// `kind` goes into every attempt the turns record ("compare", "bench").
+    static func requester(for model: String, kind: String, ctx: ShellContext) throws -> ModelRequester {
         let config = try ctx.config()
         let router = ctx.routing.router(for: config)
         let state = ctx.routing.state
@@ -14,55 +14,41 @@ enum MetricsRouting {
         if preview.usableSteps.isEmpty {
             var message = "no usable route for model '\(model)'"
             if let why = preview.steps.first?.unusable { message += ": \(why)" }
-            if let s = Suggest.closest(to: model, among: modelNames(ctx)) { message += " — did you mean '\(s)'?" }
+            if let s = Suggest.closest(to: model, among: modelNames(ctx)), s != model { message += " — did you mean '\(s)'?" }
             throw CommandFailure(message)
         }
         return ModelRequester { prompt, maxTokens, interrupt, onText in
-            let plan = router.plan(for: model, state: state)
-            var lastError: ProviderError?
-            var skipped: [String] = []
-            var attempt = 0
-            for step in plan.usableSteps {
-                guard let provider = router.provider(named: step.provider) else { continue }
-                let availability = router.availability(of: step, state: state, environment: environment)
-                guard availability.isAvailable else {
-                    skipped.append("\(step.provider): \(reason(availability))")
-                    continue
-                }
-                attempt += 1
-                let ticket = state.begin(provider: step.provider, routeKey: step.routeKey)
-                let start = Stopwatch.now()
-                var firstAt: Double?
-                let request = ChatRequest(model: step.backendModel, messages: [ChatMessage(role: "user", content: prompt)],
-                                          temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
-                do {
-                    let backend = ProviderClients.backend(for: provider, environment: environment)
-                    let summary = try backend.streamChat(request, provider: provider, interrupt: interrupt) { event in
-                        guard case let .text(piece) = event else { return }
-                        if firstAt == nil, !piece.isEmpty { firstAt = Stopwatch.now() }
-                        onText(piece)
-                    }
-                    let end = Stopwatch.now()
-                    state.finish(ticket, outcome: .success(ttftMs: firstAt.map { ($0 - start) * 1000 }, totalMs: (end - start) * 1000),
-                                 tokens: (summary.promptTokens ?? 0) + (summary.completionTokens ?? 0), rules: router.specialCases)
-                    return RequestOutcome(provider: step.provider, backendModel: step.backendModel, summary: summary,
-                                          attempts: attempt, routeReason: step.reason)
-                } catch let e as ProviderError {
-                    state.finish(ticket, outcome: e.kind == .cancelled ? .cancelled : .failure(e.kind), rules: router.specialCases)
-                    // Once text was shown the request cannot move elsewhere; a cancel is the user's.
-                    if firstAt != nil || !e.isRetryableElsewhere { throw e }
-                    lastError = e
-                }
+            let failures = LastProviderError()
+            let turn = ChatTurn(router: router, state: state, environment: environment, interrupt: interrupt,
+                                backend: { RememberingBackend(inner: ProviderClients.backend(for: $0, environment: environment),
+                                                              failures: failures) })
+            let request = ChatRequest(model: model, messages: [ChatMessage(role: "user", content: prompt)],
+                                      temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+            let plan = router.plan(for: model, input: RoutingInput(promptTokens: RoutingInput.estimateTokens(prompt),
+                                                                   contextTokens: RoutingInput.estimateTokens(prompt)),
+                                   state: state)
+            let outcome = turn.run(plan: plan, request: request, prompt: prompt, kind: kind, onText: onText)
+            let last = outcome.records.last(where: { $0.status != .skipped })
+            switch outcome.status {
+            case .ok:
+                let summary = ChatCompletionSummary(text: outcome.reply, promptTokens: outcome.promptTokens,
+                                                    completionTokens: outcome.tokensReported ? outcome.completionTokens : nil,
+                                                    finishReason: outcome.finishReason, serverTimings: last?.serverTimings,
+                                                    httpStatus: last?.httpStatus)
+                return RequestOutcome(provider: outcome.provider ?? "", backendModel: outcome.backendModel ?? "",
+                                      summary: summary, attempts: outcome.tried, routeReason: last?.routeReason,
+                                      records: outcome.records)
+            case .cancelled:
+                throw RoutedRequestFailure(error: ProviderError(kind: .cancelled, message: outcome.error ?? "cancelled",
+                                                                partialText: outcome.reply),
+                                           records: outcome.records)
+            case .failed, .partial:
+                // The backend's own error keeps its kind (timeout, 503, …) for "errors by kind".
+                // (When every target was skipped no client ran: the turn's own words then.)
+                var e = failures.value ?? ProviderError(kind: .other, message: outcome.error ?? "request failed")
+                e.partialText = outcome.reply
+                throw RoutedRequestFailure(error: e, records: outcome.records)
             }
-            if let lastError { throw lastError }
-            throw ProviderError(kind: .other, message: "no target for '\(model)' can be tried now: \(skipped.joined(separator: "; "))")
-        }
-    }
-
-    static func reason(_ a: RouterState.Availability) -> String {
-        switch a {
-        case .available: return "available"
-        case let .cooledDown(_, reason), let .rateLimited(_, reason), let .missingAPIKey(reason): return reason
         }
     }
 
@@ -72,5 +58,37 @@ enum MetricsRouting {
         for p in config.providers.providers where p.isActive { names += p.models.map(\.name) }
         var seen = Set<String>()
         return names.filter { seen.insert($0).inserted }
+    }
+}
+
+/// A routed request that failed: the provider error that ended it, and the attempts the
+/// turn recorded on the way.
+struct RoutedRequestFailure: Error, CustomStringConvertible {
+    var error: ProviderError
+    var records: [AttemptRecord]
+    var description: String { error.message }
+}
+
+/// The last error a provider client threw during one turn.
+private final class LastProviderError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: ProviderError?
+    var value: ProviderError? { lock.withLock { stored } }
+    func keep(_ e: ProviderError) { lock.withLock { stored = e } }
+}
+
+/// Passes everything through to the real client, remembering what it threw.
+private struct RememberingBackend: ChatBackend {
+    var inner: ChatBackend
+    var failures: LastProviderError
+
+    func streamChat(_ request: ChatRequest, provider: ProviderConfig, interrupt: InterruptFlag,
+                    onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
+        do {
+            return try inner.streamChat(request, provider: provider, interrupt: interrupt, onEvent: onEvent)
+        } catch let e as ProviderError {
+            failures.keep(e)
+            throw e
+        }
     }
 }

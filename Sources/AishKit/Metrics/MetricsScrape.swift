@@ -147,7 +147,7 @@ enum MetricsScraper {
         if case let .status(code) = e.kind {
             switch (code, target.type) {
             case (404, .llamaCpp), (501, .llamaCpp):
-                text += " (start llama-server with --metrics)"
+                text += " (llama-server serves /metrics when started with --metrics; the Python server has none)"
             case (401, .litellm), (403, .litellm), (500, .litellm):
                 if let v = target.keyVariable {
                     text += " (LiteLLM's /metrics needs the master key in $\(v))"
@@ -217,5 +217,60 @@ extension Format {
         if s < 3600 { return "\(s / 60)m \(s % 60)s" }
         if s < 86400 { return "\(s / 3600)h \(s % 3600 / 60)m" }
         return "\(s / 86400)d \(s % 86400 / 3600)h"
+    }
+}
+
+/// What the session log says about a provider's recent requests: Ollama has no /metrics,
+/// so its latency figures come from what aish itself measured.
+enum LoggedProviderFigures {
+    static let window: Double = 3600
+
+    /// Readings for the last hour of `provider`'s attempts; empty when the log is unavailable
+    /// or holds none.
+    static func readings(provider: String, logPath: String, now: Date = Date()) -> [KeyReading] {
+        guard let reader = try? SessionLogReader(path: logPath),
+            let s = try? reader.db.prepare("""
+                SELECT status, ttft_ms, total_ms, tokens_per_second, server_timings FROM attempts
+                WHERE provider = ? AND started_at >= ? ORDER BY id DESC LIMIT 100000
+                """)
+        else { return [] }
+        var requests = 0, errors = 0, coldLoads = 0
+        var ttft: [Double] = [], total: [Double] = [], rates: [Double] = []
+        do {
+            try s.bind([.text(provider), .text(LogTime.format(now.addingTimeInterval(-window)))])
+            while try s.step() {
+                requests += 1
+                guard s.string(0) == "ok" else { errors += 1; continue }
+                if let v = s.optionalDouble(1) { ttft.append(v) }
+                if let v = s.optionalDouble(2) { total.append(v) }
+                if let v = s.optionalDouble(3) { rates.append(v) }
+                if let timings = s.optionalString(4), let json = try? JSONValue.parse(timings),
+                    let load = json["load_duration"]?.doubleValue, load / 1e9 > RequestMeasurement.coldLoadSeconds
+                {
+                    coldLoads += 1
+                }
+            }
+        } catch {
+            return []
+        }
+        guard requests > 0 else { return [] }
+        let source = "session log, last hour"
+        func count(_ name: String, _ v: Int) -> KeyReading {
+            KeyReading(name: name, source: source, shape: .gaugeSum, unit: .count, labels: "", value: Double(v))
+        }
+        func latency(_ name: String, _ values: [Double]) -> KeyReading? {
+            guard let l = LatencySummary(values) else { return nil }
+            return KeyReading(name: name, source: source, shape: .gaugeMax, unit: .seconds, labels: "", value: l.p50 / 1000,
+                              display: "p50 \(Format.milliseconds(l.p50))  p90 \(Format.milliseconds(l.p90))  p99 \(Format.milliseconds(l.p99))  (n=\(l.count))")
+        }
+        var out = [count("requests_logged", requests), count("errors_logged", errors)]
+        if let r = latency("ttft_logged", ttft) { out.append(r) }
+        if let r = latency("e2e_latency_logged", total) { out.append(r) }
+        if let l = LatencySummary(rates) {
+            out.append(KeyReading(name: "generation_tokens_per_second_logged", source: source, shape: .gaugeMax,
+                                  unit: .tokensPerSecond, labels: "", value: l.p50))
+        }
+        out.append(count("cold_loads_logged", coldLoads))
+        return out
     }
 }

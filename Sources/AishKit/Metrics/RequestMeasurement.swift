@@ -18,7 +18,7 @@ struct RequestSample: Sendable {
     var totalMs: Double
     var outputTokens: Int?
     var promptTokens: Int?
-    /// Output tokens over the time after the first token (decode speed).
+    /// Output tokens after the first over the time since the first arrived (decode speed).
     var tokensPerSecond: Double?
     /// The backend said it loaded the model for this request (Ollama load_duration > 0.5 s,
     /// llama.cpp 503 "Loading model").
@@ -30,6 +30,9 @@ struct RequestSample: Sendable {
     var attempts: Int = 1
     /// Why the router sent it where it went ("exact match 'x'", "fallback_chains … step 2").
     var routeReason: String?
+    /// The attempts a routed request made (skips and failovers included); empty when the
+    /// request went straight to one provider.
+    var records: [AttemptRecord] = []
 }
 
 /// The part of a routed request the measurement needs back from whoever sent it.
@@ -39,6 +42,7 @@ struct RequestOutcome: Sendable {
     var summary: ChatCompletionSummary
     var attempts: Int = 1
     var routeReason: String? = nil
+    var records: [AttemptRecord] = []
 }
 
 /// How `compare` and `bench` send one streamed request for a model: through the router in
@@ -66,7 +70,8 @@ enum RequestMeasurement {
     static let coldLoadSeconds = 0.5
 
     /// Sends one request and times it: TTFT at the first non-empty text piece, inter-token
-    /// latency as the mean gap between pieces, tokens/s over the time after the first token.
+    /// latency as the mean gap between pieces, tokens/s as the tokens after the first over
+    /// the time since the first.
     static func measure(model: String, sequence: Int, warmup: Bool, prompt: String, maxTokens: Int?,
                         requester: ModelRequester, interrupt: InterruptFlag) -> RequestSample {
         let startedAt = Date()
@@ -92,6 +97,7 @@ enum RequestMeasurement {
             sample.backendModel = outcome.backendModel
             sample.attempts = outcome.attempts
             sample.routeReason = outcome.routeReason
+            sample.records = outcome.records
             sample.totalMs = (end - start) * 1000
             sample.replyText = outcome.summary.text.isEmpty ? text : outcome.summary.text
             sample.outputTokens = outcome.summary.completionTokens ?? (pieces > 0 ? pieces : nil)
@@ -101,20 +107,34 @@ enum RequestMeasurement {
             if let firstAt {
                 sample.ttftMs = (firstAt - start) * 1000
                 if pieces > 1, let lastAt { sample.interTokenMs = (lastAt - firstAt) * 1000 / Double(pieces - 1) }
+                // As chat and the log count it: the tokens after the first, over the time since the first.
                 let decode = end - firstAt
-                if let tokens = sample.outputTokens, decode > 0 { sample.tokensPerSecond = Double(tokens) / decode }
+                if let tokens = sample.outputTokens, tokens > 1, decode > 0 { sample.tokensPerSecond = Double(tokens - 1) / decode }
             }
-            if let load = outcome.summary.serverTimings?["load_duration"]?.doubleValue, load / 1e9 > coldLoadSeconds {
+            if let note = coldLoadNote(serverTimings: outcome.summary.serverTimings) {
                 sample.coldLoad = true
-                sample.coldLoadNote = "Ollama load_duration \(Format.seconds(load / 1e9))"
+                sample.coldLoadNote = note
             }
         } catch {
             sample.totalMs = (Stopwatch.now() - start) * 1000
             sample.replyText = text
             if let firstAt { sample.ttftMs = (firstAt - start) * 1000 }
-            classify(error, into: &sample)
+            if let routed = error as? RoutedRequestFailure {
+                sample.records = routed.records
+                sample.provider = routed.records.last(where: { $0.status != .skipped })?.provider
+                classify(routed.error, into: &sample)
+            } else {
+                classify(error, into: &sample)
+            }
         }
         return sample
+    }
+
+    /// "Ollama load_duration 3.20 s" when the server says it loaded the model for this
+    /// request (Ollama reports nanoseconds); nil for a warm model or no timings.
+    static func coldLoadNote(serverTimings: JSONValue?) -> String? {
+        guard let load = serverTimings?["load_duration"]?.doubleValue, load / 1e9 > coldLoadSeconds else { return nil }
+        return "Ollama load_duration \(Format.seconds(load / 1e9))"
     }
 
     static func classify(_ error: Error, into sample: inout RequestSample) {
@@ -147,7 +167,21 @@ enum RequestMeasurement {
         }
     }
 
-    /// The session log's row for one measured request.
+    /// The session log's rows for one measured request: the attempts its turn recorded, or
+    /// one row for a request sent straight to a provider. Warm-ups say so in the reason.
+    static func attemptRecords(_ s: RequestSample, kind: String, prompt: String) -> [AttemptRecord] {
+        guard !s.records.isEmpty else {
+            return [attemptRecord(s, kind: kind, prompt: prompt, requestID: UUID().uuidString.lowercased())]
+        }
+        return s.records.map { r in
+            var r = r
+            r.kind = kind
+            if s.warmup { r.routeReason = "\(kind) warm-up: " + r.routeReason }
+            return r
+        }
+    }
+
+    /// The session log's row for one request sent straight to a provider.
     static func attemptRecord(_ s: RequestSample, kind: String, prompt: String, requestID: String) -> AttemptRecord {
         let status: AttemptStatus
         if s.ok { status = .ok } else if s.errorKind == "cancelled" { status = .cancelled }

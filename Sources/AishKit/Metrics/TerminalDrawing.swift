@@ -74,13 +74,28 @@ final class LiveRegion {
 
     init(output: OutputSink) { self.output = output }
 
-    func draw(_ text: String) {
+    /// `width`: the terminal's columns; longer lines are cut, because a line the terminal
+    /// wraps would make the next redraw move up too few lines.
+    func draw(_ text: String, width: Int? = TerminalSize.columns()) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if text.hasSuffix("\n") { lines.removeLast() }
+        if let width, width > 1 {
+            lines = lines.map { $0.count < width ? $0 : String($0.prefix(width - 1)) + "…" }
+        }
         var frame = ""
         if linesDrawn > 0 { frame += "\r\u{1B}[\(linesDrawn)A" }
-        frame += "\u{1B}[J" + text
-        if !text.hasSuffix("\n") { frame += "\n" }
-        linesDrawn = text.split(separator: "\n", omittingEmptySubsequences: false).count - (text.hasSuffix("\n") ? 1 : 0)
+        frame += "\u{1B}[J" + lines.joined(separator: "\n") + "\n"
+        linesDrawn = lines.count
         output.write(frame)
+    }
+}
+
+enum TerminalSize {
+    /// Columns of the terminal on stdout, nil when unknown (not a terminal).
+    static func columns() -> Int? {
+        var size = winsize()
+        guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 }
 

@@ -87,7 +87,7 @@ struct RouteCompiler {
         let chooser: Chooser
         switch Self.balancingStrategy(lb.strategy) {
         case .weightedRoundRobin: chooser = .roundRobin(key: name, weights: weights)
-        case .roundRobin: chooser = .roundRobin(key: name, weights: providers.map { _ in 1 })
+        case .direct: chooser = .fixed
         case .shuffle: chooser = .shuffle(weights: weights)
         case .leastLoaded: chooser = .leastLoaded(providers: providers)
         case .fastest: chooser = .fastest(providers: providers)
@@ -212,6 +212,11 @@ struct RouteCompiler {
             chooser = .leastLoaded(providers: candidates.map(primaryProvider))
         case "fastest_response":
             chooser = .fastest(providers: candidates.map(primaryProvider))
+        case "weighted_round_robin":
+            // Preferred models carry no weights: each gets an equal turn.
+            chooser = .roundRobin(key: "capability:" + c.name, weights: candidates.map { _ in 1 })
+        case "weighted_shuffle", "simple_shuffle":
+            chooser = .shuffle(weights: candidates.map { _ in 1 })
         default:
             notes.append("capability '\(c.name)': routing_strategy '\(strategy)' is not evaluated by aish; the preferred models are tried in order")
         }
@@ -460,16 +465,17 @@ struct RouteCompiler {
 
     // MARK: strategies
 
-    enum BalancingStrategy { case weightedRoundRobin, roundRobin, shuffle, leastLoaded, fastest, usage, unknown }
+    enum BalancingStrategy { case weightedRoundRobin, direct, shuffle, leastLoaded, fastest, usage, unknown }
 
+    /// The strategy names aish evaluates for load balancing (the same words `validate` knows).
     static func balancingStrategy(_ name: String) -> BalancingStrategy {
-        switch name.lowercased().replacingOccurrences(of: "-", with: "_") {
-        case "weighted_round_robin", "weighted": return .weightedRoundRobin
-        case "round_robin": return .roundRobin
-        case "weighted_shuffle", "simple_shuffle", "shuffle", "random", "weighted_random": return .shuffle
-        case "least_loaded", "least_busy", "least_connections": return .leastLoaded
-        case "fastest_response", "latency_based_routing", "lowest_latency", "latency_based": return .fastest
-        case "usage_based", "usage_based_routing", "usage_based_routing_v2": return .usage
+        switch name {
+        case "weighted_round_robin": return .weightedRoundRobin
+        case "direct": return .direct
+        case "weighted_shuffle", "simple_shuffle": return .shuffle
+        case "least_loaded": return .leastLoaded
+        case "fastest_response": return .fastest
+        case "usage_based": return .usage
         default: return .unknown
         }
     }

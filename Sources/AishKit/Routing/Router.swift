@@ -20,6 +20,9 @@ final class Router: @unchecked Sendable {
     private let defaultRoute: CompiledPatternRoute?
     /// Notes that apply to every plan (e.g. no default provider).
     let globalNotes: [String]
+    /// Plans of names matched by a pattern or the default, made once per name: they depend on
+    /// the config only (the session state decides what is tried, not what is planned).
+    private let dynamicPlans = PlanMemo(capacity: 4096)
 
     init(config: AishConfig) {
         let compiler = RouteCompiler(config: config)
@@ -63,11 +66,12 @@ final class Router: @unchecked Sendable {
                                notes: globalNotes.isEmpty ? route.notes : route.notes + globalNotes,
                                decision: decision, strategy: route.strategy, candidates: route.candidates)
         }
+        if let cached = dynamicPlans.plan(for: name) { return cached }
         if let i = patternIndex.firstMatch(name) {
-            return patternRoutes[i].plan(for: name, decision: .pattern(index: i), globalNotes: globalNotes)
+            return dynamicPlans.keep(patternRoutes[i].plan(for: name, decision: .pattern(index: i), globalNotes: globalNotes))
         }
         if let d = defaultRoute {
-            return d.plan(for: name, decision: .defaultProvider, globalNotes: globalNotes)
+            return dynamicPlans.keep(d.plan(for: name, decision: .defaultProvider, globalNotes: globalNotes))
         }
         return AttemptPlan(requestedModel: name, rule: .defaultProvider,
                            ruleDescription: "no rule matches '\(name)' and routing_rules.default_provider is not set",
@@ -188,6 +192,30 @@ enum Chooser: Sendable {
         }
         let u = usage.isEmpty ? (0, 0) : usage[best]
         return (best, .usageBased(pick: best, recentRequests: u.0, recentTokens: u.1))
+    }
+}
+
+/// Remembers the plans of names routed by pattern or default, up to `capacity` names (then
+/// starts over), so that a name asked for again costs a lookup.
+final class PlanMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var plans: [String: AttemptPlan] = [:]
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func plan(for name: String) -> AttemptPlan? {
+        lock.lock()
+        defer { lock.unlock() }
+        return plans[name]
+    }
+
+    func keep(_ plan: AttemptPlan) -> AttemptPlan {
+        lock.lock()
+        defer { lock.unlock() }
+        if plans.count >= capacity { plans.removeAll(keepingCapacity: true) }
+        plans[plan.requestedModel] = plan
+        return plan
     }
 }
 

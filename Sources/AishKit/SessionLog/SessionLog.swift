@@ -107,6 +107,7 @@ final class SessionLog {
     func endSession(at date: Date = Date()) throws {
         guard let sessionID else { return }
         try db.inTransaction {
+            if rowsSinceFold > 0 { try foldRollup() }
             try db.cached("UPDATE sessions SET ended_at = ? WHERE id = ?").run([.text(LogTime.format(date)), .int(sessionID)])
         }
     }
@@ -144,32 +145,84 @@ final class SessionLog {
     }
 
     func insertAttempt(_ r: AttemptRecord, commandID: Int64?) throws {
-        try db.inTransaction { try insertAttemptRow(r, commandID: commandID) }
-    }
-
-    /// Many attempts in one transaction: the fast path for bulk loads (benchmarks, imports).
-    func insertAttempts(_ records: [AttemptRecord], commandID: Int64? = nil) throws {
         try db.inTransaction {
-            for r in records { try insertAttemptRow(r, commandID: commandID) }
+            try insertAttemptRow(r, commandID: commandID)
+            rowsSinceFold += 1
+            if rowsSinceFold >= SessionLog.rowsPerFold { try foldRollup() }
         }
     }
 
+    /// How many attempts this connection writes between two folds into `attempt_rollup`.
+    static let rowsPerFold = 256
+    private var rowsSinceFold = 0
+
+    /// Folds attempts not yet in the daily histograms into them (see `SessionLogSchema.v3Rollup`).
+    /// Call inside a write transaction.
+    private func foldRollup() throws {
+        let maxID = try db.cached("SELECT coalesce(max(id), 0) FROM attempts")
+        _ = try maxID.step()
+        let upTo = maxID.int64(0)
+        maxID.reset()
+        for sql in SessionLogSchema.foldRollupSQL(upTo: "?1") { try db.cached(sql).run([.int(upTo)]) }
+        rowsSinceFold = 0
+    }
+
+    /// Folds what is left; at the end of a session.
+    func refreshRollup() throws {
+        try db.inTransaction { try foldRollup() }
+    }
+
+    /// Many attempts in one transaction, many rows per INSERT statement. Rows per
+    /// statement matter: every statement that fires the FTS trigger makes FTS5 flush its
+    /// pending index data (at the statement's savepoint), so one row per statement is
+    /// several times slower than hundreds. The path for bulk loads (benchmarks, imports).
+    func insertAttempts(_ records: [AttemptRecord], commandID: Int64? = nil) throws {
+        try db.inTransaction {
+            var start = 0
+            while start < records.count {
+                let n = min(SessionLog.rowsPerInsert, records.count - start)
+                let statement = try db.cached(
+                    SessionLog.attemptInsertSQL
+                        + Array(repeating: SessionLog.attemptPlaceholders, count: n).joined(separator: ", "))
+                var index: Int32 = 1
+                for r in records[start..<(start + n)] {
+                    for v in attemptValues(r, commandID: commandID) {
+                        try statement.bind(v, at: index)
+                        index += 1
+                    }
+                }
+                while try statement.step() {}
+                statement.reset()
+                start += n
+            }
+            try foldRollup()
+        }
+    }
+
+    /// 21 parameters a row: 8,400 a statement, under SQLite's default limit of 32,766.
+    static let rowsPerInsert = 400
+
+    private static let attemptInsertSQL = """
+        INSERT INTO attempts (session_id, command_id, request_id, kind, started_at, requested_model, route_reason,
+            provider, backend_model, attempt, status, http_status, error, ttft_ms, total_ms, prompt_tokens,
+            completion_tokens, tokens_per_second, server_timings, prompt, reply)
+        VALUES\u{20}
+        """
+    private static let attemptPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
     private func insertAttemptRow(_ r: AttemptRecord, commandID: Int64?) throws {
-        try db.cached(
-            """
-            INSERT INTO attempts (session_id, command_id, request_id, kind, started_at, requested_model, route_reason,
-                provider, backend_model, attempt, status, http_status, error, ttft_ms, total_ms, prompt_tokens,
-                completion_tokens, tokens_per_second, server_timings, prompt, reply)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        ).run([
+        try db.cached(SessionLog.attemptInsertSQL + SessionLog.attemptPlaceholders).run(attemptValues(r, commandID: commandID))
+    }
+
+    private func attemptValues(_ r: AttemptRecord, commandID: Int64?) -> [SQLValue] {
+        [
             sessionID.map { .int($0) } ?? .null, commandID.map { .int($0) } ?? .null, .text(r.requestID), .text(r.kind),
             .text(LogTime.format(r.startedAt)), .text(r.requestedModel), .text(r.routeReason), .text(r.provider),
             .text(r.backendModel), .int(Int64(r.attempt)), .text(r.status.rawValue), SQLValue(r.httpStatus),
             SQLValue(r.error), SQLValue(r.ttftMs), SQLValue(r.totalMs), SQLValue(r.promptTokens),
             SQLValue(r.completionTokens), SQLValue(r.tokensPerSecond), SQLValue(r.serverTimings.map { $0.serialized() }),
             .text(r.prompt), .text(r.replyText),
-        ])
+        ]
     }
 
     func insertMessage(_ r: MessageRecord) throws {

@@ -7,7 +7,7 @@ public enum SessionLogBenchmark {
     /// log at `path`, creating it if needed, `batchSize` rows per transaction. Returns the
     /// rows written per second.
     @discardableResult
-    public static func generateSyntheticAttempts(path: String, count: Int, batchSize: Int = 10_000, seed: UInt64 = 42)
+    public static func generateSyntheticAttempts(path: String, count: Int, batchSize: Int = 50_000, seed: UInt64 = 42)
         throws -> Double
     {
         let log = try SessionLog(path: path)

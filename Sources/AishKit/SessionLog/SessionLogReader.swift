@@ -31,6 +31,10 @@ struct AttemptRow {
         tokens_per_second, server_timings, prompt, reply
         """
 
+    /// The same, qualified for joins (`a` is attempts).
+    static let prefixedColumns = columns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: ", ")
+
     init(_ s: Statement) {
         id = s.int64(0)
         sessionID = s.isNull(1) ? nil : s.int64(1)
@@ -142,13 +146,62 @@ struct AttemptFilter {
     var search: String?
 }
 
+/// Samples of one figure (TTFT or latency): exact values, or histogram bins for a large log.
+struct Distribution {
+    var samples: [Double] = []
+    /// Bin (`LatencyBins.bin`) → count.
+    var bins: [Int: Int] = [:]
+
+    var count: Int { samples.count + bins.values.reduce(0, +) }
+    var isExact: Bool { bins.isEmpty }
+
+    /// p50, p90, p99: exact (linear interpolation) when all samples are at hand, else from
+    /// the bins, interpolating inside the bin that holds the rank (within about 1%).
+    func percentiles() -> (p50: Double, p90: Double, p99: Double) {
+        if bins.isEmpty { return Percentiles.summary(samples) }
+        var all = bins
+        for v in samples { all[LatencyBins.bin(v), default: 0] += 1 }
+        let ordered = all.sorted { $0.key < $1.key }
+        let total = ordered.reduce(0) { $0 + $1.value }
+        func at(_ p: Double) -> Double {
+            let rank = p / 100 * Double(total - 1)
+            var seen = 0
+            for (bin, n) in ordered {
+                if Double(seen + n) > rank {
+                    let (lower, upper) = LatencyBins.range(bin)
+                    return lower + (upper - lower) * ((rank - Double(seen) + 0.5) / Double(n))
+                }
+                seen += n
+            }
+            return LatencyBins.range(ordered.last!.key).upper
+        }
+        return (at(50), at(90), at(99))
+    }
+}
+
+/// The histogram bins of the `attempt_rollup` table (see `SessionLogSchema.binSQL`).
+enum LatencyBins {
+    static func bin(_ value: Double) -> Int {
+        let digits = String(Int(max(value, 0) * 100))
+        return digits.count * 1000 + Int(digits.prefix(3))!
+    }
+
+    /// The values a bin holds: [lower, upper).
+    static func range(_ bin: Int) -> (lower: Double, upper: Double) {
+        let digits = bin / 1000, lead = bin % 1000
+        var scale = 1.0
+        for _ in 0..<max(0, digits - 3) { scale *= 10 }
+        return (Double(lead) * scale / 100, Double(lead + 1) * scale / 100)
+    }
+}
+
 /// Per-group figures of `stats`.
 struct StatsGroup {
     var name: String
     var requests = 0
     var errors = 0
-    var ttft: [Double] = []
-    var latency: [Double] = []
+    var ttft = Distribution()
+    var latency = Distribution()
     var tokensPerSecondSum = 0.0
     var tokensPerSecondCount = 0
 
@@ -162,6 +215,9 @@ struct StatsGroup {
 final class SessionLogReader {
     let path: String
     let db: Database
+    /// An older aish's log, not yet upgraded (this process could not write it): the
+    /// commands use what it has.
+    let schemaVersion: Int
 
     init(path: String) throws {
         self.path = path
@@ -172,31 +228,39 @@ final class SessionLogReader {
             db = try Database(path: path, readOnly: true)
             try db.execute("PRAGMA query_only = 1")
             db.installReadOnlyAuthorizer()
-            let version = try db.userVersion()
-            if version == 0 { throw SessionLogUnavailable(reason: "the file holds no session log tables") }
+            schemaVersion = try db.userVersion()
+            if schemaVersion == 0 { throw SessionLogUnavailable(reason: "the file holds no session log tables") }
         } catch let e as SQLiteError {
             throw SessionLog.unavailable(e)
         }
     }
 
-    /// Newest first.
+    /// Newest first. A search walks the full-text index newest first (by rowid, which is
+    /// insertion order) and stops at the limit, instead of collecting every match.
     func attempts(_ f: AttemptFilter) throws -> [AttemptRow] {
         var conditions: [String] = []
         var values: [SQLValue] = []
+        var from = "attempts a"
+        var order = "a.started_at DESC, a.id DESC"
+        if let q = f.search {
+            guard schemaVersion >= 2 else {
+                throw CommandFailure("log: -q needs the full-text index, which this log has not got yet (schema version \(schemaVersion)); it is added the next time aish opens the log for writing")
+            }
+            from = "attempts_fts CROSS JOIN attempts a ON a.id = attempts_fts.rowid"
+            conditions.append("attempts_fts MATCH ?")
+            values.append(.text(SessionLogReader.ftsQuery(q)))
+            order = "attempts_fts.rowid DESC"
+        }
         if let m = f.model {
-            conditions.append("(requested_model = ? OR backend_model = ?)")
+            conditions.append("(a.requested_model = ? OR a.backend_model = ?)")
             values += [.text(m), .text(m)]
         }
-        if let p = f.provider { conditions.append("provider = ?"); values.append(.text(p)) }
-        if let s = f.status { conditions.append("status = ?"); values.append(.text(s)) }
-        if let since = f.since { conditions.append("started_at >= ?"); values.append(.text(LogTime.format(since))) }
-        if let q = f.search {
-            conditions.append("id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH ?)")
-            values.append(.text(SessionLogReader.ftsQuery(q)))
-        }
-        var sql = "SELECT \(AttemptRow.columns) FROM attempts"
+        if let p = f.provider { conditions.append("a.provider = ?"); values.append(.text(p)) }
+        if let s = f.status { conditions.append("a.status = ?"); values.append(.text(s)) }
+        if let since = f.since { conditions.append("a.started_at >= ?"); values.append(.text(LogTime.format(since))) }
+        var sql = "SELECT \(AttemptRow.prefixedColumns) FROM \(from)"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-        sql += " ORDER BY started_at DESC, id DESC"
+        sql += " ORDER BY \(order)"
         if let limit = f.limit { sql += " LIMIT \(limit)" }
         let s = try db.prepare(sql)
         try s.bind(values)
@@ -291,54 +355,134 @@ final class SessionLogReader {
             scriptPath: s.optionalString(4), aishVersion: s.string(5), host: s.string(6), pid: s.int(7))
     }
 
-    /// One pass over the covering index `attempts_started_at`: no table rows are read.
-    /// Skipped attempts (never sent) are not requests. Errors are error, timeout and
-    /// partial; latency percentiles are over successful attempts, TTFT over any that
-    /// produced a first token.
-    func stats(since: Date?, byProvider: Bool, interrupt: InterruptFlag? = nil) throws -> (groups: [StatsGroup], total: StatsGroup) {
+    /// Up to this many attempts `stats` reads row by row (exact percentiles); above it, it
+    /// reads the daily histograms of `attempt_rollup`, plus the rows of a partial first day.
+    static let exactStatsLimit = 20_000
+
+    func stats(since: Date?, byProvider: Bool, exactLimit: Int = exactStatsLimit, interrupt: InterruptFlag? = nil) throws
+        -> (groups: [StatsGroup], total: StatsGroup, exact: Bool)
+    {
         let column = byProvider ? "provider" : "requested_model"
-        var sql = "SELECT \(column), status, ttft_ms, total_ms, tokens_per_second FROM attempts INDEXED BY attempts_started_at"
-        var values: [SQLValue] = []
-        if let since {
-            sql += " WHERE started_at >= ?"
-            values.append(.text(LogTime.format(since)))
+        var acc = StatsAccumulator()
+        if schemaVersion < 3 {
+            // No histograms yet: every row, exactly.
+            try scanRows(column: column, index: "attempts_started_at", since.map { _ in ["started_at >= ?"] } ?? [],
+                         since.map { [.text(LogTime.format($0))] } ?? [], into: &acc, interrupt: interrupt)
+            return (acc.groups.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.name < $1.name }, acc.total, true)
         }
+        let firstDay = since.map { String(LogTime.format($0).prefix(10)) }
+        let covered = try scalar("SELECT covered_id FROM rollup_state")
+        let unfolded = try scalar("SELECT coalesce(max(id), 0) FROM attempts") - covered
+        let folded = try scalar("SELECT coalesce(sum(n), 0) FROM attempt_rollup WHERE metric = 0 AND day >= ?",
+                                [.text(firstDay ?? "")])
+        if folded + max(0, unfolded) <= exactLimit {
+            var conditions: [String] = []
+            var values: [SQLValue] = []
+            if let since { conditions.append("started_at >= ?"); values.append(.text(LogTime.format(since))) }
+            try scanRows(column: column, index: "attempts_started_at", conditions, values, into: &acc, interrupt: interrupt)
+        } else {
+            var fullDaysFrom = ""
+            if let since, let firstDay {
+                // The first day counts from `since` on: its folded rows are read one by one.
+                let nextDay = LogTime.parse(firstDay + "T00:00:00.000Z")!.addingTimeInterval(86_400)
+                fullDaysFrom = String(LogTime.format(nextDay).prefix(10))
+                try scanRows(column: column, index: "attempts_started_at", ["started_at >= ?", "started_at < ?", "id <= ?"],
+                             [.text(LogTime.format(since)), .text(LogTime.format(nextDay)), .int(Int64(covered))],
+                             into: &acc, interrupt: interrupt)
+            }
+            // Rows not folded yet, one by one.
+            var conditions = ["id > ?"]
+            var values: [SQLValue] = [.int(Int64(covered))]
+            if let since { conditions.append("started_at >= ?"); values.append(.text(LogTime.format(since))) }
+            try scanRows(column: column, index: nil, conditions, values, into: &acc, interrupt: interrupt)
+
+            let s = try db.prepare("SELECT \(column), metric, bin, n, total FROM attempt_rollup WHERE day >= ?")
+            try s.bind([.text(fullDaysFrom)])
+            var lastName = ""
+            var i = -1
+            while try s.step() {
+                let n = s.int(3)
+                guard n > 0 else { continue }
+                let name = s.string(0)
+                if name != lastName || i < 0 {
+                    i = acc.index(name)
+                    lastName = name
+                }
+                let bin = s.int(2)
+                switch s.int(1) {
+                case 0: acc.add(i) { g in g.requests += n; if bin == 1 { g.errors += n } }
+                case 1: acc.add(i) { g in g.ttft.bins[bin, default: 0] += n }
+                case 2: acc.add(i) { g in g.latency.bins[bin, default: 0] += n }
+                case 3:
+                    let sum = s.double(4)
+                    acc.add(i) { g in g.tokensPerSecondSum += sum; g.tokensPerSecondCount += n }
+                default: break
+                }
+            }
+        }
+        let sorted = acc.groups.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.name < $1.name }
+        return (sorted, acc.total, acc.total.ttft.isExact && acc.total.latency.isExact)
+    }
+
+    private func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
         let s = try db.prepare(sql)
         try s.bind(values)
-        var list: [StatsGroup] = []
-        var index: [String: Int] = [:]
-        var total = StatsGroup(name: "all")
+        return try s.step() ? s.int(0) : 0
+    }
+
+    /// Rows matching `conditions`, through the covering index `attempts_started_at` when
+    /// named (no table reads). Skipped attempts (never sent) are not requests; errors are
+    /// error, timeout and partial; latency and tokens/s count successful attempts, TTFT any
+    /// that produced a first token.
+    private func scanRows(column: String, index: String?, _ conditions: [String], _ values: [SQLValue],
+                          into acc: inout StatsAccumulator, interrupt: InterruptFlag?) throws
+    {
+        var sql = "SELECT \(column), status, ttft_ms, total_ms, tokens_per_second FROM attempts"
+        if let index { sql += " INDEXED BY \(index)" }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        let s = try db.prepare(sql)
+        try s.bind(values)
         var n = 0
         while try s.step() {
             n += 1
             if n & 0xffff == 0, interrupt?.isRaised == true { throw CommandFailure("stats: interrupted") }
             let status = s.string(1)
             if status == "skipped" { continue }
-            let name = s.string(0)
-            let i: Int
-            if let known = index[name] { i = known } else {
-                i = list.count
-                index[name] = i
-                list.append(StatsGroup(name: name))
-            }
-            list[i].requests += 1
-            total.requests += 1
-            if status == "error" || status == "timeout" || status == "partial" {
-                list[i].errors += 1
-                total.errors += 1
-            }
-            if let t = s.optionalDouble(2) { list[i].ttft.append(t); total.ttft.append(t) }
-            if status == "ok" {
-                if let l = s.optionalDouble(3) { list[i].latency.append(l); total.latency.append(l) }
-                if let tps = s.optionalDouble(4) {
-                    list[i].tokensPerSecondSum += tps
-                    list[i].tokensPerSecondCount += 1
-                    total.tokensPerSecondSum += tps
-                    total.tokensPerSecondCount += 1
+            let i = acc.index(s.string(0))
+            let isError = status == "error" || status == "timeout" || status == "partial"
+            let ttft = s.optionalDouble(2)
+            let latency = status == "ok" ? s.optionalDouble(3) : nil
+            let tps = status == "ok" ? s.optionalDouble(4) : nil
+            acc.add(i) { g in
+                g.requests += 1
+                if isError { g.errors += 1 }
+                if let ttft { g.ttft.samples.append(ttft) }
+                if let latency { g.latency.samples.append(latency) }
+                if let tps {
+                    g.tokensPerSecondSum += tps
+                    g.tokensPerSecondCount += 1
                 }
             }
         }
-        let sorted = list.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.name < $1.name }
-        return (sorted, total)
+    }
+}
+
+/// Groups by name, plus the total over all of them.
+struct StatsAccumulator {
+    var groups: [StatsGroup] = []
+    var total = StatsGroup(name: "all")
+    private var indexByName: [String: Int] = [:]
+
+    mutating func index(_ name: String) -> Int {
+        if let i = indexByName[name] { return i }
+        groups.append(StatsGroup(name: name))
+        indexByName[name] = groups.count - 1
+        return groups.count - 1
+    }
+
+    /// Applies `change` to group `i` and to the total.
+    mutating func add(_ i: Int, _ change: (inout StatsGroup) -> Void) {
+        change(&groups[i])
+        change(&total)
     }
 }

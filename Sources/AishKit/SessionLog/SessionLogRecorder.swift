@@ -63,19 +63,26 @@ final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     }
 
     func recordAttempt(_ record: AttemptRecord) {
-        perform { log, r in
-            var a = record
-            a.prompt = r.redact(a.prompt)
-            a.replyText = r.redact(a.replyText)
-            a.error = r.redact(a.error)
-            a.routeReason = r.redact(a.routeReason)
-            if let timings = a.serverTimings {
-                let text = timings.serialized()
-                let clean = r.redact(text)
-                if clean != text { a.serverTimings = .string(clean) }
-            }
-            try log.insertAttempt(a, commandID: currentCommandID)
+        perform { log, r in try log.insertAttempt(redacted(record, r), commandID: currentCommandID) }
+    }
+
+    func recordAttempts(_ records: [AttemptRecord]) {
+        guard !records.isEmpty else { return }
+        perform { log, r in try log.insertAttempts(records.map { redacted($0, r) }, commandID: currentCommandID) }
+    }
+
+    private func redacted(_ record: AttemptRecord, _ r: SecretRedactor) -> AttemptRecord {
+        var a = record
+        a.prompt = r.redact(a.prompt)
+        a.replyText = r.redact(a.replyText)
+        a.error = r.redact(a.error)
+        a.routeReason = r.redact(a.routeReason)
+        if let timings = a.serverTimings {
+            let text = timings.serialized()
+            let clean = r.redact(text)
+            if clean != text { a.serverTimings = .string(clean) }
         }
+        return a
     }
 
     func recordMessage(_ record: MessageRecord) {

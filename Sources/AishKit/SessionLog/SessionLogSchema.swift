@@ -11,6 +11,7 @@ enum SessionLogSchema {
     static let migrations: [Migration] = [
         Migration(version: 1, name: "core tables", sql: v1CoreTables),
         Migration(version: 2, name: "full-text search over prompts and replies", sql: v2FullTextSearch),
+        Migration(version: 3, name: "daily latency histograms for stats; attempts by command", sql: v3Rollup),
     ]
 
     static var latestVersion: Int { migrations.last!.version }
@@ -139,6 +140,90 @@ enum SessionLogSchema {
         END;
         INSERT INTO attempts_fts(attempts_fts) VALUES ('rebuild');
         """
+
+    /// A histogram bin for a duration in ms (or any non-negative value) that SQL and Swift
+    /// compute alike with core functions only: the number of digits of the value in
+    /// hundredths, then its first three digits — bins about 1% wide.
+    static func binSQL(_ x: String) -> String {
+        let hundredths = "CAST(CAST(max(\(x), 0) * 100 AS INTEGER) AS TEXT)"
+        return "(length(\(hundredths)) * 1000 + CAST(substr(\(hundredths), 1, 3) AS INTEGER))"
+    }
+
+    /// Per UTC day, requested model and provider: request and error counts (metric 0,
+    /// bin 0 = not an error, 1 = error), TTFT (1) and latency of successful attempts (2) as
+    /// histograms, and the tokens/s of successful attempts (3, bin 0, `total` = sum).
+    /// `stats` over a large log reads this instead of every row. It covers the attempts up
+    /// to `rollup_state.covered_id`; writers fold newer rows in, set-based, every few hundred
+    /// rows (`SessionLog.refreshRollup`) — far cheaper than a trigger per row — and `stats`
+    /// reads the rows above the mark one by one, so it is exact about what it has not folded.
+    static let v3Rollup = """
+        CREATE TABLE attempt_rollup (
+            day TEXT NOT NULL,
+            requested_model TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            metric INTEGER NOT NULL,
+            bin INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            total REAL NOT NULL,
+            PRIMARY KEY (day, requested_model, provider, metric, bin)
+        ) WITHOUT ROWID;
+        CREATE TABLE rollup_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            covered_id INTEGER NOT NULL
+        );
+        INSERT INTO rollup_state VALUES (1, 0);
+        -- Deleting folded rows takes them out of the histograms too.
+        CREATE TRIGGER attempts_rollup_delete AFTER DELETE ON attempts
+        WHEN old.status != 'skipped' AND old.id <= (SELECT covered_id FROM rollup_state) BEGIN
+            UPDATE attempt_rollup SET n = n - 1 WHERE day = substr(old.started_at, 1, 10)
+                AND requested_model = old.requested_model AND provider = old.provider AND metric = 0
+                AND bin = (old.status IN ('error', 'timeout', 'partial'));
+            UPDATE attempt_rollup SET n = n - 1, total = total - old.ttft_ms WHERE old.ttft_ms IS NOT NULL
+                AND day = substr(old.started_at, 1, 10) AND requested_model = old.requested_model
+                AND provider = old.provider AND metric = 1 AND bin = \(binSQL("old.ttft_ms"));
+            UPDATE attempt_rollup SET n = n - 1, total = total - old.total_ms WHERE old.status = 'ok'
+                AND old.total_ms IS NOT NULL AND day = substr(old.started_at, 1, 10)
+                AND requested_model = old.requested_model AND provider = old.provider AND metric = 2
+                AND bin = \(binSQL("old.total_ms"));
+            UPDATE attempt_rollup SET n = n - 1, total = total - old.tokens_per_second WHERE old.status = 'ok'
+                AND old.tokens_per_second IS NOT NULL AND day = substr(old.started_at, 1, 10)
+                AND requested_model = old.requested_model AND provider = old.provider AND metric = 3 AND bin = 0;
+        END;
+        CREATE INDEX attempts_command ON attempts(command_id) WHERE command_id IS NOT NULL;
+        \(foldRollupSQL(upTo: "(SELECT coalesce(max(id), 0) FROM attempts)").joined(separator: ";\n"));
+        """
+
+    /// Folds attempts with `covered_id < id <= upTo` into the histograms and moves the mark:
+    /// two statements. Run in a write transaction, so no row below the new mark can still
+    /// be uncommitted.
+    static func foldRollupSQL(upTo: String) -> [String] {
+        let fold = """
+        INSERT INTO attempt_rollup (day, requested_model, provider, metric, bin, n, total)
+            SELECT substr(started_at, 1, 10), requested_model, provider, 0, status IN ('error', 'timeout', 'partial'),
+                count(*), 0
+            FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status != 'skipped'
+            GROUP BY 1, 2, 3, 5
+            UNION ALL
+            SELECT substr(started_at, 1, 10), requested_model, provider, 1, \(binSQL("ttft_ms")), count(*), sum(ttft_ms)
+            FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status != 'skipped'
+                AND ttft_ms IS NOT NULL
+            GROUP BY 1, 2, 3, 5
+            UNION ALL
+            SELECT substr(started_at, 1, 10), requested_model, provider, 2, \(binSQL("total_ms")), count(*), sum(total_ms)
+            FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status = 'ok'
+                AND total_ms IS NOT NULL
+            GROUP BY 1, 2, 3, 5
+            UNION ALL
+            SELECT substr(started_at, 1, 10), requested_model, provider, 3, 0, count(*), sum(tokens_per_second)
+            FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status = 'ok'
+                AND tokens_per_second IS NOT NULL
+            GROUP BY 1, 2, 3
+            ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT DO UPDATE SET n = n + excluded.n, total = total + excluded.total
+        """
+        return [fold.replacingOccurrences(of: "?1", with: upTo),
+                "UPDATE rollup_state SET covered_id = max(covered_id, \(upTo))"]
+    }
 
     /// Brings `db` to the latest version. Each migration re-reads the version inside its
     /// transaction, so processes opening a new file at the same time apply it once.

@@ -148,6 +148,7 @@ struct PipeInput {
                     }
                 }
             }
+            if let signal = InterruptSignal.pendingTermination { return 128 + signal }
             if runner.ctx.interrupt.isRaised { return CommandRunner.interruptedExitCode }
             if !pending.isEmpty {
                 let commands = try ScriptParser.parse(pending.joined(separator: "\n"), file: file, firstLine: firstLine)

@@ -46,10 +46,14 @@ final class CommandRunner {
     /// The exit code of the run so far: 130 if cancelled, 4 if an expect failed, else the
     /// first unexamined command failure, else 0.
     var exitCode: Int32 {
+        if let signal = InterruptSignal.pendingTermination { return 128 + signal }
         if interrupted { return CommandRunner.interruptedExitCode }
         if ledger.failed > 0 { return ExitCode.assertion.rawValue }
         return firstFailure ?? 0
     }
+
+    /// Error messages in red only when colour is on and stderr is a terminal.
+    private lazy var errorColour = ctx.options.color && isatty(2) == 1
 
     private var stopsOnFailure: Bool {
         !ctx.options.continueOnError && (!ctx.options.interactive || frames.count > 1)
@@ -63,16 +67,22 @@ final class CommandRunner {
         defer { frames.removeLast() }
         var i = 0
         while i < commands.count {
+            if ctx.interrupt.isRaised && !ctx.options.interactive {
+                interrupted = true
+                return false
+            }
             let command = commands[i]
             let isExpect = command.literalName == "expect"
             let code = try runOne(command)
             let nextIsExpect = i + 1 < commands.count && commands[i + 1].literalName == "expect"
             i += 1
-            guard let code else { continue }
-            if ctx.interrupt.isRaised && !ctx.options.interactive {
+            // Ctrl-C in a script cancels the command and then the script; SIGTERM also
+            // ends an interactive session.
+            if InterruptSignal.pendingTermination != nil || (ctx.interrupt.isRaised && !ctx.options.interactive) {
                 interrupted = true
                 return false
             }
+            guard let code else { continue }
             if isExpect {
                 if stopsOnFailure { return false }
                 continue
@@ -126,7 +136,9 @@ final class CommandRunner {
         let recordID = ctx.recorder?.beginCommand(text: command.text, sourceFile: frame.file,
                                                   line: frame.file == nil ? nil : command.location.line)
         let started = Date()
-        ctx.interrupt.clear()
+        // At the terminal each command starts afresh; in a script a Ctrl-C that lands between
+        // two commands must still stop the script, so the flag is kept.
+        if ctx.options.interactive { ctx.interrupt.clear() }
 
         var result: CommandResult
         var failureCode: Int32?
@@ -187,8 +199,9 @@ final class CommandRunner {
             ctx.output.write(result.text.hasSuffix("\n") ? result.text : result.text + "\n")
         }
         guard failure != nil || result.status == .error else { return }
-        let message = result.error ?? "command failed"
+        var message = result.error ?? "command failed"
         let isAssertion = failure == ExitCode.assertion.rawValue
+        if errorColour { message = "\u{1B}[31m" + message + "\u{1B}[0m" }
         if frames.last?.file != nil {
             ctx.output.writeError("\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + message + "\n")
         } else {

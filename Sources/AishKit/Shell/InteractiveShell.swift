@@ -25,8 +25,11 @@ final class InteractiveShell {
         }
         var lines: [String] = []
         while true {
+            if let signal = InterruptSignal.pendingTermination { return 128 + signal }
             let prompt = lines.isEmpty ? InteractiveShell.prompt : InteractiveShell.continuationPrompt
-            switch editor.readLine(prompt: prompt) {
+            let read = editor.readLine(prompt: prompt)
+            if let signal = InterruptSignal.pendingTermination { return 128 + signal }
+            switch read {
             case .endOfInput:
                 if lines.isEmpty {
                     ctx.output.writeError("\n")

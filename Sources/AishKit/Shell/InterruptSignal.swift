@@ -5,6 +5,9 @@ import Synchronization
 /// polls the flag), and wakes the line editor through a self-pipe so a prompt can be cleared.
 /// In a non-interactive run a second Ctrl-C within a second ends the process with 130, for
 /// a command that does not stop.
+///
+/// SIGTERM (CI timeouts, service managers) cancels the running command the same way and then
+/// ends aish with 143 after the session log is closed; a second SIGTERM ends it at once.
 enum InterruptSignal {
     /// The self-pipe: the handler writes one byte to `wakeWrite`; the line editor polls
     /// `wakeRead` next to standard input.
@@ -12,6 +15,13 @@ enum InterruptSignal {
     nonisolated(unsafe) private static var wakeWrite: Int32 = -1
     nonisolated(unsafe) private static var exitOnSecond = false
     private static let lastInterruptNanos = Atomic<Int64>(0)
+    private static let terminationSignal = Atomic<Int32>(0)
+
+    /// The signal that asked aish to end (SIGTERM), if one came.
+    static var pendingTermination: Int32? {
+        let s = terminationSignal.load(ordering: .relaxed)
+        return s == 0 ? nil : s
+    }
 
     static func install(interactive: Bool) {
         _ = InterruptFlag.shared  // initialise the global before a handler can touch it
@@ -32,6 +42,17 @@ enum InterruptSignal {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0  // no SA_RESTART: a blocking read returns EINTR and the reader looks at the flag
         sigaction(SIGINT, &action, nil)
+        var terminate = sigaction()
+        terminate.__sigaction_handler.sa_handler = { signal in InterruptSignal.handleTermination(signal) }
+        sigemptyset(&terminate.sa_mask)
+        terminate.sa_flags = 0
+        sigaction(SIGTERM, &terminate, nil)
+        // A parent may have left these blocked (test runners, some process supervisors).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// Runs inside the signal handler: only async-signal-safe calls.
@@ -41,6 +62,15 @@ enum InterruptSignal {
         let nanos = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
         let previous = lastInterruptNanos.exchange(nanos, ordering: .relaxed)
         if exitOnSecond, previous != 0, nanos - previous < 1_000_000_000 { _exit(130) }
+        InterruptFlag.shared.raise()
+        if wakeWrite >= 0 {
+            var byte: UInt8 = 1
+            _ = write(wakeWrite, &byte, 1)
+        }
+    }
+
+    private static func handleTermination(_ signal: Int32) {
+        if terminationSignal.exchange(signal, ordering: .relaxed) != 0 { _exit(128 + signal) }
         InterruptFlag.shared.raise()
         if wakeWrite >= 0 {
             var byte: UInt8 = 1

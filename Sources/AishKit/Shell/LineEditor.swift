@@ -49,6 +49,9 @@ final class LineEditor {
     func readLine(prompt: String) -> LineRead {
         InterruptSignal.drainWakeups()
         InterruptFlag.shared.clear()
+        // libedit tracks window size changes only through its own signal handlers, which are
+        // off; asking at each prompt keeps long lines wrapping right after a resize.
+        rl_resize_terminal()
         guard let raw = readline(prompt) else {
             if InterruptFlag.shared.isRaised {
                 InterruptFlag.shared.clear()

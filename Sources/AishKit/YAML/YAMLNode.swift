@@ -13,17 +13,19 @@ struct YAMLPair: Sendable {
     var value: YAMLNode
 }
 
-struct YAMLNode: Sendable {
+/// Immutable once built; a class so that building and walking the tree copies one
+/// reference per node instead of every field (aliases share their node).
+final class YAMLNode: Sendable {
     enum Content: Sendable {
         case scalar(String, YAMLScalarStyle)
         case sequence([YAMLNode])
         case mapping([YAMLPair])
     }
 
-    var content: Content
+    let content: Content
     /// Explicit tag (`!!str`, `!custom`), nil when the node was untagged.
-    var tag: String?
-    var location: SourceLocation
+    let tag: String?
+    let location: SourceLocation
 
     init(_ content: Content, tag: String? = nil, location: SourceLocation) {
         self.content = content

@@ -118,3 +118,20 @@ import Testing
         }
     }
 }
+
+@Suite struct BaseURLTests {
+    func parts(_ s: String) -> String? {
+        BaseURL(s).map { "\($0.scheme)|\($0.host)|\($0.port.map(String.init) ?? "nil")|\($0.path)" }
+    }
+
+    @Test func splitsTheParts() {
+        #expect(parts("http://127.0.0.1:11434") == "http|127.0.0.1|11434|")
+        #expect(parts("https://api.openai.com/v1") == "https|api.openai.com|nil|/v1")
+        #expect(parts("http://[::1]:8080/v1?x=1") == "http|::1|8080|/v1")
+        #expect(parts("http://user:pw@host:1/") == "http|host|1|/")
+        #expect(BaseURL("http://localhost:CUSTOM_PORT") == nil)
+        #expect(BaseURL("localhost:8080") == nil)
+        #expect(BaseURL("http://:80") == nil)
+        #expect(looseName("vllm-Qwen") == "vllm_qwen")
+    }
+}

@@ -144,6 +144,35 @@ import FoundationXML
         }
     }
 
+    /// Ctrl-C (SIGINT → 130) and SIGTERM (→ 143) cancel the running command and stop the script.
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func signalCancelsTheCommandAndStopsTheScript(signal: Int32, code: Int32) throws {
+        try withAish { aish in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: BinaryHarness.path)
+            process.arguments = ["-c", "echo started; sleep 60s; echo after"]
+            process.environment = aish.environment
+            let outPath = aish.home + "/out", errPath = aish.home + "/err"
+            FileManager.default.createFile(atPath: outPath, contents: nil)
+            FileManager.default.createFile(atPath: errPath, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+            process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+            try process.run()
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, (try? String(contentsOfFile: outPath, encoding: .utf8)) != "started\n" {
+                usleep(20_000)
+            }
+            usleep(100_000)  // into the sleep
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == code)
+            #expect(try String(contentsOfFile: outPath, encoding: .utf8) == "started\n")
+            #expect(try String(contentsOfFile: errPath, encoding: .utf8) == "aish: sleep: interrupted\n")
+        }
+    }
+
     @Test func oneMegabyteLine() throws {
         try withAish { aish in
             let big = String(repeating: "y", count: 1 << 20)

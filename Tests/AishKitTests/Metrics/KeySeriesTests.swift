@@ -108,8 +108,9 @@ import Testing
     @Test func liveRegionRedrawsInPlace() {
         let sink = OutputSink(capturing: true)
         let region = LiveRegion(output: sink)
-        region.draw("a\nb\n")
-        region.draw("c\nd\n")
-        #expect(sink.capturedText == "\u{1B}[Ja\nb\n\r\u{1B}[2A\u{1B}[Jc\nd\n")
+        region.draw("a\nb\n", width: nil)
+        region.draw("c\nd", width: nil)
+        region.draw("0123456789\ne\n", width: 6)
+        #expect(sink.capturedText == "\u{1B}[Ja\nb\n\r\u{1B}[2A\u{1B}[Jc\nd\n\r\u{1B}[2A\u{1B}[J01234…\ne\n")
     }
 }

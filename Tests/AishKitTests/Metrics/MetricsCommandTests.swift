@@ -4,8 +4,11 @@ import Testing
 
 @Suite(.serialized) struct MetricsCommandTests {
     private func run(_ words: [String], config: AishConfig, environment: [String: String] = [:],
-                     recorder: RecordingRecorder? = nil) throws -> CommandResult {
-        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: environment)
+                     recorder: RecordingRecorder? = nil, db: String? = nil) throws -> CommandResult {
+        var options = GlobalOptions()
+        options.databasePath = db ?? NSTemporaryDirectory() + "aish-metrics-none-\(UUID().uuidString).db"
+        let ctx = ShellContext(options: options, output: OutputSink(capturing: true), interrupt: InterruptFlag(),
+                               environment: environment)
         ctx.recorder = recorder
         let inv = try MetricsCommand.spec.parse(words: words, line: "metrics " + words.joined(separator: " "), location: nil)
         return try MetricsCommand.run(inv, ctx, config: config)
@@ -84,6 +87,15 @@ import Testing
         #expect(denied.error == "GET \(server.baseURL)/metrics: HTTP 401 Unauthorized: Authentication Error, No api key passed in. (LiteLLM's /metrics needs the master key in $GATEWAY_KEY)")
     }
 
+    @Test func llamaCppWithoutMetricsSaysHowToGetThem() throws {
+        let server = try MetricsTestServer.litellmMetrics(key: "unused")   // answers 404 for other paths
+        defer { server.stop() }
+        let config = MetricsTestConfig.config([MetricsTestConfig.provider("py", .llamaCpp, server.baseURL + "/py/v1")])
+        let r = try run([], config: config)
+        #expect(r.status == .error)
+        #expect(r.error == "GET \(server.baseURL)/py/metrics: HTTP 404 Not Found: Not Found (llama-server serves /metrics when started with --metrics; the Python server has none)")
+    }
+
     @Test func gatewayFromThePortRegistry() throws {
         let key = "sk-master-abcdef"
         let server = try MetricsTestServer.litellmMetrics(key: key)
@@ -123,12 +135,23 @@ import Testing
         defer { server.stop() }
         try chat(server, path: "/api/chat")
         let config = MetricsTestConfig.config([MetricsTestConfig.provider("ollama", .ollama, server.baseURL)])
-        let r = try run(["ollama"], config: config)
+        // What aish measured earlier goes into the figures: two requests, one of them a cold load.
+        let db = TailRequestsTests.temporaryDB()
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + s) } }
+        var cold = TailRequestsTests.attempt("llama3", provider: "ollama", totalMs: 4000)
+        cold.serverTimings = .object([("load_duration", .int(3_200_000_000))])
+        try SessionLog(path: db).insertAttempts([cold, TailRequestsTests.attempt("llama3", provider: "ollama", totalMs: 1000),
+                                                 TailRequestsTests.attempt("llama3", provider: "other", totalMs: 10)])
+        let r = try run(["ollama"], config: config, db: db)
         #expect(r.status == .ok)
         let lines = r.text.split(separator: "\n").map(String.init)
         #expect(lines[0].hasPrefix("ollama (ollama) \(server.baseURL)/api/ps"))
         #expect(lines.contains(where: { $0.hasPrefix("  models_loaded ") && $0.contains(" 1 ") }))
         #expect(lines.contains(where: { $0.contains(#"loaded_model{model="fake-model"}"#) && $0.contains("4.8 GiB, VRAM 4.8 GiB (100%), unloads in ") }))
+        let rows = Self.words(r.text)
+        #expect(rows.contains(["requests_logged", "2", "session", "log,", "last", "hour"]))
+        #expect(rows.contains(["cold_loads_logged", "1", "session", "log,", "last", "hour"]))
+        #expect(rows.contains(where: { $0.first == "e2e_latency_logged" && Array($0[1...3]) == ["p50", "2.50", "s"] }))
     }
 
     @Test func malformedScrapeNamesLineAndColumn() throws {

@@ -319,6 +319,30 @@ import Testing
         #expect(router.plan(for: "chat", state: state).steps[0].backendModel == "small")
     }
 
+    @Test func capabilityRoundRobinAndShuffleGiveEachModelAnEqualShare() {
+        var c = RoutingTestConfig()
+        c.provider("local", models: ["a", "b"])
+        c.exact("a", "local")
+        c.exact("b", "local")
+        c.capability("rr", models: ["a", "b"], strategy: "weighted_round_robin")
+        c.capability("mix", models: ["a", "b"], strategy: "simple_shuffle")
+        let router = Router(config: c.config)
+        let state = RouterState(clock: { Date() }, seed: 3)
+        #expect((0..<4).map { _ in router.plan(for: "rr", state: state).steps[0].backendModel } == ["a", "b", "a", "b"])
+        let picks = (0..<10_000).map { _ in router.plan(for: "mix", state: state).steps[0].backendModel }
+        #expect(abs(Double(picks.filter { $0 == "a" }.count) / 10_000 - 0.5) < 0.02)
+    }
+
+    @Test func directLoadBalancingTakesTheFirstMember() {
+        var c = RoutingTestConfig()
+        c.provider("x", models: ["mx"])
+        c.provider("y", models: ["my"])
+        c.balance("pair", [("x", 0.2), ("y", 0.8)], strategy: "direct")
+        let router = Router(config: c.config)
+        let state = RouterState()
+        for _ in 0..<3 { #expect(router.plan(for: "pair", state: state).summary == ["x/mx", "y/my"]) }
+    }
+
     @Test func unknownCapabilityStrategyIsSaid() {
         let plan = router.plan(for: "odd", state: RouterState())
         #expect(plan.summary == ["local/small", "cloud/big"])
@@ -496,6 +520,12 @@ import Testing
             #expect(!plan.steps.isEmpty)
             let keys = plan.steps.map { $0.provider + "/" + $0.backendModel }
             #expect(Set(keys).count == keys.count, "duplicate step in plan for \(n)")
+        }
+        // Asked again (now from the memo), every name gets the same plan.
+        for n in names {
+            let again = router.plan(for: n, state: state)
+            #expect(again.summary == router.plan(for: n, state: state).summary)
+            #expect(again.requestedModel == n)
         }
         #expect(rules[.exactMatch] == 100)
         #expect(rules[.pattern] == 100)

@@ -110,7 +110,7 @@ import Testing
     }
 
     @Test func cpuIsSampledOverTheIntervalNotSinceStart() throws {
-        let busy = try ChildProcess("/bin/sh", ["-c", "while :; do :; done"])
+        let busy = try ChildProcess.busyLoop()
         let idle = try ChildProcess("/bin/sleep", ["60"])
         defer { busy.stop(); idle.stop() }
         let cpu = try #require(CPUSampler.sample(pids: [busy.pid, idle.pid, 999_999_999], proc: ProcFS(), interval: 1,

@@ -94,12 +94,16 @@ final class ChildProcess {
     let process = Process()
     let output = Pipe()
 
+    /// Held open by the test: children that watch their stdin exit when it closes, so a
+    /// crashed test run leaves nothing behind.
+    let input = Pipe()
+
     init(_ executable: String, _ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input
         try process.run()
     }
 
@@ -137,9 +141,10 @@ final class ChildProcess {
     /// An HTTP server on 127.0.0.1 with a port the kernel picks; returns it with its port.
     static func httpServer() throws -> (ChildProcess, Int) {
         let script = """
-            import http.server, sys
+            import http.server, os, sys, threading
             s = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
             print(s.server_address[1], flush=True)
+            threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
             s.serve_forever()
             """
         let child = try ChildProcess(python, ["-c", script])
@@ -148,6 +153,24 @@ final class ChildProcess {
             throw CommandFailure("test HTTP server did not report its port")
         }
         return (child, port)
+    }
+
+    /// A process that keeps one core busy for at most 60 s (and stops when the test's
+    /// end of its stdin closes).
+    /// Returns once the loop runs (the interpreter may start slowly, e.g. behind a pyenv shim).
+    static func busyLoop() throws -> ChildProcess {
+        let child = try ChildProcess(python, ["-c", """
+            import os, sys, threading, time
+            threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+            print("busy", flush=True)
+            end = time.time() + 60
+            while time.time() < end: pass
+            """])
+        guard child.firstLine() == "busy" else {
+            child.stop()
+            throw CommandFailure("busy loop did not start")
+        }
+        return child
     }
 
     /// A port nothing listens on (bound and released at once).

@@ -223,7 +223,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(j.jsonForm.serialized() == #"{"status":"ok","columns":["n"],"count":1,"rows":[{"n":2}]}"#)
         #expect(j.field("value") == .int(2))
         #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA table_info(sessions)"]).field("count") == .int(8))
-        #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA user_version"]).field("value") == .int(2))
+        #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA user_version"]).field("value") == .int(3))
     }
 
     @Test func sqlRefusesEveryWriteWordForWord() throws {
@@ -254,6 +254,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(shell.errorText(["sql", "VACUUM"]) == "sql: refused: the statement would write (the session log is read-only here)")
         #expect(shell.errorText(["sql", "SELECT 1; DELETE FROM attempts"]) == "sql: only one statement at a time")
         #expect(shell.errorText(["sql", "SELEC 1"]) == "sql: near \"SELEC\": syntax error")
+        #expect(shell.errorText(["sql", "SELECT load_extension('/tmp/none')"]) == "sql: not authorized")
         #expect(!FileManager.default.fileExists(atPath: dir.file("other.db")))
         #expect(try shell.run(["sql", "SELECT count(*) FROM attempts"]).field("value") == .int(4))
         #expect(try shell.run(["sql", "SELECT 1;"]).field("value") == .int(1))

@@ -39,6 +39,7 @@ import Testing
         recorder.recordAttempt(attempt(error: "401 for key \(key)", prompt: "my key is \(key) and \(other)",
                                        reply: "you said \(key)", timings: .object([("echo", .string(key))])))
         recorder.recordMessage(MessageRecord(conversationID: "c", role: "user", content: "key \(key)", model: nil, createdAt: Date()))
+        recorder.recordAttempts([attempt(request: "b1", prompt: "batch \(key)"), attempt(request: "b2", reply: "Bearer \(other)")])
         recorder.recordHealthProbe(HealthProbeRecord(provider: "p", url: "http://h/?key=\(other)", ok: false, httpStatus: 401,
                                                      latencyMs: 1, error: "Bearer \(other) rejected", probedAt: Date()))
         recorder.recordServiceAction(ServiceActionRecord(action: "start", service: "s", unit: "u", ok: true, output: "env \(key)", at: Date()))
@@ -54,7 +55,9 @@ import Testing
         recorder.endSession()
         let shell = LogShell(dbPath: path)
         #expect(try shell.run(["sql", "SELECT text FROM commands"]).field("value") == .string("set api_key ***"))
-        #expect(try shell.run(["sql", "SELECT reply FROM attempts"]).field("value") == .string("you said ***"))
+        #expect(try shell.run(["sql", "SELECT reply FROM attempts WHERE request_id = 'r1'"]).field("value") == .string("you said ***"))
+        #expect(try shell.run(["sql", "SELECT group_concat(prompt || '|' || reply || '|' || (command_id = \(id!)), ';') FROM attempts WHERE request_id LIKE 'b%'"]).field("value")
+                == .string("batch ***|waves fold into foam|1;write a haiku about the ocean|Bearer ***|1"))
         let db = try Database(path: path)
         try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         let main = fileBytes(path)

@@ -47,10 +47,11 @@ import Testing
         let path = dir.file("empty.db")
         _ = FileManager.default.createFile(atPath: path, contents: Data())
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 2)
+        #expect(try log.db.userVersion() == 3)
         let tables = try names(log.db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name")
         for t in ["sessions", "commands", "attempts", "messages", "health_probes", "runs", "service_actions",
-                  "metric_samples", "attempts_fts", "attempts_fts_insert", "attempts_fts_delete", "attempts_fts_update"] {
+                  "metric_samples", "attempts_fts", "attempts_fts_insert", "attempts_fts_delete", "attempts_fts_update",
+                  "attempt_rollup", "rollup_state", "attempts_rollup_delete"] {
             #expect(tables.contains(t), "missing \(t)")
         }
     }
@@ -72,13 +73,144 @@ import Testing
             try db.setUserVersion(1)
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 2)
+        #expect(try log.db.userVersion() == 3)
         let hits = try names(log.db, "SELECT request_id FROM attempts WHERE id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'glaciers')")
         #expect(hits == ["old"])
         // New rows are indexed by the trigger.
         try log.insertAttempt(attempt(request: "new", prompt: "glaciers again"), commandID: nil)
         let both = try names(log.db, "SELECT request_id FROM attempts WHERE id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'glaciers') ORDER BY id")
         #expect(both == ["old", "new"])
+    }
+
+    /// A version-2 file with attempts gains the daily histograms, filled from its rows:
+    /// `stats` read from them agrees with `stats` read row by row.
+    @Test func migratesFromVersion2() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("v2.db")
+        do {
+            let db = try Database(path: path)
+            try db.execute(SessionLogSchema.v1CoreTables)
+            try db.execute(SessionLogSchema.v2FullTextSearch)
+            try db.setUserVersion(2)
+        }
+        do {
+            // Rows written by a version-2 aish.
+            let db = try Database(path: path)
+            let insert = try db.prepare("""
+                INSERT INTO attempts (request_id, kind, started_at, requested_model, route_reason, provider, backend_model,
+                    attempt, status, ttft_ms, total_ms, tokens_per_second, prompt, reply)
+                VALUES (?, 'chat', ?, ?, '', ?, 'm', 1, ?, ?, ?, ?, 'p', 'r')
+                """)
+            let day = Date(timeIntervalSince1970: 1_795_700_000)
+            for i in 0..<300 {
+                let status: AttemptStatus = i % 10 == 0 ? .error : i % 25 == 0 ? .skipped : .ok
+                try insert.run([.text("r\(i)"), .text(LogTime.format(day.addingTimeInterval(Double(i) * 600))),
+                                .text(i % 3 == 0 ? "a" : "b"), .text(i % 2 == 0 ? "p" : "q"), .text(status.rawValue),
+                                status == .error ? .null : .double(Double(20 + i * 7 % 500)),
+                                .double(Double(100 + i * 13 % 4000)), status == .ok ? .double(40 + Double(i % 7)) : .null])
+            }
+        }
+        let log = try SessionLog(path: path)
+        #expect(try log.db.userVersion() == 3)
+        #expect(try names(log.db, "SELECT sum(n) FROM attempt_rollup WHERE metric = 0") == ["294"])
+        #expect(try names(log.db, "SELECT sum(n) FROM attempt_rollup WHERE metric = 0 AND bin = 1") == ["30"])
+        #expect(try names(log.db, "SELECT count(DISTINCT day) FROM attempt_rollup") == ["3"])
+        let reader = try SessionLogReader(path: path)
+        for byProvider in [false, true] {
+            let exact = try reader.stats(since: nil, byProvider: byProvider)
+            let binned = try reader.stats(since: nil, byProvider: byProvider, exactLimit: 0)
+            #expect(exact.exact && !binned.exact)
+            #expect(exact.groups.map(\.name) == binned.groups.map(\.name))
+            for (e, b) in zip(exact.groups + [exact.total], binned.groups + [binned.total]) {
+                #expect(e.requests == b.requests && e.errors == b.errors)
+                #expect(abs(e.meanTokensPerSecond! - b.meanTokensPerSecond!) < 1e-9)
+                let (ep, bp) = (e.latency.percentiles(), b.latency.percentiles())
+                for (x, y) in [(ep.p50, bp.p50), (ep.p90, bp.p90), (ep.p99, bp.p99)] {
+                    #expect(abs(x - y) / x < 0.02, "\(e.name): exact \(x), from bins \(y)")
+                }
+            }
+        }
+        // A --since inside the data: the first, partial day is read row by row.
+        let since = Date(timeIntervalSince1970: 1_795_700_000 + 200 * 600)
+        let exact = try reader.stats(since: since, byProvider: false)
+        let binned = try reader.stats(since: since, byProvider: false, exactLimit: 0)
+        #expect(exact.total.requests == binned.total.requests)
+        #expect(exact.total.requests == 98)
+    }
+
+    @Test func binsAgreeBetweenSQLAndSwift() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let db = try Database(path: dir.file("bins.db"))
+        for v in [0, 0.004, 0.01, 0.5, 1, 9.99, 10, 99.5, 100, 123.456, 999.999, 1000, 25_000.5, 1e7] as [Double] {
+            let s = try db.prepare("SELECT \(SessionLogSchema.binSQL("?1"))")
+            try s.bind([.double(v)])
+            _ = try s.step()
+            #expect(s.int(0) == LatencyBins.bin(v), "\(v)")
+            let (lower, upper) = LatencyBins.range(LatencyBins.bin(v))
+            #expect(lower <= v && v < upper, "\(v) in [\(lower), \(upper))")
+            if v >= 1 { #expect((upper - lower) / lower <= 0.01 + 1e-12) }
+        }
+    }
+
+    /// Rows not folded into the histograms yet (another writer's, or fewer than a fold's
+    /// worth) are read one by one: stats from the histograms miss nothing.
+    @Test func statsFromHistogramsIncludeRowsNotFoldedYet() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("fold.db")
+        let log = try SessionLog(path: path)
+        try log.insertAttempts((0..<50).map { attempt(request: "bulk\($0)", total: Double(100 + $0)) })
+        for i in 0..<5 { try log.insertAttempt(attempt(request: "one\(i)", provider: "other", total: 5000), commandID: nil) }
+        try log.db.execute("""
+            INSERT INTO attempts (request_id, kind, started_at, requested_model, route_reason, provider, backend_model,
+                attempt, status, ttft_ms, total_ms, prompt, reply)
+            VALUES ('ext', 'chat', '\(LogTime.format(Date()))', 'llama3', '', 'external', 'x', 1, 'error', NULL, 10, 'p', '')
+            """)
+        #expect(try names(log.db, "SELECT covered_id FROM rollup_state") == ["50"])
+        let reader = try SessionLogReader(path: path)
+        for since in [nil, Date().addingTimeInterval(-3600)] {
+            let binned = try reader.stats(since: since, byProvider: true, exactLimit: 0)
+            let exact = try reader.stats(since: since, byProvider: true)
+            #expect(exact.exact)
+            #expect(binned.exact == (since != nil))  // a --since within today reads today's rows one by one
+            #expect(binned.groups.map { "\($0.name):\($0.requests):\($0.errors)" } == ["ollama:50:0", "other:5:0", "external:1:1"])
+            #expect(exact.groups.map { "\($0.name):\($0.requests):\($0.errors)" } == ["ollama:50:0", "other:5:0", "external:1:1"])
+        }
+        try log.endSession()
+    }
+
+    @Test func deletingAttemptsKeepsTheHistogramsInStep() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let log = try SessionLog(path: dir.file("del.db"))
+        try log.insertAttempts([attempt(request: "a"), attempt(request: "b", status: .error, ttft: nil), attempt(request: "c", ttft: 333)])
+        try log.db.execute("DELETE FROM attempts WHERE request_id IN ('a', 'b')")
+        #expect(try names(log.db, "SELECT metric || ':' || n || ':' || total FROM attempt_rollup WHERE n > 0 ORDER BY metric")
+                == ["0:1:0.0", "1:1:333.0", "2:1:900.0", "3:1:40.0"])
+    }
+
+    /// A version-1 log that this process cannot upgrade (read-only): the commands work with
+    /// what it has and say what is missing.
+    @Test func readingALogNotYetUpgraded() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("old.db")
+        do {
+            let db = try Database(path: path)
+            try db.execute(SessionLogSchema.v1CoreTables)
+            try db.execute("""
+                INSERT INTO attempts (request_id, kind, started_at, requested_model, route_reason, provider, backend_model,
+                    attempt, status, ttft_ms, total_ms, prompt, reply)
+                VALUES ('old', 'chat', '2026-01-01T00:00:00.000Z', 'm', '', 'p', 'm', 1, 'ok', 100, 200, 'prompt', 'reply')
+                """)
+            try db.setUserVersion(1)
+        }
+        let shell = LogShell(dbPath: path)
+        #expect(try shell.run(["stats"]).field("requests") == .int(1))
+        #expect(try shell.run(["log"]).field("count") == .int(1))
+        #expect(shell.errorText(["log", "-q", "prompt"]) == "log: -q needs the full-text index, which this log has not got yet (schema version 1); it is added the next time aish opens the log for writing")
     }
 
     @Test func reopeningTheLatestVersionChangesNothing() throws {
@@ -90,7 +222,7 @@ import Testing
             try log.insertAttempt(attempt(), commandID: nil)
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 2)
+        #expect(try log.db.userVersion() == 3)
         #expect(try names(log.db, "SELECT count(*) FROM attempts") == ["1"])
     }
 
@@ -104,7 +236,7 @@ import Testing
         }
         let output = OutputSink(capturing: true)
         #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
-        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (2); continuing without a log\n")
+        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (3); continuing without a log\n")
     }
 
     @Test func aGarbageFileGivesOneWarningAndCommandsSayWhy() throws {
