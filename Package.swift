@@ -8,9 +8,7 @@ let package = Package(
         .executable(name: "aish", targets: ["aish"]),
         .library(name: "AishKit", targets: ["AishKit"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
+    dependencies: [],
     targets: [
         // System C libraries (Debian -dev packages). Each wrapper lives in its module's shim.h.
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
@@ -24,7 +22,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "aish",
-            dependencies: ["AishKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["AishKit"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // In-process benchmark figures for scripts/bench (config load, routing, log writes).

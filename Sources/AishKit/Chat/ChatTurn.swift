@@ -53,6 +53,7 @@ struct ChatTurn {
         var out = Outcome(status: .failed)
         var failures: [String] = []
         var number = 0
+        var failedProviders: [String: String] = [:]
         let promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
 
         func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
@@ -93,6 +94,12 @@ struct ChatTurn {
             case let .missingAPIKey(reason):
                 record(step, .skipped, error: reason)
                 skipped(step, "no API key")
+                continue
+            }
+            // A provider that just failed as a whole (down, timed out, 5xx) is not asked again
+            // for another model within the same request.
+            if let earlier = failedProviders[step.provider] {
+                record(step, .skipped, error: "provider \(step.provider) already failed for this request (\(earlier))")
                 continue
             }
             guard let providerIndex = step.providerIndex else { continue }
@@ -163,6 +170,7 @@ struct ChatTurn {
                     if !shown {
                         // Nothing shown yet: on to the next target, transparently.
                         failures.append("\(step.provider): \(e.message)")
+                        if RouterState.countsAgainstHealth(e.kind) { failedProviders[step.provider] = Self.shortReason(e) }
                         if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, Self.shortReason(e)) }
                         continue
                     }

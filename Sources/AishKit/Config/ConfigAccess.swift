@@ -22,6 +22,8 @@ extension ShellContext {
         let loaded = ConfigLoader.load(directory: directory)
         session.directory = directory
         session.loaded = loaded
+        // The log must mask the values of the providers' key variables wherever they appear.
+        recorder?.addSecretVariableNames(loaded.config.providers.providers.compactMap(\.envVar))
         return loaded
     }
 

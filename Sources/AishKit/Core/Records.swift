@@ -96,6 +96,10 @@ protocol SessionRecorder: AnyObject {
     func recordServiceAction(_ record: ServiceActionRecord)
     func recordMetricSamples(_ records: [MetricSampleRecord])
     func endSession()
+    // Requirements (not only extension methods) so that calls through `SessionRecorder`
+    // reach the log's implementations; the extension gives the defaults.
+    func addSecretVariableNames(_ names: [String])
+    func recordAttempts(_ records: [AttemptRecord])
 }
 
 extension SessionRecorder {

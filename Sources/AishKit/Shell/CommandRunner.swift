@@ -67,6 +67,10 @@ final class CommandRunner {
         defer { frames.removeLast() }
         var i = 0
         while i < commands.count {
+            if ctx.interrupt.isRaised && !ctx.options.interactive {
+                interrupted = true
+                return false
+            }
             let command = commands[i]
             let isExpect = command.literalName == "expect"
             let code = try runOne(command)
@@ -132,7 +136,9 @@ final class CommandRunner {
         let recordID = ctx.recorder?.beginCommand(text: command.text, sourceFile: frame.file,
                                                   line: frame.file == nil ? nil : command.location.line)
         let started = Date()
-        ctx.interrupt.clear()
+        // At the terminal each command starts afresh; in a script a Ctrl-C that lands between
+        // two commands must still stop the script, so the flag is kept.
+        if ctx.options.interactive { ctx.interrupt.clear() }
 
         var result: CommandResult
         var failureCode: Int32?

@@ -330,3 +330,34 @@ import Testing
         #expect(try b.attempts()[1].error?.hasSuffix("(provider primary is at its limit of 1 requests per minute)") == true)
     }
 }
+
+@Suite(.serialized) struct ChatSameProviderTests {
+    @Test func aProviderThatFailedIsNotAskedAgainForAnotherModelInTheSameRequest() throws {
+        let primary = try FakeProviderProcess(["--fail-all", "500"])
+        let backup = try FakeProviderProcess(["--reply", "ok"])
+        defer { primary.stop(); backup.stop() }
+        let mappings = """
+            exact_matches:
+              a:
+                provider: primary
+              b:
+                provider: primary
+              c:
+                provider: backup
+            fallback_chains:
+              a:
+                chain: [b, c]
+
+            """
+        let b = try ChatBench(providers: [("primary", "vllm", primary.baseURL, ""), ("backup", "ollama", backup.baseURL, "")],
+                              mappings: mappings)
+        defer { b.cleanUp() }
+        let r = try b.run(["chat", "-m", "a", "hi"])
+        #expect(r.reply == "ok")
+        #expect(try primary.receivedRequests().filter { $0["path"]?.stringValue == "/v1/chat/completions" }.count == 1)
+        let rows = try b.attempts()
+        #expect(rows.map(\.status) == ["error", "skipped", "ok"])
+        #expect(rows[1].backendModel == "b")
+        #expect(rows[1].error == "provider primary already failed for this request (HTTP 500)")
+    }
+}

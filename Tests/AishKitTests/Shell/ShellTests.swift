@@ -69,7 +69,8 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
         let (out, code) = try runScript("help\nhelp chat\nchat --help", file: nil)
         #expect(code == 0)
         #expect(out.hasPrefix("Shell:\n  help [COMMAND]"))
-        #expect(out.contains("\nOther:\n  providers "))
+        #expect(out.contains("\n  providers "))
+        #expect(out.contains("\n  fail "))
         #expect(out.contains("usage: chat [-m MODEL] [PROMPT]\n\nchat with a model\n"))
         #expect(out.components(separatedBy: "usage: chat").count == 3)
     }
