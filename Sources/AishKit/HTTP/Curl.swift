@@ -40,8 +40,26 @@ private final class CurlHeaderList {
     deinit { curl_slist_free_all(list) }
 }
 
-/// Owns one easy handle (CURL*) and the state of the one transfer it performs.
+/// Owns one easy handle (CURL*). Kept between transfers (reset, not freed) so a thread's
+/// requests do not pay for a new handle each.
+private final class CurlEasy {
+    let handle: UnsafeMutableRawPointer
+
+    init() {
+        CurlRuntime.prepare()
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init: out of memory") }
+        handle = h
+    }
+
+    /// Back to the state of a new handle; the connection cache (in the multi) is untouched.
+    func reset() { curl_easy_reset(handle) }
+
+    deinit { curl_easy_cleanup(handle) }
+}
+
+/// The state of one transfer, performed by an easy handle it borrows from the multi.
 private final class CurlTransfer {
+    let easy: CurlEasy
     let handle: UnsafeMutableRawPointer
     let request: HTTPRequest
     private let headerList: CurlHeaderList
@@ -65,11 +83,12 @@ private final class CurlTransfer {
 
     var result: Result<HTTPResponseHead, HTTPError>?
     var endedAt: Double?
+    var newConnections = 0
 
-    init(_ request: HTTPRequest) {
-        CurlRuntime.prepare()
-        guard let h = curl_easy_init() else { fatalError("curl_easy_init: out of memory") }
-        handle = h
+    /// `easy` is a fresh or reset easy handle from the multi's spares.
+    init(_ request: HTTPRequest, easy: CurlEasy) {
+        self.easy = easy
+        handle = easy.handle
         self.request = request
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -79,10 +98,7 @@ private final class CurlTransfer {
         configure()
     }
 
-    deinit {
-        curl_easy_cleanup(handle)
-        errorBuffer.deallocate()
-    }
+    deinit { errorBuffer.deallocate() }
 
     private func set(_ option: CURLoption, _ value: Int) {
         let rc = aish_curl_setopt_long(handle, option, value)
@@ -166,12 +182,18 @@ private final class CurlTransfer {
 
     // MARK: outcome
 
+    /// Reads how many connections curl opened for this transfer (before the handle is reset).
+    func readConnectionCount() {
+        var n = 0
+        if aish_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK { newConnections = n }
+    }
+
     var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
 
     var timings: TransferTimings {
         let end = endedAt ?? MonotonicClock.now()
         return TransferTimings(headers: headAt.map { $0 - startedAt }, firstByte: firstByteAt.map { $0 - startedAt },
-                               total: end - startedAt, bodyBytes: bodyBytes)
+                               total: end - startedAt, bodyBytes: bodyBytes, newConnections: newConnections)
     }
 
     func failure(_ kind: HTTPError.Kind, _ detail: String) -> HTTPError {
@@ -234,10 +256,16 @@ private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _
     return n
 }
 
-/// Owns one multi handle (CURLM*) and the easy handles attached to it.
+/// Owns one multi handle (CURLM*) and the easy handles attached to it. libcurl keeps its
+/// connection cache in the multi handle, so one multi is kept per thread (`checkout` /
+/// `checkin`) and consecutive requests from a thread reuse their keep-alive connections
+/// instead of paying for a TCP (and TLS) handshake each.
 private final class CurlMulti {
     let handle: UnsafeMutableRawPointer
     private var attached: [CurlTransfer] = []
+    /// Easy handles of finished transfers, reset and ready for the next ones.
+    private var spares: [CurlEasy] = []
+    static let maxSpares = 64
 
     init() {
         CurlRuntime.prepare()
@@ -247,7 +275,31 @@ private final class CurlMulti {
 
     deinit {
         for t in attached { curl_multi_remove_handle(handle, t.handle) }
+        spares.removeAll()
         curl_multi_cleanup(handle)
+    }
+
+    private static let threadKey = "aish.curl.multi"
+
+    /// This thread's multi, taken out of the thread's slot while a loop uses it, so a loop
+    /// started from inside another loop's callback gets a multi of its own.
+    static func checkout() -> CurlMulti {
+        let slot = Thread.current.threadDictionary
+        if let multi = slot[threadKey] as? CurlMulti {
+            slot.removeObject(forKey: threadKey)
+            return multi
+        }
+        return CurlMulti()
+    }
+
+    /// Puts the multi back for the thread's next loop (all transfers must be removed).
+    static func checkin(_ multi: CurlMulti) {
+        precondition(multi.attached.isEmpty, "a multi goes back with transfers attached")
+        Thread.current.threadDictionary[threadKey] = multi
+    }
+
+    func transfer(_ request: HTTPRequest) -> CurlTransfer {
+        CurlTransfer(request, easy: spares.popLast() ?? CurlEasy())
     }
 
     func add(_ t: CurlTransfer) {
@@ -256,10 +308,15 @@ private final class CurlMulti {
         attached.append(t)
     }
 
+    /// Detaches `t`; a finished connection stays in the multi's cache for the next transfer.
     func remove(_ t: CurlTransfer) {
         guard let i = attached.firstIndex(where: { $0 === t }) else { return }
         curl_multi_remove_handle(handle, t.handle)
         attached.remove(at: i)
+        if spares.count < CurlMulti.maxSpares {
+            t.easy.reset()
+            spares.append(t.easy)
+        }
     }
 
     /// Drives every transfer as far as it can go without blocking.
@@ -306,8 +363,9 @@ struct TransferLoop {
     /// transfer (its result is then `.cancelled`). Results are in request order.
     static func run(_ requests: [HTTPRequest], interrupt: InterruptFlag?,
                     onEvent: (Int, TransferEvent) -> Bool) -> [(Result<HTTPResponseHead, HTTPError>, TransferTimings)] {
-        let multi = CurlMulti()
-        let transfers = requests.map { CurlTransfer($0) }
+        let multi = CurlMulti.checkout()
+        defer { CurlMulti.checkin(multi) }
+        let transfers = requests.map { multi.transfer($0) }
         var active = Set(transfers.indices)
         for t in transfers { multi.add(t) }
 
@@ -315,6 +373,7 @@ struct TransferLoop {
             guard active.contains(i) else { return }
             transfers[i].result = result
             transfers[i].endedAt = MonotonicClock.now()
+            transfers[i].readConnectionCount()
             multi.remove(transfers[i])
             active.remove(i)
         }

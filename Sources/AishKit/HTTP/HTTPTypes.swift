@@ -75,6 +75,8 @@ struct TransferTimings: Sendable {
     var firstByte: Double?
     var total: Double
     var bodyBytes: Int
+    /// Connections this transfer opened: 0 when it reused a kept-alive one.
+    var newConnections: Int = 0
 }
 
 /// A response whose body was read whole (bounded by the caller's limit).

@@ -12,7 +12,7 @@ enum MetricsRouting {
         let environment = ctx.environment
         let preview = router.plan(for: model, state: state, advance: false)
         if preview.usableSteps.isEmpty {
-            var message = "no usable route for model '\(model)'"
+            var message = "\(kind): no usable route for model '\(model)'"
             if let why = preview.steps.first?.unusable { message += ": \(why)" }
             if let s = Suggest.closest(to: model, among: modelNames(ctx)), s != model { message += " — did you mean '\(s)'?" }
             throw CommandFailure(message)

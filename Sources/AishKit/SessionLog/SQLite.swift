@@ -70,6 +70,16 @@ final class Database {
         sqlite3_close_v2(handle)
     }
 
+    /// Leaves the WAL as it is when this connection closes. By default the last connection
+    /// to close checkpoints the WAL into the main file and deletes it: two fsyncs and an
+    /// unlink, and the next process recreates the WAL (another fsync, plus one of the
+    /// directory) — most of the cost of a short `aish -c` run. Committed data is as safe in
+    /// the WAL; SQLite's automatic checkpoint (every 1000 pages) still folds it in.
+    func keepWALOnClose() throws {
+        let rc = aish_sqlite_no_checkpoint_on_close(handle)
+        guard rc == SQLITE_OK else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errstr(rc)), sql: nil) }
+    }
+
     /// True when SQLite opened the file read-only (e.g. no write permission).
     var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 

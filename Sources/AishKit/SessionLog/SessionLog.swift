@@ -26,6 +26,7 @@ final class SessionLog {
         if db.isReadOnly { throw SessionLogUnavailable(reason: "the file is read-only") }
         do {
             try SessionLog.enableWAL(db)
+            try db.keepWALOnClose()
             try db.execute("PRAGMA synchronous = NORMAL")
             try SessionLogSchema.migrate(db)
         } catch let e as SQLiteError {

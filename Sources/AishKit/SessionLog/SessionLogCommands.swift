@@ -48,7 +48,7 @@ enum SessionLogCommands {
 
         var text = ""
         if rows.isEmpty {
-            text = "no request attempts logged" + (isFiltered(inv) ? " match" : "") + "\n"
+            text = isFiltered(inv) ? "no logged request attempts match\n" : "no request attempts logged\n"
         } else {
             text = LogFormat.table(
                 ["ID", "TIME", "MODEL → PROVIDER", "STATUS", "TTFT", "LATENCY", "TOKENS", "PROMPT"],
@@ -89,7 +89,7 @@ enum SessionLogCommands {
         }
         let text: String
         if rows.isEmpty {
-            text = "no commands logged" + (isFiltered(inv) ? " match" : "") + "\n"
+            text = isFiltered(inv) ? "no logged commands match\n" : "no commands logged\n"
         } else {
             text = LogFormat.table(
                 ["ID", "TIME", "STATUS", "DURATION", "SOURCE", "COMMAND"],

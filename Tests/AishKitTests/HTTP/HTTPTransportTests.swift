@@ -210,6 +210,47 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         #expect(e?.description == "GET \(fake.baseURL)/v1/models?fault=close: the server closed the connection without a response")
     }
 
+    @Test func consecutiveRequestsOnAThreadReuseTheConnection() throws {
+        let fake = try FakeProviderProcess()
+        defer { fake.stop() }
+        let models = HTTPRequest(url: fake.baseURL + "/v1/models")
+        let first = try HTTPTransport.fetch(models, interrupt: nil)
+        let second = try HTTPTransport.fetch(models, interrupt: nil)
+        let body: JSONValue = .object([("model", "m"), ("stream", true), ("messages", .array([]))])
+        let streamed = try HTTPTransport.stream(.postJSON(url: fake.baseURL + "/v1/chat/completions", body), interrupt: nil) { _ in }.1
+        #expect(first.timings.newConnections == 1)
+        #expect(second.timings.newConnections == 0)
+        #expect(streamed.newConnections == 0)
+    }
+
+    @Test func aConnectionTheServerClosedIsNotReused() throws {
+        let fake = try FakeProviderProcess()
+        defer { fake.stop() }
+        let body: JSONValue = .object([("model", "fault:truncate=1"), ("stream", true), ("messages", .array([]))])
+        let e = httpError { _ = try HTTPTransport.stream(.postJSON(url: fake.baseURL + "/v1/chat/completions", body), interrupt: nil) { _ in } }
+        #expect(e?.kind == .transport)
+        let after = try HTTPTransport.fetch(HTTPRequest(url: fake.baseURL + "/v1/models"), interrupt: nil)
+        #expect(after.head.status == 200)
+        #expect(after.timings.newConnections == 1)
+    }
+
+    @Test func aRequestStartedFromAnotherRequestsCallbackRunsOnItsOwn() throws {
+        let fake = try FakeProviderProcess(["--models", "a,b"])
+        defer { fake.stop() }
+        let body: JSONValue = .object([("model", "m"), ("stream", true), ("messages", .array([]))])
+        var inner: [String] = []
+        var outer = [UInt8]()
+        try HTTPTransport.stream(.postJSON(url: fake.baseURL + "/v1/chat/completions", body), interrupt: nil) { bytes in
+            outer += bytes
+            if inner.isEmpty {
+                let r = try HTTPTransport.fetch(HTTPRequest(url: fake.baseURL + "/v1/models"), interrupt: nil)
+                inner.append(try #require(r.json()["data"]?[0]?["id"]?.stringValue))
+            }
+        }
+        #expect(inner == ["a"])
+        #expect(String(decoding: outer, as: UTF8.self).hasSuffix("data: [DONE]\n\n"))
+    }
+
     @Test func bodyLimit() throws {
         let fake = try FakeProviderProcess()
         defer { fake.stop() }

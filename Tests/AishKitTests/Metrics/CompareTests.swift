@@ -248,7 +248,12 @@ import Testing
         let e = #expect(throws: CommandFailure.self) {
             try CompareCommand.run(try CompareCommand.spec.parse(words: ["smrt"], line: "", location: nil), ctx)
         }
-        #expect(e?.message.hasPrefix("no usable route for model 'smrt'") == true, "\(String(describing: e))")
+        // The message names the command that failed, as the other commands' errors do.
+        #expect(e?.message == "compare: no usable route for model 'smrt' — did you mean 'smart'?")
+        let b = #expect(throws: CommandFailure.self) {
+            try BenchCommand.run(try BenchCommand.spec.parse(words: ["smrt", "-n", "1", "-c", "1"], line: "", location: nil), ctx)
+        }
+        #expect(b?.message == "bench: no usable route for model 'smrt' — did you mean 'smart'?")
 
         let bench = try BenchCommand.run(try BenchCommand.spec.parse(words: ["smart", "-n", "4", "-c", "2"], line: "", location: nil), ctx)
         #expect(bench.status == .ok)

@@ -68,7 +68,8 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(try ids(["-q", "riv*"]) == [4])          // prefix search
         #expect(try ids(["-q", "ocean haiku"]) == [2, 1])
         #expect(try ids(["-q", "what's \"this AND OR"]) == [])  // odd input is not a syntax error
-        #expect(try shell.run(["log", "-p", "nobody"]).text == "no request attempts logged match\n")
+        #expect(try shell.run(["log", "-p", "nobody"]).text == "no logged request attempts match\n")
+        #expect(try shell.run(["log", "--commands", "-q", "zzzz"]).text == "no logged commands match\n")
     }
 
     @Test func logRejectsBadOptionsWordForWord() throws {

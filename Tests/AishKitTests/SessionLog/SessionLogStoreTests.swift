@@ -34,6 +34,25 @@ import Testing
         #expect(try names(db, "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL") == ["1"])
     }
 
+    @Test func closingLeavesTheWALForTheNextProcessAndLosesNothing() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("aish.db")
+        do {
+            let log = try SessionLog(path: path)
+            try log.beginSession(mode: "command", scriptPath: nil, aishVersion: "t")
+            try log.endSession()
+        }
+        // No checkpoint on close: the WAL (and its header) is reused, not deleted and recreated.
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        do {
+            let log = try SessionLog(path: path)
+            try log.beginSession(mode: "script", scriptPath: nil, aishVersion: "t")
+        }
+        let reader = try Database(path: path, readOnly: true)
+        #expect(try names(reader, "SELECT mode FROM sessions ORDER BY id") == ["command", "script"])
+    }
+
     @Test func usesAISHDBThenTheDefaultPath() {
         #expect(SessionLogAccess.resolvePath("/x/y.db", environment: ["AISH_DB": "/z.db", "HOME": "/h"]) == "/x/y.db")
         #expect(SessionLogAccess.resolvePath(nil, environment: ["AISH_DB": "/z.db", "HOME": "/h"]) == "/z.db")
