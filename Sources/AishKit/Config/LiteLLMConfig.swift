@@ -24,7 +24,10 @@ enum LiteLLMGenerator {
     static func deployments(_ config: AishConfig) -> [Deployment] {
         var out: [Deployment] = []
         for e in config.mappings.exactMatches {
-            guard let p = config.provider(named: e.provider), p.isActive, let model = litellmModel(p, e.targetModel) else { continue }
+            // A provider of type litellm is the gateway itself: an entry for it would have the
+            // gateway call itself.
+            guard let p = config.provider(named: e.provider), p.isActive, p.type != .litellm,
+                  let model = litellmModel(p, e.targetModel) else { continue }
             var params: [(String, JSONValue)] = [("model", .string(model))]
             if let base = apiBase(p) { params.append(("api_base", .string(base))) }
             if let v = p.envVar { params.append(("api_key", .string("os.environ/\(v)"))) } else if p.type.isOpenAICompatible && p.type != .openai {

@@ -57,3 +57,35 @@ import Testing
         #expect(stored.contains("echo ***"))
     }
 }
+
+@Suite struct GatewayGenerationTests {
+    @Test func routesToTheGatewayItselfAreNotGatewayDeployments() throws {
+        let dir = try ConfigFixtures.directory([
+            "providers.yaml": """
+                providers:
+                  local:
+                    type: llama_cpp
+                    base_url: http://127.0.0.1:8000
+                    models: [smol]
+                  gateway:
+                    type: litellm
+                    base_url: http://127.0.0.1:4000
+                    env_var: LITELLM_MASTER_KEY
+                    models: [smol-direct]
+
+                """,
+            "model-mappings.yaml": """
+                exact_matches:
+                  smol-direct:
+                    provider: local
+                    backend_model: smol
+                  via-gateway:
+                    provider: gateway
+                    backend_model: smol-direct
+
+                """,
+        ])
+        let names = LiteLLMGenerator.deployments(ConfigLoader.load(directory: dir).config).map(\.modelName)
+        #expect(names == ["smol-direct"])
+    }
+}
