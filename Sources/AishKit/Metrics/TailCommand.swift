@@ -16,6 +16,7 @@ enum TailCommand {
             written to the session log, also by other aish processes (the default view).
             At a terminal both run until Ctrl-C. In a script or a pipe they print plain lines and
             need --count N (updates for metrics, rows for requests) or --for S (a duration).
+            Fields for expect: tail metrics: updates, providers; tail requests: count (rows).
             """,
         options: [
             OptionSpec(names: ["--every"], valueName: "S", help: "time between updates (metrics: default 2s; requests: 0.5s)"),

@@ -124,6 +124,8 @@ enum ServiceCommands {
             scripts must pass --yes. After start and restart it waits (up to --timeout,
             default 30s) for the port and health endpoint and reports the result. Every
             action is recorded in the session log.
+            Fields for expect: action, service, unit, scope, done; after start and restart also
+            healthy and wait (ms).
             """,
         options: [
             OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "do not ask for confirmation (required in scripts)"),
