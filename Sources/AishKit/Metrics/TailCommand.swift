@@ -122,6 +122,8 @@ enum TailCommand {
             if let seconds = bounds.seconds, next - started > seconds { break }
             if !ctx.sleep(seconds: max(0, next - Stopwatch.now())) { break }
         }
+        // The terminal echoed "^C" after the table: the prompt should start on a line of its own.
+        if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
         let fields: [(String, JSONValue)] = [("updates", .int(ticks)), ("providers", .int(targets.count))]
         var result = CommandResult.ok(printed, fields: fields,
                                       data: .object([("status", .string("ok")), ("updates", .array(updates))]))
