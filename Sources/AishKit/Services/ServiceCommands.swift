@@ -222,7 +222,7 @@ enum ServiceCommands {
         fields.append(("wait", .double((wait.waited * 1000).rounded())))
         text += "\n" + wait.summary(row)
         if wait.healthy { return .ok(text, fields: fields) }
-        return .failure("\(row.name) is not healthy after \(action.rawValue): \(wait.summary(row))", text: text, fields: fields)
+        return .failure("service \(action.rawValue) \(row.name): \(wait.summary(row))", text: text, fields: fields)
     }
 
     private static func record(_ ctx: ShellContext, _ action: ServiceAction, _ row: MonitoredService, _ unit: UnitReference,
