@@ -134,7 +134,7 @@ enum MetricsReport {
                                        ("providers", .array(providers))])
         let fields: [(String, JSONValue)] = [("providers", .int(results.count)), ("errors", .int(failed))]
         if failed == results.count {
-            let message = results.count == 1 ? (results[0].error ?? "scrape failed") : "metrics: every scrape failed"
+            let message = "metrics: " + (results.count == 1 ? (results[0].error ?? "scrape failed") : "every scrape failed")
             return .failure(message, text: text, fields: fields, data: data)
         }
         return .ok(text, fields: fields, data: data)
