@@ -47,7 +47,7 @@ enum MetricsRouting {
                 // (When every target was skipped no client ran: the turn's own words then.)
                 var e = failures.value ?? ProviderError(kind: .other, message: outcome.error ?? "request failed")
                 e.partialText = outcome.reply
-                throw RoutedRequestFailure(error: e, records: outcome.records)
+                throw RoutedRequestFailure(error: e, records: outcome.records, everyTargetSkipped: failures.value == nil)
             }
         }
     }
@@ -66,6 +66,8 @@ enum MetricsRouting {
 struct RoutedRequestFailure: Error, CustomStringConvertible {
     var error: ProviderError
     var records: [AttemptRecord]
+    /// No request went out: every target was skipped (cooling down after a 429, circuit open, …).
+    var everyTargetSkipped = false
     var description: String { error.message }
 }
 

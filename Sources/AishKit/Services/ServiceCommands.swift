@@ -124,6 +124,8 @@ enum ServiceCommands {
             scripts must pass --yes. After start and restart it waits (up to --timeout,
             default 30s) for the port and health endpoint and reports the result. Every
             action is recorded in the session log.
+            Fields for expect: action, service, unit, scope, done; after start and restart also
+            healthy and wait (ms).
             """,
         options: [
             OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "do not ask for confirmation (required in scripts)"),
@@ -220,7 +222,7 @@ enum ServiceCommands {
         fields.append(("wait", .double((wait.waited * 1000).rounded())))
         text += "\n" + wait.summary(row)
         if wait.healthy { return .ok(text, fields: fields) }
-        return .failure("\(row.name) is not healthy after \(action.rawValue): \(wait.summary(row))", text: text, fields: fields)
+        return .failure("service \(action.rawValue) \(row.name): \(wait.summary(row))", text: text, fields: fields)
     }
 
     private static func record(_ ctx: ShellContext, _ action: ServiceAction, _ row: MonitoredService, _ unit: UnitReference,
