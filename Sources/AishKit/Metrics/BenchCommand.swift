@@ -15,6 +15,9 @@ enum BenchCommand {
             Per level: requests/s and output tokens/s over the level's wall time, p50/p90/p99 of
             time to first token and of end-to-end latency, and the errors by kind. Requests go
             through the router like chat's. Each request and the summary are written to the log.
+            Error kinds are those of compare (see help compare).
+            Fields for expect: levels, requests, errors, rps (the best level's), tokens, ttft and
+            latency (the first level's p50, ms).
             """,
         options: [
             OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "requests per concurrency level (default 20)"),

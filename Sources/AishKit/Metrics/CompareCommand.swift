@@ -20,6 +20,11 @@ enum CompareCommand {
             --parallel runs the models at the same time (wall time about the slowest model's).
             Every request and the summary are written to the session log; --csv FILE writes one
             row per request. `expect ttft < 500ms` tests the slowest model's median.
+            Error kinds: connection, timeout, stalled, http NNN, loading, malformed, truncated,
+            no api key, cancelled, skipped (the router sent nothing: every target was cooling
+            down or unusable), error.
+            Fields for expect: models, requests, errors, wall (ms), tokens, ttft and latency
+            (the slowest model's p50, ms).
             """,
         options: [
             OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "measured requests per model (default 5)"),

@@ -19,6 +19,7 @@ enum MetricsCommand {
             FILTER is a regular expression (or plain text) matched against the series names.
             --raw prints every sample as scraped. LiteLLM needs its master key: from the
             provider's env_var, else $LITELLM_MASTER_KEY. Values are recorded in the session log.
+            Fields for expect: providers (scraped), errors (providers that could not be read).
             """,
         options: [
             OptionSpec(names: ["--raw"], valueName: nil, help: "every sample as scraped, not only the key series"),
@@ -133,7 +134,7 @@ enum MetricsReport {
                                        ("providers", .array(providers))])
         let fields: [(String, JSONValue)] = [("providers", .int(results.count)), ("errors", .int(failed))]
         if failed == results.count {
-            let message = results.count == 1 ? (results[0].error ?? "scrape failed") : "metrics: every scrape failed"
+            let message = "metrics: " + (results.count == 1 ? (results[0].error ?? "scrape failed") : "every scrape failed")
             return .failure(message, text: text, fields: fields, data: data)
         }
         return .ok(text, fields: fields, data: data)

@@ -12,7 +12,7 @@ enum MetricsRouting {
         let environment = ctx.environment
         let preview = router.plan(for: model, state: state, advance: false)
         if preview.usableSteps.isEmpty {
-            var message = "no usable route for model '\(model)'"
+            var message = "\(kind): no usable route for model '\(model)'"
             if let why = preview.steps.first?.unusable { message += ": \(why)" }
             if let s = Suggest.closest(to: model, among: modelNames(ctx)), s != model { message += " — did you mean '\(s)'?" }
             throw CommandFailure(message)
@@ -47,7 +47,7 @@ enum MetricsRouting {
                 // (When every target was skipped no client ran: the turn's own words then.)
                 var e = failures.value ?? ProviderError(kind: .other, message: outcome.error ?? "request failed")
                 e.partialText = outcome.reply
-                throw RoutedRequestFailure(error: e, records: outcome.records)
+                throw RoutedRequestFailure(error: e, records: outcome.records, everyTargetSkipped: failures.value == nil)
             }
         }
     }
@@ -66,6 +66,8 @@ enum MetricsRouting {
 struct RoutedRequestFailure: Error, CustomStringConvertible {
     var error: ProviderError
     var records: [AttemptRecord]
+    /// No request went out: every target was skipped (cooling down after a 429, circuit open, …).
+    var everyTargetSkipped = false
     var description: String { error.message }
 }
 

@@ -123,6 +123,8 @@ enum RequestMeasurement {
                 sample.records = routed.records
                 sample.provider = routed.records.last(where: { $0.status != .skipped })?.provider
                 classify(routed.error, into: &sample)
+                // Not the backend's failure: the router sent nothing (e.g. a 429's cool-down).
+                if routed.everyTargetSkipped { sample.errorKind = "skipped" }
             } else {
                 classify(error, into: &sample)
             }

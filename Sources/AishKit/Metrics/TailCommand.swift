@@ -16,6 +16,7 @@ enum TailCommand {
             written to the session log, also by other aish processes (the default view).
             At a terminal both run until Ctrl-C. In a script or a pipe they print plain lines and
             need --count N (updates for metrics, rows for requests) or --for S (a duration).
+            Fields for expect: tail metrics: updates, providers; tail requests: count (rows).
             """,
         options: [
             OptionSpec(names: ["--every"], valueName: "S", help: "time between updates (metrics: default 2s; requests: 0.5s)"),
@@ -121,6 +122,8 @@ enum TailCommand {
             if let seconds = bounds.seconds, next - started > seconds { break }
             if !ctx.sleep(seconds: max(0, next - Stopwatch.now())) { break }
         }
+        // The terminal echoed "^C" after the table: the prompt should start on a line of its own.
+        if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
         let fields: [(String, JSONValue)] = [("updates", .int(ticks)), ("providers", .int(targets.count))]
         var result = CommandResult.ok(printed, fields: fields,
                                       data: .object([("status", .string("ok")), ("updates", .array(updates))]))

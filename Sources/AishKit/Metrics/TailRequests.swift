@@ -57,6 +57,8 @@ enum TailRequests {
             let pause = bounds.seconds.map { min(every, max(0, $0 - elapsed)) } ?? every
             if !ctx.sleep(seconds: pause) { break }
         }
+        // The terminal echoed "^C" after the last row: the prompt should start on a line of its own.
+        if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
         var result = CommandResult.ok(printed, fields: [("count", .int(count))],
                                       data: .object([("status", .string("ok")), ("count", .int(count)),
                                                      ("attempts", .array(shown))]))

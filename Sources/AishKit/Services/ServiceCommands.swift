@@ -24,6 +24,8 @@ enum ServiceCommands {
             Processes of other users show '-'. GPU rows come from nvidia-smi when present.
             --watch S redraws every S seconds until Ctrl-C; in a script or pipe it needs
             --count N and prints N frames. NAMEs limit the rows (totals count those rows).
+            At a terminal the table fits its width (the command line is shortened).
+            Fields for expect: up, configured, unhealthy, down (and frames with --watch).
             """,
         options: [
             OptionSpec(names: ["-w", "--watch"], valueName: "S", help: "refresh every S seconds (e.g. 2, 500ms)"),
@@ -48,7 +50,7 @@ enum ServiceCommands {
         guard inv.value("--watch") != nil else {
             if inv.value("--count") != nil { throw UsageError(message: "status: --count goes with --watch", usage: statusSpec.usage) }
             guard let snapshot = collector.collect(services) else { throw CommandFailure("status: interrupted") }
-            return result(snapshot, color: ctx.options.color)
+            return result(snapshot, color: ctx.options.color, width: json ? nil : terminalWidth(ctx))
         }
 
         let every = try inv.duration("--watch", default: 2)
@@ -77,7 +79,7 @@ enum ServiceCommands {
                 ctx.output.write(StatusRendering.json(snapshot).serialized() + "\n")
             } else if onTerminal {
                 // Home the cursor and clear below: the frame is redrawn in place.
-                ctx.output.write("\u{1B}[H\u{1B}[J" + StatusRendering.text(snapshot, color: ctx.options.color)
+                ctx.output.write("\u{1B}[H\u{1B}[J" + StatusRendering.text(snapshot, color: ctx.options.color, width: terminalWidth(ctx))
                                  + "\n\n(every \(ServiceDurationText.seconds(every)) · Ctrl-C to stop)\n")
             } else {
                 ctx.output.write((frames > 1 ? "\n" : "") + StatusRendering.text(snapshot, color: false) + "\n")
@@ -96,9 +98,14 @@ enum ServiceCommands {
         return r
     }
 
-    private static func result(_ snapshot: StatusSnapshot, color: Bool) -> CommandResult {
+    /// The columns of the terminal the text goes to; nil for a pipe, a file or a test's sink.
+    private static func terminalWidth(_ ctx: ShellContext) -> Int? {
+        ctx.output.isCapturing ? nil : TerminalSize.columns()
+    }
+
+    private static func result(_ snapshot: StatusSnapshot, color: Bool, width: Int? = nil) -> CommandResult {
         let t = snapshot.totals
-        return .ok(StatusRendering.text(snapshot, color: color),
+        return .ok(StatusRendering.text(snapshot, color: color, width: width),
                    fields: [("up", .int(t.up)), ("configured", .int(t.configured)), ("unhealthy", .int(t.unhealthy)),
                             ("down", .int(t.down))],
                    data: StatusRendering.json(snapshot))
@@ -117,6 +124,8 @@ enum ServiceCommands {
             scripts must pass --yes. After start and restart it waits (up to --timeout,
             default 30s) for the port and health endpoint and reports the result. Every
             action is recorded in the session log.
+            Fields for expect: action, service, unit, scope, done; after start and restart also
+            healthy and wait (ms).
             """,
         options: [
             OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "do not ask for confirmation (required in scripts)"),
@@ -213,7 +222,7 @@ enum ServiceCommands {
         fields.append(("wait", .double((wait.waited * 1000).rounded())))
         text += "\n" + wait.summary(row)
         if wait.healthy { return .ok(text, fields: fields) }
-        return .failure("\(row.name) is not healthy after \(action.rawValue): \(wait.summary(row))", text: text, fields: fields)
+        return .failure("service \(action.rawValue) \(row.name): \(wait.summary(row))", text: text, fields: fields)
     }
 
     private static func record(_ ctx: ShellContext, _ action: ServiceAction, _ row: MonitoredService, _ unit: UnitReference,

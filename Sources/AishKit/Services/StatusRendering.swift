@@ -2,15 +2,17 @@ import Foundation
 
 /// Text and JSON forms of a status snapshot.
 enum StatusRendering {
-    static func text(_ snapshot: StatusSnapshot, color: Bool) -> String {
+    /// `width`: the terminal's columns, when the text goes to one. The summary line then
+    /// breaks between its parts and the COMMAND column gets what is left of the width,
+    /// so that an 80-column terminal shows one line per service instead of wrapped halves.
+    static func text(_ snapshot: StatusSnapshot, color: Bool, width: Int? = nil) -> String {
         let t = snapshot.totals
-        var header = "services \(t.up)/\(t.configured) up"
-        if t.unhealthy > 0 { header += " (\(t.unhealthy) unhealthy)" }
-        header += " · avg CPU " + (t.averageCPUPercent.map(percent) ?? "-")
-        header += " · avg RSS " + (t.averageResidentKiB.map(memory) ?? "-")
-        header += " · total RSS " + (t.totalResidentKiB.map(memory) ?? "-")
-        header += " · " + timestamp(snapshot.takenAt)
-        var lines = [header]
+        var summary = ["services \(t.up)/\(t.configured) up" + (t.unhealthy > 0 ? " (\(t.unhealthy) unhealthy)" : "")]
+        summary.append("avg CPU " + (t.averageCPUPercent.map(percent) ?? "-"))
+        summary.append("avg RSS " + (t.averageResidentKiB.map(memory) ?? "-"))
+        summary.append("total RSS " + (t.totalResidentKiB.map(memory) ?? "-"))
+        summary.append(timestamp(snapshot.takenAt))
+        var lines = wrap(summary, separator: " · ", width: width)
         if case let .present(devices, _) = snapshot.gpu {
             let used = devices.compactMap(\.memoryUsedMiB).reduce(0, +)
             let total = devices.compactMap(\.memoryTotalMiB).reduce(0, +)
@@ -18,20 +20,36 @@ enum StatusRendering {
         }
         lines.append("")
 
-        var table: [[String]] = [["SERVICE", "PORT", "STATE", "PID", "CPU%", "RSS", "UPTIME", "GPU MEM", "UNIT", "COMMAND"]]
+        // GPU memory per process only where nvidia-smi answered: otherwise a column of '-'.
+        var hasGPU = false
+        if case .present = snapshot.gpu { hasGPU = true }
+        var table: [[String]] = [["SERVICE", "PORT", "STATE", "PID", "CPU%", "RSS", "UPTIME"]]
+        if hasGPU { table[0].append("GPU MEM") }
+        table[0].append("UNIT")
+        var commands: [String?] = []
         for o in snapshot.services {
             let p = o.process
             let unit = o.service.unit.map { u in u.scope == .system ? "\(u.unit) (system)" : u.unit } ?? "-"
-            table.append([
+            var row: [String] = [
                 o.service.name, String(o.service.port), o.state.rawValue,
                 p.map { String($0.pid) } ?? "-",
                 p?.cpuPercent.map(percentNumber) ?? "-",
                 p?.residentKiB.map(memory) ?? "-",
                 p?.uptimeSeconds.map(ServiceDurationText.uptime) ?? "-",
-                p?.gpuMemoryMiB.map { memory($0 * 1024) } ?? "-",
-                unit,
-                p?.command.map { truncate($0, 48) } ?? "-",
-            ])
+            ]
+            if hasGPU { row.append(p?.gpuMemoryMiB.map { memory($0 * 1024) } ?? "-") }
+            row.append(unit)
+            table.append(row)
+            commands.append(p?.command)
+        }
+        // The columns before COMMAND, each followed by two spaces (see `columns`). At a
+        // terminal COMMAND gets what is left of the width, and is left out (it is in --json)
+        // when too little is left to be of use.
+        let before = table[0].indices.reduce(0) { sum, i in sum + table.map { $0[i].count }.max()! + 2 }
+        let commandWidth = width.map { $0 - before } ?? 48
+        if commandWidth >= 16 {
+            table[0].append("COMMAND")
+            for (i, c) in commands.enumerated() { table[i + 1].append(c.map { truncate($0, commandWidth) } ?? "-") }
         }
         let stateColumn = 2
         let rendered = columns(table)
@@ -137,6 +155,23 @@ enum StatusRendering {
     private static func rounded(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 
     private static func truncate(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+
+    /// Parts joined by `separator`, broken into lines between parts where a line would pass `width`.
+    static func wrap(_ parts: [String], separator: String, width: Int?) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for part in parts {
+            if line.isEmpty { line = part; continue }
+            if let width, line.count + separator.count + part.count > width {
+                lines.append(line)
+                line = part
+            } else {
+                line += separator + part
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
 
     /// Left-aligned columns, two spaces apart, no trailing spaces.
     static func columns(_ rows: [[String]]) -> [String] {

@@ -19,6 +19,8 @@ enum SessionLogCommands {
             total latency, completion tokens and the first words of the prompt. -q searches prompts \
             and replies (full-text: every word must appear; word* matches a prefix). --commands \
             lists commands instead (-q then matches their text). `show ID` prints one in full.
+            Fields for expect: count, and of the newest row: id, model, provider, attempt_status, \
+            ttft and latency (ms), tokens (when reported).
             """,
         options: [
             OptionSpec(names: ["-n", "--limit"], valueName: "N", help: "how many rows (default 20)"),
@@ -48,7 +50,7 @@ enum SessionLogCommands {
 
         var text = ""
         if rows.isEmpty {
-            text = "no request attempts logged" + (isFiltered(inv) ? " match" : "") + "\n"
+            text = isFiltered(inv) ? "no logged request attempts match\n" : "no request attempts logged\n"
         } else {
             text = LogFormat.table(
                 ["ID", "TIME", "MODEL → PROVIDER", "STATUS", "TTFT", "LATENCY", "TOKENS", "PROMPT"],
@@ -89,7 +91,7 @@ enum SessionLogCommands {
         }
         let text: String
         if rows.isEmpty {
-            text = "no commands logged" + (isFiltered(inv) ? " match" : "") + "\n"
+            text = isFiltered(inv) ? "no logged commands match\n" : "no commands logged\n"
         } else {
             text = LogFormat.table(
                 ["ID", "TIME", "STATUS", "DURATION", "SOURCE", "COMMAND"],
@@ -113,6 +115,8 @@ enum SessionLogCommands {
             status, error, timings, tokens, server-side timings, the prompt and the reply (or the \
             partial reply of a failed stream), every attempt of the same request, and the command \
             that made it. `show cmd:ID` shows a command and the attempts it made.
+            Fields for expect: id, model, provider, attempt_status, ttft and latency (ms), tokens \
+            (when reported), request_id; for cmd:ID: id, command_status, attempts, latency (ms).
             """,
         positionals: [PositionalSpec(name: "ID", help: "attempt id from `log`, or cmd:ID", optional: true)],
         run: { inv, ctx in try runShow(inv, ctx) })
@@ -251,6 +255,8 @@ enum SessionLogCommands {
             ones. The last line sums all groups. Over more than 20,000 attempts the percentiles \
             come from daily histograms the log keeps (bins about 1% wide), so they are within \
             about 1% of the exact values; the output says so.
+            Fields for expect (over all groups): requests, errors, error_rate (0 to 1), ttft, \
+            ttft_p90, ttft_p99, latency, latency_p90, latency_p99 (ms; ttft and latency are p50).
             """,
         options: [
             sinceOption,
@@ -329,6 +335,8 @@ enum SessionLogCommands {
             read-only connection: SQLite itself refuses writes, schema changes, ATTACH and PRAGMA \
             assignments. Quote the query so the shell passes it as one word, e.g. \
             sql 'SELECT provider, count(*) FROM attempts GROUP BY provider'.
+            Fields for expect: count (rows), and value when the answer is a single value \
+            (sql 'SELECT count(*) FROM attempts' then expect value > 0).
             """,
         positionals: [PositionalSpec(name: "QUERY", variadic: true)],
         run: { inv, ctx in try runSQL(inv, ctx) })
@@ -422,6 +430,7 @@ enum SessionLogCommands {
             Every request attempt (oldest first) with all its columns, including prompt and reply. \
             The format follows the file's extension unless --format says otherwise (JSON by \
             default). The file is created private (0600): it holds prompts and replies.
+            Fields for expect: count (rows written), file, format.
             """,
         options: [
             OptionSpec(names: ["--format"], valueName: "json|csv", help: "file format", completion: .words(["json", "csv"])),

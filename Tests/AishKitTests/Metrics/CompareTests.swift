@@ -223,6 +223,30 @@ import Testing
         return dir
     }
 
+    /// After a 429 the router cools the provider down: the next requests are never sent, and
+    /// compare counts them as "skipped", not as a backend error.
+    @Test func requestsTheRouterDidNotSendAreCountedAsSkipped() throws {
+        let limited = try MetricsTestServer.fakeProvider(["--fault", "429:retry=60"])
+        defer { limited.stop() }
+        let dir = try Self.configDirectory(primary: limited.baseURL, backup: "http://127.0.0.1:\(try MetricsCommandTests.unusedPort())")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            exact_matches:
+              smart:
+                provider: primary
+                backend_model: fake-model
+            """.write(toFile: dir + "/model-mappings.yaml", atomically: true, encoding: .utf8)
+        var options = GlobalOptions()
+        options.configDirectory = dir
+        let ctx = ShellContext(options: options, output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
+        ctx.recorder = RecordingRecorder()
+        let r = try CompareCommand.run(try CompareCommand.spec.parse(words: ["smart", "-n", "3", "--warmup", "0"], line: "", location: nil), ctx)
+        #expect(r.status == .error)
+        guard case let .array(models)? = r.data?["models"] else { Issue.record("no models in \(r.jsonForm)"); return }
+        #expect(models[0]["error_kinds"] == .object([("skipped", .int(2)), ("http 429", .int(1))]))
+        #expect(r.text.hasSuffix("\nsmart: 3 of 3 failed: skipped ×2, http 429 ×1 — first: POST http://127.0.0.1:\(limited.port)/v1/chat/completions: HTTP 429 Too Many Requests: Rate limit exceeded (fake provider) (retry after 60s)\n"), "\(r.text)")
+    }
+
     @Test func failsOverBeforeTheFirstTokenAndLogsWhereItWent() throws {
         let backup = try MetricsTestServer.fakeProvider(["--reply", "from backup"])
         defer { backup.stop() }
@@ -248,7 +272,12 @@ import Testing
         let e = #expect(throws: CommandFailure.self) {
             try CompareCommand.run(try CompareCommand.spec.parse(words: ["smrt"], line: "", location: nil), ctx)
         }
-        #expect(e?.message.hasPrefix("no usable route for model 'smrt'") == true, "\(String(describing: e))")
+        // The message names the command that failed, as the other commands' errors do.
+        #expect(e?.message == "compare: no usable route for model 'smrt' — did you mean 'smart'?")
+        let b = #expect(throws: CommandFailure.self) {
+            try BenchCommand.run(try BenchCommand.spec.parse(words: ["smrt", "-n", "1", "-c", "1"], line: "", location: nil), ctx)
+        }
+        #expect(b?.message == "bench: no usable route for model 'smrt' — did you mean 'smart'?")
 
         let bench = try BenchCommand.run(try BenchCommand.spec.parse(words: ["smart", "-n", "4", "-c", "2"], line: "", location: nil), ctx)
         #expect(bench.status == .ok)

@@ -84,7 +84,7 @@ import Testing
 
         let denied = try run(["gateway"], config: config)
         #expect(denied.status == .error)
-        #expect(denied.error == "GET \(server.baseURL)/metrics: HTTP 401 Unauthorized: Authentication Error, No api key passed in. (LiteLLM's /metrics needs the master key in $GATEWAY_KEY)")
+        #expect(denied.error == "metrics: GET \(server.baseURL)/metrics: HTTP 401 Unauthorized: Authentication Error, No api key passed in. (LiteLLM's /metrics needs the master key in $GATEWAY_KEY)")
     }
 
     @Test func llamaCppWithoutMetricsSaysHowToGetThem() throws {
@@ -93,7 +93,7 @@ import Testing
         let config = MetricsTestConfig.config([MetricsTestConfig.provider("py", .llamaCpp, server.baseURL + "/py/v1")])
         let r = try run([], config: config)
         #expect(r.status == .error)
-        #expect(r.error == "GET \(server.baseURL)/py/metrics: HTTP 404 Not Found: Not Found (llama-server serves /metrics when started with --metrics; the Python server has none)")
+        #expect(r.error == "metrics: GET \(server.baseURL)/py/metrics: HTTP 404 Not Found: Not Found (llama-server serves /metrics when started with --metrics; the Python server has none)")
     }
 
     @Test func gatewayFromThePortRegistry() throws {

@@ -119,6 +119,9 @@ import Testing
         #expect(r.data?["services"]?[0]?["http_status"] == .null)
         #expect(r.data?["services"]?[0]?["gpu_memory_mib"] == 2048)
         #expect(r.text.contains("GPUs 1 · GPU memory 10.0 GiB / 24.0 GiB"))
+        // The per-process GPU MEM column is there only when a GPU is (see noGPUNoGPUColumn).
+        #expect(r.text.contains("  UPTIME  GPU MEM  UNIT"))
+        #expect(r.text.contains("  2.0 GiB  "))
         #expect(r.text.hasSuffix("""
             GPU  NAME                     MEMORY USED  MEMORY TOTAL  UTIL
             0    NVIDIA GeForce RTX 3090  10240 MiB    24576 MiB     37%
@@ -176,6 +179,15 @@ import Testing
         #expect(e.message == "unknown service 'redsi' — did you mean 'redis'? (known: ollama, redis)")
     }
 
+    @Test func noGPUNoGPUColumn() throws {
+        let empty = try TemporaryDirectory()
+        let config = ServiceFixtures.config(ports: [ServiceFixtures.port("nothing", ChildProcess.closedPort())])
+        let r = try run([], ServiceFixtures.context(path: empty.path), config)
+        #expect(r.text.contains("\nSERVICE  PORT"))
+        #expect(r.text.contains("  UPTIME  UNIT  COMMAND\n"))
+        #expect(r.text.hasSuffix("\nno GPU found (nvidia-smi not available)"))
+    }
+
     @Test func noServicesConfigured() throws {
         let empty = try TemporaryDirectory()
         let r = try run([], ServiceFixtures.context(path: empty.path), ServiceFixtures.config())
@@ -221,5 +233,26 @@ import Testing
         let text = StatusRendering.text(snapshot, color: false)
         #expect(text.contains("\n  other-user: listening process not visible (another user's; run as that user or root)\n"))
         #expect(text.contains("\npython      38471  unhealthy  8740  0.0   21 MiB  5s"))
+
+        // At an 80-column terminal the summary breaks between its parts and each row fits.
+        let narrow = StatusRendering.text(snapshot, color: false, width: 80).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(narrow[0] == "services 0/3 up (2 unhealthy) · avg CPU 0.0% · avg RSS 21 MiB · total RSS 21 MiB")
+        #expect(narrow[1] == Substring(StatusRendering.timestamp(snapshot.takenAt)))
+        let rows = narrow.filter { $0.hasPrefix("python ") || $0.hasPrefix("other-user ") || $0.hasPrefix("absent ") }
+        #expect(rows.count == 3)
+        for row in rows { #expect(row.count <= 80, "\(row)") }
+        #expect(rows[0] == "python      38471  unhealthy  8740  0.0   21 MiB  5s      -     /root/.pyenv/ve…")
+        // Too narrow for a useful COMMAND column: it is left out (the full line is in --json).
+        let tiny = StatusRendering.text(snapshot, color: false, width: 60).split(separator: "\n")
+        #expect(tiny.contains("python      38471  unhealthy  8740  0.0   21 MiB  5s      -"))
+        #expect(!tiny.contains { $0.contains("COMMAND") })
+        // Not at a terminal: one summary line, the command cut at 48 characters as before.
+        #expect(text.hasPrefix("services 0/3 up (2 unhealthy) · avg CPU 0.0% · avg RSS 21 MiB · total RSS 21 MiB · "))
+    }
+
+    @Test func summaryPartsWrapAtTheWidth() {
+        #expect(StatusRendering.wrap(["aaaa", "bbbb", "cc"], separator: " · ", width: 11) == ["aaaa · bbbb", "cc"])
+        #expect(StatusRendering.wrap(["aaaa", "bbbb", "cc"], separator: " · ", width: nil) == ["aaaa · bbbb · cc"])
+        #expect(StatusRendering.wrap(["a-very-long-part", "b"], separator: " · ", width: 5) == ["a-very-long-part", "b"])
     }
 }

@@ -68,7 +68,8 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(try ids(["-q", "riv*"]) == [4])          // prefix search
         #expect(try ids(["-q", "ocean haiku"]) == [2, 1])
         #expect(try ids(["-q", "what's \"this AND OR"]) == [])  // odd input is not a syntax error
-        #expect(try shell.run(["log", "-p", "nobody"]).text == "no request attempts logged match\n")
+        #expect(try shell.run(["log", "-p", "nobody"]).text == "no logged request attempts match\n")
+        #expect(try shell.run(["log", "--commands", "-q", "zzzz"]).text == "no logged commands match\n")
     }
 
     @Test func logRejectsBadOptionsWordForWord() throws {
@@ -323,6 +324,34 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         recorder.recordAttempt(attempt())
         #expect(try shell.run(["log"]).field("count") == .int(1))
         #expect(try shell.run(["stats"]).field("requests") == .int(1))
+    }
+
+    /// Each field `help CMD` names for expect is one the command really sets, so a script
+    /// written from the help does not fail with "no field".
+    @Test func helpNamesTheFieldsTheCommandsSet() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let (path, commandID) = try seededLog(dir)
+        let shell = LogShell(dbPath: path)
+        let cases: [([String], [String])] = [
+            // (The newest seeded attempt reported no tokens: `tokens` is set only when known.)
+            (["log"], ["count", "id", "model", "provider", "attempt_status", "ttft", "latency"]),
+            (["show"], ["id", "model", "provider", "attempt_status", "ttft", "latency", "request_id"]),
+            (["show", "cmd:\(commandID)"], ["id", "command_status", "attempts", "latency"]),
+            (["stats"], ["requests", "errors", "error_rate", "ttft", "ttft_p90", "ttft_p99", "latency", "latency_p90", "latency_p99"]),
+            (["sql", "SELECT count(*) FROM attempts"], ["count", "value"]),
+            (["export", dir.file("out.json")], ["count", "file", "format"]),
+        ]
+        for (words, names) in cases {
+            let r = try shell.run(words)
+            let help = try #require(SessionLogCommands.all.first { $0.name == words[0] }?.help)
+            let documented = try #require(help.range(of: "Fields for expect")).lowerBound
+            for name in names {
+                #expect(r.field(name) != nil, "\(words.joined(separator: " ")): no field \(name)")
+                #expect(help[documented...].range(of: "\\b\(name)\\b", options: .regularExpression) != nil,
+                        "help \(words[0]) does not name \(name)")
+            }
+        }
     }
 }
 
