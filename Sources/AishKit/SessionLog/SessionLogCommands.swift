@@ -51,6 +51,7 @@ enum SessionLogCommands {
         var text = ""
         if rows.isEmpty {
             text = isFiltered(inv) ? "no logged request attempts match\n" : "no request attempts logged\n"
+            text += try query("log", reader.path) { try unknownNameHint(reader, model: filter.model, provider: filter.provider) }
         } else {
             text = LogFormat.table(
                 ["ID", "TIME", "MODEL → PROVIDER", "STATUS", "TTFT", "LATENCY", "TOKENS", "PROMPT"],
@@ -64,6 +65,20 @@ enum SessionLogCommands {
         if let newest = rows.first { fields += newestFields(newest) }
         let data: JSONValue = .object([("status", .string("ok")), ("count", .int(rows.count)), ("attempts", .array(rows.map(\.json)))])
         return CommandResult(status: .ok, text: text, fields: fields, data: data)
+    }
+
+    /// A -p/-m name the log has never seen is likely a typo: say so, with the closest name.
+    private static func unknownNameHint(_ reader: SessionLogReader, model: String?, provider: String?) throws -> String {
+        guard model != nil || provider != nil else { return "" }
+        let known = try reader.loggedNames()
+        var hint = ""
+        for (what, name, names) in [("provider", provider, known.providers), ("model", model, known.models)] {
+            guard let name, !names.contains(name) else { continue }
+            hint += "no attempt in the log names \(what) '\(name)'"
+            if let s = Suggest.closest(to: name, among: names) { hint += " — did you mean '\(s)'?" }
+            hint += "\n"
+        }
+        return hint
     }
 
     private static func isFiltered(_ inv: Invocation) -> Bool {

@@ -312,6 +312,19 @@ final class SessionLogReader {
         return rows
     }
 
+    /// Every provider and every model (requested or backend) the log has attempts for: what
+    /// a `log -p`/`-m` that matched nothing is compared with to suggest a name.
+    func loggedNames() throws -> (providers: [String], models: [String]) {
+        func strings(_ sql: String) throws -> [String] {
+            let s = try db.prepare(sql)
+            var out: [String] = []
+            while try s.step() { out.append(s.string(0)) }
+            return out
+        }
+        return (try strings("SELECT DISTINCT provider FROM attempts ORDER BY provider"),
+                try strings("SELECT requested_model FROM attempts UNION SELECT backend_model FROM attempts ORDER BY 1"))
+    }
+
     func attempts(commandID: Int64) throws -> [AttemptRow] {
         let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE command_id = ? ORDER BY id")
         try s.bind([.int(commandID)])

@@ -68,7 +68,13 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(try ids(["-q", "riv*"]) == [4])          // prefix search
         #expect(try ids(["-q", "ocean haiku"]) == [2, 1])
         #expect(try ids(["-q", "what's \"this AND OR"]) == [])  // odd input is not a syntax error
-        #expect(try shell.run(["log", "-p", "nobody"]).text == "no logged request attempts match\n")
+        #expect(try shell.run(["log", "-p", "nobody"]).text == "no logged request attempts match\nno attempt in the log names provider 'nobody'\n")
+        // A name the log has never seen is likely a typo; a known name that matched nothing is not.
+        #expect(try shell.run(["log", "-p", "olama"]).text ==
+            "no logged request attempts match\nno attempt in the log names provider 'olama' — did you mean 'ollama'?\n")
+        #expect(try shell.run(["log", "-m", "lama3"]).text ==
+            "no logged request attempts match\nno attempt in the log names model 'lama3' — did you mean 'llama3'?\n")
+        #expect(try shell.run(["log", "-p", "ollama", "--status", "skipped"]).text == "no logged request attempts match\n")
         #expect(try shell.run(["log", "--commands", "-q", "zzzz"]).text == "no logged commands match\n")
     }
 
