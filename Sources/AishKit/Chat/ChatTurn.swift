@@ -62,7 +62,8 @@ struct ChatTurn {
             number += 1
             var reason = step.reason
             if let loc = step.location { reason += " (\(loc.citation))" }
-            reason = "\(plan.ruleDescription): \(reason)"
+            // The step's own reason often is the rule ("exact match 'x'"): say it once.
+            if !reason.hasPrefix(plan.ruleDescription) { reason = "\(plan.ruleDescription): \(reason)" }
             out.records.append(AttemptRecord(
                 requestID: requestID, requestedModel: plan.requestedModel, routeReason: reason, provider: step.provider,
                 backendModel: step.backendModel, attempt: number, status: status, httpStatus: http ?? summary?.httpStatus,
@@ -190,7 +191,10 @@ struct ChatTurn {
         out.latencyMs = (clock() - start) * 1000
         if out.status == .failed {
             if out.tried == 0 && failures.isEmpty {
-                out.error = plan.steps.isEmpty ? "no target for '\(plan.requestedModel)': \(plan.ruleDescription)"
+                var message = "no target for '\(plan.requestedModel)': \(plan.ruleDescription)"
+                let names = router.configuredNames + router.providers.flatMap { $0.models.map(\.name) }
+                if let s = Suggest.closest(to: plan.requestedModel, among: names) { message += " — did you mean '\(s)'?" }
+                out.error = plan.steps.isEmpty ? message
                     : "no target for '\(plan.requestedModel)' can be tried (see: route \(plan.requestedModel))"
             } else {
                 let n = failures.count

@@ -27,7 +27,10 @@ struct CommandRegistry: Sendable {
     /// "unknown command 'provders' — did you mean 'providers'?"
     func unknownCommandError(_ name: String) -> UsageError {
         var message = "unknown command '\(name)'"
-        if let s = Suggest.closest(to: name, among: allNames) { message += " — did you mean '\(s)'?" }
+        if name.hasSuffix(".ai") {
+            // `aish smoke.ai` is a common slip for running a script.
+            message += " — to run a script: aish -f \(name)"
+        } else if let s = Suggest.closest(to: name, among: allNames) { message += " — did you mean '\(s)'?" }
         message += " (type 'help' for the list)"
         return UsageError(message: message)
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The shell's own commands: help, echo, sleep, vars, set, unset, source, history, exit, expect.
 enum BuiltinCommands {
-    static let all: [CommandSpec] = [help, echo, sleep, vars, set, unset, source, history, exit, expect]
+    static let all: [CommandSpec] = [help, echo, sleep, vars, set, unset, source, history, clear, exit, expect]
 
     /// The groups `help` lists, in order; commands registered elsewhere go under "Other".
     static var groups: [(String, [CommandSpec])] {
@@ -171,6 +171,14 @@ enum BuiltinCommands {
             let text = entries.enumerated().map { "\(String($0.offset + base).leftPadded(5))  \($0.element)" }
                 .joined(separator: "\n")
             return .ok(text, data: .array(entries.map(JSONValue.string)))
+        })
+
+    static let clear = CommandSpec(
+        name: "clear", usage: "clear", summary: "clear the terminal screen",
+        help: "Does nothing when the output is not a terminal, so scripts can keep it.",
+        run: { _, ctx in
+            if isatty(1) == 1 && !ctx.output.isCapturing { ctx.output.write("\u{1B}[H\u{1B}[2J") }
+            return .ok()
         })
 
     static let exit = CommandSpec(

@@ -45,6 +45,8 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
             == "unknown command 'provders' — did you mean 'providers'? (type 'help' for the list)")
         #expect(testRegistry.unknownCommandError("zzzzzz").description
             == "unknown command 'zzzzzz' (type 'help' for the list)")
+        #expect(testRegistry.unknownCommandError("smoke.ai").description
+            == "unknown command 'smoke.ai' — to run a script: aish -f smoke.ai (type 'help' for the list)")
     }
 
     @Test func helpTextComesFromTheSpec() throws {
