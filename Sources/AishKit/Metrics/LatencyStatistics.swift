@@ -1,20 +1,5 @@
 import Foundation
 
-/// Percentiles of measured samples (client-side timings): linear interpolation between the
-/// two closest ranks (NumPy's default, Hyndman–Fan type 7), so p50 of [1, 2, 3, 4] is 2.5.
-enum Percentile {
-    /// `sorted` must be ascending and non-empty; `p` in 0...100.
-    static func of(sorted: [Double], _ p: Double) -> Double {
-        precondition(!sorted.isEmpty, "percentile of no samples")
-        if sorted.count == 1 { return sorted[0] }
-        let rank = min(max(p, 0), 100) / 100 * Double(sorted.count - 1)
-        let lower = Int(rank.rounded(.down))
-        let upper = min(lower + 1, sorted.count - 1)
-        let fraction = rank - Double(lower)
-        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
-    }
-}
-
 /// count, mean, min, max and p50/p90/p99 of one measure (TTFT, latency, tokens/s…).
 struct LatencySummary: Sendable, Equatable {
     var count: Int
@@ -33,9 +18,9 @@ struct LatencySummary: Sendable, Equatable {
         mean = values.reduce(0, +) / Double(values.count)
         min = values.first!
         max = values.last!
-        p50 = Percentile.of(sorted: values, 50)
-        p90 = Percentile.of(sorted: values, 90)
-        p99 = Percentile.of(sorted: values, 99)
+        p50 = Percentiles.percentile(values, 50)
+        p90 = Percentiles.percentile(values, 90)
+        p99 = Percentiles.percentile(values, 99)
     }
 
     /// JSON with every figure rounded to `digits` decimals (milliseconds keep 0.01 ms).

@@ -1,5 +1,6 @@
 /// Percentiles of already-sorted samples, with linear interpolation between closest ranks
-/// (the "R-7" definition used by NumPy and most spreadsheets). `p` is 0…100.
+/// (the "R-7" definition used by NumPy and most spreadsheets), so p50 of [1, 2, 3, 4] is 2.5.
+/// `p` is 0…100. Used by `stats` and by compare/bench.
 enum Percentiles {
     /// NaN for no samples.
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {

@@ -4,12 +4,12 @@ import Testing
 
 @Suite struct StatisticsTests {
     @Test func percentilesInterpolateBetweenClosestRanks() {
-        #expect(Percentile.of(sorted: [1, 2, 3, 4], 50) == 2.5)
-        #expect(abs(Percentile.of(sorted: [1, 2, 3, 4], 90) - 3.7) < 1e-12)
-        #expect(abs(Percentile.of(sorted: [1, 2, 3, 4], 99) - 3.97) < 1e-12)
-        #expect(Percentile.of(sorted: [7], 99) == 7)
-        #expect(Percentile.of(sorted: [1, 2, 3], 0) == 1)
-        #expect(Percentile.of(sorted: [1, 2, 3], 100) == 3)
+        #expect(Percentiles.percentile([1, 2, 3, 4], 50) == 2.5)
+        #expect(abs(Percentiles.percentile([1, 2, 3, 4], 90) - 3.7) < 1e-12)
+        #expect(abs(Percentiles.percentile([1, 2, 3, 4], 99) - 3.97) < 1e-12)
+        #expect(Percentiles.percentile([7], 99) == 7)
+        #expect(Percentiles.percentile([1, 2, 3], 0) == 1)
+        #expect(Percentiles.percentile([1, 2, 3], 100) == 3)
     }
 
     @Test func summaryOfOneToHundred() throws {
