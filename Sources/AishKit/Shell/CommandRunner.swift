@@ -150,14 +150,10 @@ final class CommandRunner {
         do {
             guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
             isSource = spec.name == "source"
-            let invocation = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "),
-                                            location: frame.file == nil ? nil : location)
+            let (invocation, outcome) = try spec.invoke(Array(words.dropFirst()), line: words.joined(separator: " "),
+                                                        location: frame.file == nil ? nil : location, ctx: ctx)
             if invocation.flag("--json") { wantsJSON = true }
-            if invocation.flag("--help") && !spec.rawArguments {
-                result = .ok(spec.helpText)
-            } else {
-                result = try spec.run(invocation, ctx)
-            }
+            result = outcome
             if result.status == .error { failureCode = ExitCode.failure.rawValue }
         } catch let request as ExitRequest {
             exitRequest = request
