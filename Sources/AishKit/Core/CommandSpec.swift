@@ -85,6 +85,12 @@ struct CommandSpec: Sendable {
     /// Every word is a positional, options included (`echo`, `expect`, `set`): no option
     /// parsing, no `--help`/`--json`.
     var rawArguments: Bool = false
+    /// The command judges the previous command's result (`expect`): it does not replace that
+    /// result, a failure just before it is its to judge, and under `--json` a pass prints nothing.
+    var judgesLastResult: Bool = false
+    /// The command runs other commands (`source`): when it succeeds it shows nothing itself
+    /// and leaves their last result for `expect`.
+    var runsCommands: Bool = false
     /// The report type the command returns, when it has been given one: help lists its
     /// fields, and a test checks them against what the type encodes.
     var report: ReportShape? = nil

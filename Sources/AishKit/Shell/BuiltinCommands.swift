@@ -128,6 +128,7 @@ enum BuiltinCommands {
             """,
         positionals: [PositionalSpec(name: "FILE", completion: .files),
                       PositionalSpec(name: "ARGS", optional: true, variadic: true)],
+        runsCommands: true,
         run: { inv, ctx in
             let path = inv.positionals[0]
             guard let runner = ctx.state(RunnerLink.self, make: { RunnerLink() }).runner else {
@@ -179,7 +180,7 @@ enum BuiltinCommands {
         positionals: [PositionalSpec(name: "ASSERTION", variadic: true,
                                      completion: .words(["ok", "error", "contains", "not", "matches", "json",
                                                          "latency", "ttft", "tokens", "provider"]))],
-        rawArguments: true,
+        rawArguments: true, judgesLastResult: true,
         run: { inv, ctx in
             let started = Date()
             let assertion = inv.positionals.map { $0.contains(" ") || $0.isEmpty ? "\"\($0)\"" : $0 }
