@@ -42,7 +42,7 @@ struct ChatTurn {
     let interrupt: InterruptFlag
     let backend: (ProviderConfig) -> ChatBackend
     /// Monotonic seconds.
-    var clock: () -> Double = { ProcessInfo.processInfo.systemUptime }
+    var clock: () -> Double = { MonotonicClock.now() }
 
     /// Runs `request` (its `model` is set per target) through `plan`; `onText` gets each
     /// piece of the reply as it arrives.

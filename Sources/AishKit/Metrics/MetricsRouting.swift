@@ -18,7 +18,7 @@ enum MetricsRouting {
             throw CommandFailure(message)
         }
         return ModelRequester { prompt, maxTokens, interrupt, onText in
-            let failures = LastProviderError()
+            let failures = LastProviderError(nil)
             let turn = ChatTurn(router: router, state: state, environment: environment, interrupt: interrupt,
                                 backend: { RememberingBackend(inner: ProviderClients.backend(for: $0, environment: environment),
                                                               failures: failures) })
@@ -73,12 +73,7 @@ struct RoutedRequestFailure: UserFacingError {
 }
 
 /// The last error a provider client threw during one turn.
-private final class LastProviderError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: ProviderError?
-    var value: ProviderError? { lock.withLock { stored } }
-    func keep(_ e: ProviderError) { lock.withLock { stored = e } }
-}
+private typealias LastProviderError = Locked<ProviderError?>
 
 /// Passes everything through to the real client, remembering what it threw.
 private struct RememberingBackend: ChatBackend {
@@ -90,7 +85,7 @@ private struct RememberingBackend: ChatBackend {
         do {
             return try inner.streamChat(request, provider: provider, interrupt: interrupt, onEvent: onEvent)
         } catch let e as ProviderError {
-            failures.keep(e)
+            failures.withLock { $0 = e }
             throw e
         }
     }

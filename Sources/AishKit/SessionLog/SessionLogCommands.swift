@@ -57,7 +57,7 @@ enum SessionLogCommands {
                 ["ID", "TIME", "MODEL → PROVIDER", "STATUS", "TTFT", "LATENCY", "TOKENS", "PROMPT"],
                 rows.map { r in
                     [String(r.id), LogTime.short(r.startedAt), "\(r.requestedModel) → \(r.provider)", r.status,
-                     LogFormat.duration(r.ttftMs), LogFormat.duration(r.totalMs), r.completionTokens.map(String.init) ?? "-",
+                     DurationText.milliseconds(r.ttftMs), DurationText.milliseconds(r.totalMs), r.completionTokens.map(String.init) ?? "-",
                      LogFormat.preview(r.prompt)]
                 }, right: [0, 4, 5, 6])
         }
@@ -111,7 +111,7 @@ enum SessionLogCommands {
             text = LogFormat.table(
                 ["ID", "TIME", "STATUS", "DURATION", "SOURCE", "COMMAND"],
                 rows.map { c in
-                    ["cmd:\(c.id)", LogTime.short(c.startedAt), c.status, LogFormat.duration(c.durationMs),
+                    ["cmd:\(c.id)", LogTime.short(c.startedAt), c.status, DurationText.milliseconds(c.durationMs),
                      c.location ?? "-", LogFormat.preview(c.text, limit: 60)]
                 }, right: [0, 3])
         }
@@ -178,7 +178,7 @@ enum SessionLogCommands {
         ]
         if let e = r.error { info.append(("error", e)) }
         info += [
-            ("ttft", LogFormat.duration(r.ttftMs)), ("latency", LogFormat.duration(r.totalMs)),
+            ("ttft", DurationText.milliseconds(r.ttftMs)), ("latency", DurationText.milliseconds(r.totalMs)),
             ("tokens", "\(r.promptTokens.map(String.init) ?? "-") prompt · \(r.completionTokens.map(String.init) ?? "-") completion · \(LogFormat.rate(r.tokensPerSecond)) tok/s"),
         ]
         if let st = r.serverTimings { info.append(("server", st)) }
@@ -191,7 +191,7 @@ enum SessionLogCommands {
         if let c = command {
             var parts = ["cmd:\(c.id)", LogFormat.preview(c.text, limit: 60)]
             if let loc = c.location { parts.append(loc) }
-            parts += [c.status, LogFormat.duration(c.durationMs)]
+            parts += [c.status, DurationText.milliseconds(c.durationMs)]
             info.append(("command", parts.joined(separator: " · ")))
         }
         let width = info.map(\.0.count).max() ?? 0
@@ -202,8 +202,8 @@ enum SessionLogCommands {
                 ["", "ID", "#", "PROVIDER", "BACKEND MODEL", "STATUS", "TTFT", "LATENCY", "ERROR"],
                 chain.map { a in
                     [a.id == r.id ? ">" : "", String(a.id), String(a.attempt), a.provider, a.backendModel,
-                     a.status + (a.httpStatus.map { " \($0)" } ?? ""), LogFormat.duration(a.ttftMs),
-                     LogFormat.duration(a.totalMs), a.error.map { LogFormat.preview($0, limit: 60) } ?? ""]
+                     a.status + (a.httpStatus.map { " \($0)" } ?? ""), DurationText.milliseconds(a.ttftMs),
+                     DurationText.milliseconds(a.totalMs), a.error.map { LogFormat.preview($0, limit: 60) } ?? ""]
                 }, right: [1, 2, 6, 7]
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
@@ -226,7 +226,7 @@ enum SessionLogCommands {
         }
         let attempts = try query("show", reader.path) { try reader.attempts(commandID: id) }
         let session = try c.sessionID.flatMap { sid in try query("show", reader.path) { try reader.session(id: sid) } }
-        var t = "command cmd:\(c.id) · \(c.status) · \(LogFormat.duration(c.durationMs))\n"
+        var t = "command cmd:\(c.id) · \(c.status) · \(DurationText.milliseconds(c.durationMs))\n"
         var info: [(String, String)] = [("time", c.startedAt), ("text", c.text)]
         if let loc = c.location { info.append(("source", loc)) }
         if let e = c.error { info.append(("error", e)) }
@@ -242,7 +242,7 @@ enum SessionLogCommands {
                 ["ID", "MODEL → PROVIDER", "#", "STATUS", "TTFT", "LATENCY", "TOKENS"],
                 attempts.map { a in
                     [String(a.id), "\(a.requestedModel) → \(a.provider)", String(a.attempt), a.status,
-                     LogFormat.duration(a.ttftMs), LogFormat.duration(a.totalMs), a.completionTokens.map(String.init) ?? "-"]
+                     DurationText.milliseconds(a.ttftMs), DurationText.milliseconds(a.totalMs), a.completionTokens.map(String.init) ?? "-"]
                 }, right: [0, 2, 4, 5, 6]
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
@@ -302,8 +302,8 @@ enum SessionLogCommands {
         } else {
             let rows = summaries.map { s -> [String] in
                 [s.group.name, String(s.group.requests), LogFormat.percent(s.group.errorRate),
-                 LogFormat.duration(s.ttft.p50), LogFormat.duration(s.ttft.p90), LogFormat.duration(s.ttft.p99),
-                 LogFormat.duration(s.latency.p50), LogFormat.duration(s.latency.p90), LogFormat.duration(s.latency.p99),
+                 DurationText.milliseconds(s.ttft.p50), DurationText.milliseconds(s.ttft.p90), DurationText.milliseconds(s.ttft.p99),
+                 DurationText.milliseconds(s.latency.p50), DurationText.milliseconds(s.latency.p90), DurationText.milliseconds(s.latency.p99),
                  LogFormat.rate(s.group.meanTokensPerSecond)]
             }
             text = LogFormat.table(

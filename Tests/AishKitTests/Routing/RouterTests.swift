@@ -205,7 +205,7 @@ import Testing
         run("ollama", 300)
         #expect(router.plan(for: "pool", state: state).steps[0].provider == "llamacpp")   // not measured yet
         run("llamacpp", 100)
-        #expect(router.plan(for: "pool", state: state).decisionText == "fastest_response: llamacpp has the lowest recent latency (100ms)")
+        #expect(router.plan(for: "pool", state: state).decisionText == "fastest_response: llamacpp has the lowest recent latency (100 ms)")
         // Smoothed: one slow answer does not undo the history at once (100 → 100 + 0.3·(400−100) = 190).
         run("llamacpp", 400)
         #expect(state.recentLatencyMs(provider: "llamacpp") == 190)
