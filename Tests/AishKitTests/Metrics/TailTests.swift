@@ -171,7 +171,7 @@ import Testing
     }
 
     @Test func rowsWrittenByAnotherAishProcess() throws {
-        let binary = try #require(AishBinary.path, "the aish binary is built with the tests")
+        let binary = try AishBinary.require()
         let server = try MetricsTestServer.fakeProvider(["--reply", "from another process"])
         defer { server.stop() }
         let dir = try RoutedCompareTests.configDirectory(primary: server.baseURL, backup: server.baseURL)

@@ -9,11 +9,12 @@ import Testing
 @Suite struct FixtureRoutingTests {
     static var directory: String { ConfigFixtures.gathewhy }
 
-    static let router: Router = {
-        let loaded = ConfigLoader.load(directory: directory)
-        precondition(loaded.usable, "the fixture should load: \(loaded.findings)")
+    /// The fixture's router; a fixture that is missing or does not load fails the test that asks.
+    static func router() throws -> Router {
+        let loaded = ConfigLoader.load(directory: try TestPaths.existing("Tests/Fixtures/gathewhy"))
+        try #require(loaded.usable, "the fixture should load: \(loaded.findings)")
         return Router(config: loaded.config)
-    }()
+    }
 
     static let expected: [(String, [String])] = [
         ("llama3.1:latest", ["ollama/llama3.1:latest",
@@ -259,39 +260,43 @@ import Testing
             "ollama_cloud/qwen3-coder:480b-cloud"]),
     ]
 
-    @Test func everyConfiguredNameHasItsPlan() {
+    @Test func everyConfiguredNameHasItsPlan() throws {
+        let router = try Self.router()
         let names = Self.expected.map(\.0)
-        for name in Self.router.configuredNames { #expect(names.contains(name), "no expectation for \(name)") }
+        for name in router.configuredNames { #expect(names.contains(name), "no expectation for \(name)") }
         for (name, steps) in Self.expected {
-            let plan = Self.router.plan(for: name, state: RouterState(), advance: false)
+            let plan = router.plan(for: name, state: RouterState(), advance: false)
             #expect(plan.summary == steps, "plan for \(name)")
         }
     }
 
-    @Test func reasonsCiteTheRuleAndItsLine() {
-        let plan = Self.router.plan(for: "qwen-coder-vllm", state: RouterState())
+    @Test func reasonsCiteTheRuleAndItsLine() throws {
+        let router = try Self.router()
+        let plan = router.plan(for: "qwen-coder-vllm", state: RouterState())
         #expect(plan.ruleDescription == "exact match 'qwen-coder-vllm'")
         #expect(plan.ruleLocation?.citation == "model-mappings.yaml:65:3")
         #expect(plan.steps[1].reason == "fallback provider of 'qwen-coder-vllm'; ollama does not list 'qwen-coder-vllm', so its first model llama3.1:latest")
         #expect(plan.steps[1].location?.citation == "model-mappings.yaml:68:15")
         #expect(plan.steps[2].reason == "fallback_chains['qwen-coder-vllm'] step 1 'qwen3-coder:480b-cloud' (exact match, model-mappings.yaml:101:3)")
         #expect(plan.steps[2].location?.citation == "model-mappings.yaml:352:9")
-        let dolphin = Self.router.plan(for: "solidrust/dolphin-2.8-mistral-7b-v02-AWQ", state: RouterState())
+        let dolphin = router.plan(for: "solidrust/dolphin-2.8-mistral-7b-v02-AWQ", state: RouterState())
         #expect(dolphin.steps[0].unusable == "provider vllm-dolphin is disabled (providers.yaml:119:3)")
         #expect(dolphin.usableSteps[0].provider == "ollama")
     }
 
-    @Test func llamaIsSplitSeventyThirty() {
+    @Test func llamaIsSplitSeventyThirty() throws {
+        let router = try Self.router()
         let state = RouterState()
         var ollama = 0
-        for _ in 0..<10_000 where Self.router.plan(for: "llama3.1:latest", state: state).steps[0].provider == "ollama" { ollama += 1 }
+        for _ in 0..<10_000 where router.plan(for: "llama3.1:latest", state: state).steps[0].provider == "ollama" { ollama += 1 }
         #expect(ollama == 7000)
     }
 
-    @Test func codeFollowsComplexityAndAnalyticalFollowsContextSize() {
+    @Test func codeFollowsComplexityAndAnalyticalFollowsContextSize() throws {
+        let router = try Self.router()
         let state = RouterState()
         func first(_ name: String, _ prompt: String) -> String {
-            Self.router.plan(for: name, input: RoutingInput(prompt: prompt), state: state).steps[0].backendModel
+            router.plan(for: name, input: RoutingInput(prompt: prompt), state: state).steps[0].backendModel
         }
         #expect(first("code", "print hello") == "qwen2.5-coder:7b")
         #expect(first("code", String(repeating: "word ", count: 60)) == "Qwen/Qwen2.5-Coder-7B-Instruct-AWQ")   // 75 tokens
@@ -300,16 +305,17 @@ import Testing
         #expect(first("analytical", String(repeating: "x", count: 20_000)) == "kimi-k2:1t-cloud")
     }
 
-    @Test func whatIsNotEvaluatedIsSaid() {
-        let code = Self.router.plan(for: "code-generation", state: RouterState())
+    @Test func whatIsNotEvaluatedIsSaid() throws {
+        let router = try Self.router()
+        let code = router.plan(for: "code-generation", state: RouterState())
         #expect(code.notes.count == 4)
         #expect(code.notes.last == "load balancing 'code-generation': strategy 'adaptive_weighted' (model-mappings.yaml:296:15) is not evaluated by aish; it picks by smooth weighted round robin over the listed weights")
-        let creative = Self.router.plan(for: "creative-tasks", state: RouterState())
+        let creative = router.plan(for: "creative-tasks", state: RouterState())
         #expect(creative.notes == [
             "load balancing 'creative-tasks': condition \"length > 1000 OR quality_tier == 'high'\" on ollama_cloud (model-mappings.yaml:314:20) is not evaluated by aish",
             "load balancing 'creative-tasks': strategy 'quality_based' (model-mappings.yaml:315:15) is not evaluated by aish; it picks by smooth weighted round robin over the listed weights",
         ])
-        let analytical = Self.router.plan(for: "analytical", state: RouterState())
+        let analytical = router.plan(for: "analytical", state: RouterState())
         #expect(analytical.notes == ["capability 'analytical': context level 'complex' (deepseek-v3.1:671b-cloud) is not evaluated: aish measures the size of the context, not how complex a task is"])
     }
 }
