@@ -202,9 +202,6 @@ enum ProviderCommands {
                                      completion: .dynamic(ProviderCommands.providerNames))],
         run: { inv, ctx in
             let config = try ctx.config()
-            if inv.positionals.count > 1 {
-                throw UsageError(message: "models: one PROVIDER at a time (got \(inv.positionals.count))", usage: "models [PROVIDER] [--timeout S]")
-            }
             let timeout = try inv.duration("--timeout", default: config.providers.healthChecks.timeoutSeconds)
             var targets = try select(inv.positionals, in: config, command: "models")
             var skipped: [(ProviderConfig, String)] = []
@@ -306,10 +303,6 @@ enum ProviderCommands {
         ],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", completion: .dynamic(ProviderCommands.providerNames))],
         run: { inv, ctx in
-            let usage = "wait PROVIDER [--timeout S] [--interval S]"
-            guard inv.positionals.count == 1 else {
-                throw UsageError(message: inv.positionals.isEmpty ? "wait: which provider?" : "wait: one PROVIDER at a time", usage: usage)
-            }
             let config = try ctx.config()
             let provider = try select(inv.positionals, in: config, command: "wait")[0]
             let limit = try inv.duration("--timeout", default: 60)

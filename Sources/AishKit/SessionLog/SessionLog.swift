@@ -1,7 +1,8 @@
 import Foundation
 
 /// Why the log cannot be used; becomes "aish: session log unavailable: PATH: REASON".
-struct SessionLogUnavailable: Error, CustomStringConvertible {
+struct SessionLogUnavailable: UserFacingError {
+    var exitCode: ExitCode { .failure }
     var reason: String
     var description: String { reason }
 }

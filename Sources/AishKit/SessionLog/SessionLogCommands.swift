@@ -36,7 +36,7 @@ enum SessionLogCommands {
 
     static func runLog(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let limit = try inv.int("--limit", default: 20)
-        guard limit > 0 else { throw UsageError(message: "log: -n takes a positive number, got \(limit)", usage: log.usage) }
+        guard limit > 0 else { throw UsageError(message: "log: -n takes a positive number, got \(limit)") }
         let since = try parseSince(inv, command: "log")
         if let s = inv.value("--status"), !statusWords.contains(s) {
             throw UsageError(message: "log: unknown status '\(s)' (one of: \(statusWords.joined(separator: ", ")))")
@@ -137,11 +137,10 @@ enum SessionLogCommands {
         run: { inv, ctx in try runShow(inv, ctx) })
 
     static func runShow(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        guard inv.positionals.count <= 1 else { throw UsageError(message: "show: takes one ID", usage: show.usage) }
         let arg = inv.positionals.first ?? "last"
         if arg.hasPrefix("cmd:") {
             guard let id = Int64(arg.dropFirst(4)), id > 0 else {
-                throw UsageError(message: "show: '\(arg)' is not a command id (cmd:N)", usage: show.usage)
+                throw UsageError(message: "show: '\(arg)' is not a command id (cmd:N)")
             }
             let reader = try openReader(ctx, command: "show")
             return try showCommand(reader, id: id)
@@ -155,7 +154,7 @@ enum SessionLogCommands {
             row = r
         } else {
             guard let id = Int64(arg), id > 0 else {
-                throw UsageError(message: "show: '\(arg)' is not an attempt id (a number from `log`, or cmd:N)", usage: show.usage)
+                throw UsageError(message: "show: '\(arg)' is not an attempt id (a number from `log`, or cmd:N)")
             }
             guard let r = try query("show", reader.path, { try reader.attempt(id: id) }) else {
                 throw CommandFailure("show: no request attempt with id \(id)")
@@ -283,7 +282,7 @@ enum SessionLogCommands {
     static func runStats(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let by = inv.value("--by") ?? "model"
         guard by == "model" || by == "provider" else {
-            throw UsageError(message: "stats: --by takes model or provider, got '\(by)'", usage: stats.usage)
+            throw UsageError(message: "stats: --by takes model or provider, got '\(by)'")
         }
         let since = try parseSince(inv, command: "stats")
         let reader = try openReader(ctx, command: "stats")
@@ -361,7 +360,7 @@ enum SessionLogCommands {
 
     static func runSQL(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let text = inv.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw UsageError(message: "sql: a query is needed", usage: sql.usage) }
+        guard !text.isEmpty else { throw UsageError(message: "sql: a query is needed") }
         let reader = try openReader(ctx, command: "sql")
         let statement: Statement
         do {
@@ -455,11 +454,10 @@ enum SessionLogCommands {
         run: { inv, ctx in try runExport(inv, ctx) })
 
     static func runExport(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        guard inv.positionals.count == 1 else { throw UsageError(message: "export: one FILE is needed", usage: export.usage) }
         let file = inv.positionals[0]
         let format = inv.value("--format") ?? (file.lowercased().hasSuffix(".csv") ? "csv" : "json")
         guard format == "json" || format == "csv" else {
-            throw UsageError(message: "export: --format takes json or csv, got '\(format)'", usage: export.usage)
+            throw UsageError(message: "export: --format takes json or csv, got '\(format)'")
         }
         let since = try parseSince(inv, command: "export")
         let reader = try openReader(ctx, command: "export")
