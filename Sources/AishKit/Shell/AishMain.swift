@@ -51,6 +51,7 @@ public enum AishMain {
         ctx.recorder = SessionLogAccess.open(path: options.databasePath, mode: mode, scriptPath: scriptPath,
                                              output: output, environment: environment)
         defer { ctx.recorder?.endSession() }
+        ctx.recorder?.addSecretValues(ctx.variables.filter { SecretRedactor.looksSecret($0.key) }.map(\.value))
 
         let runner = CommandRunner(ctx: ctx)
         var code: Int32
