@@ -294,7 +294,9 @@ enum ProviderCommands {
         help: """
             Probes PROVIDER's health endpoint every --interval (default 1s) until it answers
             2xx, then returns. Fails (exit 1 in scripts) when --timeout (default 60s) passes
-            first, saying what the last probe saw. Ctrl-C stops waiting.
+            first, saying what the last probe saw. Ctrl-C stops waiting. A provider that cannot
+            become healthy by waiting (disabled, a template, its API key variable not set) fails
+            at once with the reason.
             Fields for expect: waited (ms), probes, latency (of the successful probe, ms).
             """,
         options: [
@@ -305,6 +307,15 @@ enum ProviderCommands {
         run: { inv, ctx in
             let config = try ctx.config()
             let provider = try select(inv.positionals, in: config, command: "wait")[0]
+            // What waiting cannot heal fails at once, with the reason (issue 16.5).
+            if !provider.isActive {
+                throw CommandFailure("wait: provider '\(provider.name)' has status \(provider.status.rawValue) in \(config.providers.path), so it never becomes healthy (set status: active to use it)")
+            }
+            do {
+                _ = try ProviderAuth.resolve(provider, environment: ctx.environment)
+            } catch let e as ProviderError where e.kind == .missingAPIKey {
+                throw CommandFailure("wait: \(e.message); waiting would not change that")
+            }
             let limit = try inv.duration("--timeout", default: 60)
             let interval = max(0.05, try inv.duration("--interval", default: 1))
             let started = MonotonicClock.now()

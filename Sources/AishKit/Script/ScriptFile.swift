@@ -14,14 +14,21 @@ struct ScriptFileError: UserFacingError, Equatable {
 
 /// Reading and parsing a `.ai` file as a whole, before any of it runs.
 enum ScriptFile {
-    static func load(path: String) throws -> [ScriptCommand] {
+    /// Reads, parses and checks the whole file (commands and options against `registry`).
+    static func load(path: String, registry: CommandRegistry) throws -> [ScriptCommand] {
         let text = try read(path: path)
-        return try ScriptParser.parse(text, file: path)
+        let commands = try ScriptParser.parse(text, file: path)
+        try ScriptCheck.check(commands, registry: registry, text: text)
+        return commands
     }
 
     static func read(path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            var st = stat()
+            if stat(path, &st) != 0, errno == ELOOP {
+                throw ScriptFileError(message: "cannot read script '\(path)': symbolic link loop")
+            }
             throw ScriptFileError(message: "cannot read script '\(path)': no such file")
         }
         if isDirectory.boolValue {
@@ -34,7 +41,9 @@ enum ScriptFile {
     }
 
     /// Script text from bytes: NUL bytes mean a binary file, and the text must be UTF-8.
+    /// A UTF-8 byte-order mark (some Windows editors write one) is dropped.
     static func decode(_ data: Data, path: String) throws -> String {
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { return try decode(data.dropFirst(3), path: path) }
         if let nul = data.firstIndex(of: 0) {
             let (line, column) = position(of: nul, in: data)
             throw ScriptFileError(location: "\(path):\(line):\(column)", message: "binary file (NUL byte), not an aish script")

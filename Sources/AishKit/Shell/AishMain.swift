@@ -51,6 +51,7 @@ public enum AishMain {
         ctx.recorder = SessionLogAccess.open(path: options.databasePath, mode: mode, scriptPath: scriptPath,
                                              output: output, environment: environment)
         defer { ctx.recorder?.endSession() }
+        ctx.recorder?.addSecretValues(ctx.variables.filter { SecretRedactor.looksSecret($0.key) }.map(\.value))
 
         let runner = CommandRunner(ctx: ctx)
         var code: Int32
@@ -60,13 +61,14 @@ public enum AishMain {
             switch parsed.action {
             case let .script(path, args):
                 suiteName = path
-                let commands = try ScriptFile.load(path: path)
+                let commands = try ScriptFile.load(path: path, registry: registry)
                 alwaysSummarise = true  // once the script has parsed and starts to run
                 try runner.run(commands, frame: ScriptFrame(file: path, arguments: args))
                 code = runner.exitCode
             case let .commands(text, args):
                 suiteName = "-c"
                 let commands = try ScriptParser.parse(text, file: "-c")
+                try ScriptCheck.check(commands, registry: registry, text: text)
                 try runner.run(commands, frame: ScriptFrame(file: nil, arguments: args))
                 code = runner.exitCode
             case let .command(words):

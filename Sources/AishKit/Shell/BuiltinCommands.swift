@@ -100,6 +100,8 @@ enum BuiltinCommands {
                 throw UsageError(message: "set: \(name) must be \(option.expected), got '\(value)'")
             }
             ctx.variables[name] = value
+            // `set api_key V`: V is masked in the log from now on, wherever it appears.
+            if SecretRedactor.looksSecret(name) { ctx.recorder?.addSecretValues([value]) }
             return .ok(fields: [(name, .string(value))])
         })
 

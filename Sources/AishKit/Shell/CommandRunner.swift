@@ -15,6 +15,13 @@ struct ExitRequest: Error {
     var code: Int32
 }
 
+/// `source` nested too deep: a script problem, exit 2 like a syntax error.
+struct SourceNestingError: UserFacingError {
+    var message: String
+    var exitCode: ExitCode { .usage }
+    var description: String { message }
+}
+
 /// A sourced script stopped at a failure that it already reported.
 struct SourcedScriptStopped: Error {
     var code: Int32
@@ -110,7 +117,7 @@ final class CommandRunner {
     /// Runs `source FILE ARGS`: the file is parsed whole first, then run as a nested script.
     func source(path: String, arguments: [String]) throws -> CommandResult {
         guard frames.count <= CommandRunner.maxSourceDepth else {
-            throw CommandFailure(
+            throw SourceNestingError(message:
                 "source: nesting limit of \(CommandRunner.maxSourceDepth) reached at '\(path)' (does a script source itself?)")
         }
         var resolved = path
@@ -119,7 +126,7 @@ final class CommandRunner {
             let beside = dir.isEmpty ? path : dir + "/" + path
             if FileManager.default.fileExists(atPath: beside) { resolved = beside }
         }
-        let commands = try ScriptFile.load(path: resolved)
+        let commands = try ScriptFile.load(path: resolved, registry: ctx.registry)
         let depth = (frames.last?.depth ?? 0) + 1
         let completed = try run(commands, frame: ScriptFrame(file: resolved, arguments: arguments, depth: depth))
         if !completed { throw SourcedScriptStopped(code: exitCode == 0 ? 1 : exitCode) }

@@ -203,7 +203,7 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
         #expect(code == 0)
         let (loop, loopCode) = try runScript("source loop.ai", file: dir + "/main.ai")
         #expect(loop == "\(dir)/loop.ai:1: error: source: nesting limit of 16 reached at 'loop.ai' (does a script source itself?)\n")
-        #expect(loopCode == 1)
+        #expect(loopCode == 2)
     }
 }
 
