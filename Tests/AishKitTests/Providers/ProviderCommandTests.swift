@@ -297,7 +297,8 @@ final class ProviderCommandBench {
             == "wait: provider 'off' has status disabled in \(path), so it never becomes healthy (set status: active to use it)")
         #expect(b.errorText(["wait", "cloud", "--timeout", "3s"])
             == "wait: provider 'cloud' needs an API key: set the environment variable FAKE_CLOUD_KEY; waiting would not change that")
-        #expect(b.errorText(["wait", "clod", "--timeout", "3s"]) == "wait: no provider 'clod' in \(path) (did you mean 'cloud'?)")
+        #expect(b.errorText(["wait", "clod", "--timeout", "3s"]) == "wait: no provider 'clod' in \(path) (did you mean 'cloud'?)"
+            + "\nusage: " + ProviderCommands.wait.usage)
         #expect(try b.probeRows() == [])
     }
 
