@@ -201,12 +201,10 @@ final class SessionLog {
             var start = 0
             while start < records.count {
                 let n = min(SessionLog.rowsPerInsert, records.count - start)
-                let statement = try db.cached(
-                    SessionLog.attemptInsertSQL
-                        + Array(repeating: SessionLog.attemptPlaceholders, count: n).joined(separator: ", "))
+                let statement = try db.cached(AttemptColumns.insertSQL(rows: n))
                 var index: Int32 = 1
                 for r in records[start..<(start + n)] {
-                    for v in attemptValues(r, commandID: commandID) {
+                    for v in AttemptColumns.values(r, AttemptColumns.WriteContext(sessionID: sessionID, commandID: commandID)) {
                         try statement.bind(v, at: index)
                         index += 1
                     }
@@ -222,27 +220,9 @@ final class SessionLog {
     /// 21 parameters a row: 8,400 a statement, under SQLite's default limit of 32,766.
     static let rowsPerInsert = 400
 
-    private static let attemptInsertSQL = """
-        INSERT INTO attempts (session_id, command_id, request_id, kind, started_at, requested_model, route_reason,
-            provider, backend_model, attempt, status, http_status, error, ttft_ms, total_ms, prompt_tokens,
-            completion_tokens, tokens_per_second, server_timings, prompt, reply)
-        VALUES\u{20}
-        """
-    private static let attemptPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
     private func insertAttemptRow(_ r: AttemptRecord, commandID: Int64?) throws {
-        try db.cached(SessionLog.attemptInsertSQL + SessionLog.attemptPlaceholders).run(attemptValues(r, commandID: commandID))
-    }
-
-    private func attemptValues(_ r: AttemptRecord, commandID: Int64?) -> [SQLValue] {
-        [
-            sessionID.map { .int($0) } ?? .null, commandID.map { .int($0) } ?? .null, .text(r.requestID), .text(r.kind),
-            .text(LogTime.format(r.startedAt)), .text(r.requestedModel), .text(r.routeReason), .text(r.provider),
-            .text(r.backendModel), .int(Int64(r.attempt)), .text(r.status.rawValue), SQLValue(r.httpStatus),
-            SQLValue(r.error), SQLValue(r.ttftMs), SQLValue(r.totalMs), SQLValue(r.promptTokens),
-            SQLValue(r.completionTokens), SQLValue(r.tokensPerSecond), SQLValue(r.serverTimings.map { $0.serialized() }),
-            .text(r.prompt), .text(r.replyText),
-        ]
+        try db.cached(AttemptColumns.insertSQL)
+            .run(AttemptColumns.values(r, AttemptColumns.WriteContext(sessionID: sessionID, commandID: commandID)))
     }
 
     func insertMessage(_ r: MessageRecord) throws {

@@ -1,19 +1,20 @@
 import Foundation
 
-/// One request attempt as stored.
+/// One request attempt as stored. Its columns, how they are read and their JSON keys are
+/// declared once in `AttemptColumns`.
 struct AttemptRow {
-    var id: Int64
+    var id: Int64 = 0
     var sessionID: Int64?
     var commandID: Int64?
-    var requestID: String
-    var kind: String
-    var startedAt: String
-    var requestedModel: String
-    var routeReason: String
-    var provider: String
-    var backendModel: String
-    var attempt: Int
-    var status: String
+    var requestID = ""
+    var kind = ""
+    var startedAt = ""
+    var requestedModel = ""
+    var routeReason = ""
+    var provider = ""
+    var backendModel = ""
+    var attempt = 0
+    var status = ""
     var httpStatus: Int?
     var error: String?
     var ttftMs: Double?
@@ -22,61 +23,20 @@ struct AttemptRow {
     var completionTokens: Int?
     var tokensPerSecond: Double?
     var serverTimings: String?
-    var prompt: String
-    var reply: String
+    var prompt = ""
+    var reply = ""
 
-    static let columns = """
-        id, session_id, command_id, request_id, kind, started_at, requested_model, route_reason, provider, \
-        backend_model, attempt, status, http_status, error, ttft_ms, total_ms, prompt_tokens, completion_tokens, \
-        tokens_per_second, server_timings, prompt, reply
-        """
+    static var columns: String { AttemptColumns.selectList }
+    static var prefixedColumns: String { AttemptColumns.prefixedSelectList }
 
-    /// The same, qualified for joins (`a` is attempts).
-    static let prefixedColumns = columns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }
-        .joined(separator: ", ")
+    init() {}
 
+    /// A row selected with `columns` (or `prefixedColumns`).
     init(_ s: Statement) {
-        id = s.int64(0)
-        sessionID = s.isNull(1) ? nil : s.int64(1)
-        commandID = s.isNull(2) ? nil : s.int64(2)
-        requestID = s.string(3)
-        kind = s.string(4)
-        startedAt = s.string(5)
-        requestedModel = s.string(6)
-        routeReason = s.string(7)
-        provider = s.string(8)
-        backendModel = s.string(9)
-        attempt = s.int(10)
-        status = s.string(11)
-        httpStatus = s.optionalInt(12)
-        error = s.optionalString(13)
-        ttftMs = s.optionalDouble(14)
-        totalMs = s.optionalDouble(15)
-        promptTokens = s.optionalInt(16)
-        completionTokens = s.optionalInt(17)
-        tokensPerSecond = s.optionalDouble(18)
-        serverTimings = s.optionalString(19)
-        prompt = s.string(20)
-        reply = s.string(21)
+        for (i, c) in AttemptColumns.all.enumerated() { c.read(&self, s, i) }
     }
 
-    var json: JSONValue {
-        func num(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
-        func int(_ i: Int?) -> JSONValue { i.map { .int($0) } ?? .null }
-        func str(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
-        let timings: JSONValue = serverTimings.map { (try? JSONValue.parse($0)) ?? .string($0) } ?? .null
-        return .object([
-            ("id", .int(Int(id))), ("session_id", int(sessionID.map(Int.init))),
-            ("command_id", int(commandID.map(Int.init))), ("request_id", .string(requestID)), ("kind", .string(kind)),
-            ("started_at", .string(startedAt)), ("requested_model", .string(requestedModel)),
-            ("route_reason", .string(routeReason)), ("provider", .string(provider)),
-            ("backend_model", .string(backendModel)), ("attempt", .int(attempt)), ("status", .string(status)),
-            ("http_status", int(httpStatus)), ("error", str(error)), ("ttft_ms", num(ttftMs)),
-            ("total_ms", num(totalMs)), ("prompt_tokens", int(promptTokens)),
-            ("completion_tokens", int(completionTokens)), ("tokens_per_second", num(tokensPerSecond)),
-            ("server_timings", timings), ("prompt", .string(prompt)), ("reply", .string(reply)),
-        ])
-    }
+    var json: JSONValue { .object(AttemptColumns.all.map { ($0.name, $0.json(self)) }) }
 }
 
 struct CommandRow {
