@@ -142,7 +142,8 @@ enum SessionLogCommands {
             partial reply of a failed stream), every attempt of the same request, and the command \
             that made it. `show cmd:ID` shows a command and the attempts it made.
             Fields for expect: id, model, provider, attempt_status, ttft and latency (ms), tokens \
-            (when reported), request_id; for cmd:ID: id, command_status, attempts, latency (ms).
+            (when reported), request_id; for cmd:ID: id, command_status, attempt_count, latency (ms),
+            and attempts (the list of the command's attempts, as in --json).
             """,
         positionals: [PositionalSpec(name: "ID", help: "attempt id from `log`, or cmd:ID", optional: true)],
         run: { inv, ctx in try runShow(inv, ctx) })
@@ -257,13 +258,13 @@ enum SessionLogCommands {
                 }, right: [0, 2, 4, 5, 6]
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
-        let data: JSONValue = .object([
-            ("status", .string("ok")), ("command", c.json), ("attempts", .array(attempts.map(\.json))),
-            ("session", session?.json ?? .null),
-        ])
+        // `attempts` is the list (as --json always had it); the number is `attempt_count`.
         let fields: [(String, JSONValue)] = [
-            ("id", .int(Int(c.id))), ("command_status", .string(c.status)), ("attempts", .int(attempts.count)),
+            ("id", .int(Int(c.id))), ("command_status", .string(c.status)), ("attempt_count", .int(attempts.count)),
         ] + (c.durationMs.map { [("latency", JSONValue.double($0))] } ?? [])
+        let data: JSONValue = .object([("status", .string("ok"))] + fields + [
+            ("command", c.json), ("attempts", .array(attempts.map(\.json))), ("session", session?.json ?? .null),
+        ])
         return CommandResult(status: .ok, text: t, fields: fields, data: data)
     }
 
