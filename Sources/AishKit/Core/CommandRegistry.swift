@@ -18,7 +18,7 @@ struct CommandRegistry: Sendable {
 
     static let standard = CommandRegistry(
         BuiltinCommands.all + ConfigCommands.all + ProviderCommands.all + RoutingCommands.all
-            + ChatCommands.all + SessionLogCommands.all + MetricsCommands.all + ServiceCommands.all)
+            + ChatCommands.all + SessionLogCommands.all + MetricsCommands.all + ServiceCommands.all + ReportCommands.all)
 
     func lookup(_ name: String) -> CommandSpec? { index[name].map { commands[$0] } }
 

@@ -18,6 +18,8 @@ struct CommandResult: Sendable {
     var error: String?
     /// True when the command streamed its text output itself (chat), so the runner must not print it again.
     var alreadyPrinted: Bool
+    /// The exit code of a failed result when it is not 1 (set from a report's `exitCode`).
+    var exitCode: ExitCode? = nil
 
     init(status: Status = .ok, text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil,
          reply: String? = nil, error: String? = nil, alreadyPrinted: Bool = false) {
