@@ -21,8 +21,8 @@ enum ReportArchitecture {
         var out = ["aish"]
         var branches: [[String]] = []
         for g in gateways {
-            var block = [label(g) + "  gateway"]
             let ds = g.name == gateway.provider ? gateway.deployments : []
+            var block = [label(g) + (ds.isEmpty ? "  gateway" : "  gateway, \(ds.count) deployment\(ds.count == 1 ? "" : "s")")]
             let width = ds.map(\.modelName.count).max() ?? 0
             for (k, d) in ds.enumerated() {
                 let last = k == ds.count - 1

@@ -110,9 +110,10 @@ enum ReportBuilder {
             let present = FileManager.default.fileExists(atPath: path)
             let errors = mine.errorCount, warnings = mine.warningCount
             var mark: ReportMark = errors > 0 ? .failed : (warnings > 0 ? .warning : .ok)
-            if !present && !required { mark = name == ConfigLoader.litellmFile ? .warning : .notConfigured }
+            let gatewayFile = name == ConfigLoader.litellmFile && hasGateway(c)
+            if !present && !required { mark = gatewayFile ? .warning : .notConfigured }
             var first = mine.prefix(3).map(\.description)
-            if !present && name == ConfigLoader.litellmFile { first = ["not generated yet: `aish config generate` writes it"] }
+            if !present && gatewayFile { first = ["not generated yet: `aish config generate` writes it"] }
             fileRows.append(ConfigFileStatus(file: name, present: present, required: required, mark: mark, errors: errors,
                                              warnings: warnings, firstFindings: first))
         }
@@ -123,7 +124,7 @@ enum ReportBuilder {
             let fs = perCheck[k]
             var mark: ReportMark = fs.hasErrors ? .failed : (fs.isEmpty ? .ok : .warning)
             var first = fs.prefix(3).map(\.description)
-            if k == 4 && !litellmPresent {
+            if k == 4 && !litellmPresent && hasGateway(c) {
                 mark = .warning
                 first = ["\(c.litellmPath) does not exist: `aish config generate` writes it"]
             }
@@ -135,6 +136,11 @@ enum ReportBuilder {
             warnings: warnings, files: fileRows, checks: checks, providers: i.validation.providerCount,
             activeProviders: i.validation.activeProviderCount, routes: i.validation.routeCount, chains: i.validation.chainCount,
             gatewayModels: LiteLLMGenerator.deployments(c).count, backups: i.backups)
+    }
+
+    /// Whether the config has an active LiteLLM gateway (then its generated file matters).
+    static func hasGateway(_ c: AishConfig) -> Bool {
+        c.providers.providers.contains { $0.type == .litellm && $0.isActive }
     }
 
     /// `litellm-unified.yaml.bak.*` in the config directory, newest first.

@@ -28,7 +28,7 @@ enum ReportIssues {
                 symptom: "\(ConfigLoader.litellmFile) is out of sync with its sources (\(drift.count) difference\(drift.count == 1 ? "" : "s"))",
                 cause: "providers.yaml or model-mappings.yaml changed after the last `config generate`; first: \(drift[0].message)",
                 fix: "review with `aish config diff`, write it with `aish config generate`, then restart the gateway so it loads the file"))
-        } else if !FileManager.default.fileExists(atPath: c.litellmPath), !LiteLLMGenerator.deployments(c).isEmpty {
+        } else if !FileManager.default.fileExists(atPath: c.litellmPath), ReportBuilder.hasGateway(c), !LiteLLMGenerator.deployments(c).isEmpty {
             out.append(ReportIssue(impact: .medium, section: "configuration", symptom: "\(ConfigLoader.litellmFile) does not exist",
                                    cause: "the gateway's config has not been generated from the sources",
                                    fix: "`aish config generate`, then start the gateway with \(c.litellmPath)"))
@@ -151,7 +151,7 @@ enum ReportIssues {
                                    cause: monitoring.prometheus.error ?? "no answer", fix: "start Prometheus, then check `/-/healthy`"))
         } else if !monitoring.prometheus.downTargets.isEmpty {
             out.append(ReportIssue(impact: .medium, section: "monitoring",
-                                   symptom: "Prometheus scrape target\(monitoring.prometheus.downTargets.count == 1 ? "" : "s") down: \(monitoring.prometheus.downTargets.map { $0.components(separatedBy: ":").first ?? $0 }.joined(separator: ", "))",
+                                   symptom: "Prometheus scrape target\(monitoring.prometheus.downTargets.count == 1 ? "" : "s") down: \(monitoring.prometheus.downTargets.map { $0.components(separatedBy: ": ").first ?? $0 }.joined(separator: ", "))",
                                    cause: ReportIssues.clip(monitoring.prometheus.downTargets.joined(separator: "; "), 240),
                                    fix: "start the exporter or correct the target in prometheus.yml (its /metrics must answer)"))
         }

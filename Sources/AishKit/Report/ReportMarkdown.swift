@@ -33,6 +33,8 @@ enum ReportMarkdown {
 
     static func heading(_ title: String, _ mark: ReportMark) -> String { "## \(mark.symbol) \(title)" }
 
+    static func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
     static func cell(_ s: String) -> String {
         s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
@@ -89,7 +91,7 @@ enum ReportMarkdown {
         o.append(heading("Configuration", c.mark))
         o.append("")
         o.append("\(c.valid ? "Valid" : "**Invalid**"): \(c.errors) error\(c.errors == 1 ? "" : "s"), \(c.warnings) warning\(c.warnings == 1 ? "" : "s") in `\(c.directory)`. "
-                 + "\(c.providers) providers (\(c.activeProviders) active), \(c.routes) routes, \(c.chains) fallback chains, \(c.gatewayModels) gateway models.")
+                 + "\(plural(c.providers, "provider")) (\(c.activeProviders) active), \(plural(c.routes, "route")), \(plural(c.chains, "fallback chain")), \(plural(c.gatewayModels, "gateway model")).")
         o.append("")
         table(["file", "status", "errors", "warnings", "first findings"], c.files.map { f in
             [f.file, status(f.mark, f.present ? nil : (f.required ? "missing" : "absent")), String(f.errors), String(f.warnings),
