@@ -1,8 +1,7 @@
 import Foundation
 
-/// Prometheus as the report sees it: `/-/healthy`, and the scrape targets from
-/// `/api/v1/targets` (up, down, with the last scrape error). A small reader of its own
-/// until the monitoring subsystem's Prometheus API client is used here.
+/// Prometheus as the report sees it: `/-/healthy`, and the scrape targets (up, down, with
+/// the last scrape error), read with the monitoring subsystem's `PrometheusAPI`.
 struct PrometheusHealth: Sendable, Equatable {
     struct Target: Sendable, Equatable {
         var job: String
@@ -20,38 +19,33 @@ struct PrometheusHealth: Sendable, Equatable {
 }
 
 enum PrometheusProbe {
-    /// GET /-/healthy and /api/v1/targets at once.
+    /// `/-/healthy`, then `/api/v1/targets`; each call bounded by half the timeout.
     static func check(base: String, timeout: Double, interrupt: InterruptFlag) -> PrometheusHealth {
-        let e = ProviderEndpoints(baseURL: base)
-        let limits = HTTPTimeouts(connect: timeout, firstByte: timeout, idle: timeout, total: timeout)
-        let healthy = HTTPRequest(url: e.url("/-/healthy"), timeouts: limits)
-        let targets = HTTPRequest(url: e.url("/api/v1/targets"), timeouts: limits)
-        let results = HTTPTransport.fetchAll([healthy, targets], interrupt: interrupt, maxBody: 8 << 20)
-        var out = PrometheusHealth(url: healthy.displayURL, ok: false)
-        switch results[0] {
-        case let .success(r):
-            out.httpStatus = r.head.status
-            out.latencyMs = r.timings.total * 1000
-            out.ok = r.head.isSuccess
-            if !r.head.isSuccess { out.error = "GET \(healthy.displayURL): answered \(r.head.status): \(ServerErrorText.clip(r.bodyText, 120))" }
-        case let .failure(e):
+        var api = PrometheusAPI(baseURL: base, queryTimeout: max(0.1, timeout / 2), connectTimeout: min(3, timeout))
+        api.transportGrace = 0
+        var out = PrometheusHealth(url: api.baseURL + "/-/healthy", ok: false)
+        let started = Stopwatch.now()
+        do {
+            try api.healthy(interrupt: interrupt)
+            out.ok = true
+            out.httpStatus = 200
+            out.latencyMs = (Stopwatch.now() - started) * 1000
+        } catch let e as PrometheusError {
+            if case let .status(code) = e.kind { out.httpStatus = code }
             out.error = e.description
+            return out
+        } catch {
+            out.error = "\(error)"
+            return out
         }
-        if case let .success(r) = results[1], r.head.isSuccess, let json = try? r.json() {
-            out.targets = parseTargets(json)
+        if let targets = try? api.targets(interrupt: interrupt) {
+            out.targets = targets.map { t in
+                Target(job: t.job, instance: t.instance, health: t.health.rawValue,
+                       lastError: (t.lastError?.isEmpty ?? true) ? nil : t.lastError)
+            }
         }
         return out
     }
 
-    /// `data.activeTargets[]` of the targets API: job and instance labels, health, lastError.
-    static func parseTargets(_ json: JSONValue) -> [PrometheusHealth.Target]? {
-        guard case let .array(items)? = json["data"]?["activeTargets"] else { return nil }
-        return items.map { t in
-            let error = t["lastError"]?.stringValue
-            return PrometheusHealth.Target(job: t["labels"]?["job"]?.stringValue ?? t["scrapePool"]?.stringValue ?? "?",
-                                           instance: t["labels"]?["instance"]?.stringValue ?? t["scrapeUrl"]?.stringValue ?? "?",
-                                           health: t["health"]?.stringValue ?? "unknown",
-                                           lastError: (error?.isEmpty ?? true) ? nil : error)
-        }
-    }
+    typealias Target = PrometheusHealth.Target
 }
