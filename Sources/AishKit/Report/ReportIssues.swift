@@ -126,13 +126,18 @@ enum ReportIssues {
         }
 
         // Routing.
-        for r in routing.requests where !r.ok {
+        // Failed requests: one issue per path (the same cause usually fails every group).
+        for path in ["gateway", "direct"] {
+            let failed = routing.requests.filter { !$0.ok && $0.path == path }
+            guard let first = failed.first else { continue }
+            let names = failed.map { "'\($0.group)'" }.joined(separator: ", ")
+            let how = path == "gateway" ? "through the gateway" : "routed by aish"
             out.append(ReportIssue(impact: .high, section: "routing",
-                                   symptom: "a request for '\(r.group)' \(r.path == "gateway" ? "through the gateway" : "routed by aish") failed",
-                                   cause: ReportIssues.clip(r.error ?? "failed", 240),
-                                   fix: r.path == "gateway"
-                                       ? "check the gateway's fallbacks for '\(r.group)' (router_settings in \(ConfigLoader.litellmFile)) and its log"
-                                       : "`aish route \(r.group)` shows each target and why it is skipped; bring one of them up"))
+                                   symptom: "\(failed.count == 1 ? "a request" : "\(failed.count) requests") for \(names) \(how) failed",
+                                   cause: ReportIssues.clip(first.error ?? "failed", 240) + (failed.count > 1 ? " (first of \(failed.count))" : ""),
+                                   fix: path == "gateway"
+                                       ? "check the gateway's fallbacks for \(names) (router_settings in \(ConfigLoader.litellmFile)) and its log"
+                                       : "`aish route \(first.group)` shows each target and why it is skipped; bring one of them up"))
         }
         for r in routing.requests where r.ok && r.fallback {
             out.append(ReportIssue(impact: .low, section: "routing",
