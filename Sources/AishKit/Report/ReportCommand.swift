@@ -134,7 +134,7 @@ enum ReportCommands {
         let records = RecordsBox()
         let progress = ReportProgressLine(enabled: !ctx.options.quiet && !ctx.options.json && !ctx.output.isCapturing && isatty(2) == 1,
                                     output: ctx.output, started: stopwatch)
-        var timedOut = jobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop, progress: progress.show)
+        var timedOut = jobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop, atDeadline: m.close, progress: progress.show)
         if sendRequests && !requesters.isEmpty && !ctx.interrupt.isRaised && Date() < deadline {
             let requestJobs = ConcurrentJobs()
             requestJobs.start("routing") {
@@ -154,7 +154,7 @@ enum ReportCommands {
                     records.append(attempts)
                 }
             }
-            timedOut += requestJobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop, progress: progress.show)
+            timedOut += requestJobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop, atDeadline: m.close, progress: progress.show)
         } else if sendRequests && !requesters.isEmpty {
             timedOut.append("routing")
         }

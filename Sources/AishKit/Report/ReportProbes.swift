@@ -259,11 +259,15 @@ final class ConcurrentJobs: @unchecked Sendable {
     /// Waits until every job ended, the deadline passed or `interrupt` was raised; raises
     /// `stop` in the last two cases and gives the jobs a moment to notice. Returns the jobs
     /// that did not finish.
-    func wait(until deadline: Date, interrupt: InterruptFlag, stop: InterruptFlag, progress: (([String], Int) -> Void)? = nil) -> [String] {
+    /// `atDeadline` runs before the jobs are told to stop, so that what they report after
+    /// being cut off ("cancelled") can be ignored in favour of "no answer in time".
+    func wait(until deadline: Date, interrupt: InterruptFlag, stop: InterruptFlag, atDeadline: () -> Void = {},
+              progress: (([String], Int) -> Void)? = nil) -> [String] {
         while true {
             let left = pending
             if left.isEmpty { return [] }
             if interrupt.isRaised || Date() >= deadline {
+                atDeadline()
                 stop.raise()
                 let grace = Date().addingTimeInterval(0.5)
                 while !pending.isEmpty && Date() < grace { usleep(20_000) }
