@@ -183,6 +183,9 @@ enum RouteProbe {
             if let n = head.header("x-litellm-attempted-fallbacks").flatMap({ Int($0) }), n > 0 {
                 row.fallback = true
                 row.attempts = n + 1
+                // The group's own deployment failed first.
+                row.fallbackFrom = LiteLLMGenerator.deployments(config).first { $0.modelName == group }?
+                    .info.first { $0.0 == "provider" }?.1.stringValue
                 if row.ok { row.mark = .warning }
             }
         }
