@@ -307,13 +307,14 @@ struct RedisStatus: Encodable, Sendable {
     @Nullable var address: String?
     @Nullable var latencyMs: Double?
     @Nullable var version: String?
-    @Nullable var keys: Int?
-    @Nullable var litellmCacheKeys: Int?
+    /// DBSIZE: keys in the database.
+    @Nullable var dbSize: Int?
+    @Nullable var litellmCacheEntries: Int?
     @Nullable var usedMemory: String?
     @Nullable var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case mark, address, latencyMs = "latency_ms", version, keys, litellmCacheKeys = "litellm_cache_keys"
+        case mark, address, latencyMs = "latency_ms", version, dbSize = "dbsize", litellmCacheEntries = "litellm_cache_entries"
         case usedMemory = "used_memory", error
     }
 }
@@ -477,7 +478,7 @@ struct DiagnosticReport: CommandReport {
                 prometheus: PrometheusStatus(mark: .notConfigured, url: nil, healthy: nil, latencyMs: nil, targetsUp: nil, targetsDown: nil,
                                              downTargets: [], error: nil),
                 grafana: GrafanaStatus(mark: .notConfigured, url: nil, latencyMs: nil, database: nil, version: nil, error: nil),
-                redis: RedisStatus(mark: .notConfigured, address: nil, latencyMs: nil, version: nil, keys: nil, litellmCacheKeys: nil,
+                redis: RedisStatus(mark: .notConfigured, address: nil, latencyMs: nil, version: nil, dbSize: nil, litellmCacheEntries: nil,
                                    usedMemory: nil, error: nil)),
             resources: ResourcesSection(mark: .ok, totalCPUPercent: nil, totalRSSMiB: nil, gpu: NvidiaSMI.absentMessage, recent: recent),
             issues: [], architecture: [], comparison: nil)

@@ -366,13 +366,13 @@ enum ReportBuilder {
             }
         }
         var redis = RedisStatus(mark: .notConfigured, address: t.redisPort.map { "\(t.redisHost ?? "127.0.0.1"):\($0)" }, latencyMs: nil,
-                                version: nil, keys: nil, litellmCacheKeys: nil, usedMemory: nil, error: nil)
+                                version: nil, dbSize: nil, litellmCacheEntries: nil, usedMemory: nil, error: nil)
         if t.redisPort != nil {
             if let r = i.redis {
                 redis.latencyMs = r.latencyMs.map { ($0 * 10).rounded() / 10 }
                 redis.version = r.version
-                redis.keys = r.keys
-                redis.litellmCacheKeys = r.litellmCacheKeys
+                redis.dbSize = r.keys
+                redis.litellmCacheEntries = r.litellmCacheEntries
                 redis.usedMemory = r.usedMemory
                 redis.error = r.error
                 redis.mark = r.pong && r.error == nil ? .ok : .failed

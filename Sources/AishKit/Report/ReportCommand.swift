@@ -215,7 +215,15 @@ enum ReportCommands {
             guard try s.step() else { throw CommandFailure("report --compare: no run \(id) in the session log \(reader.path)") }
             let kind = s.string(0)
             guard kind == "report" else { throw CommandFailure("report --compare: run \(id) is a \(kind) run, not a report") }
-            return try JSONValue.parse(s.string(1))
+            let stored = try JSONValue.parse(s.string(1))
+            // The log stores a summary its secret filter changed as text.
+            if case let .string(text) = stored {
+                guard let inner = try? JSONValue.parse(text) else {
+                    throw CommandFailure("report --compare: run \(id)'s figures were masked by the session log's secret filter and cannot be read")
+                }
+                return inner
+            }
+            return stored
         } catch let e as SQLiteError {
             throw CommandFailure("report --compare: session log unavailable: \(reader.path): \(e)")
         } catch let e as JSONParseError {

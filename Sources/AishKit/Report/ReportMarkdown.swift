@@ -229,8 +229,8 @@ enum ReportMarkdown {
         var rd: [String] = []
         if r.mark == .ok { rd.append("PONG") }
         if let v = r.version { rd.append("version \(v)") }
-        if let k = r.keys { rd.append("\(k) keys") }
-        if let k = r.litellmCacheKeys { rd.append("\(k) LiteLLM cache keys") }
+        if let k = r.dbSize { rd.append("\(k) keys") }
+        if let k = r.litellmCacheEntries { rd.append("\(k) LiteLLM cache entries") }
         if let u = r.usedMemory { rd.append("\(u) used") }
         if let e = r.error { rd.append(e) }
         rows.append(["Redis", status(r.mark), r.address ?? "–", ReportFormatting.ms(r.latencyMs), rd.joined(separator: "; ")])

@@ -102,7 +102,7 @@ struct RedisProbeResult: Sendable, Equatable {
     var pong = false
     var version: String?
     var keys: Int?
-    var litellmCacheKeys: Int?
+    var litellmCacheEntries: Int?
     var cacheKeysComplete = true
     var usedMemory: String?
     var error: String?
@@ -126,7 +126,7 @@ struct RedisProbeResult: Sendable, Equatable {
             if let info = try? client.info("server") { out.version = info["redis_version"] }
             if let info = try? client.info("memory") { out.usedMemory = info["used_memory_human"] }
             let scan = try client.countKeys(matching: "*", limit: 100_000, filter: isLiteLLMCacheKey)
-            out.litellmCacheKeys = scan.count
+            out.litellmCacheEntries = scan.count
             out.cacheKeysComplete = scan.complete
         } catch {
             out.error = "\(error)"

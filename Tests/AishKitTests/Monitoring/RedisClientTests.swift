@@ -70,7 +70,7 @@ import Testing
         #expect(try client.ping())
         let probe = RedisProbeResult.probe(host: "127.0.0.1", port: server.port, timeout: 2, interrupt: InterruptFlag())
         #expect(probe.pong && probe.error == nil)
-        #expect(probe.keys == 37 && probe.litellmCacheKeys == 12)
+        #expect(probe.keys == 37 && probe.litellmCacheEntries == 12)
         #expect(probe.version == info["redis_version"])
     }
 
@@ -81,7 +81,7 @@ import Testing
         #expect(probe.error == nil, "\(probe.error ?? "")")
         #expect(probe.pong)
         #expect(probe.keys == 27)
-        #expect(probe.litellmCacheKeys == 4)
+        #expect(probe.litellmCacheEntries == 4)
         #expect(probe.version == "7.0.15-fake")
         #expect(probe.usedMemory == "1.02M")
     }

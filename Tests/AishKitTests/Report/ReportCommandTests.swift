@@ -84,7 +84,7 @@ import Testing
         #expect(m?["prometheus"]?["down_targets"] == .array(["node 127.0.0.1:9100: connection refused"]))
         #expect(m?["grafana"]?["mark"] == "ok" && m?["grafana"]?["version"] == "11.2.0" && m?["grafana"]?["database"] == "ok")
         #expect(m?["redis"]?["mark"] == "ok")
-        #expect(m?["redis"]?["litellm_cache_keys"] == .int(b.redis?.isReal == true ? 2 : 3))
+        #expect(m?["redis"]?["litellm_cache_entries"] == .int(b.redis?.isReal == true ? 2 : 3))
 
         // Issues, highest impact first, each with a fix.
         let issues = rows(j["issues"])

@@ -201,7 +201,7 @@ final class ReportBench {
             (#"\b\d+(\.\d+)? (MiB|GiB)"#, "<MEMORY>"),
             (#"cooled down until \d\d:\d\d:\d\d"#, "cooled down until <CLOCK>"),
             (#"version [0-9][0-9A-Za-z.\-]*"#, "version <VERSION>"),
-            (#"\d+ keys; \d+ LiteLLM cache keys; [0-9.]+[KMG]? used"#, "<REDIS FIGURES>"),
+            (#"\d+ keys; \d+ LiteLLM cache entries; [0-9.]+[KMG]? used"#, "<REDIS FIGURES>"),
         ]
         for (p, r) in patterns {
             out = out.replacingOccurrences(of: p, with: r, options: .regularExpression)
