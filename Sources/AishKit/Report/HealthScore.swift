@@ -16,9 +16,13 @@ import Foundation
 /// degraded when any issue has high or medium impact; else operational.
 enum HealthScore {
     static let formula = """
-        score = 10 × earned ÷ applicable weights, from: providers 4 × up/active; gateway 2 × healthy/deployments \
-        (0 if /health unreadable); routing 2 × (answered − ½ × fallbacks)/sent; configuration 1 (0 with errors, \
-        −0.05 per warning down to 0.5); monitoring 1 × answering/configured. Components that do not apply are left out.
+          score = 10 × earned ÷ the weights that apply, from
+            providers      4 × active providers up ÷ active providers
+            gateway        2 × healthy deployments ÷ deployments (0 if /health is unreadable)
+            routing        2 × (answered − ½ × answered after a fallback) ÷ requests sent
+            configuration  1, 0 with any error, −0.05 per warning (at most −0.5)
+            monitoring     1 × answering ÷ configured
+          A component that does not apply (no gateway, --no-requests, no monitoring) is left out.
         """
 
     static func components(configuration: ConfigurationSection, providers: ProvidersSection, gateway: GatewaySection,
