@@ -27,7 +27,7 @@ enum ReportTerminal {
         }
         let c = r.configuration
         line(c.mark, "configuration", "\(c.valid ? "valid" : "INVALID"), \(c.errors) errors, \(c.warnings) warnings; "
-             + "\(c.providers) providers, \(c.routes) routes, \(c.chains) chains"
+             + "\(ReportMarkdown.plural(c.providers, "provider")), \(ReportMarkdown.plural(c.routes, "route")), \(ReportMarkdown.plural(c.chains, "fallback chain"))"
              + (c.checks.filter { $0.mark != .ok }.isEmpty ? "" : "; checks not passed: " + c.checks.filter { $0.mark != .ok }.map(\.name).joined(separator: ", ")))
         let p = r.providers
         let down = p.providers.filter { $0.configStatus == ProviderStatus.active.rawValue && $0.state != "up" }.map(\.name)
@@ -44,7 +44,7 @@ enum ReportTerminal {
         }
         let rt = r.routing
         if !rt.requestsSent {
-            line(rt.mark, "routing", "no requests (--no-requests); \(rt.chains.count) chains")
+            line(rt.mark, "routing", "no requests (--no-requests); \(ReportMarkdown.plural(rt.chains.count, "fallback chain"))")
         } else {
             let ok = rt.requests.filter(\.ok).count
             let fb = rt.requests.filter { $0.ok && $0.fallback }.count
