@@ -62,9 +62,15 @@ struct GatewayHealthAnswer: Sendable {
         let limits = HTTPTimeouts(connect: min(gateway.timeouts.connect, timeout), firstByte: timeout, idle: timeout, total: timeout)
         let request = HTTPRequest(url: url, headers: auth.headers, timeouts: limits, secrets: auth.secrets)
         out.url = request.displayURL
+        // LiteLLM answers 401, or 500, without a valid master key.
+        let keyHint = " (LiteLLM answers this without a valid master key: is \(gateway.envVar ?? "its env_var") the gateway's key?)"
         let response: HTTPResponse
         do {
             response = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: 8 << 20)
+        } catch let e as HTTPError {
+            out.httpStatus = e.status
+            out.error = e.description + (e.status == 401 || e.status == 403 || e.status == 500 ? keyHint : "")
+            return out
         } catch {
             out.error = "\(error)"
             return out
@@ -72,10 +78,8 @@ struct GatewayHealthAnswer: Sendable {
         out.httpStatus = response.head.status
         out.latencyMs = response.timings.total * 1000
         guard let json = try? response.json(), json["healthy_endpoints"] != nil || json["unhealthy_endpoints"] != nil else {
-            let hint = response.head.status == 401 || response.head.status == 500
-                ? " (LiteLLM answers this without a valid master key: is \(gateway.envVar ?? "its env_var") the gateway's key?)" : ""
             out.error = "GET \(out.url): answered \(response.head.status) without LiteLLM's health lists: "
-                + ServerErrorText.clip(ServerErrorText.extract(response.body) ?? response.bodyText, 160) + hint
+                + ServerErrorText.clip(ServerErrorText.extract(response.body) ?? response.bodyText, 160)
             return out
         }
         out.healthy = endpoints(json["healthy_endpoints"])

@@ -206,6 +206,25 @@ import Testing
         #expect(rows(r.jsonForm["issues"]).contains { $0["symptom"]?.stringValue?.hasPrefix("Grafana (") == true })
     }
 
+    @Test func aWrongGatewayKeyIsNamedNotGuessed() throws {
+        let b = try ReportBench(ReportBench.Options(monitoring: false))
+        defer { b.stop() }
+        b.ctx.environment["REPORT_GATEWAY_KEY"] = "not-the-key"
+        let j = try b.run(["--format", "json", "--no-requests"]).jsonForm
+        let g = j["gateway"]
+        #expect(g?["mark"] == "failed")
+        #expect(g?["http_status"] == .int(401))
+        let error = g?["error"]?.stringValue ?? ""
+        #expect(error.hasPrefix("GET http://127.0.0.1:\(b.gateway.port)/health: HTTP 401 Unauthorized: Incorrect API key provided"), "\(error)")
+        #expect(error.hasSuffix("(LiteLLM answers this without a valid master key: is REPORT_GATEWAY_KEY the gateway's key?)"), "\(error)")
+        #expect(!error.contains("not-the-key"))
+        let issue = rows(j["issues"]).first { $0["section"] == "gateway" }
+        #expect(issue?["symptom"] == "the gateway's own health check (/health) could not be read")
+        #expect(issue?["fix"]?.stringValue?.contains("REPORT_GATEWAY_KEY") == true)
+        // The summary's gateway component earns nothing.
+        #expect(rows(j["summary"]?["score_components"]).first { $0["name"] == "gateway" }?["earned"] == .int(0))
+    }
+
     @Test func writesTheChosenFormatToAFile() throws {
         let b = try ReportBench(ReportBench.Options(monitoring: false))
         defer { b.stop() }
