@@ -108,7 +108,10 @@ enum ReportCommands {
         }
         if let port = targets.redisPort {
             let host = targets.redisHost ?? "127.0.0.1"
-            jobs.start("redis") { m.setRedis(RedisProbeResult.probe(host: host, port: port, timeout: timeout, interrupt: stop)) }
+            let password = environment["REDIS_PASSWORD"]
+            jobs.start("redis") {
+                m.setRedis(RedisProbeResult.probe(host: host, port: port, password: password, timeout: timeout, interrupt: stop))
+            }
         }
         jobs.start("session log") {
             if let reader = try? SessionLogReader(path: logPath) {

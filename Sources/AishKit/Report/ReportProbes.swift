@@ -117,12 +117,14 @@ struct RedisProbeResult: Sendable, Equatable {
         return digest.utf8.count == 64 && digest.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
-    static func probe(host: String, port: Int, timeout: Double, interrupt: InterruptFlag) -> RedisProbeResult {
+    /// `password`: as LiteLLM reads it for its cache (REDIS_PASSWORD), sent with AUTH when set.
+    static func probe(host: String, port: Int, password: String? = nil, timeout: Double, interrupt: InterruptFlag) -> RedisProbeResult {
         var out = RedisProbeResult(address: "\(host):\(port)")
         let started = Stopwatch.now()
         do {
             let client = try RedisClient(host: host, port: port, timeout: timeout, interrupt: interrupt)
             defer { client.close() }
+            if let password, !password.isEmpty { _ = try client.command(["AUTH", password]) }
             out.pong = try client.ping()
             out.latencyMs = (Stopwatch.now() - started) * 1000
             if !out.pong { out.error = "redis \(out.address): PING did not answer PONG" }

@@ -74,6 +74,19 @@ import Testing
         #expect(probe.version == info["redis_version"])
     }
 
+    @Test(.enabled(if: RedisTestServer.redisServerPath != nil, "redis-server is not installed (apt-get install redis-server)"))
+    func authenticatesWhenAPasswordIsGiven() throws {
+        let server = try #require(try RedisTestServer.real(extraArguments: ["--requirepass", "s3cret-pass"]))
+        defer { server.stop() }
+        let without = RedisProbeResult.probe(host: "127.0.0.1", port: server.port, timeout: 2, interrupt: InterruptFlag())
+        #expect(without.error?.hasPrefix("redis 127.0.0.1:\(server.port): PING: NOAUTH") == true, "\(without.error ?? "")")
+        let with = RedisProbeResult.probe(host: "127.0.0.1", port: server.port, password: "s3cret-pass", timeout: 2, interrupt: InterruptFlag())
+        #expect(with.error == nil && with.pong)
+        let wrong = RedisProbeResult.probe(host: "127.0.0.1", port: server.port, password: "nope", timeout: 2, interrupt: InterruptFlag())
+        #expect(wrong.error?.contains("AUTH: WRONGPASS") == true, "\(wrong.error ?? "")")
+        #expect(wrong.error?.contains("nope") == false)
+    }
+
     @Test func talksToTheFakeWithRepliesSplitIntoBytes() throws {
         let server = try RedisTestServer(fakeArguments: ["--split", "--keys", "23", "--cache-keys", "4"])
         defer { server.stop() }

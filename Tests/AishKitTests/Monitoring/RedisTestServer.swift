@@ -19,23 +19,23 @@ final class RedisTestServer: @unchecked Sendable {
     }
 
     /// The real server, nil when it is not installed.
-    static func real() throws -> RedisTestServer? {
+    static func real(extraArguments: [String] = []) throws -> RedisTestServer? {
         guard let path = redisServerPath else { return nil }
-        return try RedisTestServer(real: path)
+        return try RedisTestServer(real: path, extraArguments: extraArguments)
     }
 
-    private init(real path: String) throws {
+    private init(real path: String, extraArguments: [String]) throws {
         port = FakeProviderProcess.unusedPort()
         isReal = true
         process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--daemonize", "no", "--loglevel", "warning"]
+                             "--daemonize", "no", "--loglevel", "warning"] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = stdinPipe
         try process.run()
-        try waitUntilAnswering()
+        try waitUntilAnswering(password: extraArguments.firstIndex(of: "--requirepass").map { extraArguments[$0 + 1] })
     }
 
     /// The fake (fake_redis.py) with these arguments.
@@ -63,11 +63,13 @@ final class RedisTestServer: @unchecked Sendable {
         port = p
     }
 
-    private func waitUntilAnswering() throws {
+    private func waitUntilAnswering(password: String?) throws {
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
-            if let c = try? RedisClient(host: "127.0.0.1", port: port, timeout: 0.5, interrupt: InterruptFlag()),
-               (try? c.ping()) == true { return }
+            if let c = try? RedisClient(host: "127.0.0.1", port: port, timeout: 0.5, interrupt: InterruptFlag()) {
+                if let password { _ = try? c.command(["AUTH", password]) }
+                if (try? c.ping()) == true { return }
+            }
             usleep(20_000)
         }
         stop()
