@@ -53,6 +53,9 @@ enum ProviderType: Sendable, Equatable {
         }
     }
 
+    /// A service that is not a model server (`tool_server`, `web_ui`): listed, never routed to.
+    var isNonLLMService: Bool { rawValue == "tool_server" || rawValue == "web_ui" }
+
     /// Speaks the OpenAI-compatible API (/v1/models, /v1/chat/completions).
     var isOpenAICompatible: Bool {
         switch self {
@@ -62,7 +65,11 @@ enum ProviderType: Sendable, Equatable {
     }
 }
 
-enum ProviderStatus: String, Sendable { case active, disabled, template }
+enum ProviderStatus: String, Sendable {
+    case active, disabled, template
+    /// The deployment's "not wired up yet": treated like disabled, and said so.
+    case pendingIntegration = "pending_integration"
+}
 
 struct ProviderModel: Sendable {
     var name: String
@@ -164,6 +171,9 @@ struct Capability: Sendable {
     var provider: String?
     var fallback: String?
     var routingStrategy: String?
+    /// Every provider named (`provider:` may be a list in the deployment's schema); `provider`
+    /// is the first.
+    var providers: [String] = []
     /// complexity_thresholds / context_thresholds: level → model, in file order.
     var complexityThresholds: [(String, String)]
     var contextThresholds: [(String, String)]
@@ -199,6 +209,7 @@ struct LoadBalance: Sendable {
 
 struct FallbackChain: Sendable {
     var model: String
+    /// Step names; a step written as a map (`- model: x`, `- x: {…}`) is its name here.
     var chain: [String]
     var location: SourceLocation
     var chainLocations: [SourceLocation] = []

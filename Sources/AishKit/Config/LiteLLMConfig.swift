@@ -22,31 +22,32 @@ enum LiteLLMGenerator {
     }
 
     static func deployments(_ config: AishConfig) -> [Deployment] {
-        var out: [Deployment] = []
-        for e in config.mappings.exactMatches {
-            // A provider of type litellm is the gateway itself: an entry for it would have the
-            // gateway call itself.
-            guard let p = config.provider(named: e.provider), p.isActive, p.type != .litellm,
-                  let model = litellmModel(p, e.targetModel) else { continue }
+        deployments(config, GatewayConfig(config))
+    }
+
+    static func deployments(_ config: AishConfig, _ gateway: GatewayConfig) -> [Deployment] {
+        gateway.deployments.compactMap { d in
+            guard let p = config.provider(named: d.provider), let model = litellmModel(p, d.model) else { return nil }
             var params: [(String, JSONValue)] = [("model", .string(model))]
             if let base = apiBase(p) { params.append(("api_base", .string(base))) }
             if let v = p.envVar { params.append(("api_key", .string("os.environ/\(v)"))) } else if p.type.isOpenAICompatible && p.type != .openai {
                 params.append(("api_key", .string(keylessPlaceholder)))
             }
-            let rpm = e.rateLimit?.rpm ?? p.rateLimits?.requestsPerMinute
-            let tpm = e.rateLimit?.tpm ?? p.rateLimits?.tokensPerMinute
+            let exact = d.exactAlias.flatMap { a in config.mappings.exactMatches.first(where: { $0.alias == a }) }
+            let rpm = exact?.rateLimit?.rpm ?? p.rateLimits?.requestsPerMinute
+            let tpm = exact?.rateLimit?.tpm ?? p.rateLimits?.tokensPerMinute
             if let rpm { params.append(("rpm", .int(rpm))) }
             if let tpm { params.append(("tpm", .int(tpm))) }
+            if let w = d.weight { params.append(("weight", .double(w))) }
             if p.timeoutsConfigured {
                 params.append(("stream_timeout", .double(p.timeouts.firstToken)))
             }
             var info: [(String, JSONValue)] = [("provider", .string(p.name))]
-            if let ctx = p.models.first(where: { $0.name == e.targetModel })?.contextLength {
+            if let ctx = p.models.first(where: { $0.name == d.model })?.contextLength {
                 info.append(("max_input_tokens", .int(ctx)))
             }
-            out.append(Deployment(modelName: e.alias, params: params, info: info))
+            return Deployment(modelName: d.modelName, params: params, info: info)
         }
-        return out
     }
 
     /// `ollama_chat/<model>` for Ollama (its /api/chat endpoint), `openai/<model>` for
@@ -77,29 +78,25 @@ enum LiteLLMGenerator {
 
     /// The whole document as an ordered tree.
     static func document(_ config: AishConfig) -> JSONValue {
-        let deps = deployments(config)
-        let names = Set(deps.map(\.modelName))
-        let modelList: [JSONValue] = deps.map { d in
+        let gateway = GatewayConfig(config)
+        let modelList: [JSONValue] = deployments(config, gateway).map { d in
             .object([("model_name", .string(d.modelName)), ("litellm_params", .object(d.params)), ("model_info", .object(d.info))])
         }
-        var fallbacks: [JSONValue] = []
-        for chain in config.mappings.fallbackChains where names.contains(chain.model) {
-            let targets = uniqueTargets(chain.chain, excluding: chain.model, among: names)
-            if !targets.isEmpty { fallbacks.append(.object([(chain.model, .array(targets.map(JSONValue.string)))])) }
-        }
-        var router: [(String, JSONValue)] = [("routing_strategy", "simple-shuffle")]
+        // num_retries 0: a failed deployment is not asked again (aish does not retry a target
+        // either); enable_weighted_failover: every deployment of a load-balanced group is tried
+        // before the group's fallbacks, as aish does.
+        var router: [(String, JSONValue)] = [("routing_strategy", "simple-shuffle"), ("num_retries", 0),
+                                             ("enable_weighted_failover", true), ("max_fallbacks", .int(gateway.maxFallbacks))]
         let sc = config.mappings.specialCases
         if sc.errorBasedRoutingEnabled {
             router.append(("allowed_fails", .int(sc.errorThreshold)))
             router.append(("cooldown_time", .double(sc.cooldownSeconds)))
         }
-        router.append(("fallbacks", .array(fallbacks)))
-        if let d = config.mappings.defaultChain {
-            let targets = uniqueTargets(d.chain, excluding: nil, among: names)
-            if !targets.isEmpty { router.append(("default_fallbacks", .array(targets.map(JSONValue.string)))) }
+        router.append(("fallbacks", .array(gateway.fallbacks.map { .object([($0.0, .array($0.1.map(JSONValue.string)))]) })))
+        if !gateway.defaultFallbacks.isEmpty {
+            router.append(("default_fallbacks", .array(gateway.defaultFallbacks.map(JSONValue.string))))
         }
-        let aliases = groupAliases(config, names: names)
-        if !aliases.isEmpty { router.append(("model_group_alias", .object(aliases.map { ($0.0, .string($0.1)) }))) }
+        if !gateway.aliases.isEmpty { router.append(("model_group_alias", .object(gateway.aliases.map { ($0.0, .string($0.1)) }))) }
 
         return .object([
             ("model_list", .array(modelList)),
@@ -107,26 +104,6 @@ enum LiteLLMGenerator {
             ("litellm_settings", .object([("callbacks", .array(["prometheus"])), ("drop_params", true)])),
             ("general_settings", .object([("master_key", "os.environ/LITELLM_MASTER_KEY")])),
         ])
-    }
-
-    private static func uniqueTargets(_ chain: [String], excluding: String?, among names: Set<String>) -> [String] {
-        var seen = Set<String>()
-        return chain.filter { $0 != excluding && names.contains($0) && seen.insert($0).inserted }
-    }
-
-    /// Capability name → the model LiteLLM should serve for it: the first preferred model
-    /// that is deployed, else the first deployed model routed to the capability's provider.
-    static func groupAliases(_ config: AishConfig, names: Set<String>) -> [(String, String)] {
-        var out: [(String, String)] = []
-        for c in config.mappings.capabilities where !names.contains(c.name) {
-            if let m = c.preferredModels.first(where: { names.contains($0) }) {
-                out.append((c.name, m))
-            } else if let p = c.provider,
-                      let e = config.mappings.exactMatches.first(where: { $0.provider == p && names.contains($0.alias) }) {
-                out.append((c.name, e.alias))
-            }
-        }
-        return out
     }
 
     static func text(_ config: AishConfig) -> String {

@@ -168,6 +168,7 @@ final class CommandRunner {
             quietFailure = true
         } catch let error as UserFacingError {
             result = .failure(error.description)
+            if let data = (error as? ConfigError)?.data { result.data = data }
             failureCode = error.exitCode.rawValue
         } catch {
             result = .failure("\(error)")
