@@ -174,6 +174,7 @@ struct Capability: Sendable {
     /// Every provider named (`provider:` may be a list in the deployment's schema); `provider`
     /// is the first.
     var providers: [String] = []
+    var allProviders: [String] { providers.isEmpty ? (provider.map { [$0] } ?? []) : providers }
     /// complexity_thresholds / context_thresholds: level → model, in file order.
     var complexityThresholds: [(String, String)]
     var contextThresholds: [(String, String)]

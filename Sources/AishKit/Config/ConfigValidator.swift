@@ -236,7 +236,7 @@ enum ConfigValidator {
                 for ((_, m), at) in zip(c.contextThresholds, c.contextThresholdLocations) {
                     checkModelReference(m, at: at, owner: c.location, what: what)
                 }
-                for p in c.providers { checkProviderReference(p, at: c.providerLocation, owner: c.location) }
+                for p in c.allProviders { checkProviderReference(p, at: c.providerLocation, owner: c.location) }
                 if let f = c.fallback { checkProviderReference(f, at: c.fallbackLocation, owner: c.location) }
                 if let s = c.routingStrategy { checkStrategy(s, at: c.routingStrategyLocation, owner: c.location) }
                 if providersByName[c.name] != nil {

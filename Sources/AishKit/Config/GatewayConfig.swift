@@ -113,6 +113,8 @@ struct GatewayConfig: Sendable {
             var steps = capabilityEntries[c.name] ?? []
             if let chain = m.fallbackChains.first(where: { $0.model == c.name }) { steps += chain.chain }
             let targets = gatewaySteps(steps, excluding: c.name)
+            // No other model: no entry, so the default fallbacks apply (as for any name).
+            if targets.isEmpty { continue }
             fallbacks.append((c.name, targets))
             fallbackEntry[c.name] = targets
         }
@@ -142,9 +144,15 @@ struct GatewayConfig: Sendable {
     /// A capability's models in preference order: its preferred models, else the names routed
     /// to its providers (then to its fallback provider).
     static func capabilityCandidates(_ config: AishConfig, _ c: Capability) -> [String] {
-        if !c.preferredModels.isEmpty { return c.preferredModels }
+        if !c.preferredModels.isEmpty {
+            // A provider named where a model is expected stands for the names routed to it.
+            return c.preferredModels.flatMap { m in
+                config.provider(named: m) != nil && !config.mappings.exactMatches.contains(where: { $0.alias == m })
+                    ? namesRouted(to: m, config) : [m]
+            }
+        }
         var out: [String] = []
-        for p in c.providers + (c.fallback.map { [$0] } ?? []) { out += namesRouted(to: p, config) }
+        for p in c.allProviders + (c.fallback.map { [$0] } ?? []) { out += namesRouted(to: p, config) }
         return out
     }
 

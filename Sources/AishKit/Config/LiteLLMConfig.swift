@@ -234,12 +234,113 @@ enum LiteLLMDrift {
                 }
             } else if !underMissingModel(g, existingByKey) {
                 out.append(ConfigFinding(severity: .warning, location: anchor(g, existingByKey) ?? fileTop,
-                                         message: "out of sync: \(g.key) is missing (the sources give \(shown(g)))"))
+                                         message: "out of sync: \(g.key) is missing" + (g.value.isEmpty ? "" : " (the sources give \(shown(g)))")))
             }
         }
         for e in existing where generatedByKey[e.key] == nil && !underMissingModel(e, generatedByKey) {
             out.append(ConfigFinding(severity: .warning, location: e.location ?? fileTop,
                                      message: "out of sync: \(e.key) is not in the sources"))
+        }
+        out += deploymentFindings(generated: deployments(generatedRoot(config)), existing: deployments(root), fileTop: fileTop)
+        return out
+    }
+
+    /// One model_list entry by meaning: the provider prefix of the model says which API is
+    /// spoken (`ollama/` and `ollama_chat/` reach the same server, `custom_llm_provider` is a
+    /// prefix written apart), api_base by scheme, host, port and path, the key by the variable
+    /// it comes from (a placeholder or literal for a keyless server is no key).
+    struct DeploymentFacts: Equatable {
+        var params: [(key: String, value: String, location: SourceLocation?)]
+        var location: SourceLocation?
+
+        var descriptor: String { params.filter { $0.key == "model" || $0.key == "api_base" }.map(\.value).joined(separator: " at ") }
+        var full: String { params.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+
+        static func == (a: DeploymentFacts, b: DeploymentFacts) -> Bool { a.full == b.full }
+    }
+
+    static func deployments(_ root: YAMLNode?) -> [(name: String, facts: DeploymentFacts)] {
+        var out: [(String, DeploymentFacts)] = []
+        for item in root?["model_list"]?.items ?? [] {
+            guard let name = item["model_name"]?.scalar else { continue }
+            let params = item["litellm_params"]
+            var facts: [(String, String, SourceLocation?)] = []
+            if let m = params?["model"], var model = m.scalar {
+                if let custom = params?["custom_llm_provider"]?.scalar, !model.hasPrefix(custom + "/") { model = custom + "/" + model }
+                if model.hasPrefix("ollama_chat/") { model = "ollama/" + model.dropFirst("ollama_chat/".count) }
+                facts.append(("model", model, m.location))
+            }
+            if let b = params?["api_base"], let base = b.scalar {
+                var text = base
+                if let u = BaseURL(base) {
+                    var path = u.path
+                    while path.hasSuffix("/") { path.removeLast() }
+                    text = "\(u.scheme)://\(u.host.lowercased()):\(u.port ?? (u.scheme == "https" ? 443 : 80))\(path)"
+                }
+                facts.append(("api_base", text, b.location))
+            }
+            let key = params?["api_key"]?.scalar ?? ""
+            facts.append(("api_key", key.hasPrefix("os.environ/") ? key : "none", params?["api_key"]?.location ?? params?.location))
+            for k in ["rpm", "tpm", "weight"] {
+                if let v = params?[k], let t = v.scalar { facts.append((k, JSONValue.format(Double(t) ?? 0), v.location)) }
+            }
+            out.append((name, DeploymentFacts(params: facts.map { (key: $0.0, value: $0.1, location: $0.2) },
+                                              location: item["model_name"]?.location)))
+        }
+        return out
+    }
+
+    private static func deploymentFindings(generated: [(name: String, facts: DeploymentFacts)],
+                                           existing: [(name: String, facts: DeploymentFacts)],
+                                           fileTop: SourceLocation) -> [ConfigFinding] {
+        var out: [ConfigFinding] = []
+        let existingNames = Set(existing.map(\.name))
+        var names: [String] = []
+        for g in generated where existingNames.contains(g.name) && !names.contains(g.name) { names.append(g.name) }
+        func shown(_ key: String, _ value: String) -> String {
+            key == "api_key" && value == "none" ? "no key" : "'\(value)'"
+        }
+        for name in names {
+            let g = generated.filter { $0.name == name }.map(\.facts)
+            let e = existing.filter { $0.name == name }.map(\.facts)
+            if g.count == 1, e.count == 1 {
+                for p in g[0].params {
+                    let other = e[0].params.first(where: { $0.key == p.key })
+                    if let other {
+                        if other.value != p.value {
+                            out.append(ConfigFinding(severity: .warning, location: other.location ?? e[0].location ?? fileTop,
+                                                     message: "out of sync: model '\(name)': litellm_params.\(p.key) is \(shown(p.key, other.value)) but the sources give \(shown(p.key, p.value))"))
+                        }
+                    } else {
+                        out.append(ConfigFinding(severity: .warning, location: e[0].location ?? fileTop,
+                                                 message: "out of sync: model '\(name)': litellm_params.\(p.key) is missing (the sources give \(shown(p.key, p.value)))"))
+                    }
+                }
+                for p in e[0].params where !g[0].params.contains(where: { $0.key == p.key }) {
+                    out.append(ConfigFinding(severity: .warning, location: p.location ?? e[0].location ?? fileTop,
+                                             message: "out of sync: model '\(name)': litellm_params.\(p.key) is not in the sources"))
+                }
+                continue
+            }
+            // Several deployments (load balancing): compared as a set.
+            var unmatched = e
+            let at = e.first?.location ?? fileTop
+            for d in g {
+                if let i = unmatched.firstIndex(where: { $0.descriptor == d.descriptor }) {
+                    let other = unmatched.remove(at: i)
+                    if other != d {
+                        out.append(ConfigFinding(severity: .warning, location: other.location ?? at,
+                                                 message: "out of sync: model '\(name)': deployment \(d.descriptor) has \(other.full) but the sources give \(d.full)"))
+                    }
+                } else {
+                    out.append(ConfigFinding(severity: .warning, location: at,
+                                             message: "out of sync: model '\(name)': deployment \(d.descriptor) is missing (\(e.count) in the file, \(g.count) from the sources)"))
+                }
+            }
+            for d in unmatched {
+                out.append(ConfigFinding(severity: .warning, location: d.location ?? at,
+                                         message: "out of sync: model '\(name)': deployment \(d.descriptor) is not in the sources"))
+            }
         }
         return out
     }
@@ -288,16 +389,10 @@ enum LiteLLMDrift {
         for section in ["model_list", "router_settings"] {
             if let p = root.pair(section) { out.append(Fact(key: section, value: "", location: p.key.location)) }
         }
+        var seenModels = Set<String>()
         for item in root["model_list"]?.items ?? [] {
-            guard let nameNode = item["model_name"], let name = nameNode.scalar else { continue }
+            guard let nameNode = item["model_name"], let name = nameNode.scalar, seenModels.insert(name).inserted else { continue }
             out.append(Fact(key: "model '\(name)'", value: "", location: nameNode.location))
-            let params = item["litellm_params"]
-            for key in ["model", "api_base", "api_key", "rpm", "tpm"] {
-                guard let v = params?[key] else { continue }
-                var value = text(v)
-                if key == "api_base" { while value.hasSuffix("/") { value.removeLast() } }
-                out.append(Fact(key: "model '\(name)': litellm_params.\(key)", value: value, location: v.location, owner: "model '\(name)'"))
-            }
         }
         let router = root["router_settings"]
         for entry in router?["fallbacks"]?.items ?? [] {

@@ -133,7 +133,7 @@ struct RouteCompiler {
                     let standard = level("standard") ?? level("small") ?? 0
                     chooser = .context(large: level("large") ?? standard, standard: standard)
                 }
-            } else if let s = cap.routingStrategy, !["direct", "most_capacity"].contains(s) {
+            } else if let s = cap.routingStrategy, s != "direct" {
                 notes.append("capability '\(name)': routing_strategy '\(s)' is not evaluated by aish; the preferred models are tried in order, as the gateway does")
             }
         }

@@ -13,7 +13,7 @@ enum ConfigFixtures {
     }()
 
     /// The real deployment's four files (shared, read-only).
-    static var gathewhy: String { packageRoot + "/../shared/fixtures/gathewhy" }
+    static var gathewhy: String { packageRoot + "/Tests/Fixtures/gathewhy" }
 
     static func fixture(_ name: String) -> String { packageRoot + "/Tests/Fixtures/Config/" + name }
 
