@@ -8,9 +8,18 @@ records the deployments hit, in order. Then compares with the plan aish prints f
 same name (`aish route --all --json`, steps whose scope is "gateway"), as sets within a
 load-balanced model group.
 
-Usage: litellm_router_diff.py --aish PATH CASE_DIR... (one Python process for all cases:
-importing litellm takes seconds). Exit 0 when every name agrees; 1 with each difference.
+Usage: litellm_router_diff.py --aish PATH [--random N] CONFIG_DIR... (one Python process for
+all cases: importing litellm takes seconds). The config directories are copied first. Exit 0
+when every name agrees; 1, with each difference, otherwise.
+
+What is compared: the deployments first hit, in order (a deployment hit again later in the same
+request is the same target to aish, which never sends a request twice to one target); within a
+load-balanced group as a set. Names the gateway has no model group for (exact matches on
+disabled providers, on the gateway itself) are aish-only and counted, not compared: LiteLLM
+would send them to its first default fallback under the requested name.
 """
+import sys, os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import argparse
 import asyncio
 import json
@@ -163,10 +172,21 @@ def main():
     ap.add_argument("--workdir")
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
-    cases = list(args.cases)
+    import shutil
+    import tempfile
+    workdir = args.workdir or tempfile.mkdtemp(prefix="aish-differential-")
+    # `config generate` writes into the case directory: work on copies of the given ones.
+    cases = []
+    for i, case in enumerate(args.cases):
+        copy = os.path.join(workdir, "case-%d-%s" % (i, os.path.basename(os.path.normpath(case))))
+        os.makedirs(copy, exist_ok=True)
+        for f in os.listdir(case):
+            if f.endswith(".yaml"):
+                shutil.copy(os.path.join(case, f), os.path.join(copy, f))
+        cases.append(copy)
     if args.random:
         import random_configs
-        cases += random_configs.write(args.workdir, args.random, args.seed)
+        cases += random_configs.write(workdir, args.random, args.seed)
     import litellm
     litellm.suppress_debug_info = True
     import logging

@@ -244,12 +244,24 @@ struct RouteCompiler {
         if let target = gateway.aliasTarget[g.name] { what = "'\(g.name)' is an alias of '\(target)': " + what }
         guard let via = g.via else { return what }
         let list: String
+        var raw: [String]?
         switch via.source {
-        case let .entry(n): list = capabilities[n] != nil && chains[n] == nil ? "capability '\(n)' fallbacks" : "fallback_chains['\(n)']"
-        case let .resumed(n, from): list = "fallback_chains['\(n)'] (resumed: '\(from)' has no entry of its own)"
-        case .defaults: list = "default fallback chain"
+        case let .entry(n), let .resumed(n, _):
+            if capabilities[n] != nil && chains[n] == nil {
+                list = "capability '\(n)' fallbacks"
+            } else {
+                list = "fallback_chains['\(n)']"
+                raw = chains[n].map { mappings.fallbackChains[$0].chain }
+            }
+        case .defaults:
+            list = "default fallback chain"
+            raw = mappings.defaultChain?.chain
         }
-        return "\(list) step \(via.step + 1) '\(g.name)': \(what)"
+        var suffix = ""
+        if case let .resumed(n, from) = via.source { suffix = " (resumed: '\(from)' has no entry of its own, so the gateway continues '\(n)'s)" }
+        // Numbered as written in the file (steps the gateway cannot take are left out of its list).
+        let number = raw?.firstIndex(of: g.name).map { $0 + 1 } ?? via.step + 1
+        return "\(list) step \(number) '\(g.name)'\(suffix): \(what)"
     }
 
     private func gatewayLocation(_ g: GatewayWalk.Group, _ d: GatewayConfig.Deployment) -> SourceLocation? {

@@ -47,7 +47,7 @@ import Testing
         #expect(plan.steps.map(\.scope) == [.gateway, .gateway, .gateway, .gateway])
         #expect(plan.steps[0].reason == "exact match 'huge'")
         #expect(plan.steps[1].reason == "fallback_chains['huge'] step 1 'mid': exact match 'mid'")
-        #expect(plan.steps[1].location == RoutingTestConfig.at(10))
+        #expect(plan.steps[1].location == RoutingTestConfig.at(11))
         #expect(plan.steps[2].reason == "fallback_chains['mid'] step 2 'small': exact match 'small'")
         #expect(plan.steps[3].reason == "fallback_chains['huge'] step 2 'coder': exact match 'coder'")
         #expect(plan.isGatewayName)
@@ -184,7 +184,7 @@ import Testing
         #expect(first.summary == ["ollama/llama3.1:latest", "llamacpp/llama-cpp-default"])
         #expect(first.decision == .weightedRoundRobin(pick: 0))
         #expect(first.decisionText == "weighted_round_robin: smooth weighted round robin picked ollama")
-        #expect(first.steps[1].reason == "load balancing 'llama3.1:latest' member llamacpp (weight 0.3); llamacpp does not list 'llama3.1:latest', so its first model llama-cpp-default")
+        #expect(first.steps[1].reason == "load balancing 'llama3.1:latest' member llamacpp (weight 0.3)")
         let second = router.plan(for: "llama3.1:latest", state: state)
         #expect(second.summary == ["llamacpp/llama-cpp-default", "ollama/llama3.1:latest"])
     }
@@ -298,11 +298,8 @@ import Testing
         }
         let plan = router.plan(for: "code", input: RoutingInput(prompt: String(repeating: "a", count: 404)), state: state)
         #expect(plan.decisionText == "complexity_based: prompt ≈ 101 tokens → high (low < 50, medium 50–100, high > 100)")
-        #expect(firsts("analytical", RoutingInput(promptTokens: 10, contextTokens: 5000)) == ["huge", "small", "big"])
-        // The level's model not among the preferred ones comes after them, aish only.
-        let large = router.plan(for: "analytical", input: RoutingInput(prompt: "hi"), state: state)
-        #expect(large.steps.last?.scope == .aishOnly)
-        #expect(large.steps.last?.reason == "capability 'analytical' context_based level 'complex' model 'big' (exact match, model-mappings.yaml:4:3)")
+        #expect(firsts("analytical", RoutingInput(promptTokens: 10, contextTokens: 5000)) == ["huge", "small"])
+        #expect(router.plan(for: "analytical", input: RoutingInput(prompt: "hi"), state: state).steps.allSatisfy { $0.scope == .gateway })
     }
 
     @Test func aProviderCapabilityIsAnAliasOfTheNamesRoutedToIt() {
