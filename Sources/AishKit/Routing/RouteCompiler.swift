@@ -188,8 +188,9 @@ struct RouteCompiler {
             for d in members.prefix(g.picks) {
                 var s = step(provider: d.provider, model: d.model, routeKey: d.exactAlias ?? g.name,
                              reason: gatewayReason(g, d, requested: name), location: gatewayLocation(g, d))
-                s.scope = .gateway
-                s.gatewayGroup = gi
+                // A name the gateway does not know never reaches it: the same walk is aish's own.
+                s.scope = isGateway ? .gateway : .aishOnly
+                s.gatewayGroup = isGateway ? gi : nil
                 add(s)
             }
         }
@@ -258,7 +259,7 @@ struct RouteCompiler {
             raw = mappings.defaultChain?.chain
         }
         var suffix = ""
-        if case let .resumed(n, from) = via.source { suffix = " (resumed: '\(from)' has no entry of its own, so the gateway continues '\(n)'s)" }
+        if case let .resumed(_, from) = via.source { suffix = " (resumed after '\(from)', which has no entry of its own)" }
         // Numbered as written in the file (steps the gateway cannot take are left out of its list).
         let number = raw?.firstIndex(of: g.name).map { $0 + 1 } ?? via.step + 1
         return "\(list) step \(number) '\(g.name)'\(suffix): \(what)"
