@@ -7,13 +7,7 @@ import Testing
 /// generated config, as Tests/Differential measures it against the real Router; these
 /// expectations pin it for runs without LiteLLM. The disabled vllm-dolphin is never tried.
 @Suite struct FixtureRoutingTests {
-    static let directory: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/", !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url.path + "/Tests/Fixtures/gathewhy"
-    }()
+    static var directory: String { ConfigFixtures.gathewhy }
 
     static let router: Router = {
         let loaded = ConfigLoader.load(directory: directory)
