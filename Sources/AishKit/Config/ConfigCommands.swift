@@ -120,7 +120,10 @@ enum ConfigCommands {
     }
 
     static func generate(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        let c = try usableConfig(inv, ctx)
+        // Writing the gateway's config is not read-only: a config with loading errors is refused.
+        let loaded = load(inv, ctx)
+        guard loaded.usable else { throw ConfigError(findings: loaded.findings, summary: nil) }
+        let c = loaded.config
         let path = c.litellmPath
         let text = LiteLLMGenerator.text(c)
         let models = LiteLLMGenerator.deployments(c).count
