@@ -418,7 +418,7 @@ struct PrometheusMetricsReport: CommandReport {
         }
         guard let last = s.last else { return "-" }
         var text = s.format(last)
-        if let max = s.max, max != last { text += " (max \(s.format(max)))" }
+        if let max = s.max, s.format(max) != text { text += " (max \(s.format(max)))" }
         let trend = s.trend
         if !trend.isEmpty { text += " " + trend }
         return text
