@@ -486,6 +486,7 @@ enum ConfigDecoder {
             guard let name = p.key.scalar else { continue }
             switch name {
             case "metadata": continue
+            case "monitoring": file.monitoring = MonitoringConfig.decodeSection(p.value, reader: r)
             case "reserved":
                 for rp in r.mapping(p.value, "'reserved'") ?? [] {
                     guard let rname = rp.key.scalar else { continue }
@@ -513,8 +514,8 @@ enum ConfigDecoder {
                     // A mapping without `port` is metadata, unless a key is a likely typo of one.
                     let before = r.findings.count
                     r.checkKeys(pairs, known: portKeys)
-                    if r.findings.count == before, ["reserved", "ranges", "metadata"].contains(where: { NodeReader.oneEditApart(name, $0) }) {
-                        let near = ["reserved", "ranges", "metadata"].first(where: { NodeReader.oneEditApart(name, $0) })!
+                    if r.findings.count == before, ["reserved", "ranges", "metadata", "monitoring"].contains(where: { NodeReader.oneEditApart(name, $0) }) {
+                        let near = ["reserved", "ranges", "metadata", "monitoring"].first(where: { NodeReader.oneEditApart(name, $0) })!
                         r.warning(p.key.location, "unknown key '\(name)' (did you mean '\(near)'?)")
                     }
                     continue

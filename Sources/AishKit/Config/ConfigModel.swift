@@ -268,4 +268,6 @@ struct PortsFile: Sendable {
     var services: [PortService]
     var reserved: [PortService]
     var ranges: [PortRange] = []
+    /// The `monitoring:` section as written (see MonitoringConfig for the resolved addresses).
+    var monitoring: MonitoringConfig? = nil
 }

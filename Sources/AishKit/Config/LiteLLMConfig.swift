@@ -101,9 +101,16 @@ enum LiteLLMGenerator {
         return .object([
             ("model_list", .array(modelList)),
             ("router_settings", .object(router)),
-            ("litellm_settings", .object([("callbacks", .array(["prometheus"])), ("drop_params", true)])),
+            ("litellm_settings", .object([("callbacks", .array(["prometheus"])), ("drop_params", true)] + cacheSettings(config))),
             ("general_settings", .object([("master_key", "os.environ/LITELLM_MASTER_KEY")])),
         ])
+    }
+
+    /// LiteLLM's response cache in the Redis the monitoring config names (none without one).
+    static func cacheSettings(_ config: AishConfig) -> [(String, JSONValue)] {
+        guard let redis = config.monitoring.redisHostPort else { return [] }
+        return [("cache", true),
+                ("cache_params", .object([("type", "redis"), ("host", .string(redis.host)), ("port", .int(redis.port))]))]
     }
 
     static func text(_ config: AishConfig) -> String {

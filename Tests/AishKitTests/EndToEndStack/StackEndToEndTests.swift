@@ -114,10 +114,15 @@ struct StackProcess {
         database = tmp.appendingPathComponent("session.db")
     }
 
+    /// The config the stack runs on: scripts/stack's AISH_STACK_CONFIG, else config/.
+    var configDirectory: String {
+        ProcessInfo.processInfo.environment["AISH_STACK_CONFIG"] ?? root.appendingPathComponent("config").path
+    }
+
     func run(_ arguments: [String]) throws -> Run {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--config", root.appendingPathComponent("config").path, "--db", database.path, "--no-color"]
+        process.arguments = ["--config", configDirectory, "--db", database.path, "--no-color"]
             + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
