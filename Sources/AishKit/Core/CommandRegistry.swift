@@ -18,7 +18,8 @@ struct CommandRegistry: Sendable {
 
     static let standard = CommandRegistry(
         BuiltinCommands.all + ConfigCommands.all + ProviderCommands.all + RoutingCommands.all
-            + ChatCommands.all + SessionLogCommands.all + MetricsCommands.all + ServiceCommands.all)
+            + ChatCommands.all + SessionLogCommands.all + MetricsCommands.all + ServiceCommands.all
+            + ScriptCommands.all)
 
     func lookup(_ name: String) -> CommandSpec? { index[name].map { commands[$0] } }
 

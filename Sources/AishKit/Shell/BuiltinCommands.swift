@@ -8,7 +8,8 @@ enum BuiltinCommands {
     static var groups: [(String, [CommandSpec])] {
         [("Shell", BuiltinCommands.all), ("Configuration", ConfigCommands.all), ("Providers", ProviderCommands.all),
          ("Routing", RoutingCommands.all), ("Chat", ChatCommands.all), ("Session log", SessionLogCommands.all),
-         ("Metrics", MetricsCommands.all), ("Services", ServiceCommands.all)]
+         ("Metrics", MetricsCommands.all), ("Services", ServiceCommands.all),
+         ("Scripts", ScriptCommands.all)]
     }
 
     static let commandNames = ValueCompletion.dynamic { ctx in ctx.registry.commands.map(\.name) }

@@ -158,7 +158,7 @@ final class CommandRunner {
             } else {
                 result = try spec.run(invocation, ctx)
             }
-            if result.status == .error { failureCode = ExitCode.failure.rawValue }
+            if result.status == .error { failureCode = (result.failureExitCode ?? .failure).rawValue }
         } catch let request as ExitRequest {
             exitRequest = request
             result = .ok()
