@@ -19,7 +19,7 @@ struct CommandRegistry: Sendable {
     static let standard = CommandRegistry(
         BuiltinCommands.all + ConfigCommands.all + ProviderCommands.all + RoutingCommands.all
             + ChatCommands.all + SessionLogCommands.all + MetricsCommands.all + ServiceCommands.all
-            + ScriptCommands.all)
+            + DrillCommands.all + ReplayCommands.all + ScriptCommands.all)
 
     func lookup(_ name: String) -> CommandSpec? { index[name].map { commands[$0] } }
 

@@ -9,7 +9,7 @@ enum BuiltinCommands {
         [("Shell", BuiltinCommands.all), ("Configuration", ConfigCommands.all), ("Providers", ProviderCommands.all),
          ("Routing", RoutingCommands.all), ("Chat", ChatCommands.all), ("Session log", SessionLogCommands.all),
          ("Metrics", MetricsCommands.all), ("Services", ServiceCommands.all),
-         ("Scripts", ScriptCommands.all)]
+         ("Drills and replay", DrillCommands.all + ReplayCommands.all), ("Scripts", ScriptCommands.all)]
     }
 
     static let commandNames = ValueCompletion.dynamic { ctx in ctx.registry.commands.map(\.name) }

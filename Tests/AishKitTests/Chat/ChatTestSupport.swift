@@ -20,10 +20,10 @@ struct ChatBench {
                     type: \(p.type)
                     base_url: \(p.url)
                     status: active
-                    models:
-                      - name: \(p.name)-model
 
                 """
+            // A provider's own `models:` in `extra` replaces the default one.
+            if !p.extra.contains("models:") { yaml += "    models:\n      - name: \(p.name)-model\n" }
             if !p.extra.isEmpty { yaml += p.extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n" }
         }
         directory = NSTemporaryDirectory() + "aish-chat-" + UUID().uuidString
