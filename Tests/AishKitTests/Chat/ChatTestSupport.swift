@@ -33,6 +33,7 @@ struct ChatBench {
         databasePath = directory + "/aish.db"
         var options = GlobalOptions()
         options.configDirectory = directory
+        options.databasePath = directory + "/aish.db"   // the log commands read this one too
         options.json = json
         let output = OutputSink(capturing: true)
         ctx = ShellContext(options: options, output: output, interrupt: InterruptFlag(), environment: environment)
