@@ -87,7 +87,8 @@ Flags (server-wide defaults)
                    (model group, id, api_base from {"groups": {GROUP: API_BASE}}, attempted
                    fallbacks and retries, overhead_ms, response_ms); a body with
                    "mock_testing_fallbacks": true fails the requested group and answers as its
-                   first entry in {"fallbacks": {GROUP: [GROUP...]}} (HTTP 500 when it has none)
+                   first entry in {"fallbacks": {GROUP: [GROUP...]}} (HTTP 500 when it has none);
+                   with "allow_mock": false it is refused with HTTP 400, as LiteLLM does by default
 
 Connection refused: tests use a port with nothing listening (bind port 0, close it).
 """
@@ -499,6 +500,11 @@ class Handler(BaseHTTPRequestHandler):
         gw = self.opts.gateway
         group = body.get("model") or ""
         attempted = 0
+        if "mock_testing_fallbacks" in body and gw.get("allow_mock", True) is not True:
+            return None, {"error": {"message": "Mock testing request params are disabled on this proxy: "
+                                               "mock_testing_fallbacks. An admin can enable them by setting "
+                                               "`general_settings.dangerously_allow_mock_testing_request_params: true` "
+                                               "in config.yaml.", "type": "None", "param": "None", "code": "400"}}
         if body.get("mock_testing_fallbacks") is True:
             fallbacks = (gw.get("fallbacks") or {}).get(group) or []
             if not fallbacks:
@@ -522,7 +528,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.opts.gateway is not None:
             gateway_headers, error = self.gateway_headers(body)
             if error is not None:
-                return self.send_json(500, error)
+                return self.send_json(int(error["error"]["code"]), error)
         elif not self.check_model(model, ollama=False):
             return
         self.note_model(model)

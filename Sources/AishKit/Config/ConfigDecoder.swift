@@ -132,7 +132,8 @@ enum ConfigDecoder {
     static let providerTypes = ["ollama", "llama_cpp", "vllm", "openai", "openai_compatible", "anthropic", "litellm"]
     static let providerStatuses = ["active", "disabled", "template"]
     static let providerKeys = ["type", "base_url", "status", "models", "health_endpoint", "env_var", "requires_api_key",
-                               "rate_limits", "timeouts", "service", "service_file", "rpm", "tpm", "description"]
+                               "rate_limits", "timeouts", "service", "service_file", "rpm", "tpm", "description",
+                               "allow_drills"]
     static let modelKeys = ["name", "context_length", "description"]
     static let rateLimitKeys = ["requests_per_minute", "tokens_per_minute", "rpm", "tpm"]
     static let timeoutKeys = ["connect", "first_token", "idle"]
@@ -267,7 +268,8 @@ enum ConfigDecoder {
             // `service_file` (a unit file path, as operators' registries keep it) names the unit too;
             // the services subsystem takes its basename and scope.
             serviceUnit: r.string(v["service"], "'service'") ?? r.string(v["service_file"], "'service_file'"),
-            location: at, baseURLLocation: v["base_url"]?.location, timeoutsConfigured: timeoutsConfigured)
+            location: at, baseURLLocation: v["base_url"]?.location, timeoutsConfigured: timeoutsConfigured,
+            allowDrills: r.bool(v["allow_drills"], "'allow_drills'") ?? false)
     }
 
     // MARK: model-mappings.yaml

@@ -177,6 +177,13 @@ struct DrillRunner {
         }
         row.timeMs = (outcome.latencyMs * 10).rounded() / 10
         if outcome.status != .ok { row.error = outcome.error ?? "the request failed" }
+        if c.path == .gateway, let gateway = c.gateway, outcome.status != .ok,
+           (outcome.error ?? "").contains("Mock testing request params are disabled") {
+            // LiteLLM refuses the fault switch unless its admin opted in.
+            row.error = "\(gateway.name) refuses LiteLLM's fault switch mock_testing_fallbacks: set `allow_drills: true` on"
+                + " \(gateway.name) in providers.yaml, run `config generate` (it sets general_settings."
+                + "dangerously_allow_mock_testing_request_params) and restart the gateway"
+        }
         recorder?.recordAttempts(outcome.records)
         return finish(row, c)
     }

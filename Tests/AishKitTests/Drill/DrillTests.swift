@@ -129,6 +129,20 @@ import Testing
             == "no LiteLLM gateway serves 'solo' (none is its first target or lists it under models)")
     }
 
+    /// LiteLLM refuses the fault switch unless its config opts in; the drill says how.
+    @Test func aGatewayThatRefusesTheFaultSwitchIsExplained() throws {
+        defer { stop() }
+        try gateway.configure(.object([("gateway", .object([
+            ("groups", .object([("m1", .string(one.baseURL + "/v1"))])), ("allow_mock", .bool(false)),
+        ]))]))
+        let b = try bench()
+        defer { b.cleanUp() }
+        let r = try b.run(["drill", "gm1", "--via", "gateway"])
+        #expect(r.status == .error)
+        #expect(r.field("results")?[0]?["error"] == .string(
+            "gw refuses LiteLLM's fault switch mock_testing_fallbacks: set `allow_drills: true` on gw in providers.yaml, run `config generate` (it sets general_settings.dangerously_allow_mock_testing_request_params) and restart the gateway"))
+    }
+
     @Test func killWithoutAServiceUnitSaysSo() throws {
         defer { stop() }
         let b = try bench()
