@@ -80,7 +80,7 @@ enum DrillCommands {
         }
 
         let explicit = !inv.positionals.isEmpty
-        let names = explicit ? inv.positionals : planner.defaultNames(paths: paths)
+        let names = explicit ? inv.positionals : planner.defaultNames()
         var cases: [DrillCase] = []
         for name in names {
             for path in paths {
@@ -112,10 +112,9 @@ enum DrillCommands {
             if stopped.status != .ok { throw CommandFailure("drill --kill \(killed): \(stopped.error ?? "service stop failed")") }
         }
 
-        var runner = DrillRunner(router: router, state: session.state, environment: ctx.environment, interrupt: ctx.interrupt,
+        let runner = DrillRunner(router: router, state: session.state, environment: ctx.environment, interrupt: ctx.interrupt,
                                  recorder: ctx.recorder, timeout: timeout, maxTokens: options.maxTokens ?? 8, killed: killed,
                                  backend: { [environment = ctx.environment] in ProviderClients.backend(for: $0, environment: environment) })
-        runner.killed = killed
         var rows: [DrillReport.Row] = []
         for c in cases {
             if ctx.interrupt.isRaised { break }

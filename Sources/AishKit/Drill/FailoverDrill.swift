@@ -42,7 +42,7 @@ struct DrillPlanner {
 
     /// Names worth drilling when none are given: every configured name whose plan has a
     /// fallback (with --kill: those whose first target is on the killed provider).
-    func defaultNames(paths: [DrillPath]) -> [String] {
+    func defaultNames() -> [String] {
         router.configuredNames.filter { name in
             let plan = router.plan(for: name, state: state, advance: false)
             let steps = ready(plan)
