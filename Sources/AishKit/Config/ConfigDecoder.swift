@@ -134,7 +134,7 @@ enum ConfigDecoder {
     static let providerStatuses = ["active", "disabled", "template", "pending_integration"]
     static let providerKeys = ["type", "base_url", "status", "models", "health_endpoint", "env_var", "requires_api_key",
                                "rate_limits", "timeouts", "service", "service_file", "rpm", "tpm", "description",
-                               "features", "configuration", "priority"]
+                               "features", "configuration", "priority", "allow_drills"]
     static let modelKeys = ["name", "context_length", "description", "size", "quantization", "specialty", "pulled_at"]
     static let rateLimitKeys = ["requests_per_minute", "tokens_per_minute", "rpm", "tpm"]
     static let timeoutKeys = ["connect", "first_token", "idle"]
@@ -269,7 +269,8 @@ enum ConfigDecoder {
             // `service_file` (a unit file path, as operators' registries keep it) names the unit too;
             // the services subsystem takes its basename and scope.
             serviceUnit: r.string(v["service"], "'service'") ?? r.string(v["service_file"], "'service_file'"),
-            location: at, baseURLLocation: v["base_url"]?.location, timeoutsConfigured: timeoutsConfigured)
+            location: at, baseURLLocation: v["base_url"]?.location, timeoutsConfigured: timeoutsConfigured,
+            allowDrills: r.bool(v["allow_drills"], "'allow_drills'") ?? false)
     }
 
     // MARK: model-mappings.yaml

@@ -110,6 +110,9 @@ struct ProviderConfig: Sendable {
     var baseURLLocation: SourceLocation? = nil
     /// True when the provider sets `timeouts` itself (otherwise the defaults apply).
     var timeoutsConfigured: Bool = false
+    /// A LiteLLM gateway that accepts the fault switch `drill` uses (aish's own key
+    /// `allow_drills`; `config generate` then sets LiteLLM's opt-in for it).
+    var allowDrills: Bool = false
 
     var isActive: Bool { status == .active }
 }

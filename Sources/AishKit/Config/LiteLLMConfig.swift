@@ -98,11 +98,17 @@ enum LiteLLMGenerator {
         }
         if !gateway.aliases.isEmpty { router.append(("model_group_alias", .object(gateway.aliases.map { ($0.0, .string($0.1)) }))) }
 
+        var general: [(String, JSONValue)] = [("master_key", "os.environ/LITELLM_MASTER_KEY")]
+        // LiteLLM refuses `mock_testing_fallbacks` (what `drill --via gateway` sends) unless
+        // the admin opts in; a litellm provider with `allow_drills: true` is that opt-in.
+        if config.providers.providers.contains(where: { $0.type == .litellm && $0.status == .active && $0.allowDrills }) {
+            general.append(("dangerously_allow_mock_testing_request_params", true))
+        }
         return .object([
             ("model_list", .array(modelList)),
             ("router_settings", .object(router)),
             ("litellm_settings", .object([("callbacks", .array(["prometheus"])), ("drop_params", true)] + cacheSettings(config))),
-            ("general_settings", .object([("master_key", "os.environ/LITELLM_MASTER_KEY")])),
+            ("general_settings", .object(general)),
         ])
     }
 

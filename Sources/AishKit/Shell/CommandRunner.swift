@@ -167,7 +167,7 @@ final class CommandRunner {
                                                         location: frame.file == nil ? nil : location, ctx: ctx)
             if invocation.flag("--json") { wantsJSON = true }
             result = outcome
-            if result.status == .error { failureCode = ExitCode.failure.rawValue }
+            if result.status == .error { failureCode = (result.failureExitCode ?? .failure).rawValue }
         } catch let request as ExitRequest {
             exitRequest = request
             result = .ok()

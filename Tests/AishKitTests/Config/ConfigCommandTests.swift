@@ -189,6 +189,18 @@ import Testing
         #expect(!text.contains("vllm-dolphin"))
     }
 
+    /// `drill --via gateway` needs LiteLLM's opt-in for its fault switch: only a litellm
+    /// provider with `allow_drills: true` turns it on.
+    @Test func allowDrillsOnTheGatewayTurnsOnLiteLLMsMockTestingOptIn() throws {
+        let plain = LiteLLMGenerator.text(ConfigLoader.load(directory: ConfigFixtures.gathewhy).config)
+        #expect(!plain.contains("dangerously_allow_mock_testing_request_params"))
+        let repo = BinaryHarness.packageRoot.appendingPathComponent("config").path
+        let local = LiteLLMGenerator.text(ConfigLoader.load(directory: repo).config)
+        #expect(local.hasSuffix("general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n  dangerously_allow_mock_testing_request_params: true\n"))
+        // The repository's config/ is in sync with what generate writes.
+        #expect(try String(contentsOfFile: repo + "/litellm-unified.yaml", encoding: .utf8) == local)
+    }
+
     @Test func emitterQuotesAnythingAYAML11ReaderCouldMisread() throws {
         let tricky = ["yes", "No", "null", "~", "123", "1:30", "0x1F", "1e3", "", " lead", "a: b", "#x", "-x", "x #y",
                       "tab\there", "quote\"s", "ünï", "ok-name", "llama3.1:latest", "Qwen/Qwen2.5", "end:"]
