@@ -31,6 +31,16 @@ Health and metrics:
     GET  /health/liveliness, /health/readiness   (LiteLLM style)
     GET  /metrics                   Prometheus text: vllm:* and llamacpp:* series (or one family,
                                     per --flavor); counters grow with the requests served.
+Stand-ins for the services around a stack (only when their option is given):
+    GET  /health                    with --litellm-health JSON: LiteLLM's /health answer (that JSON:
+                                    healthy_endpoints, unhealthy_endpoints, counts); with --require-key
+                                    it needs the key as LiteLLM does (401 otherwise)
+    GET  /-/healthy                 with --prometheus-targets JSON: "Prometheus Server is Healthy."
+    GET  /api/v1/targets            with --prometheus-targets JSON (a list of {job, instance, health,
+                                    lastError}): Prometheus's targets API answer
+    GET  /api/health                with --grafana-health JSON: Grafana's health answer (that JSON)
+    --response-headers JSON         extra headers on every chat completion answer (e.g. LiteLLM's
+                                    x-litellm-model-api-base, x-litellm-attempted-fallbacks)
 Test control (not part of any real API):
     GET  /_fake/requests            the requests received so far (method, path, headers, json body)
     POST /_fake/reset               forget them and reset counters
@@ -237,10 +247,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("X-Fake-Name", self.opts.name)
-        for k, v in extra_headers:
+        for k, v in list(extra_headers) + self.extra_response_headers():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.flush()
+
+    def extra_response_headers(self):
+        h = self.opts.response_headers
+        if not h:
+            return []
+        if isinstance(h, str):
+            h = json.loads(h)
+        return [(k, str(v)) for k, v in h.items()]
 
     def write_chunk(self, data):
         if not data:
@@ -308,7 +326,10 @@ class Handler(BaseHTTPRequestHandler):
         if "close" in faults:
             return self.drop_connection()
 
-        if self.opts.require_key and path not in ("/health", "/health/liveliness", "/health/readiness", "/metrics"):
+        open_paths = ("/health/liveliness", "/health/readiness", "/metrics", "/-/healthy", "/api/v1/targets", "/api/health")
+        if not self.opts.litellm_health:
+            open_paths += ("/health",)
+        if self.opts.require_key and path not in open_paths:
             if self.headers.get("Authorization") != "Bearer " + self.opts.require_key:
                 return self.send_json(401, {"error": {"message": "Incorrect API key provided",
                                                       "type": "invalid_request_error", "code": "invalid_api_key"}})
@@ -333,6 +354,9 @@ class Handler(BaseHTTPRequestHandler):
             ("GET", "/health/liveliness"): self.liveliness,
             ("GET", "/health/readiness"): self.liveliness,
             ("GET", "/metrics"): self.metrics,
+            ("GET", "/-/healthy"): self.prometheus_healthy,
+            ("GET", "/api/v1/targets"): self.prometheus_targets,
+            ("GET", "/api/health"): self.grafana_health,
         }
         handler = routes.get((method, path))
         if handler is None:
@@ -680,12 +704,40 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------- health, metrics
 
     def health(self, body, faults):
+        if self.opts.litellm_health:
+            return self.send_json(200, json.loads(self.opts.litellm_health)
+                                  if isinstance(self.opts.litellm_health, str) else self.opts.litellm_health)
         if self.command == "HEAD":
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
         self.send_json(200, {"status": "ok"})
+
+    def prometheus_healthy(self, body, faults):
+        if not self.opts.prometheus_targets:
+            return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
+        self.send_text(200, "Prometheus Server is Healthy.\n")
+
+    def prometheus_targets(self, body, faults):
+        targets = self.opts.prometheus_targets
+        if not targets:
+            return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
+        if isinstance(targets, str):
+            targets = json.loads(targets)
+        active = [{
+            "discoveredLabels": {}, "labels": {"job": t.get("job", "job"), "instance": t.get("instance", "localhost")},
+            "scrapePool": t.get("job", "job"), "scrapeUrl": "http://%s/metrics" % t.get("instance", "localhost"),
+            "globalUrl": "http://%s/metrics" % t.get("instance", "localhost"), "lastError": t.get("lastError", ""),
+            "lastScrape": "2026-11-29T17:00:00Z", "lastScrapeDuration": 0.002, "health": t.get("health", "up"),
+            "scrapeInterval": "15s", "scrapeTimeout": "10s"} for t in targets]
+        self.send_json(200, {"status": "success", "data": {"activeTargets": active, "droppedTargets": []}})
+
+    def grafana_health(self, body, faults):
+        answer = self.opts.grafana_health
+        if not answer:
+            return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
+        self.send_json(200, json.loads(answer) if isinstance(answer, str) else answer)
 
     def liveliness(self, body, faults):
         self.send_json(200, "I'm alive!")
@@ -777,6 +829,10 @@ def main(argv=None):
     p.add_argument("--require-key", default=None)
     p.add_argument("--strict-models", action="store_true")
     p.add_argument("--fault", default=None, help="fault SPEC applied to every request")
+    p.add_argument("--litellm-health", default=None, help="JSON: answer GET /health as LiteLLM does")
+    p.add_argument("--prometheus-targets", default=None, help="JSON list: serve Prometheus /-/healthy and /api/v1/targets")
+    p.add_argument("--grafana-health", default=None, help="JSON: answer GET /api/health as Grafana does")
+    p.add_argument("--response-headers", default=None, help="JSON object: extra headers on chat answers")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--gateway", default=None, type=json.loads,

@@ -41,6 +41,7 @@ struct CommandRegistry: Sendable {
         Group(title: "Services", commands: ServiceCommands.all),
         Group(title: "Drills and replay", commands: DrillCommands.all + ReplayCommands.all),
         Group(title: "Scripts", commands: ScriptCommands.all),
+        Group(title: "Report", commands: ReportCommands.all),
     ])
 
     func lookup(_ name: String) -> CommandSpec? { index[name].map { commands[$0] } }
