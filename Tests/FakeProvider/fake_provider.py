@@ -93,6 +93,12 @@ Flags (server-wide defaults)
   --token-delay S  --first-token-delay S  --fail-all STATUS  --fail-first N [--fail-status STATUS]
   --require-key KEY (401 unless "Authorization: Bearer KEY")  --strict-models (404 for unknown models)
   --fault SPEC  --exit-on-stdin-eof  --verbose
+  --gateway JSON   act as a LiteLLM proxy: every chat answer carries its x-litellm-* headers
+                   (model group, id, api_base from {"groups": {GROUP: API_BASE}}, attempted
+                   fallbacks and retries, overhead_ms, response_ms); a body with
+                   "mock_testing_fallbacks": true fails the requested group and answers as its
+                   first entry in {"fallbacks": {GROUP: [GROUP...]}} (HTTP 500 when it has none);
+                   with "allow_mock": false it is refused with HTTP 400, as LiteLLM does by default
 
 Connection refused: tests use a port with nothing listening (bind port 0, close it).
 """
@@ -235,13 +241,13 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def start_stream(self, content_type):
+    def start_stream(self, content_type, extra_headers=()):
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("X-Fake-Name", self.opts.name)
-        for k, v in self.extra_response_headers():
+        for k, v in list(extra_headers) + self.extra_response_headers():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.flush()
@@ -511,9 +517,43 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"object": "list", "data": [
             {"id": m, "object": "model", "created": now, "owned_by": "fake-provider"} for m in self.opts.model_list]})
 
+    def gateway_headers(self, body):
+        """--gateway: the x-litellm-* headers a LiteLLM proxy sends, and its fault switch
+        mock_testing_fallbacks (the requested group fails, its first fallback answers).
+        Returns (headers, None), or (None, error body) when the group has no fallback."""
+        gw = self.opts.gateway
+        group = body.get("model") or ""
+        attempted = 0
+        if "mock_testing_fallbacks" in body and gw.get("allow_mock", True) is not True:
+            return None, {"error": {"message": "Mock testing request params are disabled on this proxy: "
+                                               "mock_testing_fallbacks. An admin can enable them by setting "
+                                               "`general_settings.dangerously_allow_mock_testing_request_params: true` "
+                                               "in config.yaml.", "type": "None", "param": "None", "code": "400"}}
+        if body.get("mock_testing_fallbacks") is True:
+            fallbacks = (gw.get("fallbacks") or {}).get(group) or []
+            if not fallbacks:
+                return None, {"error": {"message": "litellm.InternalServerError: This is a mock exception for model=%s, "
+                                                   "to trigger a fallback. Fallbacks=None" % group,
+                                        "type": None, "param": None, "code": "500"}}
+            group = fallbacks[0]
+            attempted = 1
+        base = (gw.get("groups") or {}).get(group)
+        headers = [("x-litellm-model-group", group), ("x-litellm-model-id", "id-" + group),
+                   ("x-litellm-attempted-fallbacks", str(attempted)), ("x-litellm-attempted-retries", "0"),
+                   ("x-litellm-overhead-duration-ms", str(gw.get("overhead_ms", 3.5))),
+                   ("x-litellm-response-duration-ms", str(gw.get("response_ms", 20.0)))]
+        if base:
+            headers.append(("x-litellm-model-api-base", base))
+        return headers, None
+
     def openai_chat(self, body, faults):
         model = body.get("model") or self.opts.model_list[0]
-        if not self.check_model(model, ollama=False):
+        gateway_headers = ()
+        if self.opts.gateway is not None:
+            gateway_headers, error = self.gateway_headers(body)
+            if error is not None:
+                return self.send_json(int(error["error"]["code"]), error)
+        elif not self.check_model(model, ollama=False):
             return
         self.note_model(model)
         limit = body.get("max_tokens", body.get("max_completion_tokens"))
@@ -537,8 +577,8 @@ class Handler(BaseHTTPRequestHandler):
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                  "finish_reason": "length" if limit is not None and len(toks) >= limit else "stop"}],
                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(toks),
-                              "total_tokens": prompt_tokens + len(toks)}})
-            self.start_stream("text/event-stream")
+                              "total_tokens": prompt_tokens + len(toks)}}, gateway_headers)
+            self.start_stream("text/event-stream", gateway_headers)
             if "empty" in faults:
                 return self.end_stream()
             eol = b"\r\n\r\n" if "crlf" in faults else b"\n\n"
@@ -795,6 +835,9 @@ def main(argv=None):
     p.add_argument("--response-headers", default=None, help="JSON object: extra headers on chat answers")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--gateway", default=None, type=json.loads,
+                   help='act as a LiteLLM proxy: JSON {"groups": {GROUP: API_BASE}, "fallbacks": {GROUP: [GROUP...]}, '
+                        '"overhead_ms": N, "response_ms": N}')
     args = p.parse_args(argv)
     args.model_list = [m for m in args.models.split(",") if m]
 

@@ -485,7 +485,7 @@ struct DiagnosticReport: CommandReport {
     }
 
     /// Configuration errors end the command with exit code 3 (after the report is written).
-    var exitCode: ExitCode? { configuration.valid ? nil : .config }
+    var failureExitCode: ExitCode? { configuration.valid ? nil : .config }
 
     var failureMessage: String? {
         if !configuration.valid {
