@@ -97,7 +97,9 @@ struct GatewayHealthAnswer: Sendable {
             var error = e["error"]?.stringValue
             // LiteLLM appends a long "stack trace:" to errors; the first line says what failed.
             if let e = error, let cut = e.range(of: "stack trace:") { error = String(e[..<cut.lowerBound]) }
-            if let e = error { error = e.trimmingCharacters(in: .whitespacesAndNewlines) }
+            // aiohttp's connection errors carry a Python object's repr ("ssl:<ssl.SSLContext object at 0x…>").
+            if let e = error { error = e.replacingOccurrences(of: #" ssl:<[^>]*>"#, with: "", options: .regularExpression)
+                .trimmingCharacters(in: .whitespacesAndNewlines) }
             return Endpoint(model: e["model"]?.stringValue ?? "?", apiBase: e["api_base"]?.stringValue, error: error)
         }
     }
