@@ -36,7 +36,10 @@ enum ConfigValidator {
         var checker = Checker(config: loaded.config)
         // A missing or unparsable file would make every reference into it look broken:
         // report that one problem. Drift is compared only for a usable configuration.
-        if !loaded.incomplete { checker.run() }
+        if !loaded.incomplete {
+            checker.run()
+            checker.findings.append(contentsOf: ConfigSafetyChecks.findings(loaded.config))
+        }
         if checkDrift && loaded.usable { checker.findings.append(contentsOf: LiteLLMDrift.findings(loaded.config)) }
         let files = [loaded.config.providers.path, loaded.config.mappings.path, loaded.config.ports.path, loaded.config.litellmPath]
         let all = (loaded.findings + checker.findings).enumerated().sorted { a, b in
