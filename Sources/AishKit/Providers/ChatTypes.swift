@@ -16,6 +16,8 @@ struct ChatRequest: Sendable {
     var topP: Double?
     var seed: Int?
     var stream: Bool = true
+    /// How much of the reply to keep in memory (the whole reply still reaches `onEvent`).
+    var maxReplyBytes: Int = BoundedReply.defaultLimit
 }
 
 /// What a streaming client delivers, in order, as it arrives.
