@@ -3,11 +3,9 @@ import Foundation
 enum ChatCommands {
     static let all: [CommandSpec] = [chat, use, system, reset]
 
-    static let chatUsage = "chat [-m MODEL] [PROMPT...]"
-
     static let chat = CommandSpec(
         name: "chat",
-        usage: chatUsage,
+        usage: "chat [-m MODEL] [PROMPT...]",
         summary: "send a prompt through the router and stream the reply; keeps the conversation",
         help: """
             The prompt is the words after the options, or a heredoc for several lines:
@@ -28,8 +26,12 @@ enum ChatCommands {
 
             After the reply a status line (on stderr): provider · backend model · TTFT · total
             time · tokens · tokens/s, and "(fallback from X: reason)" when another target
-            answered. Fields for expect: reply, provider, backend_model, model, ttft, latency,
-            tokens, prompt_tokens, tokens_per_second, attempts, fallback, fallback_from, outcome.
+            answered; "via gateway → DEPLOYMENT" when a LiteLLM gateway answered (the provider
+            whose base URL is the deployment's api_base, from its x-litellm-* headers).
+            Fields for expect: reply, provider, backend_model, model, ttft, latency,
+            tokens, prompt_tokens, tokens_per_second, attempts, fallback, fallback_from, outcome,
+            gateway_deployment, gateway_model_group, gateway_api_base, gateway_fallbacks,
+            gateway_retries, gateway_overhead (ms; null when no gateway answered).
             """,
         options: [
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model, alias or capability for this turn",
@@ -52,7 +54,6 @@ enum ChatCommands {
                 return .ok(current.map { "\($0) (\(how))" } ?? "no model chosen: use MODEL",
                            fields: [("model", current.map { .string($0) } ?? .null)])
             }
-            guard inv.positionals.count == 1 else { throw UsageError(message: "use: one MODEL (got \(inv.positionals.count))", usage: "use [MODEL]") }
             let config = try ctx.config()
             let router = ctx.routing.router(for: config)
             let plan = router.plan(for: model, state: ctx.routing.state, advance: false)
@@ -115,15 +116,14 @@ enum ChatCommands {
     static func runChat(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let prompt = promptText(inv.positionals)
         guard !prompt.isEmpty else {
-            throw UsageError(message: "chat: no prompt. Give one as words (chat Why is the sky blue?) or, for several lines, as a heredoc: chat <<EOF … EOF",
-                             usage: chatUsage)
+            throw UsageError(message: "chat: no prompt. Give one as words (chat Why is the sky blue?) or, for several lines, as a heredoc: chat <<EOF … EOF")
         }
         let options = try ChatOptions.from(variables: ctx.variables)
         let config = try ctx.config()
         let session = ctx.routing
         let router = session.router(for: config)
         guard let model = inv.value("--model") ?? defaultModel(ctx) else {
-            throw UsageError(message: "chat: no model: give -m MODEL, or choose one with: use MODEL", usage: chatUsage)
+            throw UsageError(message: "chat: no model: give -m MODEL, or choose one with: use MODEL")
         }
         let conversation = ctx.conversation
         let messages = conversation.messages(adding: prompt)
@@ -202,7 +202,31 @@ enum ChatCommands {
             ("finish_reason", opt(o.finishReason)),
             ("reply_bytes", .int(o.replyBytes)),
             ("truncated", .bool(o.replyTruncated)),
+        ] + gatewayFields(o.gateway)
+    }
+
+    /// What a LiteLLM gateway said it did (null when the answer did not come through one).
+    static func gatewayFields(_ g: GatewayInfo?) -> [(String, JSONValue)] {
+        func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        return [
+            ("gateway_deployment", opt(g?.deployment)),
+            ("gateway_model_group", opt(g?.modelGroup)),
+            ("gateway_api_base", opt(g?.apiBase)),
+            ("gateway_fallbacks", g?.attemptedFallbacks.map { .int($0) } ?? .null),
+            ("gateway_retries", g?.attemptedRetries.map { .int($0) } ?? .null),
+            ("gateway_overhead", g?.overheadMs.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
         ]
+    }
+
+    /// "via gateway → llama_cpp_native", with the gateway's own fallbacks and retries.
+    static func gatewayNote(_ g: GatewayInfo) -> String? {
+        guard let d = g.deployment else { return nil }
+        var note = "via gateway → \(d)"
+        var extra: [String] = []
+        if let n = g.attemptedFallbacks, n > 0 { extra.append("\(n) gateway fallback\(n == 1 ? "" : "s")") }
+        if let n = g.attemptedRetries, n > 0 { extra.append("\(n) gateway retr\(n == 1 ? "y" : "ies")") }
+        if !extra.isEmpty { note += " (" + extra.joined(separator: ", ") + ")" }
+        return note
     }
 
     /// "ollama · llama3.1:latest · TTFT 212ms · 1.43s · 57 tokens · 46.8 tok/s (fallback from vllm-qwen: HTTP 500)"
@@ -214,6 +238,7 @@ enum ChatCommands {
             parts.append((o.tokensReported ? "" : "~") + "\(n) token" + (n == 1 ? "" : "s"))
         }
         if let r = o.tokensPerSecond { parts.append(String(format: "%.1f tok/s", r)) }
+        if let g = o.gateway, let note = gatewayNote(g) { parts.append(note) }
         var line = parts.joined(separator: " · ")
         switch o.status {
         case .partial: line += " · broke off"

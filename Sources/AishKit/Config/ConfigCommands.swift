@@ -14,9 +14,15 @@ enum ConfigCommands {
         return ctx.configLoad()
     }
 
+    /// The config for `config show|generate|diff`: with errors the broken rules are skipped
+    /// (one line says so); only a config with nothing usable stops the command.
     static func usableConfig(_ inv: Invocation, _ ctx: ShellContext) throws -> AishConfig {
+        guard inv.value("--config") != nil else { return try ctx.config() }
         let loaded = load(inv, ctx)
-        guard loaded.usable else { throw ConfigError(findings: loaded.findings, summary: nil) }
+        if loaded.usable { return loaded.config }
+        if loaded.config.providers.providers.isEmpty { throw ConfigError(findings: loaded.findings, summary: nil) }
+        let n = ConfigValidator.validate(loaded, checkDrift: false).findings.errorCount
+        ctx.output.writeError("aish: config has \(n) error\(n == 1 ? "" : "s") (see validate)\n")
         return loaded.config
     }
 
@@ -35,7 +41,9 @@ enum ConfigCommands {
         options: [configOption],
         run: { inv, ctx in
             let v = ConfigValidator.validate(load(inv, ctx))
-            if v.findings.hasErrors { throw ConfigError(findings: v.findings, summary: v.summary) }
+            if v.findings.hasErrors {
+                throw ConfigError(findings: v.findings, summary: v.summary, data: validationJSON(v, status: "error"))
+            }
             var text = v.findings.map(\.description).joined(separator: "\n")
             if !text.isEmpty { text += "\n" }
             text += v.summary + "\n"
@@ -65,21 +73,17 @@ enum ConfigCommands {
             config diff                            unified diff of what `config generate` would change
             """,
         options: [configOption],
-        positionals: [PositionalSpec(name: "ACTION"), PositionalSpec(name: "SECTION", optional: true,
-                                                                      completion: .words(["providers", "routes", "ports"]))],
+        // The action is the subcommand word; SECTION follows `show`.
+        positionals: [PositionalSpec(name: "SECTION", optional: true, completion: .words(["providers", "routes", "ports"]))],
         subcommands: ["show", "generate", "diff"],
         run: { inv, ctx in
-            guard let action = inv.positionals.first else {
-                throw UsageError(message: "config: say what to do: show, generate or diff", usage: "config show|generate|diff")
+            if inv.positionals.count > 1, inv.positionals[0] != "show" {
+                throw UsageError(message: "config \(inv.positionals[0]): unexpected argument '\(inv.positionals[1])'")
             }
-            switch action {
+            switch inv.positionals[0] {
             case "show": return try show(inv, ctx)
             case "generate": return try generate(inv, ctx)
-            case "diff": return try diff(inv, ctx)
-            default:
-                var message = "config: unknown action '\(action)'"
-                if let near = Suggest.closest(to: action, among: ["show", "generate", "diff"]) { message += " (did you mean '\(near)'?)" }
-                throw UsageError(message: message, usage: "config show|generate|diff")
+            default: return try diff(inv, ctx)
             }
         })
 
@@ -92,7 +96,7 @@ enum ConfigCommands {
             guard sections.contains(s) else {
                 var message = "config show: unknown section '\(s)'"
                 if let near = Suggest.closest(to: s, among: sections) { message += " (did you mean '\(near)'?)" }
-                throw UsageError(message: message, usage: "config show [providers|routes|ports]")
+                throw UsageError(message: message)
             }
             wanted = [s]
         } else {
@@ -116,7 +120,10 @@ enum ConfigCommands {
     }
 
     static func generate(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        let c = try usableConfig(inv, ctx)
+        // Writing the gateway's config is not read-only: a config with loading errors is refused.
+        let loaded = load(inv, ctx)
+        guard loaded.usable else { throw ConfigError(findings: loaded.findings, summary: nil) }
+        let c = loaded.config
         let path = c.litellmPath
         let text = LiteLLMGenerator.text(c)
         let models = LiteLLMGenerator.deployments(c).count

@@ -5,7 +5,7 @@ import Foundation
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench",
-        usage: "bench MODEL [-n N] [-c C1,C2,...] [--duration S] [--max-tokens K] [-p PROMPT]",
+        usage: "bench MODEL [-n N] [-c C1,C2,...] [--duration S] [--max-tokens K] [-p PROMPT] [--server-side]",
         summary: "load a model at given concurrencies: requests/s, tokens/s, TTFT and latency percentiles, errors by kind",
         help: """
             For each concurrency C, C workers each send a streamed request as soon as their previous
@@ -16,6 +16,9 @@ enum BenchCommand {
             time to first token and of end-to-end latency, and the errors by kind. Requests go
             through the router like chat's. Each request and the summary are written to the log.
             Error kinds are those of compare (see help compare).
+            --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
+            per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
+            aish's client-side figures; in --json under server_side.
             Fields for expect: levels, requests, errors, rps (the best level's), tokens, ttft and
             latency (the first level's p50, ms).
             """,
@@ -25,6 +28,8 @@ enum BenchCommand {
             OptionSpec(names: ["--duration"], valueName: "S", help: "run each level for S (e.g. 10s) instead of N requests"),
             OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
             OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
+            OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
+            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model name or alias, as for chat",
@@ -51,29 +56,24 @@ enum BenchCommand {
     }
 
     static func settings(_ inv: Invocation) throws -> Settings {
-        guard inv.positionals.count == 1 else {
-            throw UsageError(message: inv.positionals.isEmpty ? "bench: name a model" : "bench: one model at a time (use compare for several)",
-                             usage: spec.usage)
-        }
         var requests: Int? = try inv.int("--requests", default: 20)
         var duration: Double?
         if inv.value("--duration") != nil {
             let d = try inv.duration("--duration", default: 0)
-            guard d > 0 else { throw UsageError(message: "bench: --duration must be longer than 0", usage: spec.usage) }
+            guard d > 0 else { throw UsageError(message: "bench: --duration must be longer than 0") }
             duration = d
             if inv.value("--requests") == nil { requests = nil }
         }
-        if let requests, requests < 1 { throw UsageError(message: "bench: -n must be at least 1, got \(requests)", usage: spec.usage) }
+        if let requests, requests < 1 { throw UsageError(message: "bench: -n must be at least 1, got \(requests)") }
         var levels: [Int] = []
         for part in (inv.value("--concurrency") ?? "1").split(separator: ",", omittingEmptySubsequences: false) {
             guard let c = Int(part.trimmingCharacters(in: .whitespaces)), c >= 1, c <= 1024 else {
-                throw UsageError(message: "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '\(inv.value("--concurrency") ?? "")'",
-                                 usage: spec.usage)
+                throw UsageError(message: "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '\(inv.value("--concurrency") ?? "")'")
             }
             levels.append(c)
         }
         let maxTokens = try inv.int("--max-tokens", default: CompareCommand.defaultMaxTokens)
-        guard maxTokens >= 1 else { throw UsageError(message: "bench: --max-tokens must be at least 1, got \(maxTokens)", usage: spec.usage) }
+        guard maxTokens >= 1 else { throw UsageError(message: "bench: --max-tokens must be at least 1, got \(maxTokens)") }
         return Settings(model: inv.positionals[0], requests: requests, duration: duration, concurrencies: levels,
                         maxTokens: maxTokens, prompt: inv.value("--prompt") ?? CompareCommand.defaultPrompt)
     }
@@ -114,11 +114,16 @@ enum BenchCommand {
                 }
             }
         }
-        let json = report(s, levels)
+        var json = report(s, levels)
         ctx.recorder?.recordRun(RunRecord(kind: "bench", parameters: parameters(s), summary: json, startedAt: startedAt,
                                           durationMs: wall * 1000))
 
-        let text = table(s, levels)
+        var text = table(s, levels)
+        if inv.flag("--server-side") {
+            let view = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
+            text += "\n" + view.text(verbose: inv.flag("--verbose"))
+            if case var .object(pairs) = json { pairs.append(("server_side", view.json)); json = .object(pairs) }
+        }
         let all = levels.flatMap(\.samples)
         let overall = SampleSummary(all)
         var fields: [(String, JSONValue)] = [

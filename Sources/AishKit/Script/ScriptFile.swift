@@ -3,9 +3,13 @@ import Foundation
 /// Why a script file could not be read (missing, a directory, binary, not UTF-8). Exit 2,
 /// like any other problem with the script itself.
 struct ScriptFileError: UserFacingError, Equatable {
+    /// `file` or `file:line:col` when the problem is at a place in the file; nil when the
+    /// file itself could not be read.
+    var location: String? = nil
     var message: String
     var exitCode: ExitCode { .usage }
-    var description: String { message }
+    var namesItsLocation: Bool { location != nil }
+    var description: String { location.map { "\($0): error: \(message)" } ?? message }
 }
 
 /// Reading and parsing a `.ai` file as a whole, before any of it runs.
@@ -42,11 +46,10 @@ enum ScriptFile {
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { return try decode(data.dropFirst(3), path: path) }
         if let nul = data.firstIndex(of: 0) {
             let (line, column) = position(of: nul, in: data)
-            throw ScriptFileError(
-                message: "\(path):\(line):\(column): error: binary file (NUL byte), not an aish script")
+            throw ScriptFileError(location: "\(path):\(line):\(column)", message: "binary file (NUL byte), not an aish script")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            throw ScriptFileError(message: "\(path): error: not valid UTF-8 text, not an aish script")
+            throw ScriptFileError(location: path, message: "not valid UTF-8 text, not an aish script")
         }
         return text
     }

@@ -5,7 +5,8 @@ import Foundation
 // `SQLValue` and `SQLiteError`; no C type leaves this file.
 
 /// A failed SQLite call: the result code, SQLite's message and the SQL it concerned.
-struct SQLiteError: Error, CustomStringConvertible {
+struct SQLiteError: UserFacingError {
+    var exitCode: ExitCode { .failure }
     var code: Int32
     var message: String
     var sql: String?

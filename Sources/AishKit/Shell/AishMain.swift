@@ -88,12 +88,10 @@ public enum AishMain {
             }
         } catch let request as ExitRequest {
             code = request.code
-        } catch let error as UserFacingError {
-            output.writeError(prefixed(error) + "\n")
-            code = error.exitCode.rawValue
         } catch {
-            output.writeError("aish: \(error)\n")
-            code = ExitCode.failure.rawValue
+            let text = ErrorText(error)
+            output.writeError(text.programLine + "\n")
+            code = text.exitCode
         }
 
         let ledger = runner.ledger
@@ -112,12 +110,6 @@ public enum AishMain {
         return code
     }
 
-    /// Syntax errors already name their file; other errors get the program's name.
-    static func prefixed(_ error: UserFacingError) -> String {
-        if error is ScriptSyntaxError { return error.description }
-        if let fileError = error as? ScriptFileError, fileError.message.contains(": error: ") { return error.description }
-        return "aish: \(error.description)"
-    }
 }
 
 /// Commands from a pipe: no prompt, no line editing, no history. Lines are parsed as they
@@ -136,7 +128,7 @@ struct PipeInput {
                 guard let line = readLine(strippingNewline: true) else { break }
                 lineNumber += 1
                 if line.contains("\0") {
-                    throw ScriptFileError(message: "\(file):\(lineNumber): error: binary input (NUL byte), not aish commands")
+                    throw ScriptFileError(location: "\(file):\(lineNumber)", message: "binary input (NUL byte), not aish commands")
                 }
                 pending.append(line)
                 switch try ScriptParser.parseIncremental(pending.joined(separator: "\n"), file: file, firstLine: firstLine) {
@@ -158,12 +150,10 @@ struct PipeInput {
             }
         } catch let request as ExitRequest {
             return request.code
-        } catch let error as UserFacingError {
-            runner.ctx.output.writeError(AishMain.prefixed(error) + "\n")
-            return error.exitCode.rawValue
         } catch {
-            runner.ctx.output.writeError("aish: \(error)\n")
-            return ExitCode.failure.rawValue
+            let text = ErrorText(error)
+            runner.ctx.output.writeError(text.programLine + "\n")
+            return text.exitCode
         }
         return runner.exitCode
     }

@@ -79,9 +79,9 @@ final class CommandRunner {
                 return false
             }
             let command = commands[i]
-            let isExpect = command.literalName == "expect"
+            let isExpect = judgesLastResult(command)
             let code = try runOne(command)
-            let nextIsExpect = i + 1 < commands.count && commands[i + 1].literalName == "expect"
+            let nextIsExpect = i + 1 < commands.count && judgesLastResult(commands[i + 1])
             i += 1
             // Ctrl-C in a script cancels the command and then the script; SIGTERM also
             // ends an interactive session.
@@ -107,6 +107,11 @@ final class CommandRunner {
             }
         }
         return true
+    }
+
+    /// Whether a script line is an assertion on the line before (`expect`), known before it runs.
+    private func judgesLastResult(_ command: ScriptCommand) -> Bool {
+        command.literalName.flatMap { ctx.registry.lookup($0) }?.judgesLastResult ?? false
     }
 
     /// Runs `source FILE ARGS`: the file is parsed whole first, then run as a nested script.
@@ -152,20 +157,17 @@ final class CommandRunner {
         var wantsJSON = ctx.options.json
         var quietFailure = false
         var exitRequest: ExitRequest?
-        let isExpect = name == "expect"
+        var isExpect = false
         var isSource = false
         do {
             guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
-            isSource = spec.name == "source"
-            let invocation = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "),
-                                            location: frame.file == nil ? nil : location)
+            isExpect = spec.judgesLastResult
+            isSource = spec.runsCommands
+            let (invocation, outcome) = try spec.invoke(Array(words.dropFirst()), line: words.joined(separator: " "),
+                                                        location: frame.file == nil ? nil : location, ctx: ctx)
             if invocation.flag("--json") { wantsJSON = true }
-            if invocation.flag("--help") && !spec.rawArguments {
-                result = .ok(spec.helpText)
-            } else {
-                result = try spec.run(invocation, ctx)
-            }
-            if result.status == .error { failureCode = ExitCode.failure.rawValue }
+            result = outcome
+            if result.status == .error { failureCode = (result.failureExitCode ?? .failure).rawValue }
         } catch let request as ExitRequest {
             exitRequest = request
             result = .ok()
@@ -173,12 +175,12 @@ final class CommandRunner {
             result = .failure("sourced script stopped")
             failureCode = stopped.code
             quietFailure = true
-        } catch let error as UserFacingError {
-            result = .failure(error.description)
-            failureCode = error.exitCode.rawValue
         } catch {
-            result = .failure("\(error)")
-            failureCode = ExitCode.failure.rawValue
+            let text = ErrorText(error)
+            result = .failure(text.message)
+            // validate's findings stay structured under --json when there are errors.
+            if let data = (error as? ConfigError)?.data { result.data = data }
+            failureCode = text.exitCode
         }
         if ctx.interrupt.isRaised, result.status == .error, failureCode == ExitCode.failure.rawValue,
             !(result.error ?? "").contains("interrupt")

@@ -93,7 +93,7 @@ import FoundationXML
             #expect(run.code == 0)
             let fail = try aish.run(["-c", "echo a; sleep x; echo b"])
             #expect(fail.stdout == "a\n")
-            #expect(fail.stderr == "aish: sleep: 'x' is not a duration such as 500ms, 2s or 1m\n")
+            #expect(fail.stderr == "aish: sleep: 'x' is not a duration such as 500ms, 2s or 1m\nusage: sleep DURATION\n")
             #expect(fail.code == 2)
             // Unknown commands and options are found before anything runs (issue 16.4).
             let unknown = try aish.run(["-c", "echo a; provders; echo b"])
