@@ -29,11 +29,16 @@ struct ChatTurn {
         var tokensReported = false
         var tokensPerSecond: Double?
         var finishReason: String?
+        /// Size of the whole reply (shown in full), and whether `reply` keeps only its start.
+        var replyBytes = 0
+        var replyTruncated = false
         /// Targets actually sent a request.
         var tried = 0
         var fallbackFrom: (provider: String, reason: String)?
         var error: String?
         var records: [AttemptRecord] = []
+        /// What the gateway said it did, when the answer came through a LiteLLM gateway.
+        var gateway: GatewayInfo?
     }
 
     let router: Router
@@ -43,6 +48,11 @@ struct ChatTurn {
     let backend: (ProviderConfig) -> ChatBackend
     /// Monotonic seconds.
     var clock: () -> Double = { MonotonicClock.now() }
+    /// A failover drill: the first target that would be tried counts as failed for this
+    /// request only (nothing is sent to it, and the router's health state is not touched).
+    var failFirstTarget = false
+    /// Caps every target's timeouts (seconds), e.g. a drill's --timeout.
+    var timeoutCap: Double? = nil
 
     /// Runs `request` (its `model` is set per target) through `plan`; `onText` gets each
     /// piece of the reply as it arrives.
@@ -55,10 +65,13 @@ struct ChatTurn {
         var number = 0
         var failedProviders: [String: String] = [:]
         let promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
+        let systemPrompt = request.messages.first(where: { $0.role == "system" })?.content
+        let options = request.optionsJSON
+        var pendingDrillFailure = failFirstTarget
 
         func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
                     total: Double? = nil, summary: ChatCompletionSummary? = nil, text: String = "", at: Date = Date(),
-                    tokensPerSecond: Double? = nil) {
+                    tokensPerSecond: Double? = nil, gateway: GatewayInfo? = nil) {
             number += 1
             var reason = step.reason
             if let loc = step.location { reason += " (\(loc.citation))" }
@@ -69,7 +82,8 @@ struct ChatTurn {
                 backendModel: step.backendModel, attempt: number, status: status, httpStatus: http ?? summary?.httpStatus,
                 error: error, ttftMs: ttft, totalMs: total, promptTokens: summary?.promptTokens,
                 completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
-                serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind))
+                serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind,
+                systemPrompt: systemPrompt, options: options, gateway: gateway))
         }
 
         func skipped(_ step: PlanStep, _ why: String) {
@@ -104,18 +118,32 @@ struct ChatTurn {
                 continue
             }
             guard let providerIndex = step.providerIndex else { continue }
+            if pendingDrillFailure {
+                pendingDrillFailure = false
+                // Not sent: recorded as skipped, so that no error rate counts it.
+                let why = "drill: marked failed for this request (not sent)"
+                record(step, .skipped, error: why)
+                failures.append("\(step.provider): \(why)")
+                if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, "drill") }
+                continue
+            }
             if interrupt.isRaised {
                 out.status = .cancelled
                 out.error = "cancelled (Ctrl-C) before \(step.provider) was tried"
                 break
             }
-            let provider = router.providers[providerIndex]
+            var provider = router.providers[providerIndex]
+            if let cap = timeoutCap {
+                provider.timeouts.connect = min(provider.timeouts.connect, cap)
+                provider.timeouts.firstToken = min(provider.timeouts.firstToken, cap)
+                provider.timeouts.idle = min(provider.timeouts.idle, cap)
+            }
             var req = request
             req.model = step.backendModel
             let startedAt = Date()
             let attemptStart = clock()
             var firstToken: Double?
-            var text = ""
+            var text = BoundedReply(limit: request.maxReplyBytes)
             var chunks = 0
             let ticket = state.begin(step)
             out.tried += 1
@@ -124,19 +152,25 @@ struct ChatTurn {
                     guard case let .text(piece) = event, !piece.isEmpty else { return }
                     if firstToken == nil { firstToken = clock() }
                     chunks += 1
-                    text += piece
+                    text.append(piece)
                     onText(piece)
                 }
                 let end = clock()
                 let completion = summary.completionTokens ?? chunks
                 let rate = Self.rate(tokens: completion, firstToken: firstToken, end: end)
+                let gateway = summary.gateway?.resolvingDeployment(router.providers)
                 let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
                 state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
                              tokens: (summary.promptTokens ?? promptEstimate) + completion, rules: router.specialCases)
+                // A backend that streamed gave its pieces; one that did not gives its text whole.
+                let reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
                 record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
-                       text: summary.text.isEmpty ? text : summary.text, at: startedAt, tokensPerSecond: rate)
+                       text: reply.text, at: startedAt, tokensPerSecond: rate,
+                       gateway: gateway)
                 out.status = .ok
-                out.reply = summary.text.isEmpty ? text : summary.text
+                out.reply = reply.text
+                out.replyBytes = reply.totalBytes
+                out.replyTruncated = reply.isTruncated
                 out.provider = step.provider
                 out.backendModel = step.backendModel
                 out.ttftMs = firstToken.map { ($0 - start) * 1000 }
@@ -146,11 +180,12 @@ struct ChatTurn {
                 out.tokensReported = summary.completionTokens != nil
                 out.tokensPerSecond = rate
                 out.finishReason = summary.finishReason
+                out.gateway = gateway
                 return out
             } catch {
                 let end = clock()
                 let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
-                let partial = e.partialText.isEmpty ? text : e.partialText
+                let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.text
                 let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
                 let total = (end - attemptStart) * 1000
                 let shown = !text.isEmpty
@@ -179,6 +214,8 @@ struct ChatTurn {
                     out.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
                 }
                 out.reply = partial
+                out.replyBytes = text.isEmpty ? e.partialText.utf8.count : text.totalBytes
+                out.replyTruncated = text.isTruncated
                 out.provider = step.provider
                 out.backendModel = step.backendModel
                 out.ttftMs = firstToken.map { ($0 - start) * 1000 }

@@ -19,6 +19,8 @@ enum AttemptColumns {
         var write: ((AttemptRecord, WriteContext) -> SQLValue)?
         var read: (inout AttemptRow, Statement, Int) -> Void
         var json: (AttemptRow) -> JSONValue
+        /// The schema version that added the column (a log not yet upgraded reads NULL).
+        var since: Int = 1
 
         /// `ALTER TABLE … ADD COLUMN …` for a migration that adds this column.
         var addColumnSQL: String { "ALTER TABLE attempts ADD COLUMN \(name) \(sqlType);" }
@@ -91,9 +93,49 @@ enum AttemptColumns {
         }(),
         text("prompt", \.prompt) { r, _ in r.prompt },
         text("reply", \.reply) { r, _ in r.replyText },
+        // Schema version 4: what `replay` resends, and what the gateway said it did.
+        v4(optionalText("system_prompt", \.systemPrompt) { $0.systemPrompt }),
+        {
+            var c = v4(optionalText("options", \.options) { $0.options.map { $0.serialized() } })
+            c.json = { row in row.options.map { (try? JSONValue.parse($0)) ?? .string($0) } ?? .null }
+            return c
+        }(),
+        gateway("gateway_deployment", "TEXT", \.deployment),
+        gateway("gateway_model_group", "TEXT", \.modelGroup),
+        gateway("gateway_model_id", "TEXT", \.modelID),
+        gateway("gateway_api_base", "TEXT", \.apiBase),
+        gateway("gateway_fallbacks", "INTEGER", \.attemptedFallbacks),
+        gateway("gateway_retries", "INTEGER", \.attemptedRetries),
+        gateway("gateway_overhead_ms", "REAL", \.overheadMs),
+        gateway("gateway_response_ms", "REAL", \.responseMs),
     ]
 
-    /// "id, session_id, …" for SELECT.
+    private static func v4(_ c: Column) -> Column {
+        var c = c
+        c.since = 4
+        return c
+    }
+
+    /// A column of the gateway's headers (schema version 4); a row with none of them has no `gateway`.
+    private static func gateway<V: SQLColumnValue>(_ name: String, _ sqlType: String,
+                                                   _ kp: WritableKeyPath<GatewayInfo, V?>) -> Column {
+        Column(name: name, sqlType: sqlType, write: { r, _ in V.sqlValue(r.gateway?[keyPath: kp]) },
+               read: { row, s, i in
+                   guard let v = V.read(s, i) else { return }
+                   var g = row.gateway ?? GatewayInfo()
+                   g[keyPath: kp] = v
+                   row.gateway = g
+               },
+               json: { $0.gateway?[keyPath: kp].map(V.json) ?? .null }, since: 4)
+    }
+
+    /// The select list for a log at `schemaVersion` (columns added later read NULL);
+    /// `prefix` qualifies the names for joins ("a.").
+    static func selectList(schemaVersion: Int, prefix: String = "") -> String {
+        all.map { $0.since <= schemaVersion ? prefix + $0.name : "NULL" }.joined(separator: ", ")
+    }
+
+    /// "id, session_id, …" for SELECT on a log at the current schema version.
     static let selectList = all.map(\.name).joined(separator: ", ")
     /// The same, qualified for joins (`a` is attempts).
     static let prefixedSelectList = all.map { "a." + $0.name }.joined(separator: ", ")
@@ -112,4 +154,29 @@ enum AttemptColumns {
     static func values(_ r: AttemptRecord, _ context: WriteContext) -> [SQLValue] {
         written.map { $0.write!(r, context) }
     }
+}
+
+/// The value types of the gateway columns: how each is bound, read and shown.
+protocol SQLColumnValue {
+    static func sqlValue(_ v: Self?) -> SQLValue
+    static func read(_ s: Statement, _ i: Int) -> Self?
+    static func json(_ v: Self) -> JSONValue
+}
+
+extension String: SQLColumnValue {
+    static func sqlValue(_ v: String?) -> SQLValue { SQLValue(v) }
+    static func read(_ s: Statement, _ i: Int) -> String? { s.optionalString(i) }
+    static func json(_ v: String) -> JSONValue { .string(v) }
+}
+
+extension Int: SQLColumnValue {
+    static func sqlValue(_ v: Int?) -> SQLValue { SQLValue(v) }
+    static func read(_ s: Statement, _ i: Int) -> Int? { s.optionalInt(i) }
+    static func json(_ v: Int) -> JSONValue { .int(v) }
+}
+
+extension Double: SQLColumnValue {
+    static func sqlValue(_ v: Double?) -> SQLValue { SQLValue(v) }
+    static func read(_ s: Statement, _ i: Int) -> Double? { s.optionalDouble(i) }
+    static func json(_ v: Double) -> JSONValue { .double(v) }
 }

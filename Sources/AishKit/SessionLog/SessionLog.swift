@@ -217,7 +217,7 @@ final class SessionLog {
         }
     }
 
-    /// 21 parameters a row: 8,400 a statement, under SQLite's default limit of 32,766.
+    /// 31 parameters a row: 12,400 a statement, under SQLite's default limit of 32,766.
     static let rowsPerInsert = 400
 
     private func insertAttemptRow(_ r: AttemptRecord, commandID: Int64?) throws {

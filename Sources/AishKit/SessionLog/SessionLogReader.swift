@@ -25,9 +25,17 @@ struct AttemptRow {
     var serverTimings: String?
     var prompt = ""
     var reply = ""
+    var systemPrompt: String?
+    /// The sampling options sent, as JSON text.
+    var options: String?
+    var gateway: GatewayInfo?
 
     static var columns: String { AttemptColumns.selectList }
     static var prefixedColumns: String { AttemptColumns.prefixedSelectList }
+
+    static func selectList(schemaVersion: Int, prefix: String = "") -> String {
+        AttemptColumns.selectList(schemaVersion: schemaVersion, prefix: prefix)
+    }
 
     init() {}
 
@@ -99,6 +107,8 @@ struct SessionRow {
 /// Filters of `log`, `export`.
 struct AttemptFilter {
     var limit: Int?
+    /// chat, compare, bench, drill, replay…
+    var kind: String? = nil
     var model: String?
     var provider: String?
     var status: String?
@@ -178,6 +188,8 @@ final class SessionLogReader {
     /// An older aish's log, not yet upgraded (this process could not write it): the
     /// commands use what it has.
     let schemaVersion: Int
+    /// What `AttemptRow` reads, for this log's schema version.
+    private(set) var attemptColumns = AttemptRow.columns
 
     init(path: String) throws {
         self.path = path
@@ -190,6 +202,7 @@ final class SessionLogReader {
             db.installReadOnlyAuthorizer()
             schemaVersion = try db.userVersion()
             if schemaVersion == 0 { throw SessionLogUnavailable(reason: "the file holds no session log tables") }
+            attemptColumns = AttemptRow.selectList(schemaVersion: schemaVersion)
         } catch let e as SQLiteError {
             throw SessionLog.unavailable(e)
         }
@@ -217,8 +230,9 @@ final class SessionLogReader {
         }
         if let p = f.provider { conditions.append("a.provider = ?"); values.append(.text(p)) }
         if let s = f.status { conditions.append("a.status = ?"); values.append(.text(s)) }
+        if let k = f.kind { conditions.append("a.kind = ?"); values.append(.text(k)) }
         if let since = f.since { conditions.append("a.started_at >= ?"); values.append(.text(LogTime.format(since))) }
-        var sql = "SELECT \(AttemptRow.prefixedColumns) FROM \(from)"
+        var sql = "SELECT \(AttemptRow.selectList(schemaVersion: schemaVersion, prefix: "a.")) FROM \(from)"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY \(order)"
         if let limit = f.limit { sql += " LIMIT \(limit)" }
@@ -232,7 +246,7 @@ final class SessionLogReader {
     /// Calls `body` for every attempt matching `f`, oldest first (for export); stops when
     /// `body` returns false.
     func forEachAttempt(_ f: AttemptFilter, _ body: (AttemptRow) throws -> Bool) throws {
-        var sql = "SELECT \(AttemptRow.columns) FROM attempts"
+        var sql = "SELECT \(attemptColumns) FROM attempts"
         var values: [SQLValue] = []
         if let since = f.since { sql += " WHERE started_at >= ?"; values.append(.text(LogTime.format(since))) }
         sql += " ORDER BY started_at, id"
@@ -253,19 +267,19 @@ final class SessionLogReader {
     }
 
     func attempt(id: Int64) throws -> AttemptRow? {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE id = ?")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts WHERE id = ?")
         try s.bind([.int(id)])
         return try s.step() ? AttemptRow(s) : nil
     }
 
     func latestAttempt() throws -> AttemptRow? {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts ORDER BY started_at DESC, id DESC LIMIT 1")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts ORDER BY started_at DESC, id DESC LIMIT 1")
         return try s.step() ? AttemptRow(s) : nil
     }
 
     /// Every attempt of one request, in order.
     func chain(requestID: String) throws -> [AttemptRow] {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE request_id = ? ORDER BY attempt, id")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts WHERE request_id = ? ORDER BY attempt, id")
         try s.bind([.text(requestID)])
         var rows: [AttemptRow] = []
         while try s.step() { rows.append(AttemptRow(s)) }
@@ -286,7 +300,7 @@ final class SessionLogReader {
     }
 
     func attempts(commandID: Int64) throws -> [AttemptRow] {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE command_id = ? ORDER BY id")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts WHERE command_id = ? ORDER BY id")
         try s.bind([.int(commandID)])
         var rows: [AttemptRow] = []
         while try s.step() { rows.append(AttemptRow(s)) }
@@ -395,6 +409,27 @@ final class SessionLogReader {
         }
         let sorted = acc.groups.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.name < $1.name }
         return (sorted, acc.total, acc.total.ttft.isExact && acc.total.latency.isExact)
+    }
+
+    /// Per provider, over successful attempts a gateway answered with its overhead header:
+    /// the gateway's own time and the rest (total − overhead: the backend and the network).
+    func gatewaySplit(since: Date?) throws -> [String: (overhead: [Double], backend: [Double])] {
+        guard schemaVersion >= 4 else { return [:] }
+        var sql = """
+            SELECT provider, gateway_overhead_ms, total_ms FROM attempts INDEXED BY attempts_gateway
+            WHERE gateway_overhead_ms IS NOT NULL AND status = 'ok' AND total_ms IS NOT NULL
+            """
+        var values: [SQLValue] = []
+        if let since { sql += " AND started_at >= ?"; values.append(.text(LogTime.format(since))) }
+        let s = try db.prepare(sql)
+        try s.bind(values)
+        var out: [String: (overhead: [Double], backend: [Double])] = [:]
+        while try s.step() {
+            let overhead = s.double(1)
+            out[s.string(0), default: ([], [])].overhead.append(overhead)
+            out[s.string(0), default: ([], [])].backend.append(max(0, s.double(2) - overhead))
+        }
+        return out
     }
 
     private func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int {

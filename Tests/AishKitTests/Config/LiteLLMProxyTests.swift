@@ -11,7 +11,7 @@ enum LiteLLMBinary {
         let fm = FileManager.default
         let env = ProcessInfo.processInfo.environment
         if let p = env["AISH_LITELLM"], fm.isExecutableFile(atPath: p) { return p }
-        let venv = ConfigFixtures.packageRoot + "/.stack/venvs/litellm/bin/litellm"
+        let venv = ConfigFixtures.packageRoot + "/.stack/venv-litellm/bin/litellm"
         if fm.isExecutableFile(atPath: venv) { return venv }
         for dir in (env["PATH"] ?? "").split(separator: ":") where fm.isExecutableFile(atPath: "\(dir)/litellm") {
             return "\(dir)/litellm"
@@ -20,7 +20,7 @@ enum LiteLLMBinary {
     }()
 
     static let skipReason: Comment =
-        "litellm not found: set AISH_LITELLM, or install it into .stack/venvs/litellm (scripts/setup), or put it on PATH"
+        "litellm not found: set AISH_LITELLM, or install it into .stack/venv-litellm (scripts/stack install), or put it on PATH"
 }
 
 @Suite(.serialized) struct LiteLLMProxyTests {
@@ -137,7 +137,7 @@ enum LiteLLMBinary {
         }
         // /v1/models lists each deployed model and each model_group_alias (capability).
         let served = items.compactMap { $0["id"]?.stringValue }
-        let aliases = LiteLLMGenerator.groupAliases(config, names: Set(expected)).map(\.0)
+        let aliases = GatewayConfig(config).aliases.map(\.0)
         #expect(Set(served) == Set(expected + aliases), "log:\n\(logTail())")
         #expect(expected.count == 12)
         #expect(aliases == ["code", "analytical", "reasoning", "creative", "chat", "high_throughput", "low_latency", "large_context"])
