@@ -26,7 +26,7 @@ import Testing
         let r = try b.run(["--format", "json"])
         let j = r.jsonForm
         #expect(r.status == .error)
-        #expect(r.exitCode == nil)
+        #expect(r.failureExitCode == nil)
         #expect(j["overall"] == "degraded")
         #expect(j["providers_up"] == .int(3) && j["providers_active"] == .int(4))
         #expect(r.error?.hasPrefix("report: stack degraded, health score ") == true, "\(r.error ?? "")")
