@@ -97,16 +97,20 @@ struct DrillPlanner {
         }
         c.gateway = gateway
         c.group = group
-        // The gateway fails the whole model group; the next group in the plan answers.
+        // The gateway fails the whole model group (group 0 of the group's plan); the first
+        // gateway-equivalent step of a later group must answer.
         let plan = router.plan(for: group, state: state, advance: false)
         c.plan = plan
-        let steps = ready(plan)
+        guard plan.isGatewayName else {
+            c.problem = "the gateway's generated config has no model group '\(group)' (see: route \(group))"
+            return c
+        }
+        let steps = ready(plan).filter { $0.scope == .gateway && $0.gatewayGroup != nil }
         if let killed {
-            c.expected = steps.first { $0.provider != killed && $0.provider != gateway.name }
+            c.expected = steps.first { $0.provider != killed }
         } else {
-            c.expected = steps.first { $0.routeKey != group && $0.provider != gateway.name }
-                ?? steps.dropFirst().first { $0.provider != steps.first?.provider && $0.provider != gateway.name }
-            c.failed = steps.first
+            c.failed = steps.first { $0.gatewayGroup == 0 }
+            c.expected = steps.first { $0.gatewayGroup != 0 }
         }
         if c.expected == nil {
             c.problem = "model group '\(group)' has no fallback the gateway could use (see: route \(group))"

@@ -20,8 +20,9 @@ struct PrometheusHealth: Sendable, Equatable {
 
 enum PrometheusProbe {
     /// `/-/healthy`, then `/api/v1/targets`; each call bounded by half the timeout.
-    static func check(base: String, timeout: Double, interrupt: InterruptFlag) -> PrometheusHealth {
-        var api = PrometheusAPI(baseURL: base, queryTimeout: max(0.1, timeout / 2), connectTimeout: min(3, timeout))
+    static func check(base: String, token: String? = nil, timeout: Double, interrupt: InterruptFlag) -> PrometheusHealth {
+        var api = PrometheusAPI(baseURL: base, queryTimeout: max(0.1, timeout / 2), connectTimeout: min(3, timeout),
+                                bearerToken: token)
         api.transportGrace = 0
         var out = PrometheusHealth(url: api.baseURL + "/-/healthy", ok: false)
         let started = Stopwatch.now()

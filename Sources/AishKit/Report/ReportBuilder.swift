@@ -201,6 +201,10 @@ enum ReportBuilder {
         }
         var services: [ServiceRow] = []
         for s in i.status?.services ?? [] {
+            // A disabled provider's server that is not running is as configured, not a finding.
+            let onlyInactive = !s.service.fromPortsFile && !s.service.providers.isEmpty
+                && s.service.providers.allSatisfy { c.provider(named: $0)?.isActive == false }
+            if onlyInactive && s.state == .down { continue }
             let mark: ReportMark = s.state == .up ? .ok : (s.service.required || s.state == .unhealthy ? .failed : .warning)
             services.append(ServiceRow(
                 name: s.service.name, port: s.service.port, required: s.service.required, state: s.state.rawValue, mark: mark,

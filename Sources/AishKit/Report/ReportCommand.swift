@@ -101,7 +101,8 @@ enum ReportCommands {
             }
         }
         if let url = targets.prometheus {
-            jobs.start("prometheus") { m.setPrometheus(PrometheusProbe.check(base: url, timeout: timeout, interrupt: stop)) }
+            let token = targets.prometheusKeyVariable.flatMap { environment[$0] }
+            jobs.start("prometheus") { m.setPrometheus(PrometheusProbe.check(base: url, token: token, timeout: timeout, interrupt: stop)) }
         }
         if let url = targets.grafana {
             jobs.start("grafana") { m.setGrafana(GrafanaProbe.check(base: url, timeout: timeout, interrupt: stop)) }

@@ -1,16 +1,20 @@
 import Foundation
 
-/// Where the monitoring services are. Today from ports.yaml (a service whose name says
-/// prometheus, grafana or redis); this is the one place to ask, so a `monitoring` config
-/// section can take precedence here later.
+/// Where the monitoring services are: the `monitoring:` section of ports.yaml (with its
+/// services named prometheus, grafana, redis), else a ports.yaml service whose name contains
+/// one of those words ("prometheus-main"). The one place the report asks.
 struct MonitoringTargets: Sendable, Equatable {
     var prometheus: String?
+    /// Where a Prometheus bearer token is read from (`monitoring.prometheus_key_env`).
+    var prometheusKeyVariable: String?
     var grafana: String?
     var redisHost: String?
     var redisPort: Int?
 
     static func resolve(_ config: AishConfig) -> MonitoringTargets {
-        var t = MonitoringTargets()
+        let m = config.monitoring
+        var t = MonitoringTargets(prometheus: m.prometheus?.url, prometheusKeyVariable: m.prometheusKeyVariable,
+                                  grafana: m.grafana?.url, redisHost: m.redisHostPort?.host, redisPort: m.redisHostPort?.port)
         for s in config.ports.services {
             let name = s.name.lowercased()
             let host = s.healthCheck.flatMap { BaseURL(urlIn: $0)?.host } ?? "127.0.0.1"
@@ -93,7 +97,9 @@ struct GatewayHealthAnswer: Sendable {
             var error = e["error"]?.stringValue
             // LiteLLM appends a long "stack trace:" to errors; the first line says what failed.
             if let e = error, let cut = e.range(of: "stack trace:") { error = String(e[..<cut.lowerBound]) }
-            if let e = error { error = e.trimmingCharacters(in: .whitespacesAndNewlines) }
+            // aiohttp's connection errors carry a Python object's repr ("ssl:<ssl.SSLContext object at 0x…>").
+            if let e = error { error = e.replacingOccurrences(of: #" ssl:<[^>]*>"#, with: "", options: .regularExpression)
+                .trimmingCharacters(in: .whitespacesAndNewlines) }
             return Endpoint(model: e["model"]?.stringValue ?? "?", apiBase: e["api_base"]?.stringValue, error: error)
         }
     }

@@ -17,6 +17,7 @@ import Testing
           gm1:
             provider: gw
             backend_model: m1
+            fallback: one
           solo:
             provider: one
             backend_model: one-model

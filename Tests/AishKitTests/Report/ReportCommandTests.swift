@@ -72,7 +72,7 @@ import Testing
         #expect(q.allSatisfy { $0["ok"] == .bool(true) }, "\(q)")
         #expect(q.filter { $0["path"] == "gateway" }.allSatisfy { $0["provider"] == "llama_python" })
         let failover = q.first { $0["group"] == "llama3.2:1b" && $0["path"] == "direct" }
-        #expect(failover?["fallback"] == .bool(true) && failover?["fallback_from"] == "ollama" && failover?["provider"] == "llama_python")
+        #expect(failover?["fallback"] == .bool(true) && failover?["fallback_from"] == "ollama" && failover?["provider"] == "llama_native")  // the chain before the aish-only fallback
         #expect(failover?["ttft_ms"]?.doubleValue != nil)
         #expect(row(j["routing"]?["chains"], "model", "llama3.2:1b")?["chain"] == .array(["smollm2-native"]))
 
