@@ -148,7 +148,7 @@ struct CommandSpec: Sendable {
             let labels = opts.map { o in o.names.joined(separator: ", ") + (o.valueName.map { " \($0)" } ?? "") }
             let width = labels.map(\.count).max() ?? 0
             for (label, o) in zip(labels, opts) {
-                out += "  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + o.help + "\n"
+                out += "  " + label.padded(toLength: width) + "  " + o.help + "\n"
             }
         }
         return out
@@ -158,7 +158,7 @@ struct CommandSpec: Sendable {
 /// Parses "500ms", "2s", "1.5s", "3m", "1h", or a bare number of seconds.
 enum DurationText {
     static func seconds(_ text: String) -> Double? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimming(.whitespaces).lowercased()
         let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, factor) in units where t.hasSuffix(suffix) {
             if let v = Double(t.dropLast(suffix.count)), v >= 0 { return v * factor }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 import Synchronization
 
 /// Seconds on a monotonic clock (never jumps with the wall clock).
@@ -28,7 +30,7 @@ enum LoadGenerator {
         let group = DispatchGroup()
         for worker in 0..<concurrency {
             group.enter()
-            let thread = Thread {
+            WorkerThread.start {
                 defer { group.leave() }
                 while !interrupt.isRaised {
                     if let deadline, Stopwatch.now() >= deadline { break }
@@ -36,9 +38,6 @@ enum LoadGenerator {
                     state.append(work(worker, sequence))
                 }
             }
-            thread.stackSize = 1 << 20
-            thread.name = "aish-load-\(worker)"
-            thread.start()
         }
         while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             progress(state.count)
@@ -51,7 +50,7 @@ enum LoadGenerator {
 private final class LoadState<Sample: Sendable>: @unchecked Sendable {
     private let next = Atomic<Int>(0)
     private let limit: Int
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var samples: [Sample] = []
 
     init(limit: Int) {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How `compare` and `bench` turn a model name into requests: exactly as `chat` does, one
 /// `ChatTurn` through the router's plan per request (skips, failover before the first token,
@@ -73,7 +74,7 @@ struct RoutedRequestFailure: Error, CustomStringConvertible {
 
 /// The last error a provider client threw during one turn.
 private final class LastProviderError: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var stored: ProviderError?
     var value: ProviderError? { lock.withLock { stored } }
     func keep(_ e: ProviderError) { lock.withLock { stored = e } }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `tail metrics [PROVIDER] [--every S]` and `tail requests [-m MODEL] [-p PROVIDER]
 /// [--slow MS]`: live views until Ctrl-C at a terminal; bounded plain lines (`--count N`,
@@ -107,7 +108,7 @@ enum TailCommand {
             ticks += 1
             let now = Date()
             if json {
-                updates.append(.object([("at", .string(ISO8601DateFormatter().string(from: now))),
+                updates.append(.object([("at", .string(UTCTime.iso8601(now))),
                                         ("rows", .array(rows.map(jsonRow)))]))
             } else if bounds.live {
                 region.draw("tail metrics — every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The contract between the router/chat (Routing/, Chat/) and the provider clients
 // (Providers/, HTTP/). The clients implement `ChatBackend`; chat drives it.

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 enum ProviderCommands {
     static let all: [CommandSpec] = [providers, health, models, ports, wait]
@@ -452,7 +454,7 @@ struct PortReport {
     /// TCP connects to 127.0.0.1, all at once on their own threads.
     static func listening(_ ports: [Int], timeout: Double, interrupt: InterruptFlag) -> [Bool] {
         final class Results: @unchecked Sendable {
-            let lock = NSLock()
+            let lock = ThreadLock()
             var values: [Bool]
             init(_ n: Int) { values = [Bool](repeating: false, count: n) }
         }
@@ -460,7 +462,7 @@ struct PortReport {
         let group = DispatchGroup()
         for (i, port) in ports.enumerated() where (1...65535).contains(port) {
             group.enter()
-            Thread.detachNewThread {
+            WorkerThread.start {
                 let open = (try? TCPConnection(host: "127.0.0.1", port: port, timeout: timeout, interrupt: interrupt)).map { c in
                     c.close()
                     return true

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Which rule of model-mappings.yaml claimed a requested name (SPEC §3 precedence).
 enum RouteRuleKind: String, Sendable {
@@ -90,7 +91,7 @@ struct AttemptPlan: Sendable {
     }
 
     static func formatMs(_ ms: Double) -> String {
-        ms >= 1000 ? String(format: "%.2fs", ms / 1000) : String(format: "%.0fms", ms)
+        ms >= 1000 ? cFormat("%.2fs", ms / 1000) : cFormat("%.0fms", ms)
     }
 }
 

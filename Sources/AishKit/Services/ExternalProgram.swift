@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What a finished external program left behind.
 struct ProgramOutput: Sendable {
@@ -39,8 +40,8 @@ struct ExternalProgram: Sendable {
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":", omittingEmptySubsequences: true) {
             let candidate = "\(directory)/\(name)"
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+            var isDirectory: Bool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory,
                 FileManager.default.isExecutableFile(atPath: candidate)
             {
                 return candidate
@@ -201,7 +202,7 @@ final class SpawnedChild {
 enum ServiceDurationText {
     static func seconds(_ s: Double) -> String {
         if s < 1 { return "\(Int((s * 1000).rounded())) ms" }
-        if s < 60 { return s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
+        if s < 60 { return s == s.rounded() ? "\(Int(s)) s" : cFormat("%.1f s", s) }
         return uptime(s)
     }
 
@@ -209,8 +210,8 @@ enum ServiceDurationText {
     static func uptime(_ s: Double) -> String {
         let total = Int(max(0, s))
         let d = total / 86400, h = total % 86400 / 3600, m = total % 3600 / 60
-        if d > 0 { return String(format: "%dd %02dh", d, h) }
-        if h > 0 { return String(format: "%dh %02dm", h, m) }
+        if d > 0 { return cFormat("%dd %02dh", d, h) }
+        if h > 0 { return cFormat("%dh %02dm", h, m) }
         if m > 0 { return "\(m)m" }
         return "\(total)s"
     }

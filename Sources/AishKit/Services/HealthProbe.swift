@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// The result of checking one service: can we connect, and does its health endpoint answer.
 struct HealthResult: Equatable, Sendable {
@@ -83,7 +85,7 @@ enum HealthProbe {
 }
 
 private final class TCPResults: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var values: [HealthResult?]
     init(count: Int) { values = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ v: HealthResult) { lock.withLock { values[i] = v } }

@@ -39,7 +39,7 @@ struct SecretRedactor: Sendable {
     func redact(_ text: String) -> String {
         var out = text
         for v in secretValues where out.contains(v) {
-            out = out.replacingOccurrences(of: v, with: SecretRedactor.mask)
+            out = out.replacingAll(v, with: SecretRedactor.mask)
         }
         return SecretRedactor.redactTokenPatterns(out)
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `log`, `show`, `stats`, `sql`, `export`: reading the session log (SPEC §6).
 enum SessionLogCommands {
@@ -196,7 +197,7 @@ enum SessionLogCommands {
             info.append(("command", parts.joined(separator: " · ")))
         }
         let width = info.map(\.0.count).max() ?? 0
-        for (k, v) in info { t += k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v + "\n" }
+        for (k, v) in info { t += k.padded(toLength: width) + "  " + v + "\n" }
         if chain.count > 1 {
             t += "\nattempts of this request:\n"
             t += LogFormat.table(
@@ -236,7 +237,7 @@ enum SessionLogCommands {
                 .compactMap { $0 }.joined(separator: " · ")))
         }
         let width = info.map(\.0.count).max() ?? 0
-        for (k, v) in info { t += k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v + "\n" }
+        for (k, v) in info { t += k.padded(toLength: width) + "  " + v + "\n" }
         if !attempts.isEmpty {
             t += "\nrequest attempts:\n"
             t += LogFormat.table(
@@ -360,7 +361,7 @@ enum SessionLogCommands {
     static let sqlTextRowLimit = 1000
 
     static func runSQL(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        let text = inv.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = inv.positionals.joined(separator: " ").trimming(.whitespacesAndNewlines)
         guard !text.isEmpty else { throw UsageError(message: "sql: a query is needed", usage: sql.usage) }
         let reader = try openReader(ctx, command: "sql")
         let statement: Statement
@@ -421,7 +422,7 @@ enum SessionLogCommands {
         case let .int(i): return .int(Int(i))
         case let .double(d): return .double(d)
         case let .text(s): return .string(s)
-        case let .blob(b): return .string(b.map { String(format: "%02x", $0) }.joined())
+        case let .blob(b): return .string(b.map { cFormat("%02x", $0) }.joined())
         }
     }
 
@@ -430,8 +431,8 @@ enum SessionLogCommands {
         case .null: return "NULL"
         case let .int(i): return String(i)
         case let .double(d): return JSONValue.format(d)
-        case let .text(s): return s.replacingOccurrences(of: "\n", with: "\\n")
-        case let .blob(b): return "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+        case let .text(s): return s.replacingAll("\n", with: "\\n")
+        case let .blob(b): return "x'" + b.map { cFormat("%02x", $0) }.joined() + "'"
         }
     }
 
@@ -465,7 +466,7 @@ enum SessionLogCommands {
         let reader = try openReader(ctx, command: "export")
         let out = try ExportFile(path: file)
         var count = 0
-        let columns = AttemptRow.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let columns = AttemptRow.columns.split(separator: ",").map { $0.trimming(.whitespaces) }
         try out.write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
         try query("export", reader.path) {
             try reader.forEachAttempt(AttemptFilter(since: since)) { row in
@@ -544,7 +545,7 @@ private final class ExportFile {
 
     init(path: String) throws {
         self.path = path
-        fd = Foundation.open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
+        fd = Glibc.open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
@@ -560,7 +561,7 @@ private final class ExportFile {
     private func flush() throws {
         var offset = 0
         while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))")

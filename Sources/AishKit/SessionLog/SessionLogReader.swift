@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One request attempt as stored.
 struct AttemptRow {
@@ -32,7 +33,7 @@ struct AttemptRow {
         """
 
     /// The same, qualified for joins (`a` is attempts).
-    static let prefixedColumns = columns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }
+    static let prefixedColumns = columns.split(separator: ",").map { "a." + $0.trimming(.whitespaces) }
         .joined(separator: ", ")
 
     init(_ s: Statement) {
@@ -288,7 +289,7 @@ final class SessionLogReader {
             var w = String(word)
             let prefix = w.count > 1 && w.hasSuffix("*")
             if prefix { w.removeLast() }
-            return "\"" + w.replacingOccurrences(of: "\"", with: "\"\"") + "\"" + (prefix ? "*" : "")
+            return "\"" + w.replacingAll("\"", with: "\"\"") + "\"" + (prefix ? "*" : "")
         }.joined(separator: " ")
     }
 

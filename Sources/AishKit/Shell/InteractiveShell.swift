@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The terminal line source: prompt, line editing, history, completion. A line ending in `\`
 /// or an open heredoc continues on the next line with the prompt `> `. Errors never end the
@@ -40,7 +41,7 @@ final class InteractiveShell {
             case .interrupted:
                 lines = []
             case let .line(line):
-                if !line.trimmingCharacters(in: .whitespaces).isEmpty { editor.addHistory(line) }
+                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(line) }
                 lines.append(line)
                 let text = lines.joined(separator: "\n")
                 do {
