@@ -79,6 +79,9 @@ struct CommandSpec: Sendable {
     /// Every word is a positional, options included (`echo`, `expect`, `set`): no option
     /// parsing, no `--help`/`--json`.
     var rawArguments: Bool = false
+    /// The report type the command returns, when it has been given one: help lists its
+    /// fields, and a test checks them against what the type encodes.
+    var report: ReportShape? = nil
     var run: @Sendable (Invocation, ShellContext) throws -> CommandResult
 
     /// Options every command takes.
@@ -141,6 +144,10 @@ struct CommandSpec: Sendable {
     var helpText: String {
         var out = "usage: \(usage)\n\n\(summary)\n"
         if !help.isEmpty { out += "\n\(help)\n" }
+        if let report {
+            out += "\nfields (for expect and --json; also status, and error when it failed):\n"
+            out += report.fieldLines.joined(separator: "\n") + "\n"
+        }
         if !aliases.isEmpty { out += "\naliases: \(aliases.joined(separator: ", "))\n" }
         let opts = allOptions
         if !opts.isEmpty {

@@ -279,15 +279,15 @@ enum ProviderCommands {
             127.0.0.1 (a TCP connect with a short timeout, all at once) and marks conflicts:
             one port registered twice, a port out of range, a required service not listening,
             a reserved port in use, and local providers whose port the registry does not list.
-            Fields for expect: services, listening, conflicts, required_down.
             """,
         options: [OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "connect timeout (default 300ms)")],
+        report: ReportShape(PortsReport.self),
         run: { inv, ctx in
             let config = try ctx.config()
             let timeout = try inv.duration("--timeout", default: 0.3)
             let report = PortReport(config: config, timeout: timeout, interrupt: ctx.interrupt)
             if ctx.interrupt.isRaised { throw CommandFailure("ports: interrupted") }
-            return .ok(report.text, fields: report.fields, data: report.json)
+            return CommandResult(report: report.report)
         })
 
     // MARK: wait
@@ -475,36 +475,84 @@ struct PortReport {
         return results.lock.withLock { results.values }
     }
 
-    var conflicts: Int { entries.filter { $0.notes.contains { $0.hasPrefix("conflict") } }.count }
-    var requiredDown: Int { entries.filter { $0.service.required && !$0.reserved && !$0.listening }.count }
+    /// The command's output: counts first (what `expect` reads most), then each entry.
+    var report: PortsReport {
+        let conflicts = entries.filter { $0.notes.contains { $0.hasPrefix("conflict") } }.count
+        let requiredDown = entries.filter { $0.service.required && !$0.reserved && !$0.listening }.count
+        return PortsReport(
+            services: entries.count, listening: entries.filter(\.listening).count, conflicts: conflicts,
+            requiredDown: requiredDown,
+            ports: entries.map { e in
+                PortsReport.Entry(service: e.service.name, port: e.service.port, protocol: e.service.proto,
+                                  required: e.service.required, reserved: e.reserved, unit: e.service.serviceUnit,
+                                  listening: e.listening, notes: e.notes)
+            },
+            findings: findings)
+    }
+}
 
-    var fields: [(String, JSONValue)] {
-        [("services", .int(entries.count)), ("listening", .int(entries.filter(\.listening).count)),
-         ("conflicts", .int(conflicts)), ("required_down", .int(requiredDown))]
+/// What `ports` prints, as text or JSON, and what `expect` reads.
+struct PortsReport: CommandReport {
+    struct Entry: Encodable, Sendable {
+        var service: String
+        var port: Int
+        var `protocol`: String
+        var required: Bool
+        var reserved: Bool
+        var unit: String?
+        var listening: Bool
+        var notes: [String]
+
+        enum CodingKeys: String, CodingKey { case service, port, `protocol`, required, reserved, unit, listening, notes }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(service, forKey: .service)
+            try c.encode(port, forKey: .port)
+            try c.encode(`protocol`, forKey: .protocol)
+            try c.encode(required, forKey: .required)
+            try c.encode(reserved, forKey: .reserved)
+            try c.encode(unit.map(JSONValue.string) ?? .null, forKey: .unit)  // null, not absent: a column of the table
+            try c.encode(listening, forKey: .listening)
+            try c.encode(notes, forKey: .notes)
+        }
     }
 
-    var text: String {
+    var services: Int
+    var listening: Int
+    var conflicts: Int
+    var requiredDown: Int
+    var ports: [Entry]
+    var findings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case services, listening, conflicts, requiredDown = "required_down", ports, findings
+    }
+
+    static let fields = [
+        ReportField("services", "entries in ports.yaml (services and reserved ports)"),
+        ReportField("listening", "entries with a listener on 127.0.0.1"),
+        ReportField("conflicts", "entries with a conflict (port twice, out of range)"),
+        ReportField("required_down", "required services not listening"),
+        ReportField("ports", "each entry: service, port, protocol, required, reserved, unit, listening, notes"),
+        ReportField("findings", "local providers on ports the registry does not list"),
+    ]
+
+    static let example = PortsReport(
+        services: 1, listening: 1, conflicts: 0, requiredDown: 0,
+        ports: [Entry(service: "litellm", port: 4000, protocol: "http", required: true, reserved: false, unit: nil,
+                      listening: true, notes: [])],
+        findings: [])
+
+    func renderText() -> String {
         var t = TextTable(headers: ["SERVICE", "PORT", "PROTOCOL", "REQUIRED", "UNIT", "LISTENING", "NOTE"])
-        for e in entries {
-            let s = e.service
-            t.add([s.name, String(s.port), e.reserved ? "-" : s.proto, e.reserved ? "reserved" : (s.required ? "yes" : "no"),
-                   s.serviceUnit ?? "-", e.listening ? "yes" : "no", e.notes.joined(separator: "; ")])
+        for e in ports {
+            t.add([e.service, String(e.port), e.reserved ? "-" : e.protocol, e.reserved ? "reserved" : (e.required ? "yes" : "no"),
+                   e.unit ?? "-", e.listening ? "yes" : "no", e.notes.joined(separator: "; ")])
         }
         var out = t.rendered
         for f in findings { out += "note: \(f)\n" }
-        out += "\(entries.filter(\.listening).count) of \(entries.count) listening, \(conflicts) conflict\(conflicts == 1 ? "" : "s"), \(requiredDown) required not listening\n"
+        out += "\(listening) of \(services) listening, \(conflicts) conflict\(conflicts == 1 ? "" : "s"), \(requiredDown) required not listening\n"
         return out
     }
-
-    var json: JSONValue {
-        .object([("status", "ok")] + fields + [
-            ("ports", .array(entries.map { e in
-                .object([("service", .string(e.service.name)), ("port", .int(e.service.port)), ("protocol", .string(e.service.proto)),
-                         ("required", .bool(e.service.required)), ("reserved", .bool(e.reserved)),
-                         ("unit", e.service.serviceUnit.map { .string($0) } ?? .null), ("listening", .bool(e.listening)),
-                         ("notes", .array(e.notes.map { .string($0) }))])
-            })),
-            ("findings", .array(findings.map { .string($0) })),
-        ])
-    }
 }
+

@@ -12,8 +12,9 @@ enum ConfigFixtures {
         fatalError("package root not found above \(#filePath)")
     }()
 
-    /// The real deployment's four files (shared, read-only).
-    static var gathewhy: String { packageRoot + "/../shared/fixtures/gathewhy" }
+    /// The real deployment's four files, as they are (a copy of ../shared/fixtures/gathewhy,
+    /// so a clone of the repository alone passes its tests).
+    static var gathewhy: String { packageRoot + "/Tests/Fixtures/gathewhy" }
 
     static func fixture(_ name: String) -> String { packageRoot + "/Tests/Fixtures/Config/" + name }
 

@@ -2,18 +2,12 @@ import Foundation
 import Testing
 @testable import AishKit
 
-/// The plans for the real deployment's config (../shared/fixtures/gathewhy), as its authors
+/// The plans for the real deployment's config (Tests/Fixtures/gathewhy, a copy of ../shared/fixtures/gathewhy), as its authors
 /// describe them in model-mappings.yaml's comments: exact names first, load balancing 70/30,
 /// capabilities by prompt size, quality-preserving chains, llama-cpp-native as a terminal
 /// node, the disabled vllm-dolphin never tried.
 @Suite struct FixtureRoutingTests {
-    static let directory: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/", !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url.path + "/../shared/fixtures/gathewhy"
-    }()
+    static var directory: String { ConfigFixtures.gathewhy }
 
     static let router: Router = {
         let loaded = ConfigLoader.load(directory: directory)

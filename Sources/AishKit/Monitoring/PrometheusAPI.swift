@@ -1,0 +1,506 @@
+import Foundation
+
+/// A client of a Prometheus server's HTTP API (`/-/healthy`, `/api/v1/query`,
+/// `/api/v1/query_range`, `/api/v1/targets`, `/api/v1/alerts`) over aish's libcurl
+/// transport. Every call is blocking, honours `interrupt`, and throws `PrometheusError`.
+struct PrometheusAPI: Sendable {
+    /// The server root, e.g. `http://127.0.0.1:9090`; a path prefix (a reverse proxy's
+    /// `/prometheus`) is kept.
+    var baseURL: String
+    /// How long Prometheus may evaluate one query (sent as its `timeout` parameter); the
+    /// transport waits a little longer so that Prometheus's own timeout answer arrives.
+    var queryTimeout: Double
+    var connectTimeout: Double
+    /// A bearer token for a Prometheus behind an authenticating proxy (read from the
+    /// environment by the caller; never shown).
+    var bearerToken: String?
+    /// How much longer than `queryTimeout` the transport waits for an answer.
+    var transportGrace: Double = 5
+
+    init(baseURL: String, queryTimeout: Double = 10, connectTimeout: Double = 3, bearerToken: String? = nil) {
+        var root = baseURL
+        while root.hasSuffix("/") { root.removeLast() }
+        self.baseURL = root
+        self.queryTimeout = queryTimeout
+        self.connectTimeout = connectTimeout
+        self.bearerToken = bearerToken
+    }
+
+    // MARK: endpoints
+
+    /// `/-/healthy`: returns the server's own words ("Prometheus Server is Healthy.").
+    @discardableResult
+    func healthy(interrupt: InterruptFlag?) throws -> String {
+        let response = try send(get("/-/healthy"), query: nil, interrupt: interrupt)
+        return response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// An instant query at `time` (the server's now when nil).
+    func query(_ promql: String, at time: Date? = nil, interrupt: InterruptFlag?) throws -> PrometheusQueryAnswer {
+        var form = [("query", promql), ("timeout", PrometheusAPI.durationText(queryTimeout))]
+        if let time { form.append(("time", PrometheusAPI.timestampText(time))) }
+        let response = try send(post("/api/v1/query", form: form), query: promql, interrupt: interrupt)
+        return try PrometheusAPI.decodeQuery(response.body, query: promql, url: baseURL + "/api/v1/query")
+    }
+
+    /// A range query from `start` to `end`, one point every `step` seconds.
+    func queryRange(_ promql: String, start: Date, end: Date, step: Double,
+                    interrupt: InterruptFlag?) throws -> PrometheusQueryAnswer {
+        let form = [("query", promql), ("start", PrometheusAPI.timestampText(start)),
+                    ("end", PrometheusAPI.timestampText(end)), ("step", PrometheusAPI.durationText(step)),
+                    ("timeout", PrometheusAPI.durationText(queryTimeout))]
+        let response = try send(post("/api/v1/query_range", form: form), query: promql, interrupt: interrupt)
+        return try PrometheusAPI.decodeQuery(response.body, query: promql, url: baseURL + "/api/v1/query_range")
+    }
+
+    /// The active scrape targets, with their health and last scrape error.
+    func targets(interrupt: InterruptFlag?) throws -> [PrometheusTarget] {
+        let response = try send(get("/api/v1/targets?state=active"), query: nil, interrupt: interrupt)
+        return try PrometheusAPI.decodeTargets(response.body, url: baseURL + "/api/v1/targets")
+    }
+
+    /// Alerts that are pending or firing.
+    func alerts(interrupt: InterruptFlag?) throws -> [PrometheusAlert] {
+        let response = try send(get("/api/v1/alerts"), query: nil, interrupt: interrupt)
+        return try PrometheusAPI.decodeAlerts(response.body, url: baseURL + "/api/v1/alerts")
+    }
+
+    // MARK: requests
+
+    private var timeouts: HTTPTimeouts {
+        // Prometheus answers a query that ran out of time itself (503, errorType timeout);
+        // the transport's limit only catches a server that stopped answering altogether.
+        let wait = queryTimeout + transportGrace
+        return HTTPTimeouts(connect: connectTimeout, firstByte: wait, idle: wait, total: wait * 2)
+    }
+
+    private var authHeaders: [(String, String)] {
+        bearerToken.map { [("Authorization", "Bearer \($0)")] } ?? []
+    }
+
+    private var secrets: [String] { bearerToken.map { [$0] } ?? [] }
+
+    private func get(_ path: String) -> HTTPRequest {
+        HTTPRequest(url: baseURL + path, headers: authHeaders, timeouts: timeouts, secrets: secrets)
+    }
+
+    /// Queries go as a form POST (the API accepts both): long PromQL stays out of URL limits.
+    private func post(_ path: String, form: [(String, String)]) -> HTTPRequest {
+        HTTPRequest(method: "POST", url: baseURL + path,
+                    headers: [("Content-Type", "application/x-www-form-urlencoded")] + authHeaders,
+                    body: Array(PrometheusAPI.formEncoded(form).utf8), timeouts: timeouts, secrets: secrets)
+    }
+
+    private func send(_ request: HTTPRequest, query: String?, interrupt: InterruptFlag?) throws -> HTTPResponse {
+        do {
+            return try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: 64 << 20)
+        } catch let e as HTTPError {
+            throw PrometheusError(transport: e, server: baseURL, query: query)
+        }
+    }
+
+    // MARK: encoding
+
+    /// `application/x-www-form-urlencoded`: everything but the unreserved characters escaped.
+    static func formEncoded(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(percentEncoded($0.0))=\(percentEncoded($0.1))" }.joined(separator: "&")
+    }
+
+    static func percentEncoded(_ s: String) -> String {
+        var out = ""
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                 UInt8(ascii: "~"):
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    /// Unix seconds with millisecond precision, as the API takes them.
+    static func timestampText(_ date: Date) -> String {
+        String(format: "%.3f", date.timeIntervalSince1970)
+    }
+
+    /// A duration as a float number of seconds (the API accepts both that and `5m`).
+    static func durationText(_ seconds: Double) -> String { JSONValue.format(seconds) }
+
+    // MARK: decoding
+
+    /// Decodes a query or query_range answer: the envelope, then the result by its type.
+    static func decodeQuery(_ body: [UInt8], query: String?, url: String) throws -> PrometheusQueryAnswer {
+        let (data, warnings) = try envelope(body, query: query, url: url)
+        guard let type = data["resultType"]?.stringValue else {
+            throw PrometheusError(.badAnswer, server: url, query: query, detail: "no data.resultType in the answer")
+        }
+        guard let result = data["result"] else {
+            throw PrometheusError(.badAnswer, server: url, query: query, detail: "no data.result in the answer")
+        }
+        func bad(_ what: String) -> PrometheusError {
+            PrometheusError(.badAnswer, server: url, query: query, detail: what)
+        }
+        switch type {
+        case "vector":
+            guard case let .array(items) = result else { throw bad("data.result of a vector is not an array") }
+            let samples = try items.enumerated().map { i, item -> PrometheusSample in
+                let labels = try labelsOf(item["metric"], at: "data.result[\(i)].metric", bad: bad)
+                if item["histogram"] != nil { throw bad(nativeHistogramMessage) }
+                guard let value = item["value"] else { throw bad("data.result[\(i)] has no value") }
+                return PrometheusSample(labels: labels, point: try point(value, at: "data.result[\(i)].value", bad: bad))
+            }
+            return PrometheusQueryAnswer(result: .vector(samples), warnings: warnings)
+        case "matrix":
+            guard case let .array(items) = result else { throw bad("data.result of a matrix is not an array") }
+            let series = try items.enumerated().map { i, item -> PrometheusSeries in
+                let labels = try labelsOf(item["metric"], at: "data.result[\(i)].metric", bad: bad)
+                if item["histograms"] != nil && item["values"] == nil { throw bad(nativeHistogramMessage) }
+                guard case let .array(values)? = item["values"] else { throw bad("data.result[\(i)] has no values") }
+                let points = try values.enumerated().map { j, v in
+                    try point(v, at: "data.result[\(i)].values[\(j)]", bad: bad)
+                }
+                return PrometheusSeries(labels: labels, points: points)
+            }
+            return PrometheusQueryAnswer(result: .matrix(series), warnings: warnings)
+        case "scalar":
+            return PrometheusQueryAnswer(result: .scalar(try point(result, at: "data.result", bad: bad)), warnings: warnings)
+        case "string":
+            guard case let .array(pair) = result, pair.count == 2, let t = pair[0].doubleValue,
+                  let s = pair[1].stringValue else { throw bad("data.result of a string is not [time, \"text\"]") }
+            return PrometheusQueryAnswer(result: .string(s, at: t), warnings: warnings)
+        default:
+            throw bad("unknown resultType '\(type)'")
+        }
+    }
+
+    static func decodeTargets(_ body: [UInt8], url: String) throws -> [PrometheusTarget] {
+        let data = try envelope(body, query: nil, url: url).data
+        guard case let .array(items)? = data["activeTargets"] else {
+            throw PrometheusError(.badAnswer, server: url, query: nil, detail: "no data.activeTargets in the answer")
+        }
+        let bad = { (what: String) in PrometheusError(.badAnswer, server: url, query: nil, detail: what) }
+        return try items.enumerated().map { i, item in
+            let labels = try labelsOf(item["labels"], at: "data.activeTargets[\(i)].labels", bad: bad)
+            let health = PrometheusTarget.Health(rawValue: item["health"]?.stringValue ?? "unknown") ?? .unknown
+            let lastError = item["lastError"]?.stringValue ?? ""
+            return PrometheusTarget(labels: labels, scrapePool: item["scrapePool"]?.stringValue ?? labels[label: "job"] ?? "",
+                                    scrapeURL: item["scrapeUrl"]?.stringValue ?? "", health: health,
+                                    lastError: lastError.isEmpty ? nil : lastError,
+                                    lastScrape: item["lastScrape"]?.stringValue.flatMap(parseTime),
+                                    lastScrapeDuration: item["lastScrapeDuration"]?.doubleValue,
+                                    scrapeInterval: item["scrapeInterval"]?.stringValue)
+        }
+    }
+
+    static func decodeAlerts(_ body: [UInt8], url: String) throws -> [PrometheusAlert] {
+        let data = try envelope(body, query: nil, url: url).data
+        guard case let .array(items)? = data["alerts"] else {
+            throw PrometheusError(.badAnswer, server: url, query: nil, detail: "no data.alerts in the answer")
+        }
+        let bad = { (what: String) in PrometheusError(.badAnswer, server: url, query: nil, detail: what) }
+        return try items.enumerated().map { i, item in
+            let labels = try labelsOf(item["labels"], at: "data.alerts[\(i)].labels", bad: bad)
+            let annotations = try labelsOf(item["annotations"] ?? .object([]), at: "data.alerts[\(i)].annotations", bad: bad)
+            let state = PrometheusAlert.State(rawValue: item["state"]?.stringValue ?? "") ?? .unknown
+            return PrometheusAlert(labels: labels, annotations: annotations, state: state,
+                                   activeAt: item["activeAt"]?.stringValue.flatMap(parseTime),
+                                   value: item["value"]?.stringValue.flatMap(sampleValue))
+        }
+    }
+
+    private static let nativeHistogramMessage =
+        "the answer holds native histogram samples, which aish does not read; query classic _bucket series"
+
+    /// Checks the `{"status": …, "data": …}` envelope and returns `data` and the warnings.
+    private static func envelope(_ body: [UInt8], query: String?,
+                                 url: String) throws -> (data: JSONValue, warnings: [String]) {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes: body)
+        } catch {
+            let start = String(decoding: body.prefix(80), as: UTF8.self)
+                .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+            throw PrometheusError(.badAnswer, server: url, query: query,
+                                  detail: body.isEmpty ? "empty answer" : "answer is not JSON (\(error)): '\(start)'")
+        }
+        switch json["status"]?.stringValue {
+        case "success":
+            guard let data = json["data"] else {
+                throw PrometheusError(.badAnswer, server: url, query: query, detail: "no data in a success answer")
+            }
+            var warnings: [String] = []
+            if case let .array(items)? = json["warnings"] { warnings = items.compactMap(\.stringValue) }
+            return (data, warnings)
+        case "error":
+            let type = json["errorType"]?.stringValue ?? "unknown"
+            let message = json["error"]?.stringValue ?? "(no message)"
+            throw PrometheusError(kind: PrometheusError.kind(errorType: type, message: message),
+                                  server: url, query: query, detail: message, errorType: type)
+        default:
+            throw PrometheusError(.badAnswer, server: url, query: query,
+                                  detail: "answer has no status 'success' or 'error' (not a Prometheus API?)")
+        }
+    }
+
+
+    private static func labelsOf(_ value: JSONValue?, at path: String,
+                                 bad: (String) -> PrometheusError) throws -> [MetricLabel] {
+        guard let value else { return [] }
+        guard case let .object(pairs) = value else { throw bad("\(path) is not an object") }
+        return try pairs.map { name, v in
+            guard let s = v.stringValue else { throw bad("\(path).\(name) is not a string") }
+            return MetricLabel(name: name, value: s)
+        }
+    }
+
+    /// `[1435781451.781, "1"]`: the time as a number, the value as a string (NaN, ±Inf).
+    private static func point(_ value: JSONValue, at path: String,
+                              bad: (String) -> PrometheusError) throws -> PrometheusPoint {
+        guard case let .array(pair) = value, pair.count == 2, let t = pair[0].doubleValue else {
+            throw bad("\(path) is not [time, \"value\"]")
+        }
+        guard let text = pair[1].stringValue, let v = sampleValue(text) else {
+            throw bad("\(path) has the value \(pair[1].serialized()), not a number in a string")
+        }
+        return PrometheusPoint(time: t, value: v)
+    }
+
+    /// Prometheus's float text: Go's strconv formatting, with `NaN`, `+Inf`, `-Inf`.
+    static func sampleValue(_ text: String) -> Double? {
+        switch text {
+        case "NaN": return .nan
+        case "+Inf", "Inf": return .infinity
+        case "-Inf": return -.infinity
+        default: return Double(text)
+        }
+    }
+
+    /// RFC 3339 with up to nanoseconds (`2026-11-29T16:31:57.253467125Z`).
+    static func parseTime(_ text: String) -> Date? {
+        // Foundation's ISO 8601 parser takes at most millisecond fractions: split them off.
+        var main = text
+        var fraction = 0.0
+        if let dot = text.firstIndex(of: ".") {
+            let rest = text[text.index(after: dot)...]
+            let digits = rest.prefix(while: \.isNumber)
+            fraction = Double("0." + digits) ?? 0
+            main = String(text[..<dot]) + String(rest.dropFirst(digits.count))
+        }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        if text.hasPrefix("0001-01-01") { return nil }   // Go's zero time: never happened
+        return f.date(from: main).map { $0.addingTimeInterval(fraction) }
+    }
+}
+
+/// One value at one time (Unix seconds).
+struct PrometheusPoint: Sendable, Equatable {
+    var time: Double
+    var value: Double
+
+    static func == (a: PrometheusPoint, b: PrometheusPoint) -> Bool {
+        a.time == b.time && (a.value == b.value || (a.value.isNaN && b.value.isNaN))
+    }
+}
+
+/// One series of an instant vector.
+struct PrometheusSample: Sendable, Equatable {
+    var labels: [MetricLabel]
+    var point: PrometheusPoint
+}
+
+/// One series of a range matrix.
+struct PrometheusSeries: Sendable, Equatable {
+    var labels: [MetricLabel]
+    var points: [PrometheusPoint]
+}
+
+enum PrometheusResult: Sendable, Equatable {
+    case vector([PrometheusSample])
+    case matrix([PrometheusSeries])
+    case scalar(PrometheusPoint)
+    case string(String, at: Double)
+
+    var typeName: String {
+        switch self {
+        case .vector: return "vector"
+        case .matrix: return "matrix"
+        case .scalar: return "scalar"
+        case .string: return "string"
+        }
+    }
+
+    /// No series at all: the metric is absent (not scraped yet, or renamed).
+    var isEmpty: Bool {
+        switch self {
+        case let .vector(s): return s.isEmpty
+        case let .matrix(s): return s.isEmpty
+        case .scalar, .string: return false
+        }
+    }
+}
+
+struct PrometheusQueryAnswer: Sendable, Equatable {
+    var result: PrometheusResult
+    /// Problems Prometheus reported that did not stop the query.
+    var warnings: [String]
+
+    /// The samples of a vector answer (a scalar becomes one unlabelled sample).
+    func vector() throws -> [PrometheusSample] {
+        switch result {
+        case let .vector(s): return s
+        case let .scalar(p): return [PrometheusSample(labels: [], point: p)]
+        default: throw PrometheusError(.badAnswer, server: "", query: nil,
+                                       detail: "expected a vector, got a \(result.typeName)")
+        }
+    }
+
+    /// The series of a matrix answer.
+    func matrix() throws -> [PrometheusSeries] {
+        if case let .matrix(s) = result { return s }
+        throw PrometheusError(.badAnswer, server: "", query: nil, detail: "expected a matrix, got a \(result.typeName)")
+    }
+}
+
+/// One scrape target as Prometheus sees it.
+struct PrometheusTarget: Sendable, Equatable {
+    enum Health: String, Sendable { case up, down, unknown }
+
+    var labels: [MetricLabel]
+    var scrapePool: String
+    var scrapeURL: String
+    var health: Health
+    var lastError: String?
+    var lastScrape: Date?
+    /// Seconds the last scrape took.
+    var lastScrapeDuration: Double?
+    var scrapeInterval: String?
+
+    var job: String { labels[label: "job"] ?? scrapePool }
+    var instance: String { labels[label: "instance"] ?? scrapeURL }
+}
+
+/// One alert from Prometheus's rules.
+struct PrometheusAlert: Sendable, Equatable {
+    enum State: String, Sendable { case firing, pending, inactive, unknown }
+
+    var labels: [MetricLabel]
+    var annotations: [MetricLabel]
+    var state: State
+    var activeAt: Date?
+    var value: Double?
+
+    var name: String { labels[label: "alertname"] ?? "(unnamed)" }
+    var summary: String? { annotations[label: "summary"] ?? annotations[label: "description"] }
+
+    static func == (a: PrometheusAlert, b: PrometheusAlert) -> Bool {
+        a.labels == b.labels && a.annotations == b.annotations && a.state == b.state && a.activeAt == b.activeAt
+            && (a.value == b.value || (a.value?.isNaN == true && b.value?.isNaN == true))
+    }
+}
+
+/// Why a call to Prometheus failed: one clear line naming the server, what went wrong and,
+/// for a query, the PromQL (shown by callers under `--verbose`).
+struct PrometheusError: Error, CustomStringConvertible, Sendable {
+    enum Kind: Sendable, Equatable {
+        /// Nothing answers at the address (refused, unreachable, no connection in time).
+        case down
+        /// The query ran out of time, on the server or waiting for it.
+        case timeout
+        /// The API rejected the request (bad PromQL: errorType bad_data, HTTP 400).
+        case badQuery
+        /// The query could not be executed (errorType execution, HTTP 422).
+        case execution
+        /// Any other error status (a proxy's 401/404, errorType internal/unavailable…).
+        case status(Int)
+        /// The answer is not what the API returns (not JSON, wrong shape).
+        case badAnswer
+        case cancelled
+    }
+
+    var kind: Kind
+    /// The server root, or the endpoint URL for decoding errors.
+    var server: String
+    var query: String?
+    var detail: String
+    /// Prometheus's own errorType, when it sent one.
+    var errorType: String?
+
+    init(_ kind: Kind, server: String, query: String?, detail: String) {
+        self.init(kind: kind, server: server, query: query, detail: detail, errorType: nil)
+    }
+
+    init(kind: Kind, server: String, query: String?, detail: String, errorType: String?) {
+        self.kind = kind
+        self.server = server
+        self.query = query
+        self.detail = detail
+        self.errorType = errorType
+    }
+
+    /// From a transport failure. The error body's `error` text arrives as `serverMessage`;
+    /// the status says which errorType it was (400 bad_data, 422 execution, 503 timeout).
+    init(transport e: HTTPError, server: String, query: String?) {
+        self.server = server
+        self.query = query
+        self.errorType = nil
+        switch e.kind {
+        case .connectFailed, .connectTimeout, .tls:
+            kind = .down
+            detail = e.detail
+        case .firstByteTimeout, .idleTimeout, .totalTimeout:
+            kind = .timeout
+            detail = e.detail
+        case .cancelled:
+            kind = .cancelled
+            detail = "interrupted"
+        case .transport, .bodyTooLarge:
+            kind = .badAnswer
+            detail = e.detail
+        case let .status(code):
+            let message = e.serverMessage ?? HTTPError.reasonPhrase(code) ?? "HTTP \(code)"
+            detail = message
+            switch code {
+            case 400: kind = .badQuery; errorType = "bad_data"
+            case 422: kind = .execution; errorType = "execution"
+            case 503 where message.contains("timed out") || message.contains("timeout"):
+                kind = .timeout; errorType = "timeout"
+            default: kind = .status(code)
+            }
+        }
+    }
+
+    static func kind(errorType: String, message: String) -> Kind {
+        switch errorType {
+        case "bad_data": return .badQuery
+        case "execution": return .execution
+        case "timeout": return .timeout
+        case "canceled": return .cancelled
+        case "unavailable": return .status(503)
+        default: return message.contains("timed out") ? .timeout : .status(500)
+        }
+    }
+
+    var description: String {
+        switch kind {
+        case .down: return "Prometheus at \(server) is down: \(detail)"
+        case .timeout: return "Prometheus at \(server): query timed out: \(detail)"
+        case .badQuery: return "Prometheus at \(server) rejected the query: \(detail)"
+        case .execution: return "Prometheus at \(server) could not execute the query: \(detail)"
+        case let .status(code):
+            let type = errorType.map { " (\($0))" } ?? ""
+            return "Prometheus at \(server): HTTP \(code)\(type): \(detail)"
+        case .badAnswer: return "Prometheus at \(server): unexpected answer: \(detail)"
+        case .cancelled: return "Prometheus at \(server): interrupted"
+        }
+    }
+
+    /// The description plus the PromQL sent, for `--verbose`.
+    var verboseDescription: String {
+        guard let query else { return description }
+        return description + "\n  PromQL: \(query)"
+    }
+}

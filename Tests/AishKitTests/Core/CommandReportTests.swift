@@ -1,0 +1,45 @@
+import Testing
+@testable import AishKit
+
+@Suite struct CommandReportTests {
+    struct Sample: CommandReport {
+        struct Item: Encodable, Sendable { var name: String; var ms: Double }
+        var count: Int
+        var latencyMs: Double?
+        var items: [Item]
+        var nan: Double
+        enum CodingKeys: String, CodingKey { case count, latencyMs = "latency_ms", items, nan }
+        static let fields = [ReportField("count", "n"), ReportField("latency_ms", "l", unit: "ms"),
+                             ReportField("items", "i"), ReportField("nan", "x")]
+        static let example = Sample(count: 1, latencyMs: 2, items: [], nan: 0)
+        func renderText() -> String { "\(count) items" }
+    }
+
+    @Test func encoderKeepsDeclarationOrderAndDropsNilOptionals() throws {
+        let v = try JSONValueEncoder.encode(Sample(count: 2, latencyMs: nil, items: [.init(name: "a", ms: 1.5)], nan: .nan))
+        #expect(v.serialized() == #"{"count":2,"items":[{"name":"a","ms":1.5}],"nan":null}"#)
+    }
+
+    @Test func resultFieldsAndJSONComeFromTheReport() throws {
+        let r = CommandResult(report: Sample(count: 3, latencyMs: 12.5, items: [], nan: 1))
+        #expect(r.status == .ok)
+        #expect(r.text == "3 items")
+        #expect(r.field("latency_ms") == .double(12.5))
+        #expect(r.jsonForm.serialized() == #"{"status":"ok","count":3,"latency_ms":12.5,"items":[],"nan":1}"#)
+        // expect X and expect json .X read the same object.
+        for (k, v) in r.fields { #expect(r.jsonForm[k] == v) }
+    }
+
+    /// Help lists each report's fields; they must be exactly the keys the type encodes.
+    @Test func documentedFieldsMatchEncodedKeysForEveryCommand() throws {
+        var checked = 0
+        for spec in CommandRegistry.standard.commands {
+            guard let shape = spec.report else { continue }
+            let keys = try shape.encodedKeys()
+            #expect(shape.fields.map(\.name) == keys, "\(spec.name): help lists \(shape.fields.map(\.name)), \(shape.typeName) encodes \(keys)")
+            #expect(spec.helpText.contains("fields (for expect"), "\(spec.name): help does not list its fields")
+            checked += 1
+        }
+        #expect(checked >= 1)
+    }
+}
