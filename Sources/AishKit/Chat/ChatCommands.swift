@@ -4,11 +4,9 @@ import Glibc
 enum ChatCommands {
     static let all: [CommandSpec] = [chat, use, system, reset]
 
-    static let chatUsage = "chat [-m MODEL] [PROMPT...]"
-
     static let chat = CommandSpec(
         name: "chat",
-        usage: chatUsage,
+        usage: "chat [-m MODEL] [PROMPT...]",
         summary: "send a prompt through the router and stream the reply; keeps the conversation",
         help: """
             The prompt is the words after the options, or a heredoc for several lines:
@@ -53,7 +51,6 @@ enum ChatCommands {
                 return .ok(current.map { "\($0) (\(how))" } ?? "no model chosen: use MODEL",
                            fields: [("model", current.map { .string($0) } ?? .null)])
             }
-            guard inv.positionals.count == 1 else { throw UsageError(message: "use: one MODEL (got \(inv.positionals.count))", usage: "use [MODEL]") }
             let config = try ctx.config()
             let router = ctx.routing.router(for: config)
             let plan = router.plan(for: model, state: ctx.routing.state, advance: false)
@@ -116,15 +113,14 @@ enum ChatCommands {
     static func runChat(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let prompt = promptText(inv.positionals)
         guard !prompt.isEmpty else {
-            throw UsageError(message: "chat: no prompt. Give one as words (chat Why is the sky blue?) or, for several lines, as a heredoc: chat <<EOF … EOF",
-                             usage: chatUsage)
+            throw UsageError(message: "chat: no prompt. Give one as words (chat Why is the sky blue?) or, for several lines, as a heredoc: chat <<EOF … EOF")
         }
         let options = try ChatOptions.from(variables: ctx.variables)
         let config = try ctx.config()
         let session = ctx.routing
         let router = session.router(for: config)
         guard let model = inv.value("--model") ?? defaultModel(ctx) else {
-            throw UsageError(message: "chat: no model: give -m MODEL, or choose one with: use MODEL", usage: chatUsage)
+            throw UsageError(message: "chat: no model: give -m MODEL, or choose one with: use MODEL")
         }
         let conversation = ctx.conversation
         let messages = conversation.messages(adding: prompt)

@@ -66,21 +66,17 @@ enum ConfigCommands {
             config diff                            unified diff of what `config generate` would change
             """,
         options: [configOption],
-        positionals: [PositionalSpec(name: "ACTION"), PositionalSpec(name: "SECTION", optional: true,
-                                                                      completion: .words(["providers", "routes", "ports"]))],
+        // The action is the subcommand word; SECTION follows `show`.
+        positionals: [PositionalSpec(name: "SECTION", optional: true, completion: .words(["providers", "routes", "ports"]))],
         subcommands: ["show", "generate", "diff"],
         run: { inv, ctx in
-            guard let action = inv.positionals.first else {
-                throw UsageError(message: "config: say what to do: show, generate or diff", usage: "config show|generate|diff")
+            if inv.positionals.count > 1, inv.positionals[0] != "show" {
+                throw UsageError(message: "config \(inv.positionals[0]): unexpected argument '\(inv.positionals[1])'")
             }
-            switch action {
+            switch inv.positionals[0] {
             case "show": return try show(inv, ctx)
             case "generate": return try generate(inv, ctx)
-            case "diff": return try diff(inv, ctx)
-            default:
-                var message = "config: unknown action '\(action)'"
-                if let near = Suggest.closest(to: action, among: ["show", "generate", "diff"]) { message += " (did you mean '\(near)'?)" }
-                throw UsageError(message: message, usage: "config show|generate|diff")
+            default: return try diff(inv, ctx)
             }
         })
 
@@ -93,7 +89,7 @@ enum ConfigCommands {
             guard sections.contains(s) else {
                 var message = "config show: unknown section '\(s)'"
                 if let near = Suggest.closest(to: s, among: sections) { message += " (did you mean '\(near)'?)" }
-                throw UsageError(message: message, usage: "config show [providers|routes|ports]")
+                throw UsageError(message: message)
             }
             wanted = [s]
         } else {

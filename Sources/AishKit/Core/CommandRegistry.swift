@@ -1,10 +1,24 @@
 /// All commands, looked up by name or alias. Each subsystem contributes its own list
-/// (`XCommands.all` in its folder); this is the one place they are put together.
+/// (`XCommands.all` in its folder); this is the one place they are put together, under the
+/// group titles `help` lists.
 struct CommandRegistry: Sendable {
+    struct Group: Sendable {
+        var title: String
+        var commands: [CommandSpec]
+    }
+
+    let groups: [Group]
     let commands: [CommandSpec]
     private let index: [String: Int]
 
+    /// Commands without groups (tests): `help` lists them under "Commands".
     init(_ commands: [CommandSpec]) {
+        self.init(groups: [Group(title: "Commands", commands: commands)])
+    }
+
+    init(groups: [Group]) {
+        self.groups = groups
+        let commands = groups.flatMap(\.commands)
         self.commands = commands
         var index: [String: Int] = [:]
         for (i, c) in commands.enumerated() {
@@ -16,9 +30,16 @@ struct CommandRegistry: Sendable {
         self.index = index
     }
 
-    static let standard = CommandRegistry(
-        BuiltinCommands.all + ConfigCommands.all + ProviderCommands.all + RoutingCommands.all
-            + ChatCommands.all + SessionLogCommands.all + MetricsCommands.all + ServiceCommands.all)
+    static let standard = CommandRegistry(groups: [
+        Group(title: "Shell", commands: BuiltinCommands.all),
+        Group(title: "Configuration", commands: ConfigCommands.all),
+        Group(title: "Providers", commands: ProviderCommands.all),
+        Group(title: "Routing", commands: RoutingCommands.all),
+        Group(title: "Chat", commands: ChatCommands.all),
+        Group(title: "Session log", commands: SessionLogCommands.all),
+        Group(title: "Metrics", commands: MetricsCommands.all),
+        Group(title: "Services", commands: ServiceCommands.all),
+    ])
 
     func lookup(_ name: String) -> CommandSpec? { index[name].map { commands[$0] } }
 

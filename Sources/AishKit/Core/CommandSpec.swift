@@ -19,7 +19,8 @@ struct OptionSpec: Sendable {
     var takesValue: Bool { valueName != nil }
 }
 
-/// A positional argument, for usage text and completion.
+/// A positional argument: usage text, completion, and how many the command takes
+/// (`CommandSpec.checkArguments` counts them, so handlers need not).
 struct PositionalSpec: Sendable {
     var name: String
     var help: String = ""
@@ -75,10 +76,21 @@ struct CommandSpec: Sendable {
     var options: [OptionSpec] = []
     var positionals: [PositionalSpec] = []
     /// Words accepted as the first positional (`config show|generate|diff`), completed first.
+    /// `positionals` describe the words after it.
     var subcommands: [String] = []
+    /// The subcommand meant when none is given (`tail` → requests); nil when one is required.
+    var defaultSubcommand: String? = nil
+    /// What the subcommand word is called in messages ("action", "view").
+    var subcommandTitle: String = "action"
     /// Every word is a positional, options included (`echo`, `expect`, `set`): no option
     /// parsing, no `--help`/`--json`.
     var rawArguments: Bool = false
+    /// The command judges the previous command's result (`expect`): it does not replace that
+    /// result, a failure just before it is its to judge, and under `--json` a pass prints nothing.
+    var judgesLastResult: Bool = false
+    /// The command runs other commands (`source`): when it succeeds it shows nothing itself
+    /// and leaves their last result for `expect`.
+    var runsCommands: Bool = false
     /// The report type the command returns, when it has been given one: help lists its
     /// fields, and a test checks them against what the type encodes.
     var report: ReportShape? = nil
@@ -97,7 +109,11 @@ struct CommandSpec: Sendable {
     /// Splits words into positionals and options per this spec. `--` ends options;
     /// a lone `-` and negative numbers are positionals; `--name=value` is accepted.
     func parse(words: [String], line: String, location: SourceLocation?) throws -> Invocation {
-        if rawArguments { return Invocation(name: name, positionals: words, options: [:], line: line, location: location) }
+        if rawArguments {
+            let invocation = Invocation(name: name, positionals: words, options: [:], line: line, location: location)
+            try checkArguments(invocation)
+            return invocation
+        }
         var positionals: [String] = []
         var options: [String: [String]] = [:]
         var i = 0
@@ -120,24 +136,79 @@ struct CommandSpec: Sendable {
                 let known = allOptions.flatMap(\.names)
                 var message = "\(self.name): unknown option '\(name)'"
                 if let s = Suggest.closest(to: name, among: known) { message += " (did you mean '\(s)'?)" }
-                throw UsageError(message: message, usage: usage)
+                throw UsageError(message: message)
             }
             if spec.takesValue {
                 let value: String
                 if let inline { value = inline } else {
                     guard i < words.count else {
-                        throw UsageError(message: "\(self.name): option '\(name)' needs a value \(spec.valueName!)", usage: usage)
+                        throw UsageError(message: "\(self.name): option '\(name)' needs a value \(spec.valueName!)")
                     }
                     value = words[i]
                     i += 1
                 }
                 if spec.repeatable { options[spec.canonical, default: []].append(value) } else { options[spec.canonical] = [value] }
             } else {
-                if inline != nil { throw UsageError(message: "\(self.name): option '\(name)' takes no value", usage: usage) }
+                if inline != nil { throw UsageError(message: "\(self.name): option '\(name)' takes no value") }
                 options[spec.canonical] = [""]
             }
         }
-        return Invocation(name: self.name, positionals: positionals, options: options, line: line, location: location)
+        let invocation = Invocation(name: self.name, positionals: positionals, options: options, line: line, location: location)
+        if options["--help"] == nil { try checkArguments(invocation) }
+        return invocation
+    }
+
+    /// Parses `words` and runs the command, or answers `--help` with its help. Every usage
+    /// error that leaves here shows this command's usage.
+    func invoke(_ words: [String], line: String, location: SourceLocation?, ctx: ShellContext) throws
+        -> (invocation: Invocation, result: CommandResult)
+    {
+        do {
+            let invocation = try parse(words: words, line: line, location: location)
+            if invocation.flag("--help") && !rawArguments { return (invocation, .ok(helpText)) }
+            return (invocation, try run(invocation, ctx))
+        } catch var error as UsageError where error.usage == nil {
+            error.usage = usage
+            throw error
+        }
+    }
+
+    /// Checks the subcommand word and the number of positionals against `subcommands` and
+    /// `positionals`, so that no handler counts its own arguments.
+    func checkArguments(_ inv: Invocation) throws {
+        var words = inv.positionals[...]
+        var prefix = name
+        if !subcommands.isEmpty {
+            if let first = words.first {
+                guard subcommands.contains(first) else {
+                    var message = "\(name): unknown \(subcommandTitle) '\(first)'"
+                    if let near = Suggest.closest(to: first, among: subcommands) {
+                        message += " (did you mean '\(near)'?)"
+                    } else {
+                        message += " (\(Self.alternatives(subcommands)))"
+                    }
+                    throw UsageError(message: message)
+                }
+                prefix += " " + first
+                words = words.dropFirst()
+            } else if defaultSubcommand == nil {
+                throw UsageError(message: "\(name): missing \(subcommandTitle) (\(Self.alternatives(subcommands)))")
+            }
+        }
+        let required = positionals.filter { !$0.optional }
+        if words.count < required.count {
+            throw UsageError(message: "\(prefix): missing \(required[words.count].name)")
+        }
+        let most = positionals.contains(where: \.variadic) ? Int.max : positionals.count
+        if words.count > most {
+            throw UsageError(message: "\(prefix): unexpected argument '\(words[words.startIndex + most])'")
+        }
+    }
+
+    /// "a, b or c".
+    static func alternatives(_ words: [String]) -> String {
+        guard words.count > 1 else { return words.first ?? "" }
+        return words.dropLast().joined(separator: ", ") + " or " + words.last!
     }
 
     /// The text of `help NAME`.

@@ -15,10 +15,42 @@ enum ExitCode: Int32, Sendable {
     case assertion = 4
 }
 
-/// Every error the runner shows to a user conforms: it says what failed and which exit
-/// code a script run ends with.
+/// Every error aish shows to a user conforms: `description` says what failed and where,
+/// `exitCode` which code a script run ends with. `ErrorText` is the one place an error
+/// becomes text.
 protocol UserFacingError: Error, CustomStringConvertible {
     var exitCode: ExitCode { get }
+    /// True when `description` starts with where the problem is (`file:line:col: error: …`),
+    /// so the program's name is not put before it.
+    var namesItsLocation: Bool { get }
+}
+
+extension UserFacingError {
+    var namesItsLocation: Bool { false }
+}
+
+/// An error as the user sees it: its message and the exit code it ends a run with. Errors
+/// that are not `UserFacingError` (none should reach here) are failures, exit 1.
+struct ErrorText: Equatable {
+    var message: String
+    var exitCode: Int32
+    var namesItsLocation: Bool
+
+    init(_ error: any Error) {
+        if let e = error as? UserFacingError {
+            message = e.description
+            exitCode = e.exitCode.rawValue
+            namesItsLocation = e.namesItsLocation
+        } else {
+            message = String(describing: error)
+            exitCode = ExitCode.failure.rawValue
+            namesItsLocation = false
+        }
+    }
+
+    /// The line the program prints for an error outside any script line: `aish: message`,
+    /// or the message alone when it names its own file and line.
+    var programLine: String { namesItsLocation ? message : "aish: " + message }
 }
 
 /// Wrong arguments to a command or to aish itself.

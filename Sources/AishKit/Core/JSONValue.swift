@@ -141,7 +141,8 @@ enum JSONValue: Equatable, Sendable {
     }
 }
 
-struct JSONParseError: Error, CustomStringConvertible {
+struct JSONParseError: UserFacingError {
+    var exitCode: ExitCode { .failure }
     let offset: Int
     let reason: String
     var description: String { "invalid JSON at byte \(offset): \(reason)" }

@@ -100,6 +100,7 @@ protocol SessionRecorder: AnyObject {
     // Requirements (not only extension methods) so that calls through `SessionRecorder`
     // reach the log's implementations; the extension gives the defaults.
     func addSecretVariableNames(_ names: [String])
+    func addSecretValues(_ values: [String])
     func recordAttempts(_ records: [AttemptRecord])
 }
 
@@ -108,6 +109,9 @@ extension SessionRecorder {
     /// names, known once the config is loaded). Names that look secret (…KEY…, …TOKEN…)
     /// are redacted anyway.
     func addSecretVariableNames(_ names: [String]) {}
+
+    /// Also redact these values (script variables with secret-looking names).
+    func addSecretValues(_ values: [String]) {}
 
     /// Many attempts at once (bench, compare): one transaction where the log supports it.
     func recordAttempts(_ records: [AttemptRecord]) {

@@ -91,7 +91,8 @@ struct HTTPResponse: Sendable {
 
 /// Why a transfer failed. The description says what failed and where: method, URL
 /// without credentials, status and the server's own error text.
-struct HTTPError: Error, CustomStringConvertible, Sendable {
+struct HTTPError: UserFacingError, Sendable {
+    var exitCode: ExitCode { .failure }
     enum Kind: Sendable, Equatable {
         case connectFailed          // refused, unreachable, DNS
         case connectTimeout

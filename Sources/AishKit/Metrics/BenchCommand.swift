@@ -52,29 +52,24 @@ enum BenchCommand {
     }
 
     static func settings(_ inv: Invocation) throws -> Settings {
-        guard inv.positionals.count == 1 else {
-            throw UsageError(message: inv.positionals.isEmpty ? "bench: name a model" : "bench: one model at a time (use compare for several)",
-                             usage: spec.usage)
-        }
         var requests: Int? = try inv.int("--requests", default: 20)
         var duration: Double?
         if inv.value("--duration") != nil {
             let d = try inv.duration("--duration", default: 0)
-            guard d > 0 else { throw UsageError(message: "bench: --duration must be longer than 0", usage: spec.usage) }
+            guard d > 0 else { throw UsageError(message: "bench: --duration must be longer than 0") }
             duration = d
             if inv.value("--requests") == nil { requests = nil }
         }
-        if let requests, requests < 1 { throw UsageError(message: "bench: -n must be at least 1, got \(requests)", usage: spec.usage) }
+        if let requests, requests < 1 { throw UsageError(message: "bench: -n must be at least 1, got \(requests)") }
         var levels: [Int] = []
         for part in (inv.value("--concurrency") ?? "1").split(separator: ",", omittingEmptySubsequences: false) {
             guard let c = Int(part.trimming(.whitespaces)), c >= 1, c <= 1024 else {
-                throw UsageError(message: "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '\(inv.value("--concurrency") ?? "")'",
-                                 usage: spec.usage)
+                throw UsageError(message: "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '\(inv.value("--concurrency") ?? "")'")
             }
             levels.append(c)
         }
         let maxTokens = try inv.int("--max-tokens", default: CompareCommand.defaultMaxTokens)
-        guard maxTokens >= 1 else { throw UsageError(message: "bench: --max-tokens must be at least 1, got \(maxTokens)", usage: spec.usage) }
+        guard maxTokens >= 1 else { throw UsageError(message: "bench: --max-tokens must be at least 1, got \(maxTokens)") }
         return Settings(model: inv.positionals[0], requests: requests, duration: duration, concurrencies: levels,
                         maxTokens: maxTokens, prompt: inv.value("--prompt") ?? CompareCommand.defaultPrompt)
     }

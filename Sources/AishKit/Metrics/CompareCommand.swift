@@ -43,20 +43,19 @@ enum CompareCommand {
         run: { inv, ctx in try run(inv, ctx) })
 
     static func settings(_ inv: Invocation, environmentPrompt: (String) throws -> String) throws -> CompareRun.Settings {
-        guard !inv.positionals.isEmpty else { throw UsageError(message: "compare: name at least one model", usage: spec.usage) }
         let n = try inv.int("--requests", default: 5)
         let warmup = try inv.int("--warmup", default: 1)
-        guard n >= 1 else { throw UsageError(message: "compare: -n must be at least 1, got \(n)", usage: spec.usage) }
-        guard warmup >= 0 else { throw UsageError(message: "compare: --warmup cannot be negative, got \(warmup)", usage: spec.usage) }
+        guard n >= 1 else { throw UsageError(message: "compare: -n must be at least 1, got \(n)") }
+        guard warmup >= 0 else { throw UsageError(message: "compare: --warmup cannot be negative, got \(warmup)") }
         let maxTokens = try inv.int("--max-tokens", default: defaultMaxTokens)
-        guard maxTokens >= 1 else { throw UsageError(message: "compare: --max-tokens must be at least 1, got \(maxTokens)", usage: spec.usage) }
+        guard maxTokens >= 1 else { throw UsageError(message: "compare: --max-tokens must be at least 1, got \(maxTokens)") }
         if inv.value("--prompt") != nil, inv.value("--prompt-file") != nil {
-            throw UsageError(message: "compare: give -p PROMPT or --prompt-file FILE, not both", usage: spec.usage)
+            throw UsageError(message: "compare: give -p PROMPT or --prompt-file FILE, not both")
         }
         var prompt = inv.value("--prompt") ?? defaultPrompt
         if let file = inv.value("--prompt-file") { prompt = try environmentPrompt(file) }
         guard !prompt.trimming(.whitespacesAndNewlines).isEmpty else {
-            throw UsageError(message: "compare: the prompt is empty", usage: spec.usage)
+            throw UsageError(message: "compare: the prompt is empty")
         }
         return CompareRun.Settings(models: inv.positionals, requests: n, warmup: warmup, parallel: inv.flag("--parallel"),
                                    prompt: prompt, maxTokens: maxTokens)

@@ -34,9 +34,6 @@ enum MetricsCommand {
 
     /// `config` is given by tests; else the session's configuration.
     static func run(_ inv: Invocation, _ ctx: ShellContext, config given: AishConfig? = nil) throws -> CommandResult {
-        guard inv.positionals.count <= 2 else {
-            throw UsageError(message: "metrics: too many arguments", usage: spec.usage)
-        }
         let config = try given ?? ctx.config()
         var providerName: String?
         var filterText: String?

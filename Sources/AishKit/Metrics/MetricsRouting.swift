@@ -64,7 +64,8 @@ enum MetricsRouting {
 
 /// A routed request that failed: the provider error that ended it, and the attempts the
 /// turn recorded on the way.
-struct RoutedRequestFailure: Error, CustomStringConvertible {
+struct RoutedRequestFailure: UserFacingError {
+    var exitCode: ExitCode { .failure }
     var error: ProviderError
     var records: [AttemptRecord]
     /// No request went out: every target was skipped (cooling down after a 429, circuit open, …).

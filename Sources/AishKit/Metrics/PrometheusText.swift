@@ -79,7 +79,8 @@ struct MetricFamily: Sendable {
 }
 
 /// Where and why a scrape could not be read: `http://host/metrics:12:7: invalid escape '\t'`.
-struct PrometheusParseError: Error, CustomStringConvertible, Equatable {
+struct PrometheusParseError: UserFacingError, Equatable {
+    var exitCode: ExitCode { .failure }
     var source: String
     var line: Int
     var column: Int

@@ -29,12 +29,12 @@ enum TailCommand {
                        completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
             OptionSpec(names: ["--slow"], valueName: "MS", help: "requests: only those slower than MS end to end (e.g. 2s or 500)"),
         ],
+        // The view is the subcommand word (default requests); PROVIDER follows `metrics`.
         positionals: [
-            PositionalSpec(name: "VIEW", help: "metrics or requests (default requests)", optional: true),
             PositionalSpec(name: "PROVIDER", help: "metrics: one provider", optional: true,
                            completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
         ],
-        subcommands: ["metrics", "requests"],
+        subcommands: ["metrics", "requests"], defaultSubcommand: "requests", subcommandTitle: "view",
         run: { inv, ctx in try run(inv, ctx) })
 
     /// When a tail stops.
@@ -48,18 +48,18 @@ enum TailCommand {
         var count: Int?
         if inv.value("--count") != nil {
             let n = try inv.int("--count", default: 0)
-            guard n >= 1 else { throw UsageError(message: "tail: --count must be at least 1, got \(n)", usage: spec.usage) }
+            guard n >= 1 else { throw UsageError(message: "tail: --count must be at least 1, got \(n)") }
             count = n
         }
         var seconds: Double?
         if inv.value("--for") != nil {
             let s = try inv.duration("--for", default: 0)
-            guard s > 0 else { throw UsageError(message: "tail: --for must be longer than 0", usage: spec.usage) }
+            guard s > 0 else { throw UsageError(message: "tail: --for must be longer than 0") }
             seconds = s
         }
         let live = TerminalCheck(ctx).interactive
         if !live, count == nil, seconds == nil {
-            throw UsageError(message: "tail: in a script or pipe, give --count N or --for S (it would never end)", usage: spec.usage)
+            throw UsageError(message: "tail: in a script or pipe, give --count N or --for S (it would never end)")
         }
         return Bounds(count: count, seconds: seconds, live: live)
     }
@@ -68,26 +68,23 @@ enum TailCommand {
         let view = inv.positionals.first ?? "requests"
         switch view {
         case "metrics":
-            guard inv.positionals.count <= 2 else { throw UsageError(message: "tail metrics: too many arguments", usage: spec.usage) }
             for o in ["--model", "--provider", "--slow"] where inv.flag(o) {
-                throw UsageError(message: "tail metrics: \(o) is for tail requests", usage: spec.usage)
+                throw UsageError(message: "tail metrics: \(o) is for tail requests")
             }
             return try tailMetrics(inv, ctx, provider: inv.positionals.dropFirst().first, config: given)
         case "requests":
-            guard inv.positionals.count == 1 || inv.positionals.isEmpty else {
-                throw UsageError(message: "tail requests: use -p PROVIDER to pick a provider", usage: spec.usage)
+            guard inv.positionals.count <= 1 else {
+                throw UsageError(message: "tail requests: use -p PROVIDER to pick a provider")
             }
             return try TailRequests.run(inv, ctx, bounds: try bounds(inv, ctx))
         default:
-            var message = "tail: unknown view '\(view)' (metrics or requests)"
-            if let s = Suggest.closest(to: view, among: ["metrics", "requests"]) { message = "tail: unknown view '\(view)' — did you mean '\(s)'?" }
-            throw UsageError(message: message, usage: spec.usage)
+            preconditionFailure("tail: '\(view)' passed the subcommand check but is no view")
         }
     }
 
     static func tailMetrics(_ inv: Invocation, _ ctx: ShellContext, provider: String?, config given: AishConfig?) throws -> CommandResult {
         let every = try inv.duration("--every", default: 2)
-        guard every >= 0.1 else { throw UsageError(message: "tail: --every must be at least 100ms", usage: spec.usage) }
+        guard every >= 0.1 else { throw UsageError(message: "tail: --every must be at least 100ms") }
         let bounds = try bounds(inv, ctx)
         let config = try given ?? ctx.config()
         let targets = try ScrapeTarget.targets(in: config, only: provider)

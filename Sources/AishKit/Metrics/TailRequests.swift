@@ -7,7 +7,7 @@ import Glibc
 enum TailRequests {
     static func run(_ inv: Invocation, _ ctx: ShellContext, bounds: TailCommand.Bounds) throws -> CommandResult {
         let every = try inv.duration("--every", default: 0.5)
-        guard every >= 0.05 else { throw UsageError(message: "tail: --every must be at least 50ms", usage: TailCommand.spec.usage) }
+        guard every >= 0.05 else { throw UsageError(message: "tail: --every must be at least 50ms") }
         let slowMs = try slowThreshold(inv.value("--slow"))
         let model = inv.value("--model")
         let provider = inv.value("--provider")
@@ -78,7 +78,7 @@ enum TailRequests {
         guard let raw else { return nil }
         if let ms = Double(raw), ms >= 0 { return ms }
         if let s = DurationText.seconds(raw) { return s * 1000 }
-        throw UsageError(message: "tail: --slow takes milliseconds or a duration such as 2s, got '\(raw)'", usage: TailCommand.spec.usage)
+        throw UsageError(message: "tail: --slow takes milliseconds or a duration such as 2s, got '\(raw)'")
     }
 
     static func matches(_ r: AttemptRow, model: String?, provider: String?, slowMs: Double?) -> Bool {

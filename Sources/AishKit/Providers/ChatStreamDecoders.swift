@@ -2,7 +2,8 @@
 // they arrive (any chunk boundaries); they hold only the current line, never the stream.
 
 /// Why a stream could not be decoded.
-struct StreamDecodeError: Error, Equatable, CustomStringConvertible {
+struct StreamDecodeError: UserFacingError, Equatable {
+    var exitCode: ExitCode { .failure }
     enum Kind: Equatable, Sendable { case malformed, serverError, truncated, lineTooLong }
     var kind: Kind
     var message: String

@@ -39,7 +39,8 @@ struct ChatCompletionSummary: Sendable {
 }
 
 /// Why a request failed. `partialText` is what had been received before the failure.
-struct ProviderError: Error, CustomStringConvertible, Sendable {
+struct ProviderError: UserFacingError, Sendable {
+    var exitCode: ExitCode { .failure }
     enum Kind: Sendable, Equatable {
         case connectionFailed         // refused, DNS, TLS
         case firstByteTimeout         // no response / no first token in time

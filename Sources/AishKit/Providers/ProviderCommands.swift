@@ -204,9 +204,6 @@ enum ProviderCommands {
                                      completion: .dynamic(ProviderCommands.providerNames))],
         run: { inv, ctx in
             let config = try ctx.config()
-            if inv.positionals.count > 1 {
-                throw UsageError(message: "models: one PROVIDER at a time (got \(inv.positionals.count))", usage: "models [PROVIDER] [--timeout S]")
-            }
             let timeout = try inv.duration("--timeout", default: config.providers.healthChecks.timeoutSeconds)
             var targets = try select(inv.positionals, in: config, command: "models")
             var skipped: [(ProviderConfig, String)] = []
@@ -299,7 +296,9 @@ enum ProviderCommands {
         help: """
             Probes PROVIDER's health endpoint every --interval (default 1s) until it answers
             2xx, then returns. Fails (exit 1 in scripts) when --timeout (default 60s) passes
-            first, saying what the last probe saw. Ctrl-C stops waiting.
+            first, saying what the last probe saw. Ctrl-C stops waiting. A provider that cannot
+            become healthy by waiting (disabled, a template, its API key variable not set) fails
+            at once with the reason.
             Fields for expect: waited (ms), probes, latency (of the successful probe, ms).
             """,
         options: [
@@ -308,12 +307,17 @@ enum ProviderCommands {
         ],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", completion: .dynamic(ProviderCommands.providerNames))],
         run: { inv, ctx in
-            let usage = "wait PROVIDER [--timeout S] [--interval S]"
-            guard inv.positionals.count == 1 else {
-                throw UsageError(message: inv.positionals.isEmpty ? "wait: which provider?" : "wait: one PROVIDER at a time", usage: usage)
-            }
             let config = try ctx.config()
             let provider = try select(inv.positionals, in: config, command: "wait")[0]
+            // What waiting cannot heal fails at once, with the reason (issue 16.5).
+            if !provider.isActive {
+                throw CommandFailure("wait: provider '\(provider.name)' has status \(provider.status.rawValue) in \(config.providers.path), so it never becomes healthy (set status: active to use it)")
+            }
+            do {
+                _ = try ProviderAuth.resolve(provider, environment: ctx.environment)
+            } catch let e as ProviderError where e.kind == .missingAPIKey {
+                throw CommandFailure("wait: \(e.message); waiting would not change that")
+            }
             let limit = try inv.duration("--timeout", default: 60)
             let interval = max(0.05, try inv.duration("--interval", default: 1))
             let started = MonotonicClock.now()

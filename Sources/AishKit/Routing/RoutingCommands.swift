@@ -34,12 +34,10 @@ enum RoutingCommands {
         run: { inv, ctx in
             let all = inv.flag("--all")
             if all, !inv.positionals.isEmpty {
-                throw UsageError(message: "route: give a MODEL or --all, not both", usage: "route MODEL [--prompt TEXT] | route --all")
+                throw UsageError(message: "route: give a MODEL or --all, not both")
             }
-            if !all, inv.positionals.count != 1 {
-                throw UsageError(message: inv.positionals.isEmpty ? "route: which model? give a MODEL or --all"
-                                     : "route: one MODEL at a time (got \(inv.positionals.count))",
-                                 usage: "route MODEL [--prompt TEXT] | route --all")
+            if !all, inv.positionals.isEmpty {
+                throw UsageError(message: "route: which model? give a MODEL or --all")
             }
             let config = try ctx.config()
             let session = ctx.routing

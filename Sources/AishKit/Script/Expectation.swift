@@ -168,7 +168,8 @@ enum Expectation: Equatable {
 struct JSONPath: CustomStringConvertible {
     enum Step: Equatable { case key(String), index(Int) }
 
-    struct SyntaxError: Error, CustomStringConvertible {
+    struct SyntaxError: UserFacingError {
+        var exitCode: ExitCode { .failure }
         var path: String
         var description: String { "bad JSON path '\(path)'" }
     }

@@ -4,21 +4,32 @@ import Glibc
 /// Why a script file could not be read (missing, a directory, binary, not UTF-8). Exit 2,
 /// like any other problem with the script itself.
 struct ScriptFileError: UserFacingError, Equatable {
+    /// `file` or `file:line:col` when the problem is at a place in the file; nil when the
+    /// file itself could not be read.
+    var location: String? = nil
     var message: String
     var exitCode: ExitCode { .usage }
-    var description: String { message }
+    var namesItsLocation: Bool { location != nil }
+    var description: String { location.map { "\($0): error: \(message)" } ?? message }
 }
 
 /// Reading and parsing a `.ai` file as a whole, before any of it runs.
 enum ScriptFile {
-    static func load(path: String) throws -> [ScriptCommand] {
+    /// Reads, parses and checks the whole file (commands and options against `registry`).
+    static func load(path: String, registry: CommandRegistry) throws -> [ScriptCommand] {
         let text = try read(path: path)
-        return try ScriptParser.parse(text, file: path)
+        let commands = try ScriptParser.parse(text, file: path)
+        try ScriptCheck.check(commands, registry: registry, text: text)
+        return commands
     }
 
     static func read(path: String) throws -> String {
         var isDirectory: Bool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            var st = stat()
+            if stat(path, &st) != 0, errno == ELOOP {
+                throw ScriptFileError(message: "cannot read script '\(path)': symbolic link loop")
+            }
             throw ScriptFileError(message: "cannot read script '\(path)': no such file")
         }
         if isDirectory {
@@ -31,14 +42,15 @@ enum ScriptFile {
     }
 
     /// Script text from bytes: NUL bytes mean a binary file, and the text must be UTF-8.
+    /// A UTF-8 byte-order mark (some Windows editors write one) is dropped.
     static func decode(_ data: Data, path: String) throws -> String {
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { return try decode(data.dropFirst(3), path: path) }
         if let nul = data.firstIndex(of: 0) {
             let (line, column) = position(of: nul, in: data)
-            throw ScriptFileError(
-                message: "\(path):\(line):\(column): error: binary file (NUL byte), not an aish script")
+            throw ScriptFileError(location: "\(path):\(line):\(column)", message: "binary file (NUL byte), not an aish script")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            throw ScriptFileError(message: "\(path): error: not valid UTF-8 text, not an aish script")
+            throw ScriptFileError(location: path, message: "not valid UTF-8 text, not an aish script")
         }
         return text
     }

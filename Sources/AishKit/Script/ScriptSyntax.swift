@@ -49,6 +49,7 @@ struct ScriptSyntaxError: UserFacingError, Equatable {
     var lineText: String
 
     var exitCode: ExitCode { .usage }
+    var namesItsLocation: Bool { true }
 
     var description: String {
         "\(location): error: \(message)\n" + ScriptSyntaxError.snippet(lineText, column: location.column)

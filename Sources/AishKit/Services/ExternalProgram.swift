@@ -10,7 +10,8 @@ struct ProgramOutput: Sendable {
 }
 
 /// Why an external program could not be run to completion.
-enum ExternalProgramError: Error, Equatable, CustomStringConvertible {
+enum ExternalProgramError: UserFacingError, Equatable {
+    var exitCode: ExitCode { .failure }
     case notFound(program: String)
     case launchFailed(program: String, reason: String)
     case timedOut(program: String, seconds: Double)
@@ -75,8 +76,10 @@ struct ExternalProgram: Sendable {
     }
 }
 
-struct SpawnFailure: Error {
+struct SpawnFailure: UserFacingError {
+    var exitCode: ExitCode { .failure }
     var reason: String
+    var description: String { reason }
 }
 
 /// A child started with posix_spawn, owning its pid and the read ends of its output pipes.

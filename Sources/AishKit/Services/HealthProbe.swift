@@ -92,8 +92,10 @@ private final class TCPResults: @unchecked Sendable {
     var all: [HealthResult?] { lock.withLock { values } }
 }
 
-struct ProbeError: Error {
+struct ProbeError: UserFacingError {
+    var exitCode: ExitCode { .failure }
     var message: String
+    var description: String { message }
 }
 
 /// A TCP connection made with a deadline and checked for Ctrl-C; owns the descriptor.

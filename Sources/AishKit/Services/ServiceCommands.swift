@@ -49,22 +49,21 @@ enum ServiceCommands {
         let json = ctx.options.json || inv.flag("--json")
 
         guard inv.value("--watch") != nil else {
-            if inv.value("--count") != nil { throw UsageError(message: "status: --count goes with --watch", usage: statusSpec.usage) }
+            if inv.value("--count") != nil { throw UsageError(message: "status: --count goes with --watch") }
             guard let snapshot = collector.collect(services) else { throw CommandFailure("status: interrupted") }
             return result(snapshot, color: ctx.options.color, width: json ? nil : terminalWidth(ctx))
         }
 
         let every = try inv.duration("--watch", default: 2)
-        guard every > 0 else { throw UsageError(message: "status: --watch takes a positive interval", usage: statusSpec.usage) }
+        guard every > 0 else { throw UsageError(message: "status: --watch takes a positive interval") }
         let onTerminal = ctx.options.interactive && isatty(STDOUT_FILENO) == 1 && !json
         var count: Int?
         if inv.value("--count") != nil {
             let n = try inv.int("--count", default: 1)
-            guard n > 0 else { throw UsageError(message: "status: --count takes a positive number", usage: statusSpec.usage) }
+            guard n > 0 else { throw UsageError(message: "status: --count takes a positive number") }
             count = n
         } else if !onTerminal {
-            throw UsageError(message: "status: --watch outside a terminal needs --count N (it would never end)",
-                             usage: statusSpec.usage)
+            throw UsageError(message: "status: --watch outside a terminal needs --count N (it would never end)")
         }
 
         var frames = 0
@@ -139,20 +138,9 @@ enum ServiceCommands {
         run: { inv, ctx in try runService(inv, ctx, config: ctx.config()) })
 
     static func runService(_ inv: Invocation, _ ctx: ShellContext, config: AishConfig) throws -> CommandResult {
-        let usage = serviceSpec.usage
-        guard let actionWord = inv.positionals.first else {
-            throw UsageError(message: "service: missing action (start, stop, restart, enable or disable)", usage: usage)
-        }
-        guard let action = ServiceAction(rawValue: actionWord) else {
-            var message = "service: unknown action '\(actionWord)'"
-            if let s = Suggest.closest(to: actionWord, among: ServiceAction.allCases.map(\.rawValue)) {
-                message += " — did you mean '\(s)'?"
-            }
-            throw UsageError(message: message, usage: usage)
-        }
-        guard inv.positionals.count >= 2 else { throw UsageError(message: "service \(action.rawValue): missing NAME", usage: usage) }
-        guard inv.positionals.count == 2 else {
-            throw UsageError(message: "service \(action.rawValue): one NAME only, got \(inv.positionals.count - 1)", usage: usage)
+        // The spec has checked the action word and that one NAME follows it.
+        guard let action = ServiceAction(rawValue: inv.positionals[0]) else {
+            preconditionFailure("service: '\(inv.positionals[0])' passed the subcommand check but is no action")
         }
         let waitLimit = try inv.duration("--timeout", default: 30)
 
@@ -166,8 +154,7 @@ enum ServiceCommands {
         let scope: SystemdScope = inv.flag("--system") ? .system : (unit.scope ?? .user)
         let confirmed = inv.flag("--yes")
         if !confirmed, !ctx.options.interactive {
-            throw UsageError(message: "service \(action.rawValue): refusing to \(action.rawValue) '\(row.name)' without confirmation; pass --yes in scripts",
-                             usage: usage)
+            throw UsageError(message: "service \(action.rawValue): refusing to \(action.rawValue) '\(row.name)' without confirmation; pass --yes in scripts")
         }
 
         let systemd = SystemdControl(environment: ctx.environment, interrupt: ctx.interrupt)

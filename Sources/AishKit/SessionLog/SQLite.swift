@@ -6,7 +6,8 @@ import Glibc
 // `SQLValue` and `SQLiteError`; no C type leaves this file.
 
 /// A failed SQLite call: the result code, SQLite's message and the SQL it concerned.
-struct SQLiteError: Error, CustomStringConvertible {
+struct SQLiteError: UserFacingError {
+    var exitCode: ExitCode { .failure }
     var code: Int32
     var message: String
     var sql: String?
@@ -23,6 +24,8 @@ struct SQLiteError: Error, CustomStringConvertible {
     /// The file is not a database, or is damaged.
     var isCorrupt: Bool { code & 0xff == SQLITE_NOTADB || code & 0xff == SQLITE_CORRUPT }
     var isReadOnly: Bool { code & 0xff == SQLITE_READONLY }
+    /// SQLITE_INTERRUPT: stopped by `Database.withStopCheck` (Ctrl-C, SIGTERM, a timeout).
+    var isInterrupted: Bool { code & 0xff == SQLITE_INTERRUPT }
 }
 
 /// A value bound to or read from a statement.
@@ -168,6 +171,20 @@ final class Database {
         sqlite3_set_authorizer(handle, readOnlyAuthorizerCallback, Unmanaged.passUnretained(state).toOpaque())
     }
 
+    /// Runs `body` with SQLite asking `shouldStop` every few thousand virtual-machine steps;
+    /// when it answers true the running statement fails with SQLITE_INTERRUPT. A runaway
+    /// query (a recursive CTE that never ends) never returns a row, so checking between
+    /// rows is not enough: only SQLite itself can stop it mid-statement.
+    func withStopCheck<T>(_ shouldStop: @escaping () -> Bool, _ body: () throws -> T) throws -> T {
+        let check = StopCheck(shouldStop)
+        sqlite3_progress_handler(handle, 4096, stopCheckCallback, Unmanaged.passUnretained(check).toOpaque())
+        defer {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            withExtendedLifetime(check) {}
+        }
+        return try body()
+    }
+
     /// What the authorizer refused last (e.g. "ATTACH"), for the error message.
     func takeAuthorizerDenial() -> String? {
         defer { authorizerState?.denied = nil }
@@ -299,6 +316,18 @@ final class Statement {
         let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
         return SQLiteError(code: rc, message: message, sql: sql)
     }
+}
+
+/// The question `withStopCheck` asks, kept alive for the progress callback.
+private final class StopCheck {
+    let shouldStop: () -> Bool
+    init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
+}
+
+/// Non-zero stops the statement (SQLITE_INTERRUPT).
+private let stopCheckCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { context in
+    guard let context else { return 0 }
+    return Unmanaged<StopCheck>.fromOpaque(context).takeUnretainedValue().shouldStop() ? 1 : 0
 }
 
 /// Remembers what the read-only authorizer refused, so `sql` can say so.

@@ -2,7 +2,8 @@ import FoundationEssentials
 import Glibc
 
 /// Why the log cannot be used; becomes "aish: session log unavailable: PATH: REASON".
-struct SessionLogUnavailable: Error, CustomStringConvertible {
+struct SessionLogUnavailable: UserFacingError {
+    var exitCode: ExitCode { .failure }
     var reason: String
     var description: String { reason }
 }
@@ -14,11 +15,14 @@ final class SessionLog {
     let path: String
     let db: Database
     private(set) var sessionID: Int64?
+    /// The mode an existing log file had when it was readable by others (now 0600).
+    private(set) var tightenedFromMode: Int?
 
     /// Opens or creates the log at `path` and brings its schema up to date.
     init(path: String, busyTimeoutMs: Int32 = 5000) throws {
         self.path = path
         try SessionLog.createFileIfMissing(path)
+        tightenedFromMode = SessionLog.makePrivate(path)
         do {
             db = try Database(path: path, busyTimeoutMs: busyTimeoutMs)
         } catch let e as SQLiteError {
@@ -82,6 +86,21 @@ final class SessionLog {
         let code = errno
         if code == EEXIST { return }
         throw SessionLogUnavailable(reason: "cannot create the file: \(String(cString: strerror(code)))")
+    }
+
+    /// An existing log (and its -wal and -shm) that group or others can read or write is
+    /// made 0600: it holds prompts and replies. Returns the main file's old mode when it
+    /// changed, so the caller can say so (once: the next run finds it private).
+    static func makePrivate(_ path: String) -> Int? {
+        var changed: Int?
+        for (i, file) in [path, path + "-wal", path + "-shm"].enumerated() {
+            var st = stat()
+            guard lstat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == getuid() else { continue }
+            let mode = Int(st.st_mode & 0o777)
+            guard mode & 0o077 != 0, chmod(file, 0o600) == 0 else { continue }
+            if i == 0 || changed == nil { changed = changed ?? mode }
+        }
+        return changed
     }
 
     private static func describe(_ error: Error) -> String { describeFileError(error) }

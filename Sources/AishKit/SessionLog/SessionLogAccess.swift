@@ -13,6 +13,9 @@ enum SessionLogAccess {
         let resolved = resolvePath(path, environment: environment)
         do {
             let log = try SessionLog(path: resolved)
+            if let mode = log.tightenedFromMode {
+                output.writeError("aish: session log \(resolved) was readable by others (mode 0\(String(mode, radix: 8))); it is now private (0600)\n")
+            }
             try log.beginSession(mode: mode, scriptPath: scriptPath, aishVersion: aishVersion)
             return SessionLogRecorder(log: log, redactor: SecretRedactor(environment: environment), output: output)
         } catch let e as SessionLogUnavailable {

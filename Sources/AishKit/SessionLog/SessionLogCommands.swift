@@ -6,6 +6,9 @@ enum SessionLogCommands {
     static let all: [CommandSpec] = [log, show, stats, sql, export]
 
     private static let statusWords = ["ok", "error", "partial", "cancelled", "timeout", "skipped"]
+    private static let timeoutOption = OptionSpec(
+        names: ["--timeout"], valueName: "S",
+        help: "stop the read after S (default 10s in scripts, -c and pipes; none at the terminal; 0 = none)")
     private static let sinceOption = OptionSpec(
         names: ["--since"], valueName: "T", help: "only rows since a time: 1h, 30m, 2d, 2026-11-27 or 2026-11-27T10:00")
 
@@ -13,7 +16,7 @@ enum SessionLogCommands {
 
     static let log = CommandSpec(
         name: "log",
-        usage: "log [-n N] [-m MODEL] [-p PROVIDER] [--status S] [--since T] [-q TEXT] [--commands]",
+        usage: "log [-n N] [-m MODEL] [-p PROVIDER] [--status S] [--since T] [-q TEXT] [--commands] [--timeout S]",
         summary: "list logged request attempts, newest first",
         help: """
             One line per request attempt: id, time, model → provider, status, time to first token, \
@@ -32,17 +35,25 @@ enum SessionLogCommands {
             sinceOption,
             OptionSpec(names: ["-q", "--query"], valueName: "TEXT", help: "full-text search over prompts and replies"),
             OptionSpec(names: ["--commands"], valueName: nil, help: "list commands instead of request attempts"),
+            timeoutOption,
         ],
         run: { inv, ctx in try runLog(inv, ctx) })
 
     static func runLog(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let limit = try inv.int("--limit", default: 20)
-        guard limit > 0 else { throw UsageError(message: "log: -n takes a positive number, got \(limit)", usage: log.usage) }
+        guard limit > 0 else { throw UsageError(message: "log: -n takes a positive number, got \(limit)") }
         let since = try parseSince(inv, command: "log")
         if let s = inv.value("--status"), !statusWords.contains(s) {
             throw UsageError(message: "log: unknown status '\(s)' (one of: \(statusWords.joined(separator: ", ")))")
         }
         let reader = try openReader(ctx, command: "log")
+        let budget = try ReadBudget(inv, ctx, command: "log")
+        return try budget.run(reader, interrupt: ctx.interrupt) {
+            try runLog(inv, reader, limit: limit, since: since)
+        }
+    }
+
+    private static func runLog(_ inv: Invocation, _ reader: SessionLogReader, limit: Int, since: Date?) throws -> CommandResult {
         if inv.flag("--commands") { return try listCommands(reader, inv, limit: limit, since: since) }
         let filter = AttemptFilter(
             limit: limit, model: inv.value("--model"), provider: inv.value("--provider"), status: inv.value("--status"),
@@ -138,11 +149,10 @@ enum SessionLogCommands {
         run: { inv, ctx in try runShow(inv, ctx) })
 
     static func runShow(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        guard inv.positionals.count <= 1 else { throw UsageError(message: "show: takes one ID", usage: show.usage) }
         let arg = inv.positionals.first ?? "last"
         if arg.hasPrefix("cmd:") {
             guard let id = Int64(arg.dropFirst(4)), id > 0 else {
-                throw UsageError(message: "show: '\(arg)' is not a command id (cmd:N)", usage: show.usage)
+                throw UsageError(message: "show: '\(arg)' is not a command id (cmd:N)")
             }
             let reader = try openReader(ctx, command: "show")
             return try showCommand(reader, id: id)
@@ -156,7 +166,7 @@ enum SessionLogCommands {
             row = r
         } else {
             guard let id = Int64(arg), id > 0 else {
-                throw UsageError(message: "show: '\(arg)' is not an attempt id (a number from `log`, or cmd:N)", usage: show.usage)
+                throw UsageError(message: "show: '\(arg)' is not an attempt id (a number from `log`, or cmd:N)")
             }
             guard let r = try query("show", reader.path, { try reader.attempt(id: id) }) else {
                 throw CommandFailure("show: no request attempt with id \(id)")
@@ -278,18 +288,22 @@ enum SessionLogCommands {
             sinceOption,
             OptionSpec(names: ["--by"], valueName: "model|provider", help: "group by requested model (default) or provider",
                        completion: .words(["model", "provider"])),
+            timeoutOption,
         ],
         run: { inv, ctx in try runStats(inv, ctx) })
 
     static func runStats(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let by = inv.value("--by") ?? "model"
         guard by == "model" || by == "provider" else {
-            throw UsageError(message: "stats: --by takes model or provider, got '\(by)'", usage: stats.usage)
+            throw UsageError(message: "stats: --by takes model or provider, got '\(by)'")
         }
         let since = try parseSince(inv, command: "stats")
         let reader = try openReader(ctx, command: "stats")
-        let (groups, total, exact) = try query("stats", reader.path) {
-            try reader.stats(since: since, byProvider: by == "provider", interrupt: ctx.interrupt)
+        let budget = try ReadBudget(inv, ctx, command: "stats")
+        let (groups, total, exact) = try budget.run(reader, interrupt: ctx.interrupt) {
+            try query("stats", reader.path) {
+                try reader.stats(since: since, byProvider: by == "provider", interrupt: ctx.interrupt)
+            }
         }
         struct Summary {
             var group: StatsGroup
@@ -343,7 +357,7 @@ enum SessionLogCommands {
 
     static let sql = CommandSpec(
         name: "sql",
-        usage: "sql QUERY",
+        usage: "sql [--timeout S] QUERY",
         summary: "run one read-only SQL statement over the session log",
         help: """
             Tables: sessions, commands, attempts (with attempts_fts for full-text MATCH), messages, \
@@ -353,7 +367,9 @@ enum SessionLogCommands {
             sql 'SELECT provider, count(*) FROM attempts GROUP BY provider'.
             Fields for expect: count (rows), and value when the answer is a single value \
             (sql 'SELECT count(*) FROM attempts' then expect value > 0).
+            Ctrl-C stops a running query; --timeout bounds it (default 10s outside the terminal).
             """,
+        options: [timeoutOption],
         positionals: [PositionalSpec(name: "QUERY", variadic: true)],
         run: { inv, ctx in try runSQL(inv, ctx) })
 
@@ -362,8 +378,13 @@ enum SessionLogCommands {
 
     static func runSQL(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let text = inv.positionals.joined(separator: " ").trimming(.whitespacesAndNewlines)
-        guard !text.isEmpty else { throw UsageError(message: "sql: a query is needed", usage: sql.usage) }
+        guard !text.isEmpty else { throw UsageError(message: "sql: a query is needed") }
         let reader = try openReader(ctx, command: "sql")
+        let budget = try ReadBudget(inv, ctx, command: "sql")
+        return try budget.run(reader, interrupt: ctx.interrupt) { try runSQL(text, reader, ctx) }
+    }
+
+    private static func runSQL(_ text: String, _ reader: SessionLogReader, _ ctx: ShellContext) throws -> CommandResult {
         let statement: Statement
         do {
             statement = try reader.db.prepare(text)
@@ -394,7 +415,7 @@ enum SessionLogCommands {
                     textRows.append(values.map(sqlText))
                 }
             }
-        } catch let e as SQLiteError {
+        } catch let e as SQLiteError where !e.isInterrupted {
             throw CommandFailure("sql: \(e.message)")
         }
         var out = ""
@@ -440,7 +461,7 @@ enum SessionLogCommands {
 
     static let export = CommandSpec(
         name: "export",
-        usage: "export [--format json|csv] [--since T] FILE",
+        usage: "export [--format json|csv] [--since T] [--timeout S] FILE",
         summary: "write logged request attempts to a JSON or CSV file",
         help: """
             Every request attempt (oldest first) with all its columns, including prompt and reply. \
@@ -451,24 +472,27 @@ enum SessionLogCommands {
         options: [
             OptionSpec(names: ["--format"], valueName: "json|csv", help: "file format", completion: .words(["json", "csv"])),
             sinceOption,
+            OptionSpec(names: ["--timeout"], valueName: "S", help: "stop after S, leaving the file incomplete (default: none; Ctrl-C stops it)"),
         ],
         positionals: [PositionalSpec(name: "FILE", completion: .files)],
         run: { inv, ctx in try runExport(inv, ctx) })
 
     static func runExport(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        guard inv.positionals.count == 1 else { throw UsageError(message: "export: one FILE is needed", usage: export.usage) }
         let file = inv.positionals[0]
         let format = inv.value("--format") ?? (file.lowercased().hasSuffix(".csv") ? "csv" : "json")
         guard format == "json" || format == "csv" else {
-            throw UsageError(message: "export: --format takes json or csv, got '\(format)'", usage: export.usage)
+            throw UsageError(message: "export: --format takes json or csv, got '\(format)'")
         }
         let since = try parseSince(inv, command: "export")
         let reader = try openReader(ctx, command: "export")
         let out = try ExportFile(path: file)
+        // A big export is legitimately slow: no default time limit, only the one asked for.
+        let budget = try ReadBudget(inv, ctx, command: "export", scriptDefault: nil, incompleteFile: file)
         var count = 0
         let columns = AttemptRow.columns.split(separator: ",").map { $0.trimming(.whitespaces) }
         try out.write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
-        try query("export", reader.path) {
+        try budget.run(reader, interrupt: ctx.interrupt) {
+          try query("export", reader.path) {
             try reader.forEachAttempt(AttemptFilter(since: since)) { row in
                 if count & 0x3ff == 0, ctx.interrupt.isRaised { throw CommandFailure("export: interrupted; \(file) is incomplete") }
                 if format == "csv" {
@@ -487,6 +511,7 @@ enum SessionLogCommands {
                 count += 1
                 return true
             }
+          }
         }
         if format == "json" { try out.write(count == 0 ? "]\n" : "\n]\n") }
         try out.finish()
@@ -526,9 +551,51 @@ enum SessionLogCommands {
     private static func query<T>(_ command: String, _ path: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
-        } catch let e as SQLiteError {
+        } catch let e as SQLiteError where !e.isInterrupted {
             let reason = e.isCorrupt || e.isBusy ? SessionLog.unavailable(e).reason : e.description
             throw CommandFailure("\(command): session log unavailable: \(path): \(reason)")
+        }
+    }
+}
+
+/// How long a read of the log may run. Ctrl-C and SIGTERM always stop it (SQLite is asked
+/// to stop the statement in flight); `--timeout` bounds it, by default 10 s outside the
+/// interactive shell, where no one is there to press Ctrl-C.
+struct ReadBudget {
+    static let scriptDefaultSeconds = 10.0
+
+    var command: String
+    var seconds: Double?
+    var label: String
+    var incompleteFile: String?
+
+    init(_ inv: Invocation, _ ctx: ShellContext, command: String,
+         scriptDefault: Double? = ReadBudget.scriptDefaultSeconds, incompleteFile: String? = nil) throws {
+        self.command = command
+        self.incompleteFile = incompleteFile
+        if let raw = inv.value("--timeout") {
+            guard let s = DurationText.seconds(raw) else {
+                throw UsageError(message: "\(command): --timeout takes a duration such as 500ms, 10s or 1m (0 for none), got '\(raw)'")
+            }
+            seconds = s > 0 ? s : nil
+            label = raw
+        } else {
+            seconds = ctx.options.interactive ? nil : scriptDefault
+            label = seconds.map { JSONValue.format($0) + "s" } ?? ""
+        }
+    }
+
+    func run<T>(_ reader: SessionLogReader, interrupt: InterruptFlag, _ body: () throws -> T) throws -> T {
+        let deadline = seconds.map { MonotonicClock.now() + $0 }
+        let timedOut = { deadline.map { MonotonicClock.now() > $0 } ?? false }
+        let incomplete = incompleteFile.map { "; \($0) is incomplete" } ?? ""
+        do {
+            return try reader.db.withStopCheck({ interrupt.isRaised || timedOut() }, body)
+        } catch let e as SQLiteError where e.isInterrupted {
+            if !interrupt.isRaised && timedOut() {
+                throw CommandFailure("\(command): stopped after \(label) (--timeout)\(incomplete); narrow the query or give a longer --timeout")
+            }
+            throw CommandFailure("\(command): interrupted\(incomplete)")
         }
     }
 }

@@ -44,6 +44,10 @@ final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
         lock.withLock { redactor.addSecretNames(names) }
     }
 
+    func addSecretValues(_ values: [String]) {
+        lock.withLock { redactor.addSecretValues(values) }
+    }
+
     func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64? {
         var id: Int64?
         perform { log, r in

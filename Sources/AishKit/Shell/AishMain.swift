@@ -52,6 +52,7 @@ public enum AishMain {
         ctx.recorder = SessionLogAccess.open(path: options.databasePath, mode: mode, scriptPath: scriptPath,
                                              output: output, environment: environment)
         defer { ctx.recorder?.endSession() }
+        ctx.recorder?.addSecretValues(ctx.variables.filter { SecretRedactor.looksSecret($0.key) }.map(\.value))
 
         let runner = CommandRunner(ctx: ctx)
         var code: Int32
@@ -61,13 +62,14 @@ public enum AishMain {
             switch parsed.action {
             case let .script(path, args):
                 suiteName = path
-                let commands = try ScriptFile.load(path: path)
+                let commands = try ScriptFile.load(path: path, registry: registry)
                 alwaysSummarise = true  // once the script has parsed and starts to run
                 try runner.run(commands, frame: ScriptFrame(file: path, arguments: args))
                 code = runner.exitCode
             case let .commands(text, args):
                 suiteName = "-c"
                 let commands = try ScriptParser.parse(text, file: "-c")
+                try ScriptCheck.check(commands, registry: registry, text: text)
                 try runner.run(commands, frame: ScriptFrame(file: nil, arguments: args))
                 code = runner.exitCode
             case let .command(words):
@@ -87,12 +89,10 @@ public enum AishMain {
             }
         } catch let request as ExitRequest {
             code = request.code
-        } catch let error as UserFacingError {
-            output.writeError(prefixed(error) + "\n")
-            code = error.exitCode.rawValue
         } catch {
-            output.writeError("aish: \(error)\n")
-            code = ExitCode.failure.rawValue
+            let text = ErrorText(error)
+            output.writeError(text.programLine + "\n")
+            code = text.exitCode
         }
 
         let ledger = runner.ledger
@@ -111,12 +111,6 @@ public enum AishMain {
         return code
     }
 
-    /// Syntax errors already name their file; other errors get the program's name.
-    static func prefixed(_ error: UserFacingError) -> String {
-        if error is ScriptSyntaxError { return error.description }
-        if let fileError = error as? ScriptFileError, fileError.message.contains(": error: ") { return error.description }
-        return "aish: \(error.description)"
-    }
 }
 
 /// Commands from a pipe: no prompt, no line editing, no history. Lines are parsed as they
@@ -135,7 +129,7 @@ struct PipeInput {
                 guard let line = readLine(strippingNewline: true) else { break }
                 lineNumber += 1
                 if line.contains("\0") {
-                    throw ScriptFileError(message: "\(file):\(lineNumber): error: binary input (NUL byte), not aish commands")
+                    throw ScriptFileError(location: "\(file):\(lineNumber)", message: "binary input (NUL byte), not aish commands")
                 }
                 pending.append(line)
                 switch try ScriptParser.parseIncremental(pending.joined(separator: "\n"), file: file, firstLine: firstLine) {
@@ -157,12 +151,10 @@ struct PipeInput {
             }
         } catch let request as ExitRequest {
             return request.code
-        } catch let error as UserFacingError {
-            runner.ctx.output.writeError(AishMain.prefixed(error) + "\n")
-            return error.exitCode.rawValue
         } catch {
-            runner.ctx.output.writeError("aish: \(error)\n")
-            return ExitCode.failure.rawValue
+            let text = ErrorText(error)
+            runner.ctx.output.writeError(text.programLine + "\n")
+            return text.exitCode
         }
         return runner.exitCode
     }

@@ -5,13 +5,6 @@ import Glibc
 enum BuiltinCommands {
     static let all: [CommandSpec] = [help, echo, sleep, vars, set, unset, source, history, clear, exit, expect]
 
-    /// The groups `help` lists, in order; commands registered elsewhere go under "Other".
-    static var groups: [(String, [CommandSpec])] {
-        [("Shell", BuiltinCommands.all), ("Configuration", ConfigCommands.all), ("Providers", ProviderCommands.all),
-         ("Routing", RoutingCommands.all), ("Chat", ChatCommands.all), ("Session log", SessionLogCommands.all),
-         ("Metrics", MetricsCommands.all), ("Services", ServiceCommands.all)]
-    }
-
     static let commandNames = ValueCompletion.dynamic { ctx in ctx.registry.commands.map(\.name) }
 
     static let help = CommandSpec(
@@ -27,15 +20,7 @@ enum BuiltinCommands {
         })
 
     static func listing(_ registry: CommandRegistry) -> CommandResult {
-        var remaining = registry.commands.map(\.name)
-        var sections: [(String, [CommandSpec])] = []
-        for (title, specs) in groups {
-            let present = specs.compactMap { registry.lookup($0.name) }.filter { remaining.contains($0.name) }
-            remaining.removeAll { n in present.contains { $0.name == n } }
-            if !present.isEmpty { sections.append((title, present)) }
-        }
-        let others = remaining.compactMap { registry.lookup($0) }
-        if !others.isEmpty { sections.append(("Other", others)) }
+        let sections = registry.groups.filter { !$0.commands.isEmpty }.map { ($0.title, $0.commands) }
         let width = min(28, registry.commands.map(\.usage.count).max() ?? 0)
         var text = ""
         var json: [JSONValue] = []
@@ -64,9 +49,6 @@ enum BuiltinCommands {
         name: "sleep", usage: "sleep DURATION", summary: "wait, e.g. 'sleep 2s' or 'sleep 500ms' (Ctrl-C stops it)",
         positionals: [PositionalSpec(name: "DURATION", completion: .words(["1s", "5s", "500ms"]))],
         run: { inv, ctx in
-            guard inv.positionals.count == 1 else {
-                throw UsageError(message: "sleep: expected one DURATION", usage: "sleep DURATION")
-            }
             guard let seconds = DurationText.seconds(inv.positionals[0]) else {
                 throw UsageError(message: "sleep: '\(inv.positionals[0])' is not a duration such as 500ms, 2s or 1m")
             }
@@ -119,6 +101,8 @@ enum BuiltinCommands {
                 throw UsageError(message: "set: \(name) must be \(option.expected), got '\(value)'")
             }
             ctx.variables[name] = value
+            // `set api_key V`: V is masked in the log from now on, wherever it appears.
+            if SecretRedactor.looksSecret(name) { ctx.recorder?.addSecretValues([value]) }
             return .ok(fields: [(name, .string(value))])
         })
 
@@ -133,7 +117,6 @@ enum BuiltinCommands {
         positionals: [PositionalSpec(name: "NAME", variadic: true,
                                      completion: .dynamic { ctx in Array(ctx.variables.keys).sorted() })],
         run: { inv, ctx in
-            guard !inv.positionals.isEmpty else { throw UsageError(message: "unset: expected a NAME", usage: "unset NAME...") }
             for name in inv.positionals { ctx.variables[name] = nil }
             return .ok()
         })
@@ -148,10 +131,9 @@ enum BuiltinCommands {
             """,
         positionals: [PositionalSpec(name: "FILE", completion: .files),
                       PositionalSpec(name: "ARGS", optional: true, variadic: true)],
+        runsCommands: true,
         run: { inv, ctx in
-            guard let path = inv.positionals.first else {
-                throw UsageError(message: "source: expected a FILE", usage: "source FILE [ARGS...]")
-            }
+            let path = inv.positionals[0]
             guard let runner = ctx.state(RunnerLink.self, make: { RunnerLink() }).runner else {
                 throw CommandFailure("source: no script runner in this session")
             }
@@ -186,7 +168,6 @@ enum BuiltinCommands {
         name: "exit", aliases: ["quit"], usage: "exit [CODE]", summary: "leave aish (scripts: stop with CODE, default 0)",
         positionals: [PositionalSpec(name: "CODE", optional: true)],
         run: { inv, _ in
-            guard inv.positionals.count <= 1 else { throw UsageError(message: "exit: expected at most one CODE") }
             guard let raw = inv.positionals.first else { throw ExitRequest(code: 0) }
             guard let code = Int32(raw), (0...255).contains(code) else {
                 throw UsageError(message: "exit: CODE must be a whole number from 0 to 255, got '\(raw)'")
@@ -202,7 +183,7 @@ enum BuiltinCommands {
         positionals: [PositionalSpec(name: "ASSERTION", variadic: true,
                                      completion: .words(["ok", "error", "contains", "not", "matches", "json",
                                                          "latency", "ttft", "tokens", "provider"]))],
-        rawArguments: true,
+        rawArguments: true, judgesLastResult: true,
         run: { inv, ctx in
             let started = Date()
             let assertion = inv.positionals.map { $0.contains(" ") || $0.isEmpty ? "\"\($0)\"" : $0 }

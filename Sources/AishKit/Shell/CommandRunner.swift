@@ -16,6 +16,13 @@ struct ExitRequest: Error {
     var code: Int32
 }
 
+/// `source` nested too deep: a script problem, exit 2 like a syntax error.
+struct SourceNestingError: UserFacingError {
+    var message: String
+    var exitCode: ExitCode { .usage }
+    var description: String { message }
+}
+
 /// A sourced script stopped at a failure that it already reported.
 struct SourcedScriptStopped: Error {
     var code: Int32
@@ -73,9 +80,9 @@ final class CommandRunner {
                 return false
             }
             let command = commands[i]
-            let isExpect = command.literalName == "expect"
+            let isExpect = judgesLastResult(command)
             let code = try runOne(command)
-            let nextIsExpect = i + 1 < commands.count && commands[i + 1].literalName == "expect"
+            let nextIsExpect = i + 1 < commands.count && judgesLastResult(commands[i + 1])
             i += 1
             // Ctrl-C in a script cancels the command and then the script; SIGTERM also
             // ends an interactive session.
@@ -103,10 +110,15 @@ final class CommandRunner {
         return true
     }
 
+    /// Whether a script line is an assertion on the line before (`expect`), known before it runs.
+    private func judgesLastResult(_ command: ScriptCommand) -> Bool {
+        command.literalName.flatMap { ctx.registry.lookup($0) }?.judgesLastResult ?? false
+    }
+
     /// Runs `source FILE ARGS`: the file is parsed whole first, then run as a nested script.
     func source(path: String, arguments: [String]) throws -> CommandResult {
         guard frames.count <= CommandRunner.maxSourceDepth else {
-            throw CommandFailure(
+            throw SourceNestingError(message:
                 "source: nesting limit of \(CommandRunner.maxSourceDepth) reached at '\(path)' (does a script source itself?)")
         }
         var resolved = path
@@ -115,7 +127,7 @@ final class CommandRunner {
             let beside = dir.isEmpty ? path : dir + "/" + path
             if FileManager.default.fileExists(atPath: beside) { resolved = beside }
         }
-        let commands = try ScriptFile.load(path: resolved)
+        let commands = try ScriptFile.load(path: resolved, registry: ctx.registry)
         let depth = (frames.last?.depth ?? 0) + 1
         let completed = try run(commands, frame: ScriptFrame(file: resolved, arguments: arguments, depth: depth))
         if !completed { throw SourcedScriptStopped(code: exitCode == 0 ? 1 : exitCode) }
@@ -146,19 +158,16 @@ final class CommandRunner {
         var wantsJSON = ctx.options.json
         var quietFailure = false
         var exitRequest: ExitRequest?
-        let isExpect = name == "expect"
+        var isExpect = false
         var isSource = false
         do {
             guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
-            isSource = spec.name == "source"
-            let invocation = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "),
-                                            location: frame.file == nil ? nil : location)
+            isExpect = spec.judgesLastResult
+            isSource = spec.runsCommands
+            let (invocation, outcome) = try spec.invoke(Array(words.dropFirst()), line: words.joined(separator: " "),
+                                                        location: frame.file == nil ? nil : location, ctx: ctx)
             if invocation.flag("--json") { wantsJSON = true }
-            if invocation.flag("--help") && !spec.rawArguments {
-                result = .ok(spec.helpText)
-            } else {
-                result = try spec.run(invocation, ctx)
-            }
+            result = outcome
             if result.status == .error { failureCode = ExitCode.failure.rawValue }
         } catch let request as ExitRequest {
             exitRequest = request
@@ -167,12 +176,10 @@ final class CommandRunner {
             result = .failure("sourced script stopped")
             failureCode = stopped.code
             quietFailure = true
-        } catch let error as UserFacingError {
-            result = .failure(error.description)
-            failureCode = error.exitCode.rawValue
         } catch {
-            result = .failure("\(error)")
-            failureCode = ExitCode.failure.rawValue
+            let text = ErrorText(error)
+            result = .failure(text.message)
+            failureCode = text.exitCode
         }
         if ctx.interrupt.isRaised, result.status == .error, failureCode == ExitCode.failure.rawValue,
             !(result.error ?? "").contains("interrupt")

@@ -24,6 +24,7 @@ final class InteractiveShell {
         if !ctx.options.quiet {
             ctx.output.writeError("aish \(AishMain.version) — type 'help' for commands, Ctrl-D to leave\n")
         }
+        let historyRedactor = SecretRedactor(environment: ctx.environment)
         var lines: [String] = []
         while true {
             if let signal = InterruptSignal.pendingTermination { return 128 + signal }
@@ -41,7 +42,8 @@ final class InteractiveShell {
             case .interrupted:
                 lines = []
             case let .line(line):
-                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(line) }
+                // The history file is written at once: secrets never reach it (issue 16.2).
+                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(historyRedactor.redact(line)) }
                 lines.append(line)
                 let text = lines.joined(separator: "\n")
                 do {

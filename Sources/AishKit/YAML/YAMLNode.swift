@@ -140,7 +140,9 @@ final class YAMLNode: Sendable {
 }
 
 /// A problem in YAML input, with the position it concerns.
-struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
+struct YAMLError: UserFacingError, Sendable, Equatable {
+    var exitCode: ExitCode { .failure }
+    var namesItsLocation: Bool { true }
     var location: SourceLocation
     var message: String
     var description: String { "\(location): error: \(message)" }

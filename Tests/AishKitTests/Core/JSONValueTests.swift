@@ -21,6 +21,7 @@ import Testing
     static let spec = CommandSpec(
         name: "chat", usage: "chat [-m MODEL] [PROMPT]", summary: "chat",
         options: [OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model")],
+        positionals: [PositionalSpec(name: "PROMPT", optional: true, variadic: true)],
         run: { _, _ in .ok() })
 
     @Test func parsesOptionsAndPositionals() throws {
@@ -36,6 +37,42 @@ import Testing
             Issue.record("expected an error")
         } catch let e as UsageError {
             #expect(e.message == "chat: unknown option '--modle' (did you mean '--model'?)")
+        } catch { Issue.record("wrong error \(error)") }
+    }
+
+    /// The spec counts positionals; handlers never do.
+    @Test func positionalCountsComeFromTheSpec() {
+        let spec = CommandSpec(name: "svc", usage: "svc start|stop NAME [TAG]", summary: "",
+                               positionals: [PositionalSpec(name: "NAME"), PositionalSpec(name: "TAG", optional: true)],
+                               subcommands: ["start", "stop"], run: { _, _ in .ok() })
+        func message(_ words: [String]) -> String? {
+            do { _ = try spec.parse(words: words, line: "", location: nil); return nil } catch let e as UsageError {
+                return e.message
+            } catch { return "\(error)" }
+        }
+        #expect(message([]) == "svc: missing action (start or stop)")
+        #expect(message(["strat", "x"]) == "svc: unknown action 'strat' (did you mean 'start'?)")
+        #expect(message(["launch"]) == "svc: unknown action 'launch' (start or stop)")
+        #expect(message(["start"]) == "svc start: missing NAME")
+        #expect(message(["start", "a", "b", "c"]) == "svc start: unexpected argument 'c'")
+        #expect(message(["stop", "a", "b"]) == nil)
+        #expect(message(["--help"]) == nil)  // help needs no arguments
+        let none = CommandSpec(name: "vars", usage: "vars", summary: "", run: { _, _ in .ok() })
+        #expect(throws: UsageError.self) { try none.parse(words: ["x"], line: "", location: nil) }
+    }
+
+    /// A usage error thrown by a handler leaves `invoke` with the command's usage.
+    @Test func invokeAttachesTheUsage() {
+        let spec = CommandSpec(name: "t", usage: "t [N]", summary: "",
+                               positionals: [PositionalSpec(name: "N", optional: true)],
+                               run: { _, _ in throw UsageError(message: "t: N must be a number") })
+        let ctx = ShellContext(options: GlobalOptions(), output: OutputSink(capturing: true), interrupt: InterruptFlag(),
+                               environment: [:])
+        do {
+            _ = try spec.invoke(["x"], line: "t x", location: nil, ctx: ctx)
+            Issue.record("expected an error")
+        } catch let e as UsageError {
+            #expect(e.description == "t: N must be a number\nusage: t [N]")
         } catch { Issue.record("wrong error \(error)") }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import AishKit
 
 /// The interactive shell driven through tmux: a private tmux server per test (its own
 /// socket), the built binary inside it, keys sent and the screen read back.
@@ -164,6 +165,26 @@ struct TmuxTimeout: Error, CustomStringConvertible {
         try again.type("history")
         try again.send("Enter")
         try again.waitFor("    1  echo remembered-42")
+    }
+
+    /// Keys typed at the prompt are masked before the history file is written (issue 16.2).
+    @Test func secretsNeverReachTheHistoryFile() throws {
+        let t = try TmuxShell()
+        try t.start()
+        for line in ["echo sk-abcdefghijklmnop1234", "echo Bearer tok-123456", "set db_password hunter2",
+                     "echo ghp_abcdefghijklmnop0123 done"] {
+            try t.type(line)
+            try t.send("Enter")
+        }
+        try t.waitFor("ghp_abcdefghijklmnop0123 done")
+        try t.send("C-d")
+        try t.waitFor("[exited 0]")
+        let text = try String(contentsOfFile: t.aish.home + "/history", encoding: .utf8)
+        #expect(!text.contains("abcdefghijklmnop"))
+        #expect(!text.contains("tok-123456"))
+        #expect(!text.contains("hunter2"))
+        #expect(HistoryFile.read(path: t.aish.home + "/history")
+            == ["echo ***", "echo Bearer ***", "set db_password ***", "echo *** done"])
     }
 
     @Test func ctrlCClearsThePromptAndCancelsACommandButNeverExits() throws {

@@ -12,7 +12,8 @@ import FoundationXML
     /// Expected exit code of each fixture; a new fixture must be listed here.
     static let exitCodes: [String: Int32] = [
         "basics": 0, "expect_fail": 4, "syntax_error": 2, "unknown_command": 2, "continue": 4,
-        "expect_error": 0, "source": 0, "recursion": 1, "heredoc_unterminated": 2, "exit_code": 3, "json": 0,
+        "expect_error": 0, "source": 0, "recursion": 2, "heredoc_unterminated": 2, "exit_code": 3, "json": 0,
+        "unknown_option": 2, "bom": 0,
     ]
 
     static var fixtureNames: [String] {
@@ -92,8 +93,23 @@ import FoundationXML
             #expect(run.code == 0)
             let fail = try aish.run(["-c", "echo a; sleep x; echo b"])
             #expect(fail.stdout == "a\n")
-            #expect(fail.stderr == "aish: sleep: 'x' is not a duration such as 500ms, 2s or 1m\n")
+            #expect(fail.stderr == "aish: sleep: 'x' is not a duration such as 500ms, 2s or 1m\nusage: sleep DURATION\n")
             #expect(fail.code == 2)
+            // Unknown commands and options are found before anything runs (issue 16.4).
+            let unknown = try aish.run(["-c", "echo a; provders; echo b"])
+            #expect(unknown.stdout == "")
+            #expect(unknown.stderr == "-c:1:9: error: unknown command 'provders' — did you mean 'providers'? (type 'help' for the list)\necho a; provders; echo b\n        ^\n")
+            #expect(unknown.code == 2)
+            let option = try aish.run(["-c", "echo a\nlog --limt 3"])
+            #expect(option.stdout == "")
+            #expect(option.stderr == "-c:2:5: error: log: unknown option '--limt' (did you mean '--limit'?)\nlog --limt 3\n    ^\n")
+            #expect(option.code == 2)
+            let value = try aish.run(["-c", "echo a; log -n"])
+            #expect(value.stderr == "-c:1:13: error: log: option '-n' needs a value N\necho a; log -n\n            ^\n")
+            let assertion = try aish.run(["-c", "echo a; expect ttft ~ 3"])
+            #expect(assertion.stdout == "")
+            #expect(assertion.stderr == "-c:1:16: error: expect: unknown assertion 'ttft ~ 3'\necho a; expect ttft ~ 3\n               ^\n")
+            #expect(assertion.code == 2)
         }
     }
 
@@ -124,6 +140,11 @@ import FoundationXML
 
     @Test func badFilesAndOptions() throws {
         try withAish { aish in
+            symlink(aish.home + "/loop-b.ai", aish.home + "/loop-a.ai")
+            symlink(aish.home + "/loop-a.ai", aish.home + "/loop-b.ai")
+            let loop = try aish.run(["-f", "loop-a.ai"])
+            #expect(loop.stderr == "aish: cannot read script 'loop-a.ai': symbolic link loop\n")
+            #expect(loop.code == 2)
             let missing = try aish.run(["-f", "nope.ai"])
             #expect(missing.stderr == "aish: cannot read script 'nope.ai': no such file\n")
             #expect(missing.code == 2)

@@ -81,8 +81,8 @@ import Testing
             do { _ = try BenchCommand.settings(try BenchCommand.spec.parse(words: words, line: "", location: nil)); return nil }
             catch let e as UsageError { return e.message } catch { return "\(error)" }
         }
-        #expect(message([]) == "bench: name a model")
-        #expect(message(["a", "b"]) == "bench: one model at a time (use compare for several)")
+        #expect(message([]) == "bench: missing MODEL")
+        #expect(message(["a", "b"]) == "bench: unexpected argument 'b'")
         #expect(message(["a", "-c", "1,x"]) == "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '1,x'")
         #expect(message(["a", "-c", "0"]) == "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '0'")
         #expect(message(["a", "-n", "0"]) == "bench: -n must be at least 1, got 0")

@@ -163,7 +163,7 @@ import Testing
         func message(_ words: [String]) -> String? {
             do { _ = try run(words, []); return nil } catch let e as UsageError { return e.message } catch { return "\(error)" }
         }
-        #expect(message([]) == "compare: name at least one model")
+        #expect(message([]) == "compare: missing MODEL")
         #expect(message(["m", "-n", "0"]) == "compare: -n must be at least 1, got 0")
         #expect(message(["m", "--warmup", "-1"]) == "compare: --warmup cannot be negative, got -1")
         #expect(message(["m", "-p", "x", "--prompt-file", "f"]) == "compare: give -p PROMPT or --prompt-file FILE, not both")

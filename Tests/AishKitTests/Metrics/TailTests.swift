@@ -73,7 +73,7 @@ import Testing
         func message(_ words: [String]) -> String? {
             do { _ = try run(words, context(), config: config); return nil } catch let e as UsageError { return e.message } catch { return "\(error)" }
         }
-        #expect(message(["metrcs", "--count", "1"]) == "tail: unknown view 'metrcs' — did you mean 'metrics'?")
+        #expect(message(["metrcs", "--count", "1"]) == "tail: unknown view 'metrcs' (did you mean 'metrics'?)")
         #expect(message(["metrics", "--count", "0"]) == "tail: --count must be at least 1, got 0")
         #expect(message(["metrics", "--for", "0s"]) == "tail: --for must be longer than 0")
         #expect(message(["metrics", "--every", "10ms", "--count", "1"]) == "tail: --every must be at least 100ms")

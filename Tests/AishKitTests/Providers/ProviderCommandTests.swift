@@ -294,6 +294,20 @@ final class ProviderCommandBench {
         #expect(took < 3)
     }
 
+    /// Waiting cannot heal a disabled provider, a missing API key or an unknown name: each
+    /// fails on the spot with the reason, without a single probe (issue 16.5).
+    @Test func waitFailsAtOnceOnWhatCannotHeal() throws {
+        let b = try ProviderCommandBench()
+        defer { b.stop() }
+        let path = b.directory + "/providers.yaml"
+        #expect(b.errorText(["wait", "off", "--timeout", "3s"])
+            == "wait: provider 'off' has status disabled in \(path), so it never becomes healthy (set status: active to use it)")
+        #expect(b.errorText(["wait", "cloud", "--timeout", "3s"])
+            == "wait: provider 'cloud' needs an API key: set the environment variable FAKE_CLOUD_KEY; waiting would not change that")
+        #expect(b.errorText(["wait", "clod", "--timeout", "3s"]) == "wait: no provider 'clod' in \(path) (did you mean 'cloud'?)")
+        #expect(try b.probeRows() == [])
+    }
+
     @Test func waitStopsOnInterrupt() throws {
         let b = try ProviderCommandBench()
         defer { b.stop() }

@@ -58,7 +58,7 @@ import Testing
         do {
             _ = try Self.run(["a", "b"], Self.context())
         } catch let e as UsageError {
-            #expect(e.message == "route: one MODEL at a time (got 2)")
+            #expect(e.message == "route: unexpected argument 'b'")
         } catch { Issue.record("unexpected \(error)") }
         do {
             _ = try Self.run(["a", "--all"], Self.context())

@@ -154,10 +154,10 @@ private func syntaxError(_ text: String) -> ScriptSyntaxError? {
 
 @Suite struct ScriptFileTests {
     @Test func binaryAndInvalidTextAreRefused() {
-        #expect(throws: ScriptFileError(message: "b.ai:2:3: error: binary file (NUL byte), not an aish script")) {
+        #expect(throws: ScriptFileError(location: "b.ai:2:3", message: "binary file (NUL byte), not an aish script")) {
             try ScriptFile.decode(Array("echo\nab\0c".utf8).withUnsafeBufferPointer { Data($0) }, path: "b.ai")
         }
-        #expect(throws: ScriptFileError(message: "b.ai: error: not valid UTF-8 text, not an aish script")) {
+        #expect(throws: ScriptFileError(location: "b.ai", message: "not valid UTF-8 text, not an aish script")) {
             try ScriptFile.decode(Data([0x65, 0xFF, 0x0A]), path: "b.ai")
         }
     }

@@ -148,7 +148,7 @@ import Testing
         let e = try #require(throws: UsageError.self) { try run(["start", "olama", "--yes"], context(), config) }
         #expect(e.message == "unknown service 'olama' — did you mean 'ollama'? (known: ollama, litellm_gateway)")
         let a = try #require(throws: UsageError.self) { try run(["strat", "ollama", "--yes"], context(), config) }
-        #expect(a.message == "service: unknown action 'strat' — did you mean 'start'?")
+        #expect(a.message == "service: unknown action 'strat' (did you mean 'start'?)")
         let m = try #require(throws: UsageError.self) { try run(["start"], context(), config) }
         #expect(m.message == "service start: missing NAME")
     }

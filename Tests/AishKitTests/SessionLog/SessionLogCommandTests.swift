@@ -84,9 +84,11 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let (path, _) = try seededLog(dir)
         let shell = LogShell(dbPath: path)
         #expect(shell.errorText(["log", "--since", "yesterday"]) ==
-            "log: --since takes a duration back from now (30m, 1h, 2d), a date (2026-11-27) or a date and time (2026-11-27T10:00), got 'yesterday'")
+            "log: --since takes a duration back from now (30m, 1h, 2d), a date (2026-11-27) or a date and time (2026-11-27T10:00), got 'yesterday'"
+            + "\nusage: " + SessionLogCommands.log.usage)
         #expect(shell.errorText(["log", "--status", "fine"]) ==
-            "log: unknown status 'fine' (one of: ok, error, partial, cancelled, timeout, skipped)")
+            "log: unknown status 'fine' (one of: ok, error, partial, cancelled, timeout, skipped)"
+            + "\nusage: " + SessionLogCommands.log.usage)
         #expect(shell.errorText(["log", "-n", "0"])?.hasPrefix("log: -n takes a positive number, got 0") == true)
     }
 

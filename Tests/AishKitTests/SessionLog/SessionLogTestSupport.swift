@@ -32,8 +32,7 @@ struct LogShell {
         guard let spec = SessionLogCommands.all.first(where: { $0.name == words[0] }) else {
             fatalError("no command \(words[0])")
         }
-        let inv = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "), location: nil)
-        return try spec.run(inv, ctx)
+        return try spec.invoke(Array(words.dropFirst()), line: words.joined(separator: " "), location: nil, ctx: ctx).result
     }
 
     /// The message of the error a command throws, or nil when it succeeds.

@@ -1,0 +1,231 @@
+/// Secrets recognisable in text itself, masked as `***` in the history file and the session
+/// log whatever the environment holds:
+///
+/// - API keys by their published prefixes: `sk-…` (OpenAI, Anthropic), `sk_live_`/`sk_test_`
+///   (Stripe), `AKIA…`/`ASIA…` (AWS access key ids), `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/
+///   `github_pat_` (GitHub), `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-` (Slack), `hf_` (Hugging
+///   Face), and JSON Web Tokens (`eyJ….….…`);
+/// - `Bearer <token>`, and the value of an `Authorization:` header (its scheme is kept);
+/// - the value given to a name that looks secret (`*key*`, `*token*`, `*secret*`,
+///   `*password*`, `*credential*`): `api_key=V`, `"db_password": "V"`, `token: V`,
+///   `--var api_key=V`, and `set api_key V` (the rest of the command).
+///
+/// A byte scanner, no regular expressions: the log calls it on every prompt and reply.
+enum SecretPatterns {
+    static let mask = "***"
+
+    /// Prefix, shortest body after it, and which bytes the body may hold.
+    private static let prefixes: [(prefix: [UInt8], minimumBody: Int, body: @Sendable (UInt8) -> Bool)] = [
+        ("github_pat_", 16, isWordByte), ("sk_live_", 8, isWordByte), ("sk_test_", 8, isWordByte),
+        ("rk_live_", 8, isWordByte), ("rk_test_", 8, isWordByte),
+        ("xoxb-", 8, isWordByte), ("xoxp-", 8, isWordByte), ("xoxa-", 8, isWordByte), ("xoxr-", 8, isWordByte),
+        ("xoxs-", 8, isWordByte), ("ghp_", 16, isWordByte), ("gho_", 16, isWordByte), ("ghu_", 16, isWordByte),
+        ("ghs_", 16, isWordByte), ("ghr_", 16, isWordByte), ("sk-", 8, isWordByte),
+        // Hugging Face tokens are hf_ + 34 letters; `hf_transfer` and the like are not.
+        ("hf_", 20, isAlphanumeric),
+    ].map { (Array($0.0.utf8), $0.1, $0.2) }
+
+    static func redact(_ text: String) -> String {
+        let b = Array(text.utf8)
+        guard b.count >= 4 else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var changed = false
+        var i = 0
+        // True at the start of the text and after a newline or `;` (for `set NAME VALUE`).
+        var atCommandStart = true
+
+        while i < b.count {
+            let atWordStart = i == 0 || !isWordByte(b[i - 1])
+            guard atWordStart, isWordByte(b[i]) else {
+                if b[i] == 0x0A || b[i] == 0x3B { atCommandStart = true }
+                else if b[i] != 0x20 && b[i] != 0x09 { atCommandStart = false }
+                out.append(b[i])
+                i += 1
+                continue
+            }
+            let commandStart = atCommandStart
+            atCommandStart = false
+            if let end = prefixedKey(b, at: i) ?? awsKeyID(b, at: i) ?? jsonWebToken(b, at: i) {
+                out.append(contentsOf: mask.utf8)
+                changed = true
+                i = end
+                continue
+            }
+            if let (keep, valueStart) = authorization(b, at: i) {
+                out.append(contentsOf: b[i..<keep])
+                let end = maskValueToLineEnd(b, from: valueStart, into: &out, changed: &changed, keepFrom: keep)
+                i = end
+                continue
+            }
+            if let (keep, tokenEnd) = bearer(b, at: i) {
+                out.append(contentsOf: b[i..<keep])
+                out.append(contentsOf: mask.utf8)
+                changed = true
+                i = tokenEnd
+                continue
+            }
+            // A name: is it a secret one given a value?
+            var j = i
+            while j < b.count, isNameByte(b[j]) { j += 1 }
+            let name = String(decoding: b[i..<j], as: UTF8.self)
+            out.append(contentsOf: b[i..<j])
+            i = j
+            if commandStart, name == "set" {
+                // `set NAME VALUE...`: the value is the rest of the command.
+                var k = j
+                while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+                var e = k
+                while e < b.count, isNameByte(b[e]) { e += 1 }
+                guard e > k, SecretRedactor.looksSecret(String(decoding: b[k..<e], as: UTF8.self)) else { continue }
+                var v = e
+                while v < b.count, b[v] == 0x20 || b[v] == 0x09 { v += 1 }
+                var end = v
+                while end < b.count, b[end] != 0x0A, b[end] != 0x3B { end += 1 }
+                guard v > e, end > v, !b[v..<end].elementsEqual(mask.utf8) else { continue }
+                out.append(contentsOf: b[j..<v])
+                out.append(contentsOf: mask.utf8)
+                changed = true
+                i = end
+                continue
+            }
+            guard SecretRedactor.looksSecret(name) else { continue }
+            var k = j
+            if k < b.count, b[k] == 0x22 || b[k] == 0x27 { k += 1 }  // "api_key": …
+            while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+            guard k < b.count else { continue }
+            // `key: …` in prose ("needs an API key: set …") is not an assignment.
+            let separator = b[k] == 0x3D || (b[k] == 0x3A && name.lowercased() != "key")
+            guard separator else { continue }
+            k += 1
+            while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+            if let (replacement, end) = maskedValue(b, from: k) {
+                out.append(contentsOf: b[j..<k])
+                out.append(contentsOf: replacement)
+                changed = true
+                i = end
+            }
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : text
+    }
+
+    /// The masked form of the value at `start` and where it ends; nil when there is no value
+    /// (or it is masked already). A quoted value keeps its quotes.
+    private static func maskedValue(_ b: [UInt8], from start: Int) -> ([UInt8], Int)? {
+        if start < b.count, b[start] == 0x22 || b[start] == 0x27 {
+            let quote = b[start]
+            var e = start + 1
+            while e < b.count, b[e] != quote, b[e] != 0x0A { e += 1 }
+            guard e > start + 1, !b[(start + 1)..<e].elementsEqual(mask.utf8) else { return nil }
+            return ([quote] + Array(mask.utf8), e)
+        }
+        var k = start
+        while k < b.count, !endsBareValue(b[k]) { k += 1 }
+        guard k > start, !b[start..<k].elementsEqual(mask.utf8) else { return nil }
+        return (Array(mask.utf8), k)
+    }
+
+    private static func maskValueToLineEnd(_ b: [UInt8], from start: Int, into out: inout [UInt8], changed: inout Bool,
+                                           keepFrom: Int) -> Int {
+        var end = start
+        while end < b.count, b[end] != 0x0A, b[end] != 0x0D, b[end] != 0x22, b[end] != 0x27, b[end] != 0x3B { end += 1 }
+        var valueEnd = end
+        while valueEnd > start, b[valueEnd - 1] == 0x20 || b[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        if valueEnd > start, !b[start..<valueEnd].elementsEqual(mask.utf8) {
+            out.append(contentsOf: b[keepFrom..<start])
+            out.append(contentsOf: mask.utf8)
+            changed = true
+            return valueEnd
+        }
+        out.append(contentsOf: b[keepFrom..<start])
+        return start
+    }
+
+    // MARK: - Recognisers (each returns where the secret ends, or nil)
+
+    private static func prefixedKey(_ b: [UInt8], at i: Int) -> Int? {
+        for p in prefixes where b.count - i > p.prefix.count && b[i] == p.prefix[0] {
+            guard b[i..<(i + p.prefix.count)].elementsEqual(p.prefix) else { continue }
+            var k = i + p.prefix.count
+            while k < b.count, p.body(b[k]) { k += 1 }
+            if k - (i + p.prefix.count) >= p.minimumBody { return k }
+        }
+        return nil
+    }
+
+    /// AKIA/ASIA and exactly 16 upper-case letters or digits.
+    private static func awsKeyID(_ b: [UInt8], at i: Int) -> Int? {
+        guard b.count - i >= 20, b[i] == 0x41, b[i + 2] == 0x49, b[i + 3] == 0x41, b[i + 1] == 0x4B || b[i + 1] == 0x53
+        else { return nil }
+        let body = b[(i + 4)..<(i + 20)]
+        guard body.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }) else { return nil }
+        if i + 20 < b.count, isWordByte(b[i + 20]) { return nil }
+        return i + 20
+    }
+
+    /// `eyJ` + base64url, `.`, base64url, `.`, base64url (header, payload, signature).
+    private static func jsonWebToken(_ b: [UInt8], at i: Int) -> Int? {
+        guard b.count - i > 12, b[i] == 0x65, b[i + 1] == 0x79, b[i + 2] == 0x4A else { return nil }
+        var k = i
+        for segment in 0..<3 {
+            let start = k
+            while k < b.count, isBase64URL(b[k]) { k += 1 }
+            if k - start < (segment == 0 ? 10 : 1) { return nil }
+            if segment < 2 {
+                guard k < b.count, b[k] == 0x2E else { return nil }
+                k += 1
+            }
+        }
+        return k
+    }
+
+    /// `Authorization:` (any case): returns where to keep up to (the scheme, if any) and where
+    /// the value starts.
+    private static func authorization(_ b: [UInt8], at i: Int) -> (Int, Int)? {
+        let word = Array("authorization:".utf8)
+        guard b.count - i > word.count, (0..<word.count).allSatisfy({ lower(b[i + $0]) == word[$0] }) else { return nil }
+        var k = i + word.count
+        while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+        // A scheme (Bearer, Basic, Token) stays readable.
+        var s = k
+        while s < b.count, isLetter(b[s]) { s += 1 }
+        if s > k, s < b.count, b[s] == 0x20 {
+            var v = s
+            while v < b.count, b[v] == 0x20 { v += 1 }
+            if v < b.count, b[v] != 0x0A { return (i + word.count, v) }
+        }
+        return (i + word.count, k)
+    }
+
+    /// `Bearer <token>` (any case).
+    private static func bearer(_ b: [UInt8], at i: Int) -> (Int, Int)? {
+        let word = Array("bearer".utf8)
+        guard b.count - i > 7, (0..<6).allSatisfy({ lower(b[i + $0]) == word[$0] }), b[i + 6] == 0x20 || b[i + 6] == 0x09
+        else { return nil }
+        var j = i + 6
+        while j < b.count, b[j] == 0x20 || b[j] == 0x09 { j += 1 }
+        var k = j
+        while k < b.count, isTokenByte(b[k]) { k += 1 }
+        guard k > j, !b[j..<k].elementsEqual(mask.utf8) else { return nil }
+        return (j, k)
+    }
+
+    // MARK: - Bytes
+
+    private static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+    }
+    private static func isLetter(_ c: UInt8) -> Bool { (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }
+    private static func isWordByte(_ c: UInt8) -> Bool { isAlphanumeric(c) || c == 0x2D || c == 0x5F }
+    private static func isNameByte(_ c: UInt8) -> Bool { isWordByte(c) || c == 0x2E }
+    private static func isBase64URL(_ c: UInt8) -> Bool { isAlphanumeric(c) || c == 0x2D || c == 0x5F }
+    private static func isTokenByte(_ c: UInt8) -> Bool {
+        isWordByte(c) || c == 0x2E || c == 0x2B || c == 0x2F || c == 0x3D || c == 0x7E
+    }
+    /// Where an unquoted value ends.
+    private static func endsBareValue(_ c: UInt8) -> Bool {
+        c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x2C || c == 0x3B || c == 0x26 || c == 0x7D
+            || c == 0x29 || c == 0x22 || c == 0x27
+    }
+    private static func lower(_ c: UInt8) -> UInt8 { (c >= 0x41 && c <= 0x5A) ? c + 32 : c }
+}
