@@ -309,7 +309,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let empty = dir.file("none.json")
         #expect(try shell.run(["export", "--since", "2099-01-01", empty]).field("count") == .int(0))
         #expect(String(decoding: fileBytes(empty), as: UTF8.self) == "[]\n")
-        #expect(shell.errorText(["export", "--format", "xml", dir.file("x")]) == "export: --format takes json or csv, got 'xml'\nusage: export [--format json|csv] [--since T] FILE")
+        #expect(shell.errorText(["export", "--format", "xml", dir.file("x")]) == "export: --format takes json or csv, got 'xml'\nusage: export [--format json|csv] [--since T] [--timeout S] FILE")
         #expect(shell.errorText(["export", dir.file("missing/dir/x.json")]) == "export: cannot write \(dir.file("missing/dir/x.json")): No such file or directory")
     }
 
