@@ -31,6 +31,16 @@ Health and metrics:
     GET  /health/liveliness, /health/readiness   (LiteLLM style)
     GET  /metrics                   Prometheus text: vllm:* and llamacpp:* series (or one family,
                                     per --flavor); counters grow with the requests served.
+Stand-ins for the services around a stack (only when their option is given):
+    GET  /health                    with --litellm-health JSON: LiteLLM's /health answer (that JSON:
+                                    healthy_endpoints, unhealthy_endpoints, counts); with --require-key
+                                    it needs the key as LiteLLM does (401 otherwise)
+    GET  /-/healthy                 with --prometheus-targets JSON: "Prometheus Server is Healthy."
+    GET  /api/v1/targets            with --prometheus-targets JSON (a list of {job, instance, health,
+                                    lastError}): Prometheus's targets API answer
+    GET  /api/health                with --grafana-health JSON: Grafana's health answer (that JSON)
+    --response-headers JSON         extra headers on every chat completion answer (e.g. LiteLLM's
+                                    x-litellm-model-api-base, x-litellm-attempted-fallbacks)
 Test control (not part of any real API):
     GET  /_fake/requests            the requests received so far (method, path, headers, json body)
     POST /_fake/reset               forget them and reset counters
@@ -83,6 +93,12 @@ Flags (server-wide defaults)
   --token-delay S  --first-token-delay S  --fail-all STATUS  --fail-first N [--fail-status STATUS]
   --require-key KEY (401 unless "Authorization: Bearer KEY")  --strict-models (404 for unknown models)
   --fault SPEC  --exit-on-stdin-eof  --verbose
+  --gateway JSON   act as a LiteLLM proxy: every chat answer carries its x-litellm-* headers
+                   (model group, id, api_base from {"groups": {GROUP: API_BASE}}, attempted
+                   fallbacks and retries, overhead_ms, response_ms); a body with
+                   "mock_testing_fallbacks": true fails the requested group and answers as its
+                   first entry in {"fallbacks": {GROUP: [GROUP...]}} (HTTP 500 when it has none);
+                   with "allow_mock": false it is refused with HTTP 400, as LiteLLM does by default
 
 Connection refused: tests use a port with nothing listening (bind port 0, close it).
 """
@@ -225,14 +241,24 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def start_stream(self, content_type):
+    def start_stream(self, content_type, extra_headers=()):
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("X-Fake-Name", self.opts.name)
+        for k, v in list(extra_headers) + self.extra_response_headers():
+            self.send_header(k, v)
         self.end_headers()
         self.wfile.flush()
+
+    def extra_response_headers(self):
+        h = self.opts.response_headers
+        if not h:
+            return []
+        if isinstance(h, str):
+            h = json.loads(h)
+        return [(k, str(v)) for k, v in h.items()]
 
     def write_chunk(self, data):
         if not data:
@@ -300,7 +326,10 @@ class Handler(BaseHTTPRequestHandler):
         if "close" in faults:
             return self.drop_connection()
 
-        if self.opts.require_key and path not in ("/health", "/health/liveliness", "/health/readiness", "/metrics"):
+        open_paths = ("/health/liveliness", "/health/readiness", "/metrics", "/-/healthy", "/api/v1/targets", "/api/health")
+        if not self.opts.litellm_health:
+            open_paths += ("/health",)
+        if self.opts.require_key and path not in open_paths:
             if self.headers.get("Authorization") != "Bearer " + self.opts.require_key:
                 return self.send_json(401, {"error": {"message": "Incorrect API key provided",
                                                       "type": "invalid_request_error", "code": "invalid_api_key"}})
@@ -325,6 +354,9 @@ class Handler(BaseHTTPRequestHandler):
             ("GET", "/health/liveliness"): self.liveliness,
             ("GET", "/health/readiness"): self.liveliness,
             ("GET", "/metrics"): self.metrics,
+            ("GET", "/-/healthy"): self.prometheus_healthy,
+            ("GET", "/api/v1/targets"): self.prometheus_targets,
+            ("GET", "/api/health"): self.grafana_health,
         }
         handler = routes.get((method, path))
         if handler is None:
@@ -485,9 +517,43 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"object": "list", "data": [
             {"id": m, "object": "model", "created": now, "owned_by": "fake-provider"} for m in self.opts.model_list]})
 
+    def gateway_headers(self, body):
+        """--gateway: the x-litellm-* headers a LiteLLM proxy sends, and its fault switch
+        mock_testing_fallbacks (the requested group fails, its first fallback answers).
+        Returns (headers, None), or (None, error body) when the group has no fallback."""
+        gw = self.opts.gateway
+        group = body.get("model") or ""
+        attempted = 0
+        if "mock_testing_fallbacks" in body and gw.get("allow_mock", True) is not True:
+            return None, {"error": {"message": "Mock testing request params are disabled on this proxy: "
+                                               "mock_testing_fallbacks. An admin can enable them by setting "
+                                               "`general_settings.dangerously_allow_mock_testing_request_params: true` "
+                                               "in config.yaml.", "type": "None", "param": "None", "code": "400"}}
+        if body.get("mock_testing_fallbacks") is True:
+            fallbacks = (gw.get("fallbacks") or {}).get(group) or []
+            if not fallbacks:
+                return None, {"error": {"message": "litellm.InternalServerError: This is a mock exception for model=%s, "
+                                                   "to trigger a fallback. Fallbacks=None" % group,
+                                        "type": None, "param": None, "code": "500"}}
+            group = fallbacks[0]
+            attempted = 1
+        base = (gw.get("groups") or {}).get(group)
+        headers = [("x-litellm-model-group", group), ("x-litellm-model-id", "id-" + group),
+                   ("x-litellm-attempted-fallbacks", str(attempted)), ("x-litellm-attempted-retries", "0"),
+                   ("x-litellm-overhead-duration-ms", str(gw.get("overhead_ms", 3.5))),
+                   ("x-litellm-response-duration-ms", str(gw.get("response_ms", 20.0)))]
+        if base:
+            headers.append(("x-litellm-model-api-base", base))
+        return headers, None
+
     def openai_chat(self, body, faults):
         model = body.get("model") or self.opts.model_list[0]
-        if not self.check_model(model, ollama=False):
+        gateway_headers = ()
+        if self.opts.gateway is not None:
+            gateway_headers, error = self.gateway_headers(body)
+            if error is not None:
+                return self.send_json(int(error["error"]["code"]), error)
+        elif not self.check_model(model, ollama=False):
             return
         self.note_model(model)
         limit = body.get("max_tokens", body.get("max_completion_tokens"))
@@ -511,8 +577,8 @@ class Handler(BaseHTTPRequestHandler):
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                  "finish_reason": "length" if limit is not None and len(toks) >= limit else "stop"}],
                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(toks),
-                              "total_tokens": prompt_tokens + len(toks)}})
-            self.start_stream("text/event-stream")
+                              "total_tokens": prompt_tokens + len(toks)}}, gateway_headers)
+            self.start_stream("text/event-stream", gateway_headers)
             if "empty" in faults:
                 return self.end_stream()
             eol = b"\r\n\r\n" if "crlf" in faults else b"\n\n"
@@ -638,12 +704,40 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------- health, metrics
 
     def health(self, body, faults):
+        if self.opts.litellm_health:
+            return self.send_json(200, json.loads(self.opts.litellm_health)
+                                  if isinstance(self.opts.litellm_health, str) else self.opts.litellm_health)
         if self.command == "HEAD":
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
         self.send_json(200, {"status": "ok"})
+
+    def prometheus_healthy(self, body, faults):
+        if not self.opts.prometheus_targets:
+            return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
+        self.send_text(200, "Prometheus Server is Healthy.\n")
+
+    def prometheus_targets(self, body, faults):
+        targets = self.opts.prometheus_targets
+        if not targets:
+            return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
+        if isinstance(targets, str):
+            targets = json.loads(targets)
+        active = [{
+            "discoveredLabels": {}, "labels": {"job": t.get("job", "job"), "instance": t.get("instance", "localhost")},
+            "scrapePool": t.get("job", "job"), "scrapeUrl": "http://%s/metrics" % t.get("instance", "localhost"),
+            "globalUrl": "http://%s/metrics" % t.get("instance", "localhost"), "lastError": t.get("lastError", ""),
+            "lastScrape": "2026-11-29T17:00:00Z", "lastScrapeDuration": 0.002, "health": t.get("health", "up"),
+            "scrapeInterval": "15s", "scrapeTimeout": "10s"} for t in targets]
+        self.send_json(200, {"status": "success", "data": {"activeTargets": active, "droppedTargets": []}})
+
+    def grafana_health(self, body, faults):
+        answer = self.opts.grafana_health
+        if not answer:
+            return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
+        self.send_json(200, json.loads(answer) if isinstance(answer, str) else answer)
 
     def liveliness(self, body, faults):
         self.send_json(200, "I'm alive!")
@@ -735,8 +829,15 @@ def main(argv=None):
     p.add_argument("--require-key", default=None)
     p.add_argument("--strict-models", action="store_true")
     p.add_argument("--fault", default=None, help="fault SPEC applied to every request")
+    p.add_argument("--litellm-health", default=None, help="JSON: answer GET /health as LiteLLM does")
+    p.add_argument("--prometheus-targets", default=None, help="JSON list: serve Prometheus /-/healthy and /api/v1/targets")
+    p.add_argument("--grafana-health", default=None, help="JSON: answer GET /api/health as Grafana does")
+    p.add_argument("--response-headers", default=None, help="JSON object: extra headers on chat answers")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--gateway", default=None, type=json.loads,
+                   help='act as a LiteLLM proxy: JSON {"groups": {GROUP: API_BASE}, "fallbacks": {GROUP: [GROUP...]}, '
+                        '"overhead_ms": N, "response_ms": N}')
     args = p.parse_args(argv)
     args.model_list = [m for m in args.models.split(",") if m]
 

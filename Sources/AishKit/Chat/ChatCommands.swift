@@ -27,8 +27,12 @@ enum ChatCommands {
 
             After the reply a status line (on stderr): provider · backend model · TTFT · total
             time · tokens · tokens/s, and "(fallback from X: reason)" when another target
-            answered. Fields for expect: reply, provider, backend_model, model, ttft, latency,
-            tokens, prompt_tokens, tokens_per_second, attempts, fallback, fallback_from, outcome.
+            answered; "via gateway → DEPLOYMENT" when a LiteLLM gateway answered (the provider
+            whose base URL is the deployment's api_base, from its x-litellm-* headers).
+            Fields for expect: reply, provider, backend_model, model, ttft, latency,
+            tokens, prompt_tokens, tokens_per_second, attempts, fallback, fallback_from, outcome,
+            gateway_deployment, gateway_model_group, gateway_api_base, gateway_fallbacks,
+            gateway_retries, gateway_overhead (ms; null when no gateway answered).
             """,
         options: [
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model, alias or capability for this turn",
@@ -196,7 +200,31 @@ enum ChatCommands {
             ("fallback_from", opt(o.fallbackFrom?.provider)),
             ("fallback_reason", opt(o.fallbackFrom?.reason)),
             ("finish_reason", opt(o.finishReason)),
+        ] + gatewayFields(o.gateway)
+    }
+
+    /// What a LiteLLM gateway said it did (null when the answer did not come through one).
+    static func gatewayFields(_ g: GatewayInfo?) -> [(String, JSONValue)] {
+        func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        return [
+            ("gateway_deployment", opt(g?.deployment)),
+            ("gateway_model_group", opt(g?.modelGroup)),
+            ("gateway_api_base", opt(g?.apiBase)),
+            ("gateway_fallbacks", g?.attemptedFallbacks.map { .int($0) } ?? .null),
+            ("gateway_retries", g?.attemptedRetries.map { .int($0) } ?? .null),
+            ("gateway_overhead", g?.overheadMs.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
         ]
+    }
+
+    /// "via gateway → llama_cpp_native", with the gateway's own fallbacks and retries.
+    static func gatewayNote(_ g: GatewayInfo) -> String? {
+        guard let d = g.deployment else { return nil }
+        var note = "via gateway → \(d)"
+        var extra: [String] = []
+        if let n = g.attemptedFallbacks, n > 0 { extra.append("\(n) gateway fallback\(n == 1 ? "" : "s")") }
+        if let n = g.attemptedRetries, n > 0 { extra.append("\(n) gateway retr\(n == 1 ? "y" : "ies")") }
+        if !extra.isEmpty { note += " (" + extra.joined(separator: ", ") + ")" }
+        return note
     }
 
     /// "ollama · llama3.1:latest · TTFT 212ms · 1.43s · 57 tokens · 46.8 tok/s (fallback from vllm-qwen: HTTP 500)"
@@ -208,6 +236,7 @@ enum ChatCommands {
             parts.append((o.tokensReported ? "" : "~") + "\(n) token" + (n == 1 ? "" : "s"))
         }
         if let r = o.tokensPerSecond { parts.append(cFormat("%.1f tok/s", r)) }
+        if let g = o.gateway, let note = gatewayNote(g) { parts.append(note) }
         var line = parts.joined(separator: " · ")
         switch o.status {
         case .partial: line += " · broke off"

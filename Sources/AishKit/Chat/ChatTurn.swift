@@ -35,6 +35,8 @@ struct ChatTurn {
         var fallbackFrom: (provider: String, reason: String)?
         var error: String?
         var records: [AttemptRecord] = []
+        /// What the gateway said it did, when the answer came through a LiteLLM gateway.
+        var gateway: GatewayInfo?
     }
 
     let router: Router
@@ -44,6 +46,11 @@ struct ChatTurn {
     let backend: (ProviderConfig) -> ChatBackend
     /// Monotonic seconds.
     var clock: () -> Double = { ProcessInfo.processInfo.systemUptime }
+    /// A failover drill: the first target that would be tried counts as failed for this
+    /// request only (nothing is sent to it, and the router's health state is not touched).
+    var failFirstTarget = false
+    /// Caps every target's timeouts (seconds), e.g. a drill's --timeout.
+    var timeoutCap: Double? = nil
 
     /// Runs `request` (its `model` is set per target) through `plan`; `onText` gets each
     /// piece of the reply as it arrives.
@@ -56,10 +63,13 @@ struct ChatTurn {
         var number = 0
         var failedProviders: [String: String] = [:]
         let promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
+        let systemPrompt = request.messages.first(where: { $0.role == "system" })?.content
+        let options = request.optionsJSON
+        var pendingDrillFailure = failFirstTarget
 
         func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
                     total: Double? = nil, summary: ChatCompletionSummary? = nil, text: String = "", at: Date = Date(),
-                    tokensPerSecond: Double? = nil) {
+                    tokensPerSecond: Double? = nil, gateway: GatewayInfo? = nil) {
             number += 1
             var reason = step.reason
             if let loc = step.location { reason += " (\(loc.citation))" }
@@ -70,7 +80,8 @@ struct ChatTurn {
                 backendModel: step.backendModel, attempt: number, status: status, httpStatus: http ?? summary?.httpStatus,
                 error: error, ttftMs: ttft, totalMs: total, promptTokens: summary?.promptTokens,
                 completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
-                serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind))
+                serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind,
+                systemPrompt: systemPrompt, options: options, gateway: gateway))
         }
 
         func skipped(_ step: PlanStep, _ why: String) {
@@ -105,12 +116,26 @@ struct ChatTurn {
                 continue
             }
             guard let providerIndex = step.providerIndex else { continue }
+            if pendingDrillFailure {
+                pendingDrillFailure = false
+                // Not sent: recorded as skipped, so that no error rate counts it.
+                let why = "drill: marked failed for this request (not sent)"
+                record(step, .skipped, error: why)
+                failures.append("\(step.provider): \(why)")
+                if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, "drill") }
+                continue
+            }
             if interrupt.isRaised {
                 out.status = .cancelled
                 out.error = "cancelled (Ctrl-C) before \(step.provider) was tried"
                 break
             }
-            let provider = router.providers[providerIndex]
+            var provider = router.providers[providerIndex]
+            if let cap = timeoutCap {
+                provider.timeouts.connect = min(provider.timeouts.connect, cap)
+                provider.timeouts.firstToken = min(provider.timeouts.firstToken, cap)
+                provider.timeouts.idle = min(provider.timeouts.idle, cap)
+            }
             var req = request
             req.model = step.backendModel
             let startedAt = Date()
@@ -131,11 +156,13 @@ struct ChatTurn {
                 let end = clock()
                 let completion = summary.completionTokens ?? chunks
                 let rate = Self.rate(tokens: completion, firstToken: firstToken, end: end)
+                let gateway = summary.gateway?.resolvingDeployment(router.providers)
                 let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
                 state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
                              tokens: (summary.promptTokens ?? promptEstimate) + completion, rules: router.specialCases)
                 record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
-                       text: summary.text.isEmpty ? text : summary.text, at: startedAt, tokensPerSecond: rate)
+                       text: summary.text.isEmpty ? text : summary.text, at: startedAt, tokensPerSecond: rate,
+                       gateway: gateway)
                 out.status = .ok
                 out.reply = summary.text.isEmpty ? text : summary.text
                 out.provider = step.provider
@@ -147,6 +174,7 @@ struct ChatTurn {
                 out.tokensReported = summary.completionTokens != nil
                 out.tokensPerSecond = rate
                 out.finishReason = summary.finishReason
+                out.gateway = gateway
                 return out
             } catch {
                 let end = clock()

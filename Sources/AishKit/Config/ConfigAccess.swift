@@ -2,6 +2,8 @@
 final class ConfigSession {
     var directory: String?
     var loaded: ConfigLoader.Loaded?
+    /// The "config has N errors" line was printed for this load.
+    var errorNoticeShown = false
 }
 
 extension ShellContext {
@@ -22,18 +24,26 @@ extension ShellContext {
         let loaded = ConfigLoader.load(directory: directory)
         session.directory = directory
         session.loaded = loaded
+        session.errorNoticeShown = false
         // The log must mask the values of the providers' key variables wherever they appear.
         recorder?.addSecretVariableNames(loaded.config.providers.providers.compactMap(\.envVar))
         return loaded
     }
 
-    /// The loaded, typed configuration. Throws `ConfigError` (exit code 3) listing the
-    /// findings when a file is missing, is not valid YAML, or has wrong types or missing
-    /// required keys. Semantic problems (unknown references, cycles) do not stop loading:
-    /// `validate` reports them.
+    /// The loaded, typed configuration. A config with errors is still used: the decoder skipped
+    /// the broken rules and everything else routes (one line on stderr says so, once per load).
+    /// Throws `ConfigError` (exit code 3) only when nothing usable loaded: the directory or
+    /// providers.yaml is missing or unreadable, or it declares no provider.
     func config() throws -> AishConfig {
         let loaded = configLoad()
-        guard loaded.usable else { throw ConfigError(findings: loaded.findings, summary: nil) }
+        if loaded.usable { return loaded.config }
+        if loaded.config.providers.providers.isEmpty { throw ConfigError(findings: loaded.findings, summary: nil) }
+        let session = state(ConfigSession.self) { ConfigSession() }
+        if !session.errorNoticeShown {
+            session.errorNoticeShown = true
+            let n = ConfigValidator.validate(loaded, checkDrift: false).findings.errorCount
+            output.writeError("aish: config has \(n) error\(n == 1 ? "" : "s") (see validate)\n")
+        }
         return loaded.config
     }
 

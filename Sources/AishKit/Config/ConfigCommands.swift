@@ -15,9 +15,15 @@ enum ConfigCommands {
         return ctx.configLoad()
     }
 
+    /// The config for `config show|generate|diff`: with errors the broken rules are skipped
+    /// (one line says so); only a config with nothing usable stops the command.
     static func usableConfig(_ inv: Invocation, _ ctx: ShellContext) throws -> AishConfig {
+        guard inv.value("--config") != nil else { return try ctx.config() }
         let loaded = load(inv, ctx)
-        guard loaded.usable else { throw ConfigError(findings: loaded.findings, summary: nil) }
+        if loaded.usable { return loaded.config }
+        if loaded.config.providers.providers.isEmpty { throw ConfigError(findings: loaded.findings, summary: nil) }
+        let n = ConfigValidator.validate(loaded, checkDrift: false).findings.errorCount
+        ctx.output.writeError("aish: config has \(n) error\(n == 1 ? "" : "s") (see validate)\n")
         return loaded.config
     }
 
@@ -36,7 +42,9 @@ enum ConfigCommands {
         options: [configOption],
         run: { inv, ctx in
             let v = ConfigValidator.validate(load(inv, ctx))
-            if v.findings.hasErrors { throw ConfigError(findings: v.findings, summary: v.summary) }
+            if v.findings.hasErrors {
+                throw ConfigError(findings: v.findings, summary: v.summary, data: validationJSON(v, status: "error"))
+            }
             var text = v.findings.map(\.description).joined(separator: "\n")
             if !text.isEmpty { text += "\n" }
             text += v.summary + "\n"
@@ -113,7 +121,10 @@ enum ConfigCommands {
     }
 
     static func generate(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        let c = try usableConfig(inv, ctx)
+        // Writing the gateway's config is not read-only: a config with loading errors is refused.
+        let loaded = load(inv, ctx)
+        guard loaded.usable else { throw ConfigError(findings: loaded.findings, summary: nil) }
+        let c = loaded.config
         let path = c.litellmPath
         let text = LiteLLMGenerator.text(c)
         let models = LiteLLMGenerator.deployments(c).count

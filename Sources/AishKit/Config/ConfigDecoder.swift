@@ -130,11 +130,13 @@ final class NodeReader {
 }
 
 enum ConfigDecoder {
-    static let providerTypes = ["ollama", "llama_cpp", "vllm", "openai", "openai_compatible", "anthropic", "litellm"]
-    static let providerStatuses = ["active", "disabled", "template"]
+    static let providerTypes = ["ollama", "llama_cpp", "vllm", "openai", "openai_compatible", "anthropic", "litellm",
+                                "tool_server", "web_ui"]
+    static let providerStatuses = ["active", "disabled", "template", "pending_integration"]
     static let providerKeys = ["type", "base_url", "status", "models", "health_endpoint", "env_var", "requires_api_key",
-                               "rate_limits", "timeouts", "service", "service_file", "rpm", "tpm", "description"]
-    static let modelKeys = ["name", "context_length", "description"]
+                               "rate_limits", "timeouts", "service", "service_file", "rpm", "tpm", "description",
+                               "features", "configuration", "priority", "allow_drills"]
+    static let modelKeys = ["name", "context_length", "description", "size", "quantization", "specialty", "pulled_at"]
     static let rateLimitKeys = ["requests_per_minute", "tokens_per_minute", "rpm", "tpm"]
     static let timeoutKeys = ["connect", "first_token", "idle"]
     static let healthKeys = ["enabled", "interval_seconds", "timeout_seconds", "retry_attempts", "endpoints"]
@@ -182,7 +184,7 @@ enum ConfigDecoder {
         if let typeNode = v["type"] {
             if let raw = r.string(typeNode, "'type'") {
                 type = ProviderType(raw)
-                if case .unknown = type {
+                if case .unknown = type, !type.isNonLLMService {
                     var message = "unknown provider type '\(raw)' (expected one of: \(providerTypes.joined(separator: ", ")))"
                     if let near = Suggest.closest(to: raw, among: providerTypes) { message = "unknown provider type '\(raw)' (did you mean '\(near)'?)" }
                     r.error(typeNode.location, message)
@@ -194,7 +196,7 @@ enum ConfigDecoder {
         var status = ProviderStatus.active
         if let statusNode = v["status"], let raw = r.string(statusNode, "'status'") {
             if let s = ProviderStatus(rawValue: raw) { status = s } else {
-                var message = "unknown status '\(raw)' (expected active, disabled or template)"
+                var message = "unknown status '\(raw)' (expected active, disabled, template or pending_integration)"
                 if let near = Suggest.closest(to: raw, among: providerStatuses) { message = "unknown status '\(raw)' (did you mean '\(near)'?)" }
                 r.error(statusNode.location, message)
             }
@@ -268,7 +270,8 @@ enum ConfigDecoder {
             // `service_file` (a unit file path, as operators' registries keep it) names the unit too;
             // the services subsystem takes its basename and scope.
             serviceUnit: r.string(v["service"], "'service'") ?? r.string(v["service_file"], "'service_file'"),
-            location: at, baseURLLocation: v["base_url"]?.location, timeoutsConfigured: timeoutsConfigured)
+            location: at, baseURLLocation: v["base_url"]?.location, timeoutsConfigured: timeoutsConfigured,
+            allowDrills: r.bool(v["allow_drills"], "'allow_drills'") ?? false)
     }
 
     // MARK: model-mappings.yaml
@@ -277,11 +280,11 @@ enum ConfigDecoder {
                                "routing_rules", "special_cases", "metadata", "notes"]
     static let exactKeys = ["provider", "backend_model", "fallback", "priority", "rate_limit", "description"]
     static let patternKeys = ["pattern", "provider", "fallback", "description"]
-    static let capabilityKeys = ["preferred_models", "provider", "fallback", "routing_strategy", "complexity_thresholds",
-                                 "context_thresholds", "min_context", "description"]
+    static let capabilityKeys = ["preferred_models", "provider", "providers", "fallback", "routing_strategy", "complexity_thresholds",
+                                 "context_thresholds", "min_context", "min_model_size", "description", "priority"]
     static let balanceKeys = ["providers", "strategy", "description", "parameters"]
     static let weightedKeys = ["provider", "weight", "condition", "preferred_model"]
-    static let chainKeys = ["chain", "description"]
+    static let chainKeys = ["chain", "description", "priority", "retry_attempts", "retry_delay_ms"]
     static let rulesKeys = ["default_provider", "default_fallback", "request_metadata_routing", "model_size_routing"]
 
     static func mappings(_ root: YAMLNode?, path: String, reader r: NodeReader) -> ModelMappings {
@@ -335,12 +338,25 @@ enum ConfigDecoder {
             guard let name = r.keyName(p, "a capability name"), let pairs = r.mapping(p.value, "capability '\(name)'") else { continue }
             r.checkKeys(pairs, known: capabilityKeys)
             let v = p.value
-            var c = Capability(name: name, preferredModels: [], provider: r.string(v["provider"], "'provider'"),
+            // `provider:` or `providers:`, each a name or a list of names.
+            var providers: [String] = []
+            var providersLocation: SourceLocation?
+            for key in ["provider", "providers"] {
+                guard let node = v[key], !node.isNull else { continue }
+                providersLocation = providersLocation ?? node.location
+                if let items = node.items {
+                    for item in items { if let s = r.string(item, "a provider name") { providers.append(s) } }
+                } else if let s = r.string(node, "'\(key)'") {
+                    providers.append(s)
+                }
+            }
+            var c = Capability(name: name, preferredModels: [], provider: providers.first,
                                fallback: r.string(v["fallback"], "'fallback'"),
                                routingStrategy: r.string(v["routing_strategy"], "'routing_strategy'"),
                                complexityThresholds: [], contextThresholds: [],
                                minContext: r.int(v["min_context"], "'min_context'"), location: p.key.location)
-            c.providerLocation = v["provider"]?.location
+            c.providers = providers
+            c.providerLocation = providersLocation
             c.fallbackLocation = v["fallback"].flatMap { $0.isNull ? nil : $0.location }
             c.routingStrategyLocation = v["routing_strategy"]?.location
             for item in r.list(v["preferred_models"], "'preferred_models'") ?? [] {
@@ -402,7 +418,19 @@ enum ConfigDecoder {
             }
             var chain = FallbackChain(model: model, chain: [], location: p.key.location)
             for item in r.list(chainNode, "'chain'") ?? [] {
-                if let s = r.string(item, "a chain entry") { chain.chain.append(s); chain.chainLocations.append(item.location) }
+                // A step may be a map: `- model: x` (or `name:`), or `- x: {retry_attempts: 2}`.
+                if let pairs = item.pairs {
+                    let named = item["model"] ?? item["name"] ?? item["provider"]
+                    if let n = named, let s = r.string(n, "a chain entry") {
+                        chain.chain.append(s); chain.chainLocations.append(n.location)
+                    } else if named == nil, pairs.count == 1, let s = pairs[0].key.scalar {
+                        chain.chain.append(s); chain.chainLocations.append(pairs[0].key.location)
+                    } else if named == nil {
+                        r.error(item.location, "a chain entry written as a map needs 'model' (or a single key naming the model)")
+                    }
+                } else if let s = r.string(item, "a chain entry") {
+                    chain.chain.append(s); chain.chainLocations.append(item.location)
+                }
             }
             if model == "default" { m.defaultChain = chain } else { m.fallbackChains.append(chain) }
         }
@@ -460,6 +488,7 @@ enum ConfigDecoder {
             guard let name = p.key.scalar else { continue }
             switch name {
             case "metadata": continue
+            case "monitoring": file.monitoring = MonitoringConfig.decodeSection(p.value, reader: r)
             case "reserved":
                 for rp in r.mapping(p.value, "'reserved'") ?? [] {
                     guard let rname = rp.key.scalar else { continue }
@@ -487,8 +516,8 @@ enum ConfigDecoder {
                     // A mapping without `port` is metadata, unless a key is a likely typo of one.
                     let before = r.findings.count
                     r.checkKeys(pairs, known: portKeys)
-                    if r.findings.count == before, ["reserved", "ranges", "metadata"].contains(where: { NodeReader.oneEditApart(name, $0) }) {
-                        let near = ["reserved", "ranges", "metadata"].first(where: { NodeReader.oneEditApart(name, $0) })!
+                    if r.findings.count == before, ["reserved", "ranges", "metadata", "monitoring"].contains(where: { NodeReader.oneEditApart(name, $0) }) {
+                        let near = ["reserved", "ranges", "metadata", "monitoring"].first(where: { NodeReader.oneEditApart(name, $0) })!
                         r.warning(p.key.location, "unknown key '\(name)' (did you mean '\(near)'?)")
                     }
                     continue

@@ -6,6 +6,20 @@ struct ConfigFinding: Sendable, Equatable, CustomStringConvertible {
     var severity: Severity
     var location: SourceLocation
     var message: String
+    /// Which check found it: syntax, schema, references, providers, exact_matches, patterns,
+    /// capabilities, load_balancing, fallback_chains, routing_rules, unrouted_models, ports, drift.
+    var check: String = ""
+
+    init(severity: Severity, location: SourceLocation, message: String, check: String = "") {
+        self.severity = severity
+        self.location = location
+        self.message = message
+        self.check = check
+    }
+
+    static func == (a: ConfigFinding, b: ConfigFinding) -> Bool {
+        a.severity == b.severity && a.location == b.location && a.message == b.message
+    }
 
     var description: String {
         let place = location.line > 0 ? location.description : location.file
@@ -14,7 +28,8 @@ struct ConfigFinding: Sendable, Equatable, CustomStringConvertible {
 
     var json: JSONValue {
         .object([("severity", .string(severity.rawValue)), ("file", .string(location.file)),
-                 ("line", .int(location.line)), ("column", .int(location.column)), ("message", .string(message))])
+                 ("line", .int(location.line)), ("col", .int(location.column)), ("column", .int(location.column)),
+                 ("message", .string(message)), ("check", .string(check.isEmpty ? "schema" : check))])
     }
 }
 
@@ -29,6 +44,8 @@ struct ConfigError: UserFacingError {
     var findings: [ConfigFinding]
     /// Printed after the findings (validate's summary line); nil for loading errors.
     var summary: String?
+    /// The `--json` form (validate's structured findings), when there is one.
+    var data: JSONValue? = nil
 
     var exitCode: ExitCode { .config }
 

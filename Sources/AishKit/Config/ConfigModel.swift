@@ -53,6 +53,9 @@ enum ProviderType: Sendable, Equatable {
         }
     }
 
+    /// A service that is not a model server (`tool_server`, `web_ui`): listed, never routed to.
+    var isNonLLMService: Bool { rawValue == "tool_server" || rawValue == "web_ui" }
+
     /// Speaks the OpenAI-compatible API (/v1/models, /v1/chat/completions).
     var isOpenAICompatible: Bool {
         switch self {
@@ -62,7 +65,11 @@ enum ProviderType: Sendable, Equatable {
     }
 }
 
-enum ProviderStatus: String, Sendable { case active, disabled, template }
+enum ProviderStatus: String, Sendable {
+    case active, disabled, template
+    /// The deployment's "not wired up yet": treated like disabled, and said so.
+    case pendingIntegration = "pending_integration"
+}
 
 struct ProviderModel: Sendable {
     var name: String
@@ -103,6 +110,9 @@ struct ProviderConfig: Sendable {
     var baseURLLocation: SourceLocation? = nil
     /// True when the provider sets `timeouts` itself (otherwise the defaults apply).
     var timeoutsConfigured: Bool = false
+    /// A LiteLLM gateway that accepts the fault switch `drill` uses (aish's own key
+    /// `allow_drills`; `config generate` then sets LiteLLM's opt-in for it).
+    var allowDrills: Bool = false
 
     var isActive: Bool { status == .active }
 }
@@ -164,6 +174,10 @@ struct Capability: Sendable {
     var provider: String?
     var fallback: String?
     var routingStrategy: String?
+    /// Every provider named (`provider:` may be a list in the deployment's schema); `provider`
+    /// is the first.
+    var providers: [String] = []
+    var allProviders: [String] { providers.isEmpty ? (provider.map { [$0] } ?? []) : providers }
     /// complexity_thresholds / context_thresholds: level → model, in file order.
     var complexityThresholds: [(String, String)]
     var contextThresholds: [(String, String)]
@@ -199,6 +213,7 @@ struct LoadBalance: Sendable {
 
 struct FallbackChain: Sendable {
     var model: String
+    /// Step names; a step written as a map (`- model: x`, `- x: {…}`) is its name here.
     var chain: [String]
     var location: SourceLocation
     var chainLocations: [SourceLocation] = []
@@ -256,4 +271,6 @@ struct PortsFile: Sendable {
     var services: [PortService]
     var reserved: [PortService]
     var ranges: [PortRange] = []
+    /// The `monitoring:` section as written (see MonitoringConfig for the resolved addresses).
+    var monitoring: MonitoringConfig? = nil
 }

@@ -38,9 +38,23 @@ enum ConfigValidator {
         // A missing or unparsable file would make every reference into it look broken:
         // report that one problem. Drift is compared only for a usable configuration.
         if !loaded.incomplete { checker.run() }
-        if checkDrift && loaded.usable { checker.findings.append(contentsOf: LiteLLMDrift.findings(loaded.config)) }
+        // Drift is compared on what loaded, errors or not; only a missing or unparsable source
+        // file (which would make everything look out of sync) stops it.
+        if checkDrift && !loaded.incomplete {
+            checker.findings.append(contentsOf: LiteLLMDrift.findings(loaded.config).map { f in
+                var f = f
+                f.check = "drift"
+                return f
+            })
+        }
+        let syntax = loaded.findings.filter { f in f.location.line == 0 }
+        let loadFindings = loaded.findings.map { f -> ConfigFinding in
+            var f = f
+            if f.check.isEmpty { f.check = syntax.contains(f) || f.message.contains("YAML") ? "syntax" : "schema" }
+            return f
+        }
         let files = [loaded.config.providers.path, loaded.config.mappings.path, loaded.config.ports.path, loaded.config.litellmPath]
-        let all = (loaded.findings + checker.findings).enumerated().sorted { a, b in
+        let all = (loadFindings + checker.findings).enumerated().sorted { a, b in
             let fa = files.firstIndex(of: a.element.location.file) ?? -1, fb = files.firstIndex(of: b.element.location.file) ?? -1
             if fa != fb { return fa < fb }
             if a.element.location.line != b.element.location.line { return a.element.location.line < b.element.location.line }
@@ -77,24 +91,27 @@ enum ConfigValidator {
             exactByAlias = exact
         }
 
+        var currentCheck = ""
+
         mutating func error(_ at: SourceLocation?, _ message: String, fallback: SourceLocation) {
-            findings.append(ConfigFinding(severity: .error, location: at ?? fallback, message: message))
+            findings.append(ConfigFinding(severity: .error, location: at ?? fallback, message: message, check: currentCheck))
         }
 
         mutating func warning(_ at: SourceLocation?, _ message: String, fallback: SourceLocation) {
-            findings.append(ConfigFinding(severity: .warning, location: at ?? fallback, message: message))
+            findings.append(ConfigFinding(severity: .warning, location: at ?? fallback, message: message, check: currentCheck))
         }
 
+        /// Every check runs on what loaded; one check's findings never stop the next.
         mutating func run() {
-            checkProviders()
-            checkExactMatches()
-            checkPatterns()
-            checkCapabilities()
-            checkLoadBalancing()
-            checkFallbackChains()
-            checkRoutingRules()
-            checkUnroutedModels()
-            checkPorts()
+            currentCheck = "providers"; checkProviders()
+            currentCheck = "exact_matches"; checkExactMatches()
+            currentCheck = "patterns"; checkPatterns()
+            currentCheck = "capabilities"; checkCapabilities()
+            currentCheck = "load_balancing"; checkLoadBalancing()
+            currentCheck = "fallback_chains"; checkFallbackChains()
+            currentCheck = "routing_rules"; checkRoutingRules()
+            currentCheck = "unrouted_models"; checkUnroutedModels()
+            currentCheck = "ports"; checkPorts()
         }
 
         // MARK: references
@@ -110,6 +127,11 @@ enum ConfigValidator {
             case .active: break
             case .disabled: warning(at, "provider '\(name)' is disabled", fallback: owner)
             case .template: warning(at, "provider '\(name)' is a template, not a running provider", fallback: owner)
+            case .pendingIntegration:
+                warning(at, "provider '\(name)' is pending integration (treated as disabled)", fallback: owner)
+            }
+            if p.type.isNonLLMService {
+                warning(at, "provider '\(name)' is a \(p.type.rawValue), not a model server: requests are never routed to it", fallback: owner)
             }
         }
 
@@ -215,7 +237,7 @@ enum ConfigValidator {
                 for ((_, m), at) in zip(c.contextThresholds, c.contextThresholdLocations) {
                     checkModelReference(m, at: at, owner: c.location, what: what)
                 }
-                if let p = c.provider { checkProviderReference(p, at: c.providerLocation, owner: c.location) }
+                for p in c.allProviders { checkProviderReference(p, at: c.providerLocation, owner: c.location) }
                 if let f = c.fallback { checkProviderReference(f, at: c.fallbackLocation, owner: c.location) }
                 if let s = c.routingStrategy { checkStrategy(s, at: c.routingStrategyLocation, owner: c.location) }
                 if providersByName[c.name] != nil {
@@ -273,6 +295,12 @@ enum ConfigValidator {
                         continue
                     }
                     seen[entry] = at
+                    if !knownModels.contains(entry), providersByName[entry] != nil {
+                        let names = GatewayConfig.namesRouted(to: entry, config)
+                        let served = names.isEmpty ? "no exact match routes to it" : "it stands for " + names.map { "'\($0)'" }.joined(separator: ", ")
+                        warning(at, "\(what) names provider '\(entry)' where a model is expected; \(served)", fallback: chain.location)
+                        continue
+                    }
                     checkModelReference(entry, at: at, owner: chain.location, what: what)
                 }
             }

@@ -23,31 +23,32 @@ enum LiteLLMGenerator {
     }
 
     static func deployments(_ config: AishConfig) -> [Deployment] {
-        var out: [Deployment] = []
-        for e in config.mappings.exactMatches {
-            // A provider of type litellm is the gateway itself: an entry for it would have the
-            // gateway call itself.
-            guard let p = config.provider(named: e.provider), p.isActive, p.type != .litellm,
-                  let model = litellmModel(p, e.targetModel) else { continue }
+        deployments(config, GatewayConfig(config))
+    }
+
+    static func deployments(_ config: AishConfig, _ gateway: GatewayConfig) -> [Deployment] {
+        gateway.deployments.compactMap { d in
+            guard let p = config.provider(named: d.provider), let model = litellmModel(p, d.model) else { return nil }
             var params: [(String, JSONValue)] = [("model", .string(model))]
             if let base = apiBase(p) { params.append(("api_base", .string(base))) }
             if let v = p.envVar { params.append(("api_key", .string("os.environ/\(v)"))) } else if p.type.isOpenAICompatible && p.type != .openai {
                 params.append(("api_key", .string(keylessPlaceholder)))
             }
-            let rpm = e.rateLimit?.rpm ?? p.rateLimits?.requestsPerMinute
-            let tpm = e.rateLimit?.tpm ?? p.rateLimits?.tokensPerMinute
+            let exact = d.exactAlias.flatMap { a in config.mappings.exactMatches.first(where: { $0.alias == a }) }
+            let rpm = exact?.rateLimit?.rpm ?? p.rateLimits?.requestsPerMinute
+            let tpm = exact?.rateLimit?.tpm ?? p.rateLimits?.tokensPerMinute
             if let rpm { params.append(("rpm", .int(rpm))) }
             if let tpm { params.append(("tpm", .int(tpm))) }
+            if let w = d.weight { params.append(("weight", .double(w))) }
             if p.timeoutsConfigured {
                 params.append(("stream_timeout", .double(p.timeouts.firstToken)))
             }
             var info: [(String, JSONValue)] = [("provider", .string(p.name))]
-            if let ctx = p.models.first(where: { $0.name == e.targetModel })?.contextLength {
+            if let ctx = p.models.first(where: { $0.name == d.model })?.contextLength {
                 info.append(("max_input_tokens", .int(ctx)))
             }
-            out.append(Deployment(modelName: e.alias, params: params, info: info))
+            return Deployment(modelName: d.modelName, params: params, info: info)
         }
-        return out
     }
 
     /// `ollama_chat/<model>` for Ollama (its /api/chat endpoint), `openai/<model>` for
@@ -78,56 +79,45 @@ enum LiteLLMGenerator {
 
     /// The whole document as an ordered tree.
     static func document(_ config: AishConfig) -> JSONValue {
-        let deps = deployments(config)
-        let names = Set(deps.map(\.modelName))
-        let modelList: [JSONValue] = deps.map { d in
+        let gateway = GatewayConfig(config)
+        let modelList: [JSONValue] = deployments(config, gateway).map { d in
             .object([("model_name", .string(d.modelName)), ("litellm_params", .object(d.params)), ("model_info", .object(d.info))])
         }
-        var fallbacks: [JSONValue] = []
-        for chain in config.mappings.fallbackChains where names.contains(chain.model) {
-            let targets = uniqueTargets(chain.chain, excluding: chain.model, among: names)
-            if !targets.isEmpty { fallbacks.append(.object([(chain.model, .array(targets.map(JSONValue.string)))])) }
-        }
-        var router: [(String, JSONValue)] = [("routing_strategy", "simple-shuffle")]
+        // num_retries 0: a failed deployment is not asked again (aish does not retry a target
+        // either); enable_weighted_failover: every deployment of a load-balanced group is tried
+        // before the group's fallbacks, as aish does.
+        var router: [(String, JSONValue)] = [("routing_strategy", "simple-shuffle"), ("num_retries", 0),
+                                             ("enable_weighted_failover", true), ("max_fallbacks", .int(gateway.maxFallbacks))]
         let sc = config.mappings.specialCases
         if sc.errorBasedRoutingEnabled {
             router.append(("allowed_fails", .int(sc.errorThreshold)))
             router.append(("cooldown_time", .double(sc.cooldownSeconds)))
         }
-        router.append(("fallbacks", .array(fallbacks)))
-        if let d = config.mappings.defaultChain {
-            let targets = uniqueTargets(d.chain, excluding: nil, among: names)
-            if !targets.isEmpty { router.append(("default_fallbacks", .array(targets.map(JSONValue.string)))) }
+        router.append(("fallbacks", .array(gateway.fallbacks.map { .object([($0.0, .array($0.1.map(JSONValue.string)))]) })))
+        if !gateway.defaultFallbacks.isEmpty {
+            router.append(("default_fallbacks", .array(gateway.defaultFallbacks.map(JSONValue.string))))
         }
-        let aliases = groupAliases(config, names: names)
-        if !aliases.isEmpty { router.append(("model_group_alias", .object(aliases.map { ($0.0, .string($0.1)) }))) }
+        if !gateway.aliases.isEmpty { router.append(("model_group_alias", .object(gateway.aliases.map { ($0.0, .string($0.1)) }))) }
 
+        var general: [(String, JSONValue)] = [("master_key", "os.environ/LITELLM_MASTER_KEY")]
+        // LiteLLM refuses `mock_testing_fallbacks` (what `drill --via gateway` sends) unless
+        // the admin opts in; a litellm provider with `allow_drills: true` is that opt-in.
+        if config.providers.providers.contains(where: { $0.type == .litellm && $0.status == .active && $0.allowDrills }) {
+            general.append(("dangerously_allow_mock_testing_request_params", true))
+        }
         return .object([
             ("model_list", .array(modelList)),
             ("router_settings", .object(router)),
-            ("litellm_settings", .object([("callbacks", .array(["prometheus"])), ("drop_params", true)])),
-            ("general_settings", .object([("master_key", "os.environ/LITELLM_MASTER_KEY")])),
+            ("litellm_settings", .object([("callbacks", .array(["prometheus"])), ("drop_params", true)] + cacheSettings(config))),
+            ("general_settings", .object(general)),
         ])
     }
 
-    private static func uniqueTargets(_ chain: [String], excluding: String?, among names: Set<String>) -> [String] {
-        var seen = Set<String>()
-        return chain.filter { $0 != excluding && names.contains($0) && seen.insert($0).inserted }
-    }
-
-    /// Capability name → the model LiteLLM should serve for it: the first preferred model
-    /// that is deployed, else the first deployed model routed to the capability's provider.
-    static func groupAliases(_ config: AishConfig, names: Set<String>) -> [(String, String)] {
-        var out: [(String, String)] = []
-        for c in config.mappings.capabilities where !names.contains(c.name) {
-            if let m = c.preferredModels.first(where: { names.contains($0) }) {
-                out.append((c.name, m))
-            } else if let p = c.provider,
-                      let e = config.mappings.exactMatches.first(where: { $0.provider == p && names.contains($0.alias) }) {
-                out.append((c.name, e.alias))
-            }
-        }
-        return out
+    /// LiteLLM's response cache in the Redis the monitoring config names (none without one).
+    static func cacheSettings(_ config: AishConfig) -> [(String, JSONValue)] {
+        guard let redis = config.monitoring.redisHostPort else { return [] }
+        return [("cache", true),
+                ("cache_params", .object([("type", "redis"), ("host", .string(redis.host)), ("port", .int(redis.port))]))]
     }
 
     static func text(_ config: AishConfig) -> String {
@@ -258,12 +248,113 @@ enum LiteLLMDrift {
                 }
             } else if !underMissingModel(g, existingByKey) {
                 out.append(ConfigFinding(severity: .warning, location: anchor(g, existingByKey) ?? fileTop,
-                                         message: "out of sync: \(g.key) is missing (the sources give \(shown(g)))"))
+                                         message: "out of sync: \(g.key) is missing" + (g.value.isEmpty ? "" : " (the sources give \(shown(g)))")))
             }
         }
         for e in existing where generatedByKey[e.key] == nil && !underMissingModel(e, generatedByKey) {
             out.append(ConfigFinding(severity: .warning, location: e.location ?? fileTop,
                                      message: "out of sync: \(e.key) is not in the sources"))
+        }
+        out += deploymentFindings(generated: deployments(generatedRoot(config)), existing: deployments(root), fileTop: fileTop)
+        return out
+    }
+
+    /// One model_list entry by meaning: the provider prefix of the model says which API is
+    /// spoken (`ollama/` and `ollama_chat/` reach the same server, `custom_llm_provider` is a
+    /// prefix written apart), api_base by scheme, host, port and path, the key by the variable
+    /// it comes from (a placeholder or literal for a keyless server is no key).
+    struct DeploymentFacts: Equatable {
+        var params: [(key: String, value: String, location: SourceLocation?)]
+        var location: SourceLocation?
+
+        var descriptor: String { params.filter { $0.key == "model" || $0.key == "api_base" }.map(\.value).joined(separator: " at ") }
+        var full: String { params.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+
+        static func == (a: DeploymentFacts, b: DeploymentFacts) -> Bool { a.full == b.full }
+    }
+
+    static func deployments(_ root: YAMLNode?) -> [(name: String, facts: DeploymentFacts)] {
+        var out: [(String, DeploymentFacts)] = []
+        for item in root?["model_list"]?.items ?? [] {
+            guard let name = item["model_name"]?.scalar else { continue }
+            let params = item["litellm_params"]
+            var facts: [(String, String, SourceLocation?)] = []
+            if let m = params?["model"], var model = m.scalar {
+                if let custom = params?["custom_llm_provider"]?.scalar, !model.hasPrefix(custom + "/") { model = custom + "/" + model }
+                if model.hasPrefix("ollama_chat/") { model = "ollama/" + model.dropFirst("ollama_chat/".count) }
+                facts.append(("model", model, m.location))
+            }
+            if let b = params?["api_base"], let base = b.scalar {
+                var text = base
+                if let u = BaseURL(base) {
+                    var path = u.path
+                    while path.hasSuffix("/") { path.removeLast() }
+                    text = "\(u.scheme)://\(u.host.lowercased()):\(u.port ?? (u.scheme == "https" ? 443 : 80))\(path)"
+                }
+                facts.append(("api_base", text, b.location))
+            }
+            let key = params?["api_key"]?.scalar ?? ""
+            facts.append(("api_key", key.hasPrefix("os.environ/") ? key : "none", params?["api_key"]?.location ?? params?.location))
+            for k in ["rpm", "tpm", "weight"] {
+                if let v = params?[k], let t = v.scalar { facts.append((k, JSONValue.format(Double(t) ?? 0), v.location)) }
+            }
+            out.append((name, DeploymentFacts(params: facts.map { (key: $0.0, value: $0.1, location: $0.2) },
+                                              location: item["model_name"]?.location)))
+        }
+        return out
+    }
+
+    private static func deploymentFindings(generated: [(name: String, facts: DeploymentFacts)],
+                                           existing: [(name: String, facts: DeploymentFacts)],
+                                           fileTop: SourceLocation) -> [ConfigFinding] {
+        var out: [ConfigFinding] = []
+        let existingNames = Set(existing.map(\.name))
+        var names: [String] = []
+        for g in generated where existingNames.contains(g.name) && !names.contains(g.name) { names.append(g.name) }
+        func shown(_ key: String, _ value: String) -> String {
+            key == "api_key" && value == "none" ? "no key" : "'\(value)'"
+        }
+        for name in names {
+            let g = generated.filter { $0.name == name }.map(\.facts)
+            let e = existing.filter { $0.name == name }.map(\.facts)
+            if g.count == 1, e.count == 1 {
+                for p in g[0].params {
+                    let other = e[0].params.first(where: { $0.key == p.key })
+                    if let other {
+                        if other.value != p.value {
+                            out.append(ConfigFinding(severity: .warning, location: other.location ?? e[0].location ?? fileTop,
+                                                     message: "out of sync: model '\(name)': litellm_params.\(p.key) is \(shown(p.key, other.value)) but the sources give \(shown(p.key, p.value))"))
+                        }
+                    } else {
+                        out.append(ConfigFinding(severity: .warning, location: e[0].location ?? fileTop,
+                                                 message: "out of sync: model '\(name)': litellm_params.\(p.key) is missing (the sources give \(shown(p.key, p.value)))"))
+                    }
+                }
+                for p in e[0].params where !g[0].params.contains(where: { $0.key == p.key }) {
+                    out.append(ConfigFinding(severity: .warning, location: p.location ?? e[0].location ?? fileTop,
+                                             message: "out of sync: model '\(name)': litellm_params.\(p.key) is not in the sources"))
+                }
+                continue
+            }
+            // Several deployments (load balancing): compared as a set.
+            var unmatched = e
+            let at = e.first?.location ?? fileTop
+            for d in g {
+                if let i = unmatched.firstIndex(where: { $0.descriptor == d.descriptor }) {
+                    let other = unmatched.remove(at: i)
+                    if other != d {
+                        out.append(ConfigFinding(severity: .warning, location: other.location ?? at,
+                                                 message: "out of sync: model '\(name)': deployment \(d.descriptor) has \(other.full) but the sources give \(d.full)"))
+                    }
+                } else {
+                    out.append(ConfigFinding(severity: .warning, location: at,
+                                             message: "out of sync: model '\(name)': deployment \(d.descriptor) is missing (\(e.count) in the file, \(g.count) from the sources)"))
+                }
+            }
+            for d in unmatched {
+                out.append(ConfigFinding(severity: .warning, location: d.location ?? at,
+                                         message: "out of sync: model '\(name)': deployment \(d.descriptor) is not in the sources"))
+            }
         }
         return out
     }
@@ -312,16 +403,10 @@ enum LiteLLMDrift {
         for section in ["model_list", "router_settings"] {
             if let p = root.pair(section) { out.append(Fact(key: section, value: "", location: p.key.location)) }
         }
+        var seenModels = Set<String>()
         for item in root["model_list"]?.items ?? [] {
-            guard let nameNode = item["model_name"], let name = nameNode.scalar else { continue }
+            guard let nameNode = item["model_name"], let name = nameNode.scalar, seenModels.insert(name).inserted else { continue }
             out.append(Fact(key: "model '\(name)'", value: "", location: nameNode.location))
-            let params = item["litellm_params"]
-            for key in ["model", "api_base", "api_key", "rpm", "tpm"] {
-                guard let v = params?[key] else { continue }
-                var value = text(v)
-                if key == "api_base" { while value.hasSuffix("/") { value.removeLast() } }
-                out.append(Fact(key: "model '\(name)': litellm_params.\(key)", value: value, location: v.location, owner: "model '\(name)'"))
-            }
         }
         let router = root["router_settings"]
         for entry in router?["fallbacks"]?.items ?? [] {

@@ -1,6 +1,6 @@
 /// A line-based unified diff (longest common subsequence), for `config diff`.
 enum TextDiff {
-    private enum Edit { case same(String), removed(String), added(String) }
+    enum Edit: Equatable { case same(String), removed(String), added(String) }
 
     /// Unified diff text, or "" when the texts are equal.
     static func unified(old: String, new: String, oldName: String, newName: String, context: Int = 3) -> String {
@@ -63,7 +63,8 @@ enum TextDiff {
         return parts
     }
 
-    private static func diff(_ a: [String], _ b: [String]) -> [Edit] {
+    /// The edits turning `a` into `b` (longest common subsequence); also used on words by `replay`.
+    static func diff(_ a: [String], _ b: [String]) -> [Edit] {
         // Trim the common prefix and suffix; the table then covers only the changed middle.
         var prefix = 0
         while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }

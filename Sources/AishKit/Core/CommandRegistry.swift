@@ -39,6 +39,9 @@ struct CommandRegistry: Sendable {
         Group(title: "Session log", commands: SessionLogCommands.all),
         Group(title: "Metrics", commands: MetricsCommands.all),
         Group(title: "Services", commands: ServiceCommands.all),
+        Group(title: "Drills and replay", commands: DrillCommands.all + ReplayCommands.all),
+        Group(title: "Scripts", commands: ScriptCommands.all),
+        Group(title: "Report", commands: ReportCommands.all),
     ])
 
     func lookup(_ name: String) -> CommandSpec? { index[name].map { commands[$0] } }

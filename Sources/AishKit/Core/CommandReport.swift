@@ -15,6 +15,8 @@ protocol CommandReport: Encodable, Sendable {
     var replyText: String? { get }
     /// Whether the command already wrote its text while running (a streamed reply).
     var alreadyPrinted: Bool { get }
+    /// The exit code of a failure when it is not 1 (nil: 1).
+    var failureExitCode: ExitCode? { get }
 
     /// The top-level fields, documented, in the order the report encodes them.
     static var fields: [ReportField] { get }
@@ -26,6 +28,7 @@ extension CommandReport {
     var failureMessage: String? { nil }
     var replyText: String? { nil }
     var alreadyPrinted: Bool { false }
+    var failureExitCode: ExitCode? { nil }
 }
 
 /// One documented top-level field of a report. `unit` is shown in help ("ms", "bytes").
@@ -92,5 +95,6 @@ extension CommandResult {
         }
         self.init(status: status, text: report.renderText(), fields: fields, data: .object(fields),
                   reply: report.replyText, error: report.failureMessage, alreadyPrinted: report.alreadyPrinted)
+        failureExitCode = report.failureExitCode
     }
 }

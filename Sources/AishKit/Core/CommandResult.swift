@@ -18,6 +18,9 @@ struct CommandResult: Sendable {
     var error: String?
     /// True when the command streamed its text output itself (chat), so the runner must not print it again.
     var alreadyPrinted: Bool
+    /// The exit code a failed result ends a script with, when not 1 (`test` passes on a
+    /// child script's 2, 3 or 4).
+    var failureExitCode: ExitCode?
 
     init(status: Status = .ok, text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil,
          reply: String? = nil, error: String? = nil, alreadyPrinted: Bool = false) {
@@ -28,6 +31,7 @@ struct CommandResult: Sendable {
         self.reply = reply
         self.error = error
         self.alreadyPrinted = alreadyPrinted
+        self.failureExitCode = nil
     }
 
     static func ok(_ text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil) -> CommandResult {

@@ -38,7 +38,12 @@ struct AttemptRecord: Sendable {
     var prompt: String            // the last user message
     var replyText: String         // full or partial reply
     var startedAt: Date
-    var kind: String = "chat"     // chat, compare, bench, health
+    var kind: String = "chat"     // chat, compare, bench, health, drill, replay
+    /// The system prompt sent with the request and its sampling options (for `replay`).
+    var systemPrompt: String? = nil
+    var options: JSONValue? = nil
+    /// What the gateway said about serving it (its x-litellm-* response headers).
+    var gateway: GatewayInfo? = nil
 }
 
 struct MessageRecord: Sendable {

@@ -6,7 +6,7 @@ import Glibc
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench",
-        usage: "bench MODEL [-n N] [-c C1,C2,...] [--duration S] [--max-tokens K] [-p PROMPT]",
+        usage: "bench MODEL [-n N] [-c C1,C2,...] [--duration S] [--max-tokens K] [-p PROMPT] [--server-side]",
         summary: "load a model at given concurrencies: requests/s, tokens/s, TTFT and latency percentiles, errors by kind",
         help: """
             For each concurrency C, C workers each send a streamed request as soon as their previous
@@ -17,6 +17,9 @@ enum BenchCommand {
             time to first token and of end-to-end latency, and the errors by kind. Requests go
             through the router like chat's. Each request and the summary are written to the log.
             Error kinds are those of compare (see help compare).
+            --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
+            per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
+            aish's client-side figures; in --json under server_side.
             Fields for expect: levels, requests, errors, rps (the best level's), tokens, ttft and
             latency (the first level's p50, ms).
             """,
@@ -26,6 +29,8 @@ enum BenchCommand {
             OptionSpec(names: ["--duration"], valueName: "S", help: "run each level for S (e.g. 10s) instead of N requests"),
             OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
             OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
+            OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
+            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model name or alias, as for chat",
@@ -110,11 +115,16 @@ enum BenchCommand {
                 }
             }
         }
-        let json = report(s, levels)
+        var json = report(s, levels)
         ctx.recorder?.recordRun(RunRecord(kind: "bench", parameters: parameters(s), summary: json, startedAt: startedAt,
                                           durationMs: wall * 1000))
 
-        let text = table(s, levels)
+        var text = table(s, levels)
+        if inv.flag("--server-side") {
+            let view = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
+            text += "\n" + view.text(verbose: inv.flag("--verbose"))
+            if case var .object(pairs) = json { pairs.append(("server_side", view.json)); json = .object(pairs) }
+        }
         let all = levels.flatMap(\.samples)
         let overall = SampleSummary(all)
         var fields: [(String, JSONValue)] = [

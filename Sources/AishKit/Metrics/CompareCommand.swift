@@ -9,7 +9,7 @@ enum CompareCommand {
 
     static let spec = CommandSpec(
         name: "compare",
-        usage: "compare MODEL MODEL... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file FILE] [--max-tokens K] [--csv FILE]",
+        usage: "compare MODEL MODEL... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file FILE] [--max-tokens K] [--csv FILE] [--server-side]",
         summary: "stream the same prompt to several models: TTFT, inter-token latency, end-to-end, tokens/s, errors",
         help: """
             Sends the prompt N times (default 5) to each model through the router, streamed, after W
@@ -24,6 +24,9 @@ enum CompareCommand {
             Error kinds: connection, timeout, stalled, http NNN, loading, malformed, truncated,
             no api key, cancelled, skipped (the router sent nothing: every target was cooling
             down or unusable), error.
+            --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
+            per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
+            aish's client-side figures; in --json under server_side.
             Fields for expect: models, requests, errors, wall (ms), tokens, ttft and latency
             (the slowest model's p50, ms).
             """,
@@ -35,6 +38,8 @@ enum CompareCommand {
             OptionSpec(names: ["--prompt-file"], valueName: "FILE", help: "read the prompt from FILE", completion: .files),
             OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
             OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per request to FILE", completion: .files),
+            OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
+            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model names or aliases, as for chat", variadic: true,
@@ -113,6 +118,11 @@ enum CompareCommand {
         if let worst = summaries.compactMap({ $0.ttft?.p50 }).max() { fields.append(("ttft", .double(LatencySummary.round(worst, 2)))) }
         if let worst = summaries.compactMap({ $0.latency?.p50 }).max() { fields.append(("latency", .double(LatencySummary.round(worst, 2)))) }
         var data = json
+        if inv.flag("--server-side") {
+            let view = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
+            text += "\n" + view.text(verbose: inv.flag("--verbose"))
+            if case var .object(pairs) = data { pairs.append(("server_side", view.json)); data = .object(pairs) }
+        }
         if case var .object(pairs) = data {
             pairs.insert(("status", .string("ok")), at: 0)
             data = .object(pairs)

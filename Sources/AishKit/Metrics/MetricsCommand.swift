@@ -6,7 +6,7 @@ import Glibc
 enum MetricsCommand {
     static let spec = CommandSpec(
         name: "metrics",
-        usage: "metrics [PROVIDER] [FILTER] [--raw]",
+        usage: "metrics [PROVIDER] [FILTER] [--raw] | metrics --prom [--since 1h] [--verbose] [PROVIDER|HOST] [FILTER]",
         summary: "scrape Prometheus /metrics (vLLM, llama.cpp, LiteLLM) and show key series under normalised names",
         help: """
             Reads /metrics of each active provider (or of PROVIDER) once, in parallel, and shows
@@ -20,10 +20,20 @@ enum MetricsCommand {
             FILTER is a regular expression (or plain text) matched against the series names.
             --raw prints every sample as scraped. LiteLLM needs its master key: from the
             provider's env_var, else $LITELLM_MASTER_KEY. Values are recorded in the session log.
-            Fields for expect: providers (scraped), errors (providers that could not be read).
+            --prom reads the same series from Prometheus instead (monitoring.prometheus in
+            ports.yaml), over the window of --since (default 1h), for every instance it scrapes,
+            grouped by host with the targets of a host side by side: gauges as their last value,
+            maximum and a trend line, counters as per-second rates, histograms as p50/p90/p99
+            over the whole window. PROVIDER may then also be a job, an instance or a host.
+            --verbose shows the PromQL. Without --prom, fields for expect: providers (scraped),
+            errors (providers that could not be read); with --prom, those of its report:
+            prometheus, window_ms, step_ms, targets, errors, promql.
             """,
         options: [
             OptionSpec(names: ["--raw"], valueName: nil, help: "every sample as scraped, not only the key series"),
+            OptionSpec(names: ["--prom"], valueName: nil, help: "read the series from Prometheus (monitoring.prometheus) over a window, for every instance it scrapes"),
+            OptionSpec(names: ["--since"], valueName: "DURATION", help: "with --prom: the window, back from now (default 1h)"),
+            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --prom: show the PromQL sent"),
         ],
         positionals: [
             PositionalSpec(name: "PROVIDER", help: "one provider (default: every active one)", optional: true,
@@ -35,6 +45,10 @@ enum MetricsCommand {
     /// `config` is given by tests; else the session's configuration.
     static func run(_ inv: Invocation, _ ctx: ShellContext, config given: AishConfig? = nil) throws -> CommandResult {
         let config = try given ?? ctx.config()
+        if inv.flag("--prom") { return try PrometheusMetricsCommand.run(inv, ctx, config: config) }
+        for o in ["--since", "--verbose"] where inv.options[o] != nil {
+            throw UsageError(message: "metrics: \(o) goes with --prom", usage: spec.usage)
+        }
         var providerName: String?
         var filterText: String?
         let known = Set(config.providers.providers.map(\.name) + config.ports.services.map(\.name))

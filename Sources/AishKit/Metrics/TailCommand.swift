@@ -7,7 +7,7 @@ import Glibc
 enum TailCommand {
     static let spec = CommandSpec(
         name: "tail",
-        usage: "tail [metrics [PROVIDER] [--every S] | requests [-m MODEL] [-p PROVIDER] [--slow MS]] [--count N] [--for S]",
+        usage: "tail [metrics [PROVIDER] [--every S] [--prom [--since 5m]] | requests [-m MODEL] [-p PROVIDER] [--slow MS]] [--count N] [--for S]",
         summary: "live view until Ctrl-C: metric rates and sparklines, or new log rows as they land",
         help: """
             tail metrics scrapes /metrics (and Ollama's /api/ps) every S (default 2s) and redraws
@@ -17,10 +17,16 @@ enum TailCommand {
             written to the session log, also by other aish processes (the default view).
             At a terminal both run until Ctrl-C. In a script or a pipe they print plain lines and
             need --count N (updates for metrics, rows for requests) or --for S (a duration).
+            tail metrics --prom reads Prometheus instead (monitoring.prometheus), every S
+            (default 5s): every instance it scrapes, rates as Prometheus computes them, trends
+            over the last --since (default 5m), latency as p50/p99 over that window; PROVIDER
+            may be a job, an instance or a host.
             Fields for expect: tail metrics: updates, providers; tail requests: count (rows).
             """,
         options: [
             OptionSpec(names: ["--every"], valueName: "S", help: "time between updates (metrics: default 2s; requests: 0.5s)"),
+            OptionSpec(names: ["--prom"], valueName: nil, help: "metrics: read Prometheus (monitoring.prometheus) instead of scraping"),
+            OptionSpec(names: ["--since"], valueName: "DURATION", help: "with --prom: the window of the trends (default 5m)"),
             OptionSpec(names: ["--count"], valueName: "N", help: "stop after N updates (metrics) or N rows (requests)"),
             OptionSpec(names: ["--for"], valueName: "S", help: "stop after S (e.g. 30s)"),
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "requests: only this model (requested or backend name)",
@@ -71,6 +77,10 @@ enum TailCommand {
             for o in ["--model", "--provider", "--slow"] where inv.flag(o) {
                 throw UsageError(message: "tail metrics: \(o) is for tail requests")
             }
+            if inv.flag("--prom") {
+                return try tailPrometheus(inv, ctx, target: inv.positionals.dropFirst().first, config: given)
+            }
+            if inv.value("--since") != nil { throw UsageError(message: "tail metrics: --since goes with --prom", usage: spec.usage) }
             return try tailMetrics(inv, ctx, provider: inv.positionals.dropFirst().first, config: given)
         case "requests":
             guard inv.positionals.count <= 1 else {
@@ -127,6 +137,95 @@ enum TailCommand {
                                       data: .object([("status", .string("ok")), ("updates", .array(updates))]))
         result.alreadyPrinted = true
         return result
+    }
+
+    /// `tail metrics --prom`: every S, the key series of the last `--since` (default 5m)
+    /// from Prometheus: rates computed by Prometheus, trends from its history, so the view is
+    /// full from the first frame and covers every instance Prometheus scrapes.
+    static func tailPrometheus(_ inv: Invocation, _ ctx: ShellContext, target: String?, config given: AishConfig?) throws -> CommandResult {
+        let every = try inv.duration("--every", default: 5)
+        guard every >= 1 else { throw UsageError(message: "tail metrics --prom: --every must be at least 1s (Prometheus scrapes every few seconds)", usage: spec.usage) }
+        let window = try inv.duration("--since", default: 300)
+        guard window >= 30 else { throw UsageError(message: "tail metrics --prom: --since must be at least 30s", usage: spec.usage) }
+        let bounds = try bounds(inv, ctx)
+        let config = try given ?? ctx.config()
+        let api = try PrometheusMetricsCommand.client(config, ctx, command: "tail metrics --prom")
+        let region = LiveRegion(output: ctx.output)
+        let json = ctx.options.json
+        var printed = ""
+        var updates: [JSONValue] = []
+        var ticks = 0
+        var targetsSeen = 0
+        let started = Stopwatch.now()
+        while !ctx.interrupt.isRaised {
+            let tickStart = Stopwatch.now()
+            let end = Date()
+            let step = max(1, (window / 60).rounded(.up))
+            var rows: [TailMetricsView.Row] = []
+            do {
+                let report = try PrometheusMetricsCommand.collect(
+                    api: api, config: config, window: window, step: step, start: end.addingTimeInterval(-window), end: end,
+                    target: target, filter: SeriesFilter(nil), filterText: nil, interrupt: ctx.interrupt)
+                rows = prometheusRows(report)
+                targetsSeen = report.targets.count
+            } catch let e as PrometheusError {
+                rows = [TailMetricsView.Row(provider: api.baseURL, series: "", now: "", value: nil, trend: "", error: e.description)]
+            }
+            if ctx.interrupt.isRaised { break }
+            ticks += 1
+            let now = Date()
+            if json {
+                updates.append(.object([("at", .string(UTCTime.iso8601(now))),
+                                        ("rows", .array(rows.map(jsonRow)))]))
+            } else if bounds.live {
+                region.draw("tail metrics --prom — \(api.baseURL), last \(PrometheusMetricsReport.durationText(window)), every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
+                            + TailMetricsView.table(rows))
+            } else {
+                let lines = TailMetricsView.plainLines(rows, at: now)
+                ctx.output.write(lines)
+                printed += lines
+            }
+            if let count = bounds.count, ticks >= count { break }
+            let next = tickStart + every
+            if let seconds = bounds.seconds, next - started > seconds { break }
+            if !ctx.sleep(seconds: max(0, next - Stopwatch.now())) { break }
+        }
+        if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
+        let fields: [(String, JSONValue)] = [("updates", .int(ticks)), ("providers", .int(targetsSeen))]
+        var result = CommandResult.ok(printed, fields: fields,
+                                      data: .object([("status", .string("ok")), ("updates", .array(updates))]))
+        result.alreadyPrinted = true
+        return result
+    }
+
+    /// One row per target and series: the last value (rates per second), its trend over
+    /// the window; histograms as their p50 and p99 over the window.
+    static func prometheusRows(_ report: PrometheusMetricsReport) -> [TailMetricsView.Row] {
+        var rows: [TailMetricsView.Row] = []
+        for e in report.errors {
+            rows.append(TailMetricsView.Row(provider: report.prometheus, series: "", now: "", value: nil, trend: "", error: e.error))
+        }
+        for t in report.targets {
+            let who = (t.provider ?? t.job) + " " + t.instance
+            if t.health == "down" {
+                rows.append(TailMetricsView.Row(provider: who, series: "", now: "", value: nil, trend: "",
+                                                error: "down" + (t.lastError.map { ": \($0)" } ?? "")))
+                continue
+            }
+            for s in t.series {
+                if s.shape == .histogram {
+                    let text = [("p50", s.p50Ms), ("p99", s.p99Ms)].map { "\($0.0) \($0.1.map(Format.milliseconds) ?? "-")" }
+                        .joined(separator: "  ") + " (n=\(s.count.map { Format.count($0.rounded()) } ?? "0"))"
+                    rows.append(TailMetricsView.Row(provider: who, series: s.name, now: text, value: s.p50Ms.map { $0 / 1000 },
+                                                    trend: "", error: nil))
+                } else {
+                    let now = s.last.map(s.format) ?? "-"
+                    rows.append(TailMetricsView.Row(provider: who, series: s.name + s.labels, now: now, value: s.last,
+                                                    trend: s.trend, error: nil))
+                }
+            }
+        }
+        return rows
     }
 
     static func jsonRow(_ r: TailMetricsView.Row) -> JSONValue {

@@ -17,7 +17,7 @@ enum TailRequests {
         do { reader = try SessionLogReader(path: path) } catch {
             throw CommandFailure("tail requests: session log unavailable: \(path): \(error)")
         }
-        let newRows = try reader.db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE id > ? ORDER BY id LIMIT 1000")
+        let newRows = try reader.db.prepare("SELECT \(reader.attemptColumns) FROM attempts WHERE id > ? ORDER BY id LIMIT 1000")
         var lastID = try startID(reader)
 
         var printed = ""

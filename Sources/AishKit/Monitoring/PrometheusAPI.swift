@@ -54,6 +54,46 @@ struct PrometheusAPI: Sendable {
         return try PrometheusAPI.decodeQuery(response.body, query: promql, url: baseURL + "/api/v1/query_range")
     }
 
+    /// One query of a batch: instant (`range` nil) or over a range.
+    struct Query: Sendable {
+        var promql: String
+        var range: (start: Date, end: Date, step: Double)?
+        /// Evaluation time of an instant query (the server's now when nil).
+        var time: Date?
+
+        static func instant(_ promql: String, at time: Date? = nil) -> Query { Query(promql: promql, range: nil, time: time) }
+        static func range(_ promql: String, start: Date, end: Date, step: Double) -> Query {
+            Query(promql: promql, range: (start, end, step), time: nil)
+        }
+    }
+
+    /// Many queries at once (one transfer loop: wall time is the slowest query). Each has
+    /// its own result, in order: one failing query does not hide the others' answers.
+    func queryAll(_ queries: [Query], interrupt: InterruptFlag?) -> [Result<PrometheusQueryAnswer, PrometheusError>] {
+        let requests = queries.map { q -> HTTPRequest in
+            var form = [("query", q.promql)]
+            if let r = q.range {
+                form += [("start", PrometheusAPI.timestampText(r.start)), ("end", PrometheusAPI.timestampText(r.end)),
+                         ("step", PrometheusAPI.durationText(r.step))]
+            } else if let t = q.time {
+                form.append(("time", PrometheusAPI.timestampText(t)))
+            }
+            form.append(("timeout", PrometheusAPI.durationText(queryTimeout)))
+            return post(q.range == nil ? "/api/v1/query" : "/api/v1/query_range", form: form)
+        }
+        let responses = HTTPTransport.fetchAll(requests, interrupt: interrupt, maxBody: 64 << 20)
+        return zip(queries, zip(requests, responses)).map { q, pair in
+            let (request, response) = pair
+            switch response {
+            case let .success(r):
+                return Result { try PrometheusAPI.decodeQuery(r.body, query: q.promql, url: request.url) }
+                    .mapError { $0 as? PrometheusError ?? PrometheusError(.badAnswer, server: baseURL, query: q.promql, detail: "\($0)") }
+            case let .failure(e):
+                return .failure(PrometheusError(transport: e, server: baseURL, query: q.promql))
+            }
+        }
+    }
+
     /// The active scrape targets, with their health and last scrape error.
     func targets(interrupt: InterruptFlag?) throws -> [PrometheusTarget] {
         let response = try send(get("/api/v1/targets?state=active"), query: nil, interrupt: interrupt)

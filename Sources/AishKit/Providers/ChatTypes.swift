@@ -17,6 +17,18 @@ struct ChatRequest: Sendable {
     var topP: Double?
     var seed: Int?
     var stream: Bool = true
+    /// More top-level body keys, sent as they are (the gateway's `mock_testing_fallbacks`).
+    var extraBody: [(String, JSONValue)] = []
+
+    /// temperature, max_tokens, top_p and seed as sent, for the log.
+    var optionsJSON: JSONValue? {
+        var pairs: [(String, JSONValue)] = []
+        if let t = temperature { pairs.append(("temperature", .double(t))) }
+        if let m = maxTokens { pairs.append(("max_tokens", .int(m))) }
+        if let p = topP { pairs.append(("top_p", .double(p))) }
+        if let s = seed { pairs.append(("seed", .int(s))) }
+        return pairs.isEmpty ? nil : .object(pairs)
+    }
 }
 
 /// What a streaming client delivers, in order, as it arrives.
@@ -36,6 +48,76 @@ struct ChatCompletionSummary: Sendable {
     /// Server-side timings when the backend reports them (Ollama eval_duration…, llama.cpp `timings`).
     var serverTimings: JSONValue?
     var httpStatus: Int?
+    /// Set when a LiteLLM gateway answered: what its response headers say it did.
+    var gateway: GatewayInfo? = nil
+}
+
+/// How a LiteLLM gateway served a request, from its `x-litellm-*` response headers (those
+/// LiteLLM 1.108 sends on chat completions, streamed or not). `deployment` is the
+/// configured provider whose base URL is the deployment's `api_base`, found by
+/// `resolvingDeployment`; else the model group.
+struct GatewayInfo: Sendable, Equatable {
+    var modelGroup: String?
+    var modelID: String?
+    var apiBase: String?
+    var attemptedFallbacks: Int?
+    var attemptedRetries: Int?
+    /// The gateway's own time (x-litellm-overhead-duration-ms).
+    var overheadMs: Double?
+    /// The gateway's time to the backend's response (x-litellm-response-duration-ms).
+    var responseMs: Double?
+    var deployment: String?
+
+    init(modelGroup: String? = nil, modelID: String? = nil, apiBase: String? = nil, attemptedFallbacks: Int? = nil,
+         attemptedRetries: Int? = nil, overheadMs: Double? = nil, responseMs: Double? = nil, deployment: String? = nil) {
+        self.modelGroup = modelGroup
+        self.modelID = modelID
+        self.apiBase = apiBase
+        self.attemptedFallbacks = attemptedFallbacks
+        self.attemptedRetries = attemptedRetries
+        self.overheadMs = overheadMs
+        self.responseMs = responseMs
+        self.deployment = deployment
+    }
+
+    /// nil when the response carries none of these headers (not a LiteLLM gateway).
+    init?(headers: [(String, String)]) {
+        func value(_ name: String) -> String? {
+            guard let v = headers.last(where: { $0.0.lowercased() == name })?.1.trimming(.whitespaces),
+                  !v.isEmpty, v != "None" else { return nil }
+            return v
+        }
+        func number(_ name: String) -> Double? { value(name).flatMap(Double.init).flatMap { $0.isFinite ? $0 : nil } }
+        modelGroup = value("x-litellm-model-group")
+        modelID = value("x-litellm-model-id")
+        apiBase = value("x-litellm-model-api-base")
+        attemptedFallbacks = number("x-litellm-attempted-fallbacks").map { Int($0) }
+        attemptedRetries = number("x-litellm-attempted-retries").map { Int($0) }
+        overheadMs = number("x-litellm-overhead-duration-ms")
+        responseMs = number("x-litellm-response-duration-ms")
+        deployment = nil
+        if modelGroup == nil && modelID == nil && apiBase == nil && overheadMs == nil && attemptedFallbacks == nil {
+            return nil
+        }
+    }
+
+    /// `deployment` named: the provider whose base URL is the api_base the gateway used, else
+    /// the model group, else the deployment id.
+    func resolvingDeployment(_ providers: [ProviderConfig]) -> GatewayInfo {
+        var g = self
+        g.deployment = apiBase.flatMap { base in
+            let key = Self.endpointKey(base)
+            return providers.first(where: { Self.endpointKey($0.baseURL) == key })?.name
+        } ?? modelGroup ?? modelID
+        return g
+    }
+
+    /// scheme://host:port/path without a trailing / or /v1, localhost as 127.0.0.1.
+    static func endpointKey(_ url: String) -> String {
+        var root = ProviderEndpoints(baseURL: url).root.lowercased()
+        root = root.replacingAll("://localhost", with: "://127.0.0.1")
+        return root
+    }
 }
 
 /// Why a request failed. `partialText` is what had been received before the failure.

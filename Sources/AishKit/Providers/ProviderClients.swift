@@ -106,6 +106,7 @@ enum ChatStreamRunner {
         var status: Int?
         var contentType = ""
         var wholeBody: [UInt8]?   // a server that ignored stream:true and sent one JSON object
+        var gateway: GatewayInfo?
         func emit(_ piece: String) {
             text += piece
             onEvent(.text(piece))
@@ -115,6 +116,7 @@ enum ChatStreamRunner {
             try HTTPTransport.stream(http, interrupt: interrupt, onHead: { head in
                 status = head.status
                 contentType = head.contentType ?? ""
+                gateway = GatewayInfo(headers: head.headers)
                 guard head.isSuccess else { return }
                 if let type = head.contentType?.lowercased(), type.hasPrefix("application/json") { wholeBody = [] }
                 onEvent(.opened)
@@ -155,7 +157,8 @@ enum ChatStreamRunner {
         }
         let s = decoder.summary
         return ChatCompletionSummary(text: text, promptTokens: s.promptTokens, completionTokens: s.completionTokens,
-                                     finishReason: s.finishReason, serverTimings: s.serverTimings, httpStatus: status)
+                                     finishReason: s.finishReason, serverTimings: s.serverTimings, httpStatus: status,
+                                     gateway: gateway)
     }
 }
 
@@ -175,6 +178,7 @@ struct OpenAICompatibleBackend: ChatBackend {
         if let m = request.maxTokens { pairs.append(("max_tokens", .int(m))) }
         if let p = request.topP { pairs.append(("top_p", .double(p))) }
         if let s = request.seed { pairs.append(("seed", .int(s))) }
+        pairs += request.extraBody
         return .object(pairs)
     }
 

@@ -27,6 +27,23 @@ struct PlanStep: Sendable {
     var providerIndex: Int?
     /// The exact match's `rate_limit`, on the step that targets its own provider.
     var routeLimit: RouteRateLimit?
+    /// Whether the gateway, given the generated config, makes the same attempt here.
+    var scope: PlanScope = .aishOnly
+    /// Index into the plan's `gatewayGroups` (gateway steps only).
+    var gatewayGroup: Int? = nil
+}
+
+/// Gateway-equivalent steps come first; aish's own additions ("aish only") after them.
+enum PlanScope: String, Sendable {
+    case gateway
+    case aishOnly = "aish only"
+}
+
+/// One model group as the gateway tries it: its deployments and how many it reaches.
+struct GatewayGroupSummary: Sendable {
+    var name: String
+    var candidates: [(provider: String, model: String)]
+    var picks: Int
 }
 
 /// What a dynamic strategy decided for one plan, kept as numbers so that making a plan
@@ -61,6 +78,10 @@ struct AttemptPlan: Sendable {
     var strategy: String?
     /// Describes the candidates a strategy chose among (provider or model names).
     var candidates: [String]
+    /// The model groups the gateway tries for this name, in its order (empty when the gateway
+    /// does not know the name).
+    var gatewayGroups: [GatewayGroupSummary] = []
+    var isGatewayName = false
 
     /// The targets that may be tried, in order.
     var usableSteps: [PlanStep] { steps.filter { $0.unusable == nil } }

@@ -20,8 +20,10 @@ struct RouteCompiler {
     private let balancing: [String: Int]
     private let capabilities: [String: Int]
     private let chains: [String: Int]
+    let gateway: GatewayConfig
 
     init(config: AishConfig) {
+        gateway = GatewayConfig(config)
         self.config = config
         mappings = config.mappings
         var providerIndex: [String: Int] = [:]
@@ -51,32 +53,105 @@ struct RouteCompiler {
     // MARK: named routes
 
     func compileNamedRoute(_ name: String) -> CompiledRoute? {
-        if let e = exact[name] { return compileExact(mappings.exactMatches[e]) }
-        if let l = balancing[name] { return compileBalanced(name, mappings.loadBalancing[l], exact: nil) }
-        if let c = capabilities[name] { return compileCapability(mappings.capabilities[c]) }
-        return nil
-    }
-
-    private func compileExact(_ e: ExactMatch) -> CompiledRoute {
-        if let l = balancing[e.alias] { return compileBalanced(e.alias, mappings.loadBalancing[l], exact: e) }
-        let head = step(provider: e.provider, model: e.backendModel ?? e.alias, routeKey: e.alias,
-                        reason: "exact match '\(e.alias)'", location: e.location)
-        let (steps, notes) = expand(start: [head], queue: expansion(ofExact: e), visited: [e.alias],
-                                    appendDefault: appendsDefault(e.alias))
-        return CompiledRoute(name: e.alias, rule: .exactMatch, ruleDescription: "exact match '\(e.alias)'",
-                             location: e.location, strategy: nil, chooser: .fixed, candidates: [e.provider],
-                             variants: [steps], notes: notes)
-    }
-
-    private func compileBalanced(_ name: String, _ lb: LoadBalance, exact e: ExactMatch?) -> CompiledRoute {
+        var rule: RouteRuleKind
+        var description: String
+        var location: SourceLocation
+        var strategy: String?
         var notes: [String] = []
-        var members = lbTargets(name, lb, exact: e)
-        if let e, !lb.providers.contains(where: { $0.provider == e.provider }) {
-            members.append(step(provider: e.provider, model: e.backendModel ?? name, routeKey: name,
-                                reason: "exact match '\(name)'", location: e.location))
+        if let i = exact[name] {
+            let e = mappings.exactMatches[i]
+            rule = .exactMatch
+            description = "exact match '\(name)'"
+            location = e.location
+            if let l = balancing[name] {
+                let lb = mappings.loadBalancing[l]
+                description = "exact match '\(name)', load balanced (\(lb.strategy), \(lb.location.citation))"
+                strategy = lb.strategy
+            }
+        } else if let l = balancing[name] {
+            let lb = mappings.loadBalancing[l]
+            rule = .loadBalancing
+            description = "load balancing '\(name)' (\(lb.strategy))"
+            location = lb.location
+            strategy = lb.strategy
+        } else if let c = capabilities[name] {
+            let cap = mappings.capabilities[c]
+            rule = .capability
+            strategy = cap.routingStrategy ?? "direct"
+            description = "capability '\(name)' (\(strategy!))"
+            location = cap.location
+        } else {
+            return nil
         }
-        let providers = lb.providers.map(\.provider)
-        let weights = Self.integerWeights(lb.providers.map(\.weight))
+        if let l = balancing[name] { notes += balancingNotes(name, mappings.loadBalancing[l]) }
+        let walk = GatewayWalk.walk(name, gateway)
+        let isGateway = gateway.isGatewayName(name)
+        if !isGateway {
+            notes.append("the gateway has no model group for '\(name)' (no active deployment): every step is aish's own")
+        }
+        if let target = gateway.aliasTarget[name] {
+            notes.append("the gateway serves '\(name)' as model_group_alias of '\(target)'")
+        }
+
+        // The head group's order is the strategy's choice (a load-balanced group).
+        var chooser: Chooser = .fixed
+        var candidates: [String] = []
+        var rotations = [0]
+        var aishFirst: [[(String, String)]] = [[]]   // per variant: (model, why) tried first among aish-only steps
+        if let head = walk.groups.first, head.via == nil, head.deployments.count > 1 {
+            let providers = head.deployments.map(\.provider)
+            candidates = providers
+            rotations = Array(head.deployments.indices)
+            aishFirst = rotations.map { _ in [] }
+            let weights = Self.integerWeights(head.deployments.map { $0.weight ?? 1 })
+            switch Self.balancingStrategy(strategy ?? "simple_shuffle") {
+            case .weightedRoundRobin, .unknown: chooser = .roundRobin(key: name, weights: weights)
+            case .direct: chooser = .fixed
+            case .shuffle: chooser = .shuffle(weights: weights)
+            case .leastLoaded: chooser = .leastLoaded(providers: providers)
+            case .fastest: chooser = .fastest(providers: providers)
+            case .usage: chooser = .usageByProvider(providers: providers)
+            }
+        } else if let c = capabilities[name], exact[name] == nil, balancing[name] == nil {
+            // Prompt-sized capabilities are aish's own: the level's model comes first among the
+            // aish-only steps, after everything the gateway does.
+            let cap = mappings.capabilities[c]
+            var levels: [(String, String)] = []
+            switch cap.routingStrategy ?? "direct" {
+            case "complexity_based": levels = cap.complexityThresholds
+            case "context_based": levels = cap.contextThresholds
+            default: break
+            }
+            func level(_ key: String) -> Int? { levels.firstIndex(where: { $0.0 == key }) }
+            if !levels.isEmpty {
+                candidates = levels.map(\.1)
+                rotations = levels.map { _ in 0 }
+                aishFirst = levels.map { [($0.1, "capability '\(name)' \(cap.routingStrategy!) level '\($0.0)' model '\($0.1)'")] }
+                if cap.routingStrategy == "complexity_based" {
+                    let low = level("low") ?? level("simple") ?? 0
+                    chooser = .complexity(low: low, medium: level("medium") ?? low, high: level("high") ?? level("complex") ?? low)
+                } else {
+                    let standard = level("standard") ?? level("small") ?? 0
+                    chooser = .context(large: level("large") ?? standard, standard: standard)
+                }
+            } else if let s = cap.routingStrategy, s != "direct" {
+                notes.append("capability '\(name)': routing_strategy '\(s)' is not evaluated by aish; the preferred models are tried in order, as the gateway does")
+            }
+        }
+        var variants: [[PlanStep]] = []
+        for (k, rotation) in rotations.enumerated() {
+            variants.append(buildSteps(name, walk: walk, isGateway: isGateway, headRotation: rotation, aishFirst: aishFirst[k]))
+        }
+        if variants.count != max(candidates.count, 1) { chooser = .fixed }
+        return CompiledRoute(name: name, rule: rule, ruleDescription: description, location: location, strategy: strategy,
+                             chooser: chooser, candidates: candidates, variants: variants, notes: notes,
+                             gatewayGroups: walk.groups.map { g in
+                                 GatewayGroupSummary(name: g.name, candidates: g.deployments.map { ($0.provider, $0.model) }, picks: g.picks)
+                             }, isGatewayName: isGateway)
+    }
+
+    private func balancingNotes(_ name: String, _ lb: LoadBalance) -> [String] {
+        var notes: [String] = []
         for m in lb.providers where m.weight <= 0 {
             notes.append("load balancing '\(name)': \(m.provider) has weight \(JSONValue.format(m.weight)) (\((m.weightLocation ?? m.location).citation)); it is never picked first")
         }
@@ -85,188 +160,142 @@ struct RouteCompiler {
                 notes.append("load balancing '\(name)': condition \"\(c)\" on \(m.provider) (\((m.conditionLocation ?? m.location).citation)) is not evaluated by aish")
             }
         }
-        let chooser: Chooser
-        switch Self.balancingStrategy(lb.strategy) {
-        case .weightedRoundRobin: chooser = .roundRobin(key: name, weights: weights)
-        case .direct: chooser = .fixed
-        case .shuffle: chooser = .shuffle(weights: weights)
-        case .leastLoaded: chooser = .leastLoaded(providers: providers)
-        case .fastest: chooser = .fastest(providers: providers)
-        case .usage: chooser = .usageByProvider(providers: providers)
-        case .unknown:
-            chooser = .roundRobin(key: name, weights: weights)
+        if case .unknown = Self.balancingStrategy(lb.strategy) {
             notes.append("load balancing '\(name)': strategy '\(lb.strategy)' (\((lb.strategyLocation ?? lb.location).citation)) is not evaluated by aish; it picks by smooth weighted round robin over the listed weights")
         }
-        var queue: [Item] = []
-        if let e { queue += expansion(ofExact: e) } else { queue += chainItems(name) }
-        var variants: [[PlanStep]] = []
-        for i in lb.providers.indices {
-            var start = [members[i]]
-            start += members.indices.filter { $0 != i }.map { members[$0] }
-            let (steps, n) = expand(start: start, queue: queue, visited: [name], appendDefault: appendsDefault(name))
-            variants.append(steps)
-            if i == 0 { notes += n }
-        }
-        if variants.isEmpty {
-            let (steps, n) = expand(start: members, queue: queue, visited: [name], appendDefault: appendsDefault(name))
-            variants = [steps]
-            notes += n + ["load balancing '\(name)' lists no providers (\(lb.location.citation))"]
-        }
-        let rule: RouteRuleKind = e == nil ? .loadBalancing : .exactMatch
-        let description = e == nil
-            ? "load balancing '\(name)' (\(lb.strategy))"
-            : "exact match '\(name)', load balanced (\(lb.strategy), \(lb.location.citation))"
-        return CompiledRoute(name: name, rule: rule, ruleDescription: description, location: e?.location ?? lb.location,
-                             strategy: lb.strategy, chooser: variants.count == lb.providers.count ? chooser : .fixed,
-                             candidates: providers, variants: variants, notes: notes)
+        return notes
     }
 
-    private func lbTargets(_ name: String, _ lb: LoadBalance, exact e: ExactMatch?) -> [PlanStep] {
-        lb.providers.map { m in
-            var model: String
-            var reason = "load balancing '\(name)' member \(m.provider) (weight \(JSONValue.format(m.weight)))"
-            if let e, m.provider == e.provider {
-                model = e.backendModel ?? name
-            } else if let preferred = m.preferredModel {
-                model = preferred
-            } else {
-                let served = servedModel(m.provider, preferring: [name] + (e?.backendModel.map { [$0] } ?? []))
-                model = served.model
-                if let why = served.note { reason += "; \(why)" }
-            }
-            return step(provider: m.provider, model: model, routeKey: name, reason: reason, location: m.location)
+    /// The plan: the gateway's groups in the gateway's order, then aish's own steps.
+    private func buildSteps(_ name: String, walk: GatewayWalk, isGateway: Bool, headRotation: Int,
+                            aishFirst: [(String, String)]) -> [PlanStep] {
+        var steps: [PlanStep] = []
+        var seen = Set<String>()
+        func add(_ s: PlanStep) {
+            if seen.insert(s.provider + "\u{0}" + s.backendModel).inserted { steps.append(s) }
         }
+        func addAish(_ targets: [PlanStep]) {
+            for var t in targets {
+                t.scope = .aishOnly
+                add(t)
+            }
+        }
+        if !isGateway { addAish(resolveTargets(name, reason: "'\(name)'", location: nil)) }
+        for (gi, g) in walk.groups.enumerated() {
+            var members = g.deployments
+            if gi == 0, headRotation > 0, headRotation < members.count {
+                members = [members[headRotation]] + members.indices.filter { $0 != headRotation }.map { members[$0] }
+            }
+            for d in members.prefix(g.picks) {
+                var s = step(provider: d.provider, model: d.model, routeKey: d.exactAlias ?? g.name,
+                             reason: gatewayReason(g, d, requested: name), location: gatewayLocation(g, d))
+                // A name the gateway does not know never reaches it: the same walk is aish's own.
+                s.scope = isGateway ? .gateway : .aishOnly
+                s.gatewayGroup = isGateway ? gi : nil
+                add(s)
+            }
+        }
+        for (model, why) in aishFirst { addAish(resolveTargets(model, reason: why, location: nil)) }
+        var done = Set<String>()
+        for v in walk.visited where done.insert(v).inserted {
+            if let i = exact[v], let f = mappings.exactMatches[i].fallback {
+                let e = mappings.exactMatches[i]
+                let served = servedModel(f, preferring: [e.alias, e.targetModel])
+                var s = step(provider: f, model: served.model, routeKey: e.alias,
+                             reason: "fallback provider of '\(e.alias)'" + (served.note.map { "; \($0)" } ?? ""),
+                             location: e.fallbackLocation ?? e.location)
+                s.scope = .aishOnly
+                add(s)
+            }
+            if let c = chains[v] {
+                let chain = mappings.fallbackChains[c]
+                for (k, stepName) in chain.chain.enumerated() {
+                    let loc = k < chain.chainLocations.count ? chain.chainLocations[k] : chain.location
+                    let why = "fallback_chains['\(v)'] step \(k + 1) '\(stepName)'"
+                    for n in gateway.expandStep(stepName, config) where !gateway.isGatewayName(n) {
+                        addAish(resolveTargets(n, reason: n == stepName ? why : "\(why): provider \(stepName) serves '\(n)'", location: loc))
+                    }
+                }
+            }
+            if let c = capabilities[v] {
+                let cap = mappings.capabilities[c]
+                for (k, m) in GatewayConfig.capabilityCandidates(config, cap).enumerated() where !gateway.isGatewayName(m) {
+                    addAish(resolveTargets(m, reason: "capability '\(v)' model \(k + 1) '\(m)'", location: cap.location))
+                }
+                if let f = cap.fallback, cap.preferredModels.isEmpty == false {
+                    let served = servedModel(f, preferring: [])
+                    var s = step(provider: f, model: served.model, routeKey: v, reason: "fallback provider of capability '\(v)'",
+                                 location: cap.fallbackLocation ?? cap.location)
+                    s.scope = .aishOnly
+                    add(s)
+                }
+            }
+        }
+        return steps
     }
 
-    private func compileCapability(_ c: Capability) -> CompiledRoute {
-        var notes: [String] = []
-        // Candidates: the preferred models, or the provider (and its fallback) it names.
-        var candidates: [Item] = []
-        var candidateNames: [String] = []
-        if let p = c.provider {
-            candidates.append(.provider(p, models: [], routeKey: c.name,
-                                        reason: "capability '\(c.name)' provider \(p)", location: c.providerLocation ?? c.location))
-            candidateNames.append(p)
-            if let f = c.fallback {
-                candidates.append(.provider(f, models: [], routeKey: c.name,
-                                            reason: "capability '\(c.name)' fallback provider \(f)", location: c.fallbackLocation ?? c.location))
-                candidateNames.append(f)
-            }
+    private func gatewayReason(_ g: GatewayWalk.Group, _ d: GatewayConfig.Deployment, requested: String) -> String {
+        var what: String
+        if let e = d.exactAlias {
+            what = "exact match '\(e)'"
+        } else if balancing[g.name] != nil || gateway.groups[g.name] != nil {
+            what = "load balancing '\(g.name)' member \(d.provider)" + (d.weight.map { " (weight \(JSONValue.format($0)))" } ?? "")
         } else {
-            for (k, m) in c.preferredModels.enumerated() {
-                let loc = k < c.preferredModelLocations.count ? c.preferredModelLocations[k] : c.location
-                candidates.append(.name(m, reason: "capability '\(c.name)' preferred model \(k + 1) '\(m)'", location: loc))
-                candidateNames.append(m)
+            what = "'\(g.name)'"
+        }
+        if let target = gateway.aliasTarget[g.name] { what = "'\(g.name)' is an alias of '\(target)': " + what }
+        guard let via = g.via else { return what }
+        let list: String
+        var raw: [String]?
+        switch via.source {
+        case let .entry(n), let .resumed(n, _):
+            if capabilities[n] != nil && chains[n] == nil {
+                list = "capability '\(n)' fallbacks"
+            } else {
+                list = "fallback_chains['\(n)']"
+                raw = chains[n].map { mappings.fallbackChains[$0].chain }
             }
+        case .defaults:
+            list = "default fallback chain"
+            raw = mappings.defaultChain?.chain
         }
-        let strategy = c.routingStrategy ?? "direct"
-        var chooser: Chooser = .fixed
-        func candidateIndex(_ model: String) -> Int {
-            if let i = candidateNames.firstIndex(of: model) { return i }
-            candidates.append(.name(model, reason: "capability '\(c.name)' threshold model '\(model)'", location: c.location))
-            candidateNames.append(model)
-            return candidateNames.count - 1
+        var suffix = ""
+        if case let .resumed(_, from) = via.source { suffix = " (resumed after '\(from)', which has no entry of its own)" }
+        // Numbered as written in the file (steps the gateway cannot take are left out of its list).
+        let number = raw?.firstIndex(of: g.name).map { $0 + 1 } ?? via.step + 1
+        return "\(list) step \(number) '\(g.name)'\(suffix): \(what)"
+    }
+
+    private func gatewayLocation(_ g: GatewayWalk.Group, _ d: GatewayConfig.Deployment) -> SourceLocation? {
+        guard let via = g.via else { return d.location }
+        let chain: FallbackChain?
+        switch via.source {
+        case let .entry(n), let .resumed(n, _): chain = chains[n].map { mappings.fallbackChains[$0] }
+        case .defaults: chain = mappings.defaultChain
         }
-        switch strategy {
-        case "direct":
-            break
-        case "complexity_based":
-            var level: [String: Int] = [:]
-            for (name, model) in c.complexityThresholds {
-                if ["low", "medium", "high"].contains(name) { level[name] = candidateIndex(model) } else {
-                    notes.append("capability '\(c.name)': complexity level '\(name)' is not evaluated by aish (it knows low, medium, high)")
-                }
-            }
-            for l in ["low", "medium", "high"] where level[l] == nil {
-                notes.append("capability '\(c.name)': no complexity_thresholds.\(l); the first preferred model stands in")
-            }
-            chooser = .complexity(low: level["low"] ?? 0, medium: level["medium"] ?? 0, high: level["high"] ?? 0)
-        case "context_based":
-            var level: [String: Int] = [:]
-            for (name, model) in c.contextThresholds {
-                if name == "large" || name == "standard" { level[name] = candidateIndex(model) } else {
-                    notes.append("capability '\(c.name)': context level '\(name)' (\(model)) is not evaluated: aish measures the size of the context, not how complex a task is")
-                }
-            }
-            if level["standard"] == nil {
-                notes.append("capability '\(c.name)': no context_thresholds.standard; the first preferred model stands in")
-            }
-            let standard = level["standard"] ?? 0
-            chooser = .context(large: level["large"] ?? standard, standard: standard)
-        case "most_capacity":
-            var best: (Int, Int)? = nil
-            for (i, item) in candidates.enumerated() {
-                guard let ctx = contextLength(of: item) else {
-                    notes.append("capability '\(c.name)': context length of '\(candidateNames[i])' is unknown (no context_length in \(providersFileName))")
-                    continue
-                }
-                if let min = c.minContext, ctx < min {
-                    notes.append("capability '\(c.name)': '\(candidateNames[i])' has context length \(ctx), below min_context \(min)")
-                    continue
-                }
-                if best == nil || ctx > best!.1 { best = (i, ctx) }
-            }
-            chooser = .mostCapacity(pick: best?.0 ?? 0, contextLength: best?.1)
-        case "usage_based":
-            chooser = .usageByRoute(routeKeys: candidateNames)
-        case "least_loaded":
-            chooser = .leastLoaded(providers: candidates.map(primaryProvider))
-        case "fastest_response":
-            chooser = .fastest(providers: candidates.map(primaryProvider))
-        case "weighted_round_robin":
-            // Preferred models carry no weights: each gets an equal turn.
-            chooser = .roundRobin(key: "capability:" + c.name, weights: candidates.map { _ in 1 })
-        case "weighted_shuffle", "simple_shuffle":
-            chooser = .shuffle(weights: candidates.map { _ in 1 })
-        default:
-            notes.append("capability '\(c.name)': routing_strategy '\(strategy)' is not evaluated by aish; the preferred models are tried in order")
-        }
-        if candidates.isEmpty {
-            notes.append("capability '\(c.name)' names no models and no provider (\(c.location.citation))")
-        }
-        var tail: [Item] = []
-        if c.provider == nil, let f = c.fallback {
-            tail.append(.provider(f, models: [], routeKey: c.name, reason: "fallback provider of capability '\(c.name)'",
-                                  location: c.location))
-        }
-        tail += chainItems(c.name)
-        var variants: [[PlanStep]] = []
-        for i in candidates.indices {
-            let order = [candidates[i]] + candidates.indices.filter { $0 != i }.map { candidates[$0] }
-            let (steps, n) = expand(start: [], queue: order + tail, visited: [c.name], appendDefault: appendsDefault(c.name))
-            variants.append(steps)
-            if i == 0 { notes += n }
-        }
-        if variants.isEmpty {
-            let (steps, n) = expand(start: [], queue: tail, visited: [c.name], appendDefault: appendsDefault(c.name))
-            variants = [steps]
-            notes += n
-        }
-        return CompiledRoute(name: c.name, rule: .capability, ruleDescription: "capability '\(c.name)' (\(strategy))",
-                             location: c.location, strategy: strategy, chooser: variants.count == candidates.count ? chooser : .fixed,
-                             candidates: candidateNames, variants: variants, notes: notes)
+        if let chain, let k = chain.chain.firstIndex(of: g.name), k < chain.chainLocations.count { return chain.chainLocations[k] }
+        return chain?.location ?? d.location
     }
 
     private var providersFileName: String { PathText.lastComponent(config.providers.path) }
 
-    private func primaryProvider(_ item: Item) -> String {
-        switch item {
-        case let .provider(p, _, _, _, _): return p
-        case let .name(n, _, _): return resolve(n, reason: "", location: nil).targets.first?.provider ?? ""
+    private func lbTargets(_ name: String, _ lb: LoadBalance, exact e: ExactMatch?) -> [PlanStep] {
+        lb.providers.map { m in
+            step(provider: m.provider, model: GatewayConfig.memberModel(config, m, name: name, exact: e), routeKey: name,
+                 reason: "load balancing '\(name)' member \(m.provider) (weight \(JSONValue.format(m.weight)))", location: m.location)
         }
     }
 
-    private func contextLength(of item: Item) -> Int? {
-        switch item {
-        case let .provider(p, _, _, _, _):
-            return providerIndex[p].flatMap { config.providers.providers[$0].models.compactMap(\.contextLength).max() }
-        case let .name(n, _, _):
-            if let p = providerIndex[n], exact[n] == nil {
-                return config.providers.providers[p].models.compactMap(\.contextLength).max()
+    /// Targets of a name resolved the way aish resolves a requested name (no fallbacks).
+    private func resolveTargets(_ name: String, reason: String, location: SourceLocation?) -> [PlanStep] {
+        let r = resolve(name, reason: reason, location: location)
+        if !r.targets.isEmpty { return r.targets }
+        if let c = capabilities[name] {
+            return GatewayConfig.capabilityCandidates(config, mappings.capabilities[c]).prefix(8).flatMap {
+                resolve($0, reason: "\(reason): model '\($0)'", location: location).targets
             }
-            guard let t = resolve(n, reason: "", location: nil).targets.first, let p = t.providerIndex else { return nil }
-            return config.providers.providers[p].models.first(where: { $0.name == t.backendModel })?.contextLength
         }
+        return []
     }
 
     // MARK: patterns and the default provider
@@ -455,6 +484,13 @@ struct RouteCompiler {
             case .active: break
             case .disabled: s.unusable = "provider \(provider) is disabled (\(p.location.citation))"
             case .template: s.unusable = "provider \(provider) is a template (\(p.location.citation))"
+            case .pendingIntegration:
+                s.unusable = "provider \(provider) is pending integration (status pending_integration, treated as disabled; \(p.location.citation))"
+            }
+            if p.type.isNonLLMService {
+                s.unusable = "provider \(provider) is a \(p.type.rawValue), not a model server (\(p.location.citation))"
+            } else if case let .unknown(t) = p.type, s.unusable == nil {
+                s.unusable = "provider \(provider) has unknown type '\(t)' (\(p.location.citation))"
             }
         } else {
             s.unusable = "provider '\(provider)' is not in \(providersFileName)"

@@ -50,7 +50,7 @@ struct RouteReport {
         for r in rows {
             let mark = r.number.map { String($0) } ?? "-"
             out += "  " + mark.leftPadded(to: 2) + "  " + r.step.provider.padded(to: pw) + "  " + r.step.backendModel
-            out += "\n      " + r.step.reason
+            out += "\n      " + (r.step.scope == .aishOnly ? "aish only: " : "") + r.step.reason
             if let loc = r.step.location { out += " — \(loc.citation)" }
             out += "\n"
             if let skip = r.skip { out += "      skipped: \(skip)\n" }
@@ -76,11 +76,19 @@ struct RouteReport {
                 ("reason", .string(r.step.reason)),
                 ("location", r.step.location.map { .string($0.description) } ?? .null),
                 ("status", .string(r.skip == nil ? "ready" : "skipped")),
+                ("scope", .string(r.step.scope.rawValue)),
+                ("gateway_group", r.step.gatewayGroup.map { .int($0) } ?? .null),
                 ("skip_reason", r.skip.map { .string($0) } ?? .null),
                 ("until", r.until.map { .string(Self.isoTime($0)) } ?? .null),
             ])
         })))
         pairs.append(("notes", .array(plan.notes.map { .string($0) })))
+        // What the gateway does with the generated config (the differential test compares it).
+        pairs.append(("gateway", .bool(plan.isGatewayName)))
+        pairs.append(("gateway_groups", .array(plan.gatewayGroups.map { g in
+            .object([("name", .string(g.name)), ("picks", .int(g.picks)),
+                     ("candidates", .array(g.candidates.map { .array([.string($0.provider), .string($0.model)]) }))])
+        })))
         return .object(pairs)
     }
 

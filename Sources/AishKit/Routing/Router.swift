@@ -65,7 +65,8 @@ final class Router: @unchecked Sendable {
             return AttemptPlan(requestedModel: name, rule: route.rule, ruleDescription: route.ruleDescription,
                                ruleLocation: route.location, steps: route.variants[choice],
                                notes: globalNotes.isEmpty ? route.notes : route.notes + globalNotes,
-                               decision: decision, strategy: route.strategy, candidates: route.candidates)
+                               decision: decision, strategy: route.strategy, candidates: route.candidates,
+                               gatewayGroups: route.gatewayGroups, isGatewayName: route.isGatewayName)
         }
         if let cached = dynamicPlans.plan(for: name) { return cached }
         if let i = patternIndex.firstMatch(name) {
@@ -122,6 +123,8 @@ struct CompiledRoute: Sendable {
     var candidates: [String]
     var variants: [[PlanStep]]
     var notes: [String]
+    var gatewayGroups: [GatewayGroupSummary] = []
+    var isGatewayName = false
 }
 
 /// How a route picks its first target. Indices are variant indices.

@@ -14,9 +14,12 @@ enum RoutingCommands {
         help: """
             Resolves MODEL the way chat does — exact match, load-balancing alias, capability,
             pattern, then routing_rules.default_provider — and lists the targets in the order
-            they would be tried: the chosen one, its provider-level fallback, its fallback chain
-            (each step resolved the same way), then the default chain. Each step shows the rule
-            that put it there with its file:line. Targets that would not be tried now say why:
+            they would be tried: first what the LiteLLM gateway does with the generated config
+            (the name's model group, then its fallback entry depth first, each group once, the
+            default chain only for a name without an entry), then aish's own additions, marked
+            "aish only" (provider-level fallback, steps the gateway cannot serve, prompt-sized
+            capability picks). Each step shows the rule that put it there with its file:line.
+            Targets that would not be tried now say why:
             disabled or template provider, API key variable not set, cooled down after failures
             or a 429, rate limited.
             Showing a plan does not move round robins.

@@ -26,7 +26,10 @@ enum ServiceCommands {
             --watch S redraws every S seconds until Ctrl-C; in a script or pipe it needs
             --count N and prints N frames. NAMEs limit the rows (totals count those rows).
             At a terminal the table fits its width (the command line is shortened).
-            Fields for expect: up, configured, unhealthy, down (and frames with --watch).
+            With a Prometheus configured (monitoring.prometheus in ports.yaml) it also shows
+            Prometheus's scrape targets (up/down, last scrape error) and the alerts firing.
+            Fields for expect: up, configured, unhealthy, down (and frames with --watch);
+            with Prometheus: targets_down, alerts_firing, prometheus (targets and alerts).
             """,
         options: [
             OptionSpec(names: ["-w", "--watch"], valueName: "S", help: "refresh every S seconds (e.g. 2, 500ms)"),
@@ -51,7 +54,20 @@ enum ServiceCommands {
         guard inv.value("--watch") != nil else {
             if inv.value("--count") != nil { throw UsageError(message: "status: --count goes with --watch") }
             guard let snapshot = collector.collect(services) else { throw CommandFailure("status: interrupted") }
-            return result(snapshot, color: ctx.options.color, width: json ? nil : terminalWidth(ctx))
+            var r = result(snapshot, color: ctx.options.color, width: json ? nil : terminalWidth(ctx))
+            // Prometheus's view (targets, alerts) of the whole deployment, when one is configured.
+            if inv.positionals.isEmpty,
+               let prom = PrometheusOverview.fetch(config, environment: ctx.environment, interrupt: ctx.interrupt) {
+                r.text += (r.text.hasSuffix("\n") ? "\n" : "\n\n") + prom.text()
+                r.setField("prometheus", prom.json)
+                r.setField("targets_down", .int(prom.down))
+                r.setField("alerts_firing", .int(prom.firing))
+                if case var .object(pairs)? = r.data {
+                    pairs += [("prometheus", prom.json), ("targets_down", .int(prom.down)), ("alerts_firing", .int(prom.firing))]
+                    r.data = .object(pairs)
+                }
+            }
+            return r
         }
 
         let every = try inv.duration("--watch", default: 2)

@@ -194,6 +194,18 @@ enum SessionLogCommands {
             ("tokens", "\(r.promptTokens.map(String.init) ?? "-") prompt · \(r.completionTokens.map(String.init) ?? "-") completion · \(LogFormat.rate(r.tokensPerSecond)) tok/s"),
         ]
         if let st = r.serverTimings { info.append(("server", st)) }
+        if let g = r.gateway {
+            var parts = ["→ \(g.deployment ?? "?")"]
+            if let m = g.modelGroup { parts.append("model group \(m)") }
+            if let b = g.apiBase { parts.append(b) }
+            if let n = g.attemptedFallbacks { parts.append("\(n) fallback\(n == 1 ? "" : "s")") }
+            if let n = g.attemptedRetries { parts.append("\(n) retr\(n == 1 ? "y" : "ies")") }
+            if let o = g.overheadMs { parts.append("overhead \(LogFormat.duration(o))") }
+            if let t = g.responseMs { parts.append("backend response \(LogFormat.duration(t))") }
+            info.append(("gateway", parts.joined(separator: " · ")))
+        }
+        if let sp = r.systemPrompt { info.append(("system", LogFormat.preview(sp, limit: 80))) }
+        if let o = r.options { info.append(("options", o)) }
         if let s = session {
             var parts = ["\(s.id)", s.mode]
             if let p = s.scriptPath { parts.append(p) }
@@ -281,8 +293,13 @@ enum SessionLogCommands {
             ones. The last line sums all groups. Over more than 20,000 attempts the percentiles \
             come from daily histograms the log keeps (bins about 1% wide), so they are within \
             about 1% of the exact values; the output says so.
+            With --by provider, requests a LiteLLM gateway answered are split by its \
+            x-litellm-overhead-duration-ms header into the gateway's own time (GATEWAY) and the \
+            rest of the latency (BACKEND: the backend and the network), p50 in the table and \
+            p50/p90/p99 in --json.
             Fields for expect (over all groups): requests, errors, error_rate (0 to 1), ttft, \
-            ttft_p90, ttft_p99, latency, latency_p90, latency_p99 (ms; ttft and latency are p50).
+            ttft_p90, ttft_p99, latency, latency_p90, latency_p99 (ms; ttft and latency are p50); \
+            with --by provider and gateway rows also gateway_overhead and backend_latency (p50, ms).
             """,
         options: [
             sinceOption,
@@ -312,35 +329,66 @@ enum SessionLogCommands {
         }
         let summaries = (groups + [total]).map { g in Summary(group: g, ttft: g.ttft.percentiles(), latency: g.latency.percentiles()) }
 
+        // --by provider: what the gateway's own overhead header says of its share.
+        let split = by == "provider" ? try query("stats", reader.path) { try reader.gatewaySplit(since: since) } : [:]
+        var allOverhead: [Double] = [], allBackend: [Double] = []
+        for name in split.keys.sorted() { allOverhead += split[name]!.overhead; allBackend += split[name]!.backend }
+        func splitPercentiles(_ name: String?) -> (overhead: (p50: Double, p90: Double, p99: Double),
+                                                   backend: (p50: Double, p90: Double, p99: Double))? {
+            if let name {
+                guard let v = split[name], !v.overhead.isEmpty else { return nil }
+                return (Percentiles.summary(v.overhead), Percentiles.summary(v.backend))
+            }
+            return allOverhead.isEmpty ? nil : (Percentiles.summary(allOverhead), Percentiles.summary(allBackend))
+        }
+
         var text: String
         if total.requests == 0 {
             text = "no request attempts logged" + (since != nil ? " since \(inv.value("--since")!)" : "") + "\n"
         } else {
-            let rows = summaries.map { s -> [String] in
-                [s.group.name, String(s.group.requests), LogFormat.percent(s.group.errorRate),
-                 LogFormat.duration(s.ttft.p50), LogFormat.duration(s.ttft.p90), LogFormat.duration(s.ttft.p99),
-                 LogFormat.duration(s.latency.p50), LogFormat.duration(s.latency.p90), LogFormat.duration(s.latency.p99),
-                 LogFormat.rate(s.group.meanTokensPerSecond)]
+            let showSplit = !split.isEmpty
+            let rows = summaries.enumerated().map { i, s -> [String] in
+                var row = [s.group.name, String(s.group.requests), LogFormat.percent(s.group.errorRate),
+                           LogFormat.duration(s.ttft.p50), LogFormat.duration(s.ttft.p90), LogFormat.duration(s.ttft.p99),
+                           LogFormat.duration(s.latency.p50), LogFormat.duration(s.latency.p90), LogFormat.duration(s.latency.p99),
+                           LogFormat.rate(s.group.meanTokensPerSecond)]
+                if showSplit {
+                    let sp = splitPercentiles(i == summaries.count - 1 ? nil : s.group.name)
+                    row += [sp.map { LogFormat.duration($0.overhead.p50) } ?? "-", sp.map { LogFormat.duration($0.backend.p50) } ?? "-"]
+                }
+                return row
             }
-            text = LogFormat.table(
-                [by.uppercased(), "REQUESTS", "ERRORS", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99", "TOK/S"],
-                rows, right: Set(1...9))
+            var headers = [by.uppercased(), "REQUESTS", "ERRORS", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99", "TOK/S"]
+            if showSplit { headers += ["GATEWAY p50", "BACKEND p50"] }
+            text = LogFormat.table(headers, rows, right: Set(1..<headers.count))
+            if showSplit {
+                text += "(GATEWAY: the gateway's own overhead from its x-litellm-overhead-duration-ms header; BACKEND: the rest of the latency)\n"
+            }
             if !exact { text += "(percentiles from histogram bins about 1% wide: more than \(SessionLogReader.exactStatsLimit) attempts)\n" }
         }
         func num(_ d: Double) -> JSONValue { d.isFinite ? .double(d) : .null }
-        func groupJSON(_ s: Summary) -> JSONValue {
-            .object([
+        func triple(_ p: (p50: Double, p90: Double, p99: Double)) -> JSONValue {
+            .object([("p50", num(p.p50)), ("p90", num(p.p90)), ("p99", num(p.p99))])
+        }
+        func groupJSON(_ s: Summary, total: Bool = false) -> JSONValue {
+            var pairs: [(String, JSONValue)] = [
                 ("name", .string(s.group.name)), ("requests", .int(s.group.requests)), ("errors", .int(s.group.errors)),
                 ("error_rate", .double(s.group.errorRate)),
-                ("ttft_ms", .object([("p50", num(s.ttft.p50)), ("p90", num(s.ttft.p90)), ("p99", num(s.ttft.p99))])),
-                ("latency_ms", .object([("p50", num(s.latency.p50)), ("p90", num(s.latency.p90)), ("p99", num(s.latency.p99))])),
+                ("ttft_ms", triple(s.ttft)),
+                ("latency_ms", triple(s.latency)),
                 ("tokens_per_second", s.group.meanTokensPerSecond.map { .double($0) } ?? .null),
-            ])
+            ]
+            if by == "provider" {
+                let sp = splitPercentiles(total ? nil : s.group.name)
+                pairs.append(("gateway_overhead_ms", sp.map { triple($0.overhead) } ?? .null))
+                pairs.append(("backend_ms", sp.map { triple($0.backend) } ?? .null))
+            }
+            return .object(pairs)
         }
         let t = summaries.last!
         let data: JSONValue = .object([
             ("status", .string("ok")), ("by", .string(by)), ("since", since.map { .string(LogTime.format($0)) } ?? .null),
-            ("groups", .array(summaries.dropLast().map(groupJSON))), ("total", groupJSON(t)),
+            ("groups", .array(summaries.dropLast().map { groupJSON($0) })), ("total", groupJSON(t, total: true)),
             ("percentiles", .string(exact ? "exact" : "histogram")),
         ])
         var fields: [(String, JSONValue)] = [
@@ -349,6 +397,9 @@ enum SessionLogCommands {
         if t.ttft.p50.isFinite { fields += [("ttft", .double(t.ttft.p50)), ("ttft_p90", .double(t.ttft.p90)), ("ttft_p99", .double(t.ttft.p99))] }
         if t.latency.p50.isFinite {
             fields += [("latency", .double(t.latency.p50)), ("latency_p90", .double(t.latency.p90)), ("latency_p99", .double(t.latency.p99))]
+        }
+        if let sp = splitPercentiles(nil) {
+            fields += [("gateway_overhead", .double(sp.overhead.p50)), ("backend_latency", .double(sp.backend.p50))]
         }
         return CommandResult(status: .ok, text: text, fields: fields, data: data)
     }

@@ -25,16 +25,30 @@ struct AttemptRow {
     var serverTimings: String?
     var prompt: String
     var reply: String
+    var systemPrompt: String?
+    /// The sampling options sent, as JSON text.
+    var options: String?
+    var gateway: GatewayInfo?
 
-    static let columns = """
-        id, session_id, command_id, request_id, kind, started_at, requested_model, route_reason, provider, \
-        backend_model, attempt, status, http_status, error, ttft_ms, total_ms, prompt_tokens, completion_tokens, \
-        tokens_per_second, server_timings, prompt, reply
-        """
+    private static let baseColumns = [
+        "id", "session_id", "command_id", "request_id", "kind", "started_at", "requested_model", "route_reason", "provider",
+        "backend_model", "attempt", "status", "http_status", "error", "ttft_ms", "total_ms", "prompt_tokens",
+        "completion_tokens", "tokens_per_second", "server_timings", "prompt", "reply",
+    ]
+    /// Added by schema version 4.
+    private static let v4Columns = [
+        "system_prompt", "options", "gateway_deployment", "gateway_model_group", "gateway_model_id", "gateway_api_base",
+        "gateway_fallbacks", "gateway_retries", "gateway_overhead_ms", "gateway_response_ms",
+    ]
 
-    /// The same, qualified for joins (`a` is attempts).
-    static let prefixedColumns = columns.split(separator: ",").map { "a." + $0.trimming(.whitespaces) }
-        .joined(separator: ", ")
+    static let columns = (baseColumns + v4Columns).joined(separator: ", ")
+
+    /// The select list for a log of `schemaVersion` (an older log not yet upgraded reads
+    /// NULL for the newer columns); `prefix` qualifies the names for joins ("a.").
+    static func selectList(schemaVersion: Int, prefix: String = "") -> String {
+        let newer = schemaVersion >= 4 ? v4Columns.map { prefix + $0 } : v4Columns.map { _ in "NULL" }
+        return (baseColumns.map { prefix + $0 } + newer).joined(separator: ", ")
+    }
 
     init(_ s: Statement) {
         id = s.int64(0)
@@ -59,6 +73,12 @@ struct AttemptRow {
         serverTimings = s.optionalString(19)
         prompt = s.string(20)
         reply = s.string(21)
+        systemPrompt = s.optionalString(22)
+        options = s.optionalString(23)
+        let g = GatewayInfo(modelGroup: s.optionalString(25), modelID: s.optionalString(26), apiBase: s.optionalString(27),
+                            attemptedFallbacks: s.optionalInt(28), attemptedRetries: s.optionalInt(29),
+                            overheadMs: s.optionalDouble(30), responseMs: s.optionalDouble(31), deployment: s.optionalString(24))
+        gateway = g == GatewayInfo() ? nil : g
     }
 
     var json: JSONValue {
@@ -76,6 +96,11 @@ struct AttemptRow {
             ("total_ms", num(totalMs)), ("prompt_tokens", int(promptTokens)),
             ("completion_tokens", int(completionTokens)), ("tokens_per_second", num(tokensPerSecond)),
             ("server_timings", timings), ("prompt", .string(prompt)), ("reply", .string(reply)),
+            ("system_prompt", str(systemPrompt)), ("options", options.map { (try? JSONValue.parse($0)) ?? .string($0) } ?? .null),
+            ("gateway_deployment", str(gateway?.deployment)), ("gateway_model_group", str(gateway?.modelGroup)),
+            ("gateway_model_id", str(gateway?.modelID)), ("gateway_api_base", str(gateway?.apiBase)),
+            ("gateway_fallbacks", int(gateway?.attemptedFallbacks)), ("gateway_retries", int(gateway?.attemptedRetries)),
+            ("gateway_overhead_ms", num(gateway?.overheadMs)), ("gateway_response_ms", num(gateway?.responseMs)),
         ])
     }
 }
@@ -140,6 +165,8 @@ struct SessionRow {
 /// Filters of `log`, `export`.
 struct AttemptFilter {
     var limit: Int?
+    /// chat, compare, bench, drill, replay…
+    var kind: String? = nil
     var model: String?
     var provider: String?
     var status: String?
@@ -219,6 +246,8 @@ final class SessionLogReader {
     /// An older aish's log, not yet upgraded (this process could not write it): the
     /// commands use what it has.
     let schemaVersion: Int
+    /// What `AttemptRow` reads, for this log's schema version.
+    private(set) var attemptColumns = AttemptRow.columns
 
     init(path: String) throws {
         self.path = path
@@ -231,6 +260,7 @@ final class SessionLogReader {
             db.installReadOnlyAuthorizer()
             schemaVersion = try db.userVersion()
             if schemaVersion == 0 { throw SessionLogUnavailable(reason: "the file holds no session log tables") }
+            attemptColumns = AttemptRow.selectList(schemaVersion: schemaVersion)
         } catch let e as SQLiteError {
             throw SessionLog.unavailable(e)
         }
@@ -258,8 +288,9 @@ final class SessionLogReader {
         }
         if let p = f.provider { conditions.append("a.provider = ?"); values.append(.text(p)) }
         if let s = f.status { conditions.append("a.status = ?"); values.append(.text(s)) }
+        if let k = f.kind { conditions.append("a.kind = ?"); values.append(.text(k)) }
         if let since = f.since { conditions.append("a.started_at >= ?"); values.append(.text(LogTime.format(since))) }
-        var sql = "SELECT \(AttemptRow.prefixedColumns) FROM \(from)"
+        var sql = "SELECT \(AttemptRow.selectList(schemaVersion: schemaVersion, prefix: "a.")) FROM \(from)"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY \(order)"
         if let limit = f.limit { sql += " LIMIT \(limit)" }
@@ -273,7 +304,7 @@ final class SessionLogReader {
     /// Calls `body` for every attempt matching `f`, oldest first (for export); stops when
     /// `body` returns false.
     func forEachAttempt(_ f: AttemptFilter, _ body: (AttemptRow) throws -> Bool) throws {
-        var sql = "SELECT \(AttemptRow.columns) FROM attempts"
+        var sql = "SELECT \(attemptColumns) FROM attempts"
         var values: [SQLValue] = []
         if let since = f.since { sql += " WHERE started_at >= ?"; values.append(.text(LogTime.format(since))) }
         sql += " ORDER BY started_at, id"
@@ -294,19 +325,19 @@ final class SessionLogReader {
     }
 
     func attempt(id: Int64) throws -> AttemptRow? {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE id = ?")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts WHERE id = ?")
         try s.bind([.int(id)])
         return try s.step() ? AttemptRow(s) : nil
     }
 
     func latestAttempt() throws -> AttemptRow? {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts ORDER BY started_at DESC, id DESC LIMIT 1")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts ORDER BY started_at DESC, id DESC LIMIT 1")
         return try s.step() ? AttemptRow(s) : nil
     }
 
     /// Every attempt of one request, in order.
     func chain(requestID: String) throws -> [AttemptRow] {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE request_id = ? ORDER BY attempt, id")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts WHERE request_id = ? ORDER BY attempt, id")
         try s.bind([.text(requestID)])
         var rows: [AttemptRow] = []
         while try s.step() { rows.append(AttemptRow(s)) }
@@ -327,7 +358,7 @@ final class SessionLogReader {
     }
 
     func attempts(commandID: Int64) throws -> [AttemptRow] {
-        let s = try db.prepare("SELECT \(AttemptRow.columns) FROM attempts WHERE command_id = ? ORDER BY id")
+        let s = try db.prepare("SELECT \(attemptColumns) FROM attempts WHERE command_id = ? ORDER BY id")
         try s.bind([.int(commandID)])
         var rows: [AttemptRow] = []
         while try s.step() { rows.append(AttemptRow(s)) }
@@ -436,6 +467,27 @@ final class SessionLogReader {
         }
         let sorted = acc.groups.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.name < $1.name }
         return (sorted, acc.total, acc.total.ttft.isExact && acc.total.latency.isExact)
+    }
+
+    /// Per provider, over successful attempts a gateway answered with its overhead header:
+    /// the gateway's own time and the rest (total − overhead: the backend and the network).
+    func gatewaySplit(since: Date?) throws -> [String: (overhead: [Double], backend: [Double])] {
+        guard schemaVersion >= 4 else { return [:] }
+        var sql = """
+            SELECT provider, gateway_overhead_ms, total_ms FROM attempts INDEXED BY attempts_gateway
+            WHERE gateway_overhead_ms IS NOT NULL AND status = 'ok' AND total_ms IS NOT NULL
+            """
+        var values: [SQLValue] = []
+        if let since { sql += " AND started_at >= ?"; values.append(.text(LogTime.format(since))) }
+        let s = try db.prepare(sql)
+        try s.bind(values)
+        var out: [String: (overhead: [Double], backend: [Double])] = [:]
+        while try s.step() {
+            let overhead = s.double(1)
+            out[s.string(0), default: ([], [])].overhead.append(overhead)
+            out[s.string(0), default: ([], [])].backend.append(max(0, s.double(2) - overhead))
+        }
+        return out
     }
 
     private func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> Int {

@@ -12,6 +12,7 @@ enum SessionLogSchema {
         Migration(version: 1, name: "core tables", sql: v1CoreTables),
         Migration(version: 2, name: "full-text search over prompts and replies", sql: v2FullTextSearch),
         Migration(version: 3, name: "daily latency histograms for stats; attempts by command", sql: v3Rollup),
+        Migration(version: 4, name: "system prompt and options of each attempt; what a LiteLLM gateway did", sql: v4Gateway),
     ]
 
     static var latestVersion: Int { migrations.last!.version }
@@ -139,6 +140,25 @@ enum SessionLogSchema {
             INSERT INTO attempts_fts(rowid, prompt, reply) VALUES (new.id, new.prompt, new.reply);
         END;
         INSERT INTO attempts_fts(attempts_fts) VALUES ('rebuild');
+        """
+
+    /// The system prompt and sampling options sent (so `replay` can send them again), and
+    /// the gateway's x-litellm-* headers: the deployment that answered (a provider name when
+    /// its api_base is a configured one), its model group, id and api_base, the gateway's
+    /// own fallbacks and retries, its overhead and its time to the backend's response.
+    static let v4Gateway = """
+        ALTER TABLE attempts ADD COLUMN system_prompt TEXT;
+        ALTER TABLE attempts ADD COLUMN options TEXT;
+        ALTER TABLE attempts ADD COLUMN gateway_deployment TEXT;
+        ALTER TABLE attempts ADD COLUMN gateway_model_group TEXT;
+        ALTER TABLE attempts ADD COLUMN gateway_model_id TEXT;
+        ALTER TABLE attempts ADD COLUMN gateway_api_base TEXT;
+        ALTER TABLE attempts ADD COLUMN gateway_fallbacks INTEGER;
+        ALTER TABLE attempts ADD COLUMN gateway_retries INTEGER;
+        ALTER TABLE attempts ADD COLUMN gateway_overhead_ms REAL;
+        ALTER TABLE attempts ADD COLUMN gateway_response_ms REAL;
+        -- `stats --by provider` splits gateway overhead from backend time over these rows only.
+        CREATE INDEX attempts_gateway ON attempts(provider, started_at) WHERE gateway_overhead_ms IS NOT NULL;
         """
 
     /// A histogram bin for a duration in ms (or any non-negative value) that SQL and Swift

@@ -168,7 +168,7 @@ final class CommandRunner {
                                                         location: frame.file == nil ? nil : location, ctx: ctx)
             if invocation.flag("--json") { wantsJSON = true }
             result = outcome
-            if result.status == .error { failureCode = ExitCode.failure.rawValue }
+            if result.status == .error { failureCode = (result.failureExitCode ?? .failure).rawValue }
         } catch let request as ExitRequest {
             exitRequest = request
             result = .ok()
@@ -179,6 +179,8 @@ final class CommandRunner {
         } catch {
             let text = ErrorText(error)
             result = .failure(text.message)
+            // validate's findings stay structured under --json when there are errors.
+            if let data = (error as? ConfigError)?.data { result.data = data }
             failureCode = text.exitCode
         }
         if ctx.interrupt.isRaised, result.status == .error, failureCode == ExitCode.failure.rawValue,

@@ -20,10 +20,10 @@ struct ChatBench {
                     type: \(p.type)
                     base_url: \(p.url)
                     status: active
-                    models:
-                      - name: \(p.name)-model
 
                 """
+            // A provider's own `models:` in `extra` replaces the default one.
+            if !p.extra.contains("models:") { yaml += "    models:\n      - name: \(p.name)-model\n" }
             if !p.extra.isEmpty { yaml += p.extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") + "\n" }
         }
         directory = NSTemporaryDirectory() + "aish-chat-" + UUID().uuidString
@@ -33,6 +33,7 @@ struct ChatBench {
         databasePath = directory + "/aish.db"
         var options = GlobalOptions()
         options.configDirectory = directory
+        options.databasePath = directory + "/aish.db"   // the log commands read this one too
         options.json = json
         let output = OutputSink(capturing: true)
         ctx = ShellContext(options: options, output: output, interrupt: InterruptFlag(), environment: environment)

@@ -38,8 +38,8 @@ import Testing
             let lines = e.description.components(separatedBy: "\n")
             return e.exitCode == .config && lines.first == "configuration invalid:"
                 && lines.contains("\(dir)/model-mappings.yaml:250:9: error: capability 'large_context' lists provider 'llama_cpp_python' where a model is expected")
-                && lines.last == "9 providers (5 active), 30 routes, 13 fallback chains: 1 error, 32 warnings"
-                && lines.count == 35
+                && lines.last == "9 providers (5 active), 30 routes, 13 fallback chains: 1 error, 27 warnings"
+                && lines.count == 30 && e.data?["findings"]?[0]?["check"] != nil
         }
     }
 
@@ -96,13 +96,21 @@ import Testing
         }
     }
 
-    @Test func showOnABrokenConfigThrowsExitCode3() throws {
-        let dir = try ConfigFixtures.directory(["providers.yaml": "providers:\n  a:\n    base_url: http://x\n"])
+    @Test func showOnAConfigWithNothingUsableThrowsExitCode3() throws {
+        let dir = try ConfigFixtures.directory(["providers.yaml": "providers:\n  a: \"unterminated\n"])
         #expect {
             try Self.run(["config", "show"], dir: dir)
         } throws: { error in
-            (error as? ConfigError)?.description == "configuration invalid (1 error):\n\(dir)/providers.yaml:2:3: error: provider 'a' is missing required key 'type'"
+            guard let e = error as? ConfigError else { return false }
+            return e.exitCode == .config && e.description.hasPrefix("configuration invalid (1 error):\n\(dir)/providers.yaml:")
         }
+    }
+
+    @Test func showOnAConfigWithABrokenRuleShowsTheRest() throws {
+        let dir = try ValidateHarness.editedCopy("model-mappings.yaml", "    fallback: local\n", "    fallback: [local]\n")
+        let r = try Self.run(["config", "show", "routes"], dir: dir)
+        #expect(r.status == .ok)
+        #expect(r.text.contains("smol"))
     }
 
     @Test func generatedFileIsDeterministicAndMatchesTheCommittedOne() throws {
@@ -121,12 +129,12 @@ import Testing
         #expect(backup.hasPrefix(dir + "/litellm-unified.yaml.bak."))
         #expect(backup.range(of: #"\.bak\.\d{8}T\d{6}Z$"#, options: .regularExpression) != nil)
         #expect(try String(contentsOfFile: backup, encoding: .utf8) == old)
-        #expect(r.text == "wrote \(dir)/litellm-unified.yaml (4 models)\nprevious file kept as \(backup)\n")
+        #expect(r.text == "wrote \(dir)/litellm-unified.yaml (6 models)\nprevious file kept as \(backup)\n")
         let written = try String(contentsOfFile: dir + "/litellm-unified.yaml", encoding: .utf8)
         #expect(written.contains("    - llama3.1:latest:\n        - gpt-4o-mini\n"))
         #expect(ValidateHarness.findings(in: dir) == [])
         let again = try Self.run(["config", "generate"], dir: dir)
-        #expect(again.text == "\(dir)/litellm-unified.yaml is up to date (4 models)\n")
+        #expect(again.text == "\(dir)/litellm-unified.yaml is up to date (6 models)\n")
         #expect(again.field("changed") == false)
     }
 
@@ -150,22 +158,11 @@ import Testing
     @Test func diffShowsWhatGenerationWouldChange() throws {
         let dir = try ValidateHarness.editedCopy("providers.yaml", "rpm: 600", "rpm: 60")
         let r = try Self.run(["config", "diff"], dir: dir)
-        #expect(r.text == """
-            --- \(dir)/litellm-unified.yaml
-            +++ \(dir)/litellm-unified.yaml (generated)
-            @@ -24,7 +24,7 @@
-                   model: openai/smol
-                   api_base: http://127.0.0.1:8080/v1
-                   api_key: none
-            -      rpm: 600
-            +      rpm: 60
-                   tpm: 100000
-                 model_info:
-                   provider: fast
-
-            """)
-        #expect(r.field("added") == 1)
-        #expect(r.field("removed") == 1)
+        // Both deployments on provider fast (smol, and chat's load-balancing member) change.
+        #expect(r.text.hasPrefix("--- \(dir)/litellm-unified.yaml\n+++ \(dir)/litellm-unified.yaml (generated)\n@@ -24,7 +24,7 @@\n"))
+        #expect(r.text.components(separatedBy: "-      rpm: 600\n+      rpm: 60\n").count == 3)
+        #expect(r.field("added") == 2)
+        #expect(r.field("removed") == 2)
     }
 
     @Test func configNeedsAnAction() {
@@ -190,6 +187,18 @@ import Testing
         #expect(text.contains("    large_context: kimi-k2:1t-cloud\n"))
         // Disabled providers' routes are not deployed.
         #expect(!text.contains("vllm-dolphin"))
+    }
+
+    /// `drill --via gateway` needs LiteLLM's opt-in for its fault switch: only a litellm
+    /// provider with `allow_drills: true` turns it on.
+    @Test func allowDrillsOnTheGatewayTurnsOnLiteLLMsMockTestingOptIn() throws {
+        let plain = LiteLLMGenerator.text(ConfigLoader.load(directory: ConfigFixtures.gathewhy).config)
+        #expect(!plain.contains("dangerously_allow_mock_testing_request_params"))
+        let repo = BinaryHarness.packageRoot.appendingPathComponent("config").path
+        let local = LiteLLMGenerator.text(ConfigLoader.load(directory: repo).config)
+        #expect(local.hasSuffix("general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n  dangerously_allow_mock_testing_request_params: true\n"))
+        // The repository's config/ is in sync with what generate writes.
+        #expect(try String(contentsOfFile: repo + "/litellm-unified.yaml", encoding: .utf8) == local)
     }
 
     @Test func emitterQuotesAnythingAYAML11ReaderCouldMisread() throws {

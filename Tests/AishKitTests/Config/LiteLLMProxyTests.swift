@@ -150,7 +150,7 @@ enum LiteLLMBinary {
         }
         // /v1/models lists each deployed model and each model_group_alias (capability).
         let served = items.compactMap { $0["id"]?.stringValue }
-        let aliases = LiteLLMGenerator.groupAliases(config, names: Set(expected)).map(\.0)
+        let aliases = GatewayConfig(config).aliases.map(\.0)
         #expect(Set(served) == Set(expected + aliases), "log:\n\(logTail())")
         #expect(expected.count == 12)
         #expect(aliases == ["code", "analytical", "reasoning", "creative", "chat", "high_throughput", "low_latency", "large_context"])

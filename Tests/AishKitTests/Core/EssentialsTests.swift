@@ -22,6 +22,14 @@ import Testing
         #expect("abc".rangeOfText("x") == nil)
     }
 
+    @Test func lastOccurrenceAsFoundationBackwards() {
+        for (s, t) in [("<a></a><b></a>", "</a>"), ("aaaa", "aa"), ("abc", "x"), ("", "x"), ("éé", "é")] {
+            let lean = s.lastRangeOfText(t).map { s.distance(from: s.startIndex, to: $0.lowerBound) }
+            let foundation = s.range(of: t, options: .backwards).map { s.distance(from: s.startIndex, to: $0.lowerBound) }
+            #expect(lean == foundation, "\(s.debugDescription) \(t.debugDescription)")
+        }
+    }
+
     @Test func paddingAsNSString() {
         for (s, n) in [("ab", 5), ("abcdef", 3), ("", 2), ("é", 3)] {
             #expect(s.padded(toLength: n) == s.padding(toLength: n, withPad: " ", startingAt: 0))

@@ -84,6 +84,45 @@ struct StackEndToEndTests {
             == ["smollm2-python", "llama3.2:1b", "llama3.2:1b", "gateway-python"])
         #expect(rows.allSatisfy { !($0["reply"]?.stringValue ?? "").isEmpty || $0["status"]?.stringValue == "error" })
     }
+
+    /// The gateway's x-litellm-* headers name the deployment that answered: in the status
+    /// line, the fields and the log, and `stats --by provider` splits the gateway's overhead.
+    @Test func theGatewaySaysWhichDeploymentAnswered() throws {
+        let run = try aish.run(["-c", "set max_tokens 8; chat -m gateway-native Say hi."])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains(" · via gateway → llama_cpp_native"), "status line: \(run.stderr)")
+        let json = try aish.run(["--json", "-c", "set max_tokens 8; chat -m gateway-python Say hi."])
+        #expect(json.status == 0, "\(json.stderr)")
+        let result = try JSONValue.parse(json.stdout.split(separator: "\n").last.map(String.init) ?? "")
+        #expect(result["gateway_deployment"] == .string("llama_cpp_python"), "\(json.stdout)")
+        #expect(result["gateway_model_group"] == .string("smollm2-python"))
+        let rows = try aish.attempts("provider = 'litellm_gateway' AND gateway_deployment IS NOT NULL")
+        #expect(rows.count == 2)
+        let stats = try aish.run(["--json", "stats", "--by", "provider"])
+        let s = try JSONValue.parse(stats.stdout)
+        #expect(s["gateway_overhead"]?.doubleValue != nil, "\(stats.stdout)")
+        #expect(s["backend_latency"]?.doubleValue != nil, "\(stats.stdout)")
+    }
+
+    /// LiteLLM's own fault switch fails the model group; the gateway falls back, and its
+    /// headers say where it went: the next target in aish's plan for that group.
+    @Test func gatewayDrillUsesMockTestingFallbacks() throws {
+        let run = try aish.run(["--json", "-c", "set max_tokens 8; drill gateway-python gateway-native --via gateway"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = try JSONValue.parse(run.stdout.split(separator: "\n").last.map(String.init) ?? "")
+        #expect(report["passed"] == .int(2), "\(run.stdout)")
+        #expect(report["results"]?[0]?["answered_by"] == .string("llama_cpp_native (group smollm2-native)"))
+        #expect(report["results"]?[1]?["answered_by"] == .string("llama_cpp_python (group smollm2-python)"))
+        let rows = try aish.attempts("kind = 'drill' AND provider = 'litellm_gateway'")
+        #expect(rows.count == 2)
+        #expect(rows.allSatisfy { $0["status"]?.stringValue == "ok" })
+    }
+
+    @Test func directDrillsOverEveryRouteWithAFallbackPass() throws {
+        let run = try aish.run(["-c", "set max_tokens 8; drill --via direct"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("smollm2-python  direct  llama_cpp_python · smollm2-135m"), "\(run.stdout)")
+    }
 }
 
 /// Runs the built aish binary with the repository's config/ and a session log of its own.
@@ -114,10 +153,15 @@ struct StackProcess {
         database = tmp.appendingPathComponent("session.db")
     }
 
+    /// The config the stack runs on: scripts/stack's AISH_STACK_CONFIG, else config/.
+    var configDirectory: String {
+        ProcessInfo.processInfo.environment["AISH_STACK_CONFIG"] ?? root.appendingPathComponent("config").path
+    }
+
     func run(_ arguments: [String]) throws -> Run {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--config", root.appendingPathComponent("config").path, "--db", database.path, "--no-color"]
+        process.arguments = ["--config", configDirectory, "--db", database.path, "--no-color"]
             + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"

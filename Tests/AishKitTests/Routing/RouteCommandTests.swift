@@ -25,7 +25,7 @@ import Testing
         #expect(result.text.contains("      skipped: provider ollama_cloud needs an API key in OLLAMA_API_KEY, which is not set\n"))
         let withKey = try Self.run(["qwen-coder-vllm"], Self.context(environment: ["OLLAMA_API_KEY": "k"]))
         #expect(!withKey.text.contains("skipped"))
-        #expect(withKey.field("attempts") == .int(8))
+        #expect(withKey.field("attempts") == .int(7))
     }
 
     @Test func promptSizesCapabilityRequests() throws {

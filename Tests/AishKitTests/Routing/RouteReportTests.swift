@@ -33,9 +33,9 @@ import Testing
                   exact match 'coder' — model-mappings.yaml:2:3
                   skipped: cooled down until \(until) (3 failures in a row (error_threshold 3, cooldown_seconds 300))
                1  local  small
-                  fallback provider of 'coder'; local does not list 'coder', so its first model small — model-mappings.yaml:2:3
+                  fallback_chains['coder'] step 2 'small': exact match 'small' — model-mappings.yaml:5:3
                -  off    x
-                  fallback_chains['coder'] step 1 'x' (exact match, model-mappings.yaml:4:3) — model-mappings.yaml:5:3
+                  aish only: fallback_chains['coder'] step 1 'x' (exact match, model-mappings.yaml:4:3) — model-mappings.yaml:5:3
                   skipped: provider off is disabled (providers.yaml:30:3)
 
             """)

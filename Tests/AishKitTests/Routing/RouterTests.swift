@@ -38,28 +38,54 @@ import Testing
         #expect(plan.summary == ["local/small"])
     }
 
-    @Test func exactMatchThenFallbackProviderThenChainsBreadthFirstThenDefault() {
+    @Test func gatewayOrderFirstDepthFirstThenAishOnlyFallbackProvider() {
         let plan = router.plan(for: "huge", state: state)
-        #expect(plan.summary == [
-            "cloud/huge",          // exact match
-            "local/small",         // its fallback provider: local does not list 'huge', so its first model
-            "cloud/mid",           // chain step 1
-            "gpu/Qwen/Coder-AWQ",  // chain step 2 (coder)
-                                   // mid's chain: huge (cycle, dropped), small (already there)
-                                   // coder's fallback local → small (already there)
-        ])
+        // As LiteLLM's Router: the group, then its fallbacks entry in order, a step with an entry
+        // of its own followed into depth first (mid → small), each group once per request;
+        // coder has no entry of its own, so the walk resumes huge's entry (all attempted).
+        #expect(plan.summary == ["cloud/huge", "cloud/mid", "local/small", "gpu/Qwen/Coder-AWQ"])
+        #expect(plan.steps.map(\.scope) == [.gateway, .gateway, .gateway, .gateway])
         #expect(plan.steps[0].reason == "exact match 'huge'")
-        #expect(plan.steps[1].reason == "fallback provider of 'huge'; local does not list 'huge', so its first model small")
-        #expect(plan.steps[2].reason == "fallback_chains['huge'] step 1 'mid' (exact match, model-mappings.yaml:5:3)")
-        #expect(plan.steps[2].location == RoutingTestConfig.at(11))
-        #expect(plan.steps[3].reason == "fallback_chains['huge'] step 2 'coder' (exact match, model-mappings.yaml:3:3)")
+        #expect(plan.steps[1].reason == "fallback_chains['huge'] step 1 'mid': exact match 'mid'")
+        #expect(plan.steps[1].location == RoutingTestConfig.at(11))
+        #expect(plan.steps[2].reason == "fallback_chains['mid'] step 2 'small': exact match 'small'")
+        #expect(plan.steps[3].reason == "fallback_chains['huge'] step 2 'coder': exact match 'coder'")
+        #expect(plan.isGatewayName)
     }
 
-    @Test func capabilityComesBeforePatterns() {
+    @Test func providerLevelFallbackIsAishOnlyAfterTheGatewaySteps() {
+        var c = RoutingTestConfig()
+        c.provider("a", models: ["ma"])
+        c.provider("b", models: ["mb"])
+        c.provider("c", models: ["mc"])
+        c.exact("ma", "a", fallback: "c")
+        c.exact("mb", "b")
+        c.chain("ma", ["mb"])
+        let plan = Router(config: c.config).plan(for: "ma", state: state)
+        #expect(plan.summary == ["a/ma", "b/mb", "c/mc"])
+        #expect(plan.steps.map(\.scope) == [.gateway, .gateway, .aishOnly])
+        #expect(plan.steps[2].reason == "fallback provider of 'ma'; c does not list 'ma', so its first model mc")
+    }
+
+    @Test func defaultFallbacksOnlyForANameWithoutAnEntry() {
+        var c = RoutingTestConfig()
+        c.provider("p", models: ["a", "b", "d"])
+        for m in ["a", "b", "d"] { c.exact(m, "p") }
+        c.chain("a", ["b"])
+        c.chain("default", ["d"])
+        let router = Router(config: c.config)
+        #expect(router.plan(for: "a", state: state).summary == ["p/a", "p/b"])
+        #expect(router.plan(for: "b", state: state).summary == ["p/b", "p/d"])
+        #expect(router.plan(for: "b", state: state).steps[1].reason == "default fallback chain step 1 'd': exact match 'd'")
+    }
+
+    @Test func capabilityIsAnAliasOfItsFirstDeployedModel() {
         let plan = router.plan(for: "code", state: state)
         #expect(plan.rule == .capability)
+        // code → huge (model_group_alias); then code's own entry: the other preferred models.
         #expect(plan.summary.prefix(3) == ["cloud/huge", "gpu/Qwen/Coder-AWQ", "local/small"])
-        #expect(plan.steps[0].reason == "capability 'code' preferred model 1 'huge' (exact match, model-mappings.yaml:4:3)")
+        #expect(plan.steps[0].reason == "'code' is an alias of 'huge': exact match 'huge'")
+        #expect(plan.steps[1].reason == "capability 'code' fallbacks step 1 'coder': exact match 'coder'")
     }
 
     @Test func patternsSendTheRequestedNameAndSkipDisabledProviders() {
@@ -158,7 +184,7 @@ import Testing
         #expect(first.summary == ["ollama/llama3.1:latest", "llamacpp/llama-cpp-default"])
         #expect(first.decision == .weightedRoundRobin(pick: 0))
         #expect(first.decisionText == "weighted_round_robin: smooth weighted round robin picked ollama")
-        #expect(first.steps[1].reason == "load balancing 'llama3.1:latest' member llamacpp (weight 0.3); llamacpp does not list 'llama3.1:latest', so its first model llama-cpp-default")
+        #expect(first.steps[1].reason == "load balancing 'llama3.1:latest' member llamacpp (weight 0.3)")
         let second = router.plan(for: "llama3.1:latest", state: state)
         #expect(second.summary == ["llamacpp/llama-cpp-default", "ollama/llama3.1:latest"])
     }
@@ -261,76 +287,32 @@ import Testing
 
     let router = Router(config: CapabilityStrategyTests.config())
 
-    @Test func complexityFollowsPromptSize() {
+    @Test func capabilitiesTryTheirModelsInTheGatewaysOrderWhateverThePromptSize() {
         let state = RouterState()
-        func first(_ chars: Int) -> String {
-            router.plan(for: "code", input: RoutingInput(prompt: String(repeating: "a", count: chars)), state: state).steps[0].backendModel
+        func firsts(_ name: String, _ input: RoutingInput) -> [String] {
+            router.plan(for: name, input: input, state: state).steps.map(\.backendModel)
         }
-        #expect(first(0) == "small")
-        #expect(first(199) == "small")    // 49 tokens
-        #expect(first(200) == "coder")    // 50
-        #expect(first(403) == "coder")    // 100
-        #expect(first(404) == "big")      // 101
+        // The gateway serves code as an alias of big, then code's other preferred models.
+        for chars in [0, 200, 404] {
+            #expect(firsts("code", RoutingInput(prompt: String(repeating: "a", count: chars))) == ["big", "coder", "small"])
+        }
         let plan = router.plan(for: "code", input: RoutingInput(prompt: String(repeating: "a", count: 404)), state: state)
         #expect(plan.decisionText == "complexity_based: prompt ≈ 101 tokens → high (low < 50, medium 50–100, high > 100)")
-        #expect(plan.summary == ["cloud/big", "local/coder", "local/small"])
-        #expect(router.plan(for: "code", state: state).decisionText
-                == "complexity_based: no prompt given, ≈ 0 tokens → low (low < 50, medium 50–100, high > 100)")
+        #expect(firsts("analytical", RoutingInput(promptTokens: 10, contextTokens: 5000)) == ["huge", "small"])
+        #expect(router.plan(for: "analytical", input: RoutingInput(prompt: "hi"), state: state).steps.allSatisfy { $0.scope == .gateway })
     }
 
-    @Test func contextBasedUsesSizeAndSaysComplexIsNotEvaluated() {
-        let state = RouterState()
-        let small = router.plan(for: "analytical", input: RoutingInput(prompt: "hi"), state: state)
-        #expect(small.steps[0].backendModel == "small")
-        let large = router.plan(for: "analytical", input: RoutingInput(promptTokens: 10, contextTokens: 5000), state: state)
-        #expect(large.steps[0].backendModel == "huge")
-        #expect(large.decisionText == "context_based: context ≈ 5000 tokens → large (large > 4096 tokens, else standard)")
-        #expect(large.notes == ["capability 'analytical': context level 'complex' (big) is not evaluated: aish measures the size of the context, not how complex a task is"])
-    }
-
-    @Test func mostCapacityPicksTheLargestKnownContext() {
+    @Test func aProviderCapabilityIsAnAliasOfTheNamesRoutedToIt() {
         let plan = router.plan(for: "large_context", state: RouterState())
-        #expect(plan.steps[0].provider == "slow")
-        #expect(plan.steps[0].backendModel == "s1")
-        #expect(plan.steps[0].reason == "capability 'large_context' preferred model 3 'slow': names a provider, not a model; its first model s1")
-        #expect(plan.decisionText == "most_capacity: largest context length 32768")
-        #expect(plan.notes == ["capability 'large_context': context length of 'huge' is unknown (no context_length in providers.yaml)"])
+        #expect(plan.summary.first == "cloud/huge")
+        #expect(plan.steps.first?.scope == .gateway)
+        #expect(plan.notes.contains("the gateway serves 'large_context' as model_group_alias of 'huge'"))
     }
 
-    @Test func providerCapabilityUsesFastestOfProviderAndFallback() {
-        let state = RouterState()
-        let first = router.plan(for: "low_latency", state: state)
-        #expect(first.summary == ["fast/f1", "slow/s1"])
-        state.finish(state.begin(provider: "fast", routeKey: "x"), outcome: .success(ttftMs: 500, totalMs: 600), rules: SpecialCases())
-        state.finish(state.begin(provider: "slow", routeKey: "x"), outcome: .success(ttftMs: 50, totalMs: 60), rules: SpecialCases())
-        #expect(router.plan(for: "low_latency", state: state).summary == ["slow/s1", "fast/f1"])
-    }
-
-    @Test func usageBasedPicksTheLeastUsedModel() {
-        let clock = ManualClock()
-        let state = RouterState(clock: { clock.now }, seed: 1)
-        #expect(router.plan(for: "chat", state: state).steps[0].backendModel == "small")
-        state.finish(state.begin(provider: "local", routeKey: "small"), outcome: .success(ttftMs: 1, totalMs: 2), tokens: 40,
-                     rules: SpecialCases())
-        let plan = router.plan(for: "chat", state: state)
-        #expect(plan.steps[0].backendModel == "big")
-        #expect(plan.decisionText == "usage_based: big has the least recent use (0 requests, 0 tokens in the last minute)")
-        clock.advance(61)   // the minute is over
-        #expect(router.plan(for: "chat", state: state).steps[0].backendModel == "small")
-    }
-
-    @Test func capabilityRoundRobinAndShuffleGiveEachModelAnEqualShare() {
-        var c = RoutingTestConfig()
-        c.provider("local", models: ["a", "b"])
-        c.exact("a", "local")
-        c.exact("b", "local")
-        c.capability("rr", models: ["a", "b"], strategy: "weighted_round_robin")
-        c.capability("mix", models: ["a", "b"], strategy: "simple_shuffle")
-        let router = Router(config: c.config)
-        let state = RouterState(clock: { Date() }, seed: 3)
-        #expect((0..<4).map { _ in router.plan(for: "rr", state: state).steps[0].backendModel } == ["a", "b", "a", "b"])
-        let picks = (0..<10_000).map { _ in router.plan(for: "mix", state: state).steps[0].backendModel }
-        #expect(abs(Double(picks.filter { $0 == "a" }.count) / 10_000 - 0.5) < 0.02)
+    @Test func dynamicCapabilityStrategiesAreSaidNotApplied() {
+        let plan = router.plan(for: "chat", state: RouterState())
+        #expect(plan.summary == ["local/small", "cloud/big"])
+        #expect(plan.notes.contains("capability 'chat': routing_strategy 'usage_based' is not evaluated by aish; the preferred models are tried in order, as the gateway does"))
     }
 
     @Test func directLoadBalancingTakesTheFirstMember() {
@@ -346,7 +328,7 @@ import Testing
     @Test func unknownCapabilityStrategyIsSaid() {
         let plan = router.plan(for: "odd", state: RouterState())
         #expect(plan.summary == ["local/small", "cloud/big"])
-        #expect(plan.notes == ["capability 'odd': routing_strategy 'quality_based' is not evaluated by aish; the preferred models are tried in order"])
+        #expect(plan.notes.contains("capability 'odd': routing_strategy 'quality_based' is not evaluated by aish; the preferred models are tried in order, as the gateway does"))
     }
 }
 

@@ -66,7 +66,7 @@ import Testing
         let path = dir.file("empty.db")
         _ = FileManager.default.createFile(atPath: path, contents: Data())
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 3)
+        #expect(try log.db.userVersion() == 4)
         let tables = try names(log.db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name")
         for t in ["sessions", "commands", "attempts", "messages", "health_probes", "runs", "service_actions",
                   "metric_samples", "attempts_fts", "attempts_fts_insert", "attempts_fts_delete", "attempts_fts_update",
@@ -92,7 +92,7 @@ import Testing
             try db.setUserVersion(1)
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 3)
+        #expect(try log.db.userVersion() == 4)
         let hits = try names(log.db, "SELECT request_id FROM attempts WHERE id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'glaciers')")
         #expect(hits == ["old"])
         // New rows are indexed by the trigger.
@@ -131,7 +131,7 @@ import Testing
             }
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 3)
+        #expect(try log.db.userVersion() == 4)
         #expect(try names(log.db, "SELECT sum(n) FROM attempt_rollup WHERE metric = 0") == ["294"])
         #expect(try names(log.db, "SELECT sum(n) FROM attempt_rollup WHERE metric = 0 AND bin = 1") == ["30"])
         #expect(try names(log.db, "SELECT count(DISTINCT day) FROM attempt_rollup") == ["3"])
@@ -241,7 +241,7 @@ import Testing
             try log.insertAttempt(attempt(), commandID: nil)
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 3)
+        #expect(try log.db.userVersion() == 4)
         #expect(try names(log.db, "SELECT count(*) FROM attempts") == ["1"])
     }
 
@@ -255,7 +255,7 @@ import Testing
         }
         let output = OutputSink(capturing: true)
         #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
-        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (3); continuing without a log\n")
+        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (4); continuing without a log\n")
     }
 
     @Test func aGarbageFileGivesOneWarningAndCommandsSayWhy() throws {

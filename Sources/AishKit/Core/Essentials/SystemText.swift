@@ -22,3 +22,11 @@ func describeFileError(_ error: Error) -> String {
     if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
     return "\(error)"
 }
+
+/// The directory for scratch files, with a trailing "/", as Foundation's NSTemporaryDirectory()
+/// gave it: TMPDIR when set, else /tmp/.
+func temporaryDirectory() -> String {
+    guard let dir = getenv("TMPDIR"), dir.pointee != 0 else { return "/tmp/" }
+    let path = String(cString: dir)
+    return path.hasSuffix("/") ? path : path + "/"
+}

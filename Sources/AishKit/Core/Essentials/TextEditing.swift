@@ -72,6 +72,17 @@ extension StringProtocol {
         return nil
     }
 
+    /// The last occurrence of `target`, as Foundation's `range(of:options: .backwards)`.
+    func lastRangeOfText(_ target: String) -> Range<Index>? {
+        var found: Range<Index>?
+        var rest = self[...]
+        while let r = rest.rangeOfText(target) {
+            found = r
+            rest = rest[rest.unicodeScalars.index(after: r.lowerBound)...]
+        }
+        return found
+    }
+
     /// Foundation's `padding(toLength:withPad:startingAt: 0)`: cut or padded with `pad` to
     /// `length` UTF-16 units.
     func padded(toLength length: Int, with pad: Character = " ") -> String {

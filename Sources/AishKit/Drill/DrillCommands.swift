@@ -1,0 +1,151 @@
+import FoundationEssentials
+import Glibc
+
+/// `drill`: prove that fallbacks work before an outage does.
+enum DrillCommands {
+    static let all: [CommandSpec] = [drill]
+
+    static let usage = "drill [NAME...] [--via direct|gateway|both] [--kill PROVIDER [--yes]] [--timeout S]"
+
+    static let drill = CommandSpec(
+        name: "drill",
+        usage: usage,
+        summary: "failover drills: make each name's first target fail and check that the next one in its plan answers",
+        help: """
+            For each NAME (default: every configured name whose plan has a fallback), one real,
+            short request ("Reply with one word: ok.", max_tokens from $max_tokens, else 8):
+              direct   aish's router marks the first target of `route NAME` failed for that
+                       request only (nothing is sent to it, no cooldown is left behind); the
+                       next target in the plan must answer.
+              gateway  through the LiteLLM gateway that serves NAME (NAME's first target when
+                       that is a litellm provider, else one that lists NAME under models), with
+                       LiteLLM's own fault switch mock_testing_fallbacks: the model group fails
+                       and the gateway falls back; the deployment that answered is read from
+                       its x-litellm-* response headers and must be the next target in the
+                       model group's plan.
+            --via both (the default) runs both where a gateway serves the name.
+            --kill PROVIDER stops PROVIDER's service for real (`service stop`, asks first unless
+            --yes; scripts need --yes), drills the names whose first target is on it (nothing
+            is marked: it fails for real), then starts it again and waits until it is healthy.
+            --timeout S caps each request's timeouts (and the wait after the start, default 60s).
+            A table: name, path, the target made to fail, the expected next target, the one that
+            answered, time to answer, pass/fail. Exit 1 if any drill fails. Each drill is logged
+            as a run (kind drill) with its request attempts (kind drill).
+            """,
+        options: [
+            OptionSpec(names: ["--via"], valueName: "direct|gateway|both", help: "how the first target is made to fail",
+                       completion: .words(["direct", "gateway", "both"])),
+            OptionSpec(names: ["--kill"], valueName: "PROVIDER", help: "stop this provider's service during the drills",
+                       completion: ServiceCommands.serviceNameCompletion),
+            OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "with --kill: do not ask for confirmation"),
+            OptionSpec(names: ["--timeout"], valueName: "S", help: "cap on each request's timeouts"),
+        ],
+        positionals: [PositionalSpec(name: "NAME", help: "model names, aliases or capabilities", optional: true,
+                                     variadic: true, completion: .dynamic(RoutingCommands.configuredNames))],
+        report: ReportShape(DrillReport.self),
+        run: { inv, ctx in try runDrill(inv, ctx) })
+
+    static func runDrill(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        let via = inv.value("--via") ?? "both"
+        let paths: [DrillPath]
+        switch via {
+        case "direct": paths = [.direct]
+        case "gateway": paths = [.gateway]
+        case "both": paths = [.direct, .gateway]
+        default: throw UsageError(message: "drill: --via takes direct, gateway or both, got '\(via)'", usage: usage)
+        }
+        let timeout = try inv.value("--timeout").map { _ in try inv.duration("--timeout", default: 60) }
+        if let timeout, timeout <= 0 { throw UsageError(message: "drill: --timeout takes a positive duration", usage: usage) }
+        let options = try ChatOptions.from(variables: ctx.variables)
+        let config = try ctx.config()
+        let session = ctx.routing
+        let router = session.router(for: config)
+        let killed = inv.value("--kill")
+        var planner = DrillPlanner(router: router, state: session.state, environment: ctx.environment)
+        planner.killed = killed
+
+        // --kill: the service must exist and have a unit before anything is asked or stopped.
+        if let killed {
+            guard router.provider(named: killed) != nil else {
+                var message = "drill --kill: unknown provider '\(killed)'"
+                if let s = Suggest.closest(to: killed, among: router.providers.map(\.name)) { message += " — did you mean '\(s)'?" }
+                throw UsageError(message: message, usage: usage)
+            }
+            let row = try ServiceTargets.find(killed, in: ServiceTargets.from(config))
+            guard row.unit != nil else {
+                var message = "drill --kill \(killed): '\(killed)' has no service unit to stop"
+                message += " (set `service:` in ports.yaml or `service_file:` in providers.yaml"
+                message += row.unitLocation.map { ", entry at \($0))" } ?? ")"
+                throw CommandFailure(message)
+            }
+        }
+
+        let explicit = !inv.positionals.isEmpty
+        let names = explicit ? inv.positionals : planner.defaultNames()
+        var cases: [DrillCase] = []
+        for name in names {
+            for path in paths {
+                let c = path == .direct ? planner.directCase(name) : planner.gatewayCase(name)
+                // --via both: the gateway drill only where a gateway serves the name.
+                if path == .gateway, paths.count == 2, c.gateway == nil { continue }
+                cases.append(c)
+            }
+        }
+        if cases.isEmpty {
+            let why = killed.map { "no configured name starts on \($0) and has a fallback" }
+                ?? "no configured name has a fallback (see: route --all)"
+            throw CommandFailure("drill: nothing to drill: \(why)")
+        }
+
+        var serviceError: String?
+        if let killed {
+            if !inv.flag("--yes") {
+                guard ctx.options.interactive else {
+                    throw UsageError(message: "drill --kill: refusing to stop '\(killed)' without confirmation; pass --yes in scripts",
+                                     usage: usage)
+                }
+                let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
+                guard settings.confirm("stop '\(killed)' for the drills, then start it again? [y/N] ", ctx) else {
+                    throw CommandFailure("drill: not confirmed: nothing done")
+                }
+            }
+            let stopped = try service(["stop", killed, "--yes"], ctx, config)
+            if stopped.status != .ok { throw CommandFailure("drill --kill \(killed): \(stopped.error ?? "service stop failed")") }
+        }
+
+        let runner = DrillRunner(router: router, state: session.state, environment: ctx.environment, interrupt: ctx.interrupt,
+                                 recorder: ctx.recorder, timeout: timeout, maxTokens: options.maxTokens ?? 8, killed: killed,
+                                 backend: { [environment = ctx.environment] in ProviderClients.backend(for: $0, environment: environment) })
+        var rows: [DrillReport.Row] = []
+        for c in cases {
+            if ctx.interrupt.isRaised { break }
+            rows.append(runner.run(c))
+        }
+
+        if let killed {
+            // Started again whatever happened to the drills.
+            let wasInterrupted = ctx.interrupt.isRaised
+            ctx.interrupt.clear()
+            do {
+                let started = try service(["start", killed, "--yes", "--timeout", "\(timeout ?? 60)"], ctx, config)
+                if started.status != .ok { serviceError = started.error ?? "service start \(killed) failed" }
+            } catch {
+                serviceError = "service start \(killed): \(error)"
+            }
+            if wasInterrupted { ctx.interrupt.raise() }
+        }
+        if ctx.interrupt.isRaised { throw CommandFailure("drill: interrupted after \(rows.count) of \(cases.count) drills") }
+        let passed = rows.filter(\.passed).count
+        return CommandResult(report: DrillReport(drills: rows.count, passed: passed, failed: rows.count - passed,
+                                                 killed: killed, results: rows, serviceError: serviceError))
+    }
+
+    /// `service ACTION NAME --yes …` as the `service` command runs it (logged, waits for health).
+    private static func service(_ words: [String], _ ctx: ShellContext, _ config: AishConfig) throws -> CommandResult {
+        let inv = try ServiceCommands.serviceSpec.parse(words: words, line: "service " + words.joined(separator: " "),
+                                                        location: nil)
+        let result = try ServiceCommands.runService(inv, ctx, config: config)
+        if !ctx.options.json, !ctx.options.quiet, !result.text.isEmpty { ctx.output.writeError(result.text + "\n") }
+        return result
+    }
+}

@@ -1,0 +1,328 @@
+import FoundationEssentials
+import Glibc
+
+/// Where the monitoring services are: the `monitoring:` section of ports.yaml (with its
+/// services named prometheus, grafana, redis), else a ports.yaml service whose name contains
+/// one of those words ("prometheus-main"). The one place the report asks.
+struct MonitoringTargets: Sendable, Equatable {
+    var prometheus: String?
+    /// Where a Prometheus bearer token is read from (`monitoring.prometheus_key_env`).
+    var prometheusKeyVariable: String?
+    var grafana: String?
+    var redisHost: String?
+    var redisPort: Int?
+
+    static func resolve(_ config: AishConfig) -> MonitoringTargets {
+        let m = config.monitoring
+        var t = MonitoringTargets(prometheus: m.prometheus?.url, prometheusKeyVariable: m.prometheusKeyVariable,
+                                  grafana: m.grafana?.url, redisHost: m.redisHostPort?.host, redisPort: m.redisHostPort?.port)
+        for s in config.ports.services {
+            let name = s.name.lowercased()
+            let host = s.healthCheck.flatMap { BaseURL(urlIn: $0)?.host } ?? "127.0.0.1"
+            if name.contains("prometheus"), t.prometheus == nil { t.prometheus = "http://\(host):\(s.port)" }
+            if name.contains("grafana"), t.grafana == nil { t.grafana = "http://\(host):\(s.port)" }
+            if name.contains("redis"), t.redisPort == nil { t.redisHost = host; t.redisPort = s.port }
+        }
+        return t
+    }
+
+    var configuredCount: Int { (prometheus == nil ? 0 : 1) + (grafana == nil ? 0 : 1) + (redisPort == nil ? 0 : 1) }
+}
+
+extension BaseURL {
+    /// The first http(s) URL inside a text such as a health_check command ("curl -f http://…").
+    init?(urlIn text: String) {
+        guard let word = text.split(separator: " ").first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }) else { return nil }
+        self.init(String(word))
+    }
+}
+
+/// LiteLLM's `GET /health`: the gateway calls every deployment and lists the healthy and
+/// the unhealthy ones (with the error). Needs the master key.
+struct GatewayHealthAnswer: Sendable {
+    struct Endpoint: Sendable, Equatable {
+        var model: String
+        var apiBase: String?
+        var error: String?
+    }
+
+    var url: String
+    var httpStatus: Int?
+    var latencyMs: Double?
+    var healthy: [Endpoint] = []
+    var unhealthy: [Endpoint] = []
+    var error: String?
+
+    static func fetch(_ gateway: ProviderConfig, environment: [String: String], timeout: Double,
+                      interrupt: InterruptFlag) -> GatewayHealthAnswer {
+        let url = ProviderEndpoints(gateway).root + "/health"
+        var out = GatewayHealthAnswer(url: URLRedaction.redact(url))
+        let auth: ProviderAuth
+        do {
+            auth = try ProviderAuth.resolve(gateway, environment: environment)
+        } catch {
+            out.error = "\(error)"
+            return out
+        }
+        let limits = HTTPTimeouts(connect: min(gateway.timeouts.connect, timeout), firstByte: timeout, idle: timeout, total: timeout)
+        let request = HTTPRequest(url: url, headers: auth.headers, timeouts: limits, secrets: auth.secrets)
+        out.url = request.displayURL
+        // LiteLLM answers 401, or 500, without a valid master key.
+        let keyHint = " (LiteLLM answers this without a valid master key: is \(gateway.envVar ?? "its env_var") the gateway's key?)"
+        let response: HTTPResponse
+        do {
+            response = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: 8 << 20)
+        } catch let e as HTTPError {
+            out.httpStatus = e.status
+            out.error = e.description + (e.status == 401 || e.status == 403 || e.status == 500 ? keyHint : "")
+            return out
+        } catch {
+            out.error = "\(error)"
+            return out
+        }
+        out.httpStatus = response.head.status
+        out.latencyMs = response.timings.total * 1000
+        guard let json = try? response.json(), json["healthy_endpoints"] != nil || json["unhealthy_endpoints"] != nil else {
+            out.error = "GET \(out.url): answered \(response.head.status) without LiteLLM's health lists: "
+                + ServerErrorText.clip(ServerErrorText.extract(response.body) ?? response.bodyText, 160)
+            return out
+        }
+        out.healthy = endpoints(json["healthy_endpoints"])
+        out.unhealthy = endpoints(json["unhealthy_endpoints"])
+        return out
+    }
+
+    static func endpoints(_ value: JSONValue?) -> [Endpoint] {
+        guard case let .array(items)? = value else { return [] }
+        return items.map { e in
+            var error = e["error"]?.stringValue
+            // LiteLLM appends a long "stack trace:" to errors; the first line says what failed.
+            if let e = error, let cut = e.rangeOfText("stack trace:") { error = String(e[..<cut.lowerBound]) }
+            // aiohttp's connection errors carry a Python object's repr ("ssl:<ssl.SSLContext object at 0x…>").
+            if let e = error { error = e.replacing(#/ ssl:<[^>]*>/#, with: "")
+                .trimming(.whitespacesAndNewlines) }
+            return Endpoint(model: e["model"]?.stringValue ?? "?", apiBase: e["api_base"]?.stringValue, error: error)
+        }
+    }
+}
+
+/// What the report learns from Redis.
+struct RedisProbeResult: Sendable, Equatable {
+    var address: String
+    var latencyMs: Double?
+    var pong = false
+    var version: String?
+    var keys: Int?
+    var litellmCacheEntries: Int?
+    var cacheKeysComplete = true
+    var usedMemory: String?
+    var error: String?
+
+    /// LiteLLM's cache keys are SHA-256 hex digests, optionally behind "namespace:".
+    static func isLiteLLMCacheKey(_ key: String) -> Bool {
+        let digest = key.split(separator: ":").last.map(String.init) ?? key
+        return digest.utf8.count == 64 && digest.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    /// `password`: as LiteLLM reads it for its cache (REDIS_PASSWORD), sent with AUTH when set.
+    static func probe(host: String, port: Int, password: String? = nil, timeout: Double, interrupt: InterruptFlag) -> RedisProbeResult {
+        var out = RedisProbeResult(address: "\(host):\(port)")
+        let started = Stopwatch.now()
+        do {
+            let client = try RedisClient(host: host, port: port, timeout: timeout, interrupt: interrupt)
+            defer { client.close() }
+            if let password, !password.isEmpty { _ = try client.command(["AUTH", password]) }
+            out.pong = try client.ping()
+            out.latencyMs = (Stopwatch.now() - started) * 1000
+            if !out.pong { out.error = "redis \(out.address): PING did not answer PONG" }
+            out.keys = try client.dbSize()
+            if let info = try? client.info("server") { out.version = info["redis_version"] }
+            if let info = try? client.info("memory") { out.usedMemory = info["used_memory_human"] }
+            let scan = try client.countKeys(matching: "*", limit: 100_000, filter: isLiteLLMCacheKey)
+            out.litellmCacheEntries = scan.count
+            out.cacheKeysComplete = scan.complete
+        } catch {
+            out.error = "\(error)"
+        }
+        return out
+    }
+}
+
+/// One real request of the routing section, through the gateway (LiteLLM picks and falls
+/// back; its response headers say which deployment answered) or routed by aish directly.
+enum RouteProbe {
+    static let prompt = "Reply with the single word OK."
+    static let maxTokens = 8
+
+    /// Straight to the gateway provider with the group's name as the model.
+    static func viaGateway(group: String, gateway: ProviderConfig, config: AishConfig, environment: [String: String],
+                           timeout: Double, interrupt: InterruptFlag) -> (RouteRequest, AttemptRecord) {
+        var row = RouteRequest(group: group, path: "gateway", mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
+                               totalMs: nil, fallback: false, fallbackFrom: nil, attempts: 1, error: nil)
+        let startedAt = Date()
+        let start = Stopwatch.now()
+        var firstAt: Double?
+        var text = ""
+        var head: HTTPResponseHead?
+        var decoder = OpenAIStreamDecoder()
+        do {
+            let auth = try ProviderAuth.resolve(gateway, environment: environment)
+            let body: JSONValue = .object([
+                ("model", .string(group)),
+                ("messages", .array([.object([("role", "user"), ("content", .string(prompt))])])),
+                ("max_tokens", .int(maxTokens)), ("stream", true),
+            ])
+            let limits = HTTPTimeouts(connect: min(gateway.timeouts.connect, timeout), firstByte: timeout, idle: timeout, total: timeout)
+            let request = HTTPRequest.postJSON(url: ProviderEndpoints(gateway).chatCompletions, body, headers: auth.headers,
+                                               timeouts: limits, secrets: auth.secrets)
+            try HTTPTransport.stream(request, interrupt: interrupt, onHead: { head = $0 }) { bytes in
+                try decoder.push(bytes) { piece in
+                    if firstAt == nil, !piece.isEmpty { firstAt = Stopwatch.now() }
+                    text += piece
+                }
+            }
+            try decoder.finish { piece in text += piece }
+            row.ok = true
+            row.mark = .ok
+        } catch {
+            row.error = "\(error)"
+        }
+        row.totalMs = (Stopwatch.now() - start) * 1000
+        row.ttftMs = firstAt.map { ($0 - start) * 1000 }
+        if let head {
+            if let base = head.header("x-litellm-model-api-base") {
+                row.provider = provider(servingAPIBase: base, config: config) ?? base
+            }
+            if let n = head.header("x-litellm-attempted-fallbacks").flatMap({ Int($0) }), n > 0 {
+                row.fallback = true
+                row.attempts = n + 1
+                // The group's own deployment failed first.
+                row.fallbackFrom = LiteLLMGenerator.deployments(config).first { $0.modelName == group }?
+                    .info.first { $0.0 == "provider" }?.1.stringValue
+                if row.ok { row.mark = .warning }
+            }
+        }
+        row.backendModel = decoder.summary.model
+        let record = AttemptRecord(
+            requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
+            provider: gateway.name, backendModel: group, attempt: 1, status: row.ok ? .ok : (text.isEmpty ? .error : .partial),
+            httpStatus: head?.status, error: row.error, ttftMs: row.ttftMs, totalMs: row.totalMs,
+            promptTokens: decoder.summary.promptTokens, completionTokens: decoder.summary.completionTokens, tokensPerSecond: nil,
+            serverTimings: decoder.summary.serverTimings, prompt: prompt, replyText: text, startedAt: startedAt, kind: "report")
+        return (row, record)
+    }
+
+    /// The provider whose base URL serves a LiteLLM api_base (same host and port).
+    static func provider(servingAPIBase base: String, config: AishConfig) -> String? {
+        guard let b = BaseURL(base) else { return nil }
+        return config.providers.providers.first { p in
+            guard let u = BaseURL(p.baseURL) else { return false }
+            return u.host == b.host && (u.port ?? 80) == (b.port ?? 80) && p.type != .litellm
+        }?.name
+    }
+
+    /// Routed by aish exactly as `chat` routes the name (failover included). The requester
+    /// is made on the shell's thread (`MetricsRouting.requester`); nil with the reason when
+    /// the name has no usable route.
+    static func direct(group: String, requester: Result<ModelRequester, CommandFailure>,
+                       interrupt: InterruptFlag) -> (RouteRequest, [AttemptRecord]) {
+        var row = RouteRequest(group: group, path: "direct", mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
+                               totalMs: nil, fallback: false, fallbackFrom: nil, attempts: 0, error: nil)
+        let chosen: ModelRequester
+        switch requester {
+        case let .success(r): chosen = r
+        case let .failure(e):
+            row.error = e.message
+            return (row, [])
+        }
+        let s = RequestMeasurement.measure(model: group, sequence: 0, warmup: false, prompt: prompt, maxTokens: maxTokens,
+                                           requester: chosen, interrupt: interrupt)
+        row.ok = s.ok
+        row.mark = s.ok ? .ok : .failed
+        row.provider = s.provider
+        row.backendModel = s.backendModel
+        row.ttftMs = s.ttftMs
+        row.totalMs = s.totalMs
+        row.error = s.error
+        let tried = s.records.filter { $0.status != .skipped }
+        row.attempts = max(tried.count, s.ok ? 1 : 0)
+        if let failed = tried.first(where: { $0.status != .ok }), s.ok {
+            row.fallback = true
+            row.fallbackFrom = failed.provider
+            row.mark = .warning
+        }
+        return (row, RequestMeasurement.attemptRecords(s, kind: "report", prompt: prompt))
+    }
+}
+
+/// Runs named jobs at once on their own threads and waits for them until a deadline; a job
+/// still running then is reported by name (and told to stop through `stop`).
+final class ConcurrentJobs: @unchecked Sendable {
+    private let lock = ThreadLock()
+    private var finished = Set<String>()
+    private var names: [String] = []
+
+    func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        lock.withLock { names.append(name) }
+        WorkerThread.start { [self] in
+            body()
+            lock.withLock { _ = finished.insert(name) }
+        }
+    }
+
+    var pending: [String] { lock.withLock { names.filter { !finished.contains($0) } } }
+
+    /// Waits until every job ended, the deadline passed or `interrupt` was raised; raises
+    /// `stop` in the last two cases and gives the jobs a moment to notice. Returns the jobs
+    /// that did not finish.
+    /// `atDeadline` runs before the jobs are told to stop, so that what they report after
+    /// being cut off ("cancelled") can be ignored in favour of "no answer in time".
+    func wait(until deadline: Date, interrupt: InterruptFlag, stop: InterruptFlag, atDeadline: () -> Void = {},
+              progress: (([String], Int) -> Void)? = nil) -> [String] {
+        while true {
+            let left = pending
+            if left.isEmpty { return [] }
+            if interrupt.isRaised || Date() >= deadline {
+                atDeadline()
+                stop.raise()
+                let grace = Date().addingTimeInterval(0.5)
+                while !pending.isEmpty && Date() < grace { usleep(20_000) }
+                return pending
+            }
+            progress?(left, lock.withLock { names.count })
+            usleep(50_000)
+        }
+    }
+}
+
+/// Results written by the probe threads; ignored once the report stopped waiting.
+final class ReportMeasurements: @unchecked Sendable {
+    private let lock = ThreadLock()
+    private var closed = false
+
+    private(set) var providerHealth: [ProbeOutcome]?
+    private(set) var listings: [ProbeOutcome]?
+    private(set) var status: StatusSnapshot?
+    private(set) var gateway: GatewayHealthAnswer?
+    private(set) var prometheus: PrometheusHealth?
+    private(set) var grafana: GrafanaHealth?
+    private(set) var redis: RedisProbeResult?
+    private(set) var recent: RecentFigures?
+    private(set) var requests: [RouteRequest]?
+
+    func set(_ body: (ReportMeasurements) -> Void) {
+        lock.withLock { if !closed { body(self) } }
+    }
+
+    func close() { lock.withLock { closed = true } }
+
+    func setProviders(health: [ProbeOutcome], listings: [ProbeOutcome]) { set { $0.providerHealth = health; $0.listings = listings } }
+    func setStatus(_ s: StatusSnapshot?) { set { $0.status = s } }
+    func setGateway(_ g: GatewayHealthAnswer) { set { $0.gateway = g } }
+    func setPrometheus(_ p: PrometheusHealth) { set { $0.prometheus = p } }
+    func setGrafana(_ g: GrafanaHealth) { set { $0.grafana = g } }
+    func setRedis(_ r: RedisProbeResult) { set { $0.redis = r } }
+    func setRecent(_ r: RecentFigures) { set { $0.recent = r } }
+    func setRequests(_ r: [RouteRequest]) { set { $0.requests = r } }
+    func appendRequest(_ r: RouteRequest) { set { $0.requests = ($0.requests ?? []) + [r] } }
+}

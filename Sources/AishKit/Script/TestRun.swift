@@ -1,0 +1,304 @@
+import FoundationEssentials
+import Glibc
+
+/// `aish test`: many `.ai` files, each run by its own aish process (its own session,
+/// variables, conversation and router state, so one file cannot leak into another), up to
+/// `jobs` at once. Each child writes a JUnit file; they are merged into one report.
+struct TestRun {
+    /// One script's outcome.
+    struct FileResult: Sendable {
+        var file: String
+        var exitCode: Int32
+        var seconds: Double
+        var expectsPassed: Int
+        var expectsFailed: Int
+        /// Commands that stopped the script, as the child's JUnit file counts them.
+        var commandErrors: Int
+        /// "file:line: expect failed: …", a syntax error, or the first error line the child printed.
+        var firstFailure: String?
+        /// The child's JUnit `<testsuite>` elements (nil when it wrote none).
+        var junitSuites: String?
+        var stdout: String
+        var stderr: String
+        var passed: Bool { exitCode == 0 }
+    }
+
+    /// The aish binary the children run (this process's own executable).
+    var executable: String
+    /// Options every child gets before `-f FILE`.
+    var childOptions: [String]
+    var environment: [String: String]
+    var jobs: Int
+    var interrupt: InterruptFlag
+
+    /// `.ai` files named directly, and those under each directory (recursively, sorted).
+    /// A name that is neither throws a usage error naming it.
+    static func collectFiles(_ arguments: [String]) throws -> [String] {
+        var files: [String] = []
+        let fm = FileManager.default
+        for argument in arguments {
+            var isDirectory: Bool = false
+            guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
+                throw UsageError(message: "test: no such file or directory: \(argument)")
+            }
+            guard isDirectory else {
+                files.append(argument)
+                continue
+            }
+            guard let relatives = try? fm.subpathsOfDirectory(atPath: argument) else {
+                throw UsageError(message: "test: cannot read directory \(argument)")
+            }
+            var found: [String] = []
+            for relative in relatives {
+                guard relative.hasSuffix(".ai") else { continue }
+                let path = (argument.hasSuffix("/") ? argument : argument + "/") + relative
+                var dir: Bool = false
+                if fm.fileExists(atPath: path, isDirectory: &dir), !dir { found.append(path) }
+            }
+            if found.isEmpty { throw UsageError(message: "test: no .ai files under \(argument)") }
+            files += found.sorted()
+        }
+        var seen = Set<String>()
+        return files.filter { seen.insert($0).inserted }
+    }
+
+    /// Runs every file; `onFinished` is called (on this thread) as each one ends, in the
+    /// order they finish. Results come back in the order the files were given.
+    func run(_ files: [String], onFinished: (FileResult) -> Void) throws -> [FileResult] {
+        let scratch = temporaryDirectory() + "aish-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let environmentList = environment.map { "\($0.key)=\($0.value)" }
+
+        struct Running {
+            var index: Int
+            var child: SpawnedChild
+            var started: Double
+            var junit: String
+        }
+        var results = [FileResult?](repeating: nil, count: files.count)
+        var running: [Running] = []
+        var next = 0
+        let clock = { ProcessInfo.processInfo.systemUptime }
+        while next < files.count || !running.isEmpty {
+            if interrupt.isRaised {
+                for r in running { r.child.stop() }
+                throw CommandFailure("test: interrupted")
+            }
+            while running.count < max(1, jobs), next < files.count {
+                let junit = scratch + "/\(next).xml"
+                let arguments = ["aish"] + childOptions + ["--junit", junit, "-f", files[next]]
+                do {
+                    let child = try SpawnedChild(executable: executable, arguments: arguments, environment: environmentList)
+                    running.append(Running(index: next, child: child, started: clock(), junit: junit))
+                } catch let e as SpawnFailure {
+                    throw CommandFailure("test: cannot run \(executable): \(e.reason)")
+                }
+                next += 1
+            }
+            // One short wait on the whole set, then read what each child wrote.
+            usleep(5_000)
+            var i = 0
+            while i < running.count {
+                let r = running[i]
+                r.child.pump(waitMs: 0)
+                guard r.child.hasExited else { i += 1; continue }
+                let drainUntil = Date().addingTimeInterval(2)
+                while !r.child.outputClosed, Date() < drainUntil { r.child.pump(waitMs: 10) }
+                let result = Self.result(file: files[r.index], child: r.child, seconds: clock() - r.started, junitPath: r.junit)
+                results[r.index] = result
+                onFinished(result)
+                running.remove(at: i)
+            }
+        }
+        return results.map { $0! }
+    }
+
+    static func result(file: String, child: SpawnedChild, seconds: Double, junitPath: String) -> FileResult {
+        let stdout = String(decoding: child.stdout, as: UTF8.self)
+        let stderr = String(decoding: child.stderr, as: UTF8.self)
+        let xml = try? String(contentsOfFile: junitPath, encoding: .utf8)
+        let counts = xml.map(JUnitMerge.counts) ?? (tests: 0, failures: 0, errors: 0)
+        var result = FileResult(file: file, exitCode: child.exitStatus, seconds: seconds,
+                                expectsPassed: counts.tests - counts.failures - counts.errors, expectsFailed: counts.failures,
+                                commandErrors: counts.errors, firstFailure: nil, junitSuites: xml.map(JUnitMerge.suites), stdout: stdout, stderr: stderr)
+        if !result.passed {
+            result.firstFailure = firstFailure(stderr: stderr, exitCode: child.exitStatus)
+        }
+        return result
+    }
+
+    /// The first line of the child's error output that names a place (`file:line`), else its
+    /// first line, else the exit status.
+    static func firstFailure(stderr: String, exitCode: Int32) -> String {
+        let lines = stderr.split(separator: "\n").map { String($0) }.filter { !$0.trimming(.whitespaces).isEmpty }
+        let located = lines.first { line in
+            guard let colon = line.firstIndex(of: ":") else { return false }
+            return line[line.index(after: colon)...].first?.isNumber == true
+        }
+        return located ?? lines.first ?? "exit status \(exitCode)"
+    }
+
+    /// The exit code of the whole run, as for one script: 0 when every file passed, else
+    /// that of the first failing file in the order given.
+    static func exitCode(_ results: [FileResult]) -> Int32 {
+        results.first(where: { !$0.passed })?.exitCode ?? 0
+    }
+}
+
+/// Reading the children's JUnit files (written by `JUnitReport`) and writing one report.
+enum JUnitMerge {
+    /// tests, failures and errors of the `<testsuites>` element.
+    static func counts(_ xml: String) -> (tests: Int, failures: Int, errors: Int) {
+        guard let start = xml.rangeOfText("<testsuites"), let end = xml[start.upperBound...].firstIndex(of: ">") else {
+            return (0, 0, 0)
+        }
+        let head = String(xml[start.upperBound..<end])
+        func attribute(_ name: String) -> Int {
+            guard let r = head.rangeOfText(" \(name)=\"") else { return 0 }
+            return Int(head[r.upperBound...].prefix(while: { $0 != "\"" })) ?? 0
+        }
+        return (attribute("tests"), attribute("failures"), attribute("errors"))
+    }
+
+    /// The `<testsuite>` elements, as written.
+    static func suites(_ xml: String) -> String {
+        guard let open = xml.rangeOfText("<testsuites"), let openEnd = xml[open.upperBound...].firstIndex(of: ">"),
+              let close = xml.lastRangeOfText("</testsuites>")
+        else { return "" }
+        var inner = String(xml[xml.index(after: openEnd)..<close.lowerBound])
+        while inner.hasPrefix("\n") { inner.removeFirst() }
+        return inner
+    }
+
+    /// One JUnit document for the whole run. A file that failed without a failing test case
+    /// of its own (a syntax error, a command that stopped it before any expect) gets one
+    /// test case with the error, so CI never shows it as passed.
+    static func xml(_ results: [TestRun.FileResult], name: String) -> String {
+        var tests = 0, failures = 0, errors = 0
+        var body = ""
+        for r in results {
+            var suites = r.junitSuites ?? ""
+            if !r.passed && r.expectsFailed == 0 && r.commandErrors == 0 {
+                let message = r.firstFailure ?? "exit status \(r.exitCode)"
+                let file = JUnitReport.escape(r.file), time = cFormat("%.3f", r.seconds)
+                suites = "  <testsuite name=\"\(file)\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"\(time)\">\n"
+                    + "    <testcase name=\"run \(file)\" classname=\"\(file)\" file=\"\(file)\" time=\"\(time)\">\n"
+                    + "      <error message=\"\(JUnitReport.escape(message))\">"
+                    + JUnitReport.escape(message + "\n(exit status \(r.exitCode))") + "</error>\n"
+                    + "    </testcase>\n  </testsuite>\n"
+                tests += 1
+                errors += 1
+            } else {
+                tests += r.expectsPassed + r.expectsFailed + r.commandErrors
+                failures += r.expectsFailed
+                errors += r.commandErrors
+            }
+            body += suites
+        }
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            + "<testsuites name=\"\(JUnitReport.escape(name))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
+            + body + "</testsuites>\n"
+    }
+}
+
+/// What `test` prints, as text or JSON, and what `expect` reads.
+struct TestRunReport: CommandReport {
+    struct File: Encodable, Sendable {
+        var file: String
+        var result: String          // passed, failed
+        var exitCode: Int
+        var timeMs: Double
+        var expectsPassed: Int
+        var expectsFailed: Int
+        var firstFailure: String?
+
+        enum CodingKeys: String, CodingKey {
+            case file, result, exitCode = "exit_code", timeMs = "time_ms", expectsPassed = "expects_passed"
+            case expectsFailed = "expects_failed", firstFailure = "first_failure"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(result, forKey: .result)
+            try c.encode(exitCode, forKey: .exitCode)
+            try c.encode(timeMs, forKey: .timeMs)
+            try c.encode(expectsPassed, forKey: .expectsPassed)
+            try c.encode(expectsFailed, forKey: .expectsFailed)
+            try c.encode(firstFailure.map(JSONValue.string) ?? .null, forKey: .firstFailure)
+        }
+    }
+
+    var files: Int
+    var passed: Int
+    var failed: Int
+    var jobs: Int
+    var wallMs: Double
+    var exitCode: Int
+    var junit: String?
+    var results: [File]
+    /// The per-file lines were printed as the files finished.
+    var printedLines = false
+
+    enum CodingKeys: String, CodingKey {
+        case files, passed, failed, jobs, wallMs = "wall_ms", exitCode = "exit_code", junit, results
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(files, forKey: .files)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(failed, forKey: .failed)
+        try c.encode(jobs, forKey: .jobs)
+        try c.encode(wallMs, forKey: .wallMs)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(junit.map(JSONValue.string) ?? .null, forKey: .junit)
+        try c.encode(results, forKey: .results)
+    }
+
+    static let fields = [
+        ReportField("files", "scripts run"),
+        ReportField("passed", "scripts that exited 0"),
+        ReportField("failed", "scripts that did not"),
+        ReportField("jobs", "scripts run at once"),
+        ReportField("wall_ms", "time for the whole run", unit: "ms"),
+        ReportField("exit_code", "the run's exit code: 0, else the first failing file's (1 command, 2 syntax, 3 config, 4 expect)"),
+        ReportField("junit", "the JUnit file written, or null"),
+        ReportField("results", "per file: file, result, exit_code, time_ms, expects_passed, expects_failed, first_failure"),
+    ]
+
+    static let example = TestRunReport(
+        files: 1, passed: 1, failed: 0, jobs: 1, wallMs: 120, exitCode: 0, junit: nil,
+        results: [File(file: "smoke.ai", result: "passed", exitCode: 0, timeMs: 120, expectsPassed: 3, expectsFailed: 0,
+                       firstFailure: nil)])
+
+    static func line(_ f: File) -> String {
+        let mark = f.result == "passed" ? "PASS" : "FAIL"
+        var s = "\(mark)  \(f.file)  \(cFormat("%.2fs", f.timeMs / 1000))"
+        if f.result == "passed" {
+            s += "  (\(f.expectsPassed) expect\(f.expectsPassed == 1 ? "" : "s"))"
+        } else {
+            s += "  exit \(f.exitCode)"
+            if let first = f.firstFailure { s += ": \(first)" }
+        }
+        return s
+    }
+
+    var summary: String {
+        "\(passed) passed, \(failed) failed (\(files) file\(files == 1 ? "" : "s"), \(cFormat("%.2fs", wallMs / 1000)), \(jobs) at once)"
+    }
+
+    func renderText() -> String {
+        var out = printedLines ? "" : results.map(Self.line).joined(separator: "\n") + "\n"
+        out += summary
+        if let junit { out += "\nJUnit report: \(junit)" }
+        return out
+    }
+
+    var failureMessage: String? {
+        failed == 0 ? nil : "test: \(failed) of \(files) file\(files == 1 ? "" : "s") failed"
+    }
+
+    var failureExitCode: ExitCode? { ExitCode(rawValue: Int32(exitCode)) ?? .failure }
+}
