@@ -31,6 +31,12 @@ let package = Package(
             dependencies: ["AishKit"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Fuzz targets for every parser of untrusted input (scripts/fuzz).
+        .executableTarget(
+            name: "aish-fuzz",
+            dependencies: ["AishKit"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "AishKitTests",
             dependencies: ["AishKit"],

@@ -78,6 +78,7 @@ an item is NAME, NAME=VALUE, or NAME:KEY=VALUE:... .
   split-utf8            reply "héllo wörld 😀 ok"; each multi-byte character is written in two
                         separate writes (20 ms apart), so it arrives split across chunks
   big-line              one content chunk of 1 MiB ("x" * 1048576) on a single line
+  big-reply=N           a reply of N bytes, in content chunks of 64 KiB ("0123456789abcde\n" repeated)
   error-in-stream       after the first content chunk, an in-stream error object
                         (SSE: data: {"error":{"message":"fake in-stream error"}};
                          Ollama: {"error":"fake in-stream error"}), then the connection closes
@@ -433,6 +434,11 @@ class Handler(BaseHTTPRequestHandler):
         toks = tokens_of(text)
         if "big-line" in faults:
             toks = ["x" * (1 << 20)] + toks
+        big = fault_value(faults, "big-reply", None)
+        if big is not None:
+            n = int(big)
+            chunk = "0123456789abcde\n" * 4096  # 64 KiB
+            toks = [chunk] * (n // len(chunk)) + ([chunk[:n % len(chunk)]] if n % len(chunk) else [])
         if limit is not None and limit >= 0:
             toks = toks[:max(1, limit)] if toks else toks
         return toks

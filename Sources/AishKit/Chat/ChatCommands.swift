@@ -133,7 +133,8 @@ enum ChatCommands {
                                                                 contextTokens: contextTokens),
                                state: session.state)
         let request = ChatRequest(model: model, messages: messages, temperature: options.temperature,
-                                  maxTokens: options.maxTokens, topP: options.topP, seed: options.seed)
+                                  maxTokens: options.maxTokens, topP: options.topP, seed: options.seed,
+                                  maxReplyBytes: options.maxReplyBytes)
         let streaming = !ctx.options.json
         let environment = ctx.environment
         let turn = ChatTurn(router: router, state: session.state, environment: environment, interrupt: ctx.interrupt,
@@ -200,6 +201,8 @@ enum ChatCommands {
             ("fallback_from", opt(o.fallbackFrom?.provider)),
             ("fallback_reason", opt(o.fallbackFrom?.reason)),
             ("finish_reason", opt(o.finishReason)),
+            ("reply_bytes", .int(o.replyBytes)),
+            ("truncated", .bool(o.replyTruncated)),
         ] + gatewayFields(o.gateway)
     }
 
@@ -243,6 +246,7 @@ enum ChatCommands {
         case .cancelled: line += " · cancelled"
         default: break
         }
+        if o.replyTruncated { line += " · \(o.replyBytes) bytes, truncated in memory and the log (max_reply_bytes)" }
         if let f = o.fallbackFrom, o.provider != nil {
             line += " (fallback from \(f.provider): \(f.reason))"
         }

@@ -9,8 +9,10 @@ struct ChatOptions: Sendable, Equatable {
     var maxTokens: Int?
     var topP: Double?
     var seed: Int?
+    /// How much of a reply is kept (memory, conversation, log); all of it is shown.
+    var maxReplyBytes = BoundedReply.defaultLimit
 
-    static let names = ["temperature", "max_tokens", "top_p", "seed"]
+    static let names = ["temperature", "max_tokens", "top_p", "seed", BoundedReply.variable]
 
     static func from(variables: [String: String]) throws -> ChatOptions {
         func check(_ name: String) throws -> String? {
@@ -26,6 +28,7 @@ struct ChatOptions: Sendable, Equatable {
         o.maxTokens = try check("max_tokens").flatMap { Int($0) }
         o.topP = try check("top_p").flatMap(Double.init)
         o.seed = try check("seed").flatMap { Int($0) }
+        if let raw = try check(BoundedReply.variable), let limit = BoundedReply.parseLimit(raw) { o.maxReplyBytes = limit }
         return o
     }
 }

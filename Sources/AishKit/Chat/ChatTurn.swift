@@ -30,6 +30,9 @@ struct ChatTurn {
         var tokensReported = false
         var tokensPerSecond: Double?
         var finishReason: String?
+        /// Size of the whole reply (shown in full), and whether `reply` keeps only its start.
+        var replyBytes = 0
+        var replyTruncated = false
         /// Targets actually sent a request.
         var tried = 0
         var fallbackFrom: (provider: String, reason: String)?
@@ -141,7 +144,7 @@ struct ChatTurn {
             let startedAt = Date()
             let attemptStart = clock()
             var firstToken: Double?
-            var text = ""
+            var text = BoundedReply(limit: request.maxReplyBytes)
             var chunks = 0
             let ticket = state.begin(step)
             out.tried += 1
@@ -150,7 +153,7 @@ struct ChatTurn {
                     guard case let .text(piece) = event, !piece.isEmpty else { return }
                     if firstToken == nil { firstToken = clock() }
                     chunks += 1
-                    text += piece
+                    text.append(piece)
                     onText(piece)
                 }
                 let end = clock()
@@ -160,11 +163,15 @@ struct ChatTurn {
                 let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
                 state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
                              tokens: (summary.promptTokens ?? promptEstimate) + completion, rules: router.specialCases)
+                // A backend that streamed gave its pieces; one that did not gives its text whole.
+                let reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
                 record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
-                       text: summary.text.isEmpty ? text : summary.text, at: startedAt, tokensPerSecond: rate,
+                       text: reply.text, at: startedAt, tokensPerSecond: rate,
                        gateway: gateway)
                 out.status = .ok
-                out.reply = summary.text.isEmpty ? text : summary.text
+                out.reply = reply.text
+                out.replyBytes = reply.totalBytes
+                out.replyTruncated = reply.isTruncated
                 out.provider = step.provider
                 out.backendModel = step.backendModel
                 out.ttftMs = firstToken.map { ($0 - start) * 1000 }
@@ -179,7 +186,7 @@ struct ChatTurn {
             } catch {
                 let end = clock()
                 let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
-                let partial = e.partialText.isEmpty ? text : e.partialText
+                let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.text
                 let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
                 let total = (end - attemptStart) * 1000
                 let shown = !text.isEmpty
@@ -208,6 +215,8 @@ struct ChatTurn {
                     out.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
                 }
                 out.reply = partial
+                out.replyBytes = text.isEmpty ? e.partialText.utf8.count : text.totalBytes
+                out.replyTruncated = text.isTruncated
                 out.provider = step.provider
                 out.backendModel = step.backendModel
                 out.ttftMs = firstToken.map { ($0 - start) * 1000 }

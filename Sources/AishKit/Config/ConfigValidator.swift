@@ -37,7 +37,10 @@ enum ConfigValidator {
         var checker = Checker(config: loaded.config)
         // A missing or unparsable file would make every reference into it look broken:
         // report that one problem. Drift is compared only for a usable configuration.
-        if !loaded.incomplete { checker.run() }
+        if !loaded.incomplete {
+            checker.run()
+            checker.findings.append(contentsOf: ConfigSafetyChecks.findings(loaded.config))
+        }
         // Drift is compared on what loaded, errors or not; only a missing or unparsable source
         // file (which would make everything look out of sync) stops it.
         if checkDrift && !loaded.incomplete {

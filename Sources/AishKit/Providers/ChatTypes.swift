@@ -17,6 +17,8 @@ struct ChatRequest: Sendable {
     var topP: Double?
     var seed: Int?
     var stream: Bool = true
+    /// How much of the reply to keep in memory (the whole reply still reaches `onEvent`).
+    var maxReplyBytes: Int = BoundedReply.defaultLimit
     /// More top-level body keys, sent as they are (the gateway's `mock_testing_fallbacks`).
     var extraBody: [(String, JSONValue)] = []
 

@@ -100,15 +100,16 @@ extension ProviderError {
 /// `ProviderError` that keeps the partial text.
 enum ChatStreamRunner {
     static func run<D: ChatStreamDecoder>(_ http: HTTPRequest, decoder: D, interrupt: InterruptFlag,
+                                          keepBytes: Int = BoundedReply.defaultLimit,
                                           onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
         var decoder = decoder
-        var text = ""
+        var reply = BoundedReply(limit: keepBytes)
         var status: Int?
         var contentType = ""
         var wholeBody: [UInt8]?   // a server that ignored stream:true and sent one JSON object
         var gateway: GatewayInfo?
         func emit(_ piece: String) {
-            text += piece
+            reply.append(piece)
             onEvent(.text(piece))
         }
         let where_ = "\(http.method) \(http.displayURL)"
@@ -134,7 +135,7 @@ enum ChatStreamRunner {
                 try decoder.finish(onText: emit)
             }
         } catch let e as HTTPError {
-            throw ProviderError(e, partialText: text)
+            throw ProviderError(e, partialText: reply.text)
         } catch let e as StreamDecodeError {
             var kind: ProviderError.Kind
             switch e.kind {
@@ -146,17 +147,17 @@ enum ChatStreamRunner {
             // A 200 that is not a stream at all (a proxy's HTML page, say) ends "truncated":
             // say what it was instead.
             let streamTypes = ["event-stream", "ndjson", "json"]
-            if e.kind == .truncated, text.isEmpty, !contentType.isEmpty, !streamTypes.contains(where: { contentType.contains($0) }) {
+            if e.kind == .truncated, reply.isEmpty, !contentType.isEmpty, !streamTypes.contains(where: { contentType.contains($0) }) {
                 message = "\(where_): the answer is \(contentType), not a stream of chat events"
                 kind = .malformedStream
             }
-            throw ProviderError(kind: kind, message: message, partialText: text, httpStatus: status)
+            throw ProviderError(kind: kind, message: message, partialText: reply.text, httpStatus: status)
         } catch var e as ProviderError {
-            e.partialText = text
+            e.partialText = reply.text
             throw e
         }
         let s = decoder.summary
-        return ChatCompletionSummary(text: text, promptTokens: s.promptTokens, completionTokens: s.completionTokens,
+        return ChatCompletionSummary(text: reply.text, promptTokens: s.promptTokens, completionTokens: s.completionTokens,
                                      finishReason: s.finishReason, serverTimings: s.serverTimings, httpStatus: status,
                                      gateway: gateway)
     }
@@ -188,7 +189,8 @@ struct OpenAICompatibleBackend: ChatBackend {
         let http = HTTPRequest.postJSON(url: ProviderEndpoints(provider).chatCompletions, Self.body(request),
                                         headers: [("Accept", request.stream ? "text/event-stream" : "application/json")] + auth.headers,
                                         timeouts: HTTPTimeouts(provider.timeouts), secrets: auth.secrets)
-        return try ChatStreamRunner.run(http, decoder: OpenAIStreamDecoder(), interrupt: interrupt, onEvent: onEvent)
+        return try ChatStreamRunner.run(http, decoder: OpenAIStreamDecoder(), interrupt: interrupt,
+                                        keepBytes: request.maxReplyBytes, onEvent: onEvent)
     }
 }
 
@@ -216,7 +218,8 @@ struct OllamaBackend: ChatBackend {
         let auth = try ProviderAuth.resolve(provider, environment: environment)
         let http = HTTPRequest.postJSON(url: ProviderEndpoints(provider).ollamaChat, Self.body(request),
                                         headers: auth.headers, timeouts: HTTPTimeouts(provider.timeouts), secrets: auth.secrets)
-        return try ChatStreamRunner.run(http, decoder: OllamaStreamDecoder(), interrupt: interrupt, onEvent: onEvent)
+        return try ChatStreamRunner.run(http, decoder: OllamaStreamDecoder(), interrupt: interrupt,
+                                        keepBytes: request.maxReplyBytes, onEvent: onEvent)
     }
 }
 

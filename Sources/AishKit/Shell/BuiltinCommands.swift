@@ -73,15 +73,17 @@ enum BuiltinCommands {
         ("top_p", { Double($0).map { $0 > 0 && $0 <= 1 } ?? false }, "a number above 0, at most 1"),
         ("max_tokens", { Int($0).map { $0 > 0 } ?? false }, "a whole number above 0"),
         ("seed", { Int($0) != nil }, "a whole number"),
+        (BoundedReply.variable, { BoundedReply.parseLimit($0) != nil }, "a size of at least 1 KiB, such as 1048576, 512KiB or 4MiB"),
     ]
 
     static let set = CommandSpec(
         name: "set", usage: "set [NAME [VALUE...]]",
-        summary: "set a script variable ($NAME), or a chat option (temperature, max_tokens, top_p, seed)",
+        summary: "set a script variable ($NAME), or a chat option (temperature, max_tokens, top_p, seed, max_reply_bytes)",
         help: """
             'set NAME VALUE...' stores VALUE (the words joined by spaces) as $NAME. 'set NAME' shows it,
             'set' alone lists every variable. The chat options temperature, max_tokens, top_p and seed
-            are variables too, checked when set.
+            are variables too, checked when set. max_reply_bytes (default 1MiB) bounds how much of a
+            reply is kept in memory, in the conversation and in the log; the whole reply is still shown.
             """,
         positionals: [PositionalSpec(name: "NAME", optional: true,
                                      completion: .dynamic { ctx in Array(ctx.variables.keys).sorted() + chatOptions.map(\.name) }),

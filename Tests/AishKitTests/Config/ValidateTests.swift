@@ -206,3 +206,43 @@ enum ValidateHarness {
         #expect(!found.contains { $0.contains("not-needed") })
     }
 }
+
+/// Safety findings of issue 16: a literal API key in providers.yaml, unit names systemd
+/// would refuse.
+@Suite struct ConfigSafetyTests {
+    @Test func literalAPIKeyIsReportedAsUnused() throws {
+        let dir = try ValidateHarness.editedCopy("providers.yaml", "    env_var: OPENAI_API_KEY\n",
+                                                 "    env_var: OPENAI_API_KEY\n    api_key: sk-abcdefgh12345678\n")
+        let withoutVar = try ValidateHarness.editedCopy("providers.yaml", "    base_url: http://127.0.0.1:8080\n",
+                                                        "    base_url: http://127.0.0.1:8080\n    api_key: hunter2\n")
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: withoutVar) }
+        #expect(ValidateHarness.findings(in: dir) == [
+            "providers.yaml:35:5: warning: provider 'cloud': 'api_key' is not used: aish reads API keys only from the environment, never from providers.yaml; put the key in the environment variable OPENAI_API_KEY (env_var already names it) and delete this line",
+        ])
+        #expect(ValidateHarness.findings(in: withoutVar) == [
+            "providers.yaml:23:5: warning: provider 'fast': 'api_key' is not used: aish reads API keys only from the environment, never from providers.yaml; put the key in an environment variable, name it with `env_var: FAST_API_KEY`, and delete this line",
+        ])
+        // The finding never repeats the key.
+        #expect(!ValidateHarness.findings(in: dir).joined().contains("abcdefgh"))
+    }
+
+    @Test func unitNamesAreCheckedAsSystemdWould() throws {
+        let dir = try ValidateHarness.editedCopy("ports.yaml", "  service: litellm.service\n", "  service: x; touch /tmp/p\n")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(ValidateHarness.findings(in: dir) == [
+            "ports.yaml:1:1: error: 'gateway': service 'x; touch /tmp/p' is not a systemd unit name: ';', space, '/' not allowed (only letters, digits, ':', '-', '_', '.', '\\' and one '@')",
+        ])
+    }
+
+    @Test(arguments: [
+        ("ollama.service", nil), ("ollama", nil), ("vllm@qwen.service", nil), ("getty@.service", nil),
+        ("dev-sda1.device", nil), ("foo\\x2dbar.mount", nil), ("a:b.socket", nil),
+        ("x; touch /tmp/p", "';', space, '/' not allowed"), ("$(id).service", "'$', '(', ')' not allowed"),
+        ("a@b@c.service", "more than one '@'"), ("@x.service", "nothing before '@'"), (".service", "nothing before the type suffix"),
+        (String(repeating: "a", count: 250), "longer than 255 bytes"), ("naïve.service", "'ï' not allowed"),
+    ] as [(String, String?)])
+    func unitName(name: String, problem: String?) {
+        let found = SystemdUnitName.problem(name)
+        if let problem { #expect(found?.contains(problem) == true, "\(found ?? "nil")") } else { #expect(found == nil) }
+    }
+}

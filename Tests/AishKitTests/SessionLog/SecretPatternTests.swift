@@ -70,3 +70,21 @@ import Testing
         #expect(try shell.run(["sql", "SELECT prompt FROM attempts"]).field("value") == .string("the password is ***"))
     }
 }
+
+/// The fuzz targets run (briefly) and their invariants hold on the seeds and a few
+/// thousand mutations; scripts/fuzz runs them for longer.
+@Suite struct FuzzTargetTests {
+    @Test func everyTargetRunsCleanForAShortBudget() {
+        let (report, code) = Fuzzing.run(arguments: ["--seconds", "0.2", "--seed", "16"])
+        #expect(code == 0, "\(report)")
+        #expect(report.split(separator: "\n").count == Fuzzing.targetNames.count)
+    }
+
+    @Test func splitDependentDecodingWouldBeReported() {
+        var random = SplitMix(seed: 1)
+        #expect(throws: Never.self) {
+            try Fuzzing.exercise("sse", Array("data: {\"choices\":[{\"delta\":{\"content\":\"h\u{e9}\"},\"finish_reason\":\"stop\"}]}\n\n".utf8), random: &random)
+        }
+        #expect(Fuzzing.run(arguments: ["nope"]).1 == 2)
+    }
+}

@@ -1,0 +1,7 @@
+import AishKit
+import Glibc
+
+// Runs the parsers' fuzz targets for a time budget (scripts/fuzz); the logic is AishKit's Fuzzing.
+let (report, code) = Fuzzing.run(arguments: Array(CommandLine.arguments.dropFirst()))
+if code != 1 { print(report) }
+exit(code)
