@@ -130,12 +130,7 @@ public enum InProcessBenchmarks {
         return .object([("aish", aish), ("findings", .int(findings))])
     }
 
-    /// Nanosecond monotonic clock.
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func now() -> UInt64 { MonotonicClock.nanoseconds() }
 
     /// Runs `body` `batch` times per sample, `samples` samples; returns per-call time stats in `unit`.
     static func measure(samples: Int, batch: Int, unitNanos: Double, _ body: () throws -> Void) rethrows -> JSONValue {
@@ -152,8 +147,7 @@ public enum InProcessBenchmarks {
 
     static func stats(_ values: [Double]) -> JSONValue {
         let s = values.sorted()
-        let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-        return .object([("median", .double(median)), ("min", .double(s.first ?? 0)), ("max", .double(s.last ?? 0)),
+        return .object([("median", .double(Percentiles.percentile(s, 50))), ("min", .double(s.first ?? 0)), ("max", .double(s.last ?? 0)),
                         ("runs", .int(s.count))])
     }
 }

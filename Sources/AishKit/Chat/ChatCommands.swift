@@ -233,8 +233,8 @@ enum ChatCommands {
     /// "ollama · llama3.1:latest · TTFT 212ms · 1.43s · 57 tokens · 46.8 tok/s (fallback from vllm-qwen: HTTP 500)"
     static func statusLine(_ o: ChatTurn.Outcome) -> String {
         var parts = [o.provider ?? "-", o.backendModel ?? "-"]
-        if let t = o.ttftMs { parts.append("TTFT " + AttemptPlan.formatMs(t)) }
-        parts.append(AttemptPlan.formatMs(o.latencyMs))
+        if let t = o.ttftMs { parts.append("TTFT " + DurationText.milliseconds(t)) }
+        parts.append(DurationText.milliseconds(o.latencyMs))
         if let n = o.completionTokens {
             parts.append((o.tokensReported ? "" : "~") + "\(n) token" + (n == 1 ? "" : "s"))
         }

@@ -48,7 +48,7 @@ struct ChatTurn {
     let interrupt: InterruptFlag
     let backend: (ProviderConfig) -> ChatBackend
     /// Monotonic seconds.
-    var clock: () -> Double = { ProcessInfo.processInfo.systemUptime }
+    var clock: () -> Double = { MonotonicClock.now() }
     /// A failover drill: the first target that would be tried counts as failed for this
     /// request only (nothing is sent to it, and the router's health state is not touched).
     var failFirstTarget = false

@@ -100,14 +100,7 @@ struct GatewayConfig: Sendable {
             capabilityEntries[c.name] = Array(candidates.dropFirst())
         }
         func gatewaySteps(_ steps: [String], excluding: String?) -> [String] {
-            var seen = Set<String>()
-            var out: [String] = []
-            for s in steps {
-                for n in expandStep(s, config) where n != excluding && isGatewayName(n) && seen.insert(n).inserted {
-                    out.append(n)
-                }
-            }
-            return out
+            self.gatewaySteps(steps, excluding: excluding, config)
         }
         var entryNames = Set<String>()
         for c in m.capabilities where capabilityEntries[c.name] != nil && entryNames.insert(c.name).inserted {
@@ -129,6 +122,30 @@ struct GatewayConfig: Sendable {
             fallbackEntry[chain.model] = targets
         }
         if let d = m.defaultChain { defaultFallbacks = gatewaySteps(d.chain, excluding: nil) }
+    }
+
+    /// Chain steps as the gateway's names, in order, each once (a provider's name expanded,
+    /// names the gateway does not serve and `excluding` left out).
+    func gatewaySteps(_ steps: [String], excluding: String?, _ config: AishConfig) -> [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for s in steps {
+            for n in expandStep(s, config) where n != excluding && isGatewayName(n) && seen.insert(n).inserted {
+                out.append(n)
+            }
+        }
+        return out
+    }
+
+    /// The fallback entry the gateway would have for `name` if it served it: for a name it has
+    /// no model group for (its provider is the gateway itself, or is not active), aish sends the
+    /// request and walks the name's own `fallback_chains` entry the gateway's way. nil: no
+    /// usable entry (the default fallbacks apply). A chain whose steps name nothing the gateway
+    /// serves is nil as for a served name; `chain: []` is an empty entry (no fallbacks).
+    func unservedEntry(_ name: String, _ config: AishConfig) -> [String]? {
+        guard !isGatewayName(name), let chain = config.mappings.fallbackChains.first(where: { $0.model == name }) else { return nil }
+        let targets = gatewaySteps(chain.chain, excluding: name, config)
+        return targets.isEmpty && !chain.chain.isEmpty ? nil : targets
     }
 
     /// A chain step as names: a provider's name stands for the names routed to it.

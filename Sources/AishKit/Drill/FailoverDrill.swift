@@ -275,7 +275,7 @@ struct DrillReport: CommandReport {
         var t = TextTable(headers: ["NAME", "VIA", "FAILED", "EXPECTED NEXT", "ANSWERED BY", "TIME", "RESULT"])
         for r in results {
             t.add([r.name, r.via, r.failedTarget ?? "-", r.expected ?? "-", r.answeredBy ?? "-",
-                   r.timeMs.map(AttemptPlan.formatMs) ?? "-", r.passed ? "pass" : "FAIL"])
+                   r.timeMs.map { DurationText.milliseconds($0) } ?? "-", r.passed ? "pass" : "FAIL"])
         }
         var out = t.rendered
         for r in results where !r.passed { out += "\(r.name) (\(r.via)): \(r.error ?? "failed")\n" }

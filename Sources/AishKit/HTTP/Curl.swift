@@ -18,15 +18,6 @@ enum CurlRuntime {
     static var version: String { String(cString: curl_version()) }
 }
 
-/// Monotonic seconds, for timeouts and timings that must not jump with the wall clock.
-enum MonotonicClock {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}
-
 /// Owns one `curl_slist` of request headers.
 private final class CurlHeaderList {
     private(set) var list: UnsafeMutablePointer<curl_slist>?

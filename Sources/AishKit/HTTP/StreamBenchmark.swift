@@ -27,10 +27,5 @@ enum StreamBenchmark {
     }
 
     /// median, min, max, runs — the shape scripts/bench uses.
-    static func summary(_ values: [Double]) -> JSONValue {
-        let s = values.sorted()
-        let mid = s.count / 2
-        let median = s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
-        return .object([("median", .double(median)), ("min", .double(s[0])), ("max", .double(s[s.count - 1])), ("runs", .int(s.count))])
-    }
+    static func summary(_ values: [Double]) -> JSONValue { InProcessBenchmarks.stats(values) }
 }

@@ -101,12 +101,12 @@ enum BenchCommand {
         let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx)
         let progress = ProgressLine(output: ctx.output, enabled: TerminalCheck(ctx).stderrIsTerminal)
         let startedAt = Date()
-        let began = Stopwatch.now()
+        let began = MonotonicClock.now()
         let levels = runLevels(s, requester: requester, interrupt: ctx.interrupt) { c, done in
             progress.update("bench \(s.model): concurrency \(c), \(done)\(s.requests.map { "/\($0)" } ?? "") requests…")
         }
         progress.clear()
-        let wall = Stopwatch.now() - began
+        let wall = MonotonicClock.now() - began
 
         for level in levels {
             for sample in level.samples {

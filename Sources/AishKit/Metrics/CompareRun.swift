@@ -35,7 +35,7 @@ struct CompareRun {
         let perModel = settings.warmup + settings.requests
         let total = perModel * settings.models.count
         let collected = CollectedSamples(models: settings.models.count)
-        let started = Stopwatch.now()
+        let started = MonotonicClock.now()
         let group = DispatchGroup()
         let settings = self.settings
         let requesters = self.requesters
@@ -63,29 +63,27 @@ struct CompareRun {
             progress(collected.count, total)
         }
         progress(collected.count, total)
-        let wall = Stopwatch.now() - started
+        let wall = MonotonicClock.now() - started
         let results = settings.models.enumerated().map { m, name in ModelResult(model: name, samples: collected.samples(of: m)) }
         return (results, wall)
     }
 }
 
 /// Samples per model, filled from the worker threads.
-private final class CollectedSamples: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var byModel: [[RequestSample]]
-    private var done = 0
+private final class CollectedSamples: Sendable {
+    private let state: Locked<(byModel: [[RequestSample]], done: Int)>
 
-    init(models: Int) { byModel = Array(repeating: [], count: models) }
+    init(models: Int) { state = Locked((Array(repeating: [], count: models), 0)) }
 
     func add(_ s: RequestSample, model: Int) {
-        lock.withLock {
-            byModel[model].append(s)
-            done += 1
+        state.withLock {
+            $0.byModel[model].append(s)
+            $0.done += 1
         }
     }
 
-    var count: Int { lock.withLock { done } }
-    func samples(of model: Int) -> [RequestSample] { lock.withLock { byModel[model] } }
+    var count: Int { state.withLock { $0.done } }
+    func samples(of model: Int) -> [RequestSample] { state.withLock { $0.byModel[model] } }
 }
 
 /// Text, JSON and CSV forms of a compare run.

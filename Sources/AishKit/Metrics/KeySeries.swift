@@ -204,14 +204,7 @@ struct KeyReading: Sendable {
 enum Format {
     static func seconds(_ s: Double) -> String { milliseconds(s * 1000) }
 
-    static func milliseconds(_ ms: Double) -> String {
-        if !ms.isFinite { return ms.isNaN ? "-" : (ms > 0 ? "+Inf" : "-Inf") }
-        if ms >= 10_000 { return cFormat("%.1f s", ms / 1000) }
-        if ms >= 1000 { return cFormat("%.2f s", ms / 1000) }
-        if ms >= 100 { return cFormat("%.0f ms", ms) }
-        if ms >= 10 { return cFormat("%.1f ms", ms) }
-        return cFormat("%.2f ms", ms)
-    }
+    static func milliseconds(_ ms: Double) -> String { DurationText.milliseconds(ms, fine: true) }
 
     static func count(_ v: Double) -> String {
         if !v.isFinite { return PrometheusText.formatValue(v) }

@@ -3,11 +3,6 @@ import Dispatch
 import Glibc
 import Synchronization
 
-/// Seconds on a monotonic clock (never jumps with the wall clock).
-enum Stopwatch {
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-}
-
 /// A closed loop of requests on dedicated threads: each worker sends its next request as
 /// soon as the previous one ends. Threads, not Swift tasks: the requests block in libcurl,
 /// and blocking calls on the cooperative pool (one thread per core) would serialise.
@@ -24,7 +19,7 @@ enum LoadGenerator {
     {
         precondition(concurrency >= 1, "concurrency must be at least 1")
         precondition(requests != nil || duration != nil, "a load needs a request count or a duration")
-        let started = Stopwatch.now()
+        let started = MonotonicClock.now()
         let deadline = duration.map { started + $0 }
         let state = LoadState<Sample>(limit: requests ?? Int.max)
         let group = DispatchGroup()
@@ -33,7 +28,7 @@ enum LoadGenerator {
             WorkerThread.start {
                 defer { group.leave() }
                 while !interrupt.isRaised {
-                    if let deadline, Stopwatch.now() >= deadline { break }
+                    if let deadline, MonotonicClock.now() >= deadline { break }
                     guard let sequence = state.claim() else { break }
                     state.append(work(worker, sequence))
                 }
@@ -42,20 +37,19 @@ enum LoadGenerator {
         while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             progress(state.count)
         }
-        return (state.collected(), Stopwatch.now() - started)
+        return (state.collected(), MonotonicClock.now() - started)
     }
 }
 
 /// What the workers share: the next request number and the samples so far.
-private final class LoadState<Sample: Sendable>: @unchecked Sendable {
+private final class LoadState<Sample: Sendable>: Sendable {
     private let next = Atomic<Int>(0)
     private let limit: Int
-    private let lock = ThreadLock()
-    private var samples: [Sample] = []
+    private let samples = Locked<[Sample]>([])
 
     init(limit: Int) {
         self.limit = limit
-        samples.reserveCapacity(min(limit, 100_000))
+        samples.withLock { $0.reserveCapacity(min(limit, 100_000)) }
     }
 
     func claim() -> Int? {
@@ -63,9 +57,9 @@ private final class LoadState<Sample: Sendable>: @unchecked Sendable {
         return n < limit ? n : nil
     }
 
-    func append(_ s: Sample) { lock.withLock { samples.append(s) } }
-    var count: Int { lock.withLock { samples.count } }
-    func collected() -> [Sample] { lock.withLock { samples } }
+    func append(_ s: Sample) { samples.withLock { $0.append(s) } }
+    var count: Int { samples.withLock { $0.count } }
+    func collected() -> [Sample] { samples.value }
 }
 
 /// The load generator's own ceiling, for the benchmark script: streamed chat completions

@@ -19,7 +19,7 @@ enum MetricsRouting {
             throw CommandFailure(message)
         }
         return ModelRequester { prompt, maxTokens, interrupt, onText in
-            let failures = LastProviderError()
+            let failures = LastProviderError(nil)
             let turn = ChatTurn(router: router, state: state, environment: environment, interrupt: interrupt,
                                 backend: { RememberingBackend(inner: ProviderClients.backend(for: $0, environment: environment),
                                                               failures: failures) })
@@ -74,12 +74,7 @@ struct RoutedRequestFailure: UserFacingError {
 }
 
 /// The last error a provider client threw during one turn.
-private final class LastProviderError: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var stored: ProviderError?
-    var value: ProviderError? { lock.withLock { stored } }
-    func keep(_ e: ProviderError) { lock.withLock { stored = e } }
-}
+private typealias LastProviderError = Locked<ProviderError?>
 
 /// Passes everything through to the real client, remembering what it threw.
 private struct RememberingBackend: ChatBackend {
@@ -91,7 +86,7 @@ private struct RememberingBackend: ChatBackend {
         do {
             return try inner.streamChat(request, provider: provider, interrupt: interrupt, onEvent: onEvent)
         } catch let e as ProviderError {
-            failures.keep(e)
+            failures.withLock { $0 = e }
             throw e
         }
     }

@@ -76,7 +76,7 @@ enum RequestMeasurement {
     static func measure(model: String, sequence: Int, warmup: Bool, prompt: String, maxTokens: Int?,
                         requester: ModelRequester, interrupt: InterruptFlag) -> RequestSample {
         let startedAt = Date()
-        let start = Stopwatch.now()
+        let start = MonotonicClock.now()
         var firstAt: Double?
         var lastAt: Double?
         var pieces = 0
@@ -86,13 +86,13 @@ enum RequestMeasurement {
         do {
             let outcome = try requester.send(prompt, maxTokens, interrupt) { piece in
                 guard !piece.isEmpty else { return }
-                let now = Stopwatch.now()
+                let now = MonotonicClock.now()
                 if firstAt == nil { firstAt = now }
                 lastAt = now
                 pieces += 1
                 text += piece
             }
-            let end = Stopwatch.now()
+            let end = MonotonicClock.now()
             sample.ok = true
             sample.provider = outcome.provider
             sample.backendModel = outcome.backendModel
@@ -117,7 +117,7 @@ enum RequestMeasurement {
                 sample.coldLoadNote = note
             }
         } catch {
-            sample.totalMs = (Stopwatch.now() - start) * 1000
+            sample.totalMs = (MonotonicClock.now() - start) * 1000
             sample.replyText = text
             if let firstAt { sample.ttftMs = (firstAt - start) * 1000 }
             if let routed = error as? RoutedRequestFailure {

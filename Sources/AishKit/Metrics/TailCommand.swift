@@ -105,9 +105,9 @@ enum TailCommand {
         var printed = ""
         var updates: [JSONValue] = []
         var ticks = 0
-        let started = Stopwatch.now()
+        let started = MonotonicClock.now()
         while !ctx.interrupt.isRaised {
-            let tickStart = Stopwatch.now()
+            let tickStart = MonotonicClock.now()
             let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
             if ctx.interrupt.isRaised { break }
             ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
@@ -128,7 +128,7 @@ enum TailCommand {
             if let count = bounds.count, ticks >= count { break }
             let next = tickStart + every
             if let seconds = bounds.seconds, next - started > seconds { break }
-            if !ctx.sleep(seconds: max(0, next - Stopwatch.now())) { break }
+            if !ctx.sleep(seconds: max(0, next - MonotonicClock.now())) { break }
         }
         // The terminal echoed "^C" after the table: the prompt should start on a line of its own.
         if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
@@ -156,9 +156,9 @@ enum TailCommand {
         var updates: [JSONValue] = []
         var ticks = 0
         var targetsSeen = 0
-        let started = Stopwatch.now()
+        let started = MonotonicClock.now()
         while !ctx.interrupt.isRaised {
-            let tickStart = Stopwatch.now()
+            let tickStart = MonotonicClock.now()
             let end = Date()
             let step = max(1, (window / 60).rounded(.up))
             var rows: [TailMetricsView.Row] = []
@@ -188,7 +188,7 @@ enum TailCommand {
             if let count = bounds.count, ticks >= count { break }
             let next = tickStart + every
             if let seconds = bounds.seconds, next - started > seconds { break }
-            if !ctx.sleep(seconds: max(0, next - Stopwatch.now())) { break }
+            if !ctx.sleep(seconds: max(0, next - MonotonicClock.now())) { break }
         }
         if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
         let fields: [(String, JSONValue)] = [("updates", .int(ticks)), ("providers", .int(targetsSeen))]

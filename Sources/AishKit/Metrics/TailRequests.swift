@@ -23,7 +23,7 @@ enum TailRequests {
         var printed = ""
         var shown: [JSONValue] = []
         var count = 0
-        let started = Stopwatch.now()
+        let started = MonotonicClock.now()
         let json = ctx.options.json
         if bounds.live {
             ctx.output.write("tail requests — new attempts in \(path) (Ctrl-C to stop)\n")
@@ -53,7 +53,7 @@ enum TailRequests {
                 if let n = bounds.count, count >= n { break loop }
             }
             if rows.count == 1000 { continue }   // more are waiting: no pause
-            let elapsed = Stopwatch.now() - started
+            let elapsed = MonotonicClock.now() - started
             if let seconds = bounds.seconds, elapsed >= seconds { break }
             let pause = bounds.seconds.map { min(every, max(0, $0 - elapsed)) } ?? every
             if !ctx.sleep(seconds: pause) { break }
@@ -92,7 +92,7 @@ enum TailRequests {
     static func line(_ r: AttemptRow) -> String {
         var s = "#\(r.id) \(LogTime.short(r.startedAt)) \(r.requestedModel) → \(r.provider.isEmpty ? "-" : r.provider) \(r.status)"
         if let h = r.httpStatus, r.status != "ok" { s += " http \(h)" }
-        s += " ttft \(LogFormat.duration(r.ttftMs)) total \(LogFormat.duration(r.totalMs))"
+        s += " ttft \(DurationText.milliseconds(r.ttftMs)) total \(DurationText.milliseconds(r.totalMs))"
         if let t = r.completionTokens { s += " \(t) tok" }
         if r.kind != "chat" { s += " [\(r.kind)]" }
         if let e = r.error, r.status != "ok" {

@@ -63,7 +63,7 @@ enum ProviderCommands {
                 }
                 let count = served[p.name]
                 table.add([p.name, p.type.rawValue, p.status.rawValue, URLRedaction.redact(p.baseURL), upText,
-                           o?.ok == true ? formatMs(o?.latencyMs) : "-", count.map { String($0.count) } ?? "-",
+                           o?.ok == true ? DurationText.milliseconds(o?.latencyMs) : "-", count.map { String($0.count) } ?? "-",
                            skipReason[i] ?? (o?.ok == false ? shortError(o!) : "")])
                 rows.append(.object([
                     ("name", .string(p.name)), ("type", .string(p.type.rawValue)), ("status", .string(p.status.rawValue)),
@@ -158,7 +158,7 @@ enum ProviderCommands {
             for (o, kind) in zip(probes, kinds) {
                 var result = o.ok ? "ok" : shortError(o)
                 if o.ok, let reply = o.reply { result += " (reply: \(JSONValue.string(reply).serialized()))" }
-                table.add([o.provider, kind, o.url, o.httpStatus.map(String.init) ?? "-", formatMs(o.latencyMs), result])
+                table.add([o.provider, kind, o.url, o.httpStatus.map(String.init) ?? "-", DurationText.milliseconds(o.latencyMs), result])
                 rows.append(.object([
                     ("provider", .string(o.provider)), ("check", .string(kind.hasPrefix("generate") ? "generate" : "health")),
                     ("url", .string(o.url)), ("ok", .bool(o.ok)), ("http_status", o.httpStatus.map { .int($0) } ?? .null),
@@ -336,7 +336,7 @@ enum ProviderCommands {
                                                                       latencyMs: o.latencyMs, error: nil, probedAt: Date()))
                     let fields: [(String, JSONValue)] = [("provider", .string(provider.name)), ("waited", .double(round3(waited * 1000))),
                                                          ("probes", .int(probes)), ("latency", .double(round3(o.latencyMs ?? 0)))]
-                    return .ok("\(provider.name) is healthy (after \(formatMs(waited * 1000)), \(probes) probe\(probes == 1 ? "" : "s"))\n",
+                    return .ok("\(provider.name) is healthy (after \(DurationText.milliseconds(waited * 1000)), \(probes) probe\(probes == 1 ? "" : "s"))\n",
                                fields: fields)
                 }
                 let remaining = limit - waited
@@ -350,7 +350,7 @@ enum ProviderCommands {
                 ctx.recorder?.recordHealthProbe(HealthProbeRecord(provider: last.provider, url: last.url, ok: false, httpStatus: last.httpStatus,
                                                                   latencyMs: last.latencyMs, error: last.error, probedAt: Date()))
             }
-            throw CommandFailure("wait: provider '\(provider.name)' is not healthy after \(formatMs(limit * 1000)) (\(probes) probe\(probes == 1 ? "" : "s"); last: \(last?.error ?? "no answer"))")
+            throw CommandFailure("wait: provider '\(provider.name)' is not healthy after \(DurationText.seconds(limit)) (\(probes) probe\(probes == 1 ? "" : "s"); last: \(last?.error ?? "no answer"))")
         })
 
     // MARK: helpers
@@ -376,12 +376,6 @@ enum ProviderCommands {
         return e
     }
 
-    /// "3 ms", "250 ms", "1.25 s", or "-".
-    static func formatMs(_ ms: Double?) -> String {
-        guard let ms else { return "-" }
-        if ms < 1000 { return "\(Int(ms.rounded())) ms" }
-        return JSONValue.format((ms / 10).rounded() / 100) + " s"
-    }
 
     static func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 }
@@ -457,26 +451,13 @@ struct PortReport {
 
     /// TCP connects to 127.0.0.1, all at once on their own threads.
     static func listening(_ ports: [Int], timeout: Double, interrupt: InterruptFlag) -> [Bool] {
-        final class Results: @unchecked Sendable {
-            let lock = ThreadLock()
-            var values: [Bool]
-            init(_ n: Int) { values = [Bool](repeating: false, count: n) }
+        parallelMap(ports) { port in
+            guard (1...65535).contains(port) else { return false }
+            return (try? TCPConnection(host: "127.0.0.1", port: port, timeout: timeout, interrupt: interrupt)).map { c in
+                c.close()
+                return true
+            } ?? false
         }
-        let results = Results(ports.count)
-        let group = DispatchGroup()
-        for (i, port) in ports.enumerated() where (1...65535).contains(port) {
-            group.enter()
-            WorkerThread.start {
-                let open = (try? TCPConnection(host: "127.0.0.1", port: port, timeout: timeout, interrupt: interrupt)).map { c in
-                    c.close()
-                    return true
-                } ?? false
-                results.lock.withLock { results.values[i] = open }
-                group.leave()
-            }
-        }
-        group.wait()
-        return results.lock.withLock { results.values }
     }
 
     /// The command's output: counts first (what `expect` reads most), then each entry.

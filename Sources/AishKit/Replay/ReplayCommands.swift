@@ -291,8 +291,8 @@ struct ReplayReport: CommandReport {
             if let note = p.note { out += "  note: \(note)\n" }
             var t = TextTable(headers: ["", "PROVIDER", "TTFT", "LATENCY", "TOKENS"])
             for (label, s) in [("logged", p.original), ("replay", p.replay)] {
-                t.add([label, s.provider.map { "\($0) · \(s.backendModel ?? "-")" } ?? "-", LogFormat.duration(s.ttftMs),
-                       LogFormat.duration(s.latencyMs), s.tokens.map(String.init) ?? "-"])
+                t.add([label, s.provider.map { "\($0) · \(s.backendModel ?? "-")" } ?? "-", DurationText.milliseconds(s.ttftMs),
+                       DurationText.milliseconds(s.latencyMs), s.tokens.map(String.init) ?? "-"])
             }
             out += t.rendered.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
             if let e = p.replay.error {

@@ -26,12 +26,12 @@ enum PrometheusProbe {
                                 bearerToken: token)
         api.transportGrace = 0
         var out = PrometheusHealth(url: api.baseURL + "/-/healthy", ok: false)
-        let started = Stopwatch.now()
+        let started = MonotonicClock.now()
         do {
             try api.healthy(interrupt: interrupt)
             out.ok = true
             out.httpStatus = 200
-            out.latencyMs = (Stopwatch.now() - started) * 1000
+            out.latencyMs = (MonotonicClock.now() - started) * 1000
         } catch let e as PrometheusError {
             if case let .status(code) = e.kind { out.httpStatus = code }
             out.error = e.description

@@ -70,7 +70,7 @@ enum ReportCommands {
         }
 
         let started = Date()
-        let stopwatch = Stopwatch.now()
+        let stopwatch = MonotonicClock.now()
         let deadline = started.addingTimeInterval(timeout)
         let loaded = ctx.configLoad()
         let validation = ConfigValidator.validate(loaded)
@@ -181,7 +181,7 @@ enum ReportCommands {
 
         var report = ReportBuilder.build(ReportInputs(
             config: config, validation: validation, environment: environment, generatedAt: started, host: hostName(),
-            durationMs: (Stopwatch.now() - stopwatch) * 1000, timeout: timeout, targets: targets, providerHealth: m.providerHealth,
+            durationMs: (MonotonicClock.now() - stopwatch) * 1000, timeout: timeout, targets: targets, providerHealth: m.providerHealth,
             listings: m.listings, status: m.status, gateway: m.gateway, prometheus: m.prometheus, grafana: m.grafana, redis: m.redis,
             recent: m.recent, requestsSent: sendRequests, requests: m.requests ?? [], chains: chains,
             backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut))
@@ -310,7 +310,7 @@ private struct ReportProgressLine {
 
     func show(_ pending: [String], _ total: Int) {
         guard enabled else { return }
-        let elapsed = Stopwatch.now() - started
+        let elapsed = MonotonicClock.now() - started
         let text = "report: measuring… \(total - pending.count) of \(total) done; waiting for \(pending.joined(separator: ", ")) ("
             + cFormat("%.1f s", elapsed) + ")"
         output.writeError("\r\u{1B}[K" + text)

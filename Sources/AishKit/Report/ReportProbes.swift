@@ -127,13 +127,13 @@ struct RedisProbeResult: Sendable, Equatable {
     /// `password`: as LiteLLM reads it for its cache (REDIS_PASSWORD), sent with AUTH when set.
     static func probe(host: String, port: Int, password: String? = nil, timeout: Double, interrupt: InterruptFlag) -> RedisProbeResult {
         var out = RedisProbeResult(address: "\(host):\(port)")
-        let started = Stopwatch.now()
+        let started = MonotonicClock.now()
         do {
             let client = try RedisClient(host: host, port: port, timeout: timeout, interrupt: interrupt)
             defer { client.close() }
             if let password, !password.isEmpty { _ = try client.command(["AUTH", password]) }
             out.pong = try client.ping()
-            out.latencyMs = (Stopwatch.now() - started) * 1000
+            out.latencyMs = (MonotonicClock.now() - started) * 1000
             if !out.pong { out.error = "redis \(out.address): PING did not answer PONG" }
             out.keys = try client.dbSize()
             if let info = try? client.info("server") { out.version = info["redis_version"] }
@@ -160,7 +160,7 @@ enum RouteProbe {
         var row = RouteRequest(group: group, path: "gateway", mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
                                totalMs: nil, fallback: false, fallbackFrom: nil, attempts: 1, error: nil)
         let startedAt = Date()
-        let start = Stopwatch.now()
+        let start = MonotonicClock.now()
         var firstAt: Double?
         var text = ""
         var head: HTTPResponseHead?
@@ -177,7 +177,7 @@ enum RouteProbe {
                                                timeouts: limits, secrets: auth.secrets)
             try HTTPTransport.stream(request, interrupt: interrupt, onHead: { head = $0 }) { bytes in
                 try decoder.push(bytes) { piece in
-                    if firstAt == nil, !piece.isEmpty { firstAt = Stopwatch.now() }
+                    if firstAt == nil, !piece.isEmpty { firstAt = MonotonicClock.now() }
                     text += piece
                 }
             }
@@ -187,7 +187,7 @@ enum RouteProbe {
         } catch {
             row.error = "\(error)"
         }
-        row.totalMs = (Stopwatch.now() - start) * 1000
+        row.totalMs = (MonotonicClock.now() - start) * 1000
         row.ttftMs = firstAt.map { ($0 - start) * 1000 }
         if let head {
             if let base = head.header("x-litellm-model-api-base") {

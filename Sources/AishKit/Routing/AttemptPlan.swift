@@ -95,7 +95,7 @@ struct AttemptPlan: Sendable {
         case let .weightedShuffle(pick): return "\(strategy ?? "weighted_shuffle"): weighted shuffle picked \(name(pick))"
         case let .leastLoaded(pick, n): return "least_loaded: \(name(pick)) has the fewest requests in flight (\(n))"
         case let .fastestResponse(pick, ms):
-            if let ms { return "fastest_response: \(name(pick)) has the lowest recent latency (\(Self.formatMs(ms)))" }
+            if let ms { return "fastest_response: \(name(pick)) has the lowest recent latency (\(DurationText.milliseconds(ms)))" }
             return "fastest_response: \(name(pick)) has no latency measured yet, so it is tried first"
         case let .usageBased(pick, requests, tokens):
             return "usage_based: \(name(pick)) has the least recent use (\(requests) requests, \(tokens) tokens in the last minute)"
@@ -109,10 +109,6 @@ struct AttemptPlan: Sendable {
             if let ctx { return "most_capacity: largest context length \(ctx)" }
             return "most_capacity: no context length known, first listed"
         }
-    }
-
-    static func formatMs(_ ms: Double) -> String {
-        ms >= 1000 ? cFormat("%.2fs", ms / 1000) : cFormat("%.0fms", ms)
     }
 }
 

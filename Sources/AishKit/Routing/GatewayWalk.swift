@@ -32,13 +32,17 @@ struct GatewayWalk {
     /// Names in the order their model group was tried (for aish-only additions).
     private(set) var visited: [String] = []
     private var attempted = Set<String>()
+    /// The requested name's entry where the gateway has none (see `GatewayConfig.unservedEntry`).
+    private var originEntry: (name: String, entry: [String])?
 
     init(_ gateway: GatewayConfig) { self.gateway = gateway }
 
     /// The walk for a request of `name`. A name the gateway does not know gets only its
-    /// fallback walk (LiteLLM would first try the first default fallback under that name).
-    static func walk(_ name: String, _ gateway: GatewayConfig) -> GatewayWalk {
+    /// fallback walk (LiteLLM would first try the first default fallback under that name);
+    /// `ownEntry` is the entry such a name is walked with when aish sends it itself.
+    static func walk(_ name: String, _ gateway: GatewayConfig, ownEntry: [String]? = nil) -> GatewayWalk {
         var w = GatewayWalk(gateway)
+        if let ownEntry, gateway.fallbackEntry[name] == nil { w.originEntry = (name, ownEntry) }
         w.call(name, depth: 0, origin: name, via: nil)
         return w
     }
@@ -78,12 +82,16 @@ struct GatewayWalk {
         }
     }
 
+    private func entry(_ g: String) -> [String]? {
+        gateway.fallbackEntry[g] ?? (originEntry?.name == g ? originEntry?.entry : nil)
+    }
+
     private mutating func regular(_ g: String, depth: Int, origin: String, excluded: Set<Int>, failedBefore: Set<Int>) {
         let list: [String]
         let source: Source
-        if let own = gateway.fallbackEntry[g] {
+        if let own = entry(g) {
             list = own; source = .entry(g)
-        } else if let first = gateway.fallbackEntry[origin] {
+        } else if let first = entry(origin) {
             list = first; source = .resumed(origin, from: g)
         } else if !gateway.defaultFallbacks.isEmpty {
             list = gateway.defaultFallbacks; source = .defaults

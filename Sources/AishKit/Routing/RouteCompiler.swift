@@ -4,13 +4,12 @@ import Glibc
 /// Builds the precomputed plans of a `Router` from the mappings. Runs once per loaded
 /// config; nothing here is on the per-request path.
 ///
-/// A plan is: the chosen target (and the other members of its load-balancing group or
-/// capability), then — breadth first, so that the quality tiers the chains describe are
-/// kept — the provider-level `fallback`, the `fallback_chains` entry (each step resolved
-/// like a requested name, its own fallbacks and chains queued behind), then the `default`
-/// chain. A name already expanded is not expanded again (cycles); a (provider, model) pair
-/// already in the plan is not repeated. An explicitly empty chain (`chain: []`) marks a
-/// terminal node: the default chain is not appended to it.
+/// A plan is what LiteLLM's Router does with the generated config (`GatewayWalk`: the name's
+/// model group, then its fallback entry depth first, each group once, the default chain only
+/// for a name without an entry), then aish's own steps, labelled "aish only": prompt-sized
+/// capability levels, provider-level `fallback`s, chain steps the gateway cannot take. A name
+/// the gateway does not serve is walked the same way by aish, with its own chain as its entry.
+/// A (provider, model) pair already in the plan is not repeated.
 struct RouteCompiler {
     let config: AishConfig
     let mappings: ModelMappings
@@ -84,8 +83,10 @@ struct RouteCompiler {
             return nil
         }
         if let l = balancing[name] { notes += balancingNotes(name, mappings.loadBalancing[l]) }
-        let walk = GatewayWalk.walk(name, gateway)
         let isGateway = gateway.isGatewayName(name)
+        // A name the gateway does not serve is sent by aish, which still walks its own chain
+        // the gateway's way (depth first, each group once); only without one, the default chain.
+        let walk = GatewayWalk.walk(name, gateway, ownEntry: gateway.unservedEntry(name, config))
         if !isGateway {
             notes.append("the gateway has no model group for '\(name)' (no active deployment): every step is aish's own")
         }

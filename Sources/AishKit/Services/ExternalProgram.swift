@@ -21,7 +21,7 @@ enum ExternalProgramError: UserFacingError, Equatable {
         switch self {
         case let .notFound(p): return "\(p) not found on PATH"
         case let .launchFailed(p, r): return "could not run \(p): \(r)"
-        case let .timedOut(p, s): return "\(p) did not finish within \(ServiceDurationText.seconds(s))"
+        case let .timedOut(p, s): return "\(p) did not finish within \(DurationText.seconds(s))"
         case let .interrupted(p): return "\(p) interrupted"
         }
     }
@@ -201,21 +201,3 @@ final class SpawnedChild {
     }
 }
 
-/// Short human durations for messages: "30 s", "200 ms", "1 h 2 min".
-enum ServiceDurationText {
-    static func seconds(_ s: Double) -> String {
-        if s < 1 { return "\(Int((s * 1000).rounded())) ms" }
-        if s < 60 { return s == s.rounded() ? "\(Int(s)) s" : cFormat("%.1f s", s) }
-        return uptime(s)
-    }
-
-    /// "45s", "12m", "3h 04m", "2d 05h": the uptime column.
-    static func uptime(_ s: Double) -> String {
-        let total = Int(max(0, s))
-        let d = total / 86400, h = total % 86400 / 3600, m = total % 3600 / 60
-        if d > 0 { return cFormat("%dd %02dh", d, h) }
-        if h > 0 { return cFormat("%dh %02dm", h, m) }
-        if m > 0 { return "\(m)m" }
-        return "\(total)s"
-    }
-}

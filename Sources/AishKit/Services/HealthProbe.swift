@@ -57,12 +57,8 @@ enum HealthProbe {
             }
         }
         let tcpIndices = targets.indices.filter { targets[$0].healthURL == nil }
-        let tcp = TCPResults(count: targets.count)
-        DispatchQueue.concurrentPerform(iterations: tcpIndices.count) { k in
-            let i = tcpIndices[k]
-            tcp.set(i, connect(targets[i], timeout: timeout, interrupt: interrupt))
-        }
-        for i in tcpIndices { results[i] = tcp.all[i] }
+        let tcp = parallelMap(tcpIndices.map { targets[$0] }) { connect($0, timeout: timeout, interrupt: interrupt) }
+        for (k, i) in tcpIndices.enumerated() { results[i] = tcp[k] }
         return results.map { $0! }
     }
 
@@ -82,14 +78,6 @@ enum HealthProbe {
             return HealthResult(reachable: false, error: "\(error)")
         }
     }
-}
-
-private final class TCPResults: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var values: [HealthResult?]
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: HealthResult) { lock.withLock { values[i] = v } }
-    var all: [HealthResult?] { lock.withLock { values } }
 }
 
 struct ProbeError: UserFacingError {

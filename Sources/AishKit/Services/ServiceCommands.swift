@@ -96,7 +96,7 @@ enum ServiceCommands {
             } else if onTerminal {
                 // Home the cursor and clear below: the frame is redrawn in place.
                 ctx.output.write("\u{1B}[H\u{1B}[J" + StatusRendering.text(snapshot, color: ctx.options.color, width: terminalWidth(ctx))
-                                 + "\n\n(every \(ServiceDurationText.seconds(every)) · Ctrl-C to stop)\n")
+                                 + "\n\n(every \(DurationText.seconds(every)) · Ctrl-C to stop)\n")
             } else {
                 ctx.output.write((frames > 1 ? "\n" : "") + StatusRendering.text(snapshot, color: false) + "\n")
             }
@@ -252,7 +252,7 @@ struct HealthWait {
         var listening: Bool
 
         func summary(_ s: MonitoredService) -> String {
-            let took = ServiceDurationText.seconds((waited * 10).rounded() / 10)
+            let took = DurationText.seconds((waited * 10).rounded() / 10)
             if healthy {
                 let how = s.healthURL.map { url in "GET \(url) → \(last?.httpStatus.map(String.init) ?? "ok")" }
                     ?? "port \(s.port) accepts connections"

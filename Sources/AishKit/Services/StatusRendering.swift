@@ -36,7 +36,7 @@ enum StatusRendering {
                 p.map { String($0.pid) } ?? "-",
                 p?.cpuPercent.map(percentNumber) ?? "-",
                 p?.residentKiB.map(memory) ?? "-",
-                p?.uptimeSeconds.map(ServiceDurationText.uptime) ?? "-",
+                p?.uptimeSeconds.map(DurationText.uptime) ?? "-",
             ]
             if hasGPU { row.append(p?.gpuMemoryMiB.map { memory($0 * 1024) } ?? "-") }
             row.append(unit)

@@ -1,12 +1,5 @@
 /// Text helpers for the log commands' output.
 enum LogFormat {
-    /// "231ms", "1.42s", "-" when unknown.
-    static func duration(_ ms: Double?) -> String {
-        guard let ms, ms.isFinite else { return "-" }
-        if ms < 1000 { return "\(Int(ms.rounded()))ms" }
-        return cFormat("%.2fs", ms / 1000)
-    }
-
     static func rate(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "-" }
         return cFormat("%.1f", v)

@@ -196,12 +196,10 @@ final class SessionLog {
             var start = 0
             while start < records.count {
                 let n = min(SessionLog.rowsPerInsert, records.count - start)
-                let statement = try db.cached(
-                    SessionLog.attemptInsertSQL
-                        + Array(repeating: SessionLog.attemptPlaceholders, count: n).joined(separator: ", "))
+                let statement = try db.cached(AttemptColumns.insertSQL(rows: n))
                 var index: Int32 = 1
                 for r in records[start..<(start + n)] {
-                    for v in attemptValues(r, commandID: commandID) {
+                    for v in AttemptColumns.values(r, AttemptColumns.WriteContext(sessionID: sessionID, commandID: commandID)) {
                         try statement.bind(v, at: index)
                         index += 1
                     }
@@ -217,32 +215,9 @@ final class SessionLog {
     /// 31 parameters a row: 12,400 a statement, under SQLite's default limit of 32,766.
     static let rowsPerInsert = 400
 
-    private static let attemptInsertSQL = """
-        INSERT INTO attempts (session_id, command_id, request_id, kind, started_at, requested_model, route_reason,
-            provider, backend_model, attempt, status, http_status, error, ttft_ms, total_ms, prompt_tokens,
-            completion_tokens, tokens_per_second, server_timings, prompt, reply, system_prompt, options,
-            gateway_deployment, gateway_model_group, gateway_model_id, gateway_api_base, gateway_fallbacks,
-            gateway_retries, gateway_overhead_ms, gateway_response_ms)
-        VALUES\u{20}
-        """
-    private static let attemptPlaceholders = "(" + Array(repeating: "?", count: 31).joined(separator: ", ") + ")"
-
     private func insertAttemptRow(_ r: AttemptRecord, commandID: Int64?) throws {
-        try db.cached(SessionLog.attemptInsertSQL + SessionLog.attemptPlaceholders).run(attemptValues(r, commandID: commandID))
-    }
-
-    private func attemptValues(_ r: AttemptRecord, commandID: Int64?) -> [SQLValue] {
-        [
-            sessionID.map { .int($0) } ?? .null, commandID.map { .int($0) } ?? .null, .text(r.requestID), .text(r.kind),
-            .text(LogTime.format(r.startedAt)), .text(r.requestedModel), .text(r.routeReason), .text(r.provider),
-            .text(r.backendModel), .int(Int64(r.attempt)), .text(r.status.rawValue), SQLValue(r.httpStatus),
-            SQLValue(r.error), SQLValue(r.ttftMs), SQLValue(r.totalMs), SQLValue(r.promptTokens),
-            SQLValue(r.completionTokens), SQLValue(r.tokensPerSecond), SQLValue(r.serverTimings.map { $0.serialized() }),
-            .text(r.prompt), .text(r.replyText), SQLValue(r.systemPrompt), SQLValue(r.options.map { $0.serialized() }),
-            SQLValue(r.gateway?.deployment), SQLValue(r.gateway?.modelGroup), SQLValue(r.gateway?.modelID),
-            SQLValue(r.gateway?.apiBase), SQLValue(r.gateway?.attemptedFallbacks), SQLValue(r.gateway?.attemptedRetries),
-            SQLValue(r.gateway?.overheadMs), SQLValue(r.gateway?.responseMs),
-        ]
+        try db.cached(AttemptColumns.insertSQL)
+            .run(AttemptColumns.values(r, AttemptColumns.WriteContext(sessionID: sessionID, commandID: commandID)))
     }
 
     func insertMessage(_ r: MessageRecord) throws {

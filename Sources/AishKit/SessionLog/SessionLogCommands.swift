@@ -69,7 +69,7 @@ enum SessionLogCommands {
                 ["ID", "TIME", "MODEL → PROVIDER", "STATUS", "TTFT", "LATENCY", "TOKENS", "PROMPT"],
                 rows.map { r in
                     [String(r.id), LogTime.short(r.startedAt), "\(r.requestedModel) → \(r.provider)", r.status,
-                     LogFormat.duration(r.ttftMs), LogFormat.duration(r.totalMs), r.completionTokens.map(String.init) ?? "-",
+                     DurationText.milliseconds(r.ttftMs), DurationText.milliseconds(r.totalMs), r.completionTokens.map(String.init) ?? "-",
                      LogFormat.preview(r.prompt)]
                 }, right: [0, 4, 5, 6])
         }
@@ -123,7 +123,7 @@ enum SessionLogCommands {
             text = LogFormat.table(
                 ["ID", "TIME", "STATUS", "DURATION", "SOURCE", "COMMAND"],
                 rows.map { c in
-                    ["cmd:\(c.id)", LogTime.short(c.startedAt), c.status, LogFormat.duration(c.durationMs),
+                    ["cmd:\(c.id)", LogTime.short(c.startedAt), c.status, DurationText.milliseconds(c.durationMs),
                      c.location ?? "-", LogFormat.preview(c.text, limit: 60)]
                 }, right: [0, 3])
         }
@@ -143,7 +143,8 @@ enum SessionLogCommands {
             partial reply of a failed stream), every attempt of the same request, and the command \
             that made it. `show cmd:ID` shows a command and the attempts it made.
             Fields for expect: id, model, provider, attempt_status, ttft and latency (ms), tokens \
-            (when reported), request_id; for cmd:ID: id, command_status, attempts, latency (ms).
+            (when reported), request_id; for cmd:ID: id, command_status, attempt_count, latency (ms),
+            and attempts (the list of the command's attempts, as in --json).
             """,
         positionals: [PositionalSpec(name: "ID", help: "attempt id from `log`, or cmd:ID", optional: true)],
         run: { inv, ctx in try runShow(inv, ctx) })
@@ -190,7 +191,7 @@ enum SessionLogCommands {
         ]
         if let e = r.error { info.append(("error", e)) }
         info += [
-            ("ttft", LogFormat.duration(r.ttftMs)), ("latency", LogFormat.duration(r.totalMs)),
+            ("ttft", DurationText.milliseconds(r.ttftMs)), ("latency", DurationText.milliseconds(r.totalMs)),
             ("tokens", "\(r.promptTokens.map(String.init) ?? "-") prompt · \(r.completionTokens.map(String.init) ?? "-") completion · \(LogFormat.rate(r.tokensPerSecond)) tok/s"),
         ]
         if let st = r.serverTimings { info.append(("server", st)) }
@@ -200,8 +201,8 @@ enum SessionLogCommands {
             if let b = g.apiBase { parts.append(b) }
             if let n = g.attemptedFallbacks { parts.append("\(n) fallback\(n == 1 ? "" : "s")") }
             if let n = g.attemptedRetries { parts.append("\(n) retr\(n == 1 ? "y" : "ies")") }
-            if let o = g.overheadMs { parts.append("overhead \(LogFormat.duration(o))") }
-            if let t = g.responseMs { parts.append("backend response \(LogFormat.duration(t))") }
+            if let o = g.overheadMs { parts.append("overhead \(DurationText.milliseconds(o))") }
+            if let t = g.responseMs { parts.append("backend response \(DurationText.milliseconds(t))") }
             info.append(("gateway", parts.joined(separator: " · ")))
         }
         if let sp = r.systemPrompt { info.append(("system", LogFormat.preview(sp, limit: 80))) }
@@ -215,7 +216,7 @@ enum SessionLogCommands {
         if let c = command {
             var parts = ["cmd:\(c.id)", LogFormat.preview(c.text, limit: 60)]
             if let loc = c.location { parts.append(loc) }
-            parts += [c.status, LogFormat.duration(c.durationMs)]
+            parts += [c.status, DurationText.milliseconds(c.durationMs)]
             info.append(("command", parts.joined(separator: " · ")))
         }
         let width = info.map(\.0.count).max() ?? 0
@@ -226,8 +227,8 @@ enum SessionLogCommands {
                 ["", "ID", "#", "PROVIDER", "BACKEND MODEL", "STATUS", "TTFT", "LATENCY", "ERROR"],
                 chain.map { a in
                     [a.id == r.id ? ">" : "", String(a.id), String(a.attempt), a.provider, a.backendModel,
-                     a.status + (a.httpStatus.map { " \($0)" } ?? ""), LogFormat.duration(a.ttftMs),
-                     LogFormat.duration(a.totalMs), a.error.map { LogFormat.preview($0, limit: 60) } ?? ""]
+                     a.status + (a.httpStatus.map { " \($0)" } ?? ""), DurationText.milliseconds(a.ttftMs),
+                     DurationText.milliseconds(a.totalMs), a.error.map { LogFormat.preview($0, limit: 60) } ?? ""]
                 }, right: [1, 2, 6, 7]
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
@@ -250,7 +251,7 @@ enum SessionLogCommands {
         }
         let attempts = try query("show", reader.path) { try reader.attempts(commandID: id) }
         let session = try c.sessionID.flatMap { sid in try query("show", reader.path) { try reader.session(id: sid) } }
-        var t = "command cmd:\(c.id) · \(c.status) · \(LogFormat.duration(c.durationMs))\n"
+        var t = "command cmd:\(c.id) · \(c.status) · \(DurationText.milliseconds(c.durationMs))\n"
         var info: [(String, String)] = [("time", c.startedAt), ("text", c.text)]
         if let loc = c.location { info.append(("source", loc)) }
         if let e = c.error { info.append(("error", e)) }
@@ -266,17 +267,17 @@ enum SessionLogCommands {
                 ["ID", "MODEL → PROVIDER", "#", "STATUS", "TTFT", "LATENCY", "TOKENS"],
                 attempts.map { a in
                     [String(a.id), "\(a.requestedModel) → \(a.provider)", String(a.attempt), a.status,
-                     LogFormat.duration(a.ttftMs), LogFormat.duration(a.totalMs), a.completionTokens.map(String.init) ?? "-"]
+                     DurationText.milliseconds(a.ttftMs), DurationText.milliseconds(a.totalMs), a.completionTokens.map(String.init) ?? "-"]
                 }, right: [0, 2, 4, 5, 6]
             ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
-        let data: JSONValue = .object([
-            ("status", .string("ok")), ("command", c.json), ("attempts", .array(attempts.map(\.json))),
-            ("session", session?.json ?? .null),
-        ])
+        // `attempts` is the list (as --json always had it); the number is `attempt_count`.
         let fields: [(String, JSONValue)] = [
-            ("id", .int(Int(c.id))), ("command_status", .string(c.status)), ("attempts", .int(attempts.count)),
+            ("id", .int(Int(c.id))), ("command_status", .string(c.status)), ("attempt_count", .int(attempts.count)),
         ] + (c.durationMs.map { [("latency", JSONValue.double($0))] } ?? [])
+        let data: JSONValue = .object([("status", .string("ok"))] + fields + [
+            ("command", c.json), ("attempts", .array(attempts.map(\.json))), ("session", session?.json ?? .null),
+        ])
         return CommandResult(status: .ok, text: t, fields: fields, data: data)
     }
 
@@ -349,12 +350,12 @@ enum SessionLogCommands {
             let showSplit = !split.isEmpty
             let rows = summaries.enumerated().map { i, s -> [String] in
                 var row = [s.group.name, String(s.group.requests), LogFormat.percent(s.group.errorRate),
-                           LogFormat.duration(s.ttft.p50), LogFormat.duration(s.ttft.p90), LogFormat.duration(s.ttft.p99),
-                           LogFormat.duration(s.latency.p50), LogFormat.duration(s.latency.p90), LogFormat.duration(s.latency.p99),
+                           DurationText.milliseconds(s.ttft.p50), DurationText.milliseconds(s.ttft.p90), DurationText.milliseconds(s.ttft.p99),
+                           DurationText.milliseconds(s.latency.p50), DurationText.milliseconds(s.latency.p90), DurationText.milliseconds(s.latency.p99),
                            LogFormat.rate(s.group.meanTokensPerSecond)]
                 if showSplit {
                     let sp = splitPercentiles(i == summaries.count - 1 ? nil : s.group.name)
-                    row += [sp.map { LogFormat.duration($0.overhead.p50) } ?? "-", sp.map { LogFormat.duration($0.backend.p50) } ?? "-"]
+                    row += [sp.map { DurationText.milliseconds($0.overhead.p50) } ?? "-", sp.map { DurationText.milliseconds($0.backend.p50) } ?? "-"]
                 }
                 return row
             }

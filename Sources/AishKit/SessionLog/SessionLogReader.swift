@@ -1,20 +1,21 @@
 import FoundationEssentials
 import Glibc
 
-/// One request attempt as stored.
+/// One request attempt as stored. Its columns, how they are read and their JSON keys are
+/// declared once in `AttemptColumns`.
 struct AttemptRow {
-    var id: Int64
+    var id: Int64 = 0
     var sessionID: Int64?
     var commandID: Int64?
-    var requestID: String
-    var kind: String
-    var startedAt: String
-    var requestedModel: String
-    var routeReason: String
-    var provider: String
-    var backendModel: String
-    var attempt: Int
-    var status: String
+    var requestID = ""
+    var kind = ""
+    var startedAt = ""
+    var requestedModel = ""
+    var routeReason = ""
+    var provider = ""
+    var backendModel = ""
+    var attempt = 0
+    var status = ""
     var httpStatus: Int?
     var error: String?
     var ttftMs: Double?
@@ -23,86 +24,28 @@ struct AttemptRow {
     var completionTokens: Int?
     var tokensPerSecond: Double?
     var serverTimings: String?
-    var prompt: String
-    var reply: String
+    var prompt = ""
+    var reply = ""
     var systemPrompt: String?
     /// The sampling options sent, as JSON text.
     var options: String?
     var gateway: GatewayInfo?
 
-    private static let baseColumns = [
-        "id", "session_id", "command_id", "request_id", "kind", "started_at", "requested_model", "route_reason", "provider",
-        "backend_model", "attempt", "status", "http_status", "error", "ttft_ms", "total_ms", "prompt_tokens",
-        "completion_tokens", "tokens_per_second", "server_timings", "prompt", "reply",
-    ]
-    /// Added by schema version 4.
-    private static let v4Columns = [
-        "system_prompt", "options", "gateway_deployment", "gateway_model_group", "gateway_model_id", "gateway_api_base",
-        "gateway_fallbacks", "gateway_retries", "gateway_overhead_ms", "gateway_response_ms",
-    ]
+    static var columns: String { AttemptColumns.selectList }
+    static var prefixedColumns: String { AttemptColumns.prefixedSelectList }
 
-    static let columns = (baseColumns + v4Columns).joined(separator: ", ")
-
-    /// The select list for a log of `schemaVersion` (an older log not yet upgraded reads
-    /// NULL for the newer columns); `prefix` qualifies the names for joins ("a.").
     static func selectList(schemaVersion: Int, prefix: String = "") -> String {
-        let newer = schemaVersion >= 4 ? v4Columns.map { prefix + $0 } : v4Columns.map { _ in "NULL" }
-        return (baseColumns.map { prefix + $0 } + newer).joined(separator: ", ")
+        AttemptColumns.selectList(schemaVersion: schemaVersion, prefix: prefix)
     }
 
+    init() {}
+
+    /// A row selected with `columns` (or `prefixedColumns`).
     init(_ s: Statement) {
-        id = s.int64(0)
-        sessionID = s.isNull(1) ? nil : s.int64(1)
-        commandID = s.isNull(2) ? nil : s.int64(2)
-        requestID = s.string(3)
-        kind = s.string(4)
-        startedAt = s.string(5)
-        requestedModel = s.string(6)
-        routeReason = s.string(7)
-        provider = s.string(8)
-        backendModel = s.string(9)
-        attempt = s.int(10)
-        status = s.string(11)
-        httpStatus = s.optionalInt(12)
-        error = s.optionalString(13)
-        ttftMs = s.optionalDouble(14)
-        totalMs = s.optionalDouble(15)
-        promptTokens = s.optionalInt(16)
-        completionTokens = s.optionalInt(17)
-        tokensPerSecond = s.optionalDouble(18)
-        serverTimings = s.optionalString(19)
-        prompt = s.string(20)
-        reply = s.string(21)
-        systemPrompt = s.optionalString(22)
-        options = s.optionalString(23)
-        let g = GatewayInfo(modelGroup: s.optionalString(25), modelID: s.optionalString(26), apiBase: s.optionalString(27),
-                            attemptedFallbacks: s.optionalInt(28), attemptedRetries: s.optionalInt(29),
-                            overheadMs: s.optionalDouble(30), responseMs: s.optionalDouble(31), deployment: s.optionalString(24))
-        gateway = g == GatewayInfo() ? nil : g
+        for (i, c) in AttemptColumns.all.enumerated() { c.read(&self, s, i) }
     }
 
-    var json: JSONValue {
-        func num(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
-        func int(_ i: Int?) -> JSONValue { i.map { .int($0) } ?? .null }
-        func str(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
-        let timings: JSONValue = serverTimings.map { (try? JSONValue.parse($0)) ?? .string($0) } ?? .null
-        return .object([
-            ("id", .int(Int(id))), ("session_id", int(sessionID.map(Int.init))),
-            ("command_id", int(commandID.map(Int.init))), ("request_id", .string(requestID)), ("kind", .string(kind)),
-            ("started_at", .string(startedAt)), ("requested_model", .string(requestedModel)),
-            ("route_reason", .string(routeReason)), ("provider", .string(provider)),
-            ("backend_model", .string(backendModel)), ("attempt", .int(attempt)), ("status", .string(status)),
-            ("http_status", int(httpStatus)), ("error", str(error)), ("ttft_ms", num(ttftMs)),
-            ("total_ms", num(totalMs)), ("prompt_tokens", int(promptTokens)),
-            ("completion_tokens", int(completionTokens)), ("tokens_per_second", num(tokensPerSecond)),
-            ("server_timings", timings), ("prompt", .string(prompt)), ("reply", .string(reply)),
-            ("system_prompt", str(systemPrompt)), ("options", options.map { (try? JSONValue.parse($0)) ?? .string($0) } ?? .null),
-            ("gateway_deployment", str(gateway?.deployment)), ("gateway_model_group", str(gateway?.modelGroup)),
-            ("gateway_model_id", str(gateway?.modelID)), ("gateway_api_base", str(gateway?.apiBase)),
-            ("gateway_fallbacks", int(gateway?.attemptedFallbacks)), ("gateway_retries", int(gateway?.attemptedRetries)),
-            ("gateway_overhead_ms", num(gateway?.overheadMs)), ("gateway_response_ms", num(gateway?.responseMs)),
-        ])
-    }
+    var json: JSONValue { .object(AttemptColumns.all.map { ($0.name, $0.json(self)) }) }
 }
 
 struct CommandRow {

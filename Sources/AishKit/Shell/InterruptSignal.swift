@@ -58,9 +58,7 @@ enum InterruptSignal {
 
     /// Runs inside the signal handler: only async-signal-safe calls.
     private static func handle() {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let nanos = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        let nanos = Int64(MonotonicClock.nanoseconds())
         let previous = lastInterruptNanos.exchange(nanos, ordering: .relaxed)
         if exitOnSecond, previous != 0, nanos - previous < 1_000_000_000 { _exit(130) }
         InterruptFlag.shared.raise()

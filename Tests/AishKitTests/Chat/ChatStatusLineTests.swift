@@ -12,18 +12,18 @@ import Testing
         o.completionTokens = 57
         o.tokensReported = true
         o.tokensPerSecond = 46.84
-        #expect(ChatCommands.statusLine(o) == "ollama · llama3.1:latest · TTFT 212ms · 1.43s · 57 tokens · 46.8 tok/s")
+        #expect(ChatCommands.statusLine(o) == "ollama · llama3.1:latest · TTFT 212 ms · 1.43 s · 57 tokens · 46.8 tok/s")
         o.fallbackFrom = ("vllm-qwen", "HTTP 500")
         o.tokensReported = false
         #expect(ChatCommands.statusLine(o)
-                == "ollama · llama3.1:latest · TTFT 212ms · 1.43s · ~57 tokens · 46.8 tok/s (fallback from vllm-qwen: HTTP 500)")
+                == "ollama · llama3.1:latest · TTFT 212 ms · 1.43 s · ~57 tokens · 46.8 tok/s (fallback from vllm-qwen: HTTP 500)")
         var partial = ChatTurn.Outcome(status: .partial)
         partial.provider = "p"
         partial.backendModel = "m"
         partial.ttftMs = 5
         partial.latencyMs = 40
         partial.completionTokens = 1
-        #expect(ChatCommands.statusLine(partial) == "p · m · TTFT 5ms · 40ms · ~1 token · broke off")
+        #expect(ChatCommands.statusLine(partial) == "p · m · TTFT 5 ms · 40 ms · ~1 token · broke off")
     }
 
     @Test func optionsFromVariables() throws {

@@ -45,9 +45,7 @@ struct ChatBench {
     /// Runs a command of the registry as the runner would (parse, run).
     @discardableResult
     func run(_ words: [String]) throws -> CommandResult {
-        guard let spec = ctx.registry.lookup(words[0]) else { fatalError("no command \(words[0])") }
-        let inv = try spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "), location: nil)
-        let result = try spec.run(inv, ctx)
+        let result = try TestShell(ctx).run(words)
         ctx.lastResult = result
         return result
     }

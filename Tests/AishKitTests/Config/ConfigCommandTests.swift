@@ -194,7 +194,7 @@ import Testing
     @Test func allowDrillsOnTheGatewayTurnsOnLiteLLMsMockTestingOptIn() throws {
         let plain = LiteLLMGenerator.text(ConfigLoader.load(directory: ConfigFixtures.gathewhy).config)
         #expect(!plain.contains("dangerously_allow_mock_testing_request_params"))
-        let repo = BinaryHarness.packageRoot.appendingPathComponent("config").path
+        let repo = try TestPaths.existing("config")
         let local = LiteLLMGenerator.text(ConfigLoader.load(directory: repo).config)
         #expect(local.hasSuffix("general_settings:\n  master_key: os.environ/LITELLM_MASTER_KEY\n  dangerously_allow_mock_testing_request_params: true\n"))
         // The repository's config/ is in sync with what generate writes.

@@ -3,14 +3,7 @@ import Foundation
 
 /// Locates fixture directories from the test source file, walking up to the package root.
 enum ConfigFixtures {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
-            url.deleteLastPathComponent()
-        }
-        fatalError("package root not found above \(#filePath)")
-    }()
+    static var packageRoot: String { String(TestPaths.inPackage("").dropLast()) }
 
     /// The real deployment's four files, as they are (a copy of ../shared/fixtures/gathewhy,
     /// so a clone of the repository alone passes its tests).

@@ -21,7 +21,7 @@ import Testing
         let router = Router(config: loaded.config)
         let table = RouteTable(router: router, state: RouterState(), environment: [:])
         #expect(table.entries.count == router.configuredNames.count)
-        if let aish = AishBinary.path {
+        do {
             let (code, _, err) = try AishBinary.run(["--config", ConfigFixtures.fixture("history/" + shape), "--db", NSTemporaryDirectory() + "aish-history-\(UUID().uuidString).db", "route", "--all"])
             #expect(code == 0, "\(err)")
         }

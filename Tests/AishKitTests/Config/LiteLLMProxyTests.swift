@@ -11,7 +11,7 @@ enum LiteLLMBinary {
         let fm = FileManager.default
         let env = ProcessInfo.processInfo.environment
         if let p = env["AISH_LITELLM"], fm.isExecutableFile(atPath: p) { return p }
-        let venv = ConfigFixtures.packageRoot + "/.stack/venvs/litellm/bin/litellm"
+        let venv = ConfigFixtures.packageRoot + "/.stack/venv-litellm/bin/litellm"
         if fm.isExecutableFile(atPath: venv) { return venv }
         for dir in (env["PATH"] ?? "").split(separator: ":") where fm.isExecutableFile(atPath: "\(dir)/litellm") {
             return "\(dir)/litellm"
@@ -20,25 +20,12 @@ enum LiteLLMBinary {
     }()
 
     static let skipReason: Comment =
-        "litellm not found: set AISH_LITELLM, or install it into .stack/venvs/litellm (scripts/setup), or put it on PATH"
+        "litellm not found: set AISH_LITELLM, or install it into .stack/venv-litellm (scripts/stack install), or put it on PATH"
 }
 
 @Suite(.serialized) struct LiteLLMProxyTests {
     /// A free TCP port on 127.0.0.1 (bound to port 0, then released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        try #require(bound, "cannot bind a port on 127.0.0.1")
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    static func freePort() throws -> Int { FreePort.unused() }
 
     /// GET with an optional bearer key; (status, body) or nil when nothing answers.
     static func get(_ url: String, key: String? = nil) -> (Int, Data)? {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import AishKit
 
@@ -41,5 +42,21 @@ import Testing
             checked += 1
         }
         #expect(checked >= 1)
+    }
+
+    /// The README's command reference lists, for each command that returns a report, exactly
+    /// the fields its report type encodes ("Fields: `a`, `b`" in the command's table row), so
+    /// README, help and --json cannot drift apart.
+    @Test func readmeListsEachReportsFields() throws {
+        let readme = try String(contentsOfFile: try TestPaths.existing("README.md"), encoding: .utf8)
+        for spec in CommandRegistry.standard.commands {
+            guard let shape = spec.report else { continue }
+            let row = readme.split(separator: "\n").first { $0.hasPrefix("| `\(spec.name)") }
+            let line = try #require(row, "README has no row for \(spec.name)")
+            let listed = try #require(line.range(of: "Fields: "), "README's row for \(spec.name) lists no fields")
+            let names = line[listed.upperBound...].split(separator: "|")[0].split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`")) }
+            #expect(names == shape.fields.map(\.name), "README lists \(names) for \(spec.name); \(shape.typeName) has \(shape.fields.map(\.name))")
+        }
     }
 }

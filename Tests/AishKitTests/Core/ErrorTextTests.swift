@@ -28,3 +28,18 @@ import Testing
         #expect(t.programLine.hasPrefix("aish: "))
     }
 }
+
+/// The shared test support fails a test, never the process, when something is missing.
+@Suite struct TestSupportTests {
+    @Test func aMissingFixtureIsAnErrorNotACrash() {
+        #expect(throws: MissingTestFile.self) { try TestPaths.existing("Tests/Fixtures/no-such-fixture.yaml") }
+    }
+
+    @Test func theFreePortIsFree() throws {
+        let port = FreePort.unused()
+        #expect((1...65535).contains(port))
+        #expect(throws: (any Error).self) {
+            try TCPConnection(host: "127.0.0.1", port: port, timeout: 1, interrupt: InterruptFlag())
+        }
+    }
+}

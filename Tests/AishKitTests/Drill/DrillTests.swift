@@ -17,7 +17,6 @@ import Testing
           gm1:
             provider: gw
             backend_model: m1
-            fallback: one
           solo:
             provider: one
             backend_model: one-model

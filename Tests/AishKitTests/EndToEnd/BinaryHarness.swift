@@ -10,26 +10,16 @@ struct BinaryHarness {
         var code: Int32
     }
 
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url = url.deletingLastPathComponent()
-        }
-        return url
-    }()
-
-    static let path = packageRoot.appendingPathComponent(".build/debug/aish").path
-    static let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures/Script").path
+    static var path: String { AishBinary.path }
+    static let fixtures = TestPaths.inPackage("Tests/Fixtures/Script")
 
     /// A fresh directory for one test's HOME, log and history.
     let home: String
 
     init() throws {
+        _ = try AishBinary.require()
         home = FileManager.default.temporaryDirectory.appendingPathComponent("aish-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        guard FileManager.default.isExecutableFile(atPath: BinaryHarness.path) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: BinaryHarness.path + " (run swift build first)"])
-        }
     }
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: home) }
@@ -40,7 +30,7 @@ struct BinaryHarness {
          "LANG": "C.UTF-8"]
     }
 
-    func run(_ arguments: [String], stdin: String? = nil, cwd: String? = nil, executable: String = BinaryHarness.path,
+    func run(_ arguments: [String], stdin: String? = nil, cwd: String? = nil, executable: String = AishBinary.path,
              extraEnvironment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

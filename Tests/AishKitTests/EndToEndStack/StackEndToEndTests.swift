@@ -8,7 +8,9 @@ import Testing
 @Suite(.enabled(if: StackProcess.enabled, "needs the real local stack: scripts/e2e runs it (AISH_E2E_STACK=1)"),
        .serialized)
 struct StackEndToEndTests {
-    let aish = try! StackProcess()
+    let aish: StackProcess
+
+    init() throws { aish = try StackProcess() }
 
     @Test func directChatStreamsFromTheNativeServer() throws {
         let run = try aish.run(["-c", "set max_tokens 48; chat -m smollm2-native Count from one to twenty."])
@@ -141,13 +143,9 @@ struct StackProcess {
     let database: URL
 
     init() throws {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        root = dir
+        root = URL(fileURLWithPath: try TestPaths.existing("config")).deletingLastPathComponent()
         let env = ProcessInfo.processInfo.environment
-        binary = env["AISH_BIN"].map { URL(fileURLWithPath: $0) } ?? dir.appendingPathComponent(".build/debug/aish")
+        binary = URL(fileURLWithPath: try env["AISH_BIN"] ?? AishBinary.require())
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("aish-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         database = tmp.appendingPathComponent("session.db")

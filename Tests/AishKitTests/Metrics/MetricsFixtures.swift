@@ -2,15 +2,7 @@ import Foundation
 
 /// Files under Tests/Fixtures/Metrics, found from this source file's location.
 enum MetricsFixtures {
-    static let packageRoot: URL = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            let parent = dir.deletingLastPathComponent()
-            precondition(parent.path != dir.path, "Package.swift not found above \(#filePath)")
-            dir = parent
-        }
-        return dir
-    }()
+    static var packageRoot: URL { URL(fileURLWithPath: TestPaths.inPackage("")) }
 
     static func url(_ name: String) -> URL {
         packageRoot.appendingPathComponent("Tests/Fixtures/Metrics").appendingPathComponent(name)

@@ -5,7 +5,7 @@ import Testing
 /// The commands as a CI script uses them: the aish binary, a config directory, `expect`.
 @Suite(.serialized) struct MetricsScriptTests {
     @Test func compareBenchMetricsAndTailInAScript() throws {
-        let binary = try #require(AishBinary.path, "the aish binary is built with the tests")
+        let binary = try AishBinary.require()
         let server = try MetricsTestServer.fakeProvider(["--flavor", "vllm", "--first-token-delay", "0.1", "--reply", "a b c"])
         defer { server.stop() }
         let dir = try RoutedCompareTests.configDirectory(primary: server.baseURL + "/v1", backup: server.baseURL)

@@ -166,12 +166,12 @@ import Testing
         let lines = ctx.output.capturedText.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix("#4 "))
-        #expect(lines[0].hasSuffix(" slow → a error http 503 ttft 750ms total 3.00s 7 tok POST http://h/v1/chat/completions: HTTP 503 Service Unavailable"))
-        #expect(lines[1].hasSuffix(" slow → a ok ttft 525ms total 2.10s 7 tok \"what is new\""))
+        #expect(lines[0].hasSuffix(" slow → a error http 503 ttft 750 ms total 3.00 s 7 tok POST http://h/v1/chat/completions: HTTP 503 Service Unavailable"))
+        #expect(lines[1].hasSuffix(" slow → a ok ttft 525 ms total 2.10 s 7 tok \"what is new\""))
     }
 
     @Test func rowsWrittenByAnotherAishProcess() throws {
-        let binary = try #require(AishBinary.path, "the aish binary is built with the tests")
+        let binary = try AishBinary.require()
         let server = try MetricsTestServer.fakeProvider(["--reply", "from another process"])
         defer { server.stop() }
         let dir = try RoutedCompareTests.configDirectory(primary: server.baseURL, backup: server.baseURL)

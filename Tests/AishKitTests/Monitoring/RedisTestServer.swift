@@ -43,7 +43,7 @@ final class RedisTestServer: @unchecked Sendable {
         isReal = false
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let script = FakeProviderProcess.packageRoot.appendingPathComponent("Tests/FakeProvider/fake_redis.py").path
+        let script = try TestPaths.existing("Tests/FakeProvider/fake_redis.py")
         process.arguments = ["python3", script, "--port", "0", "--exit-on-stdin-eof"] + fakeArguments
         let out = Pipe()
         process.standardOutput = out

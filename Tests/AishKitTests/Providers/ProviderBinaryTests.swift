@@ -4,7 +4,7 @@ import Testing
 
 /// The provider commands through the built aish binary: scripts with `expect`, exit codes, --json.
 @Suite(.serialized) struct ProviderBinaryTests {
-    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    @Test
     func scriptWithExpectationsPasses() throws {
         let b = try ProviderCommandBench()
         defer { b.stop() }
@@ -29,7 +29,7 @@ import Testing
         #expect(out.hasSuffix("6 passed, 0 failed\n"))
     }
 
-    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    @Test
     func waitTimeoutExitsWithOne() throws {
         let b = try ProviderCommandBench()
         defer { b.stop() }
@@ -38,7 +38,7 @@ import Testing
         #expect(err.hasPrefix("aish: wait: provider 'down' is not healthy after 300 ms ("))
     }
 
-    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    @Test
     func healthJSON() throws {
         let b = try ProviderCommandBench()
         defer { b.stop() }

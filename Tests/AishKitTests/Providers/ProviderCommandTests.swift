@@ -91,18 +91,10 @@ final class ProviderCommandBench {
     }
 
     func run(_ words: [String]) throws -> CommandResult {
-        guard let spec = ProviderCommands.all.first(where: { $0.name == words[0] }) else { fatalError("no command \(words[0])") }
-        return try spec.run(spec.parse(words: Array(words.dropFirst()), line: words.joined(separator: " "), location: nil), ctx)
+        try TestShell(ctx).run(words)
     }
 
-    func errorText(_ words: [String]) -> String? {
-        do {
-            _ = try run(words)
-            return nil
-        } catch {
-            return String(describing: error)
-        }
-    }
+    func errorText(_ words: [String]) -> String? { TestShell(ctx).errorText(words) }
 
     /// Rows of the session log's health_probes table: provider, ok, http status, error.
     func probeRows() throws -> [String] {
@@ -222,7 +214,8 @@ final class ProviderCommandBench {
     @Test func healthOfAnUnknownProviderSuggestsOne() throws {
         let b = try ProviderCommandBench()
         defer { b.stop() }
-        #expect(b.errorText(["health", "vlm_fake"]) == "health: no provider 'vlm_fake' in \(b.directory)/providers.yaml (did you mean 'vllm_fake'?)")
+        #expect(b.errorText(["health", "vlm_fake"]) == "health: no provider 'vlm_fake' in \(b.directory)/providers.yaml (did you mean 'vllm_fake'?)"
+            + "\nusage: " + ProviderCommands.health.usage)
     }
 
     @Test func modelsDeclaredVersusServed() throws {
@@ -304,7 +297,8 @@ final class ProviderCommandBench {
             == "wait: provider 'off' has status disabled in \(path), so it never becomes healthy (set status: active to use it)")
         #expect(b.errorText(["wait", "cloud", "--timeout", "3s"])
             == "wait: provider 'cloud' needs an API key: set the environment variable FAKE_CLOUD_KEY; waiting would not change that")
-        #expect(b.errorText(["wait", "clod", "--timeout", "3s"]) == "wait: no provider 'clod' in \(path) (did you mean 'cloud'?)")
+        #expect(b.errorText(["wait", "clod", "--timeout", "3s"]) == "wait: no provider 'clod' in \(path) (did you mean 'cloud'?)"
+            + "\nusage: " + ProviderCommands.wait.usage)
         #expect(try b.probeRows() == [])
     }
 

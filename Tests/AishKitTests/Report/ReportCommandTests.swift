@@ -5,7 +5,7 @@ import Testing
 /// `report` against a stack of fakes: each section, the session log, the golden Markdown,
 /// the JSON's stable shape, --compare, the overall timeout and the exit codes.
 @Suite(.serialized) struct ReportCommandTests {
-    static let golden = FakeProviderProcess.packageRoot.appendingPathComponent("Tests/Fixtures/Report/report.md").path
+    static let golden = TestPaths.inPackage("Tests/Fixtures/Report/report.md")
 
     func rows(_ v: JSONValue?) -> [JSONValue] {
         if case let .array(items)? = v { return items }

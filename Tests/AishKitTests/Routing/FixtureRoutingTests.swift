@@ -9,11 +9,12 @@ import Testing
 @Suite struct FixtureRoutingTests {
     static var directory: String { ConfigFixtures.gathewhy }
 
-    static let router: Router = {
-        let loaded = ConfigLoader.load(directory: directory)
-        precondition(loaded.usable, "the fixture should load: \(loaded.findings)")
+    /// The fixture's router; a fixture that is missing or does not load fails the test that asks.
+    static func router() throws -> Router {
+        let loaded = ConfigLoader.load(directory: try TestPaths.existing("Tests/Fixtures/gathewhy"))
+        try #require(loaded.usable, "the fixture should load: \(loaded.findings)")
         return Router(config: loaded.config)
-    }()
+    }
 
     static let expected: [(String, [String])] = [
         ("llama3.1:latest", ["ollama/llama3.1:latest",
@@ -165,17 +166,17 @@ import Testing
             "ollama_cloud/qwen3-coder:480b-cloud"]),
     ]
 
-    @Test func everyConfiguredNameHasItsPlan() {
+    @Test func everyConfiguredNameHasItsPlan() throws {
         let names = Self.expected.map(\.0)
-        for name in Self.router.configuredNames { #expect(names.contains(name), "no expectation for \(name)") }
+        for name in (try Self.router()).configuredNames { #expect(names.contains(name), "no expectation for \(name)") }
         for (name, steps) in Self.expected {
-            let plan = Self.router.plan(for: name, state: RouterState(), advance: false)
+            let plan = (try Self.router()).plan(for: name, state: RouterState(), advance: false)
             #expect(plan.summary == steps, "plan for \(name)")
         }
     }
 
-    @Test func reasonsCiteTheRuleAndItsLine() {
-        let plan = Self.router.plan(for: "qwen-coder-vllm", state: RouterState())
+    @Test func reasonsCiteTheRuleAndItsLine() throws {
+        let plan = (try Self.router()).plan(for: "qwen-coder-vllm", state: RouterState())
         #expect(plan.ruleDescription == "exact match 'qwen-coder-vllm'")
         #expect(plan.ruleLocation?.citation == "model-mappings.yaml:65:3")
         // The gateway goes down the chain (qwen3-coder:480b-cloud, then its own entry depth first).
@@ -183,38 +184,38 @@ import Testing
         #expect(plan.steps[1].location?.citation == "model-mappings.yaml:352:9")
         #expect(plan.steps[2].reason == "fallback_chains['qwen3-coder:480b-cloud'] step 1 'gpt-oss:120b-cloud': exact match 'gpt-oss:120b-cloud'")
         #expect(plan.steps[3].backendModel == "gpt-oss:20b-cloud")
-        let dolphin = Self.router.plan(for: "solidrust/dolphin-2.8-mistral-7b-v02-AWQ", state: RouterState())
+        let dolphin = (try Self.router()).plan(for: "solidrust/dolphin-2.8-mistral-7b-v02-AWQ", state: RouterState())
         #expect(dolphin.steps[0].unusable == "provider vllm-dolphin is disabled (providers.yaml:119:3)")
         #expect(dolphin.usableSteps[0].provider == "ollama")
     }
 
-    @Test func llamaIsSplitSeventyThirty() {
+    @Test func llamaIsSplitSeventyThirty() throws {
         let state = RouterState()
         var ollama = 0
-        for _ in 0..<10_000 where Self.router.plan(for: "llama3.1:latest", state: state).steps[0].provider == "ollama" { ollama += 1 }
+        for _ in 0..<10_000 where (try Self.router()).plan(for: "llama3.1:latest", state: state).steps[0].provider == "ollama" { ollama += 1 }
         #expect(ollama == 7000)
     }
 
-    @Test func codeGoesWhereTheGeneratedAliasSendsIt() {
+    @Test func codeGoesWhereTheGeneratedAliasSendsIt() throws {
         // model_group_alias code → qwen3-coder:480b-cloud, with or without a prompt.
         for prompt in [nil, "print hello", String(repeating: "word ", count: 100)] {
-            let plan = Self.router.plan(for: "code", input: RoutingInput(prompt: prompt), state: RouterState())
+            let plan = (try Self.router()).plan(for: "code", input: RoutingInput(prompt: prompt), state: RouterState())
             #expect(plan.steps[0].backendModel == "qwen3-coder:480b-cloud")
             #expect(plan.steps[0].scope == .gateway)
         }
         #expect(GatewayConfig(ConfigLoader.load(directory: Self.directory).config).aliasTarget["code"] == "qwen3-coder:480b-cloud")
     }
 
-    @Test func whatIsNotEvaluatedIsSaid() {
-        let code = Self.router.plan(for: "code-generation", state: RouterState())
+    @Test func whatIsNotEvaluatedIsSaid() throws {
+        let code = (try Self.router()).plan(for: "code-generation", state: RouterState())
         #expect(code.notes.count == 4)
         #expect(code.notes.last == "load balancing 'code-generation': strategy 'adaptive_weighted' (model-mappings.yaml:296:15) is not evaluated by aish; it picks by smooth weighted round robin over the listed weights")
-        let creative = Self.router.plan(for: "creative-tasks", state: RouterState())
+        let creative = (try Self.router()).plan(for: "creative-tasks", state: RouterState())
         #expect(creative.notes == [
             "load balancing 'creative-tasks': condition \"length > 1000 OR quality_tier == 'high'\" on ollama_cloud (model-mappings.yaml:314:20) is not evaluated by aish",
             "load balancing 'creative-tasks': strategy 'quality_based' (model-mappings.yaml:315:15) is not evaluated by aish; it picks by smooth weighted round robin over the listed weights",
         ])
-        let analytical = Self.router.plan(for: "analytical", state: RouterState())
+        let analytical = (try Self.router()).plan(for: "analytical", state: RouterState())
         #expect(analytical.notes == ["the gateway serves 'analytical' as model_group_alias of 'deepseek-v3.1:671b-cloud'"])
     }
 }

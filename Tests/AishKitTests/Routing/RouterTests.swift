@@ -134,6 +134,59 @@ import Testing
         #expect(plan.summary == ["!typo/m", "a/m"])
         #expect(plan.steps[0].unusable == "provider 'typo' is not in providers.yaml")
     }
+
+    /// Names the gateway has no model group for: aish sends them itself and still walks their
+    /// own chain the gateway's way (depth first, each group once), all of it "aish only"; the
+    /// default chain only for a name without a chain; then the provider-level fallback.
+    static func unservedConfig() -> AishConfig {
+        var c = RoutingTestConfig()
+        c.provider("gw", models: ["m1"], type: .litellm)
+        c.provider("a", models: ["ma"])
+        c.provider("b", models: ["mb"])
+        c.provider("c", models: ["mc"])
+        c.provider("d", models: ["md"])
+        c.provider("off", models: ["x"], status: .disabled)
+        for (m, p) in [("ma", "a"), ("mb", "b"), ("mc", "c")] { c.exact(m, p) }
+        c.exact("gm", "gw", backend: "m1", fallback: "d")
+        c.exact("xo", "off", fallback: "d")
+        c.exact("plain", "off", fallback: "d")
+        c.exact("stop", "off", fallback: "d")
+        c.chain("gm", ["mb", "ma"])
+        c.chain("xo", ["mb", "ma"])
+        c.chain("stop", [])
+        c.chain("mb", ["mc"])
+        c.chain("default", ["mc"])
+        return c.config
+    }
+
+    @Test func exactMatchOnTheGatewayItselfWalksItsOwnChain() {
+        let plan = Router(config: Self.unservedConfig()).plan(for: "gm", state: state)
+        #expect(!plan.isGatewayName)
+        #expect(plan.summary == ["gw/m1", "b/mb", "c/mc", "a/ma", "d/md"])
+        #expect(plan.steps.allSatisfy { $0.scope == .aishOnly })
+        #expect(plan.steps[1].reason == "fallback_chains['gm'] step 1 'mb': exact match 'mb'")
+        #expect(plan.steps[2].reason == "fallback_chains['mb'] step 1 'mc': exact match 'mc'")
+        #expect(plan.steps[3].reason == "fallback_chains['gm'] step 2 'ma' (resumed after 'mc', which has no entry of its own): exact match 'ma'")
+        #expect(plan.steps[4].reason.hasPrefix("fallback provider of 'gm'"))
+    }
+
+    @Test func exactMatchOnADisabledProviderWalksItsOwnChain() {
+        let plan = Router(config: Self.unservedConfig()).plan(for: "xo", state: state)
+        #expect(!plan.isGatewayName)
+        #expect(plan.summary == ["!off/xo", "b/mb", "c/mc", "a/ma", "d/md"])
+        #expect(plan.steps.allSatisfy { $0.scope == .aishOnly })
+        #expect(plan.usableSteps.first?.provider == "b")
+    }
+
+    @Test func unservedNameWithoutAChainTakesTheDefaultChainAndAnEmptyChainNone() {
+        let router = Router(config: Self.unservedConfig())
+        let plain = router.plan(for: "plain", state: state)
+        #expect(plain.summary == ["!off/plain", "c/mc", "d/md"])
+        #expect(plain.steps[1].reason == "default fallback chain step 1 'mc': exact match 'mc'")
+        #expect(plain.steps.allSatisfy { $0.scope == .aishOnly })
+        // `chain: []` says "no fallbacks", as it does to the gateway: only the provider-level one.
+        #expect(router.plan(for: "stop", state: state).summary == ["!off/stop", "d/md"])
+    }
 }
 
 @Suite struct LoadBalancingTests {
@@ -231,7 +284,7 @@ import Testing
         run("ollama", 300)
         #expect(router.plan(for: "pool", state: state).steps[0].provider == "llamacpp")   // not measured yet
         run("llamacpp", 100)
-        #expect(router.plan(for: "pool", state: state).decisionText == "fastest_response: llamacpp has the lowest recent latency (100ms)")
+        #expect(router.plan(for: "pool", state: state).decisionText == "fastest_response: llamacpp has the lowest recent latency (100 ms)")
         // Smoothed: one slow answer does not undo the history at once (100 → 100 + 0.3·(400−100) = 190).
         run("llamacpp", 400)
         #expect(state.recentLatencyMs(provider: "llamacpp") == 190)

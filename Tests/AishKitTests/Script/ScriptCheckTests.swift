@@ -6,7 +6,7 @@ import Testing
 @Suite struct ScriptCheckTests {
     /// Every script the project ships passes the check (it must not refuse good scripts).
     @Test func shippedScriptsPassTheCheck() throws {
-        let root = BinaryHarness.packageRoot.path
+        let root = String(try TestPaths.existing("examples").dropLast("/examples".count))
         var files = try FileManager.default.contentsOfDirectory(atPath: root + "/examples").map { root + "/examples/" + $0 }
         let fixtures = BinaryHarness.fixtures
         let broken: Set<String> = ["unknown_command.ai", "unknown_option.ai", "syntax_error.ai", "heredoc_unterminated.ai"]
@@ -49,7 +49,7 @@ import Testing
     @Test func configWithByteOrderMarkLoads() throws {
         let dir = TempDir()
         defer { dir.cleanup() }
-        let clean = BinaryHarness.packageRoot.path + "/Tests/Fixtures/Config/clean"
+        let clean = try TestPaths.existing("Tests/Fixtures/Config/clean")
         for name in ["providers.yaml", "model-mappings.yaml", "ports.yaml"] {
             let data = try #require(FileManager.default.contents(atPath: clean + "/" + name))
             try (Data([0xEF, 0xBB, 0xBF]) + data).write(to: URL(fileURLWithPath: dir.file(name)))

@@ -68,7 +68,7 @@ import Testing
     /// Runs the binary with its own environment (never the test process's PATH).
     func aish(_ arguments: [String]) throws -> (Int32, String, String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(AishBinary.path))
+        p.executableURL = URL(fileURLWithPath: try AishBinary.require())
         p.arguments = ["--config", configDirectory] + arguments
         p.environment = ["PATH": dir.path + ":/usr/bin:/bin", "HOME": dir.path, "AISH_DB": dir.path + "/aish.db",
                          "LANG": "C.UTF-8"]
@@ -83,7 +83,7 @@ import Testing
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    @Test
     func statusFromTheBinary() throws {
         defer { server.stop() }
         let (code, out, _) = try aish(["-c", "status"])
@@ -101,7 +101,7 @@ import Testing
         #expect(value["services"]?[1]?["state"] == "down")
     }
 
-    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    @Test
     func smokeScriptPasses() throws {
         defer { server.stop() }
         let script = ServiceFixtures.directory.appendingPathComponent("services-smoke.ai").path
@@ -110,7 +110,7 @@ import Testing
         #expect(out.hasSuffix("10 passed, 0 failed\n"))
     }
 
-    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    @Test
     func serviceFromTheBinaryIsRecordedInTheSessionLog() throws {
         defer { server.stop() }
         let (refused, _, why) = try aish(["-c", "service stop web"])

@@ -4,14 +4,7 @@ import Foundation
 /// Shared pieces of the Services tests: fixture paths, configs built in code, temporary
 /// directories with stand-in executables, and child processes the tests own.
 enum ServiceFixtures {
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        fatalError("Package.swift not found above \(#filePath)")
-    }()
+    static var packageRoot: URL { URL(fileURLWithPath: TestPaths.inPackage("")) }
 
     static let directory = packageRoot.appendingPathComponent("Tests/Fixtures/Services")
     static var procRoot: String { directory.appendingPathComponent("proc").path }
@@ -174,18 +167,7 @@ final class ChildProcess {
     }
 
     /// A port nothing listens on (bound and released at once).
-    static func closedPort() -> Int {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    static func closedPort() -> Int { FreePort.unused() }
 }
 
 /// A real session log in a temporary directory, read back to check that every control

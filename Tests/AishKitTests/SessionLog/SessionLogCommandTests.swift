@@ -38,11 +38,11 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let lines = r.text.split(separator: "\n").map(String.init)
         #expect(lines.count == 5)
         #expect(lines[0].hasPrefix("ID  TIME"))
-        #expect(lines[0].contains("MODEL → PROVIDER      STATUS    TTFT  LATENCY  TOKENS  PROMPT"))
+        #expect(lines[0].contains("MODEL → PROVIDER      STATUS     TTFT  LATENCY  TOKENS  PROMPT"))
         #expect(lines[1].hasPrefix(" 3  "))
-        #expect(lines[1].contains("gpt-4o-mini → openai  partial   90ms    400ms       -  explain sqlite write ahead logging"))
-        #expect(lines[2].contains("llama3 → llama-cpp    ok       230ms    1.42s      32  write a haiku about the ocean"))
-        #expect(lines[3].contains("llama3 → ollama       error        -     15ms       -  write a haiku about the ocean"))
+        #expect(lines[1].contains("gpt-4o-mini → openai  partial   90 ms   400 ms       -  explain sqlite write ahead logging"))
+        #expect(lines[2].contains("llama3 → llama-cpp    ok       230 ms   1.42 s      32  write a haiku about the ocean"))
+        #expect(lines[3].contains("llama3 → ollama       error         -    15 ms       -  write a haiku about the ocean"))
         #expect(lines[4].hasPrefix(" 4  "))
         #expect(r.field("count") == .int(4))
         #expect(r.field("provider") == .string("openai"))
@@ -100,7 +100,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let lines = r.text.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         #expect(lines[1].hasPrefix("cmd:\(cmd)  "))
-        #expect(lines[1].hasSuffix("ok         1.50s  smoke.ai:7  chat -m llama3 write a haiku"))
+        #expect(lines[1].hasSuffix("ok        1.50 s  smoke.ai:7  chat -m llama3 write a haiku"))
     }
 
     @Test func logJSONHasEveryColumn() throws {
@@ -130,15 +130,15 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(t.contains("\nmodel    llama3 → llama-cpp (backend model smollm2)\n"))
         #expect(t.contains("\nroute    exact match model-mappings.yaml:12\n"))
         #expect(t.contains("\nstatus   ok · HTTP 200\n"))
-        #expect(t.contains("\nttft     230ms\n"))
-        #expect(t.contains("\nlatency  1.42s\n"))
+        #expect(t.contains("\nttft     230 ms\n"))
+        #expect(t.contains("\nlatency  1.42 s\n"))
         #expect(t.contains("\ntokens   14 prompt · 32 completion · 40.0 tok/s\n"))
         #expect(t.contains("\nserver   {\"prompt_ms\":12.5}\n"))
         #expect(t.contains("\nsession  1 · script · smoke.ai · aish 0.1.0 · "))
-        #expect(t.contains("\ncommand  cmd:\(cmd) · chat -m llama3 write a haiku · smoke.ai:7 · ok · 1.50s\n"))
+        #expect(t.contains("\ncommand  cmd:\(cmd) · chat -m llama3 write a haiku · smoke.ai:7 · ok · 1.50 s\n"))
         #expect(t.contains("\nattempts of this request:\n"))
-        #expect(t.contains("      1  1  ollama     llama3:8b      error 503      -     15ms  HTTP 503 Service Unavailable\n"))
-        #expect(t.contains("  >   2  2  llama-cpp  smollm2        ok 200     230ms    1.42s\n"))
+        #expect(t.contains("      1  1  ollama     llama3:8b      error 503       -    15 ms  HTTP 503 Service Unavailable\n"))
+        #expect(t.contains("  >   2  2  llama-cpp  smollm2        ok 200     230 ms   1.42 s\n"))
         #expect(t.hasSuffix("\nprompt:\n  write a haiku about the ocean\n\nreply:\n  waves fold into foam\n  salt wind\n"))
         #expect(r.field("provider") == .string("llama-cpp"))
         #expect(r.field("request_id") == .string("req-a"))
@@ -164,11 +164,14 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         defer { dir.cleanup() }
         let (path, cmd) = try seededLog(dir)
         let r = try LogShell(dbPath: path).run(["show", "cmd:\(cmd)"])
-        #expect(r.text.hasPrefix("command cmd:\(cmd) · ok · 1.50s\n"))
+        #expect(r.text.hasPrefix("command cmd:\(cmd) · ok · 1.50 s\n"))
         #expect(r.text.contains("\ntext     chat -m llama3 write a haiku\nsource   smoke.ai:7\n"))
         #expect(r.text.contains("\nrequest attempts:\n"))
-        #expect(r.text.contains("   1  llama3 → ollama     1  error       -     15ms       -\n"))
-        #expect(r.field("attempts") == .int(2))
+        #expect(r.text.contains("   1  llama3 → ollama     1  error        -    15 ms       -\n"))
+        #expect(r.field("attempt_count") == .int(2))
+        // One meaning per name: `attempts` is the list in --json and for expect alike.
+        if case let .array(items)? = r.jsonForm["attempts"] { #expect(items.count == 2) } else { Issue.record("attempts is not a list") }
+        #expect(r.jsonForm["attempt_count"] == .int(2))
     }
 
     @Test func showErrorsWordForWord() throws {
@@ -189,10 +192,10 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let shell = LogShell(dbPath: path)
         let r = try shell.run(["stats"])
         let lines = r.text.split(separator: "\n").map(String.init)
-        #expect(lines[0] == "MODEL        REQUESTS  ERRORS  TTFT p50    p90    p99  LATENCY p50    p90    p99  TOK/S")
-        #expect(lines[1] == "gpt-4o-mini         2   50.0%      70ms   86ms   90ms        300ms  300ms  300ms   40.0")
-        #expect(lines[2] == "llama3              2   50.0%     230ms  230ms  230ms        1.42s  1.42s  1.42s   40.0")
-        #expect(lines[3] == "all                 4   50.0%      90ms  202ms  227ms        860ms  1.31s  1.41s   40.0")
+        #expect(lines[0] == "MODEL        REQUESTS  ERRORS  TTFT p50     p90     p99  LATENCY p50     p90     p99  TOK/S")
+        #expect(lines[1] == "gpt-4o-mini         2   50.0%     70 ms   86 ms   90 ms       300 ms  300 ms  300 ms   40.0")
+        #expect(lines[2] == "llama3              2   50.0%    230 ms  230 ms  230 ms       1.42 s  1.42 s  1.42 s   40.0")
+        #expect(lines[3] == "all                 4   50.0%     90 ms  202 ms  227 ms       860 ms  1.31 s  1.41 s   40.0")
         #expect(r.field("requests") == .int(4))
         #expect(r.field("errors") == .int(2))
 
@@ -345,7 +348,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
             // (The newest seeded attempt reported no tokens: `tokens` is set only when known.)
             (["log"], ["count", "id", "model", "provider", "attempt_status", "ttft", "latency"]),
             (["show"], ["id", "model", "provider", "attempt_status", "ttft", "latency", "request_id"]),
-            (["show", "cmd:\(commandID)"], ["id", "command_status", "attempts", "latency"]),
+            (["show", "cmd:\(commandID)"], ["id", "command_status", "attempt_count", "attempts", "latency"]),
             (["stats"], ["requests", "errors", "error_rate", "ttft", "ttft_p90", "ttft_p99", "latency", "latency_p90", "latency_p99"]),
             (["sql", "SELECT count(*) FROM attempts"], ["count", "value"]),
             (["export", dir.file("out.json")], ["count", "file", "format"]),
@@ -355,7 +358,8 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
             let help = try #require(SessionLogCommands.all.first { $0.name == words[0] }?.help)
             let documented = try #require(help.range(of: "Fields for expect")).lowerBound
             for name in names {
-                #expect(r.field(name) != nil, "\(words.joined(separator: " ")): no field \(name)")
+                // What `expect NAME` reads: the field, else the same key of the JSON form.
+                #expect((r.field(name) ?? r.jsonForm[name]) != nil, "\(words.joined(separator: " ")): no field \(name)")
                 #expect(help[documented...].range(of: "\\b\(name)\\b", options: .regularExpression) != nil,
                         "help \(words[0]) does not name \(name)")
             }

@@ -28,22 +28,10 @@ struct LogShell {
                            environment: environment)
     }
 
-    func run(_ words: [String]) throws -> CommandResult {
-        guard let spec = SessionLogCommands.all.first(where: { $0.name == words[0] }) else {
-            fatalError("no command \(words[0])")
-        }
-        return try spec.invoke(Array(words.dropFirst()), line: words.joined(separator: " "), location: nil, ctx: ctx).result
-    }
+    func run(_ words: [String]) throws -> CommandResult { try TestShell(ctx).run(words) }
 
     /// The message of the error a command throws, or nil when it succeeds.
-    func errorText(_ words: [String]) -> String? {
-        do {
-            _ = try run(words)
-            return nil
-        } catch {
-            return String(describing: error)
-        }
-    }
+    func errorText(_ words: [String]) -> String? { TestShell(ctx).errorText(words) }
 }
 
 func attempt(

@@ -20,18 +20,10 @@ final class FakeProviderProcess: @unchecked Sendable {
         var description: String
     }
 
-    static var packageRoot: URL {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        fatalError("Package.swift not found above \(#filePath)")
-    }
-
-    static var scriptPath: String { packageRoot.appendingPathComponent("Tests/FakeProvider/fake_provider.py").path }
+    static var scriptPath: String { TestPaths.inPackage("Tests/FakeProvider/fake_provider.py") }
 
     init(_ arguments: [String] = []) throws {
+        _ = try TestPaths.existing("Tests/FakeProvider/fake_provider.py")
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", FakeProviderProcess.scriptPath, "--port", "0", "--exit-on-stdin-eof"] + arguments
@@ -69,23 +61,7 @@ final class FakeProviderProcess: @unchecked Sendable {
     deinit { stop() }
 
     /// A port with nothing listening: bound, then closed (connection refused).
-    static func unusedPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        precondition(fd >= 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                _ = bind(fd, sa, len)
-                _ = getsockname(fd, sa, &len)
-            }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    static func unusedPort() -> Int { FreePort.unused() }
 
     /// A ProviderConfig pointing at this server.
     func provider(name: String = "fake", type: ProviderType = .vllm, models: [String] = ["fake-model"],
