@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A fuzzer for every parser of untrusted input (issue 16): seeded byte mutation of a small
 /// corpus per target, for a time budget. A crash stops the process (the input that caused
@@ -67,7 +68,7 @@ public enum Fuzzing {
             switch b {
             case 0x20...0x7E where b != 0x22 && b != 0x5C: out.append(Character(Unicode.Scalar(b)))
             case 0x0A: out += "\\n"
-            default: out += "\\x" + String(b, radix: 16).leftPadded(2).replacingOccurrences(of: " ", with: "0")
+            default: out += "\\x" + String(b, radix: 16).leftPadded(2).replacingAll(" ", with: "0")
             }
         }
         return out + (bytes.count > 2000 ? "…\"" : "\"")

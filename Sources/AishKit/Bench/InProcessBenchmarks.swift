@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Figures measured inside one process, for `scripts/bench` (through the `aish-bench`
 /// executable). Each prints the aish figure and a baseline measured in the same run.

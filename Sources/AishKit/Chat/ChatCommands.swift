@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 enum ChatCommands {
     static let all: [CommandSpec] = [chat, use, system, reset]
@@ -101,7 +102,7 @@ enum ChatCommands {
 
     /// Positionals joined by spaces; a heredoc body arrives as the last word.
     static func promptText(_ words: [String]) -> String {
-        words.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+        words.joined(separator: " ").trimming(.whitespacesAndNewlines)
     }
 
     static func defaultModel(_ ctx: ShellContext) -> String? {
@@ -237,7 +238,7 @@ enum ChatCommands {
         if let n = o.completionTokens {
             parts.append((o.tokensReported ? "" : "~") + "\(n) token" + (n == 1 ? "" : "s"))
         }
-        if let r = o.tokensPerSecond { parts.append(String(format: "%.1f tok/s", r)) }
+        if let r = o.tokensPerSecond { parts.append(cFormat("%.1f tok/s", r)) }
         if let g = o.gateway, let note = gatewayNote(g) { parts.append(note) }
         var line = parts.joined(separator: " · ")
         switch o.status {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Sampling options of a chat request, read from script variables (`set temperature 0.2`,
 /// `--var max_tokens=64`). `set` checks them already; `--var` and the environment do not,
@@ -16,7 +17,7 @@ struct ChatOptions: Sendable, Equatable {
     static func from(variables: [String: String]) throws -> ChatOptions {
         func check(_ name: String) throws -> String? {
             guard let raw = variables[name] else { return nil }
-            let value = raw.trimmingCharacters(in: .whitespaces)
+            let value = raw.trimming(.whitespaces)
             if let option = BuiltinCommands.chatOptions.first(where: { $0.name == name }), !option.check(value) {
                 throw UsageError(message: "chat: \(name) must be \(option.expected), got '\(raw)' (change it with: set \(name) VALUE)")
             }

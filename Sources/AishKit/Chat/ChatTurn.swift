@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One chat request carried through an attempt plan (SPEC §3): targets that cannot be tried
 /// now are skipped; a failure before the first token moves on to the next target without a

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The session's conversation (`ctx.state(Conversation.self)`): the model chosen with
 /// `use`, the system prompt, and the turns so far, sent again with every request.

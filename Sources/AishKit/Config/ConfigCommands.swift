@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `validate`, `config show|generate|diff`.
 enum ConfigCommands {
@@ -163,20 +164,17 @@ enum ConfigCommands {
 enum LiteLLMFile {
     /// Renames the current file to `<path>.bak.<UTC yyyyMMdd'T'HHmmss'Z'>` and returns that path.
     static func backup(_ path: String, now: Date = Date()) throws -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        var target = path + ".bak." + f.string(from: now)
+        let stamp = UTCTime.compact(now)
+        var target = path + ".bak." + stamp
         var n = 1
         while FileManager.default.fileExists(atPath: target) {
-            target = path + ".bak." + f.string(from: now) + "." + String(n)
+            target = path + ".bak." + stamp + "." + String(n)
             n += 1
         }
         do {
             try FileManager.default.copyItem(atPath: path, toPath: target)
         } catch {
-            throw CommandFailure("cannot keep a backup of \(path) as \(target): \(error.localizedDescription)")
+            throw CommandFailure("cannot keep a backup of \(path) as \(target): \(describeFileError(error))")
         }
         return target
     }
@@ -185,7 +183,7 @@ enum LiteLLMFile {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw CommandFailure("cannot write \(path): \(error.localizedDescription)")
+            throw CommandFailure("cannot write \(path): \(describeFileError(error))")
         }
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // YAML node tree → typed config models. The operator's files are loose (models as strings
 // or maps, `fallback: null`, free metadata keys), so unknown keys are accepted as metadata;
@@ -498,7 +499,7 @@ enum ConfigDecoder {
                     guard let rname = rp.key.scalar, let text = r.string(rp.value, "range '\(rname)'") else { continue }
                     var bounds: [ClosedRange<Int>] = []
                     for part in text.split(separator: ",") {
-                        let ends = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                        let ends = part.split(separator: "-").map { Int($0.trimming(.whitespaces)) }
                         if ends.count == 2, let lo = ends[0], let hi = ends[1], lo <= hi {
                             bounds.append(lo...hi)
                         } else if ends.count == 1, let one = ends[0] {

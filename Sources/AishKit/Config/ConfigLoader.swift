@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// When a config file was last seen, so a session reloads only after an edit.
 struct ConfigFileStamp: Sendable, Equatable {
@@ -49,9 +50,9 @@ enum ConfigLoader {
     static func resolveDirectory(option: String?, environment: [String: String]) -> String {
         if let option, !option.isEmpty { return option }
         if let env = environment["AISH_CONFIG"], !env.isEmpty { return env }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: "config", isDirectory: &isDir), isDir.boolValue { return "config" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        var isDir: Bool = false
+        if FileManager.default.fileExists(atPath: "config", isDirectory: &isDir), isDir { return "config" }
+        let home = environment["HOME"] ?? homeDirectory()
         return path(home, ".config/aish")
     }
 
@@ -66,8 +67,8 @@ enum ConfigLoader {
         let mappingsPath = path(directory, mappingsFile)
         let portsPath = path(directory, portsFile)
 
-        var isDir: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) || !isDir.boolValue {
+        var isDir: Bool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) || !isDir {
             reader.error(SourceLocation(file: directory, line: 0, column: 0),
                          "configuration directory not found (set it with --config DIR or AISH_CONFIG)")
         } else if !stamps[0].exists {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `validate` checks about safety rather than routing (issue 16): a literal API key written
 /// into providers.yaml (aish never reads it), and systemd unit names systemd would refuse.
@@ -16,7 +17,7 @@ enum ConfigSafetyChecks {
 
     static func apiKeyFindings(_ providers: ProvidersFile) -> [ConfigFinding] {
         guard let data = FileManager.default.contents(atPath: providers.path),
-              data.range(of: Data("api".utf8)) != nil,
+              data.firstRange(of: Array("api".utf8)) != nil,
               let document = try? YAMLParser.parse([UInt8](data), file: providers.path),
               let entries = document.root?["providers"]?.pairs
         else { return [] }

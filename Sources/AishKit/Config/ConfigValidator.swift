@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The result of `validate`: every finding in file order, and the counts for the summary.
 struct ConfigValidation: Sendable {
@@ -213,7 +214,7 @@ enum ConfigValidator {
         mutating func checkPatterns() {
             for p in config.mappings.patterns {
                 if PatternCache.shared.regex(p.pattern) == nil {
-                    error(p.patternLocation, "pattern '\(p.pattern)' is not a valid regular expression", fallback: p.location)
+                    error(p.patternLocation, PythonRegex.problem(in: p.pattern), fallback: p.location)
                 }
                 checkProviderReference(p.provider, at: p.providerLocation, owner: p.location)
                 if let f = p.fallback { checkProviderReference(f, at: p.fallbackLocation, owner: p.location) }

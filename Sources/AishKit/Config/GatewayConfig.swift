@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What the LiteLLM gateway is told by `config generate`: its model groups (deployments),
 /// aliases, fallback entries and default fallbacks. The generator writes exactly this, and the

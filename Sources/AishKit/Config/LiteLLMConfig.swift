@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Builds litellm-unified.yaml (LiteLLM proxy config) from providers.yaml and
 /// model-mappings.yaml. The output is deterministic: same sources, same bytes.

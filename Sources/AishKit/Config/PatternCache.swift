@@ -1,21 +1,21 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// A compiled `patterns[].pattern`. NSRegularExpression is immutable after creation and
 /// documented as safe to use from several threads.
 final class CompiledPattern: @unchecked Sendable {
-    private let regex: NSRegularExpression
+    private let regex: PythonRegex
 
     init?(_ pattern: String) {
-        guard let r = try? NSRegularExpression(pattern: pattern) else { return nil }
+        guard let r = try? PythonRegex(pattern) else { return nil }
         regex = r
     }
 
     /// Search semantics (a match anywhere, as LiteLLM's Python `re.search`); anchors in the
     /// pattern say otherwise.
     func matches(_ text: String) -> Bool {
-        let ns = text as NSString
-        return regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) != nil
+        regex.matches(text)
     }
 }
 

@@ -69,7 +69,7 @@ struct ReportShape: Sendable {
     var fieldLines: [String] {
         let width = fields.map(\.name.count).max() ?? 0
         return fields.map { f in
-            "  " + f.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + f.help
+            "  " + f.name.padded(toLength: width) + "  " + f.help
                 + (f.unit.map { " (\($0))" } ?? "")
         }
     }

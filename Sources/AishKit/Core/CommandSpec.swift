@@ -226,7 +226,7 @@ struct CommandSpec: Sendable {
             let labels = opts.map { o in o.names.joined(separator: ", ") + (o.valueName.map { " \($0)" } ?? "") }
             let width = labels.map(\.count).max() ?? 0
             for (label, o) in zip(labels, opts) {
-                out += "  " + label.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + o.help + "\n"
+                out += "  " + label.padded(toLength: width) + "  " + o.help + "\n"
             }
         }
         return out
@@ -241,9 +241,9 @@ enum DurationText {
     static func milliseconds(_ ms: Double?, fine: Bool = false) -> String {
         guard let ms else { return "-" }
         guard ms.isFinite else { return ms.isNaN ? "-" : (ms > 0 ? "+Inf" : "-Inf") }
-        if ms.magnitude >= 999.5 { return String(format: "%.2f s", ms / 1000) }
-        if fine, ms.magnitude < 10 { return String(format: "%.2f ms", ms) }
-        if fine, ms.magnitude < 100 { return String(format: "%.1f ms", ms) }
+        if ms.magnitude >= 999.5 { return cFormat("%.2f s", ms / 1000) }
+        if fine, ms.magnitude < 10 { return cFormat("%.2f ms", ms) }
+        if fine, ms.magnitude < 100 { return cFormat("%.1f ms", ms) }
         return "\(Int(ms.rounded())) ms"
     }
 
@@ -251,7 +251,7 @@ enum DurationText {
     /// then "12m", "3h 04m" — as few digits as it was given with.
     static func seconds(_ s: Double) -> String {
         if s < 1 { return milliseconds(s * 1000) }
-        if s < 60 { return s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s) }
+        if s < 60 { return s == s.rounded() ? "\(Int(s)) s" : cFormat("%.1f s", s) }
         return uptime(s)
     }
 
@@ -259,14 +259,14 @@ enum DurationText {
     static func uptime(_ s: Double) -> String {
         let total = Int(max(0, s))
         let d = total / 86400, h = total % 86400 / 3600, m = total % 3600 / 60
-        if d > 0 { return String(format: "%dd %02dh", d, h) }
-        if h > 0 { return String(format: "%dh %02dm", h, m) }
+        if d > 0 { return cFormat("%dd %02dh", d, h) }
+        if h > 0 { return cFormat("%dh %02dm", h, m) }
         if m > 0 { return "\(m)m" }
         return "\(total)s"
     }
 
     static func seconds(_ text: String) -> Double? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimming(.whitespaces).lowercased()
         let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, factor) in units where t.hasSuffix(suffix) {
             if let v = Double(t.dropLast(suffix.count)), v >= 0 { return v * factor }

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import Dispatch
 import Synchronization
 
 /// The one monotonic clock: timeouts and timings that must not jump with the wall clock.
@@ -40,7 +42,7 @@ func parallelMap<Element: Sendable, Result: Sendable>(_ items: [Element],
     let group = DispatchGroup()
     for (i, item) in items.enumerated() {
         group.enter()
-        Thread.detachNewThread {
+        WorkerThread.start {
             let r = body(item)
             slots.withLock { $0[i] = r }
             group.leave()

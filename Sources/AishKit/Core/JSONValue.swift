@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A JSON value with ordered object keys, so `--json` output is deterministic and reads in
 /// the order a command chose.
@@ -67,7 +68,7 @@ enum JSONValue: Equatable, Sendable {
     static func format(_ d: Double) -> String {
         if d.isNaN || d.isInfinite { return "null" }
         if d.rounded() == d && abs(d) < 1e15 { return String(Int(d)) }
-        var s = String(format: "%.6f", d)
+        var s = cFormat("%.6f", d)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }
         return s
@@ -121,7 +122,7 @@ enum JSONValue: Equatable, Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
+                out += cFormat("\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }

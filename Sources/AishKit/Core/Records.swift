@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // What the session log records. Producers (runner, chat, health, compare, services) build
 // these; the SessionLog subsystem writes them. Durations are milliseconds.

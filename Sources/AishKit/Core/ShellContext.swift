@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Options from the process's command line that every command sees.
@@ -27,7 +28,7 @@ final class InterruptFlag: Sendable {
 /// Where command output goes. Writes are unbuffered so streamed text shows at once,
 /// also when stdout is a pipe.
 final class OutputSink: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var captured: String?
 
     /// A sink that keeps what is written (for tests) instead of writing to fd 1/2.
@@ -56,7 +57,7 @@ final class OutputSink: @unchecked Sendable {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { buf in Foundation.write(fd, buf.baseAddress! + offset, buf.count - offset) }
+            let n = bytes.withUnsafeMutableBytes { buf in Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset) }
             if n < 0 { if errno == EINTR { continue }; return }
             offset += n
         }

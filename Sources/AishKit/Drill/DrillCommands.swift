@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `drill`: prove that fallbacks work before an outage does.
 enum DrillCommands {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How a drill makes the first target fail.
 enum DrillPath: String, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
 @preconcurrency import CCurl
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The only file that touches libcurl. Everything above it sees HTTPRequest, HTTPError and
 // TransferLoop; no curl type leaves this file.
@@ -214,7 +215,7 @@ private final class CurlTransfer {
         }
         var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         // "Failed to connect to h port p after 0 ms: …": the elapsed time is noise in an error.
-        if let after = message.range(of: " after "), let ms = message.range(of: " ms", range: after.upperBound..<message.endIndex),
+        if let after = message.rangeOfText(" after "), let ms = message[after.upperBound...].rangeOfText(" ms"),
            message[after.upperBound..<ms.lowerBound].allSatisfy(\.isNumber) {
             message.removeSubrange(after.lowerBound..<ms.upperBound)
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How long a transfer may wait, in seconds. `firstByte` runs from the start of the
 /// request to the first byte of the response body; `idle` is the longest silence between
@@ -160,7 +161,7 @@ enum URLRedaction {
     static func redact(_ url: String, secrets: [String] = []) -> String {
         var s = url
         // user:password@ in the authority.
-        if let schemeEnd = s.range(of: "://") {
+        if let schemeEnd = s.rangeOfText("://") {
             let afterScheme = s[schemeEnd.upperBound...]
             let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? s.endIndex
             if let at = s[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") {
@@ -185,7 +186,7 @@ enum URLRedaction {
     static func scrub(_ text: String, secrets: [String]) -> String {
         var out = text
         for secret in secrets where secret.count >= 4 {
-            out = out.replacingOccurrences(of: secret, with: "[REDACTED]")
+            out = out.replacingAll(secret, with: "[REDACTED]")
         }
         return out
     }
@@ -194,17 +195,10 @@ enum URLRedaction {
 /// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`.
 enum RetryAfter {
     static func seconds(_ value: String, now: Date = Date()) -> Double? {
-        let v = value.trimmingCharacters(in: .whitespaces)
+        let v = value.trimming(.whitespaces)
         if let s = Double(v), s >= 0, s.isFinite { return s }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
         // RFC 9110 preferred format, then the two obsolete ones.
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: v) { return max(0, date.timeIntervalSince(now)) }
-        }
-        return nil
+        return UTCTime.parseHTTPDate(v).map { max(0, $0.timeIntervalSince(now)) }
     }
 }
 
@@ -215,10 +209,10 @@ enum ServerErrorText {
     static func extract(_ body: [UInt8], limit: Int = 300) -> String? {
         if body.isEmpty { return nil }
         if let json = try? JSONValue.parse(bytes: body), let m = message(in: json) { return clip(m, limit) }
-        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: body, as: UTF8.self).trimming(.whitespacesAndNewlines)
         if text.isEmpty { return nil }
         let firstLines = text.split(separator: "\n", omittingEmptySubsequences: true).prefix(3)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            .map { $0.trimming(.whitespaces) }.joined(separator: " ")
         return clip(firstLines, limit)
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `bench MODEL -n N -c C1[,C2...] [--duration S] [--max-tokens K] [-p PROMPT]`: a closed
 /// loop of streamed requests at each concurrency.
@@ -67,7 +68,7 @@ enum BenchCommand {
         if let requests, requests < 1 { throw UsageError(message: "bench: -n must be at least 1, got \(requests)") }
         var levels: [Int] = []
         for part in (inv.value("--concurrency") ?? "1").split(separator: ",", omittingEmptySubsequences: false) {
-            guard let c = Int(part.trimmingCharacters(in: .whitespaces)), c >= 1, c <= 1024 else {
+            guard let c = Int(part.trimming(.whitespaces)), c >= 1, c <= 1024 else {
                 throw UsageError(message: "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '\(inv.value("--concurrency") ?? "")'")
             }
             levels.append(c)
@@ -158,7 +159,7 @@ enum BenchCommand {
                 l.map { [Format.milliseconds($0.p50), Format.milliseconds($0.p90), Format.milliseconds($0.p99)] } ?? ["-", "-", "-"]
             }
             t.add(["\(level.concurrency)", "\(sum.requests)", "\(sum.ok)", "\(sum.errors)",
-                   String(format: "%.1f", level.requestsPerSecond), String(format: "%.1f", level.outputTokensPerSecond)]
+                   cFormat("%.1f", level.requestsPerSecond), cFormat("%.1f", level.outputTokensPerSecond)]
                   + ms(sum.ttft) + ms(sum.latency))
         }
         var out = head + t.render()

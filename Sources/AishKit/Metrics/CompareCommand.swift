@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `compare M1 M2 ... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file F]
 /// [--max-tokens K] [--csv FILE]`.
@@ -58,7 +59,7 @@ enum CompareCommand {
         }
         var prompt = inv.value("--prompt") ?? defaultPrompt
         if let file = inv.value("--prompt-file") { prompt = try environmentPrompt(file) }
-        guard !prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !prompt.trimming(.whitespacesAndNewlines).isEmpty else {
             throw UsageError(message: "compare: the prompt is empty")
         }
         return CompareRun.Settings(models: inv.positionals, requests: n, warmup: warmup, parallel: inv.flag("--parallel"),
@@ -67,7 +68,7 @@ enum CompareCommand {
 
     static func readPrompt(_ path: String) throws -> String {
         do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CommandFailure("compare: cannot read prompt file \(path): \((error as NSError).localizedDescription)")
+            throw CommandFailure("compare: cannot read prompt file \(path): \(describeFileError(error))")
         }
     }
 
@@ -95,7 +96,7 @@ enum CompareCommand {
                                           startedAt: startedAt, durationMs: wall * 1000))
         if let path = inv.value("--csv") {
             do { try CompareReport.csv(results).write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                throw CommandFailure("compare: cannot write \(path): \((error as NSError).localizedDescription)")
+                throw CommandFailure("compare: cannot write \(path): \(describeFileError(error))")
             }
         }
 

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// Sends the same prompt to several models and keeps every request's timings. Models run
 /// one after another, or each on its own thread with `parallel` (wall time ≈ the slowest
@@ -52,12 +54,10 @@ struct CompareRun {
         let lanes: [[Int]] = settings.parallel ? settings.models.indices.map { [$0] } : [Array(settings.models.indices)]
         for lane in lanes {
             group.enter()
-            let thread = Thread {
+            WorkerThread.start {
                 defer { group.leave() }
                 for m in lane { runModel(m) }
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
         while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             progress(collected.count, total)
@@ -95,7 +95,7 @@ enum CompareReport {
             let s = r.summary
             let rows: [(String, LatencySummary?, (Double) -> String)] = [
                 ("ttft", s.ttft, Format.milliseconds), ("inter-token", s.interToken, Format.milliseconds),
-                ("end-to-end", s.latency, Format.milliseconds), ("tokens/s", s.tokensPerSecond, { String(format: "%.1f", $0) }),
+                ("end-to-end", s.latency, Format.milliseconds), ("tokens/s", s.tokensPerSecond, { cFormat("%.1f", $0) }),
             ]
             for (i, row) in rows.enumerated() {
                 let head = i == 0 ? [r.model + (r.coldLoads.isEmpty ? "" : " *"), "\(s.ok)", "\(s.errors)"] : ["", "", ""]
@@ -111,7 +111,7 @@ enum CompareReport {
         let charts: [(String, (SampleSummary) -> Double?, (Double) -> String)] = [
             ("median TTFT", { $0.ttft?.p50 }, Format.milliseconds),
             ("median end-to-end", { $0.latency?.p50 }, Format.milliseconds),
-            ("median tokens/s", { $0.tokensPerSecond?.p50 }, { String(format: "%.1f", $0) }),
+            ("median tokens/s", { $0.tokensPerSecond?.p50 }, { cFormat("%.1f", $0) }),
         ]
         let nameWidth = results.map(\.model.count).max() ?? 0
         var out = ""
@@ -120,7 +120,7 @@ enum CompareReport {
             guard let maximum = values.compactMap({ $0 }).max(), maximum > 0 else { continue }
             out += title + "\n"
             for (r, v) in zip(results, values) {
-                let name = r.model.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                let name = r.model.padded(toLength: nameWidth)
                 let bar = v.map { BlockDrawing.bar($0, maximum: maximum, width: width) } ?? ""
                 let pad = String(repeating: " ", count: max(0, width - bar.count))
                 out += "  \(name)  \(bar)\(pad) \(v.map(format) ?? "no data")\n"
@@ -168,16 +168,14 @@ enum CompareReport {
     /// One row per request, warm-ups included and marked.
     static func csv(_ results: [CompareRun.ModelResult]) -> String {
         var out = "model,request,warmup,ok,error_kind,provider,backend_model,ttft_ms,inter_token_ms,total_ms,output_tokens,tokens_per_second,cold_load,started_at\n"
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        func num(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
+        func num(_ v: Double?) -> String { v.map { cFormat("%.3f", $0) } ?? "" }
         for r in results {
             for s in r.samples {
                 let cells = [
                     r.model, "\(s.sequence + 1)", s.warmup ? "1" : "0", s.ok ? "1" : "0", s.errorKind ?? "",
                     s.provider ?? "", s.backendModel ?? "", num(s.ttftMs), num(s.interTokenMs), num(s.totalMs),
                     s.outputTokens.map(String.init) ?? "", num(s.tokensPerSecond), s.coldLoad ? "1" : "0",
-                    iso.string(from: s.startedAt),
+                    UTCTime.iso8601(s.startedAt, milliseconds: true),
                 ]
                 out += cells.map(LogFormat.csvField).joined(separator: ",") + "\n"
             }

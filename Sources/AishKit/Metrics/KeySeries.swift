@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Which server produced a scrape; decides nothing but the label shown, since the key
 /// series below are looked up by every known spelling at once.
@@ -208,13 +209,13 @@ enum Format {
     static func count(_ v: Double) -> String {
         if !v.isFinite { return PrometheusText.formatValue(v) }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return String(format: "%.2f", v)
+        return cFormat("%.2f", v)
     }
 
     static func rate(_ v: Double) -> String {
-        if v >= 100 { return String(format: "%.0f/s", v) }
-        if v >= 10 { return String(format: "%.1f/s", v) }
-        return String(format: "%.2f/s", v)
+        if v >= 100 { return cFormat("%.0f/s", v) }
+        if v >= 10 { return cFormat("%.1f/s", v) }
+        return cFormat("%.2f/s", v)
     }
 
     static func bytes(_ v: Double) -> String {
@@ -222,7 +223,7 @@ enum Format {
         var x = v
         var i = 0
         while x >= 1024, i < units.count - 1 { x /= 1024; i += 1 }
-        return i == 0 ? "\(Int(x)) B" : String(format: "%.1f %@", x, units[i])
+        return i == 0 ? "\(Int(x)) B" : cFormat("%.1f", x) + " " + units[i]
     }
 
     static func deploymentState(_ v: Double) -> String {
@@ -237,9 +238,9 @@ enum Format {
     static func value(_ v: Double, unit: KeySeriesUnit) -> String {
         switch unit {
         case .count: return count(v)
-        case .ratio: return v.isFinite ? String(format: "%.1f%%", v * 100) : PrometheusText.formatValue(v)
+        case .ratio: return v.isFinite ? cFormat("%.1f%%", v * 100) : PrometheusText.formatValue(v)
         case .seconds: return seconds(v)
-        case .tokensPerSecond: return v.isFinite ? String(format: "%.1f tok/s", v) : PrometheusText.formatValue(v)
+        case .tokensPerSecond: return v.isFinite ? cFormat("%.1f tok/s", v) : PrometheusText.formatValue(v)
         case .state: return "\(count(v)) \(deploymentState(v))"
         case .bytes: return bytes(v)
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// count, mean, min, max and p50/p90/p99 of one measure (TTFT, latency, tokens/s…).
 struct LatencySummary: Sendable, Equatable {

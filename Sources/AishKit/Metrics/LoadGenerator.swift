@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 import Synchronization
 
 /// A closed loop of requests on dedicated threads: each worker sends its next request as
@@ -23,7 +25,7 @@ enum LoadGenerator {
         let group = DispatchGroup()
         for worker in 0..<concurrency {
             group.enter()
-            let thread = Thread {
+            WorkerThread.start {
                 defer { group.leave() }
                 while !interrupt.isRaised {
                     if let deadline, MonotonicClock.now() >= deadline { break }
@@ -31,9 +33,6 @@ enum LoadGenerator {
                     state.append(work(worker, sequence))
                 }
             }
-            thread.stackSize = 1 << 20
-            thread.name = "aish-load-\(worker)"
-            thread.start()
         }
         while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
             progress(state.count)

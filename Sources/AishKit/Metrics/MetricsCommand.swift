@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `metrics [PROVIDER] [FILTER] [--raw]`: one scrape of each provider's /metrics, shown
 /// under normalised names (or raw), recorded as metric samples in the session log.
@@ -80,19 +81,19 @@ enum MetricsCommand {
 /// FILTER: a regular expression searched in a series name; text that is not a valid
 /// expression is matched as plain text.
 struct SeriesFilter {
-    private let regex: NSRegularExpression?
+    private let regex: PythonRegex?
     private let text: String?
 
     init(_ text: String?) {
         self.text = text
-        regex = text.flatMap { try? NSRegularExpression(pattern: $0) }
+        regex = text.flatMap { try? PythonRegex($0) }
     }
 
     func matches(_ names: String...) -> Bool {
         guard let text else { return true }
         for n in names {
             if let regex {
-                if regex.firstMatch(in: n, range: NSRange(n.startIndex..., in: n)) != nil { return true }
+                if regex.matches(n) { return true }
             } else if n.contains(text) {
                 return true
             }

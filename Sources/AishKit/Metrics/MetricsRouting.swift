@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How `compare` and `bench` turn a model name into requests: exactly as `chat` does, one
 /// `ChatTurn` through the router's plan per request (skips, failover before the first token,

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Something `metrics` and `tail metrics` can read: a provider's Prometheus endpoint, or
 /// Ollama's /api/ps (Ollama has no /metrics).
@@ -195,17 +196,13 @@ enum OllamaLoadedModels {
 /// ISO 8601 timestamps as Ollama writes them (fractions of any length, any offset).
 enum LogTimestamps {
     static func parse(_ text: String) -> Date? {
-        // Fractions beyond milliseconds are dropped: ISO8601DateFormatter reads at most 3 digits.
+        // Fractions beyond milliseconds are dropped (as ISO8601DateFormatter did: it read at most 3 digits).
         var s = text
         if let dot = s.firstIndex(of: "."), let end = s[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
             let digits = s[s.index(after: dot)..<end]
-            s.replaceSubrange(dot..<end, with: "." + String(digits.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0))
+            s.replaceSubrange(dot..<end, with: "." + String(digits.prefix(3)).padded(toLength: 3, with: "0"))
         }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: s)
+        return UTCTime.parseISO8601(s)
     }
 }
 

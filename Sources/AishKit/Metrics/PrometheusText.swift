@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The Prometheus text exposition format (0.0.4) as vLLM, llama.cpp (`--metrics`) and
 // LiteLLM (prometheus_client) serve it on /metrics. The OpenMetrics variants those servers
@@ -347,7 +348,7 @@ private struct ExpositionParser {
     }
 
     private mutating func setType(_ name: String, word: String, at p: Int) throws {
-        let trimmed = word.trimmingCharacters(in: .whitespaces)
+        let trimmed = word.trimming(.whitespaces)
         guard let kind = MetricKind(rawValue: trimmed) else {
             throw fail("unknown metric type '\(trimmed)' for '\(name)' (expected counter, gauge, histogram, summary or untyped)", at: p)
         }

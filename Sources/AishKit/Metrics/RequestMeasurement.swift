@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What one request of `compare` or `bench` came to, measured on this side of the wire.
 struct RequestSample: Sendable {
@@ -159,7 +160,7 @@ enum RequestMeasurement {
         case .missingAPIKey: sample.errorKind = "no api key"
         case .other: sample.errorKind = "error"
         case let .http(status):
-            if status == 503, e.message.range(of: "loading model", options: .caseInsensitive) != nil {
+            if status == 503, e.message.lowercased().contains("loading model") {
                 sample.errorKind = "loading"
                 sample.coldLoad = true
                 sample.coldLoadNote = "llama.cpp 503 Loading model"

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `tail metrics [PROVIDER] [--every S]` and `tail requests [-m MODEL] [-p PROVIDER]
 /// [--slow MS]`: live views until Ctrl-C at a terminal; bounded plain lines (`--count N`,
@@ -114,7 +115,7 @@ enum TailCommand {
             ticks += 1
             let now = Date()
             if json {
-                updates.append(.object([("at", .string(ISO8601DateFormatter().string(from: now))),
+                updates.append(.object([("at", .string(UTCTime.iso8601(now))),
                                         ("rows", .array(rows.map(jsonRow)))]))
             } else if bounds.live {
                 region.draw("tail metrics — every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
@@ -174,7 +175,7 @@ enum TailCommand {
             ticks += 1
             let now = Date()
             if json {
-                updates.append(.object([("at", .string(ISO8601DateFormatter().string(from: now))),
+                updates.append(.object([("at", .string(UTCTime.iso8601(now))),
                                         ("rows", .array(rows.map(jsonRow)))]))
             } else if bounds.live {
                 region.draw("tail metrics --prom — \(api.baseURL), last \(PrometheusMetricsReport.durationText(window)), every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"

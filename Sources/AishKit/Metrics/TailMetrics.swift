@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The state of `tail metrics` between scrapes: the previous reading of every series (for
 /// counter rates and histogram windows) and a short history of each for its sparkline.
@@ -92,9 +93,6 @@ final class TailMetricsView {
 enum TailClock {
     /// Local time of day, as a person watching a live view reads it.
     static func format(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "HH:mm:ss"
-        return f.string(from: date)
+        UTCTime.localClock(date)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `tail requests`: request attempts as they are written to the session log, by this aish
 /// or any other process using the same file. The log is read on its own read-only

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The metrics commands' tables: columns padded to their widest cell, figures right-aligned.
 struct ReportTable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What Grafana's `/api/health` says: the server answers, its database is reachable, and
 /// which version runs. The endpoint needs no login.

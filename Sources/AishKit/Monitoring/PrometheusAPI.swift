@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A client of a Prometheus server's HTTP API (`/-/healthy`, `/api/v1/query`,
 /// `/api/v1/query_range`, `/api/v1/targets`, `/api/v1/alerts`) over aish's libcurl
@@ -32,7 +33,7 @@ struct PrometheusAPI: Sendable {
     @discardableResult
     func healthy(interrupt: InterruptFlag?) throws -> String {
         let response = try send(get("/-/healthy"), query: nil, interrupt: interrupt)
-        return response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
+        return response.bodyText.trimming(.whitespacesAndNewlines)
     }
 
     /// An instant query at `time` (the server's now when nil).
@@ -155,7 +156,7 @@ struct PrometheusAPI: Sendable {
                  UInt8(ascii: "~"):
                 out.unicodeScalars.append(UnicodeScalar(byte))
             default:
-                out += String(format: "%%%02X", byte)
+                out += cFormat("%%%02X", byte)
             }
         }
         return out
@@ -163,7 +164,7 @@ struct PrometheusAPI: Sendable {
 
     /// Unix seconds with millisecond precision, as the API takes them.
     static func timestampText(_ date: Date) -> String {
-        String(format: "%.3f", date.timeIntervalSince1970)
+        cFormat("%.3f", date.timeIntervalSince1970)
     }
 
     /// A duration as a float number of seconds (the API accepts both that and `5m`).
@@ -262,7 +263,7 @@ struct PrometheusAPI: Sendable {
             json = try JSONValue.parse(bytes: body)
         } catch {
             let start = String(decoding: body.prefix(80), as: UTF8.self)
-                .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+                .replacingAll("\n", with: " ").trimming(.whitespaces)
             throw PrometheusError(.badAnswer, server: url, query: query,
                                   detail: body.isEmpty ? "empty answer" : "answer is not JSON (\(error)): '\(start)'")
         }
@@ -329,10 +330,8 @@ struct PrometheusAPI: Sendable {
             fraction = Double("0." + digits) ?? 0
             main = String(text[..<dot]) + String(rest.dropFirst(digits.count))
         }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
         if text.hasPrefix("0001-01-01") { return nil }   // Go's zero time: never happened
-        return f.date(from: main).map { $0.addingTimeInterval(fraction) }
+        return UTCTime.parseISO8601(main).map { $0.addingTimeInterval(fraction) }
     }
 }
 

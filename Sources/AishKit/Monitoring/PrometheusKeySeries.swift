@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The key series of `metrics` (KeySeriesCatalog) as PromQL, for every instance a
 /// Prometheus scrapes: gauges and rates over a window as range queries, histogram

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `metrics --prom [--since 1h] [PROVIDER] [FILTER] [--verbose]`: the key series of
 /// `metrics` over a window, from Prometheus, for every instance it scrapes, grouped by host.

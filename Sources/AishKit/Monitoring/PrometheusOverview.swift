@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What Prometheus says about the deployment at a glance: its scrape targets (up or down,
 /// with the last scrape error) and the alerts pending or firing. Shown by `status` (and
@@ -67,8 +68,7 @@ struct PrometheusOverview: Sendable {
     var json: JSONValue {
         func time(_ d: Date?) -> JSONValue {
             guard let d else { return .null }
-            let f = ISO8601DateFormatter()
-            return .string(f.string(from: d))
+            return .string(UTCTime.iso8601(d))
         }
         return .object([
             ("url", .string(url)),

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One value of Redis's wire protocol (RESP2): what a command answers.
 enum RESPValue: Equatable, Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `compare --server-side` and `bench --server-side`: what the servers themselves recorded
 /// (Prometheus's series over the run's window) next to aish's client-side figures. It never
@@ -68,9 +69,7 @@ struct ServerSideView: Sendable {
     }
 
     func text(verbose: Bool) -> String {
-        let clock = DateFormatter()
-        clock.dateFormat = "HH:mm:ss"
-        var out = "server side (Prometheus \(prometheus), \(clock.string(from: start))–\(clock.string(from: end))):\n"
+        var out = "server side (Prometheus \(prometheus), \(UTCTime.localClock(start))–\(UTCTime.localClock(end))):\n"
         if let error { out += "  \(error)\n" }
         if verbose { out += promql.map { "  PromQL: \($0)\n" }.joined() }
         if rows.isEmpty {
@@ -83,7 +82,7 @@ struct ServerSideView: Sendable {
         var t = ReportTable(["TARGET", "REQUESTS", "TTFT p50/p90/p99", "E2E p50/p90/p99", "OUTPUT TOK/S"])
         for r in rows {
             t.add([r.target, r.requests.map { Format.count($0.rounded()) } ?? "-", triple(r.ttft), triple(r.e2e),
-                   r.generationRate.map { String(format: "%.1f", $0) } ?? "-"])
+                   r.generationRate.map { cFormat("%.1f", $0) } ?? "-"])
         }
         return out + t.render(indent: "  ")
     }

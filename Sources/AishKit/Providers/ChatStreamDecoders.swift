@@ -79,7 +79,7 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
     }
 
     private mutating func handle(_ event: SSEEvent, atEnd: Bool, onText: (String) throws -> Void) throws {
-        let data = event.data.trimmingCharacters(in: .whitespaces)
+        let data = event.data.trimming(.whitespaces)
         if data == "[DONE]" {
             summary.completed = true
             return

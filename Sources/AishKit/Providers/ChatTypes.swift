@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The contract between the router/chat (Routing/, Chat/) and the provider clients
 // (Providers/, HTTP/). The clients implement `ChatBackend`; chat drives it.
@@ -84,7 +85,7 @@ struct GatewayInfo: Sendable, Equatable {
     /// nil when the response carries none of these headers (not a LiteLLM gateway).
     init?(headers: [(String, String)]) {
         func value(_ name: String) -> String? {
-            guard let v = headers.last(where: { $0.0.lowercased() == name })?.1.trimmingCharacters(in: .whitespaces),
+            guard let v = headers.last(where: { $0.0.lowercased() == name })?.1.trimming(.whitespaces),
                   !v.isEmpty, v != "None" else { return nil }
             return v
         }
@@ -116,7 +117,7 @@ struct GatewayInfo: Sendable, Equatable {
     /// scheme://host:port/path without a trailing / or /v1, localhost as 127.0.0.1.
     static func endpointKey(_ url: String) -> String {
         var root = ProviderEndpoints(baseURL: url).root.lowercased()
-        root = root.replacingOccurrences(of: "://localhost", with: "://127.0.0.1")
+        root = root.replacingAll("://localhost", with: "://127.0.0.1")
         return root
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The URLs of a provider's endpoints, built from its `base_url`. Some base URLs already
 /// end in `/v1` (`https://api.openai.com/v1`): paths are joined without doubling it.
@@ -8,7 +9,7 @@ struct ProviderEndpoints: Sendable {
     init(_ provider: ProviderConfig) { self.init(baseURL: provider.baseURL) }
 
     init(baseURL: String) {
-        var b = baseURL.trimmingCharacters(in: .whitespaces)
+        var b = baseURL.trimming(.whitespaces)
         while b.hasSuffix("/") { b.removeLast() }
         base = b
     }

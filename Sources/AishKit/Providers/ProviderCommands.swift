@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 enum ProviderCommands {
     static let all: [CommandSpec] = [providers, health, models, ports, wait]

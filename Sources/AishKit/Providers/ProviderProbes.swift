@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One provider-level check: a health GET, a model listing or a 1-token generation.
 struct ProbeOutcome: Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `replay`: logged prompts sent again, to another model or route, side by side.
 enum ReplayCommands {
@@ -297,13 +298,13 @@ struct ReplayReport: CommandReport {
             if let e = p.replay.error {
                 out += "  error: \(e)\n"
             } else {
-                out += "  similarity \(String(format: "%.2f", p.similarity ?? 0))" + (p.slower == true ? " · slower" : "") + "\n"
+                out += "  similarity \(cFormat("%.2f", p.similarity ?? 0))" + (p.slower == true ? " · slower" : "") + "\n"
                 out += "  diff: \(p.diff ?? "")\n"
             }
             out += "\n"
         }
         out += "\(prompts) prompt\(prompts == 1 ? "" : "s") replayed to \(to): similarity "
-            + (similarity.map { String(format: "%.2f", $0) } ?? "-") + ", \(slower) slower, \(errors) error\(errors == 1 ? "" : "s")"
+            + (similarity.map { cFormat("%.2f", $0) } ?? "-") + ", \(slower) slower, \(errors) error\(errors == 1 ? "" : "s")"
         return out
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An optional that is always encoded: `null` instead of a missing key, so that the
 /// report's JSON has the same keys in every run (dashboards read fixed paths).

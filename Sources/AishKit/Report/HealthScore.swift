@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The health score and the overall verdict.
 ///
@@ -82,25 +83,21 @@ enum HealthScore {
 /// Shared wording of figures in every rendering.
 enum ReportFormatting {
     static func timestamp(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'"
-        return f.string(from: d)
+        UTCTime.iso8601(d)
     }
 
-    static func score(_ s: Double) -> String { String(format: "%.1f", s) }
+    static func score(_ s: Double) -> String { cFormat("%.1f", s) }
 
     static func ms(_ v: Double?) -> String { v.map { Format.milliseconds($0) } ?? "–" }
 
     static func seconds(_ s: Double) -> String {
-        s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s)
+        s == s.rounded() ? "\(Int(s)) s" : cFormat("%.1f s", s)
     }
 
     static func mib(_ v: Double?) -> String {
         guard let v else { return "–" }
-        return v >= 1024 ? String(format: "%.1f GiB", v / 1024) : String(format: "%.0f MiB", v)
+        return v >= 1024 ? cFormat("%.1f GiB", v / 1024) : cFormat("%.0f MiB", v)
     }
 
-    static func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0) } ?? "–" }
+    static func percent(_ v: Double?) -> String { v.map { cFormat("%.1f%%", $0) } ?? "–" }
 }

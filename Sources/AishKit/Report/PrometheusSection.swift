@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Prometheus as the report sees it: `/-/healthy`, and the scrape targets (up, down, with
 /// the last scrape error), read with the monitoring subsystem's `PrometheusAPI`.

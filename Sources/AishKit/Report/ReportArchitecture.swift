@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The stack as a text diagram, drawn from the config, with each element's live mark:
 /// aish → gateway → deployments → backends, aish → providers directly, and the monitoring
@@ -27,7 +28,7 @@ enum ReportArchitecture {
             for (k, d) in ds.enumerated() {
                 let last = k == ds.count - 1
                 let target = d.provider.flatMap { byName[$0] }.map { "\($0.name)" + ($0.port.map { " :\($0)" } ?? "") } ?? (d.apiBase ?? d.model)
-                let name = d.modelName.padding(toLength: width, withPad: " ", startingAt: 0)
+                let name = d.modelName.padded(toLength: width)
                 block.append((last ? "└─ " : "├─ ") + "\(d.mark.symbol) \(name) ─▶ \(target)")
             }
             if ds.isEmpty, let e = gateway.error, g.name == gateway.provider {

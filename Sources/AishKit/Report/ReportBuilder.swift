@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Everything measured for one report, as plain values: the builder turns it into the
 /// report (sections, issues, score, verdict) without touching the network, so tests can

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `report`: measure the whole stack now and write the operator's infrastructure report.
 enum ReportCommands {
@@ -198,7 +199,7 @@ enum ReportCommands {
             do {
                 try Data(fileReport.renderText().utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
-                throw CommandFailure("report: cannot write \(out): \(error.localizedDescription)")
+                throw CommandFailure("report: cannot write \(out): \(describeFileError(error))")
             }
             report.format = .text
             report.writtenTo = out
@@ -295,7 +296,7 @@ enum ReportCommands {
 
 /// Attempt rows the request thread hands back to the shell's thread for the log.
 private final class RecordsBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var records: [AttemptRecord] = []
     func append(_ r: [AttemptRecord]) { lock.withLock { records += r } }
     var all: [AttemptRecord] { lock.withLock { records } }
@@ -311,7 +312,7 @@ private struct ReportProgressLine {
         guard enabled else { return }
         let elapsed = MonotonicClock.now() - started
         let text = "report: measuring… \(total - pending.count) of \(total) done; waiting for \(pending.joined(separator: ", ")) ("
-            + String(format: "%.1f s", elapsed) + ")"
+            + cFormat("%.1f s", elapsed) + ")"
         output.writeError("\r\u{1B}[K" + text)
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension ReportComparison {
     /// What changed between a stored report (its JSON, as the run keeps it) and this one.

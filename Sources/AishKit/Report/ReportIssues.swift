@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Every problem the sections show, with its cause, impact and the concrete fix, ordered
 /// by impact (then by section order).
@@ -174,7 +175,7 @@ enum ReportIssues {
         let recent = resources.recent
         if recent.requests >= 10 && recent.errorRate > errorRateLimit {
             out.append(ReportIssue(impact: .medium, section: "resources",
-                                   symptom: String(format: "%.1f%% of %d requests in the last hour failed", recent.errorRate * 100, recent.requests),
+                                   symptom: cFormat("%.1f%% of %d requests in the last hour failed", recent.errorRate * 100, recent.requests),
                                    cause: "see which provider in the table of recent figures", fix: "`aish stats --since 1h` and `aish log -n 20`"))
         }
         if i.status == nil {
@@ -191,7 +192,7 @@ enum ReportIssues {
     }
 
     static func clip(_ s: String, _ n: Int) -> String {
-        let one = s.replacingOccurrences(of: "\n", with: " ")
+        let one = s.replacingAll("\n", with: " ")
         return one.count <= n ? one : String(one.prefix(n - 1)) + "…"
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The report as Markdown: what an operator would write by hand, with headings, tables and
 /// check marks, to be handed on as it is.
@@ -36,7 +37,7 @@ enum ReportMarkdown {
     static func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 
     static func cell(_ s: String) -> String {
-        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        s.replacingAll("|", with: "\\|").replacingAll("\n", with: " ")
     }
 
     static func table(_ headers: [String], _ rows: [[String]], _ o: inout [String]) {

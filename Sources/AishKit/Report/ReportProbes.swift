@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where the monitoring services are: the `monitoring:` section of ports.yaml (with its
 /// services named prometheus, grafana, redis), else a ports.yaml service whose name contains
@@ -96,10 +97,10 @@ struct GatewayHealthAnswer: Sendable {
         return items.map { e in
             var error = e["error"]?.stringValue
             // LiteLLM appends a long "stack trace:" to errors; the first line says what failed.
-            if let e = error, let cut = e.range(of: "stack trace:") { error = String(e[..<cut.lowerBound]) }
+            if let e = error, let cut = e.rangeOfText("stack trace:") { error = String(e[..<cut.lowerBound]) }
             // aiohttp's connection errors carry a Python object's repr ("ssl:<ssl.SSLContext object at 0x…>").
-            if let e = error { error = e.replacingOccurrences(of: #" ssl:<[^>]*>"#, with: "", options: .regularExpression)
-                .trimmingCharacters(in: .whitespacesAndNewlines) }
+            if let e = error { error = e.replacing(#/ ssl:<[^>]*>/#, with: "")
+                .trimming(.whitespacesAndNewlines) }
             return Endpoint(model: e["model"]?.stringValue ?? "?", apiBase: e["api_base"]?.stringValue, error: error)
         }
     }
@@ -257,13 +258,13 @@ enum RouteProbe {
 /// Runs named jobs at once on their own threads and waits for them until a deadline; a job
 /// still running then is reported by name (and told to stop through `stop`).
 final class ConcurrentJobs: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var finished = Set<String>()
     private var names: [String] = []
 
     func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
         lock.withLock { names.append(name) }
-        Thread.detachNewThread { [self] in
+        WorkerThread.start { [self] in
             body()
             lock.withLock { _ = finished.insert(name) }
         }
@@ -296,7 +297,7 @@ final class ConcurrentJobs: @unchecked Sendable {
 
 /// Results written by the probe threads; ignored once the report stopped waiting.
 final class ReportMeasurements: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var closed = false
 
     private(set) var providerHealth: [ProbeOutcome]?

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The compact terminal form: one line per section and the problems with their fixes.
 enum ReportTerminal {
@@ -23,7 +24,7 @@ enum ReportTerminal {
         o.append(paint(bold(s.overall.rawValue.uppercased()), s.mark) + "  score \(ReportFormatting.score(s.score))/10  providers \(s.providersUp)/\(s.providersActive) up  "
                  + "services \(s.servicesUp)/\(s.servicesConfigured) up  issues: \(counts.joined(separator: ", "))")
         func line(_ mark: ReportMark, _ name: String, _ text: String) {
-            o.append("  " + paint(mark.symbol, mark) + " " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + text)
+            o.append("  " + paint(mark.symbol, mark) + " " + name.padded(toLength: 14) + text)
         }
         let c = r.configuration
         line(c.mark, "configuration", "\(c.valid ? "valid" : "INVALID"), \(c.errors) errors, \(c.warnings) warnings; "

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Which rule of model-mappings.yaml claimed a requested name (SPEC §3 precedence).
 enum RouteRuleKind: String, Sendable {

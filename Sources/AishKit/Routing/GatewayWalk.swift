@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The order in which LiteLLM's Router (1.108.7, with the settings `config generate` writes:
 /// num_retries 0, enable_weighted_failover, max_fallbacks) tries model groups for a name when

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The `patterns` of model-mappings.yaml, compiled once per loaded config. Most patterns
 /// start with a literal (`^meta-llama/`) or end with one (`\.gguf$`): those literals are
@@ -8,7 +9,7 @@ import Foundation
 final class PatternIndex: @unchecked Sendable {
     struct Entry {
         let index: Int
-        let regex: NSRegularExpression?      // nil: the pattern does not compile (never matches)
+        let regex: PythonRegex?      // nil: the pattern does not compile (never matches)
         let fast: PatternMatcher?            // nil: a pattern the byte matcher does not handle
         let prefix: [UInt8]
         let suffix: [UInt8]
@@ -31,9 +32,9 @@ final class PatternIndex: @unchecked Sendable {
         var unanchored: [Int] = []
         var errors: [(Int, String)] = []
         for (i, p) in patterns.enumerated() {
-            var regex: NSRegularExpression?
-            do { regex = try NSRegularExpression(pattern: p) } catch {
-                errors.append((i, "pattern '\(p)' does not compile: \(error.localizedDescription)"))
+            var regex: PythonRegex?
+            do { regex = try PythonRegex(p) } catch {
+                errors.append((i, "pattern '\(p)' does not compile: \(error)"))
             }
             let (prefix, suffix) = Self.literals(of: p)
             entries.append(Entry(index: i, regex: regex, fast: regex == nil ? nil : PatternMatcher(p), prefix: prefix, suffix: suffix))
@@ -63,7 +64,7 @@ final class PatternIndex: @unchecked Sendable {
                 guard literalsMatch(e, bytes) else { return false }
                 if plain, let fast = e.fast { return fast.matches(bytes) }
                 guard let regex = e.regex else { return false }
-                return regex.firstMatch(in: original, range: NSRange(location: 0, length: original.utf16.count)) != nil
+                return regex.matches(original)
             }
             // Candidates through their literal prefix: hash the name's first L bytes for each L.
             var hash: UInt64 = Self.offsetBasis

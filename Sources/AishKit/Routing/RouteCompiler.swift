@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Builds the precomputed plans of a `Router` from the mappings. Runs once per loaded
 /// config; nothing here is on the per-request path.
@@ -277,7 +278,7 @@ struct RouteCompiler {
         return chain?.location ?? d.location
     }
 
-    private var providersFileName: String { (config.providers.path as NSString).lastPathComponent }
+    private var providersFileName: String { PathText.lastComponent(config.providers.path) }
 
     private func lbTargets(_ name: String, _ lb: LoadBalance, exact e: ExactMatch?) -> [PlanStep] {
         lb.providers.map { m in
@@ -539,5 +540,5 @@ struct RouteCompiler {
 extension SourceLocation {
     /// "model-mappings.yaml:48:3": the file's name without its directory, for plans that cite
     /// many rules of the same config directory.
-    var citation: String { "\((file as NSString).lastPathComponent):\(line):\(column)" }
+    var citation: String { "\(PathText.lastComponent(file)):\(line):\(column)" }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `route MODEL` and `route --all`: a plan in words and as JSON, with what the session's
 /// state does to it right now (cooldowns, rate limits).
@@ -104,15 +105,11 @@ struct RouteReport {
     }
 
     static func clockTime(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "HH:mm:ss"
-        return f.string(from: date)
+        UTCTime.localClock(date)
     }
 
     static func isoTime(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        return f.string(from: date)
+        UTCTime.iso8601(date)
     }
 }
 
@@ -166,7 +163,7 @@ struct RouteTable {
         let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { r in
             (0..<5).map { c in c == 4 ? r[c] : r[c].padded(to: widths[c]) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+                .trimming(.whitespaces)
         }.joined(separator: "\n") + "\n"
     }
 

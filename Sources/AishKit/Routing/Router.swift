@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Turns a requested model name into an `AttemptPlan` (SPEC §3). Built once per loaded
 /// config: every configured name (exact match, load-balancing alias, capability) gets its
@@ -28,8 +29,8 @@ final class Router: @unchecked Sendable {
         let compiler = RouteCompiler(config: config)
         providers = config.providers.providers
         specialCases = config.mappings.specialCases
-        mappingsFile = (config.mappings.path as NSString).lastPathComponent
-        providersFile = (config.providers.path as NSString).lastPathComponent
+        mappingsFile = PathText.lastComponent(config.mappings.path)
+        providersFile = PathText.lastComponent(config.providers.path)
         providerIndex = compiler.providerIndex
         var routes: [String: CompiledRoute] = [:]
         var names: [String] = []
@@ -201,7 +202,7 @@ enum Chooser: Sendable {
 /// Remembers the plans of names routed by pattern or default, up to `capacity` names (then
 /// starts over), so that a name asked for again costs a lookup.
 final class PlanMemo: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var plans: [String: AttemptPlan] = [:]
     private let capacity: Int
 

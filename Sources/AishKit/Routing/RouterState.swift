@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What the router remembers during a session (SPEC §3): consecutive failures and
 /// cooldowns, client-side rate-limit windows, requests in flight, recent latency and use,
@@ -73,7 +74,7 @@ final class RouterState: @unchecked Sendable {
     static let latencySmoothing = 0.3
 
     let now: @Sendable () -> Date
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var health: [String: Health] = [:]
     private var providerWindows: [String: Window] = [:]
     private var routeWindows: [String: Window] = [:]

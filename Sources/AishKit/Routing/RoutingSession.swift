@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The router of the session: its runtime state (`ctx.state(RoutingSession.self)`) and a
 /// `Router` compiled for the loaded config, rebuilt when the config changes.

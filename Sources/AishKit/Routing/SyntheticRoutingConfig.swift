@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A large made-up configuration for measuring routing speed (scripts/bench): many exact
 /// routes with fallbacks and chains, many patterns of the shapes real configs use

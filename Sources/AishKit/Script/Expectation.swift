@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An `expect` assertion on the last command's result (SPEC §5).
 enum Expectation: Equatable {
@@ -60,7 +61,7 @@ enum Expectation: Equatable {
 
     private static func regex(_ pattern: String, negated: Bool) throws -> Expectation {
         do {
-            _ = try NSRegularExpression(pattern: pattern)
+            _ = try PythonRegex(pattern)
         } catch {
             throw UsageError(message: "expect: invalid regular expression '\(pattern)'")
         }
@@ -79,8 +80,7 @@ enum Expectation: Equatable {
             return (haystack.contains(text) != negated, Expectation.quoteForMessage(haystack))
         case let .matches(pattern, negated):
             let haystack = Expectation.text(of: result)
-            let re = try! NSRegularExpression(pattern: pattern)  // compiled once already in parse
-            let found = re.firstMatch(in: haystack, range: NSRange(haystack.startIndex..., in: haystack)) != nil
+            let found = (try? PythonRegex(pattern))?.matches(haystack) ?? false  // checked once already in parse
             return (found != negated, Expectation.quoteForMessage(haystack))
         case let .field(name, op, expected):
             guard let actual = Expectation.fieldValue(name, in: result) else {

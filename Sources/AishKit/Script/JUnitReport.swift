@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// JUnit XML for CI (`--junit FILE`): one test suite per script file, one test case per
 /// `expect` (named by its assertion, with file and line), a `<failure>` for a failed
@@ -40,7 +41,7 @@ enum JUnitReport {
         return out
     }
 
-    private static func seconds(_ s: Double) -> String { String(format: "%.3f", s) }
+    private static func seconds(_ s: Double) -> String { cFormat("%.3f", s) }
 
     /// XML text and attribute escaping; characters XML 1.0 cannot hold become U+FFFD.
     static func escape(_ text: String) -> String {

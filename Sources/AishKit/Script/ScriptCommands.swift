@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Commands about scripts as a whole: `test`.
 enum ScriptCommands {
@@ -56,7 +57,7 @@ enum ScriptCommands {
             do {
                 try JUnitMerge.xml(results, name: "aish test").write(toFile: junit, atomically: true, encoding: .utf8)
             } catch {
-                throw CommandFailure("test: cannot write JUnit report '\(junit)': \(error.localizedDescription)")
+                throw CommandFailure("test: cannot write JUnit report '\(junit)': \(describeFileError(error))")
             }
         }
         let passed = results.filter(\.passed).count

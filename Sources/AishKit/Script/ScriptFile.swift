@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Why a script file could not be read (missing, a directory, binary, not UTF-8). Exit 2,
 /// like any other problem with the script itself.
@@ -23,7 +24,7 @@ enum ScriptFile {
     }
 
     static func read(path: String) throws -> String {
-        var isDirectory: ObjCBool = false
+        var isDirectory: Bool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             var st = stat()
             if stat(path, &st) != 0, errno == ELOOP {
@@ -31,7 +32,7 @@ enum ScriptFile {
             }
             throw ScriptFileError(message: "cannot read script '\(path)': no such file")
         }
-        if isDirectory.boolValue {
+        if isDirectory {
             throw ScriptFileError(message: "cannot read script '\(path)': it is a directory, not a script file")
         }
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `aish test`: many `.ai` files, each run by its own aish process (its own session,
 /// variables, conversation and router state, so one file cannot leak into another), up to
@@ -36,23 +37,23 @@ struct TestRun {
         var files: [String] = []
         let fm = FileManager.default
         for argument in arguments {
-            var isDirectory: ObjCBool = false
+            var isDirectory: Bool = false
             guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
                 throw UsageError(message: "test: no such file or directory: \(argument)")
             }
-            guard isDirectory.boolValue else {
+            guard isDirectory else {
                 files.append(argument)
                 continue
             }
-            guard let walker = fm.enumerator(atPath: argument) else {
+            guard let relatives = try? fm.subpathsOfDirectory(atPath: argument) else {
                 throw UsageError(message: "test: cannot read directory \(argument)")
             }
             var found: [String] = []
-            while let relative = walker.nextObject() as? String {
+            for relative in relatives {
                 guard relative.hasSuffix(".ai") else { continue }
                 let path = (argument.hasSuffix("/") ? argument : argument + "/") + relative
-                var dir: ObjCBool = false
-                if fm.fileExists(atPath: path, isDirectory: &dir), !dir.boolValue { found.append(path) }
+                var dir: Bool = false
+                if fm.fileExists(atPath: path, isDirectory: &dir), !dir { found.append(path) }
             }
             if found.isEmpty { throw UsageError(message: "test: no .ai files under \(argument)") }
             files += found.sorted()
@@ -64,7 +65,7 @@ struct TestRun {
     /// Runs every file; `onFinished` is called (on this thread) as each one ends, in the
     /// order they finish. Results come back in the order the files were given.
     func run(_ files: [String], onFinished: (FileResult) -> Void) throws -> [FileResult] {
-        let scratch = NSTemporaryDirectory() + "aish-test-" + UUID().uuidString
+        let scratch = temporaryDirectory() + "aish-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -131,7 +132,7 @@ struct TestRun {
     /// The first line of the child's error output that names a place (`file:line`), else its
     /// first line, else the exit status.
     static func firstFailure(stderr: String, exitCode: Int32) -> String {
-        let lines = stderr.split(separator: "\n").map { String($0) }.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let lines = stderr.split(separator: "\n").map { String($0) }.filter { !$0.trimming(.whitespaces).isEmpty }
         let located = lines.first { line in
             guard let colon = line.firstIndex(of: ":") else { return false }
             return line[line.index(after: colon)...].first?.isNumber == true
@@ -150,12 +151,12 @@ struct TestRun {
 enum JUnitMerge {
     /// tests, failures and errors of the `<testsuites>` element.
     static func counts(_ xml: String) -> (tests: Int, failures: Int, errors: Int) {
-        guard let start = xml.range(of: "<testsuites"), let end = xml[start.upperBound...].firstIndex(of: ">") else {
+        guard let start = xml.rangeOfText("<testsuites"), let end = xml[start.upperBound...].firstIndex(of: ">") else {
             return (0, 0, 0)
         }
         let head = String(xml[start.upperBound..<end])
         func attribute(_ name: String) -> Int {
-            guard let r = head.range(of: " \(name)=\"") else { return 0 }
+            guard let r = head.rangeOfText(" \(name)=\"") else { return 0 }
             return Int(head[r.upperBound...].prefix(while: { $0 != "\"" })) ?? 0
         }
         return (attribute("tests"), attribute("failures"), attribute("errors"))
@@ -163,8 +164,8 @@ enum JUnitMerge {
 
     /// The `<testsuite>` elements, as written.
     static func suites(_ xml: String) -> String {
-        guard let open = xml.range(of: "<testsuites"), let openEnd = xml[open.upperBound...].firstIndex(of: ">"),
-              let close = xml.range(of: "</testsuites>", options: .backwards)
+        guard let open = xml.rangeOfText("<testsuites"), let openEnd = xml[open.upperBound...].firstIndex(of: ">"),
+              let close = xml.lastRangeOfText("</testsuites>")
         else { return "" }
         var inner = String(xml[xml.index(after: openEnd)..<close.lowerBound])
         while inner.hasPrefix("\n") { inner.removeFirst() }
@@ -181,7 +182,7 @@ enum JUnitMerge {
             var suites = r.junitSuites ?? ""
             if !r.passed && r.expectsFailed == 0 && r.commandErrors == 0 {
                 let message = r.firstFailure ?? "exit status \(r.exitCode)"
-                let file = JUnitReport.escape(r.file), time = String(format: "%.3f", r.seconds)
+                let file = JUnitReport.escape(r.file), time = cFormat("%.3f", r.seconds)
                 suites = "  <testsuite name=\"\(file)\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"\(time)\">\n"
                     + "    <testcase name=\"run \(file)\" classname=\"\(file)\" file=\"\(file)\" time=\"\(time)\">\n"
                     + "      <error message=\"\(JUnitReport.escape(message))\">"
@@ -274,7 +275,7 @@ struct TestRunReport: CommandReport {
 
     static func line(_ f: File) -> String {
         let mark = f.result == "passed" ? "PASS" : "FAIL"
-        var s = "\(mark)  \(f.file)  \(String(format: "%.2fs", f.timeMs / 1000))"
+        var s = "\(mark)  \(f.file)  \(cFormat("%.2fs", f.timeMs / 1000))"
         if f.result == "passed" {
             s += "  (\(f.expectsPassed) expect\(f.expectsPassed == 1 ? "" : "s"))"
         } else {
@@ -285,7 +286,7 @@ struct TestRunReport: CommandReport {
     }
 
     var summary: String {
-        "\(passed) passed, \(failed) failed (\(files) file\(files == 1 ? "" : "s"), \(String(format: "%.2fs", wallMs / 1000)), \(jobs) at once)"
+        "\(passed) passed, \(failed) failed (\(files) file\(files == 1 ? "" : "s"), \(cFormat("%.2fs", wallMs / 1000)), \(jobs) at once)"
     }
 
     func renderText() -> String {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// CPU use over a short interval, like `top`: the process's user+system ticks are read
 /// twice and the difference is divided by the wall time between the reads. (The totals in

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct GPUDevice: Equatable, Sendable {
     var index: Int
@@ -63,10 +64,10 @@ enum NvidiaSMI {
         var devices: [GPUDevice] = []
         for line in text.split(whereSeparator: \.isNewline) {
             let raw = line.split(separator: ",", omittingEmptySubsequences: false)
-            let fields = raw.map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = raw.map { $0.trimming(.whitespaces) }
             guard fields.count >= 5, let index = Int(fields[0]) else { continue }
             let n = fields.count
-            let name = raw[1..<(n - 3)].joined(separator: ",").trimmingCharacters(in: .whitespaces)
+            let name = raw[1..<(n - 3)].joined(separator: ",").trimming(.whitespaces)
             devices.append(GPUDevice(index: index, name: name,
                                      memoryUsedMiB: number(fields[n - 3]), memoryTotalMiB: number(fields[n - 2]),
                                      utilizationPercent: number(fields[n - 1])))
@@ -78,7 +79,7 @@ enum NvidiaSMI {
     static func parseProcesses(_ text: String) -> [GPUProcessMemory] {
         var out: [GPUProcessMemory] = []
         for line in text.split(whereSeparator: \.isNewline) {
-            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: ",").map { $0.trimming(.whitespaces) }
             guard fields.count >= 2, let pid = Int32(fields[0]) else { continue }
             out.append(GPUProcessMemory(pid: pid, usedMiB: number(fields[1])))
         }

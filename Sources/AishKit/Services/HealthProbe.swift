@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// The result of checking one service: can we connect, and does its health endpoint answer.
 struct HealthResult: Equatable, Sendable {

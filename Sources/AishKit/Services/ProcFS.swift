@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One row of /proc/net/tcp or /proc/net/tcp6.
 struct SocketEntry: Equatable, Sendable {
@@ -156,7 +157,7 @@ struct ProcFS: Sendable {
     /// and parentheses, so fields are counted from the last ')'.
     static func parseStat(_ text: String) -> ProcessStat? {
         guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close,
-            let pid = Int32(text[..<open].trimmingCharacters(in: .whitespaces))
+            let pid = Int32(text[..<open].trimming(.whitespaces))
         else { return nil }
         let command = String(text[text.index(after: open)..<close])
         let rest = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
@@ -173,7 +174,7 @@ struct ProcFS: Sendable {
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[..<colon]
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimming(.whitespaces)
             switch key {
             case "Name": info.name = value
             case "Uid": info.realUID = value.split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { Int($0) }
@@ -188,7 +189,7 @@ struct ProcFS: Sendable {
 
     /// Seconds since boot, the first number of /proc/uptime.
     static func parseUptime(_ text: String) -> Double? {
-        text.split(separator: " ").first.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        text.split(separator: " ").first.flatMap { Double($0.trimming(.whitespacesAndNewlines)) }
     }
 
     func stat(pid: Int32) -> ProcessStat? { read("\(pid)/stat").flatMap(ProcFS.parseStat) }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `status` and `service`.
 enum ServiceCommands {
@@ -204,7 +205,7 @@ enum ServiceCommands {
             record(ctx, action, row, unit, ok: false, output: e.message)
             throw e
         }
-        let printed = (out.standardOutput + out.standardError).trimmingCharacters(in: .whitespacesAndNewlines)
+        let printed = (out.standardOutput + out.standardError).trimming(.whitespacesAndNewlines)
         record(ctx, action, row, unit, ok: out.succeeded, output: printed)
         guard out.succeeded else {
             throw ServiceControlError(message: "service \(action.rawValue) \(row.name): \(invocation) failed (exit \(out.exitStatus))"
@@ -316,7 +317,7 @@ enum TerminalQuestion {
             if byte == 0x0A { break }
             line.append(byte)
         }
-        let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        let answer = String(decoding: line, as: UTF8.self).trimming(.whitespaces).lowercased()
         return answer == "y" || answer == "yes"
     }
 }

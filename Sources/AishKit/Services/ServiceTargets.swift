@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Which systemd instance manages a unit.
 enum SystemdScope: String, Sendable {
@@ -17,7 +18,7 @@ struct UnitReference: Equatable, Sendable {
 
     /// nil for an empty value or YAML `null`.
     init?(configValue raw: String?) {
-        guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty, raw != "null", raw != "~" else {
+        guard let raw = raw?.trimming(.whitespaces), !raw.isEmpty, raw != "null", raw != "~" else {
             return nil
         }
         // Only a path-looking value is a unit file; anything else is the unit name as written.
@@ -27,7 +28,7 @@ struct UnitReference: Equatable, Sendable {
             scope = nil
             return
         }
-        let base = (raw as NSString).lastPathComponent
+        let base = PathText.lastComponent(raw)
         guard !base.isEmpty else { return nil }
         unit = base
         if UnitReference.systemDirectories.contains(where: { raw.hasPrefix($0) }) {
@@ -106,7 +107,7 @@ enum ServiceTargets {
     /// ping") leave a plain TCP check.
     static func urlInCommand(_ command: String) -> String? {
         for word in command.split(separator: " ") {
-            let w = word.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            let w = word.trimming(.characters("\"'"))
             if w.hasPrefix("http://") || w.hasPrefix("https://") { return w }
         }
         return nil

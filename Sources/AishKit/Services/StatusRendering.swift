@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Text and JSON forms of a status snapshot.
 enum StatusRendering {
@@ -136,20 +137,18 @@ enum StatusRendering {
     // MARK: formatting
 
     static func percent(_ v: Double) -> String { percentNumber(v) + "%" }
-    static func percentNumber(_ v: Double) -> String { String(format: "%.1f", v) }
+    static func percentNumber(_ v: Double) -> String { cFormat("%.1f", v) }
 
     /// KiB → "512 KiB", "21 MiB", "1.4 GiB".
     static func memory(_ kib: Int) -> String {
         if kib < 1024 { return "\(kib) KiB" }
         let mib = Double(kib) / 1024
-        if mib < 1024 { return String(format: "%.0f MiB", mib) }
-        return String(format: "%.1f GiB", mib / 1024)
+        if mib < 1024 { return cFormat("%.0f MiB", mib) }
+        return cFormat("%.1f GiB", mib / 1024)
     }
 
     static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+        UTCTime.iso8601(date)
     }
 
     private static func rounded(_ v: Double) -> Double { (v * 10).rounded() / 10 }
@@ -196,8 +195,10 @@ enum StatusRendering {
         case .down: code = "31"
         }
         // The state cell is the first occurrence after the name and port columns.
-        guard let r = line.range(of: " \(cell) ") else { return line }
+        guard let r = line.rangeOfText(" \(cell) ") else { return line }
         let start = line.index(after: r.lowerBound), end = line.index(before: r.upperBound)
-        return line.replacingCharacters(in: start..<end, with: "\u{1B}[\(code)m\(cell)\u{1B}[0m")
+        var colored = line
+        colored.replaceSubrange(start..<end, with: "\u{1B}[\(code)m\(cell)\u{1B}[0m")
+        return colored
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The process listening on a service's port, as far as we may inspect it.
 struct ProcessObservation: Equatable, Sendable {

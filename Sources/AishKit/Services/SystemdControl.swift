@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 enum ServiceAction: String, CaseIterable, Sendable {
     case start, stop, restart, enable, disable
@@ -64,7 +65,7 @@ struct SystemdControl {
             throw ServiceControlError(message: "\(SystemdControl.displayed(arguments)) failed (exit \(out.exitStatus))"
                                       + SystemdControl.detail(out))
         }
-        return out.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        return out.standardOutput.trimming(.whitespacesAndNewlines)
     }
 
     func perform(_ action: ServiceAction, unit: String, scope: SystemdScope) throws -> ProgramOutput {
@@ -81,7 +82,7 @@ struct SystemdControl {
 
     /// ": <what systemctl printed>", or "" when it printed nothing.
     static func detail(_ out: ProgramOutput) -> String {
-        let text = (out.standardError + "\n" + out.standardOutput).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "" : ": " + text.replacingOccurrences(of: "\n", with: " ")
+        let text = (out.standardError + "\n" + out.standardOutput).trimming(.whitespacesAndNewlines)
+        return text.isEmpty ? "" : ": " + text.replacingAll("\n", with: " ")
     }
 }

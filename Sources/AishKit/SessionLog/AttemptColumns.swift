@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The attempts table declared once: each column's name, SQL type, how a record is written
 /// to it and how a row reads it back, and its JSON value. INSERT, SELECT, the row reader and

@@ -2,10 +2,10 @@
 enum LogFormat {
     static func rate(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "-" }
-        return String(format: "%.1f", v)
+        return cFormat("%.1f", v)
     }
 
-    static func percent(_ fraction: Double) -> String { String(format: "%.1f%%", fraction * 100) }
+    static func percent(_ fraction: Double) -> String { cFormat("%.1f%%", fraction * 100) }
 
     /// The first words of a text on one line, at most `limit` characters.
     static func preview(_ text: String, limit: Int = 48) -> String {
@@ -52,7 +52,7 @@ enum LogFormat {
     /// RFC 4180 field.
     static func csvField(_ s: String) -> String {
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
         }
         return s
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The log's time format: ISO-8601 UTC with milliseconds, fixed width, so that text order
 /// is time order ("2026-11-27T09:19:11.123Z"). Formatted by hand: it runs for every row.
@@ -28,7 +29,7 @@ enum LogTime {
     /// ("2026-11-27", local midnight) or a date-time ("2026-11-27T10:00", "2026-11-27 10:00:00",
     /// local unless it ends in Z).
     static func parseSince(_ text: String, now: Date = Date()) -> Date? {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimming(.whitespaces)
         if let first = t.first, first.isNumber, t.count <= 8, !t.contains("-"), !t.contains(":"),
             let seconds = DurationText.seconds(t)
         {

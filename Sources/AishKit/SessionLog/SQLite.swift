@@ -1,5 +1,6 @@
 @preconcurrency import CSQLite
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The only file that touches libsqlite3. Everything above it sees `Database`, `Statement`,
 // `SQLValue` and `SQLiteError`; no C type leaves this file.
@@ -213,7 +214,7 @@ final class Database {
             if rest.hasPrefix("--") {
                 rest = rest.drop(while: { $0 != "\n" })
             } else if rest.hasPrefix("/*") {
-                guard let end = rest.range(of: "*/") else { return true }
+                guard let end = rest.rangeOfText("*/") else { return true }
                 rest = rest[end.upperBound...]
             } else {
                 return false

@@ -22,7 +22,7 @@ struct SecretRedactor: Sendable {
 
     /// `api_key`, `GITHUB_TOKEN`, `db_password`; not counts such as `max_tokens`.
     static func looksSecret(_ name: String) -> Bool {
-        let upper = name.uppercased().replacingOccurrences(of: "TOKENS", with: "")
+        let upper = name.uppercased().replacingAll("TOKENS", with: "")
         return secretNameParts.contains { upper.contains($0) }
     }
 
@@ -46,7 +46,7 @@ struct SecretRedactor: Sendable {
     func redact(_ text: String) -> String {
         var out = text
         for v in secretValues where out.contains(v) {
-            out = out.replacingOccurrences(of: v, with: SecretRedactor.mask)
+            out = out.replacingAll(v, with: SecretRedactor.mask)
         }
         return SecretRedactor.redactTokenPatterns(out)
     }

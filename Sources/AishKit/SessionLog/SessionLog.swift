@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Why the log cannot be used; becomes "aish: session log unavailable: PATH: REASON".
 struct SessionLogUnavailable: UserFacingError {
@@ -68,7 +69,7 @@ final class SessionLog {
     /// Creates the parent directories (0700) and the file (0600) before SQLite opens it,
     /// so the log is private from its first byte; SQLite gives -wal and -shm the same mode.
     static func createFileIfMissing(_ path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.deletingLastComponent(path)
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             do {
                 try FileManager.default.createDirectory(
@@ -77,7 +78,7 @@ final class SessionLog {
                 throw SessionLogUnavailable(reason: "cannot create directory \(directory): \(SessionLog.describe(error))")
             }
         }
-        let fd = Foundation.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        let fd = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         if fd >= 0 {
             close(fd)
             return
@@ -102,13 +103,7 @@ final class SessionLog {
         return changed
     }
 
-    private static func describe(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return ns.localizedDescription
-    }
+    private static func describe(_ error: Error) -> String { describeFileError(error) }
 
     // MARK: - Writing
 

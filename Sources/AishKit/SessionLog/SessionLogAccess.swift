@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Opens the session log for a process (SPEC §6): the one entry point the shell calls.
 enum SessionLogAccess {
@@ -33,7 +34,7 @@ enum SessionLogAccess {
 
     /// `--db`, else `$AISH_DB`, else ~/.local/share/aish/aish.db; `~` expanded.
     static func resolvePath(_ path: String?, environment: [String: String]) -> String {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? homeDirectory()
         var chosen = path ?? environment["AISH_DB"].flatMap { $0.isEmpty ? nil : $0 }
             ?? home + "/.local/share/aish/aish.db"
         if chosen == "~" { chosen = home } else if chosen.hasPrefix("~/") { chosen = home + chosen.dropFirst(1) }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Entry points for the benchmark harness (scripts/bench and its Swift executable): build
 /// a large log quickly and time the read commands against it, in-process.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `log`, `show`, `stats`, `sql`, `export`: reading the session log (SPEC §6).
 enum SessionLogCommands {
@@ -219,7 +220,7 @@ enum SessionLogCommands {
             info.append(("command", parts.joined(separator: " · ")))
         }
         let width = info.map(\.0.count).max() ?? 0
-        for (k, v) in info { t += k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v + "\n" }
+        for (k, v) in info { t += k.padded(toLength: width) + "  " + v + "\n" }
         if chain.count > 1 {
             t += "\nattempts of this request:\n"
             t += LogFormat.table(
@@ -259,7 +260,7 @@ enum SessionLogCommands {
                 .compactMap { $0 }.joined(separator: " · ")))
         }
         let width = info.map(\.0.count).max() ?? 0
-        for (k, v) in info { t += k.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + v + "\n" }
+        for (k, v) in info { t += k.padded(toLength: width) + "  " + v + "\n" }
         if !attempts.isEmpty {
             t += "\nrequest attempts:\n"
             t += LogFormat.table(
@@ -428,7 +429,7 @@ enum SessionLogCommands {
     static let sqlTextRowLimit = 1000
 
     static func runSQL(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        let text = inv.positionals.joined(separator: " ").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = inv.positionals.joined(separator: " ").trimming(.whitespacesAndNewlines)
         guard !text.isEmpty else { throw UsageError(message: "sql: a query is needed") }
         let reader = try openReader(ctx, command: "sql")
         let budget = try ReadBudget(inv, ctx, command: "sql")
@@ -494,7 +495,7 @@ enum SessionLogCommands {
         case let .int(i): return .int(Int(i))
         case let .double(d): return .double(d)
         case let .text(s): return .string(s)
-        case let .blob(b): return .string(b.map { String(format: "%02x", $0) }.joined())
+        case let .blob(b): return .string(b.map { cFormat("%02x", $0) }.joined())
         }
     }
 
@@ -503,8 +504,8 @@ enum SessionLogCommands {
         case .null: return "NULL"
         case let .int(i): return String(i)
         case let .double(d): return JSONValue.format(d)
-        case let .text(s): return s.replacingOccurrences(of: "\n", with: "\\n")
-        case let .blob(b): return "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+        case let .text(s): return s.replacingAll("\n", with: "\\n")
+        case let .blob(b): return "x'" + b.map { cFormat("%02x", $0) }.joined() + "'"
         }
     }
 
@@ -540,7 +541,7 @@ enum SessionLogCommands {
         // A big export is legitimately slow: no default time limit, only the one asked for.
         let budget = try ReadBudget(inv, ctx, command: "export", scriptDefault: nil, incompleteFile: file)
         var count = 0
-        let columns = AttemptRow.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let columns = AttemptRow.columns.split(separator: ",").map { $0.trimming(.whitespaces) }
         try out.write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
         try budget.run(reader, interrupt: ctx.interrupt) {
           try query("export", reader.path) {
@@ -663,7 +664,7 @@ private final class ExportFile {
 
     init(path: String) throws {
         self.path = path
-        fd = Foundation.open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
+        fd = Glibc.open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
@@ -679,7 +680,7 @@ private final class ExportFile {
     private func flush() throws {
         var offset = 0
         while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))")

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One request attempt as stored. Its columns, how they are read and their JSON keys are
 /// declared once in `AttemptColumns`.
@@ -262,7 +263,7 @@ final class SessionLogReader {
             var w = String(word)
             let prefix = w.count > 1 && w.hasSuffix("*")
             if prefix { w.removeLast() }
-            return "\"" + w.replacingOccurrences(of: "\"", with: "\"\"") + "\"" + (prefix ? "*" : "")
+            return "\"" + w.replacingAll("\"", with: "\"\"") + "\"" + (prefix ? "*" : "")
         }.joined(separator: " ")
     }
 

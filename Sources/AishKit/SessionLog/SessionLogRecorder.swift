@@ -1,10 +1,11 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The `SessionRecorder` the shell gets: redacts secrets, serialises writers (compare and
 /// bench may record from several threads), and never throws into its caller. The first
 /// failed write prints one warning and turns the recorder off; the shell keeps working.
 final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var log: SessionLog?
     private var redactor: SecretRedactor
     private let output: OutputSink

@@ -241,7 +241,7 @@ enum SessionLogSchema {
             ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT DO UPDATE SET n = n + excluded.n, total = total + excluded.total
         """
-        return [fold.replacingOccurrences(of: "?1", with: upTo),
+        return [fold.replacingAll("?1", with: upTo),
                 "UPDATE rollup_state SET covered_id = max(covered_id, \(upTo))"]
     }
 

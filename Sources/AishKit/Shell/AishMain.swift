@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Entry point used by the thin `aish` executable. Returns the process exit code; only the
 /// executable exits.
@@ -103,7 +104,7 @@ public enum AishMain {
             do {
                 try xml.write(toFile: junit, atomically: true, encoding: .utf8)
             } catch {
-                output.writeError("aish: cannot write JUnit report '\(junit)': \(error.localizedDescription)\n")
+                output.writeError("aish: cannot write JUnit report '\(junit)': \(describeFileError(error))\n")
                 if code == 0 { code = ExitCode.failure.rawValue }
             }
         }

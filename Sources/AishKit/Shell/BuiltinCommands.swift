@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The shell's own commands: help, echo, sleep, vars, set, unset, source, history, exit, expect.
 enum BuiltinCommands {
@@ -27,7 +28,7 @@ enum BuiltinCommands {
             text += "\(title):\n"
             for spec in specs {
                 let usage = spec.usage.count > width ? spec.usage + "\n" + String(repeating: " ", count: width + 4)
-                    : spec.usage.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    : spec.usage.padded(toLength: width) + "  "
                 text += "  " + usage + spec.summary + "\n"
                 json.append(.object([("name", .string(spec.name)), ("group", .string(title)),
                                      ("usage", .string(spec.usage)), ("summary", .string(spec.summary))]))

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where the commands being run come from: a script file (messages say `file:line:`),
 /// or the terminal, a pipe or `-c` text.
@@ -122,7 +123,7 @@ final class CommandRunner {
         }
         var resolved = path
         if !path.hasPrefix("/"), let current = frames.last?.file {
-            let dir = (current as NSString).deletingLastPathComponent
+            let dir = PathText.deletingLastComponent(current)
             let beside = dir.isEmpty ? path : dir + "/" + path
             if FileManager.default.fileExists(atPath: beside) { resolved = beside }
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Tab completion from the command registry: command names and aliases, subcommands,
 /// option names, and option values and positionals through each command's `ValueCompletion`.
@@ -72,12 +73,12 @@ struct Completer {
         let dirPart = slash.map { String(partial[...$0]) } ?? ""
         let base = slash.map { String(partial[partial.index(after: $0)...]) } ?? partial
         var listDir = dirPart.isEmpty ? "." : dirPart
-        if listDir.hasPrefix("~/") { listDir = NSHomeDirectory() + listDir.dropFirst() }
+        if listDir.hasPrefix("~/") { listDir = homeDirectory() + listDir.dropFirst() }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: listDir) else { return [] }
         return names.filter { $0.hasPrefix(base) && (base.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted().map { name in
-            var isDir: ObjCBool = false
+            var isDir: Bool = false
             FileManager.default.fileExists(atPath: listDir + "/" + name, isDirectory: &isDir)
-            return dirPart + name + (isDir.boolValue ? "/" : "")
+            return dirPart + name + (isDir ? "/" : "")
         }
     }
 

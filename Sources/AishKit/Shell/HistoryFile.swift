@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where the terminal history lives and how to read it without the line editor (for
 /// `history` outside the interactive shell). The file is libedit's own format.
@@ -6,13 +7,13 @@ enum HistoryFile {
     /// `$AISH_HISTORY`, else ~/.local/share/aish/history.
     static func path(environment: [String: String]) -> String {
         if let p = environment["AISH_HISTORY"], !p.isEmpty { return p }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? homeDirectory()
         return home + "/.local/share/aish/history"
     }
 
     /// Creates the file (and its directory) private to the user: history holds prompts.
     static func createIfMissing(path: String) {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathText.deletingLastComponent(path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                                   attributes: [.posixPermissions: 0o700]) }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)

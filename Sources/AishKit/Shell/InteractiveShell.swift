@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The terminal line source: prompt, line editing, history, completion. A line ending in `\`
 /// or an open heredoc continues on the next line with the prompt `> `. Errors never end the
@@ -42,7 +43,7 @@ final class InteractiveShell {
                 lines = []
             case let .line(line):
                 // The history file is written at once: secrets never reach it (issue 16.2).
-                if !line.trimmingCharacters(in: .whitespaces).isEmpty { editor.addHistory(historyRedactor.redact(line)) }
+                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(historyRedactor.redact(line)) }
                 lines.append(line)
                 let text = lines.joined(separator: "\n")
                 do {

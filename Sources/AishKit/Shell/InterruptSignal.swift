@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// SIGINT handling: Ctrl-C raises `InterruptFlag.shared`, so the running command stops (it

@@ -1,5 +1,6 @@
 @preconcurrency import CEdit
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What one prompt gave back.
 enum LineRead: Equatable {
@@ -55,7 +56,7 @@ final class LineEditor {
         guard let raw = readline(prompt) else {
             if InterruptFlag.shared.isRaised {
                 InterruptFlag.shared.clear()
-                FileHandle.standardError.write("\n".data(using: .utf8)!)
+                _ = Glibc.write(STDERR_FILENO, "\n", 1)
                 return .interrupted
             }
             return .endOfInput

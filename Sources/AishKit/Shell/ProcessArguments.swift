@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// aish's own command line (SPEC §1).
 struct ProcessArguments: Equatable {
@@ -141,15 +142,15 @@ struct ProcessArguments: Equatable {
     func resolvedConfigDirectory(environment: [String: String]) -> String {
         if let configDirectory { return configDirectory }
         if let env = environment["AISH_CONFIG"], !env.isEmpty { return env }
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: "config", isDirectory: &isDir), isDir.boolValue { return "config" }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.config/aish"
+        var isDir: Bool = false
+        if FileManager.default.fileExists(atPath: "config", isDirectory: &isDir), isDir { return "config" }
+        return (environment["HOME"] ?? homeDirectory()) + "/.config/aish"
     }
 
     /// `--db`, else `$AISH_DB`, else ~/.local/share/aish/aish.db.
     func resolvedDatabasePath(environment: [String: String]) -> String {
         if let databasePath { return databasePath }
         if let env = environment["AISH_DB"], !env.isEmpty { return env }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/aish/aish.db"
+        return (environment["HOME"] ?? homeDirectory()) + "/.local/share/aish/aish.db"
     }
 }

@@ -93,6 +93,8 @@ enum ValidateHarness {
                              "litellm-unified.yaml:18:12: warning: out of sync: model 'coder': litellm_params.tpm is '50000' but the sources give '2000000000'"]),
         CheckCase(name: "pattern must compile", file: "model-mappings.yaml", replace: "\"^gpt-.*\"", with: "\"^gpt-(.*\"",
                   expected: ["model-mappings.yaml:19:14: error: pattern '^gpt-(.*' is not a valid regular expression"]),
+        CheckCase(name: "pattern uses Python syntax aish lacks", file: "model-mappings.yaml", replace: "\"^gpt-.*\"", with: "\"(?<=^gpt-).*\"",
+                  expected: ["model-mappings.yaml:19:14: error: pattern '(?<=^gpt-).*' uses lookbehind '(?<=' at offset 0, Python regex syntax aish does not support (the pattern never matches)"]),
         CheckCase(name: "capability names a provider", file: "model-mappings.yaml", replace: "      - coder\n      - gpt-4o-mini", with: "      - coder\n      - fast",
                   expected: ["model-mappings.yaml:27:9: error: capability 'code' lists provider 'fast' where a model is expected"]),
         CheckCase(name: "strategy not evaluated", file: "model-mappings.yaml", replace: "strategy: weighted_round_robin", with: "strategy: adaptive_weighted",
