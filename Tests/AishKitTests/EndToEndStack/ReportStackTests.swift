@@ -35,7 +35,9 @@ struct ReportStackTests {
         let gateway = r["gateway"]
         #expect(gateway?["error"] == .null, "\(gateway?.serialized() ?? "")")
         let deployments = elements(of: gateway?["deployments"])
-        #expect(deployments.compactMap { $0["model_name"]?.stringValue }.sorted() == ["llama3.2:1b", "smollm2-native", "smollm2-python"])
+        // smollm2 is a load-balancing group: one weighted deployment per server.
+        #expect(deployments.compactMap { $0["model_name"]?.stringValue }.sorted()
+            == ["llama3.2:1b", "smollm2", "smollm2", "smollm2-native", "smollm2-python"])
         let ollama = deployments.first { $0["model_name"] == "llama3.2:1b" }
         #expect(ollama?["gateway_healthy"] == .bool(false) && ollama?["aish_probe"] == "down" && ollama?["agree"] == .bool(true))
 

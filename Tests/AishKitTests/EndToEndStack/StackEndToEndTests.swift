@@ -39,17 +39,18 @@ struct StackEndToEndTests {
         #expect(ttft < total)
     }
 
-    /// Ollama is configured but does not run: the request lands on the fallback, and the
-    /// log keeps both attempts of the one request.
+    /// Ollama is configured but does not run: the request lands on the first step of its
+    /// fallback chain (the native server, as the gateway would), and the log keeps both
+    /// attempts of the one request.
     @Test func failoverFromTheDownOllamaIsObserved() throws {
         let run = try aish.run(["--json", "chat", "-m", "llama3.2:1b", "Say hi."])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let result = try JSONValue.parse(run.stdout)
-        #expect(result["provider"]?.stringValue == "llama_cpp_python")
+        #expect(result["provider"]?.stringValue == "llama_cpp_native")
         #expect(result["fallback"] == .bool(true))
         #expect(result["fallback_from"]?.stringValue == "ollama")
         let rows = try aish.attempts("requested_model = 'llama3.2:1b'")
-        #expect(rows.map { $0["provider"]?.stringValue ?? "?" } == ["ollama", "llama_cpp_python"])
+        #expect(rows.map { $0["provider"]?.stringValue ?? "?" } == ["ollama", "llama_cpp_native"])
         #expect(rows.map { $0["status"]?.stringValue ?? "?" } == ["error", "ok"])
         #expect(Set(rows.map { $0["request_id"]?.stringValue ?? "?" }).count == 1)
     }
@@ -81,7 +82,7 @@ struct StackEndToEndTests {
         #expect(run.status == 0, "\(run.stderr)")
         let rows = try aish.attempts("1 = 1")
         #expect(rows.map { $0["provider"]?.stringValue ?? "?" }
-            == ["llama_cpp_python", "ollama", "llama_cpp_python", "litellm_gateway"])
+            == ["llama_cpp_python", "ollama", "llama_cpp_native", "litellm_gateway"])
         #expect(rows.map { $0["requested_model"]?.stringValue ?? "?" }
             == ["smollm2-python", "llama3.2:1b", "llama3.2:1b", "gateway-python"])
         #expect(rows.allSatisfy { !($0["reply"]?.stringValue ?? "").isEmpty || $0["status"]?.stringValue == "error" })
@@ -102,8 +103,11 @@ struct StackEndToEndTests {
         #expect(rows.count == 2)
         let stats = try aish.run(["--json", "stats", "--by", "provider"])
         let s = try JSONValue.parse(stats.stdout)
-        #expect(s["gateway_overhead"]?.doubleValue != nil, "\(stats.stdout)")
-        #expect(s["backend_latency"]?.doubleValue != nil, "\(stats.stdout)")
+        #expect(s["total"]?["gateway_overhead_ms"]?["p50"]?.doubleValue != nil, "\(stats.stdout)")
+        #expect(s["total"]?["backend_ms"]?["p50"]?.doubleValue != nil, "\(stats.stdout)")
+        // expect reads the same split as fields.
+        let expect = try aish.run(["-c", "stats --by provider; expect gateway_overhead > 0; expect backend_latency > 0"])
+        #expect(expect.status == 0, "\(expect.stdout)\(expect.stderr)")
     }
 
     /// LiteLLM's own fault switch fails the model group; the gateway falls back, and its
