@@ -98,3 +98,14 @@ extension CommandResult {
         failureExitCode = report.failureExitCode
     }
 }
+
+/// The report of a command whose whole output is text (echo, use, reset, …): `--json` gives
+/// `{"status": "ok", "text": …}`, as before reports.
+struct TextReport: CommandReport {
+    var text: String
+
+    static let fields = [ReportField("text", "the printed text")]
+    static let example = TextReport(text: "hi")
+
+    func renderText() -> String { text }
+}
