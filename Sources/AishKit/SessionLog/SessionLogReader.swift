@@ -61,6 +61,12 @@ struct CommandRow {
 
     static let columns = "id, session_id, started_at, text, source_file, line, status, duration_ms, error"
 
+    init(id: Int64, sessionID: Int64?, startedAt: String, text: String, sourceFile: String?, line: Int?, status: String,
+         durationMs: Double?, error: String?) {
+        (self.id, self.sessionID, self.startedAt, self.text, self.sourceFile) = (id, sessionID, startedAt, text, sourceFile)
+        (self.line, self.status, self.durationMs, self.error) = (line, status, durationMs, error)
+    }
+
     init(_ s: Statement) {
         id = s.int64(0)
         sessionID = s.isNull(1) ? nil : s.int64(1)
