@@ -117,7 +117,8 @@ extension LogColumn {
 /// A session-log table declared once. INSERT, UPDATE, SELECT, the row reader and the JSON
 /// form all come from its column list, so nothing depends on column positions. Adding a
 /// column is one entry (`.added(in: N)`) plus a migration that adds it (`addColumnSQL`); a
-/// test checks that the migrated tables and these declarations agree.
+/// test checks that the migrated tables and these declarations agree. (Sendable: it is
+/// immutable, and its closures are pure functions of their arguments.)
 struct LogTable<Record, Row>: @unchecked Sendable {
     let name: String
     /// In table order (the order of the migrations that built it).

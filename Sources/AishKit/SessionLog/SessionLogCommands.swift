@@ -312,7 +312,7 @@ enum SessionLogCommands {
         // A big export is legitimately slow: no default time limit, only the one asked for.
         let budget = try ReadBudget(inv, ctx, command: "export", scriptDefault: nil, incompleteFile: file)
         var count = 0
-        let columns = AttemptRow.columns.split(separator: ",").map { $0.trimming(.whitespaces) }
+        let columns = AttemptColumns.table.columns.map(\.name)
         try out.write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
         try budget.run(reader, interrupt: ctx.interrupt) {
           try query("export", reader.path) {

@@ -205,10 +205,10 @@ struct ShowAttemptReport: CommandReport {
             parts += [c.status, DurationText.milliseconds(c.durationMs)]
             info.append(("command", parts.joined(separator: " · ")))
         }
-        t += ShowCommandReport.aligned(info)
+        t += LogFormat.aligned(info)
         if chain.count > 1 {
             t += "\nattempts of this request:\n"
-            t += ShowCommandReport.indented(LogFormat.table(
+            t += LogFormat.indentedTable(LogFormat.table(
                 ["", "ID", "#", "PROVIDER", "BACKEND MODEL", "STATUS", "TTFT", "LATENCY", "ERROR"],
                 chain.map { a in
                     [a.id == r.id ? ">" : "", String(a.id), String(a.attempt), a.provider, a.backendModel,
@@ -268,10 +268,10 @@ struct ShowCommandReport: CommandReport {
             info.append(("session", ["\(s.id)", s.mode, s.scriptPath, "aish \(s.aishVersion)", s.host, "pid \(s.pid)"]
                 .compactMap { $0 }.joined(separator: " · ")))
         }
-        t += Self.aligned(info)
+        t += LogFormat.aligned(info)
         if !attempts.isEmpty {
             t += "\nrequest attempts:\n"
-            t += Self.indented(LogFormat.table(
+            t += LogFormat.indentedTable(LogFormat.table(
                 ["ID", "MODEL → PROVIDER", "#", "STATUS", "TTFT", "LATENCY", "TOKENS"],
                 attempts.map { a in
                     [String(a.id), "\(a.requestedModel) → \(a.provider)", String(a.attempt), a.status,
@@ -279,17 +279,6 @@ struct ShowCommandReport: CommandReport {
                 }, right: [0, 2, 4, 5, 6]))
         }
         return t
-    }
-
-    /// "key  value" lines, keys padded to the longest.
-    static func aligned(_ info: [(String, String)]) -> String {
-        let width = info.map(\.0.count).max() ?? 0
-        return info.map { k, v in k.padded(toLength: width) + "  " + v + "\n" }.joined()
-    }
-
-    /// A table indented by two spaces.
-    static func indented(_ table: String) -> String {
-        table.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
     }
 }
 
