@@ -124,12 +124,12 @@ struct ChatReport: CommandReport {
         ReportField("finish_reason", "the server's finish_reason"),
         ReportField("reply_bytes", "size of the whole reply", unit: "bytes"),
         ReportField("truncated", "whether only the start of the reply was kept (max_reply_bytes)"),
-        ReportField("gateway_deployment", "LiteLLM gateway: the deployment that answered (null without a gateway)"),
+        ReportField("gateway_deployment", "LiteLLM gateway: the deployment that answered; null without a gateway"),
         ReportField("gateway_model_group", "LiteLLM gateway: its model group"),
         ReportField("gateway_api_base", "LiteLLM gateway: the deployment's api_base"),
         ReportField("gateway_fallbacks", "LiteLLM gateway: its own fallbacks"),
         ReportField("gateway_retries", "LiteLLM gateway: its own retries"),
-        ReportField("gateway_overhead", "LiteLLM gateway: its own time (x-litellm-overhead-duration-ms)", unit: "ms"),
+        ReportField("gateway_overhead", "LiteLLM gateway: its own time, from x-litellm-overhead-duration-ms", unit: "ms"),
         ReportField("reply", "the reply text (what expect contains and matches test)"),
     ]
 
