@@ -210,8 +210,7 @@ enum SessionLogCommands {
                 name: g.name, requests: g.requests, errors: g.errors, errorRate: g.errorRate,
                 ttft: .init(g.ttft.percentiles()), latency: .init(g.latency.percentiles()), tokensPerSecond: g.meanTokensPerSecond,
                 gatewayOverhead: hasSplitData ? .init(Percentiles.summary(overhead)) : nil,
-                backendLatency: hasSplitData ? .init(Percentiles.summary(backend)) : nil,
-                hasSplit: by == "provider")
+                backendLatency: hasSplitData ? .init(Percentiles.summary(backend)) : nil)
         }
         return CommandResult(report: StatsReport(
             by: by, since: since, sinceText: since == nil ? nil : inv.value("--since"),

@@ -4,31 +4,30 @@ import Glibc
 // The reports of `log`, `show`, `stats`, `sql` and `export`, each with its text form.
 // Rows of the log (`attempts`, `chain`, `command`, `session`) appear in JSON with the
 // log's own column names (the names `sql` and `export` use); the top-level figures use the
-// SPEC's names for `expect` (`ttft`, `latency`, `tokens`, `provider`), in ms.
+// SPEC's names for `expect` (`ttft`, `latency`, `tokens`, `provider`), in ms. Every field
+// is always present: null when unknown.
 
 /// The figures of one attempt that `expect` reads after `log` (the newest listed) and
-/// `show` (the one shown), flattened into the report's top level.
+/// `show` (the one shown), flattened into the report's top level; all null when there is
+/// no attempt.
 struct AttemptFigures: Encodable, Sendable {
-    var id: Int64
-    var model: String
-    var provider: String
-    var attemptStatus: String
-    var ttft: Double?
-    var latency: Double?
-    var tokens: Int?
+    var row: AttemptRow?
 
-    init(_ r: AttemptRow) {
-        id = r.id
-        model = r.requestedModel
-        provider = r.provider
-        attemptStatus = r.status
-        ttft = r.ttftMs
-        latency = r.totalMs
-        tokens = r.completionTokens
-    }
+    init(_ r: AttemptRow?) { row = r }
 
     enum CodingKeys: String, CodingKey {
         case id, model, provider, attemptStatus = "attempt_status", ttft, latency, tokens
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(row.map { JSONValue.int(Int($0.id)) } ?? .null, forKey: .id)
+        try c.encode(row.map { JSONValue.string($0.requestedModel) } ?? .null, forKey: .model)
+        try c.encode(row.map { JSONValue.string($0.provider) } ?? .null, forKey: .provider)
+        try c.encode(row.map { JSONValue.string($0.status) } ?? .null, forKey: .attemptStatus)
+        try c.encode(row?.ttftMs.map(JSONValue.double) ?? .null, forKey: .ttft)
+        try c.encode(row?.totalMs.map(JSONValue.double) ?? .null, forKey: .latency)
+        try c.encode(row?.completionTokens.map(JSONValue.int) ?? .null, forKey: .tokens)
     }
 
     /// The fields, of `which` attempt ("the newest listed attempt").
@@ -38,9 +37,9 @@ struct AttemptFigures: Encodable, Sendable {
             ReportField("model", "requested model of \(which)"),
             ReportField("provider", "provider of \(which)"),
             ReportField("attempt_status", "status of \(which): ok, error, partial, cancelled, timeout or skipped"),
-            ReportField("ttft", "time to first token of \(which), when it had one", unit: "ms"),
-            ReportField("latency", "total time of \(which), when known", unit: "ms"),
-            ReportField("tokens", "completion tokens of \(which), when reported"),
+            ReportField("ttft", "time to first token of \(which) (null when none)", unit: "ms"),
+            ReportField("latency", "total time of \(which) (null when unknown)", unit: "ms"),
+            ReportField("tokens", "completion tokens of \(which) (null when not reported)"),
         ]
     }
 }
@@ -79,11 +78,11 @@ struct LogReport: CommandReport {
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(rows.count, forKey: .count)
-        if let newest = rows.first { try AttemptFigures(newest).encode(to: encoder) }
+        try AttemptFigures(rows.first).encode(to: encoder)
         try c.encode(rows.map(\.json), forKey: .attempts)
     }
 
-    static let fields = [ReportField("count", "attempts listed (the next seven are absent when none)")]
+    static let fields = [ReportField("count", "attempts listed (the next seven are null when none)")]
         + AttemptFigures.fields(of: "the newest listed attempt")
         + [ReportField("attempts", "each listed attempt with every column of the log (names as in sql and export)")]
 
@@ -239,7 +238,7 @@ struct ShowCommandReport: CommandReport {
         try c.encode(command.id, forKey: .id)
         try c.encode(command.status, forKey: .commandStatus)
         try c.encode(attempts.count, forKey: .attemptCount)
-        try c.encodeIfPresent(command.durationMs, forKey: .latency)
+        try c.encode(command.durationMs.map(JSONValue.double) ?? .null, forKey: .latency)
         try c.encode(command.json, forKey: .command)
         try c.encode(attempts.map(\.json), forKey: .attempts)
         try c.encode(session?.json ?? .null, forKey: .session)
@@ -249,7 +248,7 @@ struct ShowCommandReport: CommandReport {
         ReportField("id", "the command's id (cmd:ID)"),
         ReportField("command_status", "running, ok or error"),
         ReportField("attempt_count", "request attempts the command made"),
-        ReportField("latency", "how long the command ran (absent while running)", unit: "ms"),
+        ReportField("latency", "how long the command ran (null while running)", unit: "ms"),
         ReportField("command", "the command with every column of the log"),
         ReportField("attempts", "the attempts it made, each with every column of the log"),
         ReportField("session", "its session (null when not logged)"),
@@ -285,8 +284,8 @@ struct ShowCommandReport: CommandReport {
 // MARK: stats
 
 /// `stats`: per model or provider, and over all of them. Every row has the same figures
-/// under the same names; the top level repeats those of `total` (leaving out the ones
-/// there is no data for), which is what `expect` reads.
+/// under the same names, null where there is no data; the top level repeats those of
+/// `total`, which is what `expect` reads.
 struct StatsReport: CommandReport {
     /// p50, p90 and p99 of one figure, in ms (NaN when no attempt had it).
     struct Percentiles3: Sendable {
@@ -312,8 +311,6 @@ struct StatsReport: CommandReport {
         /// LiteLLM gateway answered with its overhead header (nil when none).
         var gatewayOverhead: Percentiles3?
         var backendLatency: Percentiles3?
-        /// Whether the gateway split applies (--by provider): its keys are then present, null when no data.
-        var hasSplit: Bool
 
         enum CodingKeys: String, CodingKey {
             case name, requests, errors, errorRate = "error_rate", ttft, ttftP90 = "ttft_p90", ttftP99 = "ttft_p99",
@@ -323,13 +320,13 @@ struct StatsReport: CommandReport {
                  backendLatencyP90 = "backend_latency_p90", backendLatencyP99 = "backend_latency_p99"
         }
 
-        func encode(to encoder: any Encoder) throws { try encode(to: encoder, withName: true, unknownAsNull: true) }
+        func encode(to encoder: any Encoder) throws { try encode(to: encoder, withName: true) }
 
-        /// `unknownAsNull`: rows say null for a figure with no data; the top level leaves it out.
-        func encode(to encoder: any Encoder, withName: Bool, unknownAsNull: Bool) throws {
+        /// The top level has the figures without the name.
+        func encode(to encoder: any Encoder, withName: Bool) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             func put(_ v: Double?, _ key: CodingKeys) throws {
-                if let v, v.isFinite { try c.encode(v, forKey: key) } else if unknownAsNull { try c.encodeNil(forKey: key) }
+                if let v, v.isFinite { try c.encode(v, forKey: key) } else { try c.encodeNil(forKey: key) }
             }
             if withName { try c.encode(name, forKey: .name) }
             try c.encode(requests, forKey: .requests)
@@ -342,14 +339,12 @@ struct StatsReport: CommandReport {
             try put(latency.p90, .latencyP90)
             try put(latency.p99, .latencyP99)
             try put(tokensPerSecond, .tokensPerSecond)
-            if hasSplit {
-                try put(gatewayOverhead?.p50, .gatewayOverhead)
-                try put(gatewayOverhead?.p90, .gatewayOverheadP90)
-                try put(gatewayOverhead?.p99, .gatewayOverheadP99)
-                try put(backendLatency?.p50, .backendLatency)
-                try put(backendLatency?.p90, .backendLatencyP90)
-                try put(backendLatency?.p99, .backendLatencyP99)
-            }
+            try put(gatewayOverhead?.p50, .gatewayOverhead)
+            try put(gatewayOverhead?.p90, .gatewayOverheadP90)
+            try put(gatewayOverhead?.p99, .gatewayOverheadP99)
+            try put(backendLatency?.p50, .backendLatency)
+            try put(backendLatency?.p90, .backendLatencyP90)
+            try put(backendLatency?.p99, .backendLatencyP99)
         }
     }
 
@@ -369,7 +364,7 @@ struct StatsReport: CommandReport {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(by, forKey: .by)
         try c.encode(since.map { JSONValue.string(LogTime.format($0)) } ?? .null, forKey: .since)
-        try total.encode(to: encoder, withName: false, unknownAsNull: false)
+        try total.encode(to: encoder, withName: false)
         try c.encode(exact ? "exact" : "histogram", forKey: .percentiles)
         try c.encode(groups, forKey: .groups)
         try c.encode(total, forKey: .total)
@@ -381,28 +376,28 @@ struct StatsReport: CommandReport {
         ReportField("requests", "attempts sent, over all groups (skipped ones are not)"),
         ReportField("errors", "error, timeout and partial attempts"),
         ReportField("error_rate", "errors / requests, 0 to 1"),
-        ReportField("ttft", "time to first token, p50", unit: "ms"),
+        ReportField("ttft", "time to first token, p50 (null when no attempt had one)", unit: "ms"),
         ReportField("ttft_p90", "time to first token, p90", unit: "ms"),
         ReportField("ttft_p99", "time to first token, p99", unit: "ms"),
         ReportField("latency", "latency of successful attempts, p50", unit: "ms"),
         ReportField("latency_p90", "latency, p90", unit: "ms"),
         ReportField("latency_p99", "latency, p99", unit: "ms"),
         ReportField("tokens_per_second", "mean tokens/s of successful attempts"),
-        ReportField("gateway_overhead", "--by provider, gateway rows: the gateway's own time, p50", unit: "ms"),
+        ReportField("gateway_overhead", "--by provider: the gateway's own time, p50 (null but for gateway rows)", unit: "ms"),
         ReportField("gateway_overhead_p90", "gateway overhead, p90", unit: "ms"),
         ReportField("gateway_overhead_p99", "gateway overhead, p99", unit: "ms"),
-        ReportField("backend_latency", "--by provider, gateway rows: latency less the gateway's overhead, p50", unit: "ms"),
+        ReportField("backend_latency", "--by provider: latency less the gateway's overhead, p50", unit: "ms"),
         ReportField("backend_latency_p90", "backend latency, p90", unit: "ms"),
         ReportField("backend_latency_p99", "backend latency, p99", unit: "ms"),
         ReportField("percentiles", "exact, or histogram over more than 20,000 attempts (within about 1%)"),
-        ReportField("groups", "per model or provider: name and the figures above (null where no data)"),
+        ReportField("groups", "per model or provider: name and the figures above"),
         ReportField("total", "over all groups: the same (name all)"),
     ]
 
     static let example: StatsReport = {
         let p = Percentiles3((100, 200, 300))
         let g = Group(name: "ollama", requests: 2, errors: 0, errorRate: 0, ttft: p, latency: p, tokensPerSecond: 40,
-                      gatewayOverhead: p, backendLatency: p, hasSplit: true)
+                      gatewayOverhead: p, backendLatency: p)
         var total = g
         total.name = "all"
         return StatsReport(by: "provider", since: nil, sinceText: nil, groups: [g], total: total, exact: true)
@@ -457,14 +452,14 @@ struct SQLReport: CommandReport {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(columns, forKey: .columns)
         try c.encode(count, forKey: .count)
-        try c.encodeIfPresent(value, forKey: .value)
+        try c.encode(value ?? .null, forKey: .value)
         try c.encode(rows.map { JSONValue.object(zip(columns, $0).map { ($0, SQLReport.json($1)) }) }, forKey: .rows)
     }
 
     static let fields = [
         ReportField("columns", "the result's column names"),
         ReportField("count", "rows returned"),
-        ReportField("value", "the answer when it is a single value (one row, one column)"),
+        ReportField("value", "the answer when it is a single value (one row, one column); else null"),
         ReportField("rows", "each row as an object by column name (in text mode the first 1000, as shown)"),
     ]
 
