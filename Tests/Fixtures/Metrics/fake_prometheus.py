@@ -88,6 +88,10 @@ def main():
     p.add_argument("--delay", type=float, default=0)
     p.add_argument("--route", nargs=3, action="append", metavar=("FILE", "STATUS", "PROMQL"))
     opts = p.parse_args()
+    # aish sends every query of `metrics --prom` at once (33 connections); socketserver's
+    # default listen backlog of 5 drops the rest, and each dropped SYN costs a 1 s, 3 s, 7 s
+    # retransmit: the wait then measured the backlog, not aish. Prometheus (Go) uses somaxconn.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", opts.port), Handler)
     server.daemon_threads = True
     server.opts = opts
