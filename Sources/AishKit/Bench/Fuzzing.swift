@@ -11,9 +11,11 @@ import Glibc
 ///   into chunks (network reads split anywhere);
 /// - the redactor: a key planted in any text is masked, and masking twice changes nothing
 ///   more than masking once does for that key;
-/// - the script checker accepts every script the parser accepts or reports a position.
+/// - the script checker accepts every script the parser accepts or reports a position;
+/// - Prometheus query answers: the direct decoder reads what the JSON-tree decoding reads
+///   (the same answer, or the same error).
 public enum Fuzzing {
-    public static let targetNames = ["yaml", "script", "sse", "ndjson", "prometheus", "redactor"]
+    public static let targetNames = ["yaml", "script", "sse", "ndjson", "prometheus", "prometheus-api", "redactor"]
 
     /// `[--seconds S] [--seed N] [TARGET...]`: returns the report and the exit status.
     public static func run(arguments: [String]) -> (String, Int32) {
@@ -106,6 +108,8 @@ public enum Fuzzing {
             }
         case "prometheus":
             _ = try? PrometheusText.parse(String(decoding: input, as: UTF8.self), source: "fuzz")
+        case "prometheus-api":
+            if let difference = prometheusAnswerDifference(input) { throw Failure(message: "prometheus-api: \(difference)") }
         case "redactor":
             let key = "sk-fuzzPLANTED0123456789"
             let text = String(decoding: input, as: UTF8.self)
@@ -122,6 +126,25 @@ public enum Fuzzing {
             _ = SecretPatterns.redact(once)
         default:
             throw Failure(message: "unknown target \(target)")
+        }
+    }
+
+    /// How the direct decoding of a query answer differs from the tree decoding; nil when
+    /// both give the same answer or the same error.
+    static func prometheusAnswerDifference(_ body: [UInt8]) -> String? {
+        func outcome(_ decode: ([UInt8], String?, String) throws -> PrometheusQueryAnswer) -> Result<PrometheusQueryAnswer, PrometheusError> {
+            Result { try decode(body, "q", "u") }.mapError { $0 as? PrometheusError ?? PrometheusError(.badAnswer, server: "", query: nil, detail: "\($0)") }
+        }
+        switch (outcome(PrometheusAPI.decodeQuery), outcome(PrometheusAPI.decodeQueryTree)) {
+        case let (.success(direct), .success(tree)):
+            return direct == tree ? nil : "the decoders read different answers"
+        case let (.failure(direct), .failure(tree)):
+            if direct.description == tree.description, direct.kind == tree.kind, direct.errorType == tree.errorType { return nil }
+            return "different errors: direct '\(direct.description)', tree '\(tree.description)'"
+        case let (.success, .failure(tree)):
+            return "the direct decoder accepted what the tree decoding rejects: \(tree.description)"
+        case let (.failure(direct), .success):
+            return "the direct decoder rejected what the tree decoding reads: \(direct.description)"
         }
     }
 
@@ -307,6 +330,13 @@ enum FuzzSeeds {
             return ["# HELP x_total A counter.\n# TYPE x_total counter\nx_total{a=\"b\",c=\"d\\\"e\"} 1.5e3 1700000000000\n",
                     "vllm:num_requests_running{model_name=\"m\"} 0\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 3\nh_sum 1\nh_count 3\n",
                     "llamacpp:prompt_tokens_total 12\nNaN_value NaN\ninf +Inf\n"]
+        case "prometheus-api":
+            return [#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"instance":"a:1","job":"j"},"values":[[1795969912,"0.49820000000000003"],[1795969917.5,"NaN"],[1795969922,"+Inf"]]}]}}"#,
+                    #"{"data":{"result":[{"value":[1.5e9,"-Inf"],"metric":{"__name__":"up","x":"\u00e9\ud83d\ude00"}}],"resultType":"vector"},"warnings":["w",1],"status":"success"}"#,
+                    #"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:11: parse error"}"#,
+                    #"{"status":"success","data":{"resultType":"scalar","result":[1795969917.261,"0.25"]}}"#,
+                    #"{"status":"success","data":{"resultType":"string","result":[1795969917.342,"hello"]}}"#,
+                    #"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"histograms":[[1,{"count":"2"}]]}]}}"#]
         default:
             return ["set api_key V3ry; echo Bearer tok-1 Authorization: Basic abc", "{\"api_key\": \"x\"} eyJhbGciOi.eyJzdWIi.sig",
                     "AKIAIOSFODNN7EXAMPLE ghp_abcdefghijklmnop0123 xoxb-1-2-3 hf_abcdefghijklmnopqrstuv", "naïve ✓ text"]
@@ -320,6 +350,9 @@ enum FuzzSeeds {
         case "sse": return ["data: ", "event: ", "id: ", "\n\n", "\r\n", ":", "[DONE]", "{\"choices\":[{\"delta\":{\"content\":\"", "\"}}]}", "\u{00e9}", "\\u00"]
         case "ndjson": return ["\n", "{\"message\":{\"content\":\"", "\"}}", "\"done\":true", "{\"error\":\"", "\\u", "null", "[", "]"]
         case "prometheus": return ["# TYPE ", "# HELP ", "{", "}", "=\"", "\",", " 1", " NaN", " +Inf", "\n", "\\n", "\\\"", "_bucket", "le=\""]
+        case "prometheus-api": return ["{", "}", "[", "]", ",", ":", "\"", "\\u", "\\\"", "\"status\":", "\"success\"", "\"error\"", "\"data\":",
+                                       "\"resultType\":", "\"vector\"", "\"matrix\"", "\"result\":", "\"metric\":", "\"value\":", "\"values\":",
+                                       "[1.5,\"2\"]", "\"NaN\"", "\"-Inf\"", "1e+06", "-0", "null", "true", " ", "\"histogram\":"]
         default: return ["sk-", "sk_live_", "AKIA", "ghp_", "github_pat_", "xoxb-", "hf_", "eyJ", ".", "Bearer ", "Authorization: ", "set ",
                          "api_key", "password", "=", ": ", "\"", "'", ";", "\n"]
         }

@@ -20,6 +20,7 @@ public enum InProcessBenchmarks {
             case "stream": result = try streamTimings(options)
             case "log": result = try sessionLog(options)
             case "load": result = try loadCeiling(options)
+            case "prometheus-decode": result = try prometheusDecode(options)
             default: return ("unknown figure '\(figure)'\n" + usage, 2)
             }
             return (result.serialized(), 0)
@@ -39,6 +40,9 @@ public enum InProcessBenchmarks {
                                            bench's load generator ceiling (requests/s per level)
           log --db PATH [--rows N]         write N synthetic attempts (rows/s), then time
                                            `log -n 20` and `stats` in-process (ms)
+          prometheus-decode --file ANSWER.json [--samples N]
+                                           decoding one query answer (ms): aish's direct decoder
+                                           vs the generic JSON tree it replaced
         """
 
     /// Figure 3: plan resolution for the configured names (and some pattern and unknown
@@ -88,6 +92,24 @@ public enum InProcessBenchmarks {
             total.append(t.total * 1000)
         }
         return .object([("ttfb", stats(ttfb)), ("total", stats(total))])
+    }
+
+    /// Figure 9: one Prometheus query answer decoded by the direct decoder `metrics --prom`
+    /// uses, and by the generic JSON tree (the baseline it replaced).
+    static func prometheusDecode(_ options: [String: String]) throws -> JSONValue {
+        guard let path = options["file"], let body = FileManager.default.contents(atPath: path) else {
+            throw UsageError(message: "prometheus-decode needs --file ANSWER.json (a readable file)")
+        }
+        let bytes = Array(body)
+        let samples = Int(options["samples"] ?? "") ?? 50
+        var points = 0
+        let direct = try measure(samples: samples, batch: 1, unitNanos: 1e6) {
+            points = try PrometheusAPI.decodeQuery(bytes, query: nil, url: path).matrix().reduce(0) { $0 + $1.points.count }
+        }
+        let tree = try measure(samples: samples, batch: 1, unitNanos: 1e6) {
+            _ = try PrometheusAPI.decodeQueryTree(bytes, query: nil, url: path)
+        }
+        return .object([("aish", direct), ("baseline", tree), ("bytes", .int(bytes.count)), ("points", .int(points))])
     }
 
     /// Figure 7: the closed-loop load generator `bench` uses, straight at a URL.

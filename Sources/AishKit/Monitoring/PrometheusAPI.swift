@@ -172,8 +172,23 @@ struct PrometheusAPI: Sendable {
 
     // MARK: decoding
 
-    /// Decodes a query or query_range answer: the envelope, then the result by its type.
+    /// Decodes a query or query_range answer, straight from its bytes (PrometheusAnswerDecoder).
     static func decodeQuery(_ body: [UInt8], query: String?, url: String) throws -> PrometheusQueryAnswer {
+        do {
+            return try PrometheusAnswerDecoder.decode(body)
+        } catch {
+            switch error {
+            case let .syntax(e): throw notJSON(body, e, query: query, url: url)
+            case .notPrometheus: throw notPrometheus(query: query, url: url)
+            case let .prometheusError(type, message): throw prometheusError(type: type, message: message, query: query, url: url)
+            case let .shape(what): throw PrometheusError(.badAnswer, server: url, query: query, detail: what)
+            }
+        }
+    }
+
+    /// The same through the generic JSON tree: the reference the direct decoder is checked
+    /// against (tests, the `prometheus-api` fuzz target).
+    static func decodeQueryTree(_ body: [UInt8], query: String?, url: String) throws -> PrometheusQueryAnswer {
         let (data, warnings) = try envelope(body, query: query, url: url)
         guard let type = data["resultType"]?.stringValue else {
             throw PrometheusError(.badAnswer, server: url, query: query, detail: "no data.resultType in the answer")
@@ -181,9 +196,12 @@ struct PrometheusAPI: Sendable {
         guard let result = data["result"] else {
             throw PrometheusError(.badAnswer, server: url, query: query, detail: "no data.result in the answer")
         }
-        func bad(_ what: String) -> PrometheusError {
-            PrometheusError(.badAnswer, server: url, query: query, detail: what)
-        }
+        let r = try self.result(ofType: type, result) { PrometheusError(.badAnswer, server: url, query: query, detail: $0) }
+        return PrometheusQueryAnswer(result: r, warnings: warnings)
+    }
+
+    /// `data.result` of an answer, read by its `resultType`; `bad` makes the error for what is wrong.
+    static func result<E: Error>(ofType type: String, _ result: JSONValue, bad: (String) -> E) throws -> PrometheusResult {
         switch type {
         case "vector":
             guard case let .array(items) = result else { throw bad("data.result of a vector is not an array") }
@@ -193,7 +211,7 @@ struct PrometheusAPI: Sendable {
                 guard let value = item["value"] else { throw bad("data.result[\(i)] has no value") }
                 return PrometheusSample(labels: labels, point: try point(value, at: "data.result[\(i)].value", bad: bad))
             }
-            return PrometheusQueryAnswer(result: .vector(samples), warnings: warnings)
+            return .vector(samples)
         case "matrix":
             guard case let .array(items) = result else { throw bad("data.result of a matrix is not an array") }
             let series = try items.enumerated().map { i, item -> PrometheusSeries in
@@ -205,13 +223,13 @@ struct PrometheusAPI: Sendable {
                 }
                 return PrometheusSeries(labels: labels, points: points)
             }
-            return PrometheusQueryAnswer(result: .matrix(series), warnings: warnings)
+            return .matrix(series)
         case "scalar":
-            return PrometheusQueryAnswer(result: .scalar(try point(result, at: "data.result", bad: bad)), warnings: warnings)
+            return .scalar(try point(result, at: "data.result", bad: bad))
         case "string":
             guard case let .array(pair) = result, pair.count == 2, let t = pair[0].doubleValue,
                   let s = pair[1].stringValue else { throw bad("data.result of a string is not [time, \"text\"]") }
-            return PrometheusQueryAnswer(result: .string(s, at: t), warnings: warnings)
+            return .string(s, at: t)
         default:
             throw bad("unknown resultType '\(type)'")
         }
@@ -252,7 +270,7 @@ struct PrometheusAPI: Sendable {
         }
     }
 
-    private static let nativeHistogramMessage =
+    static let nativeHistogramMessage =
         "the answer holds native histogram samples, which aish does not read; query classic _bucket series"
 
     /// Checks the `{"status": …, "data": …}` envelope and returns `data` and the warnings.
@@ -262,10 +280,7 @@ struct PrometheusAPI: Sendable {
         do {
             json = try JSONValue.parse(bytes: body)
         } catch {
-            let start = String(decoding: body.prefix(80), as: UTF8.self)
-                .replacingAll("\n", with: " ").trimming(.whitespaces)
-            throw PrometheusError(.badAnswer, server: url, query: query,
-                                  detail: body.isEmpty ? "empty answer" : "answer is not JSON (\(error)): '\(start)'")
+            throw notJSON(body, error, query: query, url: url)
         }
         switch json["status"]?.stringValue {
         case "success":
@@ -276,19 +291,32 @@ struct PrometheusAPI: Sendable {
             if case let .array(items)? = json["warnings"] { warnings = items.compactMap(\.stringValue) }
             return (data, warnings)
         case "error":
-            let type = json["errorType"]?.stringValue ?? "unknown"
-            let message = json["error"]?.stringValue ?? "(no message)"
-            throw PrometheusError(kind: PrometheusError.kind(errorType: type, message: message),
-                                  server: url, query: query, detail: message, errorType: type)
+            throw prometheusError(type: json["errorType"]?.stringValue ?? "unknown", message: json["error"]?.stringValue ?? "(no message)",
+                                  query: query, url: url)
         default:
-            throw PrometheusError(.badAnswer, server: url, query: query,
-                                  detail: "answer has no status 'success' or 'error' (not a Prometheus API?)")
+            throw notPrometheus(query: query, url: url)
         }
     }
 
+    private static func notJSON(_ body: [UInt8], _ error: any Error, query: String?, url: String) -> PrometheusError {
+        let start = String(decoding: body.prefix(80), as: UTF8.self)
+            .replacingAll("\n", with: " ").trimming(.whitespaces)
+        return PrometheusError(.badAnswer, server: url, query: query,
+                               detail: body.isEmpty ? "empty answer" : "answer is not JSON (\(error)): '\(start)'")
+    }
 
-    private static func labelsOf(_ value: JSONValue?, at path: String,
-                                 bad: (String) -> PrometheusError) throws -> [MetricLabel] {
+    private static func notPrometheus(query: String?, url: String) -> PrometheusError {
+        PrometheusError(.badAnswer, server: url, query: query,
+                        detail: "answer has no status 'success' or 'error' (not a Prometheus API?)")
+    }
+
+    private static func prometheusError(type: String, message: String, query: String?, url: String) -> PrometheusError {
+        PrometheusError(kind: PrometheusError.kind(errorType: type, message: message),
+                        server: url, query: query, detail: message, errorType: type)
+    }
+
+    private static func labelsOf<E: Error>(_ value: JSONValue?, at path: String,
+                                           bad: (String) -> E) throws -> [MetricLabel] {
         guard let value else { return [] }
         guard case let .object(pairs) = value else { throw bad("\(path) is not an object") }
         return try pairs.map { name, v in
@@ -298,8 +326,8 @@ struct PrometheusAPI: Sendable {
     }
 
     /// `[1435781451.781, "1"]`: the time as a number, the value as a string (NaN, ±Inf).
-    private static func point(_ value: JSONValue, at path: String,
-                              bad: (String) -> PrometheusError) throws -> PrometheusPoint {
+    private static func point<E: Error>(_ value: JSONValue, at path: String,
+                                        bad: (String) -> E) throws -> PrometheusPoint {
         guard case let .array(pair) = value, pair.count == 2, let t = pair[0].doubleValue else {
             throw bad("\(path) is not [time, \"value\"]")
         }
