@@ -93,7 +93,7 @@ struct PrometheusAnswerDecoder {
             case "vector", "matrix":
                 pos = start
                 depth = at
-                result = type == "vector" ? try vector() : try matrix()
+                result = try resultList(matrix: type == "matrix")
                 return try answer()
             default:
                 // A scalar or a string is one small pair, and any other type an error: the tree reads them.
@@ -155,8 +155,8 @@ struct PrometheusAnswerDecoder {
                 resultType = try stringMember()
             } else if result.isAbsent, matches(key, "result") {
                 switch resultType.value {
-                case "vector": result = try vector()
-                case "matrix": result = try matrix()
+                case "vector": result = try resultList(matrix: false)
+                case "matrix": result = try resultList(matrix: true)
                 default:
                     let start = pos, at = depth
                     try skipValue()
@@ -180,49 +180,25 @@ struct PrometheusAnswerDecoder {
 
     // MARK: vector and matrix
 
-    private mutating func vector() throws(JSONParseError) -> ResultRead {
+    /// `data.result` of a vector or a matrix: every item read, the first bad one the problem.
+    private mutating func resultList(matrix: Bool) throws(JSONParseError) -> ResultRead {
         guard at(Byte.openBracket) else {
             try skipValue()
-            return .shapeError("data.result of a vector is not an array")
+            return .shapeError("data.result of a \(matrix ? "matrix" : "vector") is not an array")
         }
         var samples: [PrometheusSample] = []
-        var failure: String?
-        if try beginArray() {
-            var i = 0
-            repeat {
-                skipSpace()
-                if failure == nil {
-                    switch try vectorItem(i) {
-                    case let .success(s): samples.append(s)
-                    case let .failure(f): failure = f.message
-                    }
-                } else {
-                    try skipValue()
-                }
-                i += 1
-            } while try endElement()
-        }
-        return failure.map(ResultRead.shapeError) ?? .decoded(.vector(samples))
-    }
-
-    private mutating func matrix() throws(JSONParseError) -> ResultRead {
-        guard at(Byte.openBracket) else {
-            try skipValue()
-            return .shapeError("data.result of a matrix is not an array")
-        }
         var series: [PrometheusSeries] = []
         var failure: String?
-        var expectedPoints = 0
         if try beginArray() {
             var i = 0
             repeat {
                 skipSpace()
                 if failure == nil {
-                    switch try matrixItem(i, expectedPoints: expectedPoints) {
-                    case let .success(s):
-                        expectedPoints = s.points.count
-                        series.append(s)
-                    case let .failure(f): failure = f.message
+                    let read = try item(matrix: matrix, expectedPoints: series.last?.points.count ?? 0)
+                    do throws(ShapeProblem) {
+                        if matrix { series.append(try read.series(i, in: bytes)) } else { samples.append(try read.sample(i, in: bytes)) }
+                    } catch {
+                        failure = error.message
                     }
                 } else {
                     try skipValue()
@@ -230,103 +206,83 @@ struct PrometheusAnswerDecoder {
                 i += 1
             } while try endElement()
         }
-        return failure.map(ResultRead.shapeError) ?? .decoded(.matrix(series))
+        if let failure { return .shapeError(failure) }
+        return .decoded(matrix ? .matrix(series) : .vector(samples))
     }
 
     private struct ShapeProblem: Error { var message: String }
 
-    /// `{"metric": {...}, "value": [t, "v"]}`; its problems in the order the tree decoding
-    /// finds them (labels, native histogram, value), whatever the order of the keys.
-    private mutating func vectorItem(_ i: Int) throws(JSONParseError) -> Result<PrometheusSample, ShapeProblem> {
+    /// One item of a vector (`{"metric": {...}, "value": [t, "v"]}`) or a matrix (`"values":
+    /// [[t, "v"], ...]`) as read, checked afterwards in the order the tree decoding checks it
+    /// (labels, native histogram, value), whatever the order of the keys.
+    private struct ItemRead {
         var labels: LabelsRead = .absent
         var value: PointRead?
-        var histogram = false
-        if at(Byte.openBrace) {
-            if try beginObject() {
-                repeat {
-                    let key = try memberKey()
-                    if labels.isAbsent, matches(key, "metric") {
-                        labels = try labelSet()
-                    } else if value == nil, matches(key, "value") {
-                        value = try point()
-                    } else {
-                        if matches(key, "histogram") { histogram = true }
-                        try skipValue()
-                    }
-                } while try endMember()
-            }
-        } else {
-            try skipValue()
+        var values: Read<[PrometheusPoint]> = .absent
+        var badPoint: (index: Int, read: PointRead)?
+        var nativeHistogram = false
+
+        func sample(_ i: Int, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusSample {
+            let names = try labels.checked(at: "data.result[\(i)].metric")
+            if nativeHistogram { throw ShapeProblem(message: PrometheusAPI.nativeHistogramMessage) }
+            guard let value else { throw ShapeProblem(message: "data.result[\(i)] has no value") }
+            return PrometheusSample(labels: names, point: try value.checked(at: "data.result[\(i)].value", in: bytes))
         }
-        let path = "data.result[\(i)]"
-        let names: [MetricLabel]
-        switch labels.checked(at: path + ".metric") {
-        case let .success(l): names = l
-        case let .failure(p): return .failure(p)
-        }
-        if histogram { return .failure(ShapeProblem(message: PrometheusAPI.nativeHistogramMessage)) }
-        guard let value else { return .failure(ShapeProblem(message: "\(path) has no value")) }
-        switch value.checked(at: path + ".value", in: bytes) {
-        case let .success(p): return .success(PrometheusSample(labels: names, point: p))
-        case let .failure(p): return .failure(p)
+
+        func series(_ i: Int, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusSeries {
+            let names = try labels.checked(at: "data.result[\(i)].metric")
+            if nativeHistogram && values.isAbsent { throw ShapeProblem(message: PrometheusAPI.nativeHistogramMessage) }
+            guard let points = values.value else { throw ShapeProblem(message: "data.result[\(i)] has no values") }
+            if let badPoint { _ = try badPoint.read.checked(at: "data.result[\(i)].values[\(badPoint.index)]", in: bytes) }
+            return PrometheusSeries(labels: names, points: points)
         }
     }
 
-    /// `{"metric": {...}, "values": [[t, "v"], ...]}`, checked as `vectorItem` is.
-    private mutating func matrixItem(_ i: Int, expectedPoints: Int) throws(JSONParseError) -> Result<PrometheusSeries, ShapeProblem> {
-        var labels: LabelsRead = .absent
-        var values: Read<[PrometheusPoint]> = .absent
-        var badPoint: (index: Int, read: PointRead)?
-        var histograms = false
-        if at(Byte.openBrace) {
-            if try beginObject() {
-                repeat {
-                    let key = try memberKey()
-                    if labels.isAbsent, matches(key, "metric") {
-                        labels = try labelSet()
-                    } else if values.isAbsent, matches(key, "values") {
-                        if at(Byte.openBracket) {
-                            var points: [PrometheusPoint] = []
-                            points.reserveCapacity(expectedPoints)
-                            if try beginArray() {
-                                var j = 0
-                                repeat {
-                                    skipSpace()
-                                    if badPoint == nil {
-                                        let p = try point()
-                                        if case let .ok(good) = p { points.append(good) } else { badPoint = (j, p) }
-                                    } else {
-                                        try skipValue()
-                                    }
-                                    j += 1
-                                } while try endElement()
-                            }
-                            values = .value(points)
-                        } else {
-                            values = .otherType
-                            try skipValue()
-                        }
-                    } else {
-                        if matches(key, "histograms") { histograms = true }
-                        try skipValue()
-                    }
-                } while try endMember()
-            }
-        } else {
+    private mutating func item(matrix: Bool, expectedPoints: Int) throws(JSONParseError) -> ItemRead {
+        var read = ItemRead()
+        guard at(Byte.openBrace) else {
             try skipValue()
+            return read
         }
-        let path = "data.result[\(i)]"
-        let names: [MetricLabel]
-        switch labels.checked(at: path + ".metric") {
-        case let .success(l): names = l
-        case let .failure(p): return .failure(p)
+        guard try beginObject() else { return read }
+        repeat {
+            let key = try memberKey()
+            if read.labels.isAbsent, matches(key, "metric") {
+                read.labels = try labelSet()
+            } else if !matrix, read.value == nil, matches(key, "value") {
+                read.value = try point()
+            } else if matrix, read.values.isAbsent, matches(key, "values") {
+                try pointList(into: &read, expected: expectedPoints)
+            } else {
+                if matches(key, matrix ? "histograms" : "histogram") { read.nativeHistogram = true }
+                try skipValue()
+            }
+        } while try endMember()
+        return read
+    }
+
+    /// A matrix item's `values`: its points up to the first bad one, which is kept.
+    private mutating func pointList(into read: inout ItemRead, expected: Int) throws(JSONParseError) {
+        guard at(Byte.openBracket) else {
+            read.values = .otherType
+            return try skipValue()
         }
-        if histograms && values.isAbsent { return .failure(ShapeProblem(message: PrometheusAPI.nativeHistogramMessage)) }
-        guard let points = values.value else { return .failure(ShapeProblem(message: "\(path) has no values")) }
-        if let badPoint, case let .failure(p) = badPoint.read.checked(at: "\(path).values[\(badPoint.index)]", in: bytes) {
-            return .failure(p)
+        var points: [PrometheusPoint] = []
+        points.reserveCapacity(expected)
+        if try beginArray() {
+            var j = 0
+            repeat {
+                skipSpace()
+                if read.badPoint == nil {
+                    let p = try point()
+                    if case let .ok(good) = p { points.append(good) } else { read.badPoint = (j, p) }
+                } else {
+                    try skipValue()
+                }
+                j += 1
+            } while try endElement()
         }
-        return .success(PrometheusSeries(labels: names, points: points))
+        read.values = .value(points)
     }
 
     private enum LabelsRead {
@@ -337,12 +293,12 @@ struct PrometheusAnswerDecoder {
 
         var isAbsent: Bool { if case .absent = self { return true }; return false }
 
-        func checked(at path: String) -> Result<[MetricLabel], ShapeProblem> {
+        func checked(at path: String) throws(ShapeProblem) -> [MetricLabel] {
             switch self {
-            case .absent: return .success([])
-            case let .labels(l): return .success(l)
-            case .notObject: return .failure(ShapeProblem(message: "\(path) is not an object"))
-            case let .notString(name): return .failure(ShapeProblem(message: "\(path).\(name) is not a string"))
+            case .absent: return []
+            case let .labels(l): return l
+            case .notObject: throw ShapeProblem(message: "\(path) is not an object")
+            case let .notString(name): throw ShapeProblem(message: "\(path).\(name) is not a string")
             }
         }
     }
@@ -375,14 +331,14 @@ struct PrometheusAnswerDecoder {
         /// A time and a second element that is not a number in a string (where it is).
         case badValue(start: Int, end: Int)
 
-        func checked(at path: String, in bytes: UnsafeBufferPointer<UInt8>) -> Result<PrometheusPoint, ShapeProblem> {
+        func checked(at path: String, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusPoint {
             switch self {
-            case let .ok(p): return .success(p)
-            case .notPair: return .failure(ShapeProblem(message: "\(path) is not [time, \"value\"]"))
+            case let .ok(p): return p
+            case .notPair: throw ShapeProblem(message: "\(path) is not [time, \"value\"]")
             case let .badValue(start, end):
                 // Shown as the tree decoding shows it: that value, serialized again.
                 let value = (try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])))?.serialized() ?? "?"
-                return .failure(ShapeProblem(message: "\(path) has the value \(value), not a number in a string"))
+                throw ShapeProblem(message: "\(path) has the value \(value), not a number in a string")
             }
         }
     }
@@ -457,17 +413,40 @@ struct PrometheusAnswerDecoder {
     }
 
     /// At `{`: enters the object; false (and already left) when it is empty.
-    private mutating func beginObject() throws(JSONParseError) -> Bool {
+    private mutating func beginObject() throws(JSONParseError) -> Bool { try begin(closedBy: Byte.closeBrace) }
+
+    /// At `[`: enters the array; false (and already left) when it is empty.
+    private mutating func beginArray() throws(JSONParseError) -> Bool { try begin(closedBy: Byte.closeBracket) }
+
+    /// After a member's value: true when another member follows, false at the closing brace.
+    private mutating func endMember() throws(JSONParseError) -> Bool {
+        try next(closedBy: Byte.closeBrace, else: "expected ',' or '}'")
+    }
+
+    /// After an element: true when another element follows, false at the closing bracket.
+    private mutating func endElement() throws(JSONParseError) -> Bool {
+        try next(closedBy: Byte.closeBracket, else: "expected ',' or ']'")
+    }
+
+    private mutating func begin(closedBy close: UInt8) throws(JSONParseError) -> Bool {
         depth += 1
         if depth > Self.maxDepth { throw JSONParseError(offset: pos, reason: "nesting too deep") }
         pos += 1
         skipSpace()
-        if at(Byte.closeBrace) {
+        if at(close) {
             pos += 1
             depth -= 1
             return false
         }
         return true
+    }
+
+    private mutating func next(closedBy close: UInt8, else expected: String) throws(JSONParseError) -> Bool {
+        skipSpace()
+        guard pos < bytes.count else { throw JSONParseError(offset: pos, reason: "unexpected end of input") }
+        if bytes[pos] == Byte.comma { pos += 1; return true }
+        if bytes[pos] == close { pos += 1; depth -= 1; return false }
+        throw JSONParseError(offset: pos, reason: expected)
     }
 
     /// A member's key and its colon; the value follows.
@@ -480,37 +459,6 @@ struct PrometheusAnswerDecoder {
         pos += 1
         skipSpace()
         return key
-    }
-
-    /// After a member's value: true when another member follows, false at the closing brace.
-    private mutating func endMember() throws(JSONParseError) -> Bool {
-        skipSpace()
-        guard pos < bytes.count else { throw JSONParseError(offset: pos, reason: "unexpected end of input") }
-        if bytes[pos] == Byte.comma { pos += 1; return true }
-        if bytes[pos] == Byte.closeBrace { pos += 1; depth -= 1; return false }
-        throw JSONParseError(offset: pos, reason: "expected ',' or '}'")
-    }
-
-    /// At `[`: enters the array; false (and already left) when it is empty.
-    private mutating func beginArray() throws(JSONParseError) -> Bool {
-        depth += 1
-        if depth > Self.maxDepth { throw JSONParseError(offset: pos, reason: "nesting too deep") }
-        pos += 1
-        skipSpace()
-        if at(Byte.closeBracket) {
-            pos += 1
-            depth -= 1
-            return false
-        }
-        return true
-    }
-
-    private mutating func endElement() throws(JSONParseError) -> Bool {
-        skipSpace()
-        guard pos < bytes.count else { throw JSONParseError(offset: pos, reason: "unexpected end of input") }
-        if bytes[pos] == Byte.comma { pos += 1; return true }
-        if bytes[pos] == Byte.closeBracket { pos += 1; depth -= 1; return false }
-        throw JSONParseError(offset: pos, reason: "expected ',' or ']'")
     }
 
     /// A member's value when a string is expected.
