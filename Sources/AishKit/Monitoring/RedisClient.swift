@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// One value of Redis's wire protocol (RESP2): what a command answers.
 enum RESPValue: Equatable, Sendable {
@@ -119,14 +118,14 @@ struct RedisError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A small Redis client over one TCP connection (RESP2): enough for a health report —
-/// PING, DBSIZE, INFO, SCAN. Owns its socket; every call is bounded by the timeout given
-/// at connect and stops promptly on Ctrl-C.
+/// PING, DBSIZE, INFO, SCAN. RESP on top of a `TCPConnection`; every call is bounded by the
+/// timeout given at connect and stops promptly on Ctrl-C.
 final class RedisClient {
     let host: String
     let port: Int
-    private var fd: Int32 = -1
+    /// nil once closed (after a transport or protocol error, the stream is out of step).
+    private var connection: TCPConnection?
     private let timeout: Double
-    private let interrupt: InterruptFlag
     private var parser = RESPParser()
 
     var address: String { "\(host):\(port)" }
@@ -135,65 +134,36 @@ final class RedisClient {
         self.host = host
         self.port = port
         self.timeout = timeout
-        self.interrupt = interrupt
-        let deadline = Date().addingTimeInterval(timeout)
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw RedisError(message: "redis \(host):\(port): cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+        do {
+            connection = try TCPConnection(host: host, port: port, timeout: timeout, interrupt: interrupt)
+        } catch {
+            let what = error.step == .connect ? "connect \(error.reason)" : error.description
+            throw RedisError(message: "redis \(host):\(port): \(what)")
         }
-        defer { freeaddrinfo(list) }
-        var lastError = "connection refused"
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while let ai = candidate {
-            candidate = ai.pointee.ai_next
-            let s = socket(ai.pointee.ai_family, ai.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
-                           ai.pointee.ai_protocol)
-            if s < 0 { lastError = String(cString: strerror(errno)); continue }
-            if connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 { fd = s; return }
-            guard errno == EINPROGRESS else { lastError = String(cString: strerror(errno)); Glibc.close(s); continue }
-            do {
-                try RedisClient.wait(fd: s, events: Int16(POLLOUT), deadline: deadline, interrupt: interrupt)
-            } catch let e as RedisError {
-                Glibc.close(s)
-                throw RedisError(message: "redis \(host):\(port): connect \(e.message)")
-            }
-            var soError: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(s, SOL_SOCKET, SO_ERROR, &soError, &length)
-            if soError == 0 { fd = s; return }
-            lastError = String(cString: strerror(soError))
-            Glibc.close(s)
-        }
-        throw RedisError(message: "redis \(host):\(port): connect failed: \(lastError)")
     }
 
-    deinit { close() }
-
     func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
+        connection?.close()
+        connection = nil
     }
 
     /// Sends one command and reads its reply. A Redis error reply is thrown, naming the command.
     func command(_ words: [String]) throws -> RESPValue {
         let name = words.first?.uppercased() ?? ""
-        guard fd >= 0 else { throw RedisError(message: "redis \(address): \(name): connection closed") }
+        guard let connection else { throw RedisError(message: "redis \(address): \(name): connection closed") }
         let deadline = Date().addingTimeInterval(timeout)
         do {
-            try send(RESPParser.encode(words), deadline: deadline)
+            try connection.send(RESPParser.encode(words), deadline: deadline)
             while true {
                 if let reply = try parser.next() {
                     if case let .error(message) = reply { throw RedisError(message: "redis \(address): \(name): \(message)") }
                     return reply
                 }
-                try receive(deadline: deadline)
+                parser.push(try connection.receive(deadline: deadline))
             }
-        } catch let e as RedisError where !e.message.hasPrefix("redis ") {
+        } catch let e as TCPConnectionError {
             close()
-            throw RedisError(message: "redis \(address): \(name): \(e.message)")
+            throw RedisError(message: "redis \(address): \(name): \(e.reason)")
         } catch let e as RESPParser.Malformed {
             close()
             throw RedisError(message: "redis \(address): \(name): malformed reply: \(e.description)")
@@ -247,45 +217,5 @@ final class RedisClient {
             if scanned >= limit && cursor != "0" { return (count, false, sample) }
         } while cursor != "0"
         return (count, true, sample)
-    }
-
-    private func send(_ bytes: [UInt8], deadline: Date) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { buf in Glibc.send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n > 0 { offset += n; continue }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                try RedisClient.wait(fd: fd, events: Int16(POLLOUT), deadline: deadline, interrupt: interrupt)
-                continue
-            }
-            throw RedisError(message: "send failed: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    private func receive(deadline: Date) throws {
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { buf in recv(fd, buf.baseAddress!, buf.count, 0) }
-            if n > 0 { parser.push(Array(chunk[0..<n])); return }
-            if n == 0 { throw RedisError(message: "the server closed the connection") }
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
-                try RedisClient.wait(fd: fd, events: Int16(POLLIN), deadline: deadline, interrupt: interrupt)
-                continue
-            }
-            throw RedisError(message: "recv failed: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Waits for readiness in 50 ms slices so Ctrl-C is seen promptly.
-    private static func wait(fd: Int32, events: Int16, deadline: Date, interrupt: InterruptFlag) throws {
-        while true {
-            if interrupt.isRaised { throw RedisError(message: "interrupted") }
-            let left = deadline.timeIntervalSinceNow
-            if left <= 0 { throw RedisError(message: "timed out") }
-            var p = pollfd(fd: fd, events: events, revents: 0)
-            let rc = poll(&p, 1, Int32(min(left, 0.05) * 1000) + 1)
-            if rc > 0 { return }
-            if rc < 0, errno != EINTR { throw RedisError(message: "poll failed: \(String(cString: strerror(errno)))") }
-        }
     }
 }

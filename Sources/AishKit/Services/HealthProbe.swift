@@ -72,26 +72,46 @@ enum HealthProbe {
             let socket = try TCPConnection(host: t.host, port: t.port, timeout: timeout, interrupt: interrupt)
             socket.close()
             return HealthResult(reachable: true, latencyMs: Date().timeIntervalSince(started) * 1000)
-        } catch let e as ProbeError {
-            return HealthResult(reachable: false, error: e.message)
         } catch {
-            return HealthResult(reachable: false, error: "\(error)")
+            return HealthResult(reachable: false, error: error.description)
         }
     }
 }
 
-struct ProbeError: UserFacingError {
+/// Why a TCP connection, or a send or receive over it, failed: the step and what happened.
+struct TCPConnectionError: UserFacingError {
+    enum Step: Sendable { case resolve, connect, send, receive }
+
     var exitCode: ExitCode { .failure }
-    var message: String
-    var description: String { message }
+    var host: String
+    var port: Int
+    var step: Step
+    /// What happened: "timed out", "interrupted", "failed: Connection refused", "the server
+    /// closed the connection", or the resolver's words.
+    var reason: String
+
+    var description: String {
+        switch step {
+        case .resolve: return "cannot resolve \(host): \(reason)"
+        case .connect: return "connect to \(host):\(port) \(reason)"
+        case .send, .receive: return "\(host):\(port): \(reason)"
+        }
+    }
 }
 
 /// A TCP connection made with a deadline and checked for Ctrl-C; owns the descriptor.
-/// Used for services that have no HTTP health endpoint.
+/// Used for services that have no HTTP health endpoint, and under the Redis client: sends
+/// and receives wait under a deadline too, in 50 ms slices so that Ctrl-C is seen promptly.
 final class TCPConnection {
-    private var fd: Int32
+    let host: String
+    let port: Int
+    private var fd: Int32 = -1
+    private let interrupt: InterruptFlag
 
-    init(host: String, port: Int, timeout: Double, interrupt: InterruptFlag) throws {
+    init(host: String, port: Int, timeout: Double, interrupt: InterruptFlag) throws(TCPConnectionError) {
+        self.host = host
+        self.port = port
+        self.interrupt = interrupt
         let deadline = Date().addingTimeInterval(timeout)
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -99,7 +119,7 @@ final class TCPConnection {
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
-            throw ProbeError(message: "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+            throw TCPConnectionError(host: host, port: port, step: .resolve, reason: String(cString: gai_strerror(rc)))
         }
         defer { freeaddrinfo(list) }
         var lastError = "connection refused"
@@ -112,10 +132,10 @@ final class TCPConnection {
             if connect(s, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 { fd = s; return }
             guard errno == EINPROGRESS else { lastError = String(cString: strerror(errno)); Glibc.close(s); continue }
             do {
-                try TCPConnection.wait(fd: s, events: Int16(POLLOUT), deadline: deadline, interrupt: interrupt)
-            } catch let e as ProbeError {
+                try wait(s, for: Int16(POLLOUT), deadline: deadline, step: .connect)
+            } catch {
                 Glibc.close(s)
-                throw ProbeError(message: "connect to \(host):\(port) \(e.message)")
+                throw error
             }
             var soError: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
@@ -124,26 +144,59 @@ final class TCPConnection {
             lastError = String(cString: strerror(soError))
             Glibc.close(s)
         }
-        throw ProbeError(message: "connect to \(host):\(port) failed: \(lastError)")
+        throw TCPConnectionError(host: host, port: port, step: .connect, reason: "failed: \(lastError)")
     }
 
     deinit { close() }
+
+    var isOpen: Bool { fd >= 0 }
 
     func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }
     }
 
-    /// Waits for readiness in 50 ms slices so Ctrl-C is seen promptly.
-    private static func wait(fd: Int32, events: Int16, deadline: Date, interrupt: InterruptFlag) throws {
+    /// Sends all of `bytes` before `deadline`.
+    func send(_ bytes: [UInt8], deadline: Date) throws(TCPConnectionError) {
+        guard fd >= 0 else { throw TCPConnectionError(host: host, port: port, step: .send, reason: "connection closed") }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in Glibc.send(fd, buf.baseAddress! + offset, buf.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { offset += n; continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                try wait(fd, for: Int16(POLLOUT), deadline: deadline, step: .send)
+                continue
+            }
+            throw TCPConnectionError(host: host, port: port, step: .send, reason: "send failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The next bytes that arrive (at least one) before `deadline`.
+    func receive(deadline: Date, upTo limit: Int = 16 << 10) throws(TCPConnectionError) -> [UInt8] {
+        guard fd >= 0 else { throw TCPConnectionError(host: host, port: port, step: .receive, reason: "connection closed") }
+        var chunk = [UInt8](repeating: 0, count: limit)
         while true {
-            if interrupt.isRaised { throw ProbeError(message: "interrupted") }
+            let n = chunk.withUnsafeMutableBytes { buf in recv(fd, buf.baseAddress!, buf.count, 0) }
+            if n > 0 { return Array(chunk[0..<n]) }
+            if n == 0 { throw TCPConnectionError(host: host, port: port, step: .receive, reason: "the server closed the connection") }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                try wait(fd, for: Int16(POLLIN), deadline: deadline, step: .receive)
+                continue
+            }
+            throw TCPConnectionError(host: host, port: port, step: .receive, reason: "recv failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Waits for readiness in 50 ms slices so Ctrl-C is seen promptly.
+    private func wait(_ socket: Int32, for events: Int16, deadline: Date, step: TCPConnectionError.Step) throws(TCPConnectionError) {
+        while true {
+            if interrupt.isRaised { throw TCPConnectionError(host: host, port: port, step: step, reason: "interrupted") }
             let left = deadline.timeIntervalSinceNow
-            if left <= 0 { throw ProbeError(message: "timed out") }
-            var p = pollfd(fd: fd, events: events, revents: 0)
+            if left <= 0 { throw TCPConnectionError(host: host, port: port, step: step, reason: "timed out") }
+            var p = pollfd(fd: socket, events: events, revents: 0)
             let rc = poll(&p, 1, Int32(min(left, 0.05) * 1000) + 1)
             if rc > 0 { return }
             if rc < 0, errno != EINTR {
-                throw ProbeError(message: "poll failed: \(String(cString: strerror(errno)))")
+                throw TCPConnectionError(host: host, port: port, step: step, reason: "poll failed: \(String(cString: strerror(errno)))")
             }
         }
     }
