@@ -103,44 +103,15 @@ enum TailCommand {
         let targets = try ScrapeTarget.targets(in: config, only: provider)
         if targets.isEmpty { throw CommandFailure("tail metrics: no active provider to scrape") }
         let viewState = TailMetricsView()
-        let region = LiveRegion(output: ctx.output)
-        let json = ctx.options.json
-        var printed = ""
-        var updates: [JSONValue] = []
-        var ticks = 0
-        let started = MonotonicClock.now()
-        while !ctx.interrupt.isRaised {
-            let tickStart = MonotonicClock.now()
+        let run = updateLoop(ctx, every: every, bounds: bounds,
+                             title: { now in "tail metrics — every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n" }) { tickStart in
             let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
-            if ctx.interrupt.isRaised { break }
+            if ctx.interrupt.isRaised { return nil }
             ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
-            let rows = viewState.update(results, at: tickStart)
-            ticks += 1
-            let now = Date()
-            // A live view can run for days: it keeps no history (Ctrl-C leaves nothing to read).
-            if json || !bounds.live {
-                updates.append(.object([("at", .string(UTCTime.iso8601(now))),
-                                        ("rows", .array(rows.map(jsonRow)))]))
-            }
-            if json {
-                // Printed once, at the end, by the runner.
-            } else if bounds.live {
-                region.draw("tail metrics — every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
-                            + TailMetricsView.table(rows))
-            } else {
-                let lines = TailMetricsView.plainLines(rows, at: now)
-                ctx.output.write(lines)
-                printed += lines
-            }
-            if let count = bounds.count, ticks >= count { break }
-            let next = tickStart + every
-            if let seconds = bounds.seconds, next - started > seconds { break }
-            if !ctx.sleep(seconds: max(0, next - MonotonicClock.now())) { break }
+            return viewState.update(results, at: tickStart)
         }
-        // The terminal echoed "^C" after the table: the prompt should start on a line of its own.
-        if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
-        return CommandResult(report: TailMetricsReport(updateCount: ticks, providerCount: targets.count, updates: updates,
-                                                       printed: printed))
+        return CommandResult(report: TailMetricsReport(updateCount: run.ticks, providerCount: targets.count, updates: run.updates,
+                                                       printed: run.printed))
     }
 
     /// `tail metrics --prom`: every S, the key series of the last `--since` (default 5m)
@@ -154,15 +125,11 @@ enum TailCommand {
         let bounds = try bounds(inv, ctx)
         let config = try given ?? ctx.config()
         let api = try PrometheusMetricsCommand.client(config, ctx, command: "tail metrics --prom")
-        let region = LiveRegion(output: ctx.output)
-        let json = ctx.options.json
-        var printed = ""
-        var updates: [JSONValue] = []
-        var ticks = 0
         var targetsSeen = 0
-        let started = MonotonicClock.now()
-        while !ctx.interrupt.isRaised {
-            let tickStart = MonotonicClock.now()
+        let title = { (now: Date) in
+            "tail metrics --prom — \(api.baseURL), last \(PrometheusMetricsReport.durationText(window)), every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
+        }
+        let run = try updateLoop(ctx, every: every, bounds: bounds, title: title) { _ in
             let end = Date()
             let step = max(1, (window / 60).rounded(.up))
             var rows: [TailMetricsView.Row] = []
@@ -175,7 +142,27 @@ enum TailCommand {
             } catch let e as PrometheusError {
                 rows = [TailMetricsView.Row(provider: api.baseURL, series: "", now: "", value: nil, trend: "", error: e.description)]
             }
-            if ctx.interrupt.isRaised { break }
+            return ctx.interrupt.isRaised ? nil : rows
+        }
+        return CommandResult(report: TailMetricsReport(updateCount: run.ticks, providerCount: targetsSeen, updates: run.updates,
+                                                       printed: run.printed))
+    }
+
+    /// The loop of both `tail metrics` views: every `every` seconds a sample of rows (nil:
+    /// interrupted, stop), shown as a table redrawn in place at a terminal, as plain lines in
+    /// scripts and pipes, and kept for `--json`; until Ctrl-C, `--count` or `--for`.
+    /// `sample` gets the monotonic time its tick started.
+    private static func updateLoop(_ ctx: ShellContext, every: Double, bounds: Bounds, title: (Date) -> String,
+                             sample: (Double) throws -> [TailMetricsView.Row]?) rethrows -> (ticks: Int, updates: [JSONValue], printed: String) {
+        let region = LiveRegion(output: ctx.output)
+        let json = ctx.options.json
+        var printed = ""
+        var updates: [JSONValue] = []
+        var ticks = 0
+        let started = MonotonicClock.now()
+        while !ctx.interrupt.isRaised {
+            let tickStart = MonotonicClock.now()
+            guard let rows = try sample(tickStart) else { break }
             ticks += 1
             let now = Date()
             // A live view can run for days: it keeps no history (Ctrl-C leaves nothing to read).
@@ -186,8 +173,7 @@ enum TailCommand {
             if json {
                 // Printed once, at the end, by the runner.
             } else if bounds.live {
-                region.draw("tail metrics --prom — \(api.baseURL), last \(PrometheusMetricsReport.durationText(window)), every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
-                            + TailMetricsView.table(rows))
+                region.draw(title(now) + TailMetricsView.table(rows))
             } else {
                 let lines = TailMetricsView.plainLines(rows, at: now)
                 ctx.output.write(lines)
@@ -198,9 +184,9 @@ enum TailCommand {
             if let seconds = bounds.seconds, next - started > seconds { break }
             if !ctx.sleep(seconds: max(0, next - MonotonicClock.now())) { break }
         }
+        // The terminal echoed "^C" after the table: the prompt should start on a line of its own.
         if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
-        return CommandResult(report: TailMetricsReport(updateCount: ticks, providerCount: targetsSeen, updates: updates,
-                                                       printed: printed))
+        return (ticks, updates, printed)
     }
 
     /// One row per target and series: the last value (rates per second), its trend over

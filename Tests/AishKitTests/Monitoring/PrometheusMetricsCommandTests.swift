@@ -102,6 +102,31 @@ import Testing
         #expect(throws: UsageError.self) { try run(["--prom", "--raw"], prometheus: "http://127.0.0.1:9") }
     }
 
+    /// `tail metrics --prom` in a script: the same series each update, as plain lines.
+    @Test func tailPrintsThePrometheusSeriesEachUpdate() throws {
+        // tail's step over 10m is 10 s, so the rate query differs from metrics --prom's.
+        let rate = PrometheusKeySeries.queries(window: Self.window, step: 10).first { $0.definition.name == "generation_tokens_total" }!
+        let server = try Self.fake(["--route", "keyseries-generation.json", "200", rate.promql])
+        defer { server.stop() }
+        let here = SourceLocation(file: "ports.yaml", line: 1, column: 1)
+        var config = MetricsTestConfig.config([MetricsTestConfig.provider("vllm-a", .vllm, "http://gpu-1:8000/v1")])
+        config.ports.monitoring = MonitoringConfig(prometheus: .init(url: server.baseURL, origin: "monitoring.prometheus", location: here))
+        let ctx = ShellContext(options: GlobalOptions(), output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
+        let words = ["metrics", "--prom", "--since", "10m", "--count", "2", "--every", "1s"]
+        let r = try TailCommand.run(try TailCommand.spec.parse(words: words, line: "tail", location: nil), ctx, config: config)
+        #expect(r.status == .ok, "\(r.text)")
+        #expect(r.field("update_count") == .int(2))
+        #expect(r.field("provider_count") == .int(5))
+        let lines = ctx.output.capturedText.split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) ?? "" }
+        #expect(lines == r.text.split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) ?? "" })
+        let perUpdate = lines.count / 2
+        #expect(lines.count == 2 * perUpdate && Array(lines[..<perUpdate]) == Array(lines[perUpdate...]), "\(lines)")
+        #expect(Array(lines[2..<perUpdate]) == ["vllm-a gpu-1:8000 ttft p50 125 ms  p99 - (n=0)", "vllm-a gpu-1:8000 generation_tokens_total 8.00/s",
+                                                "llama gpu-2:8080 ttft p50 -  p99 - (n=0)", "llama gpu-2:8080 generation_tokens_total 30.0/s"])
+        #expect(lines[0].hasPrefix("\(server.baseURL) error: Prometheus at \(server.baseURL) could not execute the query: found duplicate series"))
+        #expect(lines[1].hasPrefix("llama-server 127.0.0.1:1 error: down: "))
+    }
+
     @Test func queriesReadEverySpellingTagged() {
         let qs = PrometheusKeySeries.queries(window: 3600, step: 5)
         let kv = qs.first { $0.definition.name == "kv_cache_usage" }!
