@@ -89,7 +89,7 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
             }
         }
         #expect(pattern == 8_388_608 / 16)
-        #expect(largest <= CurlTransfer.pendingBodyLimit + 64 << 10, "a chunk of \(largest) bytes waited for the reader")
+        #expect(largest <= HTTPTransport.pendingBodyLimit + 64 << 10, "a chunk of \(largest) bytes waited for the reader")
     }
 
     @Test func connectionRefused() throws {
