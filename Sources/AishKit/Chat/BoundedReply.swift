@@ -9,7 +9,15 @@ struct BoundedReply: Sendable {
 
     let limit: Int
     private(set) var kept = ""
+    /// Bytes of the reply in `kept` (without the note `takeText` appends).
+    private(set) var keptBytes = 0
     private(set) var totalBytes = 0
+    private var spent = false
+    /// The byte capacity asked for `kept` so far (see `makeRoom`).
+    private var reserved = 0
+
+    /// Room for the truncation note `takeText` appends in place.
+    private static let noteRoom = 160
 
     init(limit: Int = BoundedReply.defaultLimit) { self.limit = max(0, limit) }
 
@@ -18,15 +26,17 @@ struct BoundedReply: Sendable {
         append(text)
     }
 
-    var isTruncated: Bool { totalBytes > kept.utf8.count }
+    var isTruncated: Bool { totalBytes > keptBytes }
     var isEmpty: Bool { totalBytes == 0 }
 
     mutating func append(_ piece: String) {
         totalBytes += piece.utf8.count
-        let room = limit - kept.utf8.count
-        guard room > 0 else { return }
+        let room = limit - keptBytes
+        guard room > 0, !spent else { return }
         if piece.utf8.count <= room {
+            makeRoom(for: piece.utf8.count)
             kept += piece
+            keptBytes += piece.utf8.count
             return
         }
         var used = 0
@@ -36,14 +46,44 @@ struct BoundedReply: Sendable {
             if used + n > room { end = i; break }
             used += n
         }
+        makeRoom(for: used)
         kept += piece[..<end]
+        keptBytes += used
+    }
+
+    /// Grows `kept` by doubling, as String does, but never past the limit (plus room for
+    /// the note): String's own doubling gives a reply cut at 1 MiB a 2 MiB buffer. A new
+    /// string is reserved and filled because `reserveCapacity` on a unique string doubles too.
+    private mutating func makeRoom(for extra: Int) {
+        let needed = keptBytes + extra
+        guard needed > reserved else { return }
+        reserved = min(max(needed, reserved * 2, 256), limit + Self.noteRoom)
+        guard needed > 15 else { return }   // still a small (inline) string
+        var grown = String()
+        grown.reserveCapacity(reserved)
+        grown += kept
+        kept = grown
     }
 
     /// What is kept, and when the reply was longer, a last line that says so.
     var text: String {
-        guard isTruncated else { return kept }
-        return kept + (kept.hasSuffix("\n") || kept.isEmpty ? "" : "\n")
-            + "[reply truncated by aish: \(kept.utf8.count) of \(totalBytes) bytes kept (max_reply_bytes \(limit))]"
+        guard isTruncated, !spent else { return kept }
+        return kept + truncationNote
+    }
+
+    /// `text`, made without copying a truncated reply: the note is appended in place.
+    /// Call it once, when the reply is complete: afterwards the reply is spent (it holds
+    /// the note) and takes no more pieces.
+    mutating func takeText() -> String {
+        guard isTruncated, !spent else { return kept }
+        kept += truncationNote
+        spent = true
+        return kept
+    }
+
+    private var truncationNote: String {
+        (kept.hasSuffix("\n") || kept.isEmpty ? "" : "\n")
+            + "[reply truncated by aish: \(keptBytes) of \(totalBytes) bytes kept (max_reply_bytes \(limit))]"
     }
 
     /// "1048576", "512KiB", "4MiB", "2M", "64k": bytes; nil for anything else or below 1 KiB.

@@ -29,40 +29,40 @@ enum ChatCommands {
             time · tokens · tokens/s, and "(fallback from X: reason)" when another target
             answered; "via gateway → DEPLOYMENT" when a LiteLLM gateway answered (the provider
             whose base URL is the deployment's api_base, from its x-litellm-* headers).
-            Fields for expect: reply, provider, backend_model, model, ttft, latency,
-            tokens, prompt_tokens, tokens_per_second, attempts, fallback, fallback_from, outcome,
-            gateway_deployment, gateway_model_group, gateway_api_base, gateway_fallbacks,
-            gateway_retries, gateway_overhead (ms; null when no gateway answered).
+            `expect contains` and `expect matches` test the reply.
             """,
         options: [
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model, alias or capability for this turn",
                        completion: .dynamic(RoutingCommands.configuredNames)),
         ],
         positionals: [PositionalSpec(name: "PROMPT", help: "the prompt (or a heredoc)", optional: true, variadic: true)],
+        report: ReportShape(ChatReport.self),
         run: { inv, ctx in try runChat(inv, ctx) })
 
     static let use = CommandSpec(
         name: "use",
         usage: "use [MODEL]",
         summary: "choose the model the conversation talks to (shows it without MODEL)",
-        help: "Later `chat` commands go to MODEL unless they name one with -m. The conversation's history is kept.",
+        help: """
+            Later `chat` commands go to MODEL unless they name one with -m. The conversation's history is kept.
+            Without MODEL: the fields model and chosen_by (use or default).
+            """,
         positionals: [PositionalSpec(name: "MODEL", optional: true, completion: .dynamic(RoutingCommands.configuredNames))],
+        report: ReportShape(UseReport.self),
         run: { inv, ctx in
             let conversation = ctx.conversation
             guard let model = inv.positionals.first else {
                 let current = conversation.model ?? defaultModel(ctx)
-                let how = conversation.model != nil ? "chosen with use" : "default"
-                return .ok(current.map { "\($0) (\(how))" } ?? "no model chosen: use MODEL",
-                           fields: [("model", current.map { .string($0) } ?? .null)])
+                return CommandResult(report: ConversationModelReport(
+                    model: current, chosenBy: current == nil ? nil : (conversation.model != nil ? "use" : "default")))
             }
             let config = try ctx.config()
             let router = ctx.routing.router(for: config)
             let plan = router.plan(for: model, state: ctx.routing.state, advance: false)
             conversation.model = model
-            var text = "using \(model): \(plan.ruleDescription)"
-            if let first = plan.usableSteps.first { text += " → \(first.provider) · \(first.backendModel)" }
-            return .ok(text, fields: [("model", .string(model)), ("rule", .string(plan.rule.rawValue)),
-                                      ("provider", plan.usableSteps.first.map { .string($0.provider) } ?? .null)])
+            let first = plan.usableSteps.first
+            return CommandResult(report: UseReport(model: model, rule: plan.rule.rawValue, ruleDescription: plan.ruleDescription,
+                                                   provider: first?.provider, backendModel: first?.backendModel))
         })
 
     static let system = CommandSpec(
@@ -72,30 +72,31 @@ enum ChatCommands {
         help: "TEXT may be a heredoc. The system prompt is sent first with every request of the conversation and survives `reset`.",
         options: [OptionSpec(names: ["--clear"], valueName: nil, help: "remove the system prompt")],
         positionals: [PositionalSpec(name: "TEXT", optional: true, variadic: true)],
+        report: ReportShape(SystemPromptReport.self),
         run: { inv, ctx in
             let conversation = ctx.conversation
             if inv.flag("--clear") {
                 conversation.system = nil
-                return .ok("system prompt removed", fields: [("system", .null)])
+                return CommandResult(report: SystemPromptReport(system: nil, action: .cleared))
             }
             let text = promptText(inv.positionals)
             guard !text.isEmpty else {
-                return .ok(conversation.system ?? "no system prompt", fields: [("system", conversation.system.map { .string($0) } ?? .null)])
+                return CommandResult(report: SystemPromptReport(system: conversation.system, action: .shown))
             }
             conversation.system = text
-            return .ok(fields: [("system", .string(text))])
+            return CommandResult(report: SystemPromptReport(system: text, action: .set))
         })
 
     static let reset = CommandSpec(
         name: "reset",
         usage: "reset",
         summary: "start a new conversation (the model and the system prompt stay)",
+        report: ReportShape(ResetReport.self),
         run: { _, ctx in
             let conversation = ctx.conversation
             let turns = conversation.turns.count / 2
             conversation.reset()
-            return .ok("new conversation (\(turns) earlier turn\(turns == 1 ? "" : "s") dropped)",
-                       fields: [("conversation", .string(conversation.id))])
+            return CommandResult(report: ResetReport(conversation: conversation.id, turnsDropped: turns))
         })
 
     // MARK: -
@@ -168,55 +169,7 @@ enum ChatCommands {
             }
         }
 
-        var result = CommandResult(status: outcome.status == .ok ? .ok : .error, text: outcome.reply,
-                                   fields: fields(outcome, model: model, plan: plan), reply: outcome.reply,
-                                   error: outcome.error, alreadyPrinted: streaming)
-        if outcome.status == .ok { result.error = nil }
-        return result
-    }
-
-    static func fields(_ o: ChatTurn.Outcome, model: String, plan: AttemptPlan) -> [(String, JSONValue)] {
-        func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
-        func num(_ d: Double?) -> JSONValue { d.map { .double(($0 * 1000).rounded() / 1000) } ?? .null }
-        let outcome: String
-        switch o.status {
-        case .ok: outcome = "ok"
-        case .failed: outcome = "failed"
-        case .partial: outcome = "partial"
-        case .cancelled: outcome = "cancelled"
-        }
-        return [
-            ("outcome", .string(outcome)),
-            ("model", .string(model)),
-            ("rule", .string(plan.rule.rawValue)),
-            ("provider", opt(o.provider)),
-            ("backend_model", opt(o.backendModel)),
-            ("ttft", num(o.ttftMs)),
-            ("latency", num(o.latencyMs)),
-            ("tokens", o.completionTokens.map { .int($0) } ?? .null),
-            ("prompt_tokens", o.promptTokens.map { .int($0) } ?? .null),
-            ("tokens_per_second", num(o.tokensPerSecond)),
-            ("attempts", .int(o.tried)),
-            ("fallback", .bool(o.fallbackFrom != nil && o.provider != nil)),
-            ("fallback_from", opt(o.fallbackFrom?.provider)),
-            ("fallback_reason", opt(o.fallbackFrom?.reason)),
-            ("finish_reason", opt(o.finishReason)),
-            ("reply_bytes", .int(o.replyBytes)),
-            ("truncated", .bool(o.replyTruncated)),
-        ] + gatewayFields(o.gateway)
-    }
-
-    /// What a LiteLLM gateway said it did (null when the answer did not come through one).
-    static func gatewayFields(_ g: GatewayInfo?) -> [(String, JSONValue)] {
-        func opt(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
-        return [
-            ("gateway_deployment", opt(g?.deployment)),
-            ("gateway_model_group", opt(g?.modelGroup)),
-            ("gateway_api_base", opt(g?.apiBase)),
-            ("gateway_fallbacks", g?.attemptedFallbacks.map { .int($0) } ?? .null),
-            ("gateway_retries", g?.attemptedRetries.map { .int($0) } ?? .null),
-            ("gateway_overhead", g?.overheadMs.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-        ]
+        return CommandResult(report: ChatReport(outcome, model: model, rule: plan.rule, streamed: streaming))
     }
 
     /// "via gateway → llama_cpp_native", with the gateway's own fallbacks and retries.

@@ -141,6 +141,8 @@ struct ChatTurn {
             }
             var req = request
             req.model = step.backendModel
+            // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
+            req.maxReplyBytes = 0
             let startedAt = Date()
             let attemptStart = clock()
             var firstToken: Double?
@@ -164,12 +166,14 @@ struct ChatTurn {
                 state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
                              tokens: (summary.promptTokens ?? promptEstimate) + completion, rules: router.specialCases)
                 // A backend that streamed gave its pieces; one that did not gives its text whole.
-                let reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
+                var reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
+                text = BoundedReply(limit: 0)   // one owner of the kept text, so takeText appends in place
+                let replyText = reply.takeText()
                 record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
-                       text: reply.text, at: startedAt, tokensPerSecond: rate,
+                       text: replyText, at: startedAt, tokensPerSecond: rate,
                        gateway: gateway)
                 out.status = .ok
-                out.reply = reply.text
+                out.reply = replyText
                 out.replyBytes = reply.totalBytes
                 out.replyTruncated = reply.isTruncated
                 out.provider = step.provider
@@ -186,7 +190,7 @@ struct ChatTurn {
             } catch {
                 let end = clock()
                 let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
-                let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.text
+                let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.takeText()
                 let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
                 let total = (end - attemptStart) * 1000
                 let shown = !text.isEmpty

@@ -63,6 +63,11 @@ private final class CurlTransfer {
     var headComplete = false
     var headDelivered = false
     var pendingBody: [UInt8] = []
+    /// True while curl holds the transfer paused because `pendingBody` is full.
+    private var paused = false
+    /// How much body may wait for the reader. A server that answers at once would otherwise
+    /// have curl read up to ~1.6 MiB per `perform` into memory before the decoder sees it.
+    static let pendingBodyLimit = 256 << 10
     var errorBody: [UInt8] = []
     var bodyBytes = 0
     static let errorBodyLimit = 64 * 1024
@@ -169,17 +174,38 @@ private final class CurlTransfer {
         return b
     }
 
-    func receiveBody(_ raw: UnsafeRawBufferPointer) {
+    /// Takes a piece of the body. Returns false when the reader has not caught up: curl
+    /// then pauses the transfer and hands over the same bytes again after `resumeIfPaused`.
+    func receiveBody(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let success = (200..<300).contains(status)
+        if success, pendingBody.count >= CurlTransfer.pendingBodyLimit {
+            paused = true
+            return false
+        }
         let now = MonotonicClock.now()
         if !headComplete { headComplete = true; headAt = now }
         if firstByteAt == nil { firstByteAt = now }
         lastByteAt = now
         bodyBytes += raw.count
-        if (200..<300).contains(status) {
+        if success {
             pendingBody.append(contentsOf: raw)
         } else if errorBody.count < CurlTransfer.errorBodyLimit {
             errorBody.append(contentsOf: raw.prefix(CurlTransfer.errorBodyLimit - errorBody.count))
         }
+        return true
+    }
+
+    /// The body that waited, handed to the reader; a paused transfer goes on.
+    func takePendingBody() -> [UInt8] {
+        var chunk: [UInt8] = []
+        swap(&chunk, &pendingBody)
+        return chunk
+    }
+
+    func resumeIfPaused() {
+        guard paused else { return }
+        paused = false
+        curl_easy_pause(handle, 0)   // CURLPAUSE_CONT
     }
 
     // MARK: outcome
@@ -245,8 +271,7 @@ private func curlWriteBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ c
     let n = size * count
     guard let context, let ptr else { return n }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
-    transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n))
-    return n
+    return transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n)) ? n : Int(CURL_WRITEFUNC_PAUSE)
 }
 
 private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
@@ -400,9 +425,11 @@ struct TransferLoop {
                     if !onEvent(i, .head(t.head)) { finish(i, .failure(t.failure(.cancelled, "stopped by the reader"))); continue }
                 }
                 if !t.pendingBody.isEmpty {
-                    let chunk = t.pendingBody
-                    t.pendingBody.removeAll(keepingCapacity: true)
-                    if !onEvent(i, .body(chunk)) { finish(i, .failure(t.failure(.cancelled, "stopped by the reader"))) }
+                    if !onEvent(i, .body(t.takePendingBody())) {
+                        finish(i, .failure(t.failure(.cancelled, "stopped by the reader")))
+                        continue
+                    }
+                    t.resumeIfPaused()
                 }
             }
 

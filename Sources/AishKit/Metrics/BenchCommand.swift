@@ -20,8 +20,6 @@ enum BenchCommand {
             --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
             per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
             aish's client-side figures; in --json under server_side.
-            Fields for expect: levels, requests, errors, rps (the best level's), tokens, ttft and
-            latency (the first level's p50, ms).
             """,
         options: [
             OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "requests per concurrency level (default 20)"),
@@ -36,6 +34,7 @@ enum BenchCommand {
             PositionalSpec(name: "MODEL", help: "model name or alias, as for chat",
                            completion: .dynamic({ ctx in MetricsRouting.modelNames(ctx) })),
         ],
+        report: ReportShape(BenchReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
     struct Settings: Sendable {
@@ -115,35 +114,23 @@ enum BenchCommand {
                 }
             }
         }
-        var json = report(s, levels)
-        ctx.recorder?.recordRun(RunRecord(kind: "bench", parameters: parameters(s), summary: json, startedAt: startedAt,
-                                          durationMs: wall * 1000))
-
-        var text = table(s, levels)
+        ctx.recorder?.recordRun(RunRecord(kind: "bench", parameters: parameters(s), summary: report(s, levels),
+                                          startedAt: startedAt, durationMs: wall * 1000))
+        var serverSide: ServerSideView?
         if inv.flag("--server-side") {
-            let view = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
-            text += "\n" + view.text(verbose: inv.flag("--verbose"))
-            if case var .object(pairs) = json { pairs.append(("server_side", view.json)); json = .object(pairs) }
+            serverSide = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
         }
         let all = levels.flatMap(\.samples)
         let overall = SampleSummary(all)
-        var fields: [(String, JSONValue)] = [
-            ("levels", .int(levels.count)), ("requests", .int(overall.requests)), ("errors", .int(overall.errors)),
-            ("rps", .double(LatencySummary.round(levels.map(\.requestsPerSecond).max() ?? 0, 2))),
-            ("tokens", .int(overall.outputTokens)),
-        ]
-        if let t = levels.first?.summary.ttft?.p50 { fields.append(("ttft", .double(LatencySummary.round(t, 2)))) }
-        if let l = levels.first?.summary.latency?.p50 { fields.append(("latency", .double(LatencySummary.round(l, 2)))) }
+        var failure: String?
         if ctx.interrupt.isRaised {
-            return .failure("bench: cancelled after \(all.filter { $0.errorKind != "cancelled" }.count) requests", text: text,
-                            fields: fields, data: json.replacingStatus("error"))
-        }
-        if overall.ok == 0 {
+            failure = "bench: cancelled after \(all.filter { $0.errorKind != "cancelled" }.count) requests"
+        } else if overall.ok == 0 {
             let first = all.first(where: { !$0.ok })?.error ?? "no request was sent"
-            return .failure("bench: every request failed (\(overall.errorKindsText)): \(first)", text: text, fields: fields,
-                            data: json.replacingStatus("error"))
+            failure = "bench: every request failed (\(overall.errorKindsText)): \(first)"
         }
-        return .ok(text, fields: fields, data: json)
+        return CommandResult(report: BenchReport(settings: s, levels: levels, serverSide: serverSide,
+                                                 verbose: inv.flag("--verbose"), failure: failure))
     }
 
     static func table(_ s: Settings, _ levels: [Level]) -> String {
@@ -190,5 +177,99 @@ enum BenchCommand {
                 return .object(pairs)
             })),
         ])
+    }
+}
+
+/// What `bench` prints, as text or JSON, and what `expect` reads: totals, the best level's
+/// requests/s and the first level's medians, then the parameters and each level's figures.
+struct BenchReport: CommandReport {
+    var model: String
+    var levelCount: Int
+    var requests: Int
+    var errors: Int
+    var rps: Double
+    var tokens: Int
+    /// The first level's medians.
+    var ttft: Double?
+    var latency: Double?
+    var parameters: JSONValue
+    var levels: JSONValue
+    var serverSide: ServerSideView?
+
+    // Not encoded: what the text is drawn from.
+    var settings: BenchCommand.Settings
+    var measured: [BenchCommand.Level]
+    var verbose: Bool
+    var failure: String?
+
+    init(settings: BenchCommand.Settings, levels: [BenchCommand.Level], serverSide: ServerSideView? = nil,
+         verbose: Bool = false, failure: String? = nil) {
+        let overall = SampleSummary(levels.flatMap(\.samples))
+        model = settings.model
+        levelCount = levels.count
+        requests = overall.requests
+        errors = overall.errors
+        rps = LatencySummary.round(levels.map(\.requestsPerSecond).max() ?? 0, 2)
+        tokens = overall.outputTokens
+        ttft = levels.first?.summary.ttft.map { LatencySummary.round($0.p50, 2) }
+        latency = levels.first?.summary.latency.map { LatencySummary.round($0.p50, 2) }
+        let summary = BenchCommand.report(settings, levels)
+        parameters = summary["parameters"] ?? .null
+        self.levels = summary["levels"] ?? .array([])
+        self.serverSide = serverSide
+        self.settings = settings
+        measured = levels
+        self.verbose = verbose
+        self.failure = failure
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft, latency, parameters, levels
+        case serverSide = "server_side"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(levelCount, forKey: .levelCount)
+        try c.encode(requests, forKey: .requests)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(rps, forKey: .rps)
+        try c.encode(tokens, forKey: .tokens)
+        try c.encode(ttft.map(JSONValue.double) ?? .null, forKey: .ttft)
+        try c.encode(latency.map(JSONValue.double) ?? .null, forKey: .latency)
+        try c.encode(parameters, forKey: .parameters)
+        try c.encode(levels, forKey: .levels)
+        // Only asked for with --server-side.
+        if let serverSide { try c.encode(serverSide.json, forKey: .serverSide) }
+    }
+
+    var failureMessage: String? { failure }
+
+    static let fields = [
+        ReportField("model", "the model loaded"),
+        ReportField("level_count", "concurrency levels run"),
+        ReportField("requests", "requests sent, all levels"),
+        ReportField("errors", "failed requests, all levels"),
+        ReportField("rps", "the best level's successful requests per second"),
+        ReportField("tokens", "output tokens, all levels"),
+        ReportField("ttft", "the first level's median time to first token; null without a success", unit: "ms"),
+        ReportField("latency", "the first level's median end-to-end latency; null without a success", unit: "ms"),
+        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt"),
+        ReportField("levels", "per level: concurrency, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, inter_token_ms, latency_ms, tokens_per_second, output_tokens, cold_loads"),
+        ReportField("server_side", "with --server-side: what Prometheus recorded over the run (prometheus, error, targets)"),
+    ]
+
+    static var example: BenchReport {
+        let settings = BenchCommand.Settings(model: "m", requests: 1, duration: nil, concurrencies: [1], maxTokens: 8, prompt: "hi")
+        return BenchReport(settings: settings, levels: [BenchCommand.Level(concurrency: 1, samples: [], wallSeconds: 1)],
+                           serverSide: ServerSideView(prometheus: "http://127.0.0.1:9090", start: Date(timeIntervalSince1970: 0),
+                                                      end: Date(timeIntervalSince1970: 1), rows: [], error: nil, promql: []))
+    }
+
+    func renderText() -> String {
+        var text = BenchCommand.table(settings, measured)
+        if let serverSide { text += "\n" + serverSide.text(verbose: verbose) }
+        return text
     }
 }

@@ -27,8 +27,6 @@ enum CompareCommand {
             --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
             per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
             aish's client-side figures; in --json under server_side.
-            Fields for expect: models, requests, errors, wall (ms), tokens, ttft and latency
-            (the slowest model's p50, ms).
             """,
         options: [
             OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "measured requests per model (default 5)"),
@@ -45,6 +43,7 @@ enum CompareCommand {
             PositionalSpec(name: "MODEL", help: "model names or aliases, as for chat", variadic: true,
                            completion: .dynamic({ ctx in MetricsRouting.modelNames(ctx) })),
         ],
+        report: ReportShape(CompareReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
     static func settings(_ inv: Invocation, environmentPrompt: (String) throws -> String) throws -> CompareRun.Settings {
@@ -91,63 +90,30 @@ enum CompareCommand {
                 }
             }
         }
-        let json = CompareReport.json(settings, results, wallSeconds: wall)
-        ctx.recorder?.recordRun(RunRecord(kind: "compare", parameters: CompareReport.parameters(settings), summary: json,
+        ctx.recorder?.recordRun(RunRecord(kind: "compare", parameters: CompareReport.parameters(settings),
+                                          summary: CompareReport.json(settings, results, wallSeconds: wall),
                                           startedAt: startedAt, durationMs: wall * 1000))
         if let path = inv.value("--csv") {
             do { try CompareReport.csv(results).write(toFile: path, atomically: true, encoding: .utf8) } catch {
                 throw CommandFailure("compare: cannot write \(path): \(describeFileError(error))")
             }
         }
-
-        let mode = settings.parallel ? "in parallel" : "one after another"
-        var text = "compare: \(settings.requests) request\(settings.requests == 1 ? "" : "s") per model"
-        if settings.warmup > 0 { text += " after \(settings.warmup) warm-up" }
-        text += ", max_tokens \(settings.maxTokens ?? 0), \(mode), wall \(Format.milliseconds(wall * 1000))\n"
-        text += CompareReport.table(results)
-        if terminal.stdoutIsTerminal { text += "\n" + CompareReport.barChart(results) }
-        let notes = CompareReport.notes(results)
-        if !notes.isEmpty { text += "\n" + notes }
-
-        let summaries = results.map(\.summary)
-        var fields: [(String, JSONValue)] = [
-            ("models", .int(results.count)), ("requests", .int(summaries.map(\.requests).reduce(0, +))),
-            ("errors", .int(summaries.map(\.errors).reduce(0, +))), ("wall", .double(LatencySummary.round(wall * 1000, 1))),
-            ("tokens", .int(summaries.map(\.outputTokens).reduce(0, +))),
-        ]
-        if let worst = summaries.compactMap({ $0.ttft?.p50 }).max() { fields.append(("ttft", .double(LatencySummary.round(worst, 2)))) }
-        if let worst = summaries.compactMap({ $0.latency?.p50 }).max() { fields.append(("latency", .double(LatencySummary.round(worst, 2)))) }
-        var data = json
+        var serverSide: ServerSideView?
         if inv.flag("--server-side") {
-            let view = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
-            text += "\n" + view.text(verbose: inv.flag("--verbose"))
-            if case var .object(pairs) = data { pairs.append(("server_side", view.json)); data = .object(pairs) }
+            serverSide = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
         }
-        if case var .object(pairs) = data {
-            pairs.insert(("status", .string("ok")), at: 0)
-            data = .object(pairs)
-        }
-
+        var failure: String?
         if ctx.interrupt.isRaised {
             let done = results.flatMap(\.samples).filter { $0.errorKind != "cancelled" }.count
             let planned = (settings.requests + settings.warmup) * settings.models.count
-            return .failure("compare: cancelled after \(done) of \(planned) requests", text: text,
-                            fields: fields, data: data.replacingStatus("error"))
+            failure = "compare: cancelled after \(done) of \(planned) requests"
+        } else {
+            let failedModels = results.filter { $0.summary.ok == 0 }.map(\.model)
+            if !failedModels.isEmpty { failure = "compare: every request failed for \(failedModels.joined(separator: ", "))" }
         }
-        let failedModels = results.filter { $0.summary.ok == 0 }.map(\.model)
-        if !failedModels.isEmpty {
-            let message = "compare: every request failed for \(failedModels.joined(separator: ", "))"
-            return .failure(message, text: text, fields: fields, data: data.replacingStatus("error"))
-        }
-        return .ok(text, fields: fields, data: data)
-    }
-}
-
-extension JSONValue {
-    func replacingStatus(_ status: String) -> JSONValue {
-        guard case var .object(pairs) = self, let i = pairs.firstIndex(where: { $0.0 == "status" }) else { return self }
-        pairs[i].1 = .string(status)
-        return .object(pairs)
+        return CommandResult(report: CompareReport(settings: settings, results: results, wallSeconds: wall,
+                                                   serverSide: serverSide, verbose: inv.flag("--verbose"),
+                                                   barChart: terminal.stdoutIsTerminal, failure: failure))
     }
 }
 

@@ -25,9 +25,8 @@ enum MetricsCommand {
             grouped by host with the targets of a host side by side: gauges as their last value,
             maximum and a trend line, counters as per-second rates, histograms as p50/p90/p99
             over the whole window. PROVIDER may then also be a job, an instance or a host.
-            --verbose shows the PromQL. Without --prom, fields for expect: providers (scraped),
-            errors (providers that could not be read); with --prom, those of its report:
-            prometheus, window_ms, step_ms, targets, errors, promql.
+            --verbose shows the PromQL. The fields below are those of a scrape; with --prom the
+            fields are prometheus, window_ms (ms), step_ms (ms), targets, errors and promql.
             """,
         options: [
             OptionSpec(names: ["--raw"], valueName: nil, help: "every sample as scraped, not only the key series"),
@@ -40,6 +39,7 @@ enum MetricsCommand {
                            completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
             PositionalSpec(name: "FILTER", help: "regular expression or text matched against series names", optional: true),
         ],
+        report: ReportShape(MetricsScrapeReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
     /// `config` is given by tests; else the session's configuration.
@@ -59,7 +59,7 @@ enum MetricsCommand {
             if known.contains(only) { providerName = only } else { filterText = only }
         }
         let targets = try ScrapeTarget.targets(in: config, only: providerName)
-        if targets.isEmpty { return .failure("metrics: no active provider to scrape") }
+        if targets.isEmpty { throw CommandFailure("metrics: no active provider to scrape") }
         let filter = SeriesFilter(filterText)
         var results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
         if ctx.interrupt.isRaised { throw CommandFailure("metrics: cancelled") }
@@ -68,13 +68,13 @@ enum MetricsCommand {
             results[i].readings += LoggedProviderFigures.readings(provider: results[i].target.name, logPath: logPath)
         }
         ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
-        var result = MetricsReport.result(results, raw: inv.flag("--raw"), filter: filter, color: ctx.options.color)
+        var report = MetricsScrapeReport(results, raw: inv.flag("--raw"), filter: filter)
         if let filterText, !results.contains(where: { MetricsReport.matchCount($0, raw: inv.flag("--raw"), filter: filter) > 0 }),
             let s = Suggest.closest(to: filterText, among: Array(known))
         {
-            result.text += "no series match '\(filterText)' (did you mean provider '\(s)'?)\n"
+            report.hint = "no series match '\(filterText)' (did you mean provider '\(s)'?)"
         }
-        return result
+        return CommandResult(report: report)
     }
 }
 
@@ -102,20 +102,94 @@ struct SeriesFilter {
     }
 }
 
-enum MetricsReport {
-    static func result(_ results: [ScrapeResult], raw: Bool, filter: SeriesFilter, color: Bool) -> CommandResult {
+/// What `metrics` (a direct scrape) prints, as text or JSON, and what `expect` reads: the
+/// counts first, then each provider's key series (or, with --raw, every sample).
+struct MetricsScrapeReport: CommandReport {
+    struct Sample: Encodable, Sendable {
+        var name: String
+        var labels: String
+        /// A number, or "NaN", "+Inf", "-Inf" as written.
+        var value: JSONValue
+    }
+
+    struct Entry: Encodable, Sendable {
+        var provider: String
+        var type: String
+        var backend: String
+        var url: String
+        var ok: Bool
+        var latencyMs: Double?
+        var error: String?
+        var samples: [Sample]?
+        var series: [JSONValue]?
+
+        enum CodingKeys: String, CodingKey {
+            case provider, type, backend, url, ok, latencyMs = "latency_ms", error, samples, series
+        }
+    }
+
+    var providerCount: Int
+    var errors: Int
+    var providers: [Entry]
+
+    // Not encoded: what the text is drawn from.
+    var results: [ScrapeResult]
+    var raw: Bool
+    var filter: SeriesFilter
+    /// A line after the output (a FILTER that looks like a misspelt provider).
+    var hint: String?
+
+    enum CodingKeys: String, CodingKey { case providerCount = "provider_count", errors, providers }
+
+    init(_ results: [ScrapeResult], raw: Bool, filter: SeriesFilter) {
+        self.results = results
+        self.raw = raw
+        self.filter = filter
+        providerCount = results.count
+        errors = results.filter { !$0.ok }.count
+        providers = results.map { r in
+            var e = Entry(provider: r.target.name, type: r.target.type.rawValue, backend: r.backend.rawValue,
+                          url: r.target.url, ok: r.ok, latencyMs: r.latencyMs.map { LatencySummary.round($0, 2) })
+            if let error = r.error {
+                e.error = error
+            } else if raw, let x = r.exposition {
+                e.samples = x.allSamples.filter { filter.matches($0.name) }.map { s in
+                    Sample(name: s.name, labels: s.labels.canonicalText,
+                           value: s.value.isFinite ? .double(s.value) : .string(PrometheusText.formatValue(s.value)))
+                }
+            } else {
+                e.series = r.readings.filter { filter.matches($0.name, $0.source) }.map(\.json)
+            }
+            return e
+        }
+    }
+
+    /// Fails only when no provider could be read.
+    var failureMessage: String? {
+        guard errors == providerCount else { return nil }
+        return "metrics: " + (results.count == 1 ? (results[0].error ?? "scrape failed") : "every scrape failed")
+    }
+
+    static let fields = [
+        ReportField("provider_count", "providers scraped"),
+        ReportField("errors", "providers that could not be read"),
+        ReportField("providers", "per provider: provider, type, backend, url, ok, latency_ms, and error, series (key series) or samples (--raw)"),
+    ]
+
+    static var example: MetricsScrapeReport {
+        let target = ScrapeTarget(name: "vllm", type: .vllm, url: "http://127.0.0.1:8001/metrics", kind: .prometheus,
+                                  keyVariable: nil, connectTimeout: 1)
+        return MetricsScrapeReport([ScrapeResult(target: target, backend: .vllm, exposition: nil, readings: [], error: nil,
+                                                 latencyMs: 3, at: Date(timeIntervalSince1970: 0))],
+                                   raw: false, filter: SeriesFilter(nil))
+    }
+
+    func renderText() -> String {
         var text = ""
-        var providers: [JSONValue] = []
         for r in results {
-            text += header(r)
-            var entry: [(String, JSONValue)] = [
-                ("provider", .string(r.target.name)), ("type", .string(r.target.type.rawValue)),
-                ("backend", .string(r.backend.rawValue)), ("url", .string(r.target.url)), ("ok", .bool(r.ok)),
-            ]
-            if let ms = r.latencyMs { entry.append(("latency_ms", .double(LatencySummary.round(ms, 2)))) }
+            text += MetricsReport.header(r)
             if let error = r.error {
                 text += "  error: \(error)\n"
-                entry.append(("error", .string(error)))
             } else if raw, let e = r.exposition {
                 let samples = e.allSamples.filter { filter.matches($0.name) }
                 for s in samples {
@@ -124,10 +198,6 @@ enum MetricsReport {
                     text += "\n"
                 }
                 if samples.isEmpty { text += "  (no sample matches)\n" }
-                entry.append(("samples", .array(samples.map { s in
-                    .object([("name", .string(s.name)), ("labels", .string(s.labels.canonicalText)),
-                             ("value", s.value.isFinite ? .double(s.value) : .string(PrometheusText.formatValue(s.value)))])
-                })))
             } else {
                 let readings = r.readings.filter { filter.matches($0.name, $0.source) }
                 if readings.isEmpty {
@@ -137,21 +207,15 @@ enum MetricsReport {
                     for k in readings { table.add([k.name + k.labels, k.formatted, k.source]) }
                     text += table.render(indent: "  ")
                 }
-                entry.append(("series", .array(readings.map(\.json))))
             }
-            providers.append(.object(entry))
         }
-        let failed = results.filter { !$0.ok }.count
-        let data: JSONValue = .object([("status", .string(failed == results.count ? "error" : "ok")),
-                                       ("providers", .array(providers))])
-        let fields: [(String, JSONValue)] = [("providers", .int(results.count)), ("errors", .int(failed))]
-        if failed == results.count {
-            let message = "metrics: " + (results.count == 1 ? (results[0].error ?? "scrape failed") : "every scrape failed")
-            return .failure(message, text: text, fields: fields, data: data)
-        }
-        return .ok(text, fields: fields, data: data)
+        if let hint { text += hint + "\n" }
+        return text
     }
+}
 
+/// Pieces of the scrape's output that `tail metrics` shares.
+enum MetricsReport {
     static func header(_ r: ScrapeResult) -> String {
         var h = "\(r.target.name) (\(r.backend.rawValue)) \(r.target.url)"
         if let ms = r.latencyMs { h += "  \(Format.milliseconds(ms))" }

@@ -21,7 +21,9 @@ enum TailCommand {
             (default 5s): every instance it scrapes, rates as Prometheus computes them, trends
             over the last --since (default 5m), latency as p50/p99 over that window; PROVIDER
             may be a job, an instance or a host.
-            Fields for expect: tail metrics: updates, providers; tail requests: count (rows).
+            The fields below are those of tail requests; tail metrics has update_count,
+            provider_count (providers, or Prometheus targets with --prom) and updates (each with
+            its time and rows; collected in scripts, pipes and under --json, not at a terminal).
             """,
         options: [
             OptionSpec(names: ["--every"], valueName: "S", help: "time between updates (metrics: default 2s; requests: 0.5s)"),
@@ -41,6 +43,7 @@ enum TailCommand {
                            completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
         ],
         subcommands: ["metrics", "requests"], defaultSubcommand: "requests", subcommandTitle: "view",
+        report: ReportShape(TailRequestsReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
     /// When a tail stops.
@@ -98,7 +101,7 @@ enum TailCommand {
         let bounds = try bounds(inv, ctx)
         let config = try given ?? ctx.config()
         let targets = try ScrapeTarget.targets(in: config, only: provider)
-        if targets.isEmpty { return .failure("tail metrics: no active provider to scrape") }
+        if targets.isEmpty { throw CommandFailure("tail metrics: no active provider to scrape") }
         let viewState = TailMetricsView()
         let region = LiveRegion(output: ctx.output)
         let json = ctx.options.json
@@ -114,9 +117,13 @@ enum TailCommand {
             let rows = viewState.update(results, at: tickStart)
             ticks += 1
             let now = Date()
-            if json {
+            // A live view can run for days: it keeps no history (Ctrl-C leaves nothing to read).
+            if json || !bounds.live {
                 updates.append(.object([("at", .string(UTCTime.iso8601(now))),
                                         ("rows", .array(rows.map(jsonRow)))]))
+            }
+            if json {
+                // Printed once, at the end, by the runner.
             } else if bounds.live {
                 region.draw("tail metrics — every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
                             + TailMetricsView.table(rows))
@@ -132,11 +139,8 @@ enum TailCommand {
         }
         // The terminal echoed "^C" after the table: the prompt should start on a line of its own.
         if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
-        let fields: [(String, JSONValue)] = [("updates", .int(ticks)), ("providers", .int(targets.count))]
-        var result = CommandResult.ok(printed, fields: fields,
-                                      data: .object([("status", .string("ok")), ("updates", .array(updates))]))
-        result.alreadyPrinted = true
-        return result
+        return CommandResult(report: TailMetricsReport(updateCount: ticks, providerCount: targets.count, updates: updates,
+                                                       printed: printed))
     }
 
     /// `tail metrics --prom`: every S, the key series of the last `--since` (default 5m)
@@ -174,9 +178,13 @@ enum TailCommand {
             if ctx.interrupt.isRaised { break }
             ticks += 1
             let now = Date()
-            if json {
+            // A live view can run for days: it keeps no history (Ctrl-C leaves nothing to read).
+            if json || !bounds.live {
                 updates.append(.object([("at", .string(UTCTime.iso8601(now))),
                                         ("rows", .array(rows.map(jsonRow)))]))
+            }
+            if json {
+                // Printed once, at the end, by the runner.
             } else if bounds.live {
                 region.draw("tail metrics --prom — \(api.baseURL), last \(PrometheusMetricsReport.durationText(window)), every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
                             + TailMetricsView.table(rows))
@@ -191,11 +199,8 @@ enum TailCommand {
             if !ctx.sleep(seconds: max(0, next - MonotonicClock.now())) { break }
         }
         if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
-        let fields: [(String, JSONValue)] = [("updates", .int(ticks)), ("providers", .int(targetsSeen))]
-        var result = CommandResult.ok(printed, fields: fields,
-                                      data: .object([("status", .string("ok")), ("updates", .array(updates))]))
-        result.alreadyPrinted = true
-        return result
+        return CommandResult(report: TailMetricsReport(updateCount: ticks, providerCount: targetsSeen, updates: updates,
+                                                       printed: printed))
     }
 
     /// One row per target and series: the last value (rates per second), its trend over
@@ -238,4 +243,49 @@ enum TailCommand {
         }
         return .object(pairs)
     }
+}
+
+/// What `tail metrics` leaves when it stops. Its lines were printed while it ran (a plain
+/// line per series and update in scripts and pipes); the text is those lines again, for
+/// `expect contains`.
+struct TailMetricsReport: CommandReport {
+    var updateCount: Int
+    var providerCount: Int
+    /// Each update: `at` (UTC) and its `rows` (provider, series, now, value, or error).
+    var updates: [JSONValue]
+    var printed: String
+
+    enum CodingKeys: String, CodingKey { case updateCount = "update_count", providerCount = "provider_count", updates }
+
+    static let fields = [
+        ReportField("update_count", "updates shown"),
+        ReportField("provider_count", "providers scraped (with --prom: Prometheus targets seen)"),
+        ReportField("updates", "each update: at, rows (provider, series, now, value, or error); empty at a terminal"),
+    ]
+    static let example = TailMetricsReport(updateCount: 1, providerCount: 1, updates: [
+        .object([("at", "2026-11-29T10:00:00Z"), ("rows", .array([.object([
+            ("provider", "vllm"), ("series", "requests_running"), ("now", "0"), ("value", .double(0))])]))]),
+    ], printed: "")
+
+    var alreadyPrinted: Bool { true }
+    func renderText() -> String { printed }
+}
+
+/// What `tail requests` leaves when it stops: the rows were printed as they landed.
+struct TailRequestsReport: CommandReport {
+    var count: Int
+    /// The rows shown, as `log --json` gives them; empty at a terminal.
+    var attempts: [JSONValue]
+    var printed: String
+
+    enum CodingKeys: String, CodingKey { case count, attempts }
+
+    static let fields = [
+        ReportField("count", "rows shown"),
+        ReportField("attempts", "the rows shown, with every column; empty at a terminal"),
+    ]
+    static let example = TailRequestsReport(count: 1, attempts: [.object([("id", 1), ("provider", "ollama")])], printed: "")
+
+    var alreadyPrinted: Bool { true }
+    func renderText() -> String { printed }
 }

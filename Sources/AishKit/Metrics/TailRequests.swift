@@ -43,9 +43,9 @@ enum TailRequests {
                 lastID = max(lastID, r.id)
                 guard matches(r, model: model, provider: provider, slowMs: slowMs) else { continue }
                 count += 1
-                if json {
-                    shown.append(r.json)
-                } else {
+                // A live tail can run for days: only a bounded one keeps its rows.
+                if json || !bounds.live { shown.append(r.json) }
+                if !json {
                     let line = self.line(r) + "\n"
                     ctx.output.write(line)
                     printed += line
@@ -60,11 +60,7 @@ enum TailRequests {
         }
         // The terminal echoed "^C" after the last row: the prompt should start on a line of its own.
         if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
-        var result = CommandResult.ok(printed, fields: [("count", .int(count))],
-                                      data: .object([("status", .string("ok")), ("count", .int(count)),
-                                                     ("attempts", .array(shown))]))
-        result.alreadyPrinted = true
-        return result
+        return CommandResult(report: TailRequestsReport(count: count, attempts: shown, printed: printed))
     }
 
     /// Rows already in the log are history (`log` shows them); the tail starts after them.

@@ -135,7 +135,7 @@ enum ChatStreamRunner {
                 try decoder.finish(onText: emit)
             }
         } catch let e as HTTPError {
-            throw ProviderError(e, partialText: reply.text)
+            throw ProviderError(e, partialText: reply.takeText())
         } catch let e as StreamDecodeError {
             var kind: ProviderError.Kind
             switch e.kind {
@@ -151,13 +151,13 @@ enum ChatStreamRunner {
                 message = "\(where_): the answer is \(contentType), not a stream of chat events"
                 kind = .malformedStream
             }
-            throw ProviderError(kind: kind, message: message, partialText: reply.text, httpStatus: status)
+            throw ProviderError(kind: kind, message: message, partialText: reply.takeText(), httpStatus: status)
         } catch var e as ProviderError {
-            e.partialText = reply.text
+            e.partialText = reply.takeText()
             throw e
         }
         let s = decoder.summary
-        return ChatCompletionSummary(text: reply.text, promptTokens: s.promptTokens, completionTokens: s.completionTokens,
+        return ChatCompletionSummary(text: reply.takeText(), promptTokens: s.promptTokens, completionTokens: s.completionTokens,
                                      finishReason: s.finishReason, serverTimings: s.serverTimings, httpStatus: status,
                                      gateway: gateway)
     }

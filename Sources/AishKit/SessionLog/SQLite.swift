@@ -275,12 +275,41 @@ final class Statement {
         }
     }
 
-    /// Binds, runs to completion, resets (for INSERT/UPDATE).
+    /// Binds, runs to completion, resets (for INSERT/UPDATE). Long texts are bound without
+    /// a copy (SQLITE_STATIC), pinned while the statement runs; the bindings are cleared
+    /// before the pointers go. A 1 MiB reply would otherwise be copied once more per INSERT.
     func run(_ values: [SQLValue]) throws {
         sqlite3_reset(handle)
-        try bind(values)
-        defer { sqlite3_reset(handle) }
-        while try step() {}
+        defer {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
+        try bindPinned(values[...], from: 1) { while try step() {} }
+    }
+
+    /// Texts at least this long are bound in place by `run`.
+    private static let pinnedTextBytes = 4096
+
+    private func bindPinned(_ values: ArraySlice<SQLValue>, from index: Int32, then body: () throws -> Void) throws {
+        var index = index
+        var rest = values
+        while let value = rest.first {
+            rest = rest.dropFirst()
+            if case var .text(s) = value, s.utf8.count >= Self.pinnedTextBytes {
+                let position = index
+                let remaining = rest
+                try s.withUTF8 { bytes in
+                    let rc = sqlite3_bind_text(handle, position, UnsafeRawPointer(bytes.baseAddress!)
+                        .assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+                    guard rc == SQLITE_OK else { throw error(rc) }
+                    try bindPinned(remaining, from: position + 1, then: body)
+                }
+                return
+            }
+            try bind(value, at: index)
+            index += 1
+        }
+        try body()
     }
 
     var columnCount: Int { Int(sqlite3_column_count(handle)) }

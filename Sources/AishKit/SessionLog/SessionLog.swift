@@ -33,6 +33,9 @@ final class SessionLog {
             try SessionLog.enableWAL(db)
             try db.keepWALOnClose()
             try db.execute("PRAGMA synchronous = NORMAL")
+            // The writer appends rows: a small page cache serves it (SQLite spills a large
+            // row's pages to the WAL), and keeps a 1 MiB reply from costing 2 MiB of cache.
+            try db.execute("PRAGMA cache_size = -256")
             try SessionLogSchema.migrate(db)
         } catch let e as SQLiteError {
             throw SessionLog.unavailable(e)

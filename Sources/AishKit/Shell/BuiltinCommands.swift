@@ -9,45 +9,31 @@ enum BuiltinCommands {
 
     static let help = CommandSpec(
         name: "help", aliases: ["?"], usage: "help [COMMAND]", summary: "list commands, or show one command's help",
-        help: "Without an argument lists every command by group. 'help COMMAND' shows its usage, options and aliases.",
+        help: """
+            Without an argument lists every command by group. 'help COMMAND' shows its usage,
+            options, fields and aliases; its --json has the fields command and help.
+            """,
         positionals: [PositionalSpec(name: "COMMAND", optional: true, completion: commandNames)],
+        report: ReportShape(CommandListReport.self),
         run: { inv, ctx in
             if let name = inv.positionals.first {
                 guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
-                return .ok(spec.helpText, data: .object([("command", .string(spec.name)), ("help", .string(spec.helpText))]))
+                return CommandResult(report: CommandHelpReport(command: spec.name, help: spec.helpText))
             }
-            return listing(ctx.registry)
+            return CommandResult(report: CommandListReport(ctx.registry))
         })
-
-    static func listing(_ registry: CommandRegistry) -> CommandResult {
-        let sections = registry.groups.filter { !$0.commands.isEmpty }.map { ($0.title, $0.commands) }
-        let width = min(28, registry.commands.map(\.usage.count).max() ?? 0)
-        var text = ""
-        var json: [JSONValue] = []
-        for (title, specs) in sections {
-            text += "\(title):\n"
-            for spec in specs {
-                let usage = spec.usage.count > width ? spec.usage + "\n" + String(repeating: " ", count: width + 4)
-                    : spec.usage.padded(toLength: width) + "  "
-                text += "  " + usage + spec.summary + "\n"
-                json.append(.object([("name", .string(spec.name)), ("group", .string(title)),
-                                     ("usage", .string(spec.usage)), ("summary", .string(spec.summary))]))
-            }
-            text += "\n"
-        }
-        text += "Type 'help COMMAND' for details, COMMAND --help works too."
-        return .ok(text, data: .object([("commands", .array(json))]))
-    }
 
     static let echo = CommandSpec(
         name: "echo", usage: "echo [TEXT...]", summary: "print the arguments, separated by spaces",
         positionals: [PositionalSpec(name: "TEXT", optional: true, variadic: true)],
         rawArguments: true,
-        run: { inv, _ in .ok(inv.positionals.joined(separator: " ")) })
+        report: ReportShape(TextReport.self),
+        run: { inv, _ in CommandResult(report: TextReport(text: inv.positionals.joined(separator: " "))) })
 
     static let sleep = CommandSpec(
         name: "sleep", usage: "sleep DURATION", summary: "wait, e.g. 'sleep 2s' or 'sleep 500ms' (Ctrl-C stops it)",
         positionals: [PositionalSpec(name: "DURATION", completion: .words(["1s", "5s", "500ms"]))],
+        report: ReportShape(SleepReport.self),
         run: { inv, ctx in
             guard let seconds = DurationText.seconds(inv.positionals[0]) else {
                 throw UsageError(message: "sleep: '\(inv.positionals[0])' is not a duration such as 500ms, 2s or 1m")
@@ -56,16 +42,17 @@ enum BuiltinCommands {
             let completed = ctx.sleep(seconds: seconds)
             let slept = Date().timeIntervalSince(start) * 1000
             if !completed { throw CommandFailure("sleep: interrupted") }
-            return .ok(fields: [("slept", .double(slept.rounded()))])
+            return CommandResult(report: SleepReport(slept: slept.rounded()))
         })
 
     static let vars = CommandSpec(
         name: "vars", usage: "vars", summary: "list script variables (set with 'set' or --var)",
-        run: { _, ctx in
-            let names = ctx.variables.keys.sorted()
-            let text = names.map { "\($0)=\(ctx.variables[$0]!)" }.joined(separator: "\n")
-            return .ok(text, data: .object(names.map { ($0, .string(ctx.variables[$0]!)) }))
-        })
+        report: ReportShape(VariablesReport.self),
+        run: { _, ctx in CommandResult(report: variables(ctx)) })
+
+    static func variables(_ ctx: ShellContext) -> VariablesReport {
+        VariablesReport(variables: ctx.variables.keys.sorted().map { ($0, ctx.variables[$0]!) })
+    }
 
     /// Chat options stored as variables; their values are checked when set.
     static let chatOptions: [(name: String, check: @Sendable (String) -> Bool, expected: String)] = [
@@ -84,19 +71,21 @@ enum BuiltinCommands {
             'set' alone lists every variable. The chat options temperature, max_tokens, top_p and seed
             are variables too, checked when set. max_reply_bytes (default 1MiB) bounds how much of a
             reply is kept in memory, in the conversation and in the log; the whole reply is still shown.
+            'set' alone answers as vars does (the field variables).
             """,
         positionals: [PositionalSpec(name: "NAME", optional: true,
                                      completion: .dynamic { ctx in Array(ctx.variables.keys).sorted() + chatOptions.map(\.name) }),
                       PositionalSpec(name: "VALUE", optional: true, variadic: true)],
         rawArguments: true,
+        report: ReportShape(VariableReport.self),
         run: { inv, ctx in
-            guard let name = inv.positionals.first else { return try vars.run(inv, ctx) }
+            guard let name = inv.positionals.first else { return CommandResult(report: variables(ctx)) }
             guard isVariableName(name) else {
                 throw UsageError(message: "set: '\(name)' is not a variable name (letters, digits and _, not starting with a digit)")
             }
             if inv.positionals.count == 1 {
                 guard let value = ctx.variables[name] else { throw CommandFailure("set: '\(name)' is not set") }
-                return .ok(value, fields: [(name, .string(value))])
+                return CommandResult(report: VariableReport(name: name, value: value, shown: true))
             }
             let value = inv.positionals.dropFirst().joined(separator: " ")
             if let option = chatOptions.first(where: { $0.name == name }), !option.check(value) {
@@ -105,7 +94,7 @@ enum BuiltinCommands {
             ctx.variables[name] = value
             // `set api_key V`: V is masked in the log from now on, wherever it appears.
             if SecretRedactor.looksSecret(name) { ctx.recorder?.addSecretValues([value]) }
-            return .ok(fields: [(name, .string(value))])
+            return CommandResult(report: VariableReport(name: name, value: value, shown: false))
         })
 
     static func isVariableName(_ s: String) -> Bool {
@@ -118,9 +107,10 @@ enum BuiltinCommands {
         name: "unset", usage: "unset NAME...", summary: "remove script variables",
         positionals: [PositionalSpec(name: "NAME", variadic: true,
                                      completion: .dynamic { ctx in Array(ctx.variables.keys).sorted() })],
+        report: ReportShape(UnsetReport.self),
         run: { inv, ctx in
             for name in inv.positionals { ctx.variables[name] = nil }
-            return .ok()
+            return CommandResult(report: UnsetReport(unset: inv.positionals))
         })
 
     static let source = CommandSpec(
@@ -146,24 +136,24 @@ enum BuiltinCommands {
         name: "history", usage: "history [-n N]", summary: "show the commands typed at the terminal",
         help: "Reads the history file ($AISH_HISTORY, else ~/.local/share/aish/history).",
         options: [OptionSpec(names: ["-n", "--last"], valueName: "N", help: "show only the last N entries")],
+        report: ReportShape(HistoryReport.self),
         run: { inv, ctx in
             var entries = ctx.state(HistoryLink.self, make: { HistoryLink() }).entries?()
                 ?? HistoryFile.read(path: HistoryFile.path(environment: ctx.environment))
             if let n = try inv.value("--last").map({ _ in try inv.int("--last", default: 0) }) {
                 entries = Array(entries.suffix(max(0, n)))
             }
-            let base = 1
-            let text = entries.enumerated().map { "\(String($0.offset + base).leftPadded(5))  \($0.element)" }
-                .joined(separator: "\n")
-            return .ok(text, data: .array(entries.map(JSONValue.string)))
+            return CommandResult(report: HistoryReport(entries: entries))
         })
 
     static let clear = CommandSpec(
         name: "clear", usage: "clear", summary: "clear the terminal screen",
         help: "Does nothing when the output is not a terminal, so scripts can keep it.",
+        report: ReportShape(ClearReport.self),
         run: { _, ctx in
-            if isatty(1) == 1 && !ctx.output.isCapturing { ctx.output.write("\u{1B}[H\u{1B}[2J") }
-            return .ok()
+            let terminal = isatty(1) == 1 && !ctx.output.isCapturing
+            if terminal { ctx.output.write("\u{1B}[H\u{1B}[2J") }
+            return CommandResult(report: ClearReport(cleared: terminal))
         })
 
     static let exit = CommandSpec(
@@ -186,6 +176,7 @@ enum BuiltinCommands {
                                      completion: .words(["ok", "error", "contains", "not", "matches", "json",
                                                          "latency", "ttft", "tokens", "provider"]))],
         rawArguments: true, judgesLastResult: true,
+        report: ReportShape(ExpectReport.self),
         run: { inv, ctx in
             let started = Date()
             let assertion = inv.positionals.map { $0.contains(" ") || $0.isEmpty ? "\"\($0)\"" : $0 }
@@ -199,7 +190,7 @@ enum BuiltinCommands {
                 file: file, line: inv.location?.line ?? runner?.currentLine ?? 0, assertion: assertion, passed: passed,
                 message: passed ? nil : failure.description, seconds: Date().timeIntervalSince(started)))
             if !passed { throw failure }
-            return .ok(ctx.options.interactive ? "expect passed" : "", fields: [("passed", .bool(true))])
+            return CommandResult(report: ExpectReport(passed: true, assertion: assertion, interactive: ctx.options.interactive))
         })
 }
 

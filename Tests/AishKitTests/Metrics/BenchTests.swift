@@ -28,7 +28,9 @@ import Testing
         let recorder = RecordingRecorder()
         let r = try run(["m", "-n", "8", "-c", "1,4"], requester(server), recorder: recorder)
         #expect(r.status == .ok)
-        #expect(r.field("levels") == .int(2))
+        #expect(r.field("level_count") == .int(2))
+        try ReportAgreement.check(r, ["model", "level_count", "requests", "errors", "rps", "tokens", "ttft", "latency", "levels"],
+                                  report: ReportShape(BenchReport.self))
         #expect(r.field("requests") == .int(16))
         #expect(r.field("errors") == .int(0))
         let serial = try #require(level(r, 0)?["wall_ms"]?.doubleValue)

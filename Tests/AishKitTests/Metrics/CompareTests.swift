@@ -76,6 +76,9 @@ import Testing
         #expect(abs(fieldTTFT - 300) < Self.toleranceMs)
         #expect(r.field("requests") == .int(6))
         #expect(r.field("errors") == .int(0))
+        #expect(r.field("model_count") == .int(2))
+        try ReportAgreement.check(r, ["model_count", "requests", "errors", "wall_ms", "tokens", "ttft", "latency", "models"],
+                                  report: ReportShape(CompareReport.self))
     }
 
     @Test func parallelWallTimeIsTheSlowestNotTheSum() throws {
@@ -86,7 +89,7 @@ import Testing
         defer { a.stop(); b.stop() }
         let r = try run(["a", "b", "-n", "1", "--warmup", "0", "--parallel"], [requester(a), requester(b)])
         #expect(r.status == .ok)
-        let wall = try #require(r.field("wall")?.doubleValue)
+        let wall = try #require(r.field("wall_ms")?.doubleValue)
         #expect(wall > 900, "each model needs about 1 s")
         #expect(wall < 1800, "parallel wall \(wall) ms: the models ran one after another")
         #expect(r.text.contains(", in parallel, wall "))

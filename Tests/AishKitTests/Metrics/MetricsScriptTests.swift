@@ -18,13 +18,22 @@ import Testing
             expect ok
             expect ttft < 2s
             expect json .models[0].ok == 2
+            expect model_count == 1
+            expect json .model_count == 1
+            expect requests == 2
             bench smart -n 4 -c 2
             expect ok
             expect json .levels[0].errors == 0
+            expect level_count == 1
+            expect json .requests == 4
             metrics primary kv_cache
             expect contains 12.5%
+            expect provider_count == 1
+            expect json .providers[0].provider == primary
             tail metrics primary --count 1
             expect contains primary requests_running 0
+            expect update_count == 1
+            expect json .updates[0].rows[0].provider == primary
             """.write(toFile: script, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)

@@ -31,7 +31,9 @@ import Testing
         let r = try run(["metrics", "native", "--count", "3", "--every", "300ms"], ctx, config: config)
         #expect(r.status == .ok)
         #expect(r.alreadyPrinted)
-        #expect(r.field("updates") == .int(3))
+        #expect(r.field("update_count") == .int(3))
+        try ReportAgreement.check(r, ["update_count", "provider_count", "updates"], report: ReportShape(TailMetricsReport.self))
+        #expect(r.jsonForm["updates"]?[2]?["rows"] != nil, "a bounded tail keeps its updates for expect json")
         let lines = ctx.output.capturedText.split(separator: "\n").map(String.init)
         #expect(lines == r.text.split(separator: "\n").map(String.init))
         let tokens = lines.filter { $0.contains(" native generation_tokens_total ") }
@@ -90,7 +92,7 @@ import Testing
         let started = Date()
         let r = try run(["metrics", "--for", "30s", "--every", "5s"], ctx, config: config)
         #expect(Date().timeIntervalSince(started) < 1.5)
-        #expect(r.field("updates") == .int(1))
+        #expect(r.field("update_count") == .int(1))
     }
 
     @Test func viewRatesWindowsAndSparklines() throws {
@@ -163,6 +165,8 @@ import Testing
         let ctx = context(db: db)
         let r = try run(["requests", "-p", "a", "--slow", "2s", "--count", "2", "--for", "10s", "--every", "100ms"], ctx)
         #expect(r.field("count") == .int(2))
+        try ReportAgreement.check(r, ["count", "attempts"], report: ReportShape(TailRequestsReport.self))
+        #expect(r.jsonForm["attempts"]?[1]?["total_ms"] == .double(2100), "a bounded tail keeps its rows for expect json")
         let lines = ctx.output.capturedText.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         #expect(lines[0].hasPrefix("#4 "))
