@@ -48,18 +48,29 @@ struct ProvidersReport: CommandReport {
     var down: Int
     var notProbed: Int
     var total: Int
-    /// The slowest answer of a provider that is up; absent when none is.
+    /// The slowest answer of a provider that is up; null when none is.
     var latency: Double?
     var providers: [Row]
 
     enum CodingKeys: String, CodingKey { case up, down, notProbed = "not_probed", total, latency, providers }
+
+    // Every field is present; a latency nothing measured is null (as compare's).
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(up, forKey: .up)
+        try c.encode(down, forKey: .down)
+        try c.encode(notProbed, forKey: .notProbed)
+        try c.encode(total, forKey: .total)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(providers, forKey: .providers)
+    }
 
     static let fields = [
         ReportField("up", "providers that answered their health probe"),
         ReportField("down", "probed providers that did not"),
         ReportField("not_probed", "disabled, template, or API key variable not set"),
         ReportField("total", "providers in providers.yaml"),
-        ReportField("latency", "the slowest answer of a provider that is up (absent when none is)", unit: "ms"),
+        ReportField("latency", "the slowest answer of a provider that is up (null when none is)", unit: "ms"),
         ReportField("providers", "each provider: name, type, status, url, probed, up, http_status, latency (ms), models_served, models_declared, error, note"),
     ]
 
@@ -120,9 +131,9 @@ struct HealthReport: CommandReport {
 
     var up: Int
     var down: Int
-    /// The slowest probe; absent when no probe measured a time.
+    /// The slowest probe; null when no probe measured a time.
     var latency: Double?
-    /// With one provider probed: its name and its health probe's HTTP status.
+    /// With one provider probed: its name and its health probe's HTTP status (else null).
     var provider: String?
     var httpStatus: Int?
     var probes: [Probe]
@@ -130,12 +141,24 @@ struct HealthReport: CommandReport {
 
     enum CodingKeys: String, CodingKey { case up, down, latency, provider, httpStatus = "http_status", probes, skipped }
 
+    // Every field is present, null when it does not apply.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(up, forKey: .up)
+        try c.encode(down, forKey: .down)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(httpStatus, forKey: .httpStatus)
+        try c.encode(probes, forKey: .probes)
+        try c.encode(skipped, forKey: .skipped)
+    }
+
     static let fields = [
         ReportField("up", "probed providers that are healthy"),
         ReportField("down", "probed providers with a failed probe"),
         ReportField("latency", "the slowest probe", unit: "ms"),
-        ReportField("provider", "the provider, when one is probed"),
-        ReportField("http_status", "its health probe's HTTP status, when one is probed"),
+        ReportField("provider", "the provider, when one is probed (else null)"),
+        ReportField("http_status", "its health probe's HTTP status, when one is probed and answered (else null)"),
         ReportField("probes", "each probe: provider, check (health or generate), url, ok, http_status, latency (ms), error, model, reply"),
         ReportField("skipped", "providers listed but not probed: provider, url, reason"),
     ]

@@ -22,7 +22,7 @@ import Testing
         #expect(r.field("errors") == 0)
         #expect(r.field("routes") == 8)
         #expect(r.jsonForm["findings"] == .array([]))
-        ReportAgreement.check(r, ["providers", "active_providers", "routes", "chains", "errors", "warnings"])
+        try ReportAgreement.check(r, ["providers", "active_providers", "routes", "chains", "errors", "warnings"], report: ReportShape(ValidateReport.self))
     }
 
     @Test func validateAliasAndConfigOption() throws {
@@ -48,7 +48,7 @@ import Testing
         // One name for the column: `col` (the finding also said `column` before).
         #expect(r.jsonForm["findings"]?[0]?["col"]?.intValue != nil)
         #expect(r.jsonForm["findings"]?[0]?["column"] == nil)
-        ReportAgreement.check(r, ["errors", "warnings", "routes"])
+        try ReportAgreement.check(r, ["errors", "warnings", "routes"], report: ReportShape(ValidateReport.self))
         #expect(r.field("errors") == 1)
     }
 
@@ -88,7 +88,7 @@ import Testing
         // Only the section asked for, in text and --json alike.
         #expect(portsResult.jsonForm["routes"] == nil)
         #expect(portsResult.jsonForm["ports"]?[0]?["name"] == "gateway")
-        ReportAgreement.check(portsResult, ["directory"])
+        try ReportAgreement.check(portsResult, ["directory"], report: ReportShape(ConfigShowReport.self))
         let ports = portsResult.text
         #expect(ports == """
             ports (\(dir)/ports.yaml):
@@ -151,8 +151,8 @@ import Testing
         #expect(again.text == "\(dir)/litellm-unified.yaml is up to date (6 models)\n")
         #expect(again.field("changed") == false)
         #expect(again.field("backup") == nil)
-        ReportAgreement.check(r, ["path", "changed", "models", "backup", "text"])
-        ReportAgreement.check(again, ["path", "changed", "models", "text"])
+        try ReportAgreement.check(r, ["path", "changed", "models", "backup", "text"], report: ReportShape(ConfigGenerateReport.self))
+        try ReportAgreement.check(again, ["path", "changed", "models", "text"], report: ReportShape(ConfigGenerateReport.self))
     }
 
     @Test func generateIntoAnEmptyDirectoryWritesWithoutBackup() throws {
@@ -180,7 +180,7 @@ import Testing
         #expect(r.text.components(separatedBy: "-      rpm: 600\n+      rpm: 60\n").count == 3)
         #expect(r.field("added") == 2)
         #expect(r.field("removed") == 2)
-        ReportAgreement.check(r, ["path", "changed", "added", "removed", "text"])
+        try ReportAgreement.check(r, ["path", "changed", "added", "removed", "text"], report: ReportShape(ConfigDiffReport.self))
         #expect(r.field("text") == .string(r.text))
     }
 

@@ -149,7 +149,7 @@ final class ProviderCommandBench {
         #expect(rows[0]?["latency"]?.doubleValue != nil)
         #expect(rows[0]?["latency_ms"] == nil)
         #expect(rows[2]?["latency"] == .null)
-        ReportAgreement.check(r, ["up", "down", "not_probed", "total", "latency"])
+        try ReportAgreement.check(r, ["up", "down", "not_probed", "total", "latency"], report: ReportShape(ProvidersReport.self))
     }
 
     @Test func providersJSONWithAKey() throws {
@@ -181,10 +181,12 @@ final class ProviderCommandBench {
         #expect(lines[4].hasSuffix("not probed (disabled)"))
         #expect(lines[5].hasSuffix("not probed: API key variable FAKE_CLOUD_KEY is not set"))
         #expect(lines[6] == "1 of 3 unhealthy: down")
-        ReportAgreement.check(r, ["up", "down", "latency"])
+        try ReportAgreement.check(r, ["up", "down", "latency"], report: ReportShape(HealthReport.self))
         #expect(r.jsonForm["probes"]?[0]?["latency"]?.doubleValue != nil)
         #expect(r.jsonForm["skipped"]?[0]?["url"] == "http://127.0.0.1:8002")
         #expect(r.jsonForm["error"] == "health: 1 of 3 unhealthy: down")
+        #expect(r.field("provider") == .null)
+        #expect(r.field("http_status") == .null)
         #expect(try b.probeRows() == [
             "vllm_fake 1 200 ", "ollama_fake 1 200 ",
             "down 0 0 GET http://127.0.0.1:\(b.downPort)/v1/models: connection failed: Failed to connect to 127.0.0.1 port \(b.downPort): Couldn't connect to server",
@@ -218,7 +220,7 @@ final class ProviderCommandBench {
         #expect(r.field("provider") == "vllm_fake")
         #expect(r.field("http_status") == 503)
         #expect(r.text.contains("  503   -        HTTP 503 Service Unavailable: Loading model\n"))
-        ReportAgreement.check(r, ["provider", "http_status", "up", "down"])
+        try ReportAgreement.check(r, ["provider", "http_status", "up", "down"], report: ReportShape(HealthReport.self))
     }
 
     @Test func healthOfAnUnknownProviderSuggestsOne() throws {
@@ -253,7 +255,7 @@ final class ProviderCommandBench {
         let vllm = try #require(all.data?["providers"]?[0]?["models"])
         #expect(vllm[1]?["name"] == "missing-model")
         #expect(vllm[1]?["missing"] == true)
-        ReportAgreement.check(all, ["declared", "served", "missing", "unexpected", "unreachable"])
+        try ReportAgreement.check(all, ["declared", "served", "missing", "unexpected", "unreachable"], report: ReportShape(ModelsReport.self))
         #expect(all.jsonForm["providers"]?[2]?["error"]?.stringValue?.hasPrefix("GET http://127.0.0.1:\(b.downPort)/v1/models: connection failed") == true)
     }
 
@@ -286,7 +288,7 @@ final class ProviderCommandBench {
         #expect(r.status == .ok)
         #expect((r.field("probes")?.intValue ?? 0) >= 2)
         #expect(r.text.hasPrefix("vllm_fake is healthy (after "))
-        ReportAgreement.check(r, ["provider", "waited", "probes", "latency", "text"])
+        try ReportAgreement.check(r, ["provider", "waited", "probes", "latency", "text"], report: ReportShape(WaitReport.self))
         #expect(try b.probeRows() == ["vllm_fake 1 200 "])
     }
 

@@ -27,7 +27,7 @@ import Testing
         #expect(!withKey.text.contains("skipped"))
         #expect(withKey.field("attempts") == .int(7))
         // One name per concept: `model` is the name asked for in expect and --json (--json said `requested`).
-        ReportAgreement.check(result, ["model", "rule", "provider", "backend_model", "attempts", "skipped"])
+        try ReportAgreement.check(result, ["model", "rule", "provider", "backend_model", "attempts", "skipped"], report: ReportShape(RouteReport.self))
         #expect(result.jsonForm["requested"] == nil)
     }
 

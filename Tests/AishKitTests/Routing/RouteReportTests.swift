@@ -62,7 +62,7 @@ import Testing
         #expect(result.text.contains("      skipped: provider off is disabled (providers.yaml:30:3)\n"))
     }
 
-    @Test func allTableListsNamesPatternsAndTheDefault() {
+    @Test func allTableListsNamesPatternsAndTheDefault() throws {
         let router = Router(config: Self.config())
         let table = RouteTable(router: router, state: RouterState())
         #expect(table.text == """
@@ -76,7 +76,7 @@ import Testing
             """)
         // `routes` and `patterns` are the lists in expect and --json alike; their counts have names of their own.
         let result = CommandResult(report: table)
-        ReportAgreement.check(result, ["route_count", "pattern_count"])
+        try ReportAgreement.check(result, ["route_count", "pattern_count"], report: ReportShape(RouteTable.self))
         #expect(result.field("route_count") == 3)
         #expect(result.field("pattern_count") == 2)
         #expect(result.jsonForm["routes"]?[2]?["plan"]?["provider"] == .null)

@@ -65,7 +65,7 @@ import Testing
         ])
         #expect(r.status == .ok)
         #expect(r.field("healthy") == .bool(true))
-        ReportAgreement.check(r, ["action", "service", "unit", "scope", "done", "healthy", "wait", "text"])
+        try ReportAgreement.check(r, ["action", "service", "unit", "scope", "done", "healthy", "wait", "text"], report: ReportShape(ServiceReport.self))
         #expect(r.text.hasPrefix("""
             llama_cpp_python: llamacpp-python.service restarted (systemctl --user restart -- llamacpp-python.service)
             up after
@@ -200,7 +200,7 @@ import Testing
         // Said once, with the action and the service, like the other service errors.
         #expect(r.error == "service start vllm_qwen: not healthy after 1 s: port \(port) not listening")
         #expect(r.jsonForm["error"] == .string(r.error!))
-        ReportAgreement.check(r, ["healthy", "done"])
+        try ReportAgreement.check(r, ["healthy", "done"], report: ReportShape(ServiceReport.self))
     }
 
     @Test func completionOffersEveryNameOfEveryService() {

@@ -78,7 +78,7 @@ import Testing
         #expect(data["up"] == 1)
         #expect(data["totals"] == nil)
         #expect(data["avg_rss_kib"]?.intValue != nil)
-        ReportAgreement.check(r, ["up", "configured", "unhealthy", "down", "taken_at"])
+        try ReportAgreement.check(r, ["up", "configured", "unhealthy", "down", "taken_at"], report: ReportShape(StatusReport.self))
 
         let lines = r.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0].hasPrefix("services 1/2 up · avg CPU "))
@@ -164,7 +164,7 @@ import Testing
         #expect(!r.alreadyPrinted)
         #expect(r.jsonForm["configured"] == 1)
         #expect(r.field("frames") == 3)
-        ReportAgreement.check(r, ["frames", "configured", "down"])
+        try ReportAgreement.check(r, ["frames", "configured", "down"], report: ReportShape(StatusReport.self))
     }
 
     @Test func watchStopsOnCtrlC() throws {
