@@ -49,6 +49,17 @@ enum LogFormat {
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n") + "\n"
     }
 
+    /// "key  value" lines, keys padded to the longest.
+    static func aligned(_ info: [(String, String)]) -> String {
+        let width = info.map(\.0.count).max() ?? 0
+        return info.map { k, v in k.padded(toLength: width) + "  " + v + "\n" }.joined()
+    }
+
+    /// A table (of `table`) indented by two spaces.
+    static func indentedTable(_ table: String) -> String {
+        table.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+    }
+
     /// RFC 4180 field.
     static func csvField(_ s: String) -> String {
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {

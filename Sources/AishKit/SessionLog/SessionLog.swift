@@ -111,54 +111,56 @@ final class SessionLog {
     // MARK: - Writing
 
     func beginSession(mode: String, scriptPath: String?, aishVersion: String, startedAt: Date = Date()) throws {
+        var session = SessionRow()
+        session.startedAt = LogTime.format(startedAt)
+        session.mode = mode
+        session.scriptPath = scriptPath
+        session.aishVersion = aishVersion
+        session.host = ProcessInfo.processInfo.hostName
+        session.pid = Int(getpid())
         sessionID = try db.inTransaction {
-            try db.cached(
-                "INSERT INTO sessions (started_at, mode, script_path, aish_version, host, pid) VALUES (?, ?, ?, ?, ?, ?)"
-            ).run([
-                .text(LogTime.format(startedAt)), .text(mode), SQLValue(scriptPath), .text(aishVersion),
-                .text(ProcessInfo.processInfo.hostName), .int(Int64(getpid())),
-            ])
+            try db.cached(LogTables.sessions.insertSQL).run(LogTables.sessions.values(session, context))
             return db.lastInsertRowID
         }
     }
 
     func endSession(at date: Date = Date()) throws {
         guard let sessionID else { return }
+        var ended = SessionRow()
+        ended.endedAt = LogTime.format(date)
         try db.inTransaction {
             if rowsSinceFold > 0 { try foldRollup() }
-            try db.cached("UPDATE sessions SET ended_at = ? WHERE id = ?").run([.text(LogTime.format(date)), .int(sessionID)])
+            try db.cached(LogTables.endSession.sql).run(LogTables.endSession.values(ended, id: sessionID, context))
         }
     }
+
+    /// What rows written now point at.
+    private var context: LogWriteContext { LogWriteContext(sessionID: sessionID) }
 
     /// Inserts a command as `running`; `finishCommand` completes it. A crash in between
     /// leaves a row that says so.
     func beginCommand(text: String, sourceFile: String?, line: Int?, startedAt: Date) throws -> Int64 {
-        try db.inTransaction {
-            try db.cached(
-                "INSERT INTO commands (session_id, started_at, text, source_file, line) VALUES (?, ?, ?, ?, ?)"
-            ).run([SQLValue(sessionID.map(Int.init)), .text(LogTime.format(startedAt)), .text(text), SQLValue(sourceFile), SQLValue(line)])
+        var command = CommandRow()
+        command.startedAt = LogTime.format(startedAt)
+        command.text = text
+        command.sourceFile = sourceFile
+        command.line = line
+        return try db.inTransaction {
+            try db.cached(LogTables.commands.insertSQL).run(LogTables.commands.values(command, context))
             return db.lastInsertRowID
         }
     }
 
     func finishCommand(id: Int64?, record: CommandRecord) throws {
+        let command = CommandRow(id: id ?? 0, sessionID: sessionID, startedAt: LogTime.format(record.startedAt), text: record.text,
+                                 sourceFile: record.sourceFile, line: record.line, status: record.status.rawValue,
+                                 durationMs: record.durationMs, error: record.error)
         try db.inTransaction {
             if let id {
-                try db.cached("UPDATE commands SET text = ?, status = ?, duration_ms = ?, error = ? WHERE id = ?").run([
-                    .text(record.text), .text(record.status.rawValue), .double(record.durationMs), SQLValue(record.error), .int(id),
-                ])
+                try db.cached(LogTables.finishCommand.sql).run(LogTables.finishCommand.values(command, id: id, context))
                 if db.changes == 1 { return }
             }
-            try db.cached(
-                """
-                INSERT INTO commands (session_id, started_at, text, source_file, line, status, duration_ms, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ).run([
-                SQLValue(sessionID.map(Int.init)), .text(LogTime.format(record.startedAt)), .text(record.text),
-                SQLValue(record.sourceFile), SQLValue(record.line), .text(record.status.rawValue), .double(record.durationMs),
-                SQLValue(record.error),
-            ])
+            try db.cached(LogTables.commands.insertSQL).run(LogTables.commands.values(command, context))
         }
     }
 
@@ -199,10 +201,11 @@ final class SessionLog {
             var start = 0
             while start < records.count {
                 let n = min(SessionLog.rowsPerInsert, records.count - start)
-                let statement = try db.cached(AttemptColumns.insertSQL(rows: n))
+                let statement = try db.cached(AttemptColumns.table.insertSQL(rows: n))
                 var index: Int32 = 1
+                let context = LogWriteContext(sessionID: sessionID, commandID: commandID)
                 for r in records[start..<(start + n)] {
-                    for v in AttemptColumns.values(r, AttemptColumns.WriteContext(sessionID: sessionID, commandID: commandID)) {
+                    for v in AttemptColumns.table.values(r, context) {
                         try statement.bind(v, at: index)
                         index += 1
                     }
@@ -219,68 +222,28 @@ final class SessionLog {
     static let rowsPerInsert = 400
 
     private func insertAttemptRow(_ r: AttemptRecord, commandID: Int64?) throws {
-        try db.cached(AttemptColumns.insertSQL)
-            .run(AttemptColumns.values(r, AttemptColumns.WriteContext(sessionID: sessionID, commandID: commandID)))
+        try db.cached(AttemptColumns.table.insertSQL)
+            .run(AttemptColumns.table.values(r, LogWriteContext(sessionID: sessionID, commandID: commandID)))
     }
 
-    func insertMessage(_ r: MessageRecord) throws {
-        try db.inTransaction {
-            try db.cached(
-                "INSERT INTO messages (session_id, conversation_id, role, content, model, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-            ).run([
-                sessionID.map { .int($0) } ?? .null, .text(r.conversationID), .text(r.role), .text(r.content),
-                SQLValue(r.model), .text(LogTime.format(r.createdAt)),
-            ])
-        }
-    }
+    func insertMessage(_ r: MessageRecord) throws { try insert(r, into: LogTables.messages) }
 
-    func insertHealthProbe(_ r: HealthProbeRecord) throws {
-        try db.inTransaction {
-            try db.cached(
-                """
-                INSERT INTO health_probes (session_id, probed_at, provider, url, ok, http_status, latency_ms, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-            ).run([
-                sessionID.map { .int($0) } ?? .null, .text(LogTime.format(r.probedAt)), .text(r.provider), .text(r.url),
-                .int(r.ok ? 1 : 0), SQLValue(r.httpStatus), SQLValue(r.latencyMs), SQLValue(r.error),
-            ])
-        }
-    }
+    func insertHealthProbe(_ r: HealthProbeRecord) throws { try insert(r, into: LogTables.healthProbes) }
 
-    func insertRun(_ r: RunRecord) throws {
-        try db.inTransaction {
-            try db.cached(
-                "INSERT INTO runs (session_id, kind, started_at, duration_ms, parameters, summary) VALUES (?, ?, ?, ?, ?, ?)"
-            ).run([
-                sessionID.map { .int($0) } ?? .null, .text(r.kind), .text(LogTime.format(r.startedAt)), .double(r.durationMs),
-                .text(r.parameters.serialized()), .text(r.summary.serialized()),
-            ])
-        }
-    }
+    func insertRun(_ r: RunRecord) throws { try insert(r, into: LogTables.runs) }
 
-    func insertServiceAction(_ r: ServiceActionRecord) throws {
-        try db.inTransaction {
-            try db.cached(
-                "INSERT INTO service_actions (session_id, at, action, service, unit, ok, output) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ).run([
-                sessionID.map { .int($0) } ?? .null, .text(LogTime.format(r.at)), .text(r.action), .text(r.service),
-                .text(r.unit), .int(r.ok ? 1 : 0), .text(r.output),
-            ])
-        }
-    }
+    func insertServiceAction(_ r: ServiceActionRecord) throws { try insert(r, into: LogTables.serviceActions) }
 
     func insertMetricSamples(_ records: [MetricSampleRecord]) throws {
         guard !records.isEmpty else { return }
         try db.inTransaction {
-            for r in records {
-                try db.cached(
-                    "INSERT INTO metric_samples (session_id, at, provider, name, labels, value) VALUES (?, ?, ?, ?, ?, ?)"
-                ).run([
-                    sessionID.map { .int($0) } ?? .null, .text(LogTime.format(r.at)), .text(r.provider), .text(r.name),
-                    .text(r.labels), .double(r.value),
-                ])
-            }
+            let statement = try db.cached(LogTables.metricSamples.insertSQL)
+            for r in records { try statement.run(LogTables.metricSamples.values(r, context)) }
         }
+    }
+
+    /// One record, in its own transaction.
+    private func insert<Record, Row>(_ record: Record, into table: LogTable<Record, Row>) throws {
+        try db.inTransaction { try db.cached(table.insertSQL).run(table.values(record, context)) }
     }
 }

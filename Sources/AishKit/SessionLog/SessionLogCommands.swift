@@ -23,8 +23,7 @@ enum SessionLogCommands {
             total latency, completion tokens and the first words of the prompt. -q searches prompts \
             and replies (full-text: every word must appear; word* matches a prefix). --commands \
             lists commands instead (-q then matches their text). `show ID` prints one in full.
-            Fields for expect: count, and of the newest row: id, model, provider, attempt_status, \
-            ttft and latency (ms), tokens (when reported).
+            With --commands, the \(ReportShape(LogCommandsReport.self).helpParagraph).
             """,
         options: [
             OptionSpec(names: ["-n", "--limit"], valueName: "N", help: "how many rows (default 20)"),
@@ -37,6 +36,7 @@ enum SessionLogCommands {
             OptionSpec(names: ["--commands"], valueName: nil, help: "list commands instead of request attempts"),
             timeoutOption,
         ],
+        report: ReportShape(LogReport.self),
         run: { inv, ctx in try runLog(inv, ctx) })
 
     static func runLog(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
@@ -59,24 +59,12 @@ enum SessionLogCommands {
             limit: limit, model: inv.value("--model"), provider: inv.value("--provider"), status: inv.value("--status"),
             since: since, search: inv.value("--query").flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 })
         let rows = try query("log", reader.path) { try reader.attempts(filter) }
-
-        var text = ""
+        var none = ""
         if rows.isEmpty {
-            text = isFiltered(inv) ? "no logged request attempts match\n" : "no request attempts logged\n"
-            text += try query("log", reader.path) { try unknownNameHint(reader, model: filter.model, provider: filter.provider) }
-        } else {
-            text = LogFormat.table(
-                ["ID", "TIME", "MODEL → PROVIDER", "STATUS", "TTFT", "LATENCY", "TOKENS", "PROMPT"],
-                rows.map { r in
-                    [String(r.id), LogTime.short(r.startedAt), "\(r.requestedModel) → \(r.provider)", r.status,
-                     DurationText.milliseconds(r.ttftMs), DurationText.milliseconds(r.totalMs), r.completionTokens.map(String.init) ?? "-",
-                     LogFormat.preview(r.prompt)]
-                }, right: [0, 4, 5, 6])
+            none = isFiltered(inv) ? "no logged request attempts match\n" : "no request attempts logged\n"
+            none += try query("log", reader.path) { try unknownNameHint(reader, model: filter.model, provider: filter.provider) }
         }
-        var fields: [(String, JSONValue)] = [("count", .int(rows.count))]
-        if let newest = rows.first { fields += newestFields(newest) }
-        let data: JSONValue = .object([("status", .string("ok")), ("count", .int(rows.count)), ("attempts", .array(rows.map(\.json)))])
-        return CommandResult(status: .ok, text: text, fields: fields, data: data)
+        return CommandResult(report: LogReport(rows: rows, noneText: none))
     }
 
     /// A -p/-m name the log has never seen is likely a typo: say so, with the closest name.
@@ -97,18 +85,6 @@ enum SessionLogCommands {
         ["--model", "--provider", "--status", "--since", "--query"].contains { inv.value($0) != nil }
     }
 
-    /// What `expect` can test after `log` or `show`: the newest (or shown) attempt.
-    private static func newestFields(_ r: AttemptRow) -> [(String, JSONValue)] {
-        var f: [(String, JSONValue)] = [
-            ("id", .int(Int(r.id))), ("model", .string(r.requestedModel)), ("provider", .string(r.provider)),
-            ("attempt_status", .string(r.status)),
-        ]
-        if let t = r.ttftMs { f.append(("ttft", .double(t))) }
-        if let l = r.totalMs { f.append(("latency", .double(l))) }
-        if let c = r.completionTokens { f.append(("tokens", .int(c))) }
-        return f
-    }
-
     private static func listCommands(_ reader: SessionLogReader, _ inv: Invocation, limit: Int, since: Date?) throws
         -> CommandResult
     {
@@ -116,19 +92,8 @@ enum SessionLogCommands {
         let rows = try query("log", reader.path) {
             try reader.commands(limit: limit, status: statusFilter, since: since, search: inv.value("--query"))
         }
-        let text: String
-        if rows.isEmpty {
-            text = isFiltered(inv) ? "no logged commands match\n" : "no commands logged\n"
-        } else {
-            text = LogFormat.table(
-                ["ID", "TIME", "STATUS", "DURATION", "SOURCE", "COMMAND"],
-                rows.map { c in
-                    ["cmd:\(c.id)", LogTime.short(c.startedAt), c.status, DurationText.milliseconds(c.durationMs),
-                     c.location ?? "-", LogFormat.preview(c.text, limit: 60)]
-                }, right: [0, 3])
-        }
-        let data: JSONValue = .object([("status", .string("ok")), ("count", .int(rows.count)), ("commands", .array(rows.map(\.json)))])
-        return CommandResult(status: .ok, text: text, fields: [("count", .int(rows.count))], data: data)
+        let none = rows.isEmpty ? (isFiltered(inv) ? "no logged commands match\n" : "no commands logged\n") : ""
+        return CommandResult(report: LogCommandsReport(rows: rows, noneText: none))
     }
 
     // MARK: show
@@ -141,12 +106,11 @@ enum SessionLogCommands {
             For an attempt: when and how it was routed, provider and backend model, status, HTTP \
             status, error, timings, tokens, server-side timings, the prompt and the reply (or the \
             partial reply of a failed stream), every attempt of the same request, and the command \
-            that made it. `show cmd:ID` shows a command and the attempts it made.
-            Fields for expect: id, model, provider, attempt_status, ttft and latency (ms), tokens \
-            (when reported), request_id; for cmd:ID: id, command_status, attempt_count, latency (ms),
-            and attempts (the list of the command's attempts, as in --json).
+            that made it. `show cmd:ID` shows a command and the attempts it made; its \
+            \(ReportShape(ShowCommandReport.self).helpParagraph).
             """,
         positionals: [PositionalSpec(name: "ID", help: "attempt id from `log`, or cmd:ID", optional: true)],
+        report: ReportShape(ShowAttemptReport.self),
         run: { inv, ctx in try runShow(inv, ctx) })
 
     static func runShow(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
@@ -182,67 +146,7 @@ enum SessionLogCommands {
         let command = try r.commandID.flatMap { id in try query("show", reader.path) { try reader.command(id: id) } }
         let session = try r.sessionID.flatMap { id in try query("show", reader.path) { try reader.session(id: id) } }
 
-        var t = "attempt \(r.id) · request \(r.requestID) · attempt \(r.attempt) of \(chain.count)\n"
-        var info: [(String, String)] = [
-            ("time", r.startedAt), ("kind", r.kind),
-            ("model", "\(r.requestedModel) → \(r.provider)" + (r.backendModel != r.requestedModel ? " (backend model \(r.backendModel))" : "")),
-            ("route", r.routeReason.isEmpty ? "-" : r.routeReason),
-            ("status", r.status + (r.httpStatus.map { " · HTTP \($0)" } ?? "")),
-        ]
-        if let e = r.error { info.append(("error", e)) }
-        info += [
-            ("ttft", DurationText.milliseconds(r.ttftMs)), ("latency", DurationText.milliseconds(r.totalMs)),
-            ("tokens", "\(r.promptTokens.map(String.init) ?? "-") prompt · \(r.completionTokens.map(String.init) ?? "-") completion · \(LogFormat.rate(r.tokensPerSecond)) tok/s"),
-        ]
-        if let st = r.serverTimings { info.append(("server", st)) }
-        if let g = r.gateway {
-            var parts = ["→ \(g.deployment ?? "?")"]
-            if let m = g.modelGroup { parts.append("model group \(m)") }
-            if let b = g.apiBase { parts.append(b) }
-            if let n = g.attemptedFallbacks { parts.append("\(n) fallback\(n == 1 ? "" : "s")") }
-            if let n = g.attemptedRetries { parts.append("\(n) retr\(n == 1 ? "y" : "ies")") }
-            if let o = g.overheadMs { parts.append("overhead \(DurationText.milliseconds(o))") }
-            if let t = g.responseMs { parts.append("backend response \(DurationText.milliseconds(t))") }
-            info.append(("gateway", parts.joined(separator: " · ")))
-        }
-        if let sp = r.systemPrompt { info.append(("system", LogFormat.preview(sp, limit: 80))) }
-        if let o = r.options { info.append(("options", o)) }
-        if let s = session {
-            var parts = ["\(s.id)", s.mode]
-            if let p = s.scriptPath { parts.append(p) }
-            parts += ["aish \(s.aishVersion)", s.host, "pid \(s.pid)"]
-            info.append(("session", parts.joined(separator: " · ")))
-        }
-        if let c = command {
-            var parts = ["cmd:\(c.id)", LogFormat.preview(c.text, limit: 60)]
-            if let loc = c.location { parts.append(loc) }
-            parts += [c.status, DurationText.milliseconds(c.durationMs)]
-            info.append(("command", parts.joined(separator: " · ")))
-        }
-        let width = info.map(\.0.count).max() ?? 0
-        for (k, v) in info { t += k.padded(toLength: width) + "  " + v + "\n" }
-        if chain.count > 1 {
-            t += "\nattempts of this request:\n"
-            t += LogFormat.table(
-                ["", "ID", "#", "PROVIDER", "BACKEND MODEL", "STATUS", "TTFT", "LATENCY", "ERROR"],
-                chain.map { a in
-                    [a.id == r.id ? ">" : "", String(a.id), String(a.attempt), a.provider, a.backendModel,
-                     a.status + (a.httpStatus.map { " \($0)" } ?? ""), DurationText.milliseconds(a.ttftMs),
-                     DurationText.milliseconds(a.totalMs), a.error.map { LogFormat.preview($0, limit: 60) } ?? ""]
-                }, right: [1, 2, 6, 7]
-            ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
-        }
-        t += "\nprompt:\n" + LogFormat.indented(r.prompt)
-        let replyLabel = r.status == "ok" ? "reply" : "partial reply (\(r.status))"
-        t += "\n\(replyLabel):\n" + LogFormat.indented(r.reply)
-
-        var data: [(String, JSONValue)] = [("status", .string("ok")), ("attempt", r.json)]
-        data.append(("chain", .array(chain.map(\.json))))
-        data.append(("command", command?.json ?? .null))
-        data.append(("session", session?.json ?? .null))
-        var fields = newestFields(r)
-        fields.append(("request_id", .string(r.requestID)))
-        return CommandResult(status: .ok, text: t, fields: fields, data: .object(data), reply: nil)
+        return CommandResult(report: ShowAttemptReport(row: r, chain: chain, command: command, session: session))
     }
 
     private static func showCommand(_ reader: SessionLogReader, id: Int64) throws -> CommandResult {
@@ -251,41 +155,14 @@ enum SessionLogCommands {
         }
         let attempts = try query("show", reader.path) { try reader.attempts(commandID: id) }
         let session = try c.sessionID.flatMap { sid in try query("show", reader.path) { try reader.session(id: sid) } }
-        var t = "command cmd:\(c.id) · \(c.status) · \(DurationText.milliseconds(c.durationMs))\n"
-        var info: [(String, String)] = [("time", c.startedAt), ("text", c.text)]
-        if let loc = c.location { info.append(("source", loc)) }
-        if let e = c.error { info.append(("error", e)) }
-        if let s = session {
-            info.append(("session", ["\(s.id)", s.mode, s.scriptPath, "aish \(s.aishVersion)", s.host, "pid \(s.pid)"]
-                .compactMap { $0 }.joined(separator: " · ")))
-        }
-        let width = info.map(\.0.count).max() ?? 0
-        for (k, v) in info { t += k.padded(toLength: width) + "  " + v + "\n" }
-        if !attempts.isEmpty {
-            t += "\nrequest attempts:\n"
-            t += LogFormat.table(
-                ["ID", "MODEL → PROVIDER", "#", "STATUS", "TTFT", "LATENCY", "TOKENS"],
-                attempts.map { a in
-                    [String(a.id), "\(a.requestedModel) → \(a.provider)", String(a.attempt), a.status,
-                     DurationText.milliseconds(a.ttftMs), DurationText.milliseconds(a.totalMs), a.completionTokens.map(String.init) ?? "-"]
-                }, right: [0, 2, 4, 5, 6]
-            ).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
-        }
-        // `attempts` is the list (as --json always had it); the number is `attempt_count`.
-        let fields: [(String, JSONValue)] = [
-            ("id", .int(Int(c.id))), ("command_status", .string(c.status)), ("attempt_count", .int(attempts.count)),
-        ] + (c.durationMs.map { [("latency", JSONValue.double($0))] } ?? [])
-        let data: JSONValue = .object([("status", .string("ok"))] + fields + [
-            ("command", c.json), ("attempts", .array(attempts.map(\.json))), ("session", session?.json ?? .null),
-        ])
-        return CommandResult(status: .ok, text: t, fields: fields, data: data)
+        return CommandResult(report: ShowCommandReport(command: c, attempts: attempts, session: session))
     }
 
     // MARK: stats
 
     static let stats = CommandSpec(
         name: "stats",
-        usage: "stats [--since T] [--by model|provider]",
+        usage: "stats [--since T] [--by model|provider] [--timeout S]",
         summary: "per model or provider: requests, error rate, TTFT and latency p50/p90/p99, tokens/s",
         help: """
             Counts every request attempt sent (skipped ones are not). Errors are error, timeout \
@@ -298,9 +175,6 @@ enum SessionLogCommands {
             x-litellm-overhead-duration-ms header into the gateway's own time (GATEWAY) and the \
             rest of the latency (BACKEND: the backend and the network), p50 in the table and \
             p50/p90/p99 in --json.
-            Fields for expect (over all groups): requests, errors, error_rate (0 to 1), ttft, \
-            ttft_p90, ttft_p99, latency, latency_p90, latency_p99 (ms; ttft and latency are p50); \
-            with --by provider and gateway rows also gateway_overhead and backend_latency (p50, ms).
             """,
         options: [
             sinceOption,
@@ -308,6 +182,7 @@ enum SessionLogCommands {
                        completion: .words(["model", "provider"])),
             timeoutOption,
         ],
+        report: ReportShape(StatsReport.self),
         run: { inv, ctx in try runStats(inv, ctx) })
 
     static func runStats(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
@@ -323,86 +198,23 @@ enum SessionLogCommands {
                 try reader.stats(since: since, byProvider: by == "provider", interrupt: ctx.interrupt)
             }
         }
-        struct Summary {
-            var group: StatsGroup
-            var ttft: (p50: Double, p90: Double, p99: Double)
-            var latency: (p50: Double, p90: Double, p99: Double)
-        }
-        let summaries = (groups + [total]).map { g in Summary(group: g, ttft: g.ttft.percentiles(), latency: g.latency.percentiles()) }
-
         // --by provider: what the gateway's own overhead header says of its share.
         let split = by == "provider" ? try query("stats", reader.path) { try reader.gatewaySplit(since: since) } : [:]
         var allOverhead: [Double] = [], allBackend: [Double] = []
         for name in split.keys.sorted() { allOverhead += split[name]!.overhead; allBackend += split[name]!.backend }
-        func splitPercentiles(_ name: String?) -> (overhead: (p50: Double, p90: Double, p99: Double),
-                                                   backend: (p50: Double, p90: Double, p99: Double))? {
-            if let name {
-                guard let v = split[name], !v.overhead.isEmpty else { return nil }
-                return (Percentiles.summary(v.overhead), Percentiles.summary(v.backend))
-            }
-            return allOverhead.isEmpty ? nil : (Percentiles.summary(allOverhead), Percentiles.summary(allBackend))
+        func group(_ g: StatsGroup, splitOf name: String?) -> StatsReport.Group {
+            var overhead: [Double] = allOverhead, backend: [Double] = allBackend
+            if let name { (overhead, backend) = split[name] ?? ([], []) }
+            let hasSplitData = !overhead.isEmpty
+            return StatsReport.Group(
+                name: g.name, requests: g.requests, errors: g.errors, errorRate: g.errorRate,
+                ttft: .init(g.ttft.percentiles()), latency: .init(g.latency.percentiles()), tokensPerSecond: g.meanTokensPerSecond,
+                gatewayOverhead: hasSplitData ? .init(Percentiles.summary(overhead)) : nil,
+                backendLatency: hasSplitData ? .init(Percentiles.summary(backend)) : nil)
         }
-
-        var text: String
-        if total.requests == 0 {
-            text = "no request attempts logged" + (since != nil ? " since \(inv.value("--since")!)" : "") + "\n"
-        } else {
-            let showSplit = !split.isEmpty
-            let rows = summaries.enumerated().map { i, s -> [String] in
-                var row = [s.group.name, String(s.group.requests), LogFormat.percent(s.group.errorRate),
-                           DurationText.milliseconds(s.ttft.p50), DurationText.milliseconds(s.ttft.p90), DurationText.milliseconds(s.ttft.p99),
-                           DurationText.milliseconds(s.latency.p50), DurationText.milliseconds(s.latency.p90), DurationText.milliseconds(s.latency.p99),
-                           LogFormat.rate(s.group.meanTokensPerSecond)]
-                if showSplit {
-                    let sp = splitPercentiles(i == summaries.count - 1 ? nil : s.group.name)
-                    row += [sp.map { DurationText.milliseconds($0.overhead.p50) } ?? "-", sp.map { DurationText.milliseconds($0.backend.p50) } ?? "-"]
-                }
-                return row
-            }
-            var headers = [by.uppercased(), "REQUESTS", "ERRORS", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99", "TOK/S"]
-            if showSplit { headers += ["GATEWAY p50", "BACKEND p50"] }
-            text = LogFormat.table(headers, rows, right: Set(1..<headers.count))
-            if showSplit {
-                text += "(GATEWAY: the gateway's own overhead from its x-litellm-overhead-duration-ms header; BACKEND: the rest of the latency)\n"
-            }
-            if !exact { text += "(percentiles from histogram bins about 1% wide: more than \(SessionLogReader.exactStatsLimit) attempts)\n" }
-        }
-        func num(_ d: Double) -> JSONValue { d.isFinite ? .double(d) : .null }
-        func triple(_ p: (p50: Double, p90: Double, p99: Double)) -> JSONValue {
-            .object([("p50", num(p.p50)), ("p90", num(p.p90)), ("p99", num(p.p99))])
-        }
-        func groupJSON(_ s: Summary, total: Bool = false) -> JSONValue {
-            var pairs: [(String, JSONValue)] = [
-                ("name", .string(s.group.name)), ("requests", .int(s.group.requests)), ("errors", .int(s.group.errors)),
-                ("error_rate", .double(s.group.errorRate)),
-                ("ttft_ms", triple(s.ttft)),
-                ("latency_ms", triple(s.latency)),
-                ("tokens_per_second", s.group.meanTokensPerSecond.map { .double($0) } ?? .null),
-            ]
-            if by == "provider" {
-                let sp = splitPercentiles(total ? nil : s.group.name)
-                pairs.append(("gateway_overhead_ms", sp.map { triple($0.overhead) } ?? .null))
-                pairs.append(("backend_ms", sp.map { triple($0.backend) } ?? .null))
-            }
-            return .object(pairs)
-        }
-        let t = summaries.last!
-        let data: JSONValue = .object([
-            ("status", .string("ok")), ("by", .string(by)), ("since", since.map { .string(LogTime.format($0)) } ?? .null),
-            ("groups", .array(summaries.dropLast().map { groupJSON($0) })), ("total", groupJSON(t, total: true)),
-            ("percentiles", .string(exact ? "exact" : "histogram")),
-        ])
-        var fields: [(String, JSONValue)] = [
-            ("requests", .int(total.requests)), ("errors", .int(total.errors)), ("error_rate", .double(total.errorRate)),
-        ]
-        if t.ttft.p50.isFinite { fields += [("ttft", .double(t.ttft.p50)), ("ttft_p90", .double(t.ttft.p90)), ("ttft_p99", .double(t.ttft.p99))] }
-        if t.latency.p50.isFinite {
-            fields += [("latency", .double(t.latency.p50)), ("latency_p90", .double(t.latency.p90)), ("latency_p99", .double(t.latency.p99))]
-        }
-        if let sp = splitPercentiles(nil) {
-            fields += [("gateway_overhead", .double(sp.overhead.p50)), ("backend_latency", .double(sp.backend.p50))]
-        }
-        return CommandResult(status: .ok, text: text, fields: fields, data: data)
+        return CommandResult(report: StatsReport(
+            by: by, since: since, sinceText: since == nil ? nil : inv.value("--since"),
+            groups: groups.map { group($0, splitOf: $0.name) }, total: group(total, splitOf: nil), exact: exact))
     }
 
     // MARK: sql
@@ -416,13 +228,13 @@ enum SessionLogCommands {
             health_probes, runs, service_actions, metric_samples. The query runs on a separate \
             read-only connection: SQLite itself refuses writes, schema changes, ATTACH and PRAGMA \
             assignments. Quote the query so the shell passes it as one word, e.g. \
-            sql 'SELECT provider, count(*) FROM attempts GROUP BY provider'.
-            Fields for expect: count (rows), and value when the answer is a single value \
-            (sql 'SELECT count(*) FROM attempts' then expect value > 0).
+            sql 'SELECT provider, count(*) FROM attempts GROUP BY provider'. A single-value \
+            answer is the field value (sql 'SELECT count(*) FROM attempts' then expect value > 0).
             Ctrl-C stops a running query; --timeout bounds it (default 10s outside the terminal).
             """,
         options: [timeoutOption],
         positionals: [PositionalSpec(name: "QUERY", variadic: true)],
+        report: ReportShape(SQLReport.self),
         run: { inv, ctx in try runSQL(inv, ctx) })
 
     /// Rows shown as text; --json returns them all.
@@ -451,62 +263,20 @@ enum SessionLogCommands {
             throw CommandFailure("sql: refused: the statement would write (the session log is read-only here)")
         }
         let columns = (0..<statement.columnCount).map { statement.columnName($0) }
-        var jsonRows: [JSONValue] = []
-        var textRows: [[String]] = []
+        var rows: [[SQLValue]] = []
         var count = 0
-        var firstValue: SQLValue?
+        // Text mode keeps what the table shows; --json keeps every row.
+        let keep = ctx.options.json ? Int.max : sqlTextRowLimit
         do {
             while try statement.step() {
                 count += 1
                 if count & 0x3ff == 0, ctx.interrupt.isRaised { throw CommandFailure("sql: interrupted") }
-                let values = (0..<columns.count).map { statement.value($0) }
-                if count == 1 { firstValue = values.first }
-                if ctx.options.json {
-                    jsonRows.append(.object(zip(columns, values).map { ($0, sqlJSON($1)) }))
-                } else if textRows.count < sqlTextRowLimit {
-                    textRows.append(values.map(sqlText))
-                }
+                if rows.count < keep { rows.append((0..<columns.count).map { statement.value($0) }) }
             }
         } catch let e as SQLiteError where !e.isInterrupted {
             throw CommandFailure("sql: \(e.message)")
         }
-        var out = ""
-        if !columns.isEmpty {
-            out = LogFormat.table(columns, textRows)
-            if count > textRows.count {
-                out += "(\(count) rows; the first \(textRows.count) shown — add LIMIT, or use --json or export)\n"
-            } else {
-                out += "(\(count) row\(count == 1 ? "" : "s"))\n"
-            }
-        }
-        let data: JSONValue = .object([
-            ("status", .string("ok")), ("columns", .array(columns.map { .string($0) })), ("count", .int(count)),
-            ("rows", .array(jsonRows)),
-        ])
-        var fields: [(String, JSONValue)] = [("count", .int(count))]
-        // A single value (`sql 'SELECT count(*) …'`) is what `expect value == N` tests.
-        if count == 1, columns.count == 1, let only = firstValue { fields.append(("value", sqlJSON(only))) }
-        return CommandResult(status: .ok, text: out, fields: fields, data: data)
-    }
-
-    private static func sqlJSON(_ v: SQLValue) -> JSONValue {
-        switch v {
-        case .null: return .null
-        case let .int(i): return .int(Int(i))
-        case let .double(d): return .double(d)
-        case let .text(s): return .string(s)
-        case let .blob(b): return .string(b.map { cFormat("%02x", $0) }.joined())
-        }
-    }
-
-    private static func sqlText(_ v: SQLValue) -> String {
-        switch v {
-        case .null: return "NULL"
-        case let .int(i): return String(i)
-        case let .double(d): return JSONValue.format(d)
-        case let .text(s): return s.replacingAll("\n", with: "\\n")
-        case let .blob(b): return "x'" + b.map { cFormat("%02x", $0) }.joined() + "'"
-        }
+        return CommandResult(report: SQLReport(columns: columns, count: count, rows: rows))
     }
 
     // MARK: export
@@ -519,7 +289,6 @@ enum SessionLogCommands {
             Every request attempt (oldest first) with all its columns, including prompt and reply. \
             The format follows the file's extension unless --format says otherwise (JSON by \
             default). The file is created private (0600): it holds prompts and replies.
-            Fields for expect: count (rows written), file, format.
             """,
         options: [
             OptionSpec(names: ["--format"], valueName: "json|csv", help: "file format", completion: .words(["json", "csv"])),
@@ -527,6 +296,7 @@ enum SessionLogCommands {
             OptionSpec(names: ["--timeout"], valueName: "S", help: "stop after S, leaving the file incomplete (default: none; Ctrl-C stops it)"),
         ],
         positionals: [PositionalSpec(name: "FILE", completion: .files)],
+        report: ReportShape(ExportReport.self),
         run: { inv, ctx in try runExport(inv, ctx) })
 
     static func runExport(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
@@ -541,7 +311,7 @@ enum SessionLogCommands {
         // A big export is legitimately slow: no default time limit, only the one asked for.
         let budget = try ReadBudget(inv, ctx, command: "export", scriptDefault: nil, incompleteFile: file)
         var count = 0
-        let columns = AttemptRow.columns.split(separator: ",").map { $0.trimming(.whitespaces) }
+        let columns = AttemptColumns.table.columns.map(\.name)
         try out.write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
         try budget.run(reader, interrupt: ctx.interrupt) {
           try query("export", reader.path) {
@@ -567,12 +337,7 @@ enum SessionLogCommands {
         }
         if format == "json" { try out.write(count == 0 ? "]\n" : "\n]\n") }
         try out.finish()
-        let data: JSONValue = .object([
-            ("status", .string("ok")), ("file", .string(file)), ("format", .string(format)), ("count", .int(count)),
-        ])
-        return CommandResult(
-            status: .ok, text: "exported \(count) request attempt\(count == 1 ? "" : "s") to \(file) (\(format))\n",
-            fields: [("count", .int(count)), ("file", .string(file)), ("format", .string(format))], data: data)
+        return CommandResult(report: ExportReport(count: count, file: file, format: format))
     }
 
     // MARK: shared

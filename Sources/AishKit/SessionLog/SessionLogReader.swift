@@ -31,78 +31,70 @@ struct AttemptRow {
     var options: String?
     var gateway: GatewayInfo?
 
-    static var columns: String { AttemptColumns.selectList }
-    static var prefixedColumns: String { AttemptColumns.prefixedSelectList }
+    static var columns: String { AttemptColumns.table.selectList }
 
     static func selectList(schemaVersion: Int, prefix: String = "") -> String {
-        AttemptColumns.selectList(schemaVersion: schemaVersion, prefix: prefix)
+        AttemptColumns.table.selectList(schemaVersion: schemaVersion, prefix: prefix)
     }
 
     init() {}
 
-    /// A row selected with `columns` (or `prefixedColumns`).
-    init(_ s: Statement) {
-        for (i, c) in AttemptColumns.all.enumerated() { c.read(&self, s, i) }
-    }
+    /// A row selected with `columns` (or `selectList`).
+    init(_ s: Statement) { AttemptColumns.table.read(s, into: &self) }
 
-    var json: JSONValue { .object(AttemptColumns.all.map { ($0.name, $0.json(self)) }) }
+    var json: JSONValue { AttemptColumns.table.json(self) }
 }
 
+/// One command as stored (`LogTables.commands`); also what the log writes for one.
 struct CommandRow {
-    var id: Int64
+    var id: Int64 = 0
     var sessionID: Int64?
-    var startedAt: String
-    var text: String
+    var startedAt = ""
+    var text = ""
     var sourceFile: String?
     var line: Int?
-    var status: String
+    /// running, ok or error.
+    var status = "running"
     var durationMs: Double?
     var error: String?
 
-    static let columns = "id, session_id, started_at, text, source_file, line, status, duration_ms, error"
+    static var columns: String { LogTables.commands.selectList }
 
-    init(_ s: Statement) {
-        id = s.int64(0)
-        sessionID = s.isNull(1) ? nil : s.int64(1)
-        startedAt = s.string(2)
-        text = s.string(3)
-        sourceFile = s.optionalString(4)
-        line = s.optionalInt(5)
-        status = s.string(6)
-        durationMs = s.optionalDouble(7)
-        error = s.optionalString(8)
+    init() {}
+
+    init(id: Int64, sessionID: Int64?, startedAt: String, text: String, sourceFile: String?, line: Int?, status: String,
+         durationMs: Double?, error: String?) {
+        (self.id, self.sessionID, self.startedAt, self.text, self.sourceFile) = (id, sessionID, startedAt, text, sourceFile)
+        (self.line, self.status, self.durationMs, self.error) = (line, status, durationMs, error)
     }
+
+    /// A row selected with `columns`.
+    init(_ s: Statement) { LogTables.commands.read(s, into: &self) }
 
     var location: String? { sourceFile.map { f in line.map { "\(f):\($0)" } ?? f } }
 
-    var json: JSONValue {
-        .object([
-            ("id", .int(Int(id))), ("session_id", sessionID.map { .int(Int($0)) } ?? .null),
-            ("started_at", .string(startedAt)), ("text", .string(text)),
-            ("source_file", sourceFile.map { .string($0) } ?? .null), ("line", line.map { .int($0) } ?? .null),
-            ("status", .string(status)), ("duration_ms", durationMs.map { .double($0) } ?? .null),
-            ("error", error.map { .string($0) } ?? .null),
-        ])
-    }
+    var json: JSONValue { LogTables.commands.json(self) }
 }
 
+/// One session as stored (`LogTables.sessions`); also what the log writes for one.
 struct SessionRow {
-    var id: Int64
-    var startedAt: String
+    var id: Int64 = 0
+    var startedAt = ""
     var endedAt: String?
-    var mode: String
+    var mode = ""
     var scriptPath: String?
-    var aishVersion: String
-    var host: String
-    var pid: Int
+    var aishVersion = ""
+    var host = ""
+    var pid = 0
 
-    var json: JSONValue {
-        .object([
-            ("id", .int(Int(id))), ("started_at", .string(startedAt)), ("ended_at", endedAt.map { .string($0) } ?? .null),
-            ("mode", .string(mode)), ("script_path", scriptPath.map { .string($0) } ?? .null),
-            ("aish_version", .string(aishVersion)), ("host", .string(host)), ("pid", .int(pid)),
-        ])
-    }
+    static var columns: String { LogTables.sessions.selectList }
+
+    init() {}
+
+    /// A row selected with `columns`.
+    init(_ s: Statement) { LogTables.sessions.read(s, into: &self) }
+
+    var json: JSONValue { LogTables.sessions.json(self) }
 }
 
 /// Filters of `log`, `export`.
@@ -334,13 +326,9 @@ final class SessionLogReader {
     }
 
     func session(id: Int64) throws -> SessionRow? {
-        let s = try db.prepare(
-            "SELECT id, started_at, ended_at, mode, script_path, aish_version, host, pid FROM sessions WHERE id = ?")
+        let s = try db.prepare("SELECT \(SessionRow.columns) FROM sessions WHERE id = ?")
         try s.bind([.int(id)])
-        guard try s.step() else { return nil }
-        return SessionRow(
-            id: s.int64(0), startedAt: s.string(1), endedAt: s.optionalString(2), mode: s.string(3),
-            scriptPath: s.optionalString(4), aishVersion: s.string(5), host: s.string(6), pid: s.int(7))
+        return try s.step() ? SessionRow(s) : nil
     }
 
     /// Up to this many attempts `stats` reads row by row (exact percentiles); above it, it

@@ -204,8 +204,11 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         guard case let .array(groups)? = byProvider["groups"] else { Issue.record("no groups"); return }
         #expect(groups.compactMap { $0["name"]?.stringValue } == ["llama-cpp", "ollama", "openai"])
         #expect(byProvider["total"]?["requests"] == .int(3))
-        #expect(byProvider["total"]?["ttft_ms"]?["p50"] == .double(160))
-        #expect(shell.errorText(["stats", "--by", "color"]) == "stats: --by takes model or provider, got 'color'\nusage: stats [--since T] [--by model|provider]")
+        // One name per figure: each row has `ttft` (p50), `ttft_p90`, … as the top level does.
+        #expect(byProvider["total"]?["ttft"] == .double(160))
+        #expect(byProvider["ttft"] == .double(160))
+        #expect(byProvider["groups"]?[0]?["gateway_overhead"] == .null)
+        #expect(shell.errorText(["stats", "--by", "color"]) == "stats: --by takes model or provider, got 'color'\nusage: stats [--since T] [--by model|provider] [--timeout S]")
     }
 
     @Test func statsOnAnEmptyLog() throws {
@@ -232,7 +235,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
 
             """)
         let j = try LogShell(dbPath: path, json: true).run(["sql", "SELECT count(*) AS n FROM attempts WHERE attempts.id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'ocean')"])
-        #expect(j.jsonForm.serialized() == #"{"status":"ok","columns":["n"],"count":1,"rows":[{"n":2}]}"#)
+        #expect(j.jsonForm.serialized() == #"{"status":"ok","columns":["n"],"count":1,"value":2,"rows":[{"n":2}]}"#)
         #expect(j.field("value") == .int(2))
         #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA table_info(sessions)"]).field("count") == .int(8))
         #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA user_version"]).field("value") == .int(4))
@@ -337,33 +340,83 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(try shell.run(["stats"]).field("requests") == .int(1))
     }
 
-    /// Each field `help CMD` names for expect is one the command really sets, so a script
-    /// written from the help does not fail with "no field".
+    /// Each field `help CMD` names is one the command really sets, so a script written from
+    /// the help does not fail with "no field"; the help of a command with a second report
+    /// (log --commands, show cmd:ID) names that report's fields too.
     @Test func helpNamesTheFieldsTheCommandsSet() throws {
         let dir = TempDir()
         defer { dir.cleanup() }
         let (path, commandID) = try seededLog(dir)
         let shell = LogShell(dbPath: path)
-        let cases: [([String], [String])] = [
-            // (The newest seeded attempt reported no tokens: `tokens` is set only when known.)
-            (["log"], ["count", "id", "model", "provider", "attempt_status", "ttft", "latency"]),
-            (["show"], ["id", "model", "provider", "attempt_status", "ttft", "latency", "request_id"]),
-            (["show", "cmd:\(commandID)"], ["id", "command_status", "attempt_count", "attempts", "latency"]),
-            (["stats"], ["requests", "errors", "error_rate", "ttft", "ttft_p90", "ttft_p99", "latency", "latency_p90", "latency_p99"]),
-            (["sql", "SELECT count(*) FROM attempts"], ["count", "value"]),
-            (["export", dir.file("out.json")], ["count", "file", "format"]),
+        let cases: [([String], [ReportField])] = [
+            (["log"], LogReport.fields),
+            (["log", "--commands"], LogCommandsReport.fields),
+            (["show"], ShowAttemptReport.fields),
+            (["show", "cmd:\(commandID)"], ShowCommandReport.fields),
+            (["stats"], StatsReport.fields),
+            (["sql", "SELECT count(*) FROM attempts"], SQLReport.fields),
+            (["export", dir.file("out.json")], ExportReport.fields),
         ]
-        for (words, names) in cases {
+        for (words, fields) in cases {
             let r = try shell.run(words)
-            let help = try #require(SessionLogCommands.all.first { $0.name == words[0] }?.help)
-            let documented = try #require(help.range(of: "Fields for expect")).lowerBound
-            for name in names {
-                // What `expect NAME` reads: the field, else the same key of the JSON form.
-                #expect((r.field(name) ?? r.jsonForm[name]) != nil, "\(words.joined(separator: " ")): no field \(name)")
-                #expect(help[documented...].range(of: "\\b\(name)\\b", options: .regularExpression) != nil,
-                        "help \(words[0]) does not name \(name)")
+            let help = try #require(SessionLogCommands.all.first { $0.name == words[0] }?.helpText)
+            #expect(!help.contains("Fields for expect"), "help \(words[0]) still has hand-written fields")
+            for f in fields {
+                #expect(r.field(f.name) != nil, "\(words.joined(separator: " ")): no field \(f.name)")
+                #expect(help.range(of: "\\b\(f.name)\\b", options: .regularExpression) != nil, "help \(words[0]) does not name \(f.name)")
             }
         }
+    }
+
+    /// The second report types (log --commands, show cmd:ID) are held to what the declared
+    /// ones are: documented fields = encoded keys.
+    @Test func secondReportsDocumentTheirKeys() throws {
+        for shape in [ReportShape(LogCommandsReport.self), ReportShape(ShowCommandReport.self)] {
+            #expect(shape.fields.map(\.name) == (try shape.encodedKeys()), "\(shape.typeName)")
+        }
+    }
+
+    /// Text, --json and expect come from one report: the JSON is the same in both modes, and
+    /// `expect X` passes exactly when `expect json .X` does (ReportAgreement).
+    @Test func textJSONAndExpectAgree() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let (path, commandID) = try seededLog(dir)
+        let cases: [([String], ReportShape, [String], (String, String))] = [
+            (["log"], ReportShape(LogReport.self), ["count", "id", "model", "provider", "attempt_status", "ttft", "latency"],
+             ("provider", "openai")),
+            (["log", "--commands"], ReportShape(LogCommandsReport.self), ["count", "commands"], ("count", "1")),
+            (["show", "2"], ReportShape(ShowAttemptReport.self), ["id", "provider", "ttft", "latency", "tokens", "request_id"],
+             ("ttft", "230")),
+            (["show", "cmd:\(commandID)"], ReportShape(ShowCommandReport.self),
+             ["id", "command_status", "attempt_count", "latency", "attempts"], ("attempt_count", "2")),
+            (["stats"], ReportShape(StatsReport.self),
+             ["by", "requests", "errors", "error_rate", "ttft", "ttft_p90", "latency", "tokens_per_second", "percentiles"],
+             ("requests", "4")),
+            (["stats", "--by", "provider"], ReportShape(StatsReport.self), ["by", "ttft_p90"], ("ttft_p90", "202")),
+            (["sql", "SELECT count(*) FROM attempts"], ReportShape(SQLReport.self), ["columns", "count", "value"], ("value", "4")),
+            (["export", dir.file("out.csv")], ReportShape(ExportReport.self), ["count", "file", "format"], ("count", "4")),
+        ]
+        for (words, shape, names, (field, value)) in cases {
+            let t = try LogShell(dbPath: path).run(words), j = try LogShell(dbPath: path, json: true).run(words)
+            #expect(!t.text.isEmpty)
+            #expect(t.jsonForm == j.jsonForm, "\(words.joined(separator: " "))")
+            #expect(t.field(field)?.displayText == value, "\(words.joined(separator: " ")): \(t.jsonForm.serialized())")
+            try ReportAgreement.check(t, names, report: shape)
+        }
+    }
+
+    /// With nothing to show, every field is still there: null, not absent.
+    @Test func unknownFiguresAreNull() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("empty.db")
+        _ = try SessionLog(path: path)
+        let log = try LogShell(dbPath: path).run(["log"])
+        #expect(log.jsonForm.serialized() == #"{"status":"ok","count":0,"id":null,"model":null,"provider":null,"attempt_status":null,"ttft":null,"latency":null,"tokens":null,"attempts":[]}"#)
+        let stats = try LogShell(dbPath: path).run(["stats"])
+        #expect(stats.field("ttft") == .null && stats.field("gateway_overhead") == .null && stats.field("requests") == .int(0))
+        #expect(try LogShell(dbPath: path).run(["sql", "SELECT 1 UNION SELECT 2"]).field("value") == .null)
     }
 }
 

@@ -116,9 +116,13 @@ import Testing
         let processes = 3, rowsEach = 400
         // The Python writers wait for the schema, then insert one row per transaction.
         let script = """
-            import sqlite3, sys, time
+            import os, sqlite3, sys, time
             path, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
             for _ in range(500):
+                # Connecting to a missing file would create it (0644): aish creates it (0600).
+                if not os.path.exists(path):
+                    time.sleep(0.01)
+                    continue
                 try:
                     c = sqlite3.connect(path, timeout=10, isolation_level=None)
                     if c.execute("PRAGMA user_version").fetchone()[0] >= 2: break
