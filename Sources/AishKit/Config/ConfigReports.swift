@@ -75,9 +75,9 @@ struct ConfigShowReport: CommandReport {
 
     static let fields = [
         ReportField("directory", "the config directory"),
-        ReportField("providers", "each provider: name, type, status, base_url, models, env_var, service, rpm, tpm, timeouts"),
-        ReportField("routes", "exact_matches, patterns, capabilities, load_balancing, fallback_chains, default_provider, default_fallback"),
-        ReportField("ports", "each entry of ports.yaml: name, port, protocol, required, service, reserved"),
+        ReportField("providers", "each provider: name, type, status, base_url, models, env_var, service, rpm, tpm, timeouts (null when not shown)"),
+        ReportField("routes", "exact_matches, patterns, capabilities, load_balancing, fallback_chains, default_provider, default_fallback (null when not shown)"),
+        ReportField("ports", "each entry of ports.yaml: name, port, protocol, required, service, reserved (null when not shown)"),
     ]
 
     static let example: ConfigShowReport = {
@@ -93,13 +93,13 @@ struct ConfigShowReport: CommandReport {
         return ConfigShowReport(config: config, sections: sections)
     }()
 
-    // Sections not asked for are left out.
+    // Sections not asked for are null.
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(config.directory, forKey: .directory)
-        if shown.contains("providers") { try c.encode(ConfigShow.providersJSON(config), forKey: .providers) }
-        if shown.contains("routes") { try c.encode(ConfigShow.routesJSON(config), forKey: .routes) }
-        if shown.contains("ports") { try c.encode(ConfigShow.portsJSON(config), forKey: .ports) }
+        try c.encode(shown.contains("providers") ? ConfigShow.providersJSON(config) : .null, forKey: .providers)
+        try c.encode(shown.contains("routes") ? ConfigShow.routesJSON(config) : .null, forKey: .routes)
+        try c.encode(shown.contains("ports") ? ConfigShow.portsJSON(config) : .null, forKey: .ports)
     }
 
     func renderText() -> String {
@@ -120,7 +120,7 @@ struct ConfigGenerateReport: CommandReport {
     var changed: Bool
     /// Deployments in model_list.
     var models: Int
-    /// Where the previous file was kept (null when there was none); only when changed.
+    /// Where the previous file was kept (null when nothing was written or there was no file).
     var backup: String?
 
     enum CodingKeys: String, CodingKey { case path, changed, models, backup, text }
@@ -129,7 +129,7 @@ struct ConfigGenerateReport: CommandReport {
         ReportField("path", "the generated file"),
         ReportField("changed", "whether it was written (false: already up to date)"),
         ReportField("models", "deployments in its model_list"),
-        ReportField("backup", "where the previous file was kept, or null; only when changed"),
+        ReportField("backup", "where the previous file was kept (null when nothing was written or there was none)"),
         ReportField("text", "the printed lines"),
     ]
 
@@ -141,7 +141,7 @@ struct ConfigGenerateReport: CommandReport {
         try c.encode(path, forKey: .path)
         try c.encode(changed, forKey: .changed)
         try c.encode(models, forKey: .models)
-        if changed { try c.encode(backup, forKey: .backup) }
+        try c.encode(backup, forKey: .backup)
         try c.encode(renderText(), forKey: .text)
     }
 

@@ -296,7 +296,7 @@ enum TerminalQuestion {
     }
 }
 
-/// What `service ACTION NAME` prints. Not confirmed: `done` false and nothing else.
+/// What `service ACTION NAME` prints. Not confirmed: `done` false, unit and scope null.
 struct ServiceReport: CommandReport {
     var action: String
     var service: String
@@ -317,11 +317,11 @@ struct ServiceReport: CommandReport {
     static let fields = [
         ReportField("action", "start, stop, restart, enable or disable"),
         ReportField("service", "the service, provider or unit named"),
-        ReportField("unit", "the systemd unit"),
-        ReportField("scope", "user or system"),
+        ReportField("unit", "the systemd unit (null when not confirmed)"),
+        ReportField("scope", "user or system (null when not confirmed)"),
         ReportField("done", "whether systemctl ran (false: not confirmed)"),
-        ReportField("healthy", "after start and restart: whether the health check passed"),
-        ReportField("wait", "after start and restart: time until healthy (or given up)", unit: "ms"),
+        ReportField("healthy", "after start and restart: whether the health check passed (else null)"),
+        ReportField("wait", "after start and restart: time until healthy or given up (else null)", unit: "ms"),
         ReportField("text", "the printed lines"),
     ]
 
@@ -338,11 +338,12 @@ struct ServiceReport: CommandReport {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(action, forKey: .action)
         try c.encode(service, forKey: .service)
-        try c.encodeIfPresent(unit, forKey: .unit)
-        try c.encodeIfPresent(scope, forKey: .scope)
+        // Null, not absent, when they do not apply (not confirmed; stop, enable, disable).
+        try c.encode(unit, forKey: .unit)
+        try c.encode(scope, forKey: .scope)
         try c.encode(done, forKey: .done)
-        try c.encodeIfPresent(healthy, forKey: .healthy)
-        try c.encodeIfPresent(wait, forKey: .wait)
+        try c.encode(healthy, forKey: .healthy)
+        try c.encode(wait, forKey: .wait)
         try c.encode(renderText(), forKey: .text)
     }
 

@@ -225,10 +225,10 @@ struct StatusReport: CommandReport {
         ReportField("taken_at", "when the snapshot was taken (UTC)"),
         ReportField("services", "each service: name, port, state, providers, unit, scope, listen, health_url, http_status, health_error, pid, command, cpu_percent, rss_kib, uptime_s, gpu_memory_mib"),
         ReportField("gpu", "present, and devices and processes from nvidia-smi, or the message why not"),
-        ReportField("prometheus", "with Prometheus: its url, error, up, down, firing, targets, alerts"),
-        ReportField("targets_down", "with Prometheus: scrape targets down"),
-        ReportField("alerts_firing", "with Prometheus: alerts firing"),
-        ReportField("frames", "with --watch: frames shown"),
+        ReportField("prometheus", "with Prometheus configured: its url, error, up, down, firing, targets, alerts (else null)"),
+        ReportField("targets_down", "with Prometheus: scrape targets down (else null)"),
+        ReportField("alerts_firing", "with Prometheus: alerts firing (else null)"),
+        ReportField("frames", "with --watch: frames shown (else null)"),
     ]
 
     static let example = StatusReport(
@@ -248,12 +248,11 @@ struct StatusReport: CommandReport {
         try c.encode(StatusRendering.timestamp(snapshot.takenAt), forKey: .takenAt)
         try c.encode(snapshot.services.map(StatusRendering.json), forKey: .services)
         try c.encode(StatusRendering.json(snapshot.gpu), forKey: .gpu)
-        if let prometheus {
-            try c.encode(prometheus.json, forKey: .prometheus)
-            try c.encode(prometheus.down, forKey: .targetsDown)
-            try c.encode(prometheus.firing, forKey: .alertsFiring)
-        }
-        try c.encodeIfPresent(frames, forKey: .frames)
+        // Null, not absent, when they do not apply (no Prometheus configured, no --watch).
+        try c.encode(prometheus?.json, forKey: .prometheus)
+        try c.encode(prometheus?.down, forKey: .targetsDown)
+        try c.encode(prometheus?.firing, forKey: .alertsFiring)
+        try c.encode(frames, forKey: .frames)
     }
 
     func renderText() -> String {

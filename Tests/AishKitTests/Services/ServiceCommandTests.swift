@@ -132,7 +132,7 @@ import Testing
         #expect(asked == ["stop 'ollama' (systemctl --user stop -- ollama.service)? [y/N] "])
         #expect(r.text == "not confirmed: nothing done")
         #expect(r.field("done") == .bool(false))
-        #expect(r.jsonForm.serialized() == #"{"status":"ok","action":"stop","service":"ollama","done":false,"text":"not confirmed: nothing done"}"#)
+        #expect(r.jsonForm.serialized() == #"{"status":"ok","action":"stop","service":"ollama","unit":null,"scope":null,"done":false,"healthy":null,"wait":null,"text":"not confirmed: nothing done"}"#)
         #expect(calls().map { $0[1] } == ["show"])
         #expect(try log.rows().isEmpty)
 

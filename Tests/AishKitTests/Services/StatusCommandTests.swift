@@ -159,7 +159,7 @@ import Testing
             let frame = try JSONValue.parse(String(line))
             #expect(frame["status"] == "ok")
             #expect(frame["configured"] == 1)
-            #expect(frame["frames"] == nil)
+            #expect(frame["frames"] == .null)
         }
         #expect(!r.alreadyPrinted)
         #expect(r.jsonForm["configured"] == 1)
