@@ -27,13 +27,15 @@ enum RoutingCommands {
             --prompt TEXT sizes the request for complexity_based and context_based capabilities
             (tokens estimated as UTF-8 bytes / 4). --all prints one line per configured name,
             pattern and the default: where a request would go now.
-            """,
+
+            """ + "route --all: " + ReportShape(RouteTable.self).helpParagraph,
         options: [
             OptionSpec(names: ["-p", "--prompt"], valueName: "TEXT", help: "prompt used to size the request"),
             OptionSpec(names: ["-a", "--all"], valueName: nil, help: "every configured name and where it goes now"),
         ],
         positionals: [PositionalSpec(name: "MODEL", help: "model name, alias or capability", optional: true,
                                      completion: .dynamic(RoutingCommands.configuredNames))],
+        report: ReportShape(RouteReport.self),
         run: { inv, ctx in
             let all = inv.flag("--all")
             if all, !inv.positionals.isEmpty {
@@ -46,18 +48,10 @@ enum RoutingCommands {
             let session = ctx.routing
             let router = session.router(for: config)
             if all {
-                let table = RouteTable(router: router, state: session.state, environment: ctx.environment)
-                return .ok(table.text, fields: [("routes", .int(table.entries.count)), ("patterns", .int(table.patterns.count))],
-                           data: table.json)
+                return CommandResult(report: RouteTable(router: router, state: session.state, environment: ctx.environment))
             }
             let input = RoutingInput(prompt: inv.value("--prompt"))
             let plan = router.plan(for: inv.positionals[0], input: input, state: session.state, advance: false)
-            let report = RouteReport(plan: plan, router: router, state: session.state, environment: ctx.environment)
-            var result = CommandResult.ok(report.text, fields: report.fields, data: report.json)
-            if report.firstReady == nil {
-                result.status = .error
-                result.error = "no target for '\(plan.requestedModel)' can be tried now"
-            }
-            return result
+            return CommandResult(report: RouteReport(plan: plan, router: router, state: session.state, environment: ctx.environment))
         })
 }
