@@ -55,14 +55,14 @@ enum ConfigCommands {
             config generate                        write litellm-unified.yaml into the config directory; the
                                                    previous file is kept as litellm-unified.yaml.bak.<UTC time>
             config diff                            unified diff of what `config generate` would change
-
-            """ + "\nconfig generate: " + ReportShape(ConfigGenerateReport.self).helpParagraph + "\n"
-            + "config diff: " + ReportShape(ConfigDiffReport.self).helpParagraph,
+            """,
         options: [configOption],
         // The action is the subcommand word; SECTION follows `show`.
         positionals: [PositionalSpec(name: "SECTION", optional: true, completion: .words(["providers", "routes", "ports"]))],
         subcommands: ["show", "generate", "diff"],
         report: ReportShape(ConfigShowReport.self),
+        otherReports: [ReportShape(ConfigGenerateReport.self, mode: "config generate"),
+                       ReportShape(ConfigDiffReport.self, mode: "config diff")],
         run: { inv, ctx in
             if inv.positionals.count > 1, inv.positionals[0] != "show" {
                 throw UsageError(message: "config \(inv.positionals[0]): unexpected argument '\(inv.positionals[1])'")

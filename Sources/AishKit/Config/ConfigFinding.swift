@@ -51,8 +51,6 @@ struct ConfigError: UserFacingError {
     var findings: [ConfigFinding]
     /// Printed after the findings (validate's summary line); nil for loading errors.
     var summary: String?
-    /// The `--json` form (validate's structured findings), when there is one.
-    var data: JSONValue? = nil
 
     var exitCode: ExitCode { .config }
 

@@ -47,6 +47,9 @@ struct ReportField: Sendable, Equatable {
 /// The report types a command can return, for help and the drift test.
 struct ReportShape: Sendable {
     let type: any CommandReport.Type
+    /// For a command's other outputs: the form that gives this report ("route --all",
+    /// "show cmd:ID"); nil for the command's main report.
+    var mode: String?
     var fields: [ReportField]
     /// The encoded keys of the type's example (what `--json` and `expect` really offer).
     var encodedKeys: @Sendable () throws -> [String]
@@ -55,8 +58,9 @@ struct ReportShape: Sendable {
     /// per type, and every command's spec is built at start-up.
     var typeName: String { String(describing: type) }
 
-    init<R: CommandReport>(_ type: R.Type) {
+    init<R: CommandReport>(_ type: R.Type, mode: String? = nil) {
         self.type = type
+        self.mode = mode
         fields = R.fields
         encodedKeys = {
             guard case let .object(pairs) = try JSONValueEncoder.encode(R.example) else { return [] }

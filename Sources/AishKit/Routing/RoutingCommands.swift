@@ -27,8 +27,7 @@ enum RoutingCommands {
             --prompt TEXT sizes the request for complexity_based and context_based capabilities
             (tokens estimated as UTF-8 bytes / 4). --all prints one line per configured name,
             pattern and the default: where a request would go now.
-
-            """ + "route --all: " + ReportShape(RouteTable.self).helpParagraph,
+            """,
         options: [
             OptionSpec(names: ["-p", "--prompt"], valueName: "TEXT", help: "prompt used to size the request"),
             OptionSpec(names: ["-a", "--all"], valueName: nil, help: "every configured name and where it goes now"),
@@ -36,6 +35,7 @@ enum RoutingCommands {
         positionals: [PositionalSpec(name: "MODEL", help: "model name, alias or capability", optional: true,
                                      completion: .dynamic(RoutingCommands.configuredNames))],
         report: ReportShape(RouteReport.self),
+        otherReports: [ReportShape(RouteTable.self, mode: "route --all")],
         run: { inv, ctx in
             let all = inv.flag("--all")
             if all, !inv.positionals.isEmpty {
