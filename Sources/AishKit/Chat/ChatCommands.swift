@@ -49,6 +49,7 @@ enum ChatCommands {
             """,
         positionals: [PositionalSpec(name: "MODEL", optional: true, completion: .dynamic(RoutingCommands.configuredNames))],
         report: ReportShape(UseReport.self),
+        otherReports: [ReportShape(ConversationModelReport.self, mode: "use without a model")],
         run: { inv, ctx in
             let conversation = ctx.conversation
             guard let model = inv.positionals.first else {

@@ -37,29 +37,12 @@ enum ConfigCommands {
             Reads providers.yaml, model-mappings.yaml and ports.yaml (and compares
             litellm-unified.yaml with what `config generate` would write). Prints each finding as
             file:line:col: error|warning: message, then a summary line. Exits with code 3 when
-            there is at least one error; warnings alone leave the status ok.
+            there is at least one error (the findings then go to stderr, as the error);
+            warnings alone leave the status ok.
             """,
         options: [configOption],
-        run: { inv, ctx in
-            let v = ConfigValidator.validate(load(inv, ctx))
-            if v.findings.hasErrors {
-                throw ConfigError(findings: v.findings, summary: v.summary, data: validationJSON(v, status: "error"))
-            }
-            var text = v.findings.map(\.description).joined(separator: "\n")
-            if !text.isEmpty { text += "\n" }
-            text += v.summary + "\n"
-            return .ok(text, fields: validationFields(v), data: validationJSON(v, status: "ok"))
-        })
-
-    static func validationFields(_ v: ConfigValidation) -> [(String, JSONValue)] {
-        [("providers", .int(v.providerCount)), ("active_providers", .int(v.activeProviderCount)),
-         ("routes", .int(v.routeCount)), ("chains", .int(v.chainCount)),
-         ("errors", .int(v.findings.errorCount)), ("warnings", .int(v.findings.warningCount))]
-    }
-
-    static func validationJSON(_ v: ConfigValidation, status: String) -> JSONValue {
-        .object([("status", .string(status))] + validationFields(v) + [("findings", .array(v.findings.map(\.json)))])
-    }
+        report: ReportShape(ValidateReport.self),
+        run: { inv, ctx in CommandResult(report: ValidateReport(ConfigValidator.validate(load(inv, ctx)))) })
 
     // MARK: config show|generate|diff
 
@@ -77,6 +60,9 @@ enum ConfigCommands {
         // The action is the subcommand word; SECTION follows `show`.
         positionals: [PositionalSpec(name: "SECTION", optional: true, completion: .words(["providers", "routes", "ports"]))],
         subcommands: ["show", "generate", "diff"],
+        report: ReportShape(ConfigShowReport.self),
+        otherReports: [ReportShape(ConfigGenerateReport.self, mode: "config generate"),
+                       ReportShape(ConfigDiffReport.self, mode: "config diff")],
         run: { inv, ctx in
             if inv.positionals.count > 1, inv.positionals[0] != "show" {
                 throw UsageError(message: "config \(inv.positionals[0]): unexpected argument '\(inv.positionals[1])'")
@@ -103,21 +89,7 @@ enum ConfigCommands {
         } else {
             wanted = sections
         }
-        var parts: [String] = []
-        var data: [(String, JSONValue)] = [("status", "ok"), ("directory", .string(c.directory))]
-        if wanted.contains("providers") {
-            parts.append(ConfigShow.providers(c))
-            data.append(("providers", ConfigShow.providersJSON(c)))
-        }
-        if wanted.contains("routes") {
-            parts.append(ConfigShow.routes(c))
-            data.append(("routes", ConfigShow.routesJSON(c)))
-        }
-        if wanted.contains("ports") {
-            parts.append(ConfigShow.ports(c))
-            data.append(("ports", ConfigShow.portsJSON(c)))
-        }
-        return .ok(parts.joined(separator: "\n"), data: .object(data))
+        return CommandResult(report: ConfigShowReport(config: c, sections: wanted))
     }
 
     static func generate(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
@@ -132,16 +104,12 @@ enum ConfigCommands {
         var backup: String?
         if let old = fm.contents(atPath: path) {
             if old == Data(text.utf8) {
-                return .ok("\(path) is up to date (\(models) models)\n",
-                           fields: [("path", .string(path)), ("changed", false), ("models", .int(models))])
+                return CommandResult(report: ConfigGenerateReport(path: path, changed: false, models: models, backup: nil))
             }
             backup = try LiteLLMFile.backup(path)
         }
         try LiteLLMFile.write(text, to: path)
-        var out = "wrote \(path) (\(models) models)\n"
-        if let backup { out += "previous file kept as \(backup)\n" }
-        return .ok(out, fields: [("path", .string(path)), ("changed", true), ("models", .int(models)),
-                                 ("backup", backup.map(JSONValue.string) ?? .null)])
+        return CommandResult(report: ConfigGenerateReport(path: path, changed: true, models: models, backup: backup))
     }
 
     static func diff(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
@@ -150,13 +118,9 @@ enum ConfigCommands {
         let new = LiteLLMGenerator.text(c)
         let old = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let text = TextDiff.unified(old: old, new: new, oldName: path, newName: path + " (generated)")
-        if text.isEmpty {
-            return .ok("no changes: \(path) is what generation would write\n",
-                       fields: [("path", .string(path)), ("changed", false), ("added", 0), ("removed", 0)])
-        }
+        if text.isEmpty { return CommandResult(report: ConfigDiffReport(path: path, added: 0, removed: 0, diff: "")) }
         let counts = TextDiff.counts(old: old, new: new)
-        return .ok(text, fields: [("path", .string(path)), ("changed", true),
-                                  ("added", .int(counts.added)), ("removed", .int(counts.removed))])
+        return CommandResult(report: ConfigDiffReport(path: path, added: counts.added, removed: counts.removed, diff: text))
     }
 }
 

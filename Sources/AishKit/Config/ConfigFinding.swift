@@ -1,6 +1,6 @@
 /// One problem found while loading or validating the configuration, printed as
 /// `file:line:col: error|warning: message` (just `file: …` when no position applies).
-struct ConfigFinding: Sendable, Equatable, CustomStringConvertible {
+struct ConfigFinding: Sendable, Equatable, CustomStringConvertible, Encodable {
     enum Severity: String, Sendable { case error, warning }
 
     var severity: Severity
@@ -26,10 +26,17 @@ struct ConfigFinding: Sendable, Equatable, CustomStringConvertible {
         return "\(place): \(severity.rawValue): \(message)"
     }
 
-    var json: JSONValue {
-        .object([("severity", .string(severity.rawValue)), ("file", .string(location.file)),
-                 ("line", .int(location.line)), ("col", .int(location.column)), ("column", .int(location.column)),
-                 ("message", .string(message)), ("check", .string(check.isEmpty ? "schema" : check))])
+    private enum CodingKeys: String, CodingKey { case severity, file, line, col, message, check }
+
+    /// `validate --json`'s finding: the column is `col` (once; it was also `column`).
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(severity.rawValue, forKey: .severity)
+        try c.encode(location.file, forKey: .file)
+        try c.encode(location.line, forKey: .line)
+        try c.encode(location.column, forKey: .col)
+        try c.encode(message, forKey: .message)
+        try c.encode(check.isEmpty ? "schema" : check, forKey: .check)
     }
 }
 
@@ -44,8 +51,6 @@ struct ConfigError: UserFacingError {
     var findings: [ConfigFinding]
     /// Printed after the findings (validate's summary line); nil for loading errors.
     var summary: String?
-    /// The `--json` form (validate's structured findings), when there is one.
-    var data: JSONValue? = nil
 
     var exitCode: ExitCode { .config }
 

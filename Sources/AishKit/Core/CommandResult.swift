@@ -34,16 +34,12 @@ struct CommandResult: Sendable {
         self.failureExitCode = nil
     }
 
-    static func ok(_ text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil) -> CommandResult {
-        CommandResult(status: .ok, text: text, fields: fields, data: data)
-    }
+    /// What the runner records when a command showed nothing (`exit`, a sourced script).
+    /// Commands return `CommandResult(report:)`.
+    static func ok() -> CommandResult { CommandResult(status: .ok) }
 
-    /// A command-level failure (exit code 1 in scripts) that is not a thrown error.
-    static func failure(_ message: String, text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil)
-        -> CommandResult
-    {
-        CommandResult(status: .error, text: text, fields: fields, data: data, error: message)
-    }
+    /// A failure the runner makes of a thrown error (exit code per `ErrorText`).
+    static func failure(_ message: String) -> CommandResult { CommandResult(status: .error, error: message) }
 
     func field(_ name: String) -> JSONValue? { fields.first(where: { $0.0 == name })?.1 }
 

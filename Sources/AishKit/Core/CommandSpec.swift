@@ -94,6 +94,9 @@ struct CommandSpec: Sendable {
     /// The report type the command returns, when it has been given one: help lists its
     /// fields, and a test checks them against what the type encodes.
     var report: ReportShape? = nil
+    /// The reports of the command's other forms (`log --commands`, `route --all`): help
+    /// lists each one's fields under its mode, and the same tests check them.
+    var otherReports: [ReportShape] = []
     var run: @Sendable (Invocation, ShellContext) throws -> CommandResult
 
     /// Options every command takes.
@@ -165,7 +168,9 @@ struct CommandSpec: Sendable {
     {
         do {
             let invocation = try parse(words: words, line: line, location: location)
-            if invocation.flag("--help") && !rawArguments { return (invocation, .ok(helpText)) }
+            if invocation.flag("--help") && !rawArguments {
+                return (invocation, CommandResult(report: CommandHelpReport(command: name, help: helpText)))
+            }
             return (invocation, try run(invocation, ctx))
         } catch var error as UsageError where error.usage == nil {
             error.usage = usage
@@ -218,6 +223,10 @@ struct CommandSpec: Sendable {
         if let report {
             out += "\nfields (for expect and --json; also status, and error when it failed):\n"
             out += report.fieldLines.joined(separator: "\n") + "\n"
+        }
+        for other in otherReports {
+            out += "\nfields of \(other.mode ?? name):\n"
+            out += other.fieldLines.joined(separator: "\n") + "\n"
         }
         if !aliases.isEmpty { out += "\naliases: \(aliases.joined(separator: ", "))\n" }
         let opts = allOptions

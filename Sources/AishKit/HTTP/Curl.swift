@@ -65,9 +65,6 @@ private final class CurlTransfer {
     var pendingBody: [UInt8] = []
     /// True while curl holds the transfer paused because `pendingBody` is full.
     private var paused = false
-    /// How much body may wait for the reader. A server that answers at once would otherwise
-    /// have curl read up to ~1.6 MiB per `perform` into memory before the decoder sees it.
-    static let pendingBodyLimit = 256 << 10
     var errorBody: [UInt8] = []
     var bodyBytes = 0
     static let errorBodyLimit = 64 * 1024
@@ -178,7 +175,7 @@ private final class CurlTransfer {
     /// then pauses the transfer and hands over the same bytes again after `resumeIfPaused`.
     func receiveBody(_ raw: UnsafeRawBufferPointer) -> Bool {
         let success = (200..<300).contains(status)
-        if success, pendingBody.count >= CurlTransfer.pendingBodyLimit {
+        if success, pendingBody.count >= HTTPTransport.pendingBodyLimit {
             paused = true
             return false
         }

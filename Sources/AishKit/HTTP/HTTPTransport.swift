@@ -6,6 +6,11 @@
 /// Never wrap these blocking calls in a Swift TaskGroup: the cooperative pool has one
 /// thread per core and the calls would serialise.
 enum HTTPTransport {
+    /// How much of a response body may wait for the reader before curl pauses the
+    /// transfer. A server that answers at once would otherwise have curl read up to
+    /// ~1.6 MiB per `perform` into memory before the decoder sees any of it.
+    static let pendingBodyLimit = 256 << 10
+
     /// Streams one response. `onHead` sees the final response head (any status);
     /// `onBody` sees each chunk of a 2xx body as it arrives. Throws `HTTPError`, or what
     /// `onHead` / `onBody` threw (the transfer is stopped at once).

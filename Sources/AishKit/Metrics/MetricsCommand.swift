@@ -40,6 +40,7 @@ enum MetricsCommand {
             PositionalSpec(name: "FILTER", help: "regular expression or text matched against series names", optional: true),
         ],
         report: ReportShape(MetricsScrapeReport.self),
+        otherReports: [ReportShape(PrometheusMetricsReport.self, mode: "metrics --prom")],
         run: { inv, ctx in try run(inv, ctx) })
 
     /// `config` is given by tests; else the session's configuration.

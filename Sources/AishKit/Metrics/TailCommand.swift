@@ -44,6 +44,7 @@ enum TailCommand {
         ],
         subcommands: ["metrics", "requests"], defaultSubcommand: "requests", subcommandTitle: "view",
         report: ReportShape(TailRequestsReport.self),
+        otherReports: [ReportShape(TailMetricsReport.self, mode: "tail metrics")],
         run: { inv, ctx in try run(inv, ctx) })
 
     /// When a tail stops.

@@ -22,9 +22,9 @@ enum ProviderCommands {
             Disabled and template providers are listed but not probed; so are providers whose
             API key variable is not set. The probe timeout is health_checks.timeout_seconds
             from providers.yaml (5 s when unset) unless --timeout is given.
-            Fields for expect: up, down, not_probed, total, latency (slowest answer, ms).
             """,
         options: [OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "probe timeout (e.g. 2s, 500ms)")],
+        report: ReportShape(ProvidersReport.self),
         run: { inv, ctx in
             let config = try ctx.config()
             let timeout = try inv.duration("--timeout", default: config.providers.healthChecks.timeoutSeconds)
@@ -46,40 +46,25 @@ enum ProviderCommands {
             var outcomes: [String: ProbeOutcome] = [:]
             for h in health { outcomes[h.provider] = h }
 
-            var table = TextTable(headers: ["NAME", "TYPE", "STATUS", "URL", "UP", "LATENCY", "MODELS", "NOTE"])
-            var rows: [JSONValue] = []
+            var rows: [ProvidersReport.Row] = []
             var up = 0, down = 0, notProbed = 0
             var slowest: Double?
             for (i, p) in all.enumerated() {
                 let o = outcomes[p.name]
                 if o == nil && skipReason[i] == nil { skipReason[i] = "not probed" }
-                let upText: String
                 if let o {
                     if o.ok { up += 1; slowest = max(slowest ?? 0, o.latencyMs ?? 0) } else { down += 1 }
-                    upText = o.ok ? "up" : "down"
                 } else {
                     notProbed += 1
-                    upText = "-"
                 }
-                let count = served[p.name]
-                table.add([p.name, p.type.rawValue, p.status.rawValue, URLRedaction.redact(p.baseURL), upText,
-                           o?.ok == true ? DurationText.milliseconds(o?.latencyMs) : "-", count.map { String($0.count) } ?? "-",
-                           skipReason[i] ?? (o?.ok == false ? shortError(o!) : "")])
-                rows.append(.object([
-                    ("name", .string(p.name)), ("type", .string(p.type.rawValue)), ("status", .string(p.status.rawValue)),
-                    ("url", .string(URLRedaction.redact(p.baseURL))), ("probed", .bool(o != nil)),
-                    ("up", o.map { .bool($0.ok) } ?? .null), ("http_status", o?.httpStatus.map { .int($0) } ?? .null),
-                    ("latency_ms", o?.latencyMs.map { .double(round3($0)) } ?? .null),
-                    ("models_served", count.map { .int($0.count) } ?? .null), ("models_declared", .int(p.models.count)),
-                    ("error", o?.error.map { .string($0) } ?? .null), ("note", skipReason[i].map { .string($0) } ?? .null),
-                ]))
+                rows.append(ProvidersReport.Row(
+                    name: p.name, type: p.type.rawValue, status: p.status.rawValue, url: URLRedaction.redact(p.baseURL),
+                    probed: o != nil, up: o?.ok, httpStatus: o?.httpStatus, latency: o?.latencyMs.map(round3),
+                    modelsServed: served[p.name]?.count, modelsDeclared: p.models.count, error: o?.error, note: skipReason[i],
+                    shortError: o.map(shortError)))
             }
-            let summary = "\(up) up, \(down) down, \(notProbed) not probed"
-            var fields: [(String, JSONValue)] = [("up", .int(up)), ("down", .int(down)), ("not_probed", .int(notProbed)),
-                                                 ("total", .int(all.count))]
-            if let slowest { fields.append(("latency", .double(round3(slowest)))) }
-            let data = JSONValue.object([("status", "ok")] + fields + [("providers", .array(rows))])
-            return .ok(table.rendered + summary + "\n", fields: fields, data: data)
+            return CommandResult(report: ProvidersReport(up: up, down: down, notProbed: notProbed, total: all.count,
+                                                         latency: slowest.map(round3), providers: rows))
         })
 
     /// Why a provider is not probed, or nil when it is.
@@ -110,8 +95,6 @@ enum ProviderCommands {
             unless --timeout is given).
             Each probe is recorded in the session log. The command fails (exit 1 in scripts)
             when any probed provider is unhealthy.
-            Fields for expect: up, down, latency (slowest probe, ms), provider and http_status
-            when one provider is probed.
             """,
         options: [
             OptionSpec(names: ["-g", "--generate"], valueName: nil, help: "also run a 1-token completion"),
@@ -119,6 +102,7 @@ enum ProviderCommands {
         ],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", optional: true, variadic: true,
                                      completion: .dynamic(ProviderCommands.providerNames))],
+        report: ReportShape(HealthReport.self),
         run: { inv, ctx in
             let config = try ctx.config()
             let timeout = try inv.duration("--timeout", default: config.providers.healthChecks.timeoutSeconds)
@@ -153,35 +137,17 @@ enum ProviderCommands {
                 ctx.recorder?.recordHealthProbe(HealthProbeRecord(provider: o.provider, url: o.url, ok: o.ok, httpStatus: o.httpStatus,
                                                                   latencyMs: o.latencyMs, error: o.error, probedAt: now))
             }
-            var table = TextTable(headers: ["PROVIDER", "CHECK", "URL", "HTTP", "LATENCY", "RESULT"])
-            var rows: [JSONValue] = []
-            for (o, kind) in zip(probes, kinds) {
-                var result = o.ok ? "ok" : shortError(o)
-                if o.ok, let reply = o.reply { result += " (reply: \(JSONValue.string(reply).serialized()))" }
-                table.add([o.provider, kind, o.url, o.httpStatus.map(String.init) ?? "-", DurationText.milliseconds(o.latencyMs), result])
-                rows.append(.object([
-                    ("provider", .string(o.provider)), ("check", .string(kind.hasPrefix("generate") ? "generate" : "health")),
-                    ("url", .string(o.url)), ("ok", .bool(o.ok)), ("http_status", o.httpStatus.map { .int($0) } ?? .null),
-                    ("latency_ms", o.latencyMs.map { .double(round3($0)) } ?? .null), ("error", o.error.map { .string($0) } ?? .null),
-                    ("model", o.model.map { .string($0) } ?? .null), ("reply", o.reply.map { .string($0) } ?? .null),
-                ]))
+            let rows = zip(probes, kinds).map { o, kind in
+                HealthReport.Probe(provider: o.provider, check: kind.hasPrefix("generate") ? "generate" : "health", url: o.url,
+                                   ok: o.ok, httpStatus: o.httpStatus, latency: o.latencyMs.map(round3), error: o.error,
+                                   model: o.model, reply: o.reply)
             }
-            for (p, reason) in skipped { table.add([p.name, "-", URLRedaction.redact(p.baseURL), "-", "-", reason]) }
-            let unhealthy = Array(Set(probes.filter { !$0.ok }.map(\.provider))).sorted()
-            let up = targets.count - unhealthy.count
-            var fields: [(String, JSONValue)] = [("up", .int(up)), ("down", .int(unhealthy.count))]
-            if let slowest = probes.compactMap(\.latencyMs).max() { fields.append(("latency", .double(round3(slowest)))) }
-            if targets.count == 1 {
-                fields.append(("provider", .string(targets[0].name)))
-                if let s = probes.first?.httpStatus { fields.append(("http_status", .int(s))) }
-            }
-            let summary = unhealthy.isEmpty ? "\(up) of \(targets.count) healthy"
-                : "\(unhealthy.count) of \(targets.count) unhealthy: \(unhealthy.joined(separator: ", "))"
-            let data = JSONValue.object([("status", .string(unhealthy.isEmpty ? "ok" : "error"))] + fields
-                + [("probes", .array(rows)), ("skipped", .array(skipped.map { .object([("provider", .string($0.0.name)), ("reason", .string($0.1))]) }))])
-            let text = table.rendered + summary + "\n"
-            if unhealthy.isEmpty { return .ok(text, fields: fields, data: data) }
-            return .failure("health: \(summary)", text: text, fields: fields, data: data)
+            let down = Set(probes.filter { !$0.ok }.map(\.provider)).count
+            let one = targets.count == 1
+            return CommandResult(report: HealthReport(
+                up: targets.count - down, down: down, latency: probes.compactMap(\.latencyMs).max().map(round3),
+                provider: one ? targets[0].name : nil, httpStatus: one ? probes.first?.httpStatus : nil, probes: rows,
+                skipped: skipped.map { HealthReport.Skipped(provider: $0.0.name, url: URLRedaction.redact($0.0.baseURL), reason: $0.1) }))
         })
 
     // MARK: models
@@ -197,11 +163,11 @@ enum ProviderCommands {
             compares with providers.yaml: a declared model the provider does not serve is
             marked 'missing', a served model the config does not declare 'unexpected'. An Ollama
             name without a tag matches ':latest'.
-            Fields for expect: declared, served, missing, unexpected, unreachable.
             """,
         options: [OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "request timeout (e.g. 2s)")],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", optional: true,
                                      completion: .dynamic(ProviderCommands.providerNames))],
+        report: ReportShape(ModelsReport.self),
         run: { inv, ctx in
             let config = try ctx.config()
             let timeout = try inv.duration("--timeout", default: config.providers.healthChecks.timeoutSeconds)
@@ -213,20 +179,15 @@ enum ProviderCommands {
             }
             let listings = ProviderProbes.listModels(targets, environment: ctx.environment, timeout: timeout, interrupt: ctx.interrupt)
             if ctx.interrupt.isRaised { throw CommandFailure("models: interrupted") }
-            var table = TextTable(headers: ["PROVIDER", "MODEL", "DECLARED", "SERVED", "NOTE"])
-            var groups: [JSONValue] = []
-            var declaredCount = 0, servedCount = 0, missing = 0, unexpected = 0
-            var unreachable: [String] = []
+            var groups: [ModelsReport.Listing] = []
+            var declaredCount = 0, servedCount = 0, missing = 0, unexpected = 0, unreachable = 0
             for (p, listing) in zip(targets, listings) {
                 let declared = p.models.map(\.name)
                 declaredCount += declared.count
                 guard let served = listing.models else {
-                    unreachable.append(p.name)
-                    let why = shortError(listing)
-                    if declared.isEmpty { table.add([p.name, "-", "-", "?", why]) }
-                    for (k, d) in declared.enumerated() { table.add([p.name, d, "yes", "?", k == 0 ? why : ""]) }
-                    groups.append(.object([("provider", .string(p.name)), ("ok", false), ("error", .string(listing.error ?? "failed")),
-                                           ("declared", .array(declared.map { .string($0) })), ("models", .array([]))]))
+                    unreachable += 1
+                    groups.append(ModelsReport.Listing(provider: p.name, ok: false, url: listing.url, error: listing.error,
+                                                       declared: declared, models: []))
                     continue
                 }
                 servedCount += served.count
@@ -236,33 +197,19 @@ enum ProviderCommands {
                     loaded = Set(ps.models ?? [])
                 }
                 let comparison = ModelComparison(declared: declared, served: served, ollama: p.type == .ollama)
-                var entries: [JSONValue] = []
-                for row in comparison.rows {
-                    var note = row.declared && !row.served ? "missing" : (!row.declared && row.served ? "unexpected" : "")
-                    if row.declared && !row.served { missing += 1 }
-                    if !row.declared && row.served { unexpected += 1 }
-                    let isLoaded = row.servedName.map { loaded.contains($0) } ?? false
-                    if isLoaded { note += note.isEmpty ? "loaded" : ", loaded" }
-                    table.add([p.name, row.name, row.declared ? "yes" : "no", row.served ? "yes" : "no", note])
-                    entries.append(.object([("name", .string(row.name)), ("declared", .bool(row.declared)), ("served", .bool(row.served)),
-                                            ("missing", .bool(row.declared && !row.served)),
-                                            ("unexpected", .bool(!row.declared && row.served)), ("loaded", .bool(isLoaded))]))
+                let models = comparison.rows.map { row in
+                    ModelsReport.Model(name: row.name, declared: row.declared, served: row.served,
+                                       missing: row.declared && !row.served, unexpected: !row.declared && row.served,
+                                       loaded: row.servedName.map { loaded.contains($0) } ?? false)
                 }
-                if comparison.rows.isEmpty { table.add([p.name, "-", "-", "-", "declares and serves no models"]) }
-                groups.append(.object([("provider", .string(p.name)), ("ok", true), ("url", .string(listing.url)),
-                                       ("models", .array(entries))]))
+                missing += models.filter(\.missing).count
+                unexpected += models.filter(\.unexpected).count
+                groups.append(ModelsReport.Listing(provider: p.name, ok: true, url: listing.url, error: nil, declared: declared,
+                                                   models: models))
             }
-            for (p, reason) in skipped { table.add([p.name, "-", "-", "-", reason]) }
-            let fields: [(String, JSONValue)] = [("declared", .int(declaredCount)), ("served", .int(servedCount)),
-                                                 ("missing", .int(missing)), ("unexpected", .int(unexpected)),
-                                                 ("unreachable", .int(unreachable.count))]
-            var summary = "\(servedCount) served, \(declaredCount) declared, \(missing) missing, \(unexpected) unexpected"
-            if !unreachable.isEmpty { summary += "; could not list: \(unreachable.joined(separator: ", "))" }
-            let data = JSONValue.object([("status", .string(unreachable.isEmpty ? "ok" : "error"))] + fields + [("providers", .array(groups)),
-                ("skipped", .array(skipped.map { .object([("provider", .string($0.0.name)), ("reason", .string($0.1))]) }))])
-            let text = table.rendered + summary + "\n"
-            if unreachable.isEmpty { return .ok(text, fields: fields, data: data) }
-            return .failure("models: could not list the models of \(unreachable.joined(separator: ", "))", text: text, fields: fields, data: data)
+            return CommandResult(report: ModelsReport(
+                declared: declaredCount, served: servedCount, missing: missing, unexpected: unexpected, unreachable: unreachable,
+                providers: groups, skipped: skipped.map { ModelsReport.Skipped(provider: $0.0.name, reason: $0.1) }))
         })
 
     // MARK: ports
@@ -299,13 +246,13 @@ enum ProviderCommands {
             first, saying what the last probe saw. Ctrl-C stops waiting. A provider that cannot
             become healthy by waiting (disabled, a template, its API key variable not set) fails
             at once with the reason.
-            Fields for expect: waited (ms), probes, latency (of the successful probe, ms).
             """,
         options: [
             OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "give up after S (default 60s)"),
             OptionSpec(names: ["-i", "--interval"], valueName: "S", help: "time between probes (default 1s)"),
         ],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", completion: .dynamic(ProviderCommands.providerNames))],
+        report: ReportShape(WaitReport.self),
         run: { inv, ctx in
             let config = try ctx.config()
             let provider = try select(inv.positionals, in: config, command: "wait")[0]
@@ -334,10 +281,8 @@ enum ProviderCommands {
                 if o.ok {
                     ctx.recorder?.recordHealthProbe(HealthProbeRecord(provider: o.provider, url: o.url, ok: true, httpStatus: o.httpStatus,
                                                                       latencyMs: o.latencyMs, error: nil, probedAt: Date()))
-                    let fields: [(String, JSONValue)] = [("provider", .string(provider.name)), ("waited", .double(round3(waited * 1000))),
-                                                         ("probes", .int(probes)), ("latency", .double(round3(o.latencyMs ?? 0)))]
-                    return .ok("\(provider.name) is healthy (after \(DurationText.milliseconds(waited * 1000)), \(probes) probe\(probes == 1 ? "" : "s"))\n",
-                               fields: fields)
+                    return CommandResult(report: WaitReport(provider: provider.name, waited: round3(waited * 1000), probes: probes,
+                                                            latency: round3(o.latencyMs ?? 0)))
                 }
                 let remaining = limit - waited
                 if remaining <= 0 { break }
@@ -369,9 +314,14 @@ enum ProviderCommands {
 
     /// A probe's error without the "GET url: " the table already shows.
     static func shortError(_ o: ProbeOutcome) -> String {
-        guard let e = o.error else { return o.ok ? "" : "failed" }
-        for method in ["GET", "POST"] where e.hasPrefix("\(method) \(o.url): ") {
-            return String(e.dropFirst(method.count + o.url.count + 3))
+        o.error == nil && o.ok ? "" : shortError(o.error, url: o.url)
+    }
+
+    /// A failed probe's error without the "GET url: " prefix; "failed" when it has none.
+    static func shortError(_ error: String?, url: String) -> String {
+        guard let e = error else { return "failed" }
+        for method in ["GET", "POST"] where e.hasPrefix("\(method) \(url): ") {
+            return String(e.dropFirst(method.count + url.count + 3))
         }
         return e
     }

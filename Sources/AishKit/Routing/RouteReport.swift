@@ -1,10 +1,11 @@
 import FoundationEssentials
 import Glibc
 
-/// `route MODEL` and `route --all`: a plan in words and as JSON, with what the session's
-/// state does to it right now (cooldowns, rate limits).
-struct RouteReport {
-    struct Row {
+/// `route MODEL`: a plan in words and as JSON, with what the session's state does to it
+/// right now (cooldowns, rate limits). Its keys are chat's names for the same things
+/// (`model` is the name asked for, `provider` and `backend_model` where it would go now).
+struct RouteReport: CommandReport {
+    struct Row: Sendable {
         var number: Int?            // attempt number; nil when the step is skipped
         var step: PlanStep
         var skip: String?           // why it is not tried now
@@ -38,7 +39,44 @@ struct RouteReport {
         self.rows = rows
     }
 
+    init(plan: AttemptPlan, rows: [Row]) {
+        self.plan = plan
+        self.rows = rows
+    }
+
     var firstReady: Row? { rows.first(where: { $0.number != nil }) }
+
+    var failureMessage: String? { firstReady == nil ? "no target for '\(plan.requestedModel)' can be tried now" : nil }
+
+    static let fields = [
+        ReportField("model", "the name asked for"),
+        ReportField("rule", "the rule that routes it: exact match, load balancing, capability, pattern, default provider"),
+        ReportField("provider", "the first target that can be tried now (null when none can)"),
+        ReportField("backend_model", "the model name sent to it"),
+        ReportField("attempts", "targets that would be tried now"),
+        ReportField("skipped", "targets that would be skipped now"),
+        ReportField("rule_description", "the rule as a phrase"),
+        ReportField("location", "the rule's file:line:col"),
+        ReportField("strategy", "the strategy name as configured, or null"),
+        ReportField("decision", "what the strategy decided, in words, or null"),
+        ReportField("steps", "each target in order: attempt, provider, backend_model, reason, location, status (ready or skipped), scope (gateway or aish only), gateway_group, skip_reason, until"),
+        ReportField("notes", "what aish did not evaluate or had to guess"),
+        ReportField("gateway", "whether the LiteLLM gateway has a model group for the name"),
+        ReportField("gateway_groups", "the model groups the gateway tries, in order: name, picks, candidates"),
+    ]
+
+    static let example: RouteReport = {
+        let here = SourceLocation(file: "model-mappings.yaml", line: 2, column: 3)
+        let step = PlanStep(provider: "ollama", backendModel: "llama3.1:latest", routeKey: "llama3.1", reason: "exact match 'llama3.1'",
+                            location: here, scope: .gateway, gatewayGroup: 0)
+        let plan = AttemptPlan(requestedModel: "llama3.1", rule: .exactMatch, ruleDescription: "exact match 'llama3.1'",
+                               ruleLocation: here, steps: [step], notes: [], decision: .fixed, strategy: nil, candidates: [],
+                               gatewayGroups: [GatewayGroupSummary(name: "llama3.1", candidates: [("ollama", "llama3.1:latest")], picks: 1)],
+                               isGatewayName: true)
+        return RouteReport(plan: plan, rows: [Row(number: 1, step: step, skip: nil, until: nil)])
+    }()
+
+    func renderText() -> String { text }
 
     var text: String {
         var out = "\(plan.requestedModel): \(plan.ruleDescription)"
@@ -59,49 +97,56 @@ struct RouteReport {
         return out
     }
 
-    var json: JSONValue {
-        var pairs: [(String, JSONValue)] = [
-            ("requested", .string(plan.requestedModel)),
-            ("rule", .string(plan.rule.rawValue)),
-            ("rule_description", .string(plan.ruleDescription)),
-            ("location", plan.ruleLocation.map { .string($0.description) } ?? .null),
-            ("strategy", plan.strategy.map { .string($0) } ?? .null),
-            ("decision", plan.decisionText.map { .string($0) } ?? .null),
-        ]
-        pairs.append(("steps", .array(rows.map { r in
-            .object([
-                ("attempt", r.number.map { .int($0) } ?? .null),
-                ("provider", .string(r.step.provider)),
-                ("backend_model", .string(r.step.backendModel)),
-                ("reason", .string(r.step.reason)),
-                ("location", r.step.location.map { .string($0.description) } ?? .null),
-                ("status", .string(r.skip == nil ? "ready" : "skipped")),
-                ("scope", .string(r.step.scope.rawValue)),
-                ("gateway_group", r.step.gatewayGroup.map { .int($0) } ?? .null),
-                ("skip_reason", r.skip.map { .string($0) } ?? .null),
-                ("until", r.until.map { .string(Self.isoTime($0)) } ?? .null),
-            ])
-        })))
-        pairs.append(("notes", .array(plan.notes.map { .string($0) })))
-        // What the gateway does with the generated config (the differential test compares it).
-        pairs.append(("gateway", .bool(plan.isGatewayName)))
-        pairs.append(("gateway_groups", .array(plan.gatewayGroups.map { g in
-            .object([("name", .string(g.name)), ("picks", .int(g.picks)),
-                     ("candidates", .array(g.candidates.map { .array([.string($0.provider), .string($0.model)]) }))])
-        })))
-        return .object(pairs)
+    private enum CodingKeys: String, CodingKey {
+        case model, rule, provider, backendModel = "backend_model", attempts, skipped, ruleDescription = "rule_description",
+             location, strategy, decision, steps, notes, gateway, gatewayGroups = "gateway_groups"
     }
 
-    var fields: [(String, JSONValue)] {
-        let ready = rows.filter { $0.number != nil }
-        return [
-            ("model", .string(plan.requestedModel)),
-            ("rule", .string(plan.rule.rawValue)),
-            ("provider", firstReady.map { .string($0.step.provider) } ?? .null),
-            ("backend_model", firstReady.map { .string($0.step.backendModel) } ?? .null),
-            ("attempts", .int(ready.count)),
-            ("skipped", .int(rows.count - ready.count)),
-        ]
+    private enum StepKeys: String, CodingKey {
+        case attempt, provider, backendModel = "backend_model", reason, location, status, scope, gatewayGroup = "gateway_group",
+             skipReason = "skip_reason", until
+    }
+
+    private enum GroupKeys: String, CodingKey { case name, picks, candidates }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        let first = firstReady
+        try c.encode(plan.requestedModel, forKey: .model)
+        try c.encode(plan.rule.rawValue, forKey: .rule)
+        try c.encode(first?.step.provider, forKey: .provider)
+        try c.encode(first?.step.backendModel, forKey: .backendModel)
+        let ready = rows.filter { $0.number != nil }.count
+        try c.encode(ready, forKey: .attempts)
+        try c.encode(rows.count - ready, forKey: .skipped)
+        try c.encode(plan.ruleDescription, forKey: .ruleDescription)
+        try c.encode(plan.ruleLocation?.description, forKey: .location)
+        try c.encode(plan.strategy, forKey: .strategy)
+        try c.encode(plan.decisionText, forKey: .decision)
+        var steps = c.nestedUnkeyedContainer(forKey: .steps)
+        for r in rows {
+            var s = steps.nestedContainer(keyedBy: StepKeys.self)
+            try s.encode(r.number, forKey: .attempt)
+            try s.encode(r.step.provider, forKey: .provider)
+            try s.encode(r.step.backendModel, forKey: .backendModel)
+            try s.encode(r.step.reason, forKey: .reason)
+            try s.encode(r.step.location?.description, forKey: .location)
+            try s.encode(r.skip == nil ? "ready" : "skipped", forKey: .status)
+            try s.encode(r.step.scope.rawValue, forKey: .scope)
+            try s.encode(r.step.gatewayGroup, forKey: .gatewayGroup)
+            try s.encode(r.skip, forKey: .skipReason)
+            try s.encode(r.until.map(Self.isoTime), forKey: .until)
+        }
+        try c.encode(plan.notes, forKey: .notes)
+        // What the gateway does with the generated config (the differential test compares it).
+        try c.encode(plan.isGatewayName, forKey: .gateway)
+        var groups = c.nestedUnkeyedContainer(forKey: .gatewayGroups)
+        for g in plan.gatewayGroups {
+            var o = groups.nestedContainer(keyedBy: GroupKeys.self)
+            try o.encode(g.name, forKey: .name)
+            try o.encode(g.picks, forKey: .picks)
+            try o.encode(g.candidates.map { [$0.provider, $0.model] }, forKey: .candidates)
+        }
     }
 
     static func clockTime(_ date: Date) -> String {
@@ -114,8 +159,8 @@ struct RouteReport {
 }
 
 /// `route --all`: every configured name, pattern and the default, and where each goes now.
-struct RouteTable {
-    struct Entry {
+struct RouteTable: CommandReport {
+    struct Entry: Sendable {
         var name: String
         var rule: String
         var report: RouteReport
@@ -132,6 +177,11 @@ struct RouteTable {
         }
         self.entries = entries
         patterns = router.patternRows(state: state, environment: environment)
+    }
+
+    init(entries: [Entry], patterns: [(pattern: String, report: RouteReport)]) {
+        self.entries = entries
+        self.patterns = patterns
     }
 
     /// Patterns, then the default provider (as `anythingElse`).
@@ -167,13 +217,38 @@ struct RouteTable {
         }.joined(separator: "\n") + "\n"
     }
 
-    var json: JSONValue {
-        .object([
-            ("routes", .array(entries.map { e in
-                .object([("name", .string(e.name)), ("rule", .string(e.rule)), ("plan", e.report.json)])
-            })),
-            ("patterns", .array(patterns.map { p in .object([("pattern", .string(p.pattern)), ("plan", p.report.json)]) })),
-        ])
+    static let fields = [
+        ReportField("route_count", "configured names"),
+        ReportField("pattern_count", "patterns, and the default provider when there is one"),
+        ReportField("routes", "each configured name: name, rule, plan (as route MODEL --json)"),
+        ReportField("patterns", "each pattern and the default: pattern, plan"),
+    ]
+
+    static let example = RouteTable(entries: [Entry(name: "llama3.1", rule: "exact match", report: RouteReport.example)],
+                                    patterns: [(RouteTable.anythingElse, RouteReport.example)])
+
+    func renderText() -> String { text }
+
+    private enum CodingKeys: String, CodingKey { case routeCount = "route_count", patternCount = "pattern_count", routes, patterns }
+    private enum EntryKeys: String, CodingKey { case name, rule, pattern, plan }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(entries.count, forKey: .routeCount)
+        try c.encode(patterns.count, forKey: .patternCount)
+        var routes = c.nestedUnkeyedContainer(forKey: .routes)
+        for e in entries {
+            var o = routes.nestedContainer(keyedBy: EntryKeys.self)
+            try o.encode(e.name, forKey: .name)
+            try o.encode(e.rule, forKey: .rule)
+            try o.encode(e.report, forKey: .plan)
+        }
+        var rows = c.nestedUnkeyedContainer(forKey: .patterns)
+        for p in patterns {
+            var o = rows.nestedContainer(keyedBy: EntryKeys.self)
+            try o.encode(p.pattern, forKey: .pattern)
+            try o.encode(p.report, forKey: .plan)
+        }
     }
 }
 

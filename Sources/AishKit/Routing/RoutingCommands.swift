@@ -34,6 +34,8 @@ enum RoutingCommands {
         ],
         positionals: [PositionalSpec(name: "MODEL", help: "model name, alias or capability", optional: true,
                                      completion: .dynamic(RoutingCommands.configuredNames))],
+        report: ReportShape(RouteReport.self),
+        otherReports: [ReportShape(RouteTable.self, mode: "route --all")],
         run: { inv, ctx in
             let all = inv.flag("--all")
             if all, !inv.positionals.isEmpty {
@@ -46,18 +48,10 @@ enum RoutingCommands {
             let session = ctx.routing
             let router = session.router(for: config)
             if all {
-                let table = RouteTable(router: router, state: session.state, environment: ctx.environment)
-                return .ok(table.text, fields: [("routes", .int(table.entries.count)), ("patterns", .int(table.patterns.count))],
-                           data: table.json)
+                return CommandResult(report: RouteTable(router: router, state: session.state, environment: ctx.environment))
             }
             let input = RoutingInput(prompt: inv.value("--prompt"))
             let plan = router.plan(for: inv.positionals[0], input: input, state: session.state, advance: false)
-            let report = RouteReport(plan: plan, router: router, state: session.state, environment: ctx.environment)
-            var result = CommandResult.ok(report.text, fields: report.fields, data: report.json)
-            if report.firstReady == nil {
-                result.status = .error
-                result.error = "no target for '\(plan.requestedModel)' can be tried now"
-            }
-            return result
+            return CommandResult(report: RouteReport(plan: plan, router: router, state: session.state, environment: ctx.environment))
         })
 }

@@ -28,8 +28,6 @@ enum ServiceCommands {
             At a terminal the table fits its width (the command line is shortened).
             With a Prometheus configured (monitoring.prometheus in ports.yaml) it also shows
             Prometheus's scrape targets (up/down, last scrape error) and the alerts firing.
-            Fields for expect: up, configured, unhealthy, down (and frames with --watch);
-            with Prometheus: targets_down, alerts_firing, prometheus (targets and alerts).
             """,
         options: [
             OptionSpec(names: ["-w", "--watch"], valueName: "S", help: "refresh every S seconds (e.g. 2, 500ms)"),
@@ -39,6 +37,7 @@ enum ServiceCommands {
             PositionalSpec(name: "NAME", help: "only these services", optional: true, variadic: true,
                            completion: serviceNameCompletion),
         ],
+        report: ReportShape(StatusReport.self),
         run: { inv, ctx in try runStatus(inv, ctx, config: ctx.config()) })
 
     static func runStatus(_ inv: Invocation, _ ctx: ShellContext, config: AishConfig) throws -> CommandResult {
@@ -54,20 +53,12 @@ enum ServiceCommands {
         guard inv.value("--watch") != nil else {
             if inv.value("--count") != nil { throw UsageError(message: "status: --count goes with --watch") }
             guard let snapshot = collector.collect(services) else { throw CommandFailure("status: interrupted") }
-            var r = result(snapshot, color: ctx.options.color, width: json ? nil : terminalWidth(ctx))
+            var report = StatusReport(snapshot: snapshot, color: ctx.options.color, width: json ? nil : terminalWidth(ctx))
             // Prometheus's view (targets, alerts) of the whole deployment, when one is configured.
-            if inv.positionals.isEmpty,
-               let prom = PrometheusOverview.fetch(config, environment: ctx.environment, interrupt: ctx.interrupt) {
-                r.text += (r.text.hasSuffix("\n") ? "\n" : "\n\n") + prom.text()
-                r.setField("prometheus", prom.json)
-                r.setField("targets_down", .int(prom.down))
-                r.setField("alerts_firing", .int(prom.firing))
-                if case var .object(pairs)? = r.data {
-                    pairs += [("prometheus", prom.json), ("targets_down", .int(prom.down)), ("alerts_firing", .int(prom.firing))]
-                    r.data = .object(pairs)
-                }
+            if inv.positionals.isEmpty {
+                report.prometheus = PrometheusOverview.fetch(config, environment: ctx.environment, interrupt: ctx.interrupt)
             }
-            return r
+            return CommandResult(report: report)
         }
 
         let every = try inv.duration("--watch", default: 2)
@@ -92,7 +83,7 @@ enum ServiceCommands {
             if json {
                 // One object per line; the runner prints the last one (the command's result).
                 if let count, frames >= count { break }
-                ctx.output.write(StatusRendering.json(snapshot).serialized() + "\n")
+                ctx.output.write(CommandResult(report: StatusReport(snapshot: snapshot)).jsonForm.serialized() + "\n")
             } else if onTerminal {
                 // Home the cursor and clear below: the frame is redrawn in place.
                 ctx.output.write("\u{1B}[H\u{1B}[J" + StatusRendering.text(snapshot, color: ctx.options.color, width: terminalWidth(ctx))
@@ -108,23 +99,12 @@ enum ServiceCommands {
         guard let last else { throw CommandFailure("status: interrupted") }
         // Under --json every frame but an interrupted run's is already out.
         if json, frames < count ?? Int.max { throw CommandFailure("status: interrupted after \(frames) frames") }
-        var r = result(last, color: false)
-        r.alreadyPrinted = !json
-        r.setField("frames", .int(frames))
-        return r
+        return CommandResult(report: StatusReport(snapshot: last, frames: frames, alreadyPrinted: !json))
     }
 
     /// The columns of the terminal the text goes to; nil for a pipe, a file or a test's sink.
     private static func terminalWidth(_ ctx: ShellContext) -> Int? {
         ctx.output.isCapturing ? nil : TerminalSize.columns()
-    }
-
-    private static func result(_ snapshot: StatusSnapshot, color: Bool, width: Int? = nil) -> CommandResult {
-        let t = snapshot.totals
-        return .ok(StatusRendering.text(snapshot, color: color, width: width),
-                   fields: [("up", .int(t.up)), ("configured", .int(t.configured)), ("unhealthy", .int(t.unhealthy)),
-                            ("down", .int(t.down))],
-                   data: StatusRendering.json(snapshot))
     }
 
     // MARK: service
@@ -140,8 +120,6 @@ enum ServiceCommands {
             scripts must pass --yes. After start and restart it waits (up to --timeout,
             default 30s) for the port and health endpoint and reports the result. Every
             action is recorded in the session log.
-            Fields for expect: action, service, unit, scope, done; after start and restart also
-            healthy and wait (ms).
             """,
         options: [
             OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "do not ask for confirmation (required in scripts)"),
@@ -151,6 +129,7 @@ enum ServiceCommands {
         // The action is the subcommand word; positionals are what follows it.
         positionals: [PositionalSpec(name: "NAME", help: "service, provider or unit", completion: serviceNameCompletion)],
         subcommands: ServiceAction.allCases.map(\.rawValue),
+        report: ReportShape(ServiceReport.self),
         run: { inv, ctx in try runService(inv, ctx, config: ctx.config()) })
 
     static func runService(_ inv: Invocation, _ ctx: ShellContext, config: AishConfig) throws -> CommandResult {
@@ -193,8 +172,7 @@ enum ServiceCommands {
             let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
             let question = "\(action.rawValue) '\(row.name)' (\(invocation))? [y/N] "
             guard settings.confirm(question, ctx) else {
-                return .ok("not confirmed: nothing done", fields: [("action", .string(action.rawValue)),
-                                                                 ("service", .string(row.name)), ("done", .bool(false))])
+                return CommandResult(report: ServiceReport(action: action.rawValue, service: row.name, done: false))
             }
         }
 
@@ -212,21 +190,17 @@ enum ServiceCommands {
                                       + SystemdControl.detail(out))
         }
 
-        var fields: [(String, JSONValue)] = [
-            ("action", .string(action.rawValue)), ("service", .string(row.name)), ("unit", .string(unit.unit)),
-            ("scope", .string(scope.rawValue)), ("done", .bool(true)),
-        ]
-        var text = "\(row.name): \(unit.unit) \(action.pastTense) (\(invocation))"
-        guard action.expectsRunning else { return .ok(text, fields: fields) }
+        var report = ServiceReport(action: action.rawValue, service: row.name, unit: unit.unit, scope: scope.rawValue, done: true,
+                                   performed: "\(row.name): \(unit.unit) \(action.pastTense) (\(invocation))")
+        guard action.expectsRunning else { return CommandResult(report: report) }
 
         let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
         let wait = HealthWait(proc: settings.proc, interrupt: ctx.interrupt).run(row, limit: waitLimit)
         if wait.interrupted, ctx.options.interactive { ctx.output.write("\n") }
-        fields.append(("healthy", .bool(wait.healthy)))
-        fields.append(("wait", .double((wait.waited * 1000).rounded())))
-        text += "\n" + wait.summary(row)
-        if wait.healthy { return .ok(text, fields: fields) }
-        return .failure("service \(action.rawValue) \(row.name): \(wait.summary(row))", text: text, fields: fields)
+        report.healthy = wait.healthy
+        report.wait = (wait.waited * 1000).rounded()
+        report.waitSummary = wait.summary(row)
+        return CommandResult(report: report)
     }
 
     private static func record(_ ctx: ShellContext, _ action: ServiceAction, _ row: MonitoredService, _ unit: UnitReference,
@@ -319,5 +293,62 @@ enum TerminalQuestion {
         }
         let answer = String(decoding: line, as: UTF8.self).trimming(.whitespaces).lowercased()
         return answer == "y" || answer == "yes"
+    }
+}
+
+/// What `service ACTION NAME` prints. Not confirmed: `done` false, unit and scope null.
+struct ServiceReport: CommandReport {
+    var action: String
+    var service: String
+    var unit: String? = nil
+    /// "user" or "system".
+    var scope: String? = nil
+    var done: Bool
+    /// After start and restart: whether the service answered its health check, and how long that took.
+    var healthy: Bool? = nil
+    var wait: Double? = nil
+    /// "NAME: UNIT restarted (systemctl --user restart -- UNIT)".
+    var performed: String? = nil
+    /// "up after 1.2 s (GET … → 200)", after start and restart.
+    var waitSummary: String? = nil
+
+    enum CodingKeys: String, CodingKey { case action, service, unit, scope, done, healthy, wait, text }
+
+    static let fields = [
+        ReportField("action", "start, stop, restart, enable or disable"),
+        ReportField("service", "the service, provider or unit named"),
+        ReportField("unit", "the systemd unit (null when not confirmed)"),
+        ReportField("scope", "user or system (null when not confirmed)"),
+        ReportField("done", "whether systemctl ran (false: not confirmed)"),
+        ReportField("healthy", "after start and restart: whether the health check passed (else null)"),
+        ReportField("wait", "after start and restart: time until healthy or given up (else null)", unit: "ms"),
+        ReportField("text", "the printed lines"),
+    ]
+
+    static let example = ServiceReport(action: "restart", service: "ollama", unit: "ollama.service", scope: "user", done: true,
+                                       healthy: true, wait: 1200, performed: "ollama: ollama.service restarted (systemctl --user restart -- ollama.service)",
+                                       waitSummary: "up after 1.2 s (GET http://127.0.0.1:11434/api/tags → 200)")
+
+    var failureMessage: String? {
+        guard healthy == false, let waitSummary else { return nil }
+        return "service \(action) \(service): \(waitSummary)"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(action, forKey: .action)
+        try c.encode(service, forKey: .service)
+        // Null, not absent, when they do not apply (not confirmed; stop, enable, disable).
+        try c.encode(unit, forKey: .unit)
+        try c.encode(scope, forKey: .scope)
+        try c.encode(done, forKey: .done)
+        try c.encode(healthy, forKey: .healthy)
+        try c.encode(wait, forKey: .wait)
+        try c.encode(renderText(), forKey: .text)
+    }
+
+    func renderText() -> String {
+        guard let performed else { return "not confirmed: nothing done" }
+        return performed + (waitSummary.map { "\n" + $0 } ?? "")
     }
 }

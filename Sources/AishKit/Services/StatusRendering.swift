@@ -83,39 +83,33 @@ enum StatusRendering {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ snapshot: StatusSnapshot) -> JSONValue {
-        let t = snapshot.totals
-        let totals: JSONValue = .object([
-            ("configured", .int(t.configured)), ("up", .int(t.up)), ("unhealthy", .int(t.unhealthy)),
-            ("down", .int(t.down)), ("avg_cpu_percent", t.averageCPUPercent.map { .double(rounded($0)) } ?? .null),
-            ("avg_rss_kib", t.averageResidentKiB.map { .int($0) } ?? .null),
-            ("total_rss_kib", t.totalResidentKiB.map { .int($0) } ?? .null),
+    /// A service's row in `status --json`: every column present, null when unknown.
+    static func json(_ o: ServiceObservation) -> JSONValue {
+        let p = o.process
+        return .object([
+            ("name", .string(o.service.name)), ("port", .int(o.service.port)), ("state", .string(o.state.rawValue)),
+            ("providers", .array(o.service.providers.map { .string($0) })),
+            ("unit", o.service.unit.map { .string($0.unit) } ?? .null),
+            ("scope", .string((o.service.unit?.scope ?? .user).rawValue)),
+            ("listen", .array(o.listenAddresses.map { .string($0) })),
+            ("health_url", o.service.healthURL.map { .string($0) } ?? .null),
+            ("http_status", o.health?.httpStatus.map { .int($0) } ?? .null),
+            ("health_error", o.health?.error.map { .string($0) } ?? .null),
+            ("pid", p.map { .int(Int($0.pid)) } ?? .null),
+            ("command", p?.command.map { .string($0) } ?? .null),
+            ("cpu_percent", p?.cpuPercent.map { .double(rounded($0)) } ?? .null),
+            ("rss_kib", p?.residentKiB.map { .int($0) } ?? .null),
+            ("uptime_s", p?.uptimeSeconds.map { .double(rounded($0)) } ?? .null),
+            ("gpu_memory_mib", p?.gpuMemoryMiB.map { .int($0) } ?? .null),
         ])
-        let services: [JSONValue] = snapshot.services.map { o in
-            let p = o.process
-            return .object([
-                ("name", .string(o.service.name)), ("port", .int(o.service.port)), ("state", .string(o.state.rawValue)),
-                ("providers", .array(o.service.providers.map { .string($0) })),
-                ("unit", o.service.unit.map { .string($0.unit) } ?? .null),
-                ("scope", .string((o.service.unit?.scope ?? .user).rawValue)),
-                ("listen", .array(o.listenAddresses.map { .string($0) })),
-                ("health_url", o.service.healthURL.map { .string($0) } ?? .null),
-                ("http_status", o.health?.httpStatus.map { .int($0) } ?? .null),
-                ("health_error", o.health?.error.map { .string($0) } ?? .null),
-                ("pid", p.map { .int(Int($0.pid)) } ?? .null),
-                ("command", p?.command.map { .string($0) } ?? .null),
-                ("cpu_percent", p?.cpuPercent.map { .double(rounded($0)) } ?? .null),
-                ("rss_kib", p?.residentKiB.map { .int($0) } ?? .null),
-                ("uptime_s", p?.uptimeSeconds.map { .double(rounded($0)) } ?? .null),
-                ("gpu_memory_mib", p?.gpuMemoryMiB.map { .int($0) } ?? .null),
-            ])
-        }
-        let gpu: JSONValue
-        switch snapshot.gpu {
+    }
+
+    static func json(_ gpu: GPUReport) -> JSONValue {
+        switch gpu {
         case let .absent(reason):
-            gpu = .object([("present", .bool(false)), ("message", .string(reason))])
+            return .object([("present", .bool(false)), ("message", .string(reason))])
         case let .present(devices, processes):
-            gpu = .object([
+            return .object([
                 ("present", .bool(true)),
                 ("devices", .array(devices.map { d in
                     .object([("index", .int(d.index)), ("name", .string(d.name)),
@@ -128,10 +122,6 @@ enum StatusRendering {
                 })),
             ])
         }
-        return .object([
-            ("status", .string("ok")), ("taken_at", .string(timestamp(snapshot.takenAt))), ("totals", totals),
-            ("services", .array(services)), ("gpu", gpu),
-        ])
     }
 
     // MARK: formatting
@@ -151,7 +141,7 @@ enum StatusRendering {
         UTCTime.iso8601(date)
     }
 
-    private static func rounded(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+    static func rounded(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 
     private static func truncate(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
@@ -200,5 +190,74 @@ enum StatusRendering {
         var colored = line
         colored.replaceSubrange(start..<end, with: "\u{1B}[\(code)m\(cell)\u{1B}[0m")
         return colored
+    }
+}
+
+/// What `status` prints: the totals on top (what `expect` reads), then a row per service,
+/// the GPUs, and Prometheus's view when one is configured. One frame of `--watch` is one
+/// report; the last carries `frames`.
+struct StatusReport: CommandReport {
+    var snapshot: StatusSnapshot
+    /// Prometheus's targets and alerts (only without NAMEs, when one is configured).
+    var prometheus: PrometheusOverview? = nil
+    /// Frames shown, with --watch.
+    var frames: Int? = nil
+    /// How the text is drawn: colour, and the terminal's width (nil: not a terminal).
+    var color = false
+    var width: Int? = nil
+    /// --watch has drawn its frames already.
+    var alreadyPrinted = false
+
+    enum CodingKeys: String, CodingKey {
+        case up, configured, unhealthy, down, avgCPUPercent = "avg_cpu_percent", avgRSSKiB = "avg_rss_kib",
+             totalRSSKiB = "total_rss_kib", takenAt = "taken_at", services, gpu, prometheus, targetsDown = "targets_down",
+             alertsFiring = "alerts_firing", frames
+    }
+
+    static let fields = [
+        ReportField("up", "services listening and healthy"),
+        ReportField("configured", "services shown"),
+        ReportField("unhealthy", "listening, but the health check failed"),
+        ReportField("down", "nothing listening"),
+        ReportField("avg_cpu_percent", "mean CPU % of the listening processes (null when none could be read)"),
+        ReportField("avg_rss_kib", "their mean resident memory in KiB"),
+        ReportField("total_rss_kib", "their total resident memory in KiB"),
+        ReportField("taken_at", "when the snapshot was taken (UTC)"),
+        ReportField("services", "each service: name, port, state, providers, unit, scope, listen, health_url, http_status, health_error, pid, command, cpu_percent, rss_kib, uptime_s, gpu_memory_mib"),
+        ReportField("gpu", "present, and devices and processes from nvidia-smi, or the message why not"),
+        ReportField("prometheus", "with Prometheus configured: its url, error, up, down, firing, targets, alerts (else null)"),
+        ReportField("targets_down", "with Prometheus: scrape targets down (else null)"),
+        ReportField("alerts_firing", "with Prometheus: alerts firing (else null)"),
+        ReportField("frames", "with --watch: frames shown (else null)"),
+    ]
+
+    static let example = StatusReport(
+        snapshot: StatusSnapshot(takenAt: Date(timeIntervalSince1970: 1_764_417_600), services: [], gpu: .absent(reason: "no GPU found")),
+        prometheus: PrometheusOverview(url: "http://127.0.0.1:9090", targets: [], alerts: [], error: nil), frames: 1)
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        let t = snapshot.totals
+        try c.encode(t.up, forKey: .up)
+        try c.encode(t.configured, forKey: .configured)
+        try c.encode(t.unhealthy, forKey: .unhealthy)
+        try c.encode(t.down, forKey: .down)
+        try c.encode(t.averageCPUPercent.map(StatusRendering.rounded), forKey: .avgCPUPercent)
+        try c.encode(t.averageResidentKiB, forKey: .avgRSSKiB)
+        try c.encode(t.totalResidentKiB, forKey: .totalRSSKiB)
+        try c.encode(StatusRendering.timestamp(snapshot.takenAt), forKey: .takenAt)
+        try c.encode(snapshot.services.map(StatusRendering.json), forKey: .services)
+        try c.encode(StatusRendering.json(snapshot.gpu), forKey: .gpu)
+        // Null, not absent, when they do not apply (no Prometheus configured, no --watch).
+        try c.encode(prometheus?.json, forKey: .prometheus)
+        try c.encode(prometheus?.down, forKey: .targetsDown)
+        try c.encode(prometheus?.firing, forKey: .alertsFiring)
+        try c.encode(frames, forKey: .frames)
+    }
+
+    func renderText() -> String {
+        var text = StatusRendering.text(snapshot, color: color, width: width)
+        if let prometheus { text += (text.hasSuffix("\n") ? "\n" : "\n\n") + prometheus.text() }
+        return text
     }
 }

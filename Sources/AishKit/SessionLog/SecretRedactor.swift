@@ -21,9 +21,24 @@ struct SecretRedactor: Sendable {
     }
 
     /// `api_key`, `GITHUB_TOKEN`, `db_password`; not counts such as `max_tokens`.
+    /// Compares ASCII bytes: it runs for every environment variable at start-up, and
+    /// String's generic `contains` costs far more there than the whole check.
     static func looksSecret(_ name: String) -> Bool {
-        let upper = name.uppercased().replacingAll("TOKENS", with: "")
-        return secretNameParts.contains { upper.contains($0) }
+        var upper = name.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+        let counts = Array("TOKENS".utf8)
+        while let i = firstOccurrence(of: counts, in: upper) { upper.removeSubrange(i..<i + counts.count) }
+        return secretNamePartBytes.contains { firstOccurrence(of: $0, in: upper) != nil }
+    }
+
+    private static let secretNamePartBytes = secretNameParts.map { Array($0.utf8) }
+
+    private static func firstOccurrence(of part: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard part.count <= bytes.count else { return nil }
+        outer: for start in 0...(bytes.count - part.count) {
+            for (k, b) in part.enumerated() where bytes[start + k] != b { continue outer }
+            return start
+        }
+        return nil
     }
 
     /// Also masks these values (script variables with secret-looking names).

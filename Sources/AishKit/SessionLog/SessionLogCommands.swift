@@ -23,7 +23,6 @@ enum SessionLogCommands {
             total latency, completion tokens and the first words of the prompt. -q searches prompts \
             and replies (full-text: every word must appear; word* matches a prefix). --commands \
             lists commands instead (-q then matches their text). `show ID` prints one in full.
-            With --commands, the \(ReportShape(LogCommandsReport.self).helpParagraph).
             """,
         options: [
             OptionSpec(names: ["-n", "--limit"], valueName: "N", help: "how many rows (default 20)"),
@@ -37,6 +36,7 @@ enum SessionLogCommands {
             timeoutOption,
         ],
         report: ReportShape(LogReport.self),
+        otherReports: [ReportShape(LogCommandsReport.self, mode: "log --commands")],
         run: { inv, ctx in try runLog(inv, ctx) })
 
     static func runLog(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
@@ -106,11 +106,11 @@ enum SessionLogCommands {
             For an attempt: when and how it was routed, provider and backend model, status, HTTP \
             status, error, timings, tokens, server-side timings, the prompt and the reply (or the \
             partial reply of a failed stream), every attempt of the same request, and the command \
-            that made it. `show cmd:ID` shows a command and the attempts it made; its \
-            \(ReportShape(ShowCommandReport.self).helpParagraph).
+            that made it. `show cmd:ID` shows a command and the attempts it made.
             """,
         positionals: [PositionalSpec(name: "ID", help: "attempt id from `log`, or cmd:ID", optional: true)],
         report: ReportShape(ShowAttemptReport.self),
+        otherReports: [ReportShape(ShowCommandReport.self, mode: "show cmd:ID")],
         run: { inv, ctx in try runShow(inv, ctx) })
 
     static func runShow(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {

@@ -15,6 +15,7 @@ enum BuiltinCommands {
             """,
         positionals: [PositionalSpec(name: "COMMAND", optional: true, completion: commandNames)],
         report: ReportShape(CommandListReport.self),
+        otherReports: [ReportShape(CommandHelpReport.self, mode: "help COMMAND")],
         run: { inv, ctx in
             if let name = inv.positionals.first {
                 guard let spec = ctx.registry.lookup(name) else { throw ctx.registry.unknownCommandError(name) }
@@ -78,6 +79,7 @@ enum BuiltinCommands {
                       PositionalSpec(name: "VALUE", optional: true, variadic: true)],
         rawArguments: true,
         report: ReportShape(VariableReport.self),
+        otherReports: [ReportShape(VariablesReport.self, mode: "set without a name")],
         run: { inv, ctx in
             guard let name = inv.positionals.first else { return CommandResult(report: variables(ctx)) }
             guard isVariableName(name) else {

@@ -179,8 +179,6 @@ final class CommandRunner {
         } catch {
             let text = ErrorText(error)
             result = .failure(text.message)
-            // validate's findings stay structured under --json when there are errors.
-            if let data = (error as? ConfigError)?.data { result.data = data }
             failureCode = text.exitCode
         }
         if ctx.interrupt.isRaised, result.status == .error, failureCode == ExitCode.failure.rawValue,

@@ -18,6 +18,24 @@ import Testing
         #expect(!small.isTruncated)
     }
 
+    /// takeText gives what text gives, once the reply is complete; afterwards the reply is
+    /// spent and its counts stay right.
+    @Test func takeTextMatchesTextAndEndsTheReply() {
+        var r = BoundedReply(limit: 4096)
+        for _ in 0..<1000 { r.append("héllo wörld ") }
+        let shown = r.text
+        let kept = r.keptBytes
+        #expect(r.takeText() == shown)
+        #expect(r.isTruncated)
+        #expect(r.keptBytes == kept)
+        r.append("more")
+        #expect(r.totalBytes == 14_004)
+        #expect(r.takeText() == shown)
+        var whole = BoundedReply(limit: 4096)
+        whole.append("short")
+        #expect(whole.takeText() == "short")
+    }
+
     @Test(arguments: [("1048576", 1_048_576), ("512KiB", 524_288), ("4MiB", 4_194_304), ("2m", 2_097_152),
                       ("64k", 65_536), ("2kb", 2000)] as [(String, Int)])
     func limitsParse(text: String, bytes: Int) { #expect(BoundedReply.parseLimit(text) == bytes) }

@@ -22,6 +22,7 @@ import Testing
         #expect(r.field("errors") == 0)
         #expect(r.field("routes") == 8)
         #expect(r.jsonForm["findings"] == .array([]))
+        try ReportAgreement.check(r, ["providers", "active_providers", "routes", "chains", "errors", "warnings"], report: ReportShape(ValidateReport.self))
     }
 
     @Test func validateAliasAndConfigOption() throws {
@@ -29,18 +30,26 @@ import Testing
         #expect(r.status == .ok)
     }
 
-    @Test func validateWithErrorsThrowsExitCode3WithEveryFinding() throws {
+    /// With errors validate fails with exit code 3: the findings and summary are its error
+    /// (stderr), nothing goes to stdout, and --json is the same report with status error.
+    @Test func validateWithErrorsFailsWithExitCode3AndEveryFinding() throws {
         let dir = ConfigFixtures.gathewhy
-        #expect {
-            try Self.run(["validate"], dir: dir)
-        } throws: { error in
-            guard let e = error as? ConfigError else { return false }
-            let lines = e.description.components(separatedBy: "\n")
-            return e.exitCode == .config && lines.first == "configuration invalid:"
-                && lines.contains("\(dir)/model-mappings.yaml:250:9: error: capability 'large_context' lists provider 'llama_cpp_python' where a model is expected")
-                && lines.last == "9 providers (5 active), 30 routes, 13 fallback chains: 1 error, 27 warnings"
-                && lines.count == 30 && e.data?["findings"]?[0]?["check"] != nil
-        }
+        let r = try Self.run(["validate"], dir: dir)
+        #expect(r.status == .error)
+        #expect(r.failureExitCode == .config)
+        #expect(r.text == "")
+        let lines = try #require(r.error).components(separatedBy: "\n")
+        #expect(lines.first == "configuration invalid:")
+        #expect(lines.contains("\(dir)/model-mappings.yaml:250:9: error: capability 'large_context' lists provider 'llama_cpp_python' where a model is expected"))
+        #expect(lines.last == "9 providers (5 active), 30 routes, 13 fallback chains: 1 error, 27 warnings")
+        #expect(lines.count == 30)
+        #expect(r.jsonForm["status"] == "error")
+        #expect(r.jsonForm["findings"]?[0]?["check"] != nil)
+        // One name for the column: `col` (the finding also said `column` before).
+        #expect(r.jsonForm["findings"]?[0]?["col"]?.intValue != nil)
+        #expect(r.jsonForm["findings"]?[0]?["column"] == nil)
+        try ReportAgreement.check(r, ["errors", "warnings", "routes"], report: ReportShape(ValidateReport.self))
+        #expect(r.field("errors") == 1)
     }
 
     @Test func warningsOnlyStayOk() throws {
@@ -75,7 +84,12 @@ import Testing
         #expect(routes.contains("llama3.1:latest  smol → gpt-4o-mini\n"))
         #expect(routes.contains("chat           weighted_round_robin  local 0.7, fast 0.3\n"))
         #expect(routes.hasSuffix("default provider: local, default fallback: fast\n"))
-        let ports = try Self.run(["config", "show", "ports"], dir: dir).text
+        let portsResult = try Self.run(["config", "show", "ports"], dir: dir)
+        // Only the section asked for, in text and --json alike (the others null).
+        #expect(portsResult.jsonForm["routes"] == .null)
+        #expect(portsResult.jsonForm["ports"]?[0]?["name"] == "gateway")
+        try ReportAgreement.check(portsResult, ["directory"], report: ReportShape(ConfigShowReport.self))
+        let ports = portsResult.text
         #expect(ports == """
             ports (\(dir)/ports.yaml):
             SERVICE  PORT   PROTOCOL  REQUIRED  UNIT
@@ -136,6 +150,9 @@ import Testing
         let again = try Self.run(["config", "generate"], dir: dir)
         #expect(again.text == "\(dir)/litellm-unified.yaml is up to date (6 models)\n")
         #expect(again.field("changed") == false)
+        #expect(again.field("backup") == .null)
+        try ReportAgreement.check(r, ["path", "changed", "models", "backup", "text"], report: ReportShape(ConfigGenerateReport.self))
+        try ReportAgreement.check(again, ["path", "changed", "models", "text"], report: ReportShape(ConfigGenerateReport.self))
     }
 
     @Test func generateIntoAnEmptyDirectoryWritesWithoutBackup() throws {
@@ -163,6 +180,8 @@ import Testing
         #expect(r.text.components(separatedBy: "-      rpm: 600\n+      rpm: 60\n").count == 3)
         #expect(r.field("added") == 2)
         #expect(r.field("removed") == 2)
+        try ReportAgreement.check(r, ["path", "changed", "added", "removed", "text"], report: ReportShape(ConfigDiffReport.self))
+        #expect(r.field("text") == .string(r.text))
     }
 
     @Test func configNeedsAnAction() {

@@ -35,13 +35,22 @@ import Testing
     @Test func documentedFieldsMatchEncodedKeysForEveryCommand() throws {
         var checked = 0
         for spec in CommandRegistry.standard.commands {
-            guard let shape = spec.report else { continue }
-            let keys = try shape.encodedKeys()
-            #expect(shape.fields.map(\.name) == keys, "\(spec.name): help lists \(shape.fields.map(\.name)), \(shape.typeName) encodes \(keys)")
-            #expect(spec.helpText.contains("fields (for expect"), "\(spec.name): help does not list its fields")
-            checked += 1
+            for shape in [spec.report].compactMap({ $0 }) + spec.otherReports {
+                let keys = try shape.encodedKeys()
+                #expect(shape.fields.map(\.name) == keys, "\(spec.name): help lists \(shape.fields.map(\.name)), \(shape.typeName) encodes \(keys)")
+                #expect(spec.helpText.contains(shape.fieldLines.joined(separator: "\n")), "\(spec.name): help does not list the fields of \(shape.typeName)")
+                checked += 1
+            }
+            if !spec.otherReports.isEmpty { #expect(spec.report != nil, "\(spec.name) has other reports but no main one") }
         }
         #expect(checked >= 1)
+    }
+
+    /// Every command returns a typed report, except `exit` (it ends the session) and
+    /// `source` (it leaves the sourced script's last result).
+    @Test func everyCommandDeclaresItsReport() {
+        let without = CommandRegistry.standard.commands.filter { $0.report == nil }.map(\.name)
+        #expect(Set(without) == ["exit", "source"], "commands without a report: \(without)")
     }
 
     /// The README's command reference lists, for each command that returns a report, exactly
@@ -49,14 +58,30 @@ import Testing
     /// README, help and --json cannot drift apart.
     @Test func readmeListsEachReportsFields() throws {
         let readme = try String(contentsOfFile: try TestPaths.existing("README.md"), encoding: .utf8)
+        let rows = readme.split(separator: "\n")
         for spec in CommandRegistry.standard.commands {
             guard let shape = spec.report else { continue }
-            let row = readme.split(separator: "\n").first { $0.hasPrefix("| `\(spec.name)") }
+            let row = rows.first { $0.hasPrefix("| `\(spec.name)") }
             let line = try #require(row, "README has no row for \(spec.name)")
             let listed = try #require(line.range(of: "Fields: "), "README's row for \(spec.name) lists no fields")
             let names = line[listed.upperBound...].split(separator: "|")[0].split(separator: ",")
                 .map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`")) }
             #expect(names == shape.fields.map(\.name), "README lists \(names) for \(spec.name); \(shape.typeName) has \(shape.fields.map(\.name))")
+            // Another form either has its own row ("| `route --all`"), listing exactly its
+            // fields, or the command's row names each of its fields.
+            for other in spec.otherReports {
+                let mode = try #require(other.mode, "\(spec.name): \(other.typeName) has no mode")
+                if let own = rows.first(where: { $0.hasPrefix("| `\(mode)") }) {
+                    let at = try #require(own.range(of: "Fields: "), "README's row for \(mode) lists no fields")
+                    let names = own[at.upperBound...].split(separator: "|")[0].split(separator: ",")
+                        .map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`")) }
+                    #expect(names == other.fields.map(\.name), "README lists \(names) for \(mode); \(other.typeName) has \(other.fields.map(\.name))")
+                } else {
+                    for field in other.fields {
+                        #expect(line.contains("`\(field.name)`"), "README's row for \(spec.name) does not name `\(field.name)` of \(mode)")
+                    }
+                }
+            }
         }
     }
 }

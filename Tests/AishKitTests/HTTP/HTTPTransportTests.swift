@@ -59,6 +59,39 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         #expect(timings.bodyBytes == received.count)
     }
 
+    /// A server that sends faster than the reader reads: curl is paused while 256 KiB wait,
+    /// so no chunk the reader gets is much bigger, and nothing is lost or reordered.
+    @Test func aFastServerIsPausedWhileTheReaderCatchesUp() throws {
+        let fake = try FakeProviderProcess(["--token-delay", "0", "--fault", "big-reply=8388608"])
+        defer { fake.stop() }
+        let body: JSONValue = .object([("model", "m"), ("stream", true), ("messages", .array([]))])
+        var received = [UInt8]()
+        var largest = 0
+        var chunks = 0
+        let (head, timings) = try HTTPTransport.stream(.postJSON(url: fake.baseURL + "/v1/chat/completions", body), interrupt: nil) { bytes in
+            chunks += 1
+            largest = max(largest, bytes.count)
+            received += bytes
+            // A slow reader at first: the socket fills up, so curl has much to read at once.
+            if chunks <= 5 { usleep(30_000) }
+        }
+        #expect(head.status == 200)
+        #expect(timings.bodyBytes == received.count)
+        #expect(received.count > 8_388_608)
+        let text = String(decoding: received, as: UTF8.self)
+        #expect(text.hasSuffix("data: [DONE]\n\n"))
+        // Every content chunk arrived whole and in order: the 16-byte pattern never breaks.
+        var pattern = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("data: {") {
+            if let r = line.range(of: "\"content\":\"") {
+                let content = line[r.upperBound...]
+                pattern += content.components(separatedBy: "0123456789abcde\\n").count - 1
+            }
+        }
+        #expect(pattern == 8_388_608 / 16)
+        #expect(largest <= HTTPTransport.pendingBodyLimit + 64 << 10, "a chunk of \(largest) bytes waited for the reader")
+    }
+
     @Test func connectionRefused() throws {
         let port = FakeProviderProcess.unusedPort()
         let e = httpError { _ = try HTTPTransport.fetch(HTTPRequest(url: "http://127.0.0.1:\(port)/v1/models"), interrupt: nil) }

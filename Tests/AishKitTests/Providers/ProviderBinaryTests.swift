@@ -13,20 +13,25 @@ import Testing
             # provider smoke test against the fake provider
             providers
             expect up == 2
+            expect json .up == 2
             expect down == 1
+            expect json .providers[0].latency < 5000
             health vllm_fake ollama_fake --generate
             expect ok
             expect latency < 5s
+            expect json .latency < 5000
             models vllm_fake
             expect missing == 1
+            expect json .missing == 1
             wait vllm_fake --timeout 5s --interval 100ms
             expect probes == 1
+            expect json .probes == 1
 
             """.write(toFile: script, atomically: true, encoding: .utf8)
         let (code, out, err) = try AishBinary.run(["--config", b.directory, "-f", script])
         #expect(code == 0, "stderr: \(err)")
         #expect(out.contains("vllm_fake is healthy (after "))
-        #expect(out.hasSuffix("6 passed, 0 failed\n"))
+        #expect(out.hasSuffix("11 passed, 0 failed\n"))
     }
 
     @Test

@@ -145,6 +145,11 @@ final class ProviderCommandBench {
         #expect(rows[2]?["up"] == false)
         #expect(rows[3]?["probed"] == false)
         #expect(rows[3]?["note"] == "not probed (disabled)")
+        // One name for a latency: `latency` on top (the slowest) and in each row, both ms.
+        #expect(rows[0]?["latency"]?.doubleValue != nil)
+        #expect(rows[0]?["latency_ms"] == nil)
+        #expect(rows[2]?["latency"] == .null)
+        try ReportAgreement.check(r, ["up", "down", "not_probed", "total", "latency"], report: ReportShape(ProvidersReport.self))
     }
 
     @Test func providersJSONWithAKey() throws {
@@ -176,6 +181,12 @@ final class ProviderCommandBench {
         #expect(lines[4].hasSuffix("not probed (disabled)"))
         #expect(lines[5].hasSuffix("not probed: API key variable FAKE_CLOUD_KEY is not set"))
         #expect(lines[6] == "1 of 3 unhealthy: down")
+        try ReportAgreement.check(r, ["up", "down", "latency"], report: ReportShape(HealthReport.self))
+        #expect(r.jsonForm["probes"]?[0]?["latency"]?.doubleValue != nil)
+        #expect(r.jsonForm["skipped"]?[0]?["url"] == "http://127.0.0.1:8002")
+        #expect(r.jsonForm["error"] == "health: 1 of 3 unhealthy: down")
+        #expect(r.field("provider") == .null)
+        #expect(r.field("http_status") == .null)
         #expect(try b.probeRows() == [
             "vllm_fake 1 200 ", "ollama_fake 1 200 ",
             "down 0 0 GET http://127.0.0.1:\(b.downPort)/v1/models: connection failed: Failed to connect to 127.0.0.1 port \(b.downPort): Couldn't connect to server",
@@ -209,6 +220,7 @@ final class ProviderCommandBench {
         #expect(r.field("provider") == "vllm_fake")
         #expect(r.field("http_status") == 503)
         #expect(r.text.contains("  503   -        HTTP 503 Service Unavailable: Loading model\n"))
+        try ReportAgreement.check(r, ["provider", "http_status", "up", "down"], report: ReportShape(HealthReport.self))
     }
 
     @Test func healthOfAnUnknownProviderSuggestsOne() throws {
@@ -243,6 +255,8 @@ final class ProviderCommandBench {
         let vllm = try #require(all.data?["providers"]?[0]?["models"])
         #expect(vllm[1]?["name"] == "missing-model")
         #expect(vllm[1]?["missing"] == true)
+        try ReportAgreement.check(all, ["declared", "served", "missing", "unexpected", "unreachable"], report: ReportShape(ModelsReport.self))
+        #expect(all.jsonForm["providers"]?[2]?["error"]?.stringValue?.hasPrefix("GET http://127.0.0.1:\(b.downPort)/v1/models: connection failed") == true)
     }
 
     @Test func portsListeningAndConflicts() throws {
@@ -274,6 +288,7 @@ final class ProviderCommandBench {
         #expect(r.status == .ok)
         #expect((r.field("probes")?.intValue ?? 0) >= 2)
         #expect(r.text.hasPrefix("vllm_fake is healthy (after "))
+        try ReportAgreement.check(r, ["provider", "waited", "probes", "latency", "text"], report: ReportShape(WaitReport.self))
         #expect(try b.probeRows() == ["vllm_fake 1 200 "])
     }
 

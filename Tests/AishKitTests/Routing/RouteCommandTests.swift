@@ -26,6 +26,9 @@ import Testing
         let withKey = try Self.run(["qwen-coder-vllm"], Self.context(environment: ["OLLAMA_API_KEY": "k"]))
         #expect(!withKey.text.contains("skipped"))
         #expect(withKey.field("attempts") == .int(7))
+        // One name per concept: `model` is the name asked for in expect and --json (--json said `requested`).
+        try ReportAgreement.check(result, ["model", "rule", "provider", "backend_model", "attempts", "skipped"], report: ReportShape(RouteReport.self))
+        #expect(result.jsonForm["requested"] == nil)
     }
 
     @Test func promptSizesCapabilityRequests() throws {

@@ -39,15 +39,30 @@ import Testing
                   skipped: provider off is disabled (providers.yaml:30:3)
 
             """)
-        #expect(report.fields.first(where: { $0.0 == "provider" })?.1 == .string("local"))
-        #expect(report.fields.first(where: { $0.0 == "attempts" })?.1 == .int(1))
-        let json = report.json
+        let result = CommandResult(report: report)
+        #expect(result.field("provider") == .string("local"))
+        #expect(result.field("attempts") == .int(1))
+        #expect(result.field("skipped") == .int(2))
+        let json = result.jsonForm
         #expect(json["steps"]?[0]?["status"] == .string("skipped"))
         #expect(json["steps"]?[1]?["attempt"] == .int(1))
         #expect(json["steps"]?[2]?["skip_reason"] == .string("provider off is disabled (providers.yaml:30:3)"))
     }
 
-    @Test func allTableListsNamesPatternsAndTheDefault() {
+    @Test func aPlanWithNothingToTryFailsAndSaysSo() {
+        let router = Router(config: Self.config())
+        let state = RouterState()
+        let result = CommandResult(report: RouteReport(plan: router.plan(for: "x", state: state, advance: false), router: router,
+                                                       state: state))
+        #expect(result.status == .error)
+        #expect(result.error == "no target for 'x' can be tried now")
+        #expect(result.field("provider") == .null)
+        #expect(result.field("attempts") == 0)
+        #expect(result.jsonForm["error"] == "no target for 'x' can be tried now")
+        #expect(result.text.contains("      skipped: provider off is disabled (providers.yaml:30:3)\n"))
+    }
+
+    @Test func allTableListsNamesPatternsAndTheDefault() throws {
         let router = Router(config: Self.config())
         let table = RouteTable(router: router, state: RouterState())
         #expect(table.text == """
@@ -59,5 +74,13 @@ import Testing
             (anything else)  default provider  local    (the name asked for)  no fallback
 
             """)
+        // `routes` and `patterns` are the lists in expect and --json alike; their counts have names of their own.
+        let result = CommandResult(report: table)
+        try ReportAgreement.check(result, ["route_count", "pattern_count"], report: ReportShape(RouteTable.self))
+        #expect(result.field("route_count") == 3)
+        #expect(result.field("pattern_count") == 2)
+        #expect(result.jsonForm["routes"]?[2]?["plan"]?["provider"] == .null)
+        #expect(result.jsonForm["patterns"]?[0]?["pattern"] == "^Qwen/.*")
+        #expect(result.status == .ok)
     }
 }

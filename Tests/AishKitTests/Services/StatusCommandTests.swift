@@ -74,7 +74,11 @@ import Testing
         #expect(native["state"] == "down")
         #expect(native["pid"] == .null)
         #expect(data["gpu"] == .object([("present", false), ("message", "no GPU found (nvidia-smi not available)")]))
-        #expect(data["totals"]?["up"] == 1)
+        // The totals are the top-level fields, in expect and --json alike (--json nested them under `totals`).
+        #expect(data["up"] == 1)
+        #expect(data["totals"] == nil)
+        #expect(data["avg_rss_kib"]?.intValue != nil)
+        try ReportAgreement.check(r, ["up", "configured", "unhealthy", "down", "taken_at"], report: ReportShape(StatusReport.self))
 
         let lines = r.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0].hasPrefix("services 1/2 up · avg CPU "))
@@ -151,10 +155,16 @@ import Testing
         // Two frames printed as they come; the third is the result the runner prints.
         let lines = ctx.output.capturedText.split(separator: "\n")
         #expect(lines.count == 2)
-        for line in lines { #expect(try JSONValue.parse(String(line))["totals"]?["configured"] == 1) }
+        for line in lines {
+            let frame = try JSONValue.parse(String(line))
+            #expect(frame["status"] == "ok")
+            #expect(frame["configured"] == 1)
+            #expect(frame["frames"] == .null)
+        }
         #expect(!r.alreadyPrinted)
-        #expect(r.jsonForm["totals"]?["configured"] == 1)
+        #expect(r.jsonForm["configured"] == 1)
         #expect(r.field("frames") == 3)
+        try ReportAgreement.check(r, ["frames", "configured", "down"], report: ReportShape(StatusReport.self))
     }
 
     @Test func watchStopsOnCtrlC() throws {

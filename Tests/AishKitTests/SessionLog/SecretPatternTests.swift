@@ -4,6 +4,15 @@ import Testing
 
 /// Secrets recognised in text whatever the environment holds (issue 16.2).
 @Suite struct SecretPatternTests {
+    /// Which environment variable names the redactor treats as secret (their values are masked).
+    @Test(arguments: [("OPENAI_API_KEY", true), ("api_key", true), ("GITHUB_TOKEN", true), ("db_password", true),
+                      ("PASSWD", true), ("aws_secret_access_key", true), ("GCP_CREDENTIALS", true),
+                      ("max_tokens", false), ("MAX_TOKENS", false), ("TOKENS_TOKEN", true), ("HOME", false),
+                      ("PATH", false), ("monkey", true), ("", false), ("naïve_key", true)] as [(String, Bool)])
+    func secretLookingNames(name: String, secret: Bool) {
+        #expect(SecretRedactor.looksSecret(name) == secret, "\(name)")
+    }
+
     @Test(arguments: [
         // Published key prefixes.
         ("key sk-proj-ABCDEFGH12345678 end", "key *** end"),

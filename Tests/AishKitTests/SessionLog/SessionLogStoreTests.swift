@@ -3,6 +3,13 @@ import Testing
 @testable import AishKit
 
 @Suite struct SessionLogStoreTests {
+    /// latestVersion is written out (so an up-to-date log opens without building the
+    /// migrations' SQL); it must be the last migration's, and versions must count up by one.
+    @Test func latestVersionIsTheLastMigrations() {
+        #expect(SessionLogSchema.latestVersion == SessionLogSchema.migrations.last?.version)
+        #expect(SessionLogSchema.migrations.map(\.version) == Array(1...SessionLogSchema.migrations.count))
+    }
+
     @Test func createsAPrivateFileInPrivateDirectoriesInWALMode() throws {
         let dir = TempDir()
         defer { dir.cleanup() }

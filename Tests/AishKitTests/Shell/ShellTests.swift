@@ -2,10 +2,29 @@ import Foundation
 import Testing
 @testable import AishKit
 
+/// `providers` of the test registry: two lines and their count.
+private struct TwoLinesReport: CommandReport {
+    var count: Int
+    static let fields = [ReportField("count", "lines")]
+    static let example = TwoLinesReport(count: 2)
+    func renderText() -> String { "p1\np2" }
+}
+
+/// `chat` of the test registry: a reply with the fields chat has.
+private struct FakeReplyReport: CommandReport {
+    var ttft: Double
+    var provider: String
+    var reply: String
+    static let fields = [ReportField("ttft", "ms"), ReportField("provider", "who answered"), ReportField("reply", "the text")]
+    static let example = FakeReplyReport(ttft: 1, provider: "p", reply: "r")
+    func renderText() -> String { reply }
+    var replyText: String? { reply }
+}
+
 /// A small registry of test commands next to the built-ins.
 private let testRegistry = CommandRegistry(groups: [.init(title: "Shell", commands: BuiltinCommands.all), .init(title: "Test", commands: [
     CommandSpec(name: "providers", aliases: ["prov"], usage: "providers", summary: "list providers",
-                run: { _, _ in .ok("p1\np2", fields: [("count", .int(2))]) }),
+                run: { _, _ in CommandResult(report: TwoLinesReport(count: 2)) }),
     CommandSpec(name: "chat", usage: "chat [-m MODEL] [PROMPT]", summary: "chat with a model",
                 help: "Streams a reply.",
                 options: [OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model to use",
@@ -13,9 +32,8 @@ private let testRegistry = CommandRegistry(groups: [.init(title: "Shell", comman
                           OptionSpec(names: ["--temperature"], valueName: "T", help: "sampling temperature")],
                 positionals: [PositionalSpec(name: "PROMPT", optional: true, variadic: true)],
                 run: { inv, _ in
-                    CommandResult(status: .ok, text: "reply to \(inv.positionals.joined(separator: " "))",
-                                  fields: [("ttft", .double(120)), ("provider", .string("ollama"))],
-                                  reply: "reply to \(inv.positionals.joined(separator: " "))")
+                    CommandResult(report: FakeReplyReport(ttft: 120, provider: "ollama",
+                                                          reply: "reply to \(inv.positionals.joined(separator: " "))"))
                 }),
     CommandSpec(name: "config", usage: "config show|generate|diff", summary: "configuration",
                 positionals: [PositionalSpec(name: "FILE", optional: true, completion: .files)],
@@ -164,7 +182,7 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
 
     @Test func jsonOutput() throws {
         let (out, _) = try runScript("providers --json\nfail", ctx: makeContext(), file: nil)
-        #expect(out == "{\"status\":\"ok\",\"count\":2,\"text\":\"p1\\np2\"}\naish: it broke\n")
+        #expect(out == "{\"status\":\"ok\",\"count\":2}\naish: it broke\n")
         let (all, _) = try runScript("echo hi\nfail", ctx: makeContext(json: true), file: nil)
         #expect(all == "{\"status\":\"ok\",\"text\":\"hi\"}\n{\"status\":\"error\",\"error\":\"it broke\"}\naish: it broke\n")
     }

@@ -1,0 +1,329 @@
+/// The reports of `providers`, `health`, `models` and `wait`: what each prints, as text or
+/// JSON, and what `expect` reads. Latencies are milliseconds and named `latency` at the top
+/// (the slowest answer) and in every row alike.
+
+/// What `providers` prints.
+struct ProvidersReport: CommandReport {
+    struct Row: Encodable, Sendable {
+        var name: String
+        var type: String
+        var status: String
+        var url: String
+        var probed: Bool
+        var up: Bool?
+        var httpStatus: Int?
+        var latency: Double?
+        var modelsServed: Int?
+        var modelsDeclared: Int
+        var error: String?
+        /// Why the provider was not probed.
+        var note: String?
+        /// The error without the "GET url: " prefix, for the table's NOTE column.
+        var shortError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, type, status, url, probed, up, httpStatus = "http_status", latency, modelsServed = "models_served",
+                 modelsDeclared = "models_declared", error, note
+        }
+
+        // Every column is present, null when unknown (a table row, not a sparse record).
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(type, forKey: .type)
+            try c.encode(status, forKey: .status)
+            try c.encode(url, forKey: .url)
+            try c.encode(probed, forKey: .probed)
+            try c.encode(up, forKey: .up)
+            try c.encode(httpStatus, forKey: .httpStatus)
+            try c.encode(latency, forKey: .latency)
+            try c.encode(modelsServed, forKey: .modelsServed)
+            try c.encode(modelsDeclared, forKey: .modelsDeclared)
+            try c.encode(error, forKey: .error)
+            try c.encode(note, forKey: .note)
+        }
+    }
+
+    var up: Int
+    var down: Int
+    var notProbed: Int
+    var total: Int
+    /// The slowest answer of a provider that is up; null when none is.
+    var latency: Double?
+    var providers: [Row]
+
+    enum CodingKeys: String, CodingKey { case up, down, notProbed = "not_probed", total, latency, providers }
+
+    // Every field is present; a latency nothing measured is null (as compare's).
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(up, forKey: .up)
+        try c.encode(down, forKey: .down)
+        try c.encode(notProbed, forKey: .notProbed)
+        try c.encode(total, forKey: .total)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(providers, forKey: .providers)
+    }
+
+    static let fields = [
+        ReportField("up", "providers that answered their health probe"),
+        ReportField("down", "probed providers that did not"),
+        ReportField("not_probed", "disabled, template, or API key variable not set"),
+        ReportField("total", "providers in providers.yaml"),
+        ReportField("latency", "the slowest answer of a provider that is up (null when none is)", unit: "ms"),
+        ReportField("providers", "each provider: name, type, status, url, probed, up, http_status, latency (ms), models_served, models_declared, error, note"),
+    ]
+
+    static let example = ProvidersReport(
+        up: 1, down: 0, notProbed: 0, total: 1, latency: 12.5,
+        providers: [Row(name: "ollama", type: "ollama", status: "active", url: "http://127.0.0.1:11434", probed: true, up: true,
+                        httpStatus: 200, latency: 12.5, modelsServed: 2, modelsDeclared: 2, error: nil, note: nil)])
+
+    func renderText() -> String {
+        var table = TextTable(headers: ["NAME", "TYPE", "STATUS", "URL", "UP", "LATENCY", "MODELS", "NOTE"])
+        for r in providers {
+            table.add([r.name, r.type, r.status, r.url, r.up.map { $0 ? "up" : "down" } ?? "-",
+                       r.up == true ? DurationText.milliseconds(r.latency) : "-", r.modelsServed.map(String.init) ?? "-",
+                       r.note ?? (r.up == false ? r.shortError ?? "failed" : "")])
+        }
+        return table.rendered + "\(up) up, \(down) down, \(notProbed) not probed\n"
+    }
+}
+
+/// What `health` prints.
+struct HealthReport: CommandReport {
+    struct Probe: Encodable, Sendable {
+        var provider: String
+        /// "health" or "generate".
+        var check: String
+        var url: String
+        var ok: Bool
+        var httpStatus: Int?
+        var latency: Double?
+        var error: String?
+        var model: String?
+        var reply: String?
+
+        enum CodingKeys: String, CodingKey {
+            case provider, check, url, ok, httpStatus = "http_status", latency, error, model, reply
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(provider, forKey: .provider)
+            try c.encode(check, forKey: .check)
+            try c.encode(url, forKey: .url)
+            try c.encode(ok, forKey: .ok)
+            try c.encode(httpStatus, forKey: .httpStatus)
+            try c.encode(latency, forKey: .latency)
+            try c.encode(error, forKey: .error)
+            try c.encode(model, forKey: .model)
+            try c.encode(reply, forKey: .reply)
+        }
+    }
+
+    /// A provider listed but not probed, and why.
+    struct Skipped: Encodable, Sendable {
+        var provider: String
+        var url: String
+        var reason: String
+    }
+
+    var up: Int
+    var down: Int
+    /// The slowest probe; null when no probe measured a time.
+    var latency: Double?
+    /// With one provider probed: its name and its health probe's HTTP status (else null).
+    var provider: String?
+    var httpStatus: Int?
+    var probes: [Probe]
+    var skipped: [Skipped]
+
+    enum CodingKeys: String, CodingKey { case up, down, latency, provider, httpStatus = "http_status", probes, skipped }
+
+    // Every field is present, null when it does not apply.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(up, forKey: .up)
+        try c.encode(down, forKey: .down)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(httpStatus, forKey: .httpStatus)
+        try c.encode(probes, forKey: .probes)
+        try c.encode(skipped, forKey: .skipped)
+    }
+
+    static let fields = [
+        ReportField("up", "probed providers that are healthy"),
+        ReportField("down", "probed providers with a failed probe"),
+        ReportField("latency", "the slowest probe", unit: "ms"),
+        ReportField("provider", "the provider, when one is probed (else null)"),
+        ReportField("http_status", "its health probe's HTTP status, when one is probed and answered (else null)"),
+        ReportField("probes", "each probe: provider, check (health or generate), url, ok, http_status, latency (ms), error, model, reply"),
+        ReportField("skipped", "providers listed but not probed: provider, url, reason"),
+    ]
+
+    static let example = HealthReport(
+        up: 1, down: 0, latency: 8, provider: "vllm", httpStatus: 200,
+        probes: [Probe(provider: "vllm", check: "health", url: "http://127.0.0.1:8001/health", ok: true, httpStatus: 200,
+                       latency: 8, error: nil, model: nil, reply: nil)],
+        skipped: [Skipped(provider: "cloud", url: "https://api.example.com/v1", reason: "not probed: API key variable KEY is not set")])
+
+    /// The unhealthy providers, each once, sorted.
+    var unhealthy: [String] { Array(Set(probes.filter { !$0.ok }.map(\.provider))).sorted() }
+
+    var summary: String {
+        let targets = up + down
+        let bad = unhealthy
+        return bad.isEmpty ? "\(up) of \(targets) healthy" : "\(bad.count) of \(targets) unhealthy: \(bad.joined(separator: ", "))"
+    }
+
+    var failureMessage: String? { unhealthy.isEmpty ? nil : "health: \(summary)" }
+
+    func renderText() -> String {
+        var table = TextTable(headers: ["PROVIDER", "CHECK", "URL", "HTTP", "LATENCY", "RESULT"])
+        for p in probes {
+            var result = p.ok ? "ok" : ProviderCommands.shortError(p.error, url: p.url)
+            if p.ok, let reply = p.reply { result += " (reply: \(JSONValue.string(reply).serialized()))" }
+            let check = p.check == "generate" ? "generate" + (p.model.map { " \($0)" } ?? "") : p.check
+            table.add([p.provider, check, p.url, p.httpStatus.map(String.init) ?? "-", DurationText.milliseconds(p.latency), result])
+        }
+        for s in skipped { table.add([s.provider, "-", s.url, "-", "-", s.reason]) }
+        return table.rendered + summary + "\n"
+    }
+}
+
+/// What `models` prints.
+struct ModelsReport: CommandReport {
+    struct Model: Encodable, Sendable {
+        var name: String
+        var declared: Bool
+        var served: Bool
+        var missing: Bool
+        var unexpected: Bool
+        var loaded: Bool
+    }
+
+    /// One provider's listing: its models, or why they could not be listed.
+    struct Listing: Encodable, Sendable {
+        var provider: String
+        var ok: Bool
+        /// Where the models were listed (ok), or the error (not ok).
+        var url: String
+        var error: String?
+        /// The declared names (shown when the listing failed).
+        var declared: [String]
+        var models: [Model]
+
+        enum CodingKeys: String, CodingKey { case provider, ok, error, declared, url, models }
+
+        // A failed listing says what failed and what was declared; a listing that worked, where.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(provider, forKey: .provider)
+            try c.encode(ok, forKey: .ok)
+            if ok {
+                try c.encode(url, forKey: .url)
+            } else {
+                try c.encode(error ?? "failed", forKey: .error)
+                try c.encode(declared, forKey: .declared)
+            }
+            try c.encode(models, forKey: .models)
+        }
+    }
+
+    struct Skipped: Encodable, Sendable {
+        var provider: String
+        var reason: String
+    }
+
+    var declared: Int
+    var served: Int
+    var missing: Int
+    var unexpected: Int
+    var unreachable: Int
+    var providers: [Listing]
+    var skipped: [Skipped]
+
+    static let fields = [
+        ReportField("declared", "models declared in providers.yaml (of the providers asked)"),
+        ReportField("served", "models the providers serve"),
+        ReportField("missing", "declared but not served"),
+        ReportField("unexpected", "served but not declared"),
+        ReportField("unreachable", "providers whose models could not be listed"),
+        ReportField("providers", "each provider: provider, ok, url (or error and declared), models (name, declared, served, missing, unexpected, loaded)"),
+        ReportField("skipped", "providers not asked: provider, reason"),
+    ]
+
+    static let example = ModelsReport(
+        declared: 1, served: 1, missing: 0, unexpected: 0, unreachable: 0,
+        providers: [Listing(provider: "ollama", ok: true, url: "http://127.0.0.1:11434/api/tags", error: nil, declared: ["llama3.1"],
+                            models: [Model(name: "llama3.1", declared: true, served: true, missing: false, unexpected: false,
+                                           loaded: true)])],
+        skipped: [])
+
+    var unreachableNames: [String] { providers.filter { !$0.ok }.map(\.provider) }
+
+    var failureMessage: String? {
+        let names = unreachableNames
+        return names.isEmpty ? nil : "models: could not list the models of \(names.joined(separator: ", "))"
+    }
+
+    func renderText() -> String {
+        var table = TextTable(headers: ["PROVIDER", "MODEL", "DECLARED", "SERVED", "NOTE"])
+        for l in providers {
+            guard l.ok else {
+                let why = ProviderCommands.shortError(l.error, url: l.url)
+                if l.declared.isEmpty { table.add([l.provider, "-", "-", "?", why]) }
+                for (k, d) in l.declared.enumerated() { table.add([l.provider, d, "yes", "?", k == 0 ? why : ""]) }
+                continue
+            }
+            for m in l.models {
+                var note = m.missing ? "missing" : (m.unexpected ? "unexpected" : "")
+                if m.loaded { note += note.isEmpty ? "loaded" : ", loaded" }
+                table.add([l.provider, m.name, m.declared ? "yes" : "no", m.served ? "yes" : "no", note])
+            }
+            if l.models.isEmpty { table.add([l.provider, "-", "-", "-", "declares and serves no models"]) }
+        }
+        for s in skipped { table.add([s.provider, "-", "-", "-", s.reason]) }
+        var summary = "\(served) served, \(declared) declared, \(missing) missing, \(unexpected) unexpected"
+        let names = unreachableNames
+        if !names.isEmpty { summary += "; could not list: \(names.joined(separator: ", "))" }
+        return table.rendered + summary + "\n"
+    }
+}
+
+/// What `wait` prints when the provider became healthy (every other ending is an error).
+struct WaitReport: CommandReport {
+    var provider: String
+    /// From the start to the healthy answer.
+    var waited: Double
+    var probes: Int
+    /// The healthy probe's own time.
+    var latency: Double
+
+    enum CodingKeys: String, CodingKey { case provider, waited, probes, latency, text }
+
+    static let fields = [
+        ReportField("provider", "the provider waited for"),
+        ReportField("waited", "time until it answered healthy", unit: "ms"),
+        ReportField("probes", "probes sent"),
+        ReportField("latency", "the healthy probe's time", unit: "ms"),
+        ReportField("text", "the printed line"),
+    ]
+
+    static let example = WaitReport(provider: "vllm", waited: 1200, probes: 2, latency: 9)
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(waited, forKey: .waited)
+        try c.encode(probes, forKey: .probes)
+        try c.encode(latency, forKey: .latency)
+        try c.encode(renderText(), forKey: .text)
+    }
+
+    func renderText() -> String {
+        "\(provider) is healthy (after \(DurationText.milliseconds(waited)), \(probes) probe\(probes == 1 ? "" : "s"))\n"
+    }
+}
