@@ -149,8 +149,6 @@ final class TCPConnection {
 
     deinit { close() }
 
-    var isOpen: Bool { fd >= 0 }
-
     func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }
     }
