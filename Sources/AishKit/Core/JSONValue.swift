@@ -149,6 +149,82 @@ struct JSONParseError: UserFacingError {
 }
 
 /// A small strict JSON parser over UTF-8 bytes (RFC 8259), with a nesting limit.
+/// JSON string syntax, read in one place for JSONParser and PrometheusAnswerDecoder: the
+/// escapes, surrogate pairs (a lone one becomes U+FFFD), and errors with byte offsets.
+enum JSONStringScanner {
+    /// A string's content: where it is when it has no escapes, else its decoded bytes.
+    enum Token {
+        case raw(Int, Int)
+        case decoded([UInt8])
+    }
+
+    /// At the opening quote `pos`; leaves `pos` after the closing quote.
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> Token {
+        pos += 1
+        let start = pos
+        // Fast path: no escapes.
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") {
+                pos += 1
+                return .raw(start, pos - 1)
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            pos += 1
+        }
+        var out = Array(bytes[start..<pos])
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") { pos += 1; return .decoded(out) }
+            if c < 0x20 { throw JSONParseError(offset: pos, reason: "control character in string") }
+            if c != UInt8(ascii: "\\") { out.append(c); pos += 1; continue }
+            pos += 1
+            guard pos < bytes.count else { break }
+            let e = bytes[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(bytes, at: &pos)
+                if (0xD800...0xDBFF).contains(scalar), pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"),
+                   bytes[pos + 1] == UInt8(ascii: "u") {
+                    pos += 2
+                    let low = try hex4(bytes, at: &pos)
+                    scalar = (0xDC00...0xDFFF).contains(low) ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
+                }
+                UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}") { out.append($0) }
+            default: throw JSONParseError(offset: pos - 1, reason: "bad escape")
+            }
+        }
+        throw JSONParseError(offset: pos, reason: "unterminated string")
+    }
+
+    private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw JSONParseError(offset: pos, reason: "truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[pos]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw JSONParseError(offset: pos, reason: "bad hex digit in \\u escape")
+            }
+            v = v * 16 + d
+            pos += 1
+        }
+        return v
+    }
+}
+
 struct JSONParser {
     private let bytes: [UInt8]
     private var pos = 0
@@ -240,77 +316,14 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseHex4() throws -> UInt32 {
-        guard pos + 4 <= bytes.count else { throw JSONParseError(offset: pos, reason: "truncated \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = bytes[pos]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw JSONParseError(offset: pos, reason: "bad hex digit in \\u escape")
-            }
-            v = v * 16 + d
-            pos += 1
-        }
-        return v
-    }
-
     private mutating func parseString() throws -> String {
-        pos += 1  // opening quote
-        var out: [UInt8] = []
-        let start = pos
-        // Fast path: no escapes.
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c == UInt8(ascii: "\"") {
-                let s = String(decoding: bytes[start..<pos], as: UTF8.self)
-                pos += 1
-                return s
-            }
-            if c == UInt8(ascii: "\\") || c < 0x20 { break }
-            pos += 1
+        var at = pos
+        let token = try bytes.withUnsafeBufferPointer { b throws(JSONParseError) in try JSONStringScanner.scan(b, at: &at) }
+        pos = at
+        switch token {
+        case let .raw(start, end): return String(decoding: bytes[start..<end], as: UTF8.self)
+        case let .decoded(b): return String(decoding: b, as: UTF8.self)
         }
-        out.append(contentsOf: bytes[start..<pos])
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c == UInt8(ascii: "\"") { pos += 1; return String(decoding: out, as: UTF8.self) }
-            if c < 0x20 { throw JSONParseError(offset: pos, reason: "control character in string") }
-            if c != UInt8(ascii: "\\") { out.append(c); pos += 1; continue }
-            pos += 1
-            guard pos < bytes.count else { break }
-            let e = bytes[pos]
-            pos += 1
-            switch e {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try parseHex4()
-                if (0xD800...0xDBFF).contains(scalar), pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"),
-                    bytes[pos + 1] == UInt8(ascii: "u")
-                {
-                    pos += 2
-                    let low = try parseHex4()
-                    if (0xDC00...0xDFFF).contains(low) {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else {
-                        scalar = 0xFFFD
-                    }
-                }
-                let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: throw JSONParseError(offset: pos - 1, reason: "bad escape")
-            }
-        }
-        throw JSONParseError(offset: pos, reason: "unterminated string")
     }
 
     private mutating func parseNumber() throws -> JSONValue {

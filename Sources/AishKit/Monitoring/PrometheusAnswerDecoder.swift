@@ -525,11 +525,7 @@ struct PrometheusAnswerDecoder {
         return d
     }
 
-    /// A string's content: where it is when it has no escapes, else its decoded bytes.
-    private enum StringToken {
-        case raw(Int, Int)
-        case decoded([UInt8])
-    }
+    private typealias StringToken = JSONStringScanner.Token
 
     private func text(_ token: StringToken) -> String {
         switch token {
@@ -546,69 +542,9 @@ struct PrometheusAnswerDecoder {
         }
     }
 
-    /// At the opening quote: the string, with JSONParser's escapes, errors and offsets.
+    /// At the opening quote: the string, read as JSONParser reads it (same escapes, errors and offsets).
     private mutating func stringToken() throws(JSONParseError) -> StringToken {
-        pos += 1
-        let start = pos
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c == Byte.quote {
-                pos += 1
-                return .raw(start, pos - 1)
-            }
-            if c == Byte.backslash || c < 0x20 { break }
-            pos += 1
-        }
-        var out = Array(bytes[start..<pos])
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c == Byte.quote { pos += 1; return .decoded(out) }
-            if c < 0x20 { throw JSONParseError(offset: pos, reason: "control character in string") }
-            if c != Byte.backslash { out.append(c); pos += 1; continue }
-            pos += 1
-            guard pos < bytes.count else { break }
-            let e = bytes[pos]
-            pos += 1
-            switch e {
-            case Byte.quote: out.append(0x22)
-            case Byte.backslash: out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar), pos + 6 <= bytes.count, bytes[pos] == Byte.backslash,
-                   bytes[pos + 1] == UInt8(ascii: "u") {
-                    pos += 2
-                    let low = try hex4()
-                    scalar = (0xDC00...0xDFFF).contains(low) ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
-                }
-                UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}") { out.append($0) }
-            default: throw JSONParseError(offset: pos - 1, reason: "bad escape")
-            }
-        }
-        throw JSONParseError(offset: pos, reason: "unterminated string")
-    }
-
-    private mutating func hex4() throws(JSONParseError) -> UInt32 {
-        guard pos + 4 <= bytes.count else { throw JSONParseError(offset: pos, reason: "truncated \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = bytes[pos]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw JSONParseError(offset: pos, reason: "bad hex digit in \\u escape")
-            }
-            v = v * 16 + d
-            pos += 1
-        }
-        return v
+        try JSONStringScanner.scan(bytes, at: &pos)
     }
 }
 
