@@ -68,11 +68,6 @@ struct ReportShape: Sendable {
         }
     }
 
-    /// "fields for expect: a (ms), b, c" — one paragraph for help.
-    var helpParagraph: String {
-        "fields for expect and --json: " + fields.map { f in f.name + (f.unit.map { " (\($0))" } ?? "") }.joined(separator: ", ")
-    }
-
     /// One line per field, for `help CMD`.
     var fieldLines: [String] {
         let width = fields.map(\.name.count).max() ?? 0
