@@ -25,12 +25,13 @@ struct SecretRedactor: Sendable {
     /// String's generic `contains` costs far more there than the whole check.
     static func looksSecret(_ name: String) -> Bool {
         var upper = name.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
-        let counts = Array("TOKENS".utf8)
-        while let i = firstOccurrence(of: counts, in: upper) { upper.removeSubrange(i..<i + counts.count) }
+        while let i = firstOccurrence(of: countsBytes, in: upper) { upper.removeSubrange(i..<i + countsBytes.count) }
         return secretNamePartBytes.contains { firstOccurrence(of: $0, in: upper) != nil }
     }
 
     private static let secretNamePartBytes = secretNameParts.map { Array($0.utf8) }
+    /// "TOKENS" names counts (max_tokens), not tokens.
+    private static let countsBytes = Array("TOKENS".utf8)
 
     private static func firstOccurrence(of part: [UInt8], in bytes: [UInt8]) -> Int? {
         guard part.count <= bytes.count else { return nil }

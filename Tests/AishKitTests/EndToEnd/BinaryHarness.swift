@@ -30,8 +30,40 @@ struct BinaryHarness {
          "LANG": "C.UTF-8"]
     }
 
-    func run(_ arguments: [String], stdin: String? = nil, cwd: String? = nil, executable: String = AishBinary.path,
-             extraEnvironment: [String: String] = [:]) throws -> Run {
+    /// aish running in the background, its output going to files that can be read while it runs.
+    struct Background {
+        let process: Process
+        let outPath: String
+        let errPath: String
+        fileprivate let handles: [FileHandle]
+
+        var stdout: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+        var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+        /// Waits (at most `seconds`) until stdout is exactly `text`.
+        func waitForStdout(_ text: String, seconds: Double = 15) {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline, stdout != text { usleep(20_000) }
+        }
+
+        /// Waits for the exit, at most `seconds` when given (then kills it); true if it had to be killed.
+        @discardableResult
+        func finish(within seconds: Double? = nil) -> Bool {
+            var killed = false
+            if let seconds {
+                let deadline = Date().addingTimeInterval(seconds)
+                while process.isRunning, Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL); killed = true }
+            }
+            process.waitUntilExit()
+            for h in handles { try? h.close() }
+            return killed
+        }
+    }
+
+    /// Starts aish with `arguments`; stdin is `stdin` (then closed) or /dev/null.
+    func start(_ arguments: [String], stdin: String? = nil, cwd: String? = nil, executable: String = AishBinary.path,
+               extraEnvironment: [String: String] = [:]) throws -> Background {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -56,11 +88,15 @@ struct BinaryHarness {
             input.fileHandleForWriting.write(stdin.data(using: .utf8)!)
             try input.fileHandleForWriting.close()
         }
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        let stdout = try String(contentsOfFile: outPath, encoding: .utf8)
-        let stderr = try String(contentsOfFile: errPath, encoding: .utf8)
-        return Run(stdout: stdout, stderr: stderr, code: process.terminationStatus)
+        return Background(process: process, outPath: outPath, errPath: errPath, handles: [out, err])
+    }
+
+    func run(_ arguments: [String], stdin: String? = nil, cwd: String? = nil, executable: String = AishBinary.path,
+             extraEnvironment: [String: String] = [:]) throws -> Run {
+        let running = try start(arguments, stdin: stdin, cwd: cwd, executable: executable, extraEnvironment: extraEnvironment)
+        running.finish()
+        return Run(stdout: try String(contentsOfFile: running.outPath, encoding: .utf8),
+                   stderr: try String(contentsOfFile: running.errPath, encoding: .utf8),
+                   code: running.process.terminationStatus)
     }
 }

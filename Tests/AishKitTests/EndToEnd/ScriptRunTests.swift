@@ -169,28 +169,15 @@ import FoundationXML
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func signalCancelsTheCommandAndStopsTheScript(signal: Int32, code: Int32) throws {
         try withAish { aish in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: BinaryHarness.path)
-            process.arguments = ["-c", "echo started; sleep 60s; echo after"]
-            process.environment = aish.environment
-            let outPath = aish.home + "/out", errPath = aish.home + "/err"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
-            FileManager.default.createFile(atPath: errPath, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-            try process.run()
-            let deadline = Date().addingTimeInterval(15)
-            while Date() < deadline, (try? String(contentsOfFile: outPath, encoding: .utf8)) != "started\n" {
-                usleep(20_000)
-            }
+            let running = try aish.start(["-c", "echo started; sleep 60s; echo after"])
+            running.waitForStdout("started\n")
             usleep(100_000)  // into the sleep
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .exit)
-            #expect(process.terminationStatus == code)
-            #expect(try String(contentsOfFile: outPath, encoding: .utf8) == "started\n")
-            #expect(try String(contentsOfFile: errPath, encoding: .utf8) == "aish: sleep: interrupted\n")
+            kill(running.process.processIdentifier, signal)
+            running.finish()
+            #expect(running.process.terminationReason == .exit)
+            #expect(running.process.terminationStatus == code)
+            #expect(running.stdout == "started\n")
+            #expect(running.stderr == "aish: sleep: interrupted\n")
         }
     }
 

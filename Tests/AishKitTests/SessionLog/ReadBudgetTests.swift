@@ -73,30 +73,15 @@ import Testing
         let aish = try BinaryHarness()
         defer { aish.cleanUp() }
         _ = try aish.run(["-c", "echo make the log"])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryHarness.path)
-        process.arguments = ["-c", "echo started; sql --timeout 0 '\(Self.runaway)'; echo after"]
-        process.environment = aish.environment
-        let outPath = aish.home + "/out", errPath = aish.home + "/err"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        try process.run()
-        var deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, (try? String(contentsOfFile: outPath, encoding: .utf8)) != "started\n" { usleep(20_000) }
+        let running = try aish.start(["-c", "echo started; sql --timeout 0 '\(Self.runaway)'; echo after"])
+        running.waitForStdout("started\n")
         usleep(300_000)  // into the query
-        kill(process.processIdentifier, signal)
+        kill(running.process.processIdentifier, signal)
         // Bounded wait: a query that ignores the signal fails the test instead of hanging it.
-        deadline = Date().addingTimeInterval(20)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        let stillRunning = process.isRunning
-        if stillRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        let stillRunning = running.finish(within: 20)
         #expect(!stillRunning)
-        #expect(process.terminationStatus == code)
-        #expect(try String(contentsOfFile: outPath, encoding: .utf8) == "started\n")
-        #expect(try String(contentsOfFile: errPath, encoding: .utf8) == "aish: sql: interrupted\n")
+        #expect(running.process.terminationStatus == code)
+        #expect(running.stdout == "started\n")
+        #expect(running.stderr == "aish: sql: interrupted\n")
     }
 }
