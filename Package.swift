@@ -12,7 +12,9 @@ let package = Package(
     targets: [
         // System C libraries (Debian -dev packages). Each wrapper lives in its module's shim.h.
         .systemLibrary(name: "CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl: headers only. It is opened on first use (Sources/CCurl/shim.h), so no pkg-config,
+        // whose `-lcurl` would make every start-up load it and the ~40 libraries it needs.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(

@@ -1,27 +1,63 @@
 #ifndef AISH_CCURL_SHIM_H
 #define AISH_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <stddef.h>
 
-// curl_easy_setopt/getinfo and curl_multi_setopt are variadic and cannot be called from
-// Swift: one wrapper per argument type, not per option. Only Sources/AishKit/HTTP uses them.
+// libcurl is opened on first use (dlopen), not linked: the module map links nothing, and no
+// Swift code names a curl_ function. Loading libcurl and the ~40 libraries it needs (TLS,
+// Kerberos, LDAP, ...) is most of a process's start-up, and most commands never use it.
+// The table's types come from curl.h itself, so a signature cannot drift.
+struct aish_curl_functions {
+    __typeof__(&curl_global_init) global_init;
+    __typeof__(&curl_easy_init) easy_init;
+    __typeof__(&curl_easy_cleanup) easy_cleanup;
+    __typeof__(&curl_easy_reset) easy_reset;
+    __typeof__(&curl_easy_pause) easy_pause;
+    __typeof__(&curl_easy_strerror) easy_strerror;
+    __typeof__(&curl_easy_setopt) easy_setopt;     // variadic: the wrappers below call it
+    __typeof__(&curl_easy_getinfo) easy_getinfo;   // variadic
+    __typeof__(&curl_multi_init) multi_init;
+    __typeof__(&curl_multi_cleanup) multi_cleanup;
+    __typeof__(&curl_multi_add_handle) multi_add_handle;
+    __typeof__(&curl_multi_remove_handle) multi_remove_handle;
+    __typeof__(&curl_multi_perform) multi_perform;
+    __typeof__(&curl_multi_info_read) multi_info_read;
+    __typeof__(&curl_multi_poll) multi_poll;
+    __typeof__(&curl_slist_append) slist_append;
+    __typeof__(&curl_slist_free_all) slist_free_all;
+};
 
-static inline CURLcode aish_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode aish_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode aish_curl_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode aish_curl_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode aish_curl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
+// Fills `f` from an opened libcurl; returns NULL, or the name of the first missing function.
+static inline const char *aish_curl_bind(void *library, struct aish_curl_functions *f) {
+#define AISH_CURL_BIND(field) \
+    if (!(f->field = (__typeof__(f->field))dlsym(library, "curl_" #field))) return "curl_" #field;
+    AISH_CURL_BIND(global_init)
+    AISH_CURL_BIND(easy_init) AISH_CURL_BIND(easy_cleanup) AISH_CURL_BIND(easy_reset)
+    AISH_CURL_BIND(easy_pause) AISH_CURL_BIND(easy_strerror) AISH_CURL_BIND(easy_setopt)
+    AISH_CURL_BIND(easy_getinfo)
+    AISH_CURL_BIND(multi_init) AISH_CURL_BIND(multi_cleanup) AISH_CURL_BIND(multi_add_handle)
+    AISH_CURL_BIND(multi_remove_handle) AISH_CURL_BIND(multi_perform) AISH_CURL_BIND(multi_info_read)
+    AISH_CURL_BIND(multi_poll)
+    AISH_CURL_BIND(slist_append) AISH_CURL_BIND(slist_free_all)
+#undef AISH_CURL_BIND
+    return NULL;
+}
+
+// curl_easy_setopt/getinfo are variadic and cannot be called from Swift: one wrapper per
+// argument type, not per option. Only Sources/AishKit/HTTP uses them.
+
+static inline CURLcode aish_curl_setopt_long(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, long v) { return setopt(h, o, v); }
+static inline CURLcode aish_curl_setopt_off(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, curl_off_t v) { return setopt(h, o, v); }
+static inline CURLcode aish_curl_setopt_string(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, const char *v) { return setopt(h, o, v); }
+static inline CURLcode aish_curl_setopt_pointer(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, void *v) { return setopt(h, o, v); }
+static inline CURLcode aish_curl_setopt_slist(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, struct curl_slist *v) { return setopt(h, o, v); }
 // WRITEFUNCTION and HEADERFUNCTION share this signature.
-static inline CURLcode aish_curl_setopt_write_callback(CURL *h, CURLoption o, curl_write_callback v) {
-    return curl_easy_setopt(h, o, v);
-}
-static inline CURLcode aish_curl_setopt_xferinfo_callback(CURL *h, CURLoption o, curl_xferinfo_callback v) {
-    return curl_easy_setopt(h, o, v);
+static inline CURLcode aish_curl_setopt_write_callback(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, curl_write_callback v) {
+    return setopt(h, o, v);
 }
 
-static inline CURLcode aish_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode aish_curl_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
-
-static inline CURLMcode aish_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+static inline CURLcode aish_curl_getinfo_long(__typeof__(&curl_easy_getinfo) getinfo, CURL *h, CURLINFO i, long *v) { return getinfo(h, i, v); }
 
 // CURLMsg keeps its result in an anonymous union; read it here rather than rely on how
 // Swift imports the union.

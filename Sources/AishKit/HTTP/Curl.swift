@@ -5,54 +5,81 @@ import Glibc
 // The only file that touches libcurl. Everything above it sees HTTPRequest, HTTPError and
 // TransferLoop; no curl type leaves this file.
 
-/// libcurl's process-wide state. curl_global_init is thread-safe since 7.84 (Debian 12
-/// ships 7.88); the static let still makes it run exactly once, and `prepare()` lets the
-/// executable run it before any thread starts.
-enum CurlRuntime {
-    private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
+/// libcurl, opened on first use. Loading it and the ~40 libraries it needs (TLS, Kerberos,
+/// LDAP, ...) took ~4 ms and ~6 MiB of every start-up when it was linked, and `echo`,
+/// `route`, `log`, `validate` and an idle prompt never use the network. `AISH_LIBCURL`
+/// names another build of it (a path or a soname). curl_global_init is thread-safe since
+/// 7.84 (Debian 12 ships 7.88); the static let makes opening and initialising run once.
+enum LibCurl {
+    static let defaultName = "libcurl.so.4"
 
-    static func prepare() {
-        precondition(initialized, "curl_global_init failed")
+    /// Why a transfer could not start: libcurl is missing or unusable.
+    struct Unavailable: Error, Sendable {
+        let detail: String
     }
 
-    static var version: String { String(cString: curl_version()) }
+    static let loaded: Result<aish_curl_functions, Unavailable> = open(getenv("AISH_LIBCURL").map { String(cString: $0) })
+
+    static func open(_ override: String?) -> Result<aish_curl_functions, Unavailable> {
+        let name = override.flatMap { $0.isEmpty ? nil : $0 } ?? defaultName
+        func failure(_ why: String) -> Result<aish_curl_functions, Unavailable> {
+            .failure(Unavailable(detail: "libcurl could not be loaded: \(why)"))
+        }
+        // RTLD_NOW: a missing dependency shows here, not in the middle of a transfer.
+        guard let library = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+            return failure(dlerror().map { String(cString: $0) } ?? "\(name): dlopen failed")
+        }
+        var functions = aish_curl_functions()
+        if let missing = aish_curl_bind(library, &functions) {
+            dlclose(library)
+            return failure("\(name) has no \(String(cString: missing)) (libcurl 7.66 or later is needed)")
+        }
+        let rc = functions.global_init(Int(CURL_GLOBAL_ALL))
+        guard rc == CURLE_OK else { return failure("\(name): curl_global_init failed (\(rc.rawValue))") }
+        return .success(functions)
+    }
 }
 
 /// Owns one `curl_slist` of request headers.
 private final class CurlHeaderList {
     private(set) var list: UnsafeMutablePointer<curl_slist>?
 
-    init(_ lines: [String]) {
+    private let curl: aish_curl_functions
+
+    init(_ lines: [String], curl: aish_curl_functions) {
+        self.curl = curl
         for line in lines {
-            guard let appended = curl_slist_append(list, line) else { fatalError("curl_slist_append: out of memory") }
+            guard let appended = curl.slist_append(list, line) else { fatalError("curl_slist_append: out of memory") }
             list = appended
         }
     }
 
-    deinit { curl_slist_free_all(list) }
+    deinit { curl.slist_free_all(list) }
 }
 
 /// Owns one easy handle (CURL*). Kept between transfers (reset, not freed) so a thread's
 /// requests do not pay for a new handle each.
 private final class CurlEasy {
     let handle: UnsafeMutableRawPointer
+    let curl: aish_curl_functions
 
-    init() {
-        CurlRuntime.prepare()
-        guard let h = curl_easy_init() else { fatalError("curl_easy_init: out of memory") }
+    init(curl: aish_curl_functions) {
+        self.curl = curl
+        guard let h = curl.easy_init() else { fatalError("curl_easy_init: out of memory") }
         handle = h
     }
 
     /// Back to the state of a new handle; the connection cache (in the multi) is untouched.
-    func reset() { curl_easy_reset(handle) }
+    func reset() { curl.easy_reset(handle) }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { curl.easy_cleanup(handle) }
 }
 
 /// The state of one transfer, performed by an easy handle it borrows from the multi.
 private final class CurlTransfer {
     let easy: CurlEasy
     let handle: UnsafeMutableRawPointer
+    private let curl: aish_curl_functions
     let request: HTTPRequest
     private let headerList: CurlHeaderList
     private let errorBuffer: UnsafeMutablePointer<CChar>
@@ -83,11 +110,12 @@ private final class CurlTransfer {
     init(_ request: HTTPRequest, easy: CurlEasy) {
         self.easy = easy
         handle = easy.handle
+        curl = easy.curl
         self.request = request
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         // "Expect:" stops curl from waiting for a 100 Continue on large POST bodies.
-        headerList = CurlHeaderList(request.headers.map { "\($0.0): \($0.1)" } + ["Expect:"])
+        headerList = CurlHeaderList(request.headers.map { "\($0.0): \($0.1)" } + ["Expect:"], curl: curl)
         startedAt = MonotonicClock.now()
         configure()
     }
@@ -95,13 +123,13 @@ private final class CurlTransfer {
     deinit { errorBuffer.deallocate() }
 
     private func set(_ option: CURLoption, _ value: Int) {
-        let rc = aish_curl_setopt_long(handle, option, value)
+        let rc = aish_curl_setopt_long(curl.easy_setopt, handle, option, value)
         precondition(rc == CURLE_OK, "curl_easy_setopt(\(option.rawValue)) failed: \(rc.rawValue)")
     }
 
     private func configure() {
         let me = Unmanaged.passUnretained(self).toOpaque()
-        _ = aish_curl_setopt_string(handle, CURLOPT_URL, request.url)
+        _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_URL, request.url)
         set(CURLOPT_NOSIGNAL, 1)              // threads: no SIGALRM for DNS timeouts
         set(CURLOPT_SSL_VERIFYPEER, 1)
         set(CURLOPT_SSL_VERIFYHOST, 2)
@@ -109,25 +137,25 @@ private final class CurlTransfer {
         set(CURLOPT_MAXREDIRS, 5)
         set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(request.timeouts.connect * 1000)))
         set(CURLOPT_TCP_KEEPALIVE, 1)
-        _ = aish_curl_setopt_string(handle, CURLOPT_USERAGENT, "aish")
-        _ = aish_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        _ = aish_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList.list)
-        _ = aish_curl_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
-        _ = aish_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, me)
-        _ = aish_curl_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
-        _ = aish_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, me)
+        _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_USERAGENT, "aish")
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        _ = aish_curl_setopt_slist(curl.easy_setopt, handle, CURLOPT_HTTPHEADER, headerList.list)
+        _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_WRITEDATA, me)
+        _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_HEADERDATA, me)
         let method = request.method.uppercased()
         if let body = request.body {
-            _ = aish_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = aish_curl_setopt_off(curl.easy_setopt, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             // COPYPOSTFIELDS: curl keeps its own copy; POSTFIELDS would point at a temporary.
             body.withUnsafeBytes { raw in
-                _ = aish_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
+                _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
             }
-            if method != "POST" { _ = aish_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method) }
+            if method != "POST" { _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method) }
         } else if method == "HEAD" {
             set(CURLOPT_NOBODY, 1)
         } else if method != "GET" {
-            _ = aish_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+            _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method)
         }
     }
 
@@ -202,7 +230,7 @@ private final class CurlTransfer {
     func resumeIfPaused() {
         guard paused else { return }
         paused = false
-        curl_easy_pause(handle, 0)   // CURLPAUSE_CONT
+        curl.easy_pause(handle, 0)   // CURLPAUSE_CONT
     }
 
     // MARK: outcome
@@ -210,7 +238,7 @@ private final class CurlTransfer {
     /// Reads how many connections curl opened for this transfer (before the handle is reset).
     func readConnectionCount() {
         var n = 0
-        if aish_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK { newConnections = n }
+        if aish_curl_getinfo_long(curl.easy_getinfo, handle, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK { newConnections = n }
     }
 
     var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
@@ -236,7 +264,7 @@ private final class CurlTransfer {
             e.retryAfter = head.retryAfter
             return .failure(e)
         }
-        var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : (curl.easy_strerror(code).map { String(cString: $0) } ?? "error \(code.rawValue)")
         // "Failed to connect to h port p after 0 ms: …": the elapsed time is noise in an error.
         if let after = message.rangeOfText(" after "), let ms = message[after.upperBound...].rangeOfText(" ms"),
            message[after.upperBound..<ms.lowerBound].allSatisfy(\.isNumber) {
@@ -286,21 +314,22 @@ private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _
 /// instead of paying for a TCP (and TLS) handshake each.
 private final class CurlMulti {
     let handle: UnsafeMutableRawPointer
+    let curl: aish_curl_functions
     private var attached: [CurlTransfer] = []
     /// Easy handles of finished transfers, reset and ready for the next ones.
     private var spares: [CurlEasy] = []
     static let maxSpares = 64
 
-    init() {
-        CurlRuntime.prepare()
-        guard let m = curl_multi_init() else { fatalError("curl_multi_init: out of memory") }
+    init(curl: aish_curl_functions) {
+        self.curl = curl
+        guard let m = curl.multi_init() else { fatalError("curl_multi_init: out of memory") }
         handle = m
     }
 
     deinit {
-        for t in attached { curl_multi_remove_handle(handle, t.handle) }
+        for t in attached { curl.multi_remove_handle(handle, t.handle) }
         spares.removeAll()
-        curl_multi_cleanup(handle)
+        curl.multi_cleanup(handle)
     }
 
     /// The thread-local slot; its destructor frees a thread's multi when the thread ends.
@@ -317,12 +346,12 @@ private final class CurlMulti {
 
     /// This thread's multi, taken out of the thread's slot while a loop uses it, so a loop
     /// started from inside another loop's callback gets a multi of its own.
-    static func checkout() -> CurlMulti {
+    static func checkout(curl: aish_curl_functions) -> CurlMulti {
         if let slot = pthread_getspecific(threadKey) {
             pthread_setspecific(threadKey, nil)
             return Unmanaged<CurlMulti>.fromOpaque(slot).takeRetainedValue()
         }
-        return CurlMulti()
+        return CurlMulti(curl: curl)
     }
 
     /// Puts the multi back for the thread's next loop (all transfers must be removed).
@@ -332,11 +361,11 @@ private final class CurlMulti {
     }
 
     func transfer(_ request: HTTPRequest) -> CurlTransfer {
-        CurlTransfer(request, easy: spares.popLast() ?? CurlEasy())
+        CurlTransfer(request, easy: spares.popLast() ?? CurlEasy(curl: curl))
     }
 
     func add(_ t: CurlTransfer) {
-        let rc = curl_multi_add_handle(handle, t.handle)
+        let rc = curl.multi_add_handle(handle, t.handle)
         precondition(rc == CURLM_OK, "curl_multi_add_handle failed: \(rc.rawValue)")
         attached.append(t)
     }
@@ -344,7 +373,7 @@ private final class CurlMulti {
     /// Detaches `t`; a finished connection stays in the multi's cache for the next transfer.
     func remove(_ t: CurlTransfer) {
         guard let i = attached.firstIndex(where: { $0 === t }) else { return }
-        curl_multi_remove_handle(handle, t.handle)
+        curl.multi_remove_handle(handle, t.handle)
         attached.remove(at: i)
         if spares.count < CurlMulti.maxSpares {
             t.easy.reset()
@@ -355,7 +384,7 @@ private final class CurlMulti {
     /// Drives every transfer as far as it can go without blocking.
     func perform() {
         var running: Int32 = 0
-        let rc = curl_multi_perform(handle, &running)
+        let rc = curl.multi_perform(handle, &running)
         precondition(rc == CURLM_OK || rc == CURLM_CALL_MULTI_PERFORM, "curl_multi_perform failed: \(rc.rawValue)")
     }
 
@@ -363,7 +392,7 @@ private final class CurlMulti {
     func finished() -> [(UnsafeMutableRawPointer, CURLcode)] {
         var out: [(UnsafeMutableRawPointer, CURLcode)] = []
         var left: Int32 = 0
-        while let msg = curl_multi_info_read(handle, &left) {
+        while let msg = curl.multi_info_read(handle, &left) {
             if aish_curl_msg_is_done(msg) != 0, let easy = msg.pointee.easy_handle {
                 out.append((easy, aish_curl_msg_result(msg)))
             }
@@ -374,7 +403,7 @@ private final class CurlMulti {
     /// Waits for socket activity or `timeoutMs`, whichever comes first.
     func poll(timeoutMs: Int) {
         var ready: Int32 = 0
-        _ = curl_multi_poll(handle, nil, 0, Int32(timeoutMs), &ready)
+        _ = curl.multi_poll(handle, nil, 0, Int32(timeoutMs), &ready)
     }
 }
 
@@ -396,7 +425,17 @@ struct TransferLoop {
     /// transfer (its result is then `.cancelled`). Results are in request order.
     static func run(_ requests: [HTTPRequest], interrupt: InterruptFlag?,
                     onEvent: (Int, TransferEvent) -> Bool) -> [(Result<HTTPResponseHead, HTTPError>, TransferTimings)] {
-        let multi = CurlMulti.checkout()
+        let curl: aish_curl_functions
+        switch LibCurl.loaded {
+        case let .success(functions): curl = functions
+        case let .failure(unavailable):
+            return requests.map { r in
+                (.failure(HTTPError(kind: .transport, method: r.method.uppercased(), url: r.displayURL, status: nil,
+                                    serverMessage: nil, retryAfter: nil, detail: unavailable.detail)),
+                 TransferTimings(headers: nil, firstByte: nil, total: 0, bodyBytes: 0))
+            }
+        }
+        let multi = CurlMulti.checkout(curl: curl)
         defer { CurlMulti.checkin(multi) }
         let transfers = requests.map { multi.transfer($0) }
         var active = Set(transfers.indices)

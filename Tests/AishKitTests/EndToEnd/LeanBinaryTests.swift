@@ -41,3 +41,82 @@ import Testing
         #expect(icu.isEmpty, "ICU or Foundation symbols in aish: \(icu.prefix(5))")
     }
 }
+
+/// libcurl and the ~40 libraries it needs are loaded by the first request, not at start-up:
+/// `echo`, `route`, `validate`, `log` and an idle prompt never pay for them.
+@Suite(.serialized) struct LazyLibcurlTests {
+    /// The libraries the dynamic loader reported loading for one run (LD_DEBUG=files).
+    private func loadedLibraries(_ aish: BinaryHarness, _ arguments: [String],
+                                 extraEnvironment: [String: String] = [:]) throws -> (BinaryHarness.Run, String) {
+        let trace = aish.home + "/ld-\(arguments.count)-\(UUID().uuidString)"
+        let run = try aish.run(arguments, extraEnvironment: ["LD_DEBUG": "files", "LD_DEBUG_OUTPUT": trace].merging(extraEnvironment) { $1 })
+        let files = try FileManager.default.contentsOfDirectory(atPath: aish.home).filter { $0.hasPrefix((trace as NSString).lastPathComponent) }
+        let text = try files.map { try String(contentsOfFile: aish.home + "/" + $0, encoding: .utf8) }.joined()
+        #expect(text.contains("libsqlite3"), "the loader trace is empty, so the check would pass vacuously")
+        return (run, text)
+    }
+
+    private func writeConfig(_ aish: BinaryHarness, baseURL: String) throws -> String {
+        let config = aish.home + "/config"
+        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+        try "providers:\n  local:\n    type: llama_cpp\n    base_url: \(baseURL)\n    status: active\n    models:\n      - name: m\n"
+            .write(toFile: config + "/providers.yaml", atomically: true, encoding: .utf8)
+        try "exact_matches:\n  m:\n    provider: local\n".write(toFile: config + "/model-mappings.yaml", atomically: true, encoding: .utf8)
+        return config
+    }
+
+    @Test func theBinaryDoesNotLinkLibcurl() throws {
+        let binary = try AishBinary.require()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/readelf")
+        process.arguments = ["-d", binary]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let dynamic = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let needed = dynamic.split(separator: "\n").filter { $0.contains("(NEEDED)") }
+        #expect(needed.contains { $0.contains("libsqlite3") }, "no NEEDED entries read:\n\(dynamic)")
+        #expect(!needed.contains { $0.contains("libcurl") }, "aish links libcurl:\n\(needed.joined(separator: "\n"))")
+    }
+
+    @Test func onlyARequestLoadsLibcurl() throws {
+        let aish = try BinaryHarness()
+        defer { aish.cleanUp() }
+        let fake = try FakeProviderProcess(["--reply", "hello"])
+        defer { fake.stop() }
+        let config = try writeConfig(aish, baseURL: fake.baseURL)
+
+        let (echo, quiet) = try loadedLibraries(aish, ["--config", config, "-c", "echo hi; route m; validate"])
+        #expect(echo.code == 0, "\(echo.stderr)")
+        #expect(!quiet.contains("libcurl"), "libcurl was loaded without a request")
+
+        let (chat, loud) = try loadedLibraries(aish, ["--config", config, "-c", "chat -m m hi"])
+        #expect(chat.code == 0, "\(chat.stderr)")
+        #expect(chat.stdout.contains("hello"))
+        #expect(loud.contains("file=libcurl.so.4") && loud.contains("dynamically loaded by"), "libcurl was not opened on demand")
+    }
+
+    @Test func aMissingLibcurlFailsTheRequestNotTheShell() throws {
+        let aish = try BinaryHarness()
+        defer { aish.cleanUp() }
+        let fake = try FakeProviderProcess(["--reply", "hello"])
+        defer { fake.stop() }
+        let config = try writeConfig(aish, baseURL: fake.baseURL)
+        let missing = ["AISH_LIBCURL": aish.home + "/no/libcurl.so.4"]
+
+        let chat = try aish.run(["--config", config, "--continue-on-error", "-c", "chat -m m hi; echo still here"],
+                                extraEnvironment: missing)
+        #expect(chat.code == 1, "\(chat.stdout)\n\(chat.stderr)")
+        #expect(chat.stderr.contains("libcurl could not be loaded: \(aish.home)/no/libcurl.so.4: cannot open shared object file"),
+                "\(chat.stderr)")
+        #expect(chat.stdout.contains("still here"))
+        // The failed request is still a row of the log.
+        let log = try aish.run(["--json", "log", "-n", "5"])
+        #expect(log.stdout.contains("\"status\":\"error\"") && log.stdout.contains("libcurl could not be loaded"), "\(log.stdout)")
+
+        let notCurl = try aish.run(["--config", config, "-c", "chat -m m hi"], extraEnvironment: ["AISH_LIBCURL": "libsqlite3.so.0"])
+        #expect(notCurl.code == 1)
+        #expect(notCurl.stderr.contains("libsqlite3.so.0 has no curl_global_init"), "\(notCurl.stderr)")
+    }
+}
