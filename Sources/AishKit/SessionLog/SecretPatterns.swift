@@ -25,12 +25,21 @@ enum SecretPatterns {
         ("hf_", 20, isAlphanumeric),
     ].map { (Array($0.0.utf8), $0.1, $0.2) }
 
+    /// Read in place and copied only when something is masked: a 1 MiB reply with no
+    /// secret in it costs no memory here (it used to cost two copies of itself).
     static func redact(_ text: String) -> String {
-        let b = Array(text.utf8)
+        var text = text
+        text.makeContiguousUTF8()   // a no-op for native strings
+        return text.utf8.withContiguousStorageIfAvailable { redact(bytes: $0, text) } ?? text
+    }
+
+    private typealias Bytes = UnsafeBufferPointer<UInt8>
+
+    private static func redact(bytes b: Bytes, _ text: String) -> String {
         guard b.count >= 4 else { return text }
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var changed = false
+        // Ranges of `b` to replace, in order.
+        var edits: [(range: Range<Int>, with: [UInt8])] = []
+        let masked = Array(mask.utf8)
         var i = 0
         // True at the start of the text and after a newline or `;` (for `set NAME VALUE`).
         var atCommandStart = true
@@ -40,28 +49,27 @@ enum SecretPatterns {
             guard atWordStart, isWordByte(b[i]) else {
                 if b[i] == 0x0A || b[i] == 0x3B { atCommandStart = true }
                 else if b[i] != 0x20 && b[i] != 0x09 { atCommandStart = false }
-                out.append(b[i])
                 i += 1
                 continue
             }
             let commandStart = atCommandStart
             atCommandStart = false
             if let end = prefixedKey(b, at: i) ?? awsKeyID(b, at: i) ?? jsonWebToken(b, at: i) {
-                out.append(contentsOf: mask.utf8)
-                changed = true
+                edits.append((i..<end, masked))
                 i = end
                 continue
             }
-            if let (keep, valueStart) = authorization(b, at: i) {
-                out.append(contentsOf: b[i..<keep])
-                let end = maskValueToLineEnd(b, from: valueStart, into: &out, changed: &changed, keepFrom: keep)
-                i = end
+            if let valueStart = authorization(b, at: i) {
+                if let value = valueToLineEnd(b, from: valueStart) {
+                    edits.append((value, masked))
+                    i = value.upperBound
+                } else {
+                    i = valueStart
+                }
                 continue
             }
-            if let (keep, tokenEnd) = bearer(b, at: i) {
-                out.append(contentsOf: b[i..<keep])
-                out.append(contentsOf: mask.utf8)
-                changed = true
+            if let (tokenStart, tokenEnd) = bearer(b, at: i) {
+                edits.append((tokenStart..<tokenEnd, masked))
                 i = tokenEnd
                 continue
             }
@@ -69,7 +77,6 @@ enum SecretPatterns {
             var j = i
             while j < b.count, isNameByte(b[j]) { j += 1 }
             let name = String(decoding: b[i..<j], as: UTF8.self)
-            out.append(contentsOf: b[i..<j])
             i = j
             if commandStart, name == "set" {
                 // `set NAME VALUE...`: the value is the rest of the command.
@@ -83,9 +90,7 @@ enum SecretPatterns {
                 var end = v
                 while end < b.count, b[end] != 0x0A, b[end] != 0x3B { end += 1 }
                 guard v > e, end > v, !b[v..<end].elementsEqual(mask.utf8) else { continue }
-                out.append(contentsOf: b[j..<v])
-                out.append(contentsOf: mask.utf8)
-                changed = true
+                edits.append((v..<end, masked))
                 i = end
                 continue
             }
@@ -100,18 +105,26 @@ enum SecretPatterns {
             k += 1
             while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
             if let (replacement, end) = maskedValue(b, from: k) {
-                out.append(contentsOf: b[j..<k])
-                out.append(contentsOf: replacement)
-                changed = true
+                edits.append((k..<end, replacement))
                 i = end
             }
         }
-        return changed ? String(decoding: out, as: UTF8.self) : text
+        guard !edits.isEmpty else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var kept = 0
+        for edit in edits {
+            out.append(contentsOf: b[kept..<edit.range.lowerBound])
+            out.append(contentsOf: edit.with)
+            kept = edit.range.upperBound
+        }
+        out.append(contentsOf: b[kept...])
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The masked form of the value at `start` and where it ends; nil when there is no value
     /// (or it is masked already). A quoted value keeps its quotes.
-    private static func maskedValue(_ b: [UInt8], from start: Int) -> ([UInt8], Int)? {
+    private static func maskedValue(_ b: Bytes, from start: Int) -> ([UInt8], Int)? {
         if start < b.count, b[start] == 0x22 || b[start] == 0x27 {
             let quote = b[start]
             var e = start + 1
@@ -125,25 +138,20 @@ enum SecretPatterns {
         return (Array(mask.utf8), k)
     }
 
-    private static func maskValueToLineEnd(_ b: [UInt8], from start: Int, into out: inout [UInt8], changed: inout Bool,
-                                           keepFrom: Int) -> Int {
+    /// The value of a header from `start` to the end of its line (trailing blanks left out);
+    /// nil when it is empty or masked already.
+    private static func valueToLineEnd(_ b: Bytes, from start: Int) -> Range<Int>? {
         var end = start
         while end < b.count, b[end] != 0x0A, b[end] != 0x0D, b[end] != 0x22, b[end] != 0x27, b[end] != 0x3B { end += 1 }
         var valueEnd = end
         while valueEnd > start, b[valueEnd - 1] == 0x20 || b[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-        if valueEnd > start, !b[start..<valueEnd].elementsEqual(mask.utf8) {
-            out.append(contentsOf: b[keepFrom..<start])
-            out.append(contentsOf: mask.utf8)
-            changed = true
-            return valueEnd
-        }
-        out.append(contentsOf: b[keepFrom..<start])
-        return start
+        guard valueEnd > start, !b[start..<valueEnd].elementsEqual(mask.utf8) else { return nil }
+        return start..<valueEnd
     }
 
     // MARK: - Recognisers (each returns where the secret ends, or nil)
 
-    private static func prefixedKey(_ b: [UInt8], at i: Int) -> Int? {
+    private static func prefixedKey(_ b: Bytes, at i: Int) -> Int? {
         for p in prefixes where b.count - i > p.prefix.count && b[i] == p.prefix[0] {
             guard b[i..<(i + p.prefix.count)].elementsEqual(p.prefix) else { continue }
             var k = i + p.prefix.count
@@ -154,7 +162,7 @@ enum SecretPatterns {
     }
 
     /// AKIA/ASIA and exactly 16 upper-case letters or digits.
-    private static func awsKeyID(_ b: [UInt8], at i: Int) -> Int? {
+    private static func awsKeyID(_ b: Bytes, at i: Int) -> Int? {
         guard b.count - i >= 20, b[i] == 0x41, b[i + 2] == 0x49, b[i + 3] == 0x41, b[i + 1] == 0x4B || b[i + 1] == 0x53
         else { return nil }
         let body = b[(i + 4)..<(i + 20)]
@@ -164,7 +172,7 @@ enum SecretPatterns {
     }
 
     /// `eyJ` + base64url, `.`, base64url, `.`, base64url (header, payload, signature).
-    private static func jsonWebToken(_ b: [UInt8], at i: Int) -> Int? {
+    private static func jsonWebToken(_ b: Bytes, at i: Int) -> Int? {
         guard b.count - i > 12, b[i] == 0x65, b[i + 1] == 0x79, b[i + 2] == 0x4A else { return nil }
         var k = i
         for segment in 0..<3 {
@@ -179,9 +187,8 @@ enum SecretPatterns {
         return k
     }
 
-    /// `Authorization:` (any case): returns where to keep up to (the scheme, if any) and where
-    /// the value starts.
-    private static func authorization(_ b: [UInt8], at i: Int) -> (Int, Int)? {
+    /// `Authorization:` (any case): returns where the value starts (after the scheme, if any).
+    private static func authorization(_ b: Bytes, at i: Int) -> Int? {
         let word = Array("authorization:".utf8)
         guard b.count - i > word.count, (0..<word.count).allSatisfy({ lower(b[i + $0]) == word[$0] }) else { return nil }
         var k = i + word.count
@@ -192,13 +199,13 @@ enum SecretPatterns {
         if s > k, s < b.count, b[s] == 0x20 {
             var v = s
             while v < b.count, b[v] == 0x20 { v += 1 }
-            if v < b.count, b[v] != 0x0A { return (i + word.count, v) }
+            if v < b.count, b[v] != 0x0A { return v }
         }
-        return (i + word.count, k)
+        return k
     }
 
     /// `Bearer <token>` (any case).
-    private static func bearer(_ b: [UInt8], at i: Int) -> (Int, Int)? {
+    private static func bearer(_ b: Bytes, at i: Int) -> (Int, Int)? {
         let word = Array("bearer".utf8)
         guard b.count - i > 7, (0..<6).allSatisfy({ lower(b[i + $0]) == word[$0] }), b[i + 6] == 0x20 || b[i + 6] == 0x09
         else { return nil }

@@ -73,7 +73,7 @@ import Testing
         let path = dir.file("empty.db")
         _ = FileManager.default.createFile(atPath: path, contents: Data())
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 4)
+        #expect(try log.db.userVersion() == SessionLogSchema.latestVersion)
         let tables = try names(log.db, "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name")
         for t in ["sessions", "commands", "attempts", "messages", "health_probes", "runs", "service_actions",
                   "metric_samples", "attempts_fts", "attempts_fts_insert", "attempts_fts_delete", "attempts_fts_update",
@@ -99,13 +99,45 @@ import Testing
             try db.setUserVersion(1)
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 4)
+        #expect(try log.db.userVersion() == SessionLogSchema.latestVersion)
         let hits = try names(log.db, "SELECT request_id FROM attempts WHERE id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'glaciers')")
         #expect(hits == ["old"])
         // New rows are indexed by the trigger.
         try log.insertAttempt(attempt(request: "new", prompt: "glaciers again"), commandID: nil)
         let both = try names(log.db, "SELECT request_id FROM attempts WHERE id IN (SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH 'glaciers') ORDER BY id")
         #expect(both == ["old", "new"])
+    }
+
+    /// Every attempt is indexed for search, once: written one by one, in bulk batches (over
+    /// a batch's size), and the rows of a log an older aish wrote.
+    @Test func everyNewAttemptIsIndexedOnce() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("v4.db")
+        do {
+            let db = try Database(path: path)
+            for m in SessionLogSchema.migrations where m.version <= 4 { try db.execute(m.sql) }
+            try db.setUserVersion(4)
+            try db.execute("""
+                INSERT INTO attempts (request_id, kind, started_at, requested_model, route_reason, provider, backend_model,
+                    attempt, status, prompt, reply)
+                VALUES ('v4', 'chat', '2026-01-01T00:00:00.000Z', 'm', '', 'p', 'm', 1, 'ok', 'kelp forests', 'tall kelp')
+                """)
+        }
+        let log = try SessionLog(path: path)
+        try log.insertAttempt(attempt(request: "one", prompt: "kelp again", reply: "more kelp"), commandID: nil)
+        let bulk = SessionLog.rowsPerInsert + 7
+        try log.insertAttempts((0..<bulk).map { attempt(request: "bulk\($0)", prompt: "p\($0)", reply: $0 % 2 == 0 ? "kelp" : "sand") })
+        func matches(_ query: String) throws -> [String] {
+            try names(log.db, "SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH '\(query)' ORDER BY rowid")
+        }
+        #expect(try matches("kelp").count == 2 + (bulk + 1) / 2)
+        #expect(try matches("sand").count == bulk / 2)
+        #expect(try matches("p\(bulk - 1)") == ["\(bulk + 2)"])
+        let indexed = try names(log.db, "SELECT count(*) FROM attempts_fts WHERE attempts_fts MATCH 'kelp OR sand'")
+        #expect(indexed == ["\(2 + bulk)"])
+        // The index agrees with the table it points at (FTS5's own check of an external-content index).
+        try log.db.execute("INSERT INTO attempts_fts(attempts_fts, rank) VALUES ('integrity-check', 1)")
     }
 
     /// A version-2 file with attempts gains the daily histograms, filled from its rows:
@@ -138,7 +170,7 @@ import Testing
             }
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 4)
+        #expect(try log.db.userVersion() == SessionLogSchema.latestVersion)
         #expect(try names(log.db, "SELECT sum(n) FROM attempt_rollup WHERE metric = 0") == ["294"])
         #expect(try names(log.db, "SELECT sum(n) FROM attempt_rollup WHERE metric = 0 AND bin = 1") == ["30"])
         #expect(try names(log.db, "SELECT count(DISTINCT day) FROM attempt_rollup") == ["3"])
@@ -248,7 +280,7 @@ import Testing
             try log.insertAttempt(attempt(), commandID: nil)
         }
         let log = try SessionLog(path: path)
-        #expect(try log.db.userVersion() == 4)
+        #expect(try log.db.userVersion() == SessionLogSchema.latestVersion)
         #expect(try names(log.db, "SELECT count(*) FROM attempts") == ["1"])
     }
 
