@@ -254,7 +254,7 @@ struct Fuzzer {
                 let start = random.below(b.count)
                 let piece = b[start..<min(b.count, start + 1 + random.below(64))]
                 b.insert(contentsOf: piece, at: random.below(b.count + 1))
-            case 5, 6 where !dictionary.isEmpty:
+            case 5 where !dictionary.isEmpty, 6 where !dictionary.isEmpty:
                 b.insert(contentsOf: dictionary[random.below(dictionary.count)], at: random.below(b.count + 1))
             default:
                 let other = corpus[random.below(corpus.count)]

@@ -230,7 +230,7 @@ private final class CurlTransfer {
     func resumeIfPaused() {
         guard paused else { return }
         paused = false
-        curl.easy_pause(handle, 0)   // CURLPAUSE_CONT
+        _ = curl.easy_pause(handle, 0)   // CURLPAUSE_CONT
     }
 
     // MARK: outcome
@@ -327,9 +327,9 @@ private final class CurlMulti {
     }
 
     deinit {
-        for t in attached { curl.multi_remove_handle(handle, t.handle) }
+        for t in attached { _ = curl.multi_remove_handle(handle, t.handle) }
         spares.removeAll()
-        curl.multi_cleanup(handle)
+        _ = curl.multi_cleanup(handle)
     }
 
     /// The thread-local slot; its destructor frees a thread's multi when the thread ends.
@@ -373,7 +373,7 @@ private final class CurlMulti {
     /// Detaches `t`; a finished connection stays in the multi's cache for the next transfer.
     func remove(_ t: CurlTransfer) {
         guard let i = attached.firstIndex(where: { $0 === t }) else { return }
-        curl.multi_remove_handle(handle, t.handle)
+        _ = curl.multi_remove_handle(handle, t.handle)
         attached.remove(at: i)
         if spares.count < CurlMulti.maxSpares {
             t.easy.reset()

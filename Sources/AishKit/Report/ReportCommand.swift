@@ -290,7 +290,7 @@ enum ReportCommands {
     static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
-        return String(cString: buffer)
+        return String(nulTerminated: buffer)
     }
 }
 

@@ -77,8 +77,8 @@ struct Completer {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: listDir) else { return [] }
         return names.filter { $0.hasPrefix(base) && (base.hasPrefix(".") || !$0.hasPrefix(".")) }.sorted().map { name in
             var isDir: Bool = false
-            FileManager.default.fileExists(atPath: listDir + "/" + name, isDirectory: &isDir)
-            return dirPart + name + (isDir ? "/" : "")
+            let directory = FileManager.default.fileExists(atPath: listDir + "/" + name, isDirectory: &isDir) && isDir
+            return dirPart + name + (directory ? "/" : "")
         }
     }
 

@@ -70,7 +70,7 @@ import Testing
 
 /// A config with errors still serves read-only commands: the broken rule is skipped.
 @Suite struct ConfigWithErrorsTests {
-    @Test(.enabled(if: AishBinary.path != nil, "the aish binary is not built next to the tests"))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: AishBinary.path), "the aish binary is not built next to the tests"))
     func routeWorksAndSaysHowManyErrors() throws {
         let dir = try ValidateHarness.editedCopy("model-mappings.yaml", "    fallback: local\n", "    fallback: [local]\n")
         let db = NSTemporaryDirectory() + "aish-errors-\(UUID().uuidString).db"

@@ -99,7 +99,7 @@ enum LiteLLMBinary {
         env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
         process.environment = env
         let logPath = dir + "/litellm.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log

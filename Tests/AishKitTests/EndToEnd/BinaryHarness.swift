@@ -71,8 +71,8 @@ struct BinaryHarness {
         process.currentDirectoryURL = URL(fileURLWithPath: cwd ?? home)
         let outPath = home + "/stdout-\(UUID().uuidString)"
         let errPath = home + "/stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardOutput = out

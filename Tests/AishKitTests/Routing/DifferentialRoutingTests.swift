@@ -17,7 +17,7 @@ import Testing
             print("SKIPPED: differential routing test (no LiteLLM venv at \(Self.python); scripts/stack install makes one)")
             return
         }
-        let aish = try #require(AishBinary.path, "the aish binary is not built next to the tests")
+        let aish = try AishBinary.require()
         let root = ConfigFixtures.packageRoot
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.python)

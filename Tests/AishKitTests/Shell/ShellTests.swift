@@ -116,7 +116,7 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
         #expect(completer.complete(lineBeforeCursor: "config g") == ["generate"])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aish-complete-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/smoke.ai", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/smoke.ai", contents: Data())
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(completer.complete(lineBeforeCursor: "config show \(dir)/s") == ["\(dir)/smoke.ai", "\(dir)/sub/"])
     }

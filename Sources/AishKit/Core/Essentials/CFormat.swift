@@ -7,11 +7,19 @@ func cFormat(_ format: String, _ arguments: CVarArg...) -> String {
     withVaList(arguments) { list in
         var buffer = [CChar](repeating: 0, count: 128)
         let needed = Int(vsnprintf(&buffer, buffer.count, format, list))
-        guard needed >= buffer.count else { return String(cString: buffer) }
+        guard needed >= buffer.count else { return String(nulTerminated: buffer) }
         return withVaList(arguments) { again in
             var big = [CChar](repeating: 0, count: needed + 1)
             _ = vsnprintf(&big, big.count, format, again)
-            return String(cString: big)
+            return String(nulTerminated: big)
         }
+    }
+}
+
+extension String {
+    /// The text of a C buffer up to its first NUL (or all of it), as UTF-8.
+    init(nulTerminated buffer: [CChar]) {
+        let end = buffer.firstIndex(of: 0) ?? buffer.endIndex
+        self = buffer[..<end].withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 }
