@@ -148,17 +148,12 @@ struct ChatReport: CommandReport {
 }
 
 /// `use` without MODEL: the model the next `chat` goes to.
-struct ConversationModelReport: CommandReport {
+struct ConversationModelReport: CommandReport, NilEncodesAsNull {
     var model: String?
     /// "use" when chosen with `use`, "default" otherwise; null without a model.
     var chosenBy: String?
 
     enum CodingKeys: String, CodingKey { case model, chosenBy = "chosen_by" }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(model.map(JSONValue.string) ?? .null, forKey: .model)
-        try c.encode(chosenBy.map(JSONValue.string) ?? .null, forKey: .chosenBy)
-    }
 
     static let fields = [ReportField("model", "the conversation's model (null when none can be chosen)"),
                          ReportField("chosen_by", "use, or default ($model, $AISH_MODEL, the chat capability, the first name)")]
@@ -171,7 +166,7 @@ struct ConversationModelReport: CommandReport {
 }
 
 /// `use MODEL`: the model chosen and where a request would go now.
-struct UseReport: CommandReport {
+struct UseReport: CommandReport, NilEncodesAsNull {
     var model: String
     var rule: String
     var ruleDescription: String
@@ -179,12 +174,6 @@ struct UseReport: CommandReport {
     var backendModel: String?
 
     enum CodingKeys: String, CodingKey { case model, rule, provider }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(model, forKey: .model)
-        try c.encode(rule, forKey: .rule)
-        try c.encode(provider.map(JSONValue.string) ?? .null, forKey: .provider)
-    }
 
     static let fields = [ReportField("model", "the model chosen"), ReportField("rule", "the routing rule that matched it"),
                          ReportField("provider", "the first provider a request would go to now (null when none can be tried)")]
@@ -199,16 +188,12 @@ struct UseReport: CommandReport {
 }
 
 /// `system`: the conversation's system prompt, after setting, clearing or showing it.
-struct SystemPromptReport: CommandReport {
+struct SystemPromptReport: CommandReport, NilEncodesAsNull {
     enum Action { case set, cleared, shown }
     var system: String?
     var action: Action
 
     enum CodingKeys: String, CodingKey { case system }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(system.map(JSONValue.string) ?? .null, forKey: .system)
-    }
 
     static let fields = [ReportField("system", "the system prompt (null when there is none)")]
     static let example = SystemPromptReport(system: "Answer briefly.", action: .set)

@@ -1,15 +1,20 @@
 /// Encodes any `Encodable` straight into a `JSONValue`, keeping keys in the order the type
 /// encodes them (declaration order for synthesized conformances), so a report's `--json`
 /// form, its `expect` fields and its golden files all read in the same stable order.
-/// Optional properties that are nil are left out, as synthesized `encodeIfPresent` does;
-/// non-finite doubles become null.
+/// Optional properties that are nil are left out, as synthesized `encodeIfPresent` does,
+/// except in a type marked `NilEncodesAsNull`; non-finite doubles become null.
 enum JSONValueEncoder {
     static func encode(_ value: some Encodable) throws -> JSONValue {
         let box = EncodedBox()
-        try value.encode(to: ValueEncoder(box: box, codingPath: []))
+        try value.encode(to: ValueEncoder(box: box, codingPath: [], nilAsNull: value is any NilEncodesAsNull))
         return box.resolved
     }
 }
+
+/// A type whose nil properties encode as null instead of being left out, with synthesized
+/// Encodable: a report or table row whose every field is present, null where it does not
+/// apply (README: "null, not missing").
+protocol NilEncodesAsNull: Encodable {}
 
 /// A reference cell that nested containers write back into when they are filled later.
 private final class EncodedBox {
@@ -28,11 +33,13 @@ private final class EncodedBox {
 private struct ValueEncoder: Encoder {
     let box: EncodedBox
     var codingPath: [any CodingKey]
+    /// The value being encoded is `NilEncodesAsNull`.
+    var nilAsNull = false
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if box.keyed == nil { box.keyed = [] }
-        return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath))
+        return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath, nilAsNull: nilAsNull))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -58,13 +65,14 @@ private func encodeValue(_ value: some Encodable, into box: EncodedBox, codingPa
     case let v as Double: box.value = v.isFinite ? .double(v) : .null
     case let v as Float: box.value = v.isFinite ? .double(Double(v)) : .null
     case let v as JSONValue: box.value = v
-    default: try value.encode(to: ValueEncoder(box: box, codingPath: codingPath))
+    default: try value.encode(to: ValueEncoder(box: box, codingPath: codingPath, nilAsNull: value is any NilEncodesAsNull))
     }
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let box: EncodedBox
     var codingPath: [any CodingKey]
+    let nilAsNull: Bool
 
     private func slot(_ key: Key) -> EncodedBox {
         let child = EncodedBox()
@@ -80,11 +88,33 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try encodeValue(value, into: slot(key), codingPath: codingPath + [key])
     }
-    // Synthesized conformances call encodeIfPresent for optionals: nil leaves the key out.
+    // Synthesized conformances call encodeIfPresent for optionals: nil leaves the key out,
+    // or is null in a `NilEncodesAsNull` type.
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
-        guard let value else { return }
+        try encodeOptional(value, forKey: key)
+    }
+    private mutating func encodeOptional<T: Encodable>(_ value: T?, forKey key: Key) throws {
+        guard let value else {
+            if nilAsNull { try encodeNil(forKey: key) }
+            return
+        }
         try encode(value, forKey: key)
     }
+    // The standard library's per-type defaults leave nil out whatever the type; one path for all.
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
         -> KeyedEncodingContainer<NestedKey>
     {

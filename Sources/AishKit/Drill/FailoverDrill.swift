@@ -208,8 +208,8 @@ struct DrillRunner {
 }
 
 /// What `drill` prints, as text or JSON, and what `expect` reads.
-struct DrillReport: CommandReport {
-    struct Row: Encodable, Sendable {
+struct DrillReport: CommandReport, NilEncodesAsNull {
+    struct Row: Encodable, Sendable, NilEncodesAsNull {
         var name: String
         var via: String
         var failedTarget: String?
@@ -223,17 +223,6 @@ struct DrillReport: CommandReport {
             case name, via, failedTarget = "failed_target", expected, answeredBy = "answered_by", timeMs = "time_ms"
             case passed, error
         }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(via, forKey: .via)
-            try c.encode(failedTarget.map(JSONValue.string) ?? .null, forKey: .failedTarget)
-            try c.encode(expected.map(JSONValue.string) ?? .null, forKey: .expected)
-            try c.encode(answeredBy.map(JSONValue.string) ?? .null, forKey: .answeredBy)
-            try c.encode(timeMs.map(JSONValue.double) ?? .null, forKey: .timeMs)
-            try c.encode(passed, forKey: .passed)
-            try c.encode(error.map(JSONValue.string) ?? .null, forKey: .error)
-        }
     }
 
     var drills: Int
@@ -245,15 +234,6 @@ struct DrillReport: CommandReport {
     var serviceError: String?
 
     enum CodingKeys: String, CodingKey { case drills, passed, failed, killed, results, serviceError = "service_error" }
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(drills, forKey: .drills)
-        try c.encode(passed, forKey: .passed)
-        try c.encode(failed, forKey: .failed)
-        try c.encode(killed.map(JSONValue.string) ?? .null, forKey: .killed)
-        try c.encode(results, forKey: .results)
-        try c.encode(serviceError.map(JSONValue.string) ?? .null, forKey: .serviceError)
-    }
 
     static let fields = [
         ReportField("drills", "drills run"),

@@ -236,8 +236,8 @@ struct BenchReport: CommandReport {
         try c.encode(errors, forKey: .errors)
         try c.encode(rps, forKey: .rps)
         try c.encode(tokens, forKey: .tokens)
-        try c.encode(ttft.map(JSONValue.double) ?? .null, forKey: .ttft)
-        try c.encode(latency.map(JSONValue.double) ?? .null, forKey: .latency)
+        try c.encode(ttft, forKey: .ttft)
+        try c.encode(latency, forKey: .latency)
         try c.encode(parameters, forKey: .parameters)
         try c.encode(levels, forKey: .levels)
         // Only asked for with --server-side.

@@ -59,8 +59,8 @@ struct CompareReport: CommandReport {
         try c.encode(errors, forKey: .errors)
         try c.encode(wallMs, forKey: .wallMs)
         try c.encode(tokens, forKey: .tokens)
-        try c.encode(ttft.map(JSONValue.double) ?? .null, forKey: .ttft)
-        try c.encode(latency.map(JSONValue.double) ?? .null, forKey: .latency)
+        try c.encode(ttft, forKey: .ttft)
+        try c.encode(latency, forKey: .latency)
         try c.encode(parameters, forKey: .parameters)
         try c.encode(models, forKey: .models)
         // Only asked for with --server-side.

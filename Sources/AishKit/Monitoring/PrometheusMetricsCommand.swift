@@ -288,7 +288,7 @@ struct PrometheusMetricsReport: CommandReport {
         }
     }
 
-    struct Target: Encodable, Sendable {
+    struct Target: Encodable, Sendable, NilEncodesAsNull {
         var host: String
         var instance: String
         var job: String
@@ -299,16 +299,6 @@ struct PrometheusMetricsReport: CommandReport {
         var series: [Series]
 
         enum CodingKeys: String, CodingKey { case host, instance, job, provider, health, lastError = "last_error", series }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(host, forKey: .host)
-            try c.encode(instance, forKey: .instance)
-            try c.encode(job, forKey: .job)
-            try c.encode(provider.map(JSONValue.string) ?? .null, forKey: .provider)
-            try c.encode(health, forKey: .health)
-            try c.encode(lastError.map(JSONValue.string) ?? .null, forKey: .lastError)
-            try c.encode(series, forKey: .series)
-        }
     }
 
     struct QueryError: Encodable, Sendable {

@@ -428,7 +428,7 @@ struct PortReport {
 
 /// What `ports` prints, as text or JSON, and what `expect` reads.
 struct PortsReport: CommandReport {
-    struct Entry: Encodable, Sendable {
+    struct Entry: Encodable, Sendable, NilEncodesAsNull {
         var service: String
         var port: Int
         var `protocol`: String
@@ -439,17 +439,6 @@ struct PortsReport: CommandReport {
         var notes: [String]
 
         enum CodingKeys: String, CodingKey { case service, port, `protocol`, required, reserved, unit, listening, notes }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(service, forKey: .service)
-            try c.encode(port, forKey: .port)
-            try c.encode(`protocol`, forKey: .protocol)
-            try c.encode(required, forKey: .required)
-            try c.encode(reserved, forKey: .reserved)
-            try c.encode(unit.map(JSONValue.string) ?? .null, forKey: .unit)  // null, not absent: a column of the table
-            try c.encode(listening, forKey: .listening)
-            try c.encode(notes, forKey: .notes)
-        }
     }
 
     var services: Int

@@ -3,8 +3,8 @@
 /// (the slowest answer) and in every row alike.
 
 /// What `providers` prints.
-struct ProvidersReport: CommandReport {
-    struct Row: Encodable, Sendable {
+struct ProvidersReport: CommandReport, NilEncodesAsNull {
+    struct Row: Encodable, Sendable, NilEncodesAsNull {
         var name: String
         var type: String
         var status: String
@@ -25,23 +25,6 @@ struct ProvidersReport: CommandReport {
             case name, type, status, url, probed, up, httpStatus = "http_status", latency, modelsServed = "models_served",
                  modelsDeclared = "models_declared", error, note
         }
-
-        // Every column is present, null when unknown (a table row, not a sparse record).
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(type, forKey: .type)
-            try c.encode(status, forKey: .status)
-            try c.encode(url, forKey: .url)
-            try c.encode(probed, forKey: .probed)
-            try c.encode(up, forKey: .up)
-            try c.encode(httpStatus, forKey: .httpStatus)
-            try c.encode(latency, forKey: .latency)
-            try c.encode(modelsServed, forKey: .modelsServed)
-            try c.encode(modelsDeclared, forKey: .modelsDeclared)
-            try c.encode(error, forKey: .error)
-            try c.encode(note, forKey: .note)
-        }
     }
 
     var up: Int
@@ -53,17 +36,6 @@ struct ProvidersReport: CommandReport {
     var providers: [Row]
 
     enum CodingKeys: String, CodingKey { case up, down, notProbed = "not_probed", total, latency, providers }
-
-    // Every field is present; a latency nothing measured is null (as compare's).
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(up, forKey: .up)
-        try c.encode(down, forKey: .down)
-        try c.encode(notProbed, forKey: .notProbed)
-        try c.encode(total, forKey: .total)
-        try c.encode(latency, forKey: .latency)
-        try c.encode(providers, forKey: .providers)
-    }
 
     static let fields = [
         ReportField("up", "providers that answered their health probe"),
@@ -91,8 +63,8 @@ struct ProvidersReport: CommandReport {
 }
 
 /// What `health` prints.
-struct HealthReport: CommandReport {
-    struct Probe: Encodable, Sendable {
+struct HealthReport: CommandReport, NilEncodesAsNull {
+    struct Probe: Encodable, Sendable, NilEncodesAsNull {
         var provider: String
         /// "health" or "generate".
         var check: String
@@ -106,19 +78,6 @@ struct HealthReport: CommandReport {
 
         enum CodingKeys: String, CodingKey {
             case provider, check, url, ok, httpStatus = "http_status", latency, error, model, reply
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(provider, forKey: .provider)
-            try c.encode(check, forKey: .check)
-            try c.encode(url, forKey: .url)
-            try c.encode(ok, forKey: .ok)
-            try c.encode(httpStatus, forKey: .httpStatus)
-            try c.encode(latency, forKey: .latency)
-            try c.encode(error, forKey: .error)
-            try c.encode(model, forKey: .model)
-            try c.encode(reply, forKey: .reply)
         }
     }
 
@@ -140,18 +99,6 @@ struct HealthReport: CommandReport {
     var skipped: [Skipped]
 
     enum CodingKeys: String, CodingKey { case up, down, latency, provider, httpStatus = "http_status", probes, skipped }
-
-    // Every field is present, null when it does not apply.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(up, forKey: .up)
-        try c.encode(down, forKey: .down)
-        try c.encode(latency, forKey: .latency)
-        try c.encode(provider, forKey: .provider)
-        try c.encode(httpStatus, forKey: .httpStatus)
-        try c.encode(probes, forKey: .probes)
-        try c.encode(skipped, forKey: .skipped)
-    }
 
     static let fields = [
         ReportField("up", "probed providers that are healthy"),

@@ -193,7 +193,7 @@ struct WordDiff {
 
 /// What `replay` prints, as text or JSON, and what `expect` reads.
 struct ReplayReport: CommandReport {
-    struct Side: Encodable, Sendable {
+    struct Side: Encodable, Sendable, NilEncodesAsNull {
         var provider: String?
         var backendModel: String?
         var ttftMs: Double?
@@ -205,19 +205,9 @@ struct ReplayReport: CommandReport {
         enum CodingKeys: String, CodingKey {
             case provider, backendModel = "backend_model", ttftMs = "ttft_ms", latencyMs = "latency_ms", tokens, reply, error
         }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(provider.map(JSONValue.string) ?? .null, forKey: .provider)
-            try c.encode(backendModel.map(JSONValue.string) ?? .null, forKey: .backendModel)
-            try c.encode(ttftMs.map(JSONValue.double) ?? .null, forKey: .ttftMs)
-            try c.encode(latencyMs.map(JSONValue.double) ?? .null, forKey: .latencyMs)
-            try c.encode(tokens.map(JSONValue.int) ?? .null, forKey: .tokens)
-            try c.encode(reply, forKey: .reply)
-            try c.encode(error.map(JSONValue.string) ?? .null, forKey: .error)
-        }
     }
 
-    struct Prompt: Encodable, Sendable {
+    struct Prompt: Encodable, Sendable, NilEncodesAsNull {
         var id: Int
         var model: String
         var prompt: String
@@ -229,18 +219,6 @@ struct ReplayReport: CommandReport {
         var slower: Bool?
 
         enum CodingKeys: String, CodingKey { case id, model, prompt, note, original, replay, similarity, diff, slower }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(model, forKey: .model)
-            try c.encode(prompt, forKey: .prompt)
-            try c.encode(note.map(JSONValue.string) ?? .null, forKey: .note)
-            try c.encode(original, forKey: .original)
-            try c.encode(replay, forKey: .replay)
-            try c.encode(similarity.map(JSONValue.double) ?? .null, forKey: .similarity)
-            try c.encode(diff.map(JSONValue.string) ?? .null, forKey: .diff)
-            try c.encode(slower.map(JSONValue.bool) ?? .null, forKey: .slower)
-        }
     }
 
     var to: String
@@ -261,7 +239,7 @@ struct ReplayReport: CommandReport {
         try c.encode(to, forKey: .to)
         try c.encode(prompts, forKey: .prompts)
         try c.encode(errors, forKey: .errors)
-        try c.encode(similarity.map(JSONValue.double) ?? .null, forKey: .similarity)
+        try c.encode(similarity, forKey: .similarity)
         try c.encode(slower, forKey: .slower)
         try c.encode(results, forKey: .results)
     }

@@ -204,8 +204,8 @@ enum JUnitMerge {
 }
 
 /// What `test` prints, as text or JSON, and what `expect` reads.
-struct TestRunReport: CommandReport {
-    struct File: Encodable, Sendable {
+struct TestRunReport: CommandReport, NilEncodesAsNull {
+    struct File: Encodable, Sendable, NilEncodesAsNull {
         var file: String
         var result: String          // passed, failed
         var exitCode: Int
@@ -217,16 +217,6 @@ struct TestRunReport: CommandReport {
         enum CodingKeys: String, CodingKey {
             case file, result, exitCode = "exit_code", timeMs = "time_ms", expectsPassed = "expects_passed"
             case expectsFailed = "expects_failed", firstFailure = "first_failure"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(file, forKey: .file)
-            try c.encode(result, forKey: .result)
-            try c.encode(exitCode, forKey: .exitCode)
-            try c.encode(timeMs, forKey: .timeMs)
-            try c.encode(expectsPassed, forKey: .expectsPassed)
-            try c.encode(expectsFailed, forKey: .expectsFailed)
-            try c.encode(firstFailure.map(JSONValue.string) ?? .null, forKey: .firstFailure)
         }
     }
 
@@ -243,18 +233,6 @@ struct TestRunReport: CommandReport {
 
     enum CodingKeys: String, CodingKey {
         case files, passed, failed, jobs, wallMs = "wall_ms", exitCode = "exit_code", junit, results
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(files, forKey: .files)
-        try c.encode(passed, forKey: .passed)
-        try c.encode(failed, forKey: .failed)
-        try c.encode(jobs, forKey: .jobs)
-        try c.encode(wallMs, forKey: .wallMs)
-        try c.encode(exitCode, forKey: .exitCode)
-        try c.encode(junit.map(JSONValue.string) ?? .null, forKey: .junit)
-        try c.encode(results, forKey: .results)
     }
 
     static let fields = [

@@ -21,6 +21,23 @@ import Testing
         #expect(v.serialized() == #"{"count":2,"items":[{"name":"a","ms":1.5}],"nan":null}"#)
     }
 
+    /// A `NilEncodesAsNull` type keeps every key, null where nil, for each kind of optional
+    /// (the standard library has a separate nil path per type); an unmarked type inside it
+    /// still leaves its nils out, and a marked row inside an unmarked type keeps them.
+    @Test func nilEncodesAsNullOnlyInMarkedTypes() throws {
+        struct Loose: Encodable { var a: Int?; var b: String? }
+        struct Row: NilEncodesAsNull { var s: String?; var i: Int?; var d: Double?; var b: Bool?; var u: UInt64?; var j: JSONValue? }
+        struct Marked: NilEncodesAsNull { var first: Int; var row: Row?; var loose: Loose; var rows: [Row] }
+        struct Outer: Encodable { var gone: Int?; var row: Row }
+        let empty = Row(s: nil, i: nil, d: nil, b: nil, u: nil, j: nil)
+        let nulls = #"{"s":null,"i":null,"d":null,"b":null,"u":null,"j":null}"#
+        #expect(try JSONValueEncoder.encode(Marked(first: 1, row: nil, loose: Loose(a: nil, b: "x"), rows: [empty])).serialized()
+                == #"{"first":1,"row":null,"loose":{"b":"x"},"rows":["# + nulls + "]}")
+        #expect(try JSONValueEncoder.encode(Outer(gone: nil, row: empty)).serialized() == #"{"row":"# + nulls + "}")
+        let full = Row(s: "t", i: 2, d: 1.5, b: false, u: 7, j: .int(3))
+        #expect(try JSONValueEncoder.encode(full).serialized() == #"{"s":"t","i":2,"d":1.5,"b":false,"u":7,"j":3}"#)
+    }
+
     @Test func resultFieldsAndJSONComeFromTheReport() throws {
         let r = CommandResult(report: Sample(count: 3, latencyMs: 12.5, items: [], nan: 1))
         #expect(r.status == .ok)

@@ -56,6 +56,15 @@ import Testing
         return (run, text)
     }
 
+    /// Runs `body` with a private aish and a config whose model `m` is served by a fake provider.
+    private func withFakeProvider(_ body: (BinaryHarness, String) throws -> Void) throws {
+        let aish = try BinaryHarness()
+        defer { aish.cleanUp() }
+        let fake = try FakeProviderProcess(["--reply", "hello"])
+        defer { fake.stop() }
+        try body(aish, try writeConfig(aish, baseURL: fake.baseURL))
+    }
+
     private func writeConfig(_ aish: BinaryHarness, baseURL: String) throws -> String {
         let config = aish.home + "/config"
         try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
@@ -81,42 +90,35 @@ import Testing
     }
 
     @Test func onlyARequestLoadsLibcurl() throws {
-        let aish = try BinaryHarness()
-        defer { aish.cleanUp() }
-        let fake = try FakeProviderProcess(["--reply", "hello"])
-        defer { fake.stop() }
-        let config = try writeConfig(aish, baseURL: fake.baseURL)
+        try withFakeProvider { aish, config in
+            let (echo, quiet) = try loadedLibraries(aish, ["--config", config, "-c", "echo hi; route m; validate"])
+            #expect(echo.code == 0, "\(echo.stderr)")
+            #expect(!quiet.contains("libcurl"), "libcurl was loaded without a request")
 
-        let (echo, quiet) = try loadedLibraries(aish, ["--config", config, "-c", "echo hi; route m; validate"])
-        #expect(echo.code == 0, "\(echo.stderr)")
-        #expect(!quiet.contains("libcurl"), "libcurl was loaded without a request")
-
-        let (chat, loud) = try loadedLibraries(aish, ["--config", config, "-c", "chat -m m hi"])
-        #expect(chat.code == 0, "\(chat.stderr)")
-        #expect(chat.stdout.contains("hello"))
-        #expect(loud.contains("file=libcurl.so.4") && loud.contains("dynamically loaded by"), "libcurl was not opened on demand")
+            let (chat, loud) = try loadedLibraries(aish, ["--config", config, "-c", "chat -m m hi"])
+            #expect(chat.code == 0, "\(chat.stderr)")
+            #expect(chat.stdout.contains("hello"))
+            #expect(loud.contains("file=libcurl.so.4") && loud.contains("dynamically loaded by"), "libcurl was not opened on demand")
+        }
     }
 
     @Test func aMissingLibcurlFailsTheRequestNotTheShell() throws {
-        let aish = try BinaryHarness()
-        defer { aish.cleanUp() }
-        let fake = try FakeProviderProcess(["--reply", "hello"])
-        defer { fake.stop() }
-        let config = try writeConfig(aish, baseURL: fake.baseURL)
-        let missing = ["AISH_LIBCURL": aish.home + "/no/libcurl.so.4"]
+        try withFakeProvider { aish, config in
+            let missing = ["AISH_LIBCURL": aish.home + "/no/libcurl.so.4"]
 
-        let chat = try aish.run(["--config", config, "--continue-on-error", "-c", "chat -m m hi; echo still here"],
-                                extraEnvironment: missing)
-        #expect(chat.code == 1, "\(chat.stdout)\n\(chat.stderr)")
-        #expect(chat.stderr.contains("libcurl could not be loaded: \(aish.home)/no/libcurl.so.4: cannot open shared object file"),
-                "\(chat.stderr)")
-        #expect(chat.stdout.contains("still here"))
-        // The failed request is still a row of the log.
-        let log = try aish.run(["--json", "log", "-n", "5"])
-        #expect(log.stdout.contains("\"status\":\"error\"") && log.stdout.contains("libcurl could not be loaded"), "\(log.stdout)")
+            let chat = try aish.run(["--config", config, "--continue-on-error", "-c", "chat -m m hi; echo still here"],
+                                    extraEnvironment: missing)
+            #expect(chat.code == 1, "\(chat.stdout)\n\(chat.stderr)")
+            #expect(chat.stderr.contains("libcurl could not be loaded: \(aish.home)/no/libcurl.so.4: cannot open shared object file"),
+                    "\(chat.stderr)")
+            #expect(chat.stdout.contains("still here"))
+            // The failed request is still a row of the log.
+            let log = try aish.run(["--json", "log", "-n", "5"])
+            #expect(log.stdout.contains("\"status\":\"error\"") && log.stdout.contains("libcurl could not be loaded"), "\(log.stdout)")
 
-        let notCurl = try aish.run(["--config", config, "-c", "chat -m m hi"], extraEnvironment: ["AISH_LIBCURL": "libsqlite3.so.0"])
-        #expect(notCurl.code == 1)
-        #expect(notCurl.stderr.contains("libsqlite3.so.0 has no curl_global_init"), "\(notCurl.stderr)")
+            let notCurl = try aish.run(["--config", config, "-c", "chat -m m hi"], extraEnvironment: ["AISH_LIBCURL": "libsqlite3.so.0"])
+            #expect(notCurl.code == 1)
+            #expect(notCurl.stderr.contains("libsqlite3.so.0 has no curl_global_init"), "\(notCurl.stderr)")
+        }
     }
 }
