@@ -1,20 +1,38 @@
+/// The checks of `validate`, in the order they run: the `check` field of each finding.
+enum ValidationCheck: String, Sendable, CaseIterable {
+    case syntax, schema, providers
+    case exactMatches = "exact_matches"
+    case patterns, capabilities
+    case loadBalancing = "load_balancing"
+    case fallbackChains = "fallback_chains"
+    case routingRules = "routing_rules"
+    case unroutedModels = "unrouted_models"
+    case ports, drift
+}
+
 /// One problem found while loading or validating the configuration, printed as
 /// `file:line:col: error|warning: message` (just `file: …` when no position applies).
 struct ConfigFinding: Sendable, Equatable, CustomStringConvertible, Encodable {
     enum Severity: String, Sendable { case error, warning }
 
+    /// A name that points at nothing, or at the wrong kind of thing: what `report` counts
+    /// under "routes name existing providers" and "backend models exist".
+    enum BrokenReference: Sendable, Equatable { case provider, model }
+
     var severity: Severity
     var location: SourceLocation
     var message: String
-    /// Which check found it: syntax, schema, references, providers, exact_matches, patterns,
-    /// capabilities, load_balancing, fallback_chains, routing_rules, unrouted_models, ports, drift.
-    var check: String = ""
+    /// Which check found it; nil until the loader's findings are sorted into syntax and schema.
+    var check: ValidationCheck?
+    var brokenReference: BrokenReference?
 
-    init(severity: Severity, location: SourceLocation, message: String, check: String = "") {
+    init(severity: Severity, location: SourceLocation, message: String, check: ValidationCheck? = nil,
+         brokenReference: BrokenReference? = nil) {
         self.severity = severity
         self.location = location
         self.message = message
         self.check = check
+        self.brokenReference = brokenReference
     }
 
     static func == (a: ConfigFinding, b: ConfigFinding) -> Bool {
@@ -36,7 +54,7 @@ struct ConfigFinding: Sendable, Equatable, CustomStringConvertible, Encodable {
         try c.encode(location.line, forKey: .line)
         try c.encode(location.column, forKey: .col)
         try c.encode(message, forKey: .message)
-        try c.encode(check.isEmpty ? "schema" : check, forKey: .check)
+        try c.encode((check ?? .schema).rawValue, forKey: .check)
     }
 }
 

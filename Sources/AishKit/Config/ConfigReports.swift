@@ -28,7 +28,7 @@ struct ValidateReport: CommandReport {
     private init(example: Void) {
         providers = 4; activeProviders = 3; routes = 8; chains = 3; errors = 0; warnings = 1
         findings = [ConfigFinding(severity: .warning, location: SourceLocation(file: "config/model-mappings.yaml", line: 21, column: 15),
-                                  message: "provider 'spare' is disabled", check: "references")]
+                                  message: "provider 'spare' is disabled", check: .exactMatches)]
         summary = "4 providers (3 active), 8 routes, 3 fallback chains: 0 errors, 1 warning"
     }
 

@@ -37,7 +37,7 @@ enum ConfigSafetyChecks {
                 out.append(ConfigFinding(
                     severity: .warning, location: pair.key.location,
                     message: "provider '\(name)': '\(key)' is not used: aish reads API keys only from the environment, never from providers.yaml; \(fix)",
-                    check: "providers"))
+                    check: .providers))
             }
         }
         return out
@@ -56,12 +56,12 @@ enum ConfigSafetyChecks {
         for p in config.providers.providers {
             guard let unit = UnitReference(configValue: p.serviceUnit), let why = SystemdUnitName.problem(unit.unit) else { continue }
             out.append(ConfigFinding(severity: .error, location: p.location,
-                                     message: "provider '\(p.name)': service \(why)", check: "providers"))
+                                     message: "provider '\(p.name)': service \(why)", check: .providers))
         }
         for s in config.ports.services {
             guard let unit = UnitReference(configValue: s.serviceUnit), let why = SystemdUnitName.problem(unit.unit) else { continue }
             out.append(ConfigFinding(severity: .error, location: s.location,
-                                     message: "'\(s.name)': service \(why)", check: "ports"))
+                                     message: "'\(s.name)': service \(why)", check: .ports))
         }
         return out
     }

@@ -46,14 +46,14 @@ enum ConfigValidator {
         if checkDrift && !loaded.incomplete {
             checker.findings.append(contentsOf: LiteLLMDrift.findings(loaded.config).map { f in
                 var f = f
-                f.check = "drift"
+                f.check = .drift
                 return f
             })
         }
         let syntax = loaded.findings.filter { f in f.location.line == 0 }
         let loadFindings = loaded.findings.map { f -> ConfigFinding in
             var f = f
-            if f.check.isEmpty { f.check = syntax.contains(f) || f.message.contains("YAML") ? "syntax" : "schema" }
+            if f.check == nil { f.check = syntax.contains(f) || f.message.contains("YAML") ? .syntax : .schema }
             return f
         }
         let files = [loaded.config.providers.path, loaded.config.mappings.path, loaded.config.ports.path, loaded.config.litellmPath]
@@ -94,27 +94,31 @@ enum ConfigValidator {
             exactByAlias = exact
         }
 
-        var currentCheck = ""
+        var currentCheck = ValidationCheck.providers
 
-        mutating func error(_ at: SourceLocation?, _ message: String, fallback: SourceLocation) {
-            findings.append(ConfigFinding(severity: .error, location: at ?? fallback, message: message, check: currentCheck))
+        mutating func error(_ at: SourceLocation?, _ message: String, fallback: SourceLocation,
+                            brokenReference: ConfigFinding.BrokenReference? = nil) {
+            findings.append(ConfigFinding(severity: .error, location: at ?? fallback, message: message, check: currentCheck,
+                                          brokenReference: brokenReference))
         }
 
-        mutating func warning(_ at: SourceLocation?, _ message: String, fallback: SourceLocation) {
-            findings.append(ConfigFinding(severity: .warning, location: at ?? fallback, message: message, check: currentCheck))
+        mutating func warning(_ at: SourceLocation?, _ message: String, fallback: SourceLocation,
+                              brokenReference: ConfigFinding.BrokenReference? = nil) {
+            findings.append(ConfigFinding(severity: .warning, location: at ?? fallback, message: message, check: currentCheck,
+                                          brokenReference: brokenReference))
         }
 
         /// Every check runs on what loaded; one check's findings never stop the next.
         mutating func run() {
-            currentCheck = "providers"; checkProviders()
-            currentCheck = "exact_matches"; checkExactMatches()
-            currentCheck = "patterns"; checkPatterns()
-            currentCheck = "capabilities"; checkCapabilities()
-            currentCheck = "load_balancing"; checkLoadBalancing()
-            currentCheck = "fallback_chains"; checkFallbackChains()
-            currentCheck = "routing_rules"; checkRoutingRules()
-            currentCheck = "unrouted_models"; checkUnroutedModels()
-            currentCheck = "ports"; checkPorts()
+            currentCheck = .providers; checkProviders()
+            currentCheck = .exactMatches; checkExactMatches()
+            currentCheck = .patterns; checkPatterns()
+            currentCheck = .capabilities; checkCapabilities()
+            currentCheck = .loadBalancing; checkLoadBalancing()
+            currentCheck = .fallbackChains; checkFallbackChains()
+            currentCheck = .routingRules; checkRoutingRules()
+            currentCheck = .unroutedModels; checkUnroutedModels()
+            currentCheck = .ports; checkPorts()
         }
 
         // MARK: references
@@ -123,7 +127,7 @@ enum ConfigValidator {
             guard let p = providersByName[name] else {
                 var message = "unknown provider '\(name)'"
                 if let near = Suggest.closest(to: name, among: providerNames) { message += " (did you mean '\(near)'?)" }
-                error(at, message, fallback: owner)
+                error(at, message, fallback: owner, brokenReference: .provider)
                 return
             }
             switch p.status {
@@ -147,13 +151,13 @@ enum ConfigValidator {
                 return
             }
             if providersByName[name] != nil {
-                error(at, "\(what) lists provider '\(name)' where a model is expected", fallback: owner)
+                error(at, "\(what) lists provider '\(name)' where a model is expected", fallback: owner, brokenReference: .model)
                 return
             }
             if config.mappings.patterns.contains(where: { $0.matches(name) }) { return }
             var message = "unknown model '\(name)' in \(what)"
             if let near = Suggest.closest(to: name, among: knownModelList) { message += " (did you mean '\(near)'?)" }
-            error(at, message, fallback: owner)
+            error(at, message, fallback: owner, brokenReference: .model)
         }
 
         // MARK: providers
@@ -202,7 +206,7 @@ enum ConfigValidator {
                 }
                 if let p = providersByName[e.provider], !p.models.isEmpty, !p.models.contains(where: { $0.name == e.targetModel }) {
                     warning(e.backendModelLocation ?? e.location, "provider '\(e.provider)' does not list model '\(e.targetModel)'",
-                            fallback: e.location)
+                            fallback: e.location, brokenReference: .model)
                 }
                 if let rl = e.rateLimit {
                     if let v = rl.rpm { checkLimit("rpm", v, bounds: ConfigValidator.rpmBounds, at: rl.rpmLocation, owner: e.location) }

@@ -80,22 +80,35 @@ enum ReportBuilder {
 
     // MARK: configuration
 
-    /// The cross-file checks, each recognised by the validator's wording.
-    static let checkNames = [
-        "provider models have routes", "routes name existing providers", "backend models exist",
-        "fallback chains acyclic and resolvable", "generated gateway file in sync",
-    ]
+    /// The cross-file checks the configuration section lists, in its order.
+    enum CrossFileCheck: Int, CaseIterable {
+        case providerModelsRouted, routesNameProviders, backendModelsExist, fallbackChainsResolve, gatewayFileInSync
 
-    static func checkIndex(_ f: ConfigFinding, litellmPath: String) -> Int? {
-        let m = f.message
-        if f.location.file == litellmPath || m.hasPrefix("out of sync") || m.contains("cannot be compared") { return 4 }
-        if m.contains("fallback chain") || m.contains("form a cycle") || (m.contains("appears twice in") && m.contains("chain")) {
-            return 3
+        var name: String {
+            switch self {
+            case .providerModelsRouted: "provider models have routes"
+            case .routesNameProviders: "routes name existing providers"
+            case .backendModelsExist: "backend models exist"
+            case .fallbackChainsResolve: "fallback chains acyclic and resolvable"
+            case .gatewayFileInSync: "generated gateway file in sync"
+            }
         }
-        if m.contains("has no route") { return 0 }
-        if m.hasPrefix("unknown provider") { return 1 }
-        if m.hasPrefix("unknown model") || m.contains("does not list model") || m.contains("where a model is expected") { return 2 }
-        return nil
+    }
+
+    /// Which cross-file check a finding belongs to, from the validator check that found it
+    /// and the kind of reference it says is broken; nil for a finding of none of them.
+    static func crossFileCheck(_ f: ConfigFinding, litellmPath: String) -> CrossFileCheck? {
+        if f.check == .drift || f.location.file == litellmPath { return .gatewayFileInSync }
+        switch f.check {
+        case .fallbackChains: return .fallbackChainsResolve
+        case .unroutedModels: return .providerModelsRouted
+        default: break
+        }
+        switch f.brokenReference {
+        case .provider: return .routesNameProviders
+        case .model: return .backendModelsExist
+        case nil: return nil
+        }
     }
 
     static func configurationSection(_ i: ReportInputs) -> ConfigurationSection {
@@ -118,18 +131,18 @@ enum ReportBuilder {
             fileRows.append(ConfigFileStatus(file: name, present: present, required: required, mark: mark, errors: errors,
                                              warnings: warnings, firstFindings: first))
         }
-        var perCheck = [[ConfigFinding]](repeating: [], count: checkNames.count)
-        for f in findings { if let k = checkIndex(f, litellmPath: c.litellmPath) { perCheck[k].append(f) } }
+        var perCheck = [CrossFileCheck: [ConfigFinding]]()
+        for f in findings { if let k = crossFileCheck(f, litellmPath: c.litellmPath) { perCheck[k, default: []].append(f) } }
         let litellmPresent = FileManager.default.fileExists(atPath: c.litellmPath)
-        let checks = checkNames.enumerated().map { k, name in
-            let fs = perCheck[k]
+        let checks = CrossFileCheck.allCases.map { k in
+            let fs = perCheck[k] ?? []
             var mark: ReportMark = fs.hasErrors ? .failed : (fs.isEmpty ? .ok : .warning)
             var first = fs.prefix(3).map(\.description)
-            if k == 4 && !litellmPresent && hasGateway(c) {
+            if k == .gatewayFileInSync && !litellmPresent && hasGateway(c) {
                 mark = .warning
                 first = ["\(c.litellmPath) does not exist: `aish config generate` writes it"]
             }
-            return ConfigCheck(name: name, mark: mark, findings: fs.count, firstFindings: first)
+            return ConfigCheck(name: k.name, mark: mark, findings: fs.count, firstFindings: first)
         }
         let errors = findings.errorCount, warnings = findings.warningCount
         return ConfigurationSection(

@@ -22,7 +22,7 @@ enum ReportIssues {
             out.append(ReportIssue(impact: .high, section: "configuration", symptom: "\(errors.count - 5) more configuration errors",
                                    cause: "see `aish validate`", fix: "run `aish validate` and fix each finding at its file:line:col"))
         }
-        let drift = i.validation.findings.filter { ReportBuilder.checkIndex($0, litellmPath: c.litellmPath) == 4 }
+        let drift = i.validation.findings.filter { ReportBuilder.crossFileCheck($0, litellmPath: c.litellmPath) == .gatewayFileInSync }
         if !drift.isEmpty {
             out.append(ReportIssue(
                 impact: .medium, section: "configuration",
@@ -35,7 +35,7 @@ enum ReportIssues {
                                    fix: "`aish config generate`, then start the gateway with \(c.litellmPath)"))
         }
         let otherWarnings = i.validation.findings.filter {
-            $0.severity == .warning && ReportBuilder.checkIndex($0, litellmPath: c.litellmPath) != 4
+            $0.severity == .warning && ReportBuilder.crossFileCheck($0, litellmPath: c.litellmPath) != .gatewayFileInSync
         }
         if !otherWarnings.isEmpty {
             out.append(ReportIssue(
