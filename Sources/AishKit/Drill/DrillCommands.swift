@@ -65,6 +65,7 @@ enum DrillCommands {
         planner.killed = killed
 
         // --kill: the service must exist and have a unit before anything is asked or stopped.
+        var killedService: MonitoredService?
         if let killed {
             guard router.provider(named: killed) != nil else {
                 var message = "drill --kill: unknown provider '\(killed)'"
@@ -78,6 +79,7 @@ enum DrillCommands {
                 message += row.unitLocation.map { ", entry at \($0))" } ?? ")"
                 throw CommandFailure(message)
             }
+            killedService = row
         }
 
         let explicit = !inv.positionals.isEmpty
@@ -98,7 +100,7 @@ enum DrillCommands {
         }
 
         var serviceError: String?
-        if let killed {
+        if let killed, let killedService {
             if !inv.flag("--yes") {
                 guard ctx.options.interactive else {
                     throw UsageError(message: "drill --kill: refusing to stop '\(killed)' without confirmation; pass --yes in scripts",
@@ -109,8 +111,7 @@ enum DrillCommands {
                     throw CommandFailure("drill: not confirmed: nothing done")
                 }
             }
-            let stopped = try service(["stop", killed, "--yes"], ctx, config)
-            if stopped.status != .ok { throw CommandFailure("drill --kill \(killed): \(stopped.error ?? "service stop failed")") }
+            try service(.stop, killedService, waitLimit: 30, ctx, config)
         }
 
         let runner = DrillRunner(router: router, state: session.state, environment: ctx.environment, interrupt: ctx.interrupt,
@@ -122,13 +123,13 @@ enum DrillCommands {
             rows.append(runner.run(c))
         }
 
-        if let killed {
+        if let killed, let killedService {
             // Started again whatever happened to the drills.
             let wasInterrupted = ctx.interrupt.isRaised
             ctx.interrupt.clear()
             do {
-                let started = try service(["start", killed, "--yes", "--timeout", "\(timeout ?? 60)"], ctx, config)
-                if started.status != .ok { serviceError = started.error ?? "service start \(killed) failed" }
+                let started = try service(.start, killedService, waitLimit: timeout ?? 60, ctx, config)
+                if let failure = started.failureMessage { serviceError = failure }
             } catch {
                 serviceError = "service start \(killed): \(error)"
             }
@@ -140,12 +141,14 @@ enum DrillCommands {
                                                  killed: killed, results: rows, serviceError: serviceError))
     }
 
-    /// `service ACTION NAME --yes …` as the `service` command runs it (logged, waits for health).
-    private static func service(_ words: [String], _ ctx: ShellContext, _ config: AishConfig) throws -> CommandResult {
-        let inv = try ServiceCommands.serviceSpec.parse(words: words, line: "service " + words.joined(separator: " "),
-                                                        location: nil)
-        let result = try ServiceCommands.runService(inv, ctx, config: config)
-        if !ctx.options.json, !ctx.options.quiet, !result.text.isEmpty { ctx.output.writeError(result.text + "\n") }
-        return result
+    /// A confirmed action on the killed provider's service, as `service` performs it (logged,
+    /// waits for health after start); its lines go to stderr unless output is JSON or quiet.
+    @discardableResult
+    private static func service(_ action: ServiceAction, _ row: MonitoredService, waitLimit: Double,
+                                _ ctx: ShellContext, _ config: AishConfig) throws -> ServiceReport {
+        let report = try ServiceCommands.perform(action, on: row, system: false, waitLimit: waitLimit, confirm: nil, ctx,
+                                                 config: config)
+        if !ctx.options.json, !ctx.options.quiet { ctx.output.writeError(report.renderText() + "\n") }
+        return report
     }
 }

@@ -140,18 +140,25 @@ enum ServiceCommands {
         let waitLimit = try inv.duration("--timeout", default: 30)
 
         let row = try ServiceTargets.find(inv.positionals[1], in: ServiceTargets.from(config))
-        guard let unit = row.unit else {
-            var message = "service \(action.rawValue): '\(row.name)' has no systemd unit"
-            message += " (set `service:` in ports.yaml or `service_file:` in providers.yaml"
-            message += row.unitLocation.map { ", entry at \($0))" } ?? ")"
-            throw ServiceControlError(message: message)
-        }
-        let scope: SystemdScope = inv.flag("--system") ? .system : (unit.scope ?? .user)
+        try requireUnit(row, action)
         let confirmed = inv.flag("--yes")
         if !confirmed, !ctx.options.interactive {
             throw UsageError(message: "service \(action.rawValue): refusing to \(action.rawValue) '\(row.name)' without confirmation; pass --yes in scripts")
         }
+        let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
+        let report = try perform(action, on: row, system: inv.flag("--system"), waitLimit: waitLimit,
+                                 confirm: confirmed ? nil : { settings.confirm($0, ctx) }, ctx, config: config)
+        return CommandResult(report: report)
+    }
 
+    /// One action on a configured service: systemctl (logged), then, for start and restart,
+    /// a bounded wait until it answers its health check. `confirm` asks first (nil: already
+    /// confirmed). `service` and `drill --kill` both act through it.
+    static func perform(_ action: ServiceAction, on row: MonitoredService, system: Bool, waitLimit: Double,
+                        confirm: ((String) -> Bool)?, _ ctx: ShellContext, config: AishConfig) throws -> ServiceReport
+    {
+        let unit = try requireUnit(row, action)
+        let scope: SystemdScope = system ? .system : (unit.scope ?? .user)
         let systemd = SystemdControl(environment: ctx.environment, interrupt: ctx.interrupt)
         let scopeWord = scope == .user ? "systemctl --user" : "systemctl"
         let state: String
@@ -168,11 +175,9 @@ enum ServiceCommands {
         }
 
         let invocation = SystemdControl.displayed(SystemdControl.actionArguments(action, unit: unit.unit, scope: scope))
-        if !confirmed {
-            let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
-            let question = "\(action.rawValue) '\(row.name)' (\(invocation))? [y/N] "
-            guard settings.confirm(question, ctx) else {
-                return CommandResult(report: ServiceReport(action: action.rawValue, service: row.name, done: false))
+        if let confirm {
+            guard confirm("\(action.rawValue) '\(row.name)' (\(invocation))? [y/N] ") else {
+                return ServiceReport(action: action.rawValue, service: row.name, done: false)
             }
         }
 
@@ -192,7 +197,7 @@ enum ServiceCommands {
 
         var report = ServiceReport(action: action.rawValue, service: row.name, unit: unit.unit, scope: scope.rawValue, done: true,
                                    performed: "\(row.name): \(unit.unit) \(action.pastTense) (\(invocation))")
-        guard action.expectsRunning else { return CommandResult(report: report) }
+        guard action.expectsRunning else { return report }
 
         let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
         let wait = HealthWait(proc: settings.proc, interrupt: ctx.interrupt).run(row, limit: waitLimit)
@@ -200,7 +205,19 @@ enum ServiceCommands {
         report.healthy = wait.healthy
         report.wait = (wait.waited * 1000).rounded()
         report.waitSummary = wait.summary(row)
-        return CommandResult(report: report)
+        return report
+    }
+
+    /// The service's systemd unit, or an error saying where to configure one.
+    @discardableResult
+    static func requireUnit(_ row: MonitoredService, _ action: ServiceAction) throws -> UnitReference {
+        guard let unit = row.unit else {
+            var message = "service \(action.rawValue): '\(row.name)' has no systemd unit"
+            message += " (set `service:` in ports.yaml or `service_file:` in providers.yaml"
+            message += row.unitLocation.map { ", entry at \($0))" } ?? ")"
+            throw ServiceControlError(message: message)
+        }
+        return unit
     }
 
     private static func record(_ ctx: ShellContext, _ action: ServiceAction, _ row: MonitoredService, _ unit: UnitReference,
