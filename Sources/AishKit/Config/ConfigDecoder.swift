@@ -292,8 +292,23 @@ enum ConfigDecoder {
                               fallbackChains: [], defaultChain: nil, routingRules: RoutingRules(), specialCases: SpecialCases())
         guard let root, let top = r.mapping(root, "model-mappings.yaml") else { return m }
         r.checkKeys(top, known: mappingsKeys)
+        m.exactMatches = exactMatches(root["exact_matches"], reader: r)
+        m.patterns = patterns(root["patterns"], reader: r)
+        m.capabilities = capabilities(root["capabilities"], reader: r)
+        m.loadBalancing = loadBalancing(root["load_balancing"], reader: r)
+        // `default` is the chain of every name without one of its own.
+        let chains = fallbackChains(root["fallback_chains"], reader: r)
+        m.fallbackChains = chains.filter { $0.model != "default" }
+        m.defaultChain = chains.last { $0.model == "default" }
+        if let rules = routingRules(top, reader: r) { m.routingRules = rules }
+        m.specialCases = specialCases(root["special_cases"], reader: r)
+        return m
+    }
 
-        for p in r.mapping(root["exact_matches"], "'exact_matches'") ?? [] {
+    /// `exact_matches`: a name routed to one provider.
+    private static func exactMatches(_ node: YAMLNode?, reader r: NodeReader) -> [ExactMatch] {
+        var out: [ExactMatch] = []
+        for p in r.mapping(node, "'exact_matches'") ?? [] {
             guard let alias = r.keyName(p, "a model name") else { continue }
             guard let pairs = r.mapping(p.value, "exact match '\(alias)'") else {
                 if p.value.isNull { r.error(p.key.location, "exact match '\(alias)' is missing required key 'provider'") }
@@ -312,7 +327,7 @@ enum ConfigDecoder {
                 limit = RouteRateLimit(rpm: r.int(rl["rpm"], "'rpm'"), tpm: r.int(rl["tpm"], "'tpm'"), location: rl.location,
                                        rpmLocation: rl["rpm"]?.location, tpmLocation: rl["tpm"]?.location)
             }
-            m.exactMatches.append(ExactMatch(
+            out.append(ExactMatch(
                 alias: alias, provider: provider,
                 backendModel: r.string(v["backend_model"], "'backend_model'"),
                 fallback: r.string(v["fallback"], "'fallback'"),
@@ -321,20 +336,30 @@ enum ConfigDecoder {
                 providerLocation: providerNode.location, backendModelLocation: v["backend_model"]?.location,
                 fallbackLocation: v["fallback"].flatMap { $0.isNull ? nil : $0.location }))
         }
+        return out
+    }
 
-        for item in r.list(root["patterns"], "'patterns'") ?? [] {
+    /// `patterns`: Python regular expressions tried in order.
+    private static func patterns(_ node: YAMLNode?, reader r: NodeReader) -> [PatternRoute] {
+        var out: [PatternRoute] = []
+        for item in r.list(node, "'patterns'") ?? [] {
             guard let pairs = r.mapping(item, "a pattern entry") else { continue }
             r.checkKeys(pairs, known: patternKeys)
             guard let patNode = item["pattern"] else { r.error(item.location, "pattern entry is missing required key 'pattern'"); continue }
             guard let provNode = item["provider"] else { r.error(item.location, "pattern entry is missing required key 'provider'"); continue }
             guard let pattern = r.string(patNode, "'pattern'"), let provider = r.string(provNode, "'provider'") else { continue }
-            m.patterns.append(PatternRoute(
+            out.append(PatternRoute(
                 pattern: pattern, provider: provider, fallback: r.string(item["fallback"], "'fallback'"),
                 location: item.location, patternLocation: patNode.location, providerLocation: provNode.location,
                 fallbackLocation: item["fallback"].flatMap { $0.isNull ? nil : $0.location }))
         }
+        return out
+    }
 
-        for p in r.mapping(root["capabilities"], "'capabilities'") ?? [] {
+    /// `capabilities`: names that pick among preferred models or providers.
+    private static func capabilities(_ node: YAMLNode?, reader r: NodeReader) -> [Capability] {
+        var out: [Capability] = []
+        for p in r.mapping(node, "'capabilities'") ?? [] {
             guard let name = r.keyName(p, "a capability name"), let pairs = r.mapping(p.value, "capability '\(name)'") else { continue }
             r.checkKeys(pairs, known: capabilityKeys)
             let v = p.value
@@ -380,10 +405,15 @@ enum ConfigDecoder {
             if c.preferredModels.isEmpty && c.provider == nil {
                 r.error(p.key.location, "capability '\(name)' needs 'preferred_models' or 'provider'")
             }
-            m.capabilities.append(c)
+            out.append(c)
         }
+        return out
+    }
 
-        for p in r.mapping(root["load_balancing"], "'load_balancing'") ?? [] {
+    /// `load_balancing`: names spread over weighted providers.
+    private static func loadBalancing(_ node: YAMLNode?, reader r: NodeReader) -> [LoadBalance] {
+        var out: [LoadBalance] = []
+        for p in r.mapping(node, "'load_balancing'") ?? [] {
             guard let alias = r.keyName(p, "a model name"), let pairs = r.mapping(p.value, "load balancing '\(alias)'") else { continue }
             r.checkKeys(pairs, known: balanceKeys)
             let v = p.value
@@ -406,10 +436,15 @@ enum ConfigDecoder {
                     providerLocation: provNode.location, weightLocation: weightNode.location,
                     conditionLocation: item["condition"]?.location, preferredModelLocation: item["preferred_model"]?.location))
             }
-            m.loadBalancing.append(lb)
+            out.append(lb)
         }
+        return out
+    }
 
-        for p in r.mapping(root["fallback_chains"], "'fallback_chains'") ?? [] {
+    /// `fallback_chains`, `default` included, in file order.
+    private static func fallbackChains(_ node: YAMLNode?, reader r: NodeReader) -> [FallbackChain] {
+        var out: [FallbackChain] = []
+        for p in r.mapping(node, "'fallback_chains'") ?? [] {
             guard let model = r.keyName(p, "a model name"), let pairs = r.mapping(p.value, "fallback chain '\(model)'") else { continue }
             r.checkKeys(pairs, known: chainKeys)
             guard let chainNode = p.value["chain"] else {
@@ -432,13 +467,18 @@ enum ConfigDecoder {
                     chain.chain.append(s); chain.chainLocations.append(item.location)
                 }
             }
-            if model == "default" { m.defaultChain = chain } else { m.fallbackChains.append(chain) }
+            out.append(chain)
         }
+        return out
+    }
 
+    /// `routing_rules`; nil when the section is absent or not a mapping.
+    private static func routingRules(_ top: [YAMLPair], reader r: NodeReader) -> RoutingRules? {
+        var out: RoutingRules?
         if let rulesPair = top.first(where: { $0.key.scalar == "routing_rules" }), let pairs = r.mapping(rulesPair.value, "'routing_rules'") {
             r.checkKeys(pairs, known: rulesKeys)
             let v = rulesPair.value
-            m.routingRules = RoutingRules(
+            out = RoutingRules(
                 defaultProvider: r.string(v["default_provider"], "'default_provider'"),
                 defaultFallback: r.string(v["default_fallback"], "'default_fallback'"),
                 location: rulesPair.key.location,
@@ -450,21 +490,26 @@ enum ConfigDecoder {
                 }
             }
         }
+        return out
+    }
 
-        if let sc = root["special_cases"], let pairs = r.mapping(sc, "'special_cases'") {
+    /// `special_cases`: the two aish evaluates; others are named as not evaluated.
+    private static func specialCases(_ node: YAMLNode?, reader r: NodeReader) -> SpecialCases {
+        var out = SpecialCases()
+        if let sc = node, let pairs = r.mapping(sc, "'special_cases'") {
             for p in pairs {
                 guard let key = p.key.scalar else { continue }
                 let v = p.value
                 switch key {
                 case "rate_limited_fallback":
                     guard r.mapping(v, "'rate_limited_fallback'") != nil else { continue }
-                    if let b = r.bool(v["enabled"], "'enabled'") { m.specialCases.rateLimitedFallbackEnabled = b }
-                    if let d = r.number(v["fallback_duration_seconds"], "'fallback_duration_seconds'") { m.specialCases.rateLimitedFallbackSeconds = d }
+                    if let b = r.bool(v["enabled"], "'enabled'") { out.rateLimitedFallbackEnabled = b }
+                    if let d = r.number(v["fallback_duration_seconds"], "'fallback_duration_seconds'") { out.rateLimitedFallbackSeconds = d }
                 case "error_based_routing":
                     guard r.mapping(v, "'error_based_routing'") != nil else { continue }
-                    if let b = r.bool(v["enabled"], "'enabled'") { m.specialCases.errorBasedRoutingEnabled = b }
-                    if let i = r.int(v["error_threshold"], "'error_threshold'") { m.specialCases.errorThreshold = i }
-                    if let d = r.number(v["cooldown_seconds"], "'cooldown_seconds'") { m.specialCases.cooldownSeconds = d }
+                    if let b = r.bool(v["enabled"], "'enabled'") { out.errorBasedRoutingEnabled = b }
+                    if let i = r.int(v["error_threshold"], "'error_threshold'") { out.errorThreshold = i }
+                    if let d = r.number(v["cooldown_seconds"], "'cooldown_seconds'") { out.cooldownSeconds = d }
                 default:
                     if let near = ["rate_limited_fallback", "error_based_routing"].first(where: { NodeReader.oneEditApart(key, $0) }) {
                         r.warning(p.key.location, "unknown key '\(key)' (did you mean '\(near)'?)")
@@ -474,7 +519,7 @@ enum ConfigDecoder {
                 }
             }
         }
-        return m
+        return out
     }
 
     // MARK: ports.yaml
