@@ -197,8 +197,11 @@ import Testing
         let r = try run(["start", "vllm_qwen", "--yes", "--timeout", "1s"], context(), config)
         #expect(r.status == .error)
         #expect(r.field("healthy") == .bool(false))
-        // Said once, with the action and the service, like the other service errors.
-        #expect(r.error == "service start vllm_qwen: not healthy after 1 s: port \(port) not listening")
+        // Said once, with the action and the service, like the other service errors. The time
+        // is the one measured: a loaded machine may see the last poll end a tenth later.
+        let said = try #require(r.error)
+        #expect(said == "service start vllm_qwen: not healthy after 1 s: port \(port) not listening"
+            || said == "service start vllm_qwen: not healthy after 1.1 s: port \(port) not listening", "\(said)")
         #expect(r.jsonForm["error"] == .string(r.error!))
         try ReportAgreement.check(r, ["healthy", "done"], report: ReportShape(ServiceReport.self))
     }
