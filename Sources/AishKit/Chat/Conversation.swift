@@ -9,11 +9,12 @@ final class Conversation {
     var system: String?
     private(set) var turns: [ChatMessage] = []
 
-    /// The messages of a request that adds `prompt`.
-    func messages(adding prompt: String) -> [ChatMessage] {
+    /// The messages of a request that adds `prompt`; `systemForTurn` (`chat -s`) stands in
+    /// for the conversation's system prompt in this request only.
+    func messages(adding prompt: String, systemForTurn: String? = nil) -> [ChatMessage] {
         var out: [ChatMessage] = []
         out.reserveCapacity(turns.count + 2)
-        if let system, !system.isEmpty { out.append(ChatMessage(role: "system", content: system)) }
+        if let system = systemForTurn ?? system, !system.isEmpty { out.append(ChatMessage(role: "system", content: system)) }
         out += turns
         out.append(ChatMessage(role: "user", content: prompt))
         return out
