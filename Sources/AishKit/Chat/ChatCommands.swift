@@ -206,13 +206,13 @@ enum ChatCommands {
                 let text = code ?? outcome.reply
                 output.write(text)
                 endsInNewline = text.hasSuffix("\n")
-                if code == nil, !ctx.options.quiet {
-                    output.writeError("chat -x: the reply has no fenced code block; all of it was printed\n")
-                }
             }
             // Under -q stdout is the reply byte for byte, unless it is a terminal (the next prompt).
             let addsNewline = !ctx.options.quiet || (!output.isCapturing && isatty(1) == 1)
             if !endsInNewline, addsNewline { output.write("\n") }
+            if extract, code == nil, !outcome.reply.isEmpty, !ctx.options.quiet {
+                output.writeError("chat -x: the reply has no fenced code block; all of it was printed\n")
+            }
             if !ctx.options.quiet, outcome.provider != nil {
                 let line = statusLine(outcome)
                 output.writeError((ctx.options.color ? "\u{1B}[2m" + line + "\u{1B}[0m" : line) + "\n")
@@ -220,15 +220,16 @@ enum ChatCommands {
         }
 
         // The log and the history get the turn only now, after the stream.
-        let isFirstTurn = conversation.turns.isEmpty
         if !outcome.reply.isEmpty || outcome.status == .ok {
             conversation.append(user: prompt, assistant: outcome.reply)
         }
         if let recorder = ctx.recorder {
             for r in outcome.records { recorder.recordAttempt(r) }
             let now = Date()
-            if let s = systemForTurn ?? (isFirstTurn ? conversation.system : nil), !s.isEmpty {
+            // A system message is logged where the system prompt sent changes (the first turn, -s).
+            if let s = systemForTurn ?? conversation.system, !s.isEmpty, s != conversation.loggedSystem {
                 recorder.recordMessage(MessageRecord(conversationID: conversation.id, role: "system", content: s, model: nil, createdAt: now))
+                conversation.loggedSystem = s
             }
             recorder.recordMessage(MessageRecord(conversationID: conversation.id, role: "user", content: prompt, model: model, createdAt: now))
             if !outcome.reply.isEmpty || outcome.status == .ok {

@@ -8,6 +8,8 @@ final class Conversation {
     var model: String?
     var system: String?
     private(set) var turns: [ChatMessage] = []
+    /// The system prompt last written to the log's messages for this conversation.
+    var loggedSystem: String?
 
     /// The messages of a request that adds `prompt`; `systemForTurn` (`chat -s`) stands in
     /// for the conversation's system prompt in this request only.
@@ -28,6 +30,7 @@ final class Conversation {
     /// A new conversation: no turns, a new id. The model and the system prompt stay.
     func reset() {
         turns.removeAll()
+        loggedSystem = nil
         id = UUID().uuidString
     }
 }

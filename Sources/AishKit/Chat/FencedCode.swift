@@ -7,10 +7,10 @@ enum FencedCode {
     static func first(in reply: String) -> String? {
         var fence: (char: Character, count: Int, indent: Int)?
         var body = ""
-        var lines = reply.split(separator: "\n", omittingEmptySubsequences: false)
-        if reply.hasSuffix("\n") { lines.removeLast() }
-        for rawLine in lines {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        // "\r\n" is one Character in Swift.
+        var lines = reply.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        if reply.last == "\n" || reply.last == "\r\n" { lines.removeLast() }
+        for line in lines {
             let indent = line.prefix(while: { $0 == " " }).count
             let rest = line.dropFirst(indent)
             if let open = fence {
