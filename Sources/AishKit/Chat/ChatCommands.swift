@@ -146,7 +146,7 @@ enum ChatCommands {
         var budget = PromptInput.maxBytes
         var piped: String?
         if !files.contains("-"),
-           let text = try stdin.takeForFirstChat(budget: budget, command: command, interrupt: ctx.interrupt) {
+           let text = try stdin.takeForFirstPrompt(budget: budget, command: command, interrupt: ctx.interrupt) {
             piped = text
             budget -= text.utf8.count
         }

@@ -130,8 +130,8 @@ final class StandardInputText {
         case none
         /// Only when asked for with `-f -` (a script file's run: `… | aish -f triage.ai`).
         case onRequest
-        /// Also the text of the first `chat` that runs (`… | aish chat "…"`, `aish -c '…'`).
-        case firstChat
+        /// Also the text of the first `chat` or `compare` that runs (`… | aish chat "…"`, `aish -c '…'`).
+        case firstPrompt
     }
 
     let offer: Offer
@@ -154,15 +154,15 @@ final class StandardInputText {
         let type = info.st_mode & S_IFMT
         guard type == S_IFIFO || type == S_IFREG else { return .none }
         switch action {
-        case .command, .commands: return .firstChat
+        case .command, .commands: return .firstPrompt
         case .script: return .onRequest
         case .standardInput, .help, .version: return .none
         }
     }
 
     /// The text for the first chat of a run that offers it (nil otherwise, and for later chats).
-    func takeForFirstChat(budget: Int, command: String, interrupt: InterruptFlag?) throws -> String? {
-        guard offer == .firstChat, !taken else { return nil }
+    func takeForFirstPrompt(budget: Int, command: String, interrupt: InterruptFlag?) throws -> String? {
+        guard offer == .firstPrompt, !taken else { return nil }
         taken = true
         return try text(budget: budget, command: command, interrupt: interrupt)
     }

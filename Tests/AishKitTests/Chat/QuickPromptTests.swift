@@ -14,7 +14,7 @@ import Testing
 
     /// Gives the bench `bytes` as stdin, read from a pipe (a file when larger than a pipe holds).
     @discardableResult
-    static func stdin(_ b: ChatBench, _ bytes: [UInt8], offer: StandardInputText.Offer = .firstChat) throws -> Int32 {
+    static func stdin(_ b: ChatBench, _ bytes: [UInt8], offer: StandardInputText.Offer = .firstPrompt) throws -> Int32 {
         let fd: Int32
         if bytes.count < 60_000 {
             var fds: [Int32] = [0, 0]
@@ -284,6 +284,44 @@ import Testing
         }
     }
 
+    // MARK: - compare
+
+    @Test func compareTakesStdinFilesASystemPromptAndOptionsForEveryRequest() throws {
+        let fake = try FakeProviderProcess(["--echo"])
+        defer { fake.stop() }
+        let b = try Self.bench(fake)
+        defer { b.cleanUp() }
+        let file = b.directory + "/main.py"
+        try Self.save("print(1)\n", to: file)
+        let fd = try Self.stdin(b, Array("piped".utf8))
+        defer { close(fd) }
+        let r = try b.run(["compare", "m", "-n", "2", "--warmup", "0", "-p", "Review:", "-f", file, "-s", "be terse",
+                           "-o", "temperature", "0.1", "-o", "max_tokens", "9"])
+        #expect(r.status == .ok, "\(r.text)")
+        let expected = "Review:\n\npiped\n\n--- \(file) ---\nprint(1)\n--- end of \(file) ---"
+        let bodies = try Self.bodies(fake)
+        #expect(bodies.count == 2)
+        for body in bodies {
+            #expect(Self.lastUserMessage(body) == expected)
+            #expect(body["messages"]?[0]?["content"] == "be terse")
+            #expect(body["temperature"] == 0.1)
+            #expect(body["max_tokens"] == 9)
+        }
+        let rows = try b.attempts()
+        #expect(rows.map(\.prompt) == [expected, expected])
+        #expect(rows.map(\.systemPrompt) == ["be terse", "be terse"])
+        // Without -p, stdin alone is the prompt; without either, the default question.
+        let c = try Self.bench(fake)
+        defer { c.cleanUp() }
+        let fd2 = try Self.stdin(c, Array("only stdin".utf8))
+        defer { close(fd2) }
+        try c.run(["compare", "m", "-n", "1", "--warmup", "0"])
+        try c.run(["compare", "m", "-n", "1", "--warmup", "0"])
+        #expect(try Self.bodies(fake).suffix(2).map(Self.lastUserMessage) == ["only stdin", CompareCommand.defaultPrompt])
+        #expect(TestShell(c.ctx).errorText(["compare", "m", "--max-tokens", "5", "-o", "max_tokens", "9"])
+            == "compare: give --max-tokens K or -o max_tokens K, not both\nusage: " + CompareCommand.spec.usage)
+    }
+
     // MARK: - output
 
     static let codeReply = "Here you go:\n\n```bash\nfor i in 1 2 3; do\n  echo \"$i\"\ndone\n```\n\nThat loops.\n"
@@ -390,13 +428,13 @@ struct StandardInputOfferTests {
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]); close(fds[1]) }
         let pipeFD = fds[0]
-        #expect(StandardInputText.offer(for: .command(["chat"]), fd: pipeFD) == .firstChat)
-        #expect(StandardInputText.offer(for: .commands(text: "chat hi", arguments: []), fd: pipeFD) == .firstChat)
+        #expect(StandardInputText.offer(for: .command(["chat"]), fd: pipeFD) == .firstPrompt)
+        #expect(StandardInputText.offer(for: .commands(text: "chat hi", arguments: []), fd: pipeFD) == .firstPrompt)
         #expect(StandardInputText.offer(for: .script(path: "s.ai", arguments: []), fd: pipeFD) == .onRequest)
         #expect(StandardInputText.offer(for: .standardInput, fd: pipeFD) == .none)
         let file = open("/etc/hostname", O_RDONLY)
         defer { close(file) }
-        if file >= 0 { #expect(StandardInputText.offer(for: .command(["chat"]), fd: file) == .firstChat) }
+        if file >= 0 { #expect(StandardInputText.offer(for: .command(["chat"]), fd: file) == .firstPrompt) }
         let null = open("/dev/null", O_RDONLY)
         defer { close(null) }
         #expect(StandardInputText.offer(for: .command(["chat"]), fd: null) == .none)
