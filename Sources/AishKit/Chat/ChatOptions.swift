@@ -16,14 +16,16 @@ struct ChatOptions: Sendable, Equatable {
 
     /// The options from `variables`, each replaced by `overrides` (`chat -o NAME VALUE`, in
     /// pairs, for one request only) where given. Both are checked as `set` checks them.
-    static func from(variables: [String: String], overrides: [String] = [], command: String = "chat") throws -> ChatOptions {
+    /// `allowed`: the names `-o` takes (compare has no use for max_reply_bytes).
+    static func from(variables: [String: String], overrides: [String] = [], command: String = "chat",
+                     allowed: [String] = names) throws -> ChatOptions {
         var given: [String: String] = [:]
         var pairs = overrides[...]
         while let name = pairs.popFirst(), let value = pairs.popFirst() {
-            guard names.contains(name) else {
+            guard allowed.contains(name) else {
                 var message = "\(command): -o: unknown option '\(name)'"
-                if let s = Suggest.closest(to: name, among: names) { message += " (did you mean '\(s)'?)" }
-                throw UsageError(message: message + "; the options are " + CommandSpec.alternatives(names))
+                if let s = Suggest.closest(to: name, among: allowed) { message += " (did you mean '\(s)'?)" }
+                throw UsageError(message: message + "; the options are " + CommandSpec.alternatives(allowed))
             }
             given[name] = value
         }

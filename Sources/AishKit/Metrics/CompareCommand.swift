@@ -6,6 +6,8 @@ import Glibc
 enum CompareCommand {
     static let defaultPrompt = "In two sentences, explain why the sky is blue."
     static let defaultMaxTokens = 64
+    /// What `compare -o` takes.
+    static let optionNames = ["temperature", "top_p", "seed", "max_tokens"]
 
     static let spec = CommandSpec(
         name: "compare",
@@ -41,7 +43,7 @@ enum CompareCommand {
                        completion: .files, repeatable: true),
             OptionSpec(names: ["-s", "--system"], valueName: "TEXT", help: "system prompt of every request"),
             OptionSpec(names: ["-o", "--option"], valueName: "NAME VALUE", help: "temperature, top_p, seed or max_tokens of every request (repeatable)",
-                       completion: .words(["temperature", "top_p", "seed", "max_tokens"]), repeatable: true, arity: 2),
+                       completion: .words(optionNames), repeatable: true, arity: 2),
             OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
             OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per request to FILE", completion: .files),
             OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
@@ -82,7 +84,8 @@ enum CompareCommand {
     /// `requesters` is given by tests; else each model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requesters given: [ModelRequester]? = nil) throws -> CommandResult {
         var settings = try settings(inv, environmentPrompt: readPrompt)
-        let options = try ChatOptions.from(variables: [:], overrides: inv.values("--option"), command: "compare")
+        let options = try ChatOptions.from(variables: [:], overrides: inv.values("--option"), command: "compare",
+                                           allowed: optionNames)
         if let k = options.maxTokens {
             if inv.value("--max-tokens") != nil { throw UsageError(message: "compare: give --max-tokens K or -o max_tokens K, not both") }
             settings.maxTokens = k

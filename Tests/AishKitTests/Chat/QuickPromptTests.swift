@@ -320,6 +320,9 @@ import Testing
         #expect(try Self.bodies(fake).suffix(2).map(Self.lastUserMessage) == ["only stdin", CompareCommand.defaultPrompt])
         #expect(TestShell(c.ctx).errorText(["compare", "m", "--max-tokens", "5", "-o", "max_tokens", "9"])
             == "compare: give --max-tokens K or -o max_tokens K, not both\nusage: " + CompareCommand.spec.usage)
+        #expect(TestShell(c.ctx).errorText(["compare", "m", "-o", "max_reply_bytes", "4096"])
+            == "compare: -o: unknown option 'max_reply_bytes'; the options are temperature, top_p, seed or max_tokens\nusage: "
+            + CompareCommand.spec.usage)
     }
 
     // MARK: - output
