@@ -197,7 +197,7 @@ enum ChatCommands {
         let outcome = turn.run(plan: plan, request: request, prompt: prompt) { piece in
             guard printsAsItArrives else { return }
             output.write(piece)
-            endsInNewline = piece.hasSuffix("\n")
+            endsInNewline = piece.utf8.last == UInt8(ascii: "\n")
         }
 
         let code = extract ? FencedCode.first(in: outcome.reply) : nil
@@ -205,7 +205,7 @@ enum ChatCommands {
             if extract, !outcome.reply.isEmpty {
                 let text = code ?? outcome.reply
                 output.write(text)
-                endsInNewline = text.hasSuffix("\n")
+                endsInNewline = text.utf8.last == UInt8(ascii: "\n")
             }
             // Under -q stdout is the reply byte for byte, unless it is a terminal (the next prompt).
             let addsNewline = !ctx.options.quiet || (!output.isCapturing && isatty(1) == 1)

@@ -137,7 +137,7 @@ final class StandardInputText {
     let offer: Offer
     private let fd: Int32
     private var read: Result<String, PromptInputError>?
-    /// Whether a chat has had it as its prompt text already.
+    /// Whether a command has had it as prompt text already.
     private(set) var taken = false
 
     init(fd: Int32 = 0, offer: Offer = .none) {
@@ -146,7 +146,8 @@ final class StandardInputText {
     }
 
     /// What aish offers for a run: stdin that is a pipe or a regular file, as the text of the
-    /// first chat when the commands are aish's own arguments, on request (`-f -`) for a script.
+    /// first chat or compare when the commands are aish's own arguments, on request (`-f -`)
+    /// for a script.
     static func offer(for action: ProcessArguments.Action, fd: Int32 = 0) -> Offer {
         guard isatty(fd) == 0 else { return .none }
         var info = stat()
@@ -160,14 +161,14 @@ final class StandardInputText {
         }
     }
 
-    /// The text for the first chat of a run that offers it (nil otherwise, and for later chats).
+    /// The text for the first chat or compare of a run that offers it (nil otherwise, and later).
     func takeForFirstPrompt(budget: Int, command: String, interrupt: InterruptFlag?) throws -> String? {
         guard offer == .firstPrompt, !taken else { return nil }
         taken = true
         return try text(budget: budget, command: command, interrupt: interrupt)
     }
 
-    /// The text for `-f -`.
+    /// The text for `-f -` (read once; attached again whenever asked).
     func text(budget: Int, command: String, interrupt: InterruptFlag?) throws -> String {
         guard offer != .none else {
             throw PromptInputError(message: "\(command): -f -: stdin is not available for a prompt here"
