@@ -14,12 +14,28 @@ struct ChatOptions: Sendable, Equatable {
 
     static let names = ["temperature", "max_tokens", "top_p", "seed", BoundedReply.variable]
 
-    static func from(variables: [String: String]) throws -> ChatOptions {
+    /// The options from `variables`, each replaced by `overrides` (`chat -o NAME VALUE`, in
+    /// pairs, for one request only) where given. Both are checked as `set` checks them.
+    /// `allowed`: the names `-o` takes (compare has no use for max_reply_bytes).
+    static func from(variables: [String: String], overrides: [String] = [], command: String = "chat",
+                     allowed: [String] = names) throws -> ChatOptions {
+        var given: [String: String] = [:]
+        var pairs = overrides[...]
+        while let name = pairs.popFirst(), let value = pairs.popFirst() {
+            guard allowed.contains(name) else {
+                var message = "\(command): -o: unknown option '\(name)'"
+                if let s = Suggest.closest(to: name, among: allowed) { message += " (did you mean '\(s)'?)" }
+                throw UsageError(message: message + "; the options are " + CommandSpec.alternatives(allowed))
+            }
+            given[name] = value
+        }
         func check(_ name: String) throws -> String? {
-            guard let raw = variables[name] else { return nil }
+            let perTurn = given[name]
+            guard let raw = perTurn ?? variables[name] else { return nil }
             let value = raw.trimming(.whitespaces)
             if let option = BuiltinCommands.chatOptions.first(where: { $0.name == name }), !option.check(value) {
-                throw UsageError(message: "chat: \(name) must be \(option.expected), got '\(raw)' (change it with: set \(name) VALUE)")
+                if perTurn != nil { throw UsageError(message: "\(command): -o \(name) must be \(option.expected), got '\(raw)'") }
+                throw UsageError(message: "\(command): \(name) must be \(option.expected), got '\(raw)' (change it with: set \(name) VALUE)")
             }
             return value
         }

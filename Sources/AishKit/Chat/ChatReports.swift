@@ -23,6 +23,8 @@ struct ChatReport: CommandReport {
     var truncated: Bool
     var gateway: GatewayInfo?
     var reply: String
+    /// With `chat -x`: the reply's first fenced code block.
+    var code: String?
     var error: String?
     var streamed: Bool
 
@@ -63,7 +65,7 @@ struct ChatReport: CommandReport {
         case replyBytes = "reply_bytes", truncated
         case gatewayDeployment = "gateway_deployment", gatewayModelGroup = "gateway_model_group"
         case gatewayAPIBase = "gateway_api_base", gatewayFallbacks = "gateway_fallbacks"
-        case gatewayRetries = "gateway_retries", gatewayOverhead = "gateway_overhead", reply
+        case gatewayRetries = "gateway_retries", gatewayOverhead = "gateway_overhead", reply, code
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -98,6 +100,7 @@ struct ChatReport: CommandReport {
         try put(gateway?.attemptedRetries, .gatewayRetries)
         try put(ms(gateway?.overheadMs), .gatewayOverhead)
         try c.encode(reply, forKey: .reply)
+        try put(code, .code)
     }
 
     var failureMessage: String? { error }
@@ -131,6 +134,7 @@ struct ChatReport: CommandReport {
         ReportField("gateway_retries", "LiteLLM gateway: its own retries"),
         ReportField("gateway_overhead", "LiteLLM gateway: its own time, from x-litellm-overhead-duration-ms", unit: "ms"),
         ReportField("reply", "the reply text (what expect contains and matches test)"),
+        ReportField("code", "with -x: the reply's first fenced code block (null without -x or without a block)"),
     ]
 
     static var example: ChatReport {

@@ -153,7 +153,8 @@ struct ChatTurn {
             do {
                 let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in
                     guard case let .text(piece) = event, !piece.isEmpty else { return }
-                    if firstToken == nil { firstToken = clock() }
+                    // A request that was not streamed has no first token: its text comes whole at the end.
+                    if firstToken == nil, request.stream { firstToken = clock() }
                     chunks += 1
                     text.append(piece)
                     onText(piece)

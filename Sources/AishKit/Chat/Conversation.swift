@@ -8,12 +8,15 @@ final class Conversation {
     var model: String?
     var system: String?
     private(set) var turns: [ChatMessage] = []
+    /// The system prompt last written to the log's messages for this conversation.
+    var loggedSystem: String?
 
-    /// The messages of a request that adds `prompt`.
-    func messages(adding prompt: String) -> [ChatMessage] {
+    /// The messages of a request that adds `prompt`; `systemForTurn` (`chat -s`) stands in
+    /// for the conversation's system prompt in this request only.
+    func messages(adding prompt: String, systemForTurn: String? = nil) -> [ChatMessage] {
         var out: [ChatMessage] = []
         out.reserveCapacity(turns.count + 2)
-        if let system, !system.isEmpty { out.append(ChatMessage(role: "system", content: system)) }
+        if let system = systemForTurn ?? system, !system.isEmpty { out.append(ChatMessage(role: "system", content: system)) }
         out += turns
         out.append(ChatMessage(role: "user", content: prompt))
         return out
@@ -27,6 +30,7 @@ final class Conversation {
     /// A new conversation: no turns, a new id. The model and the system prompt stay.
     func reset() {
         turns.removeAll()
+        loggedSystem = nil
         id = UUID().uuidString
     }
 }

@@ -14,6 +14,9 @@ struct OptionSpec: Sendable {
     var help: String
     var completion: ValueCompletion = .none
     var repeatable: Bool = false
+    /// Words of value each use takes (`-o NAME VALUE` takes 2); they are stored in order.
+    /// `completion` completes the first of them.
+    var arity: Int = 1
 
     var canonical: String { names.last! }
     var takesValue: Bool { valueName != nil }
@@ -142,15 +145,18 @@ struct CommandSpec: Sendable {
                 throw UsageError(message: message)
             }
             if spec.takesValue {
-                let value: String
-                if let inline { value = inline } else {
-                    guard i < words.count else {
-                        throw UsageError(message: "\(self.name): option '\(name)' needs a value \(spec.valueName!)")
+                var values: [String] = []
+                if let inline, spec.arity == 1 { values = [inline] } else {
+                    if inline != nil {
+                        throw UsageError(message: "\(self.name): option '\(name)' takes \(spec.valueName!) as separate words")
                     }
-                    value = words[i]
-                    i += 1
+                    guard i + spec.arity <= words.count else {
+                        throw UsageError(message: "\(self.name): option '\(name)' needs \(spec.arity == 1 ? "a value" : "values") \(spec.valueName!)")
+                    }
+                    values = Array(words[i..<(i + spec.arity)])
+                    i += spec.arity
                 }
-                if spec.repeatable { options[spec.canonical, default: []].append(value) } else { options[spec.canonical] = [value] }
+                if spec.repeatable { options[spec.canonical, default: []] += values } else { options[spec.canonical] = values }
             } else {
                 if inline != nil { throw UsageError(message: "\(self.name): option '\(name)' takes no value") }
                 options[spec.canonical] = [""]

@@ -6,10 +6,12 @@ import Glibc
 enum CompareCommand {
     static let defaultPrompt = "In two sentences, explain why the sky is blue."
     static let defaultMaxTokens = 64
+    /// What `compare -o` takes.
+    static let optionNames = ["temperature", "top_p", "seed", "max_tokens"]
 
     static let spec = CommandSpec(
         name: "compare",
-        usage: "compare MODEL MODEL... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file FILE] [--max-tokens K] [--csv FILE] [--server-side]",
+        usage: "compare MODEL MODEL... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file FILE] [-f FILE]... [-s TEXT] [-o NAME VALUE]... [--max-tokens K] [--csv FILE] [--server-side]",
         summary: "stream the same prompt to several models: TTFT, inter-token latency, end-to-end, tokens/s, errors",
         help: """
             Sends the prompt N times (default 5) to each model through the router, streamed, after W
@@ -27,6 +29,9 @@ enum CompareCommand {
             --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
             per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
             aish's client-side figures; in --json under server_side.
+            As for chat: piped stdin (aish compare …, aish -c '…') is the prompt, or follows -p after a
+            blank line; -f FILE attaches a file (- is stdin); -s TEXT is the system prompt and
+            -o NAME VALUE an option (temperature, top_p, seed; max_tokens as --max-tokens) of every request.
             """,
         options: [
             OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "measured requests per model (default 5)"),
@@ -34,6 +39,11 @@ enum CompareCommand {
             OptionSpec(names: ["--parallel"], valueName: nil, help: "run the models concurrently"),
             OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
             OptionSpec(names: ["--prompt-file"], valueName: "FILE", help: "read the prompt from FILE", completion: .files),
+            OptionSpec(names: ["-f", "--file"], valueName: "FILE", help: "attach the text of FILE, marked with its name (repeatable; - is stdin)",
+                       completion: .files, repeatable: true),
+            OptionSpec(names: ["-s", "--system"], valueName: "TEXT", help: "system prompt of every request"),
+            OptionSpec(names: ["-o", "--option"], valueName: "NAME VALUE", help: "temperature, top_p, seed or max_tokens of every request (repeatable)",
+                       completion: .words(optionNames), repeatable: true, arity: 2),
             OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
             OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per request to FILE", completion: .files),
             OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
@@ -73,8 +83,21 @@ enum CompareCommand {
 
     /// `requesters` is given by tests; else each model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requesters given: [ModelRequester]? = nil) throws -> CommandResult {
-        let settings = try settings(inv, environmentPrompt: readPrompt)
-        let requesters = try given ?? settings.models.map { try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx) }
+        var settings = try settings(inv, environmentPrompt: readPrompt)
+        let options = try ChatOptions.from(variables: [:], overrides: inv.values("--option"), command: "compare",
+                                           allowed: optionNames)
+        if let k = options.maxTokens {
+            if inv.value("--max-tokens") != nil { throw UsageError(message: "compare: give --max-tokens K or -o max_tokens K, not both") }
+            settings.maxTokens = k
+        }
+        let system = inv.value("--system")
+        let requesters = try given ?? settings.models.map {
+            try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx, system: system, options: options)
+        }
+        // Read last, once the options are known to be good: piped stdin and -f files join the prompt.
+        let words = inv.value("--prompt") != nil || inv.value("--prompt-file") != nil ? settings.prompt : ""
+        let prompt = try ChatCommands.promptWithInput(words: words, files: inv.values("--file"), ctx: ctx, command: "compare")
+        if !prompt.isEmpty { settings.prompt = prompt }
         let terminal = TerminalCheck(ctx)
         let progress = ProgressLine(output: ctx.output, enabled: terminal.stderrIsTerminal)
         let startedAt = Date()

@@ -5,8 +5,10 @@ import Glibc
 /// `ChatTurn` through the router's plan per request (skips, failover before the first token,
 /// router state told of every attempt), so the figures are what a chat user would see.
 enum MetricsRouting {
-    /// `kind` goes into every attempt the turns record ("compare", "bench").
-    static func requester(for model: String, kind: String, ctx: ShellContext) throws -> ModelRequester {
+    /// `kind` goes into every attempt the turns record ("compare", "bench"); `system` and
+    /// `options` (`compare -s`, `-o`) go with every request.
+    static func requester(for model: String, kind: String, ctx: ShellContext, system: String? = nil,
+                          options: ChatOptions = ChatOptions()) throws -> ModelRequester {
         let config = try ctx.config()
         let router = ctx.routing.router(for: config)
         let state = ctx.routing.state
@@ -23,8 +25,10 @@ enum MetricsRouting {
             let turn = ChatTurn(router: router, state: state, environment: environment, interrupt: interrupt,
                                 backend: { RememberingBackend(inner: ProviderClients.backend(for: $0, environment: environment),
                                                               failures: failures) })
-            let request = ChatRequest(model: model, messages: [ChatMessage(role: "user", content: prompt)],
-                                      temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+            var messages = [ChatMessage(role: "user", content: prompt)]
+            if let system, !system.isEmpty { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
+            let request = ChatRequest(model: model, messages: messages, temperature: options.temperature,
+                                      maxTokens: maxTokens, topP: options.topP, seed: options.seed, stream: true)
             let plan = router.plan(for: model, input: RoutingInput(promptTokens: RoutingInput.estimateTokens(prompt),
                                                                    contextTokens: RoutingInput.estimateTokens(prompt)),
                                    state: state)

@@ -22,13 +22,15 @@ struct ChatRequest: Sendable {
     /// More top-level body keys, sent as they are (the gateway's `mock_testing_fallbacks`).
     var extraBody: [(String, JSONValue)] = []
 
-    /// temperature, max_tokens, top_p and seed as sent, for the log.
+    /// temperature, max_tokens, top_p and seed as sent, for the log; "stream": false for a
+    /// request that was not streamed.
     var optionsJSON: JSONValue? {
         var pairs: [(String, JSONValue)] = []
         if let t = temperature { pairs.append(("temperature", .double(t))) }
         if let m = maxTokens { pairs.append(("max_tokens", .int(m))) }
         if let p = topP { pairs.append(("top_p", .double(p))) }
         if let s = seed { pairs.append(("seed", .int(s))) }
+        if !stream { pairs.append(("stream", .bool(false))) }
         return pairs.isEmpty ? nil : .object(pairs)
     }
 }

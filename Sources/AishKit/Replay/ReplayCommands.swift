@@ -5,7 +5,7 @@ import Glibc
 enum ReplayCommands {
     static let all: [CommandSpec] = [replay]
 
-    static let usage = "replay [ID... | --since T | -m MODEL | -q TEXT] --to MODEL [-n N]"
+    static let usage = "replay [ID... | --since T | -m MODEL | -q TEXT] --to MODEL [-n N] [-s TEXT] [-o NAME VALUE]... [--no-stream]"
 
     static let replay = CommandSpec(
         name: "replay",
@@ -21,6 +21,9 @@ enum ReplayCommands {
             similarity (0 to 1: twice the words in common over all the words of both). A prompt
             whose original model is no longer configured is noted and replayed all the same; a
             prompt the target cannot answer is an error for that prompt, and the rest go on.
+            -s TEXT sends TEXT as the system prompt instead of the logged one, -o NAME VALUE an option
+            (temperature, max_tokens, top_p, seed, max_reply_bytes) instead of the logged one, as
+            `chat` takes them; --no-stream sends each request without streaming.
             The requests are logged (kind replay) and the whole replay as a run. Exit 1 when any
             prompt failed.
             """,
@@ -31,6 +34,11 @@ enum ReplayCommands {
             OptionSpec(names: ["--since"], valueName: "T", help: "only prompts logged since: 1h, 2d, 2026-11-27…"),
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "only prompts for this requested or backend model"),
             OptionSpec(names: ["-q", "--query"], valueName: "TEXT", help: "only prompts or replies matching (full-text)"),
+            OptionSpec(names: ["-s", "--system"], valueName: "TEXT", help: "system prompt instead of the logged one"),
+            OptionSpec(names: ["-o", "--option"], valueName: "NAME VALUE",
+                       help: "temperature, max_tokens, top_p, seed or max_reply_bytes instead of the logged one (repeatable)",
+                       completion: .words(ChatOptions.names), repeatable: true, arity: 2),
+            OptionSpec(names: ["--no-stream"], valueName: nil, help: "send each request without streaming"),
         ],
         positionals: [PositionalSpec(name: "ID", help: "attempt ids from `log`", optional: true, variadic: true)],
         report: ReportShape(ReplayReport.self),
@@ -40,6 +48,10 @@ enum ReplayCommands {
         guard let target = inv.value("--to") else {
             throw UsageError(message: "replay: which model? give --to MODEL", usage: usage)
         }
+        let overrides = ReplayOverrides(
+            system: inv.value("--system"),
+            options: try ChatOptions.from(variables: [:], overrides: inv.values("--option"), command: "replay"),
+            stream: !inv.flag("--no-stream"))
         let limit = try inv.int("--limit", default: 10)
         guard limit > 0 else { throw UsageError(message: "replay: -n takes a positive number, got \(limit)", usage: usage) }
         let ids = try inv.positionals.map { word -> Int64 in
@@ -94,7 +106,8 @@ enum ReplayCommands {
         var results: [ReplayReport.Prompt] = []
         for row in rows {
             if ctx.interrupt.isRaised { break }
-            results.append(replayOne(row, to: target, turn: turn, router: router, state: session.state, recorder: ctx.recorder))
+            results.append(replayOne(row, to: target, turn: turn, router: router, state: session.state, recorder: ctx.recorder,
+                                     overrides: overrides))
         }
         if ctx.interrupt.isRaised { throw CommandFailure("replay: interrupted after \(results.count) of \(rows.count) prompts") }
         let report = ReplayReport(to: target, results: results)
@@ -114,15 +127,28 @@ enum ReplayCommands {
         return CommandResult(report: report)
     }
 
+    /// What `replay -s`, `-o` and `--no-stream` change in every request replayed.
+    struct ReplayOverrides {
+        var system: String?
+        /// Only the options given with -o are set.
+        var options = ChatOptions()
+        var stream = true
+    }
+
     static func replayOne(_ row: AttemptRow, to target: String, turn: ChatTurn, router: Router, state: RouterState,
-                          recorder: SessionRecorder?) -> ReplayReport.Prompt {
+                          recorder: SessionRecorder?, overrides: ReplayOverrides = ReplayOverrides()) -> ReplayReport.Prompt {
         var messages: [ChatMessage] = []
-        if let s = row.systemPrompt, !s.isEmpty { messages.append(ChatMessage(role: "system", content: s)) }
+        if let s = overrides.system ?? row.systemPrompt, !s.isEmpty { messages.append(ChatMessage(role: "system", content: s)) }
         messages.append(ChatMessage(role: "user", content: row.prompt))
         let options = row.options.flatMap { try? JSONValue.parse($0) }
-        let request = ChatRequest(model: target, messages: messages, temperature: options?["temperature"]?.doubleValue,
-                                  maxTokens: options?["max_tokens"]?.intValue, topP: options?["top_p"]?.doubleValue,
-                                  seed: options?["seed"]?.intValue)
+        let given = overrides.options
+        var request = ChatRequest(model: target, messages: messages,
+                                  temperature: given.temperature ?? options?["temperature"]?.doubleValue,
+                                  maxTokens: given.maxTokens ?? options?["max_tokens"]?.intValue,
+                                  topP: given.topP ?? options?["top_p"]?.doubleValue,
+                                  seed: given.seed ?? options?["seed"]?.intValue,
+                                  maxReplyBytes: given.maxReplyBytes)
+        request.stream = overrides.stream
         var note: String?
         if router.plan(for: row.requestedModel, state: state, advance: false).steps.isEmpty {
             note = "the original model '\(row.requestedModel)' is unknown to the current config"

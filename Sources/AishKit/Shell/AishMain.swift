@@ -40,6 +40,9 @@ public enum AishMain {
 
         let ctx = ShellContext(options: options, registry: registry, output: output, environment: environment)
         for name in parsed.variableOrder { ctx.variables[name] = parsed.variables[name] }
+        // Piped text is a prompt's only when the commands are not read from stdin themselves.
+        let stdinOffer = StandardInputText.offer(for: parsed.action)
+        ctx.state(StandardInputText.self) { StandardInputText(fd: 0, offer: stdinOffer) }
         InterruptSignal.install(interactive: interactive)
 
         let mode: String

@@ -20,10 +20,12 @@ struct Completer {
         guard let spec = registry.lookup(first) else { return [] }
         var positionalCount = 0
         var pendingOption: OptionSpec?
+        /// Value words still to come for `pendingOption` (`-o NAME VALUE` takes two).
+        var pendingValues = 0
         var optionsEnded = spec.rawArguments
         for word in done.dropFirst() {
-            if pendingOption != nil {
-                pendingOption = nil
+            if pendingValues > 0 {
+                pendingValues -= 1
                 continue
             }
             if !optionsEnded, word == "--" {
@@ -31,12 +33,18 @@ struct Completer {
                 continue
             }
             if !optionsEnded, word.hasPrefix("-"), word.count > 1, Double(word) == nil {
-                if !word.contains("="), let option = spec.option(named: word), option.takesValue { pendingOption = option }
+                if !word.contains("="), let option = spec.option(named: word), option.takesValue {
+                    pendingOption = option
+                    pendingValues = option.arity
+                }
                 continue
             }
             positionalCount += 1
         }
-        if let option = pendingOption { return values(option.completion, partial: partial) }
+        if pendingValues > 0, let option = pendingOption {
+            // The option's first value word is completed; the ones after it are free text.
+            return pendingValues == option.arity ? values(option.completion, partial: partial) : []
+        }
         if !optionsEnded, partial.hasPrefix("-") {
             return unique(spec.allOptions.flatMap(\.names).filter { $0.hasPrefix("--") || partial.count <= 2 })
         }

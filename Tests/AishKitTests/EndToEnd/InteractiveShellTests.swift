@@ -142,6 +142,33 @@ struct TmuxTimeout: Error, CustomStringConvertible {
         try t.waitFor("[exited 0]")
     }
 
+    @Test func chatCompletesFileNamesAfterDashFAndOptionNamesAfterDashO() throws {
+        let t = try TmuxShell()
+        let home = t.aish.home
+        try "notes".write(toFile: home + "/prompt-notes.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: home + "/prompt-dir", withIntermediateDirectories: true)
+        try "code".write(toFile: home + "/prompt-dir/main.py", atomically: true, encoding: .utf8)
+        try t.start()
+        try t.type("chat -o te")
+        try t.send("Tab")
+        try t.waitFor("aish> chat -o temperature ")
+        // After -o NAME VALUE (two words), -f completes a file name.
+        try t.type("0.2 -f \(home)/prompt-no")
+        try t.send("Tab")
+        try t.waitFor("aish> chat -o temperature 0.2 -f \(home)/prompt-notes.txt ")
+        try t.send("C-u")
+        try t.type("chat --file \(home)/prompt-d")
+        try t.send("Tab")
+        try t.waitFor("aish> chat --file \(home)/prompt-dir/")
+        try t.type("ma")
+        try t.send("Tab")
+        try t.waitFor("aish> chat --file \(home)/prompt-dir/main.py ")
+        try t.send("C-u")
+        try t.type("exit")
+        try t.send("Enter")
+        try t.waitFor("[exited 0]")
+    }
+
     @Test func historyIsKeptAcrossSessionsInAPrivateFile() throws {
         let t = try TmuxShell()
         try t.start()

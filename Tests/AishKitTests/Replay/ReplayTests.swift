@@ -74,6 +74,31 @@ import Testing
         #expect(r.text.contains("\n1 prompt replayed to new: similarity 0.5"), "\(r.text)")
     }
 
+    @Test func systemAndOptionsGivenToReplayStandInForTheLoggedOnes() throws {
+        let first = try FakeProviderProcess(["--reply", "The sky is blue."])
+        let second = try FakeProviderProcess(["--reply", "Blue."])
+        defer { first.stop(); second.stop() }
+        let b = try ChatBench(providers: [(name: "first", type: "vllm", url: first.baseURL, extra: ""),
+                                          (name: "second", type: "vllm", url: second.baseURL, extra: "")],
+                              mappings: Self.mappings)
+        defer { b.cleanUp() }
+        _ = try b.run(["chat", "-m", "old", "-s", "Answer in one sentence.", "-o", "temperature", "0.3",
+                       "-o", "seed", "7", "What colour is the sky?"])
+        let r = try b.run(["replay", "--to", "new", "-s", "One word.", "-o", "temperature", "0", "--no-stream"])
+        #expect(r.status == .ok, "\(r.text)")
+        let body = try #require(second.receivedRequests().last?["body"])
+        #expect(body["messages"]?[0]?["content"] == .string("One word."))
+        #expect(body["temperature"] == .double(0))
+        #expect(body["seed"] == .int(7))   // not given: the logged one
+        #expect(body["stream"] == .bool(false))
+        let replayed = try #require(b.attempts().last)
+        #expect(replayed.kind == "replay")
+        #expect(replayed.systemPrompt == "One word.")
+        #expect(replayed.options == #"{"temperature":0.0,"seed":7,"stream":false}"# || replayed.options == #"{"temperature":0,"seed":7,"stream":false}"#)
+        #expect(TestShell(b.ctx).errorText(["replay", "--to", "new", "-o", "top_p", "0"])
+            == "replay: -o top_p must be a number above 0, at most 1, got '0'\nusage: " + ReplayCommands.usage)
+    }
+
     @Test func aPromptTheTargetCannotAnswerIsAnErrorAndTheRestGoOn() throws {
         let first = try FakeProviderProcess(["--reply", "one two three"])
         defer { first.stop() }

@@ -111,6 +111,22 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
         #expect(completer.complete(lineBeforeCursor: "chat -m llama3 ") == [])
     }
 
+    /// `chat -o NAME VALUE`: the first value word is completed, the second is free, and what
+    /// follows is a positional or another option again.
+    @Test func anOptionWithTwoValueWordsCompletesTheFirstAndSkipsBoth() throws {
+        let standard = Completer(registry: .standard, context: nil)
+        #expect(standard.complete(lineBeforeCursor: "chat -o t") == ["temperature", "top_p"])
+        #expect(standard.complete(lineBeforeCursor: "chat -o temperature ") == [])
+        #expect(standard.complete(lineBeforeCursor: "chat --option seed 3 --no-s") == ["--no-stream"])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aish-complete-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: dir + "/notes.txt", contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(standard.complete(lineBeforeCursor: "chat -o top_p 0.5 -f \(dir)/n") == ["\(dir)/notes.txt"])
+        #expect(standard.complete(lineBeforeCursor: "replay -o m") == ["max_tokens", "max_reply_bytes"])
+        #expect(standard.complete(lineBeforeCursor: "compare a b -o m") == ["max_tokens"])
+    }
+
     @Test func subcommandsThenPositionals() throws {
         #expect(completer.complete(lineBeforeCursor: "config ") == ["show", "generate", "diff"])
         #expect(completer.complete(lineBeforeCursor: "config g") == ["generate"])
