@@ -18,7 +18,7 @@ enum HTTPTransport {
         /// One Prometheus API answer (query, query_range, targets, alerts), and all answers of
         /// one batch of queries together (`metrics --prom`, `report`).
         static let prometheusAnswer = 8 << 20
-        static let prometheusBatch = 32 << 20
+        static let prometheusBatch = 16 << 20
         /// Grafana's `/api/health`.
         static let grafana = 1 << 20
         /// A chat reply sent as one JSON object instead of a stream: what `max_reply_bytes`
@@ -83,10 +83,14 @@ enum HTTPTransport {
             guard case let .body(bytes) = event else { return true }
             if bodies[i].count + bytes.count > maxBody {
                 tooLarge[i] = "response larger than \(ByteCount.text(maxBody)) (aish's limit for this answer); stopped reading"
+                total -= bodies[i].count
+                bodies[i] = []
                 return false
             }
             if let maxTotal, total + bytes.count > maxTotal {
                 tooLarge[i] = "responses together larger than \(ByteCount.text(maxTotal)) (aish's limit for these \(requests.count) answers); stopped reading"
+                total -= bodies[i].count
+                bodies[i] = []
                 return false
             }
             total += bytes.count
