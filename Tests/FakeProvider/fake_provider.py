@@ -79,6 +79,8 @@ an item is NAME, NAME=VALUE, or NAME:KEY=VALUE:... .
                         separate writes (20 ms apart), so it arrives split across chunks
   big-line              one content chunk of 1 MiB ("x" * 1048576) on a single line
   big-reply=N           a reply of N bytes, in content chunks of 64 KiB ("0123456789abcde\n" repeated)
+  json-reply            answer one JSON object (application/json) even when the request asks for a
+                        stream, as a server that ignores "stream": true does
   error-in-stream       after the first content chunk, an in-stream error object
                         (SSE: data: {"error":{"message":"fake in-stream error"}};
                          Ollama: {"error":"fake in-stream error"}), then the connection closes
@@ -571,7 +573,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.running += 1
         try:
-            if not body.get("stream"):
+            if not body.get("stream") or "json-reply" in faults:
                 first, between = self.pacing(faults)
                 time.sleep(first + between * max(0, len(toks) - 1))
                 if "empty" in faults:
@@ -684,7 +686,7 @@ class Handler(BaseHTTPRequestHandler):
                        prompt_eval_count=prompt_tokens, prompt_eval_duration=10000000,
                        eval_count=n, eval_duration=25000000 * max(n, 1))
 
-        if body.get("stream") is False:
+        if body.get("stream") is False or "json-reply" in faults:
             first, between = self.pacing(faults)
             time.sleep(first + between * max(0, len(toks) - 1))
             o = final()

@@ -13,9 +13,11 @@ import Glibc
 ///   more than masking once does for that key;
 /// - the script checker accepts every script the parser accepts or reports a position;
 /// - Prometheus query answers: the direct decoder reads what the JSON-tree decoding reads
-///   (the same answer, or the same error).
+///   (the same answer, or the same error);
+/// - RESP: the replies decoded (and the error, if any) are the same however the bytes are split;
+/// - JSON: what parses serialises to text that parses back to the same text.
 public enum Fuzzing {
-    public static let targetNames = ["yaml", "script", "sse", "ndjson", "prometheus", "prometheus-api", "redactor"]
+    public static let targetNames = ["yaml", "script", "sse", "ndjson", "prometheus", "prometheus-api", "redactor", "resp", "json"]
 
     /// `[--seconds S] [--seed N] [TARGET...]`: returns the report and the exit status.
     public static func run(arguments: [String]) -> (String, Int32) {
@@ -110,6 +112,17 @@ public enum Fuzzing {
             _ = try? PrometheusText.parse(String(decoding: input, as: UTF8.self), source: "fuzz")
         case "prometheus-api":
             if let difference = prometheusAnswerDifference(input) { throw Failure(message: "prometheus-api: \(difference)") }
+        case "resp":
+            let whole = decodeRESP([input])
+            let split = decodeRESP(chunks(input, random: &random))
+            if whole.values != split.values || whole.error != split.error {
+                throw Failure(message: "resp: decoding depends on how the bytes are split (whole: \(whole.values.count) replies, \(whole.error ?? "no error"); split: \(split.values.count) replies, \(split.error ?? "no error"))")
+            }
+        case "json":
+            guard let value = try? JSONValue.parse(bytes: input) else { return }
+            let text = value.serialized()
+            guard let again = try? JSONValue.parse(text) else { throw Failure(message: "json: its own serialisation does not parse: \(text.prefix(200))") }
+            if again.serialized() != text { throw Failure(message: "json: serialising what it parsed is not stable") }
         case "redactor":
             let key = "sk-fuzzPLANTED0123456789"
             let text = String(decoding: input, as: UTF8.self)
@@ -145,6 +158,20 @@ public enum Fuzzing {
             return "the direct decoder accepted what the tree decoding rejects: \(tree.description)"
         case let (.failure(direct), .success):
             return "the direct decoder rejected what the tree decoding reads: \(direct.description)"
+        }
+    }
+
+    private static func decodeRESP(_ pieces: [[UInt8]]) -> (values: [RESPValue], error: String?) {
+        var parser = RESPParser()
+        var values: [RESPValue] = []
+        do {
+            for p in pieces {
+                parser.push(p)
+                while let v = try parser.next() { values.append(v) }
+            }
+            return (values, nil)
+        } catch {
+            return (values, "\(error)")
         }
     }
 
@@ -337,6 +364,16 @@ enum FuzzSeeds {
                     #"{"status":"success","data":{"resultType":"scalar","result":[1795969917.261,"0.25"]}}"#,
                     #"{"status":"success","data":{"resultType":"string","result":[1795969917.342,"hello"]}}"#,
                     #"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"histograms":[[1,{"count":"2"}]]}]}}"#]
+        case "resp":
+            return ["+PONG\r\n:42\r\n-ERR unknown command 'X'\r\n", "$5\r\nhello\r\n$-1\r\n*-1\r\n$0\r\n\r\n",
+                    "*2\r\n$2\r\n17\r\n*3\r\n$5\r\nkey:1\r\n$5\r\nkey:2\r\n$64\r\n" + String(repeating: "ab", count: 32) + "\r\n",
+                    "$56\r\n# Server\r\nredis_version:7.0.15\r\n# Memory\r\nused_memory_human:1M\r\n\r\n",
+                    String(repeating: "*1\r\n", count: 40) + ":1\r\n"]
+        case "json":
+            return [#"{"id":"chatcmpl-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hi \u00e9\ud83d\ude00\n"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2}}"#,
+                    #"{"models":[{"name":"llama3.2:1b","size":1.3e9,"details":{"family":"llama"}}],"ok":true,"none":null}"#,
+                    #"[1,-0,2.5,1e400,-1.25E-3,"\"\\\/\b\f\n\r\t",[],{}]"#,
+                    String(repeating: "[", count: 600) + String(repeating: "]", count: 600)]
         default:
             return ["set api_key V3ry; echo Bearer tok-1 Authorization: Basic abc", "{\"api_key\": \"x\"} eyJhbGciOi.eyJzdWIi.sig",
                     "AKIAIOSFODNN7EXAMPLE ghp_abcdefghijklmnop0123 xoxb-1-2-3 hf_abcdefghijklmnopqrstuv", "naïve ✓ text"]
@@ -353,6 +390,8 @@ enum FuzzSeeds {
         case "prometheus-api": return ["{", "}", "[", "]", ",", ":", "\"", "\\u", "\\\"", "\"status\":", "\"success\"", "\"error\"", "\"data\":",
                                        "\"resultType\":", "\"vector\"", "\"matrix\"", "\"result\":", "\"metric\":", "\"value\":", "\"values\":",
                                        "[1.5,\"2\"]", "\"NaN\"", "\"-Inf\"", "1e+06", "-0", "null", "true", " ", "\"histogram\":"]
+        case "resp": return ["+", "-", ":", "$", "*", "\r\n", "-1", "0", "1", "2", "*1\r\n", "$3\r\nabc\r\n", "2147483648", "\r"]
+        case "json": return ["{", "}", "[", "]", ",", ":", "\"", "\\u", "\\ud800", "\\\"", "null", "true", "false", "-", "1e9", ".5", " ", "[[[[", "]]]]"]
         default: return ["sk-", "sk_live_", "AKIA", "ghp_", "github_pat_", "xoxb-", "hf_", "eyJ", ".", "Bearer ", "Authorization: ", "set ",
                          "api_key", "password", "=", ": ", "\"", "'", ";", "\n"]
         }

@@ -143,6 +143,7 @@ struct ChatTurn {
             req.model = step.backendModel
             // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
             req.maxReplyBytes = 0
+            req.maxWholeReplyBytes = HTTPTransport.BodyCap.wholeReply(keeping: request.maxReplyBytes)
             let startedAt = Date()
             let attemptStart = clock()
             var firstToken: Double?

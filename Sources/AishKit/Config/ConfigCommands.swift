@@ -135,19 +135,25 @@ enum LiteLLMFile {
             target = path + ".bak." + stamp + "." + String(n)
             n += 1
         }
+        // The bytes are copied (not the link, when the file is a symbolic link).
+        guard let old = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure("cannot keep a backup of \(path) as \(target): cannot read \(path): \(String(cString: strerror(errno)))")
+        }
         do {
-            try FileManager.default.copyItem(atPath: path, toPath: target)
+            let file = try OutputFile(path: target, privacy: .keepMode)
+            try file.write(bytes: old)
+            try file.commit()
         } catch {
-            throw CommandFailure("cannot keep a backup of \(path) as \(target): \(describeFileError(error))")
+            throw CommandFailure("cannot keep a backup of \(path) as \(target): \(error)")
         }
         return target
     }
 
     static func write(_ text: String, to path: String) throws {
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try OutputFile.write(text, to: path, privacy: .keepMode)
         } catch {
-            throw CommandFailure("cannot write \(path): \(describeFileError(error))")
+            throw CommandFailure("cannot write \(path): \(error)")
         }
     }
 }

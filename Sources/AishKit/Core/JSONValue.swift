@@ -229,7 +229,7 @@ struct JSONParser {
     private let bytes: [UInt8]
     private var pos = 0
     private var depth = 0
-    private static let maxDepth = 512
+    static let maxDepth = 512
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -271,7 +271,7 @@ struct JSONParser {
     private mutating func parseObject() throws -> JSONValue {
         depth += 1
         defer { depth -= 1 }
-        if depth > JSONParser.maxDepth { throw JSONParseError(offset: pos, reason: "nesting too deep") }
+        if depth > JSONParser.maxDepth { throw JSONParseError(offset: pos, reason: "nesting deeper than \(JSONParser.maxDepth) levels") }
         pos += 1
         var pairs: [(String, JSONValue)] = []
         skipSpace()
@@ -300,7 +300,7 @@ struct JSONParser {
     private mutating func parseArray() throws -> JSONValue {
         depth += 1
         defer { depth -= 1 }
-        if depth > JSONParser.maxDepth { throw JSONParseError(offset: pos, reason: "nesting too deep") }
+        if depth > JSONParser.maxDepth { throw JSONParseError(offset: pos, reason: "nesting deeper than \(JSONParser.maxDepth) levels") }
         pos += 1
         var items: [JSONValue] = []
         skipSpace()

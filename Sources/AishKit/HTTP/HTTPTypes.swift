@@ -235,3 +235,13 @@ enum ServerErrorText {
         s.count <= limit ? s : String(s.prefix(limit)) + "…"
     }
 }
+
+/// A byte count as the limits are written: "8 MiB", "512 KiB", "1000 bytes".
+enum ByteCount {
+    static func text(_ n: Int) -> String {
+        if n >= 1 << 20 && n % (1 << 20) == 0 { return "\(n >> 20) MiB" }
+        if n >= 1 << 10 && n % (1 << 10) == 0 { return "\(n >> 10) KiB" }
+        if n >= 1 << 20 { return cFormat("%.1f MiB", Double(n) / Double(1 << 20)) }
+        return "\(n) bytes"
+    }
+}

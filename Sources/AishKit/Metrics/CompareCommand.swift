@@ -117,8 +117,8 @@ enum CompareCommand {
                                           summary: CompareReport.json(settings, results, wallSeconds: wall),
                                           startedAt: startedAt, durationMs: wall * 1000))
         if let path = inv.value("--csv") {
-            do { try CompareReport.csv(results).write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                throw CommandFailure("compare: cannot write \(path): \(describeFileError(error))")
+            do { try OutputFile.write(CompareReport.csv(results), to: path, privacy: .keepMode) } catch {
+                throw CommandFailure("compare: cannot write \(path): \(error)")
             }
         }
         var serverSide: ServerSideView?

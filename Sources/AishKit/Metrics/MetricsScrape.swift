@@ -96,7 +96,8 @@ enum MetricsScraper {
     {
         let requests = targets.map { $0.request(environment: environment) }
         let started = Date()
-        let responses = HTTPTransport.fetchAll(requests, interrupt: interrupt, maxBody: 32 << 20)
+        let responses = HTTPTransport.fetchAll(requests, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.metricsPage,
+                                                 maxTotal: HTTPTransport.BodyCap.metricsScrape)
         return zip(targets, responses).map { target, response in
             interpret(target, response, at: started)
         }

@@ -22,7 +22,7 @@ enum GrafanaProbe {
         let request = HTTPRequest(url: url, timeouts: HTTPTimeouts(connect: timeout, firstByte: timeout, idle: timeout, total: timeout))
         let shown = request.displayURL
         do {
-            let r = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: 1 << 20)
+            let r = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.grafana)
             let latency = r.timings.total * 1000
             guard let json = try? r.json(), case .object = json else {
                 return GrafanaHealth(url: shown, ok: false, httpStatus: r.head.status, latencyMs: latency,

@@ -81,9 +81,15 @@ struct PrometheusAPI: Sendable {
             form.append(("timeout", PrometheusAPI.durationText(queryTimeout)))
             return post(q.range == nil ? "/api/v1/query" : "/api/v1/query_range", form: form)
         }
-        let responses = HTTPTransport.fetchAll(requests, interrupt: interrupt, maxBody: 64 << 20)
-        return zip(queries, zip(requests, responses)).map { q, pair in
-            let (request, response) = pair
+        // Each body is let go once decoded: the batch never holds every body and every
+        // decoded answer at once.
+        var responses: [Result<HTTPResponse, HTTPError>?] = HTTPTransport.fetchAll(
+            requests, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.prometheusAnswer,
+            maxTotal: HTTPTransport.BodyCap.prometheusBatch).map { $0 }
+        return zip(queries, requests).enumerated().map { i, pair in
+            let (q, request) = pair
+            let response = responses[i]!
+            responses[i] = nil
             switch response {
             case let .success(r):
                 return Result { try PrometheusAPI.decodeQuery(r.body, query: q.promql, url: request.url) }
@@ -134,7 +140,7 @@ struct PrometheusAPI: Sendable {
 
     private func send(_ request: HTTPRequest, query: String?, interrupt: InterruptFlag?) throws -> HTTPResponse {
         do {
-            return try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: 64 << 20)
+            return try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.prometheusAnswer)
         } catch let e as HTTPError {
             throw PrometheusError(transport: e, server: baseURL, query: query)
         }

@@ -430,7 +430,7 @@ struct PrometheusAnswerDecoder {
 
     private mutating func begin(closedBy close: UInt8) throws(JSONParseError) -> Bool {
         depth += 1
-        if depth > Self.maxDepth { throw JSONParseError(offset: pos, reason: "nesting too deep") }
+        if depth > Self.maxDepth { throw JSONParseError(offset: pos, reason: "nesting deeper than \(JSONParser.maxDepth) levels") }
         pos += 1
         skipSpace()
         if at(close) {

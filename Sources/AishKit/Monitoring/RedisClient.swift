@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 
 /// One value of Redis's wire protocol (RESP2): what a command answers.
 enum RESPValue: Equatable, Sendable {
@@ -19,12 +20,20 @@ enum RESPValue: Equatable, Sendable {
 }
 
 /// Decodes RESP2 replies from bytes as they arrive. `next()` returns nil until a whole
-/// reply is buffered, so a reply split across reads is handled.
+/// reply is buffered, so a reply split across reads is handled. A misbehaving server cannot
+/// make it recurse, allocate or buffer without bound: the limits below end the reply with
+/// an error that names them.
 struct RESPParser {
     private var buffer: [UInt8] = []
     private var start = 0
-    /// Longest bulk string or array accepted: a misbehaving server cannot make us allocate freely.
-    static let maxLength = 64 << 20
+    /// Deepest nesting of arrays accepted (the replies aish reads are at most 2 deep).
+    static let maxDepth = 32
+    /// Most elements in one reply, all its arrays together.
+    static let maxElements = 1 << 20
+    /// Longest bulk string accepted.
+    static let maxBulkBytes = 16 << 20
+    /// Most bytes one reply may take, buffered until it is whole.
+    static let maxReplyBytes = 32 << 20
 
     struct Malformed: Error, CustomStringConvertible {
         var description: String
@@ -38,25 +47,36 @@ struct RESPParser {
     /// The next complete reply, nil when more bytes are needed.
     mutating func next() throws -> RESPValue? {
         var i = start
-        guard let value = try parse(&i) else { return nil }
+        var elements = 0
+        guard let value = try parse(&i, depth: 0, elements: &elements) else {
+            if buffer.count - start > RESPParser.maxReplyBytes {
+                throw Malformed(description: "reply larger than \(RESPParser.maxReplyBytes >> 20) MiB (aish's limit) and not complete")
+            }
+            return nil
+        }
         start = i
         return value
     }
 
     private func line(_ i: inout Int) -> String? {
-        var j = i
-        while j + 1 < buffer.count {
-            if buffer[j] == 0x0D && buffer[j + 1] == 0x0A {
-                let s = String(decoding: buffer[i..<j], as: UTF8.self)
-                i = j + 2
-                return s
+        // memchr: a reply is parsed again from its start each time more of it arrives.
+        let end: Int? = buffer.withUnsafeBufferPointer { b in
+            var j = i
+            while j + 1 < b.count {
+                guard let cr = memchr(b.baseAddress! + j, 0x0D, b.count - j - 1) else { return nil }
+                j = UnsafePointer<UInt8>(cr.assumingMemoryBound(to: UInt8.self)) - b.baseAddress!
+                if b[j + 1] == 0x0A { return j }
+                j += 1
             }
-            j += 1
+            return nil
         }
-        return nil
+        guard let end else { return nil }
+        let s = String(decoding: buffer[i..<end], as: UTF8.self)
+        i = end + 2
+        return s
     }
 
-    private func parse(_ i: inout Int) throws -> RESPValue? {
+    private func parse(_ i: inout Int, depth: Int, elements: inout Int) throws -> RESPValue? {
         guard i < buffer.count else { return nil }
         let kind = buffer[i]
         var j = i + 1
@@ -69,8 +89,11 @@ struct RESPParser {
             i = j
             return .integer(n)
         case UInt8(ascii: "$"):
-            guard let n = Int(head), n >= -1, n <= RESPParser.maxLength else {
+            guard let n = Int(head), n >= -1 else {
                 throw Malformed(description: "bulk string length '\(head)' is not valid")
+            }
+            guard n <= RESPParser.maxBulkBytes else {
+                throw Malformed(description: "bulk string of \(n) bytes is longer than \(RESPParser.maxBulkBytes >> 20) MiB (aish's limit)")
             }
             if n == -1 { i = j; return .bulk(nil) }
             guard buffer.count >= j + n + 2 else { return nil }
@@ -81,14 +104,21 @@ struct RESPParser {
             i = j + n + 2
             return .bulk(s)
         case UInt8(ascii: "*"):
-            guard let n = Int(head), n >= -1, n <= RESPParser.maxLength else {
+            guard let n = Int(head), n >= -1 else {
                 throw Malformed(description: "array length '\(head)' is not valid")
             }
             if n == -1 { i = j; return .array(nil) }
+            guard depth < RESPParser.maxDepth else {
+                throw Malformed(description: "arrays nested deeper than \(RESPParser.maxDepth) levels (aish's limit)")
+            }
+            elements += n
+            guard elements <= RESPParser.maxElements else {
+                throw Malformed(description: "more than \(RESPParser.maxElements) elements in one reply (aish's limit)")
+            }
             var items: [RESPValue] = []
             items.reserveCapacity(min(n, 1024))
             for _ in 0..<n {
-                guard let item = try parse(&j) else { return nil }
+                guard let item = try parse(&j, depth: depth + 1, elements: &elements) else { return nil }
                 items.append(item)
             }
             i = j

@@ -72,7 +72,17 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
     }
 
     mutating func decodeWhole(_ body: [UInt8], onText: (String) throws -> Void) throws {
-        try handle(SSEEvent(event: nil, data: String(decoding: body, as: UTF8.self), id: nil), atEnd: false, onText: onText)
+        // Parsed from the bytes as they are: no String of the body, no trimmed copy of it.
+        if body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
+            let text = { String(decoding: body.prefix(4096), as: UTF8.self) }
+            let json: JSONValue
+            do {
+                json = try JSONValue.parse(bytes: body)
+            } catch let e as JSONParseError {
+                throw StreamDecodeError.malformed(text(), "not JSON: \(e.reason) at byte \(e.offset)")
+            }
+            try handle(json, event: nil, data: text, onText: onText)
+        }
         if !summary.completed {
             throw StreamDecodeError(kind: .truncated, message: "response ended before its end (no finish_reason)")
         }
@@ -93,11 +103,15 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
             if atEnd { throw StreamDecodeError(kind: .truncated, message: "stream ended in the middle of an event: \(StreamDecodeError.clip(data))") }
             throw StreamDecodeError.malformed(data, "not JSON: \(e.reason) at byte \(e.offset)")
         }
-        if event.event == "error" || json["error"] != nil {
-            let message = ServerErrorText.message(in: json) ?? data
+        try handle(json, event: event.event, data: { data }, onText: onText)
+    }
+
+    private mutating func handle(_ json: JSONValue, event: String?, data: () -> String, onText: (String) throws -> Void) throws {
+        if event == "error" || json["error"] != nil {
+            let message = ServerErrorText.message(in: json) ?? data()
             throw StreamDecodeError(kind: .serverError, message: "the server reported an error in the stream: \(message)")
         }
-        guard case .object = json else { throw StreamDecodeError.malformed(data, "not a JSON object") }
+        guard case .object = json else { throw StreamDecodeError.malformed(data(), "not a JSON object") }
         if let model = json["model"]?.stringValue { summary.model = model }
         if let choice = json["choices"]?[0] {
             if let text = choice["delta"]?["content"]?.stringValue ?? choice["message"]?["content"]?.stringValue

@@ -19,6 +19,9 @@ struct ChatRequest: Sendable {
     var stream: Bool = true
     /// How much of the reply to keep in memory (the whole reply still reaches `onEvent`).
     var maxReplyBytes: Int = BoundedReply.defaultLimit
+    /// The most of a reply sent as one JSON object (not streamed) that is read before it is
+    /// decoded: `HTTPTransport.BodyCap.wholeReply` of the `max_reply_bytes` asked for.
+    var maxWholeReplyBytes: Int = HTTPTransport.BodyCap.wholeReply(keeping: BoundedReply.defaultLimit)
     /// More top-level body keys, sent as they are (the gateway's `mock_testing_fallbacks`).
     var extraBody: [(String, JSONValue)] = []
 

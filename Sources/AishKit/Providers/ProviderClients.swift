@@ -101,6 +101,7 @@ extension ProviderError {
 enum ChatStreamRunner {
     static func run<D: ChatStreamDecoder>(_ http: HTTPRequest, decoder: D, interrupt: InterruptFlag,
                                           keepBytes: Int = BoundedReply.defaultLimit,
+                                          wholeLimit: Int = HTTPTransport.BodyCap.wholeReply(keeping: BoundedReply.defaultLimit),
                                           onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
         var decoder = decoder
         var reply = BoundedReply(limit: keepBytes)
@@ -123,6 +124,13 @@ enum ChatStreamRunner {
                 onEvent(.opened)
             }, onBody: { bytes in
                 if wholeBody != nil {
+                    // Read whole before it can be decoded: only as far as max_reply_bytes needs.
+                    guard wholeBody!.count + bytes.count <= wholeLimit else {
+                        wholeBody = nil
+                        throw ProviderError(kind: .other, message: "\(where_): the reply is one JSON object (not a stream) "
+                            + "larger than \(ByteCount.text(wholeLimit)) (4 × max_reply_bytes + 1 MiB, aish's limit); stopped reading. "
+                            + "Ask for a stream, or raise max_reply_bytes", httpStatus: status)
+                    }
                     wholeBody!.append(contentsOf: bytes)
                 } else {
                     try decoder.push(bytes, onText: emit)
@@ -190,7 +198,7 @@ struct OpenAICompatibleBackend: ChatBackend {
                                         headers: [("Accept", request.stream ? "text/event-stream" : "application/json")] + auth.headers,
                                         timeouts: HTTPTimeouts(provider.timeouts), secrets: auth.secrets)
         return try ChatStreamRunner.run(http, decoder: OpenAIStreamDecoder(), interrupt: interrupt,
-                                        keepBytes: request.maxReplyBytes, onEvent: onEvent)
+                                        keepBytes: request.maxReplyBytes, wholeLimit: request.maxWholeReplyBytes, onEvent: onEvent)
     }
 }
 
@@ -219,7 +227,7 @@ struct OllamaBackend: ChatBackend {
         let http = HTTPRequest.postJSON(url: ProviderEndpoints(provider).ollamaChat, Self.body(request),
                                         headers: auth.headers, timeouts: HTTPTimeouts(provider.timeouts), secrets: auth.secrets)
         return try ChatStreamRunner.run(http, decoder: OllamaStreamDecoder(), interrupt: interrupt,
-                                        keepBytes: request.maxReplyBytes, onEvent: onEvent)
+                                        keepBytes: request.maxReplyBytes, wholeLimit: request.maxWholeReplyBytes, onEvent: onEvent)
     }
 }
 

@@ -38,7 +38,7 @@ enum ProviderProbes {
     private static func run(_ prepared: [PreparedProbe], providers: [ProviderConfig],
                             interrupt: InterruptFlag, interpret: (Int, HTTPResponse) -> ProbeOutcome) -> [ProbeOutcome] {
         let requests = prepared.compactMap { p -> HTTPRequest? in if case let .request(r) = p { return r }; return nil }
-        var responses = HTTPTransport.fetchAll(requests, interrupt: interrupt, maxBody: 8 << 20)[...]
+        var responses = HTTPTransport.fetchAll(requests, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.standard)[...]
         return prepared.enumerated().map { i, p in
             switch p {
             case let .done(outcome): return outcome

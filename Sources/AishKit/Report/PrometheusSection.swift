@@ -40,11 +40,14 @@ enum PrometheusProbe {
             out.error = "\(error)"
             return out
         }
-        if let targets = try? api.targets(interrupt: interrupt) {
-            out.targets = targets.map { t in
+        do {
+            out.targets = try api.targets(interrupt: interrupt).map { t in
                 Target(job: t.job, instance: t.instance, health: t.health.rawValue,
                        lastError: (t.lastError?.isEmpty ?? true) ? nil : t.lastError)
             }
+        } catch {
+            // Healthy, but its targets are unknown (an answer past its cap, say): a warning.
+            out.error = "targets: \(error)"
         }
         return out
     }

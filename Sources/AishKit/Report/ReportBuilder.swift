@@ -363,7 +363,7 @@ enum ReportBuilder {
                     prometheus.targetsDown = down.count
                     prometheus.downTargets = down.map { "\($0.job) \($0.instance)" + ($0.lastError.map { ": \($0)" } ?? "") }
                 }
-                prometheus.mark = !p.ok ? .failed : ((prometheus.targetsDown ?? 0) > 0 ? .warning : .ok)
+                prometheus.mark = !p.ok ? .failed : ((prometheus.targetsDown ?? 0) > 0 || p.error != nil ? .warning : .ok)
             } else {
                 prometheus.mark = .failed
                 prometheus.error = timedOutMessage("Prometheus", i.timeout)

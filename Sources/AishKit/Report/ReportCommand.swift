@@ -197,9 +197,9 @@ enum ReportCommands {
             fileReport.format = format ?? (out.hasSuffix(".json") ? ReportFormat.json : (out.hasSuffix(".txt") ? ReportFormat.text : ReportFormat.markdown))
             fileReport.color = false
             do {
-                try Data(fileReport.renderText().utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                try OutputFile.write(fileReport.renderText(), to: out, privacy: .keepMode)
             } catch {
-                throw CommandFailure("report: cannot write \(out): \(describeFileError(error))")
+                throw CommandFailure("report: cannot write \(out): \(error)")
             }
             report.format = .text
             report.writtenTo = out

@@ -71,7 +71,7 @@ struct GatewayHealthAnswer: Sendable {
         let keyHint = " (LiteLLM answers this without a valid master key: is \(gateway.envVar ?? "its env_var") the gateway's key?)"
         let response: HTTPResponse
         do {
-            response = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: 8 << 20)
+            response = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.standard)
         } catch let e as HTTPError {
             out.httpStatus = e.status
             out.error = e.description + (e.status == 401 || e.status == 403 || e.status == 500 ? keyHint : "")
@@ -162,7 +162,9 @@ enum RouteProbe {
         let startedAt = Date()
         let start = MonotonicClock.now()
         var firstAt: Double?
-        var text = ""
+        // The probe asks for a few tokens; a gateway that sends more is read to its end, but
+        // only max_reply_bytes' default of it is kept (for the log).
+        var reply = BoundedReply()
         var head: HTTPResponseHead?
         var decoder = OpenAIStreamDecoder()
         do {
@@ -178,10 +180,10 @@ enum RouteProbe {
             try HTTPTransport.stream(request, interrupt: interrupt, onHead: { head = $0 }) { bytes in
                 try decoder.push(bytes) { piece in
                     if firstAt == nil, !piece.isEmpty { firstAt = MonotonicClock.now() }
-                    text += piece
+                    reply.append(piece)
                 }
             }
-            try decoder.finish { piece in text += piece }
+            try decoder.finish { piece in reply.append(piece) }
             row.ok = true
             row.mark = .ok
         } catch {
@@ -205,10 +207,10 @@ enum RouteProbe {
         row.backendModel = decoder.summary.model
         let record = AttemptRecord(
             requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
-            provider: gateway.name, backendModel: group, attempt: 1, status: row.ok ? .ok : (text.isEmpty ? .error : .partial),
+            provider: gateway.name, backendModel: group, attempt: 1, status: row.ok ? .ok : (reply.isEmpty ? .error : .partial),
             httpStatus: head?.status, error: row.error, ttftMs: row.ttftMs, totalMs: row.totalMs,
             promptTokens: decoder.summary.promptTokens, completionTokens: decoder.summary.completionTokens, tokensPerSecond: nil,
-            serverTimings: decoder.summary.serverTimings, prompt: prompt, replyText: text, startedAt: startedAt, kind: "report")
+            serverTimings: decoder.summary.serverTimings, prompt: prompt, replyText: reply.takeText(), startedAt: startedAt, kind: "report")
         return (row, record)
     }
 

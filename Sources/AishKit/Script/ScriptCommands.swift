@@ -55,9 +55,10 @@ enum ScriptCommands {
         let junit = inv.value("--junit")
         if let junit {
             do {
-                try JUnitMerge.xml(results, name: "aish test").write(toFile: junit, atomically: true, encoding: .utf8)
+                // Private: a failed expect's message may quote a reply.
+                try OutputFile.write(JUnitMerge.xml(results, name: "aish test"), to: junit, privacy: .privateToUser)
             } catch {
-                throw CommandFailure("test: cannot write JUnit report '\(junit)': \(describeFileError(error))")
+                throw CommandFailure("test: cannot write JUnit report '\(junit)': \(error)")
             }
         }
         let passed = results.filter(\.passed).count

@@ -307,16 +307,23 @@ enum SessionLogCommands {
         }
         let since = try parseSince(inv, command: "export")
         let reader = try openReader(ctx, command: "export")
-        let out = try ExportFile(path: file)
+        let out: OutputFile
+        do { out = try OutputFile(path: file, privacy: .privateToUser) } catch {
+            throw CommandFailure("export: cannot write \(file): \(error)")
+        }
+        func write(_ text: String) throws {
+            do { try out.write(text) } catch { throw CommandFailure("export: cannot write \(file): \(error)") }
+        }
         // A big export is legitimately slow: no default time limit, only the one asked for.
         let budget = try ReadBudget(inv, ctx, command: "export", scriptDefault: nil, incompleteFile: file)
         var count = 0
         let columns = AttemptColumns.table.columns.map(\.name)
-        try out.write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
-        try budget.run(reader, interrupt: ctx.interrupt) {
+        try write(format == "csv" ? columns.joined(separator: ",") + "\r\n" : "[")
+        do {
+          try budget.run(reader, interrupt: ctx.interrupt) {
           try query("export", reader.path) {
             try reader.forEachAttempt(AttemptFilter(since: since)) { row in
-                if count & 0x3ff == 0, ctx.interrupt.isRaised { throw CommandFailure("export: interrupted; \(file) is incomplete") }
+                if count & 0x3ff == 0, ctx.interrupt.isRaised { throw ReadBudget.Stopped(message: "export: interrupted; \(file) is incomplete") }
                 if format == "csv" {
                     guard case let .object(pairs) = row.json else { return true }
                     let line = pairs.map { (_, v) -> String in
@@ -326,17 +333,22 @@ enum SessionLogCommands {
                         default: return LogFormat.csvField(v.displayText)
                         }
                     }.joined(separator: ",")
-                    try out.write(line + "\r\n")
+                    try write(line + "\r\n")
                 } else {
-                    try out.write((count == 0 ? "\n" : ",\n") + row.json.serialized())
+                    try write((count == 0 ? "\n" : ",\n") + row.json.serialized())
                 }
                 count += 1
                 return true
             }
           }
         }
-        if format == "json" { try out.write(count == 0 ? "]\n" : "\n]\n") }
-        try out.finish()
+        } catch let stopped as ReadBudget.Stopped {
+            // Stopped by Ctrl-C or --timeout: what was read is kept, as the message says.
+            do { try out.commit() } catch { throw CommandFailure("export: cannot write \(file): \(error)") }
+            throw CommandFailure(stopped.message)
+        }
+        if format == "json" { try write(count == 0 ? "]\n" : "\n]\n") }
+        do { try out.commit() } catch { throw CommandFailure("export: cannot write \(file): \(error)") }
         return CommandResult(report: ExportReport(count: count, file: file, format: format))
     }
 
@@ -379,6 +391,13 @@ enum SessionLogCommands {
 /// to stop the statement in flight); `--timeout` bounds it, by default 10 s outside the
 /// interactive shell, where no one is there to press Ctrl-C.
 struct ReadBudget {
+    /// A read stopped by Ctrl-C, SIGTERM or `--timeout` (an export keeps what it wrote).
+    struct Stopped: UserFacingError {
+        var message: String
+        var exitCode: ExitCode { .failure }
+        var description: String { message }
+    }
+
     static let scriptDefaultSeconds = 10.0
 
     var command: String
@@ -410,9 +429,9 @@ struct ReadBudget {
             return try reader.db.withStopCheck({ interrupt.isRaised || timedOut() }, body)
         } catch let e as SQLiteError where e.isInterrupted {
             if !interrupt.isRaised && timedOut() {
-                throw CommandFailure("\(command): stopped after \(label) (--timeout)\(incomplete); narrow the query or give a longer --timeout")
+                throw Stopped(message: "\(command): stopped after \(label) (--timeout)\(incomplete); narrow the query or give a longer --timeout")
             }
-            throw CommandFailure("\(command): interrupted\(incomplete)")
+            throw Stopped(message: "\(command): interrupted\(incomplete)")
         }
     }
 }
@@ -421,37 +440,3 @@ final class SessionLogReaderCache {
     var reader: SessionLogReader?
 }
 
-/// An export target, created 0600 and written in large chunks.
-private final class ExportFile {
-    let path: String
-    private let fd: Int32
-    private var buffer: [UInt8] = []
-
-    init(path: String) throws {
-        self.path = path
-        fd = Glibc.open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    deinit { close(fd) }
-
-    func write(_ text: String) throws {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { try flush() }
-    }
-
-    func finish() throws { try flush() }
-
-    private func flush() throws {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
-        buffer.removeAll(keepingCapacity: true)
-    }
-}

@@ -105,9 +105,10 @@ public enum AishMain {
         if let junit = parsed.junitPath {
             let xml = JUnitReport.xml(ledger, suiteName: suiteName)
             do {
-                try xml.write(toFile: junit, atomically: true, encoding: .utf8)
+                // Private: a failed expect's message may quote a reply.
+                try OutputFile.write(xml, to: junit, privacy: .privateToUser)
             } catch {
-                output.writeError("aish: cannot write JUnit report '\(junit)': \(describeFileError(error))\n")
+                output.writeError("aish: cannot write JUnit report '\(junit)': \(error)\n")
                 if code == 0 { code = ExitCode.failure.rawValue }
             }
         }

@@ -11,19 +11,44 @@ enum HistoryFile {
         return home + "/.local/share/aish/history"
     }
 
+    /// True when history can be kept at `path`: a regular file, a link to one, or nothing
+    /// yet. Anything else (`/dev/null`, a FIFO, a link to nothing) means no history is read
+    /// or saved: libedit would chmod the node 0600 or block on it.
+    static func isKeepable(path: String) -> Bool {
+        var st = stat()
+        if stat(path, &st) == 0 { return (st.st_mode & S_IFMT) == S_IFREG }
+        return errno == ENOENT && lstat(path, &st) != 0
+    }
+
     /// Creates the file (and its directory) private to the user: history holds prompts.
-    static func createIfMissing(path: String) {
+    /// Returns false, touching nothing, when the path cannot hold history (`isKeepable`).
+    @discardableResult
+    static func createIfMissing(path: String) -> Bool {
+        guard isKeepable(path: path) else { return false }
         let dir = PathText.deletingLastComponent(path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                                   attributes: [.posixPermissions: 0o700]) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        if fd >= 0 { close(fd) }
-        chmod(path, 0o600)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        _ = fchmod(fd, 0o600)
+        return true
+    }
+
+    /// Saves libedit's history through `OutputFile`: libedit writes a private temporary file
+    /// beside the history file, which then replaces it (a crash never leaves half a history).
+    static func save(path: String, write: (String) -> Bool) {
+        guard isKeepable(path: path), let file = try? OutputFile(path: path, privacy: .privateToUser),
+              let temporary = file.temporaryFilePath else { return }
+        guard write(temporary) else { file.abandon(); return }
+        try? file.commit()
     }
 
     /// Entries of a libedit history file (`_HiStOrY_V2_` header, entries encoded with vis(3)).
     static func read(path: String) -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard isKeepable(path: path), let data = FileManager.default.contents(atPath: path) else { return [] }
         let text = String(decoding: data, as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         if lines.first == "_HiStOrY_V2_" { lines.removeFirst() }

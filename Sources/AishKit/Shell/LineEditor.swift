@@ -41,8 +41,7 @@ final class LineEditor {
         rl_completer_word_break_characters = strdup(" \t\n;")
         using_history()
         stifle_history(1000)
-        HistoryFile.createIfMissing(path: historyPath)
-        _ = read_history(historyPath)
+        if HistoryFile.createIfMissing(path: historyPath) { _ = read_history(historyPath) }
         entries = HistoryFile.read(path: historyPath)
         LineEditor.active = self
     }
@@ -70,7 +69,7 @@ final class LineEditor {
         _ = add_history(line)
         entries.append(line)
         if entries.count > 1000 { entries.removeFirst(entries.count - 1000) }
-        _ = write_history(historyPath)
+        HistoryFile.save(path: historyPath) { write_history($0) == 0 }
     }
 
     /// libedit drops non-ASCII input in the C locale.

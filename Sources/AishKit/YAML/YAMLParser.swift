@@ -206,6 +206,8 @@ private final class TreeBuilder {
         /// Scalar keys seen so far: duplicate detection stays linear for huge mappings.
         var keys: [String: SourceLocation] = [:]
         var nodeCountAtStart: Int
+        /// Levels of collections below this one (through aliases too).
+        var height = 0
     }
 
     let file: String
@@ -213,8 +215,10 @@ private final class TreeBuilder {
     private(set) var root: YAMLNode?
     private(set) var problems: [YAMLError] = []
     private var stack: [Frame] = []
-    /// Anchor name → (node, its size in nodes after expansion).
-    private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
+    /// Anchor name → (node, its size in nodes after expansion, its levels of collections).
+    /// An alias may not nest the document deeper than `maxDepth` either: a chain of anchors
+    /// each nesting the one before built trees thousands of levels deep from a small file.
+    private var anchors: [String: (node: YAMLNode, size: Int, height: Int)] = [:]
     /// Anchors whose node is still being built: an alias to one of them is a cycle.
     private var openAnchors: Set<String> = []
     private var nodeCount = 0
@@ -237,8 +241,8 @@ private final class TreeBuilder {
     func scalar(_ value: String, style: YAMLScalarStyle, tag: String?, anchor: String?, at: SourceLocation) throws(YAMLError) {
         try count(1, at: at)
         let node = YAMLNode(.scalar(value, style), tag: tag, location: at)
-        if let anchor { anchors[anchor] = (node, 1) }
-        try add(node)
+        if let anchor { anchors[anchor] = (node, 1, 0) }
+        try add(node, height: 0)
     }
 
     func alias(name: String, at: SourceLocation) throws(YAMLError) {
@@ -249,7 +253,10 @@ private final class TreeBuilder {
             throw YAMLError(location: at, message: "unknown alias '*\(name)' (no anchor '&\(name)' before it)")
         }
         try count(target.size, at: at, viaAlias: name)
-        try add(target.node)
+        if stack.count + target.height > limits.maxDepth {
+            throw YAMLError(location: at, message: "alias '*\(name)' nests the document deeper than \(limits.maxDepth) levels")
+        }
+        try add(target.node, height: target.height)
     }
 
     func begin(sequence: Bool, tag: String?, anchor: String?, at: SourceLocation) throws(YAMLError) {
@@ -269,19 +276,21 @@ private final class TreeBuilder {
         } else {
             node = YAMLNode(.mapping(mergeKeys(frame.pairs)), tag: frame.tag, location: frame.location)
         }
+        let height = frame.height + 1
         if let anchor = frame.anchor {
             openAnchors.remove(anchor)
-            anchors[anchor] = (node, nodeCount - frame.nodeCountAtStart + 1)
+            anchors[anchor] = (node, nodeCount - frame.nodeCountAtStart + 1, height)
         }
-        try add(node)
+        try add(node, height: height)
     }
 
-    private func add(_ node: YAMLNode) throws(YAMLError) {
+    private func add(_ node: YAMLNode, height: Int) throws(YAMLError) {
         guard !stack.isEmpty else {
             root = node
             return
         }
         let top = stack.count - 1
+        stack[top].height = max(stack[top].height, height)
         if stack[top].isSequence {
             stack[top].items.append(node)
         } else if let key = stack[top].pendingKey {

@@ -289,7 +289,7 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         defer { fake.stop() }
         let e = httpError { _ = try HTTPTransport.fetch(HTTPRequest(url: fake.baseURL + "/metrics"), interrupt: nil, maxBody: 100) }
         #expect(e?.kind == .bodyTooLarge)
-        #expect(e?.description == "GET \(fake.baseURL)/metrics: response larger than 100 bytes")
+        #expect(e?.description == "GET \(fake.baseURL)/metrics: response larger than 100 bytes (aish's limit for this answer); stopped reading")
     }
 }
 

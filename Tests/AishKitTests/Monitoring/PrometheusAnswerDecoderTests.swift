@@ -63,7 +63,7 @@ import Testing
             .hasPrefix("answer is not JSON (invalid JSON at byte 73: unexpected end of input)") == true)
         #expect(detail(#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"\x"}}]}}"#)?
             .hasPrefix("answer is not JSON (invalid JSON at byte 77: bad escape)") == true)
-        #expect(detail(String(repeating: "[", count: 600))?.hasPrefix("answer is not JSON (invalid JSON at byte 512: nesting too deep)") == true)
+        #expect(detail(String(repeating: "[", count: 600))?.hasPrefix("answer is not JSON (invalid JSON at byte 512: nesting deeper than 512 levels)") == true)
         #expect(detail("") == "empty answer")
     }
 

@@ -36,6 +36,45 @@ import Testing
         #expect(throws: RESPParser.Malformed.self) { try q.next() }
     }
 
+    static func malformed(_ bytes: [UInt8], pushedInPiecesOf piece: Int = Int.max) -> String? {
+        var p = RESPParser()
+        var offset = 0
+        do {
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + piece)
+                p.push(Array(bytes[offset..<end]))
+                offset = end
+                _ = try p.next()
+            }
+            return nil
+        } catch {
+            return (error as? RESPParser.Malformed)?.description
+        }
+    }
+
+    /// A server cannot make the decoder recurse, allocate or buffer without bound (issue 24.5:
+    /// 10,000 nested arrays crashed aish with a stack overflow).
+    @Test func boundsDepthElementsBulkSizeAndReplySize() {
+        let deep = Array(String(repeating: "*1\r\n", count: 10_000).utf8) + Array(":1\r\n".utf8)
+        for piece in [Int.max, 4096] {
+            #expect(Self.malformed(deep, pushedInPiecesOf: piece) == "arrays nested deeper than 32 levels (aish's limit)")
+        }
+        // 32 levels are fine.
+        var ok = RESPParser()
+        ok.push(Array(String(repeating: "*1\r\n", count: 32).utf8) + Array(":1\r\n".utf8))
+        #expect(throws: Never.self) { _ = try ok.next() }
+
+        // Many elements, across arrays: the count is for the whole reply.
+        #expect(Self.malformed(Array("*2000000\r\n".utf8)) == "more than 1048576 elements in one reply (aish's limit)")
+        let wide = Array("*2\r\n*600000\r\n".utf8) + Array(String(repeating: ":1\r\n", count: 600_000).utf8)
+            + Array("*600000\r\n".utf8)
+        #expect(Self.malformed(wide) == "more than 1048576 elements in one reply (aish's limit)")
+        #expect(Self.malformed(Array("$17000000\r\n".utf8)) == "bulk string of 17000000 bytes is longer than 16 MiB (aish's limit)")
+        // A line that never ends: buffered up to the limit, then refused.
+        let endless = Array("+".utf8) + [UInt8](repeating: 0x61, count: RESPParser.maxReplyBytes + 1)
+        #expect(Self.malformed(endless) == "reply larger than 32 MiB (aish's limit) and not complete")
+    }
+
     @Test func encodesCommandsAsArraysOfBulkStrings() {
         #expect(String(decoding: RESPParser.encode(["SCAN", "0", "MATCH", "*"]), as: UTF8.self)
                 == "*4\r\n$4\r\nSCAN\r\n$1\r\n0\r\n$5\r\nMATCH\r\n$1\r\n*\r\n")
@@ -109,6 +148,14 @@ import Testing
         } catch let e as RedisError {
             #expect(e.message == "redis 127.0.0.1:\(server.port): FLUSHALL: ERR unknown command 'FLUSHALL'")
         }
+    }
+
+    @Test func aDeeplyNestedReplyIsAnErrorNotACrash() throws {
+        let server = try RedisTestServer(fakeArguments: ["--nested", "10000"])
+        defer { server.stop() }
+        let probe = RedisProbeResult.probe(host: "127.0.0.1", port: server.port, timeout: 2, interrupt: InterruptFlag())
+        #expect(!probe.pong)
+        #expect(probe.error == "redis 127.0.0.1:\(server.port): PING: malformed reply: arrays nested deeper than 32 levels (aish's limit)")
     }
 
     @Test func aClosedPortIsAClearError() {

@@ -316,7 +316,20 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(try shell.run(["export", "--since", "2099-01-01", empty]).field("count") == .int(0))
         #expect(String(decoding: fileBytes(empty), as: UTF8.self) == "[]\n")
         #expect(shell.errorText(["export", "--format", "xml", dir.file("x")]) == "export: --format takes json or csv, got 'xml'\nusage: export [--format json|csv] [--since T] [--timeout S] FILE")
-        #expect(shell.errorText(["export", dir.file("missing/dir/x.json")]) == "export: cannot write \(dir.file("missing/dir/x.json")): No such file or directory")
+        #expect(shell.errorText(["export", dir.file("missing/dir/x.json")]) == "export: cannot write \(dir.file("missing/dir/x.json")): open(\(dir.file("missing/dir"))/.x.json.aish-XXXXXXXX): No such file or directory")
+
+        // An export over an existing file readable by others: replaced, and private now.
+        let shared = dir.file("shared.json")
+        try "old".write(toFile: shared, atomically: false, encoding: .utf8)
+        chmod(shared, 0o644)
+        #expect(try shell.run(["export", shared]).field("count") == .int(4))
+        #expect(mode(of: shared) == 0o600)
+        #expect(String(decoding: fileBytes(shared), as: UTF8.self).hasPrefix("[\n{"))
+        // Into a device: written as a stream, the device stays a device.
+        #expect(try shell.run(["export", "--format", "csv", "/dev/null"]).field("count") == .int(4))
+        var st = stat()
+        #expect(stat("/dev/null", &st) == 0 && st.st_mode & S_IFMT == S_IFCHR && st.st_mode & 0o777 == 0o666)
+        #expect(shell.errorText(["export", "/dev/full"]) == "export: cannot write /dev/full: write(/dev/full): No space left on device")
     }
 
     @Test func commandsSayWhyWhenThereIsNoLog() throws {

@@ -4,6 +4,7 @@ benchmark. Python 3 standard library only.
 
     python3 fake_prometheus.py --dir PrometheusAPI [--port 0] [--delay S]
         [--route FILE STATUS PROMQL]...   # answer PROMQL (or * for any) with FILE and STATUS
+        [--big BYTES]                     # answer every query with a matrix of about BYTES
 
 GET /-/healthy answers "Prometheus Server is Healthy."; /api/v1/targets and
 /api/v1/alerts answer DIR/targets.json and DIR/alerts.json; /api/v1/query and
@@ -68,6 +69,8 @@ class Handler(BaseHTTPRequestHandler):
             if promql is None:
                 err = {"status": "error", "errorType": "bad_data", "error": "invalid parameter \"query\": parse error: no expression found in input"}
                 return self.send(400, json.dumps(err))
+            if opts.big:
+                return self.send(200, self.server.big_answer())
             for file, status, expr in opts.route or []:
                 if expr == "*" or expr == promql:
                     return self.answer_file(file, int(status))
@@ -87,6 +90,7 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--delay", type=float, default=0)
     p.add_argument("--route", nargs=3, action="append", metavar=("FILE", "STATUS", "PROMQL"))
+    p.add_argument("--big", type=int, default=0)
     opts = p.parse_args()
     # aish sends every query of `metrics --prom` at once (33 connections); socketserver's
     # default listen backlog of 5 drops the rest, and each dropped SYN costs a 1 s, 3 s, 7 s
@@ -97,6 +101,22 @@ def main():
     server.opts = opts
     server.requests = []
     server.lock = threading.Lock()
+    big = []
+
+    def big_answer():
+        # Series of 721 points as Prometheus writes them, until the answer is BYTES long.
+        with server.lock:
+            if not big:
+                points = ",".join('[%d.5,"%d.123456789"]' % (1795969912 + 5 * i, i) for i in range(721))
+                series, size, n = [], 80, 0
+                while size < opts.big:
+                    s = '{"metric":{"__name__":"x","instance":"127.0.0.1:%d","job":"big"},"values":[%s]}' % (n, points)
+                    series.append(s)
+                    size += len(s) + 1
+                    n += 1
+                big.append(('{"status":"success","data":{"resultType":"matrix","result":[%s]}}' % ",".join(series)).encode())
+        return big[0]
+    server.big_answer = big_answer
     print("PORT %d" % server.server_address[1], flush=True)
 
     def watch():
