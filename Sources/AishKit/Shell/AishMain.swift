@@ -68,6 +68,7 @@ public enum AishMain {
                 code = runner.exitCode
             case let .commands(text, args):
                 suiteName = "-c"
+                let text = ScriptFile.droppingByteOrderMark(text)
                 let commands = try ScriptParser.parse(text, file: "-c")
                 try ScriptCheck.check(commands, registry: registry, text: text)
                 try runner.run(commands, frame: ScriptFrame(file: nil, arguments: args))
@@ -126,8 +127,9 @@ struct PipeInput {
         var lineNumber = 0
         do {
             while true {
-                guard let line = readLine(strippingNewline: true) else { break }
+                guard var line = readLine(strippingNewline: true) else { break }
                 lineNumber += 1
+                if lineNumber == 1 { line = ScriptFile.droppingByteOrderMark(line) }
                 if line.contains("\0") {
                     throw ScriptFileError(location: "\(file):\(lineNumber)", message: "binary input (NUL byte), not aish commands")
                 }

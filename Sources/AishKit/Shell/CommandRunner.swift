@@ -71,6 +71,11 @@ final class CommandRunner {
     /// has been reported). Throws `ExitRequest` for `exit`.
     @discardableResult
     func run(_ commands: [ScriptCommand], frame: ScriptFrame) throws -> Bool {
+        // A line typed or piped in: the files it sources are checked before any of it runs
+        // (script files and `-c` text were checked with the rest when they were read).
+        if frames.isEmpty, frame.file == nil || frame.file == "<stdin>" {
+            try ScriptCheck.checkSourcedFiles(commands, registry: ctx.registry, from: nil)
+        }
         frames.append(frame)
         defer { frames.removeLast() }
         var i = 0
@@ -121,12 +126,7 @@ final class CommandRunner {
             throw SourceNestingError(message:
                 "source: nesting limit of \(CommandRunner.maxSourceDepth) reached at '\(path)' (does a script source itself?)")
         }
-        var resolved = path
-        if !path.hasPrefix("/"), let current = frames.last?.file {
-            let dir = PathText.deletingLastComponent(current)
-            let beside = dir.isEmpty ? path : dir + "/" + path
-            if FileManager.default.fileExists(atPath: beside) { resolved = beside }
-        }
+        let resolved = ScriptFile.resolveSourced(path, from: frames.last?.file)
         let commands = try ScriptFile.load(path: resolved, registry: ctx.registry)
         let depth = (frames.last?.depth ?? 0) + 1
         let completed = try run(commands, frame: ScriptFrame(file: resolved, arguments: arguments, depth: depth))
