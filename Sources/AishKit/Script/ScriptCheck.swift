@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Checks a parsed script against the command registry before any of it runs (issue 16.4):
 /// every command name written literally must be a command, its literal options must be
 /// options that command declares (with their values), and a literal `expect` must be a

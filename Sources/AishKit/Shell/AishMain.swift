@@ -7,7 +7,9 @@ public enum AishMain {
     public static let version = "0.1.0"
 
     public static func run(arguments: [String]) -> Int32 {
-        let environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment
+        // A script run by `aish test`: its results go back on their own channel.
+        let testResults = TestChildChannel.take(&environment)
         let output = OutputSink()
         let registry = CommandRegistry.standard
         let parsed: ProcessArguments
@@ -58,6 +60,7 @@ public enum AishMain {
         var code: Int32
         var alwaysSummarise = false
         var suiteName = "aish"
+        var thrownFailure: String?
         do {
             switch parsed.action {
             case let .script(path, args):
@@ -94,6 +97,7 @@ public enum AishMain {
             let text = ErrorText(error)
             output.writeError(text.programLine + "\n")
             code = text.exitCode
+            thrownFailure = text.programLine.split(separator: "\n").first.map(String.init)
         }
 
         let ledger = runner.ledger
@@ -106,6 +110,16 @@ public enum AishMain {
                 try xml.write(toFile: junit, atomically: true, encoding: .utf8)
             } catch {
                 output.writeError("aish: cannot write JUnit report '\(junit)': \(describeFileError(error))\n")
+                if code == 0 { code = ExitCode.failure.rawValue }
+            }
+        }
+        if let testResults {
+            let results = TestChildChannel.Results(suiteName: suiteName, exitCode: code,
+                                                   firstFailure: runner.firstErrorText ?? thrownFailure, ledger: ledger)
+            do {
+                try results.write(to: testResults)
+            } catch {
+                output.writeError("aish: cannot write the results for aish test to '\(testResults)': \(describeFileError(error))\n")
                 if code == 0 { code = ExitCode.failure.rawValue }
             }
         }

@@ -42,6 +42,8 @@ final class CommandRunner {
     /// The first command failure that was not examined by a following `expect`.
     private(set) var firstFailure: Int32?
     private(set) var interrupted = false
+    /// The first failure reported, as its first line was printed (for `aish test`).
+    private(set) var firstErrorText: String?
     /// Line of the command running now (for `expect` in `-c` text and at the terminal).
     private(set) var currentLine = 0
 
@@ -209,6 +211,11 @@ final class CommandRunner {
         guard failure != nil || result.status == .error else { return }
         var message = result.error ?? "command failed"
         let isAssertion = failure == ExitCode.assertion.rawValue
+        if firstErrorText == nil {
+            let first = message.split(separator: "\n").first.map(String.init) ?? message
+            firstErrorText = frames.last?.file != nil ? "\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + first
+                : "aish: " + first
+        }
         if errorColour { message = "\u{1B}[31m" + message + "\u{1B}[0m" }
         if frames.last?.file != nil {
             ctx.output.writeError("\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + message + "\n")
