@@ -16,13 +16,13 @@ import Testing
     }
 
     /// A name that has no route is never its own suggestion, whichever command routes it:
-    /// `smollm2` is a model the provider declares, but no rule sends it anywhere.
+    /// `local-model` is a model the provider declares, but no rule sends it anywhere.
     @Test func aNameWithoutARouteIsNotSuggestedToItself() throws {
         let bench = try ChatBench(providers: [(name: "local", type: "llama_cpp", url: "http://127.0.0.1:9", extra: "")],
                                   mappings: "exact_matches:\n  smollm3:\n    provider: local\n")
         defer { bench.cleanUp() }
-        for words in [["chat", "-m", "smollm2", "hi"], ["compare", "smollm2", "smollm3", "-n", "1", "--warmup", "0"],
-                      ["bench", "smollm2", "-n", "1"]] {
+        for words in [["chat", "-m", "local-model", "hi"], ["compare", "local-model", "smollm3", "-n", "1", "--warmup", "0"],
+                      ["bench", "local-model", "-n", "1"]] {
             var message = ""
             do {
                 let r = try bench.run(words)
@@ -30,8 +30,8 @@ import Testing
             } catch {
                 message = "\(error)"
             }
-            #expect(message.contains("smollm2"), "\(words): \(message)")
-            #expect(!message.contains("did you mean 'smollm2'"), "\(words): \(message)")
+            #expect(message.contains("'local-model'"), "\(words): \(message)")
+            #expect(!message.contains("did you mean 'local-model'"), "\(words): \(message)")
         }
         #expect(Suggest.closest(to: "smollm2", among: ["smollm2", "smollm3"]) == "smollm3")
         #expect(Suggest.closest(to: "smollm2", among: ["smollm2"]) == nil)
