@@ -17,6 +17,8 @@ enum TailCommand {
             written to the session log, also by other aish processes (the default view).
             At a terminal both run until Ctrl-C. In a script or a pipe they print plain lines and
             need --count N (updates for metrics, rows for requests) or --for S (a duration).
+            --for bounds the whole run, a request still waiting included; a tail metrics in
+            which nothing was ever read (every scrape or query failed) fails (exit 1).
             tail metrics --prom reads Prometheus instead (monitoring.prometheus), every S
             (default 5s): every instance it scrapes, rates as Prometheus computes them, trends
             over the last --since (default 5m), latency as p50/p99 over that window; PROVIDER
