@@ -37,7 +37,9 @@ struct OptionSpec: Sendable {
         switch valueKind {
         case .text: return nil
         case .duration:
-            return DurationText.seconds(value) == nil ? "\(canonical) takes a duration such as 500ms, 2s or 1m, got '\(value)'" : nil
+            guard DurationText.seconds(value) == nil else { return nil }
+            let what = valueName == "MS" ? "milliseconds or a duration" : "a duration"
+            return "\(canonical) takes \(what) such as 500ms, 2s or 1m, got '\(value)'"
         case .wholeNumber:
             return Int(value) == nil ? "\(canonical) takes a whole number, got '\(value)'" : nil
         }

@@ -22,7 +22,7 @@ import Testing
     @Test func theClassIsNotEmpty() {
         let names = Set(Self.typedOptions.map { $0.words[0] + " " + $0.option })
         for expected in ["wait --timeout", "wait --interval", "tail --for", "tail --every", "tail --count", "bench --requests",
-                         "compare --requests", "health --timeout", "log --limit", "report --timeout", "test --jobs", "status --count"] {
+                         "compare --requests", "health --timeout", "log --limit", "report --timeout", "test --jobs", "test --timeout", "status --count", "tail --slow"] {
             #expect(names.contains(expected), "\(expected) is not a typed option: \(names.sorted())")
         }
     }
@@ -36,7 +36,9 @@ import Testing
                 let run = try aish.run(words + form)
                 let what = (words + form).joined(separator: " ")
                 #expect(run.code == 2, "\(what): exit \(run.code), \(run.stderr)")
-                let expected = kind == .duration ? "takes a duration such as 500ms, 2s or 1m, got 'abc'" : "takes a whole number, got 'abc'"
+                let ms = spec.option(named: option)?.valueName == "MS"
+                let expected = kind == .wholeNumber ? "takes a whole number, got 'abc'"
+                    : "takes \(ms ? "milliseconds or a duration" : "a duration") such as 500ms, 2s or 1m, got 'abc'"
                 #expect(run.stderr.contains("\(words[0]): \(option) \(expected)"), "\(what): \(run.stderr)")
                 #expect(run.stderr.contains("usage: \(spec.usage)"), "\(what): \(run.stderr)")
                 #expect(run.stdout == "", "\(what): \(run.stdout)")

@@ -247,7 +247,7 @@ import Testing
         let e = #expect(throws: CommandFailure.self) { try run(["requests", "--count", "1"], context(db: missing)) }
         #expect(e?.message == "tail requests: session log unavailable: \(missing): no session log has been written there yet")
         let u = #expect(throws: UsageError.self) { try run(["requests", "--slow", "soon", "--count", "1"], context(db: missing)) }
-        #expect(u?.message == "tail: --slow takes milliseconds or a duration such as 2s, got 'soon'")
+        #expect(u?.message == "tail: --slow takes milliseconds or a duration such as 500ms, 2s or 1m, got 'soon'")
         #expect(try TailRequests.slowThreshold("500") == 500)
         #expect(try TailRequests.slowThreshold("2s") == 2000)
         let p = #expect(throws: UsageError.self) { try run(["requests", "vllm", "--count", "1"], context(db: missing)) }
