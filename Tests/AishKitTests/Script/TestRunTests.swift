@@ -183,12 +183,13 @@ import FoundationXML
         #expect(kids.count == 2, "the two scripts did not start: \(kids)")
         usleep(300_000)
         kill(parent.process.processIdentifier, SIGKILL)
-        parent.finish()
+        // Looked at before waiting for the parent: Foundation's wait also waits for what it left behind.
         let gone = Date().addingTimeInterval(5)
         while Date() < gone, kids.contains(where: Self.isAlive) { usleep(50_000) }
         let alive = kids.filter(Self.isAlive)
         #expect(alive.isEmpty, "children still running 5 s after their parent was killed: \(alive)")
         for pid in alive { kill(pid, SIGKILL) }
+        parent.finish()
     }
 
     /// Each child writes its results as JSON to the file the parent names; the channel's
