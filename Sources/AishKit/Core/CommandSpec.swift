@@ -20,6 +20,33 @@ struct OptionSpec: Sendable {
 
     var canonical: String { names.last! }
     var takesValue: Bool { valueName != nil }
+
+    /// What a value must look like, from its name: S and DURATION a duration ("500ms",
+    /// "2s", "1.5"), N, K and W a whole number, MS milliseconds or a duration
+    /// ("500", "2s"). A value that is not is a usage error when the command is parsed (and,
+    /// when written literally, when its script is checked), before anything runs.
+    enum ValueKind: Sendable { case text, duration, wholeNumber }
+
+    var valueKind: ValueKind {
+        switch valueName {
+        case "S", "DURATION", "MS": return .duration
+        case "N", "K", "W": return .wholeNumber
+        default: return .text
+        }
+    }
+
+    /// The usage error's message for a value of the wrong kind; nil when it fits.
+    func problem(with value: String) -> String? {
+        switch valueKind {
+        case .text: return nil
+        case .duration:
+            guard DurationText.seconds(value) == nil else { return nil }
+            let what = valueName == "MS" ? "milliseconds or a duration" : "a duration"
+            return "\(canonical) takes \(what) such as 500ms, 2s or 1m, got '\(value)'"
+        case .wholeNumber:
+            return Int(value) == nil ? "\(canonical) takes a whole number, got '\(value)'" : nil
+        }
+    }
 }
 
 /// A positional argument: usage text, completion, and how many the command takes
@@ -155,6 +182,9 @@ struct CommandSpec: Sendable {
                     }
                     values = Array(words[i..<(i + spec.arity)])
                     i += spec.arity
+                }
+                for value in values {
+                    if let problem = spec.problem(with: value) { throw UsageError(message: "\(self.name): " + problem) }
                 }
                 if spec.repeatable { options[spec.canonical, default: []] += values } else { options[spec.canonical] = values }
             } else {
@@ -294,10 +324,12 @@ enum DurationText {
 
 /// Did-you-mean suggestions by edit distance.
 enum Suggest {
+    /// The nearest candidate other than `word` itself: a name that was typed exactly but
+    /// failed for another reason (a model with no route) is not its own suggestion.
     static func closest(to word: String, among candidates: [String], maxDistance: Int? = nil) -> String? {
         let limit = maxDistance ?? max(1, min(3, word.count / 3 + 1))
         var best: (String, Int)?
-        for c in candidates {
+        for c in candidates where c != word {
             let d = editDistance(word.lowercased(), c.lowercased())
             if d <= limit, best == nil || d < best!.1 { best = (c, d) }
         }

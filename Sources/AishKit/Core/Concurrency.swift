@@ -51,3 +51,33 @@ func parallelMap<Element: Sendable, Result: Sendable>(_ items: [Element],
     group.wait()
     return slots.value.map { $0! }
 }
+
+/// An interrupt flag raised when `parent` is (Ctrl-C) or when a deadline passes, so that
+/// work bounded by a run's end (`tail --for`) stops inside a request as it does at Ctrl-C.
+/// A watcher thread raises it; `finish()` ends the watcher.
+final class DeadlineInterrupt: Sendable {
+    let flag = InterruptFlag()
+    private let expired = InterruptFlag()
+    private let done = InterruptFlag()
+
+    /// `deadline`: a `MonotonicClock` time; nil for none.
+    init(parent: InterruptFlag, deadline: Double?) {
+        let flag = self.flag, expired = self.expired, done = self.done
+        WorkerThread.start(stackSize: 64 << 10) {
+            while !done.isRaised {
+                if parent.isRaised { flag.raise(); return }
+                if let deadline, MonotonicClock.now() >= deadline {
+                    expired.raise()
+                    flag.raise()
+                    return
+                }
+                usleep(10_000)
+            }
+        }
+    }
+
+    /// True when the deadline (not Ctrl-C) raised the flag.
+    var deadlinePassed: Bool { expired.isRaised }
+
+    func finish() { done.raise() }
+}

@@ -17,6 +17,8 @@ enum TailCommand {
             written to the session log, also by other aish processes (the default view).
             At a terminal both run until Ctrl-C. In a script or a pipe they print plain lines and
             need --count N (updates for metrics, rows for requests) or --for S (a duration).
+            --for bounds the whole run, a request still waiting included; a tail metrics in
+            which nothing was ever read (every scrape or query failed) fails (exit 1).
             tail metrics --prom reads Prometheus instead (monitoring.prometheus), every S
             (default 5s): every instance it scrapes, rates as Prometheus computes them, trends
             over the last --since (default 5m), latency as p50/p99 over that window; PROVIDER
@@ -105,14 +107,15 @@ enum TailCommand {
         if targets.isEmpty { throw CommandFailure("tail metrics: no active provider to scrape") }
         let viewState = TailMetricsView()
         let run = updateLoop(ctx, every: every, bounds: bounds,
-                             title: { now in "tail metrics — every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n" }) { tickStart in
-            let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
-            if ctx.interrupt.isRaised { return nil }
+                             title: { now in "tail metrics — every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n" }) { tickStart, stop in
+            let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: stop)
+            if stop.isRaised { return nil }
             ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
-            return viewState.update(results, at: tickStart)
+            return TailSample(rows: viewState.update(results, at: tickStart), succeeded: results.contains { $0.error == nil },
+                              error: results.compactMap(\.error).first)
         }
         return CommandResult(report: TailMetricsReport(updateCount: run.ticks, providerCount: targets.count, updates: run.updates,
-                                                       printed: run.printed))
+                                                       printed: run.printed, failure: run.failure(view: "tail metrics", bounds: bounds)))
     }
 
     /// `tail metrics --prom`: every S, the key series of the last `--since` (default 5m)
@@ -130,41 +133,83 @@ enum TailCommand {
         let title = { (now: Date) in
             "tail metrics --prom — \(api.baseURL), last \(PrometheusMetricsReport.durationText(window)), every \(JSONValue.format(every))s, \(TailClock.format(now)) (Ctrl-C to stop)\n"
         }
-        let run = try updateLoop(ctx, every: every, bounds: bounds, title: title) { _ in
+        let run = try updateLoop(ctx, every: every, bounds: bounds, title: title) { _, stop in
             let end = Date()
             let step = max(1, (window / 60).rounded(.up))
-            var rows: [TailMetricsView.Row] = []
             do {
                 let report = try PrometheusMetricsCommand.collect(
                     api: api, config: config, window: window, step: step, start: end.addingTimeInterval(-window), end: end,
-                    target: target, filter: SeriesFilter(nil), filterText: nil, interrupt: ctx.interrupt)
-                rows = prometheusRows(report)
+                    target: target, filter: SeriesFilter(nil), filterText: nil, interrupt: stop)
+                if stop.isRaised { return nil }
                 targetsSeen = report.targets.count
+                // Read when Prometheus answered at least one query (targets down are an answer).
+                let answered = report.unreachable == nil && (!report.targets.isEmpty || report.errors.isEmpty)
+                return TailSample(rows: prometheusRows(report), succeeded: answered,
+                                  error: report.unreachable ?? report.errors.first?.error)
             } catch let e as PrometheusError {
-                rows = [TailMetricsView.Row(provider: api.baseURL, series: "", now: "", value: nil, trend: "", error: e.description)]
+                if stop.isRaised { return nil }
+                return TailSample(rows: [TailMetricsView.Row(provider: api.baseURL, series: "", now: "", value: nil, trend: "", error: e.description)],
+                                  succeeded: false, error: e.description)
+            } catch where stop.isRaised {
+                return nil
             }
-            return ctx.interrupt.isRaised ? nil : rows
         }
         return CommandResult(report: TailMetricsReport(updateCount: run.ticks, providerCount: targetsSeen, updates: run.updates,
-                                                       printed: run.printed))
+                                                       printed: run.printed, failure: run.failure(view: "tail metrics --prom", bounds: bounds)))
+    }
+
+    /// One update's rows, whether anything in it was read, and its first error.
+    struct TailSample {
+        var rows: [TailMetricsView.Row]
+        var succeeded: Bool
+        var error: String?
+    }
+
+    /// How a `tail metrics` run went: what it showed, and whether any update read anything.
+    struct LoopOutcome {
+        var ticks: Int
+        var updates: [JSONValue]
+        var printed: String
+        var succeeded: Int
+        var lastError: String?
+        var deadlinePassed: Bool
+
+        /// A tail in which nothing was ever read failed (exit 1), saying why.
+        func failure(view: String, bounds: Bounds) -> String? {
+            guard succeeded == 0 else { return nil }
+            if ticks == 0, deadlinePassed, let seconds = bounds.seconds {
+                return "\(view): nothing read within --for \(DurationText.seconds(seconds))" + (lastError.map { ": \($0)" } ?? "")
+            }
+            guard ticks > 0 else { return nil }
+            return "\(view): none of \(ticks) update\(ticks == 1 ? "" : "s") read anything" + (lastError.map { " (last error: \($0))" } ?? "")
+        }
     }
 
     /// The loop of both `tail metrics` views: every `every` seconds a sample of rows (nil:
     /// interrupted, stop), shown as a table redrawn in place at a terminal, as plain lines in
-    /// scripts and pipes, and kept for `--json`; until Ctrl-C, `--count` or `--for`.
+    /// scripts and pipes, and kept for `--json`; until Ctrl-C, `--count` or `--for`. `--for`
+    /// bounds the whole run: `sample` gets a flag raised at Ctrl-C and when `--for` ends, so a
+    /// request in flight then is cut short (and its update dropped).
     /// `sample` gets the monotonic time its tick started.
     private static func updateLoop(_ ctx: ShellContext, every: Double, bounds: Bounds, title: (Date) -> String,
-                             sample: (Double) throws -> [TailMetricsView.Row]?) rethrows -> (ticks: Int, updates: [JSONValue], printed: String) {
+                             sample: (Double, InterruptFlag) throws -> TailSample?) rethrows -> LoopOutcome {
         let region = LiveRegion(output: ctx.output)
         let json = ctx.options.json
         var printed = ""
         var updates: [JSONValue] = []
         var ticks = 0
+        var succeeded = 0
+        var lastError: String?
         let started = MonotonicClock.now()
-        while !ctx.interrupt.isRaised {
+        let stop = DeadlineInterrupt(parent: ctx.interrupt, deadline: bounds.seconds.map { started + $0 })
+        defer { stop.finish() }
+        while !stop.flag.isRaised {
             let tickStart = MonotonicClock.now()
-            guard let rows = try sample(tickStart) else { break }
+            guard let tick = try sample(tickStart, stop.flag), !stop.flag.isRaised else { break }
+            let rows = tick.rows
             ticks += 1
+            if tick.succeeded { succeeded += 1 }
+            if let e = tick.error { lastError = e }
             let now = Date()
             // A live view can run for days: it keeps no history (Ctrl-C leaves nothing to read).
             if json || !bounds.live {
@@ -187,7 +232,8 @@ enum TailCommand {
         }
         // The terminal echoed "^C" after the table: the prompt should start on a line of its own.
         if bounds.live, ctx.interrupt.isRaised { ctx.output.write("\n") }
-        return (ticks, updates, printed)
+        return LoopOutcome(ticks: ticks, updates: updates, printed: printed, succeeded: succeeded, lastError: lastError,
+                           deadlinePassed: stop.deadlinePassed)
     }
 
     /// One row per target and series: the last value (rates per second), its trend over
@@ -241,6 +287,8 @@ struct TailMetricsReport: CommandReport {
     /// Each update: `at` (UTC) and its `rows` (provider, series, now, value, or error).
     var updates: [JSONValue]
     var printed: String
+    /// Why the tail failed: no update read anything (nil when one did).
+    var failure: String? = nil
 
     enum CodingKeys: String, CodingKey { case updateCount = "update_count", providerCount = "provider_count", updates }
 
@@ -255,6 +303,7 @@ struct TailMetricsReport: CommandReport {
     ], printed: "")
 
     var alreadyPrinted: Bool { true }
+    var failureMessage: String? { failure }
     func renderText() -> String { printed }
 }
 

@@ -251,10 +251,13 @@ struct RouteRequest: Encodable, Sendable {
     @Nullable var fallbackFrom: String?
     var attempts: Int
     @Nullable var error: String?
+    /// Sent, then cut short by the report's end (its timeout or Ctrl-C): not answered, and
+    /// not the backend's failure either.
+    var cancelled: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case group, path, mark, ok, provider, backendModel = "backend_model", ttftMs = "ttft_ms", totalMs = "total_ms", fallback
-        case fallbackFrom = "fallback_from", attempts, error
+        case fallbackFrom = "fallback_from", attempts, error, cancelled
     }
 }
 
@@ -272,8 +275,17 @@ struct RoutingSection: Encodable, Sendable {
     @Nullable var note: String?
     var requests: [RouteRequest]
     var chains: [ChainRow]
+    /// Every planned request was sent and answered or failed (none cut short, none left out).
+    var complete: Bool = true
+    /// Requests planned (one per route group and path) and never sent: the report's timeout
+    /// came first.
+    var notRun: Int = 0
+    /// Requests sent and cut short by the timeout (rows of `requests` with `cancelled`).
+    var cancelled: Int = 0
 
-    enum CodingKeys: String, CodingKey { case mark, requestsSent = "requests_sent", note, requests, chains }
+    enum CodingKeys: String, CodingKey {
+        case mark, requestsSent = "requests_sent", note, requests, chains, complete, notRun = "not_run", cancelled
+    }
 }
 
 struct PrometheusStatus: Encodable, Sendable {
@@ -452,7 +464,7 @@ struct DiagnosticReport: CommandReport {
         ReportField("configuration", "files, checks, counts, backups"),
         ReportField("providers", "per provider: state, port, latency, models, CPU, RSS, GPU; services"),
         ReportField("gateway", "LiteLLM /health per deployment next to aish's own probe"),
-        ReportField("routing", "one real request per route group, through the gateway and direct; chains"),
+        ReportField("routing", "one real request per route group, through the gateway and direct; chains; complete, not_run and cancelled when the timeout cut it short"),
         ReportField("monitoring", "prometheus, grafana, redis"),
         ReportField("resources", "CPU, memory, GPU; request figures of the last hour from the session log"),
         ReportField("issues", "each problem: impact, section, symptom, cause, fix (highest impact first)"),

@@ -72,7 +72,9 @@ enum HealthScore {
 
     static func overall(providers: ProvidersSection, routing: RoutingSection, issues: [ReportIssue]) -> OverallStatus {
         if providers.active > 0 && providers.up == 0 { return .down }
-        if routing.requestsSent && !routing.requests.isEmpty && !routing.requests.contains(where: \.ok) { return .down }
+        // Requests cut short by the report's timeout say nothing about the backends.
+        let finished = routing.requests.filter { !$0.cancelled }
+        if routing.requestsSent && !finished.isEmpty && !finished.contains(where: \.ok) { return .down }
         if issues.contains(where: { $0.impact != .low }) { return .degraded }
         return .operational
     }

@@ -23,6 +23,8 @@ struct ReportInputs {
     var recent: RecentFigures?
     var requestsSent: Bool
     var requests: [RouteRequest]
+    /// The routing requests planned: one per route group and path (gateway, direct).
+    var requestsPlanned: Int? = nil
     var chains: [ChainRow]
     var backups: [String]
     /// Jobs that had not finished when the overall timeout passed.
@@ -327,11 +329,22 @@ enum ReportBuilder {
                 let why = ProviderCommands.notProbedReason(gw, environment: i.environment) {
             note = "no requests through the gateway \(gw.name): " + (why.hasPrefix("not probed: ") ? String(why.dropFirst(12)) : why)
         }
-        if i.timedOut.contains("routing") {
-            note = timedOutMessage("the routing requests", i.timeout) + "; the requests not sent are missing"
-            mark = .failed
+        // Cut short by the timeout: requests never sent, and requests sent and cancelled, are
+        // counted and said; such a section is never ✓.
+        let planned = i.requestsPlanned ?? i.requests.count
+        let notRun = i.requestsSent ? max(0, planned - i.requests.count) : 0
+        let cancelled = i.requests.filter(\.cancelled).count
+        let complete = notRun == 0 && cancelled == 0 && !i.timedOut.contains("routing")
+        if !complete {
+            var parts: [String] = []
+            if notRun > 0 { parts.append("\(notRun) of \(planned) request\(planned == 1 ? "" : "s") not run") }
+            if cancelled > 0 { parts.append("\(cancelled) cancelled") }
+            note = "incomplete: cut short by the report's timeout of \(ReportFormatting.seconds(i.timeout))"
+                + (parts.isEmpty ? "" : "; " + parts.joined(separator: ", "))
+            mark = max(mark, .warning)
         }
-        return RoutingSection(mark: mark, requestsSent: i.requestsSent, note: note, requests: i.requests, chains: i.chains)
+        return RoutingSection(mark: mark, requestsSent: i.requestsSent, note: note, requests: i.requests, chains: i.chains,
+                              complete: complete, notRun: notRun, cancelled: cancelled)
     }
 
     /// The names the routing section sends a request for: the gateway's model groups (the

@@ -136,36 +136,45 @@ enum ReportCommands {
             do { return (g, .success(try MetricsRouting.requester(for: g, kind: "report", ctx: ctx))) }
             catch { return (g, .failure(CommandFailure("\(error)"))) }
         }
-        let records = RecordsBox()
+        let routing = RoutingRun()
+        // One request per group through the gateway (when it can take them) and one routed by aish.
+        let planned = requesters.reduce(0) { n, r in n + 1 + (gatewayUsable && gatewayGroups.contains(r.0) ? 1 : 0) }
         let progress = ReportProgressLine(enabled: !ctx.options.quiet && !ctx.options.json && !ctx.output.isCapturing && isatty(2) == 1,
                                     output: ctx.output, started: stopwatch)
         var timedOut = jobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop, atDeadline: m.close, progress: progress.show)
         if sendRequests && !requesters.isEmpty && !ctx.interrupt.isRaised && Date() < deadline {
             let requestJobs = ConcurrentJobs()
             requestJobs.start("routing") {
-                m.setRequests([])
+                defer { routing.end() }
                 for (group, requester) in requesters {
                     if stop.isRaised { break }
-                    let left = max(0.5, deadline.timeIntervalSinceNow)
+                    // A second past the report's end: at the end the report cancels the request itself.
+                    let left = max(0.5, deadline.timeIntervalSinceNow) + 1
                     if let gateway, gatewayUsable, gatewayGroups.contains(group) {
+                        routing.begin(group: group, path: "gateway", provider: gateway.name)
                         let (row, record) = RouteProbe.viaGateway(group: group, gateway: gateway, config: config, environment: environment,
                                                                   timeout: min(left, gateway.timeouts.firstToken), interrupt: stop)
-                        m.appendRequest(row)
-                        records.append([record])
+                        routing.finish(row, [record], stopped: stop.isRaised)
                     }
                     if stop.isRaised { break }
+                    routing.begin(group: group, path: "direct", provider: "")
                     let (row, attempts) = RouteProbe.direct(group: group, requester: requester, interrupt: stop)
-                    m.appendRequest(row)
-                    records.append(attempts)
+                    routing.finish(row, attempts, stopped: stop.isRaised)
                 }
             }
-            timedOut += requestJobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop, atDeadline: m.close, progress: progress.show)
+            let stopReason = { routing.setStopReason(ctx.interrupt.isRaised ? "interrupted (Ctrl-C)"
+                : "the report's timeout of \(ReportFormatting.seconds(timeout)) passed") }
+            timedOut += requestJobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop,
+                                         atDeadline: { m.close(); stopReason() }, progress: progress.show)
+            // Told to stop, the request in flight ends at once (and is logged as cancelled).
+            routing.waitForEnd(upTo: 5)
         } else if sendRequests && !requesters.isEmpty {
             timedOut.append("routing")
         }
         progress.clear()
         m.close()
-        if ctx.interrupt.isRaised { throw CommandFailure("report: interrupted") }
+        let interrupted = ctx.interrupt.isRaised
+        let (requestRows, requestRecords) = routing.collect()
 
         let router = ctx.routing.router(for: config)
         var chainNames = config.mappings.fallbackChains.map(\.model)
@@ -183,11 +192,13 @@ enum ReportCommands {
             config: config, validation: validation, environment: environment, generatedAt: started, host: hostName(),
             durationMs: (MonotonicClock.now() - stopwatch) * 1000, timeout: timeout, targets: targets, providerHealth: m.providerHealth,
             listings: m.listings, status: m.status, gateway: m.gateway, prometheus: m.prometheus, grafana: m.grafana, redis: m.redis,
-            recent: m.recent, requestsSent: sendRequests, requests: m.requests ?? [], chains: chains,
+            recent: m.recent, requestsSent: sendRequests, requests: requestRows, requestsPlanned: planned, chains: chains,
             backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut))
         if let (id, json) = base { report.comparison = try ReportComparison.between(base: json, baseRun: id, current: report) }
 
-        record(report, measurements: m, attempts: records.all, gateway: gateway, ctx: ctx, started: started)
+        // What was sent is logged whatever stopped the report; an interrupted report is not stored as a run.
+        record(report, measurements: m, attempts: requestRecords, gateway: gateway, ctx: ctx, started: started, storeRun: !interrupted)
+        if interrupted { throw CommandFailure("report: interrupted") }
         report.run = storedRunID(ctx, startedAt: started)
 
         // Where it goes: the file in its format, the terminal in the compact one.
@@ -238,11 +249,23 @@ enum ReportCommands {
 
     /// Probes and requests into the session log, then the report itself as a run.
     static func record(_ report: DiagnosticReport, measurements m: ReportMeasurements, attempts: [AttemptRecord],
-                       gateway: ProviderConfig?, ctx: ShellContext, started: Date) {
+                       gateway: ProviderConfig?, ctx: ShellContext, started: Date, storeRun: Bool = true) {
         guard let recorder = ctx.recorder else { return }
-        for o in m.providerHealth ?? [] {
-            recorder.recordHealthProbe(HealthProbeRecord(provider: o.provider, url: o.url, ok: o.ok, httpStatus: o.httpStatus,
-                                                         latencyMs: o.latencyMs, error: o.error, probedAt: started))
+        if let health = m.providerHealth {
+            for o in health {
+                recorder.recordHealthProbe(HealthProbeRecord(provider: o.provider, url: o.url, ok: o.ok, httpStatus: o.httpStatus,
+                                                             latencyMs: o.latencyMs, error: o.error, probedAt: started))
+            }
+        } else {
+            // The probes were sent and cut short: each is still a row, with why it has no answer.
+            for p in report.providers.providers where p.state == "down" && p.error != nil {
+                recorder.recordHealthProbe(HealthProbeRecord(provider: p.name, url: p.url, ok: false, httpStatus: nil,
+                                                             latencyMs: nil, error: p.error, probedAt: started))
+            }
+        }
+        if m.gateway == nil, let gateway, report.gateway.error != nil {
+            recorder.recordHealthProbe(HealthProbeRecord(provider: gateway.name, url: report.gateway.url ?? "", ok: false, httpStatus: nil,
+                                                         latencyMs: nil, error: report.gateway.error, probedAt: started))
         }
         if let g = m.gateway, let gateway {
             if g.error != nil {
@@ -272,6 +295,7 @@ enum ReportCommands {
                                                          probedAt: started))
         }
         recorder.recordAttempts(attempts)
+        guard storeRun else { return }
         let summary = (try? JSONValueEncoder.encode(report)) ?? .null
         let parameters: JSONValue = .object([("timeout_s", .double(report.timeoutSeconds)), ("requests", .bool(report.routing.requestsSent)),
                                              ("config", .string(report.configuration.directory))])
@@ -292,14 +316,6 @@ enum ReportCommands {
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
         return String(nulTerminated: buffer)
     }
-}
-
-/// Attempt rows the request thread hands back to the shell's thread for the log.
-private final class RecordsBox: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var records: [AttemptRecord] = []
-    func append(_ r: [AttemptRecord]) { lock.withLock { records += r } }
-    var all: [AttemptRecord] { lock.withLock { records } }
 }
 
 /// "report: measuring… 5 of 8 done; waiting for gateway /health (2.1 s)" on stderr at a terminal.

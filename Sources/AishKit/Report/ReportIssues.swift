@@ -129,7 +129,7 @@ enum ReportIssues {
         // Routing.
         // Failed requests: one issue per path (the same cause usually fails every group).
         for path in ["gateway", "direct"] {
-            let failed = routing.requests.filter { !$0.ok && $0.path == path }
+            let failed = routing.requests.filter { !$0.ok && !$0.cancelled && $0.path == path }
             guard let first = failed.first else { continue }
             let names = failed.map { "'\($0.group)'" }.joined(separator: ", ")
             let how = path == "gateway" ? "through the gateway" : "routed by aish"
@@ -146,8 +146,13 @@ enum ReportIssues {
                                    cause: "\(r.fallbackFrom ?? "the first target") failed first; the answer came from \(r.provider ?? "a fallback")",
                                    fix: "bring \(r.fallbackFrom ?? "the first target") back, or reorder the route so the working target comes first"))
         }
-        if i.timedOut.contains("routing") {
-            out.append(ReportIssue(impact: .medium, section: "routing", symptom: "the routing requests did not finish within the report's timeout",
+        if !routing.complete {
+            var what: [String] = []
+            if routing.notRun > 0 { what.append("\(routing.notRun) not run") }
+            if routing.cancelled > 0 { what.append("\(routing.cancelled) cancelled") }
+            out.append(ReportIssue(impact: .medium, section: "routing",
+                                   symptom: "the routing requests did not finish within the report's timeout"
+                                       + (what.isEmpty ? "" : " (" + what.joined(separator: ", ") + ")"),
                                    cause: "a backend answers slowly or stalls", fix: "`aish compare NAME` measures it; raise `report --timeout`"))
         }
 

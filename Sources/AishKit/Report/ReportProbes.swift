@@ -205,9 +205,10 @@ enum RouteProbe {
             }
         }
         row.backendModel = decoder.summary.model
+        let status: AttemptStatus = row.ok ? .ok : (interrupt.isRaised ? .cancelled : (reply.isEmpty ? .error : .partial))
         let record = AttemptRecord(
             requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
-            provider: gateway.name, backendModel: group, attempt: 1, status: row.ok ? .ok : (reply.isEmpty ? .error : .partial),
+            provider: gateway.name, backendModel: group, attempt: 1, status: status,
             httpStatus: head?.status, error: row.error, ttftMs: row.ttftMs, totalMs: row.totalMs,
             promptTokens: decoder.summary.promptTokens, completionTokens: decoder.summary.completionTokens, tokensPerSecond: nil,
             serverTimings: decoder.summary.serverTimings, prompt: prompt, replyText: reply.takeText(), startedAt: startedAt, kind: "report")
@@ -254,6 +255,70 @@ enum RouteProbe {
             row.mark = .warning
         }
         return (row, RequestMeasurement.attemptRecords(s, kind: "report", prompt: prompt))
+    }
+}
+
+/// The routing requests as the request thread sends them. Unlike `ReportMeasurements` it is
+/// never closed: whatever stops the report (its timeout, Ctrl-C), every request sent is a row
+/// of the section and of the session log, and a request cut short is counted as cancelled.
+final class RoutingRun: @unchecked Sendable {
+    private let lock = ThreadLock()
+    private var rows: [RouteRequest] = []
+    private var records: [AttemptRecord] = []
+    private var inFlight: (group: String, path: String, provider: String, startedAt: Date, start: Double)?
+    private var ended = false
+    /// Why a request still running is cut short ("the report's timeout of 30 s passed").
+    private var stopReason = "the report ended"
+
+    func begin(group: String, path: String, provider: String) {
+        lock.withLock { inFlight = (group, path, provider, Date(), MonotonicClock.now()) }
+    }
+
+    /// One request done; `stopped`: the report had told it to stop, so a failure is a cancellation.
+    func finish(_ row: RouteRequest, _ attempts: [AttemptRecord], stopped: Bool) {
+        lock.withLock {
+            var row = row
+            if stopped && !row.ok { Self.markCancelled(&row, reason: stopReason) }
+            rows.append(row)
+            records += attempts
+            inFlight = nil
+        }
+    }
+
+    func end() { lock.withLock { ended = true } }
+
+    func setStopReason(_ reason: String) { lock.withLock { stopReason = reason } }
+
+    /// Waits (at most `seconds`) for the request thread to end after it was told to stop.
+    func waitForEnd(upTo seconds: Double) {
+        let deadline = MonotonicClock.now() + seconds
+        while !lock.withLock({ ended }) && MonotonicClock.now() < deadline { usleep(10_000) }
+    }
+
+    /// The rows and attempts so far. A request still in flight (its thread did not end in
+    /// time) becomes a cancelled row and a cancelled attempt, so it is still counted and logged.
+    func collect() -> (rows: [RouteRequest], records: [AttemptRecord]) {
+        lock.withLock {
+            guard let f = inFlight else { return (rows, records) }
+            inFlight = nil
+            let totalMs = (MonotonicClock.now() - f.start) * 1000
+            var row = RouteRequest(group: f.group, path: f.path, mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
+                                   totalMs: totalMs, fallback: false, fallbackFrom: nil, attempts: 1, error: nil)
+            Self.markCancelled(&row, reason: stopReason)
+            rows.append(row)
+            records.append(AttemptRecord(
+                requestID: UUID().uuidString.lowercased(), requestedModel: f.group, routeReason: "report: \(f.path), cut short",
+                provider: f.provider, backendModel: f.group, attempt: 1, status: .cancelled, httpStatus: nil, error: row.error,
+                ttftMs: nil, totalMs: totalMs, promptTokens: nil, completionTokens: nil, tokensPerSecond: nil, serverTimings: nil,
+                prompt: RouteProbe.prompt, replyText: "", startedAt: f.startedAt, kind: "report"))
+            return (rows, records)
+        }
+    }
+
+    private static func markCancelled(_ row: inout RouteRequest, reason: String) {
+        row.cancelled = true
+        row.mark = .warning
+        row.error = "cancelled: \(reason)" + (row.error.map { " (\($0))" } ?? "")
     }
 }
 
@@ -310,7 +375,6 @@ final class ReportMeasurements: @unchecked Sendable {
     private(set) var grafana: GrafanaHealth?
     private(set) var redis: RedisProbeResult?
     private(set) var recent: RecentFigures?
-    private(set) var requests: [RouteRequest]?
 
     func set(_ body: (ReportMeasurements) -> Void) {
         lock.withLock { if !closed { body(self) } }
@@ -325,6 +389,4 @@ final class ReportMeasurements: @unchecked Sendable {
     func setGrafana(_ g: GrafanaHealth) { set { $0.grafana = g } }
     func setRedis(_ r: RedisProbeResult) { set { $0.redis = r } }
     func setRecent(_ r: RecentFigures) { set { $0.recent = r } }
-    func setRequests(_ r: [RouteRequest]) { set { $0.requests = r } }
-    func appendRequest(_ r: RouteRequest) { set { $0.requests = ($0.requests ?? []) + [r] } }
 }

@@ -50,7 +50,10 @@ enum ReportTerminal {
             let ok = rt.requests.filter(\.ok).count
             let fb = rt.requests.filter { $0.ok && $0.fallback }.count
             let ttfts = rt.requests.compactMap(\.ttftMs)
-            line(rt.mark, "routing", "\(ok) of \(rt.requests.count) requests answered" + (fb > 0 ? ", \(fb) after a fallback" : "")
+            let cut = [rt.cancelled > 0 ? "\(rt.cancelled) cancelled" : nil, rt.notRun > 0 ? "\(rt.notRun) not run" : nil].compactMap { $0 }
+            line(rt.mark, "routing", (rt.complete ? "" : "incomplete: ")
+                 + "\(ok) of \(rt.requests.count) requests answered" + (fb > 0 ? ", \(fb) after a fallback" : "")
+                 + (cut.isEmpty ? "" : ", " + cut.joined(separator: ", "))
                  + (ttfts.isEmpty ? "" : "; TTFT \(ReportFormatting.ms(ttfts.min()))–\(ReportFormatting.ms(ttfts.max()))"))
         }
         let m = r.monitoring

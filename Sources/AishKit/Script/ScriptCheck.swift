@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Checks a parsed script against the command registry before any of it runs (issue 16.4):
 /// every command name written literally must be a command, its literal options must be
 /// options that command declares (with their values), and a literal `expect` must be a
@@ -21,6 +23,23 @@ enum ScriptCheck {
             if let (word, message) = optionProblem(spec, arguments) {
                 throw failure(message, at: word.location, text: text, firstLine: firstLine)
             }
+        }
+    }
+
+    /// The files sourced by name (`source lib.ai`), checked as a whole before anything of
+    /// the sourcing script or line runs: a broken library stops the script before its first
+    /// command, with the library's file:line:col. A file that does not exist yet (an earlier
+    /// command may write it) and a name built from variables are read when `source` is reached.
+    static func checkSourcedFiles(_ commands: [ScriptCommand], registry: CommandRegistry, from file: String?,
+                                  chain: [String] = []) throws {
+        for command in commands {
+            guard let name = command.words.first?.literalText, registry.lookup(name)?.name == "source",
+                  command.words.count > 1, let path = command.words[1].literalText else { continue }
+            let resolved = ScriptFile.resolveSourced(path, from: file)
+            guard !chain.contains(resolved), chain.count < CommandRunner.maxSourceDepth else { continue }
+            var isDirectory: Bool = false
+            guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory else { continue }
+            _ = try ScriptFile.load(path: resolved, registry: registry, sourcedFrom: chain)
         }
     }
 
@@ -53,12 +72,20 @@ enum ScriptCheck {
                 return (word, message)
             }
             if option.takesValue {
+                var value: Word? = inline ? nil : (i < words.endIndex ? words[i] : nil)
                 if !inline {
                     guard i < words.endIndex else {
                         return (word, "\(spec.name): option '\(name)' needs a value \(option.valueName!)")
                     }
                     i += 1
                 }
+                // A literal value of the wrong kind (`--timeout abc`); `--timeout=abc` too.
+                var text = value?.literalText
+                if inline, let whole = word.literalText, let eq = whole.firstIndex(of: "=") {
+                    text = String(whole[whole.index(after: eq)...])
+                    value = word
+                }
+                if let text, let value, let problem = option.problem(with: text) { return (value, "\(spec.name): " + problem) }
             } else if inline {
                 return (word, "\(spec.name): option '\(name)' takes no value")
             }

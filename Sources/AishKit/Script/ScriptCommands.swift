@@ -5,7 +5,7 @@ import Glibc
 enum ScriptCommands {
     static let all: [CommandSpec] = [test]
 
-    static let testUsage = "test [FILE|DIR...] [--jobs N] [--junit FILE]"
+    static let testUsage = "test [FILE|DIR...] [--jobs N] [--timeout S] [--junit FILE]"
 
     static let test = CommandSpec(
         name: "test",
@@ -21,9 +21,14 @@ enum ScriptCommands {
             The exit code is that of one script: 0 when every file passed, else the exit code of
             the first failing file in the order given (1 a command failed, 2 syntax error,
             3 configuration invalid, 4 an expect failed). Without FILE: the directory `tests`.
+            A file still running after --timeout (default 10m; 0: none) is stopped, with every
+            process it started, and fails (exit 1) with what it printed until then. Each file's
+            results come back as JSON on a channel of their own; killed, this run takes the
+            files it started with it.
             """,
         options: [
             OptionSpec(names: ["-j", "--jobs"], valueName: "N", help: "scripts run at once (default: the number of CPUs)"),
+            OptionSpec(names: ["--timeout"], valueName: "S", help: "stop and fail a file that runs longer than S (default 10m; 0: none)"),
             OptionSpec(names: ["--junit"], valueName: "FILE", help: "write one JUnit XML report", completion: .files),
         ],
         positionals: [PositionalSpec(name: "FILE|DIR", help: ".ai files or directories", optional: true, variadic: true,
@@ -34,6 +39,7 @@ enum ScriptCommands {
     static func runTest(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let jobs = try inv.int("--jobs", default: ProcessInfo.processInfo.activeProcessorCount)
         guard jobs >= 1 else { throw UsageError(message: "test: --jobs takes a number of 1 or more, got \(jobs)", usage: testUsage) }
+        let timeout = try inv.duration("--timeout", default: TestRun.defaultTimeout)
         let files = try TestRun.collectFiles(inv.positionals.isEmpty ? ["tests"] : inv.positionals)
         guard let executable = SelfExecutable.path else {
             throw CommandFailure("test: cannot find the aish executable to run the scripts with (/proc/self/exe)")
@@ -46,7 +52,7 @@ enum ScriptCommands {
 
         let json = ctx.options.json || inv.flag("--json")
         let runner = TestRun(executable: executable, childOptions: options, environment: ctx.environment, jobs: jobs,
-                             interrupt: ctx.interrupt)
+                             interrupt: ctx.interrupt, timeout: timeout > 0 ? timeout : nil)
         let started = ProcessInfo.processInfo.systemUptime
         let results = try runner.run(files) { r in
             if !json { ctx.output.write(TestRunReport.line(entry(r)) + "\n") }
@@ -72,7 +78,8 @@ enum ScriptCommands {
     static func entry(_ r: TestRun.FileResult) -> TestRunReport.File {
         TestRunReport.File(file: r.file, result: r.passed ? "passed" : "failed", exitCode: Int(r.exitCode),
                            timeMs: (r.seconds * 1000).rounded(), expectsPassed: r.expectsPassed,
-                           expectsFailed: r.expectsFailed, firstFailure: r.firstFailure)
+                           expectsFailed: r.expectsFailed, firstFailure: r.firstFailure, timedOut: r.timedOut,
+                           output: r.timedOut ? r.stdout + r.stderr : nil)
     }
 }
 

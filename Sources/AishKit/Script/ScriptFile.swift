@@ -15,12 +15,24 @@ struct ScriptFileError: UserFacingError, Equatable {
 
 /// Reading and parsing a `.ai` file as a whole, before any of it runs.
 enum ScriptFile {
-    /// Reads, parses and checks the whole file (commands and options against `registry`).
-    static func load(path: String, registry: CommandRegistry) throws -> [ScriptCommand] {
+    /// Reads, parses and checks the whole file (commands and options against `registry`,
+    /// and the files it sources that exist now). `sourcedFrom`: the files that source this
+    /// one, so that a cycle is checked once.
+    static func load(path: String, registry: CommandRegistry, sourcedFrom: [String] = []) throws -> [ScriptCommand] {
         let text = try read(path: path)
         let commands = try ScriptParser.parse(text, file: path)
         try ScriptCheck.check(commands, registry: registry, text: text)
+        try ScriptCheck.checkSourcedFiles(commands, registry: registry, from: path, chain: sourcedFrom + [path])
         return commands
+    }
+
+    /// Where `source PATH` run from the script `from` finds its file: beside that script when
+    /// the file is there, else PATH as given (relative to the current directory).
+    static func resolveSourced(_ path: String, from: String?) -> String {
+        guard !path.hasPrefix("/"), let from else { return path }
+        let dir = PathText.deletingLastComponent(from)
+        let beside = dir.isEmpty ? path : dir + "/" + path
+        return FileManager.default.fileExists(atPath: beside) ? beside : path
     }
 
     static func read(path: String) throws -> String {
@@ -39,6 +51,12 @@ enum ScriptFile {
             throw ScriptFileError(message: "cannot read script '\(path)': permission denied or unreadable")
         }
         return try decode(data, path: path)
+    }
+
+    /// Text without a leading UTF-8 byte-order mark (U+FEFF), for every way commands come
+    /// in: a file, `-c TEXT`, the first line of a pipe, the words of `aish CMD`.
+    static func droppingByteOrderMark(_ text: String) -> String {
+        text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
     }
 
     /// Script text from bytes: NUL bytes mean a binary file, and the text must be UTF-8.

@@ -3,7 +3,9 @@ import Glibc
 
 /// `aish test`: many `.ai` files, each run by its own aish process (its own session,
 /// variables, conversation and router state, so one file cannot leak into another), up to
-/// `jobs` at once. Each child writes a JUnit file; they are merged into one report.
+/// `jobs` at once. Each child writes its results as JSON to a file the parent names
+/// (`TestChildChannel`); the parent builds its lines and one JUnit report from them.
+/// A file still running after `timeout` is stopped (with everything it started) and fails.
 struct TestRun {
     /// One script's outcome.
     struct FileResult: Sendable {
@@ -12,15 +14,17 @@ struct TestRun {
         var seconds: Double
         var expectsPassed: Int
         var expectsFailed: Int
-        /// Commands that stopped the script, as the child's JUnit file counts them.
+        /// Commands that stopped the script, as the child reported them.
         var commandErrors: Int
-        /// "file:line: expect failed: …", a syntax error, or the first error line the child printed.
+        /// "file:line: expect failed: …", a syntax error, or the first error the child reported.
         var firstFailure: String?
-        /// The child's JUnit `<testsuite>` elements (nil when it wrote none).
+        /// The child's JUnit `<testsuite>` elements (nil when it reported no results).
         var junitSuites: String?
         var stdout: String
         var stderr: String
-        var passed: Bool { exitCode == 0 }
+        /// Stopped after the per-file timeout; `stdout` and `stderr` are what it wrote until then.
+        var timedOut = false
+        var passed: Bool { exitCode == 0 && !timedOut }
     }
 
     /// The aish binary the children run (this process's own executable).
@@ -30,6 +34,10 @@ struct TestRun {
     var environment: [String: String]
     var jobs: Int
     var interrupt: InterruptFlag
+    /// Seconds one file may run (nil: no limit).
+    var timeout: Double? = TestRun.defaultTimeout
+
+    static let defaultTimeout = 600.0
 
     /// `.ai` files named directly, and those under each directory (recursively, sorted).
     /// A name that is neither throws a usage error naming it.
@@ -69,13 +77,13 @@ struct TestRun {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let environmentList = environment.map { "\($0.key)=\($0.value)" }
+        let environmentList = environment.filter { !TestChildChannel.variables.contains($0.key) }.map { "\($0.key)=\($0.value)" }
 
         struct Running {
             var index: Int
             var child: SpawnedChild
             var started: Double
-            var junit: String
+            var results: String
         }
         var results = [FileResult?](repeating: nil, count: files.count)
         var running: [Running] = []
@@ -87,11 +95,13 @@ struct TestRun {
                 throw CommandFailure("test: interrupted")
             }
             while running.count < max(1, jobs), next < files.count {
-                let junit = scratch + "/\(next).xml"
-                let arguments = ["aish"] + childOptions + ["--junit", junit, "-f", files[next]]
+                let resultsPath = scratch + "/\(next).json"
+                let arguments = ["aish"] + childOptions + ["-f", files[next]]
+                let channel = ["\(TestChildChannel.resultsVariable)=\(resultsPath)", "\(TestChildChannel.parentVariable)=\(getpid())"]
                 do {
-                    let child = try SpawnedChild(executable: executable, arguments: arguments, environment: environmentList)
-                    running.append(Running(index: next, child: child, started: clock(), junit: junit))
+                    let child = try SpawnedChild(executable: executable, arguments: arguments, environment: environmentList + channel,
+                                                 ownGroup: true)
+                    running.append(Running(index: next, child: child, started: clock(), results: resultsPath))
                 } catch let e as SpawnFailure {
                     throw CommandFailure("test: cannot run \(executable): \(e.reason)")
                 }
@@ -103,10 +113,21 @@ struct TestRun {
             while i < running.count {
                 let r = running[i]
                 r.child.pump(waitMs: 0)
-                guard r.child.hasExited else { i += 1; continue }
+                var timedOut = false
+                if !r.child.hasExited {
+                    guard let timeout, clock() - r.started >= timeout else { i += 1; continue }
+                    // The file and everything it started (its process group).
+                    r.child.stop(grace: 0)
+                    timedOut = true
+                }
                 let drainUntil = Date().addingTimeInterval(2)
                 while !r.child.outputClosed, Date() < drainUntil { r.child.pump(waitMs: 10) }
-                let result = Self.result(file: files[r.index], child: r.child, seconds: clock() - r.started, junitPath: r.junit)
+                var result = Self.result(file: files[r.index], child: r.child, seconds: clock() - r.started, resultsPath: r.results)
+                if timedOut, let timeout {
+                    result.timedOut = true
+                    result.exitCode = ExitCode.failure.rawValue
+                    result.firstFailure = "timed out after \(DurationText.seconds(timeout)) (test --timeout)"
+                }
                 results[r.index] = result
                 onFinished(result)
                 running.remove(at: i)
@@ -115,29 +136,26 @@ struct TestRun {
         return results.map { $0! }
     }
 
-    static func result(file: String, child: SpawnedChild, seconds: Double, junitPath: String) -> FileResult {
+    /// A finished child's outcome, from the results it wrote to its channel; without them
+    /// (it was killed, or crashed) only its exit status is known.
+    static func result(file: String, child: SpawnedChild, seconds: Double, resultsPath: String) -> FileResult {
         let stdout = String(decoding: child.stdout, as: UTF8.self)
         let stderr = String(decoding: child.stderr, as: UTF8.self)
-        let xml = try? String(contentsOfFile: junitPath, encoding: .utf8)
-        let counts = xml.map(JUnitMerge.counts) ?? (tests: 0, failures: 0, errors: 0)
+        let reported = TestChildChannel.Results.read(resultsPath)
         var result = FileResult(file: file, exitCode: child.exitStatus, seconds: seconds,
-                                expectsPassed: counts.tests - counts.failures - counts.errors, expectsFailed: counts.failures,
-                                commandErrors: counts.errors, firstFailure: nil, junitSuites: xml.map(JUnitMerge.suites), stdout: stdout, stderr: stderr)
+                                expectsPassed: reported?.ledger.passed ?? 0, expectsFailed: reported?.ledger.failed ?? 0,
+                                commandErrors: reported?.ledger.commandErrors.count ?? 0, firstFailure: nil,
+                                junitSuites: reported.map { JUnitMerge.suites(JUnitReport.xml($0.ledger, suiteName: $0.suiteName)) },
+                                stdout: stdout, stderr: stderr)
         if !result.passed {
-            result.firstFailure = firstFailure(stderr: stderr, exitCode: child.exitStatus)
+            result.firstFailure = reported?.firstFailure ?? exitDescription(child.exitStatus)
         }
         return result
     }
 
-    /// The first line of the child's error output that names a place (`file:line`), else its
-    /// first line, else the exit status.
-    static func firstFailure(stderr: String, exitCode: Int32) -> String {
-        let lines = stderr.split(separator: "\n").map { String($0) }.filter { !$0.trimming(.whitespaces).isEmpty }
-        let located = lines.first { line in
-            guard let colon = line.firstIndex(of: ":") else { return false }
-            return line[line.index(after: colon)...].first?.isNumber == true
-        }
-        return located ?? lines.first ?? "exit status \(exitCode)"
+    /// "exit status 1", or the signal that ended the child ("killed by signal 9").
+    static func exitDescription(_ status: Int32) -> String {
+        status > 128 ? "killed by signal \(status - 128)" : "exit status \(status)"
     }
 
     /// The exit code of the whole run, as for one script: 0 when every file passed, else
@@ -147,22 +165,9 @@ struct TestRun {
     }
 }
 
-/// Reading the children's JUnit files (written by `JUnitReport`) and writing one report.
+/// One JUnit report of the children's results (each rendered by `JUnitReport`).
 enum JUnitMerge {
-    /// tests, failures and errors of the `<testsuites>` element.
-    static func counts(_ xml: String) -> (tests: Int, failures: Int, errors: Int) {
-        guard let start = xml.rangeOfText("<testsuites"), let end = xml[start.upperBound...].firstIndex(of: ">") else {
-            return (0, 0, 0)
-        }
-        let head = String(xml[start.upperBound..<end])
-        func attribute(_ name: String) -> Int {
-            guard let r = head.rangeOfText(" \(name)=\"") else { return 0 }
-            return Int(head[r.upperBound...].prefix(while: { $0 != "\"" })) ?? 0
-        }
-        return (attribute("tests"), attribute("failures"), attribute("errors"))
-    }
-
-    /// The `<testsuite>` elements, as written.
+    /// The `<testsuite>` elements of one rendered report.
     static func suites(_ xml: String) -> String {
         guard let open = xml.rangeOfText("<testsuites"), let openEnd = xml[open.upperBound...].firstIndex(of: ">"),
               let close = xml.lastRangeOfText("</testsuites>")
@@ -213,10 +218,13 @@ struct TestRunReport: CommandReport, NilEncodesAsNull {
         var expectsPassed: Int
         var expectsFailed: Int
         var firstFailure: String?
+        var timedOut = false
+        /// What a file stopped by --timeout had printed (stdout, then stderr); null otherwise.
+        var output: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case file, result, exitCode = "exit_code", timeMs = "time_ms", expectsPassed = "expects_passed"
-            case expectsFailed = "expects_failed", firstFailure = "first_failure"
+            case expectsFailed = "expects_failed", firstFailure = "first_failure", timedOut = "timed_out", output
         }
     }
 
@@ -243,7 +251,7 @@ struct TestRunReport: CommandReport, NilEncodesAsNull {
         ReportField("wall_ms", "time for the whole run", unit: "ms"),
         ReportField("exit_code", "the run's exit code: 0, else the first failing file's (1 command, 2 syntax, 3 config, 4 expect)"),
         ReportField("junit", "the JUnit file written, or null"),
-        ReportField("results", "per file: file, result, exit_code, time_ms, expects_passed, expects_failed, first_failure"),
+        ReportField("results", "per file: file, result, exit_code, time_ms, expects_passed, expects_failed, first_failure, timed_out, output (what a file stopped by --timeout had printed, else null)"),
     ]
 
     static let example = TestRunReport(
@@ -259,6 +267,11 @@ struct TestRunReport: CommandReport, NilEncodesAsNull {
         } else {
             s += "  exit \(f.exitCode)"
             if let first = f.firstFailure { s += ": \(first)" }
+            if f.timedOut {
+                let lines = (f.output ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+                    .map(String.init).reversed().drop { $0.isEmpty }.reversed()
+                s += lines.isEmpty ? "\n    (no output)" : "; its output so far:\n" + lines.map { "    " + $0 }.joined(separator: "\n")
+            }
         }
         return s
     }

@@ -94,8 +94,13 @@ final class SpawnedChild {
     private(set) var stderr: [UInt8] = []
     private(set) var exitStatus: Int32 = -1
     private var reaped = false
+    /// The child leads a process group of its own: signals go to the group (its children too).
+    private let ownGroup: Bool
 
-    init(executable: String, arguments: [String], environment: [String]) throws {
+    /// `ownGroup`: start the child in a new process group, so that stopping it also stops
+    /// whatever it started (and a terminal's Ctrl-C reaches only this process, which stops it).
+    init(executable: String, arguments: [String], environment: [String], ownGroup: Bool = false) throws {
+        self.ownGroup = ownGroup
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         guard pipe(&outPipe) == 0 else { throw SpawnFailure(reason: "pipe: \(String(cString: strerror(errno)))") }
         guard pipe(&errPipe) == 0 else {
@@ -121,7 +126,12 @@ final class SpawnedChild {
         sigemptyset(&defaults)
         for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var cEnvironment: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
@@ -179,14 +189,21 @@ final class SpawnedChild {
         }
     }
 
-    /// SIGTERM, then SIGKILL after a second; always reaps.
-    func stop() {
+    var processID: pid_t { pid }
+
+    /// Sends `signal` to the child, or to its whole group when it has one.
+    func signal(_ signal: Int32) {
+        if ownGroup { kill(-pid, signal) } else { kill(pid, signal) }
+    }
+
+    /// SIGTERM, then SIGKILL after a second (`grace`); always reaps.
+    func stop(grace seconds: Double = 1) {
         guard !reaped else { return }
-        kill(pid, SIGTERM)
-        let grace = Date().addingTimeInterval(1)
+        signal(seconds > 0 ? SIGTERM : SIGKILL)
+        let grace = Date().addingTimeInterval(seconds)
         while !hasExited, Date() < grace { pump(waitMs: 20) }
         if !reaped {
-            kill(pid, SIGKILL)
+            signal(SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0, errno == EINTR {}
             record(status)

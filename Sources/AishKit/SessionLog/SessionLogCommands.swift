@@ -16,7 +16,7 @@ enum SessionLogCommands {
 
     static let log = CommandSpec(
         name: "log",
-        usage: "log [-n N] [-m MODEL] [-p PROVIDER] [--status S] [--since T] [-q TEXT] [--commands] [--timeout S]",
+        usage: "log [-n N] [-m MODEL] [-p PROVIDER] [--status STATUS] [--since T] [-q TEXT] [--commands] [--timeout S]",
         summary: "list logged request attempts, newest first",
         help: """
             One line per request attempt: id, time, model → provider, status, time to first token, \
@@ -28,7 +28,7 @@ enum SessionLogCommands {
             OptionSpec(names: ["-n", "--limit"], valueName: "N", help: "how many rows (default 20)"),
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "requested or backend model"),
             OptionSpec(names: ["-p", "--provider"], valueName: "PROVIDER", help: "provider name"),
-            OptionSpec(names: ["--status"], valueName: "S", help: "ok, error, partial, cancelled, timeout, skipped",
+            OptionSpec(names: ["--status"], valueName: "STATUS", help: "ok, error, partial, cancelled, timeout, skipped",
                        completion: .words(statusWords)),
             sinceOption,
             OptionSpec(names: ["-q", "--query"], valueName: "TEXT", help: "full-text search over prompts and replies"),

@@ -7,7 +7,9 @@ public enum AishMain {
     public static let version = "0.1.0"
 
     public static func run(arguments: [String]) -> Int32 {
-        let environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment
+        // A script run by `aish test`: its results go back on their own channel.
+        let testResults = TestChildChannel.take(&environment)
         let output = OutputSink()
         let registry = CommandRegistry.standard
         let parsed: ProcessArguments
@@ -61,6 +63,7 @@ public enum AishMain {
         var code: Int32
         var alwaysSummarise = false
         var suiteName = "aish"
+        var thrownFailure: String?
         do {
             switch parsed.action {
             case let .script(path, args):
@@ -71,6 +74,7 @@ public enum AishMain {
                 code = runner.exitCode
             case let .commands(text, args):
                 suiteName = "-c"
+                let text = ScriptFile.droppingByteOrderMark(text)
                 let commands = try ScriptParser.parse(text, file: "-c")
                 try ScriptCheck.check(commands, registry: registry, text: text)
                 try runner.run(commands, frame: ScriptFrame(file: nil, arguments: args))
@@ -96,6 +100,7 @@ public enum AishMain {
             let text = ErrorText(error)
             output.writeError(text.programLine + "\n")
             code = text.exitCode
+            thrownFailure = text.programLine.split(separator: "\n").first.map(String.init)
         }
 
         let ledger = runner.ledger
@@ -109,6 +114,16 @@ public enum AishMain {
                 try OutputFile.write(xml, to: junit, privacy: .privateToUser)
             } catch {
                 output.writeError("aish: cannot write JUnit report '\(junit)': \(error)\n")
+                if code == 0 { code = ExitCode.failure.rawValue }
+            }
+        }
+        if let testResults {
+            let results = TestChildChannel.Results(suiteName: suiteName, exitCode: code,
+                                                   firstFailure: runner.firstErrorText ?? thrownFailure, ledger: ledger)
+            do {
+                try results.write(to: testResults)
+            } catch {
+                output.writeError("aish: cannot write the results for aish test to '\(testResults)': \(describeFileError(error))\n")
                 if code == 0 { code = ExitCode.failure.rawValue }
             }
         }
@@ -130,8 +145,9 @@ struct PipeInput {
         var lineNumber = 0
         do {
             while true {
-                guard let line = readLine(strippingNewline: true) else { break }
+                guard var line = readLine(strippingNewline: true) else { break }
                 lineNumber += 1
+                if lineNumber == 1 { line = ScriptFile.droppingByteOrderMark(line) }
                 if line.contains("\0") {
                     throw ScriptFileError(location: "\(file):\(lineNumber)", message: "binary input (NUL byte), not aish commands")
                 }

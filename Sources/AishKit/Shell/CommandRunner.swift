@@ -42,6 +42,8 @@ final class CommandRunner {
     /// The first command failure that was not examined by a following `expect`.
     private(set) var firstFailure: Int32?
     private(set) var interrupted = false
+    /// The first failure reported, as its first line was printed (for `aish test`).
+    private(set) var firstErrorText: String?
     /// Line of the command running now (for `expect` in `-c` text and at the terminal).
     private(set) var currentLine = 0
 
@@ -71,6 +73,11 @@ final class CommandRunner {
     /// has been reported). Throws `ExitRequest` for `exit`.
     @discardableResult
     func run(_ commands: [ScriptCommand], frame: ScriptFrame) throws -> Bool {
+        // A line typed or piped in: the files it sources are checked before any of it runs
+        // (script files and `-c` text were checked with the rest when they were read).
+        if frames.isEmpty, frame.file == nil || frame.file == "<stdin>" {
+            try ScriptCheck.checkSourcedFiles(commands, registry: ctx.registry, from: nil)
+        }
         frames.append(frame)
         defer { frames.removeLast() }
         var i = 0
@@ -121,12 +128,7 @@ final class CommandRunner {
             throw SourceNestingError(message:
                 "source: nesting limit of \(CommandRunner.maxSourceDepth) reached at '\(path)' (does a script source itself?)")
         }
-        var resolved = path
-        if !path.hasPrefix("/"), let current = frames.last?.file {
-            let dir = PathText.deletingLastComponent(current)
-            let beside = dir.isEmpty ? path : dir + "/" + path
-            if FileManager.default.fileExists(atPath: beside) { resolved = beside }
-        }
+        let resolved = ScriptFile.resolveSourced(path, from: frames.last?.file)
         let commands = try ScriptFile.load(path: resolved, registry: ctx.registry)
         let depth = (frames.last?.depth ?? 0) + 1
         let completed = try run(commands, frame: ScriptFrame(file: resolved, arguments: arguments, depth: depth))
@@ -209,6 +211,11 @@ final class CommandRunner {
         guard failure != nil || result.status == .error else { return }
         var message = result.error ?? "command failed"
         let isAssertion = failure == ExitCode.assertion.rawValue
+        if firstErrorText == nil {
+            let first = message.split(separator: "\n").first.map(String.init) ?? message
+            firstErrorText = frames.last?.file != nil ? "\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + first
+                : "aish: " + first
+        }
         if errorColour { message = "\u{1B}[31m" + message + "\u{1B}[0m" }
         if frames.last?.file != nil {
             ctx.output.writeError("\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + message + "\n")

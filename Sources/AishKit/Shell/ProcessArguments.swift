@@ -100,8 +100,9 @@ struct ProcessArguments: Equatable {
                     throw UsageError(message: message)
                 }
                 // The command form: global options may also follow the command's own words.
-                let spec = registry.lookup(arg)
-                var words = [arg]
+                let command = ScriptFile.droppingByteOrderMark(arg)
+                let spec = registry.lookup(command)
+                var words = [command]
                 while i < args.count {
                     let w = args[i]
                     i += 1

@@ -181,6 +181,59 @@ import FoundationXML
         }
     }
 
+    /// A UTF-8 byte-order mark before the first command is dropped whichever way the
+    /// commands come in: a file, `source`, `-c`, a pipe, the command form.
+    @Test func byteOrderMarkBeforeTheFirstCommandInEveryInput() throws {
+        try withAish { aish in
+            let bom = "\u{FEFF}"
+            try (bom + "echo first\necho second\n").write(toFile: aish.home + "/bom.ai", atomically: true, encoding: .utf8)
+            let ways: [(String, [String], String?)] = [
+                ("-f", ["-f", "bom.ai"], nil),
+                ("source", ["-c", "source bom.ai"], nil),
+                ("-c", ["-c", bom + "echo first; echo second"], nil),
+                ("pipe", [], bom + "echo first\necho second\n"),
+                ("command form", [bom + "echo", "first"], nil),
+            ]
+            for (way, arguments, stdin) in ways {
+                let run = try aish.run(arguments, stdin: stdin)
+                #expect(run.stderr == "", "\(way): \(run.stderr)")
+                #expect(run.stdout.hasPrefix("first\n"), "\(way): \(run.stdout)")
+                #expect(run.code == 0, "\(way)")
+            }
+        }
+    }
+
+    /// A broken file named by `source` stops the run before anything of the sourcing script
+    /// or line has run, whichever way the commands come in, also when it is sourced by a
+    /// sourced file; a file that is not there yet is read when `source` is reached.
+    @Test func aBrokenSourcedFileStopsTheRunBeforeAnythingRuns() throws {
+        try withAish { aish in
+            try "echo from broken\necho 'open\n".write(toFile: aish.home + "/broken.ai", atomically: true, encoding: .utf8)
+            try "echo in lib\nsource broken.ai\n".write(toFile: aish.home + "/lib.ai", atomically: true, encoding: .utf8)
+            try "echo first\nsource lib.ai\n".write(toFile: aish.home + "/main.ai", atomically: true, encoding: .utf8)
+            try "echo a\nsource a.ai\n".write(toFile: aish.home + "/a.ai", atomically: true, encoding: .utf8)
+            let ways: [(String, [String], String?)] = [
+                ("-f", ["-f", "main.ai"], nil),
+                ("-c", ["-c", "echo first; source broken.ai"], nil),
+                ("pipe", [], "echo first; source broken.ai\n"),
+                ("command form", ["source", "lib.ai"], nil),
+            ]
+            for (way, arguments, stdin) in ways {
+                let run = try aish.run(arguments, stdin: stdin)
+                #expect(run.stdout == "", "\(way): \(run.stdout)")
+                #expect(run.stderr.hasPrefix("broken.ai:2:6: error: unterminated single quote"), "\(way): \(run.stderr)")
+                #expect(run.code == 2, "\(way)")
+            }
+            // Not there yet: read when reached.
+            let missing = try aish.run(["-c", "echo first; source later.ai"])
+            #expect(missing.stdout == "first\n")
+            #expect(missing.code == 2)
+            // A file that sources itself is checked once, then stopped by the nesting limit.
+            let cycle = try aish.run(["-q", "-f", "a.ai"])
+            #expect(cycle.stderr.contains("nesting limit"), "\(cycle.stderr)")
+        }
+    }
+
     @Test func oneMegabyteLine() throws {
         try withAish { aish in
             let big = String(repeating: "y", count: 1 << 20)

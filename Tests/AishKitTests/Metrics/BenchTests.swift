@@ -88,7 +88,7 @@ import Testing
         #expect(message(["a", "-c", "1,x"]) == "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '1,x'")
         #expect(message(["a", "-c", "0"]) == "bench: -c takes concurrencies from 1 to 1024 separated by commas, got '0'")
         #expect(message(["a", "-n", "0"]) == "bench: -n must be at least 1, got 0")
-        #expect(message(["a", "--duration", "soon"]) == "--duration takes a duration such as 500ms, 2s or 1m, got 'soon'")
+        #expect(message(["a", "--duration", "soon"]) == "bench: --duration takes a duration such as 500ms, 2s or 1m, got 'soon'")
         #expect(message(["a", "--duration", "0s"]) == "bench: --duration must be longer than 0")
     }
 

@@ -170,7 +170,7 @@ import Testing
         #expect(message(["m", "-n", "0"]) == "compare: -n must be at least 1, got 0")
         #expect(message(["m", "--warmup", "-1"]) == "compare: --warmup cannot be negative, got -1")
         #expect(message(["m", "-p", "x", "--prompt-file", "f"]) == "compare: give -p PROMPT or --prompt-file FILE, not both")
-        #expect(message(["m", "-n", "two"]) == "--requests takes a whole number, got 'two'")
+        #expect(message(["m", "-n", "two"]) == "compare: --requests takes a whole number, got 'two'")
         #expect(message(["m", "--prompt-file", "/nonexistent/p.txt"])?.hasPrefix("compare: cannot read prompt file /nonexistent/p.txt: ") == true)
     }
 

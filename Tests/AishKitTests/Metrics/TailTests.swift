@@ -64,6 +64,48 @@ import Testing
         #expect(ctx.output.capturedText.isEmpty, "under --json the runner prints the result once")
     }
 
+    private func prometheusConfig(_ url: String) -> AishConfig {
+        let here = SourceLocation(file: "ports.yaml", line: 1, column: 1)
+        var config = MetricsTestConfig.config([MetricsTestConfig.provider("v", .vllm, "http://127.0.0.1:9/v1")])
+        config.ports.monitoring = MonitoringConfig(prometheus: .init(url: url, origin: "monitoring.prometheus", location: here))
+        return config
+    }
+
+    /// `--for` bounds the whole run, also when a query hangs: the query in flight is cut
+    /// at the end, and a tail that read nothing fails.
+    @Test func forBoundsTheRunWhenPrometheusHangs() throws {
+        let hung = try FakeProviderProcess(["--fault", "delay-headers=60"])
+        defer { hung.stop() }
+        let started = Date()
+        let r = try run(["metrics", "--prom", "--for", "2s", "--every", "1s"], context(), config: prometheusConfig(hung.baseURL))
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed < 4, "took \(elapsed) s")
+        #expect(r.status == .error)
+        #expect(r.error == "tail metrics --prom: nothing read within --for 2 s", "\(r.error ?? "")")
+    }
+
+    /// A tail in which every update failed exits 1 (both views), saying the last error.
+    @Test func aTailThatNeverReadAnythingFails() throws {
+        let nothing = "http://127.0.0.1:\(FakeProviderProcess.unusedPort())"
+        let prom = try run(["metrics", "--prom", "--for", "1500ms", "--every", "1s"], context(), config: prometheusConfig(nothing))
+        #expect(prom.status == .error)
+        #expect(prom.field("update_count") == .int(2))
+        #expect(prom.error?.hasPrefix("tail metrics --prom: none of 2 updates read anything (last error: ") == true, "\(prom.error ?? "")")
+        #expect(prom.jsonForm["error"] != nil)
+
+        let down = MetricsTestConfig.config([MetricsTestConfig.provider("v", .vllm, nothing)])
+        let scrape = try run(["metrics", "--for", "1s", "--every", "400ms"], context(), config: down)
+        #expect(scrape.status == .error)
+        #expect(scrape.error?.hasPrefix("tail metrics: none of 3 updates read anything (last error: ") == true, "\(scrape.error ?? "")")
+
+        // One update that read something is enough.
+        let server = try MetricsTestServer.fakeProvider(["--flavor", "vllm"])
+        defer { server.stop() }
+        let mixed = MetricsTestConfig.config([MetricsTestConfig.provider("v", .vllm, server.baseURL),
+                                              MetricsTestConfig.provider("w", .vllm, nothing)])
+        #expect(try run(["metrics", "--count", "1"], context(), config: mixed).status == .ok)
+    }
+
     @Test func scriptsMustBoundATail() throws {
         let config = MetricsTestConfig.config([])
         do {
@@ -205,7 +247,7 @@ import Testing
         let e = #expect(throws: CommandFailure.self) { try run(["requests", "--count", "1"], context(db: missing)) }
         #expect(e?.message == "tail requests: session log unavailable: \(missing): no session log has been written there yet")
         let u = #expect(throws: UsageError.self) { try run(["requests", "--slow", "soon", "--count", "1"], context(db: missing)) }
-        #expect(u?.message == "tail: --slow takes milliseconds or a duration such as 2s, got 'soon'")
+        #expect(u?.message == "tail: --slow takes milliseconds or a duration such as 500ms, 2s or 1m, got 'soon'")
         #expect(try TailRequests.slowThreshold("500") == 500)
         #expect(try TailRequests.slowThreshold("2s") == 2000)
         let p = #expect(throws: UsageError.self) { try run(["requests", "vllm", "--count", "1"], context(db: missing)) }

@@ -206,6 +206,41 @@ import Testing
         #expect(rows(r.jsonForm["issues"]).contains { $0["symptom"]?.stringValue?.hasPrefix("Grafana (") == true })
     }
 
+    /// The timeout cuts the routing requests short (the gateway stalls before its first
+    /// token): the section says it is incomplete, with the requests not run and the one
+    /// cancelled, which still counts and is a row of the session log.
+    @Test func routingCutShortByTheTimeoutIsIncompleteAndCounted() throws {
+        let b = try ReportBench(ReportBench.Options(monitoring: false))
+        defer { b.stop() }
+        try b.gateway.configure(.object([("first_token_delay", .double(60))]))
+        let started = Date()
+        let r = try b.run(["--format", "json", "--timeout", "6"])
+        #expect(Date().timeIntervalSince(started) < 20)
+        let routing = r.jsonForm["routing"]
+        let requests = rows(routing?["requests"])
+        #expect(routing?["complete"] == .bool(false))
+        #expect(routing?["mark"] != "ok")
+        #expect(routing?["cancelled"] == .int(1), "\(requests)")
+        #expect(routing?["not_run"] == .int(5), "3 groups × (gateway, direct), the first cut short: \(requests)")
+        #expect(requests.count == 1)
+        #expect(requests.first?["path"] == "gateway")
+        #expect(requests.first?["cancelled"] == .bool(true))
+        #expect(requests.first?["ok"] == .bool(false))
+        #expect(requests.first?["error"]?.stringValue?.hasPrefix("cancelled: the report's timeout of 6 s passed") == true, "\(requests)")
+        let note = routing?["note"]?.stringValue ?? ""
+        #expect(note == "incomplete: cut short by the report's timeout of 6 s; 5 of 6 requests not run, 1 cancelled", "\(note)")
+        #expect(rows(r.jsonForm["issues"]).contains { $0["symptom"] == "the routing requests did not finish within the report's timeout (5 not run, 1 cancelled)" })
+        // A request cut by the report is not evidence that the backends are down.
+        #expect(r.jsonForm["overall"] != "down")
+        // Every request sent is a row of the log, the cancelled one too.
+        let logged = try b.rows("SELECT provider, status, requested_model FROM attempts WHERE kind = 'report'", columns: 3)
+        #expect(logged.map { $0[0] + " " + $0[1] } == ["gateway cancelled"], "\(logged)")
+        // The compact form says so too.
+        let text = try b.run(["--format", "text", "--timeout", "4"]).text
+        #expect(text.contains("incomplete: 0 of 1 requests answered, 1 cancelled, 5 not run"), "\(text)")
+        #expect(!text.contains("✓ routing") && !text.contains("✓  routing"), "\(text)")
+    }
+
     @Test func aWrongGatewayKeyIsNamedNotGuessed() throws {
         let b = try ReportBench(ReportBench.Options(monitoring: false))
         defer { b.stop() }
@@ -277,5 +312,46 @@ import Testing
             return nil
         }
         #expect(chains?["mark"] == "failed")
+    }
+}
+
+/// Ctrl-C in the middle of `report`: every request already sent is a row of the session log
+/// (the one cut short as cancelled), and the interrupted report is not stored as a run.
+@Suite(.serialized) struct ReportInterruptTests {
+    @Test func ctrlCLogsEveryRequestSent() throws {
+        let h = try BinaryHarness()
+        defer { h.cleanUp() }
+        let b = try ReportBench(ReportBench.Options(monitoring: false))
+        defer { b.stop() }
+        try b.gateway.configure(.object([("first_token_delay", .double(60))]))
+        let db = h.home + "/report.db"
+        let running = try h.start(["--config", b.directory, "--db", db, "report", "--format", "text", "--timeout", "60"],
+                                  extraEnvironment: ["REPORT_GATEWAY_KEY": ReportBench.gatewayKey])
+        // Into the routing requests: the gateway holds the first one.
+        let deadline = Date().addingTimeInterval(30)
+        var sent = false
+        while Date() < deadline, !sent {
+            usleep(100_000)
+            sent = ((try? b.gateway.receivedRequests()) ?? []).contains { $0["path"]?.stringValue?.hasSuffix("/chat/completions") == true }
+        }
+        #expect(sent, "the report sent no routing request: \(running.stderr)")
+        kill(running.process.processIdentifier, SIGINT)
+        let killed = running.finish(within: 15)
+        #expect(!killed, "report did not stop after Ctrl-C")
+        #expect(running.process.terminationStatus == 130, "\(running.stdout)\(running.stderr)")
+        #expect(running.stderr.contains("report: interrupted"), "\(running.stderr)")
+
+        let reader = try SessionLogReader(path: db)
+        func column(_ sql: String) throws -> [String] {
+            let s = try reader.db.prepare(sql)
+            var out: [String] = []
+            while try s.step() { out.append(s.string(0)) }
+            return out
+        }
+        #expect(try column("SELECT provider || ' ' || status FROM attempts WHERE kind = 'report'") == ["gateway cancelled"])
+        // The health probes sent before are rows too.
+        let probed = Set(try column("SELECT provider FROM health_probes"))
+        #expect(probed.isSuperset(of: ["llama_python", "llama_native", "ollama"]), "\(probed)")
+        #expect(try column("SELECT id FROM runs WHERE kind = 'report'").isEmpty)
     }
 }

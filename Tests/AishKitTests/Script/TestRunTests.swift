@@ -121,4 +121,93 @@ import FoundationXML
         let wall = try #require(JSONValue.parse(parallel.stdout)["wall_ms"]?.doubleValue)
         #expect(wall < 5000, "three 2 s scripts with --jobs 3 took \(wall) ms")
     }
+
+    /// A file that hangs is stopped after --timeout and fails with what it printed so far;
+    /// the other files are not held up.
+    @Test func aHangingFileTimesOutWithItsOutputSoFar() throws {
+        defer { aish.cleanUp() }
+        try write("a_hang.ai", "echo started\necho still here\nsleep 60s\necho never\n")
+        try write("b_ok.ai", "echo fine\nexpect ok\n")
+        let started = Date()
+        let run = try aish.run(["test", dir, "--timeout", "2s", "--jobs", "2"])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed < 20, "took \(elapsed) s")
+        #expect(run.code == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("""
+            exit 1: timed out after 2 s (test --timeout); its output so far:
+                started
+                still here
+
+            """), "\(run.stdout)")
+        #expect(!run.stdout.contains("never"))
+        #expect(run.stdout.contains("PASS  tests/b_ok.ai  ") || run.stdout.contains("PASS  \(dir)/b_ok.ai  "), "\(run.stdout)")
+        let json = try JSONValue.parse(try aish.run(["--json", "test", dir + "/a_hang.ai", "--timeout", "1s"]).stdout)
+        let r = json["results"]?[0]
+        #expect(r?["timed_out"] == .bool(true))
+        #expect(r?["output"] == .string("started\nstill here\n"))
+        #expect(r?["result"] == .string("failed"))
+        #expect(try JSONValue.parse(try aish.run(["--json", "test", dir + "/b_ok.ai"]).stdout)["results"]?[0]?["output"] == .null)
+    }
+
+    /// The pids of the living (not zombie) processes whose parent is `parent`.
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            return fields.count > 2 && fields[0] != "Z" && Int32(fields[1]) == parent
+        }
+    }
+
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return false
+        }
+        return !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+
+    /// `aish test` killed with SIGKILL cannot stop its children: they end themselves (and
+    /// what they started) when they find their parent gone.
+    @Test func childrenDieWithAParentKilledBySIGKILL() throws {
+        defer { aish.cleanUp() }
+        try write("hang1.ai", "echo started\nsleep 120s\n")
+        try write("hang2.ai", "echo started\nsleep 120s\n")
+        let parent = try aish.start(["test", dir, "--jobs", "2"])
+        var kids: [pid_t] = []
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, kids.count < 2 {
+            usleep(50_000)
+            kids = Self.children(of: parent.process.processIdentifier)
+        }
+        #expect(kids.count == 2, "the two scripts did not start: \(kids)")
+        usleep(300_000)
+        kill(parent.process.processIdentifier, SIGKILL)
+        // Looked at before waiting for the parent: Foundation's wait also waits for what it left behind.
+        let gone = Date().addingTimeInterval(5)
+        while Date() < gone, kids.contains(where: Self.isAlive) { usleep(50_000) }
+        let alive = kids.filter(Self.isAlive)
+        #expect(alive.isEmpty, "children still running 5 s after their parent was killed: \(alive)")
+        for pid in alive { kill(pid, SIGKILL) }
+        parent.finish()
+    }
+
+    /// Each child writes its results as JSON to the file the parent names; the channel's
+    /// variables are not passed on to what the script runs.
+    @Test func aChildReportsItsResultsAsJSONOnItsChannel() throws {
+        defer { aish.cleanUp() }
+        try write("r.ai", "echo one\nexpect contains one\nexpect contains two\n")
+        let path = aish.home + "/results.json"
+        let run = try aish.run(["-f", dir + "/r.ai"], extraEnvironment: [TestChildChannel.resultsVariable: path])
+        #expect(run.code == 4)
+        let json = try JSONValue.parse(try String(contentsOfFile: path, encoding: .utf8))
+        #expect(json["exit_code"] == .int(4))
+        #expect(json["passed"] == .int(1))
+        #expect(json["failed"] == .int(1))
+        #expect(json["first_failure"] == .string("\(dir)/r.ai:3: expect failed: contains two (actual: \"one\")"))
+        #expect(json["expects"]?[1]?["line"] == .int(3))
+        #expect(json["expects"]?[1]?["passed"] == .bool(false))
+        let read = try #require(TestChildChannel.Results.read(path))
+        #expect(read.ledger.cases.map(\.assertion) == ["contains one", "contains two"])
+    }
 }

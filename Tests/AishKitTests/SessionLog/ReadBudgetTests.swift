@@ -49,7 +49,7 @@ import Testing
         let r = try shell.run(["export", "--timeout", "0", file])
         #expect(r.fields.first { $0.0 == "count" }?.1 == .int(20_000))
         #expect(shell.errorText(["export", "--timeout", "soon", file])
-            == "export: --timeout takes a duration such as 500ms, 10s or 1m (0 for none), got 'soon'\n"
+            == "export: --timeout takes a duration such as 500ms, 2s or 1m, got 'soon'\n"
             + "usage: export [--format json|csv] [--since T] [--timeout S] FILE")
     }
 
