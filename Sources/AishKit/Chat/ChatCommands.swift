@@ -149,7 +149,7 @@ enum ChatCommands {
         if streaming, !outcome.reply.isEmpty, !outcome.reply.hasSuffix("\n") { output.write("\n") }
         if streaming, !ctx.options.quiet, outcome.provider != nil {
             let line = statusLine(outcome)
-            output.writeError((ctx.options.color ? "\u{1B}[2m" + line + "\u{1B}[0m" : line) + "\n")
+            output.writeError((ctx.options.color ? TerminalText.styled(line, "2") : TerminalText(line)) + "\n")
         }
 
         // The log and the history get the turn only now, after the stream.

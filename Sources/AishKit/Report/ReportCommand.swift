@@ -313,10 +313,10 @@ private struct ReportProgressLine {
         let elapsed = MonotonicClock.now() - started
         let text = "report: measuring… \(total - pending.count) of \(total) done; waiting for \(pending.joined(separator: ", ")) ("
             + cFormat("%.1f s", elapsed) + ")"
-        output.writeError("\r\u{1B}[K" + text)
+        output.writeError(TerminalText.control(TerminalControl.clearLine) + text)
     }
 
     func clear() {
-        if enabled { output.writeError("\r\u{1B}[K") }
+        if enabled { output.writeError(TerminalText.control(TerminalControl.clearLine)) }
     }
 }

@@ -8,7 +8,7 @@ public enum AishMain {
 
     public static func run(arguments: [String]) -> Int32 {
         let environment = ProcessInfo.processInfo.environment
-        let output = OutputSink()
+        let output = OutputSink(secrets: SecretFilter(environment: environment))
         let registry = CommandRegistry.standard
         let parsed: ProcessArguments
         do {
@@ -52,7 +52,7 @@ public enum AishMain {
         ctx.recorder = SessionLogAccess.open(path: options.databasePath, mode: mode, scriptPath: scriptPath,
                                              output: output, environment: environment)
         defer { ctx.recorder?.endSession() }
-        ctx.recorder?.addSecretValues(ctx.variables.filter { SecretRedactor.looksSecret($0.key) }.map(\.value))
+        ctx.learnSecretValues(ctx.variables.filter { SecretRedactor.looksSecret($0.key) }.map(\.value))
 
         let runner = CommandRunner(ctx: ctx)
         var code: Int32

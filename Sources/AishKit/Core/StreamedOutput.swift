@@ -1,0 +1,90 @@
+/// A reply written to stdout as it streams in, redacted and sanitised like all output. A
+/// secret can arrive split over pieces ("sk-ab" then "cd1234…", "Bearer " then the token), so
+/// the text of the current line is redacted as a whole each time, and the part that may still
+/// change is held back: the word being written, a secret that runs to the end of the line
+/// (`Authorization: …`), and an ending that could be the start of a known secret value. The
+/// rest shows at once; what is held back shows with the next blank, newline or `finish()`.
+final class StreamedOutput {
+    private let sink: OutputSink
+    private let sanitise: Bool
+    /// The current line as received (since the last newline written).
+    private var line: [UInt8] = []
+    /// Bytes of `line` already written, and how many bytes their redacted form took.
+    private var shown = 0
+    private var shownRedacted = 0
+    /// A line this long is cut at the point shown, to keep the work per piece bounded.
+    private static let longestLine = 16 << 10
+
+    init(sink: OutputSink, sanitise: Bool) {
+        self.sink = sink
+        self.sanitise = sanitise
+    }
+
+    func write(_ piece: String) {
+        guard !piece.isEmpty else { return }
+        line.append(contentsOf: piece.utf8)
+        let redactor = sink.secrets.current
+        var out = ""
+        if let lastNewline = line.lastIndex(of: 0x0A) {
+            out += redactedTail(of: lastNewline + 1, redactor)
+            line.removeFirst(lastNewline + 1)
+            shown = 0
+            shownRedacted = 0
+        }
+        let cut = safeCut(redactor)
+        if cut > shown {
+            out += redactedTail(of: cut, redactor)
+            shown = cut
+        }
+        if shown > StreamedOutput.longestLine {
+            line.removeFirst(shown)
+            shown = 0
+            shownRedacted = 0
+        }
+        if !out.isEmpty { sink.writeRedacted(out, sanitise: sanitise) }
+    }
+
+    /// Writes what was held back.
+    func finish() {
+        guard !line.isEmpty else { return }
+        let out = redactedTail(of: line.count, sink.secrets.current)
+        line = []
+        shown = 0
+        shownRedacted = 0
+        if !out.isEmpty { sink.writeRedacted(out, sanitise: sanitise) }
+    }
+
+    /// The redacted form of `line[..<end]` past what has been shown; records it as shown.
+    private func redactedTail(of end: Int, _ redactor: SecretRedactor) -> String {
+        let redacted = Array(redactor.redact(String(decoding: line[..<end], as: UTF8.self)).utf8)
+        let from = min(shownRedacted, redacted.count)
+        shownRedacted = redacted.count
+        return String(decoding: redacted[from...], as: UTF8.self)
+    }
+
+    /// How much of `line` can be shown now without a secret showing in part.
+    private func safeCut(_ redactor: SecretRedactor) -> Int {
+        // Up to the last blank: the word after it may still grow.
+        guard var cut = line.lastIndex(where: { $0 == 0x20 || $0 == 0x09 }).map({ $0 + 1 }), cut > shown else { return shown }
+        // Not into a secret that has not ended yet.
+        let text = String(decoding: line, as: UTF8.self)
+        for span in SecretPatterns.spans(in: text) where span.range.lowerBound < cut {
+            if span.toLineEnd || span.range.upperBound > cut { cut = span.range.lowerBound }
+        }
+        // Not into a known secret value, nor into an ending that may become one.
+        for value in redactor.secretValues {
+            let v = Array(value.utf8)
+            guard !v.isEmpty else { continue }
+            var start = max(0, shown - v.count)
+            while start < line.count, start < cut {
+                let n = min(v.count, line.count - start)
+                if (n < v.count || start + n > cut) && line[start..<(start + n)].elementsEqual(v[..<n]) {
+                    cut = start
+                    break
+                }
+                start += 1
+            }
+        }
+        return max(cut, shown)
+    }
+}
