@@ -34,6 +34,8 @@ enum ChatCommands {
         options: [
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model, alias or capability for this turn",
                        completion: .dynamic(RoutingCommands.configuredNames)),
+            OptionSpec(names: ["--raw"], valueName: nil,
+                       help: "write the reply's control characters as they are, also at a terminal (secrets stay masked)"),
         ],
         positionals: [PositionalSpec(name: "PROMPT", help: "the prompt (or a heredoc)", optional: true, variadic: true)],
         report: ReportShape(ChatReport.self),
@@ -142,9 +144,11 @@ enum ChatCommands {
         let turn = ChatTurn(router: router, state: session.state, environment: environment, interrupt: ctx.interrupt,
                             backend: { ProviderClients.backend(for: $0, environment: environment) })
         let output = ctx.output
+        let stream = output.stream(raw: inv.flag("--raw"))
         let outcome = turn.run(plan: plan, request: request, prompt: prompt) { piece in
-            if streaming { output.write(piece) }
+            if streaming { stream.write(piece) }
         }
+        stream.finish()
 
         if streaming, !outcome.reply.isEmpty, !outcome.reply.hasSuffix("\n") { output.write("\n") }
         if streaming, !ctx.options.quiet, outcome.provider != nil {

@@ -94,7 +94,7 @@ enum CompareCommand {
                                           summary: CompareReport.json(settings, results, wallSeconds: wall),
                                           startedAt: startedAt, durationMs: wall * 1000))
         if let path = inv.value("--csv") {
-            do { try CompareReport.csv(results).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            do { try ctx.output.forFile(CompareReport.csv(results)).write(toFile: path, atomically: true, encoding: .utf8) } catch {
                 throw CommandFailure("compare: cannot write \(path): \(describeFileError(error))")
             }
         }

@@ -197,7 +197,7 @@ enum ReportCommands {
             fileReport.format = format ?? (out.hasSuffix(".json") ? ReportFormat.json : (out.hasSuffix(".txt") ? ReportFormat.text : ReportFormat.markdown))
             fileReport.color = false
             do {
-                try Data(fileReport.renderText().utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+                try Data(ctx.output.forFile(fileReport.renderText()).utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
                 throw CommandFailure("report: cannot write \(out): \(describeFileError(error))")
             }

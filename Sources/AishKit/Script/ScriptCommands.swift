@@ -55,7 +55,7 @@ enum ScriptCommands {
         let junit = inv.value("--junit")
         if let junit {
             do {
-                try JUnitMerge.xml(results, name: "aish test").write(toFile: junit, atomically: true, encoding: .utf8)
+                try ctx.output.forFile(JUnitMerge.xml(results, name: "aish test")).write(toFile: junit, atomically: true, encoding: .utf8)
             } catch {
                 throw CommandFailure("test: cannot write JUnit report '\(junit)': \(describeFileError(error))")
             }

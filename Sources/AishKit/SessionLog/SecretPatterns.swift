@@ -304,3 +304,47 @@ enum SecretPatterns {
     }
     private static func lower(_ c: UInt8) -> UInt8 { (c >= 0x41 && c <= 0x5A) ? c + 32 : c }
 }
+
+extension SecretPatterns {
+    /// A process's arguments with their secrets masked, for showing a command line (`status`,
+    /// `report`): the value of an option whose name looks secret or starts with auth
+    /// (`--api-key V`, `--api-key=V`, `--token=V`, `--password 'a phrase'`, `--auth-header V`),
+    /// `NAME=V` with a secret name (`env API_KEY=V …`), a header's secret value
+    /// (`-H 'Authorization: Bearer V'`), and every key `redact` recognises.
+    static func maskArguments(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        out.reserveCapacity(arguments.count)
+        var maskNext = false
+        for arg in arguments {
+            if maskNext {
+                maskNext = false
+                if !arg.isEmpty {
+                    out.append(mask)
+                    continue
+                }
+            }
+            let (name, value) = split(arg)
+            if arg.hasPrefix("-"), optionTakesSecret(name) {
+                if value != nil { out.append(name + "=" + mask) } else { out.append(arg); maskNext = true }
+                continue
+            }
+            if !arg.hasPrefix("-"), value != nil, !name.isEmpty, SecretRedactor.looksSecret(name) {
+                out.append(name + "=" + mask)
+                continue
+            }
+            out.append(redact(arg))
+        }
+        return out
+    }
+
+    private static func split(_ arg: String) -> (String, String?) {
+        guard let eq = arg.firstIndex(of: "=") else { return (arg, nil) }
+        return (String(arg[..<eq]), String(arg[arg.index(after: eq)...]))
+    }
+
+    private static func optionTakesSecret(_ option: String) -> Bool {
+        let bare = option.drop { $0 == "-" }
+        guard !bare.isEmpty else { return false }
+        return SecretRedactor.looksSecret(String(bare)) || bare.lowercased().hasPrefix("auth")
+    }
+}

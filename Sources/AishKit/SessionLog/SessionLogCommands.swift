@@ -307,7 +307,7 @@ enum SessionLogCommands {
         }
         let since = try parseSince(inv, command: "export")
         let reader = try openReader(ctx, command: "export")
-        let out = try ExportFile(path: file)
+        let out = try ExportFile(path: file, secrets: ctx.output.secrets)
         // A big export is legitimately slow: no default time limit, only the one asked for.
         let budget = try ReadBudget(inv, ctx, command: "export", scriptDefault: nil, incompleteFile: file)
         var count = 0
@@ -427,8 +427,13 @@ private final class ExportFile {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(path: String) throws {
+    /// What leaves aish for a file is masked like the terminal's output (rows are masked
+    /// already when logged; a log written before a secret was known is not).
+    private let secrets: SecretFilter
+
+    init(path: String, secrets: SecretFilter) throws {
         self.path = path
+        self.secrets = secrets
         fd = Glibc.open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CommandFailure("export: cannot write \(path): \(String(cString: strerror(errno)))") }
     }
@@ -436,7 +441,7 @@ private final class ExportFile {
     deinit { close(fd) }
 
     func write(_ text: String) throws {
-        buffer.append(contentsOf: text.utf8)
+        buffer.append(contentsOf: secrets.redact(text).utf8)
         if buffer.count >= 1 << 16 { try flush() }
     }
 

@@ -100,7 +100,7 @@ public enum AishMain {
             output.write(ledger.summary + "\n")
         }
         if let junit = parsed.junitPath {
-            let xml = JUnitReport.xml(ledger, suiteName: suiteName)
+            let xml = output.forFile(JUnitReport.xml(ledger, suiteName: suiteName))
             do {
                 try xml.write(toFile: junit, atomically: true, encoding: .utf8)
             } catch {
