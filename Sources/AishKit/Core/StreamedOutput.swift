@@ -12,8 +12,11 @@ final class StreamedOutput {
     /// Bytes of `line` already written, and how many bytes their redacted form took.
     private var shown = 0
     private var shownRedacted = 0
-    /// A line this long is cut at the point shown, to keep the work per piece bounded.
-    private static let longestLine = 16 << 10
+    /// Past this much shown text of a line, all but the last `context` bytes of it are
+    /// forgotten, so that the work per piece stays bounded on a long line.
+    private static let longestLine = 1024
+    private static let context = 256
+    private static let longestHeld = 8192
 
     init(sink: OutputSink, sanitise: Bool) {
         self.sink = sink
@@ -36,12 +39,20 @@ final class StreamedOutput {
             out += redactedTail(of: cut, redactor)
             shown = cut
         }
-        if shown > StreamedOutput.longestLine {
-            line.removeFirst(shown)
-            shown = 0
-            shownRedacted = 0
-        }
+        if shown > StreamedOutput.longestLine { forgetShownText(redactor) }
         if !out.isEmpty { sink.writeRedacted(out, sanitise: sanitise) }
+    }
+
+    /// Keeps, of the text shown, the words of the last `context` bytes (what a secret still to
+    /// come may refer to, such as `Bearer ` or `--api-key `).
+    private func forgetShownText(_ redactor: SecretRedactor) {
+        var limit = shown - StreamedOutput.context
+        while limit > 0, line[limit] & 0xC0 == 0x80 { limit -= 1 }   // not inside a character
+        // At a blank, so that no word is cut (a blob without blanks is cut anywhere).
+        let start = line[..<limit].lastIndex(where: { $0 == 0x20 || $0 == 0x09 }).map { $0 + 1 } ?? limit
+        line.removeFirst(start)
+        shown -= start
+        shownRedacted = redactor.redact(String(decoding: line[..<shown], as: UTF8.self)).utf8.count
     }
 
     /// Writes what was held back.
@@ -64,6 +75,9 @@ final class StreamedOutput {
 
     /// How much of `line` can be shown now without a secret showing in part.
     private func safeCut(_ redactor: SecretRedactor) -> Int {
+        // A held-back run this long is no secret still growing (a blob without blanks): shown,
+        // so that the work per piece stays bounded.
+        if line.count - shown > StreamedOutput.longestHeld { return line.count }
         // Up to the last blank: the word after it may still grow.
         guard var cut = line.lastIndex(where: { $0 == 0x20 || $0 == 0x09 }).map({ $0 + 1 }), cut > shown else { return shown }
         // Not into a secret that has not ended yet.

@@ -104,6 +104,7 @@ enum SecretPatterns {
                 continue
             }
             // A name: is it a secret one given a value?
+            let nameStart = i
             var j = i
             while j < b.count, isNameByte(b[j]) { j += 1 }
             let name = String(decoding: b[i..<j], as: UTF8.self)
@@ -124,9 +125,8 @@ enum SecretPatterns {
                 i = end
                 continue
             }
-            let isOption = b[i] == 0x2D
-            let secretName = SecretRedactor.looksSecret(name)
-            guard secretName || (isOption && isAuthOption(b[i..<j])) else { continue }
+            let isOption = b[nameStart] == 0x2D
+            guard SecretRedactor.looksSecret(name) || (isOption && isAuthOption(b[nameStart..<j])) else { continue }
             var k = j
             if k < b.count, b[k] == 0x22 || b[k] == 0x27 { k += 1 }  // "api_key": …
             while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
@@ -147,7 +147,10 @@ enum SecretPatterns {
             // A number, true, false or null given to a name is a measurement or a setting
             // (`"predicted_per_token_ms": 12.5`, `keyspace_hits:3`), not a credential; an
             // option's or a password's value is masked whatever it looks like.
-            if !isOption, !mentionsPassword(b[i..<j]), let end = plainValue(b, from: k) { i = end; continue }
+            if !isOption, !mentionsPassword(b[nameStart..<j]), let end = plainValue(b, from: k) { i = end; continue }
+            // `os.environ/VAR` (LiteLLM's reference to a variable) names a key, it is not one.
+            let quoted = k < b.count && (b[k] == 0x22 || b[k] == 0x27)
+            if b[(quoted ? k + 1 : k)...].starts(with: "os.environ/".utf8) { continue }
             if let (replacement, end) = maskedValue(b, from: k) {
                 edits.append(Edit(range: k..<end, with: replacement))
                 i = end
@@ -267,7 +270,8 @@ enum SecretPatterns {
         if s > k, s < b.count, b[s] == 0x20 {
             var v = s
             while v < b.count, b[v] == 0x20 { v += 1 }
-            if v < b.count, b[v] != 0x0A { return v }
+            // At the end of the text the value is still to come (a streamed reply).
+            if v == b.count || b[v] != 0x0A { return v }
         }
         return k
     }
