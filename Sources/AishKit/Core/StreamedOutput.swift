@@ -14,8 +14,8 @@ final class StreamedOutput {
     private var shownRedacted = 0
     /// Past this much shown text of a line, all but the last `context` bytes of it are
     /// forgotten, so that the work per piece stays bounded on a long line.
-    private static let longestLine = 1024
-    private static let context = 256
+    private static let longestLine = 384
+    private static let context = 128
     private static let longestHeld = 8192
 
     init(sink: OutputSink, sanitise: Bool) {
@@ -26,6 +26,9 @@ final class StreamedOutput {
     func write(_ piece: String) {
         guard !piece.isEmpty else { return }
         line.append(contentsOf: piece.utf8)
+        // Without a blank or a newline nothing more can be shown yet.
+        let ends = piece.utf8.contains { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A }
+        guard ends || line.count - shown > StreamedOutput.longestHeld else { return }
         let redactor = sink.secrets.current
         var out = ""
         if let lastNewline = line.lastIndex(of: 0x0A) {

@@ -27,6 +27,7 @@ struct SecretRedactor: Sendable {
     /// "per" or followed by a unit or count (`ms`, `seconds`, `count`, `id`, `limit`…).
     /// Compares ASCII bytes: it runs for every environment variable at start-up.
     static func looksSecret(_ name: String) -> Bool {
+        guard mayLookSecret(name) else { return false }
         let words = nameWords(name)
         for (n, w) in words.enumerated() {
             if secretWordParts.contains(where: { contains(w, $0) }) { return true }
@@ -34,6 +35,21 @@ struct SecretRedactor: Sendable {
             if n > 0, words[n - 1] == perBytes { continue }
             if n + 1 < words.count, measureWords.contains(words[n + 1]) { continue }
             return true
+        }
+        return false
+    }
+
+    /// Whether the name holds "key", "ken" (token), "ass" (password, passwd, passphrase) or
+    /// "cre" (secret, credential) in any case: most names the text scanner asks about do not,
+    /// and this check allocates nothing.
+    private static func mayLookSecret(_ name: String) -> Bool {
+        var a: UInt8 = 0, b: UInt8 = 0
+        for c in name.utf8 {
+            let l = c >= 0x41 && c <= 0x5A ? c + 0x20 : c
+            switch (a, b, l) {
+            case (0x6B, 0x65, 0x79), (0x6B, 0x65, 0x6E), (0x61, 0x73, 0x73), (0x63, 0x72, 0x65): return true
+            default: (a, b) = (b, l)
+            }
         }
         return false
     }
