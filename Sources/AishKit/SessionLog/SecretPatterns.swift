@@ -1,14 +1,17 @@
-/// Secrets recognisable in text itself, masked as `***` in the history file and the session
-/// log whatever the environment holds:
+/// Secrets recognisable in text itself, masked as `***` in all output, the history file and
+/// the session log whatever the environment holds:
 ///
 /// - API keys by their published prefixes: `sk-…` (OpenAI, Anthropic), `sk_live_`/`sk_test_`
 ///   (Stripe), `AKIA…`/`ASIA…` (AWS access key ids), `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/
 ///   `github_pat_` (GitHub), `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-` (Slack), `hf_` (Hugging
 ///   Face), and JSON Web Tokens (`eyJ….….…`);
 /// - `Bearer <token>`, and the value of an `Authorization:` header (its scheme is kept);
-/// - the value given to a name that looks secret (`*key*`, `*token*`, `*secret*`,
-///   `*password*`, `*credential*`): `api_key=V`, `"db_password": "V"`, `token: V`,
-///   `--var api_key=V`, and `set api_key V` (the rest of the command).
+/// - the value given to a name that looks secret (`SecretRedactor.looksSecret`): `api_key=V`,
+///   `"db_password": "V"`, `token: V`, `--var api_key=V`, and `set api_key V` (the rest of
+///   the command); not a number, true, false or null (a measurement, unless the name says
+///   password) nor `os.environ/VAR`;
+/// - the value of an option with such a name or one starting with auth: `--api-key V`,
+///   `--password 'a b'`, `--auth V`.
 ///
 /// A byte scanner, no regular expressions: the log calls it on every prompt and reply.
 enum SecretPatterns {

@@ -1,6 +1,6 @@
-/// Replaces secrets with `***` before anything reaches the log or the history file: the
-/// values of environment variables whose names look secret (…KEY…, …TOKEN…, …SECRET…,
-/// …PASSWORD…), that providers name as their `env_var`, or of script variables with such
+/// Replaces secrets with `***` before anything reaches the terminal, a file, the log or the
+/// history file: the values of environment variables whose names look secret
+/// (`looksSecret`), that providers name as their `env_var`, or of script variables with such
 /// names, plus everything `SecretPatterns` recognises in the text itself.
 struct SecretRedactor: Sendable {
     static let mask = "***"
