@@ -2,13 +2,14 @@
 """A fake Redis server for aish's tests, used when no redis-server is installed: speaks
 RESP2 over TCP on 127.0.0.1. Python 3 standard library only.
 
-    python3 fake_redis.py [--port 0] [--split] [--keys N] [--cache-keys N] [--exit-on-stdin-eof]
+    python3 fake_redis.py [--port 0] [--split] [--keys N] [--cache-keys N] [--error TEXT] [--exit-on-stdin-eof]
 
 Prints "PORT n" first. Commands: PING (+PONG), DBSIZE, INFO [section] (a bulk string with
 redis_version and used_memory_human), SCAN cursor [MATCH glob] [COUNT n] (ten keys per
 page), SET key value, anything else -ERR. --keys N plain keys and --cache-keys N keys
 shaped like LiteLLM's cache keys (64 hex digits) are there from the start. --split writes
 every reply one byte at a time, so a client must put replies together across reads.
+--error TEXT answers every command with "-ERR TEXT" (a server that quotes what it was given).
 """
 import argparse
 import fnmatch
@@ -49,7 +50,9 @@ def read_command(f):
     return words
 
 
-def reply(store, words):
+def reply(store, words, error=None):
+    if error:
+        return b"-ERR %s\r\n" % error.encode()
     cmd = words[0].upper() if words else ""
     if cmd == "PING":
         return b"+PONG\r\n"
@@ -76,14 +79,14 @@ def reply(store, words):
     return b"-ERR unknown command '%s'\r\n" % cmd.encode()
 
 
-def serve(conn, store, split):
+def serve(conn, store, split, error):
     f = conn.makefile("rb")
     try:
         while True:
             words = read_command(f)
             if words is None:
                 return
-            data = reply(store, words)
+            data = reply(store, words, error)
             if split:
                 for i in range(len(data)):
                     conn.sendall(data[i:i + 1])
@@ -102,6 +105,7 @@ def main():
     p.add_argument("--split", action="store_true")
     p.add_argument("--keys", type=int, default=0)
     p.add_argument("--cache-keys", type=int, default=0)
+    p.add_argument("--error")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     args = p.parse_args()
     store = Store(args.keys, args.cache_keys)
@@ -118,7 +122,7 @@ def main():
         threading.Thread(target=watch, daemon=True).start()
     while True:
         conn, _ = s.accept()
-        threading.Thread(target=serve, args=(conn, store, args.split), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, store, args.split, args.error), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -216,4 +216,29 @@ import Testing
             #expect(!report.stdout.contains(s) && !file.contains(s), "\(s)")
         }
     }
+
+    /// A Redis that quotes the password it was given in its `-ERR`: `report` on a terminal,
+    /// its `--json` and its markdown file show the error with the password masked.
+    @Test func aRedisErrorQuotingAPasswordIsMaskedInTheReport() throws {
+        let aish = try BinaryHarness()
+        defer { aish.cleanUp() }
+        let redis = try RedisTestServer(fakeArguments: ["--error", "invalid password 'hunter2redis' for user default \u{1B}[2J"])
+        defer { redis.stop() }
+        let config = try Self.config(aish, providerURL: "http://127.0.0.1:\(FakeProviderProcess.unusedPort())", ports: """
+            monitoring:
+              redis: redis://127.0.0.1:\(redis.port)
+
+            """)
+        let env = ["REDIS_PASSWORD": "hunter2redis"]
+        let (bytes, _) = try Self.onTerminal(aish, ["--config", config, "report", "--no-requests", "--out", aish.home + "/r.md"],
+                                             extraEnvironment: env)
+        let file = try String(contentsOfFile: aish.home + "/r.md", encoding: .utf8)
+        #expect(file.contains("invalid password '***' for user default"), "\(file)")
+        let json = try aish.run(["--config", config, "--json", "report", "--no-requests"], extraEnvironment: env)
+        #expect(json.stdout.contains("invalid password '***'"), "\(json.stdout)")
+        for text in [Self.text(bytes), file, json.stdout, json.stderr] {
+            #expect(!text.contains("hunter2redis"))
+        }
+        #expect(!bytes.contains(0x1B))
+    }
 }
