@@ -80,6 +80,8 @@ final class LiveRegion {
     func draw(_ text: String, width: Int? = TerminalSize.columns()) {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if text.hasSuffix("\n") { lines.removeLast() }
+        // Made visible before cutting: "^[" takes two columns where ESC took none.
+        lines = lines.map(ControlCharacters.visible)
         if let width, width > 1 {
             lines = lines.map { $0.count < width ? $0 : String($0.prefix(width - 1)) + "…" }
         }
