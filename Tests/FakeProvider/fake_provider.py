@@ -93,7 +93,7 @@ an item is NAME, NAME=VALUE, or NAME:KEY=VALUE:... .
 Flags (server-wide defaults)
 ----------------------------
   --reply TEXT  --echo  --models a,b  --name NAME  --flavor generic|vllm|llamacpp
-  --token-delay S  --first-token-delay S  --fail-all STATUS  --fail-first N [--fail-status STATUS]
+  --token-delay S  --first-token-delay S  --fail-all STATUS  --fail-first N [--fail-status STATUS]  --error-message TEXT (of injected errors)
   --require-key KEY (401 unless "Authorization: Bearer KEY")  --strict-models (404 for unknown models)
   --fault SPEC  --exit-on-stdin-eof  --verbose
   --gateway JSON   act as a LiteLLM proxy: every chat answer carries its x-litellm-* headers
@@ -396,6 +396,8 @@ class Handler(BaseHTTPRequestHandler):
         message = "fake provider: injected %d" % status
         if status == 429:
             message = "Rate limit exceeded (fake provider)"
+        if getattr(self.opts, "error_message", None):
+            message = self.opts.error_message
         if ollama:
             self.send_json(status, {"error": message}, headers)
         else:
@@ -834,6 +836,7 @@ def main(argv=None):
     p.add_argument("--fail-all", type=int, default=0, help="answer every request with this status")
     p.add_argument("--fail-first", type=int, default=0, help="fail the first N requests")
     p.add_argument("--fail-status", type=int, default=500)
+    p.add_argument("--error-message", help="the message of injected errors (e.g. one that echoes a key)")
     p.add_argument("--require-key", default=None)
     p.add_argument("--strict-models", action="store_true")
     p.add_argument("--fault", default=None, help="fault SPEC applied to every request")

@@ -2,7 +2,7 @@
 """A fake Redis server for aish's tests, used when no redis-server is installed: speaks
 RESP2 over TCP on 127.0.0.1. Python 3 standard library only.
 
-    python3 fake_redis.py [--port 0] [--split] [--keys N] [--cache-keys N] [--nested N] [--exit-on-stdin-eof]
+    python3 fake_redis.py [--port 0] [--split] [--keys N] [--cache-keys N] [--nested N] [--error TEXT] [--exit-on-stdin-eof]
 
 Prints "PORT n" first. Commands: PING (+PONG), DBSIZE, INFO [section] (a bulk string with
 redis_version and used_memory_human), SCAN cursor [MATCH glob] [COUNT n] (ten keys per
@@ -11,6 +11,7 @@ shaped like LiteLLM's cache keys (64 hex digits) are there from the start. --spl
 every reply one byte at a time, so a client must put replies together across reads.
 --nested N wraps every reply in N one-element arrays (a misbehaving server: a client must
 bound the depth it decodes).
+--error TEXT answers every command with "-ERR TEXT" (a server that quotes what it was given).
 """
 import argparse
 import fnmatch
@@ -51,7 +52,9 @@ def read_command(f):
     return words
 
 
-def reply(store, words):
+def reply(store, words, error=None):
+    if error:
+        return b"-ERR %s\r\n" % error.encode()
     cmd = words[0].upper() if words else ""
     if cmd == "PING":
         return b"+PONG\r\n"
@@ -78,14 +81,14 @@ def reply(store, words):
     return b"-ERR unknown command '%s'\r\n" % cmd.encode()
 
 
-def serve(conn, store, split, nested):
+def serve(conn, store, split, nested, error):
     f = conn.makefile("rb")
     try:
         while True:
             words = read_command(f)
             if words is None:
                 return
-            data = reply(store, words)
+            data = reply(store, words, error)
             if nested:
                 data = b"*1\r\n" * nested + data
             if split:
@@ -107,6 +110,7 @@ def main():
     p.add_argument("--keys", type=int, default=0)
     p.add_argument("--cache-keys", type=int, default=0)
     p.add_argument("--nested", type=int, default=0)
+    p.add_argument("--error")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     args = p.parse_args()
     store = Store(args.keys, args.cache_keys)
@@ -123,7 +127,7 @@ def main():
         threading.Thread(target=watch, daemon=True).start()
     while True:
         conn, _ = s.accept()
-        threading.Thread(target=serve, args=(conn, store, args.split, args.nested), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, store, args.split, args.nested, args.error), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ import Glibc
 /// Invariants checked besides "does not crash or hang":
 /// - SSE and NDJSON decoders: the text decoded is the same however the bytes are split
 ///   into chunks (network reads split anywhere);
-/// - the redactor: a key planted in any text is masked, and masking twice changes nothing
-///   more than masking once does for that key;
+/// - the redactor: a key planted in any text is masked, also when the text is streamed in
+///   random pieces (with no control character reaching the terminal), and masking twice
+///   changes nothing more than masking once does for that key;
 /// - the script checker accepts every script the parser accepts or reports a position;
 /// - Prometheus query answers: the direct decoder reads what the JSON-tree decoding reads
 ///   (the same answer, or the same error);
@@ -137,6 +138,17 @@ public enum Fuzzing {
                 throw Failure(message: "redactor: an environment secret survived")
             }
             _ = SecretPatterns.redact(once)
+            // Streamed to a terminal in random pieces: the key is masked however it is cut,
+            // and no control character (ESC, C1) reaches the terminal.
+            let sink = OutputSink(capturing: true, terminal: true)
+            let stream = sink.stream()
+            for piece in chunks(Array(planted.utf8), random: &random) { stream.write(String(decoding: piece, as: UTF8.self)) }
+            stream.finish()
+            let shown = sink.capturedText
+            if shown.contains("fuzzPLANTED") { throw Failure(message: "redactor: a planted key survived streaming") }
+            if shown.unicodeScalars.contains(where: { $0 == "\u{1B}" || (0x80...0x9F).contains($0.value) }) {
+                throw Failure(message: "redactor: a control character reached the terminal")
+            }
         default:
             throw Failure(message: "unknown target \(target)")
         }

@@ -57,6 +57,8 @@ enum ChatCommands {
             OptionSpec(names: ["--no-stream"], valueName: nil, help: "one request without streaming; the reply printed when complete"),
             OptionSpec(names: ["-x", "--extract"], valueName: nil,
                        help: "print only the first fenced code block of the reply (the whole reply is logged)"),
+            OptionSpec(names: ["--raw"], valueName: nil,
+                       help: "write the reply's control characters as they are, also at a terminal (secrets stay masked)"),
         ],
         positionals: [PositionalSpec(name: "PROMPT", help: "the prompt (or a heredoc)", optional: true, variadic: true)],
         report: ReportShape(ChatReport.self),
@@ -193,18 +195,23 @@ enum ChatCommands {
         let turn = ChatTurn(router: router, state: session.state, environment: environment, interrupt: ctx.interrupt,
                             backend: { ProviderClients.backend(for: $0, environment: environment) })
         let output = ctx.output
+        let raw = inv.flag("--raw")
+        let stream = output.stream(raw: raw)
         var endsInNewline = true
         let outcome = turn.run(plan: plan, request: request, prompt: prompt) { piece in
             guard printsAsItArrives else { return }
-            output.write(piece)
+            stream.write(piece)
             endsInNewline = piece.utf8.last == UInt8(ascii: "\n")
         }
+        stream.finish()
 
         let code = extract ? FencedCode.first(in: outcome.reply) : nil
         if showsText {
             if extract, !outcome.reply.isEmpty {
                 let text = code ?? outcome.reply
-                output.write(text)
+                let whole = output.stream(raw: raw)
+                whole.write(text)
+                whole.finish()
                 endsInNewline = text.utf8.last == UInt8(ascii: "\n")
             }
             // Under -q stdout is the reply byte for byte, unless it is a terminal (the next prompt).
@@ -215,7 +222,7 @@ enum ChatCommands {
             }
             if !ctx.options.quiet, outcome.provider != nil {
                 let line = statusLine(outcome)
-                output.writeError((ctx.options.color ? "\u{1B}[2m" + line + "\u{1B}[0m" : line) + "\n")
+                output.writeError((ctx.options.color ? TerminalText.styled(line, "2") : TerminalText(line)) + "\n")
             }
         }
 

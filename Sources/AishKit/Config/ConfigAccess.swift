@@ -26,7 +26,7 @@ extension ShellContext {
         session.loaded = loaded
         session.errorNoticeShown = false
         // The log must mask the values of the providers' key variables wherever they appear.
-        recorder?.addSecretVariableNames(loaded.config.providers.providers.compactMap(\.envVar))
+        learnSecretVariableNames(loaded.config.providers.providers.compactMap(\.envVar))
         return loaded
     }
 

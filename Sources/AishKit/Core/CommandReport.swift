@@ -9,6 +9,8 @@
 protocol CommandReport: Encodable, Sendable {
     /// The text printed in text mode (without a trailing newline, or with one: both print the same).
     func renderText() -> String
+    /// The text form with aish's own colours, for a terminal; nil: `renderText()` as it is.
+    func renderTerminal() -> TerminalText?
     /// A failure the command reports without throwing (exit code 1 in scripts); nil when it succeeded.
     var failureMessage: String? { get }
     /// The reply text of a model request, which `expect contains/matches` test; nil for other commands.
@@ -25,6 +27,7 @@ protocol CommandReport: Encodable, Sendable {
 }
 
 extension CommandReport {
+    func renderTerminal() -> TerminalText? { nil }
     var failureMessage: String? { nil }
     var replyText: String? { nil }
     var alreadyPrinted: Bool { false }
@@ -99,6 +102,7 @@ extension CommandResult {
         self.init(status: status, text: report.renderText(), fields: fields, data: .object(fields),
                   reply: report.replyText, error: report.failureMessage, alreadyPrinted: report.alreadyPrinted)
         failureExitCode = report.failureExitCode
+        styledText = report.renderTerminal()
     }
 }
 

@@ -21,6 +21,8 @@ struct CommandResult: Sendable {
     /// The exit code a failed result ends a script with, when not 1 (`test` passes on a
     /// child script's 2, 3 or 4).
     var failureExitCode: ExitCode?
+    /// `text` with aish's colours, printed instead of it at a terminal (see `TerminalText`).
+    var styledText: TerminalText?
 
     init(status: Status = .ok, text: String = "", fields: [(String, JSONValue)] = [], data: JSONValue? = nil,
          reply: String? = nil, error: String? = nil, alreadyPrinted: Bool = false) {
@@ -32,6 +34,7 @@ struct CommandResult: Sendable {
         self.error = error
         self.alreadyPrinted = alreadyPrinted
         self.failureExitCode = nil
+        self.styledText = nil
     }
 
     /// What the runner records when a command showed nothing (`exit`, a sourced script).

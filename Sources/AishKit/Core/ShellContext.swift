@@ -25,31 +25,74 @@ final class InterruptFlag: Sendable {
     static let shared = InterruptFlag()
 }
 
-/// Where command output goes. Writes are unbuffered so streamed text shows at once,
-/// also when stdout is a pipe.
+/// Where command output goes: the one step between aish and the terminal. Everything written
+/// is redacted of secrets (the filter the session log uses); on a terminal, control
+/// characters in the text are shown visibly (`ControlCharacters`), so that text from outside
+/// cannot drive the terminal; aish's own colours and cursor movement come as `TerminalText`
+/// controls. Writes are unbuffered so streamed text shows at once, also when stdout is a pipe.
 final class OutputSink: @unchecked Sendable {
     private let lock = ThreadLock()
     private var captured: String?
+    /// The secret filter applied to everything written.
+    let secrets: SecretFilter
+    /// Whether stdout and stderr are terminals (control characters in text shown visibly).
+    let stdoutIsTerminal: Bool
+    let stderrIsTerminal: Bool
 
-    /// A sink that keeps what is written (for tests) instead of writing to fd 1/2.
-    init(capturing: Bool = false) { captured = capturing ? "" : nil }
+    /// `capturing`: a sink that keeps what is written (for tests) instead of writing to fd 1/2;
+    /// `terminal` says whether it sanitises as for a terminal (by default: whether fd 1 and 2
+    /// are terminals; false for a capturing sink).
+    init(capturing: Bool = false, terminal: Bool? = nil, secrets: SecretFilter = SecretFilter(environment: [:])) {
+        captured = capturing ? "" : nil
+        self.secrets = secrets
+        stdoutIsTerminal = terminal ?? (!capturing && isatty(1) == 1)
+        stderrIsTerminal = terminal ?? (!capturing && isatty(2) == 1)
+    }
 
     var capturedText: String { lock.withLock { captured ?? "" } }
 
     /// True for a test sink: output is kept, never shown, so terminal drawing is off.
     var isCapturing: Bool { lock.withLock { captured != nil } }
 
-    func write(_ text: String) {
-        lock.withLock {
-            if captured != nil { captured! += text; return }
-            OutputSink.writeAll(fd: 1, text)
+    func write(_ text: String) { emit(fd: 1, clean(text, terminal: stdoutIsTerminal)) }
+    func writeError(_ text: String) { emit(fd: 2, clean(text, terminal: stderrIsTerminal)) }
+    func write(_ text: TerminalText) { emit(fd: 1, clean(text, terminal: stdoutIsTerminal)) }
+    func writeError(_ text: TerminalText) { emit(fd: 2, clean(text, terminal: stderrIsTerminal)) }
+
+    /// Text streamed to stdout in pieces (a reply): see `StreamedOutput`. `raw`: control
+    /// characters are written as they are, also on a terminal (secrets are still masked).
+    func stream(raw: Bool = false) -> StreamedOutput {
+        StreamedOutput(sink: self, sanitise: stdoutIsTerminal && !raw)
+    }
+
+    /// Already redacted text to stdout, sanitised when asked (for `StreamedOutput`).
+    func writeRedacted(_ text: String, sanitise: Bool) {
+        emit(fd: 1, sanitise ? ControlCharacters.visible(text) : text)
+    }
+
+    /// What leaves aish for a file (`--out`, `--csv`, `--junit`, `export`): redacted of
+    /// secrets, the text otherwise exact.
+    func forFile(_ text: String) -> String { secrets.redact(text) }
+
+    private func clean(_ text: String, terminal: Bool) -> String {
+        let redacted = secrets.redact(text)
+        return terminal ? ControlCharacters.visible(redacted) : redacted
+    }
+
+    private func clean(_ text: TerminalText, terminal: Bool) -> String {
+        text.runs.reduce(into: "") { out, run in
+            switch run {
+            case let .text(s): out += clean(s, terminal: terminal)
+            case let .control(c): out += c
+            }
         }
     }
 
-    func writeError(_ text: String) {
+    private func emit(fd: Int32, _ text: String) {
+        guard !text.isEmpty else { return }
         lock.withLock {
             if captured != nil { captured! += text; return }
-            OutputSink.writeAll(fd: 2, text)
+            OutputSink.writeAll(fd: fd, text)
         }
     }
 
@@ -94,6 +137,19 @@ final class ShellContext {
         self.output = output
         self.interrupt = interrupt
         self.environment = environment
+        output.secrets.adopt(environment: environment)
+    }
+
+    /// Values to mask from now on, on the screen, in files and in the log (`set api_key V`).
+    func learnSecretValues(_ values: [String]) {
+        output.secrets.addSecretValues(values)
+        recorder?.addSecretValues(values)
+    }
+
+    /// Variables whose values to mask from now on (the providers' `env_var`).
+    func learnSecretVariableNames(_ names: [String]) {
+        output.secrets.addSecretNames(names)
+        recorder?.addSecretVariableNames(names)
     }
 
     /// Per-subsystem state, created on first use. Each subsystem keeps its own class here

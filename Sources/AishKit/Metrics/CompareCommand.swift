@@ -117,7 +117,7 @@ enum CompareCommand {
                                           summary: CompareReport.json(settings, results, wallSeconds: wall),
                                           startedAt: startedAt, durationMs: wall * 1000))
         if let path = inv.value("--csv") {
-            do { try OutputFile.write(CompareReport.csv(results), to: path, privacy: .keepMode) } catch {
+            do { try OutputFile.write(ctx.output.forFile(CompareReport.csv(results)), to: path, privacy: .keepMode) } catch {
                 throw CommandFailure("compare: cannot write \(path): \(error)")
             }
         }

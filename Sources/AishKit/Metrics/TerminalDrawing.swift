@@ -80,12 +80,15 @@ final class LiveRegion {
     func draw(_ text: String, width: Int? = TerminalSize.columns()) {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if text.hasSuffix("\n") { lines.removeLast() }
+        // Made visible before cutting: "^[" takes two columns where ESC took none.
+        lines = lines.map(ControlCharacters.visible)
         if let width, width > 1 {
             lines = lines.map { $0.count < width ? $0 : String($0.prefix(width - 1)) + "…" }
         }
-        var frame = ""
-        if linesDrawn > 0 { frame += "\r\u{1B}[\(linesDrawn)A" }
-        frame += "\u{1B}[J" + lines.joined(separator: "\n") + "\n"
+        var frame = TerminalText()
+        if linesDrawn > 0 { frame.append(control: TerminalControl.up(linesDrawn)) }
+        frame.append(control: TerminalControl.clearToEnd)
+        frame.append(lines.joined(separator: "\n") + "\n")
         linesDrawn = lines.count
         output.write(frame)
     }
@@ -118,13 +121,13 @@ final class ProgressLine {
         let now = Date()
         if !force, now.timeIntervalSince(lastDraw) < 0.1 { return }
         lastDraw = now
-        output.writeError("\r\u{1B}[K" + text)
+        output.writeError(TerminalText.control(TerminalControl.clearLine) + text)
         shown = true
     }
 
     func clear() {
         guard enabled, shown else { return }
-        output.writeError("\r\u{1B}[K")
+        output.writeError(TerminalText.control(TerminalControl.clearLine))
         shown = false
     }
 }

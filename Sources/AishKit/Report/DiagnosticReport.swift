@@ -513,10 +513,15 @@ struct DiagnosticReport: CommandReport {
         switch format {
         case .markdown: return ReportMarkdown.render(self)
         case .json: return (try? JSONValueEncoder.encode(self).serialized(pretty: true)) ?? "{}"
-        case .text:
-            var out = ReportTerminal.render(self, color: color)
-            if let writtenTo { out += "report written to \(writtenTo)\n" }
-            return out
+        case .text: return terminalText(color: false).plain
         }
+    }
+
+    func renderTerminal() -> TerminalText? { format == .text && color ? terminalText(color: true) : nil }
+
+    private func terminalText(color: Bool) -> TerminalText {
+        var out = ReportTerminal.render(self, color: color)
+        if let writtenTo { out += "report written to \(writtenTo)\n" }
+        return out
     }
 }

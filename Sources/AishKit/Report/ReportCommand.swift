@@ -208,7 +208,7 @@ enum ReportCommands {
             fileReport.format = format ?? (out.hasSuffix(".json") ? ReportFormat.json : (out.hasSuffix(".txt") ? ReportFormat.text : ReportFormat.markdown))
             fileReport.color = false
             do {
-                try OutputFile.write(fileReport.renderText(), to: out, privacy: .keepMode)
+                try OutputFile.write(ctx.output.forFile(fileReport.renderText()), to: out, privacy: .keepMode)
             } catch {
                 throw CommandFailure("report: cannot write \(out): \(error)")
             }
@@ -329,10 +329,10 @@ private struct ReportProgressLine {
         let elapsed = MonotonicClock.now() - started
         let text = "report: measuring… \(total - pending.count) of \(total) done; waiting for \(pending.joined(separator: ", ")) ("
             + cFormat("%.1f s", elapsed) + ")"
-        output.writeError("\r\u{1B}[K" + text)
+        output.writeError(TerminalText.control(TerminalControl.clearLine) + text)
     }
 
     func clear() {
-        if enabled { output.writeError("\r\u{1B}[K") }
+        if enabled { output.writeError(TerminalText.control(TerminalControl.clearLine)) }
     }
 }

@@ -3,9 +3,9 @@ import Glibc
 
 /// The compact terminal form: one line per section and the problems with their fixes.
 enum ReportTerminal {
-    static func render(_ r: DiagnosticReport, color: Bool) -> String {
-        func paint(_ s: String, _ mark: ReportMark) -> String {
-            guard color else { return s }
+    static func render(_ r: DiagnosticReport, color: Bool) -> TerminalText {
+        func paint(_ s: String, _ mark: ReportMark, bold: Bool = false) -> TerminalText {
+            guard color else { return TerminalText(s) }
             let code: String
             switch mark {
             case .ok: code = "32"
@@ -13,18 +13,19 @@ enum ReportTerminal {
             case .failed: code = "31"
             case .notConfigured: code = "2"
             }
-            return "\u{1B}[\(code)m\(s)\u{1B}[0m"
+            return TerminalText.styled(s, bold ? "1;" + code : code)
         }
-        func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
-        var o: [String] = []
-        o.append("report · \(r.host) · \(r.generatedAt) · measured in \(ReportFormatting.ms(r.durationMs))" + (r.run.map { " · run \($0)" } ?? ""))
+        var o: [TerminalText] = []
+        func add(_ line: TerminalText) { o.append(line) }
+        func add(_ line: String) { o.append(TerminalText(line)) }
+        add("report · \(r.host) · \(r.generatedAt) · measured in \(ReportFormatting.ms(r.durationMs))" + (r.run.map { " · run \($0)" } ?? ""))
         let s = r.summary
         let issues = r.issues
         let counts = [IssueImpact.high, .medium, .low].map { k in "\(issues.filter { $0.impact == k }.count) \(k.rawValue)" }
-        o.append(paint(bold(s.overall.rawValue.uppercased()), s.mark) + "  score \(ReportFormatting.score(s.score))/10  providers \(s.providersUp)/\(s.providersActive) up  "
+        add(paint(s.overall.rawValue.uppercased(), s.mark, bold: true) + "  score \(ReportFormatting.score(s.score))/10  providers \(s.providersUp)/\(s.providersActive) up  "
                  + "services \(s.servicesUp)/\(s.servicesConfigured) up  issues: \(counts.joined(separator: ", "))")
         func line(_ mark: ReportMark, _ name: String, _ text: String) {
-            o.append("  " + paint(mark.symbol, mark) + " " + name.padded(toLength: 14) + text)
+            add("  " + paint(mark.symbol, mark) + " " + name.padded(toLength: 14) + text)
         }
         let c = r.configuration
         line(c.mark, "configuration", "\(c.valid ? "valid" : "INVALID"), \(c.errors) errors, \(c.warnings) warnings; "
@@ -72,19 +73,19 @@ enum ReportTerminal {
         }
         line(res.mark, "resources", rl)
         if let cmp = r.comparison {
-            o.append("changes since run \(cmp.baseRun): " + (cmp.changes.isEmpty && cmp.newIssues.isEmpty && cmp.resolvedIssues.isEmpty ? "none" : ""))
-            for ch in cmp.changes { o.append("  \(ch.what): \(ch.before) → \(ch.after)") }
-            for n in cmp.newIssues { o.append("  new: \(n)") }
-            for n in cmp.resolvedIssues { o.append("  resolved: \(n)") }
+            add("changes since run \(cmp.baseRun): " + (cmp.changes.isEmpty && cmp.newIssues.isEmpty && cmp.resolvedIssues.isEmpty ? "none" : ""))
+            for ch in cmp.changes { add("  \(ch.what): \(ch.before) → \(ch.after)") }
+            for n in cmp.newIssues { add("  new: \(n)") }
+            for n in cmp.resolvedIssues { add("  resolved: \(n)") }
         }
         if !issues.isEmpty {
-            o.append("issues:")
+            add("issues:")
             for (k, i) in issues.enumerated() {
                 let mark: ReportMark = i.impact == .high ? .failed : (i.impact == .medium ? .warning : .notConfigured)
-                o.append("  \(k + 1). " + paint("[\(i.impact.rawValue)]", mark) + " \(i.symptom)")
-                o.append("     fix: \(i.fix)")
+                add("  \(k + 1). " + paint("[\(i.impact.rawValue)]", mark) + " \(i.symptom)")
+                add("     fix: \(i.fix)")
             }
         }
-        return o.joined(separator: "\n") + "\n"
+        return TerminalText.joined(o, separator: "\n") + "\n"
     }
 }

@@ -62,7 +62,7 @@ enum ScriptCommands {
         if let junit {
             do {
                 // Private: a failed expect's message may quote a reply.
-                try OutputFile.write(JUnitMerge.xml(results, name: "aish test"), to: junit, privacy: .privateToUser)
+                try OutputFile.write(ctx.output.forFile(JUnitMerge.xml(results, name: "aish test")), to: junit, privacy: .privateToUser)
             } catch {
                 throw CommandFailure("test: cannot write JUnit report '\(junit)': \(error)")
             }

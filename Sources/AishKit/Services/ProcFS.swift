@@ -196,11 +196,12 @@ struct ProcFS: Sendable {
     func status(pid: Int32) -> ProcessStatusInfo? { read("\(pid)/status").map(ProcFS.parseStatus) }
     func uptime() -> Double? { read("uptime").flatMap(ProcFS.parseUptime) }
 
-    /// The full command line (NUL-separated in /proc), or nil when unreadable or empty.
+    /// The full command line (NUL-separated in /proc), or nil when unreadable or empty. Its
+    /// secrets are masked here, where the arguments are still apart (`--password 'a b'` is one).
     func commandLine(pid: Int32) -> String? {
         guard let data = FileManager.default.contents(atPath: "\(root)/\(pid)/cmdline"), !data.isEmpty else { return nil }
         let parts = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        let joined = parts.filter { !$0.isEmpty }.joined(separator: " ")
+        let joined = SecretPatterns.maskArguments(parts.filter { !$0.isEmpty }).joined(separator: " ")
         return joined.isEmpty ? nil : joined
     }
 

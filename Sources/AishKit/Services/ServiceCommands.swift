@@ -86,7 +86,8 @@ enum ServiceCommands {
                 ctx.output.write(CommandResult(report: StatusReport(snapshot: snapshot)).jsonForm.serialized() + "\n")
             } else if onTerminal {
                 // Home the cursor and clear below: the frame is redrawn in place.
-                ctx.output.write("\u{1B}[H\u{1B}[J" + StatusRendering.text(snapshot, color: ctx.options.color, width: terminalWidth(ctx))
+                ctx.output.write(TerminalText.control(TerminalControl.home + TerminalControl.clearToEnd)
+                                 + StatusRendering.styled(snapshot, color: ctx.options.color, width: terminalWidth(ctx))
                                  + "\n\n(every \(DurationText.seconds(every)) · Ctrl-C to stop)\n")
             } else {
                 ctx.output.write((frames > 1 ? "\n" : "") + StatusRendering.text(snapshot, color: false) + "\n")

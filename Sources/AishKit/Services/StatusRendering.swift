@@ -7,6 +7,23 @@ enum StatusRendering {
     /// breaks between its parts and the COMMAND column gets what is left of the width,
     /// so that an 80-column terminal shows one line per service instead of wrapped halves.
     static func text(_ snapshot: StatusSnapshot, color: Bool, width: Int? = nil) -> String {
+        styled(snapshot, color: false, width: width).plain
+    }
+
+    /// The text with the STATE cells in colour when `color`.
+    static func styled(_ snapshot: StatusSnapshot, color: Bool, width: Int? = nil) -> TerminalText {
+        let (lines, states) = layout(snapshot, width: width)
+        var out = TerminalText()
+        for (i, line) in lines.enumerated() {
+            if i > 0 { out.append("\n") }
+            if color, let (cell, state) = states[i] { out.append(colorize(line, cell: cell, state: state)) } else { out.append(line) }
+        }
+        return out
+    }
+
+    /// The lines, and the STATE cell of each service's line.
+    private static func layout(_ snapshot: StatusSnapshot, width: Int?) -> ([String], [Int: (String, ServiceObservation.State)]) {
+        var states: [Int: (String, ServiceObservation.State)] = [:]
         let t = snapshot.totals
         var summary = ["services \(t.up)/\(t.configured) up" + (t.unhealthy > 0 ? " (\(t.unhealthy) unhealthy)" : "")]
         summary.append("avg CPU " + (t.averageCPUPercent.map(percent) ?? "-"))
@@ -55,9 +72,8 @@ enum StatusRendering {
         let stateColumn = 2
         let rendered = columns(table)
         for (i, line) in rendered.enumerated() {
-            guard color, i > 0 else { lines.append(line); continue }
-            let state = snapshot.services[i - 1].state
-            lines.append(colorize(line, cell: table[i][stateColumn], state: state))
+            if i > 0 { states[lines.count] = (table[i][stateColumn], snapshot.services[i - 1].state) }
+            lines.append(line)
         }
         for o in snapshot.services where o.state == .unhealthy {
             if let e = o.health?.error { lines.append("  \(o.service.name): \(e)") }
@@ -80,7 +96,7 @@ enum StatusRendering {
             }
             lines += columns(gpuTable)
         }
-        return lines.joined(separator: "\n")
+        return (lines, states)
     }
 
     /// A service's row in `status --json`: every column present, null when unknown.
@@ -177,7 +193,7 @@ enum StatusRendering {
         }
     }
 
-    private static func colorize(_ line: String, cell: String, state: ServiceObservation.State) -> String {
+    private static func colorize(_ line: String, cell: String, state: ServiceObservation.State) -> TerminalText {
         let code: String
         switch state {
         case .up: code = "32"
@@ -185,11 +201,9 @@ enum StatusRendering {
         case .down: code = "31"
         }
         // The state cell is the first occurrence after the name and port columns.
-        guard let r = line.rangeOfText(" \(cell) ") else { return line }
+        guard let r = line.rangeOfText(" \(cell) ") else { return TerminalText(line) }
         let start = line.index(after: r.lowerBound), end = line.index(before: r.upperBound)
-        var colored = line
-        colored.replaceSubrange(start..<end, with: "\u{1B}[\(code)m\(cell)\u{1B}[0m")
-        return colored
+        return String(line[..<start]) + TerminalText.styled(cell, code) + String(line[end...])
     }
 }
 
@@ -255,9 +269,13 @@ struct StatusReport: CommandReport {
         try c.encode(frames, forKey: .frames)
     }
 
-    func renderText() -> String {
-        var text = StatusRendering.text(snapshot, color: color, width: width)
-        if let prometheus { text += (text.hasSuffix("\n") ? "\n" : "\n\n") + prometheus.text() }
+    func renderText() -> String { renderStyled(color: false).plain }
+
+    func renderTerminal() -> TerminalText? { color ? renderStyled(color: true) : nil }
+
+    private func renderStyled(color: Bool) -> TerminalText {
+        var text = StatusRendering.styled(snapshot, color: color, width: width)
+        if let prometheus { text += (text.plain.hasSuffix("\n") ? "\n" : "\n\n") + prometheus.text() }
         return text
     }
 }

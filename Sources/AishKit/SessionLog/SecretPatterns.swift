@@ -1,14 +1,17 @@
-/// Secrets recognisable in text itself, masked as `***` in the history file and the session
-/// log whatever the environment holds:
+/// Secrets recognisable in text itself, masked as `***` in all output, the history file and
+/// the session log whatever the environment holds:
 ///
 /// - API keys by their published prefixes: `sk-…` (OpenAI, Anthropic), `sk_live_`/`sk_test_`
 ///   (Stripe), `AKIA…`/`ASIA…` (AWS access key ids), `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/
 ///   `github_pat_` (GitHub), `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-` (Slack), `hf_` (Hugging
 ///   Face), and JSON Web Tokens (`eyJ….….…`);
 /// - `Bearer <token>`, and the value of an `Authorization:` header (its scheme is kept);
-/// - the value given to a name that looks secret (`*key*`, `*token*`, `*secret*`,
-///   `*password*`, `*credential*`): `api_key=V`, `"db_password": "V"`, `token: V`,
-///   `--var api_key=V`, and `set api_key V` (the rest of the command).
+/// - the value given to a name that looks secret (`SecretRedactor.looksSecret`): `api_key=V`,
+///   `"db_password": "V"`, `token: V`, `--var api_key=V`, and `set api_key V` (the rest of
+///   the command); not a number, true, false or null (a measurement, unless the name says
+///   password) nor `os.environ/VAR`;
+/// - the value of an option with such a name or one starting with auth: `--api-key V`,
+///   `--password 'a b'`, `--auth V`.
 ///
 /// A byte scanner, no regular expressions: the log calls it on every prompt and reply.
 enum SecretPatterns {
@@ -33,12 +36,42 @@ enum SecretPatterns {
         return text.utf8.withContiguousStorageIfAvailable { redact(bytes: $0, text) } ?? text
     }
 
+    /// Where `text` (UTF-8 offsets) holds secrets; `toLineEnd` when the secret runs to the end
+    /// of the line (an `Authorization:` value, `set NAME VALUE`), so text still to come on that
+    /// line may belong to it.
+    static func spans(in text: String) -> [(range: Range<Int>, toLineEnd: Bool)] {
+        var text = text
+        text.makeContiguousUTF8()
+        return text.utf8.withContiguousStorageIfAvailable { b in scan(b).map { ($0.range, $0.toLineEnd) } } ?? []
+    }
+
     private typealias Bytes = UnsafeBufferPointer<UInt8>
 
+    private struct Edit {
+        var range: Range<Int>
+        var with: [UInt8]
+        var toLineEnd = false
+    }
+
     private static func redact(bytes b: Bytes, _ text: String) -> String {
-        guard b.count >= 4 else { return text }
-        // Ranges of `b` to replace, in order.
-        var edits: [(range: Range<Int>, with: [UInt8])] = []
+        let edits = scan(b)
+        guard !edits.isEmpty else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var kept = 0
+        for edit in edits {
+            out.append(contentsOf: b[kept..<edit.range.lowerBound])
+            out.append(contentsOf: edit.with)
+            kept = edit.range.upperBound
+        }
+        out.append(contentsOf: b[kept...])
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The secrets in `b`, in order.
+    private static func scan(_ b: Bytes) -> [Edit] {
+        guard b.count >= 4 else { return [] }
+        var edits: [Edit] = []
         let masked = Array(mask.utf8)
         var i = 0
         // True at the start of the text and after a newline or `;` (for `set NAME VALUE`).
@@ -55,13 +88,13 @@ enum SecretPatterns {
             let commandStart = atCommandStart
             atCommandStart = false
             if let end = prefixedKey(b, at: i) ?? awsKeyID(b, at: i) ?? jsonWebToken(b, at: i) {
-                edits.append((i..<end, masked))
+                edits.append(Edit(range: i..<end, with: masked))
                 i = end
                 continue
             }
             if let valueStart = authorization(b, at: i) {
                 if let value = valueToLineEnd(b, from: valueStart) {
-                    edits.append((value, masked))
+                    edits.append(Edit(range: value, with: masked, toLineEnd: true))
                     i = value.upperBound
                 } else {
                     i = valueStart
@@ -69,11 +102,12 @@ enum SecretPatterns {
                 continue
             }
             if let (tokenStart, tokenEnd) = bearer(b, at: i) {
-                edits.append((tokenStart..<tokenEnd, masked))
+                edits.append(Edit(range: tokenStart..<tokenEnd, with: masked))
                 i = tokenEnd
                 continue
             }
             // A name: is it a secret one given a value?
+            let nameStart = i
             var j = i
             while j < b.count, isNameByte(b[j]) { j += 1 }
             let name = String(decoding: b[i..<j], as: UTF8.self)
@@ -90,36 +124,76 @@ enum SecretPatterns {
                 var end = v
                 while end < b.count, b[end] != 0x0A, b[end] != 0x3B { end += 1 }
                 guard v > e, end > v, !b[v..<end].elementsEqual(mask.utf8) else { continue }
-                edits.append((v..<end, masked))
+                edits.append(Edit(range: v..<end, with: masked, toLineEnd: true))
                 i = end
                 continue
             }
-            guard SecretRedactor.looksSecret(name) else { continue }
+            let isOption = b[nameStart] == 0x2D
+            guard SecretRedactor.looksSecret(name) || (isOption && isAuthOption(b[nameStart..<j])) else { continue }
             var k = j
             if k < b.count, b[k] == 0x22 || b[k] == 0x27 { k += 1 }  // "api_key": …
             while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
             guard k < b.count else { continue }
+            if isOption, k > j, b[k] != 0x2D, b[k] != 0x3D, b[k] != 0x0A {
+                // `--api-key VALUE`, `--password 'a phrase'`, `--auth-header VALUE`.
+                if let (replacement, end) = maskedValue(b, from: k) {
+                    edits.append(Edit(range: k..<end, with: replacement))
+                    i = end
+                }
+                continue
+            }
             // `key: …` in prose ("needs an API key: set …") is not an assignment.
             let separator = b[k] == 0x3D || (b[k] == 0x3A && name.lowercased() != "key")
             guard separator else { continue }
             k += 1
             while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+            // A number, true, false or null given to a name is a measurement or a setting
+            // (`"predicted_per_token_ms": 12.5`, `keyspace_hits:3`), not a credential; an
+            // option's or a password's value is masked whatever it looks like.
+            if !isOption, !mentionsPassword(b[nameStart..<j]), let end = plainValue(b, from: k) { i = end; continue }
+            // `os.environ/VAR` (LiteLLM's reference to a variable) names a key, it is not one.
+            let quoted = k < b.count && (b[k] == 0x22 || b[k] == 0x27)
+            if b[(quoted ? k + 1 : k)...].starts(with: "os.environ/".utf8) { continue }
             if let (replacement, end) = maskedValue(b, from: k) {
-                edits.append((k..<end, replacement))
+                edits.append(Edit(range: k..<end, with: replacement))
                 i = end
             }
         }
-        guard !edits.isEmpty else { return text }
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var kept = 0
-        for edit in edits {
-            out.append(contentsOf: b[kept..<edit.range.lowerBound])
-            out.append(contentsOf: edit.with)
-            kept = edit.range.upperBound
+        return edits
+    }
+
+    /// `--auth`, `--auth-header`, `--authorization`: options whose value authenticates.
+    private static func isAuthOption(_ name: Slice<Bytes>) -> Bool {
+        let bare = name.drop { $0 == 0x2D }
+        return bare.count >= 4 && zip(bare.prefix(4), "auth".utf8).allSatisfy { lower($0) == $1 }
+    }
+
+    private static func mentionsPassword(_ name: Slice<Bytes>) -> Bool {
+        let word = Array("pass".utf8)
+        guard name.count >= word.count else { return false }
+        let lowered = name.map(lower)
+        return (0...(lowered.count - word.count)).contains { s in (0..<word.count).allSatisfy { lowered[s + $0] == word[$0] } }
+    }
+
+    /// Where a bare JSON number, `true`, `false` or `null` at `start` ends; nil if the value is
+    /// anything else.
+    private static func plainValue(_ b: Bytes, from start: Int) -> Int? {
+        var k = start
+        while k < b.count, !endsBareValue(b[k]), b[k] != 0x5D { k += 1 }
+        guard k > start else { return nil }
+        let v = b[start..<k]
+        for word in ["true", "false", "null"] where v.elementsEqual(word.utf8) { return k }
+        var i = start
+        if b[i] == 0x2D || b[i] == 0x2B { i += 1 }
+        let digitsStart = i
+        while i < k, (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == 0x2E { i += 1 }
+        guard i > digitsStart, b[digitsStart] != 0x2E else { return nil }
+        if i < k, b[i] == 0x65 || b[i] == 0x45 {
+            i += 1
+            if i < k, b[i] == 0x2D || b[i] == 0x2B { i += 1 }
+            while i < k, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
         }
-        out.append(contentsOf: b[kept...])
-        return String(decoding: out, as: UTF8.self)
+        return i == k ? k : nil
     }
 
     /// The masked form of the value at `start` and where it ends; nil when there is no value
@@ -199,7 +273,8 @@ enum SecretPatterns {
         if s > k, s < b.count, b[s] == 0x20 {
             var v = s
             while v < b.count, b[v] == 0x20 { v += 1 }
-            if v < b.count, b[v] != 0x0A { return v }
+            // At the end of the text the value is still to come (a streamed reply).
+            if v == b.count || b[v] != 0x0A { return v }
         }
         return k
     }
@@ -235,4 +310,48 @@ enum SecretPatterns {
             || c == 0x29 || c == 0x22 || c == 0x27
     }
     private static func lower(_ c: UInt8) -> UInt8 { (c >= 0x41 && c <= 0x5A) ? c + 32 : c }
+}
+
+extension SecretPatterns {
+    /// A process's arguments with their secrets masked, for showing a command line (`status`,
+    /// `report`): the value of an option whose name looks secret or starts with auth
+    /// (`--api-key V`, `--api-key=V`, `--token=V`, `--password 'a phrase'`, `--auth-header V`),
+    /// `NAME=V` with a secret name (`env API_KEY=V …`), a header's secret value
+    /// (`-H 'Authorization: Bearer V'`), and every key `redact` recognises.
+    static func maskArguments(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        out.reserveCapacity(arguments.count)
+        var maskNext = false
+        for arg in arguments {
+            if maskNext {
+                maskNext = false
+                if !arg.isEmpty {
+                    out.append(mask)
+                    continue
+                }
+            }
+            let (name, value) = split(arg)
+            if arg.hasPrefix("-"), optionTakesSecret(name) {
+                if value != nil { out.append(name + "=" + mask) } else { out.append(arg); maskNext = true }
+                continue
+            }
+            if !arg.hasPrefix("-"), value != nil, !name.isEmpty, SecretRedactor.looksSecret(name) {
+                out.append(name + "=" + mask)
+                continue
+            }
+            out.append(redact(arg))
+        }
+        return out
+    }
+
+    private static func split(_ arg: String) -> (String, String?) {
+        guard let eq = arg.firstIndex(of: "=") else { return (arg, nil) }
+        return (String(arg[..<eq]), String(arg[arg.index(after: eq)...]))
+    }
+
+    private static func optionTakesSecret(_ option: String) -> Bool {
+        let bare = option.drop { $0 == "-" }
+        guard !bare.isEmpty else { return false }
+        return SecretRedactor.looksSecret(String(bare)) || bare.lowercased().hasPrefix("auth")
+    }
 }

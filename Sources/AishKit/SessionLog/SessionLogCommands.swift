@@ -311,8 +311,11 @@ enum SessionLogCommands {
         do { out = try OutputFile(path: file, privacy: .privateToUser) } catch {
             throw CommandFailure("export: cannot write \(file): \(error)")
         }
+        // What leaves aish for a file is masked like the terminal's output (rows are masked
+        // already when logged; a log written before a secret was known is not).
+        let secrets = ctx.output.secrets
         func write(_ text: String) throws {
-            do { try out.write(text) } catch { throw CommandFailure("export: cannot write \(file): \(error)") }
+            do { try out.write(secrets.redact(text)) } catch { throw CommandFailure("export: cannot write \(file): \(error)") }
         }
         // A big export is legitimately slow: no default time limit, only the one asked for.
         let budget = try ReadBudget(inv, ctx, command: "export", scriptDefault: nil, incompleteFile: file)

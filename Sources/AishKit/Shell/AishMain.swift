@@ -10,7 +10,7 @@ public enum AishMain {
         var environment = ProcessInfo.processInfo.environment
         // A script run by `aish test`: its results go back on their own channel.
         let testResults = TestChildChannel.take(&environment)
-        let output = OutputSink()
+        let output = OutputSink(secrets: SecretFilter(environment: environment))
         let registry = CommandRegistry.standard
         let parsed: ProcessArguments
         do {
@@ -57,7 +57,7 @@ public enum AishMain {
         ctx.recorder = SessionLogAccess.open(path: options.databasePath, mode: mode, scriptPath: scriptPath,
                                              output: output, environment: environment)
         defer { ctx.recorder?.endSession() }
-        ctx.recorder?.addSecretValues(ctx.variables.filter { SecretRedactor.looksSecret($0.key) }.map(\.value))
+        ctx.learnSecretValues(ctx.variables.filter { SecretRedactor.looksSecret($0.key) }.map(\.value))
 
         let runner = CommandRunner(ctx: ctx)
         var code: Int32
@@ -108,7 +108,7 @@ public enum AishMain {
             output.write(ledger.summary + "\n")
         }
         if let junit = parsed.junitPath {
-            let xml = JUnitReport.xml(ledger, suiteName: suiteName)
+            let xml = output.forFile(JUnitReport.xml(ledger, suiteName: suiteName))
             do {
                 // Private: a failed expect's message may quote a reply.
                 try OutputFile.write(xml, to: junit, privacy: .privateToUser)

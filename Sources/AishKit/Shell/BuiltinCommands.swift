@@ -95,7 +95,7 @@ enum BuiltinCommands {
             }
             ctx.variables[name] = value
             // `set api_key V`: V is masked in the log from now on, wherever it appears.
-            if SecretRedactor.looksSecret(name) { ctx.recorder?.addSecretValues([value]) }
+            if SecretRedactor.looksSecret(name) { ctx.learnSecretValues([value]) }
             return CommandResult(report: VariableReport(name: name, value: value, shown: false))
         })
 
@@ -154,7 +154,7 @@ enum BuiltinCommands {
         report: ReportShape(ClearReport.self),
         run: { _, ctx in
             let terminal = isatty(1) == 1 && !ctx.output.isCapturing
-            if terminal { ctx.output.write("\u{1B}[H\u{1B}[2J") }
+            if terminal { ctx.output.write(TerminalText.control(TerminalControl.home + TerminalControl.clearScreen)) }
             return CommandResult(report: ClearReport(cleared: terminal))
         })
 

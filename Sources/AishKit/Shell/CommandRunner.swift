@@ -205,18 +205,20 @@ final class CommandRunner {
     private func show(_ result: CommandResult, json: Bool, failure: Int32?, isExpect: Bool, location: SourceLocation) {
         if json {
             if !(isExpect && result.status == .ok) { ctx.output.write(result.jsonForm.serialized() + "\n") }
+        } else if !result.alreadyPrinted, let styled = result.styledText {
+            ctx.output.write(result.text.hasSuffix("\n") ? styled : styled + "\n")
         } else if !result.alreadyPrinted && !result.text.isEmpty {
             ctx.output.write(result.text.hasSuffix("\n") ? result.text : result.text + "\n")
         }
         guard failure != nil || result.status == .error else { return }
-        var message = result.error ?? "command failed"
+        let error = result.error ?? "command failed"
+        let message = errorColour ? TerminalText.styled(error, "31") : TerminalText(error)
         let isAssertion = failure == ExitCode.assertion.rawValue
         if firstErrorText == nil {
-            let first = message.split(separator: "\n").first.map(String.init) ?? message
+            let first = error.split(separator: "\n").first.map(String.init) ?? error
             firstErrorText = frames.last?.file != nil ? "\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + first
                 : "aish: " + first
         }
-        if errorColour { message = "\u{1B}[31m" + message + "\u{1B}[0m" }
         if frames.last?.file != nil {
             ctx.output.writeError("\(location.file):\(location.line): " + (isAssertion ? "" : "error: ") + message + "\n")
         } else {

@@ -203,7 +203,8 @@ struct TmuxTimeout: Error, CustomStringConvertible {
             try t.type(line)
             try t.send("Enter")
         }
-        try t.waitFor("ghp_abcdefghijklmnop0123 done")
+        // The output of the last echo (masked on the screen too), not the typed line.
+        try t.waitFor("\n*** done")
         try t.send("C-d")
         try t.waitFor("[exited 0]")
         let text = try String(contentsOfFile: t.aish.home + "/history", encoding: .utf8)
