@@ -47,7 +47,9 @@ enum ServiceCommands {
             services = services.filter { wanted.contains($0.name) }
         }
         let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
-        let collector = StatusCollector(proc: settings.proc, environment: ctx.environment, interrupt: ctx.interrupt)
+        var collector = StatusCollector(proc: settings.proc, environment: ctx.environment, interrupt: ctx.interrupt)
+        collector.engines = Dictionary(services.compactMap { s in EngineProbe.target(for: s, in: config).map { (s.name, $0) } },
+                                       uniquingKeysWith: { first, _ in first })
         let json = ctx.options.json || inv.flag("--json")
 
         guard inv.value("--watch") != nil else {
