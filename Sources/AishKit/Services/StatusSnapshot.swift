@@ -72,8 +72,9 @@ struct StatusCollector {
     var healthTimeout: Double = 2
     /// The engine to ask for its state, by row name (see `EngineProbe.target`).
     var engines: [String: EngineProbe.Target] = [:]
-    /// How long an engine may take to answer (status must stay fast).
-    var engineTimeout: Double = 1
+    /// How long an engine may take to answer: as long as a health check, beside which it
+    /// runs, so that status takes no longer for it.
+    var engineTimeout: Double = 2
 
     /// nil when interrupted.
     func collect(_ services: [MonitoredService]) -> StatusSnapshot? {
