@@ -20,7 +20,10 @@ OpenAI-compatible (vLLM, llama.cpp, LiteLLM, OpenAI):
                                     stream:false -> one JSON object with "usage".
                                     max_tokens limits the number of reply tokens.
 Ollama:
-    GET  /api/tags, /api/ps, /api/version
+    GET  /api/tags, /api/ps, /api/version   /api/ps lists the models chatted with: size, size_vram
+                                    (--vram-share of it), expires_at (--keep-alive S after the last
+                                    request; negative: kept loaded, year 2318 as Ollama writes it),
+                                    context_length
     POST /api/chat                  NDJSON (stream defaults to true as in Ollama), last object
                                     done:true with eval_count, eval_duration, prompt_eval_count,
                                     prompt_eval_duration, load_duration, total_duration;
@@ -30,7 +33,16 @@ Health and metrics:
     GET  /health                    {"status":"ok"} (llama.cpp style; 503 "Loading model" under fault 503-loading)
     GET  /health/liveliness, /health/readiness   (LiteLLM style)
     GET  /metrics                   Prometheus text: vllm:* and llamacpp:* series (or one family,
-                                    per --flavor); counters grow with the requests served.
+                                    per --flavor); counters grow with the requests served;
+                                    vllm:num_requests_running counts the chat requests in flight,
+                                    vllm:num_requests_waiting is --waiting; --vllm-metrics v1 writes
+                                    vLLM v1's names (kv_cache_usage_perc, an engine label) and
+                                    --kv-cache-usage the KV-cache gauge.
+    GET  /slots                     --flavor llamacpp only (llama-server's slot monitor; others 404 as
+                                    the Python llama.cpp server does): --slots N slots of --slot-ctx
+                                    tokens, busy while a chat request holds one, each holding the
+                                    tokens of its last request (n_prompt_tokens, prompt + generated);
+                                    --slots 0 answers 501 as llama-server started with --no-slots.
 Stand-ins for the services around a stack (only when their option is given):
     GET  /health                    with --litellm-health JSON: LiteLLM's /health answer (that JSON:
                                     healthy_endpoints, unhealthy_endpoints, counts); with --require-key
@@ -93,6 +105,8 @@ an item is NAME, NAME=VALUE, or NAME:KEY=VALUE:... .
 Flags (server-wide defaults)
 ----------------------------
   --reply TEXT  --echo  --models a,b  --name NAME  --flavor generic|vllm|llamacpp
+  --slots N  --slot-ctx N  --waiting N  --kv-cache-usage X  --vllm-metrics v0|v1
+  --vram-share X  --keep-alive S     (the engines' own state, see /slots, /metrics, /api/ps)
   --token-delay S  --first-token-delay S  --fail-all STATUS  --fail-first N [--fail-status STATUS]  --error-message TEXT (of injected errors)
   --require-key KEY (401 unless "Authorization: Bearer KEY")  --strict-models (404 for unknown models)
   --fault SPEC  --exit-on-stdin-eof  --verbose
@@ -168,6 +182,8 @@ class State:
         self.generated_tokens = 0
         self.running = 0
         self.loaded = []
+        self.last_used = {}     # model -> time of its last Ollama request
+        self.slots = []         # llama.cpp slots: {"busy": bool, "tokens": int or None, "task": int}
         self.ttft = []      # seconds, for the histogram
         self.e2e = []
 
@@ -357,6 +373,7 @@ class Handler(BaseHTTPRequestHandler):
             ("GET", "/health/liveliness"): self.liveliness,
             ("GET", "/health/readiness"): self.liveliness,
             ("GET", "/metrics"): self.metrics,
+            ("GET", "/slots"): self.slots,
             ("GET", "/-/healthy"): self.prometheus_healthy,
             ("GET", "/api/v1/targets"): self.prometheus_targets,
             ("GET", "/api/health"): self.grafana_health,
@@ -454,8 +471,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def note_model(self, model):
         with self.state.lock:
-            if model and not model.startswith(FAULT_PREFIX) and model not in self.state.loaded:
-                self.state.loaded.append(model)
+            if model and not model.startswith(FAULT_PREFIX):
+                if model not in self.state.loaded:
+                    self.state.loaded.append(model)
+                self.state.last_used[model] = time.time()
 
     def check_model(self, model, ollama):
         if not self.opts.strict_models or model is None or model.startswith(FAULT_PREFIX):
@@ -574,6 +593,7 @@ class Handler(BaseHTTPRequestHandler):
         created = int(started)
         with self.state.lock:
             self.state.running += 1
+            slot = self.take_slot(prompt_tokens)
         try:
             if not body.get("stream") or "json-reply" in faults:
                 first, between = self.pacing(faults)
@@ -622,6 +642,27 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with self.state.lock:
                 self.state.running -= 1
+                if slot is not None:
+                    slot["busy"] = False
+                    slot["tokens"] += len(toks)
+                    slot["decoded"] = len(toks)
+
+    def sized_slots(self):
+        """The slot list, as many as --slots says now (state lock held)."""
+        want = max(0, int(self.opts.slots))
+        slots = self.state.slots
+        while len(slots) < want:
+            slots.append({"busy": False, "tokens": None, "task": None, "decoded": 0})
+        del slots[want:]
+        return slots
+
+    def take_slot(self, prompt_tokens):
+        """An idle llama.cpp slot for a chat request (state lock held); None when all are busy."""
+        for slot in self.sized_slots():
+            if not slot["busy"]:
+                slot.update(busy=True, tokens=prompt_tokens, task=self.state.request_count, decoded=0)
+                return slot
+        return None
 
     def malformed_line(self):
         return b'data: {"choices": [oops' if self.path.startswith("/v1") or self.path.startswith("/chat") \
@@ -651,9 +692,20 @@ class Handler(BaseHTTPRequestHandler):
     def ollama_ps(self, body, faults):
         with self.state.lock:
             loaded = list(self.state.loaded)
+            last = dict(self.state.last_used)
+        size = 5137025024
+        keep = float(self.opts.keep_alive)
+
+        def expires(m):
+            if keep < 0:
+                return "2318-11-29T17:00:00.000000000Z"   # keep_alive -1: Ollama's far future
+            at = last.get(m, time.time()) + keep
+            return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + ".%06d+00:00" % int((at % 1) * 1e6)
         self.send_json(200, {"models": [{
-            "name": m, "model": m, "size": 5137025024, "size_vram": 5137025024, "digest": "%064x" % 0xdef,
-            "expires_at": "2099-01-01T00:00:00Z", "details": {"format": "gguf", "parameter_size": "8.0B"},
+            "name": m, "model": m, "size": size, "digest": "%064x" % 0xdef,
+            "details": {"parent_model": "", "format": "gguf", "family": "llama", "families": ["llama"],
+                        "parameter_size": "8.0B", "quantization_level": "Q4_K_M"},
+            "expires_at": expires(m), "size_vram": int(size * float(self.opts.vram_share)), "context_length": 4096,
         } for m in loaded]})
 
     def ollama_version(self, body, faults):
@@ -749,6 +801,27 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
         self.send_json(200, json.loads(answer) if isinstance(answer, str) else answer)
 
+    def slots(self, body, faults):
+        """llama-server's GET /slots as current builds write it (only_metrics: no prompt text)."""
+        if self.opts.flavor != "llamacpp":
+            return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
+        if int(self.opts.slots) <= 0:
+            return self.send_json(501, {"error": {
+                "code": 501, "message": "This server does not support slots endpoint. Start it with `--slots`",
+                "type": "not_supported_error"}})
+        with self.state.lock:
+            out = []
+            for i, slot in enumerate(self.sized_slots()):
+                o = {"id": i, "n_ctx": int(self.opts.slot_ctx), "speculative": False, "is_processing": slot["busy"]}
+                if slot["tokens"] is not None:
+                    o.update({"id_task": slot["task"], "n_prompt_tokens": slot["tokens"],
+                              "n_prompt_tokens_processed": slot["tokens"] - slot["decoded"], "n_prompt_tokens_cache": 0,
+                              "params": {"n_predict": -1, "temperature": 0.8, "stream": True},
+                              "next_token": [{"has_next_token": slot["busy"], "has_new_line": False, "n_remain": -1,
+                                              "n_decoded": slot["decoded"]}]})
+                out.append(o)
+        self.send_json(200, out)
+
     def liveliness(self, body, faults):
         self.send_json(200, "I'm alive!")
 
@@ -763,17 +836,19 @@ class Handler(BaseHTTPRequestHandler):
         flavor = self.opts.flavor
         if flavor in ("generic", "vllm"):
             m = models[0]
-            lab = '{model_name="%s"}' % m
+            v1 = self.opts.vllm_metrics == "v1"
+            lab = ('{engine="0",model_name="%s"}' if v1 else '{model_name="%s"}') % m
+            kv = "vllm:kv_cache_usage_perc" if v1 else "vllm:gpu_cache_usage_perc"
             out += [
                 "# HELP vllm:num_requests_running Number of requests currently running on GPU.",
                 "# TYPE vllm:num_requests_running gauge",
                 "vllm:num_requests_running%s %d" % (lab, running),
                 "# HELP vllm:num_requests_waiting Number of requests waiting to be processed.",
                 "# TYPE vllm:num_requests_waiting gauge",
-                "vllm:num_requests_waiting%s 0" % lab,
-                "# HELP vllm:gpu_cache_usage_perc GPU KV-cache usage. 1 means 100 percent usage.",
-                "# TYPE vllm:gpu_cache_usage_perc gauge",
-                "vllm:gpu_cache_usage_perc%s 0.125" % lab,
+                "vllm:num_requests_waiting%s %d" % (lab, int(self.opts.waiting)),
+                "# HELP %s KV-cache usage. 1 means 100 percent usage." % kv,
+                "# TYPE %s gauge" % kv,
+                "%s%s %s" % (kv, lab, repr(float(self.opts.kv_cache_usage))),
                 "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.",
                 "# TYPE vllm:prompt_tokens_total counter",
                 "vllm:prompt_tokens_total%s %d" % (lab, prompt),
@@ -831,6 +906,15 @@ def main(argv=None):
     p.add_argument("--models", default="fake-model,fake-model-2")
     p.add_argument("--name", default="fake")
     p.add_argument("--flavor", default="generic", choices=["generic", "vllm", "llamacpp"])
+    p.add_argument("--slots", type=int, default=4, help="llama.cpp flavour: slots in /slots (0: 501, as --no-slots)")
+    p.add_argument("--slot-ctx", type=int, default=2048, help="llama.cpp flavour: n_ctx of each slot")
+    p.add_argument("--waiting", type=int, default=0, help="vllm:num_requests_waiting")
+    p.add_argument("--kv-cache-usage", type=float, default=0.125, help="vLLM's KV-cache gauge (0..1)")
+    p.add_argument("--vllm-metrics", default="v0", choices=["v0", "v1"],
+                   help="v0: gpu_cache_usage_perc{model_name}; v1: kv_cache_usage_perc{engine,model_name}")
+    p.add_argument("--vram-share", type=float, default=1.0, help="/api/ps: size_vram as a share of size")
+    p.add_argument("--keep-alive", type=float, default=300.0,
+                   help="/api/ps: expires_at this many seconds after a model's last request (negative: kept loaded)")
     p.add_argument("--token-delay", type=float, default=0.0)
     p.add_argument("--first-token-delay", type=float, default=0.0)
     p.add_argument("--fail-all", type=int, default=0, help="answer every request with this status")

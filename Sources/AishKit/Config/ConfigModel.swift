@@ -2,7 +2,9 @@
 // of its node so that `validate` and `route` can cite file:line:col.
 // The loader (YAML → these types) lives beside this file.
 
-struct AishConfig: Sendable {
+/// Equatable down to every field (synthesized, so a new field takes part by itself): a
+/// session's caches of what a config compiles to (the router) are keyed on the value.
+struct AishConfig: Sendable, Equatable {
     var directory: String
     var providers: ProvidersFile
     var mappings: ModelMappings
@@ -65,18 +67,18 @@ enum ProviderType: Sendable, Equatable {
     }
 }
 
-enum ProviderStatus: String, Sendable {
+enum ProviderStatus: String, Sendable, Equatable {
     case active, disabled, template
     /// The deployment's "not wired up yet": treated like disabled, and said so.
     case pendingIntegration = "pending_integration"
 }
 
-struct ProviderModel: Sendable {
+struct ProviderModel: Sendable, Equatable {
     var name: String
     var contextLength: Int?
     var location: SourceLocation
     /// The free keys written beside name/context_length (size, quantization, tags, …).
-    var metadata: [(String, JSONValue)] = []
+    @PairList var metadata: [(String, JSONValue)] = []
 }
 
 /// Per-provider network timeouts (aish's own optional keys), in seconds.
@@ -86,7 +88,7 @@ struct ProviderTimeouts: Sendable, Equatable {
     var idle: Double = 30
 }
 
-struct ProviderRateLimits: Sendable {
+struct ProviderRateLimits: Sendable, Equatable {
     var requestsPerMinute: Int?
     var tokensPerMinute: Int?
     var location: SourceLocation?
@@ -94,7 +96,7 @@ struct ProviderRateLimits: Sendable {
     var tokensLocation: SourceLocation? = nil
 }
 
-struct ProviderConfig: Sendable {
+struct ProviderConfig: Sendable, Equatable {
     var name: String
     var type: ProviderType
     var baseURL: String
@@ -117,20 +119,20 @@ struct ProviderConfig: Sendable {
     var isActive: Bool { status == .active }
 }
 
-struct HealthCheckSettings: Sendable {
+struct HealthCheckSettings: Sendable, Equatable {
     var enabled: Bool = true
     var intervalSeconds: Double = 60
     var timeoutSeconds: Double = 5
     var retryAttempts: Int = 3
 }
 
-struct ProvidersFile: Sendable {
+struct ProvidersFile: Sendable, Equatable {
     var path: String
     var providers: [ProviderConfig]
     var healthChecks: HealthCheckSettings
 }
 
-struct RouteRateLimit: Sendable {
+struct RouteRateLimit: Sendable, Equatable {
     var rpm: Int?
     var tpm: Int?
     var location: SourceLocation?
@@ -138,7 +140,7 @@ struct RouteRateLimit: Sendable {
     var tpmLocation: SourceLocation? = nil
 }
 
-struct ExactMatch: Sendable {
+struct ExactMatch: Sendable, Equatable {
     var alias: String
     var provider: String
     var backendModel: String?       // defaults to the alias
@@ -154,7 +156,7 @@ struct ExactMatch: Sendable {
     var targetModel: String { backendModel ?? alias }
 }
 
-struct PatternRoute: Sendable {
+struct PatternRoute: Sendable, Equatable {
     var pattern: String
     var provider: String
     var fallback: String?
@@ -168,7 +170,7 @@ struct PatternRoute: Sendable {
     func matches(_ model: String) -> Bool { PatternCache.shared.regex(pattern)?.matches(model) ?? false }
 }
 
-struct Capability: Sendable {
+struct Capability: Sendable, Equatable {
     var name: String
     var preferredModels: [String]
     var provider: String?
@@ -179,8 +181,8 @@ struct Capability: Sendable {
     var providers: [String] = []
     var allProviders: [String] { providers.isEmpty ? (provider.map { [$0] } ?? []) : providers }
     /// complexity_thresholds / context_thresholds: level → model, in file order.
-    var complexityThresholds: [(String, String)]
-    var contextThresholds: [(String, String)]
+    @PairList var complexityThresholds: [(String, String)]
+    @PairList var contextThresholds: [(String, String)]
     var minContext: Int?
     var location: SourceLocation
     var preferredModelLocations: [SourceLocation] = []
@@ -191,7 +193,7 @@ struct Capability: Sendable {
     var contextThresholdLocations: [SourceLocation] = []
 }
 
-struct WeightedProvider: Sendable {
+struct WeightedProvider: Sendable, Equatable {
     var provider: String
     var weight: Double
     var condition: String?
@@ -203,7 +205,7 @@ struct WeightedProvider: Sendable {
     var preferredModelLocation: SourceLocation? = nil
 }
 
-struct LoadBalance: Sendable {
+struct LoadBalance: Sendable, Equatable {
     var alias: String
     var providers: [WeightedProvider]
     var strategy: String
@@ -211,7 +213,7 @@ struct LoadBalance: Sendable {
     var strategyLocation: SourceLocation? = nil
 }
 
-struct FallbackChain: Sendable {
+struct FallbackChain: Sendable, Equatable {
     var model: String
     /// Step names; a step written as a map (`- model: x`, `- x: {…}`) is its name here.
     var chain: [String]
@@ -219,7 +221,7 @@ struct FallbackChain: Sendable {
     var chainLocations: [SourceLocation] = []
 }
 
-struct RoutingRules: Sendable {
+struct RoutingRules: Sendable, Equatable {
     var defaultProvider: String?
     var defaultFallback: String?
     var location: SourceLocation?
@@ -227,7 +229,7 @@ struct RoutingRules: Sendable {
     var defaultFallbackLocation: SourceLocation? = nil
 }
 
-struct SpecialCases: Sendable {
+struct SpecialCases: Sendable, Equatable {
     var rateLimitedFallbackEnabled = true
     var rateLimitedFallbackSeconds: Double = 60
     var errorBasedRoutingEnabled = true
@@ -235,7 +237,7 @@ struct SpecialCases: Sendable {
     var cooldownSeconds: Double = 300
 }
 
-struct ModelMappings: Sendable {
+struct ModelMappings: Sendable, Equatable {
     var path: String
     var exactMatches: [ExactMatch]
     var patterns: [PatternRoute]
@@ -247,7 +249,7 @@ struct ModelMappings: Sendable {
     var specialCases: SpecialCases
 }
 
-struct PortService: Sendable {
+struct PortService: Sendable, Equatable {
     var name: String
     var port: Int
     var proto: String
@@ -259,18 +261,29 @@ struct PortService: Sendable {
 }
 
 /// A named range from ports.yaml `ranges` ("8000-8999", or several joined by commas).
-struct PortRange: Sendable {
+struct PortRange: Sendable, Equatable {
     var name: String
     var text: String
     var bounds: [ClosedRange<Int>]
     var location: SourceLocation
 }
 
-struct PortsFile: Sendable {
+struct PortsFile: Sendable, Equatable {
     var path: String
     var services: [PortService]
     var reserved: [PortService]
     var ranges: [PortRange] = []
     /// The `monitoring:` section as written (see MonitoringConfig for the resolved addresses).
     var monitoring: MonitoringConfig? = nil
+}
+
+/// A list of pairs kept in file order (tuples, as the code reads them), comparable: tuples
+/// are not Equatable, so a struct holding them could not have its == synthesized.
+@propertyWrapper
+struct PairList<Value: Equatable & Sendable>: Equatable, Sendable {
+    var wrappedValue: [(String, Value)]
+
+    init(wrappedValue: [(String, Value)]) { self.wrappedValue = wrappedValue }
+
+    static func == (a: PairList, b: PairList) -> Bool { a.wrappedValue.elementsEqual(b.wrappedValue, by: ==) }
 }

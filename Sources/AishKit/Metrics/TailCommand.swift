@@ -219,7 +219,8 @@ enum TailCommand {
             if json {
                 // Printed once, at the end, by the runner.
             } else if bounds.live {
-                region.draw(title(now) + TailMetricsView.table(rows))
+                let width = TerminalSize.columns()
+                region.draw(title(now) + TailMetricsView.table(rows, width: width), width: width)
             } else {
                 let lines = TailMetricsView.plainLines(rows, at: now)
                 ctx.output.write(lines)
@@ -259,7 +260,7 @@ enum TailCommand {
                 } else {
                     let now = s.last.map(s.format) ?? "-"
                     rows.append(TailMetricsView.Row(provider: who, series: s.name + s.labels, now: now, value: s.last,
-                                                    trend: s.trend, error: nil))
+                                                    trend: s.trend, error: nil, labels: s.labels))
                 }
             }
         }

@@ -14,6 +14,9 @@ final class TailMetricsView {
         var value: Double?
         var trend: String
         var error: String?
+        /// The label set that ends `series` (`{a="x",b="y"}`, "" for none): a terminal shows
+        /// only the labels that tell the provider's series of one name apart.
+        var labels: String = ""
     }
 
     private var previous: [String: (KeyReading, Double)] = [:]   // provider|key → reading, monotonic time
@@ -39,7 +42,7 @@ final class TailMetricsView {
                 if h.count > Self.historyLength { h.removeFirst(h.count - Self.historyLength) }
                 history[id] = h
                 rows.append(Row(provider: r.target.name, series: label, now: text, value: value,
-                                trend: BlockDrawing.sparkline(h), error: nil))
+                                trend: BlockDrawing.sparkline(h), error: nil, labels: k.labels))
             }
         }
         return rows
@@ -73,12 +76,104 @@ final class TailMetricsView {
         }
     }
 
-    static func table(_ rows: [Row]) -> String {
-        var t = ReportTable(["PROVIDER", "SERIES", "NOW", "TREND"])
-        for r in rows {
-            if let error = r.error { t.add([r.provider, "error: " + error, "", ""]) } else { t.add([r.provider, r.series, r.now, r.trend]) }
+    /// The live view's table. `width`: the terminal's columns; the table then fits in
+    /// them with its TREND column whole: label sets keep only the labels that tell series
+    /// apart, and SERIES, PROVIDER and NOW are cut with "…" where that is not enough (the
+    /// full label set is in `--json` and in the plain lines). An error row is one line of
+    /// its own that does not widen the columns.
+    static func table(_ rows: [Row], width: Int? = nil) -> String {
+        let short = shortLabels(rows)
+        let series = zip(rows, short).map { r, s in s.map { $0.base + $0.labels.canonicalText } ?? r.series }
+        let data = rows.indices.filter { rows[$0].error == nil }
+        func widest(_ header: String, _ cell: (Int) -> String) -> Int { data.map { cell($0).count }.reduce(header.count, max) }
+        var provider = widest("PROVIDER") { rows[$0].provider }
+        var seriesWidth = widest("SERIES") { series[$0] }
+        var now = widest("NOW") { rows[$0].now }
+        var trend = widest("TREND") { rows[$0].trend }
+        // A line as long as the terminal is wide would wrap (LiveRegion cuts it): one less.
+        let limit = width.map { $0 - 1 }
+        if let limit {
+            var over = provider + seriesWidth + now + trend + 6 - limit
+            func shrink(_ column: inout Int, to least: Int) {
+                guard over > 0, column > least else { return }
+                let by = min(over, column - least)
+                column -= by
+                over -= by
+            }
+            // The provider repeats on its every row: it gives way first.
+            shrink(&provider, to: 16)
+            shrink(&seriesWidth, to: 24)
+            shrink(&now, to: 8)
+            shrink(&provider, to: 8)
+            shrink(&seriesWidth, to: 8)
+            shrink(&trend, to: 5)
         }
-        return t.render()
+        var t = ReportTable(["PROVIDER", "SERIES", "NOW", "TREND"])
+        for (i, r) in rows.enumerated() {
+            guard r.error == nil else { t.add(["", "", "", ""]); continue }
+            let cell = short[i].map { fit(base: $0.base, labels: $0.labels, width: seriesWidth) } ?? clip(series[i], seriesWidth)
+            t.add([clip(r.provider, provider), cell, clip(r.now, now), String(r.trend.suffix(trend))])
+        }
+        var lines = t.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (i, r) in rows.enumerated() {
+            guard let error = r.error else { continue }
+            let line = r.provider + "  error: " + error
+            lines[i + 1] = limit.map { clip(line, $0) } ?? line
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `s` in at most `n` characters, cut with "…".
+    static func clip(_ s: String, _ n: Int) -> String {
+        s.count <= n ? s : String(s.prefix(max(0, n - 1))) + "…"
+    }
+
+    /// Each row's series with only the labels that tell apart the provider's series of the
+    /// same name: a label with one value across all of them is left out (a lone series
+    /// keeps none).
+    static func shortSeries(_ rows: [Row]) -> [String] {
+        zip(rows, shortLabels(rows)).map { r, short in short.map { $0.base + $0.labels.canonicalText } ?? r.series }
+    }
+
+    /// The series name and the labels `shortSeries` keeps; nil for an error row or a
+    /// label set it cannot read (shown as it is).
+    static func shortLabels(_ rows: [Row]) -> [(base: String, labels: [MetricLabel])?] {
+        let parsed = rows.map { r -> (base: String, labels: [MetricLabel])? in
+            guard r.error == nil else { return nil }
+            if r.labels.isEmpty { return (r.series, []) }
+            guard r.series.hasSuffix(r.labels), let labels = LabelSetText.parse(r.labels) else { return nil }
+            return (String(r.series.dropLast(r.labels.count)), labels)
+        }
+        var groups: [String: [Int]] = [:]
+        for (i, p) in parsed.enumerated() {
+            if let p { groups[rows[i].provider + "\u{0}" + p.base, default: []].append(i) }
+        }
+        var out = parsed
+        for members in groups.values {
+            let names = Set(members.flatMap { parsed[$0]!.labels.map(\.name) })
+            let constant = names.filter { name in
+                let values = members.map { parsed[$0]!.labels[label: name] }
+                return values.allSatisfy { $0 != nil && $0 == values[0] }
+            }
+            for i in members { out[i]!.labels.removeAll { constant.contains($0.name) } }
+        }
+        return out
+    }
+
+    /// A series in `width` characters: label values lose their beginning first (where
+    /// URLs and paths share a prefix, the end tells them apart: `…0.1:8000/v1`), then the
+    /// text is cut at the end.
+    static func fit(base: String, labels: [MetricLabel], width: Int) -> String {
+        var labels = labels
+        var text = base + labels.canonicalText
+        while text.count > width {
+            guard let i = labels.indices.max(by: { labels[$0].value.count < labels[$1].value.count }),
+                  labels[i].value.count > 4 else { break }
+            let cut = min(text.count - width, labels[i].value.count - 4)
+            labels[i].value = "…" + String(labels[i].value.dropFirst(cut + (labels[i].value.hasPrefix("…") ? 0 : 1)))
+            text = base + labels.canonicalText
+        }
+        return clip(text, width)
     }
 
     /// Lines for scripts and pipes: `09:41:02 vllm requests_running 3`.
@@ -94,5 +189,44 @@ enum TailClock {
     /// Local time of day, as a person watching a live view reads it.
     static func format(_ date: Date) -> String {
         UTCTime.localClock(date)
+    }
+}
+
+/// A label set as `canonicalText` writes it: `{a="x",b="y \\"q\\""}`.
+enum LabelSetText {
+    /// The labels, unescaped; nil when the text is not of that form.
+    static func parse(_ text: String) -> [MetricLabel]? {
+        var chars = Array(text)
+        guard chars.first == "{", chars.last == "}" else { return nil }
+        chars = Array(chars.dropFirst().dropLast())
+        var labels: [MetricLabel] = []
+        var i = 0
+        while i < chars.count {
+            var name = ""
+            while i < chars.count, chars[i] != "=" { name.append(chars[i]); i += 1 }
+            guard i + 1 < chars.count, chars[i + 1] == "\"", !name.isEmpty else { return nil }
+            i += 2
+            var value = ""
+            var closed = false
+            while i < chars.count {
+                let c = chars[i]
+                i += 1
+                if c == "\"" { closed = true; break }
+                if c == "\\", i < chars.count {
+                    let e = chars[i]
+                    i += 1
+                    value.append(e == "n" ? "\n" : e)
+                } else {
+                    value.append(c)
+                }
+            }
+            guard closed else { return nil }
+            labels.append(MetricLabel(name: name, value: value))
+            if i < chars.count {
+                guard chars[i] == "," else { return nil }
+                i += 1
+            }
+        }
+        return labels
     }
 }

@@ -23,6 +23,9 @@ enum ServiceCommands {
             (a TCP connect when it has none); unhealthy when it listens but the check fails.
             The listening process is found through /proc; CPU is measured over 200 ms.
             Processes of other users show '-'. GPU rows come from nvidia-smi when present.
+            Under the table each engine's own state: llama.cpp's slots (GET /slots), vLLM's
+            running and waiting requests and KV cache (/metrics), Ollama's loaded models
+            (GET /api/ps); "not reported" with the reason when it does not say.
             --watch S redraws every S seconds until Ctrl-C; in a script or pipe it needs
             --count N and prints N frames. NAMEs limit the rows (totals count those rows).
             At a terminal the table fits its width (the command line is shortened).
@@ -47,7 +50,9 @@ enum ServiceCommands {
             services = services.filter { wanted.contains($0.name) }
         }
         let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
-        let collector = StatusCollector(proc: settings.proc, environment: ctx.environment, interrupt: ctx.interrupt)
+        var collector = StatusCollector(proc: settings.proc, environment: ctx.environment, interrupt: ctx.interrupt)
+        collector.engines = Dictionary(services.compactMap { s in EngineProbe.target(for: s, in: config).map { (s.name, $0) } },
+                                       uniquingKeysWith: { first, _ in first })
         let json = ctx.options.json || inv.flag("--json")
 
         guard inv.value("--watch") != nil else {

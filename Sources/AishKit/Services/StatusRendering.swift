@@ -82,6 +82,7 @@ enum StatusRendering {
         if !hidden.isEmpty {
             lines.append("  \(hidden.joined(separator: ", ")): listening process not visible (another user's; run as that user or root)")
         }
+        lines += engineLines(snapshot, width: width)
 
         lines.append("")
         switch snapshot.gpu {
@@ -117,6 +118,86 @@ enum StatusRendering {
             ("rss_kib", p?.residentKiB.map { .int($0) } ?? .null),
             ("uptime_s", p?.uptimeSeconds.map { .double(rounded($0)) } ?? .null),
             ("gpu_memory_mib", p?.gpuMemoryMiB.map { .int($0) } ?? .null),
+            ("engine", o.engine.map(json) ?? .null),
+        ])
+    }
+
+    // MARK: engines
+
+    /// The engines' own state, a block of its own under the services: one line per engine
+    /// (one per loaded model for Ollama), "not reported" with the reason when it did not say.
+    static func engineLines(_ snapshot: StatusSnapshot, width: Int?) -> [String] {
+        let rows = snapshot.services.compactMap { o in o.engine.map { (o.service.name, $0) } }
+        guard !rows.isEmpty else { return [] }
+        var table: [[String]] = [["ENGINE", "TYPE", "STATE"]]
+        for (name, e) in rows {
+            let states = engineText(e, now: snapshot.takenAt)
+            for (k, text) in states.enumerated() { table.append(k == 0 ? [name, e.kind.rawValue, text] : ["", "", text]) }
+        }
+        var lines = [""]
+        for line in columns(table) { lines.append(width.map { truncate(line, $0) } ?? line) }
+        return lines
+    }
+
+    /// "slots 1/4 busy · context 1.2k/8.2k tokens", "running 3 · waiting 1 · KV cache 43.0%",
+    /// "qwen2.5:7b, 4.9 GiB, VRAM 4.0 GiB (81%), unloads in 4m 12s" (a line per model).
+    static func engineText(_ e: EngineState, now: Date) -> [String] {
+        if let error = e.error { return ["not reported: " + error] }
+        if let s = e.slots {
+            var text = "slots \(s.busy)/\(s.total) busy"
+            if let used = s.contextUsed {
+                text += " · context \(used)/\(s.contextSize) tokens"
+            } else {
+                text += " · context size \(s.contextSize) tokens (in use not reported)"
+            }
+            return [text]
+        }
+        if let q = e.queue {
+            return [[q.running.map { "running " + JSONValue.format($0) } ?? "running -",
+                     q.waiting.map { "waiting " + JSONValue.format($0) } ?? "waiting -",
+                     q.kvCacheUsage.map { "KV cache " + percent($0 * 100) } ?? "KV cache -"].joined(separator: " · ")]
+        }
+        if let models = e.models {
+            if models.isEmpty { return ["no model loaded"] }
+            // As `metrics` words /api/ps: "4.8 GiB, VRAM 4.8 GiB (100%), unloads in 4m 12s".
+            return models.map { m in
+                var parts = [m.name]
+                if let size = m.sizeBytes { parts.append(Format.bytes(Double(size))) }
+                if let vram = m.vramBytes, let share = m.vramShare {
+                    parts.append("VRAM \(Format.bytes(Double(vram))) (\(Int((share * 100).rounded()))%)")
+                }
+                if let n = m.contextLength { parts.append("context \(n)") }
+                if let until = m.expiresAt {
+                    let left = until.timeIntervalSince(now)
+                    parts.append(left > 0 ? "unloads in \(Format.age(left))" : "unloading")
+                }
+                return parts.joined(separator: ", ")
+            }
+        }
+        return ["not reported"]
+    }
+
+    /// A row's `engine` in `status --json`: every key present, null where it does not apply
+    /// to the engine's type or was not reported.
+    static func json(_ e: EngineState) -> JSONValue {
+        func int(_ v: Int?) -> JSONValue { v.map { .int($0) } ?? .null }
+        func double(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
+        var models: JSONValue = .null
+        if let loaded = e.models {
+            models = .array(loaded.map { m -> JSONValue in
+                let expires: JSONValue = m.expiresAt.map { .string(UTCTime.iso8601($0)) } ?? .null
+                return .object([("name", .string(m.name)), ("size_bytes", int(m.sizeBytes)), ("vram_bytes", int(m.vramBytes)),
+                                ("expires_at", expires), ("context_length", int(m.contextLength))])
+            })
+        }
+        let error: JSONValue = e.error.map { .string($0) } ?? .null
+        return .object([
+            ("type", .string(e.kind.rawValue)), ("provider", .string(e.provider)), ("url", .string(e.url)),
+            ("reported", .bool(e.reported)), ("error", error),
+            ("slots_total", int(e.slots?.total)), ("slots_busy", int(e.slots?.busy)),
+            ("context_used", int(e.slots?.contextUsed)), ("context_size", int(e.slots?.contextSize)),
+            ("requests_running", double(e.queue?.running)), ("requests_waiting", double(e.queue?.waiting)),
+            ("kv_cache_usage", double(e.queue?.kvCacheUsage)), ("models", models),
         ])
     }
 
@@ -237,7 +318,7 @@ struct StatusReport: CommandReport {
         ReportField("avg_rss_kib", "their mean resident memory in KiB"),
         ReportField("total_rss_kib", "their total resident memory in KiB"),
         ReportField("taken_at", "when the snapshot was taken (UTC)"),
-        ReportField("services", "each service: name, port, state, providers, unit, scope, listen, health_url, http_status, health_error, pid, command, cpu_percent, rss_kib, uptime_s, gpu_memory_mib"),
+        ReportField("services", "each service: name, port, state, providers, unit, scope, listen, health_url, http_status, health_error, pid, command, cpu_percent, rss_kib, uptime_s, gpu_memory_mib, engine"),
         ReportField("gpu", "present, and devices and processes from nvidia-smi, or the message why not"),
         ReportField("prometheus", "with Prometheus configured: its url, error, up, down, firing, targets, alerts (else null)"),
         ReportField("targets_down", "with Prometheus: scrape targets down (else null)"),

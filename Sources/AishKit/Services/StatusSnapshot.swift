@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Dispatch
 import Glibc
 
 /// The process listening on a service's port, as far as we may inspect it.
@@ -24,6 +25,9 @@ struct ServiceObservation: Equatable, Sendable {
     var health: HealthResult?
     /// nil when nothing listens or the owner is another user's process we cannot see.
     var process: ProcessObservation?
+    /// The engine's own state (slots, queue, loaded models); nil when the row serves no
+    /// llama.cpp, vLLM or Ollama provider, or nothing listens.
+    var engine: EngineState? = nil
 }
 
 struct StatusTotals: Equatable, Sendable {
@@ -57,20 +61,30 @@ struct StatusSnapshot: Sendable {
     }
 }
 
-/// Gathers a snapshot: sockets and owners from /proc, health checks (in parallel), GPU
-/// use from nvidia-smi, then CPU over `cpuInterval`.
+/// Gathers a snapshot: sockets and owners from /proc, health checks (in parallel), the
+/// engines' own state (alongside, on a thread of its own), GPU use from nvidia-smi, then
+/// CPU over `cpuInterval`.
 struct StatusCollector {
     var proc = ProcFS()
     var environment: [String: String]
     var interrupt: InterruptFlag
     var cpuInterval: Double = 0.2
     var healthTimeout: Double = 2
+    /// The engine to ask for its state, by row name (see `EngineProbe.target`).
+    var engines: [String: EngineProbe.Target] = [:]
+    /// How long an engine may take to answer: as long as a health check, beside which it
+    /// runs, so that status takes no longer for it.
+    var engineTimeout: Double = 2
 
     /// nil when interrupted.
     func collect(_ services: [MonitoredService]) -> StatusSnapshot? {
         let listeners = proc.tcpSockets().filter(\.isListening)
         let byPort = Dictionary(grouping: listeners, by: \.localPort)
         let owners = proc.socketOwners(of: Set(services.flatMap { byPort[$0.port] ?? [] }.map(\.inode)))
+
+        let engineRows = services.indices.filter { byPort[services[$0].port] != nil && engines[services[$0].name] != nil }
+        let engineStates = askEngines(engineRows.map { engines[services[$0].name]! })
+        defer { engineStates.wait() }
 
         let health = checkHealth(services.map { byPort[$0.port] == nil ? nil : $0 })
         if interrupt.isRaised { return nil }
@@ -108,7 +122,23 @@ struct StatusCollector {
             rows.append(ServiceObservation(service: s, state: state, listenAddresses: addresses, health: health[i],
                                            process: process))
         }
+        for (k, state) in engineStates.wait().enumerated() { rows[engineRows[k]].engine = state }
         return StatusSnapshot(takenAt: Date(), services: rows, gpu: gpu)
+    }
+
+    /// The engines' answers, asked on a worker thread while the health checks, nvidia-smi
+    /// and the CPU sample run; `wait()` gives them (each bounded by `engineTimeout`).
+    private func askEngines(_ targets: [EngineProbe.Target]) -> PendingEngineStates {
+        let pending = PendingEngineStates()
+        guard !targets.isEmpty else { return pending }
+        pending.group.enter()
+        let environment = environment, interrupt = interrupt, timeout = engineTimeout
+        WorkerThread.start {
+            let states = EngineProbe.probe(targets, environment: environment, timeout: timeout, interrupt: interrupt)
+            pending.states.withLock { $0 = states }
+            pending.group.leave()
+        }
+        return pending
     }
 
     /// Health checks for the listening services, all at once (each bounded by
@@ -136,5 +166,17 @@ struct StatusCollector {
             }
         }
         return out
+    }
+}
+
+/// Engine states being fetched on a worker thread.
+final class PendingEngineStates: Sendable {
+    let group = DispatchGroup()
+    let states = Locked<[EngineState]>([])
+
+    @discardableResult
+    func wait() -> [EngineState] {
+        group.wait()
+        return states.value
     }
 }
