@@ -94,6 +94,8 @@ Flags (server-wide defaults)
   --token-delay S  --first-token-delay S  --fail-all STATUS  --fail-first N [--fail-status STATUS]
   --require-key KEY (401 unless "Authorization: Bearer KEY")  --strict-models (404 for unknown models)
   --fault SPEC  --exit-on-stdin-eof  --verbose
+  --capacity N     serve at most N chat streams at once; the rest wait in the server's queue
+                   before their first byte (so queueing starts at a known concurrency)
   --gateway JSON   act as a LiteLLM proxy: every chat answer carries its x-litellm-* headers
                    (model group, id, api_base from {"groups": {GROUP: API_BASE}}, attempted
                    fallbacks and retries, overhead_ms, response_ms); a body with
@@ -165,6 +167,8 @@ class State:
         self.prompt_tokens = 0
         self.generated_tokens = 0
         self.running = 0
+        # --capacity: a server that decodes N streams at once and queues the rest.
+        self.capacity = threading.Semaphore(args.capacity) if args.capacity > 0 else None
         self.loaded = []
         self.ttft = []      # seconds, for the histogram
         self.e2e = []
@@ -568,6 +572,8 @@ class Handler(BaseHTTPRequestHandler):
         started = time.time()
         cid = "chatcmpl-" + uuid.uuid4().hex[:12]
         created = int(started)
+        if self.state.capacity is not None:
+            self.state.capacity.acquire()
         with self.state.lock:
             self.state.running += 1
         try:
@@ -618,6 +624,8 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with self.state.lock:
                 self.state.running -= 1
+            if self.state.capacity is not None:
+                self.state.capacity.release()
 
     def malformed_line(self):
         return b'data: {"choices": [oops' if self.path.startswith("/v1") or self.path.startswith("/chat") \
@@ -840,6 +848,7 @@ def main(argv=None):
     p.add_argument("--grafana-health", default=None, help="JSON: answer GET /api/health as Grafana does")
     p.add_argument("--response-headers", default=None, help="JSON object: extra headers on chat answers")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
+    p.add_argument("--capacity", type=int, default=0, help="serve at most N chat streams at once; queue the rest")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--gateway", default=None, type=json.loads,
                    help='act as a LiteLLM proxy: JSON {"groups": {GROUP: API_BASE}, "fallbacks": {GROUP: [GROUP...]}, '

@@ -202,7 +202,7 @@ enum BenchCommand {
     /// Runs every level; `progress(label, done)` on the calling thread; `onSample` sees each
     /// request as it ends (on the engine's thread).
     static func runLevels(_ s: Settings, requester: ModelRequester, interrupt: InterruptFlag,
-                          onSample: (RequestSample) -> Void = { _ in },
+                          onSample: @escaping (RequestSample) -> Void = { _ in },
                           progress: (String, Int) -> Void) -> [Level] {
         var levels: [Level] = []
         func level(_ shape: LoadShape, mode: Mode) -> Level {
@@ -249,7 +249,7 @@ enum BenchCommand {
     /// One level through the load engine, or, for a requester that can only send blocking
     /// requests, the closed loop on threads.
     static func measure(_ plan: LoadPlan, _ s: Settings, requester: ModelRequester, interrupt: InterruptFlag,
-                        onSample: (RequestSample) -> Void, progress: (Int) -> Void) -> LoadRun {
+                        onSample: @escaping (RequestSample) -> Void, progress: (Int) -> Void) -> LoadRun {
         if let wire = requester.wire {
             return LoadEngine.run(plan: plan, model: s.model, prompt: s.prompt, maxTokens: s.maxTokens, wire: wire,
                                   interrupt: interrupt, onSample: onSample, progress: progress)

@@ -144,8 +144,9 @@ struct ArrivalSchedule {
             units += random.exponential()
             return time(ofArrival: units)
         }
-        // Evenly spaced: the first at once (or, with a ramp-up, where the rate makes it due).
-        return time(ofArrival: Double(index) + (rampUp > 0 ? 1 : 0))
+        // Evenly spaced: the first at once; with a ramp-up, each at the middle of its share
+        // of the expected arrivals (so R·ramp/2 of them fall inside the ramp).
+        return time(ofArrival: Double(index) + (rampUp > 0 ? 0.5 : 0))
     }
 }
 
@@ -158,10 +159,10 @@ enum LoadEngine {
     /// cheap); `progress(done)` is called about ten times a second.
     static func run(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int = BoundedReply.defaultLimit,
                     kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
-                    onSample: (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
+                    onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
         let level = Level(plan: plan, model: model, prompt: prompt, maxTokens: maxTokens, keepBytes: keepBytes,
-                          kind: kind, wire: wire, interrupt: interrupt)
-        return level.run(onSample: onSample, progress: progress)
+                          kind: kind, wire: wire, interrupt: interrupt, onSample: onSample)
+        return level.run(progress: progress)
     }
 
     /// The state of one attempt of a request in flight.
@@ -241,6 +242,7 @@ enum LoadEngine {
         let kind: String
         let wire: () throws -> [WireTarget]
         let interrupt: InterruptFlag
+        let onSample: (RequestSample) -> Void
 
         var driver = TransferDriver()
         var inFlight: [Int: InFlight] = [:]
@@ -257,8 +259,10 @@ enum LoadEngine {
         var cached: [(target: WireTarget, request: HTTPRequest)] = []
 
         init(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int, kind: String,
-             wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag) {
+             wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
+             onSample: @escaping (RequestSample) -> Void) {
             self.kind = kind
+            self.onSample = onSample
             self.plan = plan
             self.model = model
             self.prompt = prompt
@@ -268,7 +272,7 @@ enum LoadEngine {
             self.interrupt = interrupt
         }
 
-        func run(onSample: (RequestSample) -> Void, progress: (Int) -> Void) -> LoadRun {
+        func run(progress: (Int) -> Void) -> LoadRun {
             let t0 = MonotonicClock.now()
             let countedFrom = t0 + plan.rampUp
             let deadline = plan.duration.map { countedFrom + $0 }
@@ -330,14 +334,14 @@ enum LoadEngine {
                     if !more { break loop }
                 }
                 if interrupt.isRaised {
-                    driver.cancelAll { id, outcome in self.finish(id, outcome, onSample: onSample) }
+                    driver.cancelAll { id, outcome in self.finish(id, outcome) }
                     unsent += queue.count - queueHead
                     queueHead = queue.count
                     break loop
                 }
                 driver.wait(until: nextArrival.isFinite ? nextArrival : nil)
                 driver.drive(onEvent: { id, event in self.inFlight[id]?.take(event) ?? false },
-                             onDone: { id, outcome in self.finish(id, outcome, onSample: onSample) })
+                             onDone: { id, outcome in self.finish(id, outcome) })
                 freedAt = MonotonicClock.now()
                 if freedAt >= nextProgress {
                     progress(samples.count)
@@ -370,7 +374,7 @@ enum LoadEngine {
                                                   start: now, end: now, timing: .init(), streamedText: "",
                                                   outcome: .failure(error))
                 s.rampUp = rampUp
-                samples.append(s)
+                done(s)
                 return
             }
             let start = MonotonicClock.now()
@@ -402,7 +406,13 @@ enum LoadEngine {
             return f
         }
 
-        func finish(_ id: Int, _ outcome: TransferDriver.Outcome, onSample: (RequestSample) -> Void) {
+        /// A request has ended: its sample is kept and handed to `onSample`.
+        func done(_ s: RequestSample) {
+            onSample(s)
+            samples.append(s)
+        }
+
+        func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
             guard let f = inFlight.removeValue(forKey: id) else { return }
             let end = MonotonicClock.now()
             let result = f.outcome(outcome.result)
@@ -439,8 +449,7 @@ enum LoadEngine {
             s.queueMs = f.queueMs
             s.sendLagMs = f.sendLagMs
             s.rampUp = f.rampUp
-            onSample(s)
-            samples.append(s)
+            done(s)
         }
     }
 }
