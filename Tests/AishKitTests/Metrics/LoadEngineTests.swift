@@ -173,6 +173,28 @@ import Testing
         #expect(r.field("level_count") == .int(4))
     }
 
+    @Test func interruptEndsTheLevelAtOnceAndLogsTheCancelledRequests() throws {
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "5", "--reply", "a"])
+        defer { server.stop() }
+        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
+        let recorder = RecordingRecorder()
+        ctx.recorder = recorder
+        let interrupt = ctx.interrupt
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.4) { interrupt.raise() }
+        let started = Date()
+        let r = try BenchCommand.run(try BenchCommand.spec.parse(words: ["m", "-n", "50", "--rate", "10"], line: "", location: nil),
+                                     ctx, requester: requester(server))
+        #expect(Date().timeIntervalSince(started) < 1.5)
+        #expect(r.status == .error)
+        #expect(r.error?.hasPrefix("bench: cancelled after") == true)
+        let level = try #require(levels(r).first)
+        let sent = try #require(level["requests"]?.intValue)
+        #expect(sent >= 3 && sent <= 6, "10/s for 0.4 s: about 5 sent, got \(sent)")
+        #expect(level["error_kinds"] == .object([("cancelled", .int(sent))]))
+        #expect(recorder.attempts.count == sent)
+        #expect(recorder.attempts.allSatisfy { $0.status == .cancelled })
+    }
+
     @Test func aRequestThatCannotBeSentIsAnErrorRow() throws {
         let server = try MetricsTestServer.fakeProvider([])
         defer { server.stop() }
