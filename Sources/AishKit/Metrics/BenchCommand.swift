@@ -8,7 +8,7 @@ import Glibc
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench",
-        usage: "bench MODEL [-n N] [-c C1,C2,... | --rate R1,R2,... [--poisson [--seed S]] [--max-concurrency M] | --sweep N] [--ramp-up S] [--duration S] [--max-tokens K] [-p PROMPT] [--server-side]",
+        usage: "bench MODEL [-n N] [-c C1,C2,... | --rate R1,R2,... [--poisson [--seed S]] [--max-concurrency M] | --sweep N] [--slo SPEC [--find-max concurrency|rate]] [--ramp-up S] [--duration S] [--max-tokens K] [-p PROMPT] [--server-side]",
         summary: "load a model at given concurrencies or request rates: requests/s, tokens/s, TTFT and latency percentiles, errors by kind",
         help: """
             Closed loop (-c, the default): for each concurrency C, C requests are kept in flight;
@@ -24,7 +24,12 @@ enum BenchCommand {
             behind (send lag p99 over 10 ms).
             --sweep N: a synchronous level (one request at a time), a throughput level (closed
             loop at --max-concurrency, default 64), then N rates evenly between the two rates
-            measured. --ramp-up S raises the load from nothing over S seconds (the rate linearly,
+            measured. --slo 'ttft_p95<=200ms,itl_p95<=50ms,e2e_p99<=2s' judges each level: the share
+            of requests within every bound (failed ones miss), goodput (such requests per second)
+            and the targets the level broke. --find-max concurrency|rate searches for the highest
+            load that meets the SLO: doubling from 1 (or the first -c / --rate) until a level
+            breaks it, then bisecting; it reports feasible_max, infeasible_min and broken_by.
+            --ramp-up S raises the load from nothing over S seconds (the rate linearly,
             or the workers one after another); requests sent meanwhile are logged, not counted.
             Every request of a level is driven from one thread through libcurl's multi interface
             (connections reused, each SSE chunk decoded as it arrives). Each request goes to the
@@ -43,8 +48,10 @@ enum BenchCommand {
             OptionSpec(names: ["--rate"], valueName: "R1,R2,...", help: "open loop at these request rates (requests/s)"),
             OptionSpec(names: ["--poisson"], valueName: nil, help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced"),
             OptionSpec(names: ["--seed"], valueName: "S", help: "with --poisson: the random seed (default 1)"),
-            OptionSpec(names: ["--max-concurrency"], valueName: "M", help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64)"),
+            OptionSpec(names: ["--max-concurrency"], valueName: "M", help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
             OptionSpec(names: ["--sweep"], valueName: "N", help: "synchronous, throughput, then N rates between them"),
+            OptionSpec(names: ["--slo"], valueName: "SPEC", help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, e2e)"),
+            OptionSpec(names: ["--find-max"], valueName: "concurrency|rate", help: "with --slo: search for the highest load that meets it"),
             OptionSpec(names: ["--ramp-up"], valueName: "S", help: "raise the load over S (e.g. 2s) before counting"),
             OptionSpec(names: ["--duration"], valueName: "S", help: "run each level for S (e.g. 10s) instead of N requests"),
             OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
@@ -77,7 +84,15 @@ enum BenchCommand {
         var maxConcurrency: Int? = nil
         var sweep: Int? = nil
         var rampUp: Double = 0
+        var slo: ServiceLevel? = nil
+        /// --find-max: search the highest concurrency or rate that meets the SLO.
+        var findMax: SearchAxis? = nil
     }
+
+    enum SearchAxis: String, Sendable { case concurrency, rate }
+
+    /// The most levels a --find-max search runs.
+    static let maxSearchLevels = 16
 
     /// What kind of load a level was.
     enum Mode: String, Sendable {
@@ -94,6 +109,7 @@ enum BenchCommand {
         var achievedRate: Double? = nil
         var maxInFlight: Int = 0
         var unsent: Int = 0
+        var verdict: ServiceLevel.Verdict? = nil
 
         init(concurrency: Int?, samples: [RequestSample], wallSeconds: Double, mode: Mode = .closed,
              requestedRate: Double? = nil, achievedRate: Double? = nil, maxInFlight: Int = 0, unsent: Int = 0) {
@@ -119,6 +135,12 @@ enum BenchCommand {
         var generatorBehind: Bool? {
             guard isOpenLoop else { return nil }
             return (sendLag?.p99 ?? 0) > BenchCommand.behindLagMs
+        }
+
+        /// Requests per second that met every bound of the SLO.
+        var goodput: Double? {
+            guard let verdict, wallSeconds > 0 else { return nil }
+            return Double(verdict.goodRequests) / wallSeconds
         }
 
         /// "c=4", "5/s", "5/s poisson ≤8", "sync".
@@ -186,10 +208,23 @@ enum BenchCommand {
             s.seed = seed
         }
         if inv.value("--max-concurrency") != nil {
-            guard openLoop else { throw UsageError(message: "bench: --max-concurrency needs --rate or --sweep (with -c the concurrency is fixed)") }
+            guard openLoop || inv.value("--find-max") != nil else {
+                throw UsageError(message: "bench: --max-concurrency needs --rate, --sweep or --find-max (with -c the concurrency is fixed)")
+            }
             let m = try inv.int("--max-concurrency", default: 0)
             guard m >= 1, m <= 1024 else { throw UsageError(message: "bench: --max-concurrency takes 1 to 1024, got \(m)") }
             s.maxConcurrency = m
+        }
+        if let spec = inv.value("--slo") { s.slo = try ServiceLevel.parse(spec) }
+        if let raw = inv.value("--find-max") {
+            guard let axis = SearchAxis(rawValue: raw) else {
+                throw UsageError(message: "bench: --find-max takes concurrency or rate, got '\(raw)'")
+            }
+            guard s.slo != nil else { throw UsageError(message: "bench: --find-max needs --slo (the targets the load must meet)") }
+            guard s.sweep == nil else { throw UsageError(message: "bench: --find-max and --sweep exclude each other") }
+            if axis == .concurrency, !s.rates.isEmpty { throw UsageError(message: "bench: --find-max concurrency searches closed loops: leave out --rate") }
+            if axis == .rate, inv.value("--concurrency") != nil { throw UsageError(message: "bench: --find-max rate searches open loops: leave out -c") }
+            s.findMax = axis
         }
         if inv.value("--ramp-up") != nil {
             let r = try inv.duration("--ramp-up", default: 0)
@@ -215,11 +250,24 @@ enum BenchCommand {
             case let .rate(r, _, _, m): rate = r; cap = m; label = "rate \(Format.rate(r))"
             }
             let run = measure(plan, s, requester: requester, interrupt: interrupt, onSample: onSample) { progress(label, $0) }
-            return Level(concurrency: cap, samples: run.samples, wallSeconds: run.wallSeconds, mode: mode, requestedRate: rate,
-                         achievedRate: run.achievedRate, maxInFlight: run.maxInFlight, unsent: run.unsent)
+            var l = Level(concurrency: cap, samples: run.samples, wallSeconds: run.wallSeconds, mode: mode, requestedRate: rate,
+                          achievedRate: run.achievedRate, maxInFlight: run.maxInFlight, unsent: run.unsent)
+            l.verdict = s.slo?.judge(l.counted)
+            return l
         }
         func rateShape(_ r: Double) -> LoadShape {
             .rate(perSecond: r, poisson: s.poisson, seed: s.seed, maxConcurrency: s.maxConcurrency)
+        }
+        if let axis = s.findMax {
+            var search = LoadSearch(axis: axis, start: axis == .rate ? (s.rates.first ?? 1) : Double(s.concurrencies.first ?? 1),
+                                    ceiling: axis == .concurrency ? Double(s.maxConcurrency ?? 1024) : 1_000_000)
+            while let load = search.next(), levels.count < maxSearchLevels, !interrupt.isRaised {
+                let l = axis == .rate ? level(rateShape(load), mode: s.poisson ? .poisson : .constant)
+                    : level(.closed(concurrency: Int(load)), mode: .closed)
+                levels.append(l)
+                search.record(load, met: l.verdict?.met ?? false)
+            }
+            return levels
         }
         if let n = s.sweep {
             levels.append(level(.closed(concurrency: 1), mode: .synchronous))
@@ -336,6 +384,11 @@ enum BenchCommand {
             if level.generatorBehind == true, let lag = level.sendLag {
                 out += "\(name): the load generator fell behind (send lag p99 \(Format.milliseconds(lag.p99)))\n"
             }
+            if let v = level.verdict {
+                out += "\(name): SLO \(v.met ? "met" : "broken by " + v.brokenBy.joined(separator: ", ")); "
+                    + cFormat("%.0f%%", v.attainment * 100) + " of requests within every bound, goodput "
+                    + cFormat("%.2f/s", level.goodput ?? 0) + "\n"
+            }
             if level.unsent > 0 { out += "\(name): \(level.unsent) scheduled requests not sent before the level's time was up\n" }
         }
         return out
@@ -349,7 +402,9 @@ enum BenchCommand {
                  ("rate", .array(s.rates.map { .double($0) })), ("poisson", .bool(s.poisson)),
                  ("seed", s.poisson ? .int(Int(truncatingIfNeeded: s.seed)) : .null),
                  ("max_concurrency", s.maxConcurrency.map { .int($0) } ?? .null),
-                 ("sweep", s.sweep.map { .int($0) } ?? .null), ("ramp_up_s", .double(s.rampUp))])
+                 ("sweep", s.sweep.map { .int($0) } ?? .null), ("ramp_up_s", .double(s.rampUp)),
+                 ("slo", s.slo.map { .string($0.targets.map(\.text).joined(separator: ",")) } ?? .null),
+                 ("find_max", s.findMax.map { .string($0.rawValue) } ?? .null)])
     }
 
     static func report(_ s: Settings, _ levels: [Level]) -> JSONValue {
@@ -373,6 +428,10 @@ enum BenchCommand {
                     ("max_in_flight", .int(level.maxInFlight)),
                     ("ramp_up_requests", .int(level.samples.count - level.counted.count)),
                     ("unsent", .int(level.unsent)),
+                    ("slo_attainment", level.verdict.map { .double(LatencySummary.round($0.attainment, 4)) } ?? .null),
+                    ("goodput", level.goodput.map { .double(LatencySummary.round($0, 2)) } ?? .null),
+                    ("slo_met", level.verdict.map { .bool($0.met) } ?? .null),
+                    ("slo_broken_by", level.verdict.map { .array($0.brokenBy.map { .string($0) }) } ?? .null),
                 ]
                 return .object(pairs)
             })),
@@ -394,6 +453,12 @@ struct BenchReport: CommandReport {
     var latency: Double?
     var parameters: JSONValue
     var levels: JSONValue
+    /// --find-max: the highest load that met the SLO, the lowest that broke it, the target
+    /// that load broke first, and whether every load below a broken one met it.
+    var feasibleMax: Double?
+    var infeasibleMin: Double?
+    var brokenBy: String?
+    var monotonic: Bool?
     var serverSide: ServerSideView?
 
     // Not encoded: what the text is drawn from.
@@ -416,6 +481,21 @@ struct BenchReport: CommandReport {
         let summary = BenchCommand.report(settings, levels)
         parameters = summary["parameters"] ?? .null
         self.levels = summary["levels"] ?? .array([])
+        if let axis = settings.findMax {
+            let judged = levels.compactMap { l -> (load: Double, verdict: ServiceLevel.Verdict)? in
+                guard let v = l.verdict, let load = axis == .rate ? l.requestedRate : l.concurrency.map(Double.init) else { return nil }
+                return (load, v)
+            }
+            feasibleMax = judged.filter(\.verdict.met).map(\.load).max()
+            let broken = judged.filter { !$0.verdict.met }
+            let best = feasibleMax
+            let above = broken.filter { best == nil || $0.load > best! }
+            if let lowest = above.min(by: { $0.load < $1.load }) {
+                infeasibleMin = lowest.load
+                brokenBy = lowest.verdict.brokenBy.first
+            }
+            monotonic = above.count == broken.count
+        }
         self.serverSide = serverSide
         self.settings = settings
         measured = levels
@@ -425,6 +505,7 @@ struct BenchReport: CommandReport {
 
     enum CodingKeys: String, CodingKey {
         case model, levelCount = "level_count", requests, errors, rps, tokens, ttft, latency, parameters, levels
+        case feasibleMax = "feasible_max", infeasibleMin = "infeasible_min", brokenBy = "broken_by", monotonic
         case serverSide = "server_side"
     }
 
@@ -440,6 +521,10 @@ struct BenchReport: CommandReport {
         try c.encode(latency, forKey: .latency)
         try c.encode(parameters, forKey: .parameters)
         try c.encode(levels, forKey: .levels)
+        try c.encode(feasibleMax, forKey: .feasibleMax)
+        try c.encode(infeasibleMin, forKey: .infeasibleMin)
+        try c.encode(brokenBy, forKey: .brokenBy)
+        try c.encode(monotonic, forKey: .monotonic)
         // Only asked for with --server-side.
         if let serverSide { try c.encode(serverSide.json, forKey: .serverSide) }
     }
@@ -455,8 +540,12 @@ struct BenchReport: CommandReport {
         ReportField("tokens", "output tokens, all levels"),
         ReportField("ttft", "the first level's median time to first token; null without a success", unit: "ms"),
         ReportField("latency", "the first level's median end-to-end latency; null without a success", unit: "ms"),
-        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s"),
-        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, inter_token_ms, latency_ms, tokens_per_second, output_tokens, cold_loads, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent"),
+        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max"),
+        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, inter_token_ms, latency_ms, tokens_per_second, output_tokens, cold_loads, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by"),
+        ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),
+        ReportField("infeasible_min", "with --find-max: the lowest load above feasible_max that broke the SLO; null when none did"),
+        ReportField("broken_by", "with --find-max: the first target infeasible_min broke, as written in --slo"),
+        ReportField("monotonic", "with --find-max: false when a load broke the SLO below one that met it"),
         ReportField("server_side", "with --server-side: what Prometheus recorded over the run (prometheus, error, targets)"),
     ]
 
@@ -469,6 +558,16 @@ struct BenchReport: CommandReport {
 
     func renderText() -> String {
         var text = BenchCommand.table(settings, measured)
+        if let axis = settings.findMax {
+            func load(_ v: Double?) -> String {
+                guard let v else { return "none" }
+                return axis == .rate ? Format.rate(v) : "concurrency \(Int(v))"
+            }
+            text += "highest load meeting the SLO: \(load(feasibleMax)); lowest breaking it: \(load(infeasibleMin))"
+            if let brokenBy { text += " (broke \(brokenBy) first)" }
+            text += "\n"
+            if monotonic == false { text += "not monotonic: a lower load broke the SLO that a higher one met; the figures above say where\n" }
+        }
         if let serverSide { text += "\n" + serverSide.text(verbose: verbose) }
         return text
     }
