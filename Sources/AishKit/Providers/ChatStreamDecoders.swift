@@ -49,6 +49,9 @@ protocol ChatStreamDecoder {
 struct OpenAIStreamDecoder: ChatStreamDecoder {
     private var sse = SSEDecoder()
     private(set) var summary = StreamSummary()
+    /// Chunks read straight from their bytes (`OpenAIChunkSkim`) when they allow it; the
+    /// tests turn it off to compare with the general path.
+    var readsDirectly = true
 
     mutating func push(_ bytes: [UInt8], onText: (String) throws -> Void) throws {
         var events = SSEDecoder()
@@ -90,6 +93,10 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
             return
         }
         if data.isEmpty { return }
+        if readsDirectly, event.event != "error", let chunk = OpenAIChunkSkim.read(data) {
+            try apply(chunk, onText: onText)
+            return
+        }
         let json: JSONValue
         do {
             json = try JSONValue.parse(data)
@@ -123,6 +130,27 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
             // llama.cpp counts tokens in its timings even without `usage`.
             if summary.promptTokens == nil { summary.promptTokens = timings["prompt_n"]?.intValue }
             if summary.completionTokens == nil { summary.completionTokens = timings["predicted_n"]?.intValue }
+        }
+    }
+}
+
+extension OpenAIStreamDecoder {
+    /// A chunk read by `OpenAIChunkSkim`: the same updates as the general path below makes
+    /// from the JSON tree.
+    fileprivate mutating func apply(_ chunk: OpenAIChunkSkim, onText: (String) throws -> Void) throws {
+        if let model = chunk.model.value { summary.model = model }
+        if chunk.hasChoice {
+            if let text = chunk.deltaContent.value ?? chunk.messageContent.value ?? chunk.text.value, !text.isEmpty {
+                try onText(text)
+            }
+            if let reason = chunk.finishReason.value {
+                summary.finishReason = reason
+                summary.completed = true
+            }
+        }
+        if chunk.hasUsage {
+            summary.promptTokens = chunk.promptTokens ?? summary.promptTokens
+            summary.completionTokens = chunk.completionTokens ?? summary.completionTokens
         }
     }
 }
