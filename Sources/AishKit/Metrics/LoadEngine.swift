@@ -302,9 +302,10 @@ enum LoadEngine {
                     // During a ramp-up the workers join one after another.
                     let open = plan.rampUp > 0 && now < countedFrom
                         ? min(c, 1 + Int(Double(c) * (now - t0) / plan.rampUp)) : c
-                    while inFlight.count < open, mayClaim(now) {
-                        send(scheduled: freedAt, queued: nil, now: now, countedFrom: countedFrom)
-                    }
+                    // A request that could not be sent ends this round: the next waits for the
+                    // loop's next turn rather than spinning out errors.
+                    while inFlight.count < open, mayClaim(now),
+                          send(scheduled: freedAt, queued: nil, now: now, countedFrom: countedFrom) {}
                 case let .rate(_, _, _, cap):
                     while nextArrival <= now, mayClaim(nextArrival) {
                         queue.append(nextArrival)
@@ -357,9 +358,11 @@ enum LoadEngine {
                            maxInFlight: maxInFlight, unsent: unsent)
         }
 
-        /// Hands one request to the wire. `scheduled`: when it was due (its arrival, or the
-        /// moment a closed-loop slot freed).
-        func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) {
+        /// Hands one request to the wire; false when it could not be sent (it is then an
+        /// error sample). `scheduled`: when it was due (its arrival, or the moment a
+        /// closed-loop slot freed).
+        @discardableResult
+        func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) -> Bool {
             let sequence = nextSequence
             nextSequence += 1
             let rampUp = scheduled < countedFrom
@@ -375,7 +378,7 @@ enum LoadEngine {
                                                   outcome: .failure(error))
                 s.rampUp = rampUp
                 done(s)
-                return
+                return false
             }
             let start = MonotonicClock.now()
             let f = attempt(sequence: sequence, rampUp: rampUp, target: targets[0], start: start)
@@ -386,6 +389,7 @@ enum LoadEngine {
                 if firstSend == nil { firstSend = start }
                 lastSend = start
             }
+            return true
         }
 
         /// Starts one attempt on the wire.
