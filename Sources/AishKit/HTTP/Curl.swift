@@ -603,7 +603,7 @@ final class TransferDriver {
         let now = MonotonicClock.now()
         let limit = min(until ?? .infinity, nextTimeoutCheck)
         if limit <= now { return }
-        let ms = (limit - now) * 1000
+        let ms = min(Double(TransferDriver.pollIntervalMs), (limit - now) * 1000)   // limit may be infinite
         if let until, until < now + Double(TransferDriver.pollIntervalMs) / 1000 {
             // A send is due within the poll interval: the timerfd ends the wait on time.
             if timer < 0 { timer = aish_timer_open() }
