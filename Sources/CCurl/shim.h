@@ -3,6 +3,9 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 // libcurl is opened on first use (dlopen), not linked: the module map links nothing, and no
 // Swift code names a curl_ function. Loading libcurl and the ~40 libraries it needs (TLS,
@@ -63,5 +66,18 @@ static inline CURLcode aish_curl_getinfo_long(__typeof__(&curl_easy_getinfo) get
 // Swift imports the union.
 static inline CURLcode aish_curl_msg_result(const CURLMsg *m) { return m->data.result; }
 static inline int aish_curl_msg_is_done(const CURLMsg *m) { return m->msg == CURLMSG_DONE; }
+
+// The load engine's precise timer: a timerfd handed to curl_multi_poll as an extra fd, so
+// one wait ends at socket activity or at the next scheduled send, to the microsecond
+// (poll's own timeout counts whole milliseconds). Glibc's Swift module has no timerfd.
+static inline int aish_timer_open(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+// Arms the timer to fire once at `ns` on CLOCK_MONOTONIC (absolute).
+static inline int aish_timer_arm(int fd, uint64_t ns) {
+    struct itimerspec t = {{0, 0}, {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)}};
+    if (t.it_value.tv_sec == 0 && t.it_value.tv_nsec == 0) t.it_value.tv_nsec = 1;  // 0 would disarm
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &t, NULL);
+}
+// Clears an expiry (non-blocking read of the expiry count).
+static inline void aish_timer_clear(int fd) { uint64_t n; ssize_t r = read(fd, &n, sizeof n); (void)r; }
 
 #endif

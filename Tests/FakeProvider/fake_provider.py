@@ -110,6 +110,8 @@ Flags (server-wide defaults)
   --token-delay S  --first-token-delay S  --fail-all STATUS  --fail-first N [--fail-status STATUS]  --error-message TEXT (of injected errors)
   --require-key KEY (401 unless "Authorization: Bearer KEY")  --strict-models (404 for unknown models)
   --fault SPEC  --exit-on-stdin-eof  --verbose
+  --capacity N     serve at most N chat streams at once; the rest wait in the server's queue
+                   before their first byte (so queueing starts at a known concurrency)
   --gateway JSON   act as a LiteLLM proxy: every chat answer carries its x-litellm-* headers
                    (model group, id, api_base from {"groups": {GROUP: API_BASE}}, attempted
                    fallbacks and retries, overhead_ms, response_ms); a body with
@@ -181,6 +183,8 @@ class State:
         self.prompt_tokens = 0
         self.generated_tokens = 0
         self.running = 0
+        # --capacity: a server that decodes N streams at once and queues the rest.
+        self.capacity = threading.Semaphore(args.capacity) if args.capacity > 0 else None
         self.loaded = []
         self.last_used = {}     # model -> time of its last Ollama request
         self.slots = []         # llama.cpp slots: {"busy": bool, "tokens": int or None, "task": int}
@@ -591,6 +595,8 @@ class Handler(BaseHTTPRequestHandler):
         started = time.time()
         cid = "chatcmpl-" + uuid.uuid4().hex[:12]
         created = int(started)
+        if self.state.capacity is not None:
+            self.state.capacity.acquire()
         with self.state.lock:
             self.state.running += 1
             slot = self.take_slot(prompt_tokens)
@@ -646,6 +652,8 @@ class Handler(BaseHTTPRequestHandler):
                     slot["busy"] = False
                     slot["tokens"] += len(toks)
                     slot["decoded"] = len(toks)
+            if self.state.capacity is not None:
+                self.state.capacity.release()
 
     def sized_slots(self):
         """The slot list, as many as --slots says now (state lock held)."""
@@ -929,6 +937,7 @@ def main(argv=None):
     p.add_argument("--grafana-health", default=None, help="JSON: answer GET /api/health as Grafana does")
     p.add_argument("--response-headers", default=None, help="JSON object: extra headers on chat answers")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
+    p.add_argument("--capacity", type=int, default=0, help="serve at most N chat streams at once; queue the rest")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--gateway", default=None, type=json.loads,
                    help='act as a LiteLLM proxy: JSON {"groups": {GROUP: API_BASE}, "fallbacks": {GROUP: [GROUP...]}, '

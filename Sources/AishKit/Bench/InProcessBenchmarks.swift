@@ -112,7 +112,7 @@ public enum InProcessBenchmarks {
         return .object([("aish", direct), ("baseline", tree), ("bytes", .int(bytes.count)), ("points", .int(points))])
     }
 
-    /// Figure 7: the closed-loop load generator `bench` uses, straight at a URL.
+    /// Figure 7: the load engine `bench` uses (closed loop), straight at a URL.
     static func loadCeiling(_ options: [String: String]) throws -> JSONValue {
         guard let url = options["url"] else { throw UsageError(message: "load needs --url URL") }
         let levels = (options["concurrency"] ?? "1,8,64").split(separator: ",").compactMap { Int($0) }
@@ -120,7 +120,12 @@ public enum InProcessBenchmarks {
         let result = LoadCeiling.run(url: url, concurrencies: levels, secondsPerLevel: seconds)
         return .array(result.map { level in
             .object([("concurrency", .int(level.concurrency)), ("requests", .int(level.requests)),
-                     ("errors", .int(level.errors)), ("rps", .double(level.requestsPerSecond))])
+                     ("errors", .int(level.errors)), ("rps", .double(level.requestsPerSecond)),
+                     ("wall_s", .double(level.wallSeconds)),
+                     ("ttft_p50_ms", level.ttftP50Ms.map { .double($0) } ?? .null),
+                     ("ttft_p99_ms", level.ttftP99Ms.map { .double($0) } ?? .null),
+                     ("cpu_s", .double(level.cpuSeconds)), ("max_in_flight", .int(level.maxInFlight)),
+                     ("pieces", .int(level.pieces)), ("first_error", level.firstError.map { .string($0) } ?? .null)])
         })
     }
 

@@ -106,6 +106,20 @@ private final class CurlTransfer {
     var endedAt: Double?
     var newConnections = 0
 
+    /// Where the transfer puts itself when it has a head or body to deliver, so a loop
+    /// with hundreds of transfers visits only those (see `TransferDriver`).
+    unowned(unsafe) var readyList: ReadyTransfers?
+    private var listed = false
+
+    private func markReady() {
+        guard !listed, let readyList else { return }
+        listed = true
+        readyList.items.append(self)
+    }
+
+    /// Taken off the ready list by the loop.
+    func unlist() { listed = false }
+
     /// `easy` is a fresh or reset easy handle from the multi's spares.
     init(_ request: HTTPRequest, easy: CurlEasy) {
         self.easy = easy
@@ -179,6 +193,7 @@ private final class CurlTransfer {
             if status >= 200 && !redirected {
                 headComplete = true
                 headAt = MonotonicClock.now()
+                markReady()
             }
             return
         }
@@ -214,6 +229,7 @@ private final class CurlTransfer {
         bodyBytes += raw.count
         if success {
             pendingBody.append(contentsOf: raw)
+            markReady()
         } else if errorBody.count < CurlTransfer.errorBodyLimit {
             errorBody.append(contentsOf: raw.prefix(CurlTransfer.errorBodyLimit - errorBody.count))
         }
@@ -231,6 +247,32 @@ private final class CurlTransfer {
         guard paused else { return }
         paused = false
         _ = curl.easy_pause(handle, 0)   // CURLPAUSE_CONT
+    }
+
+    /// Our own timeouts (curl has no "first byte" or "idle between chunks" notion): the
+    /// failure if one has passed at `now`, else the next moment one could.
+    func timeout(at now: Double) -> (failure: HTTPError?, next: Double) {
+        let limits = request.timeouts
+        var next = Double.infinity
+        if let total = limits.total {
+            if now - startedAt >= total {
+                return (failure(.totalTimeout, "not finished within \(JSONValue.format(total))s (total timeout)"), now)
+            }
+            next = startedAt + total
+        }
+        if let last = lastByteAt {
+            if now - last >= limits.idle {
+                return (failure(.idleTimeout, "stalled: no data for \(JSONValue.format(limits.idle))s (idle timeout)"), now)
+            }
+            next = min(next, last + limits.idle)
+        } else if !headComplete || (200..<300).contains(status) || status == 0 {
+            if now - startedAt >= limits.firstByte {
+                let what = headComplete ? "no data" : "no response"
+                return (failure(.firstByteTimeout, "\(what) within \(JSONValue.format(limits.firstByte))s (first-byte timeout)"), now)
+            }
+            next = min(next, startedAt + limits.firstByte)
+        }
+        return (nil, next)
     }
 
     // MARK: outcome
@@ -315,7 +357,8 @@ private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _
 private final class CurlMulti {
     let handle: UnsafeMutableRawPointer
     let curl: aish_curl_functions
-    private var attached: [CurlTransfer] = []
+    /// By easy handle: a finished transfer is found without a search.
+    private(set) var attached: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// Easy handles of finished transfers, reset and ready for the next ones.
     private var spares: [CurlEasy] = []
     static let maxSpares = 64
@@ -327,7 +370,7 @@ private final class CurlMulti {
     }
 
     deinit {
-        for t in attached { _ = curl.multi_remove_handle(handle, t.handle) }
+        for t in attached.values { _ = curl.multi_remove_handle(handle, t.handle) }
         spares.removeAll()
         _ = curl.multi_cleanup(handle)
     }
@@ -367,14 +410,13 @@ private final class CurlMulti {
     func add(_ t: CurlTransfer) {
         let rc = curl.multi_add_handle(handle, t.handle)
         precondition(rc == CURLM_OK, "curl_multi_add_handle failed: \(rc.rawValue)")
-        attached.append(t)
+        attached[t.handle] = t
     }
 
     /// Detaches `t`; a finished connection stays in the multi's cache for the next transfer.
     func remove(_ t: CurlTransfer) {
-        guard let i = attached.firstIndex(where: { $0 === t }) else { return }
+        guard attached.removeValue(forKey: t.handle) != nil else { return }
         _ = curl.multi_remove_handle(handle, t.handle)
-        attached.remove(at: i)
         if spares.count < CurlMulti.maxSpares {
             t.easy.reset()
             spares.append(t.easy)
@@ -400,10 +442,16 @@ private final class CurlMulti {
         return out
     }
 
-    /// Waits for socket activity or `timeoutMs`, whichever comes first.
-    func poll(timeoutMs: Int) {
+    /// Waits for socket activity or `timeoutMs`, whichever comes first (or for `extra`, a
+    /// file descriptor that becomes readable).
+    func poll(timeoutMs: Int, extra: Int32? = nil) {
         var ready: Int32 = 0
-        _ = curl.multi_poll(handle, nil, 0, Int32(timeoutMs), &ready)
+        if let extra {
+            var wait = curl_waitfd(fd: extra, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+            _ = curl.multi_poll(handle, &wait, 1, Int32(timeoutMs), &ready)
+        } else {
+            _ = curl.multi_poll(handle, nil, 0, Int32(timeoutMs), &ready)
+        }
     }
 }
 
@@ -415,107 +463,182 @@ enum TransferEvent {
     case body([UInt8])
 }
 
-/// Drives N transfers at once on the calling thread with libcurl's multi interface: a
-/// single-threaded event loop, so wall time is the slowest transfer, not the sum. Checks
-/// timeouts and the interrupt flag at least every 50 ms.
-struct TransferLoop {
+/// The transfers that have something to deliver since the loop last looked.
+final class ReadyTransfers {
+    fileprivate var items: [CurlTransfer] = []
+}
+
+/// A multi loop that transfers join while others run: `TransferLoop`'s and the load
+/// engine's. One thread drives it: `start` adds a transfer, `drive` moves every transfer
+/// as far as it can go and hands over what arrived and what ended, `wait` sleeps until a
+/// socket is ready, a deadline passes (a timerfd, to the microsecond) or 50 ms.
+/// Connections stay open in the multi between transfers (keep-alive).
+final class TransferDriver {
+    typealias Outcome = (result: Result<HTTPResponseHead, HTTPError>, timings: TransferTimings)
     static let pollIntervalMs = 50
 
+    private let multi: CurlMulti?
+    /// Why libcurl could not be loaded: every transfer then fails at once with it.
+    private let unavailable: String?
+    private var ids: [UnsafeMutableRawPointer: Int] = [:]
+    private var failedAtStart: [(Int, HTTPRequest)] = []
+    private let ready = ReadyTransfers()
+    /// No timeout can pass before this (recomputed when it comes).
+    private var nextTimeoutCheck = Double.infinity
+    private var timer: Int32 = -1
+    private let threadMulti: Bool
+
+    /// `threadMulti`: borrow this thread's multi (and its open connections) until `close`.
+    init(threadMulti: Bool = false) {
+        self.threadMulti = threadMulti
+        switch LibCurl.loaded {
+        case let .success(curl):
+            multi = threadMulti ? CurlMulti.checkout(curl: curl) : CurlMulti(curl: curl)
+            unavailable = nil
+        case let .failure(why):
+            multi = nil
+            unavailable = why.detail
+        }
+    }
+
+    deinit {
+        if timer >= 0 { Glibc.close(timer) }
+    }
+
+    /// Gives a borrowed multi back to the thread (every transfer must have ended).
+    func close() {
+        if threadMulti, let multi { CurlMulti.checkin(multi) }
+    }
+
+    var activeCount: Int { ids.count + failedAtStart.count }
+
+    /// Adds a transfer; its events and outcome are reported under `id`.
+    func start(_ request: HTTPRequest, id: Int) {
+        guard let multi else {
+            failedAtStart.append((id, request))
+            return
+        }
+        let t = multi.transfer(request)
+        t.readyList = ready
+        multi.add(t)
+        ids[t.handle] = id
+        nextTimeoutCheck = min(nextTimeoutCheck, t.timeout(at: t.startedAt).next)
+    }
+
+    private func end(_ t: CurlTransfer, _ result: Result<HTTPResponseHead, HTTPError>,
+                     onDone: (Int, Outcome) -> Void) {
+        guard let multi, let id = ids.removeValue(forKey: t.handle) else { return }
+        t.result = result
+        t.endedAt = MonotonicClock.now()
+        t.readConnectionCount()
+        t.readyList = nil
+        multi.remove(t)
+        onDone(id, (result, t.timings))
+    }
+
+    /// Performs, then hands over heads and bodies (`onEvent` returns false to stop that
+    /// transfer: it ends `.cancelled`) and outcomes of ended and timed-out transfers.
+    func drive(onEvent: (Int, TransferEvent) -> Bool, onDone: (Int, Outcome) -> Void) {
+        if !failedAtStart.isEmpty {
+            let failed = failedAtStart
+            failedAtStart = []
+            for (id, r) in failed {
+                onDone(id, (.failure(HTTPError(kind: .transport, method: r.method.uppercased(), url: r.displayURL, status: nil,
+                                               serverMessage: nil, retryAfter: nil, detail: unavailable ?? "libcurl is unavailable")),
+                            TransferTimings(headers: nil, firstByte: nil, total: 0, bodyBytes: 0)))
+            }
+        }
+        guard let multi else { return }
+        multi.perform()
+
+        // Deliver what arrived, head first, then body.
+        var arrived: [CurlTransfer] = []
+        swap(&arrived, &ready.items)
+        for t in arrived {
+            t.unlist()
+            // An ended transfer's easy handle may already serve another: match the object.
+            guard multi.attached[t.handle] === t, let id = ids[t.handle] else { continue }
+            if t.headComplete && !t.headDelivered {
+                t.headDelivered = true
+                if !onEvent(id, .head(t.head)) { end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone); continue }
+            }
+            if !t.pendingBody.isEmpty {
+                if !onEvent(id, .body(t.takePendingBody())) {
+                    end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone)
+                    continue
+                }
+                t.resumeIfPaused()
+            }
+        }
+
+        for (easy, code) in multi.finished() {
+            guard ids[easy] != nil, let t = multi.attached[easy] else { continue }
+            if t.headComplete && !t.headDelivered {
+                t.headDelivered = true
+                _ = onEvent(ids[easy]!, .head(t.head))
+            }
+            end(t, t.complete(code: code), onDone: onDone)
+        }
+
+        let now = MonotonicClock.now()
+        if now >= nextTimeoutCheck {
+            nextTimeoutCheck = .infinity
+            for t in Array(multi.attached.values) {
+                let (failure, next) = t.timeout(at: now)
+                if let failure { end(t, .failure(failure), onDone: onDone) } else { nextTimeoutCheck = min(nextTimeoutCheck, next) }
+            }
+        }
+    }
+
+    /// Ends every transfer as cancelled.
+    func cancelAll(onDone: (Int, Outcome) -> Void) {
+        guard let multi else { drive(onEvent: { _, _ in true }, onDone: onDone); return }
+        for t in Array(multi.attached.values) { end(t, .failure(t.failure(.cancelled, "cancelled")), onDone: onDone) }
+    }
+
+    /// Sleeps until a socket needs attention, `until` (monotonic seconds) passes, a
+    /// transfer's timeout could pass, or 50 ms.
+    func wait(until: Double? = nil) {
+        guard let multi, failedAtStart.isEmpty else { return }
+        let now = MonotonicClock.now()
+        let limit = min(until ?? .infinity, nextTimeoutCheck)
+        if limit <= now { return }
+        let ms = min(Double(TransferDriver.pollIntervalMs), (limit - now) * 1000)   // limit may be infinite
+        if let until, until < now + Double(TransferDriver.pollIntervalMs) / 1000 {
+            // A send is due within the poll interval: the timerfd ends the wait on time.
+            if timer < 0 { timer = aish_timer_open() }
+            if timer >= 0, aish_timer_arm(timer, UInt64(max(0, until) * 1e9)) == 0 {
+                multi.poll(timeoutMs: TransferDriver.pollIntervalMs, extra: timer)
+                aish_timer_clear(timer)
+                return
+            }
+        }
+        multi.poll(timeoutMs: max(1, min(TransferDriver.pollIntervalMs, Int(ms.rounded(.up)))))
+    }
+}
+
+/// Drives N transfers at once on the calling thread with libcurl's multi interface: a
+/// single-threaded event loop, so wall time is the slowest transfer, not the sum. Checks
+/// timeouts as they come and the interrupt flag at least every 50 ms.
+struct TransferLoop {
     /// Runs `requests` to completion. `onEvent(index, event)` returns false to stop that
     /// transfer (its result is then `.cancelled`). Results are in request order.
     static func run(_ requests: [HTTPRequest], interrupt: InterruptFlag?,
                     onEvent: (Int, TransferEvent) -> Bool) -> [(Result<HTTPResponseHead, HTTPError>, TransferTimings)] {
-        let curl: aish_curl_functions
-        switch LibCurl.loaded {
-        case let .success(functions): curl = functions
-        case let .failure(unavailable):
-            return requests.map { r in
-                (.failure(HTTPError(kind: .transport, method: r.method.uppercased(), url: r.displayURL, status: nil,
-                                    serverMessage: nil, retryAfter: nil, detail: unavailable.detail)),
-                 TransferTimings(headers: nil, firstByte: nil, total: 0, bodyBytes: 0))
-            }
-        }
-        let multi = CurlMulti.checkout(curl: curl)
-        defer { CurlMulti.checkin(multi) }
-        let transfers = requests.map { multi.transfer($0) }
-        var active = Set(transfers.indices)
-        for t in transfers { multi.add(t) }
-
-        func finish(_ i: Int, _ result: Result<HTTPResponseHead, HTTPError>) {
-            guard active.contains(i) else { return }
-            transfers[i].result = result
-            transfers[i].endedAt = MonotonicClock.now()
-            transfers[i].readConnectionCount()
-            multi.remove(transfers[i])
-            active.remove(i)
-        }
-
-        while !active.isEmpty {
-            multi.perform()
-
-            // Deliver what arrived, in order: head first, then body.
-            for i in active.sorted() {
-                let t = transfers[i]
-                if t.headComplete && !t.headDelivered {
-                    t.headDelivered = true
-                    if !onEvent(i, .head(t.head)) { finish(i, .failure(t.failure(.cancelled, "stopped by the reader"))); continue }
-                }
-                if !t.pendingBody.isEmpty {
-                    if !onEvent(i, .body(t.takePendingBody())) {
-                        finish(i, .failure(t.failure(.cancelled, "stopped by the reader")))
-                        continue
-                    }
-                    t.resumeIfPaused()
-                }
-            }
-
-            for (easy, code) in multi.finished() {
-                guard let i = transfers.firstIndex(where: { $0.handle == easy }), active.contains(i) else { continue }
-                let t = transfers[i]
-                if t.headComplete && !t.headDelivered {
-                    t.headDelivered = true
-                    _ = onEvent(i, .head(t.head))
-                }
-                finish(i, t.complete(code: code))
-            }
-
+        let driver = TransferDriver(threadMulti: true)
+        defer { driver.close() }
+        var outcomes = [TransferDriver.Outcome?](repeating: nil, count: requests.count)
+        for (i, r) in requests.enumerated() { driver.start(r, id: i) }
+        let done: (Int, TransferDriver.Outcome) -> Void = { outcomes[$0] = $1 }
+        while driver.activeCount > 0 {
+            driver.drive(onEvent: onEvent, onDone: done)
             if let interrupt, interrupt.isRaised {
-                for i in active.sorted() { finish(i, .failure(transfers[i].failure(.cancelled, "cancelled"))) }
+                driver.cancelAll(onDone: done)
                 break
             }
-
-            // Our own timeouts: curl has no "first byte" or "idle between chunks" notion.
-            let now = MonotonicClock.now()
-            var nextDeadline = now + Double(pollIntervalMs) / 1000
-            for i in active.sorted() {
-                let t = transfers[i]
-                let limits = t.request.timeouts
-                if let total = limits.total {
-                    if now - t.startedAt >= total {
-                        finish(i, .failure(t.failure(.totalTimeout, "not finished within \(JSONValue.format(total))s (total timeout)")))
-                        continue
-                    }
-                    nextDeadline = min(nextDeadline, t.startedAt + total)
-                }
-                if let last = t.lastByteAt {
-                    if now - last >= limits.idle {
-                        finish(i, .failure(t.failure(.idleTimeout, "stalled: no data for \(JSONValue.format(limits.idle))s (idle timeout)")))
-                        continue
-                    }
-                    nextDeadline = min(nextDeadline, last + limits.idle)
-                } else if !t.headComplete || (200..<300).contains(t.status) || t.status == 0 {
-                    if now - t.startedAt >= limits.firstByte {
-                        let what = t.headComplete ? "no data" : "no response"
-                        finish(i, .failure(t.failure(.firstByteTimeout, "\(what) within \(JSONValue.format(limits.firstByte))s (first-byte timeout)")))
-                        continue
-                    }
-                    nextDeadline = min(nextDeadline, t.startedAt + limits.firstByte)
-                }
-            }
-            if active.isEmpty { break }
-            let waitMs = max(1, min(pollIntervalMs, Int(((nextDeadline - MonotonicClock.now()) * 1000).rounded(.up))))
-            multi.poll(timeoutMs: waitMs)
+            if driver.activeCount == 0 { break }
+            driver.wait()
         }
-        return transfers.map { t in (t.result!, t.timings) }
+        return outcomes.map { ($0!.result, $0!.timings) }
     }
 }

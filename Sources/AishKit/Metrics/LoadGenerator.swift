@@ -62,8 +62,8 @@ private final class LoadState<Sample: Sendable>: Sendable {
     func collected() -> [Sample] { samples.value }
 }
 
-/// The load generator's own ceiling, for the benchmark script: streamed chat completions
-/// straight to `url` (no router, no log) as fast as the closed loop allows.
+/// The load generator's own ceiling, for the benchmark script: `bench`'s load engine
+/// (every SSE chunk decoded) straight at a chat completions URL, no router, no log.
 public enum LoadCeiling {
     public struct Level: Sendable {
         public var concurrency: Int
@@ -71,28 +71,54 @@ public enum LoadCeiling {
         public var errors: Int
         public var wallSeconds: Double
         public var requestsPerSecond: Double
+        /// Client-side time to first token (the first decoded text), p50 and p99, in ms.
+        public var ttftP50Ms: Double?
+        public var ttftP99Ms: Double?
+        /// CPU time of this process (user + system) over the level.
+        public var cpuSeconds: Double
+        public var maxInFlight: Int
+        /// Text pieces decoded, all requests.
+        public var pieces: Int
+        /// The first failure's message, if any.
+        public var firstError: String?
     }
 
     /// `url` is a chat completions endpoint (e.g. http://127.0.0.1:PORT/v1/chat/completions).
     public static func run(url: String, model: String = "fake-model", concurrencies: [Int] = [1, 8, 64],
                            requestsPerLevel: Int? = nil, secondsPerLevel: Double? = 3) -> [Level] {
-        let body: JSONValue = .object([
-            ("model", .string(model)), ("stream", .bool(true)), ("max_tokens", .int(16)),
-            ("messages", .array([.object([("role", "user"), ("content", "hi")])])),
-        ])
+        let suffix = "/v1/chat/completions"
+        let base = url.hasSuffix(suffix) ? String(url.dropLast(suffix.count)) : url
+        let here = SourceLocation(file: "load", line: 1, column: 1)
         // Short timeouts: a request stuck in a full listen queue must not stretch the level.
-        let request = HTTPRequest.postJSON(url: url, body, headers: [("Accept", "text/event-stream")],
-                                           timeouts: HTTPTimeouts(connect: 2, firstByte: 5, idle: 5, total: 10))
+        let provider = ProviderConfig(name: "load", type: .openaiCompatible, baseURL: base, status: .active, models: [],
+                                      healthEndpoint: nil, envVar: nil, requiresAPIKey: false, rateLimits: nil,
+                                      timeouts: ProviderTimeouts(connect: 2, firstToken: 5, idle: 5), serviceUnit: nil,
+                                      location: here)
         let interrupt = InterruptFlag()
         return concurrencies.map { c in
-            let (oks, wall) = LoadGenerator.run(concurrency: c, requests: requestsPerLevel,
-                                                duration: requestsPerLevel == nil ? secondsPerLevel : nil,
-                                                interrupt: interrupt) { _, _ -> Bool in
-                (try? HTTPTransport.stream(request, interrupt: nil) { _ in }) != nil
-            }
-            let ok = oks.filter { $0 }.count
-            return Level(concurrency: c, requests: oks.count, errors: oks.count - ok, wallSeconds: wall,
-                         requestsPerSecond: wall > 0 ? Double(ok) / wall : 0)
+            let plan = LoadPlan(shape: .closed(concurrency: c), requests: requestsPerLevel,
+                                duration: requestsPerLevel == nil ? secondsPerLevel : nil)
+            let cpu0 = cpuSeconds()
+            let run = LoadEngine.run(plan: plan, model: model, prompt: "hi", maxTokens: 16, keepBytes: 4096, wire: {
+                [try WireTarget(provider: provider, backendModel: model, environment: [:], routeReason: nil)]
+            }, interrupt: interrupt)
+            let cpu = cpuSeconds() - cpu0
+            let ok = run.samples.filter(\.ok)
+            let ttft = LatencySummary(ok.compactMap(\.ttftMs))
+            return Level(concurrency: c, requests: run.samples.count, errors: run.samples.count - ok.count,
+                         wallSeconds: run.wallSeconds,
+                         requestsPerSecond: run.wallSeconds > 0 ? Double(ok.count) / run.wallSeconds : 0,
+                         ttftP50Ms: ttft?.p50, ttftP99Ms: ttft?.p99, cpuSeconds: cpu, maxInFlight: run.maxInFlight,
+                         pieces: ok.compactMap(\.outputTokens).reduce(0, +),
+                         firstError: run.samples.first(where: { !$0.ok })?.error)
         }
+    }
+
+    /// User + system CPU time of this process so far, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 }

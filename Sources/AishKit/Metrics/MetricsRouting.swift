@@ -20,7 +20,28 @@ enum MetricsRouting {
             if let s = Suggest.closest(to: model, among: modelNames(ctx)), s != model { message += " — did you mean '\(s)'?" }
             throw CommandFailure(message)
         }
-        return ModelRequester { prompt, maxTokens, interrupt, onText in
+        // bench's load engine: each request goes to the available targets of a fresh plan
+        // (so load-balancing strategies still spread the load), on to the next before the
+        // first token as chat does.
+        let wire: @Sendable () throws -> [WireTarget] = {
+            let plan = router.plan(for: model, state: state)
+            var targets: [WireTarget] = []
+            var why: [String] = []
+            for step in plan.usableSteps {
+                guard let i = step.providerIndex else { continue }
+                switch router.availability(of: step, state: state, environment: environment) {
+                case .available:
+                    targets.append(try WireTarget(provider: router.providers[i], backendModel: step.backendModel,
+                                                  environment: environment, routeReason: step.reason))
+                case let .cooledDown(_, reason), let .rateLimited(_, reason), let .missingAPIKey(reason):
+                    why.append("\(step.provider): \(reason)")
+                }
+            }
+            guard targets.isEmpty else { return targets }
+            throw RoutedRequestFailure(error: ProviderError(kind: .other, message: "no target of '\(model)' is available (\(why.joined(separator: "; ")))"),
+                                       records: [], everyTargetSkipped: true)
+        }
+        return ModelRequester(wire: wire) { prompt, maxTokens, interrupt, onText in
             let failures = LastProviderError(nil)
             let turn = ChatTurn(router: router, state: state, environment: environment, interrupt: interrupt,
                                 backend: { RememberingBackend(inner: ProviderClients.backend(for: $0, environment: environment),

@@ -34,6 +34,14 @@ struct RequestSample: Sendable {
     /// The attempts a routed request made (skips and failovers included); empty when the
     /// request went straight to one provider.
     var records: [AttemptRecord] = []
+    /// Open loop under --max-concurrency: how long the request waited for a free slot
+    /// after its scheduled send time (0 when one was free).
+    var queueMs: Double? = nil
+    /// How late the load engine handed the request to the wire after it was due (its
+    /// scheduled time, or the moment a slot freed): the generator's own lag.
+    var sendLagMs: Double? = nil
+    /// Sent during --ramp-up: logged, not counted in the level's figures.
+    var rampUp = false
 }
 
 /// The part of a routed request the measurement needs back from whoever sent it.
@@ -51,11 +59,24 @@ struct RequestOutcome: Sendable {
 struct ModelRequester: Sendable {
     var send: @Sendable (_ prompt: String, _ maxTokens: Int?, _ interrupt: InterruptFlag,
                          _ onText: (String) -> Void) throws -> RequestOutcome
+    /// Where the next request would go on the wire, in the order to try them before the
+    /// first token, for the load engine (bench), which drives every request of a level from
+    /// one event loop instead of calling `send`.
+    var wire: (@Sendable () throws -> [WireTarget])? = nil
+
+    init(wire: (@Sendable () throws -> [WireTarget])? = nil,
+         send: @escaping @Sendable (_ prompt: String, _ maxTokens: Int?, _ interrupt: InterruptFlag,
+                                    _ onText: (String) -> Void) throws -> RequestOutcome) {
+        self.send = send
+        self.wire = wire
+    }
 
     /// Straight to one provider's chat API (no failover).
     static func direct(provider: ProviderConfig, backendModel: String, environment: [String: String]) -> ModelRequester {
         let backend = ProviderClients.backend(for: provider, environment: environment)
-        return ModelRequester { prompt, maxTokens, interrupt, onText in
+        return ModelRequester(wire: {
+            [try WireTarget(provider: provider, backendModel: backendModel, environment: environment, routeReason: nil)]
+        }) { prompt, maxTokens, interrupt, onText in
             let request = ChatRequest(model: backendModel, messages: [ChatMessage(role: "user", content: prompt)],
                                       temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
             let summary = try backend.streamChat(request, provider: provider, interrupt: interrupt) { event in
@@ -77,30 +98,51 @@ enum RequestMeasurement {
                         requester: ModelRequester, interrupt: InterruptFlag) -> RequestSample {
         let startedAt = Date()
         let start = MonotonicClock.now()
+        var timing = PieceTiming()
+        var text = ""
+        let outcome: Result<RequestOutcome, Error>
+        do {
+            outcome = .success(try requester.send(prompt, maxTokens, interrupt) { piece in
+                guard !piece.isEmpty else { return }
+                timing.piece(at: MonotonicClock.now())
+                text += piece
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        return sample(model: model, sequence: sequence, warmup: warmup, startedAt: startedAt, start: start,
+                      end: MonotonicClock.now(), timing: timing, streamedText: text, outcome: outcome)
+    }
+
+    /// When the pieces of one reply arrived.
+    struct PieceTiming {
         var firstAt: Double?
         var lastAt: Double?
         var pieces = 0
-        var text = ""
+
+        mutating func piece(at now: Double) {
+            if firstAt == nil { firstAt = now }
+            lastAt = now
+            pieces += 1
+        }
+    }
+
+    /// The sample of one request that started at `start` and ended at `end` (monotonic
+    /// seconds) with `outcome`.
+    static func sample(model: String, sequence: Int, warmup: Bool, startedAt: Date, start: Double, end: Double,
+                       timing: PieceTiming, streamedText: String, outcome: Result<RequestOutcome, Error>) -> RequestSample {
         var sample = RequestSample(model: model, sequence: sequence, warmup: warmup, ok: false, startedAt: startedAt,
-                                   totalMs: 0, coldLoad: false, replyText: "")
-        do {
-            let outcome = try requester.send(prompt, maxTokens, interrupt) { piece in
-                guard !piece.isEmpty else { return }
-                let now = MonotonicClock.now()
-                if firstAt == nil { firstAt = now }
-                lastAt = now
-                pieces += 1
-                text += piece
-            }
-            let end = MonotonicClock.now()
+                                   totalMs: (end - start) * 1000, coldLoad: false, replyText: "")
+        let (firstAt, lastAt, pieces) = (timing.firstAt, timing.lastAt, timing.pieces)
+        switch outcome {
+        case let .success(outcome):
             sample.ok = true
             sample.provider = outcome.provider
             sample.backendModel = outcome.backendModel
             sample.attempts = outcome.attempts
             sample.routeReason = outcome.routeReason
             sample.records = outcome.records
-            sample.totalMs = (end - start) * 1000
-            sample.replyText = outcome.summary.text.isEmpty ? text : outcome.summary.text
+            sample.replyText = outcome.summary.text.isEmpty ? streamedText : outcome.summary.text
             sample.outputTokens = outcome.summary.completionTokens ?? (pieces > 0 ? pieces : nil)
             sample.promptTokens = outcome.summary.promptTokens
             sample.serverTimings = outcome.summary.serverTimings
@@ -116,9 +158,8 @@ enum RequestMeasurement {
                 sample.coldLoad = true
                 sample.coldLoadNote = note
             }
-        } catch {
-            sample.totalMs = (MonotonicClock.now() - start) * 1000
-            sample.replyText = text
+        case let .failure(error):
+            sample.replyText = streamedText
             if let firstAt { sample.ttftMs = (firstAt - start) * 1000 }
             if let routed = error as? RoutedRequestFailure {
                 sample.records = routed.records

@@ -96,62 +96,100 @@ extension ProviderError {
     }
 }
 
-/// Drives one streamed chat request through a decoder, turning every failure into a
-/// `ProviderError` that keeps the partial text.
-enum ChatStreamRunner {
-    static func run<D: ChatStreamDecoder>(_ http: HTTPRequest, decoder: D, interrupt: InterruptFlag,
-                                          keepBytes: Int = BoundedReply.defaultLimit,
-                                          wholeLimit: Int = HTTPTransport.BodyCap.wholeReply(keeping: BoundedReply.defaultLimit),
-                                          onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
-        var decoder = decoder
-        var reply = BoundedReply(limit: keepBytes)
-        var status: Int?
-        var contentType = ""
-        var wholeBody: [UInt8]?   // a server that ignored stream:true and sent one JSON object
-        var gateway: GatewayInfo?
-        func emit(_ piece: String) {
-            reply.append(piece)
-            onEvent(.text(piece))
-        }
-        let where_ = "\(http.method) \(http.displayURL)"
-        do {
-            try HTTPTransport.stream(http, interrupt: interrupt, onHead: { head in
-                status = head.status
-                contentType = head.contentType ?? ""
-                gateway = GatewayInfo(headers: head.headers)
-                guard head.isSuccess else { return }
-                if let type = head.contentType?.lowercased(), type.hasPrefix("application/json") { wholeBody = [] }
-                onEvent(.opened)
-            }, onBody: { bytes in
-                if wholeBody != nil {
-                    // Read whole before it can be decoded: only as far as max_reply_bytes needs.
-                    guard wholeBody!.count + bytes.count <= wholeLimit else {
-                        wholeBody = nil
-                        throw ProviderError(kind: .other, message: "\(where_): the reply is one JSON object (not a stream) "
-                            + "larger than \(ByteCount.text(wholeLimit)) (4 × max_reply_bytes + 1 MiB, aish's limit); stopped reading. "
-                            + "Ask for a stream, or raise max_reply_bytes", httpStatus: status)
-                    }
-                    wholeBody!.append(contentsOf: bytes)
-                } else {
-                    try decoder.push(bytes, onText: emit)
-                }
-                if interrupt.isRaised { throw ProviderError(kind: .cancelled, message: "\(where_): cancelled") }
-            })
-            if let body = wholeBody {
-                try decoder.decodeWhole(body, onText: emit)
-            } else {
-                try decoder.finish(onText: emit)
+/// Reads one streamed chat response as it arrives, whoever drives the transfer (one
+/// blocking stream for chat, the load engine's event loop for bench): the head, the body
+/// through a decoder (or whole, from a server that ignored stream:true), and every failure
+/// turned into a `ProviderError` that keeps the partial text.
+struct ChatStreamReader<D: ChatStreamDecoder> {
+    private var decoder: D
+    private var reply: BoundedReply
+    private(set) var status: Int?
+    private var contentType = ""
+    private var wholeBody: [UInt8]?   // a server that ignored stream:true and sent one JSON object
+    private var gateway: GatewayInfo?
+    private let where_: String
+    private let secrets: [String]
+    /// How much of a reply sent as one JSON object is read before giving up.
+    private let wholeLimit: Int
+
+    init(_ http: HTTPRequest, decoder: D, keepBytes: Int = BoundedReply.defaultLimit,
+         wholeLimit: Int = HTTPTransport.BodyCap.wholeReply(keeping: BoundedReply.defaultLimit)) {
+        self.decoder = decoder
+        self.wholeLimit = wholeLimit
+        reply = BoundedReply(limit: keepBytes)
+        where_ = "\(http.method) \(http.displayURL)"
+        secrets = http.secrets
+    }
+
+    /// "POST http://host/v1/chat/completions", for messages.
+    var location: String { where_ }
+
+    /// Takes the response head; true when it opens a stream (a 2xx).
+    mutating func head(_ head: HTTPResponseHead) -> Bool {
+        status = head.status
+        contentType = head.contentType ?? ""
+        gateway = GatewayInfo(headers: head.headers)
+        guard head.isSuccess else { return false }
+        if let type = head.contentType?.lowercased(), type.hasPrefix("application/json") { wholeBody = [] }
+        return true
+    }
+
+    /// Takes body bytes; `onText` sees each piece of reply text.
+    mutating func body(_ bytes: [UInt8], onText: (String) -> Void) throws {
+        if wholeBody != nil {
+            // Read whole before it can be decoded: only as far as max_reply_bytes needs.
+            guard wholeBody!.count + bytes.count <= wholeLimit else {
+                wholeBody = nil
+                throw ProviderError(kind: .other, message: "\(where_): the reply is one JSON object (not a stream) "
+                    + "larger than \(ByteCount.text(wholeLimit)) (4 × max_reply_bytes + 1 MiB, aish's limit); stopped reading. "
+                    + "Ask for a stream, or raise max_reply_bytes", httpStatus: status)
             }
-        } catch let e as HTTPError {
-            throw ProviderError(e, partialText: reply.takeText())
-        } catch let e as StreamDecodeError {
+            wholeBody!.append(contentsOf: bytes)
+            return
+        }
+        var kept = reply
+        reply = BoundedReply(limit: 0)
+        defer { reply = kept }
+        try decoder.push(bytes) { piece in
+            kept.append(piece)
+            onText(piece)
+        }
+    }
+
+    /// The end of the body: decodes what is left and sums up.
+    mutating func finish(onText: (String) -> Void) throws -> ChatCompletionSummary {
+        var kept = reply
+        reply = BoundedReply(limit: 0)
+        defer { reply = kept }
+        let emit: (String) -> Void = { piece in
+            kept.append(piece)
+            onText(piece)
+        }
+        if let body = wholeBody {
+            try decoder.decodeWhole(body, onText: emit)
+        } else {
+            try decoder.finish(onText: emit)
+        }
+        let s = decoder.summary
+        return ChatCompletionSummary(text: kept.takeText(), promptTokens: s.promptTokens, completionTokens: s.completionTokens,
+                                     finishReason: s.finishReason, serverTimings: s.serverTimings, httpStatus: status,
+                                     gateway: gateway)
+    }
+
+    /// What the caller should throw for `error`, met while reading: transport and decoding
+    /// failures become a `ProviderError` with the partial text; anything else is unchanged.
+    mutating func failure(_ error: Error) -> Error {
+        switch error {
+        case let e as HTTPError:
+            return ProviderError(e, partialText: reply.takeText())
+        case let e as StreamDecodeError:
             var kind: ProviderError.Kind
             switch e.kind {
             case .malformed, .lineTooLong: kind = .malformedStream
             case .truncated: kind = .truncatedStream
             case .serverError: kind = .other
             }
-            var message = "\(where_): \(URLRedaction.scrub(e.message, secrets: http.secrets))"
+            var message = "\(where_): \(URLRedaction.scrub(e.message, secrets: secrets))"
             // A 200 that is not a stream at all (a proxy's HTML page, say) ends "truncated":
             // say what it was instead.
             let streamTypes = ["event-stream", "ndjson", "json"]
@@ -159,15 +197,36 @@ enum ChatStreamRunner {
                 message = "\(where_): the answer is \(contentType), not a stream of chat events"
                 kind = .malformedStream
             }
-            throw ProviderError(kind: kind, message: message, partialText: reply.takeText(), httpStatus: status)
-        } catch var e as ProviderError {
+            return ProviderError(kind: kind, message: message, partialText: reply.takeText(), httpStatus: status)
+        case var e as ProviderError:
             e.partialText = reply.takeText()
-            throw e
+            return e
+        default:
+            return error
         }
-        let s = decoder.summary
-        return ChatCompletionSummary(text: reply.takeText(), promptTokens: s.promptTokens, completionTokens: s.completionTokens,
-                                     finishReason: s.finishReason, serverTimings: s.serverTimings, httpStatus: status,
-                                     gateway: gateway)
+    }
+}
+
+/// Drives one streamed chat request through a decoder, turning every failure into a
+/// `ProviderError` that keeps the partial text.
+enum ChatStreamRunner {
+    static func run<D: ChatStreamDecoder>(_ http: HTTPRequest, decoder: D, interrupt: InterruptFlag,
+                                          keepBytes: Int = BoundedReply.defaultLimit,
+                                          wholeLimit: Int = HTTPTransport.BodyCap.wholeReply(keeping: BoundedReply.defaultLimit),
+                                          onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
+        var reader = ChatStreamReader(http, decoder: decoder, keepBytes: keepBytes, wholeLimit: wholeLimit)
+        let where_ = reader.location
+        do {
+            try HTTPTransport.stream(http, interrupt: interrupt, onHead: { head in
+                if reader.head(head) { onEvent(.opened) }
+            }, onBody: { bytes in
+                try reader.body(bytes) { onEvent(.text($0)) }
+                if interrupt.isRaised { throw ProviderError(kind: .cancelled, message: "\(where_): cancelled") }
+            })
+            return try reader.finish { onEvent(.text($0)) }
+        } catch {
+            throw reader.failure(error)
+        }
     }
 }
 

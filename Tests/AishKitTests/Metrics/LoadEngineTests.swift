@@ -1,0 +1,236 @@
+import Foundation
+import Testing
+@testable import AishKit
+
+/// The load engine behind `bench`: closed and open loops on one event loop, the arrival
+/// schedule, queueing against a server of known capacity, sweeps and ramp-ups.
+@Suite(.serialized) struct LoadEngineTests {
+    private func requester(_ server: MetricsTestServer, envVar: String? = nil) -> ModelRequester {
+        ModelRequester.direct(provider: MetricsTestConfig.provider("fake", .llamaCpp, server.baseURL, envVar: envVar),
+                              backendModel: "fake-model", environment: [:])
+    }
+
+    private func run(_ words: [String], _ requester: ModelRequester, recorder: RecordingRecorder? = nil) throws -> CommandResult {
+        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
+        ctx.recorder = recorder
+        return try BenchCommand.run(try BenchCommand.spec.parse(words: words, line: "bench", location: nil), ctx,
+                                    requester: requester)
+    }
+
+    private func levels(_ r: CommandResult) -> [JSONValue] {
+        guard case let .array(levels)? = r.data?["levels"] else { return [] }
+        return levels
+    }
+
+    // MARK: the arrival schedule
+
+    @Test func evenArrivalsAreExactlyOneOverTheRateApart() {
+        var s = ArrivalSchedule(rate: 4, rampUp: 0, poisson: false, seed: 1)
+        #expect((0..<5).map { _ in s.next() } == [0, 0.25, 0.5, 0.75, 1.0])
+    }
+
+    @Test func poissonArrivalsRepeatWithTheSeedAndAverageTheRate() {
+        func arrivals(_ seed: UInt64, _ n: Int) -> [Double] {
+            var s = ArrivalSchedule(rate: 50, rampUp: 0, poisson: true, seed: seed)
+            return (0..<n).map { _ in s.next() }
+        }
+        #expect(arrivals(7, 100) == arrivals(7, 100))
+        #expect(arrivals(7, 100) != arrivals(8, 100))
+        let times = arrivals(3, 20_000)
+        let meanGap = times.last! / Double(times.count)
+        #expect(abs(meanGap - 0.02) < 0.0006, "mean gap \(meanGap) s at 50/s")
+        // Exponential gaps: about 1/e of them longer than the mean (not evenly spaced).
+        let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
+        let longer = Double(gaps.filter { $0 > 0.02 }.count) / Double(gaps.count)
+        #expect(abs(longer - exp(-1)) < 0.02, "share of gaps above the mean: \(longer)")
+        #expect(times == times.sorted())
+    }
+
+    @Test func rampUpRaisesTheRateLinearly() {
+        // 10/s after a 2 s ramp: 10 arrivals expected during the ramp (rate·ramp/2), the
+        // first quarter of them in its first half.
+        var s = ArrivalSchedule(rate: 10, rampUp: 2, poisson: false, seed: 1)
+        let times = (0..<30).map { _ in s.next() }
+        #expect(times.filter { $0 <= 2 + 1e-9 }.count == 10)
+        #expect(times.filter { $0 < 1 - 1e-9 }.count == 2)   // 10·1²/(2·2) = 2.5 expected by 1 s
+        // After the ramp, exactly 0.1 s apart.
+        let late = times.filter { $0 > 2 + 1e-9 }
+        for (a, b) in zip(late.dropFirst(), late) { #expect(abs(a - b - 0.1) < 1e-9) }
+        #expect(abs(s.expected(by: 3) - 20) < 1e-9)
+    }
+
+    // MARK: closed loop
+
+    @Test func closedLoopKeepsEveryRequestInFlightFromOneLoop() throws {
+        // 32 requests of 400 ms at concurrency 32: one round, not 32.
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.4", "--reply", "a b c"])
+        defer { server.stop() }
+        let r = try run(["m", "-n", "32", "-c", "32"], requester(server))
+        let level = try #require(levels(r).first)
+        #expect(level["requests"] == .int(32))
+        #expect(level["errors"] == .int(0))
+        #expect(level["max_in_flight"] == .int(32))
+        #expect(level["mode"] == .string("closed"))
+        #expect(level["requested_rate"] == .null)
+        #expect(level["generator_behind"] == .null, "a closed loop has no schedule to fall behind")
+        let wall = try #require(level["wall_ms"]?.doubleValue)
+        #expect(wall < 1500, "32 at once take one round of 400 ms, took \(wall) ms")
+        #expect(level["output_tokens"] == .int(96))
+    }
+
+    @Test func queueingStartsAtTheServersCapacity() throws {
+        // The server decodes 2 streams at once: at concurrency 2 TTFT is the injected
+        // 300 ms, at 4 half of the requests wait a round in its queue.
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.3", "--capacity", "2", "--reply", "a"])
+        defer { server.stop() }
+        let r = try run(["m", "-n", "8", "-c", "2,4"], requester(server))
+        let l = levels(r)
+        let at2 = try #require(l[0]["ttft_ms"]?["p90"]?.doubleValue)
+        let at4 = try #require(l[1]["ttft_ms"]?["p90"]?.doubleValue)
+        #expect(abs(at2 - 300) < CompareTests.toleranceMs, "below capacity: \(at2) ms")
+        #expect(at4 > 600 - CompareTests.toleranceMs && at4 < 600 + 3 * CompareTests.toleranceMs, "above capacity, one round queued: \(at4) ms")
+    }
+
+    // MARK: open loop
+
+    @Test func openLoopSendsOnScheduleWhateverTheServerTakes() throws {
+        // 500 ms per request: a closed loop at 1 would take 10 s for 20; at 20/s they are
+        // all sent within a second, most of them before the first has ended.
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.5", "--reply", "a"])
+        defer { server.stop() }
+        let recorder = RecordingRecorder()
+        let r = try run(["m", "-n", "20", "--rate", "20"], requester(server), recorder: recorder)
+        #expect(r.status == .ok)
+        let level = try #require(levels(r).first)
+        #expect(level["mode"] == .string("constant"))
+        #expect(level["requested_rate"] == .double(20))
+        #expect(level["concurrency"] == .null, "no cap")
+        #expect(level["requests"] == .int(20))
+        let achieved = try #require(level["achieved_rate"]?.doubleValue)
+        #expect(abs(achieved - 20) < 2, "achieved \(achieved)/s of 20/s")
+        #expect((level["max_in_flight"]?.intValue ?? 0) >= 9)
+        let lag = try #require(level["send_lag_ms"]?["p50"]?.doubleValue)
+        #expect(lag < 20, "send lag p50 \(lag) ms")
+        #expect(level["queue_ms"] == .null, "no cap, no client queue")
+        #expect(level["generator_behind"] == .bool(false) || level["generator_behind"] == .bool(true))
+        let wall = try #require(level["wall_ms"]?.doubleValue)
+        #expect(wall < 2500, "sent over ~1 s, each 0.5 s: took \(wall) ms")
+        #expect(recorder.attempts.count == 20)
+        let rows = MetricsCommandTests.words(r.text)
+        #expect(rows[1] == ["LOAD", "SENT/S", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT", "p50", "p90", "p99",
+                            "LATENCY", "p50", "p90", "p99", "LAG", "p99", "QUEUE", "p99"])
+        #expect(rows[2].first == "20.0/s")
+    }
+
+    @Test func maxConcurrencyQueuesInTheClient() throws {
+        // 10 requests at 20/s but at most 2 in flight, 300 ms each: the client's queue grows.
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.3", "--reply", "a"])
+        defer { server.stop() }
+        let r = try run(["m", "-n", "10", "--rate", "20", "--max-concurrency", "2", "--poisson", "--seed", "5"], requester(server))
+        let level = try #require(levels(r).first)
+        #expect(level["mode"] == .string("poisson"))
+        #expect(level["concurrency"] == .int(2))
+        #expect(level["max_in_flight"] == .int(2))
+        #expect(level["requests"] == .int(10))
+        let queued = try #require(level["queue_ms"]?["max"]?.doubleValue)
+        #expect(queued > 600, "the last requests wait rounds of 300 ms for a slot, max \(queued) ms")
+        // Queue time is not TTFT: the TTFT of each request is the server's 300 ms.
+        let ttft = try #require(level["ttft_ms"]?["p50"]?.doubleValue)
+        #expect(abs(ttft - 300) < CompareTests.toleranceMs)
+        #expect(r.data?["parameters"]?["seed"] == .int(5))
+        #expect(MetricsCommandTests.words(r.text)[2].prefix(3) == ["20.0/s", "poisson", "≤2"])
+    }
+
+    @Test func rampUpRequestsAreLoggedButNotCounted() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a"])
+        defer { server.stop() }
+        let recorder = RecordingRecorder()
+        let r = try run(["m", "-n", "10", "--rate", "20", "--ramp-up", "500ms"], requester(server), recorder: recorder)
+        let level = try #require(levels(r).first)
+        let ramp = try #require(level["ramp_up_requests"]?.intValue)
+        #expect(ramp == 5, "20/s over a 0.5 s ramp: 5 arrivals")
+        #expect(level["requests"] == .int(10))
+        #expect(recorder.attempts.count == 10 + ramp)
+        #expect(recorder.attempts.filter { $0.routeReason.hasPrefix("bench warm-up") }.count == ramp)
+    }
+
+    @Test func sweepGoesFromSynchronousToThroughput() throws {
+        // Capacity 4, 200 ms each: ~5/s one at a time, ~20/s at full load.
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.2", "--capacity", "4", "--reply", "a"])
+        defer { server.stop() }
+        let r = try run(["m", "-n", "8", "--sweep", "2", "--max-concurrency", "4"], requester(server))
+        let l = levels(r)
+        #expect(l.map { $0["mode"]?.stringValue } == ["synchronous", "throughput", "constant", "constant"])
+        #expect(l[0]["concurrency"] == .int(1))
+        #expect(l[1]["concurrency"] == .int(4))
+        let sync = try #require(l[0]["requests_per_second"]?.doubleValue)
+        let top = try #require(l[1]["requests_per_second"]?.doubleValue)
+        #expect(top > 2 * sync, "throughput \(top)/s vs synchronous \(sync)/s")
+        let rates = l[2...].compactMap { $0["requested_rate"]?.doubleValue }
+        #expect(rates.count == 2)
+        #expect(rates == rates.sorted() && rates.allSatisfy { $0 > sync && $0 < top })
+        #expect(abs(rates[0] - (sync + (top - sync) / 3)) < 0.02)
+        #expect(r.field("level_count") == .int(4))
+    }
+
+    @Test func interruptEndsTheLevelAtOnceAndLogsTheCancelledRequests() throws {
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "5", "--reply", "a"])
+        defer { server.stop() }
+        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
+        let recorder = RecordingRecorder()
+        ctx.recorder = recorder
+        let interrupt = ctx.interrupt
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.4) { interrupt.raise() }
+        let started = Date()
+        let r = try BenchCommand.run(try BenchCommand.spec.parse(words: ["m", "-n", "50", "--rate", "10"], line: "", location: nil),
+                                     ctx, requester: requester(server))
+        #expect(Date().timeIntervalSince(started) < 1.5)
+        #expect(r.status == .error)
+        #expect(r.error?.hasPrefix("bench: cancelled after") == true)
+        let level = try #require(levels(r).first)
+        let sent = try #require(level["requests"]?.intValue)
+        #expect(sent >= 3 && sent <= 15, "10/s for 0.4 s (the timer may fire late on a busy machine), got \(sent)")
+        #expect(level["error_kinds"] == .object([("cancelled", .int(sent))]))
+        #expect(recorder.attempts.count == sent)
+        #expect(recorder.attempts.allSatisfy { $0.status == .cancelled })
+    }
+
+    @Test func aRequestThatCannotBeSentIsAnErrorRow() throws {
+        let server = try MetricsTestServer.fakeProvider([])
+        defer { server.stop() }
+        let recorder = RecordingRecorder()
+        let r = try run(["m", "-n", "2", "--rate", "50"], requester(server, envVar: "AISH_TEST_UNSET_KEY"), recorder: recorder)
+        #expect(r.status == .error)
+        #expect(levels(r).first?["error_kinds"] == .object([("no api key", .int(2))]))
+        #expect(recorder.attempts.count == 2)
+    }
+
+    @Test func requestsThatCannotBeSentDoNotSpinForTheDuration() throws {
+        // No API key: nothing can be sent. For 300 ms at concurrency 4 that is a few rounds
+        // of 4 errors (one per turn of the loop), not a busy loop of millions.
+        let server = try MetricsTestServer.fakeProvider([])
+        defer { server.stop() }
+        let r = try run(["m", "--duration", "300ms", "-c", "4"], requester(server, envVar: "AISH_TEST_UNSET_KEY"))
+        let n = try #require(r.field("requests")?.intValue)
+        #expect(n >= 4 && n <= 200, "got \(n) error rows")
+    }
+
+    @Test func openLoopUsageErrors() throws {
+        func message(_ words: [String]) -> String? {
+            do { _ = try BenchCommand.settings(try BenchCommand.spec.parse(words: words, line: "", location: nil)); return nil }
+            catch let e as UsageError { return e.message } catch { return "\(error)" }
+        }
+        #expect(message(["a", "--rate", "5", "-c", "2"]) == "bench: -c (closed loop) and --rate (open loop) exclude each other")
+        #expect(message(["a", "--rate", "0"]) == "bench: --rate takes request rates per second above 0 separated by commas, got '0'")
+        #expect(message(["a", "--rate", "5,x"]) == "bench: --rate takes request rates per second above 0 separated by commas, got '5,x'")
+        #expect(message(["a", "--poisson"]) == "bench: --poisson needs --rate or --sweep")
+        #expect(message(["a", "--rate", "5", "--seed", "3"]) == "bench: --seed needs --poisson")
+        #expect(message(["a", "--rate", "5", "--poisson", "--seed", "-1"]) == "bench: --seed takes a whole number from 0, got '-1'")
+        #expect(message(["a", "-c", "4", "--max-concurrency", "2"]) == "bench: --max-concurrency needs --rate, --sweep or --find-max (with -c the concurrency is fixed)")
+        #expect(message(["a", "--rate", "5", "--max-concurrency", "0"]) == "bench: --max-concurrency takes 1 to 1024, got 0")
+        #expect(message(["a", "--sweep", "3", "--rate", "5"]) == "bench: --sweep chooses its own levels: leave out -c and --rate")
+        #expect(message(["a", "--sweep", "0"]) == "bench: --sweep takes 1 to 100 rates, got 0")
+        #expect(message(["a", "--ramp-up", "soon"]) == "--ramp-up takes a duration such as 500ms, 2s or 1m, got 'soon'")
+        #expect(message(["a", "--rate", "2.5,10", "--poisson"]) == nil)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import AishKit
+
+/// Chunks read straight from their bytes give what the JSON tree gives: the same text
+/// pieces, summary and errors, for well-formed chunks of every shape servers send and for
+/// damaged ones.
+@Suite struct OpenAIChunkSkimTests {
+    struct Outcome: Equatable {
+        var pieces: [String]
+        var model: String?
+        var promptTokens: Int?
+        var completionTokens: Int?
+        var finishReason: String?
+        var completed: Bool
+        var timings: String?
+        var error: String?
+    }
+
+    static func decode(_ stream: String, direct: Bool) -> Outcome {
+        var d = OpenAIStreamDecoder()
+        d.readsDirectly = direct
+        var pieces: [String] = []
+        var failure: String?
+        do {
+            try d.push(Array(stream.utf8)) { pieces.append($0) }
+            try d.finish { pieces.append($0) }
+        } catch {
+            failure = "\(error)"
+        }
+        let s = d.summary
+        return Outcome(pieces: pieces, model: s.model, promptTokens: s.promptTokens, completionTokens: s.completionTokens,
+                       finishReason: s.finishReason, completed: s.completed, timings: s.serverTimings?.serialized(),
+                       error: failure)
+    }
+
+    static let chunks = [
+        #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#,
+        #"{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"héllo \n\"w\" \u00e9 \ud83d\ude00"},"finish_reason":null}]}"#,
+        #"{"choices":[{"delta":{"content":"a"}},{"delta":{"content":"second choice"}}]}"#,
+        #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":32,"total_tokens":37}}"#,
+        #"{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#,
+        #"{"choices":[{"message":{"content":"whole"},"finish_reason":"length"}]}"#,
+        #"{"choices":[{"text":"legacy","finish_reason":null}]}"#,
+        #"{"choices":[{"delta":{"content":null},"text":"t"}]}"#,
+        #"{"choices":[{"delta":{"content":""},"message":{"content":"m"}}]}"#,
+        #"{"choices":[{"delta":"odd","message":{"content":"m"}}]}"#,
+        #"{"choices":["x"]}"#,
+        #"{"choices":{"0":{"delta":{"content":"no"}}}}"#,
+        #"{"model":"first","model":"second","choices":[{"delta":{"content":"dup"},"delta":{"content":"x"}}]}"#,
+        #"{"model":3,"choices":[{"delta":{"content":5}}]}"#,
+        #"{"usage":{"prompt_tokens":5.0,"completion_tokens":2e1}}"#,
+        #"{"usage":{"prompt_tokens":null,"completion_tokens":"9"}}"#,
+        #"{"usage":null,"choices":null}"#,
+        #"{"choices":[{"delta":{"content":"t"},"finish_reason":null}],"timings":{"prompt_n":3,"predicted_n":9}}"#,
+        #"{"error":{"message":"overloaded","type":"server_error"}}"#,
+        #"{"ch\u006fices":[{"delta":{"c\u006fntent":"escaped keys"}}]}"#,
+        #"{"x":[1,-2,3.5,1e3,true,false,null,{"y":[[]]}],"choices":[{"delta":{"content":"after"}}]}"#,
+        #"  {"choices":[{"delta":{"content":"spaced"}}]}  "#,
+        #"[1,2]"#, #""str""#, #"42"#, #"{}"#,
+    ]
+
+    @Test func everyShapeReadsAsTheTreeReadsIt() {
+        for chunk in Self.chunks {
+            let stream = "data: \(chunk)\n\ndata: [DONE]\n\n"
+            #expect(Self.decode(stream, direct: true) == Self.decode(stream, direct: false), "\(chunk)")
+        }
+    }
+
+    @Test func damagedChunksFailAsTheTreeFails() {
+        // Every prefix, and every one-byte change to a few characters, of each chunk.
+        var generator = SystemRandomNumberGenerator()
+        let noise: [Character] = ["{", "}", "[", "]", "\"", ",", ":", "\\", "0", "-", "e", ".", "x", " ", "\u{1}"]
+        for chunk in Self.chunks {
+            var variants: [String] = []
+            for n in stride(from: 0, to: chunk.count, by: max(1, chunk.count / 40)) { variants.append(String(chunk.prefix(n))) }
+            for _ in 0..<40 {
+                var chars = Array(chunk)
+                let i = Int.random(in: 0..<chars.count, using: &generator)
+                chars[i] = noise.randomElement(using: &generator)!
+                variants.append(String(chars))
+            }
+            for v in variants {
+                let stream = "data: \(v)\n\ndata: [DONE]\n\n"
+                #expect(Self.decode(stream, direct: true) == Self.decode(stream, direct: false), "\(v)")
+            }
+        }
+    }
+
+    @Test func theCommonChunkIsReadDirectly() {
+        let chunk = #"{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"tok "},"finish_reason":null}]}"#
+        let skim = OpenAIChunkSkim.read(chunk)
+        #expect(skim?.deltaContent == .string("tok "))
+        #expect(skim?.model == .string("m"))
+        #expect(skim?.finishReason == .other)
+        #expect(OpenAIChunkSkim.read(#"{"error":{"message":"x"}}"#) == nil, "errors take the general path")
+        #expect(OpenAIChunkSkim.read(#"{"choices":[{"delta":{"content":"a"}}]"#) == nil)
+    }
+}
