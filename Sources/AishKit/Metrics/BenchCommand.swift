@@ -8,7 +8,7 @@ import Glibc
 enum BenchCommand {
     static let spec = CommandSpec(
         name: "bench",
-        usage: "bench MODEL [-n N] [-c C1,C2,... | --rate R1,R2,... [--poisson [--seed S]] [--max-concurrency M] | --sweep N] [--slo SPEC [--find-max concurrency|rate]] [--ramp-up S] [--duration S] [--max-tokens K] [-p PROMPT] [--server-side]",
+        usage: "bench MODEL [-n N] [-c C1,C2,... | --rate R1,R2,... [--poisson [--seed SEED]] [--max-concurrency M] | --sweep N] [--slo SPEC [--find-max concurrency|rate]] [--ramp-up S] [--duration S] [--max-tokens K] [-p PROMPT] [--server-side]",
         summary: "load a model at given concurrencies or request rates: requests/s, tokens/s, TTFT and latency percentiles, errors by kind",
         help: """
             Closed loop (-c, the default): for each concurrency C, C requests are kept in flight;
@@ -47,7 +47,7 @@ enum BenchCommand {
             OptionSpec(names: ["-c", "--concurrency"], valueName: "C1,C2,...", help: "closed loop at these concurrencies (default 1)"),
             OptionSpec(names: ["--rate"], valueName: "R1,R2,...", help: "open loop at these request rates (requests/s)"),
             OptionSpec(names: ["--poisson"], valueName: nil, help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced"),
-            OptionSpec(names: ["--seed"], valueName: "S", help: "with --poisson: the random seed (default 1)"),
+            OptionSpec(names: ["--seed"], valueName: "SEED", help: "with --poisson: the random seed (default 1)"),
             OptionSpec(names: ["--max-concurrency"], valueName: "M", help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
             OptionSpec(names: ["--sweep"], valueName: "N", help: "synchronous, throughput, then N rates between them"),
             OptionSpec(names: ["--slo"], valueName: "SPEC", help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, e2e)"),

@@ -230,7 +230,7 @@ import Testing
         #expect(message(["a", "--rate", "5", "--max-concurrency", "0"]) == "bench: --max-concurrency takes 1 to 1024, got 0")
         #expect(message(["a", "--sweep", "3", "--rate", "5"]) == "bench: --sweep chooses its own levels: leave out -c and --rate")
         #expect(message(["a", "--sweep", "0"]) == "bench: --sweep takes 1 to 100 rates, got 0")
-        #expect(message(["a", "--ramp-up", "soon"]) == "--ramp-up takes a duration such as 500ms, 2s or 1m, got 'soon'")
+        #expect(message(["a", "--ramp-up", "soon"]) == "bench: --ramp-up takes a duration such as 500ms, 2s or 1m, got 'soon'")
         #expect(message(["a", "--rate", "2.5,10", "--poisson"]) == nil)
     }
 }
