@@ -29,6 +29,8 @@ enum BenchCommand {
             OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
             OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
             OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model name or alias, as for chat",
@@ -97,7 +99,8 @@ enum BenchCommand {
     /// `requester` is given by tests; else the model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requester given: ModelRequester? = nil) throws -> CommandResult {
         let s = try settings(inv)
-        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx)
+        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx,
+                                                               useGatewayCache: inv.flag("--cache"))
         let progress = ProgressLine(output: ctx.output, enabled: TerminalCheck(ctx).stderrIsTerminal)
         let startedAt = Date()
         let began = MonotonicClock.now()
@@ -152,6 +155,10 @@ enum BenchCommand {
         var out = head + t.render()
         for level in levels where level.summary.errors > 0 {
             out += "concurrency \(level.concurrency): errors: \(level.summary.errorKindsText)\n"
+        }
+        for level in levels where level.summary.cacheHits > 0 {
+            out += "concurrency \(level.concurrency): \(level.summary.cacheHits) of \(level.summary.ok) answered from the "
+                + "gateway's response cache (counted in OK, left out of the timings)\n"
         }
         return out
     }

@@ -38,6 +38,8 @@ enum CompareCommand {
             OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per request to FILE", completion: .files),
             OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
             OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model names or aliases, as for chat", variadic: true,
@@ -74,7 +76,9 @@ enum CompareCommand {
     /// `requesters` is given by tests; else each model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requesters given: [ModelRequester]? = nil) throws -> CommandResult {
         let settings = try settings(inv, environmentPrompt: readPrompt)
-        let requesters = try given ?? settings.models.map { try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx) }
+        let requesters = try given ?? settings.models.map {
+            try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx, useGatewayCache: inv.flag("--cache"))
+        }
         let terminal = TerminalCheck(ctx)
         let progress = ProgressLine(output: ctx.output, enabled: terminal.stderrIsTerminal)
         let startedAt = Date()

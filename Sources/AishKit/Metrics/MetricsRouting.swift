@@ -5,8 +5,11 @@ import Glibc
 /// `ChatTurn` through the router's plan per request (skips, failover before the first token,
 /// router state told of every attempt), so the figures are what a chat user would see.
 enum MetricsRouting {
-    /// `kind` goes into every attempt the turns record ("compare", "bench").
-    static func requester(for model: String, kind: String, ctx: ShellContext) throws -> ModelRequester {
+    /// `kind` goes into every attempt the turns record ("compare", "bench"). Unless
+    /// `useGatewayCache`, a LiteLLM gateway on the way is asked neither to answer from its
+    /// response cache nor to store into it (`--cache` measures with it on purpose).
+    static func requester(for model: String, kind: String, ctx: ShellContext,
+                          useGatewayCache: Bool = false) throws -> ModelRequester {
         let config = try ctx.config()
         let router = ctx.routing.router(for: config)
         let state = ctx.routing.state
@@ -23,8 +26,9 @@ enum MetricsRouting {
             let turn = ChatTurn(router: router, state: state, environment: environment, interrupt: interrupt,
                                 backend: { RememberingBackend(inner: ProviderClients.backend(for: $0, environment: environment),
                                                               failures: failures) })
-            let request = ChatRequest(model: model, messages: [ChatMessage(role: "user", content: prompt)],
+            var request = ChatRequest(model: model, messages: [ChatMessage(role: "user", content: prompt)],
                                       temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+            request.bypassGatewayCache = !useGatewayCache
             let plan = router.plan(for: model, input: RoutingInput(promptTokens: RoutingInput.estimateTokens(prompt),
                                                                    contextTokens: RoutingInput.estimateTokens(prompt)),
                                    state: state)
@@ -38,7 +42,7 @@ enum MetricsRouting {
                                                     httpStatus: last?.httpStatus)
                 return RequestOutcome(provider: outcome.provider ?? "", backendModel: outcome.backendModel ?? "",
                                       summary: summary, attempts: outcome.tried, routeReason: last?.routeReason,
-                                      records: outcome.records)
+                                      records: outcome.records, cacheHit: last?.cacheHit)
             case .cancelled:
                 throw RoutedRequestFailure(error: ProviderError(kind: .cancelled, message: outcome.error ?? "cancelled",
                                                                 partialText: outcome.reply),

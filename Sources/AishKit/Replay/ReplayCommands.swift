@@ -31,6 +31,8 @@ enum ReplayCommands {
             OptionSpec(names: ["--since"], valueName: "T", help: "only prompts logged since: 1h, 2d, 2026-11-27…"),
             OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "only prompts for this requested or backend model"),
             OptionSpec(names: ["-q", "--query"], valueName: "TEXT", help: "only prompts or replies matching (full-text)"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer from its response cache (hits are marked, not compared for time)"),
         ],
         positionals: [PositionalSpec(name: "ID", help: "attempt ids from `log`", optional: true, variadic: true)],
         report: ReportShape(ReplayReport.self),
@@ -94,7 +96,8 @@ enum ReplayCommands {
         var results: [ReplayReport.Prompt] = []
         for row in rows {
             if ctx.interrupt.isRaised { break }
-            results.append(replayOne(row, to: target, turn: turn, router: router, state: session.state, recorder: ctx.recorder))
+            results.append(replayOne(row, to: target, turn: turn, router: router, state: session.state, recorder: ctx.recorder,
+                                     useGatewayCache: inv.flag("--cache")))
         }
         if ctx.interrupt.isRaised { throw CommandFailure("replay: interrupted after \(results.count) of \(rows.count) prompts") }
         let report = ReplayReport(to: target, results: results)
@@ -114,15 +117,18 @@ enum ReplayCommands {
         return CommandResult(report: report)
     }
 
+    /// Unless `useGatewayCache`, a LiteLLM gateway is asked neither to answer from its response
+    /// cache nor to store the reply (a cached reply would compare Redis with the logged request).
     static func replayOne(_ row: AttemptRow, to target: String, turn: ChatTurn, router: Router, state: RouterState,
-                          recorder: SessionRecorder?) -> ReplayReport.Prompt {
+                          recorder: SessionRecorder?, useGatewayCache: Bool = false) -> ReplayReport.Prompt {
         var messages: [ChatMessage] = []
         if let s = row.systemPrompt, !s.isEmpty { messages.append(ChatMessage(role: "system", content: s)) }
         messages.append(ChatMessage(role: "user", content: row.prompt))
         let options = row.options.flatMap { try? JSONValue.parse($0) }
-        let request = ChatRequest(model: target, messages: messages, temperature: options?["temperature"]?.doubleValue,
+        var request = ChatRequest(model: target, messages: messages, temperature: options?["temperature"]?.doubleValue,
                                   maxTokens: options?["max_tokens"]?.intValue, topP: options?["top_p"]?.doubleValue,
                                   seed: options?["seed"]?.intValue)
+        request.bypassGatewayCache = !useGatewayCache
         var note: String?
         if router.plan(for: row.requestedModel, state: state, advance: false).steps.isEmpty {
             note = "the original model '\(row.requestedModel)' is unknown to the current config"
@@ -134,6 +140,11 @@ enum ReplayCommands {
         let original = ReplayReport.Side(provider: row.provider, backendModel: row.backendModel, ttftMs: row.ttftMs,
                                          latencyMs: row.totalMs, tokens: row.completionTokens, reply: row.reply, error: nil)
         let ok = outcome.status == .ok
+        let cacheHit = outcome.gateway?.cacheHit == true
+        if cacheHit {
+            let hit = "answered from the gateway's response cache (its time is the cache's, not the model's)"
+            note = note.map { "\($0); \(hit)" } ?? hit
+        }
         let replayed = ReplayReport.Side(
             provider: outcome.provider, backendModel: outcome.backendModel, ttftMs: outcome.ttftMs.map(round3),
             latencyMs: round3(outcome.latencyMs), tokens: outcome.completionTokens, reply: outcome.reply,
@@ -142,7 +153,7 @@ enum ReplayCommands {
         return ReplayReport.Prompt(
             id: Int(row.id), model: row.requestedModel, prompt: row.prompt, note: note, original: original, replay: replayed,
             similarity: ok ? (diff.similarity * 1000).rounded() / 1000 : nil, diff: ok ? diff.rendered : nil,
-            slower: ok ? (original.latencyMs.map { outcome.latencyMs > $0 } ?? false) : nil)
+            slower: ok && !cacheHit ? (original.latencyMs.map { outcome.latencyMs > $0 } ?? false) : nil)
     }
 
     private static func round3(_ d: Double) -> Double { (d * 1000).rounded() / 1000 }

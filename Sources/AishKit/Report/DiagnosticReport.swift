@@ -251,10 +251,13 @@ struct RouteRequest: Encodable, Sendable {
     @Nullable var fallbackFrom: String?
     var attempts: Int
     @Nullable var error: String?
+    /// Answered from a LiteLLM gateway's response cache (null: no gateway on the way). The
+    /// report asks the gateway not to use its cache unless `--cache`.
+    @Nullable var cacheHit: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case group, path, mark, ok, provider, backendModel = "backend_model", ttftMs = "ttft_ms", totalMs = "total_ms", fallback
-        case fallbackFrom = "fallback_from", attempts, error
+        case fallbackFrom = "fallback_from", attempts, error, cacheHit = "cache_hit"
     }
 }
 

@@ -41,6 +41,8 @@ enum ReportCommands {
             OptionSpec(names: ["-o", "--out"], valueName: "FILE", help: "write the report to FILE", completion: .files),
             OptionSpec(names: ["--format"], valueName: "FORMAT", help: "md, json or text", completion: .words(["md", "json", "text"])),
             OptionSpec(names: ["--no-requests"], valueName: nil, help: "send no model requests (probes only)"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer the routing requests from its response cache (hits are marked)"),
             OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "overall timeout for the probes (default 30s)"),
             OptionSpec(names: ["--compare"], valueName: "RUN_ID", help: "show what changed since an earlier report's run"),
         ],
@@ -128,12 +130,13 @@ enum ReportCommands {
         // The routing requests: built here (the router lives in this shell), sent one after
         // another on their own thread so that each TTFT is measured on a quiet machine.
         let sendRequests = !inv.flag("--no-requests")
+        let useCache = inv.flag("--cache")
         let groups = sendRequests ? ReportBuilder.routeGroups(config) : []
         let gatewayGroups = Set(LiteLLMGenerator.deployments(config).map(\.modelName))
         // Without its key the gateway refuses every request: one issue says so, not one per group.
         let gatewayUsable = gateway.map { ProviderCommands.notProbedReason($0, environment: environment) == nil } ?? false
         let requesters: [(String, Result<ModelRequester, CommandFailure>)] = groups.map { g in
-            do { return (g, .success(try MetricsRouting.requester(for: g, kind: "report", ctx: ctx))) }
+            do { return (g, .success(try MetricsRouting.requester(for: g, kind: "report", ctx: ctx, useGatewayCache: useCache))) }
             catch { return (g, .failure(CommandFailure("\(error)"))) }
         }
         let records = RecordsBox()
@@ -149,7 +152,8 @@ enum ReportCommands {
                     let left = max(0.5, deadline.timeIntervalSinceNow)
                     if let gateway, gatewayUsable, gatewayGroups.contains(group) {
                         let (row, record) = RouteProbe.viaGateway(group: group, gateway: gateway, config: config, environment: environment,
-                                                                  timeout: min(left, gateway.timeouts.firstToken), interrupt: stop)
+                                                                  timeout: min(left, gateway.timeouts.firstToken), interrupt: stop,
+                                                                  useCache: useCache)
                         m.appendRequest(row)
                         records.append([record])
                     }
