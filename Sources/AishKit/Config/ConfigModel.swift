@@ -113,6 +113,9 @@ struct ProviderConfig: Sendable {
     /// A LiteLLM gateway that accepts the fault switch `drill` uses (aish's own key
     /// `allow_drills`; `config generate` then sets LiteLLM's opt-in for it).
     var allowDrills: Bool = false
+    /// A LiteLLM gateway run as several processes over one Redis: the other processes'
+    /// URLs (aish's own key `replicas`); `gateway`, `status` and `report` show each.
+    var replicas: [String] = []
 
     var isActive: Bool { status == .active }
 }
