@@ -471,6 +471,7 @@ enum ConfigDecoder {
                     if let d = r.number(v["fallback_duration_seconds"], "'fallback_duration_seconds'") { m.specialCases.rateLimitedFallbackSeconds = d }
                 case "error_based_routing":
                     guard r.mapping(v, "'error_based_routing'") != nil else { continue }
+                    m.specialCases.errorBasedRoutingLocation = v["error_threshold"]?.location ?? p.key.location
                     if let b = r.bool(v["enabled"], "'enabled'") { m.specialCases.errorBasedRoutingEnabled = b }
                     if let i = r.int(v["error_threshold"], "'error_threshold'") { m.specialCases.errorThreshold = i }
                     if let d = r.number(v["cooldown_seconds"], "'cooldown_seconds'") { m.specialCases.cooldownSeconds = d }

@@ -236,6 +236,8 @@ struct SpecialCases: Sendable {
     var errorBasedRoutingEnabled = true
     var errorThreshold = 3
     var cooldownSeconds: Double = 300
+    /// Where `error_based_routing` is (its `error_threshold` when set).
+    var errorBasedRoutingLocation: SourceLocation? = nil
 }
 
 struct ModelMappings: Sendable {

@@ -282,3 +282,133 @@ extension ProviderConfig {
         self.baseURL = baseURL
     }
 }
+
+/// The gateway's cooldowns alone, for `route`, `status` and `tail metrics`: one SCAN of
+/// `deployment:*:cooldown` in the Redis of the configuration, with GET and PTTL of each key.
+struct GatewayCooldowns: Sendable {
+    /// Deployment id → cooldown now.
+    var byID: [String: GatewayState.Cooldown] = [:]
+    var redis: String?
+    /// Why nothing could be read (no Redis configured, Redis down…); nil when it was read.
+    var unavailable: String?
+
+    /// The generated config's deployment ids, keyed by "model group|provider".
+    static func ids(_ config: AishConfig) -> [String: String] {
+        var out: [String: String] = [:]
+        for d in LiteLLMGenerator.deployments(config) {
+            guard let id = d.info.first(where: { $0.0 == "id" })?.1.stringValue,
+                  let p = d.info.first(where: { $0.0 == "provider" })?.1.stringValue else { continue }
+            out[d.modelName + "|" + p] = id
+        }
+        return out
+    }
+
+    static func read(_ config: AishConfig, environment: [String: String], timeout: Double = 1, interrupt: InterruptFlag,
+                     now: Date = Date()) -> GatewayCooldowns {
+        var out = GatewayCooldowns()
+        let targets = MonitoringTargets.resolve(config)
+        guard let host = targets.redisHost, let port = targets.redisPort else {
+            out.unavailable = "no Redis configured: the gateway's cooldowns cannot be seen"
+            return out
+        }
+        out.redis = "\(host):\(port)"
+        do {
+            let client = try RedisClient(host: host, port: port, timeout: timeout, interrupt: interrupt)
+            defer { client.close() }
+            if let password = environment["REDIS_PASSWORD"], !password.isEmpty { _ = try client.command(["AUTH", password]) }
+            for key in try client.scanKeys(matching: "deployment:*:cooldown", limit: 10_000).keys {
+                let id = String(key.dropFirst("deployment:".count).dropLast(":cooldown".count))
+                let c = GatewayState.cooldown(value: try client.get(key), ttl: try client.secondsToLive(key),
+                                              now: now.timeIntervalSince1970)
+                if c.seconds != nil { out.byID[id] = c }
+            }
+        } catch {
+            out.unavailable = "the gateway's cooldowns are unknown: \(error)"
+        }
+        return out
+    }
+}
+
+/// The gateway's part of `status`, `tail metrics` and `report`: each process (the provider
+/// and its replicas) up or not, and the deployments cooling down in its Redis now.
+struct GatewayStatus: Sendable {
+    struct Cooled: Sendable, Equatable {
+        var id: String
+        var provider: String?
+        var modelGroup: String?
+        var cooldown: GatewayState.Cooldown
+    }
+
+    var gateway: String
+    var redis: String?
+    var replicas: [GatewayState.Replica] = []
+    var cooledDown: [Cooled] = []
+    /// Why the cooldowns are unknown (no Redis, Redis down), or nil.
+    var unavailable: String?
+
+    /// nil without an active LiteLLM gateway in the configuration.
+    static func fetch(_ config: AishConfig, environment: [String: String], timeout: Double = 2,
+                      interrupt: InterruptFlag) -> GatewayStatus? {
+        guard let g = config.providers.providers.first(where: { $0.type == .litellm && $0.status == .active }) else { return nil }
+        var out = GatewayStatus(gateway: g.name)
+        for url in [g.baseURL] + g.replicas {
+            let probe = HTTPRequest(url: ProviderEndpoints(baseURL: url).root + "/health/liveliness",
+                                    timeouts: HTTPTimeouts(connect: min(g.timeouts.connect, timeout), firstByte: timeout,
+                                                           idle: timeout, total: timeout))
+            do {
+                _ = try HTTPTransport.fetch(probe, interrupt: interrupt, maxBody: 1 << 16)
+                out.replicas.append(.init(provider: g.name, url: url, up: true, error: nil))
+            } catch {
+                out.replicas.append(.init(provider: g.name, url: url, up: false, error: "\(error)"))
+            }
+        }
+        let c = GatewayCooldowns.read(config, environment: environment, timeout: min(timeout, 2), interrupt: interrupt)
+        out.redis = c.redis
+        out.unavailable = c.unavailable
+        var owner: [String: (String, String)] = [:]
+        for (key, id) in GatewayCooldowns.ids(config) {
+            let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+            if parts.count == 2 { owner[id] = (parts[0], parts[1]) }
+        }
+        out.cooledDown = c.byID.keys.sorted().map { id in
+            Cooled(id: id, provider: owner[id]?.1, modelGroup: owner[id]?.0, cooldown: c.byID[id]!)
+        }
+        return out
+    }
+
+    var json: JSONValue {
+        .object([
+            ("gateway", .string(gateway)),
+            ("redis", redis.map(JSONValue.string) ?? .null),
+            ("replicas", .array(replicas.map { r in
+                .object([("url", .string(r.url)), ("up", .bool(r.up)), ("error", r.error.map(JSONValue.string) ?? .null)])
+            })),
+            ("cooled_down", .array(cooledDown.map { c in
+                .object([("id", .string(c.id)), ("provider", c.provider.map(JSONValue.string) ?? .null),
+                         ("model_group", c.modelGroup.map(JSONValue.string) ?? .null),
+                         ("cooldown_s", c.cooldown.seconds.map { .double(($0 * 10).rounded() / 10) } ?? .null),
+                         ("cooldown_reason", RouteReport.reasonText(c.cooldown).map(JSONValue.string) ?? .null)])
+            })),
+            ("error", unavailable.map(JSONValue.string) ?? .null),
+        ])
+    }
+
+    /// "gateway litellm_gateway: 2 processes up · Redis 127.0.0.1:6379 · 1 deployment cooling down" and a line each.
+    func text() -> String {
+        let up = replicas.filter(\.up).count
+        var t = "gateway \(gateway): \(up) of \(replicas.count) process\(replicas.count == 1 ? "" : "es") up"
+        if let redis { t += " · Redis \(redis)" }
+        if let unavailable {
+            t += " · \(unavailable)\n"
+        } else {
+            t += " · \(cooledDown.count) deployment\(cooledDown.count == 1 ? "" : "s") cooling down\n"
+        }
+        for r in replicas where !r.up || replicas.count > 1 {
+            t += "  \(r.up ? "✓" : "✗") \(r.url)" + (r.error.map { ": \($0)" } ?? "") + "\n"
+        }
+        for c in cooledDown {
+            t += "  \(c.id)" + (c.modelGroup.map { " (group \($0))" } ?? "") + ": \(RouteReport.cooldownText(c.cooldown))\n"
+        }
+        return t
+    }
+}
