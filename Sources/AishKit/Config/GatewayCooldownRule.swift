@@ -43,7 +43,9 @@ enum GatewayCooldownRule {
     /// The `validate` finding (one for the whole file), or nil when every group can cool down.
     static func finding(_ config: AishConfig) -> ConfigFinding? {
         let (groups, reason) = uncooled(config)
-        guard !groups.isEmpty, config.providers.providers.contains(where: { $0.type == .litellm && $0.isActive }) else { return nil }
+        // Only where aish is told of a gateway (an active litellm provider) that runs this routing.
+        let runsGateway = config.providers.providers.contains(where: { $0.type == .litellm && $0.isActive })
+        guard !groups.isEmpty, runsGateway else { return nil }
         let names = groups.prefix(5).map { "'\($0.group)'" }.joined(separator: ", ") + (groups.count > 5 ? ", …" : "")
         let at = config.mappings.specialCases.errorBasedRoutingLocation
             ?? GatewayConfig(config).deployments.first { $0.modelName == groups[0].group }?.location
