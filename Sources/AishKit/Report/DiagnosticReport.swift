@@ -231,9 +231,15 @@ struct GatewaySection: Encodable, Sendable {
     var deployments: [GatewayDeployment]
     @Nullable var error: String?
     @Nullable var note: String?
+    /// The gateway's processes (replicas) and the deployments cooling down in its Redis
+    /// (`status`'s gateway_cooldowns); null when not read.
+    @Nullable var live: JSONValue? = nil
+    /// Model groups whose only deployment LiteLLM never cools down (GatewayCooldownRule).
+    var neverCooledDown: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case mark, provider, url, httpStatus = "http_status", latencyMs = "latency_ms", healthy, unhealthy, deployments, error, note
+        case live, neverCooledDown = "never_cooled_down"
     }
 }
 

@@ -102,6 +102,9 @@ enum ReportCommands {
             jobs.start("gateway /health") {
                 m.setGateway(GatewayHealthAnswer.fetch(gateway, environment: environment, timeout: timeout, interrupt: stop))
             }
+            jobs.start("gateway cooldowns") {
+                m.setGatewayLive(GatewayStatus.fetch(config, environment: environment, timeout: min(timeout, 5), interrupt: stop))
+            }
         }
         if let url = targets.prometheus {
             let token = targets.prometheusKeyVariable.flatMap { environment[$0] }
@@ -188,7 +191,7 @@ enum ReportCommands {
             durationMs: (MonotonicClock.now() - stopwatch) * 1000, timeout: timeout, targets: targets, providerHealth: m.providerHealth,
             listings: m.listings, status: m.status, gateway: m.gateway, prometheus: m.prometheus, grafana: m.grafana, redis: m.redis,
             recent: m.recent, requestsSent: sendRequests, requests: m.requests ?? [], chains: chains,
-            backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut))
+            backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut, gatewayLive: m.gatewayLive))
         if let (id, json) = base { report.comparison = try ReportComparison.between(base: json, baseRun: id, current: report) }
 
         record(report, measurements: m, attempts: records.all, gateway: gateway, ctx: ctx, started: started)

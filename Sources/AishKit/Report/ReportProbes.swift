@@ -319,6 +319,7 @@ final class ReportMeasurements: @unchecked Sendable {
     private(set) var redis: RedisProbeResult?
     private(set) var recent: RecentFigures?
     private(set) var requests: [RouteRequest]?
+    private(set) var gatewayLive: GatewayStatus?
 
     func set(_ body: (ReportMeasurements) -> Void) {
         lock.withLock { if !closed { body(self) } }
@@ -329,6 +330,7 @@ final class ReportMeasurements: @unchecked Sendable {
     func setProviders(health: [ProbeOutcome], listings: [ProbeOutcome]) { set { $0.providerHealth = health; $0.listings = listings } }
     func setStatus(_ s: StatusSnapshot?) { set { $0.status = s } }
     func setGateway(_ g: GatewayHealthAnswer) { set { $0.gateway = g } }
+    func setGatewayLive(_ g: GatewayStatus?) { set { $0.gatewayLive = g } }
     func setPrometheus(_ p: PrometheusHealth) { set { $0.prometheus = p } }
     func setGrafana(_ g: GrafanaHealth) { set { $0.grafana = g } }
     func setRedis(_ r: RedisProbeResult) { set { $0.redis = r } }
