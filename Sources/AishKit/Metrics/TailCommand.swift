@@ -109,7 +109,7 @@ enum TailCommand {
             let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: ctx.interrupt)
             if ctx.interrupt.isRaised { return nil }
             ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
-            return viewState.update(results, at: tickStart)
+            return viewState.update(results, at: tickStart) + gatewayRows(config, only: provider, ctx)
         }
         return CommandResult(report: TailMetricsReport(updateCount: run.ticks, providerCount: targets.count, updates: run.updates,
                                                        printed: run.printed))
@@ -192,6 +192,22 @@ enum TailCommand {
 
     /// One row per target and series: the last value (rates per second), its trend over
     /// the window; histograms as their p50 and p99 over the window.
+    /// The gateway's deployments cooling down now (from its Redis), a row each, beside its
+    /// metrics: series `cooldown DEPLOYMENT`, seconds left, and why. Nothing when none is.
+    static func gatewayRows(_ config: AishConfig, only provider: String?, _ ctx: ShellContext) -> [TailMetricsView.Row] {
+        guard let gw = config.providers.providers.first(where: { $0.type == .litellm && $0.isActive }),
+              provider == nil || provider == gw.name else { return [] }
+        let c = GatewayCooldowns.read(config, environment: ctx.environment, interrupt: ctx.interrupt)
+        if let e = c.unavailable, c.redis != nil {
+            return [TailMetricsView.Row(provider: gw.name, series: "", now: "", value: nil, trend: "", error: e)]
+        }
+        return c.byID.keys.sorted().map { id in
+            let cd = c.byID[id]!
+            return TailMetricsView.Row(provider: gw.name, series: "cooldown \(id)", now: "\(Int((cd.seconds ?? 0).rounded(.up))) s",
+                                       value: cd.seconds, trend: RouteReport.reasonText(cd).map { LogFormat.preview($0, limit: 60) } ?? "")
+        }
+    }
+
     static func prometheusRows(_ report: PrometheusMetricsReport) -> [TailMetricsView.Row] {
         var rows: [TailMetricsView.Row] = []
         for e in report.errors {
