@@ -121,7 +121,7 @@ struct GatewayState: Sendable {
         }
         out.gateway = gateway.name
         for g in gateways {
-            for url in [g.baseURL] + g.replicas {
+            for url in [g.baseURL] + (g.name == gateway.name ? g.gatewayReplicas(environment) : g.replicas) {
                 var replica = ProviderConfig(copying: g, baseURL: url)
                 replica.timeouts.connect = min(replica.timeouts.connect, timeout)
                 let probe = HTTPRequest(url: ProviderEndpoints(replica).root + "/health/liveliness",
@@ -136,7 +136,7 @@ struct GatewayState: Sendable {
             }
         }
         // The deployments: the running gateway's own list, else the generated file's.
-        let live = gateway.replicas.isEmpty ? [gateway] : [gateway] + gateway.replicas.map { ProviderConfig(copying: gateway, baseURL: $0) }
+        let live = [gateway] + gateway.gatewayReplicas(environment).map { ProviderConfig(copying: gateway, baseURL: $0) }
         var fetchError: String?
         for g in live {
             switch modelInfo(g, config: config, environment: environment, timeout: timeout, interrupt: interrupt) {
@@ -276,6 +276,18 @@ struct GatewayState: Sendable {
 }
 
 extension ProviderConfig {
+    /// The other processes of this gateway: its `replicas:`, and for the first gateway the
+    /// URLs in AISH_GATEWAY_REPLICAS (comma-separated; `scripts/stack up --gateway-replicas N`
+    /// puts them in the environment of `scripts/stack exec`).
+    func gatewayReplicas(_ environment: [String: String]) -> [String] {
+        var out = replicas
+        for u in (environment["AISH_GATEWAY_REPLICAS"] ?? "").split(separator: ",") {
+            let url = u.trimming(.whitespaces)
+            if !url.isEmpty, BaseURL(url) != nil, !out.contains(url), url != baseURL { out.append(url) }
+        }
+        return out
+    }
+
     /// The same gateway reached at another URL (one of its replicas).
     init(copying p: ProviderConfig, baseURL: String) {
         self = p
@@ -351,7 +363,7 @@ struct GatewayStatus: Sendable {
                       interrupt: InterruptFlag) -> GatewayStatus? {
         guard let g = config.providers.providers.first(where: { $0.type == .litellm && $0.status == .active }) else { return nil }
         var out = GatewayStatus(gateway: g.name)
-        for url in [g.baseURL] + g.replicas {
+        for url in [g.baseURL] + g.gatewayReplicas(environment) {
             let probe = HTTPRequest(url: ProviderEndpoints(baseURL: url).root + "/health/liveliness",
                                     timeouts: HTTPTimeouts(connect: min(g.timeouts.connect, timeout), firstByte: timeout,
                                                            idle: timeout, total: timeout))
