@@ -63,8 +63,25 @@ enum RoutingCommands {
     static func addGatewayState(_ report: inout RouteReport, config: AishConfig, router: Router, ctx: ShellContext) {
         let gatewayProviders = Set(config.providers.providers.filter { $0.type == .litellm && $0.status == .active }.map(\.name))
         guard !gatewayProviders.isEmpty else { return }
-        let ids = GatewayCooldowns.ids(config)
-        let byGroup = Dictionary(grouping: LiteLLMGenerator.deployments(config), by: \.modelName)
+        // The deployments the gateway runs (/model/info), else those of the generated file.
+        var ids = GatewayCooldowns.ids(config)
+        var byGroup: [String: [(id: String, provider: String)]] = [:]
+        for d in LiteLLMGenerator.deployments(config) {
+            guard let id = d.info.first(where: { $0.0 == "id" })?.1.stringValue,
+                  let p = d.info.first(where: { $0.0 == "provider" })?.1.stringValue else { continue }
+            byGroup[d.modelName, default: []].append((id, p))
+        }
+        if let gw = config.providers.providers.first(where: { $0.type == .litellm && $0.status == .active }),
+           case let .success(live) = GatewayState.modelInfo(gw, config: config, environment: ctx.environment, timeout: 2,
+                                                            interrupt: ctx.interrupt) {
+            byGroup = [:]
+            ids = [:]
+            for d in live {
+                guard let id = d.id else { continue }
+                byGroup[d.modelGroup, default: []].append((id, d.provider ?? "?"))
+                if let p = d.provider { ids[d.modelGroup + "|" + p] = id }
+            }
+        }
         var wanted: [Int: [(id: String, provider: String)]] = [:]
         for (i, r) in report.rows.enumerated() {
             if r.step.scope == .gateway, let g = r.step.gatewayGroup, report.plan.gatewayGroups.indices.contains(g),
@@ -72,11 +89,7 @@ enum RoutingCommands {
                 wanted[i] = [(id, r.step.provider)]
             } else if gatewayProviders.contains(r.step.provider) {
                 let group = GatewayConfig(config).aliases.first { $0.0 == r.step.backendModel }?.1 ?? r.step.backendModel
-                wanted[i] = (byGroup[group] ?? []).compactMap { d in
-                    guard let id = d.info.first(where: { $0.0 == "id" })?.1.stringValue,
-                          let p = d.info.first(where: { $0.0 == "provider" })?.1.stringValue else { return nil }
-                    return (id, p)
-                }
+                wanted[i] = byGroup[group] ?? []
             }
         }
         guard !wanted.isEmpty else { return }
