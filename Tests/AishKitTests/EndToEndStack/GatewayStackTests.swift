@@ -52,7 +52,7 @@ struct GatewayStackTests {
     }
 
     @Test func theGatewaysLiveViewComesFromItAndItsRedis() throws {
-        let run = try aish.run(["--json", "gateway"])
+        let run = try aish.run(["--json", "gateway", "--timeout", "60s"])  // /health calls every deployment: slow on 2 busy cores
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let g = try json(run)
         #expect(g["source"] == .string("gateway"), "\(g.serialized())")
