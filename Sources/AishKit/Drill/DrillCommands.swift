@@ -90,6 +90,9 @@ enum DrillCommands {
                 let c = path == .direct ? planner.directCase(name) : planner.gatewayCase(name)
                 // --via both: the gateway drill only where a gateway serves the name.
                 if path == .gateway, paths.count == 2, c.gateway == nil { continue }
+                // Names chosen by default: only where the gateway has a fallback to drill (a
+                // load-balanced group without a fallback entry has only its own deployments).
+                if path == .gateway, !explicit, c.gateway != nil, c.expected == nil { continue }
                 cases.append(c)
             }
         }
