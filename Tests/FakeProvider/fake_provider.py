@@ -117,13 +117,17 @@ Flags (server-wide defaults)
                    fallbacks and retries, overhead_ms, response_ms); a body with
                    "mock_testing_fallbacks": true fails the requested group and answers as its
                    first entry in {"fallbacks": {GROUP: [GROUP...]}} (HTTP 500 when it has none);
-                   with "allow_mock": false it is refused with HTTP 400, as LiteLLM does by default
+                   with "allow_mock": false it is refused with HTTP 400, as LiteLLM does by default;
+                   with "cache": true a response cache as LiteLLM 1.108's: a request seen before
+                   (same group, messages, max_tokens) answers with x-litellm-cache-key, unless
+                   its body has "cache": {"no-cache": true}; "no-store": true does not store it
 
 Connection refused: tests use a port with nothing listening (bind port 0, close it).
 """
 
 import argparse
 import email.utils
+import hashlib
 import json
 import os
 import signal
@@ -190,6 +194,7 @@ class State:
         self.slots = []         # llama.cpp slots: {"busy": bool, "tokens": int or None, "task": int}
         self.ttft = []      # seconds, for the histogram
         self.e2e = []
+        self.response_cache = set()   # --gateway with "cache": the keys of stored replies
 
     def record(self, entry):
         with self.lock:
@@ -577,6 +582,16 @@ class Handler(BaseHTTPRequestHandler):
                    ("x-litellm-response-duration-ms", str(gw.get("response_ms", 20.0)))]
         if base:
             headers.append(("x-litellm-model-api-base", base))
+        if gw.get("cache"):
+            controls = body.get("cache") if isinstance(body.get("cache"), dict) else {}
+            key = hashlib.sha256(json.dumps([group, body.get("messages"), body.get("max_tokens")],
+                                            sort_keys=True).encode()).hexdigest()
+            with self.state.lock:
+                hit = key in self.state.response_cache and controls.get("no-cache") is not True
+                if not hit and controls.get("no-store") is not True:
+                    self.state.response_cache.add(key)
+            if hit:
+                headers.append(("x-litellm-cache-key", key))
         return headers, None
 
     def openai_chat(self, body, faults):

@@ -251,13 +251,15 @@ enum ChatCommands {
     }
 
     /// "via gateway → llama_cpp_native", with the gateway's own fallbacks and retries.
+    /// A reply from the gateway's response cache ends in "cache hit": no backend ran.
     static func gatewayNote(_ g: GatewayInfo) -> String? {
-        guard let d = g.deployment else { return nil }
+        guard let d = g.deployment else { return g.cacheHit ? "via gateway · cache hit" : nil }
         var note = "via gateway → \(d)"
         var extra: [String] = []
         if let n = g.attemptedFallbacks, n > 0 { extra.append("\(n) gateway fallback\(n == 1 ? "" : "s")") }
         if let n = g.attemptedRetries, n > 0 { extra.append("\(n) gateway retr\(n == 1 ? "y" : "ies")") }
         if !extra.isEmpty { note += " (" + extra.joined(separator: ", ") + ")" }
+        if g.cacheHit { note += " · cache hit" }
         return note
     }
 

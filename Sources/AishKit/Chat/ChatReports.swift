@@ -65,7 +65,7 @@ struct ChatReport: CommandReport {
         case replyBytes = "reply_bytes", truncated
         case gatewayDeployment = "gateway_deployment", gatewayModelGroup = "gateway_model_group"
         case gatewayAPIBase = "gateway_api_base", gatewayFallbacks = "gateway_fallbacks"
-        case gatewayRetries = "gateway_retries", gatewayOverhead = "gateway_overhead", reply, code
+        case gatewayRetries = "gateway_retries", gatewayOverhead = "gateway_overhead", cacheHit = "cache_hit", reply, code
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -99,6 +99,7 @@ struct ChatReport: CommandReport {
         try put(gateway?.attemptedFallbacks, .gatewayFallbacks)
         try put(gateway?.attemptedRetries, .gatewayRetries)
         try put(ms(gateway?.overheadMs), .gatewayOverhead)
+        try put(gateway?.cacheHit, .cacheHit)
         try c.encode(reply, forKey: .reply)
         try put(code, .code)
     }
@@ -133,6 +134,7 @@ struct ChatReport: CommandReport {
         ReportField("gateway_fallbacks", "LiteLLM gateway: its own fallbacks"),
         ReportField("gateway_retries", "LiteLLM gateway: its own retries"),
         ReportField("gateway_overhead", "LiteLLM gateway: its own time, from x-litellm-overhead-duration-ms", unit: "ms"),
+        ReportField("cache_hit", "LiteLLM gateway: answered from its response cache (null without a gateway)"),
         ReportField("reply", "the reply text (what expect contains and matches test)"),
         ReportField("code", "with -x: the reply's first fenced code block (null without -x or without a block)"),
     ]

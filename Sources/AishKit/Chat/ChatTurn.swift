@@ -78,13 +78,16 @@ struct ChatTurn {
             if let loc = step.location { reason += " (\(loc.citation))" }
             // The step's own reason often is the rule ("exact match 'x'"): say it once.
             if !reason.hasPrefix(plan.ruleDescription) { reason = "\(plan.ruleDescription): \(reason)" }
+            // Through a LiteLLM gateway: answered from its response cache or not; else unknown (nil).
+            let throughGateway = step.providerIndex.map { router.providers[$0].type == .litellm } ?? false
             out.records.append(AttemptRecord(
                 requestID: requestID, requestedModel: plan.requestedModel, routeReason: reason, provider: step.provider,
                 backendModel: step.backendModel, attempt: number, status: status, httpStatus: http ?? summary?.httpStatus,
                 error: error, ttftMs: ttft, totalMs: total, promptTokens: summary?.promptTokens,
                 completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
                 serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind,
-                systemPrompt: systemPrompt, options: options, gateway: gateway))
+                systemPrompt: systemPrompt, options: options, gateway: gateway,
+                cacheHit: throughGateway ? (gateway?.cacheHit ?? false) : nil))
         }
 
         func skipped(_ step: PlanStep, _ why: String) {

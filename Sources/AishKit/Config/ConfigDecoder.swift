@@ -135,7 +135,7 @@ enum ConfigDecoder {
     static let providerStatuses = ["active", "disabled", "template", "pending_integration"]
     static let providerKeys = ["type", "base_url", "status", "models", "health_endpoint", "env_var", "requires_api_key",
                                "rate_limits", "timeouts", "service", "service_file", "rpm", "tpm", "description",
-                               "features", "configuration", "priority", "allow_drills"]
+                               "features", "configuration", "priority", "allow_drills", "replicas"]
     static let modelKeys = ["name", "context_length", "description", "size", "quantization", "specialty", "pulled_at"]
     static let rateLimitKeys = ["requests_per_minute", "tokens_per_minute", "rpm", "tpm"]
     static let timeoutKeys = ["connect", "first_token", "idle"]
@@ -261,6 +261,15 @@ enum ConfigDecoder {
             }
         }
         let envVar = r.string(v["env_var"], "'env_var'")
+        // More processes serving the same gateway (LiteLLM replicas over one Redis): URLs.
+        var replicas: [String] = []
+        for item in r.list(v["replicas"], "'replicas'") ?? [] {
+            guard let url = r.string(item, "a replica"), BaseURL(url) != nil else {
+                r.error(item.location, "a replica must be a URL like http://127.0.0.1:4001, found \(item.kindDescription)")
+                continue
+            }
+            replicas.append(url)
+        }
         return ProviderConfig(
             name: name, type: type, baseURL: baseURL, status: status, models: models,
             healthEndpoint: r.string(v["health_endpoint"], "'health_endpoint'"),
@@ -271,7 +280,7 @@ enum ConfigDecoder {
             // the services subsystem takes its basename and scope.
             serviceUnit: r.string(v["service"], "'service'") ?? r.string(v["service_file"], "'service_file'"),
             location: at, baseURLLocation: v["base_url"]?.location, timeoutsConfigured: timeoutsConfigured,
-            allowDrills: r.bool(v["allow_drills"], "'allow_drills'") ?? false)
+            allowDrills: r.bool(v["allow_drills"], "'allow_drills'") ?? false, replicas: replicas)
     }
 
     // MARK: model-mappings.yaml
@@ -507,6 +516,7 @@ enum ConfigDecoder {
                     if let d = r.number(v["fallback_duration_seconds"], "'fallback_duration_seconds'") { out.rateLimitedFallbackSeconds = d }
                 case "error_based_routing":
                     guard r.mapping(v, "'error_based_routing'") != nil else { continue }
+                    out.errorBasedRoutingLocation = v["error_threshold"]?.location ?? p.key.location
                     if let b = r.bool(v["enabled"], "'enabled'") { out.errorBasedRoutingEnabled = b }
                     if let i = r.int(v["error_threshold"], "'error_threshold'") { out.errorThreshold = i }
                     if let d = r.number(v["cooldown_seconds"], "'cooldown_seconds'") { out.cooldownSeconds = d }

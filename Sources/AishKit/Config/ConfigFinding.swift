@@ -8,6 +8,8 @@ enum ValidationCheck: String, Sendable, CaseIterable {
     case routingRules = "routing_rules"
     case unroutedModels = "unrouted_models"
     case ports, drift
+    /// Model groups whose only deployment the LiteLLM gateway never cools down.
+    case gatewayCooldown = "gateway_cooldown"
 }
 
 /// One problem found while loading or validating the configuration, printed as

@@ -115,6 +115,9 @@ struct ProviderConfig: Sendable, Equatable {
     /// A LiteLLM gateway that accepts the fault switch `drill` uses (aish's own key
     /// `allow_drills`; `config generate` then sets LiteLLM's opt-in for it).
     var allowDrills: Bool = false
+    /// A LiteLLM gateway run as several processes over one Redis: the other processes'
+    /// URLs (aish's own key `replicas`); `gateway`, `status` and `report` show each.
+    var replicas: [String] = []
 
     var isActive: Bool { status == .active }
 }
@@ -235,6 +238,8 @@ struct SpecialCases: Sendable, Equatable {
     var errorBasedRoutingEnabled = true
     var errorThreshold = 3
     var cooldownSeconds: Double = 300
+    /// Where `error_based_routing` is (its `error_threshold` when set).
+    var errorBasedRoutingLocation: SourceLocation? = nil
 }
 
 struct ModelMappings: Sendable, Equatable {

@@ -40,6 +40,7 @@ enum ConfigValidator {
         if !loaded.incomplete {
             checker.run()
             checker.findings.append(contentsOf: ConfigSafetyChecks.findings(loaded.config))
+            if let f = GatewayCooldownRule.finding(loaded.config) { checker.findings.append(f) }
         }
         // Drift is compared on what loaded, errors or not; only a missing or unparsable source
         // file (which would make everything look out of sync) stops it.

@@ -26,8 +26,14 @@ enum LiteLLMGenerator {
         deployments(config, GatewayConfig(config))
     }
 
+    /// The stable id of a deployment (model_info.id): `provider/model_name`, so that the
+    /// Router's Redis keys (`deployment:<id>:cooldown`, …) name the providers.yaml entry they
+    /// are about. LiteLLM otherwise hashes the params into an id that says nothing.
+    static func deploymentID(provider: String, modelName: String) -> String { provider + "/" + modelName }
+
     static func deployments(_ config: AishConfig, _ gateway: GatewayConfig) -> [Deployment] {
-        gateway.deployments.compactMap { d in
+        var ids = Set<String>()
+        return gateway.deployments.compactMap { d in
             guard let p = config.provider(named: d.provider), let model = litellmModel(p, d.model) else { return nil }
             var params: [(String, JSONValue)] = [("model", .string(model))]
             if let base = apiBase(p) { params.append(("api_base", .string(base))) }
@@ -43,7 +49,14 @@ enum LiteLLMGenerator {
             if p.timeoutsConfigured {
                 params.append(("stream_timeout", .double(p.timeouts.firstToken)))
             }
-            var info: [(String, JSONValue)] = [("provider", .string(p.name))]
+            // Unique within the file (LiteLLM keeps one deployment per id).
+            var id = deploymentID(provider: p.name, modelName: d.modelName)
+            var n = 2
+            while !ids.insert(id).inserted {
+                id = deploymentID(provider: p.name, modelName: d.modelName) + "#\(n)"
+                n += 1
+            }
+            var info: [(String, JSONValue)] = [("id", .string(id)), ("provider", .string(p.name))]
             if let ctx = p.models.first(where: { $0.name == d.model })?.contextLength {
                 info.append(("max_input_tokens", .int(ctx)))
             }
@@ -98,6 +111,12 @@ enum LiteLLMGenerator {
             router.append(("default_fallbacks", .array(gateway.defaultFallbacks.map(JSONValue.string))))
         }
         if !gateway.aliases.isEmpty { router.append(("model_group_alias", .object(gateway.aliases.map { ($0.0, .string($0.1)) }))) }
+        // The Router's state (cooldowns, allowed_fails counters, rpm/tpm) in the same Redis,
+        // shared by every gateway process, as the deployment's own config has it.
+        if let redis = config.monitoring.redisHostPort {
+            router.append(("redis_host", .string(redis.host)))
+            router.append(("redis_port", .int(redis.port)))
+        }
 
         var general: [(String, JSONValue)] = [("master_key", "os.environ/LITELLM_MASTER_KEY")]
         // LiteLLM refuses `mock_testing_fallbacks` (what `drill --via gateway` sends) unless

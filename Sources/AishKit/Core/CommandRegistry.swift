@@ -33,7 +33,7 @@ struct CommandRegistry: Sendable {
     static let standard = CommandRegistry(groups: [
         Group(title: "Shell", commands: BuiltinCommands.all),
         Group(title: "Configuration", commands: ConfigCommands.all),
-        Group(title: "Providers", commands: ProviderCommands.all),
+        Group(title: "Providers", commands: ProviderCommands.all + GatewayCommands.all),
         Group(title: "Routing", commands: RoutingCommands.all),
         Group(title: "Chat", commands: ChatCommands.all),
         Group(title: "Session log", commands: SessionLogCommands.all),

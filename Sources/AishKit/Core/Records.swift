@@ -44,6 +44,8 @@ struct AttemptRecord: Sendable {
     var options: JSONValue? = nil
     /// What the gateway said about serving it (its x-litellm-* response headers).
     var gateway: GatewayInfo? = nil
+    /// Through a LiteLLM gateway: whether its response cache answered (nil for any other provider).
+    var cacheHit: Bool? = nil
 }
 
 struct MessageRecord: Sendable {

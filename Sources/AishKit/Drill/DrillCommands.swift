@@ -5,7 +5,7 @@ import Glibc
 enum DrillCommands {
     static let all: [CommandSpec] = [drill]
 
-    static let usage = "drill [NAME...] [--via direct|gateway|both] [--kill PROVIDER [--yes]] [--timeout S]"
+    static let usage = "drill [NAME...] [--via direct|gateway|both] [--kill PROVIDER [--yes]] [--timeout S] [--cache]"
 
     static let drill = CommandSpec(
         name: "drill",
@@ -39,6 +39,8 @@ enum DrillCommands {
                        completion: ServiceCommands.serviceNameCompletion),
             OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "with --kill: do not ask for confirmation"),
             OptionSpec(names: ["--timeout"], valueName: "S", help: "cap on each request's timeouts"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer from its response cache (a drill it answers then fails)"),
         ],
         positionals: [PositionalSpec(name: "NAME", help: "model names, aliases or capabilities", optional: true,
                                      variadic: true, completion: .dynamic(RoutingCommands.configuredNames))],
@@ -90,6 +92,9 @@ enum DrillCommands {
                 let c = path == .direct ? planner.directCase(name) : planner.gatewayCase(name)
                 // --via both: the gateway drill only where a gateway serves the name.
                 if path == .gateway, paths.count == 2, c.gateway == nil { continue }
+                // Names chosen by default: only where the gateway has a fallback to drill (a
+                // load-balanced group without a fallback entry has only its own deployments).
+                if path == .gateway, !explicit, c.gateway != nil, c.expected == nil { continue }
                 cases.append(c)
             }
         }
@@ -114,9 +119,10 @@ enum DrillCommands {
             try service(.stop, killedService, waitLimit: 30, ctx, config)
         }
 
-        let runner = DrillRunner(router: router, state: session.state, environment: ctx.environment, interrupt: ctx.interrupt,
+        var runner = DrillRunner(router: router, state: session.state, environment: ctx.environment, interrupt: ctx.interrupt,
                                  recorder: ctx.recorder, timeout: timeout, maxTokens: options.maxTokens ?? 8, killed: killed,
                                  backend: { [environment = ctx.environment] in ProviderClients.backend(for: $0, environment: environment) })
+        runner.useGatewayCache = inv.flag("--cache")
         var rows: [DrillReport.Row] = []
         for c in cases {
             if ctx.interrupt.isRaised { break }

@@ -88,12 +88,15 @@ struct DrillPlanner {
             gateway = p
             group = first.backendModel
         } else {
-            gateway = router.providers.first { p in
-                p.type == .litellm && p.status == .active && p.models.contains { $0.name == name }
-            }
+            // One that lists the name, else one whose generated config serves it (a model
+            // group or a model_group_alias of config generate's file: every routed name).
+            let gateways = router.providers.filter { $0.type == .litellm && $0.status == .active }
+            gateway = gateways.first { p in p.models.contains { $0.name == name } }
+                ?? (namePlan.isGatewayName ? gateways.first : nil)
         }
         guard let gateway else {
-            c.problem = "no LiteLLM gateway serves '\(name)' (none is its first target or lists it under models)"
+            c.problem = "no LiteLLM gateway serves '\(name)' (none is its first target, lists it under models, "
+                + "or has it as a model group or alias in its generated config)"
             return c
         }
         c.gateway = gateway
@@ -132,6 +135,9 @@ struct DrillRunner {
     var maxTokens: Int
     var killed: String?
     var backend: (ProviderConfig) -> ChatBackend
+    /// --cache: let a LiteLLM gateway answer from its response cache (else it is asked not to:
+    /// a drill answered by the cache proves nothing about the backend).
+    var useGatewayCache = false
 
     static let prompt = "Reply with one word: ok."
 
@@ -140,8 +146,9 @@ struct DrillRunner {
                                   expected: c.expected.map(Self.label), answeredBy: nil, timeMs: nil, passed: false,
                                   error: c.problem)
         guard c.problem == nil, let expected = c.expected else { return finish(row, c) }
-        let request = ChatRequest(model: c.name, messages: [ChatMessage(role: "user", content: Self.prompt)],
+        var request = ChatRequest(model: c.name, messages: [ChatMessage(role: "user", content: Self.prompt)],
                                   temperature: 0, maxTokens: maxTokens)
+        request.bypassGatewayCache = !useGatewayCache
         var turn = ChatTurn(router: router, state: state, environment: environment, interrupt: interrupt, backend: backend)
         turn.timeoutCap = timeout
         let outcome: ChatTurn.Outcome
@@ -181,6 +188,11 @@ struct DrillRunner {
             }
         }
         row.timeMs = (outcome.latencyMs * 10).rounded() / 10
+        if outcome.status == .ok, outcome.gateway?.cacheHit == true {
+            row.passed = false
+            row.error = "answered from the gateway's response cache: this proves nothing about the backend"
+                + (useGatewayCache ? " (drill without --cache)" : "")
+        }
         if outcome.status != .ok { row.error = outcome.error ?? "the request failed" }
         if c.path == .gateway, let gateway = c.gateway, outcome.status != .ok,
            (outcome.error ?? "").contains("Mock testing request params are disabled") {

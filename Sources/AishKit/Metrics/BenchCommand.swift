@@ -58,6 +58,8 @@ enum BenchCommand {
             OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
             OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
             OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model name or alias, as for chat",
@@ -315,7 +317,8 @@ enum BenchCommand {
     /// `requester` is given by tests; else the model is routed as `chat` routes it.
     static func run(_ inv: Invocation, _ ctx: ShellContext, requester given: ModelRequester? = nil) throws -> CommandResult {
         let s = try settings(inv)
-        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx)
+        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx,
+                                                               useGatewayCache: inv.flag("--cache"))
         if requester.wire == nil, !s.rates.isEmpty || s.sweep != nil {
             throw CommandFailure("bench: an open loop needs a model aish can reach directly")
         }
@@ -390,6 +393,10 @@ enum BenchCommand {
                     + cFormat("%.2f/s", level.goodput ?? 0) + "\n"
             }
             if level.unsent > 0 { out += "\(name): \(level.unsent) scheduled requests not sent before the level's time was up\n" }
+        }
+        for level in levels where level.summary.cacheHits > 0 {
+            out += "concurrency \(level.concurrency): \(level.summary.cacheHits) of \(level.summary.ok) answered from the "
+                + "gateway's response cache (counted in OK, left out of the timings)\n"
         }
         return out
     }

@@ -48,6 +48,8 @@ enum CompareCommand {
             OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per request to FILE", completion: .files),
             OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
             OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model names or aliases, as for chat", variadic: true,
@@ -92,7 +94,8 @@ enum CompareCommand {
         }
         let system = inv.value("--system")
         let requesters = try given ?? settings.models.map {
-            try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx, system: system, options: options)
+            try MetricsRouting.requester(for: $0, kind: "compare", ctx: ctx, system: system, options: options,
+                                         useGatewayCache: inv.flag("--cache"))
         }
         // Read last, once the options are known to be good: piped stdin and -f files join the prompt.
         let words = inv.value("--prompt") != nil || inv.value("--prompt-file") != nil ? settings.prompt : ""

@@ -148,6 +148,10 @@ struct CompareReport: CommandReport {
         for r in results {
             if !r.coldLoads.isEmpty { out += "* \(r.model): cold load (\(r.coldLoads.joined(separator: "; ")))\n" }
             let s = r.summary
+            if s.cacheHits > 0 {
+                out += "\(r.model): \(s.cacheHits) of \(s.ok) answered from the gateway's response cache "
+                    + "(counted in OK, left out of the timings)\n"
+            }
             if s.errors > 0 {
                 out += "\(r.model): \(s.errors) of \(s.requests) failed: \(s.errorKindsText)"
                 if let first = r.measured.first(where: { !$0.ok })?.error { out += " — first: \(first)" }

@@ -9,12 +9,18 @@ struct WireTarget: Sendable {
     var backendModel: String
     var routeReason: String?
     var format: Format
+    /// A LiteLLM gateway: whether a reply can come from its response cache.
+    var throughGateway: Bool
     private var provider_: ProviderConfig
     private var auth: ProviderAuth
+    /// Unless true, a LiteLLM gateway is asked neither to answer from its response cache
+    /// nor to store into it: bench measures the model, not Redis.
+    private var useGatewayCache: Bool
 
     /// Throws a `ProviderError` when the provider cannot be asked (no API key, a type aish
     /// has no client for).
-    init(provider: ProviderConfig, backendModel: String, environment: [String: String], routeReason: String?) throws {
+    init(provider: ProviderConfig, backendModel: String, environment: [String: String], routeReason: String?,
+         useGatewayCache: Bool = false) throws {
         switch provider.type {
         case .ollama: format = .ollama
         case .llamaCpp, .vllm, .openai, .openaiCompatible, .litellm: format = .openAI
@@ -25,17 +31,20 @@ struct WireTarget: Sendable {
         self.provider = provider.name
         self.backendModel = backendModel
         self.routeReason = routeReason
+        self.useGatewayCache = useGatewayCache
+        throughGateway = provider.type == .litellm
         provider_ = provider
     }
 
     /// The streamed chat request for `prompt`, as the provider clients send it.
     func request(prompt: String, maxTokens: Int?) -> HTTPRequest {
-        let chat = ChatRequest(model: backendModel, messages: [ChatMessage(role: "user", content: prompt)],
+        var chat = ChatRequest(model: backendModel, messages: [ChatMessage(role: "user", content: prompt)],
                                temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+        chat.bypassGatewayCache = !useGatewayCache
         let endpoints = ProviderEndpoints(provider_)
         switch format {
         case .openAI:
-            return HTTPRequest.postJSON(url: endpoints.chatCompletions, OpenAICompatibleBackend.body(chat),
+            return HTTPRequest.postJSON(url: endpoints.chatCompletions, OpenAICompatibleBackend.body(chat, gateway: throughGateway),
                                         headers: [("Accept", "text/event-stream")] + auth.headers,
                                         timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
         case .ollama:
@@ -226,7 +235,8 @@ enum LoadEngine {
                 _ = try result.get()
                 let summary = try openAI != nil ? openAI!.finish { _ in } : ollama!.finish { _ in }
                 return .success(RequestOutcome(provider: target.provider, backendModel: target.backendModel,
-                                               summary: summary, routeReason: target.routeReason))
+                                               summary: summary, routeReason: target.routeReason,
+                                               cacheHit: target.throughGateway ? (summary.gateway?.cacheHit ?? false) : nil))
             } catch {
                 return .failure(openAI != nil ? openAI!.failure(error) : ollama!.failure(error))
             }

@@ -6,9 +6,11 @@ import Glibc
 /// router state told of every attempt), so the figures are what a chat user would see.
 enum MetricsRouting {
     /// `kind` goes into every attempt the turns record ("compare", "bench"); `system` and
-    /// `options` (`compare -s`, `-o`) go with every request.
+    /// `options` (`compare -s`, `-o`) go with every request. Unless `useGatewayCache`, a
+    /// LiteLLM gateway on the way is asked neither to answer from its response cache nor to
+    /// store into it (`--cache` measures with it on purpose).
     static func requester(for model: String, kind: String, ctx: ShellContext, system: String? = nil,
-                          options: ChatOptions = ChatOptions()) throws -> ModelRequester {
+                          options: ChatOptions = ChatOptions(), useGatewayCache: Bool = false) throws -> ModelRequester {
         let config = try ctx.config()
         let router = ctx.routing.router(for: config)
         let state = ctx.routing.state
@@ -32,7 +34,8 @@ enum MetricsRouting {
                 switch router.availability(of: step, state: state, environment: environment) {
                 case .available:
                     targets.append(try WireTarget(provider: router.providers[i], backendModel: step.backendModel,
-                                                  environment: environment, routeReason: step.reason))
+                                                  environment: environment, routeReason: step.reason,
+                                                  useGatewayCache: useGatewayCache))
                 case let .cooledDown(_, reason), let .rateLimited(_, reason), let .missingAPIKey(reason):
                     why.append("\(step.provider): \(reason)")
                 }
@@ -48,8 +51,9 @@ enum MetricsRouting {
                                                               failures: failures) })
             var messages = [ChatMessage(role: "user", content: prompt)]
             if let system, !system.isEmpty { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
-            let request = ChatRequest(model: model, messages: messages, temperature: options.temperature,
+            var request = ChatRequest(model: model, messages: messages, temperature: options.temperature,
                                       maxTokens: maxTokens, topP: options.topP, seed: options.seed, stream: true)
+            request.bypassGatewayCache = !useGatewayCache
             let plan = router.plan(for: model, input: RoutingInput(promptTokens: RoutingInput.estimateTokens(prompt),
                                                                    contextTokens: RoutingInput.estimateTokens(prompt)),
                                    state: state)
@@ -63,7 +67,7 @@ enum MetricsRouting {
                                                     httpStatus: last?.httpStatus)
                 return RequestOutcome(provider: outcome.provider ?? "", backendModel: outcome.backendModel ?? "",
                                       summary: summary, attempts: outcome.tried, routeReason: last?.routeReason,
-                                      records: outcome.records)
+                                      records: outcome.records, cacheHit: last?.cacheHit)
             case .cancelled:
                 throw RoutedRequestFailure(error: ProviderError(kind: .cancelled, message: outcome.error ?? "cancelled",
                                                                 partialText: outcome.reply),

@@ -42,6 +42,9 @@ struct RequestSample: Sendable {
     var sendLagMs: Double? = nil
     /// Sent during --ramp-up: logged, not counted in the level's figures.
     var rampUp = false
+    /// Answered from a LiteLLM gateway's response cache (nil: not through a gateway). Kept
+    /// out of the timing figures: it measures the cache, not the model.
+    var cacheHit: Bool? = nil
 }
 
 /// The part of a routed request the measurement needs back from whoever sent it.
@@ -52,6 +55,8 @@ struct RequestOutcome: Sendable {
     var attempts: Int = 1
     var routeReason: String? = nil
     var records: [AttemptRecord] = []
+    /// Through a LiteLLM gateway: whether its response cache answered (nil: not a gateway).
+    var cacheHit: Bool? = nil
 }
 
 /// How `compare` and `bench` send one streamed request for a model: through the router in
@@ -71,18 +76,23 @@ struct ModelRequester: Sendable {
         self.wire = wire
     }
 
-    /// Straight to one provider's chat API (no failover).
-    static func direct(provider: ProviderConfig, backendModel: String, environment: [String: String]) -> ModelRequester {
+    /// Straight to one provider's chat API (no failover). `useGatewayCache` false: a LiteLLM
+    /// gateway is asked neither to answer from its response cache nor to store the reply.
+    static func direct(provider: ProviderConfig, backendModel: String, environment: [String: String],
+                       useGatewayCache: Bool = false) -> ModelRequester {
         let backend = ProviderClients.backend(for: provider, environment: environment)
         return ModelRequester(wire: {
-            [try WireTarget(provider: provider, backendModel: backendModel, environment: environment, routeReason: nil)]
+            [try WireTarget(provider: provider, backendModel: backendModel, environment: environment, routeReason: nil,
+                            useGatewayCache: useGatewayCache)]
         }) { prompt, maxTokens, interrupt, onText in
-            let request = ChatRequest(model: backendModel, messages: [ChatMessage(role: "user", content: prompt)],
+            var request = ChatRequest(model: backendModel, messages: [ChatMessage(role: "user", content: prompt)],
                                       temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+            request.bypassGatewayCache = !useGatewayCache
             let summary = try backend.streamChat(request, provider: provider, interrupt: interrupt) { event in
                 if case let .text(t) = event { onText(t) }
             }
-            return RequestOutcome(provider: provider.name, backendModel: backendModel, summary: summary)
+            return RequestOutcome(provider: provider.name, backendModel: backendModel, summary: summary,
+                                  cacheHit: provider.type == .litellm ? (summary.gateway?.cacheHit ?? false) : nil)
         }
     }
 }
@@ -142,6 +152,7 @@ enum RequestMeasurement {
             sample.attempts = outcome.attempts
             sample.routeReason = outcome.routeReason
             sample.records = outcome.records
+            sample.cacheHit = outcome.cacheHit
             sample.replyText = outcome.summary.text.isEmpty ? streamedText : outcome.summary.text
             sample.outputTokens = outcome.summary.completionTokens ?? (pieces > 0 ? pieces : nil)
             sample.promptTokens = outcome.summary.promptTokens
@@ -239,7 +250,7 @@ enum RequestMeasurement {
                              httpStatus: s.httpStatus, error: s.error, ttftMs: s.ttftMs, totalMs: s.totalMs,
                              promptTokens: s.promptTokens, completionTokens: s.outputTokens,
                              tokensPerSecond: s.tokensPerSecond, serverTimings: s.serverTimings, prompt: prompt,
-                             replyText: s.replyText, startedAt: s.startedAt, kind: kind)
+                             replyText: s.replyText, startedAt: s.startedAt, kind: kind, cacheHit: s.cacheHit)
     }
 }
 
@@ -255,12 +266,17 @@ struct SampleSummary: Sendable {
     var tokensPerSecond: LatencySummary?
     var outputTokens: Int
     var coldLoads: [String]
+    /// Successful requests a LiteLLM gateway answered from its response cache: counted in
+    /// `ok`, left out of every timing (TTFT, inter-token, latency, tokens/s).
+    var cacheHits: Int
 
     init(_ samples: [RequestSample]) {
         requests = samples.count
-        let good = samples.filter(\.ok)
-        ok = good.count
-        errors = samples.count - good.count
+        let answered = samples.filter(\.ok)
+        ok = answered.count
+        cacheHits = answered.filter { $0.cacheHit == true }.count
+        let good = answered.filter { $0.cacheHit != true }
+        errors = samples.count - answered.count
         var kinds: [String: Int] = [:]
         for s in samples where !s.ok { kinds[s.errorKind ?? "error", default: 0] += 1 }
         errorKinds = kinds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -285,6 +301,7 @@ struct SampleSummary: Sendable {
         out.append(("tokens_per_second", tokensPerSecond?.json() ?? .null))
         out.append(("output_tokens", .int(outputTokens)))
         out.append(("cold_loads", .array(coldLoads.map { .string($0) })))
+        out.append(("cache_hits", .int(cacheHits)))
         return out
     }
 }

@@ -111,8 +111,8 @@ enum TailCommand {
             let results = MetricsScraper.scrape(targets, environment: ctx.environment, interrupt: stop)
             if stop.isRaised { return nil }
             ctx.recorder?.recordMetricSamples(results.flatMap(MetricsReport.samples))
-            return TailSample(rows: viewState.update(results, at: tickStart), succeeded: results.contains { $0.error == nil },
-                              error: results.compactMap(\.error).first)
+            return TailSample(rows: viewState.update(results, at: tickStart) + gatewayRows(config, only: provider, ctx, interrupt: stop),
+                              succeeded: results.contains { $0.error == nil }, error: results.compactMap(\.error).first)
         }
         return CommandResult(report: TailMetricsReport(updateCount: run.ticks, providerCount: targets.count, updates: run.updates,
                                                        printed: run.printed, failure: run.failure(view: "tail metrics", bounds: bounds)))
@@ -239,6 +239,23 @@ enum TailCommand {
 
     /// One row per target and series: the last value (rates per second), its trend over
     /// the window; histograms as their p50 and p99 over the window.
+    /// The gateway's deployments cooling down now (from its Redis), a row each, beside its
+    /// metrics: series `cooldown DEPLOYMENT`, seconds left, and why. Nothing when none is.
+    static func gatewayRows(_ config: AishConfig, only provider: String?, _ ctx: ShellContext,
+                            interrupt: InterruptFlag) -> [TailMetricsView.Row] {
+        guard let gw = config.providers.providers.first(where: { $0.type == .litellm && $0.isActive }),
+              provider == nil || provider == gw.name else { return [] }
+        let c = GatewayCooldowns.read(config, environment: ctx.environment, interrupt: interrupt)
+        if let e = c.unavailable, c.redis != nil {
+            return [TailMetricsView.Row(provider: gw.name, series: "", now: "", value: nil, trend: "", error: e)]
+        }
+        return c.byID.keys.sorted().map { id in
+            let cd = c.byID[id]!
+            return TailMetricsView.Row(provider: gw.name, series: "cooldown \(id)", now: "\(Int((cd.seconds ?? 0).rounded(.up))) s",
+                                       value: cd.seconds, trend: RouteReport.reasonText(cd).map { LogFormat.preview($0, limit: 60) } ?? "")
+        }
+    }
+
     static func prometheusRows(_ report: PrometheusMetricsReport) -> [TailMetricsView.Row] {
         var rows: [TailMetricsView.Row] = []
         for e in report.errors {

@@ -249,3 +249,42 @@ final class RedisClient {
         return (count, true, sample)
     }
 }
+
+// Read-only requests for the gateway's live view (`gateway`): they never write and never
+// block the server (SCAN, not KEYS).
+extension RedisClient {
+    /// GET: the value, nil when the key does not exist.
+    func get(_ key: String) throws -> String? {
+        switch try command(["GET", key]) {
+        case let .bulk(s): return s
+        default: throw RedisError(message: "redis \(address): GET: the answer is not a string")
+        }
+    }
+
+    /// PTTL in seconds: nil when the key does not exist (-2) or has no expiry (-1).
+    func secondsToLive(_ key: String) throws -> Double? {
+        guard case let .integer(ms) = try command(["PTTL", key]) else {
+            throw RedisError(message: "redis \(address): PTTL: the answer is not an integer")
+        }
+        return ms < 0 ? nil : Double(ms) / 1000
+    }
+
+    /// The keys matching a glob, with SCAN, stopping after `limit` keys scanned;
+    /// `complete` is false when it stopped early.
+    func scanKeys(matching pattern: String, limit: Int = 100_000) throws -> (keys: [String], complete: Bool) {
+        var keys: [String] = []
+        var cursor = "0"
+        var scanned = 0
+        repeat {
+            let reply = try command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
+            guard case let .array(parts?) = reply, parts.count == 2, let next = parts[0].text, case let .array(found?) = parts[1] else {
+                throw RedisError(message: "redis \(address): SCAN: the answer is not [cursor, keys]")
+            }
+            scanned += found.count
+            keys += found.compactMap(\.text)
+            cursor = next
+            if scanned >= limit && cursor != "0" { return (keys, false) }
+        } while cursor != "0"
+        return (keys, true)
+    }
+}

@@ -24,6 +24,10 @@ struct ChatRequest: Sendable {
     var maxWholeReplyBytes: Int = HTTPTransport.BodyCap.wholeReply(keeping: BoundedReply.defaultLimit)
     /// More top-level body keys, sent as they are (the gateway's `mock_testing_fallbacks`).
     var extraBody: [(String, JSONValue)] = []
+    /// To a LiteLLM gateway: ask it neither to answer from its response cache nor to store
+    /// the reply there (what measuring needs: the model's time, not Redis's). Sent only to
+    /// `litellm` providers, as LiteLLM's per-request control `cache: {no-cache, no-store}`.
+    var bypassGatewayCache = false
 
     /// temperature, max_tokens, top_p and seed as sent, for the log; "stream": false for a
     /// request that was not streamed.
@@ -74,6 +78,13 @@ struct GatewayInfo: Sendable, Equatable {
     /// The gateway's time to the backend's response (x-litellm-response-duration-ms).
     var responseMs: Double?
     var deployment: String?
+    /// The gateway's response-cache key (x-litellm-cache-key). LiteLLM 1.108 sets it only on a
+    /// reply served from its cache (caching_handler puts `cache_key` into the hidden params on
+    /// a hit, and the proxy turns it into this header), so its presence is the hit.
+    var cacheKey: String? = nil
+
+    /// Answered from the gateway's response cache, not by a backend.
+    var cacheHit: Bool { cacheKey != nil }
 
     init(modelGroup: String? = nil, modelID: String? = nil, apiBase: String? = nil, attemptedFallbacks: Int? = nil,
          attemptedRetries: Int? = nil, overheadMs: Double? = nil, responseMs: Double? = nil, deployment: String? = nil) {
@@ -102,8 +113,10 @@ struct GatewayInfo: Sendable, Equatable {
         attemptedRetries = number("x-litellm-attempted-retries").map { Int($0) }
         overheadMs = number("x-litellm-overhead-duration-ms")
         responseMs = number("x-litellm-response-duration-ms")
+        cacheKey = value("x-litellm-cache-key")
         deployment = nil
-        if modelGroup == nil && modelID == nil && apiBase == nil && overheadMs == nil && attemptedFallbacks == nil {
+        if modelGroup == nil && modelID == nil && apiBase == nil && overheadMs == nil && attemptedFallbacks == nil
+            && cacheKey == nil {
             return nil
         }
     }

@@ -235,7 +235,11 @@ enum ChatStreamRunner {
 struct OpenAICompatibleBackend: ChatBackend {
     var environment: [String: String]
 
-    static func body(_ request: ChatRequest) -> JSONValue {
+    /// LiteLLM's per-request cache controls (1.108: `no-cache` skips the lookup in
+    /// caching_handler, `no-store` the write after the reply).
+    static let noGatewayCache: (String, JSONValue) = ("cache", .object([("no-cache", true), ("no-store", true)]))
+
+    static func body(_ request: ChatRequest, gateway: Bool = false) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
             ("model", .string(request.model)),
             ("messages", .array(request.messages.map { .object([("role", .string($0.role)), ("content", .string($0.content))]) })),
@@ -247,13 +251,15 @@ struct OpenAICompatibleBackend: ChatBackend {
         if let p = request.topP { pairs.append(("top_p", .double(p))) }
         if let s = request.seed { pairs.append(("seed", .int(s))) }
         pairs += request.extraBody
+        if gateway && request.bypassGatewayCache { pairs.append(noGatewayCache) }
         return .object(pairs)
     }
 
     func streamChat(_ request: ChatRequest, provider: ProviderConfig, interrupt: InterruptFlag,
                     onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
         let auth = try ProviderAuth.resolve(provider, environment: environment)
-        let http = HTTPRequest.postJSON(url: ProviderEndpoints(provider).chatCompletions, Self.body(request),
+        let http = HTTPRequest.postJSON(url: ProviderEndpoints(provider).chatCompletions,
+                                        Self.body(request, gateway: provider.type == .litellm),
                                         headers: [("Accept", request.stream ? "text/event-stream" : "application/json")] + auth.headers,
                                         timeouts: HTTPTimeouts(provider.timeouts), secrets: auth.secrets)
         return try ChatStreamRunner.run(http, decoder: OpenAIStreamDecoder(), interrupt: interrupt,
@@ -265,7 +271,11 @@ struct OpenAICompatibleBackend: ChatBackend {
 struct OllamaBackend: ChatBackend {
     var environment: [String: String]
 
-    static func body(_ request: ChatRequest) -> JSONValue {
+    /// LiteLLM's per-request cache controls (1.108: `no-cache` skips the lookup in
+    /// caching_handler, `no-store` the write after the reply).
+    static let noGatewayCache: (String, JSONValue) = ("cache", .object([("no-cache", true), ("no-store", true)]))
+
+    static func body(_ request: ChatRequest, gateway: Bool = false) -> JSONValue {
         var options: [(String, JSONValue)] = []
         if let t = request.temperature { options.append(("temperature", .double(t))) }
         if let m = request.maxTokens { options.append(("num_predict", .int(m))) }

@@ -39,6 +39,8 @@ enum ReplayCommands {
                        help: "temperature, max_tokens, top_p, seed or max_reply_bytes instead of the logged one (repeatable)",
                        completion: .words(ChatOptions.names), repeatable: true, arity: 2),
             OptionSpec(names: ["--no-stream"], valueName: nil, help: "send each request without streaming"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer from its response cache (hits are marked, not compared for time)"),
         ],
         positionals: [PositionalSpec(name: "ID", help: "attempt ids from `log`", optional: true, variadic: true)],
         report: ReportShape(ReplayReport.self),
@@ -107,7 +109,7 @@ enum ReplayCommands {
         for row in rows {
             if ctx.interrupt.isRaised { break }
             results.append(replayOne(row, to: target, turn: turn, router: router, state: session.state, recorder: ctx.recorder,
-                                     overrides: overrides))
+                                     overrides: overrides, useGatewayCache: inv.flag("--cache")))
         }
         if ctx.interrupt.isRaised { throw CommandFailure("replay: interrupted after \(results.count) of \(rows.count) prompts") }
         let report = ReplayReport(to: target, results: results)
@@ -135,8 +137,11 @@ enum ReplayCommands {
         var stream = true
     }
 
+    /// Unless `useGatewayCache`, a LiteLLM gateway is asked neither to answer from its response
+    /// cache nor to store the reply (a cached reply would compare Redis with the logged request).
     static func replayOne(_ row: AttemptRow, to target: String, turn: ChatTurn, router: Router, state: RouterState,
-                          recorder: SessionRecorder?, overrides: ReplayOverrides = ReplayOverrides()) -> ReplayReport.Prompt {
+                          recorder: SessionRecorder?, overrides: ReplayOverrides = ReplayOverrides(),
+                          useGatewayCache: Bool = false) -> ReplayReport.Prompt {
         var messages: [ChatMessage] = []
         if let s = overrides.system ?? row.systemPrompt, !s.isEmpty { messages.append(ChatMessage(role: "system", content: s)) }
         messages.append(ChatMessage(role: "user", content: row.prompt))
@@ -149,6 +154,7 @@ enum ReplayCommands {
                                   seed: given.seed ?? options?["seed"]?.intValue,
                                   maxReplyBytes: given.maxReplyBytes)
         request.stream = overrides.stream
+        request.bypassGatewayCache = !useGatewayCache
         var note: String?
         if router.plan(for: row.requestedModel, state: state, advance: false).steps.isEmpty {
             note = "the original model '\(row.requestedModel)' is unknown to the current config"
@@ -160,6 +166,11 @@ enum ReplayCommands {
         let original = ReplayReport.Side(provider: row.provider, backendModel: row.backendModel, ttftMs: row.ttftMs,
                                          latencyMs: row.totalMs, tokens: row.completionTokens, reply: row.reply, error: nil)
         let ok = outcome.status == .ok
+        let cacheHit = outcome.gateway?.cacheHit == true
+        if cacheHit {
+            let hit = "answered from the gateway's response cache (its time is the cache's, not the model's)"
+            note = note.map { "\($0); \(hit)" } ?? hit
+        }
         let replayed = ReplayReport.Side(
             provider: outcome.provider, backendModel: outcome.backendModel, ttftMs: outcome.ttftMs.map(round3),
             latencyMs: round3(outcome.latencyMs), tokens: outcome.completionTokens, reply: outcome.reply,
@@ -168,7 +179,7 @@ enum ReplayCommands {
         return ReplayReport.Prompt(
             id: Int(row.id), model: row.requestedModel, prompt: row.prompt, note: note, original: original, replay: replayed,
             similarity: ok ? (diff.similarity * 1000).rounded() / 1000 : nil, diff: ok ? diff.rendered : nil,
-            slower: ok ? (original.latencyMs.map { outcome.latencyMs > $0 } ?? false) : nil)
+            slower: ok && !cacheHit ? (original.latencyMs.map { outcome.latencyMs > $0 } ?? false) : nil)
     }
 
     private static func round3(_ d: Double) -> Double { (d * 1000).rounded() / 1000 }

@@ -231,9 +231,15 @@ struct GatewaySection: Encodable, Sendable {
     var deployments: [GatewayDeployment]
     @Nullable var error: String?
     @Nullable var note: String?
+    /// The gateway's processes (replicas) and the deployments cooling down in its Redis
+    /// (`status`'s gateway_cooldowns); null when not read.
+    @Nullable var live: JSONValue? = nil
+    /// Model groups whose only deployment LiteLLM never cools down (GatewayCooldownRule).
+    var neverCooledDown: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case mark, provider, url, httpStatus = "http_status", latencyMs = "latency_ms", healthy, unhealthy, deployments, error, note
+        case live, neverCooledDown = "never_cooled_down"
     }
 }
 
@@ -254,10 +260,13 @@ struct RouteRequest: Encodable, Sendable {
     /// Sent, then cut short by the report's end (its timeout or Ctrl-C): not answered, and
     /// not the backend's failure either.
     var cancelled: Bool = false
+    /// Answered from a LiteLLM gateway's response cache (null: no gateway on the way). The
+    /// report asks the gateway not to use its cache unless `--cache`.
+    @Nullable var cacheHit: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case group, path, mark, ok, provider, backendModel = "backend_model", ttftMs = "ttft_ms", totalMs = "total_ms", fallback
-        case fallbackFrom = "fallback_from", attempts, error, cancelled
+        case fallbackFrom = "fallback_from", attempts, error, cancelled, cacheHit = "cache_hit"
     }
 }
 

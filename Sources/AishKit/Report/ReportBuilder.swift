@@ -29,13 +29,21 @@ struct ReportInputs {
     var backups: [String]
     /// Jobs that had not finished when the overall timeout passed.
     var timedOut: [String] = []
+    /// The gateway's processes and the cooldowns in its Redis now.
+    var gatewayLive: GatewayStatus? = nil
 }
 
 enum ReportBuilder {
     static func build(_ i: ReportInputs) -> DiagnosticReport {
         let configuration = configurationSection(i)
         let providers = providersSection(i)
-        let gateway = gatewaySection(i, providers: providers)
+        var gateway = gatewaySection(i, providers: providers)
+        if gateway.mark != .notConfigured {
+            gateway.live = i.gatewayLive?.json
+            gateway.neverCooledDown = GatewayCooldownRule.uncooled(i.config).groups.map(\.group)
+            if let live = i.gatewayLive, gateway.mark == .ok,
+               !live.cooledDown.isEmpty || live.replicas.contains(where: { !$0.up }) { gateway.mark = .warning }
+        }
         let routing = routingSection(i)
         let monitoring = monitoringSection(i)
         let resources = resourcesSection(i)

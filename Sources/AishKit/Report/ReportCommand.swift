@@ -41,6 +41,8 @@ enum ReportCommands {
             OptionSpec(names: ["-o", "--out"], valueName: "FILE", help: "write the report to FILE", completion: .files),
             OptionSpec(names: ["--format"], valueName: "FORMAT", help: "md, json or text", completion: .words(["md", "json", "text"])),
             OptionSpec(names: ["--no-requests"], valueName: nil, help: "send no model requests (probes only)"),
+            OptionSpec(names: ["--cache"], valueName: nil,
+                       help: "let a LiteLLM gateway answer the routing requests from its response cache (hits are marked)"),
             OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "overall timeout for the probes (default 30s)"),
             OptionSpec(names: ["--compare"], valueName: "RUN_ID", help: "show what changed since an earlier report's run"),
         ],
@@ -100,6 +102,9 @@ enum ReportCommands {
             jobs.start("gateway /health") {
                 m.setGateway(GatewayHealthAnswer.fetch(gateway, environment: environment, timeout: timeout, interrupt: stop))
             }
+            jobs.start("gateway cooldowns") {
+                m.setGatewayLive(GatewayStatus.fetch(config, environment: environment, timeout: min(timeout, 5), interrupt: stop))
+            }
         }
         if let url = targets.prometheus {
             let token = targets.prometheusKeyVariable.flatMap { environment[$0] }
@@ -128,12 +133,13 @@ enum ReportCommands {
         // The routing requests: built here (the router lives in this shell), sent one after
         // another on their own thread so that each TTFT is measured on a quiet machine.
         let sendRequests = !inv.flag("--no-requests")
+        let useCache = inv.flag("--cache")
         let groups = sendRequests ? ReportBuilder.routeGroups(config) : []
         let gatewayGroups = Set(LiteLLMGenerator.deployments(config).map(\.modelName))
         // Without its key the gateway refuses every request: one issue says so, not one per group.
         let gatewayUsable = gateway.map { ProviderCommands.notProbedReason($0, environment: environment) == nil } ?? false
         let requesters: [(String, Result<ModelRequester, CommandFailure>)] = groups.map { g in
-            do { return (g, .success(try MetricsRouting.requester(for: g, kind: "report", ctx: ctx))) }
+            do { return (g, .success(try MetricsRouting.requester(for: g, kind: "report", ctx: ctx, useGatewayCache: useCache))) }
             catch { return (g, .failure(CommandFailure("\(error)"))) }
         }
         let routing = RoutingRun()
@@ -153,7 +159,8 @@ enum ReportCommands {
                     if let gateway, gatewayUsable, gatewayGroups.contains(group) {
                         routing.begin(group: group, path: "gateway", provider: gateway.name)
                         let (row, record) = RouteProbe.viaGateway(group: group, gateway: gateway, config: config, environment: environment,
-                                                                  timeout: min(left, gateway.timeouts.firstToken), interrupt: stop)
+                                                                  timeout: min(left, gateway.timeouts.firstToken), interrupt: stop,
+                                                                  useCache: useCache)
                         routing.finish(row, [record], stopped: stop.isRaised)
                     }
                     if stop.isRaised { break }
@@ -193,7 +200,7 @@ enum ReportCommands {
             durationMs: (MonotonicClock.now() - stopwatch) * 1000, timeout: timeout, targets: targets, providerHealth: m.providerHealth,
             listings: m.listings, status: m.status, gateway: m.gateway, prometheus: m.prometheus, grafana: m.grafana, redis: m.redis,
             recent: m.recent, requestsSent: sendRequests, requests: requestRows, requestsPlanned: planned, chains: chains,
-            backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut))
+            backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut, gatewayLive: m.gatewayLive))
         if let (id, json) = base { report.comparison = try ReportComparison.between(base: json, baseRun: id, current: report) }
 
         // What was sent is logged whatever stopped the report; an interrupted report is not stored as a run.

@@ -126,6 +126,40 @@ enum ReportIssues {
             }
         }
 
+        // The gateway's own state: deployments cooling down, processes down, and deployments it never cools down.
+        if let gw = gateway.provider, gateway.mark != .notConfigured, let live = i.gatewayLive {
+            for r in live.replicas where !r.up {
+                out.append(ReportIssue(impact: .medium, section: "gateway",
+                                       symptom: "gateway process \(r.url) (\(gw)) does not answer /health/liveliness",
+                                       cause: r.error ?? "down",
+                                       fix: "restart it (`scripts/stack up` for the local stack); the other processes share its Redis and go on"))
+            }
+            for c in live.cooledDown {
+                out.append(ReportIssue(
+                    impact: .medium, section: "gateway",
+                    symptom: "the gateway is skipping deployment \(c.id)" + (c.modelGroup.map { " of model group '\($0)'" } ?? "")
+                        + ": \(RouteReport.cooldownText(c.cooldown))",
+                    cause: "LiteLLM put it in cooldown after failures of \(c.provider ?? "its backend") (deployment:\(c.id):cooldown in Redis \(live.redis ?? "?")); "
+                        + "a deployment that keeps coming back into cooldown is flapping",
+                    fix: "check \(c.provider ?? "the backend") (`aish health \(c.provider ?? "")`, its log); it is tried again when the cooldown ends; "
+                        + "`aish gateway` shows what is left"))
+            }
+            if let e = live.unavailable, live.redis != nil {
+                out.append(ReportIssue(impact: .low, section: "gateway", symptom: "the gateway's cooldowns could not be read",
+                                       cause: e, fix: "check Redis (`aish report` Monitoring section); `aish gateway` says what it can see"))
+            }
+        }
+        if gateway.mark != .notConfigured, !gateway.neverCooledDown.isEmpty {
+            let (groups, reason) = GatewayCooldownRule.uncooled(c)
+            let names = groups.map { "'\($0.group)'" }.joined(separator: ", ")
+            out.append(ReportIssue(
+                impact: .low, section: "gateway",
+                symptom: "the gateway never cools down the only deployment of \(groups.count) model group\(groups.count == 1 ? "" : "s") (\(names))",
+                cause: "LiteLLM 1.108.7: \(reason)",
+                fix: "while such a backend is down every request pays its attempt before the fallback: give the group a second deployment "
+                    + "(load_balancing in model-mappings.yaml), or an allowed_fails_policy in the gateway's router_settings that names the exception"))
+        }
+
         // Routing.
         // Failed requests: one issue per path (the same cause usually fails every group).
         for path in ["gateway", "direct"] {

@@ -165,6 +165,7 @@ enum ReportMarkdown {
             o.append("")
             return
         }
+        gatewayLive(g, &o)
         if let e = g.error {
             o.append("LiteLLM's own health check `\(g.url ?? "/health")` of **\(g.provider ?? "?")** could not be read: \(e)")
             o.append("")
@@ -183,6 +184,37 @@ enum ReportMarkdown {
             o.append("Where the two disagree, the gateway's check is the stricter one: it runs a completion with the deployment's own parameters, while aish's probe only asks the backend's health endpoint.")
             o.append("")
         }
+    }
+
+    /// The gateway's processes and the Router's cooldowns in Redis (GatewayStatus.json).
+    private static func gatewayLive(_ g: GatewaySection, _ o: inout [String]) {
+        if let live = g.live {
+            var processes: [String] = []
+            if case let .array(rs)? = live["replicas"] {
+                for r in rs { processes.append((r["up"] == .bool(true) ? "✓ " : "✗ ") + "`\(r["url"]?.stringValue ?? "?")`") }
+            }
+            if !processes.isEmpty { o.append("Gateway processes: " + processes.joined(separator: ", ") + ".") }
+            if let e = live["error"]?.stringValue {
+                o.append("Cooldowns: \(e).")
+            } else if case let .array(cs)? = live["cooled_down"] {
+                if cs.isEmpty {
+                    o.append("Cooldowns: none (Redis `\(live["redis"]?.stringValue ?? "?")`).")
+                } else {
+                    o.append("Cooldowns (the gateway skips these deployments until they end):")
+                    o.append("")
+                    table(["deployment", "model group", "seconds left", "why"], cs.map { c in
+                        [c["id"]?.stringValue ?? "?", c["model_group"]?.stringValue ?? "-",
+                         c["cooldown_s"]?.doubleValue.map { String(Int($0.rounded(.up))) } ?? "-",
+                         ReportIssues.clip(c["cooldown_reason"]?.stringValue ?? "-", 120)]
+                    }, &o)
+                }
+            }
+        }
+        if !g.neverCooledDown.isEmpty {
+            o.append("Never cooled down by the gateway (the only deployment of its group, LiteLLM 1.108.7): "
+                     + g.neverCooledDown.map { "`\($0)`" }.joined(separator: ", ") + ".")
+        }
+        o.append("")
     }
 
     private static func routing(_ r: RoutingSection, _ o: inout [String]) {

@@ -155,8 +155,10 @@ enum RouteProbe {
     static let maxTokens = 8
 
     /// Straight to the gateway provider with the group's name as the model.
+    /// Unless `useCache`, the gateway is asked neither to answer from its response cache nor
+    /// to store the reply (a cached answer would time Redis, not the route).
     static func viaGateway(group: String, gateway: ProviderConfig, config: AishConfig, environment: [String: String],
-                           timeout: Double, interrupt: InterruptFlag) -> (RouteRequest, AttemptRecord) {
+                           timeout: Double, interrupt: InterruptFlag, useCache: Bool = false) -> (RouteRequest, AttemptRecord) {
         var row = RouteRequest(group: group, path: "gateway", mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
                                totalMs: nil, fallback: false, fallbackFrom: nil, attempts: 1, error: nil)
         let startedAt = Date()
@@ -169,11 +171,13 @@ enum RouteProbe {
         var decoder = OpenAIStreamDecoder()
         do {
             let auth = try ProviderAuth.resolve(gateway, environment: environment)
-            let body: JSONValue = .object([
+            var pairs: [(String, JSONValue)] = [
                 ("model", .string(group)),
                 ("messages", .array([.object([("role", "user"), ("content", .string(prompt))])])),
                 ("max_tokens", .int(maxTokens)), ("stream", true),
-            ])
+            ]
+            if !useCache { pairs.append(OpenAICompatibleBackend.noGatewayCache) }
+            let body: JSONValue = .object(pairs)
             let limits = HTTPTimeouts(connect: min(gateway.timeouts.connect, timeout), firstByte: timeout, idle: timeout, total: timeout)
             let request = HTTPRequest.postJSON(url: ProviderEndpoints(gateway).chatCompletions, body, headers: auth.headers,
                                                timeouts: limits, secrets: auth.secrets)
@@ -206,12 +210,17 @@ enum RouteProbe {
         }
         row.backendModel = decoder.summary.model
         let status: AttemptStatus = row.ok ? .ok : (interrupt.isRaised ? .cancelled : (reply.isEmpty ? .error : .partial))
-        let record = AttemptRecord(
+        let info = head.flatMap { GatewayInfo(headers: $0.headers) }?.resolvingDeployment(config.providers.providers)
+        row.cacheHit = info?.cacheHit ?? false
+        if row.cacheHit == true, row.ok { row.mark = .warning }
+        var record = AttemptRecord(
             requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
             provider: gateway.name, backendModel: group, attempt: 1, status: status,
             httpStatus: head?.status, error: row.error, ttftMs: row.ttftMs, totalMs: row.totalMs,
             promptTokens: decoder.summary.promptTokens, completionTokens: decoder.summary.completionTokens, tokensPerSecond: nil,
             serverTimings: decoder.summary.serverTimings, prompt: prompt, replyText: reply.takeText(), startedAt: startedAt, kind: "report")
+        record.gateway = info
+        record.cacheHit = row.cacheHit
         return (row, record)
     }
 
@@ -247,6 +256,7 @@ enum RouteProbe {
         row.ttftMs = s.ttftMs
         row.totalMs = s.totalMs
         row.error = s.error
+        row.cacheHit = s.cacheHit
         let tried = s.records.filter { $0.status != .skipped }
         row.attempts = max(tried.count, s.ok ? 1 : 0)
         if let failed = tried.first(where: { $0.status != .ok }), s.ok {
@@ -375,6 +385,7 @@ final class ReportMeasurements: @unchecked Sendable {
     private(set) var grafana: GrafanaHealth?
     private(set) var redis: RedisProbeResult?
     private(set) var recent: RecentFigures?
+    private(set) var gatewayLive: GatewayStatus?
 
     func set(_ body: (ReportMeasurements) -> Void) {
         lock.withLock { if !closed { body(self) } }
@@ -385,6 +396,7 @@ final class ReportMeasurements: @unchecked Sendable {
     func setProviders(health: [ProbeOutcome], listings: [ProbeOutcome]) { set { $0.providerHealth = health; $0.listings = listings } }
     func setStatus(_ s: StatusSnapshot?) { set { $0.status = s } }
     func setGateway(_ g: GatewayHealthAnswer) { set { $0.gateway = g } }
+    func setGatewayLive(_ g: GatewayStatus?) { set { $0.gatewayLive = g } }
     func setPrometheus(_ p: PrometheusHealth) { set { $0.prometheus = p } }
     func setGrafana(_ g: GrafanaHealth) { set { $0.grafana = g } }
     func setRedis(_ r: RedisProbeResult) { set { $0.redis = r } }

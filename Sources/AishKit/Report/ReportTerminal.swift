@@ -41,8 +41,12 @@ enum ReportTerminal {
             line(g.mark, "gateway", "/health not read: " + ReportIssues.clip(e, 100))
         } else {
             let disagree = g.deployments.filter { !$0.agree }.count
+            var cooling = ""
+            if case let .array(cs)? = g.live?["cooled_down"], !cs.isEmpty {
+                cooling = "; cooling down: " + cs.compactMap { $0["id"]?.stringValue }.joined(separator: ", ")
+            }
             line(g.mark, "gateway", "\(g.deployments.filter(\.gatewayHealthy).count) of \(g.deployments.count) deployments healthy (LiteLLM /health)"
-                 + (disagree > 0 ? "; \(disagree) disagree\(disagree == 1 ? "s" : "") with aish's probe" : ""))
+                 + (disagree > 0 ? "; \(disagree) disagree\(disagree == 1 ? "s" : "") with aish's probe" : "") + cooling)
         }
         let rt = r.routing
         if !rt.requestsSent {

@@ -15,6 +15,20 @@ struct RouteReport: CommandReport {
     let plan: AttemptPlan
     let rows: [Row]
 
+    /// A deployment of the LiteLLM gateway behind a step, with its cooldown in the gateway's
+    /// Redis now (`route NAME` reads it; the gateway skips a deployment cooling down).
+    struct LiveDeployment: Sendable {
+        var id: String
+        var provider: String
+        var cooldown: GatewayState.Cooldown?
+    }
+
+    /// Row index → the gateway deployments that step stands for: the deployment itself on a
+    /// gateway step, the model group's deployments on a step through a gateway provider.
+    var live: [Int: [LiveDeployment]] = [:]
+    /// Why the gateway's live state is not shown (Redis down, none configured), or nil.
+    var liveNote: String?
+
     init(plan: AttemptPlan, router: Router, state: RouterState, environment: [String: String]? = nil) {
         self.plan = plan
         var rows: [Row] = []
@@ -59,7 +73,7 @@ struct RouteReport: CommandReport {
         ReportField("location", "the rule's file:line:col"),
         ReportField("strategy", "the strategy name as configured, or null"),
         ReportField("decision", "what the strategy decided, in words, or null"),
-        ReportField("steps", "each target in order: attempt, provider, backend_model, reason, location, status (ready or skipped), scope (gateway or aish only), gateway_group, skip_reason, until"),
+        ReportField("steps", "each target in order: attempt, provider, backend_model, reason, location, status (ready or skipped), scope (gateway or aish only), gateway_group, skip_reason, until; the gateway's live view: deployment_id, cooldown_s, cooldown_reason (a gateway step), gateway_deployments (a step through a gateway provider: id, provider, cooldown_s, cooldown_reason)"),
         ReportField("notes", "what aish did not evaluate or had to guess"),
         ReportField("gateway", "whether the LiteLLM gateway has a model group for the name"),
         ReportField("gateway_groups", "the model groups the gateway tries, in order: name, picks, candidates"),
@@ -85,14 +99,26 @@ struct RouteReport: CommandReport {
         if let d = plan.decisionText { out += "  chosen by \(d)\n" }
         if rows.isEmpty { out += "  no targets\n" }
         let pw = rows.map(\.step.provider.count).max() ?? 0
-        for r in rows {
+        for (index, r) in rows.enumerated() {
             let mark = r.number.map { String($0) } ?? "-"
             out += "  " + mark.leftPadded(to: 2) + "  " + r.step.provider.padded(to: pw) + "  " + r.step.backendModel
             out += "\n      " + (r.step.scope == .aishOnly ? "aish only: " : "") + r.step.reason
             if let loc = r.step.location { out += " — \(loc.citation)" }
             out += "\n"
             if let skip = r.skip { out += "      skipped: \(skip)\n" }
+            if let deps = live[index] {
+                let onStep = r.step.scope == .gateway && deps.count == 1 && deps[0].provider == r.step.provider
+                for d in deps {
+                    let who = onStep ? "gateway deployment \(d.id)" : "via gateway: \(d.id)"
+                    if let c = d.cooldown, c.seconds != nil {
+                        out += "      \(who): \(Self.cooldownText(c)) — the gateway skips it\n"
+                    } else if !onStep && liveNote == nil {
+                        out += "      \(who): not cooling down\n"
+                    }
+                }
+            }
         }
+        if let n = liveNote { out += "  note: \(n)\n" }
         for n in plan.notes { out += "  note: \(n)\n" }
         return out
     }
@@ -104,7 +130,24 @@ struct RouteReport: CommandReport {
 
     private enum StepKeys: String, CodingKey {
         case attempt, provider, backendModel = "backend_model", reason, location, status, scope, gatewayGroup = "gateway_group",
-             skipReason = "skip_reason", until
+             skipReason = "skip_reason", until, deploymentID = "deployment_id", cooldownS = "cooldown_s",
+             cooldownReason = "cooldown_reason", gatewayDeployments = "gateway_deployments"
+    }
+
+    private enum LiveKeys: String, CodingKey { case id, provider, cooldownS = "cooldown_s", cooldownReason = "cooldown_reason" }
+
+    /// "cooled down 24 s: 500 litellm.InternalServerError: …".
+    static func cooldownText(_ c: GatewayState.Cooldown) -> String {
+        var t = "cooled down \(Int((c.seconds ?? 0).rounded(.up))) s"
+        let why = [c.status, c.reason].compactMap { $0 }.joined(separator: " ")
+        if !why.isEmpty { t += ": " + why }
+        return t
+    }
+
+    static func reasonText(_ c: GatewayState.Cooldown?) -> String? {
+        guard let c, c.seconds != nil else { return nil }
+        let why = [c.status, c.reason].compactMap { $0 }.joined(separator: " ")
+        return why.isEmpty ? nil : why
     }
 
     private enum GroupKeys: String, CodingKey { case name, picks, candidates }
@@ -124,7 +167,7 @@ struct RouteReport: CommandReport {
         try c.encode(plan.strategy, forKey: .strategy)
         try c.encode(plan.decisionText, forKey: .decision)
         var steps = c.nestedUnkeyedContainer(forKey: .steps)
-        for r in rows {
+        for (index, r) in rows.enumerated() {
             var s = steps.nestedContainer(keyedBy: StepKeys.self)
             try s.encode(r.number, forKey: .attempt)
             try s.encode(r.step.provider, forKey: .provider)
@@ -136,8 +179,23 @@ struct RouteReport: CommandReport {
             try s.encode(r.step.gatewayGroup, forKey: .gatewayGroup)
             try s.encode(r.skip, forKey: .skipReason)
             try s.encode(r.until.map(Self.isoTime), forKey: .until)
+            // The gateway's live view: this step's own deployment (a gateway step), else the
+            // deployments of the model group a step through a gateway provider asks for.
+            let deps = live[index] ?? []
+            let own = r.step.scope == .gateway && deps.count == 1 && deps[0].provider == r.step.provider ? deps.first : nil
+            try s.encode(own?.id, forKey: .deploymentID)
+            try s.encode(own?.cooldown?.seconds.map { ($0 * 10).rounded() / 10 }, forKey: .cooldownS)
+            try s.encode(Self.reasonText(own?.cooldown), forKey: .cooldownReason)
+            var list = s.nestedUnkeyedContainer(forKey: .gatewayDeployments)
+            for d in own == nil ? deps : [] {
+                var o = list.nestedContainer(keyedBy: LiveKeys.self)
+                try o.encode(d.id, forKey: .id)
+                try o.encode(d.provider, forKey: .provider)
+                try o.encode(d.cooldown?.seconds.map { ($0 * 10).rounded() / 10 }, forKey: .cooldownS)
+                try o.encode(Self.reasonText(d.cooldown), forKey: .cooldownReason)
+            }
         }
-        try c.encode(plan.notes, forKey: .notes)
+        try c.encode(plan.notes + (liveNote.map { [$0] } ?? []), forKey: .notes)
         // What the gateway does with the generated config (the differential test compares it).
         try c.encode(plan.isGatewayName, forKey: .gateway)
         var groups = c.nestedUnkeyedContainer(forKey: .gatewayGroups)

@@ -52,6 +52,51 @@ enum RoutingCommands {
             }
             let input = RoutingInput(prompt: inv.value("--prompt"))
             let plan = router.plan(for: inv.positionals[0], input: input, state: session.state, advance: false)
-            return CommandResult(report: RouteReport(plan: plan, router: router, state: session.state, environment: ctx.environment))
+            var report = RouteReport(plan: plan, router: router, state: session.state, environment: ctx.environment)
+            RoutingCommands.addGatewayState(&report, config: config, router: router, ctx: ctx)
+            return CommandResult(report: report)
         })
+
+    /// The gateway's cooldowns beside the steps that go through it: a gateway step is one of
+    /// its deployments; a step to a litellm provider asks for a model group, whose
+    /// deployments are listed. Only when a gateway is configured; Redis is asked briefly.
+    static func addGatewayState(_ report: inout RouteReport, config: AishConfig, router: Router, ctx: ShellContext) {
+        let gatewayProviders = Set(config.providers.providers.filter { $0.type == .litellm && $0.status == .active }.map(\.name))
+        guard !gatewayProviders.isEmpty else { return }
+        // The deployments the gateway runs (/model/info), else those of the generated file.
+        var ids = GatewayCooldowns.ids(config)
+        var byGroup: [String: [(id: String, provider: String)]] = [:]
+        for d in LiteLLMGenerator.deployments(config) {
+            guard let id = d.info.first(where: { $0.0 == "id" })?.1.stringValue,
+                  let p = d.info.first(where: { $0.0 == "provider" })?.1.stringValue else { continue }
+            byGroup[d.modelName, default: []].append((id, p))
+        }
+        if let gw = config.providers.providers.first(where: { $0.type == .litellm && $0.status == .active }),
+           case let .success(live) = GatewayState.modelInfo(gw, config: config, environment: ctx.environment, timeout: 2,
+                                                            interrupt: ctx.interrupt) {
+            byGroup = [:]
+            ids = [:]
+            for d in live {
+                guard let id = d.id else { continue }
+                byGroup[d.modelGroup, default: []].append((id, d.provider ?? "?"))
+                if let p = d.provider { ids[d.modelGroup + "|" + p] = id }
+            }
+        }
+        var wanted: [Int: [(id: String, provider: String)]] = [:]
+        for (i, r) in report.rows.enumerated() {
+            if r.step.scope == .gateway, let g = r.step.gatewayGroup, report.plan.gatewayGroups.indices.contains(g),
+               let id = ids[report.plan.gatewayGroups[g].name + "|" + r.step.provider] {
+                wanted[i] = [(id, r.step.provider)]
+            } else if gatewayProviders.contains(r.step.provider) {
+                let group = GatewayConfig(config).aliases.first { $0.0 == r.step.backendModel }?.1 ?? r.step.backendModel
+                wanted[i] = byGroup[group] ?? []
+            }
+        }
+        guard !wanted.isEmpty else { return }
+        let cooldowns = GatewayCooldowns.read(config, environment: ctx.environment, interrupt: ctx.interrupt)
+        report.liveNote = cooldowns.unavailable
+        for (i, deps) in wanted {
+            report.live[i] = deps.map { RouteReport.LiveDeployment(id: $0.id, provider: $0.provider, cooldown: cooldowns.byID[$0.id]) }
+        }
+    }
 }

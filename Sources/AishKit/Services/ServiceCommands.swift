@@ -62,6 +62,7 @@ enum ServiceCommands {
             // Prometheus's view (targets, alerts) of the whole deployment, when one is configured.
             if inv.positionals.isEmpty {
                 report.prometheus = PrometheusOverview.fetch(config, environment: ctx.environment, interrupt: ctx.interrupt)
+                report.gateway = GatewayStatus.fetch(config, environment: ctx.environment, interrupt: ctx.interrupt)
             }
             return CommandResult(report: report)
         }

@@ -297,6 +297,8 @@ struct StatusReport: CommandReport {
     var prometheus: PrometheusOverview? = nil
     /// Frames shown, with --watch.
     var frames: Int? = nil
+    /// The LiteLLM gateway: its processes and the deployments cooling down in its Redis.
+    var gateway: GatewayStatus? = nil
     /// How the text is drawn: colour, and the terminal's width (nil: not a terminal).
     var color = false
     var width: Int? = nil
@@ -306,7 +308,7 @@ struct StatusReport: CommandReport {
     enum CodingKeys: String, CodingKey {
         case up, configured, unhealthy, down, avgCPUPercent = "avg_cpu_percent", avgRSSKiB = "avg_rss_kib",
              totalRSSKiB = "total_rss_kib", takenAt = "taken_at", services, gpu, prometheus, targetsDown = "targets_down",
-             alertsFiring = "alerts_firing", frames
+             alertsFiring = "alerts_firing", frames, gatewayCooldowns = "gateway_cooldowns"
     }
 
     static let fields = [
@@ -324,6 +326,7 @@ struct StatusReport: CommandReport {
         ReportField("targets_down", "with Prometheus: scrape targets down (else null)"),
         ReportField("alerts_firing", "with Prometheus: alerts firing (else null)"),
         ReportField("frames", "with --watch: frames shown (else null)"),
+        ReportField("gateway_cooldowns", "with a LiteLLM gateway: gateway, redis, replicas (url, up, error), cooled_down (id, provider, model_group, cooldown_s, cooldown_reason), error (else null)"),
     ]
 
     static let example = StatusReport(
@@ -348,6 +351,7 @@ struct StatusReport: CommandReport {
         try c.encode(prometheus?.down, forKey: .targetsDown)
         try c.encode(prometheus?.firing, forKey: .alertsFiring)
         try c.encode(frames, forKey: .frames)
+        try c.encode(gateway?.json, forKey: .gatewayCooldowns)
     }
 
     func renderText() -> String { renderStyled(color: false).plain }
@@ -357,6 +361,7 @@ struct StatusReport: CommandReport {
     private func renderStyled(color: Bool) -> TerminalText {
         var text = StatusRendering.styled(snapshot, color: color, width: width)
         if let prometheus { text += (text.plain.hasSuffix("\n") ? "\n" : "\n\n") + prometheus.text() }
+        if let gateway { text += (text.plain.hasSuffix("\n") ? "\n" : "\n\n") + gateway.text() }
         return text
     }
 }

@@ -40,6 +40,8 @@ enum AttemptColumns {
         gateway("gateway_retries", \.attemptedRetries),
         gateway("gateway_overhead_ms", \.overheadMs),
         gateway("gateway_response_ms", \.responseMs),
+        // Schema version 5: answered from a LiteLLM gateway's response cache (null: not a gateway).
+        Column.optional("cache_hit", \.cacheHit) { $0.cacheHit }.added(in: 5),
     ])
 
     /// JSON stored as text; shown as the JSON value it holds.

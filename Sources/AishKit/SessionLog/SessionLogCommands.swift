@@ -210,7 +210,8 @@ enum SessionLogCommands {
                 name: g.name, requests: g.requests, errors: g.errors, errorRate: g.errorRate,
                 ttft: .init(g.ttft.percentiles()), latency: .init(g.latency.percentiles()), tokensPerSecond: g.meanTokensPerSecond,
                 gatewayOverhead: hasSplitData ? .init(Percentiles.summary(overhead)) : nil,
-                backendLatency: hasSplitData ? .init(Percentiles.summary(backend)) : nil)
+                backendLatency: hasSplitData ? .init(Percentiles.summary(backend)) : nil,
+                cacheHits: g.cacheHits, cacheHitRatio: g.cacheHitRatio)
         }
         return CommandResult(report: StatsReport(
             by: by, since: since, sinceText: since == nil ? nil : inv.value("--since"),

@@ -30,6 +30,8 @@ struct AttemptRow {
     /// The sampling options sent, as JSON text.
     var options: String?
     var gateway: GatewayInfo?
+    /// Answered from a LiteLLM gateway's response cache (nil: not through a gateway, or an older log).
+    var cacheHit: Bool?
 
     static var columns: String { AttemptColumns.table.selectList }
 
@@ -167,7 +169,11 @@ struct StatsGroup {
     var latency = Distribution()
     var tokensPerSecondSum = 0.0
     var tokensPerSecondCount = 0
+    /// Requests a LiteLLM gateway answered from its response cache: counted as requests,
+    /// left out of TTFT, latency and tokens/s (they measure the cache, not the model).
+    var cacheHits = 0
 
+    var cacheHitRatio: Double { requests == 0 ? 0 : Double(cacheHits) / Double(requests) }
     var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
     var meanTokensPerSecond: Double? { tokensPerSecondCount == 0 ? nil : tokensPerSecondSum / Double(tokensPerSecondCount) }
 }
@@ -392,6 +398,7 @@ final class SessionLogReader {
                 case 3:
                     let sum = s.double(4)
                     acc.add(i) { g in g.tokensPerSecondSum += sum; g.tokensPerSecondCount += n }
+                case 4: acc.add(i) { g in g.cacheHits += n }
                 default: break
                 }
             }
@@ -407,7 +414,7 @@ final class SessionLogReader {
         var sql = """
             SELECT provider, gateway_overhead_ms, total_ms FROM attempts INDEXED BY attempts_gateway
             WHERE gateway_overhead_ms IS NOT NULL AND status = 'ok' AND total_ms IS NOT NULL
-            """
+            """ + (schemaVersion >= 5 ? " AND cache_hit IS NOT 1" : "")
         var values: [SQLValue] = []
         if let since { sql += " AND started_at >= ?"; values.append(.text(LogTime.format(since))) }
         let s = try db.prepare(sql)
@@ -430,11 +437,12 @@ final class SessionLogReader {
     /// Rows matching `conditions`, through the covering index `attempts_started_at` when
     /// named (no table reads). Skipped attempts (never sent) are not requests; errors are
     /// error, timeout and partial; latency and tokens/s count successful attempts, TTFT any
-    /// that produced a first token.
+    /// that produced a first token; cache hits are counted, not timed.
     private func scanRows(column: String, index: String?, _ conditions: [String], _ values: [SQLValue],
                           into acc: inout StatsAccumulator, interrupt: InterruptFlag?) throws
     {
-        var sql = "SELECT \(column), status, ttft_ms, total_ms, tokens_per_second FROM attempts"
+        let cacheHit = schemaVersion >= 5 ? "cache_hit" : "NULL"
+        var sql = "SELECT \(column), status, ttft_ms, total_ms, tokens_per_second, \(cacheHit) FROM attempts"
         if let index { sql += " INDEXED BY \(index)" }
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         let s = try db.prepare(sql)
@@ -447,12 +455,14 @@ final class SessionLogReader {
             if status == "skipped" { continue }
             let i = acc.index(s.string(0))
             let isError = status == "error" || status == "timeout" || status == "partial"
-            let ttft = s.optionalDouble(2)
-            let latency = status == "ok" ? s.optionalDouble(3) : nil
-            let tps = status == "ok" ? s.optionalDouble(4) : nil
+            let hit = s.optionalInt(5) == 1
+            let ttft = hit ? nil : s.optionalDouble(2)
+            let latency = status == "ok" && !hit ? s.optionalDouble(3) : nil
+            let tps = status == "ok" && !hit ? s.optionalDouble(4) : nil
             acc.add(i) { g in
                 g.requests += 1
                 if isError { g.errors += 1 }
+                if hit { g.cacheHits += 1 }
                 if let ttft { g.ttft.samples.append(ttft) }
                 if let latency { g.latency.samples.append(latency) }
                 if let tps {

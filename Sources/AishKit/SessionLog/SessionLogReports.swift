@@ -16,7 +16,7 @@ struct AttemptFigures: Encodable, Sendable {
     init(_ r: AttemptRow?) { row = r }
 
     enum CodingKeys: String, CodingKey {
-        case id, model, provider, attemptStatus = "attempt_status", ttft, latency, tokens
+        case id, model, provider, attemptStatus = "attempt_status", ttft, latency, tokens, cacheHit = "cache_hit"
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -28,6 +28,7 @@ struct AttemptFigures: Encodable, Sendable {
         try c.encode(row?.ttftMs.map(JSONValue.double) ?? .null, forKey: .ttft)
         try c.encode(row?.totalMs.map(JSONValue.double) ?? .null, forKey: .latency)
         try c.encode(row?.completionTokens.map(JSONValue.int) ?? .null, forKey: .tokens)
+        try c.encode(row?.cacheHit.map(JSONValue.bool) ?? .null, forKey: .cacheHit)
     }
 
     /// The fields, of `which` attempt ("the newest listed attempt").
@@ -40,6 +41,7 @@ struct AttemptFigures: Encodable, Sendable {
             ReportField("ttft", "time to first token of \(which) (null when none)", unit: "ms"),
             ReportField("latency", "total time of \(which) (null when unknown)", unit: "ms"),
             ReportField("tokens", "completion tokens of \(which) (null when not reported)"),
+            ReportField("cache_hit", "whether a LiteLLM gateway answered \(which) from its response cache (null: not a gateway)"),
         ]
     }
 }
@@ -172,7 +174,8 @@ struct ShowAttemptReport: CommandReport {
             ("time", r.startedAt), ("kind", r.kind),
             ("model", "\(r.requestedModel) → \(r.provider)" + (r.backendModel != r.requestedModel ? " (backend model \(r.backendModel))" : "")),
             ("route", r.routeReason.isEmpty ? "-" : r.routeReason),
-            ("status", r.status + (r.httpStatus.map { " · HTTP \($0)" } ?? "")),
+            ("status", r.status + (r.httpStatus.map { " · HTTP \($0)" } ?? "")
+                + (r.cacheHit == true ? " · cache hit (the gateway's response cache answered)" : "")),
         ]
         if let e = r.error { info.append(("error", e)) }
         info += [
@@ -311,9 +314,14 @@ struct StatsReport: CommandReport {
         /// LiteLLM gateway answered with its overhead header (nil when none).
         var gatewayOverhead: Percentiles3?
         var backendLatency: Percentiles3?
+        /// Answered from a LiteLLM gateway's response cache: counted in `requests`, left out
+        /// of the TTFT, latency and tokens/s figures.
+        var cacheHits: Int = 0
+        var cacheHitRatio: Double = 0
 
         enum CodingKeys: String, CodingKey {
-            case name, requests, errors, errorRate = "error_rate", ttft, ttftP90 = "ttft_p90", ttftP99 = "ttft_p99",
+            case name, requests, errors, errorRate = "error_rate", cacheHits = "cache_hits",
+                 cacheHitRatio = "cache_hit_ratio", ttft, ttftP90 = "ttft_p90", ttftP99 = "ttft_p99",
                  latency, latencyP90 = "latency_p90", latencyP99 = "latency_p99", tokensPerSecond = "tokens_per_second",
                  gatewayOverhead = "gateway_overhead", gatewayOverheadP90 = "gateway_overhead_p90",
                  gatewayOverheadP99 = "gateway_overhead_p99", backendLatency = "backend_latency",
@@ -332,6 +340,8 @@ struct StatsReport: CommandReport {
             try c.encode(requests, forKey: .requests)
             try c.encode(errors, forKey: .errors)
             try c.encode(errorRate, forKey: .errorRate)
+            try c.encode(cacheHits, forKey: .cacheHits)
+            try c.encode(cacheHitRatio, forKey: .cacheHitRatio)
             try put(ttft.p50, .ttft)
             try put(ttft.p90, .ttftP90)
             try put(ttft.p99, .ttftP99)
@@ -376,6 +386,8 @@ struct StatsReport: CommandReport {
         ReportField("requests", "attempts sent, over all groups (skipped ones are not)"),
         ReportField("errors", "error, timeout and partial attempts"),
         ReportField("error_rate", "errors / requests, 0 to 1"),
+        ReportField("cache_hits", "requests a LiteLLM gateway answered from its response cache (not in the timings)"),
+        ReportField("cache_hit_ratio", "cache_hits / requests, 0 to 1"),
         ReportField("ttft", "time to first token, p50 (null when no attempt had one)", unit: "ms"),
         ReportField("ttft_p90", "time to first token, p90", unit: "ms"),
         ReportField("ttft_p99", "time to first token, p99", unit: "ms"),
@@ -408,9 +420,11 @@ struct StatsReport: CommandReport {
             return "no request attempts logged" + (sinceText.map { " since \($0)" } ?? "") + "\n"
         }
         let showSplit = total.gatewayOverhead != nil
+        let showHits = total.cacheHits > 0
         let rows = (groups + [total]).map { g -> [String] in
-            var row = [g.name, String(g.requests), LogFormat.percent(g.errorRate),
-                       DurationText.milliseconds(g.ttft.p50), DurationText.milliseconds(g.ttft.p90), DurationText.milliseconds(g.ttft.p99),
+            var row = [g.name, String(g.requests), LogFormat.percent(g.errorRate)]
+            if showHits { row += [g.cacheHits == 0 ? "-" : "\(g.cacheHits) (\(LogFormat.percent(g.cacheHitRatio)))"] }
+            row += [DurationText.milliseconds(g.ttft.p50), DurationText.milliseconds(g.ttft.p90), DurationText.milliseconds(g.ttft.p99),
                        DurationText.milliseconds(g.latency.p50), DurationText.milliseconds(g.latency.p90), DurationText.milliseconds(g.latency.p99),
                        LogFormat.rate(g.tokensPerSecond)]
             if showSplit {
@@ -419,9 +433,15 @@ struct StatsReport: CommandReport {
             }
             return row
         }
-        var headers = [by.uppercased(), "REQUESTS", "ERRORS", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99", "TOK/S"]
+        var headers = [by.uppercased(), "REQUESTS", "ERRORS"]
+        if showHits { headers += ["CACHE HITS"] }
+        headers += ["TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99", "TOK/S"]
         if showSplit { headers += ["GATEWAY p50", "BACKEND p50"] }
         var text = LogFormat.table(headers, rows, right: Set(1..<headers.count))
+        if showHits {
+            text += "(CACHE HITS: answered from a LiteLLM gateway's response cache; counted in REQUESTS, "
+                + "left out of TTFT, LATENCY and TOK/S, which measure the models)\n"
+        }
         if showSplit {
             text += "(GATEWAY: the gateway's own overhead from its x-litellm-overhead-duration-ms header; BACKEND: the rest of the latency)\n"
         }

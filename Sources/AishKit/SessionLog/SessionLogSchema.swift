@@ -13,11 +13,12 @@ enum SessionLogSchema {
         Migration(version: 2, name: "full-text search over prompts and replies", sql: v2FullTextSearch),
         Migration(version: 3, name: "daily latency histograms for stats; attempts by command", sql: v3Rollup),
         Migration(version: 4, name: "system prompt and options of each attempt; what a LiteLLM gateway did", sql: v4Gateway),
+        Migration(version: 5, name: "answered from a LiteLLM gateway's response cache", sql: v5CacheHit),
     ]
 
     /// The last migration's version. Written out, so that opening an up-to-date log does
     /// not build every migration's SQL (the rollup's is generated): a test checks it.
-    static let latestVersion = 4
+    static let latestVersion = 5
 
     /// Times are ISO-8601 UTC text with milliseconds ("2026-11-27T09:19:11.123Z"): readable
     /// in `sql`, and ordered as text the same way as in time.
@@ -212,13 +213,57 @@ enum SessionLogSchema {
                 AND requested_model = old.requested_model AND provider = old.provider AND metric = 3 AND bin = 0;
         END;
         CREATE INDEX attempts_command ON attempts(command_id) WHERE command_id IS NOT NULL;
-        \(foldRollupSQL(upTo: "(SELECT coalesce(max(id), 0) FROM attempts)").joined(separator: ";\n"));
+        \(foldRollupSQL(upTo: "(SELECT coalesce(max(id), 0) FROM attempts)", cacheHits: false).joined(separator: ";\n"));
+        """
+
+    /// Whether a LiteLLM gateway answered from its response cache (1), or a backend did (0);
+    /// NULL when the attempt did not go through a gateway. `stats` keeps cache hits out of its
+    /// latency figures and counts them: the covering index carries the column, and the
+    /// histograms count hits as metric 4 instead of in TTFT, latency and tokens/s (rows
+    /// folded before this version have NULL: not a hit).
+    static let v5CacheHit = """
+        ALTER TABLE attempts ADD COLUMN cache_hit INTEGER;
+        DROP INDEX attempts_started_at;
+        CREATE INDEX attempts_started_at ON attempts(
+            started_at, requested_model, provider, status, ttft_ms, total_ms, tokens_per_second, cache_hit);
+        DROP TRIGGER attempts_rollup_delete;
+        CREATE TRIGGER attempts_rollup_delete AFTER DELETE ON attempts
+        WHEN old.status != 'skipped' AND old.id <= (SELECT covered_id FROM rollup_state) BEGIN
+            UPDATE attempt_rollup SET n = n - 1 WHERE day = substr(old.started_at, 1, 10)
+                AND requested_model = old.requested_model AND provider = old.provider AND metric = 0
+                AND bin = (old.status IN ('error', 'timeout', 'partial'));
+            UPDATE attempt_rollup SET n = n - 1, total = total - old.ttft_ms WHERE old.ttft_ms IS NOT NULL
+                AND old.cache_hit IS NOT 1
+                AND day = substr(old.started_at, 1, 10) AND requested_model = old.requested_model
+                AND provider = old.provider AND metric = 1 AND bin = \(binSQL("old.ttft_ms"));
+            UPDATE attempt_rollup SET n = n - 1, total = total - old.total_ms WHERE old.status = 'ok'
+                AND old.cache_hit IS NOT 1
+                AND old.total_ms IS NOT NULL AND day = substr(old.started_at, 1, 10)
+                AND requested_model = old.requested_model AND provider = old.provider AND metric = 2
+                AND bin = \(binSQL("old.total_ms"));
+            UPDATE attempt_rollup SET n = n - 1, total = total - old.tokens_per_second WHERE old.status = 'ok'
+                AND old.cache_hit IS NOT 1
+                AND old.tokens_per_second IS NOT NULL AND day = substr(old.started_at, 1, 10)
+                AND requested_model = old.requested_model AND provider = old.provider AND metric = 3 AND bin = 0;
+            UPDATE attempt_rollup SET n = n - 1 WHERE old.cache_hit = 1 AND day = substr(old.started_at, 1, 10)
+                AND requested_model = old.requested_model AND provider = old.provider AND metric = 4 AND bin = 0;
+        END;
         """
 
     /// Folds attempts with `covered_id < id <= upTo` into the histograms and moves the mark:
     /// two statements. Run in a write transaction, so no row below the new mark can still
-    /// be uncommitted.
-    static func foldRollupSQL(upTo: String) -> [String] {
+    /// be uncommitted. `cacheHits`: the log has `cache_hit` (version 5): hits are counted as
+    /// metric 4 and left out of TTFT, latency and tokens/s (false only for version 3's text).
+    static func foldRollupSQL(upTo: String, cacheHits: Bool = true) -> [String] {
+        let notHit = cacheHits ? " AND cache_hit IS NOT 1" : ""
+        let hits = !cacheHits ? "" : """
+
+            UNION ALL
+            SELECT substr(started_at, 1, 10), requested_model, provider, 4, 0, count(*), 0
+            FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status != 'skipped'
+                AND cache_hit = 1
+            GROUP BY 1, 2, 3
+            """
         let fold = """
         INSERT INTO attempt_rollup (day, requested_model, provider, metric, bin, n, total)
             SELECT substr(started_at, 1, 10), requested_model, provider, 0, status IN ('error', 'timeout', 'partial'),
@@ -228,18 +273,18 @@ enum SessionLogSchema {
             UNION ALL
             SELECT substr(started_at, 1, 10), requested_model, provider, 1, \(binSQL("ttft_ms")), count(*), sum(ttft_ms)
             FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status != 'skipped'
-                AND ttft_ms IS NOT NULL
+                AND ttft_ms IS NOT NULL\(notHit)
             GROUP BY 1, 2, 3, 5
             UNION ALL
             SELECT substr(started_at, 1, 10), requested_model, provider, 2, \(binSQL("total_ms")), count(*), sum(total_ms)
             FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status = 'ok'
-                AND total_ms IS NOT NULL
+                AND total_ms IS NOT NULL\(notHit)
             GROUP BY 1, 2, 3, 5
             UNION ALL
             SELECT substr(started_at, 1, 10), requested_model, provider, 3, 0, count(*), sum(tokens_per_second)
             FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status = 'ok'
-                AND tokens_per_second IS NOT NULL
-            GROUP BY 1, 2, 3
+                AND tokens_per_second IS NOT NULL\(notHit)
+            GROUP BY 1, 2, 3\(hits)
             ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT DO UPDATE SET n = n + excluded.n, total = total + excluded.total
         """

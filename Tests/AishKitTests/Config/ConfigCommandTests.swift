@@ -176,7 +176,7 @@ import Testing
         let dir = try ValidateHarness.editedCopy("providers.yaml", "rpm: 600", "rpm: 60")
         let r = try Self.run(["config", "diff"], dir: dir)
         // Both deployments on provider fast (smol, and chat's load-balancing member) change.
-        #expect(r.text.hasPrefix("--- \(dir)/litellm-unified.yaml\n+++ \(dir)/litellm-unified.yaml (generated)\n@@ -24,7 +24,7 @@\n"))
+        #expect(r.text.hasPrefix("--- \(dir)/litellm-unified.yaml\n+++ \(dir)/litellm-unified.yaml (generated)\n@@ -26,7 +26,7 @@\n"))
         #expect(r.text.components(separatedBy: "-      rpm: 600\n+      rpm: 60\n").count == 3)
         #expect(r.field("added") == 2)
         #expect(r.field("removed") == 2)

@@ -124,9 +124,13 @@ import Testing
         let g = try b.run(["drill", "m2", "--via", "gateway"])
         #expect(g.status == .error)
         #expect(g.field("results")?[0]?["error"]?.stringValue == "model group 'm2' has no fallback the gateway could use (see: route m2)")
-        let none = try b.run(["drill", "solo", "--via", "gateway"])
+        // The gateway serves every name of its generated config, listed under it or not.
+        let solo = try b.run(["drill", "solo", "--via", "gateway"])
+        #expect(solo.field("results")?[0]?["error"]?.stringValue == "model group 'solo' has no fallback the gateway could use (see: route solo)")
+        // A name routed by the default provider is no model group of the gateway.
+        let none = try b.run(["drill", "not-configured-anywhere", "--via", "gateway"])
         #expect(none.field("results")?[0]?["error"]?.stringValue
-            == "no LiteLLM gateway serves 'solo' (none is its first target or lists it under models)")
+            == "no LiteLLM gateway serves 'not-configured-anywhere' (none is its first target, lists it under models, or has it as a model group or alias in its generated config)")
     }
 
     /// LiteLLM refuses the fault switch unless its config opts in; the drill says how.

@@ -160,12 +160,14 @@ struct StackProcess {
         ProcessInfo.processInfo.environment["AISH_STACK_CONFIG"] ?? root.appendingPathComponent("config").path
     }
 
-    func run(_ arguments: [String]) throws -> Run {
+    /// `config`: another config directory; `extra`: more environment variables.
+    func run(_ arguments: [String], config: String? = nil, extra: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--config", configDirectory, "--db", database.path, "--no-color"]
+        process.arguments = ["--config", config ?? configDirectory, "--db", database.path, "--no-color"]
             + arguments
         var environment = ProcessInfo.processInfo.environment
+        environment.merge(extra) { $1 }
         environment["NO_COLOR"] = "1"
         process.environment = environment
         let out = Pipe(), err = Pipe()

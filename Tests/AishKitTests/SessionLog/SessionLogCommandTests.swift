@@ -238,7 +238,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(j.jsonForm.serialized() == #"{"status":"ok","columns":["n"],"count":1,"value":2,"rows":[{"n":2}]}"#)
         #expect(j.field("value") == .int(2))
         #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA table_info(sessions)"]).field("count") == .int(8))
-        #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA user_version"]).field("value") == .int(4))
+        #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA user_version"]).field("value") == .int(5))
     }
 
     @Test func sqlRefusesEveryWriteWordForWord() throws {
@@ -308,8 +308,8 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(try shell.run(["export", "--since", "1h", csvFile]).text == "exported 3 request attempts to \(csvFile) (csv)\n")
         let csv = String(decoding: fileBytes(csvFile), as: UTF8.self)
         let records = csv.components(separatedBy: "\r\n")
-        #expect(records[0] == "id,session_id,command_id,request_id,kind,started_at,requested_model,route_reason,provider,backend_model,attempt,status,http_status,error,ttft_ms,total_ms,prompt_tokens,completion_tokens,tokens_per_second,server_timings,prompt,reply,system_prompt,options,gateway_deployment,gateway_model_group,gateway_model_id,gateway_api_base,gateway_fallbacks,gateway_retries,gateway_overhead_ms,gateway_response_ms")
-        #expect(records[2].hasSuffix(",14,32,40,\"{\"\"prompt_ms\"\":12.5}\",write a haiku about the ocean,\"waves fold into foam\nsalt wind\",,,,,,,,,,"))
+        #expect(records[0] == "id,session_id,command_id,request_id,kind,started_at,requested_model,route_reason,provider,backend_model,attempt,status,http_status,error,ttft_ms,total_ms,prompt_tokens,completion_tokens,tokens_per_second,server_timings,prompt,reply,system_prompt,options,gateway_deployment,gateway_model_group,gateway_model_id,gateway_api_base,gateway_fallbacks,gateway_retries,gateway_overhead_ms,gateway_response_ms,cache_hit")
+        #expect(records[2].hasSuffix(",14,32,40,\"{\"\"prompt_ms\"\":12.5}\",write a haiku about the ocean,\"waves fold into foam\nsalt wind\",,,,,,,,,,,"))
         #expect(records.count == 5 && records[4] == "")
 
         let empty = dir.file("none.json")
@@ -426,7 +426,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let path = dir.file("empty.db")
         _ = try SessionLog(path: path)
         let log = try LogShell(dbPath: path).run(["log"])
-        #expect(log.jsonForm.serialized() == #"{"status":"ok","count":0,"id":null,"model":null,"provider":null,"attempt_status":null,"ttft":null,"latency":null,"tokens":null,"attempts":[]}"#)
+        #expect(log.jsonForm.serialized() == #"{"status":"ok","count":0,"id":null,"model":null,"provider":null,"attempt_status":null,"ttft":null,"latency":null,"tokens":null,"cache_hit":null,"attempts":[]}"#)
         let stats = try LogShell(dbPath: path).run(["stats"])
         #expect(stats.field("ttft") == .null && stats.field("gateway_overhead") == .null && stats.field("requests") == .int(0))
         #expect(try LogShell(dbPath: path).run(["sql", "SELECT 1 UNION SELECT 2"]).field("value") == .null)

@@ -239,6 +239,50 @@ import Testing
         try log.endSession()
     }
 
+    /// Cache hits (schema 5) count as requests, not as timings, whether `stats` reads rows
+    /// or the histograms; a log written at version 4 keeps its folded rows (not hits) and
+    /// folds new hits apart; deleting a hit takes it out of the count.
+    @Test func cacheHitsAreCountedNotTimedInRowsAndHistograms() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("hits.db")
+        do {
+            // A version-4 log with one folded, timed row.
+            let db = try Database(path: path)
+            for m in SessionLogSchema.migrations where m.version <= 4 { try db.execute(m.sql) }
+            try db.execute("""
+                INSERT INTO attempts (request_id, kind, started_at, requested_model, route_reason, provider, backend_model,
+                    attempt, status, ttft_ms, total_ms, tokens_per_second, prompt, reply)
+                VALUES ('old', 'chat', '\(LogTime.format(Date()))', 'gw', '', 'gateway', 'g', 1, 'ok', 300, 900, 40, 'p', 'r')
+                """)
+            for sql in SessionLogSchema.foldRollupSQL(upTo: "(SELECT max(id) FROM attempts)", cacheHits: false) { try db.execute(sql) }
+            try db.setUserVersion(4)
+        }
+        let log = try SessionLog(path: path)
+        var hit = attempt(request: "hit", model: "gw", provider: "gateway", ttft: 4, total: 6)
+        hit.cacheHit = true
+        var miss = attempt(request: "miss", model: "gw", provider: "gateway", ttft: 100, total: 500)
+        miss.cacheHit = false
+        try log.insertAttempts([hit, hit, miss])
+        try log.refreshRollup()
+        #expect(try names(log.db, "SELECT metric || ':' || n FROM attempt_rollup WHERE metric IN (2, 4) ORDER BY metric, bin")
+                == ["2:1", "2:1", "4:2"])
+        let reader = try SessionLogReader(path: path)
+        for exactLimit in [0, SessionLogReader.exactStatsLimit] {
+            let s = try reader.stats(since: nil, byProvider: false, exactLimit: exactLimit)
+            #expect(s.exact == (exactLimit > 0))
+            #expect(s.total.requests == 4)
+            #expect(s.total.cacheHits == 2)
+            #expect(s.total.cacheHitRatio == 0.5)
+            let latency = s.total.latency.percentiles()
+            #expect(latency.p50 >= 500 && latency.p99 <= 910, "hits (6 ms) are not in the latency: \(latency)")
+            #expect(s.total.ttft.percentiles().p50 >= 100)
+        }
+        try log.db.execute("DELETE FROM attempts WHERE request_id = 'hit' AND id = (SELECT min(id) FROM attempts WHERE request_id = 'hit')")
+        #expect(try reader.stats(since: nil, byProvider: false, exactLimit: 0).total.cacheHits == 1)
+        try log.endSession()
+    }
+
     @Test func deletingAttemptsKeepsTheHistogramsInStep() throws {
         let dir = TempDir()
         defer { dir.cleanup() }
@@ -294,7 +338,7 @@ import Testing
         }
         let output = OutputSink(capturing: true)
         #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
-        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (4); continuing without a log\n")
+        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (5); continuing without a log\n")
     }
 
     @Test func aGarbageFileGivesOneWarningAndCommandsSayWhy() throws {
