@@ -198,16 +198,46 @@ enum SecretPatterns {
 
     /// The masked form of the value at `start` and where it ends; nil when there is no value
     /// (or it is masked already). A quoted value keeps its quotes.
+    ///
+    /// Text may be JSON-escaped (a label set inside a `--json` string: `api_key=\"V\"`): an
+    /// escape (`\"`, `\\`) is kept whole or masked whole, never cut in half, so masked JSON
+    /// stays JSON.
     private static func maskedValue(_ b: Bytes, from start: Int) -> ([UInt8], Int)? {
         if start < b.count, b[start] == 0x22 || b[start] == 0x27 {
             let quote = b[start]
             var e = start + 1
-            while e < b.count, b[e] != quote, b[e] != 0x0A { e += 1 }
+            while e < b.count, b[e] != quote, b[e] != 0x0A { e += b[e] == 0x5C ? 2 : 1 }
+            e = min(e, b.count)
             guard e > start + 1, !b[(start + 1)..<e].elementsEqual(mask.utf8) else { return nil }
             return ([quote] + Array(mask.utf8), e)
         }
+        if start + 1 < b.count, b[start] == 0x5C, b[start + 1] == 0x22 || b[start + 1] == 0x27 {
+            // An escaped quote opens the value: it ends at the matching escaped quote.
+            let quote = b[start + 1]
+            var e = start + 2
+            while e < b.count, b[e] != 0x0A {
+                if b[e] == 0x5C {
+                    if e + 1 < b.count, b[e + 1] == quote { break }
+                    e += 2
+                    continue
+                }
+                e += 1
+            }
+            e = min(e, b.count)
+            guard e > start + 2, !b[(start + 2)..<e].elementsEqual(mask.utf8) else { return nil }
+            return ([0x5C, quote] + Array(mask.utf8), e)
+        }
         var k = start
-        while k < b.count, !endsBareValue(b[k]) { k += 1 }
+        while k < b.count, !endsBareValue(b[k]) {
+            if b[k] == 0x5C {
+                // An escaped quote ends the value; any other escape is one unit.
+                guard k + 1 < b.count, b[k + 1] != 0x22, b[k + 1] != 0x27 else { break }
+                k += 2
+                continue
+            }
+            k += 1
+        }
+        k = min(k, b.count)
         guard k > start, !b[start..<k].elementsEqual(mask.utf8) else { return nil }
         return (Array(mask.utf8), k)
     }

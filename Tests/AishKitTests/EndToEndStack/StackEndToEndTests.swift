@@ -91,10 +91,13 @@ struct StackEndToEndTests {
     /// The gateway's x-litellm-* headers name the deployment that answered: in the status
     /// line, the fields and the log, and `stats --by provider` splits the gateway's overhead.
     @Test func theGatewaySaysWhichDeploymentAnswered() throws {
-        let run = try aish.run(["-c", "set max_tokens 8; chat -m gateway-native Say hi."])
+        // Prompts of their own: a reply from the gateway's response cache has no backend time
+        // to split (stats leaves cache hits out of its timings).
+        let nonce = UUID().uuidString.prefix(8)
+        let run = try aish.run(["-c", "set max_tokens 8; chat -m gateway-native Say hi (\(nonce))."])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains(" · via gateway → llama_cpp_native"), "status line: \(run.stderr)")
-        let json = try aish.run(["--json", "-c", "set max_tokens 8; chat -m gateway-python Say hi."])
+        let json = try aish.run(["--json", "-c", "set max_tokens 8; chat -m gateway-python Say hi (\(nonce))."])
         #expect(json.status == 0, "\(json.stderr)")
         let result = try JSONValue.parse(json.stdout.split(separator: "\n").last.map(String.init) ?? "")
         #expect(result["gateway_deployment"] == .string("llama_cpp_python"), "\(json.stdout)")

@@ -110,6 +110,27 @@ import Testing
         #expect((try? JSONValue.parse(masked)) != nil)
     }
 
+    /// Text inside a JSON string is escaped: LiteLLM's Prometheus labels as `metrics --json`
+    /// prints them (`api_key_alias=\"None\",hashed_api_key=\"…\"`), and values holding an
+    /// escaped quote or backslash. Masking keeps every escape whole, so the JSON still parses,
+    /// and the values are masked.
+    @Test(arguments: [
+        #"{api_key_alias="None",api_provider="openai",hashed_api_key="88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b",team="None"}"#,
+        #"token=ab"cd and more"#,
+        #"password=a\\b\"c" then"#,
+        #"secret: "x\"y" end"#,
+        #"api_key=tail\\"#,
+    ])
+    func maskedJSONStringsStayJSON(_ inner: String) throws {
+        let json = JSONValue.object([("labels", .string(inner)), ("value", .int(3))]).serialized()
+        let masked = SecretPatterns.redact(json)
+        let parsed = try JSONValue.parse(masked)
+        #expect(parsed["value"] == .int(3), "\(masked)")
+        let labels = try #require(parsed["labels"]?.stringValue)
+        #expect(labels.contains("***"), "\(masked)")
+        #expect(!labels.contains("88dc28d0") && !labels.contains("ab\"cd") && !labels.contains("x\"y"), "\(labels)")
+    }
+
     /// The llama.cpp timings stored by the log are the server's JSON, numbers and all (they
     /// used to be stored as text with `"predicted_per_token_ms": ***`).
     @Test func llamaCppTimingsAreStoredIntact() throws {
