@@ -13,7 +13,8 @@ struct StackEndToEndTests {
     init() throws { aish = try StackProcess() }
 
     @Test func directChatStreamsFromTheNativeServer() throws {
-        let run = try aish.run(["-c", "set max_tokens 48; chat -m smollm2-native Count from one to twenty."])
+        // Greedy decoding: a sampled reply can be a single token ("120."), which arrives in one read.
+        let run = try aish.run(["-c", "set max_tokens 48; set temperature 0; chat -m smollm2-native Count from one to twenty."])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("llama_cpp_native · smollm2-135m · TTFT "), "status line: \(run.stderr)")
         // Streamed: the reply reaches stdout in several writes spread over the generation.
