@@ -106,7 +106,17 @@ struct GatewayStackTests {
             general_settings: {master_key: os.environ/LITELLM_MASTER_KEY}
             """.write(toFile: dir + "/litellm.yaml", atomically: true, encoding: .utf8)
         var processes: [Process] = []
-        defer { for p in processes where p.isRunning { p.terminate() } }
+        // LiteLLM may outlive SIGTERM (it was found still running after the suite): stop each
+        // process, and kill what has not ended within a few seconds.
+        defer {
+            for p in processes where p.isRunning { p.terminate() }
+            let until = Date().addingTimeInterval(5)
+            while processes.contains(where: \.isRunning), Date() < until { usleep(50_000) }
+            for p in processes where p.isRunning {
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+            }
+        }
         for port in [portA, portB] {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: litellm)
