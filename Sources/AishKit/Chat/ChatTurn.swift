@@ -87,7 +87,7 @@ struct ChatTurn {
                 completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
                 serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind,
                 systemPrompt: systemPrompt, options: options, gateway: gateway,
-                cacheHit: throughGateway ? (gateway?.cacheHit ?? false) : nil))
+                cacheHit: GatewayInfo.cacheHit(gateway, throughGateway: throughGateway)))
         }
 
         func skipped(_ step: PlanStep, _ why: String) {

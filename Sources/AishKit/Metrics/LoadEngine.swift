@@ -236,7 +236,7 @@ enum LoadEngine {
                 let summary = try openAI != nil ? openAI!.finish { _ in } : ollama!.finish { _ in }
                 return .success(RequestOutcome(provider: target.provider, backendModel: target.backendModel,
                                                summary: summary, routeReason: target.routeReason,
-                                               cacheHit: target.throughGateway ? (summary.gateway?.cacheHit ?? false) : nil))
+                                               cacheHit: GatewayInfo.cacheHit(summary.gateway, throughGateway: target.throughGateway)))
             } catch {
                 return .failure(openAI != nil ? openAI!.failure(error) : ollama!.failure(error))
             }

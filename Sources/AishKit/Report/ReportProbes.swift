@@ -211,7 +211,7 @@ enum RouteProbe {
         row.backendModel = decoder.summary.model
         let status: AttemptStatus = row.ok ? .ok : (interrupt.isRaised ? .cancelled : (reply.isEmpty ? .error : .partial))
         let info = head.flatMap { GatewayInfo(headers: $0.headers) }?.resolvingDeployment(config.providers.providers)
-        row.cacheHit = info?.cacheHit ?? false
+        row.cacheHit = GatewayInfo.cacheHit(info, throughGateway: true)
         if row.cacheHit == true, row.ok { row.mark = .warning }
         var record = AttemptRecord(
             requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
