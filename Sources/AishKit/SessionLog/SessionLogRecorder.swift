@@ -1,22 +1,23 @@
 import FoundationEssentials
 import Glibc
 
-/// The `SessionRecorder` the shell gets: redacts secrets, serialises writers (compare and
+/// The `SessionRecorder` the shell gets: redacts secrets with the process's one
+/// `SecretFilter` (the output step's), serialises writers (compare and
 /// bench may record from several threads), and never throws into its caller. The first
 /// failed write prints one warning and turns the recorder off; the shell keeps working.
 final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     private let lock = ThreadLock()
     private var log: SessionLog?
-    private var redactor: SecretRedactor
+    private let secrets: SecretFilter
     private let output: OutputSink
     let path: String
     /// The command being run, so that its attempts point at it.
     private var currentCommandID: Int64?
 
-    init(log: SessionLog, redactor: SecretRedactor, output: OutputSink) {
+    init(log: SessionLog, secrets: SecretFilter, output: OutputSink) {
         self.log = log
         self.path = log.path
-        self.redactor = redactor
+        self.secrets = secrets
         self.output = output
     }
 
@@ -27,7 +28,7 @@ final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
         lock.withLock {
             guard let log else { return }
             do {
-                try body(log, redactor)
+                try body(log, secrets.current)
             } catch {
                 let reason: String
                 switch error {
@@ -40,13 +41,9 @@ final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
         }
     }
 
-    func addSecretVariableNames(_ names: [String]) {
-        lock.withLock { redactor.addSecretNames(names) }
-    }
+    func addSecretVariableNames(_ names: [String]) { secrets.addSecretNames(names) }
 
-    func addSecretValues(_ values: [String]) {
-        lock.withLock { redactor.addSecretValues(values) }
-    }
+    func addSecretValues(_ values: [String]) { secrets.addSecretValues(values) }
 
     func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64? {
         var id: Int64?

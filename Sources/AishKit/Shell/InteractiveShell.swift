@@ -24,7 +24,6 @@ final class InteractiveShell {
         if !ctx.options.quiet {
             ctx.output.writeError("aish \(AishMain.version) — type 'help' for commands, Ctrl-D to leave\n")
         }
-        let historyRedactor = SecretRedactor(environment: ctx.environment)
         var lines: [String] = []
         while true {
             if let signal = InterruptSignal.pendingTermination { return 128 + signal }
@@ -43,7 +42,7 @@ final class InteractiveShell {
                 lines = []
             case let .line(line):
                 // The history file is written at once: secrets never reach it (issue 16.2).
-                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(historyRedactor.redact(line)) }
+                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(ctx.output.secrets.redact(line)) }
                 lines.append(line)
                 let text = lines.joined(separator: "\n")
                 do {
