@@ -52,6 +52,8 @@ struct GatewayHealthAnswer: Sendable {
     var healthy: [Endpoint] = []
     var unhealthy: [Endpoint] = []
     var error: String?
+    /// No answer within the timeout (LiteLLM's /health waits for every deployment's reply).
+    var timedOut = false
 
     static func fetch(_ gateway: ProviderConfig, environment: [String: String], timeout: Double,
                       interrupt: InterruptFlag) -> GatewayHealthAnswer {
@@ -74,6 +76,7 @@ struct GatewayHealthAnswer: Sendable {
             response = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.standard)
         } catch let e as HTTPError {
             out.httpStatus = e.status
+            out.timedOut = [.firstByteTimeout, .idleTimeout, .totalTimeout].contains(e.kind)
             out.error = e.description + (e.status == 401 || e.status == 403 || e.status == 500 ? keyHint : "")
             return out
         } catch {
