@@ -59,30 +59,223 @@ struct ChatTurn {
     /// piece of the reply as it arrives.
     func run(plan: AttemptPlan, request: ChatRequest, prompt: String, kind: String = "chat",
              onText: (String) -> Void) -> Outcome {
-        let requestID = UUID().uuidString
         let start = clock()
-        var out = Outcome(status: .failed)
-        var failures: [String] = []
-        var number = 0
-        var failedProviders: [String: String] = [:]
-        let promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
-        let systemPrompt = request.messages.first(where: { $0.role == "system" })?.content
-        let options = request.optionsJSON
+        var log = AttemptLog(plan: plan, prompt: prompt, kind: kind, request: request,
+                             providers: router.providers)
         var pendingDrillFailure = failFirstTarget
+        var cancelledBefore: String?
+        for step in plan.steps {
+            guard let provider = admit(step, &log) else { continue }
+            if pendingDrillFailure {
+                pendingDrillFailure = false
+                // Not sent: recorded as skipped, so that no error rate counts it.
+                log.record(step, .skipped, error: "drill: marked failed for this request (not sent)")
+                log.skipped(step, "drill: marked failed for this request (not sent)", short: "drill")
+                continue
+            }
+            if interrupt.isRaised {
+                cancelledBefore = "cancelled (Ctrl-C) before \(step.provider) was tried"
+                break
+            }
+            log.tried += 1
+            if let ending = attempt(step, provider: provider, request: request, log: &log, onText: onText) {
+                return log.outcome(ending, step: step, since: start)
+            }
+        }
+        var out = log.outcome(nil, step: nil, since: start, end: clock())
+        if let cancelledBefore {
+            out.status = .cancelled
+            out.error = cancelledBefore
+        } else {
+            out.error = noAnswer(plan, log)
+        }
+        return out
+    }
 
-        func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
-                    total: Double? = nil, summary: ChatCompletionSummary? = nil, text: String = "", at: Date = Date(),
-                    tokensPerSecond: Double? = nil, gateway: GatewayInfo? = nil) {
-            number += 1
+    /// The provider to send `step` to, or nil when it cannot be tried now (recorded as skipped, with why).
+    private func admit(_ step: PlanStep, _ log: inout AttemptLog) -> ProviderConfig? {
+        if let why = step.unusable {
+            log.record(step, .skipped, error: why)
+            return nil
+        }
+        switch router.availability(of: step, state: state, environment: environment) {
+        case .available: break
+        case let .cooledDown(until, reason):
+            log.record(step, .skipped, error: "cooled down until \(RouteReport.clockTime(until)) (\(reason))")
+            log.skipped(step, "cooled down until \(RouteReport.clockTime(until))")
+            return nil
+        case let .rateLimited(until, reason):
+            log.record(step, .skipped, error: "rate limited until \(RouteReport.clockTime(until)) (\(reason))")
+            log.skipped(step, "rate limited until \(RouteReport.clockTime(until))")
+            return nil
+        case let .missingAPIKey(reason):
+            log.record(step, .skipped, error: reason)
+            log.skipped(step, "no API key")
+            return nil
+        }
+        // A provider that just failed as a whole (down, timed out, 5xx) is not asked again
+        // for another model within the same request.
+        if let earlier = log.failedProviders[step.provider] {
+            log.record(step, .skipped, error: "provider \(step.provider) already failed for this request (\(earlier))")
+            return nil
+        }
+        guard let index = step.providerIndex else { return nil }
+        var provider = router.providers[index]
+        if let cap = timeoutCap {
+            provider.timeouts.connect = min(provider.timeouts.connect, cap)
+            provider.timeouts.firstToken = min(provider.timeouts.firstToken, cap)
+            provider.timeouts.idle = min(provider.timeouts.idle, cap)
+        }
+        return provider
+    }
+
+    /// Sends the request to one target. nil: it failed before any text was shown (recorded,
+    /// and on to the next target); else how the request ends: answered, cancelled, or broken
+    /// off after text was shown.
+    private func attempt(_ step: PlanStep, provider: ProviderConfig, request: ChatRequest, log: inout AttemptLog,
+                         onText: (String) -> Void) -> Ending? {
+        var req = request
+        req.model = step.backendModel
+        // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
+        req.maxReplyBytes = 0
+        req.maxWholeReplyBytes = HTTPTransport.BodyCap.wholeReply(keeping: request.maxReplyBytes)
+        let startedAt = Date()
+        let attemptStart = clock()
+        var firstToken: Double?
+        var text = BoundedReply(limit: request.maxReplyBytes)
+        var chunks = 0
+        let ticket = state.begin(step)
+        do {
+            let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in
+                guard case let .text(piece) = event, !piece.isEmpty else { return }
+                // A request that was not streamed has no first token: its text comes whole at the end.
+                if firstToken == nil, request.stream { firstToken = clock() }
+                chunks += 1
+                text.append(piece)
+                onText(piece)
+            }
+            let end = clock()
+            let completion = summary.completionTokens ?? chunks
+            let rate = Self.rate(tokens: completion, firstToken: firstToken, end: end)
+            let gateway = summary.gateway?.resolvingDeployment(router.providers)
+            let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
+            state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
+                         tokens: (summary.promptTokens ?? log.promptEstimate) + completion, rules: router.specialCases)
+            // A backend that streamed gave its pieces; one that did not gives its text whole.
+            var reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
+            text = BoundedReply(limit: 0)   // one owner of the kept text, so takeText appends in place
+            let replyText = reply.takeText()
+            log.record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
+                       text: replyText, at: startedAt, tokensPerSecond: rate, gateway: gateway)
+            return Ending(status: .ok, reply: replyText, replyBytes: reply.totalBytes, replyTruncated: reply.isTruncated,
+                          firstToken: firstToken, end: end, promptTokens: summary.promptTokens, completionTokens: completion,
+                          tokensReported: summary.completionTokens != nil, tokensPerSecond: rate,
+                          finishReason: summary.finishReason, gateway: gateway)
+        } catch {
+            let end = clock()
+            let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
+            let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.takeText()
+            let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
+            let total = (end - attemptStart) * 1000
+            let shown = !text.isEmpty
+            let rate = shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil
+            var ending = Ending(status: .cancelled, reply: partial,
+                                replyBytes: shown ? text.totalBytes : e.partialText.utf8.count, replyTruncated: text.isTruncated,
+                                firstToken: firstToken, end: end, completionTokens: shown ? chunks : 0, tokensPerSecond: rate)
+            if e.kind == .cancelled {
+                state.finish(ticket, outcome: .cancelled, tokens: log.promptEstimate, rules: router.specialCases)
+                log.record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
+                           text: partial, at: startedAt)
+                ending.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
+                return ending
+            }
+            state.finish(ticket, outcome: .failure(e.kind), tokens: shown ? log.promptEstimate + chunks : 0, rules: router.specialCases)
+            let status: AttemptStatus = shown ? .partial
+                : (e.kind == .firstByteTimeout || e.kind == .idleTimeout ? .timeout : .error)
+            log.record(step, status, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
+                       text: partial, at: startedAt, tokensPerSecond: rate)
+            guard shown else {
+                // Nothing shown yet: on to the next target, transparently.
+                if RouterState.countsAgainstHealth(e.kind) { log.failedProviders[step.provider] = Self.shortReason(e) }
+                log.skipped(step, e.message, short: Self.shortReason(e))
+                return nil
+            }
+            ending.status = .partial
+            ending.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
+            return ending
+        }
+    }
+
+    /// Why no target answered (none could be tried, or every one failed before any text).
+    private func noAnswer(_ plan: AttemptPlan, _ log: AttemptLog) -> String {
+        guard log.tried == 0 && log.failures.isEmpty else {
+            return "'\(plan.requestedModel)' failed on every target (\(log.failures.count) tried or skipped):\n  "
+                + log.failures.joined(separator: "\n  ")
+        }
+        guard plan.steps.isEmpty else {
+            return "no target for '\(plan.requestedModel)' can be tried (see: route \(plan.requestedModel))"
+        }
+        var message = "no target for '\(plan.requestedModel)': \(plan.ruleDescription)"
+        let names = router.configuredNames + router.providers.flatMap { $0.models.map(\.name) }
+        if let s = Suggest.closest(to: plan.requestedModel, among: names) { message += " — did you mean '\(s)'?" }
+        return message
+    }
+
+    /// How the request ended at the target that answered (or was cancelled, or broke off).
+    private struct Ending {
+        var status: Status
+        var reply: String
+        var replyBytes: Int
+        var replyTruncated: Bool
+        var firstToken: Double?
+        var end: Double
+        var promptTokens: Int? = nil
+        var completionTokens: Int
+        var tokensReported = false
+        var tokensPerSecond: Double?
+        var finishReason: String? = nil
+        var gateway: GatewayInfo? = nil
+        var error: String? = nil
+    }
+
+    /// What one request leaves behind besides its ending: an `AttemptRecord` per target, why
+    /// each one before the answer was skipped or failed, and the first of them (the fallback).
+    private struct AttemptLog {
+        let plan: AttemptPlan
+        let prompt: String
+        let kind: String
+        let providers: [ProviderConfig]
+        let requestID = UUID().uuidString
+        let systemPrompt: String?
+        let options: JSONValue?
+        let promptEstimate: Int
+        var records: [AttemptRecord] = []
+        var failures: [String] = []
+        var fallbackFrom: (provider: String, reason: String)?
+        var failedProviders: [String: String] = [:]
+        var tried = 0
+
+        init(plan: AttemptPlan, prompt: String, kind: String, request: ChatRequest, providers: [ProviderConfig]) {
+            self.plan = plan
+            self.prompt = prompt
+            self.kind = kind
+            self.providers = providers
+            systemPrompt = request.messages.first(where: { $0.role == "system" })?.content
+            options = request.optionsJSON
+            promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
+        }
+
+        mutating func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
+                             total: Double? = nil, summary: ChatCompletionSummary? = nil, text: String = "", at: Date = Date(),
+                             tokensPerSecond: Double? = nil, gateway: GatewayInfo? = nil) {
             var reason = step.reason
             if let loc = step.location { reason += " (\(loc.citation))" }
             // The step's own reason often is the rule ("exact match 'x'"): say it once.
             if !reason.hasPrefix(plan.ruleDescription) { reason = "\(plan.ruleDescription): \(reason)" }
-            // Through a LiteLLM gateway: answered from its response cache or not; else unknown (nil).
-            let throughGateway = step.providerIndex.map { router.providers[$0].type == .litellm } ?? false
-            out.records.append(AttemptRecord(
+            let throughGateway = step.providerIndex.map { providers[$0].type == .litellm } ?? false
+            records.append(AttemptRecord(
                 requestID: requestID, requestedModel: plan.requestedModel, routeReason: reason, provider: step.provider,
-                backendModel: step.backendModel, attempt: number, status: status, httpStatus: http ?? summary?.httpStatus,
+                backendModel: step.backendModel, attempt: records.count + 1, status: status, httpStatus: http ?? summary?.httpStatus,
                 error: error, ttftMs: ttft, totalMs: total, promptTokens: summary?.promptTokens,
                 completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
                 serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind,
@@ -90,166 +283,35 @@ struct ChatTurn {
                 cacheHit: GatewayInfo.cacheHit(gateway, throughGateway: throughGateway)))
         }
 
-        func skipped(_ step: PlanStep, _ why: String) {
+        /// A target passed over before the answer: `why` for the failure list, `short` for the status line.
+        mutating func skipped(_ step: PlanStep, _ why: String, short: String? = nil) {
             failures.append("\(step.provider): \(why)")
-            if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, why) }
+            if fallbackFrom == nil { fallbackFrom = (step.provider, short ?? why) }
         }
 
-        for step in plan.steps {
-            if let why = step.unusable {
-                record(step, .skipped, error: why)
-                continue
-            }
-            switch router.availability(of: step, state: state, environment: environment) {
-            case .available: break
-            case let .cooledDown(until, reason):
-                record(step, .skipped, error: "cooled down until \(RouteReport.clockTime(until)) (\(reason))")
-                skipped(step, "cooled down until \(RouteReport.clockTime(until))")
-                continue
-            case let .rateLimited(until, reason):
-                record(step, .skipped, error: "rate limited until \(RouteReport.clockTime(until)) (\(reason))")
-                skipped(step, "rate limited until \(RouteReport.clockTime(until))")
-                continue
-            case let .missingAPIKey(reason):
-                record(step, .skipped, error: reason)
-                skipped(step, "no API key")
-                continue
-            }
-            // A provider that just failed as a whole (down, timed out, 5xx) is not asked again
-            // for another model within the same request.
-            if let earlier = failedProviders[step.provider] {
-                record(step, .skipped, error: "provider \(step.provider) already failed for this request (\(earlier))")
-                continue
-            }
-            guard let providerIndex = step.providerIndex else { continue }
-            if pendingDrillFailure {
-                pendingDrillFailure = false
-                // Not sent: recorded as skipped, so that no error rate counts it.
-                let why = "drill: marked failed for this request (not sent)"
-                record(step, .skipped, error: why)
-                failures.append("\(step.provider): \(why)")
-                if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, "drill") }
-                continue
-            }
-            if interrupt.isRaised {
-                out.status = .cancelled
-                out.error = "cancelled (Ctrl-C) before \(step.provider) was tried"
-                break
-            }
-            var provider = router.providers[providerIndex]
-            if let cap = timeoutCap {
-                provider.timeouts.connect = min(provider.timeouts.connect, cap)
-                provider.timeouts.firstToken = min(provider.timeouts.firstToken, cap)
-                provider.timeouts.idle = min(provider.timeouts.idle, cap)
-            }
-            var req = request
-            req.model = step.backendModel
-            // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
-            req.maxReplyBytes = 0
-            req.maxWholeReplyBytes = HTTPTransport.BodyCap.wholeReply(keeping: request.maxReplyBytes)
-            let startedAt = Date()
-            let attemptStart = clock()
-            var firstToken: Double?
-            var text = BoundedReply(limit: request.maxReplyBytes)
-            var chunks = 0
-            let ticket = state.begin(step)
-            out.tried += 1
-            do {
-                let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in
-                    guard case let .text(piece) = event, !piece.isEmpty else { return }
-                    // A request that was not streamed has no first token: its text comes whole at the end.
-                    if firstToken == nil, request.stream { firstToken = clock() }
-                    chunks += 1
-                    text.append(piece)
-                    onText(piece)
-                }
-                let end = clock()
-                let completion = summary.completionTokens ?? chunks
-                let rate = Self.rate(tokens: completion, firstToken: firstToken, end: end)
-                let gateway = summary.gateway?.resolvingDeployment(router.providers)
-                let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
-                state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
-                             tokens: (summary.promptTokens ?? promptEstimate) + completion, rules: router.specialCases)
-                // A backend that streamed gave its pieces; one that did not gives its text whole.
-                var reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
-                text = BoundedReply(limit: 0)   // one owner of the kept text, so takeText appends in place
-                let replyText = reply.takeText()
-                record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
-                       text: replyText, at: startedAt, tokensPerSecond: rate,
-                       gateway: gateway)
-                out.status = .ok
-                out.reply = replyText
-                out.replyBytes = reply.totalBytes
-                out.replyTruncated = reply.isTruncated
-                out.provider = step.provider
-                out.backendModel = step.backendModel
-                out.ttftMs = firstToken.map { ($0 - start) * 1000 }
-                out.latencyMs = (end - start) * 1000
-                out.promptTokens = summary.promptTokens
-                out.completionTokens = completion
-                out.tokensReported = summary.completionTokens != nil
-                out.tokensPerSecond = rate
-                out.finishReason = summary.finishReason
-                out.gateway = gateway
-                return out
-            } catch {
-                let end = clock()
-                let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
-                let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.takeText()
-                let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
-                let total = (end - attemptStart) * 1000
-                let shown = !text.isEmpty
-                if e.kind == .cancelled {
-                    state.finish(ticket, outcome: .cancelled, tokens: promptEstimate, rules: router.specialCases)
-                    record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
-                           text: partial, at: startedAt)
-                    out.status = .cancelled
-                    out.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
-                } else {
-                    state.finish(ticket, outcome: .failure(e.kind), tokens: shown ? promptEstimate + chunks : 0,
-                                 rules: router.specialCases)
-                    let status: AttemptStatus = shown ? .partial
-                        : (e.kind == .firstByteTimeout || e.kind == .idleTimeout ? .timeout : .error)
-                    record(step, status, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
-                           text: partial, at: startedAt,
-                           tokensPerSecond: shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil)
-                    if !shown {
-                        // Nothing shown yet: on to the next target, transparently.
-                        failures.append("\(step.provider): \(e.message)")
-                        if RouterState.countsAgainstHealth(e.kind) { failedProviders[step.provider] = Self.shortReason(e) }
-                        if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, Self.shortReason(e)) }
-                        continue
-                    }
-                    out.status = .partial
-                    out.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
-                }
-                out.reply = partial
-                out.replyBytes = text.isEmpty ? e.partialText.utf8.count : text.totalBytes
-                out.replyTruncated = text.isTruncated
-                out.provider = step.provider
-                out.backendModel = step.backendModel
-                out.ttftMs = firstToken.map { ($0 - start) * 1000 }
-                out.latencyMs = (end - start) * 1000
-                out.completionTokens = shown ? chunks : 0
-                out.tokensPerSecond = shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil
-                return out
-            }
+        /// The request's outcome: `ending` at `step`, else no answer (status failed).
+        func outcome(_ ending: Ending?, step: PlanStep?, since start: Double, end: Double? = nil) -> Outcome {
+            var out = Outcome(status: ending?.status ?? .failed)
+            out.tried = tried
+            out.fallbackFrom = fallbackFrom
+            out.records = records
+            out.latencyMs = ((ending?.end ?? end ?? start) - start) * 1000
+            guard let e = ending, let step else { return out }
+            out.reply = e.reply
+            out.replyBytes = e.replyBytes
+            out.replyTruncated = e.replyTruncated
+            out.provider = step.provider
+            out.backendModel = step.backendModel
+            out.ttftMs = e.firstToken.map { ($0 - start) * 1000 }
+            out.promptTokens = e.promptTokens
+            out.completionTokens = e.completionTokens
+            out.tokensReported = e.tokensReported
+            out.tokensPerSecond = e.tokensPerSecond
+            out.finishReason = e.finishReason
+            out.gateway = e.gateway
+            out.error = e.error
+            return out
         }
-        out.latencyMs = (clock() - start) * 1000
-        if out.status == .failed {
-            if out.tried == 0 && failures.isEmpty {
-                var message = "no target for '\(plan.requestedModel)': \(plan.ruleDescription)"
-                let names = router.configuredNames + router.providers.flatMap { $0.models.map(\.name) }
-                if let s = Suggest.closest(to: plan.requestedModel, among: names) { message += " — did you mean '\(s)'?" }
-                out.error = plan.steps.isEmpty ? message
-                    : "no target for '\(plan.requestedModel)' can be tried (see: route \(plan.requestedModel))"
-            } else {
-                let n = failures.count
-                out.error = "'\(plan.requestedModel)' failed on every target (\(n) tried or skipped):\n  "
-                    + failures.joined(separator: "\n  ")
-            }
-        }
-        return out
     }
 
     /// Decode speed: tokens after the first over the time since the first.
