@@ -69,8 +69,9 @@ struct ChatTurn {
             if pendingDrillFailure {
                 pendingDrillFailure = false
                 // Not sent: recorded as skipped, so that no error rate counts it.
-                log.record(step, .skipped, error: "drill: marked failed for this request (not sent)")
-                log.skipped(step, "drill: marked failed for this request (not sent)", short: "drill")
+                let why = "drill: marked failed for this request (not sent)"
+                log.record(step, .skipped, error: why)
+                log.skipped(step, why, short: "drill")
                 continue
             }
             if interrupt.isRaised {
@@ -78,18 +79,12 @@ struct ChatTurn {
                 break
             }
             log.tried += 1
-            if let ending = attempt(step, provider: provider, request: request, log: &log, onText: onText) {
-                return log.outcome(ending, step: step, since: start)
+            if let ended = attempt(step, provider: provider, request: request, since: start, log: &log, onText: onText) {
+                return log.completing(ended)
             }
         }
-        var out = log.outcome(nil, step: nil, since: start, end: clock())
-        if let cancelledBefore {
-            out.status = .cancelled
-            out.error = cancelledBefore
-        } else {
-            out.error = noAnswer(plan, log)
-        }
-        return out
+        return log.completing(Outcome(status: cancelledBefore == nil ? .failed : .cancelled, latencyMs: (clock() - start) * 1000,
+                                      error: cancelledBefore ?? noAnswer(plan, log)))
     }
 
     /// The provider to send `step` to, or nil when it cannot be tried now (recorded as skipped, with why).
@@ -130,10 +125,10 @@ struct ChatTurn {
     }
 
     /// Sends the request to one target. nil: it failed before any text was shown (recorded,
-    /// and on to the next target); else how the request ends: answered, cancelled, or broken
-    /// off after text was shown.
-    private func attempt(_ step: PlanStep, provider: ProviderConfig, request: ChatRequest, log: inout AttemptLog,
-                         onText: (String) -> Void) -> Ending? {
+    /// and on to the next target); else how the request ends (answered, cancelled, or broken
+    /// off after text was shown), timed from `start`.
+    private func attempt(_ step: PlanStep, provider: ProviderConfig, request: ChatRequest, since start: Double,
+                         log: inout AttemptLog, onText: (String) -> Void) -> Outcome? {
         var req = request
         req.model = step.backendModel
         // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
@@ -167,10 +162,11 @@ struct ChatTurn {
             let replyText = reply.takeText()
             log.record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
                        text: replyText, at: startedAt, tokensPerSecond: rate, gateway: gateway)
-            return Ending(status: .ok, reply: replyText, replyBytes: reply.totalBytes, replyTruncated: reply.isTruncated,
-                          firstToken: firstToken, end: end, promptTokens: summary.promptTokens, completionTokens: completion,
-                          tokensReported: summary.completionTokens != nil, tokensPerSecond: rate,
-                          finishReason: summary.finishReason, gateway: gateway)
+            return Outcome(status: .ok, reply: replyText, provider: step.provider, backendModel: step.backendModel,
+                           ttftMs: firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
+                           promptTokens: summary.promptTokens, completionTokens: completion,
+                           tokensReported: summary.completionTokens != nil, tokensPerSecond: rate, finishReason: summary.finishReason,
+                           replyBytes: reply.totalBytes, replyTruncated: reply.isTruncated, gateway: gateway)
         } catch {
             let end = clock()
             let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
@@ -179,15 +175,16 @@ struct ChatTurn {
             let total = (end - attemptStart) * 1000
             let shown = !text.isEmpty
             let rate = shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil
-            var ending = Ending(status: .cancelled, reply: partial,
-                                replyBytes: shown ? text.totalBytes : e.partialText.utf8.count, replyTruncated: text.isTruncated,
-                                firstToken: firstToken, end: end, completionTokens: shown ? chunks : 0, tokensPerSecond: rate)
+            var ended = Outcome(status: .cancelled, reply: partial, provider: step.provider, backendModel: step.backendModel,
+                                ttftMs: firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
+                                completionTokens: shown ? chunks : 0, tokensPerSecond: rate,
+                                replyBytes: shown ? text.totalBytes : e.partialText.utf8.count, replyTruncated: text.isTruncated)
             if e.kind == .cancelled {
                 state.finish(ticket, outcome: .cancelled, tokens: log.promptEstimate, rules: router.specialCases)
                 log.record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
                            text: partial, at: startedAt)
-                ending.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
-                return ending
+                ended.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
+                return ended
             }
             state.finish(ticket, outcome: .failure(e.kind), tokens: shown ? log.promptEstimate + chunks : 0, rules: router.specialCases)
             let status: AttemptStatus = shown ? .partial
@@ -200,9 +197,9 @@ struct ChatTurn {
                 log.skipped(step, e.message, short: Self.shortReason(e))
                 return nil
             }
-            ending.status = .partial
-            ending.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
-            return ending
+            ended.status = .partial
+            ended.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
+            return ended
         }
     }
 
@@ -219,23 +216,6 @@ struct ChatTurn {
         let names = router.configuredNames + router.providers.flatMap { $0.models.map(\.name) }
         if let s = Suggest.closest(to: plan.requestedModel, among: names) { message += " — did you mean '\(s)'?" }
         return message
-    }
-
-    /// How the request ended at the target that answered (or was cancelled, or broke off).
-    private struct Ending {
-        var status: Status
-        var reply: String
-        var replyBytes: Int
-        var replyTruncated: Bool
-        var firstToken: Double?
-        var end: Double
-        var promptTokens: Int? = nil
-        var completionTokens: Int
-        var tokensReported = false
-        var tokensPerSecond: Double?
-        var finishReason: String? = nil
-        var gateway: GatewayInfo? = nil
-        var error: String? = nil
     }
 
     /// What one request leaves behind besides its ending: an `AttemptRecord` per target, why
@@ -289,27 +269,12 @@ struct ChatTurn {
             if fallbackFrom == nil { fallbackFrom = (step.provider, short ?? why) }
         }
 
-        /// The request's outcome: `ending` at `step`, else no answer (status failed).
-        func outcome(_ ending: Ending?, step: PlanStep?, since start: Double, end: Double? = nil) -> Outcome {
-            var out = Outcome(status: ending?.status ?? .failed)
+        /// `out` with what the request left behind on the way.
+        func completing(_ out: Outcome) -> Outcome {
+            var out = out
             out.tried = tried
             out.fallbackFrom = fallbackFrom
             out.records = records
-            out.latencyMs = ((ending?.end ?? end ?? start) - start) * 1000
-            guard let e = ending, let step else { return out }
-            out.reply = e.reply
-            out.replyBytes = e.replyBytes
-            out.replyTruncated = e.replyTruncated
-            out.provider = step.provider
-            out.backendModel = step.backendModel
-            out.ttftMs = e.firstToken.map { ($0 - start) * 1000 }
-            out.promptTokens = e.promptTokens
-            out.completionTokens = e.completionTokens
-            out.tokensReported = e.tokensReported
-            out.tokensPerSecond = e.tokensPerSecond
-            out.finishReason = e.finishReason
-            out.gateway = e.gateway
-            out.error = e.error
             return out
         }
     }
