@@ -97,9 +97,9 @@ enum ReportCommands {
         let runner = ReportProbeRunner(deadline: started.addingTimeInterval(options.timeout), interrupt: ctx.interrupt,
                                        progress: progress.show)
         // The probes at once, then the routing requests one after another (each TTFT measured on a quiet machine).
+        let requests = ReportRouteRequests(config, gateway: gateway, ctx: ctx, options: options)
         var timedOut = runner.run(probes(config, gateway: gateway, ctx: ctx, timeout: options.timeout, started: started,
                                          stop: runner.stop, into: m), atDeadline: m.close)
-        let requests = ReportRouteRequests(config, gateway: gateway, ctx: ctx, options: options)
         timedOut += requests.send(with: runner, measurements: m, timeout: options.timeout)
         progress.clear()
         m.close()
