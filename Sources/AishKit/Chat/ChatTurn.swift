@@ -134,73 +134,93 @@ struct ChatTurn {
         // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
         req.maxReplyBytes = 0
         req.maxWholeReplyBytes = HTTPTransport.BodyCap.wholeReply(keeping: request.maxReplyBytes)
-        let startedAt = Date()
-        let attemptStart = clock()
-        var firstToken: Double?
-        var text = BoundedReply(limit: request.maxReplyBytes)
-        var chunks = 0
-        let ticket = state.begin(step)
+        var sent = InFlight(step: step, start: clock(), ticket: state.begin(step), text: BoundedReply(limit: request.maxReplyBytes))
         do {
             let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in
                 guard case let .text(piece) = event, !piece.isEmpty else { return }
                 // A request that was not streamed has no first token: its text comes whole at the end.
-                if firstToken == nil, request.stream { firstToken = clock() }
-                chunks += 1
-                text.append(piece)
+                if sent.firstToken == nil, request.stream { sent.firstToken = clock() }
+                sent.chunks += 1
+                sent.text.append(piece)
                 onText(piece)
             }
-            let end = clock()
-            let completion = summary.completionTokens ?? chunks
-            let rate = Self.rate(tokens: completion, firstToken: firstToken, end: end)
-            let gateway = summary.gateway?.resolvingDeployment(router.providers)
-            let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
-            state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
-                         tokens: (summary.promptTokens ?? log.promptEstimate) + completion, rules: router.specialCases)
-            // A backend that streamed gave its pieces; one that did not gives its text whole.
-            var reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
-            text = BoundedReply(limit: 0)   // one owner of the kept text, so takeText appends in place
-            let replyText = reply.takeText()
-            log.record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
-                       text: replyText, at: startedAt, tokensPerSecond: rate, gateway: gateway)
-            return Outcome(status: .ok, reply: replyText, provider: step.provider, backendModel: step.backendModel,
-                           ttftMs: firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
-                           promptTokens: summary.promptTokens, completionTokens: completion,
-                           tokensReported: summary.completionTokens != nil, tokensPerSecond: rate, finishReason: summary.finishReason,
-                           replyBytes: reply.totalBytes, replyTruncated: reply.isTruncated, gateway: gateway)
+            return answered(&sent, summary, limit: request.maxReplyBytes, since: start, log: &log)
         } catch {
-            let end = clock()
             let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
-            let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.takeText()
-            let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
-            let total = (end - attemptStart) * 1000
-            let shown = !text.isEmpty
-            let rate = shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil
-            var ended = Outcome(status: .cancelled, reply: partial, provider: step.provider, backendModel: step.backendModel,
-                                ttftMs: firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
-                                completionTokens: shown ? chunks : 0, tokensPerSecond: rate,
-                                replyBytes: shown ? text.totalBytes : e.partialText.utf8.count, replyTruncated: text.isTruncated)
-            if e.kind == .cancelled {
-                state.finish(ticket, outcome: .cancelled, tokens: log.promptEstimate, rules: router.specialCases)
-                log.record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
-                           text: partial, at: startedAt)
-                ended.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
-                return ended
-            }
-            state.finish(ticket, outcome: .failure(e.kind), tokens: shown ? log.promptEstimate + chunks : 0, rules: router.specialCases)
-            let status: AttemptStatus = shown ? .partial
-                : (e.kind == .firstByteTimeout || e.kind == .idleTimeout ? .timeout : .error)
-            log.record(step, status, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
-                       text: partial, at: startedAt, tokensPerSecond: rate)
-            guard shown else {
-                // Nothing shown yet: on to the next target, transparently.
-                if RouterState.countsAgainstHealth(e.kind) { log.failedProviders[step.provider] = Self.shortReason(e) }
-                log.skipped(step, e.message, short: Self.shortReason(e))
-                return nil
-            }
-            ended.status = .partial
-            ended.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
+            return brokeOff(&sent, e, limit: request.maxReplyBytes, since: start, log: &log)
+        }
+    }
+
+    /// One request on the wire: when it started, and what has arrived.
+    private struct InFlight {
+        let step: PlanStep
+        let startedAt = Date()
+        /// Monotonic seconds.
+        let start: Double
+        let ticket: RouterState.Ticket
+        var firstToken: Double?
+        var text: BoundedReply
+        var chunks = 0
+
+        func ms(_ t: Double) -> Double { (t - start) * 1000 }
+        var ttftMs: Double? { firstToken.map(ms) }
+    }
+
+    /// The target answered: recorded, and the request's outcome.
+    private func answered(_ sent: inout InFlight, _ summary: ChatCompletionSummary, limit: Int, since start: Double,
+                          log: inout AttemptLog) -> Outcome {
+        let end = clock()
+        let completion = summary.completionTokens ?? sent.chunks
+        let rate = Self.rate(tokens: completion, firstToken: sent.firstToken, end: end)
+        let gateway = summary.gateway?.resolvingDeployment(router.providers)
+        state.finish(sent.ticket, outcome: .success(ttftMs: sent.ttftMs, totalMs: sent.ms(end)),
+                     tokens: (summary.promptTokens ?? log.promptEstimate) + completion, rules: router.specialCases)
+        // A backend that streamed gave its pieces; one that did not gives its text whole.
+        var reply = sent.text.isEmpty ? BoundedReply(summary.text, limit: limit) : sent.text
+        sent.text = BoundedReply(limit: 0)   // one owner of the kept text, so takeText appends in place
+        let replyText = reply.takeText()
+        log.record(sent.step, .ok, ttft: sent.ttftMs, total: sent.ms(end), summary: summary, text: replyText, at: sent.startedAt,
+                   tokensPerSecond: rate, gateway: gateway)
+        return Outcome(status: .ok, reply: replyText, provider: sent.step.provider, backendModel: sent.step.backendModel,
+                       ttftMs: sent.firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
+                       promptTokens: summary.promptTokens, completionTokens: completion,
+                       tokensReported: summary.completionTokens != nil, tokensPerSecond: rate, finishReason: summary.finishReason,
+                       replyBytes: reply.totalBytes, replyTruncated: reply.isTruncated, gateway: gateway)
+    }
+
+    /// The target failed or Ctrl-C cancelled it: recorded. nil when nothing was shown yet
+    /// (on to the next target, transparently); else the request ends here, its partial reply kept.
+    private func brokeOff(_ sent: inout InFlight, _ e: ProviderError, limit: Int, since start: Double,
+                          log: inout AttemptLog) -> Outcome? {
+        let end = clock()
+        let step = sent.step
+        let shown = !sent.text.isEmpty
+        let partial = shown ? sent.text.takeText() : BoundedReply(e.partialText, limit: limit).text
+        let rate = shown ? Self.rate(tokens: sent.chunks, firstToken: sent.firstToken, end: end) : nil
+        var ended = Outcome(status: .cancelled, reply: partial, provider: step.provider, backendModel: step.backendModel,
+                            ttftMs: sent.firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
+                            completionTokens: shown ? sent.chunks : 0, tokensPerSecond: rate,
+                            replyBytes: shown ? sent.text.totalBytes : e.partialText.utf8.count, replyTruncated: sent.text.isTruncated)
+        if e.kind == .cancelled {
+            state.finish(sent.ticket, outcome: .cancelled, tokens: log.promptEstimate, rules: router.specialCases)
+            log.record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: sent.ttftMs, total: sent.ms(end),
+                       text: partial, at: sent.startedAt)
+            ended.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
             return ended
         }
+        state.finish(sent.ticket, outcome: .failure(e.kind), tokens: shown ? log.promptEstimate + sent.chunks : 0,
+                     rules: router.specialCases)
+        let status: AttemptStatus = shown ? .partial : (e.kind == .firstByteTimeout || e.kind == .idleTimeout ? .timeout : .error)
+        log.record(step, status, error: e.message, http: e.httpStatus, ttft: sent.ttftMs, total: sent.ms(end),
+                   text: partial, at: sent.startedAt, tokensPerSecond: rate)
+        guard shown else {
+            if RouterState.countsAgainstHealth(e.kind) { log.failedProviders[step.provider] = Self.shortReason(e) }
+            log.skipped(step, e.message, short: Self.shortReason(e))
+            return nil
+        }
+        ended.status = .partial
+        ended.error = "the reply from \(step.provider) broke off after \(sent.chunks) chunk\(sent.chunks == 1 ? "" : "s"): \(e.message)"
+        return ended
     }
 
     /// Why no target answered (none could be tried, or every one failed before any text).
