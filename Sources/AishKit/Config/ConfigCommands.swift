@@ -5,9 +5,8 @@ import Glibc
 enum ConfigCommands {
     static let all: [CommandSpec] = [validate, config]
 
-    static let configOption = OptionSpec(names: ["--config"], valueName: "DIR",
-                                         help: "config directory (default: the session's, see --config of aish)",
-                                         completion: .files)
+    static let configOption = OptionSpec(["--config"], .path("DIR"),
+                                         help: "config directory (default: the session's, see --config of aish)")
 
     /// The load for this invocation: `--config DIR` given to the command, else the session's.
     static func load(_ inv: Invocation, _ ctx: ShellContext) -> ConfigLoader.Loaded {
@@ -31,7 +30,6 @@ enum ConfigCommands {
 
     static let validate = CommandSpec(
         name: "validate", aliases: ["check-config"],
-        usage: "validate [--config DIR]",
         summary: "check the config files: syntax, types, references, chains, weights, limits, ports, drift",
         help: """
             Reads providers.yaml, model-mappings.yaml and ports.yaml (and compares
@@ -48,7 +46,6 @@ enum ConfigCommands {
 
     static let config = CommandSpec(
         name: "config",
-        usage: "config show [providers|routes|ports] | config generate | config diff",
         summary: "show what aish understood of the config, generate litellm-unified.yaml, or diff it",
         help: """
             config show [providers|routes|ports]   tables of the providers, routes and ports as aish reads them
@@ -58,7 +55,7 @@ enum ConfigCommands {
             """,
         options: [configOption],
         // The action is the subcommand word; SECTION follows `show`.
-        positionals: [PositionalSpec(name: "SECTION", optional: true, completion: .words(["providers", "routes", "ports"]))],
+        positionals: [PositionalSpec(name: "SECTION", optional: true, choices: ["providers", "routes", "ports"], subcommands: ["show"])],
         subcommands: ["show", "generate", "diff"],
         report: ReportShape(ConfigShowReport.self),
         otherReports: [ReportShape(ConfigGenerateReport.self, mode: "config generate"),

@@ -14,7 +14,7 @@ enum ServiceCommands {
     // MARK: status
 
     static let statusSpec = CommandSpec(
-        name: "status", usage: "status [NAME...] [--watch S [--count N]]",
+        name: "status",
         summary: "per service: up/down, pid, CPU, RSS, uptime, GPU memory",
         help: """
             One row per ports.yaml service and per provider whose base_url is on this machine
@@ -33,8 +33,8 @@ enum ServiceCommands {
             Prometheus's scrape targets (up/down, last scrape error) and the alerts firing.
             """,
         options: [
-            OptionSpec(names: ["-w", "--watch"], valueName: "S", help: "refresh every S seconds (e.g. 2, 500ms)"),
-            OptionSpec(names: ["-n", "--count"], valueName: "N", help: "with --watch: stop after N frames"),
+            OptionSpec(["-w", "--watch"], .duration("S"), help: "refresh every S seconds (e.g. 2, 500ms)"),
+            OptionSpec(["-n", "--count"], .wholeNumber("N"), help: "with --watch: stop after N frames", goesWith: "--watch"),
         ],
         positionals: [
             PositionalSpec(name: "NAME", help: "only these services", optional: true, variadic: true,
@@ -117,7 +117,7 @@ enum ServiceCommands {
     // MARK: service
 
     static let serviceSpec = CommandSpec(
-        name: "service", usage: "service start|stop|restart|enable|disable NAME [--yes] [--system] [--timeout S]",
+        name: "service",
         summary: "control a service's systemd unit (asks for confirmation)",
         help: """
             NAME is a ports.yaml service, a provider, or a unit name. The unit comes from
@@ -129,9 +129,9 @@ enum ServiceCommands {
             action is recorded in the session log.
             """,
         options: [
-            OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "do not ask for confirmation (required in scripts)"),
-            OptionSpec(names: ["--system"], valueName: nil, help: "use the system service manager instead of --user"),
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "how long to wait for health after start (default 30s)"),
+            OptionSpec(["-y", "--yes"], help: "do not ask for confirmation (required in scripts)"),
+            OptionSpec(["--system"], help: "use the system service manager instead of --user"),
+            OptionSpec(["--timeout"], .duration("S"), help: "how long to wait for health after start (default 30s)"),
         ],
         // The action is the subcommand word; positionals are what follows it.
         positionals: [PositionalSpec(name: "NAME", help: "service, provider or unit", completion: serviceNameCompletion)],

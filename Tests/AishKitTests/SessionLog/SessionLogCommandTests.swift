@@ -87,7 +87,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
             "log: --since takes a duration back from now (30m, 1h, 2d), a date (2026-11-27) or a date and time (2026-11-27T10:00), got 'yesterday'"
             + "\nusage: " + SessionLogCommands.log.usage)
         #expect(shell.errorText(["log", "--status", "fine"]) ==
-            "log: unknown status 'fine' (one of: ok, error, partial, cancelled, timeout, skipped)"
+            "log: --status takes ok, error, partial, cancelled, timeout or skipped, got 'fine'"
             + "\nusage: " + SessionLogCommands.log.usage)
         #expect(shell.errorText(["log", "-n", "0"])?.hasPrefix("log: -n takes a positive number, got 0") == true)
     }
@@ -315,7 +315,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let empty = dir.file("none.json")
         #expect(try shell.run(["export", "--since", "2099-01-01", empty]).field("count") == .int(0))
         #expect(String(decoding: fileBytes(empty), as: UTF8.self) == "[]\n")
-        #expect(shell.errorText(["export", "--format", "xml", dir.file("x")]) == "export: --format takes json or csv, got 'xml'\nusage: export [--format json|csv] [--since T] [--timeout S] FILE")
+        #expect(shell.errorText(["export", "--format", "xml", dir.file("x")]) == "export: --format takes json or csv, got 'xml'\nusage: export FILE [--format json|csv] [--since T] [--timeout S]")
         #expect(shell.errorText(["export", dir.file("missing/dir/x.json")]) == "export: cannot write \(dir.file("missing/dir/x.json")): open(\(dir.file("missing/dir"))/.x.json.aish-XXXXXXXX): No such file or directory")
 
         // An export over an existing file readable by others: replaced, and private now.
