@@ -511,7 +511,7 @@ struct BenchReport: CommandReport {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft, latency, parameters, levels
+        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft = "ttft_ms", latency = "latency_ms", parameters, levels
         case feasibleMax = "feasible_max", infeasibleMin = "infeasible_min", brokenBy = "broken_by", monotonic
         case serverSide = "server_side"
     }
@@ -545,8 +545,8 @@ struct BenchReport: CommandReport {
         ReportField("errors", "failed requests, all levels"),
         ReportField("rps", "the best level's successful requests per second"),
         ReportField("tokens", "output tokens, all levels"),
-        ReportField("ttft", "the first level's median time to first token; null without a success", unit: "ms"),
-        ReportField("latency", "the first level's median end-to-end latency; null without a success", unit: "ms"),
+        ReportField("ttft_ms", "the first level's median time to first token; null without a success", unit: "ms"),
+        ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max"),
         ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, inter_token_ms, latency_ms, tokens_per_second, output_tokens, cold_loads, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),

@@ -21,7 +21,7 @@ enum CompareCommand {
             load (Ollama load_duration over 0.5 s, llama.cpp 503 "Loading model") is marked *.
             --parallel runs the models at the same time (wall time about the slowest model's).
             Every request and the summary are written to the session log; --csv FILE writes one
-            row per request. `expect ttft < 500ms` tests the slowest model's median.
+            row per request. `expect ttft_ms < 500ms` tests the slowest model's median.
             Error kinds: connection, timeout, stalled, http NNN, loading, malformed, truncated,
             no api key, cancelled, skipped (the router sent nothing: every target was cooling
             down or unusable), error.

@@ -121,7 +121,7 @@ enum ReportCommands {
             if let reader = try? SessionLogReader(path: logPath) {
                 m.setRecent(ReportBuilder.recentFigures(reader: reader, now: started))
             } else {
-                m.setRecent(RecentFigures(windowMinutes: 60, available: false, note: "no session log at \(logPath) yet", requests: 0,
+                m.setRecent(RecentFigures(windowSeconds: 3600, available: false, note: "no session log at \(logPath) yet", requests: 0,
                                           errors: 0, errorRate: 0, ttftP50Ms: nil, ttftP99Ms: nil, latencyP50Ms: nil, latencyP99Ms: nil,
                                           byProvider: []))
             }

@@ -336,7 +336,7 @@ struct ServiceReport: CommandReport {
     /// "up after 1.2 s (GET … → 200)", after start and restart.
     var waitSummary: String? = nil
 
-    enum CodingKeys: String, CodingKey { case action, service, unit, scope, done, healthy, wait, text }
+    enum CodingKeys: String, CodingKey { case action, service, unit, scope, done, healthy, wait = "wait_ms", text }
 
     static let fields = [
         ReportField("action", "start, stop, restart, enable or disable"),
@@ -345,7 +345,7 @@ struct ServiceReport: CommandReport {
         ReportField("scope", "user or system (null when not confirmed)"),
         ReportField("done", "whether systemctl ran (false: not confirmed)"),
         ReportField("healthy", "after start and restart: whether the health check passed (else null)"),
-        ReportField("wait", "after start and restart: time until healthy or given up (else null)", unit: "ms"),
+        ReportField("wait_ms", "after start and restart: time until healthy or given up (else null)", unit: "ms"),
         ReportField("text", "the printed lines"),
     ]
 

@@ -172,7 +172,7 @@ enum BuiltinCommands {
     static let expect = CommandSpec(
         name: "expect",
         summary: "assert on the last command's result (status, text, fields, JSON)",
-        help: Expectation.usage + "\n\nExamples: expect ok · expect contains hello · expect ttft < 500ms · "
+        help: Expectation.usage + "\n\nExamples: expect ok · expect contains hello · expect ttft_ms < 500ms · "
             + "expect provider == ollama · expect json .models[0].name == llama3",
         positionals: [PositionalSpec(name: "ASSERTION", variadic: true,
                                      completion: .words(["ok", "error", "contains", "not", "matches", "json",

@@ -60,7 +60,9 @@ struct CommandHelpReport: CommandReport {
 struct SleepReport: CommandReport {
     var slept: Double
 
-    static let fields = [ReportField("slept", "time slept", unit: "ms")]
+    enum CodingKeys: String, CodingKey { case slept = "slept_ms" }
+
+    static let fields = [ReportField("slept_ms", "time slept", unit: "ms")]
     static let example = SleepReport(slept: 500)
 
     func renderText() -> String { "" }
@@ -148,7 +150,7 @@ struct ExpectReport: CommandReport {
 
     static let fields = [ReportField("passed", "true (a failed expect is an error)"),
                          ReportField("assertion", "the assertion, as written")]
-    static let example = ExpectReport(passed: true, assertion: "ttft < 500ms", interactive: false)
+    static let example = ExpectReport(passed: true, assertion: "ttft_ms < 500ms", interactive: false)
 
     func renderText() -> String { interactive ? "expect passed" : "" }
 }
