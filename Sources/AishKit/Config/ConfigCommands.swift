@@ -55,7 +55,8 @@ enum ConfigCommands {
             """,
         options: [configOption],
         // The action is the subcommand word; SECTION follows `show`.
-        positionals: [PositionalSpec(name: "SECTION", optional: true, choices: ["providers", "routes", "ports"], subcommands: ["show"])],
+        positionals: [PositionalSpec(name: "SECTION", help: "show: only this table", optional: true,
+                                     choices: ["providers", "routes", "ports"], subcommands: ["show"])],
         subcommands: ["show", "generate", "diff"],
         report: ReportShape(ConfigShowReport.self),
         otherReports: [ReportShape(ConfigGenerateReport.self, mode: "config generate"),
