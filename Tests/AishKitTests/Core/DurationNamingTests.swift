@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishScript
+@testable import AishShell
 
 /// One naming rule for durations in every report: a field that holds a duration ends in its
 /// unit, `_ms` for milliseconds or `_s` for seconds (`latency_ms`, `ttft_p99_ms`,

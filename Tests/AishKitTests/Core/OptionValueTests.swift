@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishMeasure
+@testable import AishShell
 
 /// Every option that takes a duration, a number or one of a closed set of words refuses a
 /// value that is not one as a usage error (exit 2, the command's usage line), before the

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishShell
 
 /// Usage lines are made from the declarations (`UsageLine`); none is typed by hand.
 @Suite struct UsageLineTests {

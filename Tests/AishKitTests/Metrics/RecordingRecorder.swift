@@ -1,5 +1,6 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
 
 /// Keeps what a command records, so tests can check it (the real SQLite log is tested by
 /// the session log's own tests).
