@@ -8,8 +8,8 @@ import Synchronization
 /// cannot drive the terminal; aish's own colours and cursor movement come as `TerminalText`
 /// controls. Writes are unbuffered so streamed text shows at once, also when stdout is a pipe.
 package final class OutputSink: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var captured: String?
+    /// What a capturing sink kept; nil for a sink that writes. Its lock also keeps writes whole.
+    private let captured: Locked<String?>
     /// The secret filter applied to everything written.
     package let secrets: SecretFilter
     /// Whether stdout and stderr are terminals (control characters in text shown visibly).
@@ -20,16 +20,16 @@ package final class OutputSink: @unchecked Sendable {
     /// `terminal` says whether it sanitises as for a terminal (by default: whether fd 1 and 2
     /// are terminals; false for a capturing sink).
     package init(capturing: Bool = false, terminal: Bool? = nil, secrets: SecretFilter = SecretFilter(environment: [:])) {
-        captured = capturing ? "" : nil
+        captured = Locked(capturing ? "" : nil)
         self.secrets = secrets
         stdoutIsTerminal = terminal ?? (!capturing && isatty(1) == 1)
         stderrIsTerminal = terminal ?? (!capturing && isatty(2) == 1)
     }
 
-    package var capturedText: String { lock.withLock { captured ?? "" } }
+    package var capturedText: String { captured.withLock { $0 ?? "" } }
 
     /// True for a test sink: output is kept, never shown, so terminal drawing is off.
-    package var isCapturing: Bool { lock.withLock { captured != nil } }
+    package var isCapturing: Bool { captured.withLock { $0 != nil } }
 
     package func write(_ text: String) { emit(fd: 1, clean(text, terminal: stdoutIsTerminal)) }
     package func writeError(_ text: String) { emit(fd: 2, clean(text, terminal: stderrIsTerminal)) }
@@ -67,8 +67,8 @@ package final class OutputSink: @unchecked Sendable {
 
     private func emit(fd: Int32, _ text: String) {
         guard !text.isEmpty else { return }
-        lock.withLock {
-            if captured != nil { captured! += text; return }
+        captured.withLock { kept in
+            if kept != nil { kept! += text; return }
             OutputSink.writeAll(fd: fd, text)
         }
     }

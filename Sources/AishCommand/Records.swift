@@ -195,7 +195,8 @@ package protocol SessionRecorder: AnyObject {
     func recordAttempt(_ record: AttemptRecord)
     func recordMessage(_ record: MessageRecord)
     func recordHealthProbe(_ record: HealthProbeRecord)
-    func recordRun(_ record: RunRecord)
+    /// The run's id in the log; nil when the log is off or the write failed.
+    @discardableResult func recordRun(_ record: RunRecord) -> Int64?
     func recordServiceAction(_ record: ServiceActionRecord)
     func recordMetricSamples(_ records: [MetricSampleRecord])
     func endSession()

@@ -181,24 +181,24 @@ package enum LoadEngine {
 
     /// The state of one attempt of a request in flight.
     private final class InFlight {
-        package let sequence: Int
-        package let rampUp: Bool
-        package let startedAt = Date()
+        let sequence: Int
+        let rampUp: Bool
+        let startedAt = Date()
         /// This attempt's start, and the request's (its first attempt's).
-        package let start: Double
-        package var requestStart: Double
-        package let target: WireTarget
+        let start: Double
+        var requestStart: Double
+        let target: WireTarget
         /// The targets still to try before the first token, and the attempts that failed.
-        package var fallbacks: ArraySlice<WireTarget> = []
-        package var earlier: [RequestSample] = []
-        package var openAI: ChatStreamReader<OpenAIStreamDecoder>?
-        package var ollama: ChatStreamReader<OllamaStreamDecoder>?
-        package var timing = RequestMeasurement.PieceTiming()
-        package var readerError: Error?
-        package var queueMs: Double?
-        package var sendLagMs: Double?
+        var fallbacks: ArraySlice<WireTarget> = []
+        var earlier: [RequestSample] = []
+        var openAI: ChatStreamReader<OpenAIStreamDecoder>?
+        var ollama: ChatStreamReader<OllamaStreamDecoder>?
+        var timing = RequestMeasurement.PieceTiming()
+        var readerError: Error?
+        var queueMs: Double?
+        var sendLagMs: Double?
 
-        package init(sequence: Int, rampUp: Bool, start: Double, target: WireTarget, request: HTTPRequest, keepBytes: Int) {
+        init(sequence: Int, rampUp: Bool, start: Double, target: WireTarget, request: HTTPRequest, keepBytes: Int) {
             self.sequence = sequence
             self.rampUp = rampUp
             self.start = start
@@ -211,7 +211,7 @@ package enum LoadEngine {
         }
 
         /// Takes an event; false stops the transfer (the reader failed).
-        package func take(_ event: TransferEvent) -> Bool {
+        func take(_ event: TransferEvent) -> Bool {
             switch event {
             case let .head(head):
                 if openAI != nil { _ = openAI!.head(head) } else { _ = ollama!.head(head) }
@@ -234,7 +234,7 @@ package enum LoadEngine {
         }
 
         /// The request's outcome once the transfer ended with `result`.
-        package func outcome(_ result: Result<HTTPResponseHead, HTTPError>) -> Result<RequestOutcome, Error> {
+        func outcome(_ result: Result<HTTPResponseHead, HTTPError>) -> Result<RequestOutcome, Error> {
             do {
                 if let readerError { throw readerError }
                 _ = try result.get()
@@ -249,31 +249,31 @@ package enum LoadEngine {
     }
 
     private final class Level {
-        package let plan: LoadPlan
-        package let model: String
-        package let prompt: String
-        package let maxTokens: Int?
-        package let keepBytes: Int
-        package let kind: String
-        package let wire: () throws -> [WireTarget]
-        package let interrupt: InterruptFlag
-        package let onSample: (RequestSample) -> Void
+        let plan: LoadPlan
+        let model: String
+        let prompt: String
+        let maxTokens: Int?
+        let keepBytes: Int
+        let kind: String
+        let wire: () throws -> [WireTarget]
+        let interrupt: InterruptFlag
+        let onSample: (RequestSample) -> Void
 
-        package var driver = TransferDriver()
-        package var inFlight: [Int: InFlight] = [:]
-        package var samples: [RequestSample] = []
+        var driver = TransferDriver()
+        var inFlight: [Int: InFlight] = [:]
+        var samples: [RequestSample] = []
         /// Open loop under a cap: scheduled times of requests waiting for a slot.
-        package var queue: [Double] = []
-        package var queueHead = 0
-        package var nextSequence = 0
-        package var nextTransfer = 0
-        package var counted = 0
-        package var maxInFlight = 0
-        package var firstSend: Double?
-        package var lastSend: Double?
-        package var cached: [(target: WireTarget, request: HTTPRequest)] = []
+        var queue: [Double] = []
+        var queueHead = 0
+        var nextSequence = 0
+        var nextTransfer = 0
+        var counted = 0
+        var maxInFlight = 0
+        var firstSend: Double?
+        var lastSend: Double?
+        var cached: [(target: WireTarget, request: HTTPRequest)] = []
 
-        package init(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int, kind: String,
+        init(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int, kind: String,
              wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
              onSample: @escaping (RequestSample) -> Void) {
             self.kind = kind
@@ -287,7 +287,7 @@ package enum LoadEngine {
             self.interrupt = interrupt
         }
 
-        package func run(progress: (Int) -> Void) -> LoadRun {
+        func run(progress: (Int) -> Void) -> LoadRun {
             let t0 = MonotonicClock.now()
             let countedFrom = t0 + plan.rampUp
             let deadline = plan.duration.map { countedFrom + $0 }
@@ -377,7 +377,7 @@ package enum LoadEngine {
         /// error sample). `scheduled`: when it was due (its arrival, or the moment a
         /// closed-loop slot freed).
         @discardableResult
-        package func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) -> Bool {
+        func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) -> Bool {
             let sequence = nextSequence
             nextSequence += 1
             let rampUp = scheduled < countedFrom
@@ -408,7 +408,7 @@ package enum LoadEngine {
         }
 
         /// Starts one attempt on the wire.
-        package func attempt(sequence: Int, rampUp: Bool, target: WireTarget, start: Double) -> InFlight {
+        func attempt(sequence: Int, rampUp: Bool, target: WireTarget, start: Double) -> InFlight {
             let request: HTTPRequest
             if let known = cached.first(where: { $0.target.sameWire(as: target) }) {
                 request = known.request
@@ -426,12 +426,12 @@ package enum LoadEngine {
         }
 
         /// A request has ended: its sample is kept and handed to `onSample`.
-        package func done(_ s: RequestSample) {
+        func done(_ s: RequestSample) {
             onSample(s)
             samples.append(s)
         }
 
-        package func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
+        func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
             guard let f = inFlight.removeValue(forKey: id) else { return }
             let end = MonotonicClock.now()
             let result = f.outcome(outcome.result)

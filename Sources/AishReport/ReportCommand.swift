@@ -333,11 +333,11 @@ package enum ReportCommands {
 
 /// "report: measuring… 5 of 8 done; waiting for gateway /health (2.1 s)" on stderr at a terminal.
 private struct ReportProgressLine {
-    package var enabled: Bool
-    package var output: OutputSink
-    package var started: Double
+    var enabled: Bool
+    var output: OutputSink
+    var started: Double
 
-    package func show(_ pending: [String], _ total: Int) {
+    func show(_ pending: [String], _ total: Int) {
         guard enabled else { return }
         let elapsed = MonotonicClock.now() - started
         let text = "report: measuring… \(total - pending.count) of \(total) done; waiting for \(pending.joined(separator: ", ")) ("
@@ -345,7 +345,7 @@ private struct ReportProgressLine {
         output.writeError(TerminalText.control(TerminalControl.clearLine) + text)
     }
 
-    package func clear() {
+    func clear() {
         if enabled { output.writeError(TerminalText.control(TerminalControl.clearLine)) }
     }
 }

@@ -203,24 +203,19 @@ package enum Chooser: Sendable {
 
 /// Remembers the plans of names routed by pattern or default, up to `capacity` names (then
 /// starts over), so that a name asked for again costs a lookup.
-package final class PlanMemo: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var plans: [String: AttemptPlan] = [:]
+package final class PlanMemo: Sendable {
+    private let plans = Locked<[String: AttemptPlan]>([:])
     private let capacity: Int
 
     package init(capacity: Int) { self.capacity = capacity }
 
-    package func plan(for name: String) -> AttemptPlan? {
-        lock.lock()
-        defer { lock.unlock() }
-        return plans[name]
-    }
+    package func plan(for name: String) -> AttemptPlan? { plans.withLock { $0[name] } }
 
     package func keep(_ plan: AttemptPlan) -> AttemptPlan {
-        lock.lock()
-        defer { lock.unlock() }
-        if plans.count >= capacity { plans.removeAll(keepingCapacity: true) }
-        plans[plan.requestedModel] = plan
+        plans.withLock { plans in
+            if plans.count >= capacity { plans.removeAll(keepingCapacity: true) }
+            plans[plan.requestedModel] = plan
+        }
         return plan
     }
 }

@@ -233,7 +233,11 @@ package final class SessionLog {
 
     package func insertHealthProbe(_ r: HealthProbeRecord) throws { try insert(r, into: LogTables.healthProbes) }
 
-    package func insertRun(_ r: RunRecord) throws { try insert(r, into: LogTables.runs) }
+    /// The run's row id (`log --runs`, `bench --compare RUN_ID`).
+    package func insertRun(_ r: RunRecord) throws -> Int64 {
+        try insert(r, into: LogTables.runs)
+        return db.lastInsertRowID
+    }
 
     package func insertServiceAction(_ r: ServiceActionRecord) throws { try insert(r, into: LogTables.serviceActions) }
 

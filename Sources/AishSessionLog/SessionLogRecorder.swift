@@ -110,14 +110,17 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
         }
     }
 
-    package func recordRun(_ record: RunRecord) {
+    @discardableResult
+    package func recordRun(_ record: RunRecord) -> Int64? {
+        var id: Int64?
         perform { log, r in
             var run = record
             let p = run.parameters.serialized(), s = run.summary.serialized()
             if r.redact(p) != p { run.parameters = .string(r.redact(p)) }
             if r.redact(s) != s { run.summary = .string(r.redact(s)) }
-            try log.insertRun(run)
+            id = try log.insertRun(run)
         }
+        return id
     }
 
     package func recordServiceAction(_ record: ServiceActionRecord) {

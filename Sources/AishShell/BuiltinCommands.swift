@@ -196,9 +196,3 @@ package enum BuiltinCommands {
 package final class HistoryLink {
     package var entries: (() -> [String])?
 }
-
-extension String {
-    package func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
-}

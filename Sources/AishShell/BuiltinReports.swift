@@ -116,7 +116,7 @@ package struct HistoryReport: CommandReport {
     }
 
     package func renderText() -> String {
-        entries.enumerated().map { "\(String($0.offset + 1).leftPadded(5))  \($0.element)" }.joined(separator: "\n")
+        entries.enumerated().map { "\(String($0.offset + 1).leftPadded(to: 5))  \($0.element)" }.joined(separator: "\n")
     }
 }
 

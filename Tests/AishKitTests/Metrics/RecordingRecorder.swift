@@ -15,7 +15,7 @@ final class RecordingRecorder: SessionRecorder, @unchecked Sendable {
     func recordAttempt(_ record: AttemptRecord) { lock.withLock { attempts.append(record) } }
     func recordMessage(_ record: MessageRecord) {}
     func recordHealthProbe(_ record: HealthProbeRecord) {}
-    func recordRun(_ record: RunRecord) { lock.withLock { runs.append(record) } }
+    func recordRun(_ record: RunRecord) -> Int64? { lock.withLock { runs.append(record); return Int64(runs.count) } }
     func recordServiceAction(_ record: ServiceActionRecord) {}
     func recordMetricSamples(_ records: [MetricSampleRecord]) { lock.withLock { metricSamples += records } }
     func endSession() {}
