@@ -11,11 +11,9 @@ import AishRouting
 package enum GatewayCommands {
     package static let all: [CommandSpec] = [gateway]
 
-    package static let usage = "gateway [--timeout S] [--no-health]"
 
     package static let gateway = CommandSpec(
         name: "gateway",
-        usage: usage,
         summary: "the LiteLLM gateway now: deployments, health, cooldowns, failures, rpm/tpm, cache size, replicas",
         help: """
             Per model group, each deployment the gateway runs (GET /model/info: provider, backend
@@ -30,18 +28,18 @@ package enum GatewayCommands {
             request to every deployment). Needs the gateway's key: scripts/stack exec aish gateway.
             """,
         options: [
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "per request (default 10s)"),
-            OptionSpec(names: ["--no-health"], valueName: nil, help: "do not call LiteLLM's /health"),
+            OptionSpec(["--timeout"], .duration("S"), help: "per request (default 10s)"),
+            OptionSpec(["--no-health"], help: "do not call LiteLLM's /health"),
         ],
         report: ReportShape(GatewayReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
     package static func run(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         guard inv.positionals.isEmpty else {
-            throw UsageError(message: "gateway: unexpected argument '\(inv.positionals[0])'", usage: usage)
+            throw UsageError(message: "gateway: unexpected argument '\(inv.positionals[0])'", usage: gateway.usage)
         }
         let timeout = try inv.duration("--timeout", default: 10)
-        guard timeout > 0 else { throw UsageError(message: "gateway: --timeout must be more than 0", usage: usage) }
+        guard timeout > 0 else { throw UsageError(message: "gateway: --timeout must be more than 0", usage: gateway.usage) }
         let config = try ctx.config()
         let state = GatewayState.read(config, environment: ctx.environment, timeout: timeout, interrupt: ctx.interrupt,
                                       health: !inv.flag("--no-health"))
