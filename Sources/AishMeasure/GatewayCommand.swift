@@ -11,14 +11,12 @@ import AishRouting
 package enum GatewayCommands {
     package static let all: [CommandSpec] = [gateway]
 
-    package static let usage = "gateway [--timeout S] [--health-timeout S] [--no-health]"
     /// LiteLLM's /health sends a request to every deployment and answers when the slowest
     /// did: a busy backend would hold the whole command up for --timeout.
     package static let defaultHealthTimeout = 5.0
 
     package static let gateway = CommandSpec(
         name: "gateway",
-        usage: usage,
         summary: "the LiteLLM gateway now: deployments, health, cooldowns, failures, rpm/tpm, cache size, replicas",
         help: """
             Per model group, each deployment the gateway runs (GET /model/info: provider, backend
@@ -35,21 +33,21 @@ package enum GatewayCommands {
             gateway's key: scripts/stack exec aish gateway.
             """,
         options: [
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "per request (default 10s)"),
-            OptionSpec(names: ["--health-timeout"], valueName: "S", help: "for LiteLLM's /health (default 5s)"),
-            OptionSpec(names: ["--no-health"], valueName: nil, help: "do not call LiteLLM's /health"),
+            OptionSpec(["--timeout"], .duration("S"), help: "per request (default 10s)"),
+            OptionSpec(["--health-timeout"], .duration("S"), help: "for LiteLLM's /health (default 5s)"),
+            OptionSpec(["--no-health"], help: "do not call LiteLLM's /health"),
         ],
         report: ReportShape(GatewayReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
     package static func run(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         guard inv.positionals.isEmpty else {
-            throw UsageError(message: "gateway: unexpected argument '\(inv.positionals[0])'", usage: usage)
+            throw UsageError(message: "gateway: unexpected argument '\(inv.positionals[0])'", usage: gateway.usage)
         }
         let timeout = try inv.duration("--timeout", default: 10)
-        guard timeout > 0 else { throw UsageError(message: "gateway: --timeout must be more than 0", usage: usage) }
+        guard timeout > 0 else { throw UsageError(message: "gateway: --timeout must be more than 0", usage: gateway.usage) }
         let healthTimeout = try inv.duration("--health-timeout", default: defaultHealthTimeout)
-        guard healthTimeout > 0 else { throw UsageError(message: "gateway: --health-timeout must be more than 0", usage: usage) }
+        guard healthTimeout > 0 else { throw UsageError(message: "gateway: --health-timeout must be more than 0", usage: gateway.usage) }
         let config = try ctx.config()
         let state = GatewayState.read(config, environment: ctx.environment, timeout: timeout, interrupt: ctx.interrupt,
                                       healthTimeout: inv.flag("--no-health") ? nil : healthTimeout)

@@ -14,12 +14,10 @@ import AishSessionLog
 package enum ReportCommands {
     package static let all: [CommandSpec] = [report]
 
-    package static let usage = "report [--out FILE] [--format md|json|text] [--no-requests] [--timeout S] [--compare RUN_ID]"
     package static let defaultTimeout = 30.0
 
     package static let report = CommandSpec(
         name: "report",
-        usage: usage,
         summary: "measure the whole stack now and write the infrastructure report (Markdown, JSON or terminal)",
         help: """
             Measures, all at once under one overall --timeout (default 30s): the configuration
@@ -47,13 +45,12 @@ package enum ReportCommands {
             Exit code: 0 operational, 1 degraded or down, 3 configuration invalid.
             """,
         options: [
-            OptionSpec(names: ["-o", "--out"], valueName: "FILE", help: "write the report to FILE", completion: .files),
-            OptionSpec(names: ["--format"], valueName: "FORMAT", help: "md, json or text", completion: .words(["md", "json", "text"])),
-            OptionSpec(names: ["--no-requests"], valueName: nil, help: "send no model requests (probes only)"),
-            OptionSpec(names: ["--cache"], valueName: nil,
-                       help: "let a LiteLLM gateway answer the routing requests from its response cache (hits are marked)"),
-            OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "overall timeout for the probes (default 30s)"),
-            OptionSpec(names: ["--compare"], valueName: "RUN_ID", help: "show what changed since an earlier report's run"),
+            OptionSpec(["-o", "--out"], .path("FILE"), help: "write the report to FILE"),
+            OptionSpec(["--format"], .oneOf(["md", "json", "text"], hidden: ["markdown"]), help: "the report's format"),
+            OptionSpec(["--no-requests"], help: "send no model requests (probes only)"),
+            OptionSpec(["--cache"], help: "let a LiteLLM gateway answer the routing requests from its response cache (hits are marked)"),
+            OptionSpec(["-t", "--timeout"], .duration("S"), help: "overall timeout for the probes (default 30s)"),
+            OptionSpec(["--compare"], .text("RUN_ID"), help: "show what changed since an earlier report's run"),
         ],
         report: ReportShape(DiagnosticReport.self),
         run: { inv, ctx in try run(inv, ctx) })
@@ -70,20 +67,20 @@ package enum ReportCommands {
 
         init(_ inv: Invocation, _ ctx: ShellContext) throws {
             if !inv.positionals.isEmpty {
-                throw UsageError(message: "report: unexpected argument '\(inv.positionals[0])'", usage: usage)
+                throw UsageError(message: "report: unexpected argument '\(inv.positionals[0])'", usage: report.usage)
             }
             timeout = try inv.duration("--timeout", default: defaultTimeout)
-            guard timeout > 0 else { throw UsageError(message: "report: --timeout must be more than 0", usage: usage) }
+            guard timeout > 0 else { throw UsageError(message: "report: --timeout must be more than 0", usage: report.usage) }
             if let f = inv.value("--format") {
                 guard let parsed = ReportFormat(rawValue: f == "markdown" ? "md" : f) else {
-                    throw UsageError(message: "report: --format takes md, json or text, got '\(f)'", usage: usage)
+                    throw UsageError(message: "report: --format takes md, json or text, got '\(f)'", usage: report.usage)
                 }
                 format = parsed
             }
             out = inv.value("--out")
             if let raw = inv.value("--compare") {
                 guard let id = Int(raw), id > 0 else {
-                    throw UsageError(message: "report: --compare takes a run id (a whole number, see `report` output or `sql 'SELECT id, started_at FROM runs WHERE kind = \"report\"'`), got '\(raw)'", usage: usage)
+                    throw UsageError(message: "report: --compare takes a run id (a whole number, see `report` output or `sql 'SELECT id, started_at FROM runs WHERE kind = \"report\"'`), got '\(raw)'", usage: report.usage)
                 }
                 base = (id, try storedReport(id, ctx))
             }
@@ -181,7 +178,7 @@ package enum ReportCommands {
             if let reader = try? SessionLogReader(path: logPath) {
                 m.setRecent(ReportBuilder.recentFigures(reader: reader, now: started))
             } else {
-                m.setRecent(RecentFigures(windowMinutes: 60, available: false, note: "no session log at \(logPath) yet", requests: 0,
+                m.setRecent(RecentFigures(windowSeconds: 3600, available: false, note: "no session log at \(logPath) yet", requests: 0,
                                           errors: 0, errorRate: 0, ttftP50Ms: nil, ttftP99Ms: nil, latencyP50Ms: nil, latencyP99Ms: nil,
                                           byProvider: []))
             }
