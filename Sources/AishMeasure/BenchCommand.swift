@@ -11,7 +11,6 @@ import AishTelemetry
 package enum BenchCommand {
     package static let spec = CommandSpec(
         name: "bench",
-        usage: "bench MODEL [-n N] [-c C1,C2,... | --rate R1,R2,... [--poisson [--seed SEED]] [--max-concurrency M] | --sweep N] [--slo SPEC [--find-max concurrency|rate]] [--ramp-up S] [--duration S] [--max-tokens K] [-p PROMPT] [--server-side]",
         summary: "load a model at given concurrencies or request rates: requests/s, tokens/s, TTFT and latency percentiles, errors by kind",
         help: """
             Closed loop (-c, the default): for each concurrency C, C requests are kept in flight;
@@ -46,23 +45,24 @@ package enum BenchCommand {
             aish's client-side figures; in --json under server_side.
             """,
         options: [
-            OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "requests per level (default 20)"),
-            OptionSpec(names: ["-c", "--concurrency"], valueName: "C1,C2,...", help: "closed loop at these concurrencies (default 1)"),
-            OptionSpec(names: ["--rate"], valueName: "R1,R2,...", help: "open loop at these request rates (requests/s)"),
-            OptionSpec(names: ["--poisson"], valueName: nil, help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced"),
-            OptionSpec(names: ["--seed"], valueName: "SEED", help: "with --poisson: the random seed (default 1)"),
-            OptionSpec(names: ["--max-concurrency"], valueName: "M", help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
-            OptionSpec(names: ["--sweep"], valueName: "N", help: "synchronous, throughput, then N rates between them"),
-            OptionSpec(names: ["--slo"], valueName: "SPEC", help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, e2e)"),
-            OptionSpec(names: ["--find-max"], valueName: "concurrency|rate", help: "with --slo: search for the highest load that meets it"),
-            OptionSpec(names: ["--ramp-up"], valueName: "S", help: "raise the load over S (e.g. 2s) before counting"),
-            OptionSpec(names: ["--duration"], valueName: "S", help: "run each level for S (e.g. 10s) instead of N requests"),
-            OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
-            OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
-            OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
-            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
-            OptionSpec(names: ["--cache"], valueName: nil,
-                       help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
+            OptionSpec(["-n", "--requests"], .wholeNumber("N"), help: "requests per level (default 20)"),
+            OptionSpec(["-c", "--concurrency"], .text("C1,C2,..."), help: "closed loop at these concurrencies (default 1)",
+                       alternatives: "load"),
+            OptionSpec(["--rate"], .text("R1,R2,..."), help: "open loop at these request rates (requests/s)", alternatives: "load"),
+            OptionSpec(["--poisson"], help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced", goesWith: "--rate"),
+            OptionSpec(["--seed"], .text("SEED"), help: "with --poisson: the random seed (default 1)", goesWith: "--poisson"),
+            OptionSpec(["--max-concurrency"], .wholeNumber("M"), help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
+            OptionSpec(["--sweep"], .wholeNumber("N"), help: "synchronous, throughput, then N rates between them", alternatives: "load"),
+            OptionSpec(["--slo"], .text("SPEC"), help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, e2e)"),
+            OptionSpec(["--find-max"], .oneOf(["concurrency", "rate"]), help: "with --slo: search for the highest load that meets it",
+                       goesWith: "--slo"),
+            OptionSpec(["--ramp-up"], .duration("S"), help: "raise the load over S (e.g. 2s) before counting"),
+            OptionSpec(["--duration"], .duration("S"), help: "run each level for S (e.g. 10s) instead of N requests"),
+            OptionSpec(["--max-tokens"], .wholeNumber("K"), help: "max_tokens of each request (default 64)"),
+            OptionSpec(["-p", "--prompt"], .text("PROMPT"), help: "the prompt (default: a short question)"),
+            OptionSpec(["--server-side"], help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
+            OptionSpec(["--verbose"], help: "with --server-side: show the PromQL sent", goesWith: "--server-side"),
+            OptionSpec(["--cache"], help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model name or alias, as for chat",
@@ -514,7 +514,7 @@ package struct BenchReport: CommandReport {
     }
 
     package enum CodingKeys: String, CodingKey {
-        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft, latency, parameters, levels
+        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft = "ttft_ms", latency = "latency_ms", parameters, levels
         case feasibleMax = "feasible_max", infeasibleMin = "infeasible_min", brokenBy = "broken_by", monotonic
         case serverSide = "server_side"
     }
@@ -548,8 +548,8 @@ package struct BenchReport: CommandReport {
         ReportField("errors", "failed requests, all levels"),
         ReportField("rps", "the best level's successful requests per second"),
         ReportField("tokens", "output tokens, all levels"),
-        ReportField("ttft", "the first level's median time to first token; null without a success", unit: "ms"),
-        ReportField("latency", "the first level's median end-to-end latency; null without a success", unit: "ms"),
+        ReportField("ttft_ms", "the first level's median time to first token; null without a success", unit: "ms"),
+        ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max"),
         ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, inter_token_ms, latency_ms, tokens_per_second, output_tokens, cold_loads, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import AishBase
+import AishCommand
 import AishConfig
 import AishHTTP
 import AishProviders
@@ -100,25 +101,6 @@ package struct LoadRun: Sendable {
     package var unsent: Int
 }
 
-/// Seeded xorshift64*: Poisson arrivals that are the same on every run with the same seed.
-package struct SeededRandom {
-    private var state: UInt64
-
-    package init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-
-    /// Uniform in (0, 1].
-    package mutating func unit() -> Double {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        let x = (state &* 0x2545_F491_4F6C_DD1D) >> 11
-        return (Double(x) + 1) / Double(1 << 53)
-    }
-
-    /// Exponential with mean 1.
-    package mutating func exponential() -> Double { -log(unit()) }
-}
-
 /// When each request of an open-loop level is due, in seconds from the level's start: the
 /// k-th arrival of a unit-rate process (k for even spacing, a sum of exponential gaps for
 /// Poisson) mapped through the inverse of the cumulative rate, which rises linearly over
@@ -127,7 +109,7 @@ package struct ArrivalSchedule {
     package let rate: Double
     package let rampUp: Double
     package let poisson: Bool
-    private var random: SeededRandom
+    private var random: SplitMix64
     private var units = 0.0
     private var index = 0
 
@@ -135,7 +117,7 @@ package struct ArrivalSchedule {
         self.rate = rate
         self.rampUp = max(0, rampUp)
         self.poisson = poisson
-        random = SeededRandom(seed: seed)
+        random = SplitMix64(seed: seed)
     }
 
     /// Arrivals expected by `t`: rate·t²/(2·ramp) during the ramp-up, then rate·(t − ramp/2).
@@ -241,7 +223,7 @@ package enum LoadEngine {
                 let summary = try openAI != nil ? openAI!.finish { _ in } : ollama!.finish { _ in }
                 return .success(RequestOutcome(provider: target.provider, backendModel: target.backendModel,
                                                summary: summary, routeReason: target.routeReason,
-                                               cacheHit: target.throughGateway ? (summary.gateway?.cacheHit ?? false) : nil))
+                                               cacheHit: GatewayInfo.cacheHit(summary.gateway, throughGateway: target.throughGateway)))
             } catch {
                 return .failure(openAI != nil ? openAI!.failure(error) : ollama!.failure(error))
             }
