@@ -128,15 +128,14 @@ package struct SecretRedactor: Sendable {
 /// The secret filter of one aish process, built once: the output step (terminal and files),
 /// the session log and the history file all mask with it, and it learns the values that
 /// become secret while aish runs (a provider's `env_var` once the config loads, `set api_key V`).
-package final class SecretFilter: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var redactor: SecretRedactor
+package final class SecretFilter: Sendable {
+    private let redactor: Locked<SecretRedactor>
 
-    package init(environment: [String: String]) { redactor = SecretRedactor(environment: environment) }
+    package init(environment: [String: String]) { redactor = Locked(SecretRedactor(environment: environment)) }
 
     /// Masks the secret values of this environment too (the shell's, once it is known).
     package func adopt(environment: [String: String]) {
-        lock.withLock {
+        redactor.withLock { redactor in
             guard environment != redactor.environment else { return }
             let learned = redactor.secretValues
             redactor = SecretRedactor(environment: environment)
@@ -144,10 +143,10 @@ package final class SecretFilter: @unchecked Sendable {
         }
     }
 
-    package var current: SecretRedactor { lock.withLock { redactor } }
+    package var current: SecretRedactor { redactor.value }
 
     package func redact(_ text: String) -> String { current.redact(text) }
 
-    package func addSecretNames(_ names: [String]) { lock.withLock { redactor.addSecretNames(names) } }
-    package func addSecretValues(_ values: [String]) { lock.withLock { redactor.addSecretValues(values) } }
+    package func addSecretNames(_ names: [String]) { redactor.withLock { $0.addSecretNames(names) } }
+    package func addSecretValues(_ values: [String]) { redactor.withLock { $0.addSecretValues(values) } }
 }

@@ -124,57 +124,64 @@ package enum RouteProbe {
 /// The routing requests as the request thread sends them. Unlike `ReportMeasurements` it is
 /// never closed: whatever stops the report (its timeout, Ctrl-C), every request sent is a row
 /// of the section and of the session log, and a request cut short is counted as cancelled.
-package final class RoutingRun: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var rows: [RouteRequest] = []
-    private var records: [AttemptRecord] = []
-    private var inFlight: (group: String, path: String, provider: String, startedAt: Date, start: Double)?
-    private var ended = false
-    /// Why a request still running is cut short ("the report's timeout of 30 s passed").
-    private var stopReason = "the report ended"
+package final class RoutingRun: Sendable {
+    private struct State: Sendable {
+        var rows: [RouteRequest] = []
+        var records: [AttemptRecord] = []
+        var inFlight: (group: String, path: String, provider: String, startedAt: Date, start: Double)?
+        var ended = false
+        /// Why a request still running is cut short ("the report's timeout of 30 s passed").
+        var stopReason = "the report ended"
+    }
+
+    private let state = Locked(State())
+
+    package init() {}
 
     package func begin(group: String, path: String, provider: String) {
-        lock.withLock { inFlight = (group, path, provider, Date(), MonotonicClock.now()) }
+        let startedAt = Date(), start = MonotonicClock.now()
+        state.withLock { $0.inFlight = (group, path, provider, startedAt, start) }
     }
 
     /// One request done; `stopped`: the report had told it to stop, so a failure is a cancellation.
     package func finish(_ row: RouteRequest, _ attempts: [AttemptRecord], stopped: Bool) {
-        lock.withLock {
+        state.withLock { s in
             var row = row
-            if stopped && !row.ok { Self.markCancelled(&row, reason: stopReason) }
-            rows.append(row)
-            records += attempts
-            inFlight = nil
+            if stopped && !row.ok { Self.markCancelled(&row, reason: s.stopReason) }
+            s.rows.append(row)
+            s.records += attempts
+            s.inFlight = nil
         }
     }
 
-    package func end() { lock.withLock { ended = true } }
+    package func end() { state.withLock { $0.ended = true } }
 
-    package func setStopReason(_ reason: String) { lock.withLock { stopReason = reason } }
+    package func setStopReason(_ reason: String) { state.withLock { $0.stopReason = reason } }
 
     /// Waits (at most `seconds`) for the request thread to end after it was told to stop.
     package func waitForEnd(upTo seconds: Double) {
         let deadline = MonotonicClock.now() + seconds
-        while !lock.withLock({ ended }) && MonotonicClock.now() < deadline { usleep(10_000) }
+        while !state.withLock({ $0.ended }) && MonotonicClock.now() < deadline { usleep(10_000) }
     }
 
     /// The rows and attempts so far. A request still in flight (its thread did not end in
     /// time) becomes a cancelled row and a cancelled attempt, so it is still counted and logged.
     package func collect() -> (rows: [RouteRequest], records: [AttemptRecord]) {
-        lock.withLock {
-            guard let f = inFlight else { return (rows, records) }
-            inFlight = nil
-            let totalMs = (MonotonicClock.now() - f.start) * 1000
+        let now = MonotonicClock.now()
+        return state.withLock { s in
+            guard let f = s.inFlight else { return (s.rows, s.records) }
+            s.inFlight = nil
+            let totalMs = (now - f.start) * 1000
             var row = RouteRequest(group: f.group, path: f.path, mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
                                    totalMs: totalMs, fallback: false, fallbackFrom: nil, attempts: 1, error: nil)
-            Self.markCancelled(&row, reason: stopReason)
-            rows.append(row)
-            records.append(AttemptRecord(
+            Self.markCancelled(&row, reason: s.stopReason)
+            s.rows.append(row)
+            s.records.append(AttemptRecord(
                 requestID: UUID().uuidString.lowercased(), requestedModel: f.group, routeReason: "report: \(f.path), cut short",
                 provider: f.provider, backendModel: f.group, attempt: 1, status: .cancelled, httpStatus: nil, error: row.error,
                 ttftMs: nil, totalMs: totalMs, promptTokens: nil, completionTokens: nil, tokensPerSecond: nil, serverTimings: nil,
                 prompt: RouteProbe.prompt, replyText: "", startedAt: f.startedAt, kind: "report"))
-            return (rows, records)
+            return (s.rows, s.records)
         }
     }
 
@@ -289,20 +296,20 @@ struct ReportRouteRequests {
 
 /// Runs named jobs at once on their own threads and waits for them until a deadline; a job
 /// still running then is reported by name (and told to stop through `stop`).
-package final class ConcurrentJobs: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var finished = Set<String>()
-    private var names: [String] = []
+package final class ConcurrentJobs: Sendable {
+    private let jobs = Locked<(started: [String], finished: Set<String>)>(([], []))
+
+    package init() {}
 
     package func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        lock.withLock { names.append(name) }
+        jobs.withLock { $0.started.append(name) }
         WorkerThread.start { [self] in
             body()
-            lock.withLock { _ = finished.insert(name) }
+            jobs.withLock { _ = $0.finished.insert(name) }
         }
     }
 
-    package var pending: [String] { lock.withLock { names.filter { !finished.contains($0) } } }
+    package var pending: [String] { jobs.withLock { j in j.started.filter { !j.finished.contains($0) } } }
 
     /// Waits until every job ended, the deadline passed or `interrupt` was raised; raises
     /// `stop` in the last two cases and gives the jobs a moment to notice. Returns the jobs
@@ -321,32 +328,49 @@ package final class ConcurrentJobs: @unchecked Sendable {
                 while !pending.isEmpty && Date() < grace { usleep(20_000) }
                 return pending
             }
-            progress?(left, lock.withLock { names.count })
+            progress?(left, jobs.withLock { $0.started.count })
             usleep(50_000)
         }
     }
 }
 
 /// Results written by the probe threads; ignored once the report stopped waiting.
-package final class ReportMeasurements: @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var closed = false
-
-    package private(set) var providerHealth: [ProbeOutcome]?
-    package private(set) var listings: [ProbeOutcome]?
-    package private(set) var status: StatusSnapshot?
-    package private(set) var gateway: GatewayHealthAnswer?
-    package private(set) var prometheus: PrometheusHealth?
-    package private(set) var grafana: GrafanaHealth?
-    package private(set) var redis: RedisProbeResult?
-    package private(set) var recent: RecentFigures?
-    package private(set) var gatewayLive: GatewayStatus?
-
-    package func set(_ body: (ReportMeasurements) -> Void) {
-        lock.withLock { if !closed { body(self) } }
+package final class ReportMeasurements: Sendable {
+    /// What the probes measured; each is nil until its probe answered.
+    package struct Values: Sendable {
+        package var providerHealth: [ProbeOutcome]?
+        package var listings: [ProbeOutcome]?
+        package var status: StatusSnapshot?
+        package var gateway: GatewayHealthAnswer?
+        package var prometheus: PrometheusHealth?
+        package var grafana: GrafanaHealth?
+        package var redis: RedisProbeResult?
+        package var recent: RecentFigures?
+        package var gatewayLive: GatewayStatus?
     }
 
-    package func close() { lock.withLock { closed = true } }
+    private let state = Locked<(closed: Bool, values: Values)>((false, Values()))
+
+    package init() {}
+
+    /// What was measured until now (and, once closed, for good).
+    package var values: Values { state.withLock { $0.values } }
+
+    package var providerHealth: [ProbeOutcome]? { values.providerHealth }
+    package var listings: [ProbeOutcome]? { values.listings }
+    package var status: StatusSnapshot? { values.status }
+    package var gateway: GatewayHealthAnswer? { values.gateway }
+    package var prometheus: PrometheusHealth? { values.prometheus }
+    package var grafana: GrafanaHealth? { values.grafana }
+    package var redis: RedisProbeResult? { values.redis }
+    package var recent: RecentFigures? { values.recent }
+    package var gatewayLive: GatewayStatus? { values.gatewayLive }
+
+    package func set(_ body: (inout Values) -> Void) {
+        state.withLock { if !$0.closed { body(&$0.values) } }
+    }
+
+    package func close() { state.withLock { $0.closed = true } }
 
     package func setProviders(health: [ProbeOutcome], listings: [ProbeOutcome]) { set { $0.providerHealth = health; $0.listings = listings } }
     package func setStatus(_ s: StatusSnapshot?) { set { $0.status = s } }
