@@ -75,6 +75,32 @@ struct RunRecord: Sendable {
     var durationMs: Double
 }
 
+/// One level of a bench run, a row of `bench_levels` beside the run's row in `runs`.
+struct BenchLevelRecord: Sendable {
+    var level: Int                // 0-based, in the order run
+    var mode: String
+    var concurrency: Int?
+    var requestedRate: Double?
+    var achievedRate: Double?
+    var wallMs: Double
+    var requests: Int
+    var ok: Int
+    var errors: Int
+    var requestsPerSecond: Double
+    var outputTokensPerSecond: Double
+    var ttftP50Ms: Double?
+    var ttftP99Ms: Double?
+    var itlP50Ms: Double?
+    var itlP99Ms: Double?
+    var iclP50Ms: Double?
+    var tpotP50Ms: Double?
+    var latencyP50Ms: Double?
+    var latencyP99Ms: Double?
+    var goodput: Double?
+    var sloMet: Bool?
+    var stopReason: String?
+}
+
 struct ServiceActionRecord: Sendable {
     var action: String            // start, stop, restart, enable, disable
     var service: String
@@ -101,6 +127,8 @@ protocol SessionRecorder: AnyObject {
     func recordMessage(_ record: MessageRecord)
     func recordHealthProbe(_ record: HealthProbeRecord)
     func recordRun(_ record: RunRecord)
+    /// A bench run and its levels; returns the run's id in the log (nil: not recorded).
+    func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64?
     func recordServiceAction(_ record: ServiceActionRecord)
     func recordMetricSamples(_ records: [MetricSampleRecord])
     func endSession()
@@ -119,6 +147,11 @@ extension SessionRecorder {
 
     /// Also redact these values (script variables with secret-looking names).
     func addSecretValues(_ values: [String]) {}
+
+    func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64? {
+        recordRun(record)
+        return nil
+    }
 
     /// Many attempts at once (bench, compare): one transaction where the log supports it.
     func recordAttempts(_ records: [AttemptRecord]) {

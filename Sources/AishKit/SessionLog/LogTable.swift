@@ -5,6 +5,8 @@ import Glibc
 struct LogWriteContext {
     var sessionID: Int64?
     var commandID: Int64? = nil
+    /// The run a `bench_levels` row belongs to.
+    var runID: Int64? = nil
 }
 
 /// One column of a session-log table, declared once: its name, SQL type, how a record is

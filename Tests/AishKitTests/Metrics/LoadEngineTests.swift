@@ -117,7 +117,7 @@ import Testing
         #expect(wall < 2500, "sent over ~1 s, each 0.5 s: took \(wall) ms")
         #expect(recorder.attempts.count == 20)
         let rows = MetricsCommandTests.words(r.text)
-        #expect(rows[1] == ["LOAD", "SENT/S", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT", "p50", "p90", "p99",
+        #expect(rows[1] == ["LOAD", "SENT/S", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT", "p50", "p90", "p99", "ITL", "p50", "p99",
                             "LATENCY", "p50", "p90", "p99", "LAG", "p99", "QUEUE", "p99"])
         #expect(rows[2].first == "20.0/s")
     }
