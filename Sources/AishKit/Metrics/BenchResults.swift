@@ -47,7 +47,7 @@ enum BenchResults {
                     ("error", s.error.map { .string($0) } ?? .null), ("provider", s.provider.map { .string($0) } ?? .null),
                     ("ttft_ms", ms(s.ttftMs)), ("itl_ms", ms(s.itlMs)), ("icl_ms", ms(s.iclMs)), ("tpot_ms", ms(s.tpotMs)),
                     ("latency_ms", ms(s.totalMs)), ("output_tokens", s.outputTokens.map { .int($0) } ?? .null),
-                    ("token_source", s.tokenSource.map { .string($0.rawValue) } ?? .null), ("chunks", .int(s.chunks)),
+                    ("tokens_counted_by", s.tokenSource.map { .string($0.rawValue) } ?? .null), ("chunks", .int(s.chunks)),
                     ("prompt_tokens", s.promptTokens.map { .int($0) } ?? .null),
                     ("queue_ms", ms(s.queueMs)), ("send_lag_ms", ms(s.sendLagMs)),
                 ])
@@ -256,11 +256,11 @@ enum BenchChart {
         out += String(repeating: " ", count: yLabel.count) + " └" + String(repeating: "─", count: width) + "\n"
         let xLabel = cFormat("%.1f tok/s", xMax)
         out += String(repeating: " ", count: yLabel.count + 2) + "0" + String(repeating: " ", count: max(1, width - 1 - xLabel.count)) + xLabel + "\n"
-        return out.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        return out.split(separator: "\n").map { line in
             var l = String(line)
             while l.hasSuffix(" ") { l.removeLast() }
-            return l
-        }.joined(separator: "\n")
+            return l + "\n"
+        }.joined()
     }
 
     static func mark(_ i: Int) -> Character {

@@ -78,7 +78,7 @@ struct CompareReport: CommandReport {
         ReportField("ttft", "the slowest model's median time to first token; null without a success", unit: "ms"),
         ReportField("latency", "the slowest model's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "models, n, warmup, parallel, prompt, max_tokens"),
-        ReportField("models", "per model: providers, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms and tokens_per_second (count, p50, p90, p99, mean, min, max), output_tokens, token_source, tokens_per_chunk, token_mismatch, cold_loads"),
+        ReportField("models", "per model: providers, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms and tokens_per_second (count, p50, p90, p99, mean, min, max), output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, cold_loads"),
         ReportField("server_side", "with --server-side: what Prometheus recorded over the run (prometheus, error, targets)"),
     ]
 
@@ -186,7 +186,7 @@ struct CompareReport: CommandReport {
 
     /// One row per request, warm-ups included and marked.
     static func csv(_ results: [CompareRun.ModelResult]) -> String {
-        var out = "model,request,warmup,ok,error_kind,provider,backend_model,ttft_ms,itl_ms,icl_ms,tpot_ms,total_ms,output_tokens,token_source,chunks,tokens_per_second,cold_load,started_at\n"
+        var out = "model,request,warmup,ok,error_kind,provider,backend_model,ttft_ms,itl_ms,icl_ms,tpot_ms,total_ms,output_tokens,tokens_counted_by,chunks,tokens_per_second,cold_load,started_at\n"
         func num(_ v: Double?) -> String { v.map { cFormat("%.3f", $0) } ?? "" }
         for r in results {
             for s in r.samples {

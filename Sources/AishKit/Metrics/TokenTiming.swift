@@ -84,7 +84,7 @@ struct TokenCounts: Sendable, Equatable {
     }
 
     func json() -> [(String, JSONValue)] {
-        [("token_source", .object(TokenSource.allCases.map { ($0.rawValue, .int(bySource[$0] ?? 0)) })),
+        [("tokens_counted_by", .object(TokenSource.allCases.map { ($0.rawValue, .int(bySource[$0] ?? 0)) })),
          ("tokens_per_chunk", tokensPerChunk.map { .double(LatencySummary.round($0, 2)) } ?? .null),
          ("token_mismatch", .int(mismatched))]
     }

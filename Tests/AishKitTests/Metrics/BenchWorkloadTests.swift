@@ -63,7 +63,7 @@ import Testing
         #expect(abs(icl - 80) < CompareTests.toleranceMs, "ICL \(icl) ms")
         #expect(abs(itl - icl / 4) < 0.01, "ITL \(itl) ms is ICL over the 4 tokens a chunk")
         #expect(level["output_tokens"] == .int(48))
-        #expect(level["token_source"] == .object([("usage", .int(3)), ("chunks", .int(0))]))
+        #expect(level["tokens_counted_by"] == .object([("usage", .int(3)), ("chunks", .int(0))]))
         #expect(level["tokens_per_chunk"] == .double(4))
         #expect(level["token_mismatch"] == .int(3))
         #expect(r.text.contains("concurrency 1: 3 requests counted differently by the server than by the client (e.g. usage 16 tokens in 4 chunks, 4.0 tokens a chunk on average): ITL is per token, ICL per chunk"))
@@ -75,7 +75,7 @@ import Testing
         defer { server.stop() }
         let r = try run(["m", "-n", "2"], requester(server))
         let level = try #require(levels(r).first)
-        #expect(level["token_source"] == .object([("usage", .int(0)), ("chunks", .int(2))]))
+        #expect(level["tokens_counted_by"] == .object([("usage", .int(0)), ("chunks", .int(2))]))
         #expect(level["itl_ms"]?["p50"] == level["icl_ms"]?["p50"])
         #expect(r.text.contains("concurrency 1: 2 requests without a token count from the server: tokens counted as chunks, ITL = ICL"))
     }

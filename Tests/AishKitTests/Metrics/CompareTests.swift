@@ -53,7 +53,7 @@ import Testing
             #expect(abs(g - itl) < 30, "inter-token \(g) ms, injected \(itl) ms")
             // One token a chunk, counted by the server: the same gap per token and per chunk.
             #expect(abs(c - g) < 0.01, "ICL \(c) ms, ITL \(g) ms")
-            #expect(summary(r, model: i, "token_source") == .object([("usage", .int(3)), ("chunks", .int(0))]))
+            #expect(summary(r, model: i, "tokens_counted_by") == .object([("usage", .int(3)), ("chunks", .int(0))]))
             #expect(summary(r, model: i, "token_mismatch") == .int(0))
             #expect(abs(l - e2e) < Self.toleranceMs, "end-to-end \(l) ms, injected \(e2e) ms")
             #expect(summary(r, model: i, "ttft_ms")?["count"] == .int(3))
@@ -148,7 +148,7 @@ import Testing
         _ = try run(["m", "-n", "2", "--csv", path], [requester(server)])
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4)
-        #expect(lines[0] == "model,request,warmup,ok,error_kind,provider,backend_model,ttft_ms,itl_ms,icl_ms,tpot_ms,total_ms,output_tokens,token_source,chunks,tokens_per_second,cold_load,started_at")
+        #expect(lines[0] == "model,request,warmup,ok,error_kind,provider,backend_model,ttft_ms,itl_ms,icl_ms,tpot_ms,total_ms,output_tokens,tokens_counted_by,chunks,tokens_per_second,cold_load,started_at")
         #expect(lines[1].hasPrefix("m,1,1,1,,fake,fake-model,"))
         #expect(lines[2].hasPrefix("m,1,0,1,,fake,fake-model,"))
         #expect(lines[3].hasPrefix("m,2,0,1,,fake,fake-model,"))
