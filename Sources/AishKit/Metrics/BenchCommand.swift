@@ -446,8 +446,13 @@ enum BenchCommand {
         var head = "bench \(s.model): "
         if let n = s.requests { head += "\(n) requests" }
         if let d = s.duration { head += (s.requests == nil ? "" : " or ") + "\(JSONValue.format(d))s" }
-        if s.workloadSpec.fromLog { head = "bench \(s.model): \(s.workload?.replayOffsets?.count ?? 0) logged requests replayed" }
-        head += " per level, max_tokens \(s.maxTokens)"
+        if s.workloadSpec.fromLog {
+            head = "bench \(s.model): \(s.workload?.replayOffsets?.count ?? 0) logged requests replayed, time scale "
+                + JSONValue.format(s.workloadSpec.timeScale)
+        } else {
+            head += " per level"
+        }
+        head += ", max_tokens \(s.maxTokens)"
         if s.workloadSpec.outputTokens != nil { head += " (--output-tokens, ignore_eos \(s.workloadSpec.ignoreEOS ?? "not sent"))" }
         if s.rampUp > 0 { head += ", ramp-up \(JSONValue.format(s.rampUp))s" }
         if s.warmup > 0 { head += ", \(s.warmup) warm-up" }

@@ -74,6 +74,8 @@ extension BenchCommand {
                 w.timeScale = x
             }
             s.concurrencies = []
+            // Every logged request unless -n says how many.
+            if inv.value("--requests") == nil { s.requests = nil }
         }
         s.workloadSpec = w
         if inv.value("--warmup") != nil {

@@ -238,6 +238,8 @@ import Testing
         let texts = try bodies(server).compactMap(userText)
         #expect(Array(texts.suffix(2)) == ["first logged", "second logged"])
         #expect(r.data?["parameters"]?["prompt_source"] == .string("log"))
+        #expect(r.data?["parameters"]?["requests"] == .null, "every logged request unless -n")
+        #expect(r.text.hasPrefix("bench m: 2 logged requests replayed, time scale 0, max_tokens 64\n"))
     }
 
     // MARK: stopping early
