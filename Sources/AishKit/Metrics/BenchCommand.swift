@@ -503,8 +503,11 @@ enum BenchCommand {
             if let short = level.shortReplies, short > 0, let n = s.workloadSpec.outputTokens {
                 out += "\(name): \(short) of \(level.summary.ok) replies ended before \(n) tokens (ignore_eos \(s.workloadSpec.ignoreEOS ?? "not sent"))\n"
             }
-            if let note = level.summary.tokens.note(name) { out += note + "\n" }
         }
+        // Said once for the run: it is the server's way of streaming, not a level's.
+        let answered = levels.flatMap(\.counted).filter { $0.ok && $0.cacheHit != true }
+        let lone = levels.count == 1 ? (open ? levels[0].label : "concurrency \(levels[0].concurrency ?? 0)") : "all levels"
+        if let note = TokenCounts(answered).note(lone) { out += note + "\n" }
         for level in levels where level.summary.cacheHits > 0 {
             out += "\(level.label): \(level.summary.cacheHits) of \(level.summary.ok) answered from the "
                 + "gateway's response cache (counted in OK, left out of the timings)\n"
