@@ -68,7 +68,7 @@ enum BenchCommand {
             OptionSpec(names: ["--seed"], valueName: "SEED", help: "with --poisson: the random seed (default 1)"),
             OptionSpec(names: ["--max-concurrency"], valueName: "M", help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
             OptionSpec(names: ["--sweep"], valueName: "N", help: "synchronous, throughput, then N rates between them"),
-            OptionSpec(names: ["--slo"], valueName: "SPEC", help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, e2e)"),
+            OptionSpec(names: ["--slo"], valueName: "SPEC", help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, icl, tpot, e2e)"),
             OptionSpec(names: ["--find-max"], valueName: "concurrency|rate", help: "with --slo: search for the highest load that meets it"),
             OptionSpec(names: ["--ramp-up"], valueName: "S", help: "raise the load over S (e.g. 2s) before counting"),
             OptionSpec(names: ["--duration"], valueName: "S", help: "run each level for S (e.g. 10s) instead of N requests"),
