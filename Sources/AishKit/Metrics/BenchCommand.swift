@@ -258,8 +258,8 @@ enum BenchCommand {
             s.seed = seed
         }
         if inv.value("--max-concurrency") != nil {
-            guard openLoop || inv.value("--find-max") != nil else {
-                throw UsageError(message: "bench: --max-concurrency needs --rate, --sweep or --find-max (with -c the concurrency is fixed)")
+            guard openLoop || inv.value("--find-max") != nil || inv.flag("--from-log") else {
+                throw UsageError(message: "bench: --max-concurrency needs --rate, --sweep, --find-max or --from-log (with -c the concurrency is fixed)")
             }
             let m = try inv.int("--max-concurrency", default: 0)
             guard m >= 1, m <= 1024 else { throw UsageError(message: "bench: --max-concurrency takes 1 to 1024, got \(m)") }

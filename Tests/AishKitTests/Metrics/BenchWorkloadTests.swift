@@ -200,6 +200,7 @@ import Testing
         #expect(message(["a", "--max-error-rate", "1.5"]) == "bench: --max-error-rate takes a share from 0 to below 1 (0.1 = 10%), got '1.5'")
         #expect(message(["a", "--compare", "x"]) == "bench: --compare takes a run id (from `sql SELECT id FROM runs`, or a report's run_id) or last, got 'x'")
         #expect(message(["a", "--prompt-tokens", "100,20", "--output-tokens", "50", "--warmup", "2"]) == nil)
+        #expect(message(["a", "--from-log", "--since", "1d", "--time-scale", "0.5", "--max-concurrency", "32", "-m", "x"]) == nil)
     }
 
     // MARK: replay
