@@ -229,38 +229,10 @@ enum BenchChart {
         }
         guard points.count >= 2 else { return nil }
         let xMax = points.map(\.1).max()! * 1.05, yMax = points.map(\.2).max()! * 1.05
-        var grid = Array(repeating: Array(repeating: Character(" "), count: width), count: height)
-        func cell(_ x: Double, _ y: Double) -> (Int, Int) {
-            (min(width - 1, Int(x / xMax * Double(width - 1))), min(height - 1, Int(y / yMax * Double(height - 1))))
-        }
-        // The path from level to level in order of throughput, then the levels' marks on top.
-        let ordered = points.sorted { $0.1 < $1.1 }
-        for (a, b) in zip(ordered, ordered.dropFirst()) {
-            let steps = 2 * width
-            for k in 0...steps {
-                let f = Double(k) / Double(steps)
-                let (cx, cy) = cell(a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
-                grid[cy][cx] = "·"
-            }
-        }
-        for (i, x, y) in points {
-            let (cx, cy) = cell(x, y)
-            grid[cy][cx] = mark(i)
-        }
-        let yLabel = Format.milliseconds(yMax)
-        var out = "median latency against output tokens/s (levels 1-9, then a-z)\n"
-        for row in (0..<height).reversed() {
-            let label = row == height - 1 ? yLabel : row == 0 ? "0" : ""
-            out += label.padded(toLength: yLabel.count) + " │" + String(grid[row]) + "\n"
-        }
-        out += String(repeating: " ", count: yLabel.count) + " └" + String(repeating: "─", count: width) + "\n"
-        let xLabel = cFormat("%.1f tok/s", xMax)
-        out += String(repeating: " ", count: yLabel.count + 2) + "0" + String(repeating: " ", count: max(1, width - 1 - xLabel.count)) + xLabel + "\n"
-        return out.split(separator: "\n").map { line in
-            var l = String(line)
-            while l.hasSuffix(" ") { l.removeLast() }
-            return l + "\n"
-        }.joined()
+        let plot = BlockDrawing.plot(points.map { (x: $0.1, y: $0.2, mark: mark($0.0)) }, xMax: xMax, yMax: yMax,
+                                     width: width, height: height, yLabel: Format.milliseconds(yMax),
+                                     xLabel: cFormat("%.1f tok/s", xMax))
+        return "median latency against output tokens/s (levels 1-9, then a-z)\n" + plot
     }
 
     static func mark(_ i: Int) -> Character {
