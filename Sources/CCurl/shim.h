@@ -48,7 +48,7 @@ static inline const char *aish_curl_bind(void *library, struct aish_curl_functio
 }
 
 // curl_easy_setopt/getinfo are variadic and cannot be called from Swift: one wrapper per
-// argument type, not per option. Only Sources/AishKit/HTTP uses them.
+// argument type, not per option. Only Sources/AishHTTP uses them.
 
 static inline CURLcode aish_curl_setopt_long(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, long v) { return setopt(h, o, v); }
 static inline CURLcode aish_curl_setopt_off(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, curl_off_t v) { return setopt(h, o, v); }

@@ -1,4 +1,4 @@
-import AishKit
+import AishShell
 import Glibc
 
 // The only place that exits (STYLE 7).

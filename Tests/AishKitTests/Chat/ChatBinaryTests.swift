@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// `aish -f script.ai` end to end: chat through a fallback, heredoc prompts, expect on the
 /// result fields, route after the failures, the log afterwards.

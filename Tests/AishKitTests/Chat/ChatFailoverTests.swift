@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishProviders
 
 /// Failover between two real fake providers (Tests/FakeProvider/fake_provider.py): the
 /// primary speaks OpenAI SSE, the backup Ollama NDJSON.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
 
 /// A chat answered through a gateway that sends LiteLLM's x-litellm-* headers: the
 /// deployment is named in the status line, the fields and the log, and `stats --by

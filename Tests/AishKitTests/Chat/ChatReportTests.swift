@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishChat
+@testable import AishCommand
+@testable import AishScript
 
 /// chat, use, system and reset return reports: the streamed text, `--json` and `expect`
 /// read one value, through the real runner and fake providers.

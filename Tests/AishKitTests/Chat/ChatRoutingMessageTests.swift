@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// What chat says about routing when nothing is sent: a mistyped model gets a suggestion.
 @Suite struct ChatRoutingMessageTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishChat
 
 @Suite struct ChatStatusLineTests {
     @Test func statusLineSaysWhoAnsweredHowFastAndAnyFallback() {

@@ -1,5 +1,7 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishSessionLog
 
 /// A config directory whose providers point at fake providers, a shell context using it,
 /// and a real session log in a temporary file.

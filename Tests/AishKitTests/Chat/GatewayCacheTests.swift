@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishProviders
 
 /// Replies a LiteLLM gateway serves from its response cache: seen (the log's `cache_hit`,
 /// `show`, chat's status line and field), counted apart by `stats`, and never what

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// The quick-prompt habits end to end, through the built binary and its real stdin:
 /// `echo … | aish chat`, `aish -c`, `aish -q chat … > out`, `aish chat -f FILE`, a script

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishChat
+@testable import AishMeasure
 
 /// Quick prompt testing as people do it with llm and ollama: stdin as the prompt, `-f FILE`,
 /// `-s`/`-o` for one turn, `--no-stream`, `-x` and `-q`, against the fake provider.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// Replies have a size bound in memory, the conversation and the log, never on the screen
 /// (issue 16.3).

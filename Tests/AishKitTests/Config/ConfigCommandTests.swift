@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishYAML
 
 @Suite struct ConfigCommandTests {
     static func context(_ dir: String) -> ShellContext {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
 
 /// Locates fixture directories from the test source file, walking up to the package root.
 enum ConfigFixtures {

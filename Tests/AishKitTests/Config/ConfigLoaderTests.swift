@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
 
 @Suite struct ConfigLoaderTests {
     @Test func realFixtureSetLoads() throws {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishBenchmarks
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishSessionLog
 
 /// What a session does with a loaded config beyond typing it: service units and the
 /// key variables the session log must mask.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishRouting
 
 /// Shapes from the real deployment's history (Tests/Fixtures/Config/history/<shape>): each
 /// loads without errors, `route --all` works, and routing does what the shape means.

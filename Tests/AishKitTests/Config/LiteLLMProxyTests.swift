@@ -3,7 +3,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
 
 /// Where the real LiteLLM proxy is: $AISH_LITELLM, the stack's venv, or PATH.
 enum LiteLLMBinary {

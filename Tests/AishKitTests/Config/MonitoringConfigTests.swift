@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
 
 @Suite struct MonitoringConfigTests {
     private static let providers = "providers:\n  a:\n    type: ollama\n    base_url: http://127.0.0.1:11434\n    status: active\n    models: [m]\n"

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 @Suite struct ValidateBinaryTests {
     @Test

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
 
 /// One edit to the clean fixture set (Tests/Fixtures/Config/clean, which validates with no
 /// findings) and the exact findings it must produce, paths relative to the config directory.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishBenchmarks
+@testable import AishTelemetry
+@testable import AishYAML
 
 /// Every recursive decoder of what a server or a file sends bounds its depth with an error
 /// naming the limit (issue 24.5): 10,000 levels of nesting, of each kind a format has, are

@@ -1,5 +1,9 @@
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishHTTP
+@testable import AishSQLite
+@testable import AishScript
 
 /// Every error becomes text and an exit code in one place.
 @Suite struct ErrorTextTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// aish's replacements for the ICU-backed parts of Foundation give Foundation's results.
 @Suite struct EssentialsTests {

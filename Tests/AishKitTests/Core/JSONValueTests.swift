@@ -1,5 +1,6 @@
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
 
 @Suite struct JSONValueTests {
     @Test func roundTripKeepsKeyOrder() throws {

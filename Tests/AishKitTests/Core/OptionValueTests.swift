@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
 
 /// Every option that takes a duration or a number refuses a value that is not one as a
 /// usage error (exit 2, the command's usage line), before the command does anything: no

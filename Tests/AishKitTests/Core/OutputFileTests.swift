@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishLineEditor
 
 /// Every file aish writes because a user named it goes through `OutputFile` (issue 24.4):
 /// regular files are replaced atomically, FIFOs and devices are written into as streams and

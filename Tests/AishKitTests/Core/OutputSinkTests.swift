@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// Issue 24, items 2 and 3: the output step masks secrets in everything and, for a terminal,
 /// shows control characters visibly; aish's own controls pass; streamed text is handled

@@ -1,5 +1,5 @@
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// Routing patterns follow Python `re` (LiteLLM reads the same files). The expected matches
 /// below were produced by CPython 3.11's `re.search` on the same names (see the comment at

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishSessionLog
 
 /// `drill` against fake providers: a chain that works, chains that are broken on purpose,
 /// a gateway that speaks LiteLLM's headers and fault switch, and --kill with a stand-in

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishLineEditor
 
 /// The interactive shell driven through tmux: a private tmux server per test (its own
 /// socket), the built binary inside it, keys sent and the screen read back.

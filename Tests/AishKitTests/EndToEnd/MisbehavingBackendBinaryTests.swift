@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// The shell survives what a backend sends (issue 24.5): a Redis reply nested 10,000 deep
 /// used to overflow the stack (exit 139) and leave its command `running` in the log.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// The output options of the binary against what they write to (issue 24.4): `report --out`
 /// and `--junit` into a FIFO, a device, a link and an existing file.

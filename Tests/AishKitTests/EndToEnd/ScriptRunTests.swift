@@ -3,7 +3,9 @@ import Testing
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import AishKit
+@testable import AishBase
+@testable import AishScript
+@testable import AishShell
 
 /// Script files run by the binary and checked against expected output files:
 /// `NAME.ai` → `NAME.out` (stdout) and `NAME.err` (stderr, empty when absent). A first-line

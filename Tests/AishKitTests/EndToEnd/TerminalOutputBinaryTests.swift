@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// Issue 24, items 1–3 through the built binary: what reaches a real terminal (a
 /// pseudo-terminal, the bytes read back), a pipe, `--json` and the log when a reply, an

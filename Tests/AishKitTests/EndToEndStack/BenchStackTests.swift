@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishSessionLog
+@testable import AishTelemetry
+@testable import AishMeasure
+@testable import AishScript
 
 /// `bench` against the real llama-server of the local stack (scripts/stack up): its
 /// usage-based inter-token latency is held to the server's own `timings` of the same

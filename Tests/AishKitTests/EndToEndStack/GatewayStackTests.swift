@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishGateway
+@testable import AishHTTP
+@testable import AishProviders
 
 /// What the gateway is doing, against the real LiteLLM 1.108.7 gateway and Redis of the local
 /// stack (scripts/e2e): its response cache seen and kept out of the measurements, its live

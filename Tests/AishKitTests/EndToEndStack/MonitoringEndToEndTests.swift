@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
 
 /// The stack's real Prometheus and Redis (scripts/stack up): series of the gateway and the
 /// native server appear in Prometheus after a few requests, a target taken down shows as

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// `report` on the real local stack (scripts/e2e: AISH_E2E_STACK=1, the gateway key in the
 /// environment): the report an operator would hand on, measured for real.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// The aish binary against the real local stack (scripts/stack up: two llama.cpp servers
 /// with SmolLM2-135M and a LiteLLM gateway, config/ of the repository). scripts/e2e sets

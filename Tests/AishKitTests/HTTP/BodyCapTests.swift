@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishHTTP
 
 /// Every body aish reads whole has a cap (issue 24.6): the transfer stops there, the error
 /// names the cap and the URL, and memory stays flat whatever the server sends.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishBenchmarks
+@testable import AishHTTP
 
 /// Raises `flag` after `seconds` on a separate thread.
 func raise(_ flag: InterruptFlag, after seconds: Double) {

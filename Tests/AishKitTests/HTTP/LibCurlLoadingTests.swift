@@ -1,5 +1,6 @@
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishHTTP
 
 /// libcurl is opened on first use (LibCurl.open), not linked. What the opening reports when
 /// the library is missing or is not libcurl, and that the real one binds.

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishSessionLog
+@testable import AishTelemetry
+@testable import AishMeasure
+@testable import AishScript
 
 /// What a bench run leaves behind: its row and levels in a real session log, the files it
 /// writes, `--compare` against an earlier run (and `expect` on it), and the chart.

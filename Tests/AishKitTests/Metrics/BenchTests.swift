@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishMeasure
 
 @Suite(.serialized) struct BenchTests {
     private func requester(_ server: MetricsTestServer) -> ModelRequester {

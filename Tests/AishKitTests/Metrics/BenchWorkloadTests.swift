@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishSessionLog
+@testable import AishTelemetry
+@testable import AishMeasure
+@testable import AishScript
 
 /// bench's token-honest figures (ITL per token beside ICL per chunk), what it sends
 /// (synthetic, file and replayed prompts, output length, warm-up, distinct prompts) and when

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishMeasure
 
 @Suite(.serialized) struct CompareTests {
     /// Tolerance for timings against the delays the fake provider injects: generous, because

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishTelemetry
 
 @Suite struct KeySeriesTests {
     private func readings(_ fixture: String) throws -> [String: KeyReading] {

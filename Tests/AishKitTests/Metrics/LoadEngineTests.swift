@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishMeasure
 
 /// The load engine behind `bench`: closed and open loops on one event loop, the arrival
 /// schedule, queueing against a server of known capacity, sweeps and ramp-ups.

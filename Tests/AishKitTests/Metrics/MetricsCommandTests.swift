@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishHTTP
+@testable import AishMeasure
+@testable import AishSessionLog
 
 @Suite(.serialized) struct MetricsCommandTests {
     private func run(_ words: [String], config: AishConfig, environment: [String: String] = [:],

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishSessionLog
 
 /// The commands as a CI script uses them: the aish binary, a config directory, `expect`.
 @Suite(.serialized) struct MetricsScriptTests {

@@ -1,5 +1,6 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
 
 /// A Python test server (the providers' fake provider, or the LiteLLM /metrics stand-in)
 /// started on 127.0.0.1 with port 0, and stopped by the test (or when its stdin closes).

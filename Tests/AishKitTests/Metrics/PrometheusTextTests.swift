@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishTelemetry
 
 @Suite struct PrometheusTextTests {
     private func parse(_ text: String) throws -> MetricsExposition { try PrometheusText.parse(text, source: "t") }

@@ -1,5 +1,6 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
 
 /// Keeps what a command records, so tests can check it (the real SQLite log is tested by
 /// the session log's own tests).
@@ -15,7 +16,7 @@ final class RecordingRecorder: SessionRecorder, @unchecked Sendable {
     func recordAttempt(_ record: AttemptRecord) { lock.withLock { attempts.append(record) } }
     func recordMessage(_ record: MessageRecord) {}
     func recordHealthProbe(_ record: HealthProbeRecord) {}
-    func recordRun(_ record: RunRecord) { lock.withLock { runs.append(record) } }
+    func recordRun(_ record: RunRecord) -> Int64? { lock.withLock { runs.append(record); return Int64(runs.count) } }
     func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64? {
         lock.withLock {
             runs.append(record)

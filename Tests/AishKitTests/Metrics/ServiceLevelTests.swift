@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishMeasure
 
 /// `bench --slo` and `--find-max`: targets parsed, requests and levels judged, the search.
 @Suite(.serialized) struct ServiceLevelTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishTelemetry
 
 @Suite struct StatisticsTests {
     @Test func percentilesInterpolateBetweenClosestRanks() {

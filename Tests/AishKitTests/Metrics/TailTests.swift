@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishMeasure
+@testable import AishSessionLog
+@testable import AishTelemetry
 
 @Suite(.serialized) struct TailMetricsTests {
     private func context(json: Bool = false) -> ShellContext {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishMeasure
+@testable import AishTelemetry
 
 /// `tail metrics` at a terminal of a given width: the table fits, the TREND column stays
 /// whole, label sets keep what tells series apart, `--json` keeps every label.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishGateway
 
 /// `gateway`, `route` and `status` reading the Router's keys from a real redis-server, seeded
 /// with the values LiteLLM 1.108.7 wrote on the local stack (a dict's repr, its exception

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishHTTP
+@testable import AishTelemetry
 
 /// Decoding of answers recorded from a real Prometheus 2.42 (Tests/Fixtures/Metrics/
 /// PrometheusAPI), and the client against the fake Prometheus serving them over HTTP.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishBenchmarks
+@testable import AishTelemetry
 
 /// The direct decoder of query answers against the JSON-tree decoding it replaced: the same
 /// answers and the same errors on the recorded answers, on hand-made ones and on thousands
@@ -100,7 +102,7 @@ import Testing
     }
 
     @Test func decimalsAreReadAsDoubleReadsThem() {
-        var random = SplitMix(seed: 5)
+        var random = SplitMix64(seed: 5)
         var texts = ["0", "-0", "0.0", "-0.0", "1e+06", "1E-07", "123456789012345", "1234567890123456", "0.1", "9007199254740993",
                      "1.7976931348623157e308", "5e-324", "1e22", "1e23", "1.e5", ".5", "+1", "1e", "--1", "0x10", "1_0", "", "-", "1.5.2"]
         for _ in 0..<20000 {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishMeasure
+@testable import AishTelemetry
 
 /// `metrics --prom` against the fake Prometheus: each query answered by exact PromQL.
 @Suite(.serialized) struct PrometheusMetricsCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishGateway
 
 @Suite struct RESPParserTests {
     @Test func decodesEveryReplyType() throws {

@@ -1,5 +1,6 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishGateway
 
 /// A Redis server for tests: the real `redis-server` when installed (on a free port, no
 /// persistence), else Tests/FakeProvider/fake_redis.py speaking RESP. Stopped by `stop()`

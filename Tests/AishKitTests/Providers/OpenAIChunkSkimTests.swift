@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishProviders
 
 /// Chunks read straight from their bytes give what the JSON tree gives: the same text
 /// pieces, summary and errors, for well-formed chunks of every shape servers send and for

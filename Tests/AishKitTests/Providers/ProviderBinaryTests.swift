@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// The provider commands through the built aish binary: scripts with `expect`, exit codes, --json.
 @Suite(.serialized) struct ProviderBinaryTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishProviders
 
 /// What one streamChat call produced.
 struct ChatOutcome {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishProviders
+@testable import AishSQLite
+@testable import AishSessionLog
 
 /// A config directory whose providers point at a running fake provider, plus a real
 /// session log, for running the provider commands the way the shell does.

@@ -1,5 +1,7 @@
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishHTTP
+@testable import AishProviders
 
 /// The outcome of decoding one byte stream fed in the given chunks.
 struct DecodeOutcome: Equatable {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishReplay
+@testable import AishSessionLog
 
 @Suite struct WordDiffTests {
     @Test func similarityIsTwiceTheCommonWordsOverAllWords() {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishReport
 
 /// The report's configuration section sorts findings into its cross-file checks by the
 /// validator check that found them and the reference they say is broken, not by wording.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishReport
 
 /// The documented formula of the health score and the verdict.
 @Suite struct HealthScoreTests {

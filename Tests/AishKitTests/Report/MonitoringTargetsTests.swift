@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishGateway
 
 /// Where the report looks for Prometheus, Grafana and Redis.
 @Suite struct MonitoringTargetsTests {

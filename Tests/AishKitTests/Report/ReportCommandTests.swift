@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishReport
+@testable import AishSessionLog
 
 /// `report` against a stack of fakes: each section, the session log, the golden Markdown,
 /// the JSON's stable shape, --compare, the overall timeout and the exit codes.

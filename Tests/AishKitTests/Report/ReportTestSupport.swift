@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishReport
+@testable import AishSQLite
+@testable import AishSessionLog
 
 /// A whole small stack of fakes for `report`: two llama.cpp servers, a LiteLLM gateway
 /// (its /health lists one healthy and two unhealthy deployments, one of which aish finds

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishRouting
 
 /// An edit of the config files in a running session takes effect on the next request,
 /// whatever the field: the compiled router is kept only for an equal config.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// aish's plans against the real LiteLLM Router (Tests/Differential/litellm_router_diff.py):
 /// every name in config/, in the real deployment's fixture and in 200 seeded random configs.

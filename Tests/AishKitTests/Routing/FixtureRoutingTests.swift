@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishRouting
 
 /// The plans for the real deployment's config (Tests/Fixtures/gathewhy, a copy of
 /// ../shared/fixtures/gathewhy). The gateway part of each plan is LiteLLM's own order for the

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishRouting
 
 /// The gateway's order (measured on LiteLLM 1.108.7 by Tests/Differential), case by case.
 @Suite struct GatewayWalkTests {

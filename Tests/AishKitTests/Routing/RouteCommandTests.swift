@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishRouting
 
 @Suite struct RouteCommandTests {
     static func context(environment: [String: String] = [:]) -> ShellContext {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishRouting
 
 @Suite struct RouterPrecedenceTests {
     static func config() -> AishConfig {

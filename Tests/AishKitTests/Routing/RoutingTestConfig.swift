@@ -1,5 +1,7 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishRouting
 
 /// Small configurations built in code, for router tests that do not need the YAML loader.
 struct RoutingTestConfig {

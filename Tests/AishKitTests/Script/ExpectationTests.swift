@@ -3,7 +3,9 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishScript
 
 @Suite struct ExpectationTests {
     static let chatResult = CommandResult(

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishScript
+@testable import AishSessionLog
 
 /// What is checked before a script runs, and the files around it (issue 16.4).
 @Suite struct ScriptCheckTests {

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishScript
 
 /// Words of each command as plain text, `$` references shown as written, for compact checks.
 private func shape(_ commands: [ScriptCommand]) -> [[String]] {

@@ -3,7 +3,9 @@ import Testing
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import AishKit
+@testable import AishBase
+@testable import AishScript
+@testable import AishSessionLog
 
 /// `aish test` run by the binary on scripts written into a temporary directory.
 @Suite struct TestRunTests {

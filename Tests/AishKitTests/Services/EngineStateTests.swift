@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishHTTP
+@testable import AishServices
+@testable import AishTelemetry
 
 /// The engines' own state in `status`: llama.cpp's /slots, vLLM's /metrics, Ollama's
 /// /api/ps, read from the fake provider speaking each (the stack cannot run vLLM or Ollama).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishServices
 
 @Suite struct GPUStatusTests {
     @Test func oneGPU() throws {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishServices
 
 /// Health checks against the project's fake provider, started by each test on 127.0.0.1.
 @Suite struct HealthProbeTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishServices
 
 /// /proc parsing against files copied from a real /proc (three python http.servers were
 /// listening: 127.0.0.1:38471, [::1]:38472 and [::]:38473; pid 8740 is the first).

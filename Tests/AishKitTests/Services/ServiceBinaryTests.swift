@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishSQLite
+@testable import AishShell
 
 /// `status` and `service` from YAML files on disk through the real config loader, and
 /// through the built `aish` binary with a stand-in systemctl on its PATH.

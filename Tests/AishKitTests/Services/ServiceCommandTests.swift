@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishServices
 
 /// `service` against a stand-in `systemctl` first on PATH (passed through the context's
 /// environment, never the test process's) that appends its argv, one argument per line,

@@ -1,5 +1,9 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishSQLite
+@testable import AishSessionLog
 
 /// Shared pieces of the Services tests: fixture paths, configs built in code, temporary
 /// directories with stand-in executables, and child processes the tests own.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishConfig
+@testable import AishServices
 
 @Suite struct ServiceTargetsTests {
     @Test func rowsFromPortsAndLocalProviders() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishHTTP
 
 /// A listening socket on a free port of 127.0.0.1; `accept()` takes one connection.
 private final class Listener {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishSQLite
+@testable import AishSessionLog
 
 /// Each table the session log writes rows to is declared once (`LogTables`,
 /// `AttemptColumns`); the migrations that build the tables must agree with those

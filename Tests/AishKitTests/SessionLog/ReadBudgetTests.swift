@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishBenchmarks
+@testable import AishCommand
+@testable import AishSessionLog
 
 /// Reads of the log that could run for minutes (issue 16.1): Ctrl-C and SIGTERM stop the
 /// statement in flight, `--timeout` bounds it, 10 s by default outside the terminal.

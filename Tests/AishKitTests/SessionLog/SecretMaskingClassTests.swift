@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishServices
+@testable import AishSessionLog
 
 /// Issue 24, items 1 and 11: the classes of secret on a command line and in text, and what
 /// must not be masked (measurements whose names mention tokens or keys, numbers).

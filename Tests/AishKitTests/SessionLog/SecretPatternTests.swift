@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishBenchmarks
+@testable import AishCommand
+@testable import AishScript
+@testable import AishSessionLog
+@testable import AishShell
 
 /// Secrets recognised in text whatever the environment holds (issue 16.2).
 @Suite struct SecretPatternTests {
@@ -90,7 +95,7 @@ import Testing
     }
 
     @Test func splitDependentDecodingWouldBeReported() {
-        var random = SplitMix(seed: 1)
+        var random = SplitMix64(seed: 1)
         #expect(throws: Never.self) {
             try Fuzzing.exercise("sse", Array("data: {\"choices\":[{\"delta\":{\"content\":\"h\u{e9}\"},\"finish_reason\":\"stop\"}]}\n\n".utf8), random: &random)
         }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
 
 /// The session log through the real `aish` binary.
 @Suite struct SessionLogBinaryTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishSQLite
+@testable import AishSessionLog
 
 /// A log with two requests (one failed over to a second provider), a command around them,
 /// and an old attempt from two days ago.

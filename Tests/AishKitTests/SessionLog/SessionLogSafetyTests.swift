@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishSQLite
+@testable import AishSessionLog
 
 @Suite struct RedactionTests {
     @Test func masksSecretLookingVariablesProviderVariablesAndTokenPatterns() {

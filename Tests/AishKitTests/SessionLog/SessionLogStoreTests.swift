@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishSQLite
+@testable import AishSessionLog
 
 @Suite struct SessionLogStoreTests {
     /// latestVersion is written out (so an up-to-date log opens without building the
@@ -451,8 +454,10 @@ import Testing
                                                           durationMs: 812.5, error: "stream broke", startedAt: Date()))
         recorder.recordHealthProbe(HealthProbeRecord(provider: "ollama", url: "http://127.0.0.1:11434/api/tags", ok: false,
                                                      httpStatus: nil, latencyMs: 3.5, error: "connection refused", probedAt: Date()))
-        recorder.recordRun(RunRecord(kind: "bench", parameters: .object([("n", .int(10))]),
-                                     summary: .object([("p50", .double(12.5))]), startedAt: Date(), durationMs: 1000))
+        let runID = recorder.recordRun(RunRecord(kind: "bench", parameters: .object([("n", .int(10))]),
+                                                 summary: .object([("p50", .double(12.5))]), startedAt: Date(), durationMs: 1000))
+        let secondRunID = recorder.recordRun(RunRecord(kind: "drill", parameters: .object([]), summary: .object([]),
+                                                       startedAt: Date(), durationMs: 1))
         recorder.recordServiceAction(ServiceActionRecord(action: "restart", service: "ollama", unit: "ollama.service",
                                                          ok: true, output: "", at: Date()))
         recorder.recordMetricSamples([
@@ -469,7 +474,9 @@ import Testing
                 == ["1ollamaerror5031", "2llama-cpppartial200{\"eval_duration\":123}half a rep1"])
         #expect(try names(db, "SELECT role || content FROM messages") == ["userhello"])
         #expect(try names(db, "SELECT provider || ok || error FROM health_probes") == ["ollama0connection refused"])
-        #expect(try names(db, "SELECT kind || parameters || summary FROM runs") == ["bench{\"n\":10}{\"p50\":12.5}"])
+        #expect(try names(db, "SELECT kind || parameters || summary FROM runs WHERE id = \(try #require(runID))")
+                == ["bench{\"n\":10}{\"p50\":12.5}"])
+        #expect(try names(db, "SELECT kind FROM runs WHERE id = \(try #require(secondRunID))") == ["drill"])
         #expect(try names(db, "SELECT action || service || ok FROM service_actions") == ["restartollama1"])
         #expect(try names(db, "SELECT count(*) FROM metric_samples") == ["2"])
         #expect(try names(db, "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL") == ["1"])

@@ -1,5 +1,6 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
 
 /// A fresh directory under /tmp, removed by `cleanup()`.
 final class TempDir {

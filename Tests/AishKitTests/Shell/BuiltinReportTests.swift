@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishScript
+@testable import AishShell
 
 /// The shell's own commands return reports: text, `--json` and `expect` read one value.
 @Suite struct BuiltinReportTests {

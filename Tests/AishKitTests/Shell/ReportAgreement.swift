@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishScript
+@testable import AishShell
 
 /// Checks that a command's forms agree: `expect NAME == V` and `expect json .NAME == V`
 /// give the same verdict (for the value the result holds, which must pass, and for another

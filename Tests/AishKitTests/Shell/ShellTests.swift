@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
+@testable import AishLineEditor
+@testable import AishScript
+@testable import AishShell
 
 /// `providers` of the test registry: two lines and their count.
 private struct TwoLinesReport: CommandReport {

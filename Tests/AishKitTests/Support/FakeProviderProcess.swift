@@ -1,5 +1,7 @@
 import Foundation
-@testable import AishKit
+@testable import AishBase
+@testable import AishConfig
+@testable import AishHTTP
 
 /// Starts Tests/FakeProvider/fake_provider.py on 127.0.0.1 with an ephemeral port and
 /// stops it when the test is done (`stop()` or deinit). Any helper's tests may use it:

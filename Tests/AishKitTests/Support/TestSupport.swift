@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishCommand
 
 /// A file or program a test needs is not there. Thrown, never trapped: a missing fixture
 /// or binary is one failing test with this message, not a crashed test process.

@@ -1,5 +1,6 @@
 import Testing
-@testable import AishKit
+@testable import AishBase
+@testable import AishYAML
 
 @Suite struct YAMLParserTests {
     func parse(_ text: String) throws -> YAMLDocument { try YAMLParser.parse(text, file: "t.yaml") }

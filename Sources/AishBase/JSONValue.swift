@@ -1,0 +1,367 @@
+import FoundationEssentials
+import Glibc
+
+/// A JSON value with ordered object keys, so `--json` output is deterministic and reads in
+/// the order a command chose.
+package enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.int(x), .int(y)): return x == y
+        case let (.double(x), .double(y)): return x == y
+        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    package subscript(key: String) -> JSONValue? {
+        if case let .object(pairs) = self { return pairs.first(where: { $0.0 == key })?.1 }
+        return nil
+    }
+
+    package subscript(index: Int) -> JSONValue? {
+        if case let .array(items) = self, items.indices.contains(index) { return items[index] }
+        return nil
+    }
+
+    package var stringValue: String? { if case let .string(s) = self { return s }; return nil }
+    package var doubleValue: Double? {
+        switch self {
+        case let .int(i): return Double(i)
+        case let .double(d): return d
+        default: return nil
+        }
+    }
+    package var intValue: Int? {
+        switch self {
+        case let .int(i): return i
+        case let .double(d) where d.rounded() == d && abs(d) < 9e15: return Int(d)
+        default: return nil
+        }
+    }
+
+    /// Text for comparisons in `expect` and for plain display.
+    package var displayText: String {
+        switch self {
+        case .null: return "null"
+        case let .bool(b): return b ? "true" : "false"
+        case let .int(i): return String(i)
+        case let .double(d): return JSONValue.format(d)
+        case let .string(s): return s
+        case .array, .object: return serialized()
+        }
+    }
+
+    package static func format(_ d: Double) -> String {
+        if d.isNaN || d.isInfinite { return "null" }
+        if d.rounded() == d && abs(d) < 1e15 { return String(Int(d)) }
+        var s = cFormat("%.6f", d)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+
+    package func serialized(pretty: Bool = false) -> String {
+        var out = ""
+        write(to: &out, pretty: pretty, indent: 0)
+        return out
+    }
+
+    private func write(to out: inout String, pretty: Bool, indent: Int) {
+        switch self {
+        case .null: out += "null"
+        case let .bool(b): out += b ? "true" : "false"
+        case let .int(i): out += String(i)
+        case let .double(d): out += JSONValue.format(d)
+        case let .string(s): JSONValue.writeString(s, to: &out)
+        case let .array(items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                item.write(to: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "]"
+        case let .object(pairs):
+            if pairs.isEmpty { out += "{}"; return }
+            out += "{"
+            for (i, (k, v)) in pairs.enumerated() {
+                if i > 0 { out += "," }
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                JSONValue.writeString(k, to: &out)
+                out += pretty ? ": " : ":"
+                v.write(to: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += cFormat("\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// Parses JSON text, keeping object keys in document order.
+    package static func parse(_ text: String) throws -> JSONValue {
+        var parser = JSONParser(bytes: Array(text.utf8))
+        return try parser.parseDocument()
+    }
+
+    package static func parse<Bytes: Collection>(bytes: Bytes) throws -> JSONValue where Bytes.Element == UInt8 {
+        var parser = JSONParser(bytes: Array(bytes))
+        return try parser.parseDocument()
+    }
+}
+
+package struct JSONParseError: UserFacingError {
+    package var exitCode: ExitCode { .failure }
+    package let offset: Int
+    package let reason: String
+
+    package init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
+    package var description: String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+/// A small strict JSON parser over UTF-8 bytes (RFC 8259), with a nesting limit.
+/// JSON string syntax, read in one place for JSONParser and PrometheusAnswerDecoder: the
+/// escapes, surrogate pairs (a lone one becomes U+FFFD), and errors with byte offsets.
+package enum JSONStringScanner {
+    /// A string's content: where it is when it has no escapes, else its decoded bytes.
+    package enum Token {
+        case raw(Int, Int)
+        case decoded([UInt8])
+    }
+
+    /// At the opening quote `pos`; leaves `pos` after the closing quote.
+    package static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> Token {
+        pos += 1
+        let start = pos
+        // Fast path: no escapes.
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") {
+                pos += 1
+                return .raw(start, pos - 1)
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            pos += 1
+        }
+        var out = Array(bytes[start..<pos])
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") { pos += 1; return .decoded(out) }
+            if c < 0x20 { throw JSONParseError(offset: pos, reason: "control character in string") }
+            if c != UInt8(ascii: "\\") { out.append(c); pos += 1; continue }
+            pos += 1
+            guard pos < bytes.count else { break }
+            let e = bytes[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(bytes, at: &pos)
+                if (0xD800...0xDBFF).contains(scalar), pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"),
+                   bytes[pos + 1] == UInt8(ascii: "u") {
+                    pos += 2
+                    let low = try hex4(bytes, at: &pos)
+                    scalar = (0xDC00...0xDFFF).contains(low) ? 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
+                }
+                UTF8.encode(Unicode.Scalar(scalar) ?? "\u{FFFD}") { out.append($0) }
+            default: throw JSONParseError(offset: pos - 1, reason: "bad escape")
+            }
+        }
+        throw JSONParseError(offset: pos, reason: "unterminated string")
+    }
+
+    private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw JSONParseError(offset: pos, reason: "truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[pos]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw JSONParseError(offset: pos, reason: "bad hex digit in \\u escape")
+            }
+            v = v * 16 + d
+            pos += 1
+        }
+        return v
+    }
+}
+
+package struct JSONParser {
+    private let bytes: [UInt8]
+    private var pos = 0
+    private var depth = 0
+    package static let maxDepth = 512
+
+    package init(bytes: [UInt8]) { self.bytes = bytes }
+
+    package mutating func parseDocument() throws -> JSONValue {
+        skipSpace()
+        let value = try parseValue()
+        skipSpace()
+        if pos != bytes.count { throw JSONParseError(offset: pos, reason: "unexpected trailing characters") }
+        return value
+    }
+
+    private mutating func skipSpace() {
+        while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x0A || bytes[pos] == 0x0D || bytes[pos] == 0x09 {
+            pos += 1
+        }
+    }
+
+    private mutating func parseValue() throws -> JSONValue {
+        guard pos < bytes.count else { throw JSONParseError(offset: pos, reason: "unexpected end of input") }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        default: return try parseNumber()
+        }
+    }
+
+    private mutating func expectWord(_ word: StaticString) throws {
+        let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        guard pos + w.count <= bytes.count, bytes[pos..<pos + w.count].elementsEqual(w) else {
+            throw JSONParseError(offset: pos, reason: "unexpected character")
+        }
+        pos += w.count
+    }
+
+    private mutating func parseObject() throws -> JSONValue {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > JSONParser.maxDepth { throw JSONParseError(offset: pos, reason: "nesting deeper than \(JSONParser.maxDepth) levels") }
+        pos += 1
+        var pairs: [(String, JSONValue)] = []
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
+        while true {
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
+                throw JSONParseError(offset: pos, reason: "expected a string key")
+            }
+            let key = try parseString()
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else {
+                throw JSONParseError(offset: pos, reason: "expected ':'")
+            }
+            pos += 1
+            skipSpace()
+            pairs.append((key, try parseValue()))
+            skipSpace()
+            guard pos < bytes.count else { throw JSONParseError(offset: pos, reason: "unexpected end of input") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
+            throw JSONParseError(offset: pos, reason: "expected ',' or '}'")
+        }
+    }
+
+    private mutating func parseArray() throws -> JSONValue {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > JSONParser.maxDepth { throw JSONParseError(offset: pos, reason: "nesting deeper than \(JSONParser.maxDepth) levels") }
+        pos += 1
+        var items: [JSONValue] = []
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+        while true {
+            skipSpace()
+            items.append(try parseValue())
+            skipSpace()
+            guard pos < bytes.count else { throw JSONParseError(offset: pos, reason: "unexpected end of input") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+            throw JSONParseError(offset: pos, reason: "expected ',' or ']'")
+        }
+    }
+
+    private mutating func parseString() throws -> String {
+        var at = pos
+        let token = try bytes.withUnsafeBufferPointer { b throws(JSONParseError) in try JSONStringScanner.scan(b, at: &at) }
+        pos = at
+        switch token {
+        case let .raw(start, end): return String(decoding: bytes[start..<end], as: UTF8.self)
+        case let .decoded(b): return String(decoding: b, as: UTF8.self)
+        }
+    }
+
+    private mutating func parseNumber() throws -> JSONValue {
+        let start = pos
+        var isInteger = true
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c >= 0x30 && c <= 0x39 { pos += 1; continue }
+            if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+")
+                || c == UInt8(ascii: "-")
+            {
+                isInteger = false
+                pos += 1
+                continue
+            }
+            break
+        }
+        guard pos > start else { throw JSONParseError(offset: pos, reason: "unexpected character") }
+        let text = String(decoding: bytes[start..<pos], as: UTF8.self)
+        if isInteger, let i = Int(text) { return .int(i) }
+        guard let d = Double(text) else { throw JSONParseError(offset: start, reason: "bad number '\(text)'") }
+        return .double(d)
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByNilLiteral
+{
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .int(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(floatLiteral value: Double) { self = .double(value) }
+    package init(nilLiteral: ()) { self = .null }
+}

@@ -1,0 +1,22 @@
+import FoundationEssentials
+import Glibc
+
+/// The one seedable generator (SplitMix64): small and fast, so weighted shuffles, load
+/// arrivals, fuzz mutations and synthetic test data replay from a seed.
+package struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    package init(seed: UInt64) { state = seed }
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in 0..<n (0 when n <= 0).
+    package mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
+
+    /// A number in [0, 1) with 53 random bits.
+    package mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

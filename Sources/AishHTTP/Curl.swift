@@ -1,0 +1,645 @@
+@preconcurrency import CCurl
+import FoundationEssentials
+import Glibc
+import AishBase
+
+// The only file that touches libcurl. Everything above it sees HTTPRequest, HTTPError and
+// TransferLoop; no curl type leaves this file.
+
+/// libcurl, opened on first use. Loading it and the ~40 libraries it needs (TLS, Kerberos,
+/// LDAP, ...) took ~4 ms and ~6 MiB of every start-up when it was linked, and `echo`,
+/// `route`, `log`, `validate` and an idle prompt never use the network. `AISH_LIBCURL`
+/// names another build of it (a path or a soname). curl_global_init is thread-safe since
+/// 7.84 (Debian 12 ships 7.88); the static let makes opening and initialising run once.
+package enum LibCurl {
+    package static let defaultName = "libcurl.so.4"
+
+    /// Why a transfer could not start: libcurl is missing or unusable.
+    package struct Unavailable: Error, Sendable {
+        package let detail: String
+    }
+
+    package static let loaded: Result<aish_curl_functions, Unavailable> = open(getenv("AISH_LIBCURL").map { String(cString: $0) })
+
+    package static func open(_ override: String?) -> Result<aish_curl_functions, Unavailable> {
+        let name = override.flatMap { $0.isEmpty ? nil : $0 } ?? defaultName
+        func failure(_ why: String) -> Result<aish_curl_functions, Unavailable> {
+            .failure(Unavailable(detail: "libcurl could not be loaded: \(why)"))
+        }
+        // RTLD_NOW: a missing dependency shows here, not in the middle of a transfer.
+        guard let library = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+            return failure(dlerror().map { String(cString: $0) } ?? "\(name): dlopen failed")
+        }
+        var functions = aish_curl_functions()
+        if let missing = aish_curl_bind(library, &functions) {
+            dlclose(library)
+            return failure("\(name) has no \(String(cString: missing)) (libcurl 7.66 or later is needed)")
+        }
+        let rc = functions.global_init(Int(CURL_GLOBAL_ALL))
+        guard rc == CURLE_OK else { return failure("\(name): curl_global_init failed (\(rc.rawValue))") }
+        return .success(functions)
+    }
+}
+
+/// Owns one `curl_slist` of request headers.
+private final class CurlHeaderList {
+    package private(set) var list: UnsafeMutablePointer<curl_slist>?
+
+    private let curl: aish_curl_functions
+
+    package init(_ lines: [String], curl: aish_curl_functions) {
+        self.curl = curl
+        for line in lines {
+            guard let appended = curl.slist_append(list, line) else { fatalError("curl_slist_append: out of memory") }
+            list = appended
+        }
+    }
+
+    deinit { curl.slist_free_all(list) }
+}
+
+/// Owns one easy handle (CURL*). Kept between transfers (reset, not freed) so a thread's
+/// requests do not pay for a new handle each.
+private final class CurlEasy {
+    package let handle: UnsafeMutableRawPointer
+    package let curl: aish_curl_functions
+
+    package init(curl: aish_curl_functions) {
+        self.curl = curl
+        guard let h = curl.easy_init() else { fatalError("curl_easy_init: out of memory") }
+        handle = h
+    }
+
+    /// Back to the state of a new handle; the connection cache (in the multi) is untouched.
+    package func reset() { curl.easy_reset(handle) }
+
+    deinit { curl.easy_cleanup(handle) }
+}
+
+/// The state of one transfer, performed by an easy handle it borrows from the multi.
+private final class CurlTransfer {
+    package let easy: CurlEasy
+    package let handle: UnsafeMutableRawPointer
+    private let curl: aish_curl_functions
+    package let request: HTTPRequest
+    private let headerList: CurlHeaderList
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    // Response state, filled by the callbacks (on the loop's thread).
+    package var status = 0
+    package var headers: [(String, String)] = []
+    package var headComplete = false
+    package var headDelivered = false
+    package var pendingBody: [UInt8] = []
+    /// True while curl holds the transfer paused because `pendingBody` is full.
+    private var paused = false
+    package var errorBody: [UInt8] = []
+    package var bodyBytes = 0
+    package static let errorBodyLimit = 64 * 1024
+
+    // Timings (monotonic seconds).
+    package let startedAt: Double
+    package var headAt: Double?
+    package var firstByteAt: Double?
+    package var lastByteAt: Double?
+
+    package var result: Result<HTTPResponseHead, HTTPError>?
+    package var endedAt: Double?
+    package var newConnections = 0
+
+    /// Where the transfer puts itself when it has a head or body to deliver, so a loop
+    /// with hundreds of transfers visits only those (see `TransferDriver`).
+    unowned(unsafe) var readyList: ReadyTransfers?
+    private var listed = false
+
+    private func markReady() {
+        guard !listed, let readyList else { return }
+        listed = true
+        readyList.items.append(self)
+    }
+
+    /// Taken off the ready list by the loop.
+    package func unlist() { listed = false }
+
+    /// `easy` is a fresh or reset easy handle from the multi's spares.
+    package init(_ request: HTTPRequest, easy: CurlEasy) {
+        self.easy = easy
+        handle = easy.handle
+        curl = easy.curl
+        self.request = request
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        // "Expect:" stops curl from waiting for a 100 Continue on large POST bodies.
+        headerList = CurlHeaderList(request.headers.map { "\($0.0): \($0.1)" } + ["Expect:"], curl: curl)
+        startedAt = MonotonicClock.now()
+        configure()
+    }
+
+    deinit { errorBuffer.deallocate() }
+
+    private func set(_ option: CURLoption, _ value: Int) {
+        let rc = aish_curl_setopt_long(curl.easy_setopt, handle, option, value)
+        precondition(rc == CURLE_OK, "curl_easy_setopt(\(option.rawValue)) failed: \(rc.rawValue)")
+    }
+
+    private func configure() {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_URL, request.url)
+        set(CURLOPT_NOSIGNAL, 1)              // threads: no SIGALRM for DNS timeouts
+        set(CURLOPT_SSL_VERIFYPEER, 1)
+        set(CURLOPT_SSL_VERIFYHOST, 2)
+        set(CURLOPT_FOLLOWLOCATION, 1)        // LiteLLM's /metrics answers 307 → /metrics/
+        set(CURLOPT_MAXREDIRS, 5)
+        set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(request.timeouts.connect * 1000)))
+        set(CURLOPT_TCP_KEEPALIVE, 1)
+        _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_USERAGENT, "aish")
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        _ = aish_curl_setopt_slist(curl.easy_setopt, handle, CURLOPT_HTTPHEADER, headerList.list)
+        _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_WRITEDATA, me)
+        _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_HEADERDATA, me)
+        let method = request.method.uppercased()
+        if let body = request.body {
+            _ = aish_curl_setopt_off(curl.easy_setopt, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            // COPYPOSTFIELDS: curl keeps its own copy; POSTFIELDS would point at a temporary.
+            body.withUnsafeBytes { raw in
+                _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
+            }
+            if method != "POST" { _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method) }
+        } else if method == "HEAD" {
+            set(CURLOPT_NOBODY, 1)
+        } else if method != "GET" {
+            _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method)
+        }
+    }
+
+    // MARK: callbacks
+
+    package func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        // Trimmed as bytes: "\r\n" is one Character in Swift, so hasSuffix("\n") misses it.
+        var bytes = raw[...]
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes = bytes.dropLast() }
+        if bytes.starts(with: "HTTP/".utf8) {
+            let line = String(decoding: bytes, as: UTF8.self)
+            // A new response begins (after a redirect or a 100 Continue).
+            let parts = line.split(separator: " ", maxSplits: 2)
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            headers = []
+            headComplete = false
+            return
+        }
+        if bytes.isEmpty {
+            let redirected = (300..<400).contains(status) && headers.contains(where: { $0.0 == "location" })
+            if status >= 200 && !redirected {
+                headComplete = true
+                headAt = MonotonicClock.now()
+                markReady()
+            }
+            return
+        }
+        // Split and trimmed as bytes: Foundation's trimmingCharacters goes through NSString
+        // and was a quarter of the load generator's CPU time.
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
+            let name = CurlTransfer.trimmed(bytes[..<colon]).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+            headers.append((String(decoding: name, as: UTF8.self),
+                            String(decoding: CurlTransfer.trimmed(bytes[(colon + 1)...]), as: UTF8.self)))
+        }
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: UnsafeRawBufferPointer.SubSequence) -> UnsafeRawBufferPointer.SubSequence {
+        var b = bytes
+        while let f = b.first, f == 0x20 || f == 0x09 { b = b.dropFirst() }
+        while let l = b.last, l == 0x20 || l == 0x09 { b = b.dropLast() }
+        return b
+    }
+
+    /// Takes a piece of the body. Returns false when the reader has not caught up: curl
+    /// then pauses the transfer and hands over the same bytes again after `resumeIfPaused`.
+    package func receiveBody(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let success = (200..<300).contains(status)
+        if success, pendingBody.count >= HTTPTransport.pendingBodyLimit {
+            paused = true
+            return false
+        }
+        let now = MonotonicClock.now()
+        if !headComplete { headComplete = true; headAt = now }
+        if firstByteAt == nil { firstByteAt = now }
+        lastByteAt = now
+        bodyBytes += raw.count
+        if success {
+            pendingBody.append(contentsOf: raw)
+            markReady()
+        } else if errorBody.count < CurlTransfer.errorBodyLimit {
+            errorBody.append(contentsOf: raw.prefix(CurlTransfer.errorBodyLimit - errorBody.count))
+        }
+        return true
+    }
+
+    /// The body that waited, handed to the reader; a paused transfer goes on.
+    package func takePendingBody() -> [UInt8] {
+        var chunk: [UInt8] = []
+        swap(&chunk, &pendingBody)
+        return chunk
+    }
+
+    package func resumeIfPaused() {
+        guard paused else { return }
+        paused = false
+        _ = curl.easy_pause(handle, 0)   // CURLPAUSE_CONT
+    }
+
+    /// Our own timeouts (curl has no "first byte" or "idle between chunks" notion): the
+    /// failure if one has passed at `now`, else the next moment one could.
+    package func timeout(at now: Double) -> (failure: HTTPError?, next: Double) {
+        let limits = request.timeouts
+        var next = Double.infinity
+        if let total = limits.total {
+            if now - startedAt >= total {
+                return (failure(.totalTimeout, "not finished within \(JSONValue.format(total))s (total timeout)"), now)
+            }
+            next = startedAt + total
+        }
+        if let last = lastByteAt {
+            if now - last >= limits.idle {
+                return (failure(.idleTimeout, "stalled: no data for \(JSONValue.format(limits.idle))s (idle timeout)"), now)
+            }
+            next = min(next, last + limits.idle)
+        } else if !headComplete || (200..<300).contains(status) || status == 0 {
+            if now - startedAt >= limits.firstByte {
+                let what = headComplete ? "no data" : "no response"
+                return (failure(.firstByteTimeout, "\(what) within \(JSONValue.format(limits.firstByte))s (first-byte timeout)"), now)
+            }
+            next = min(next, startedAt + limits.firstByte)
+        }
+        return (nil, next)
+    }
+
+    // MARK: outcome
+
+    /// Reads how many connections curl opened for this transfer (before the handle is reset).
+    package func readConnectionCount() {
+        var n = 0
+        if aish_curl_getinfo_long(curl.easy_getinfo, handle, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK { newConnections = n }
+    }
+
+    package var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
+
+    package var timings: TransferTimings {
+        let end = endedAt ?? MonotonicClock.now()
+        return TransferTimings(headers: headAt.map { $0 - startedAt }, firstByte: firstByteAt.map { $0 - startedAt },
+                               total: end - startedAt, bodyBytes: bodyBytes, newConnections: newConnections)
+    }
+
+    package func failure(_ kind: HTTPError.Kind, _ detail: String) -> HTTPError {
+        HTTPError(kind: kind, method: request.method.uppercased(), url: request.displayURL,
+                  status: status == 0 ? nil : status, serverMessage: nil, retryAfter: nil,
+                  detail: URLRedaction.scrub(detail, secrets: request.secrets), bodyStarted: bodyBytes > 0)
+    }
+
+    /// The result once curl reports the transfer done with `code`.
+    package func complete(code: CURLcode) -> Result<HTTPResponseHead, HTTPError> {
+        if code == CURLE_OK || (status >= 300 && headComplete) {
+            if (200..<300).contains(status) { return .success(head) }
+            var e = failure(.status(status), "HTTP \(status)")
+            e.serverMessage = ServerErrorText.extract(errorBody).map { URLRedaction.scrub($0, secrets: request.secrets) }
+            e.retryAfter = head.retryAfter
+            return .failure(e)
+        }
+        var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : (curl.easy_strerror(code).map { String(cString: $0) } ?? "error \(code.rawValue)")
+        // "Failed to connect to h port p after 0 ms: …": the elapsed time is noise in an error.
+        if let after = message.rangeOfText(" after "), let ms = message[after.upperBound...].rangeOfText(" ms"),
+           message[after.upperBound..<ms.lowerBound].allSatisfy(\.isNumber) {
+            message.removeSubrange(after.lowerBound..<ms.upperBound)
+        }
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_URL_MALFORMAT,
+             CURLE_UNSUPPORTED_PROTOCOL:
+            return .failure(failure(.connectFailed, "connection failed: \(message)"))
+        case CURLE_OPERATION_TIMEDOUT:
+            return .failure(failure(.connectTimeout, "connection failed: no connection within \(JSONValue.format(request.timeouts.connect))s (connect timeout)"))
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR:
+            return .failure(failure(.tls, "TLS failed: \(message)"))
+        case CURLE_GOT_NOTHING:
+            return .failure(failure(.transport, "the server closed the connection without a response"))
+        default:
+            if bodyBytes > 0 || headComplete {
+                return .failure(failure(.transport, "the connection broke during the response: \(message)"))
+            }
+            return .failure(failure(.transport, "request failed: \(message)"))
+        }
+    }
+}
+
+// C callbacks: global functions, context passed through WRITEDATA / HEADERDATA.
+private func curlWriteBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                           _ context: UnsafeMutableRawPointer?) -> Int {
+    let n = size * count
+    guard let context, let ptr else { return n }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    return transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n)) ? n : Int(CURL_WRITEFUNC_PAUSE)
+}
+
+private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+                             _ context: UnsafeMutableRawPointer?) -> Int {
+    let n = size * count
+    guard let context, let ptr else { return n }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: ptr, count: n))
+    return n
+}
+
+/// Owns one multi handle (CURLM*) and the easy handles attached to it. libcurl keeps its
+/// connection cache in the multi handle, so one multi is kept per thread (`checkout` /
+/// `checkin`) and consecutive requests from a thread reuse their keep-alive connections
+/// instead of paying for a TCP (and TLS) handshake each.
+private final class CurlMulti {
+    package let handle: UnsafeMutableRawPointer
+    package let curl: aish_curl_functions
+    /// By easy handle: a finished transfer is found without a search.
+    package private(set) var attached: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Easy handles of finished transfers, reset and ready for the next ones.
+    private var spares: [CurlEasy] = []
+    package static let maxSpares = 64
+
+    package init(curl: aish_curl_functions) {
+        self.curl = curl
+        guard let m = curl.multi_init() else { fatalError("curl_multi_init: out of memory") }
+        handle = m
+    }
+
+    deinit {
+        for t in attached.values { _ = curl.multi_remove_handle(handle, t.handle) }
+        spares.removeAll()
+        _ = curl.multi_cleanup(handle)
+    }
+
+    /// The thread-local slot; its destructor frees a thread's multi when the thread ends.
+    /// (pthread rather than Thread.threadDictionary: the dictionary cost 7% of the load
+    /// generator's CPU time.)
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let rc = pthread_key_create(&key) { multi in
+            if let multi { Unmanaged<CurlMulti>.fromOpaque(multi).release() }
+        }
+        precondition(rc == 0, "pthread_key_create failed: \(rc)")
+        return key
+    }()
+
+    /// This thread's multi, taken out of the thread's slot while a loop uses it, so a loop
+    /// started from inside another loop's callback gets a multi of its own.
+    package static func checkout(curl: aish_curl_functions) -> CurlMulti {
+        if let slot = pthread_getspecific(threadKey) {
+            pthread_setspecific(threadKey, nil)
+            return Unmanaged<CurlMulti>.fromOpaque(slot).takeRetainedValue()
+        }
+        return CurlMulti(curl: curl)
+    }
+
+    /// Puts the multi back for the thread's next loop (all transfers must be removed).
+    package static func checkin(_ multi: CurlMulti) {
+        precondition(multi.attached.isEmpty, "a multi goes back with transfers attached")
+        pthread_setspecific(threadKey, Unmanaged.passRetained(multi).toOpaque())
+    }
+
+    package func transfer(_ request: HTTPRequest) -> CurlTransfer {
+        CurlTransfer(request, easy: spares.popLast() ?? CurlEasy(curl: curl))
+    }
+
+    package func add(_ t: CurlTransfer) {
+        let rc = curl.multi_add_handle(handle, t.handle)
+        precondition(rc == CURLM_OK, "curl_multi_add_handle failed: \(rc.rawValue)")
+        attached[t.handle] = t
+    }
+
+    /// Detaches `t`; a finished connection stays in the multi's cache for the next transfer.
+    package func remove(_ t: CurlTransfer) {
+        guard attached.removeValue(forKey: t.handle) != nil else { return }
+        _ = curl.multi_remove_handle(handle, t.handle)
+        if spares.count < CurlMulti.maxSpares {
+            t.easy.reset()
+            spares.append(t.easy)
+        }
+    }
+
+    /// Drives every transfer as far as it can go without blocking.
+    package func perform() {
+        var running: Int32 = 0
+        let rc = curl.multi_perform(handle, &running)
+        precondition(rc == CURLM_OK || rc == CURLM_CALL_MULTI_PERFORM, "curl_multi_perform failed: \(rc.rawValue)")
+    }
+
+    /// Finished transfers since the last call: (easy handle, result code).
+    package func finished() -> [(UnsafeMutableRawPointer, CURLcode)] {
+        var out: [(UnsafeMutableRawPointer, CURLcode)] = []
+        var left: Int32 = 0
+        while let msg = curl.multi_info_read(handle, &left) {
+            if aish_curl_msg_is_done(msg) != 0, let easy = msg.pointee.easy_handle {
+                out.append((easy, aish_curl_msg_result(msg)))
+            }
+        }
+        return out
+    }
+
+    /// Waits for socket activity or `timeoutMs`, whichever comes first (or for `extra`, a
+    /// file descriptor that becomes readable).
+    package func poll(timeoutMs: Int, extra: Int32? = nil) {
+        var ready: Int32 = 0
+        if let extra {
+            var wait = curl_waitfd(fd: extra, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+            _ = curl.multi_poll(handle, &wait, 1, Int32(timeoutMs), &ready)
+        } else {
+            _ = curl.multi_poll(handle, nil, 0, Int32(timeoutMs), &ready)
+        }
+    }
+}
+
+/// What a transfer delivers, on the thread that runs the loop.
+package enum TransferEvent {
+    /// The final response head (after redirects).
+    case head(HTTPResponseHead)
+    /// Body bytes of a 2xx response, in arrival order. Error bodies are kept for the error text.
+    case body([UInt8])
+}
+
+/// The transfers that have something to deliver since the loop last looked.
+package final class ReadyTransfers {
+    fileprivate var items: [CurlTransfer] = []
+}
+
+/// A multi loop that transfers join while others run: `TransferLoop`'s and the load
+/// engine's. One thread drives it: `start` adds a transfer, `drive` moves every transfer
+/// as far as it can go and hands over what arrived and what ended, `wait` sleeps until a
+/// socket is ready, a deadline passes (a timerfd, to the microsecond) or 50 ms.
+/// Connections stay open in the multi between transfers (keep-alive).
+package final class TransferDriver {
+    package typealias Outcome = (result: Result<HTTPResponseHead, HTTPError>, timings: TransferTimings)
+    package static let pollIntervalMs = 50
+
+    private let multi: CurlMulti?
+    /// Why libcurl could not be loaded: every transfer then fails at once with it.
+    private let unavailable: String?
+    private var ids: [UnsafeMutableRawPointer: Int] = [:]
+    private var failedAtStart: [(Int, HTTPRequest)] = []
+    private let ready = ReadyTransfers()
+    /// No timeout can pass before this (recomputed when it comes).
+    private var nextTimeoutCheck = Double.infinity
+    private var timer: Int32 = -1
+    private let threadMulti: Bool
+
+    /// `threadMulti`: borrow this thread's multi (and its open connections) until `close`.
+    package init(threadMulti: Bool = false) {
+        self.threadMulti = threadMulti
+        switch LibCurl.loaded {
+        case let .success(curl):
+            multi = threadMulti ? CurlMulti.checkout(curl: curl) : CurlMulti(curl: curl)
+            unavailable = nil
+        case let .failure(why):
+            multi = nil
+            unavailable = why.detail
+        }
+    }
+
+    deinit {
+        if timer >= 0 { Glibc.close(timer) }
+    }
+
+    /// Gives a borrowed multi back to the thread (every transfer must have ended).
+    package func close() {
+        if threadMulti, let multi { CurlMulti.checkin(multi) }
+    }
+
+    package var activeCount: Int { ids.count + failedAtStart.count }
+
+    /// Adds a transfer; its events and outcome are reported under `id`.
+    package func start(_ request: HTTPRequest, id: Int) {
+        guard let multi else {
+            failedAtStart.append((id, request))
+            return
+        }
+        let t = multi.transfer(request)
+        t.readyList = ready
+        multi.add(t)
+        ids[t.handle] = id
+        nextTimeoutCheck = min(nextTimeoutCheck, t.timeout(at: t.startedAt).next)
+    }
+
+    private func end(_ t: CurlTransfer, _ result: Result<HTTPResponseHead, HTTPError>,
+                     onDone: (Int, Outcome) -> Void) {
+        guard let multi, let id = ids.removeValue(forKey: t.handle) else { return }
+        t.result = result
+        t.endedAt = MonotonicClock.now()
+        t.readConnectionCount()
+        t.readyList = nil
+        multi.remove(t)
+        onDone(id, (result, t.timings))
+    }
+
+    /// Performs, then hands over heads and bodies (`onEvent` returns false to stop that
+    /// transfer: it ends `.cancelled`) and outcomes of ended and timed-out transfers.
+    package func drive(onEvent: (Int, TransferEvent) -> Bool, onDone: (Int, Outcome) -> Void) {
+        if !failedAtStart.isEmpty {
+            let failed = failedAtStart
+            failedAtStart = []
+            for (id, r) in failed {
+                onDone(id, (.failure(HTTPError(kind: .transport, method: r.method.uppercased(), url: r.displayURL, status: nil,
+                                               serverMessage: nil, retryAfter: nil, detail: unavailable ?? "libcurl is unavailable")),
+                            TransferTimings(headers: nil, firstByte: nil, total: 0, bodyBytes: 0)))
+            }
+        }
+        guard let multi else { return }
+        multi.perform()
+
+        // Deliver what arrived, head first, then body.
+        var arrived: [CurlTransfer] = []
+        swap(&arrived, &ready.items)
+        for t in arrived {
+            t.unlist()
+            // An ended transfer's easy handle may already serve another: match the object.
+            guard multi.attached[t.handle] === t, let id = ids[t.handle] else { continue }
+            if t.headComplete && !t.headDelivered {
+                t.headDelivered = true
+                if !onEvent(id, .head(t.head)) { end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone); continue }
+            }
+            if !t.pendingBody.isEmpty {
+                if !onEvent(id, .body(t.takePendingBody())) {
+                    end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone)
+                    continue
+                }
+                t.resumeIfPaused()
+            }
+        }
+
+        for (easy, code) in multi.finished() {
+            guard ids[easy] != nil, let t = multi.attached[easy] else { continue }
+            if t.headComplete && !t.headDelivered {
+                t.headDelivered = true
+                _ = onEvent(ids[easy]!, .head(t.head))
+            }
+            end(t, t.complete(code: code), onDone: onDone)
+        }
+
+        let now = MonotonicClock.now()
+        if now >= nextTimeoutCheck {
+            nextTimeoutCheck = .infinity
+            for t in Array(multi.attached.values) {
+                let (failure, next) = t.timeout(at: now)
+                if let failure { end(t, .failure(failure), onDone: onDone) } else { nextTimeoutCheck = min(nextTimeoutCheck, next) }
+            }
+        }
+    }
+
+    /// Ends every transfer as cancelled.
+    package func cancelAll(onDone: (Int, Outcome) -> Void) {
+        guard let multi else { drive(onEvent: { _, _ in true }, onDone: onDone); return }
+        for t in Array(multi.attached.values) { end(t, .failure(t.failure(.cancelled, "cancelled")), onDone: onDone) }
+    }
+
+    /// Sleeps until a socket needs attention, `until` (monotonic seconds) passes, a
+    /// transfer's timeout could pass, or 50 ms.
+    package func wait(until: Double? = nil) {
+        guard let multi, failedAtStart.isEmpty else { return }
+        let now = MonotonicClock.now()
+        let limit = min(until ?? .infinity, nextTimeoutCheck)
+        if limit <= now { return }
+        let ms = min(Double(TransferDriver.pollIntervalMs), (limit - now) * 1000)   // limit may be infinite
+        if let until, until < now + Double(TransferDriver.pollIntervalMs) / 1000 {
+            // A send is due within the poll interval: the timerfd ends the wait on time.
+            if timer < 0 { timer = aish_timer_open() }
+            if timer >= 0, aish_timer_arm(timer, UInt64(max(0, until) * 1e9)) == 0 {
+                multi.poll(timeoutMs: TransferDriver.pollIntervalMs, extra: timer)
+                aish_timer_clear(timer)
+                return
+            }
+        }
+        multi.poll(timeoutMs: max(1, min(TransferDriver.pollIntervalMs, Int(ms.rounded(.up)))))
+    }
+}
+
+/// Drives N transfers at once on the calling thread with libcurl's multi interface: a
+/// single-threaded event loop, so wall time is the slowest transfer, not the sum. Checks
+/// timeouts as they come and the interrupt flag at least every 50 ms.
+package struct TransferLoop {
+    /// Runs `requests` to completion. `onEvent(index, event)` returns false to stop that
+    /// transfer (its result is then `.cancelled`). Results are in request order.
+    package static func run(_ requests: [HTTPRequest], interrupt: InterruptFlag?,
+                    onEvent: (Int, TransferEvent) -> Bool) -> [(Result<HTTPResponseHead, HTTPError>, TransferTimings)] {
+        let driver = TransferDriver(threadMulti: true)
+        defer { driver.close() }
+        var outcomes = [TransferDriver.Outcome?](repeating: nil, count: requests.count)
+        for (i, r) in requests.enumerated() { driver.start(r, id: i) }
+        let done: (Int, TransferDriver.Outcome) -> Void = { outcomes[$0] = $1 }
+        while driver.activeCount > 0 {
+            driver.drive(onEvent: onEvent, onDone: done)
+            if let interrupt, interrupt.isRaised {
+                driver.cancelAll(onDone: done)
+                break
+            }
+            if driver.activeCount == 0 { break }
+            driver.wait()
+        }
+        return outcomes.map { ($0!.result, $0!.timings) }
+    }
+}

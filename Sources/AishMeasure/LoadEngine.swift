@@ -1,0 +1,558 @@
+import FoundationEssentials
+import Glibc
+import AishBase
+import AishConfig
+import AishHTTP
+import AishProviders
+import AishTelemetry
+
+/// Where one benchmark request goes on the wire: the provider's chat endpoint with its
+/// headers (API key), timeouts and secrets, and the wire format to decode.
+package struct WireTarget: Sendable {
+    package enum Format: Sendable { case openAI, ollama }
+    package var provider: String
+    package var backendModel: String
+    package var routeReason: String?
+    package var format: Format
+    var providerType: ProviderType
+    /// A LiteLLM gateway: whether a reply can come from its response cache.
+    package var throughGateway: Bool
+    private var provider_: ProviderConfig
+    private var auth: ProviderAuth
+    /// Unless true, a LiteLLM gateway is asked neither to answer from its response cache
+    /// nor to store into it: bench measures the model, not Redis.
+    private var useGatewayCache: Bool
+
+    /// Throws a `ProviderError` when the provider cannot be asked (no API key, a type aish
+    /// has no client for).
+    package init(provider: ProviderConfig, backendModel: String, environment: [String: String], routeReason: String?,
+         useGatewayCache: Bool = false) throws {
+        switch provider.type {
+        case .ollama: format = .ollama
+        case .llamaCpp, .vllm, .openai, .openaiCompatible, .litellm: format = .openAI
+        case .anthropic, .unknown:
+            throw ProviderError(kind: .other, message: "provider '\(provider.name)': type '\(provider.type.rawValue)' is not supported (aish speaks the OpenAI-compatible and Ollama APIs)")
+        }
+        auth = try ProviderAuth.resolve(provider, environment: environment)
+        self.provider = provider.name
+        self.backendModel = backendModel
+        self.routeReason = routeReason
+        self.useGatewayCache = useGatewayCache
+        throughGateway = provider.type == .litellm
+        providerType = provider.type
+        provider_ = provider
+    }
+
+    /// The server can be asked to generate past its end-of-sequence token: llama-server and
+    /// vLLM take `ignore_eos` in an OpenAI-style request.
+    var honoursIgnoreEOS: Bool { providerType == .llamaCpp || providerType == .vllm }
+
+    /// POST /tokenize of `text` where the server has one (llama-server: `content`; vLLM:
+    /// `model` and `prompt`), nil elsewhere.
+    func tokenizeRequest(_ text: String) -> HTTPRequest? {
+        let root = ProviderEndpoints(provider_).root
+        let body: JSONValue
+        switch providerType {
+        case .llamaCpp: body = .object([("content", .string(text))])
+        case .vllm: body = .object([("model", .string(backendModel)), ("prompt", .string(text))])
+        default: return nil
+        }
+        return HTTPRequest.postJSON(url: root + "/tokenize", body, headers: auth.headers,
+                                    timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
+    }
+
+    /// The streamed chat request for `prompt`, as the provider clients send it; `ignoreEOS`
+    /// asks a server that has the switch to generate all of `maxTokens`.
+    package func request(prompt: String, system: String? = nil, maxTokens: Int?, ignoreEOS: Bool = false) -> HTTPRequest {
+        var messages = [ChatMessage(role: "user", content: prompt)]
+        if let system, !system.isEmpty { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
+        var chat = ChatRequest(model: backendModel, messages: messages,
+                               temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+        chat.bypassGatewayCache = !useGatewayCache
+        if ignoreEOS, honoursIgnoreEOS, format == .openAI { chat.extraBody.append(("ignore_eos", true)) }
+        let endpoints = ProviderEndpoints(provider_)
+        switch format {
+        case .openAI:
+            return HTTPRequest.postJSON(url: endpoints.chatCompletions, OpenAICompatibleBackend.body(chat, gateway: throughGateway),
+                                        headers: [("Accept", "text/event-stream")] + auth.headers,
+                                        timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
+        case .ollama:
+            return HTTPRequest.postJSON(url: endpoints.ollamaChat, OllamaBackend.body(chat), headers: auth.headers,
+                                        timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
+        }
+    }
+
+    /// Same provider and model: the same request can be sent again.
+    package func sameWire(as other: WireTarget) -> Bool {
+        provider == other.provider && backendModel == other.backendModel
+    }
+}
+
+/// How a level releases its requests.
+package enum LoadShape: Sendable, Equatable {
+    /// `concurrency` requests in flight; each ending one is followed at once by the next.
+    case closed(concurrency: Int)
+    /// Requests sent at `perSecond`, evenly spaced or as a Poisson process (exponential
+    /// gaps from `seed`), whether or not earlier ones have ended; at most `maxConcurrency`
+    /// in flight, the rest wait in the client's queue.
+    case rate(perSecond: Double, poisson: Bool, seed: UInt64, maxConcurrency: Int?)
+    /// Requests sent at these offsets in seconds from the level's start (a replayed log),
+    /// at most `maxConcurrency` in flight.
+    case replay(offsets: [Double], maxConcurrency: Int?)
+}
+
+/// One level's load: its shape and when it ends.
+package struct LoadPlan: Sendable {
+    package var shape: LoadShape
+    /// Requests counted in the level (ramp-up requests come on top); nil with a duration.
+    package var requests: Int?
+    /// Seconds of counted load after the ramp-up.
+    package var duration: Double?
+    /// Seconds over which the load rises from nothing: the rate linearly from 0, or the
+    /// closed loop's workers one after another. Requests sent meanwhile are logged as
+    /// ramp-up and left out of the figures.
+    package var rampUp: Double = 0
+    /// When to end the level before its time: saturation, an error rate.
+    var stop = EarlyStop.Rules()
+}
+
+/// What the load engine measured over one level.
+package struct LoadRun: Sendable {
+    package var samples: [RequestSample]
+    /// From the end of the ramp-up to the end of the last request.
+    package var wallSeconds: Double
+    /// Requests of the level handed to the wire per second, from the first send to the last.
+    package var achievedRate: Double?
+    /// Most requests in flight at once.
+    package var maxInFlight: Int
+    /// Scheduled but not sent when the level's time was up (waiting for a free slot).
+    package var unsent: Int
+    /// Why the level ended before its time (saturation, the error rate), nil when it did not.
+    var stopReason: String? = nil
+}
+
+/// Seeded xorshift64*: Poisson arrivals that are the same on every run with the same seed.
+package struct SeededRandom {
+    private var state: UInt64
+
+    package init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+
+    /// Uniform in (0, 1].
+    package mutating func unit() -> Double {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        let x = (state &* 0x2545_F491_4F6C_DD1D) >> 11
+        return (Double(x) + 1) / Double(1 << 53)
+    }
+
+    /// Exponential with mean 1.
+    package mutating func exponential() -> Double { -log(unit()) }
+}
+
+/// When each request of an open-loop level is due, in seconds from the level's start: the
+/// k-th arrival of a unit-rate process (k for even spacing, a sum of exponential gaps for
+/// Poisson) mapped through the inverse of the cumulative rate, which rises linearly over
+/// the ramp-up and then stays at `rate`.
+package struct ArrivalSchedule {
+    package let rate: Double
+    package let rampUp: Double
+    package let poisson: Bool
+    private var random: SeededRandom
+    private var units = 0.0
+    private var index = 0
+
+    package init(rate: Double, rampUp: Double, poisson: Bool, seed: UInt64) {
+        self.rate = rate
+        self.rampUp = max(0, rampUp)
+        self.poisson = poisson
+        random = SeededRandom(seed: seed)
+    }
+
+    /// Arrivals expected by `t`: rate·t²/(2·ramp) during the ramp-up, then rate·(t − ramp/2).
+    package func expected(by t: Double) -> Double {
+        if t <= rampUp { return rampUp > 0 ? rate * t * t / (2 * rampUp) : 0 }
+        return rate * (t - rampUp / 2)
+    }
+
+    /// The time by which `n` arrivals are expected (the inverse of `expected`).
+    package func time(ofArrival n: Double) -> Double {
+        let rampArrivals = rate * rampUp / 2
+        if n <= rampArrivals { return rampUp > 0 ? (2 * rampUp * n / rate).squareRoot() : 0 }
+        return n / rate + rampUp / 2
+    }
+
+    /// The next arrival's time.
+    package mutating func next() -> Double {
+        defer { index += 1 }
+        if poisson {
+            units += random.exponential()
+            return time(ofArrival: units)
+        }
+        // Evenly spaced: the first at once; with a ramp-up, each at the middle of its share
+        // of the expected arrivals (so R·ramp/2 of them fall inside the ramp).
+        return time(ofArrival: Double(index) + (rampUp > 0 ? 0.5 : 0))
+    }
+}
+
+/// Drives every request of a level from one thread through libcurl's multi interface:
+/// connections are reused, each SSE chunk is decoded as it arrives, and a precise timer
+/// (timerfd) releases open-loop sends on time. No thread per request: the client's own
+/// scheduling stays out of the latencies it measures.
+package enum LoadEngine {
+    /// Runs one level. `onSample` sees each request as it ends (on this thread: keep it
+    /// cheap); `progress(done)` is called about ten times a second.
+    package static func run(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int = BoundedReply.defaultLimit,
+                    kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
+                    onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
+        run(plan: plan, model: model, workload: .fixed(prompt, maxTokens: maxTokens ?? CompareCommand.defaultMaxTokens),
+            keepBytes: keepBytes, kind: kind, wire: wire, interrupt: interrupt, onSample: onSample, progress: progress)
+    }
+
+    /// Runs one level of `workload`'s requests.
+    static func run(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int = BoundedReply.defaultLimit,
+                    kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
+                    onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
+        let level = Level(plan: plan, model: model, workload: workload, keepBytes: keepBytes,
+                          kind: kind, wire: wire, interrupt: interrupt, onSample: onSample)
+        return level.run(progress: progress)
+    }
+
+    /// The state of one attempt of a request in flight.
+    private final class InFlight {
+        package let sequence: Int
+        package let rampUp: Bool
+        let prompt: BenchPrompt
+        /// When it was due (its arrival, or the moment a closed-loop slot freed).
+        var scheduled: Double = 0
+        package let startedAt = Date()
+        /// This attempt's start, and the request's (its first attempt's).
+        package let start: Double
+        package var requestStart: Double
+        package let target: WireTarget
+        /// The targets still to try before the first token, and the attempts that failed.
+        package var fallbacks: ArraySlice<WireTarget> = []
+        package var earlier: [RequestSample] = []
+        package var openAI: ChatStreamReader<OpenAIStreamDecoder>?
+        package var ollama: ChatStreamReader<OllamaStreamDecoder>?
+        package var timing = RequestMeasurement.PieceTiming()
+        package var readerError: Error?
+        package var queueMs: Double?
+        package var sendLagMs: Double?
+
+        package init(sequence: Int, rampUp: Bool, prompt: BenchPrompt, start: Double, target: WireTarget, request: HTTPRequest,
+             keepBytes: Int) {
+            self.sequence = sequence
+            self.rampUp = rampUp
+            self.prompt = prompt
+            self.start = start
+            requestStart = start
+            self.target = target
+            switch target.format {
+            case .openAI: openAI = ChatStreamReader(request, decoder: OpenAIStreamDecoder(), keepBytes: keepBytes)
+            case .ollama: ollama = ChatStreamReader(request, decoder: OllamaStreamDecoder(), keepBytes: keepBytes)
+            }
+        }
+
+        /// Takes an event; false stops the transfer (the reader failed).
+        package func take(_ event: TransferEvent) -> Bool {
+            switch event {
+            case let .head(head):
+                if openAI != nil { _ = openAI!.head(head) } else { _ = ollama!.head(head) }
+                return true
+            case let .body(bytes):
+                // One clock reading per chunk: every piece in it arrived together.
+                let now = MonotonicClock.now()
+                do {
+                    if openAI != nil {
+                        try openAI!.body(bytes) { _ in timing.piece(at: now) }
+                    } else {
+                        try ollama!.body(bytes) { _ in timing.piece(at: now) }
+                    }
+                    return true
+                } catch {
+                    readerError = error
+                    return false
+                }
+            }
+        }
+
+        /// The request's outcome once the transfer ended with `result`.
+        package func outcome(_ result: Result<HTTPResponseHead, HTTPError>) -> Result<RequestOutcome, Error> {
+            do {
+                if let readerError { throw readerError }
+                _ = try result.get()
+                let summary = try openAI != nil ? openAI!.finish { _ in } : ollama!.finish { _ in }
+                return .success(RequestOutcome(provider: target.provider, backendModel: target.backendModel,
+                                               summary: summary, routeReason: target.routeReason,
+                                               cacheHit: target.throughGateway ? (summary.gateway?.cacheHit ?? false) : nil))
+            } catch {
+                return .failure(openAI != nil ? openAI!.failure(error) : ollama!.failure(error))
+            }
+        }
+    }
+
+    private final class Level {
+        package let plan: LoadPlan
+        package let model: String
+        let workload: BenchWorkload
+        package let keepBytes: Int
+        package let kind: String
+        package let wire: () throws -> [WireTarget]
+        package let interrupt: InterruptFlag
+        package let onSample: (RequestSample) -> Void
+
+        package var driver = TransferDriver()
+        package var inFlight: [Int: InFlight] = [:]
+        package var samples: [RequestSample] = []
+        /// Open loop under a cap: scheduled times of requests waiting for a slot.
+        package var queue: [Double] = []
+        package var queueHead = 0
+        package var nextSequence = 0
+        package var nextTransfer = 0
+        package var counted = 0
+        package var maxInFlight = 0
+        package var firstSend: Double?
+        package var lastSend: Double?
+        package var cached: [(target: WireTarget, request: HTTPRequest)] = []
+        var stop: EarlyStop
+        /// Set when the level ends before its time; no request is claimed after it.
+        var stopReason: String?
+
+        package init(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int, kind: String,
+             wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
+             onSample: @escaping (RequestSample) -> Void) {
+            self.kind = kind
+            self.onSample = onSample
+            self.plan = plan
+            self.model = model
+            self.workload = workload
+            stop = EarlyStop(plan.stop)
+            self.keepBytes = keepBytes
+            self.wire = wire
+            self.interrupt = interrupt
+        }
+
+        package func run(progress: (Int) -> Void) -> LoadRun {
+            let t0 = MonotonicClock.now()
+            let countedFrom = t0 + plan.rampUp
+            let deadline = plan.duration.map { countedFrom + $0 }
+            var schedule: ArrivalSchedule?
+            var replayed: [Double] = []
+            var replayIndex = 0
+            var nextArrival = Double.infinity
+            var cap: Int?
+            switch plan.shape {
+            case .closed: break
+            case let .rate(r, poisson, seed, m):
+                schedule = ArrivalSchedule(rate: r, rampUp: plan.rampUp, poisson: poisson, seed: seed)
+                nextArrival = t0 + schedule!.next()
+                cap = m
+            case let .replay(offsets, m):
+                replayed = offsets
+                nextArrival = offsets.isEmpty ? .infinity : t0 + offsets[0]
+                replayIndex = 1
+                cap = m
+            }
+            func arrivalAfter() -> Double {
+                if schedule != nil { return t0 + schedule!.next() }
+                defer { replayIndex += 1 }
+                return replayIndex < replayed.count ? t0 + replayed[replayIndex] : .infinity
+            }
+            var nextProgress = t0 + 0.1
+            var unsent = 0
+
+            // Whether another request may be claimed at `now` (sent during the ramp-up, or counted).
+            func mayClaim(_ now: Double) -> Bool {
+                if interrupt.isRaised || stopReason != nil { return false }
+                if now < countedFrom { return true }
+                if let deadline, now >= deadline { return false }
+                if let n = plan.requests, counted >= n { return false }
+                return true
+            }
+
+            var freedAt = t0
+            loop: while true {
+                let now = MonotonicClock.now()
+                switch plan.shape {
+                case let .closed(c):
+                    // During a ramp-up the workers join one after another.
+                    let open = plan.rampUp > 0 && now < countedFrom
+                        ? min(c, 1 + Int(Double(c) * (now - t0) / plan.rampUp)) : c
+                    // A request that could not be sent ends this round: the next waits for the
+                    // loop's next turn rather than spinning out errors.
+                    while inFlight.count < open, mayClaim(now),
+                          send(scheduled: freedAt, queued: nil, now: now, countedFrom: countedFrom) {}
+                case .rate, .replay:
+                    while nextArrival <= now, mayClaim(nextArrival) {
+                        queue.append(nextArrival)
+                        if nextArrival >= countedFrom { counted += 1 }   // claimed at its time
+                        nextArrival = arrivalAfter()
+                    }
+                    // No more claims: nothing left to wake for.
+                    if nextArrival <= now || !mayClaim(nextArrival) { nextArrival = .infinity }
+                    while queueHead < queue.count, inFlight.count < (cap ?? Int.max) {
+                        let due = queue[queueHead]
+                        queueHead += 1
+                        let waited = max(0, freedAt - due)
+                        send(scheduled: due, queued: cap == nil ? nil : waited, now: MonotonicClock.now(),
+                             countedFrom: countedFrom, alreadyCounted: true)
+                    }
+                    if let deadline, now >= deadline, queueHead < queue.count {
+                        unsent += queue.count - queueHead
+                        queueHead = queue.count
+                    }
+                }
+                if inFlight.isEmpty && queueHead >= queue.count {
+                    let more: Bool
+                    switch plan.shape {
+                    case .closed: more = mayClaim(MonotonicClock.now())
+                    case .rate, .replay: more = nextArrival.isFinite
+                    }
+                    if !more { break loop }
+                }
+                if interrupt.isRaised {
+                    driver.cancelAll { id, outcome in self.finish(id, outcome) }
+                    unsent += queue.count - queueHead
+                    queueHead = queue.count
+                    break loop
+                }
+                if stopReason == nil, let reason = stop.check(now: now, countedFrom: countedFrom,
+                                                             backlog: inFlight.count + queue.count - queueHead) {
+                    // Ends at once: what is in flight is cancelled (kind "stopped"), what waits is unsent.
+                    stopReason = reason
+                    driver.cancelAll { id, outcome in self.finish(id, outcome) }
+                    unsent += queue.count - queueHead
+                    queueHead = queue.count
+                    break loop
+                }
+                let wake = min(nextArrival, stop.nextCheck(after: now))
+                driver.wait(until: wake.isFinite ? wake : nil)
+                driver.drive(onEvent: { id, event in self.inFlight[id]?.take(event) ?? false },
+                             onDone: { id, outcome in self.finish(id, outcome) })
+                freedAt = MonotonicClock.now()
+                if freedAt >= nextProgress {
+                    progress(samples.count)
+                    nextProgress = freedAt + 0.1
+                }
+            }
+            driver.close()
+            let end = MonotonicClock.now()
+            var rate: Double?
+            let sends = samples.filter { !$0.rampUp }.count
+            if let firstSend, let lastSend, sends >= 2, lastSend > firstSend { rate = Double(sends - 1) / (lastSend - firstSend) }
+            return LoadRun(samples: samples, wallSeconds: end - min(countedFrom, end), achievedRate: rate,
+                           maxInFlight: maxInFlight, unsent: unsent, stopReason: stopReason)
+        }
+
+        /// Hands one request to the wire; false when it could not be sent (it is then an
+        /// error sample). `scheduled`: when it was due (its arrival, or the moment a
+        /// closed-loop slot freed).
+        @discardableResult
+        package func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) -> Bool {
+            let sequence = nextSequence
+            nextSequence += 1
+            let rampUp = scheduled < countedFrom
+            if !rampUp && !alreadyCounted { counted += 1 }
+            let prompt = workload.prompt(sequence: sequence)
+            let targets: [WireTarget]
+            do {
+                targets = try wire()
+                precondition(!targets.isEmpty, "a wire target list is never empty")
+            } catch {
+                // Nothing sent (no available target, no API key): still a row and an error.
+                var s = RequestMeasurement.sample(model: model, sequence: sequence, warmup: false, startedAt: Date(),
+                                                  start: now, end: now, timing: .init(), streamedText: "",
+                                                  outcome: .failure(error))
+                s.rampUp = rampUp
+                s.prompt = prompt.text
+                done(s)
+                return false
+            }
+            let start = MonotonicClock.now()
+            let f = attempt(sequence: sequence, rampUp: rampUp, prompt: prompt, target: targets[0], start: start)
+            f.scheduled = scheduled
+            f.fallbacks = targets.dropFirst()
+            f.queueMs = queued.map { $0 * 1000 }
+            f.sendLagMs = max(0, start - (scheduled + (queued ?? 0))) * 1000
+            if !rampUp {
+                if firstSend == nil { firstSend = start }
+                lastSend = start
+            }
+            return true
+        }
+
+        /// Starts one attempt on the wire.
+        package func attempt(sequence: Int, rampUp: Bool, prompt: BenchPrompt, target: WireTarget, start: Double) -> InFlight {
+            let request: HTTPRequest
+            // The same text every time (the load ceiling, --same-prompt): built once a target.
+            let reusable: Bool
+            if case .fixed = workload.source { reusable = !workload.distinct } else { reusable = false }
+            if reusable, let known = cached.first(where: { $0.target.sameWire(as: target) }) {
+                request = known.request
+            } else {
+                request = target.request(prompt: prompt.text, system: prompt.system, maxTokens: prompt.maxTokens ?? workload.maxTokens,
+                                         ignoreEOS: workload.ignoreEOS)
+                if reusable, cached.count < 16 { cached.append((target, request)) }
+            }
+            let f = InFlight(sequence: sequence, rampUp: rampUp, prompt: prompt, start: start, target: target, request: request,
+                             keepBytes: keepBytes)
+            let id = nextTransfer
+            nextTransfer += 1
+            inFlight[id] = f
+            maxInFlight = max(maxInFlight, inFlight.count)
+            driver.start(request, id: id)
+            return f
+        }
+
+        /// A request has ended: its sample is kept and handed to `onSample`.
+        package func done(_ s: RequestSample) {
+            onSample(s)
+            samples.append(s)
+        }
+
+        package func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
+            guard let f = inFlight.removeValue(forKey: id) else { return }
+            let end = MonotonicClock.now()
+            let result = f.outcome(outcome.result)
+            var s = RequestMeasurement.sample(model: model, sequence: f.sequence, warmup: false, startedAt: f.startedAt,
+                                              start: f.start, end: end, timing: f.timing, streamedText: "", outcome: result)
+            s.provider = s.provider ?? f.target.provider
+            s.backendModel = s.backendModel ?? f.target.backendModel
+            s.routeReason = s.routeReason ?? f.target.routeReason
+            s.attempts = f.earlier.count + 1
+            // Nothing arrived yet: on to the route's next target, as chat does.
+            if !s.ok, f.timing.pieces == 0, s.errorKind != "cancelled", let next = f.fallbacks.first, !interrupt.isRaised {
+                let g = attempt(sequence: f.sequence, rampUp: f.rampUp, prompt: f.prompt, target: next, start: MonotonicClock.now())
+                g.scheduled = f.scheduled
+                g.fallbacks = f.fallbacks.dropFirst()
+                g.earlier = f.earlier + [s]
+                g.requestStart = f.requestStart
+                g.queueMs = f.queueMs
+                g.sendLagMs = f.sendLagMs
+                return
+            }
+            if !f.earlier.isEmpty {
+                // The request as a whole: from its first attempt, every attempt one row.
+                let final = s
+                s = RequestMeasurement.sample(model: model, sequence: f.sequence, warmup: false, startedAt: f.earlier[0].startedAt,
+                                              start: f.requestStart, end: end, timing: f.timing, streamedText: "", outcome: result)
+                s.provider = final.provider
+                s.backendModel = final.backendModel
+                s.routeReason = final.routeReason
+                s.attempts = final.attempts
+                let requestID = UUID().uuidString.lowercased()
+                s.records = (f.earlier + [final]).map { a in
+                    RequestMeasurement.attemptRecord(a, kind: kind, prompt: f.prompt.text, requestID: requestID)
+                }
+            }
+            s.queueMs = f.queueMs
+            s.sendLagMs = f.sendLagMs
+            s.rampUp = f.rampUp
+            s.prompt = f.prompt.text
+            if stopReason != nil, s.errorKind == "cancelled" { s.errorKind = "stopped" }
+            if !s.rampUp { stop.finished(s, waitedMs: (end - f.scheduled) * 1000 - s.totalMs + (s.ttftMs ?? s.totalMs), at: end) }
+            done(s)
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import AishBase
+import AishHTTP
+
+// Decoders for the two streaming chat wire formats. Pure Swift, fed with bytes exactly as
+// they arrive (any chunk boundaries); they hold only the current line, never the stream.
+
+/// Why a stream could not be decoded.
+package struct StreamDecodeError: UserFacingError, Equatable {
+    package var exitCode: ExitCode { .failure }
+    package enum Kind: Equatable, Sendable { case malformed, serverError, truncated, lineTooLong }
+    package var kind: Kind
+    package var message: String
+
+    package var description: String { message }
+
+    package static func malformed(_ line: String, _ reason: String) -> StreamDecodeError {
+        StreamDecodeError(kind: .malformed, message: "malformed stream line (\(reason)): \(clip(line))")
+    }
+
+    package static func clip(_ s: String) -> String {
+        s.utf8.count <= 200 ? s : String(s.prefix(200)) + "… (\(s.utf8.count) bytes)"
+    }
+}
+
+/// What the server reported about a stream, besides its text.
+package struct StreamSummary: Sendable {
+    package var model: String?
+    package var promptTokens: Int?
+    package var completionTokens: Int?
+    package var finishReason: String?
+    /// llama.cpp's `timings` object, or Ollama's durations and counts.
+    package var serverTimings: JSONValue?
+    /// The stream reached its proper end (`[DONE]`, a finish reason, or Ollama's done:true).
+    package var completed = false
+}
+
+/// A decoder for one streamed chat reply.
+package protocol ChatStreamDecoder {
+    var summary: StreamSummary { get }
+    /// Feeds bytes; calls `onText` with each piece of reply text (whole characters).
+    mutating func push(_ bytes: [UInt8], onText: (String) throws -> Void) throws
+    /// End of the byte stream: decodes what is left and throws `.truncated` if the
+    /// stream stopped before its end.
+    mutating func finish(onText: (String) throws -> Void) throws
+    /// A whole non-streamed response body (a server that ignored `stream: true`).
+    mutating func decodeWhole(_ body: [UInt8], onText: (String) throws -> Void) throws
+}
+
+/// OpenAI-compatible `text/event-stream` chat completions (OpenAI, vLLM, llama.cpp,
+/// LiteLLM): `data: {chunk}` events, `data: [DONE]`, `usage` in the last chunk when
+/// `stream_options.include_usage` is set, llama.cpp's `timings`, in-stream `error` objects.
+package struct OpenAIStreamDecoder: ChatStreamDecoder {
+    private var sse = SSEDecoder()
+    package private(set) var summary = StreamSummary()
+    /// Chunks read straight from their bytes (`OpenAIChunkSkim`) when they allow it; the
+    /// tests turn it off to compare with the general path.
+    package var readsDirectly = true
+
+    package init() {}
+
+    package mutating func push(_ bytes: [UInt8], onText: (String) throws -> Void) throws {
+        var events = SSEDecoder()
+        swap(&events, &sse)
+        defer { swap(&events, &sse) }
+        do {
+            try events.push(bytes) { event in try self.handle(event, atEnd: false, onText: onText) }
+        } catch let e as LineSplitter.LineTooLong {
+            throw StreamDecodeError(kind: .lineTooLong, message: "stream line longer than \(e.limit) bytes")
+        }
+    }
+
+    package mutating func finish(onText: (String) throws -> Void) throws {
+        var events = SSEDecoder()
+        swap(&events, &sse)
+        defer { swap(&events, &sse) }
+        try events.finish { event in try self.handle(event, atEnd: true, onText: onText) }
+        if !summary.completed {
+            throw StreamDecodeError(kind: .truncated, message: "stream ended before its end (no [DONE] and no finish_reason)")
+        }
+    }
+
+    package mutating func decodeWhole(_ body: [UInt8], onText: (String) throws -> Void) throws {
+        // Parsed from the bytes as they are: no String of the body, no trimmed copy of it.
+        if body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) {
+            let text = { String(decoding: body.prefix(4096), as: UTF8.self) }
+            let json: JSONValue
+            do {
+                json = try JSONValue.parse(bytes: body)
+            } catch let e as JSONParseError {
+                throw StreamDecodeError.malformed(text(), "not JSON: \(e.reason) at byte \(e.offset)")
+            }
+            try handle(json, event: nil, data: text, onText: onText)
+        }
+        if !summary.completed {
+            throw StreamDecodeError(kind: .truncated, message: "response ended before its end (no finish_reason)")
+        }
+    }
+
+    private mutating func handle(_ event: SSEEvent, atEnd: Bool, onText: (String) throws -> Void) throws {
+        // Trimmed only when there is something to trim: most events have nothing, and a copy
+        // of every chunk showed in bench's CPU time.
+        // (Any non-ASCII edge goes through the full trim: Unicode spaces are several bytes.)
+        func isBlank(_ b: UInt8?) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || (b ?? 0) >= 0x80 }
+        let padded = isBlank(event.data.utf8.first) || isBlank(event.data.utf8.last)
+        let data = padded ? event.data.trimming(.whitespaces) : event.data
+        if data == "[DONE]" {
+            summary.completed = true
+            return
+        }
+        if data.isEmpty { return }
+        if readsDirectly, event.event != "error", let chunk = OpenAIChunkSkim.read(data) {
+            try apply(chunk, onText: onText)
+            return
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(data)
+        } catch let e as JSONParseError {
+            // An unfinished last line is a cut stream, not a malformed one.
+            if atEnd { throw StreamDecodeError(kind: .truncated, message: "stream ended in the middle of an event: \(StreamDecodeError.clip(data))") }
+            throw StreamDecodeError.malformed(data, "not JSON: \(e.reason) at byte \(e.offset)")
+        }
+        try handle(json, event: event.event, data: { data }, onText: onText)
+    }
+
+    private mutating func handle(_ json: JSONValue, event: String?, data: () -> String, onText: (String) throws -> Void) throws {
+        if event == "error" || json["error"] != nil {
+            let message = ServerErrorText.message(in: json) ?? data()
+            throw StreamDecodeError(kind: .serverError, message: "the server reported an error in the stream: \(message)")
+        }
+        guard case .object = json else { throw StreamDecodeError.malformed(data(), "not a JSON object") }
+        if let model = json["model"]?.stringValue { summary.model = model }
+        if let choice = json["choices"]?[0] {
+            if let text = choice["delta"]?["content"]?.stringValue ?? choice["message"]?["content"]?.stringValue
+                ?? choice["text"]?.stringValue, !text.isEmpty {
+                try onText(text)
+            }
+            if let reason = choice["finish_reason"]?.stringValue {
+                summary.finishReason = reason
+                summary.completed = true
+            }
+        }
+        if let usage = json["usage"], case .object = usage {
+            summary.promptTokens = usage["prompt_tokens"]?.intValue ?? summary.promptTokens
+            summary.completionTokens = usage["completion_tokens"]?.intValue ?? summary.completionTokens
+        }
+        if let timings = json["timings"], case .object = timings {
+            summary.serverTimings = timings
+            // llama.cpp counts tokens in its timings even without `usage`.
+            if summary.promptTokens == nil { summary.promptTokens = timings["prompt_n"]?.intValue }
+            if summary.completionTokens == nil { summary.completionTokens = timings["predicted_n"]?.intValue }
+        }
+    }
+}
+
+extension OpenAIStreamDecoder {
+    /// A chunk read by `OpenAIChunkSkim`: the same updates as the general path below makes
+    /// from the JSON tree.
+    fileprivate mutating func apply(_ chunk: OpenAIChunkSkim, onText: (String) throws -> Void) throws {
+        if let model = chunk.model.value { summary.model = model }
+        if chunk.hasChoice {
+            if let text = chunk.deltaContent.value ?? chunk.messageContent.value ?? chunk.text.value, !text.isEmpty {
+                try onText(text)
+            }
+            if let reason = chunk.finishReason.value {
+                summary.finishReason = reason
+                summary.completed = true
+            }
+        }
+        if chunk.hasUsage {
+            summary.promptTokens = chunk.promptTokens ?? summary.promptTokens
+            summary.completionTokens = chunk.completionTokens ?? summary.completionTokens
+        }
+    }
+}
+
+/// Ollama's newline-delimited JSON (`/api/chat`, `/api/generate`): one object per line,
+/// `message.content` (or `response`) pieces, a last object with `done: true` and the
+/// server's counts and durations (nanoseconds), or `{"error": "…"}`.
+package struct OllamaStreamDecoder: ChatStreamDecoder {
+    private var lines = LineSplitter()
+
+    package init() {}
+
+    package private(set) var summary = StreamSummary()
+    package static let timingKeys = ["total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
+                             "eval_count", "eval_duration"]
+
+    package mutating func push(_ bytes: [UInt8], onText: (String) throws -> Void) throws {
+        var splitter = LineSplitter(maxLineBytes: lines.maxLineBytes)
+        swap(&splitter, &lines)
+        defer { swap(&splitter, &lines) }
+        do {
+            try splitter.push(bytes) { line in try self.handle(line, atEnd: false, onText: onText) }
+        } catch let e as LineSplitter.LineTooLong {
+            throw StreamDecodeError(kind: .lineTooLong, message: "stream line longer than \(e.limit) bytes")
+        }
+    }
+
+    package mutating func finish(onText: (String) throws -> Void) throws {
+        var splitter = LineSplitter(maxLineBytes: lines.maxLineBytes)
+        swap(&splitter, &lines)
+        defer { swap(&splitter, &lines) }
+        try splitter.finish { line in try self.handle(line, atEnd: true, onText: onText) }
+        if !summary.completed {
+            throw StreamDecodeError(kind: .truncated, message: "stream ended before its end (no object with done:true)")
+        }
+    }
+
+    package mutating func decodeWhole(_ body: [UInt8], onText: (String) throws -> Void) throws {
+        try push(body + [0x0A], onText: onText)
+        try finish(onText: onText)
+    }
+
+    private mutating func handle(_ line: ArraySlice<UInt8>, atEnd: Bool, onText: (String) throws -> Void) throws {
+        let text = String(decoding: line, as: UTF8.self)
+        if text.allSatisfy({ $0.isWhitespace }) { return }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch let e as JSONParseError {
+            if atEnd { throw StreamDecodeError(kind: .truncated, message: "stream ended in the middle of a line: \(StreamDecodeError.clip(text))") }
+            throw StreamDecodeError.malformed(text, "not JSON: \(e.reason) at byte \(e.offset)")
+        }
+        guard case .object = json else { throw StreamDecodeError.malformed(text, "not a JSON object") }
+        if let error = json["error"] {
+            let message = error.stringValue ?? ServerErrorText.message(in: json) ?? text
+            throw StreamDecodeError(kind: .serverError, message: "the server reported an error in the stream: \(message)")
+        }
+        if let model = json["model"]?.stringValue { summary.model = model }
+        if let piece = json["message"]?["content"]?.stringValue ?? json["response"]?.stringValue, !piece.isEmpty {
+            try onText(piece)
+        }
+        if json["done"] == .bool(true) {
+            summary.completed = true
+            summary.finishReason = json["done_reason"]?.stringValue ?? "stop"
+            summary.promptTokens = json["prompt_eval_count"]?.intValue
+            summary.completionTokens = json["eval_count"]?.intValue
+            let timings = OllamaStreamDecoder.timingKeys.compactMap { k in json[k].map { (k, $0) } }
+            if !timings.isEmpty { summary.serverTimings = .object(timings) }
+        }
+    }
+}

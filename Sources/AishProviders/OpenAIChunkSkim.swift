@@ -1,0 +1,273 @@
+import AishBase
+
+/// The fields of one OpenAI streaming chunk that the decoder uses, read straight from its
+/// bytes without building a JSON tree: a chunk is parsed per token, and building the tree
+/// (a dozen allocations) was most of `bench`'s CPU per request. The whole chunk is still
+/// checked as JSON. Anything unusual — not an object, an `error` or `timings` key, a
+/// number that is not a plain integer where one is read, deep nesting, a syntax error —
+/// gives nil, and the decoder takes the general path, which gives the same result and the
+/// same errors as before.
+package struct OpenAIChunkSkim {
+    /// A string field: absent, a string, or another JSON value (which reads as no string).
+    package enum Text: Equatable {
+        case absent, other
+        case string(String)
+        package var value: String? { if case let .string(s) = self { return s }; return nil }
+    }
+
+    package var model: Text = .absent
+    /// `choices` present with an object first element.
+    package var hasChoice = false
+    package var deltaContent: Text = .absent
+    package var messageContent: Text = .absent
+    package var text: Text = .absent
+    package var finishReason: Text = .absent
+    /// `usage` present as an object.
+    package var hasUsage = false
+    package var promptTokens: Int?
+    package var completionTokens: Int?
+
+    private static let maxDepth = 64
+
+    package static func read(_ data: String) -> OpenAIChunkSkim? {
+        var copy = data
+        return copy.withUTF8 { bytes in
+            let reader = Reader(bytes: bytes)
+            return reader.chunk()
+        }
+    }
+
+    private final class Reader {
+        package let bytes: UnsafeBufferPointer<UInt8>
+        package var pos = 0
+        package var depth = 0
+
+        package init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        package struct Invalid: Error {}
+
+        package func chunk() -> OpenAIChunkSkim? {
+            var out = OpenAIChunkSkim()
+            do {
+                space()
+                var seen = Set<Key>()
+                try object { key in
+                    // Only the first occurrence of a key counts, as in JSONValue's lookup.
+                    guard seen.insert(key).inserted else { try skipValue(); return }
+                    switch key {
+                    case .model: out.model = try text()
+                    case .choices: try choices(&out)
+                    case .usage: try usage(&out)
+                    case .error, .timings: throw Invalid()
+                    default: try skipValue()
+                    }
+                }
+                space()
+                guard pos == bytes.count else { return nil }
+            } catch {
+                return nil
+            }
+            return out
+        }
+
+        package enum Key: Hashable {
+            case model, choices, usage, error, timings, delta, message, content, text, finishReason
+            case promptTokens, completionTokens, other
+        }
+
+        package static func key(_ b: UnsafeBufferPointer<UInt8>.SubSequence) -> Key {
+            func eq(_ s: StaticString) -> Bool {
+                b.count == s.utf8CodeUnitCount && b.elementsEqual(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+            }
+            switch b.count {
+            case 4: return eq("text") ? .text : .other
+            case 5: return eq("model") ? .model : eq("usage") ? .usage : eq("error") ? .error : eq("delta") ? .delta : .other
+            case 7: return eq("choices") ? .choices : eq("timings") ? .timings : eq("message") ? .message
+                : eq("content") ? .content : .other
+            case 13: return eq("finish_reason") ? .finishReason : eq("prompt_tokens") ? .promptTokens : .other
+            case 17: return eq("completion_tokens") ? .completionTokens : .other
+            default: return .other
+            }
+        }
+
+        package func space() {
+            while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x0A || bytes[pos] == 0x0D || bytes[pos] == 0x09 {
+                pos += 1
+            }
+        }
+
+        /// An object: `member(key)` reads each value.
+        package func object(_ member: (Key) throws -> Void) throws {
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { throw Invalid() }
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= OpenAIChunkSkim.maxDepth else { throw Invalid() }
+            pos += 1
+            space()
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+            while true {
+                space()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw Invalid() }
+                var at = pos
+                let token = try JSONStringScanner.scan(bytes, at: &at)
+                pos = at
+                let key: Key
+                switch token {
+                case let .raw(start, end): key = Reader.key(bytes[start..<end])
+                case let .decoded(b): key = b.withUnsafeBufferPointer { Reader.key($0[...]) }
+                }
+                space()
+                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw Invalid() }
+                pos += 1
+                space()
+                try member(key)
+                space()
+                guard pos < bytes.count else { throw Invalid() }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
+                throw Invalid()
+            }
+        }
+
+        /// An array: `element(index)` reads each element.
+        package func array(_ element: (Int) throws -> Void) throws {
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "[") else { throw Invalid() }
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= OpenAIChunkSkim.maxDepth else { throw Invalid() }
+            pos += 1
+            space()
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
+            var i = 0
+            while true {
+                space()
+                try element(i)
+                i += 1
+                space()
+                guard pos < bytes.count else { throw Invalid() }
+                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
+                throw Invalid()
+            }
+        }
+
+        package func text() throws -> Text {
+            guard pos < bytes.count else { throw Invalid() }
+            guard bytes[pos] == UInt8(ascii: "\"") else {
+                try skipValue()
+                return .other
+            }
+            var at = pos
+            let token = try JSONStringScanner.scan(bytes, at: &at)
+            pos = at
+            switch token {
+            case let .raw(start, end): return .string(String(decoding: bytes[start..<end], as: UTF8.self))
+            case let .decoded(b): return .string(String(decoding: b, as: UTF8.self))
+            }
+        }
+
+        /// A plain integer (what `intValue` reads); anything else defers to the general path.
+        package func integer() throws -> Int? {
+            guard pos < bytes.count else { throw Invalid() }
+            if bytes[pos] == UInt8(ascii: "n") { try word("null"); return nil }
+            let start = pos
+            if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            var value = 0
+            var digits = 0
+            while pos < bytes.count, bytes[pos] >= 0x30, bytes[pos] <= 0x39 {
+                value = value * 10 + Int(bytes[pos] - 0x30)
+                digits += 1
+                pos += 1
+            }
+            guard digits > 0, digits <= 18 else { throw Invalid() }
+            if pos < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[pos]) { throw Invalid() }
+            return bytes[start] == UInt8(ascii: "-") ? -value : value
+        }
+
+        package func choices(_ out: inout OpenAIChunkSkim) throws {
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "[") else { try skipValue(); return }
+            var o = out
+            try array { i in
+                guard i == 0, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return }
+                o.hasChoice = true
+                var seen = Set<Key>()
+                try object { key in
+                    guard seen.insert(key).inserted else { try skipValue(); return }
+                    switch key {
+                    case .delta: o.deltaContent = try content()
+                    case .message: o.messageContent = try content()
+                    case .text: o.text = try text()
+                    case .finishReason: o.finishReason = try text()
+                    default: try skipValue()
+                    }
+                }
+            }
+            out = o
+        }
+
+        /// The `content` of a `delta` or `message` object.
+        package func content() throws -> Text {
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return .absent }
+            var found = Text.absent
+            var seen = false
+            try object { key in
+                if key == .content, !seen {
+                    seen = true
+                    found = try text()
+                } else {
+                    try skipValue()
+                }
+            }
+            return found
+        }
+
+        package func usage(_ out: inout OpenAIChunkSkim) throws {
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return }
+            var o = out
+            o.hasUsage = true
+            var seen = Set<Key>()
+            try object { key in
+                guard seen.insert(key).inserted else { try skipValue(); return }
+                switch key {
+                case .promptTokens: o.promptTokens = try integer()
+                case .completionTokens: o.completionTokens = try integer()
+                default: try skipValue()
+                }
+            }
+            out = o
+        }
+
+        package func word(_ w: StaticString) throws {
+            let n = w.utf8CodeUnitCount
+            guard pos + n <= bytes.count,
+                  bytes[pos..<pos + n].elementsEqual(UnsafeBufferPointer(start: w.utf8Start, count: n)) else { throw Invalid() }
+            pos += n
+        }
+
+        /// Any JSON value, checked but not kept.
+        package func skipValue() throws {
+            guard pos < bytes.count else { throw Invalid() }
+            switch bytes[pos] {
+            case UInt8(ascii: "{"): try object { _ in try skipValue() }
+            case UInt8(ascii: "["): try array { _ in try skipValue() }
+            case UInt8(ascii: "\""):
+                var at = pos
+                _ = try JSONStringScanner.scan(bytes, at: &at)
+                pos = at
+            case UInt8(ascii: "t"): try word("true")
+            case UInt8(ascii: "f"): try word("false")
+            case UInt8(ascii: "n"): try word("null")
+            default:
+                // A plain integer is checked here; any other number form goes to the general
+                // parser, whose rules it then follows.
+                let start = pos
+                if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+                var digits = 0
+                while pos < bytes.count, bytes[pos] >= 0x30, bytes[pos] <= 0x39 { pos += 1; digits += 1 }
+                guard digits > 0, digits <= 18, pos > start else { throw Invalid() }
+                if pos < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
+                                       UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[pos]) { throw Invalid() }
+            }
+        }
+    }
+}

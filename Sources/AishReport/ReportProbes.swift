@@ -1,0 +1,257 @@
+import FoundationEssentials
+import Glibc
+import AishBase
+import AishCommand
+import AishConfig
+import AishGateway
+import AishHTTP
+import AishMeasure
+import AishProviders
+import AishServices
+
+/// One real request of the routing section, through the gateway (LiteLLM picks and falls
+/// back; its response headers say which deployment answered) or routed by aish directly.
+package enum RouteProbe {
+    package static let prompt = "Reply with the single word OK."
+    package static let maxTokens = 8
+
+    /// Straight to the gateway provider with the group's name as the model.
+    /// Unless `useCache`, the gateway is asked neither to answer from its response cache nor
+    /// to store the reply (a cached answer would time Redis, not the route).
+    package static func viaGateway(group: String, gateway: ProviderConfig, config: AishConfig, environment: [String: String],
+                           timeout: Double, interrupt: InterruptFlag, useCache: Bool = false) -> (RouteRequest, AttemptRecord) {
+        var row = RouteRequest(group: group, path: "gateway", mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
+                               totalMs: nil, fallback: false, fallbackFrom: nil, attempts: 1, error: nil)
+        let startedAt = Date()
+        let start = MonotonicClock.now()
+        var firstAt: Double?
+        // The probe asks for a few tokens; a gateway that sends more is read to its end, but
+        // only max_reply_bytes' default of it is kept (for the log).
+        var reply = BoundedReply()
+        var head: HTTPResponseHead?
+        var decoder = OpenAIStreamDecoder()
+        do {
+            let auth = try ProviderAuth.resolve(gateway, environment: environment)
+            var pairs: [(String, JSONValue)] = [
+                ("model", .string(group)),
+                ("messages", .array([.object([("role", "user"), ("content", .string(prompt))])])),
+                ("max_tokens", .int(maxTokens)), ("stream", true),
+            ]
+            if !useCache { pairs.append(OpenAICompatibleBackend.noGatewayCache) }
+            let body: JSONValue = .object(pairs)
+            let limits = HTTPTimeouts(connect: min(gateway.timeouts.connect, timeout), firstByte: timeout, idle: timeout, total: timeout)
+            let request = HTTPRequest.postJSON(url: ProviderEndpoints(gateway).chatCompletions, body, headers: auth.headers,
+                                               timeouts: limits, secrets: auth.secrets)
+            try HTTPTransport.stream(request, interrupt: interrupt, onHead: { head = $0 }) { bytes in
+                try decoder.push(bytes) { piece in
+                    if firstAt == nil, !piece.isEmpty { firstAt = MonotonicClock.now() }
+                    reply.append(piece)
+                }
+            }
+            try decoder.finish { piece in reply.append(piece) }
+            row.ok = true
+            row.mark = .ok
+        } catch {
+            row.error = "\(error)"
+        }
+        row.totalMs = (MonotonicClock.now() - start) * 1000
+        row.ttftMs = firstAt.map { ($0 - start) * 1000 }
+        if let head {
+            if let base = head.header("x-litellm-model-api-base") {
+                row.provider = MonitoringTargets.provider(servingAPIBase: base, config: config) ?? base
+            }
+            if let n = head.header("x-litellm-attempted-fallbacks").flatMap({ Int($0) }), n > 0 {
+                row.fallback = true
+                row.attempts = n + 1
+                // The group's own deployment failed first.
+                row.fallbackFrom = LiteLLMGenerator.deployments(config).first { $0.modelName == group }?
+                    .info.first { $0.0 == "provider" }?.1.stringValue
+                if row.ok { row.mark = .warning }
+            }
+        }
+        row.backendModel = decoder.summary.model
+        let status: AttemptStatus = row.ok ? .ok : (interrupt.isRaised ? .cancelled : (reply.isEmpty ? .error : .partial))
+        let info = head.flatMap { GatewayInfo(headers: $0.headers) }?.resolvingDeployment(config.providers.providers)
+        row.cacheHit = info?.cacheHit ?? false
+        if row.cacheHit == true, row.ok { row.mark = .warning }
+        var record = AttemptRecord(
+            requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
+            provider: gateway.name, backendModel: group, attempt: 1, status: status,
+            httpStatus: head?.status, error: row.error, ttftMs: row.ttftMs, totalMs: row.totalMs,
+            promptTokens: decoder.summary.promptTokens, completionTokens: decoder.summary.completionTokens, tokensPerSecond: nil,
+            serverTimings: decoder.summary.serverTimings, prompt: prompt, replyText: reply.takeText(), startedAt: startedAt, kind: "report")
+        record.gateway = info
+        record.cacheHit = row.cacheHit
+        return (row, record)
+    }
+
+
+    /// Routed by aish exactly as `chat` routes the name (failover included). The requester
+    /// is made on the shell's thread (`MetricsRouting.requester`); nil with the reason when
+    /// the name has no usable route.
+    package static func direct(group: String, requester: Result<ModelRequester, CommandFailure>,
+                       interrupt: InterruptFlag) -> (RouteRequest, [AttemptRecord]) {
+        var row = RouteRequest(group: group, path: "direct", mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
+                               totalMs: nil, fallback: false, fallbackFrom: nil, attempts: 0, error: nil)
+        let chosen: ModelRequester
+        switch requester {
+        case let .success(r): chosen = r
+        case let .failure(e):
+            row.error = e.message
+            return (row, [])
+        }
+        let s = RequestMeasurement.measure(model: group, sequence: 0, warmup: false, prompt: prompt, maxTokens: maxTokens,
+                                           requester: chosen, interrupt: interrupt)
+        row.ok = s.ok
+        row.mark = s.ok ? .ok : .failed
+        row.provider = s.provider
+        row.backendModel = s.backendModel
+        row.ttftMs = s.ttftMs
+        row.totalMs = s.totalMs
+        row.error = s.error
+        row.cacheHit = s.cacheHit
+        let tried = s.records.filter { $0.status != .skipped }
+        row.attempts = max(tried.count, s.ok ? 1 : 0)
+        if let failed = tried.first(where: { $0.status != .ok }), s.ok {
+            row.fallback = true
+            row.fallbackFrom = failed.provider
+            row.mark = .warning
+        }
+        return (row, RequestMeasurement.attemptRecords(s, kind: "report", prompt: prompt))
+    }
+}
+
+/// The routing requests as the request thread sends them. Unlike `ReportMeasurements` it is
+/// never closed: whatever stops the report (its timeout, Ctrl-C), every request sent is a row
+/// of the section and of the session log, and a request cut short is counted as cancelled.
+package final class RoutingRun: @unchecked Sendable {
+    private let lock = ThreadLock()
+    private var rows: [RouteRequest] = []
+    private var records: [AttemptRecord] = []
+    private var inFlight: (group: String, path: String, provider: String, startedAt: Date, start: Double)?
+    private var ended = false
+    /// Why a request still running is cut short ("the report's timeout of 30 s passed").
+    private var stopReason = "the report ended"
+
+    package func begin(group: String, path: String, provider: String) {
+        lock.withLock { inFlight = (group, path, provider, Date(), MonotonicClock.now()) }
+    }
+
+    /// One request done; `stopped`: the report had told it to stop, so a failure is a cancellation.
+    package func finish(_ row: RouteRequest, _ attempts: [AttemptRecord], stopped: Bool) {
+        lock.withLock {
+            var row = row
+            if stopped && !row.ok { Self.markCancelled(&row, reason: stopReason) }
+            rows.append(row)
+            records += attempts
+            inFlight = nil
+        }
+    }
+
+    package func end() { lock.withLock { ended = true } }
+
+    package func setStopReason(_ reason: String) { lock.withLock { stopReason = reason } }
+
+    /// Waits (at most `seconds`) for the request thread to end after it was told to stop.
+    package func waitForEnd(upTo seconds: Double) {
+        let deadline = MonotonicClock.now() + seconds
+        while !lock.withLock({ ended }) && MonotonicClock.now() < deadline { usleep(10_000) }
+    }
+
+    /// The rows and attempts so far. A request still in flight (its thread did not end in
+    /// time) becomes a cancelled row and a cancelled attempt, so it is still counted and logged.
+    package func collect() -> (rows: [RouteRequest], records: [AttemptRecord]) {
+        lock.withLock {
+            guard let f = inFlight else { return (rows, records) }
+            inFlight = nil
+            let totalMs = (MonotonicClock.now() - f.start) * 1000
+            var row = RouteRequest(group: f.group, path: f.path, mark: .failed, ok: false, provider: nil, backendModel: nil, ttftMs: nil,
+                                   totalMs: totalMs, fallback: false, fallbackFrom: nil, attempts: 1, error: nil)
+            Self.markCancelled(&row, reason: stopReason)
+            rows.append(row)
+            records.append(AttemptRecord(
+                requestID: UUID().uuidString.lowercased(), requestedModel: f.group, routeReason: "report: \(f.path), cut short",
+                provider: f.provider, backendModel: f.group, attempt: 1, status: .cancelled, httpStatus: nil, error: row.error,
+                ttftMs: nil, totalMs: totalMs, promptTokens: nil, completionTokens: nil, tokensPerSecond: nil, serverTimings: nil,
+                prompt: RouteProbe.prompt, replyText: "", startedAt: f.startedAt, kind: "report"))
+            return (rows, records)
+        }
+    }
+
+    private static func markCancelled(_ row: inout RouteRequest, reason: String) {
+        row.cancelled = true
+        row.mark = .warning
+        row.error = "cancelled: \(reason)" + (row.error.map { " (\($0))" } ?? "")
+    }
+}
+
+/// Runs named jobs at once on their own threads and waits for them until a deadline; a job
+/// still running then is reported by name (and told to stop through `stop`).
+package final class ConcurrentJobs: @unchecked Sendable {
+    private let lock = ThreadLock()
+    private var finished = Set<String>()
+    private var names: [String] = []
+
+    package func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        lock.withLock { names.append(name) }
+        WorkerThread.start { [self] in
+            body()
+            lock.withLock { _ = finished.insert(name) }
+        }
+    }
+
+    package var pending: [String] { lock.withLock { names.filter { !finished.contains($0) } } }
+
+    /// Waits until every job ended, the deadline passed or `interrupt` was raised; raises
+    /// `stop` in the last two cases and gives the jobs a moment to notice. Returns the jobs
+    /// that did not finish.
+    /// `atDeadline` runs before the jobs are told to stop, so that what they report after
+    /// being cut off ("cancelled") can be ignored in favour of "no answer in time".
+    package func wait(until deadline: Date, interrupt: InterruptFlag, stop: InterruptFlag, atDeadline: () -> Void = {},
+              progress: (([String], Int) -> Void)? = nil) -> [String] {
+        while true {
+            let left = pending
+            if left.isEmpty { return [] }
+            if interrupt.isRaised || Date() >= deadline {
+                atDeadline()
+                stop.raise()
+                let grace = Date().addingTimeInterval(0.5)
+                while !pending.isEmpty && Date() < grace { usleep(20_000) }
+                return pending
+            }
+            progress?(left, lock.withLock { names.count })
+            usleep(50_000)
+        }
+    }
+}
+
+/// Results written by the probe threads; ignored once the report stopped waiting.
+package final class ReportMeasurements: @unchecked Sendable {
+    private let lock = ThreadLock()
+    private var closed = false
+
+    package private(set) var providerHealth: [ProbeOutcome]?
+    package private(set) var listings: [ProbeOutcome]?
+    package private(set) var status: StatusSnapshot?
+    package private(set) var gateway: GatewayHealthAnswer?
+    package private(set) var prometheus: PrometheusHealth?
+    package private(set) var grafana: GrafanaHealth?
+    package private(set) var redis: RedisProbeResult?
+    package private(set) var recent: RecentFigures?
+    package private(set) var gatewayLive: GatewayStatus?
+
+    package func set(_ body: (ReportMeasurements) -> Void) {
+        lock.withLock { if !closed { body(self) } }
+    }
+
+    package func close() { lock.withLock { closed = true } }
+
+    package func setProviders(health: [ProbeOutcome], listings: [ProbeOutcome]) { set { $0.providerHealth = health; $0.listings = listings } }
+    package func setStatus(_ s: StatusSnapshot?) { set { $0.status = s } }
+    package func setGateway(_ g: GatewayHealthAnswer) { set { $0.gateway = g } }
+    package func setGatewayLive(_ g: GatewayStatus?) { set { $0.gatewayLive = g } }
+    package func setPrometheus(_ p: PrometheusHealth) { set { $0.prometheus = p } }
+    package func setGrafana(_ g: GrafanaHealth) { set { $0.grafana = g } }
+    package func setRedis(_ r: RedisProbeResult) { set { $0.redis = r } }
+    package func setRecent(_ r: RecentFigures) { set { $0.recent = r } }
+}
