@@ -18,12 +18,12 @@ package protocol NilEncodesAsNull: Encodable {}
 
 /// A reference cell that nested containers write back into when they are filled later.
 private final class EncodedBox {
-    package var value: JSONValue = .null
-    package var items: [EncodedBox]? = nil
-    package var keyed: [(String, EncodedBox)]? = nil
+    var value: JSONValue = .null
+    var items: [EncodedBox]? = nil
+    var keyed: [(String, EncodedBox)]? = nil
 
     /// The finished value: containers are resolved recursively.
-    package var resolved: JSONValue {
+    var resolved: JSONValue {
         if let keyed { return .object(keyed.map { ($0.0, $0.1.resolved) }) }
         if let items { return .array(items.map(\.resolved)) }
         return value
@@ -31,23 +31,23 @@ private final class EncodedBox {
 }
 
 private struct ValueEncoder: Encoder {
-    package let box: EncodedBox
-    package var codingPath: [any CodingKey]
+    let box: EncodedBox
+    var codingPath: [any CodingKey]
     /// The value being encoded is `NilEncodesAsNull`.
-    package var nilAsNull = false
-    package var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var nilAsNull = false
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    package func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if box.keyed == nil { box.keyed = [] }
         return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath, nilAsNull: nilAsNull))
     }
 
-    package func unkeyedContainer() -> any UnkeyedEncodingContainer {
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
         if box.items == nil { box.items = [] }
         return UnkeyedContainer(box: box, codingPath: codingPath)
     }
 
-    package func singleValueContainer() -> any SingleValueEncodingContainer {
+    func singleValueContainer() -> any SingleValueEncodingContainer {
         SingleContainer(box: box, codingPath: codingPath)
     }
 }
@@ -70,9 +70,9 @@ private func encodeValue(_ value: some Encodable, into box: EncodedBox, codingPa
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    package let box: EncodedBox
-    package var codingPath: [any CodingKey]
-    package let nilAsNull: Bool
+    let box: EncodedBox
+    var codingPath: [any CodingKey]
+    let nilAsNull: Bool
 
     private func slot(_ key: Key) -> EncodedBox {
         let child = EncodedBox()
@@ -84,13 +84,13 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         return child
     }
 
-    package mutating func encodeNil(forKey key: Key) throws { slot(key).value = .null }
-    package mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+    mutating func encodeNil(forKey key: Key) throws { slot(key).value = .null }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try encodeValue(value, into: slot(key), codingPath: codingPath + [key])
     }
     // Synthesized conformances call encodeIfPresent for optionals: nil leaves the key out,
     // or is null in a `NilEncodesAsNull` type.
-    package mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
+    mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
         try encodeOptional(value, forKey: key)
     }
     private mutating func encodeOptional<T: Encodable>(_ value: T?, forKey key: Key) throws {
@@ -101,44 +101,44 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         try encode(value, forKey: key)
     }
     // The standard library's per-type defaults leave nil out whatever the type; one path for all.
-    package mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
-    package mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { try encodeOptional(value, forKey: key) }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
         -> KeyedEncodingContainer<NestedKey>
     {
         ValueEncoder(box: slot(key), codingPath: codingPath + [key]).container(keyedBy: keyType)
     }
-    package mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         ValueEncoder(box: slot(key), codingPath: codingPath + [key]).unkeyedContainer()
     }
-    package mutating func superEncoder() -> any Encoder { ValueEncoder(box: box, codingPath: codingPath) }
-    package mutating func superEncoder(forKey key: Key) -> any Encoder { ValueEncoder(box: slot(key), codingPath: codingPath + [key]) }
+    mutating func superEncoder() -> any Encoder { ValueEncoder(box: box, codingPath: codingPath) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { ValueEncoder(box: slot(key), codingPath: codingPath + [key]) }
 }
 
 private struct IndexKey: CodingKey {
-    package var stringValue: String
-    package var intValue: Int?
-    package init(_ i: Int) { stringValue = String(i); intValue = i }
-    package init?(stringValue: String) { nil }
-    package init?(intValue: Int) { self.init(intValue) }
+    var stringValue: String
+    var intValue: Int?
+    init(_ i: Int) { stringValue = String(i); intValue = i }
+    init?(stringValue: String) { nil }
+    init?(intValue: Int) { self.init(intValue) }
 }
 
 private struct UnkeyedContainer: UnkeyedEncodingContainer {
-    package let box: EncodedBox
-    package var codingPath: [any CodingKey]
-    package var count: Int { box.items!.count }
+    let box: EncodedBox
+    var codingPath: [any CodingKey]
+    var count: Int { box.items!.count }
 
     private func next() -> EncodedBox {
         let child = EncodedBox()
@@ -146,27 +146,27 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         return child
     }
 
-    package mutating func encodeNil() throws { next().value = .null }
-    package mutating func encode<T: Encodable>(_ value: T) throws {
+    mutating func encodeNil() throws { next().value = .null }
+    mutating func encode<T: Encodable>(_ value: T) throws {
         let key = IndexKey(count)
         try encodeValue(value, into: next(), codingPath: codingPath + [key])
     }
-    package mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let key = IndexKey(count)
         return ValueEncoder(box: next(), codingPath: codingPath + [key]).container(keyedBy: keyType)
     }
-    package mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let key = IndexKey(count)
         return ValueEncoder(box: next(), codingPath: codingPath + [key]).unkeyedContainer()
     }
-    package mutating func superEncoder() -> any Encoder { ValueEncoder(box: next(), codingPath: codingPath) }
+    mutating func superEncoder() -> any Encoder { ValueEncoder(box: next(), codingPath: codingPath) }
 }
 
 private struct SingleContainer: SingleValueEncodingContainer {
-    package let box: EncodedBox
-    package var codingPath: [any CodingKey]
-    package mutating func encodeNil() throws { box.value = .null }
-    package mutating func encode<T: Encodable>(_ value: T) throws { try encodeValue(value, into: box, codingPath: codingPath) }
+    let box: EncodedBox
+    var codingPath: [any CodingKey]
+    mutating func encodeNil() throws { box.value = .null }
+    mutating func encode<T: Encodable>(_ value: T) throws { try encodeValue(value, into: box, codingPath: codingPath) }
 }
 
 /// JSONValue is itself Encodable, so a report may carry free-form JSON (e.g. a parsed

@@ -48,9 +48,9 @@ package enum SecretPatterns {
     private typealias Bytes = UnsafeBufferPointer<UInt8>
 
     private struct Edit {
-        package var range: Range<Int>
-        package var with: [UInt8]
-        package var toLineEnd = false
+        var range: Range<Int>
+        var with: [UInt8]
+        var toLineEnd = false
     }
 
     private static func redact(bytes b: Bytes, _ text: String) -> String {

@@ -9,7 +9,8 @@ package struct SecretRedactor: Sendable {
 
     /// Longest first, so a secret that contains another is masked whole.
     package private(set) var secretValues: [String] = []
-    private let environment: [String: String]
+    /// Where `addSecretNames` looks the names up.
+    let environment: [String: String]
 
     package init(environment: [String: String], extraSecretNames: [String] = []) {
         self.environment = environment
@@ -124,9 +125,9 @@ package struct SecretRedactor: Sendable {
     package static func redactTokenPatterns(_ text: String) -> String { SecretPatterns.redact(text) }
 }
 
-/// The secret filter of one aish process: the output step (terminal and files) masks with it,
-/// and it learns, like the session log's, the values that become secret while aish runs (a
-/// provider's `env_var` once the config loads, `set api_key V`).
+/// The secret filter of one aish process, built once: the output step (terminal and files),
+/// the session log and the history file all mask with it, and it learns the values that
+/// become secret while aish runs (a provider's `env_var` once the config loads, `set api_key V`).
 package final class SecretFilter: @unchecked Sendable {
     private let lock = ThreadLock()
     private var redactor: SecretRedactor
@@ -136,6 +137,7 @@ package final class SecretFilter: @unchecked Sendable {
     /// Masks the secret values of this environment too (the shell's, once it is known).
     package func adopt(environment: [String: String]) {
         lock.withLock {
+            guard environment != redactor.environment else { return }
             let learned = redactor.secretValues
             redactor = SecretRedactor(environment: environment)
             redactor.addSecretValues(learned)

@@ -19,4 +19,7 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// A number in [0, 1) with 53 random bits.
     package mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    /// Exponential with mean 1 (the gap between Poisson arrivals at rate 1).
+    package mutating func exponential() -> Double { -log(1 - unit()) }
 }

@@ -91,6 +91,16 @@ extension StringProtocol {
         if units > length { return String(decoding: Array(utf16.prefix(length)), as: UTF16.self) }
         return String(self) + String(repeating: pad, count: length - units)
     }
+
+    /// Spaces added on the right up to `width` characters; longer text is kept whole (columns).
+    package func padded(to width: Int) -> String {
+        count >= width ? String(self) : String(self) + String(repeating: " ", count: width - count)
+    }
+
+    /// Spaces added on the left up to `width` characters; longer text is kept whole (numbers).
+    package func leftPadded(to width: Int) -> String {
+        count >= width ? String(self) : String(repeating: " ", count: width - count) + String(self)
+    }
 }
 
 /// Path text as NSString's `lastPathComponent` and `deletingLastPathComponent` give it.

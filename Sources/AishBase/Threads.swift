@@ -26,8 +26,8 @@ package final class ThreadLock: @unchecked Sendable {
 /// Foundation's Thread did, without Foundation.
 package enum WorkerThread {
     private final class Box {
-        package let body: () -> Void
-        package init(_ body: @escaping () -> Void) { self.body = body }
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
     }
 
     /// Runs `body` on a new detached thread. Traps if the system cannot make one (as Thread did).

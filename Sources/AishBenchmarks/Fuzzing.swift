@@ -80,7 +80,7 @@ package enum Fuzzing {
             switch b {
             case 0x20...0x7E where b != 0x22 && b != 0x5C: out.append(Character(Unicode.Scalar(b)))
             case 0x0A: out += "\\n"
-            default: out += "\\x" + String(b, radix: 16).leftPadded(2).replacingAll(" ", with: "0")
+            default: out += "\\x" + String(b, radix: 16).leftPadded(to: 2).replacingAll(" ", with: "0")
             }
         }
         return out + (bytes.count > 2000 ? "…\"" : "\"")

@@ -10,7 +10,6 @@ package enum ChatCommands {
 
     package static let chat = CommandSpec(
         name: "chat",
-        usage: "chat [-m MODEL] [-s TEXT] [-o NAME VALUE]... [-f FILE]... [--no-stream] [-x] [PROMPT...]",
         summary: "send a prompt through the router and stream the reply; keeps the conversation",
         help: """
             The prompt is the words after the options, or a heredoc for several lines:
@@ -48,21 +47,19 @@ package enum ChatCommands {
             `expect contains` and `expect matches` test the reply.
             """,
         options: [
-            OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model, alias or capability for this turn",
+            OptionSpec(["-m", "--model"], .text("MODEL"), help: "model, alias or capability for this turn",
                        completion: .dynamic(RoutingCommands.configuredNames)),
-            OptionSpec(names: ["-s", "--system"], valueName: "TEXT",
+            OptionSpec(["-s", "--system"], .text("TEXT"),
                        help: "system prompt for this turn (instead of the conversation's)"),
-            OptionSpec(names: ["-o", "--option"], valueName: "NAME VALUE",
+            OptionSpec(["-o", "--option"], .text("NAME VALUE"),
                        help: "temperature, max_tokens, top_p, seed or max_reply_bytes for this turn (repeatable)",
                        completion: .words(ChatOptions.names), repeatable: true, arity: 2),
-            OptionSpec(names: ["-f", "--file"], valueName: "FILE",
+            OptionSpec(["-f", "--file"], .path("FILE"),
                        help: "attach the text of FILE, marked with its name (repeatable; - is stdin)",
-                       completion: .files, repeatable: true),
-            OptionSpec(names: ["--no-stream"], valueName: nil, help: "one request without streaming; the reply printed when complete"),
-            OptionSpec(names: ["-x", "--extract"], valueName: nil,
-                       help: "print only the first fenced code block of the reply (the whole reply is logged)"),
-            OptionSpec(names: ["--raw"], valueName: nil,
-                       help: "write the reply's control characters as they are, also at a terminal (secrets stay masked)"),
+                       repeatable: true),
+            OptionSpec(["--no-stream"], help: "one request without streaming; the reply printed when complete"),
+            OptionSpec(["-x", "--extract"], help: "print only the first fenced code block of the reply (the whole reply is logged)"),
+            OptionSpec(["--raw"], help: "write the reply's control characters as they are, also at a terminal (secrets stay masked)"),
         ],
         positionals: [PositionalSpec(name: "PROMPT", help: "the prompt (or a heredoc)", optional: true, variadic: true)],
         report: ReportShape(ChatReport.self),
@@ -70,7 +67,6 @@ package enum ChatCommands {
 
     package static let use = CommandSpec(
         name: "use",
-        usage: "use [MODEL]",
         summary: "choose the model the conversation talks to (shows it without MODEL)",
         help: """
             Later `chat` commands go to MODEL unless they name one with -m. The conversation's history is kept.
@@ -97,10 +93,9 @@ package enum ChatCommands {
 
     package static let system = CommandSpec(
         name: "system",
-        usage: "system [TEXT...] | system --clear",
         summary: "set the conversation's system prompt (shows it without TEXT)",
         help: "TEXT may be a heredoc. The system prompt is sent first with every request of the conversation and survives `reset`.",
-        options: [OptionSpec(names: ["--clear"], valueName: nil, help: "remove the system prompt")],
+        options: [OptionSpec(["--clear"], help: "remove the system prompt", alone: true)],
         positionals: [PositionalSpec(name: "TEXT", optional: true, variadic: true)],
         report: ReportShape(SystemPromptReport.self),
         run: { inv, ctx in
@@ -119,7 +114,6 @@ package enum ChatCommands {
 
     package static let reset = CommandSpec(
         name: "reset",
-        usage: "reset",
         summary: "start a new conversation (the model and the system prompt stay)",
         report: ReportShape(ResetReport.self),
         run: { _, ctx in

@@ -63,13 +63,13 @@ package struct ChatReport: CommandReport {
     }
 
     package enum CodingKeys: String, CodingKey {
-        case outcome, model, rule, provider, backendModel = "backend_model", ttft, latency, tokens
+        case outcome, model, rule, provider, backendModel = "backend_model", ttft = "ttft_ms", latency = "latency_ms", tokens
         case promptTokens = "prompt_tokens", tokensPerSecond = "tokens_per_second", attempts, fallback
         case fallbackFrom = "fallback_from", fallbackReason = "fallback_reason", finishReason = "finish_reason"
         case replyBytes = "reply_bytes", truncated
         case gatewayDeployment = "gateway_deployment", gatewayModelGroup = "gateway_model_group"
         case gatewayAPIBase = "gateway_api_base", gatewayFallbacks = "gateway_fallbacks"
-        case gatewayRetries = "gateway_retries", gatewayOverhead = "gateway_overhead", cacheHit = "cache_hit", reply, code
+        case gatewayRetries = "gateway_retries", gatewayOverhead = "gateway_overhead_ms", cacheHit = "cache_hit", reply, code
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -120,8 +120,8 @@ package struct ChatReport: CommandReport {
         ReportField("rule", "the routing rule that matched it"),
         ReportField("provider", "the provider that answered"),
         ReportField("backend_model", "the model name sent to that provider"),
-        ReportField("ttft", "time to the first token, from the start of the request", unit: "ms"),
-        ReportField("latency", "total time, failed attempts included", unit: "ms"),
+        ReportField("ttft_ms", "time to the first token, from the start of the request", unit: "ms"),
+        ReportField("latency_ms", "total time, failed attempts included", unit: "ms"),
         ReportField("tokens", "completion tokens (as reported, else the pieces counted)"),
         ReportField("prompt_tokens", "prompt tokens, as reported"),
         ReportField("tokens_per_second", "decode speed after the first token"),
@@ -137,7 +137,7 @@ package struct ChatReport: CommandReport {
         ReportField("gateway_api_base", "LiteLLM gateway: the deployment's api_base"),
         ReportField("gateway_fallbacks", "LiteLLM gateway: its own fallbacks"),
         ReportField("gateway_retries", "LiteLLM gateway: its own retries"),
-        ReportField("gateway_overhead", "LiteLLM gateway: its own time, from x-litellm-overhead-duration-ms", unit: "ms"),
+        ReportField("gateway_overhead_ms", "LiteLLM gateway: its own time, from x-litellm-overhead-duration-ms", unit: "ms"),
         ReportField("cache_hit", "LiteLLM gateway: answered from its response cache (null without a gateway)"),
         ReportField("reply", "the reply text (what expect contains and matches test)"),
         ReportField("code", "with -x: the reply's first fenced code block (null without -x or without a block)"),

@@ -87,197 +87,244 @@ package struct ChatTurn {
     /// piece of the reply as it arrives.
     package func run(plan: AttemptPlan, request: ChatRequest, prompt: String, kind: String = "chat",
              onText: (String) -> Void) -> Outcome {
-        let requestID = UUID().uuidString
         let start = clock()
-        var out = Outcome(status: .failed)
-        var failures: [String] = []
-        var number = 0
-        var failedProviders: [String: String] = [:]
-        let promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
-        let systemPrompt = request.messages.first(where: { $0.role == "system" })?.content
-        let options = request.optionsJSON
+        var log = AttemptLog(plan: plan, prompt: prompt, kind: kind, request: request,
+                             providers: router.providers)
         var pendingDrillFailure = failFirstTarget
-
-        func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
-                    total: Double? = nil, summary: ChatCompletionSummary? = nil, text: String = "", at: Date = Date(),
-                    tokensPerSecond: Double? = nil, gateway: GatewayInfo? = nil) {
-            number += 1
-            var reason = step.reason
-            if let loc = step.location { reason += " (\(loc.citation))" }
-            // The step's own reason often is the rule ("exact match 'x'"): say it once.
-            if !reason.hasPrefix(plan.ruleDescription) { reason = "\(plan.ruleDescription): \(reason)" }
-            // Through a LiteLLM gateway: answered from its response cache or not; else unknown (nil).
-            let throughGateway = step.providerIndex.map { router.providers[$0].type == .litellm } ?? false
-            out.records.append(AttemptRecord(
-                requestID: requestID, requestedModel: plan.requestedModel, routeReason: reason, provider: step.provider,
-                backendModel: step.backendModel, attempt: number, status: status, httpStatus: http ?? summary?.httpStatus,
-                error: error, ttftMs: ttft, totalMs: total, promptTokens: summary?.promptTokens,
-                completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
-                serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind,
-                systemPrompt: systemPrompt, options: options, gateway: gateway,
-                cacheHit: throughGateway ? (gateway?.cacheHit ?? false) : nil))
-        }
-
-        func skipped(_ step: PlanStep, _ why: String) {
-            failures.append("\(step.provider): \(why)")
-            if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, why) }
-        }
-
+        var cancelledBefore: String?
         for step in plan.steps {
-            if let why = step.unusable {
-                record(step, .skipped, error: why)
-                continue
-            }
-            switch router.availability(of: step, state: state, environment: environment) {
-            case .available: break
-            case let .cooledDown(until, reason):
-                record(step, .skipped, error: "cooled down until \(RouteReport.clockTime(until)) (\(reason))")
-                skipped(step, "cooled down until \(RouteReport.clockTime(until))")
-                continue
-            case let .rateLimited(until, reason):
-                record(step, .skipped, error: "rate limited until \(RouteReport.clockTime(until)) (\(reason))")
-                skipped(step, "rate limited until \(RouteReport.clockTime(until))")
-                continue
-            case let .missingAPIKey(reason):
-                record(step, .skipped, error: reason)
-                skipped(step, "no API key")
-                continue
-            }
-            // A provider that just failed as a whole (down, timed out, 5xx) is not asked again
-            // for another model within the same request.
-            if let earlier = failedProviders[step.provider] {
-                record(step, .skipped, error: "provider \(step.provider) already failed for this request (\(earlier))")
-                continue
-            }
-            guard let providerIndex = step.providerIndex else { continue }
+            guard let provider = admit(step, &log) else { continue }
             if pendingDrillFailure {
                 pendingDrillFailure = false
                 // Not sent: recorded as skipped, so that no error rate counts it.
                 let why = "drill: marked failed for this request (not sent)"
-                record(step, .skipped, error: why)
-                failures.append("\(step.provider): \(why)")
-                if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, "drill") }
+                log.record(step, .skipped, error: why)
+                log.skipped(step, why, short: "drill")
                 continue
             }
             if interrupt.isRaised {
-                out.status = .cancelled
-                out.error = "cancelled (Ctrl-C) before \(step.provider) was tried"
+                cancelledBefore = "cancelled (Ctrl-C) before \(step.provider) was tried"
                 break
             }
-            var provider = router.providers[providerIndex]
-            if let cap = timeoutCap {
-                provider.timeouts.connect = min(provider.timeouts.connect, cap)
-                provider.timeouts.firstToken = min(provider.timeouts.firstToken, cap)
-                provider.timeouts.idle = min(provider.timeouts.idle, cap)
-            }
-            var req = request
-            req.model = step.backendModel
-            // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
-            req.maxReplyBytes = 0
-            req.maxWholeReplyBytes = HTTPTransport.BodyCap.wholeReply(keeping: request.maxReplyBytes)
-            let startedAt = Date()
-            let attemptStart = clock()
-            var firstToken: Double?
-            var text = BoundedReply(limit: request.maxReplyBytes)
-            var chunks = 0
-            let ticket = state.begin(step)
-            out.tried += 1
-            do {
-                let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in
-                    guard case let .text(piece) = event, !piece.isEmpty else { return }
-                    // A request that was not streamed has no first token: its text comes whole at the end.
-                    if firstToken == nil, request.stream { firstToken = clock() }
-                    chunks += 1
-                    text.append(piece)
-                    onText(piece)
-                }
-                let end = clock()
-                let completion = summary.completionTokens ?? chunks
-                let rate = Self.rate(tokens: completion, firstToken: firstToken, end: end)
-                let gateway = summary.gateway?.resolvingDeployment(router.providers)
-                let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
-                state.finish(ticket, outcome: .success(ttftMs: attemptTTFT, totalMs: (end - attemptStart) * 1000),
-                             tokens: (summary.promptTokens ?? promptEstimate) + completion, rules: router.specialCases)
-                // A backend that streamed gave its pieces; one that did not gives its text whole.
-                var reply = text.isEmpty ? BoundedReply(summary.text, limit: request.maxReplyBytes) : text
-                text = BoundedReply(limit: 0)   // one owner of the kept text, so takeText appends in place
-                let replyText = reply.takeText()
-                record(step, .ok, ttft: attemptTTFT, total: (end - attemptStart) * 1000, summary: summary,
-                       text: replyText, at: startedAt, tokensPerSecond: rate,
-                       gateway: gateway)
-                out.status = .ok
-                out.reply = replyText
-                out.replyBytes = reply.totalBytes
-                out.replyTruncated = reply.isTruncated
-                out.provider = step.provider
-                out.backendModel = step.backendModel
-                out.ttftMs = firstToken.map { ($0 - start) * 1000 }
-                out.latencyMs = (end - start) * 1000
-                out.promptTokens = summary.promptTokens
-                out.completionTokens = completion
-                out.tokensReported = summary.completionTokens != nil
-                out.tokensPerSecond = rate
-                out.finishReason = summary.finishReason
-                out.gateway = gateway
-                return out
-            } catch {
-                let end = clock()
-                let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
-                let partial = text.isEmpty ? BoundedReply(e.partialText, limit: request.maxReplyBytes).text : text.takeText()
-                let attemptTTFT = firstToken.map { ($0 - attemptStart) * 1000 }
-                let total = (end - attemptStart) * 1000
-                let shown = !text.isEmpty
-                if e.kind == .cancelled {
-                    state.finish(ticket, outcome: .cancelled, tokens: promptEstimate, rules: router.specialCases)
-                    record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
-                           text: partial, at: startedAt)
-                    out.status = .cancelled
-                    out.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
-                } else {
-                    state.finish(ticket, outcome: .failure(e.kind), tokens: shown ? promptEstimate + chunks : 0,
-                                 rules: router.specialCases)
-                    let status: AttemptStatus = shown ? .partial
-                        : (e.kind == .firstByteTimeout || e.kind == .idleTimeout ? .timeout : .error)
-                    record(step, status, error: e.message, http: e.httpStatus, ttft: attemptTTFT, total: total,
-                           text: partial, at: startedAt,
-                           tokensPerSecond: shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil)
-                    if !shown {
-                        // Nothing shown yet: on to the next target, transparently.
-                        failures.append("\(step.provider): \(e.message)")
-                        if RouterState.countsAgainstHealth(e.kind) { failedProviders[step.provider] = Self.shortReason(e) }
-                        if out.fallbackFrom == nil { out.fallbackFrom = (step.provider, Self.shortReason(e)) }
-                        continue
-                    }
-                    out.status = .partial
-                    out.error = "the reply from \(step.provider) broke off after \(chunks) chunk\(chunks == 1 ? "" : "s"): \(e.message)"
-                }
-                out.reply = partial
-                out.replyBytes = text.isEmpty ? e.partialText.utf8.count : text.totalBytes
-                out.replyTruncated = text.isTruncated
-                out.provider = step.provider
-                out.backendModel = step.backendModel
-                out.ttftMs = firstToken.map { ($0 - start) * 1000 }
-                out.latencyMs = (end - start) * 1000
-                out.completionTokens = shown ? chunks : 0
-                out.tokensPerSecond = shown ? Self.rate(tokens: chunks, firstToken: firstToken, end: end) : nil
-                return out
+            log.tried += 1
+            if let ended = attempt(step, provider: provider, request: request, since: start, log: &log, onText: onText) {
+                return log.completing(ended)
             }
         }
-        out.latencyMs = (clock() - start) * 1000
-        if out.status == .failed {
-            if out.tried == 0 && failures.isEmpty {
-                var message = "no target for '\(plan.requestedModel)': \(plan.ruleDescription)"
-                let names = router.configuredNames + router.providers.flatMap { $0.models.map(\.name) }
-                if let s = Suggest.closest(to: plan.requestedModel, among: names) { message += " — did you mean '\(s)'?" }
-                out.error = plan.steps.isEmpty ? message
-                    : "no target for '\(plan.requestedModel)' can be tried (see: route \(plan.requestedModel))"
-            } else {
-                let n = failures.count
-                out.error = "'\(plan.requestedModel)' failed on every target (\(n) tried or skipped):\n  "
-                    + failures.joined(separator: "\n  ")
-            }
+        return log.completing(Outcome(status: cancelledBefore == nil ? .failed : .cancelled, latencyMs: (clock() - start) * 1000,
+                                      error: cancelledBefore ?? noAnswer(plan, log)))
+    }
+
+    /// The provider to send `step` to, or nil when it cannot be tried now (recorded as skipped, with why).
+    private func admit(_ step: PlanStep, _ log: inout AttemptLog) -> ProviderConfig? {
+        if let why = step.unusable {
+            log.record(step, .skipped, error: why)
+            return nil
         }
-        return out
+        switch router.availability(of: step, state: state, environment: environment) {
+        case .available: break
+        case let .cooledDown(until, reason):
+            log.record(step, .skipped, error: "cooled down until \(RouteReport.clockTime(until)) (\(reason))")
+            log.skipped(step, "cooled down until \(RouteReport.clockTime(until))")
+            return nil
+        case let .rateLimited(until, reason):
+            log.record(step, .skipped, error: "rate limited until \(RouteReport.clockTime(until)) (\(reason))")
+            log.skipped(step, "rate limited until \(RouteReport.clockTime(until))")
+            return nil
+        case let .missingAPIKey(reason):
+            log.record(step, .skipped, error: reason)
+            log.skipped(step, "no API key")
+            return nil
+        }
+        // A provider that just failed as a whole (down, timed out, 5xx) is not asked again
+        // for another model within the same request.
+        if let earlier = log.failedProviders[step.provider] {
+            log.record(step, .skipped, error: "provider \(step.provider) already failed for this request (\(earlier))")
+            return nil
+        }
+        guard let index = step.providerIndex else { return nil }
+        var provider = router.providers[index]
+        if let cap = timeoutCap {
+            provider.timeouts.connect = min(provider.timeouts.connect, cap)
+            provider.timeouts.firstToken = min(provider.timeouts.firstToken, cap)
+            provider.timeouts.idle = min(provider.timeouts.idle, cap)
+        }
+        return provider
+    }
+
+    /// Sends the request to one target. nil: it failed before any text was shown (recorded,
+    /// and on to the next target); else how the request ends (answered, cancelled, or broken
+    /// off after text was shown), timed from `start`.
+    private func attempt(_ step: PlanStep, provider: ProviderConfig, request: ChatRequest, since start: Double,
+                         log: inout AttemptLog, onText: (String) -> Void) -> Outcome? {
+        var req = request
+        req.model = step.backendModel
+        // chat keeps the reply itself from the streamed pieces; the client need not keep a second copy.
+        req.maxReplyBytes = 0
+        req.maxWholeReplyBytes = HTTPTransport.BodyCap.wholeReply(keeping: request.maxReplyBytes)
+        var sent = InFlight(step: step, start: clock(), ticket: state.begin(step), text: BoundedReply(limit: request.maxReplyBytes))
+        do {
+            let summary = try backend(provider).streamChat(req, provider: provider, interrupt: interrupt) { event in
+                guard case let .text(piece) = event, !piece.isEmpty else { return }
+                // A request that was not streamed has no first token: its text comes whole at the end.
+                if sent.firstToken == nil, request.stream { sent.firstToken = clock() }
+                sent.chunks += 1
+                sent.text.append(piece)
+                onText(piece)
+            }
+            return answered(&sent, summary, limit: request.maxReplyBytes, since: start, log: &log)
+        } catch {
+            let e = error as? ProviderError ?? ProviderError(kind: .other, message: "\(step.provider): \(error)")
+            return brokeOff(&sent, e, limit: request.maxReplyBytes, since: start, log: &log)
+        }
+    }
+
+    /// One request on the wire: when it started, and what has arrived.
+    private struct InFlight {
+        let step: PlanStep
+        let startedAt = Date()
+        /// Monotonic seconds.
+        let start: Double
+        let ticket: RouterState.Ticket
+        var firstToken: Double?
+        var text: BoundedReply
+        var chunks = 0
+
+        func ms(_ t: Double) -> Double { (t - start) * 1000 }
+        var ttftMs: Double? { firstToken.map(ms) }
+    }
+
+    /// The target answered: recorded, and the request's outcome.
+    private func answered(_ sent: inout InFlight, _ summary: ChatCompletionSummary, limit: Int, since start: Double,
+                          log: inout AttemptLog) -> Outcome {
+        let end = clock()
+        let completion = summary.completionTokens ?? sent.chunks
+        let rate = Self.rate(tokens: completion, firstToken: sent.firstToken, end: end)
+        let gateway = summary.gateway?.resolvingDeployment(router.providers)
+        state.finish(sent.ticket, outcome: .success(ttftMs: sent.ttftMs, totalMs: sent.ms(end)),
+                     tokens: (summary.promptTokens ?? log.promptEstimate) + completion, rules: router.specialCases)
+        // A backend that streamed gave its pieces; one that did not gives its text whole.
+        var reply = sent.text.isEmpty ? BoundedReply(summary.text, limit: limit) : sent.text
+        sent.text = BoundedReply(limit: 0)   // one owner of the kept text, so takeText appends in place
+        let replyText = reply.takeText()
+        log.record(sent.step, .ok, ttft: sent.ttftMs, total: sent.ms(end), summary: summary, text: replyText, at: sent.startedAt,
+                   tokensPerSecond: rate, gateway: gateway)
+        return Outcome(status: .ok, reply: replyText, provider: sent.step.provider, backendModel: sent.step.backendModel,
+                       ttftMs: sent.firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
+                       promptTokens: summary.promptTokens, completionTokens: completion,
+                       tokensReported: summary.completionTokens != nil, tokensPerSecond: rate, finishReason: summary.finishReason,
+                       replyBytes: reply.totalBytes, replyTruncated: reply.isTruncated, gateway: gateway)
+    }
+
+    /// The target failed or Ctrl-C cancelled it: recorded. nil when nothing was shown yet
+    /// (on to the next target, transparently); else the request ends here, its partial reply kept.
+    private func brokeOff(_ sent: inout InFlight, _ e: ProviderError, limit: Int, since start: Double,
+                          log: inout AttemptLog) -> Outcome? {
+        let end = clock()
+        let step = sent.step
+        let shown = !sent.text.isEmpty
+        let partial = shown ? sent.text.takeText() : BoundedReply(e.partialText, limit: limit).text
+        let rate = shown ? Self.rate(tokens: sent.chunks, firstToken: sent.firstToken, end: end) : nil
+        var ended = Outcome(status: .cancelled, reply: partial, provider: step.provider, backendModel: step.backendModel,
+                            ttftMs: sent.firstToken.map { ($0 - start) * 1000 }, latencyMs: (end - start) * 1000,
+                            completionTokens: shown ? sent.chunks : 0, tokensPerSecond: rate,
+                            replyBytes: shown ? sent.text.totalBytes : e.partialText.utf8.count, replyTruncated: sent.text.isTruncated)
+        if e.kind == .cancelled {
+            state.finish(sent.ticket, outcome: .cancelled, tokens: log.promptEstimate, rules: router.specialCases)
+            log.record(step, .cancelled, error: e.message, http: e.httpStatus, ttft: sent.ttftMs, total: sent.ms(end),
+                       text: partial, at: sent.startedAt)
+            ended.error = shown ? "reply cancelled (Ctrl-C); the partial reply is kept" : "request cancelled (Ctrl-C)"
+            return ended
+        }
+        state.finish(sent.ticket, outcome: .failure(e.kind), tokens: shown ? log.promptEstimate + sent.chunks : 0,
+                     rules: router.specialCases)
+        let status: AttemptStatus = shown ? .partial : (e.kind == .firstByteTimeout || e.kind == .idleTimeout ? .timeout : .error)
+        log.record(step, status, error: e.message, http: e.httpStatus, ttft: sent.ttftMs, total: sent.ms(end),
+                   text: partial, at: sent.startedAt, tokensPerSecond: rate)
+        guard shown else {
+            if RouterState.countsAgainstHealth(e.kind) { log.failedProviders[step.provider] = Self.shortReason(e) }
+            log.skipped(step, e.message, short: Self.shortReason(e))
+            return nil
+        }
+        ended.status = .partial
+        ended.error = "the reply from \(step.provider) broke off after \(sent.chunks) chunk\(sent.chunks == 1 ? "" : "s"): \(e.message)"
+        return ended
+    }
+
+    /// Why no target answered (none could be tried, or every one failed before any text).
+    private func noAnswer(_ plan: AttemptPlan, _ log: AttemptLog) -> String {
+        guard log.tried == 0 && log.failures.isEmpty else {
+            return "'\(plan.requestedModel)' failed on every target (\(log.failures.count) tried or skipped):\n  "
+                + log.failures.joined(separator: "\n  ")
+        }
+        guard plan.steps.isEmpty else {
+            return "no target for '\(plan.requestedModel)' can be tried (see: route \(plan.requestedModel))"
+        }
+        var message = "no target for '\(plan.requestedModel)': \(plan.ruleDescription)"
+        let names = router.configuredNames + router.providers.flatMap { $0.models.map(\.name) }
+        if let s = Suggest.closest(to: plan.requestedModel, among: names) { message += " — did you mean '\(s)'?" }
+        return message
+    }
+
+    /// What one request leaves behind besides its ending: an `AttemptRecord` per target, why
+    /// each one before the answer was skipped or failed, and the first of them (the fallback).
+    private struct AttemptLog {
+        let plan: AttemptPlan
+        let prompt: String
+        let kind: String
+        let providers: [ProviderConfig]
+        let requestID = UUID().uuidString
+        let systemPrompt: String?
+        let options: JSONValue?
+        let promptEstimate: Int
+        var records: [AttemptRecord] = []
+        var failures: [String] = []
+        var fallbackFrom: (provider: String, reason: String)?
+        var failedProviders: [String: String] = [:]
+        var tried = 0
+
+        init(plan: AttemptPlan, prompt: String, kind: String, request: ChatRequest, providers: [ProviderConfig]) {
+            self.plan = plan
+            self.prompt = prompt
+            self.kind = kind
+            self.providers = providers
+            systemPrompt = request.messages.first(where: { $0.role == "system" })?.content
+            options = request.optionsJSON
+            promptEstimate = request.messages.reduce(0) { $0 + RoutingInput.estimateTokens($1.content) }
+        }
+
+        mutating func record(_ step: PlanStep, _ status: AttemptStatus, error: String? = nil, http: Int? = nil, ttft: Double? = nil,
+                             total: Double? = nil, summary: ChatCompletionSummary? = nil, text: String = "", at: Date = Date(),
+                             tokensPerSecond: Double? = nil, gateway: GatewayInfo? = nil) {
+            var reason = step.reason
+            if let loc = step.location { reason += " (\(loc.citation))" }
+            // The step's own reason often is the rule ("exact match 'x'"): say it once.
+            if !reason.hasPrefix(plan.ruleDescription) { reason = "\(plan.ruleDescription): \(reason)" }
+            let throughGateway = step.providerIndex.map { providers[$0].type == .litellm } ?? false
+            records.append(AttemptRecord(
+                requestID: requestID, requestedModel: plan.requestedModel, routeReason: reason, provider: step.provider,
+                backendModel: step.backendModel, attempt: records.count + 1, status: status, httpStatus: http ?? summary?.httpStatus,
+                error: error, ttftMs: ttft, totalMs: total, promptTokens: summary?.promptTokens,
+                completionTokens: summary?.completionTokens, tokensPerSecond: tokensPerSecond,
+                serverTimings: summary?.serverTimings, prompt: prompt, replyText: text, startedAt: at, kind: kind,
+                systemPrompt: systemPrompt, options: options, gateway: gateway,
+                cacheHit: GatewayInfo.cacheHit(gateway, throughGateway: throughGateway)))
+        }
+
+        /// A target passed over before the answer: `why` for the failure list, `short` for the status line.
+        mutating func skipped(_ step: PlanStep, _ why: String, short: String? = nil) {
+            failures.append("\(step.provider): \(why)")
+            if fallbackFrom == nil { fallbackFrom = (step.provider, short ?? why) }
+        }
+
+        /// `out` with what the request left behind on the way.
+        func completing(_ out: Outcome) -> Outcome {
+            var out = out
+            out.tried = tried
+            out.fallbackFrom = fallbackFrom
+            out.records = records
+            return out
+        }
     }
 
     /// Decode speed: tokens after the first over the time since the first.

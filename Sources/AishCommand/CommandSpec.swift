@@ -9,54 +9,133 @@ package enum ValueCompletion: Sendable {
     case dynamic(@Sendable (ShellContext) -> [String])
 }
 
-/// An option a command accepts. `valueName == nil` means a flag.
+/// What an option's value is. The kind is checked when the command is parsed (and, when the
+/// value is written literally, when its script is checked), before anything runs; the usage
+/// line, `help` and tab completion show and complete it.
+package enum OptionValue: Sendable, Equatable {
+    /// No value: the option is a switch.
+    case flag
+    /// Free text, shown as its name ("MODEL", "TEXT"); the command judges it.
+    case text(String)
+    /// An integer ("N").
+    case wholeNumber(String)
+    /// A decimal number.
+    case number(String)
+    /// A duration: "500ms", "2s", "1m", or seconds ("1.5").
+    case duration(String)
+    /// Milliseconds or a duration: "500" is 500 ms, "2s" two seconds.
+    case milliseconds(String)
+    /// One word of a closed set, shown as "a|b|c" and completed from it. `hidden` words are
+    /// accepted too but neither shown nor completed (another spelling, such as "markdown").
+    case oneOf([String], hidden: [String] = [])
+    /// A file or directory, completed from the file system.
+    case path(String)
+
+    /// The word that stands for the value in the usage line and `help`; nil for a flag.
+    package var placeholder: String? {
+        switch self {
+        case .flag: return nil
+        case let .text(name), let .wholeNumber(name), let .number(name), let .duration(name),
+             let .milliseconds(name), let .path(name):
+            return name
+        case let .oneOf(words, _): return words.joined(separator: "|")
+        }
+    }
+}
+
+/// An option a command accepts.
 package struct OptionSpec: Sendable {
     package var names: [String]            // e.g. ["-m", "--model"]; the last name is the canonical key
-    package var valueName: String?
+    package var value: OptionValue
     package var help: String
+    /// Completion of the value beyond what its kind gives (provider names, models…).
     package var completion: ValueCompletion = .none
     package var repeatable: Bool = false
     /// Words of value each use takes (`-o NAME VALUE` takes 2); they are stored in order.
-    /// `completion` completes the first of them.
+    /// The kind and `completion` apply to the first of them.
     package var arity: Int = 1
+    /// The option this one is used with (`--seed` with `--poisson`): the usage line shows it
+    /// inside that option's brackets. The command judges the pairing.
+    package var goesWith: String? = nil
+    /// Options with the same tag are alternatives (`-c | --rate | --sweep`): the usage line
+    /// shows them in one pair of brackets. The command judges the choice.
+    package var alternatives: String? = nil
+    /// The option makes a form of the command of its own (`route --all`): the usage line shows
+    /// it as a separate form, and the positionals are not counted when it is given.
+    package var alone: Bool = false
+    /// The command needs the option (`replay --to MODEL`): shown without brackets; the command
+    /// says what is missing.
+    package var required: Bool = false
+    /// The subcommand words the option belongs to (`tail requests --slow`); nil for all. The
+    /// usage line then shows one form per subcommand.
+    package var subcommands: [String]? = nil
 
-    package init(names: [String], valueName: String? = nil, help: String, completion: ValueCompletion = .none,
-                 repeatable: Bool = false, arity: Int = 1) {
+    package init(_ names: [String], _ value: OptionValue = .flag, help: String, completion: ValueCompletion = .none,
+         repeatable: Bool = false, arity: Int = 1, goesWith: String? = nil, alternatives: String? = nil,
+         alone: Bool = false, required: Bool = false, subcommands: [String]? = nil) {
         self.names = names
-        self.valueName = valueName
+        self.value = value
         self.help = help
         self.completion = completion
         self.repeatable = repeatable
         self.arity = arity
+        self.goesWith = goesWith
+        self.alternatives = alternatives
+        self.alone = alone
+        self.required = required
+        self.subcommands = subcommands
+    }
+
+    /// The earlier form, whose value's kind came from its name: nil a flag; S and DURATION a
+    /// duration; MS milliseconds or a duration; N, K and W a whole number; any other text.
+    package init(names: [String], valueName: String? = nil, help: String, completion: ValueCompletion = .none,
+         repeatable: Bool = false, arity: Int = 1) {
+        let value: OptionValue
+        switch valueName {
+        case nil: value = .flag
+        case "S"?, "DURATION"?: value = .duration(valueName!)
+        case "MS"?: value = .milliseconds("MS")
+        case "N"?, "K"?, "W"?: value = .wholeNumber(valueName!)
+        case let name?: value = .text(name)
+        }
+        self.init(names, value, help: help, completion: completion, repeatable: repeatable, arity: arity)
     }
 
     package var canonical: String { names.last! }
-    package var takesValue: Bool { valueName != nil }
+    package var takesValue: Bool { value != .flag }
+    /// What stands for the value in messages, the usage line and `help` ("S", "NAME VALUE").
+    package var valueName: String? { value.placeholder }
 
-    /// What a value must look like, from its name: S and DURATION a duration ("500ms",
-    /// "2s", "1.5"), N, K and W a whole number, MS milliseconds or a duration
-    /// ("500", "2s"). A value that is not is a usage error when the command is parsed (and,
-    /// when written literally, when its script is checked), before anything runs.
-    package enum ValueKind: Sendable { case text, duration, wholeNumber }
-
-    package var valueKind: ValueKind {
-        switch valueName {
-        case "S", "DURATION", "MS": return .duration
-        case "N", "K", "W": return .wholeNumber
-        default: return .text
+    /// What the shell offers for the value: the declared completion, else the allowed words
+    /// of an enumeration, else files for a path.
+    package var valueCompletion: ValueCompletion {
+        if case .none = completion {
+            switch value {
+            case let .oneOf(words, _): return .words(words)
+            case .path: return .files
+            default: return .none
+            }
         }
+        return completion
     }
 
     /// The usage error's message for a value of the wrong kind; nil when it fits.
     package func problem(with value: String) -> String? {
-        switch valueKind {
-        case .text: return nil
+        switch self.value {
+        case .flag, .text, .path: return nil
         case .duration:
             guard DurationText.seconds(value) == nil else { return nil }
-            let what = valueName == "MS" ? "milliseconds or a duration" : "a duration"
-            return "\(canonical) takes \(what) such as 500ms, 2s or 1m, got '\(value)'"
+            return "\(canonical) takes a duration such as 500ms, 2s or 1m, got '\(value)'"
+        case .milliseconds:
+            guard DurationText.seconds(value) == nil else { return nil }
+            return "\(canonical) takes milliseconds or a duration such as 500ms, 2s or 1m, got '\(value)'"
         case .wholeNumber:
             return Int(value) == nil ? "\(canonical) takes a whole number, got '\(value)'" : nil
+        case .number:
+            return Double(value).map(\.isFinite) == true ? nil : "\(canonical) takes a number, got '\(value)'"
+        case let .oneOf(words, hidden):
+            guard !words.contains(value), !hidden.contains(value) else { return nil }
+            return "\(canonical) takes \(CommandSpec.alternatives(words)), got '\(value)'"
         }
     }
 }
@@ -69,16 +148,30 @@ package struct PositionalSpec: Sendable {
     package var optional: Bool = false
     package var variadic: Bool = false
     package var completion: ValueCompletion = .none
+    /// The words it takes, when they are a closed set (`config show providers|routes|ports`):
+    /// shown in the usage line instead of the name, and completed. The command judges them.
+    package var choices: [String]? = nil
+    /// The subcommand words it follows (`tail metrics PROVIDER`); nil for all.
+    package var subcommands: [String]? = nil
 
     package init(name: String, help: String = "", optional: Bool = false, variadic: Bool = false,
-                 completion: ValueCompletion = .none) {
+                 completion: ValueCompletion = .none, choices: [String]? = nil, subcommands: [String]? = nil) {
         self.name = name
         self.help = help
         self.optional = optional
         self.variadic = variadic
         self.completion = completion
+        self.choices = choices
+        self.subcommands = subcommands
     }
 
+    /// What the usage line shows for it: "NAME", "a|b|c", with "..." when it repeats.
+    package var usageWord: String { (choices?.joined(separator: "|") ?? name) + (variadic ? "..." : "") }
+
+    package var valueCompletion: ValueCompletion {
+        if case .none = completion, let choices { return .words(choices) }
+        return completion
+    }
 }
 
 /// A parsed command line, handed to a command's `run`.
@@ -122,7 +215,6 @@ package struct Invocation: Sendable {
 package struct CommandSpec: Sendable {
     package var name: String
     package var aliases: [String] = []
-    package var usage: String                 // "chat [-m MODEL] [PROMPT]"
     package var summary: String               // one line
     package var help: String = ""             // long help
     package var options: [OptionSpec] = []
@@ -151,7 +243,7 @@ package struct CommandSpec: Sendable {
     package var otherReports: [ReportShape] = []
     package var run: @Sendable (Invocation, ShellContext) throws -> CommandResult
 
-    package init(name: String, aliases: [String] = [], usage: String, summary: String, help: String = "",
+    package init(name: String, aliases: [String] = [], summary: String, help: String = "",
                  options: [OptionSpec] = [], positionals: [PositionalSpec] = [], subcommands: [String] = [],
                  defaultSubcommand: String? = nil, subcommandTitle: String = "action", rawArguments: Bool = false,
                  judgesLastResult: Bool = false, runsCommands: Bool = false, report: ReportShape? = nil,
@@ -159,7 +251,6 @@ package struct CommandSpec: Sendable {
                  run: @escaping @Sendable (Invocation, ShellContext) throws -> CommandResult) {
         self.name = name
         self.aliases = aliases
-        self.usage = usage
         self.summary = summary
         self.help = help
         self.options = options
@@ -175,11 +266,14 @@ package struct CommandSpec: Sendable {
         self.run = run
     }
 
-    /// Options every command takes.
+    /// Options every command takes (not shown in usage lines).
     package static let commonOptions: [OptionSpec] = [
-        OptionSpec(names: ["--json"], valueName: nil, help: "print machine-readable JSON"),
-        OptionSpec(names: ["-h", "--help"], valueName: nil, help: "show help for this command"),
+        OptionSpec(["--json"], help: "print machine-readable JSON"),
+        OptionSpec(["-h", "--help"], help: "show help for this command"),
     ]
+
+    /// "chat [--model MODEL] ... [PROMPT...]", generated from the declarations (`UsageLine`).
+    package var usage: String { UsageLine(self).text }
 
     package var allOptions: [OptionSpec] { options + CommandSpec.commonOptions }
 
@@ -263,6 +357,8 @@ package struct CommandSpec: Sendable {
     /// Checks the subcommand word and the number of positionals against `subcommands` and
     /// `positionals`, so that no handler counts its own arguments.
     package func checkArguments(_ inv: Invocation) throws {
+        // A form of its own (`route --all`): the command judges the words given with it.
+        if options.contains(where: { $0.alone && inv.options[$0.canonical] != nil }) { return }
         var words = inv.positionals[...]
         var prefix = name
         if !subcommands.isEmpty {
@@ -311,6 +407,12 @@ package struct CommandSpec: Sendable {
             out += other.fieldLines.joined(separator: "\n") + "\n"
         }
         if !aliases.isEmpty { out += "\naliases: \(aliases.joined(separator: ", "))\n" }
+        let described = positionals.filter { !$0.help.isEmpty }
+        if !described.isEmpty {
+            out += "\narguments:\n"
+            let width = described.map(\.usageWord.count).max() ?? 0
+            for p in described { out += "  " + p.usageWord.padded(toLength: width) + "  " + p.help + "\n" }
+        }
         let opts = allOptions
         if !opts.isEmpty {
             out += "\noptions:\n"

@@ -25,6 +25,12 @@ package struct GatewayInfo: Sendable, Equatable {
     /// Answered from the gateway's response cache, not by a backend.
     package var cacheHit: Bool { cacheKey != nil }
 
+    /// A request's cache-hit field: through a LiteLLM gateway, whether its response cache
+    /// answered (no headers: it did not); else unknown (nil).
+    package static func cacheHit(_ info: GatewayInfo?, throughGateway: Bool) -> Bool? {
+        throughGateway ? (info?.cacheHit ?? false) : nil
+    }
+
     package init(modelGroup: String? = nil, modelID: String? = nil, apiBase: String? = nil, attemptedFallbacks: Int? = nil,
          attemptedRetries: Int? = nil, overheadMs: Double? = nil, responseMs: Double? = nil, deployment: String? = nil) {
         self.modelGroup = modelGroup

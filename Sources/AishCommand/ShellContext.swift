@@ -58,17 +58,12 @@ package final class ShellContext {
         output.secrets.adopt(environment: environment)
     }
 
-    /// Values to mask from now on, on the screen, in files and in the log (`set api_key V`).
-    package func learnSecretValues(_ values: [String]) {
-        output.secrets.addSecretValues(values)
-        recorder?.addSecretValues(values)
-    }
+    /// Values to mask from now on, on the screen, in files, in the log and in the history
+    /// (`set api_key V`): they all mask with `output.secrets`.
+    package func learnSecretValues(_ values: [String]) { output.secrets.addSecretValues(values) }
 
     /// Variables whose values to mask from now on (the providers' `env_var`).
-    package func learnSecretVariableNames(_ names: [String]) {
-        output.secrets.addSecretNames(names)
-        recorder?.addSecretVariableNames(names)
-    }
+    package func learnSecretVariableNames(_ names: [String]) { output.secrets.addSecretNames(names) }
 
     /// Per-subsystem state, created on first use. Each subsystem keeps its own class here
     /// so that the context does not grow a field per feature.

@@ -7,9 +7,8 @@ import AishCommand
 package enum ConfigCommands {
     package static let all: [CommandSpec] = [validate, config]
 
-    package static let configOption = OptionSpec(names: ["--config"], valueName: "DIR",
-                                         help: "config directory (default: the session's, see --config of aish)",
-                                         completion: .files)
+    package static let configOption = OptionSpec(["--config"], .path("DIR"),
+                                         help: "config directory (default: the session's, see --config of aish)")
 
     /// The load for this invocation: `--config DIR` given to the command, else the session's.
     package static func load(_ inv: Invocation, _ ctx: ShellContext) -> ConfigLoader.Loaded {
@@ -33,7 +32,6 @@ package enum ConfigCommands {
 
     package static let validate = CommandSpec(
         name: "validate", aliases: ["check-config"],
-        usage: "validate [--config DIR]",
         summary: "check the config files: syntax, types, references, chains, weights, limits, ports, drift",
         help: """
             Reads providers.yaml, model-mappings.yaml and ports.yaml (and compares
@@ -50,7 +48,6 @@ package enum ConfigCommands {
 
     package static let config = CommandSpec(
         name: "config",
-        usage: "config show [providers|routes|ports] | config generate | config diff",
         summary: "show what aish understood of the config, generate litellm-unified.yaml, or diff it",
         help: """
             config show [providers|routes|ports]   tables of the providers, routes and ports as aish reads them
@@ -60,7 +57,8 @@ package enum ConfigCommands {
             """,
         options: [configOption],
         // The action is the subcommand word; SECTION follows `show`.
-        positionals: [PositionalSpec(name: "SECTION", optional: true, completion: .words(["providers", "routes", "ports"]))],
+        positionals: [PositionalSpec(name: "SECTION", help: "show: only this table", optional: true,
+                                     choices: ["providers", "routes", "ports"], subcommands: ["show"])],
         subcommands: ["show", "generate", "diff"],
         report: ReportShape(ConfigShowReport.self),
         otherReports: [ReportShape(ConfigGenerateReport.self, mode: "config generate"),

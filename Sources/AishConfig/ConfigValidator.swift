@@ -75,15 +75,15 @@ package enum ConfigValidator {
     }
 
     private struct Checker {
-        package let config: AishConfig
-        package var findings: [ConfigFinding] = []
-        package let providersByName: [String: ProviderConfig]
-        package let providerNames: [String]
-        package let knownModels: Set<String>
-        package let knownModelList: [String]
-        package let exactByAlias: [String: ExactMatch]
+        let config: AishConfig
+        var findings: [ConfigFinding] = []
+        let providersByName: [String: ProviderConfig]
+        let providerNames: [String]
+        let knownModels: Set<String>
+        let knownModelList: [String]
+        let exactByAlias: [String: ExactMatch]
 
-        package init(config: AishConfig) {
+        init(config: AishConfig) {
             self.config = config
             var byName: [String: ProviderConfig] = [:]
             for p in config.providers.providers where byName[p.name] == nil { byName[p.name] = p }
@@ -96,22 +96,22 @@ package enum ConfigValidator {
             exactByAlias = exact
         }
 
-        package var currentCheck = ValidationCheck.providers
+        var currentCheck = ValidationCheck.providers
 
-        package mutating func error(_ at: SourceLocation?, _ message: String, fallback: SourceLocation,
+        mutating func error(_ at: SourceLocation?, _ message: String, fallback: SourceLocation,
                             brokenReference: ConfigFinding.BrokenReference? = nil) {
             findings.append(ConfigFinding(severity: .error, location: at ?? fallback, message: message, check: currentCheck,
                                           brokenReference: brokenReference))
         }
 
-        package mutating func warning(_ at: SourceLocation?, _ message: String, fallback: SourceLocation,
+        mutating func warning(_ at: SourceLocation?, _ message: String, fallback: SourceLocation,
                               brokenReference: ConfigFinding.BrokenReference? = nil) {
             findings.append(ConfigFinding(severity: .warning, location: at ?? fallback, message: message, check: currentCheck,
                                           brokenReference: brokenReference))
         }
 
         /// Every check runs on what loaded; one check's findings never stop the next.
-        package mutating func run() {
+        mutating func run() {
             currentCheck = .providers; checkProviders()
             currentCheck = .exactMatches; checkExactMatches()
             currentCheck = .patterns; checkPatterns()
@@ -125,7 +125,7 @@ package enum ConfigValidator {
 
         // MARK: references
 
-        package mutating func checkProviderReference(_ name: String, at: SourceLocation?, owner: SourceLocation) {
+        mutating func checkProviderReference(_ name: String, at: SourceLocation?, owner: SourceLocation) {
             guard let p = providersByName[name] else {
                 var message = "unknown provider '\(name)'"
                 if let near = Suggest.closest(to: name, among: providerNames) { message += " (did you mean '\(near)'?)" }
@@ -145,7 +145,7 @@ package enum ConfigValidator {
         }
 
         /// `what` names the referring entry: "capability 'large_context'".
-        package mutating func checkModelReference(_ name: String, at: SourceLocation?, owner: SourceLocation, what: String) {
+        mutating func checkModelReference(_ name: String, at: SourceLocation?, owner: SourceLocation, what: String) {
             if knownModels.contains(name) {
                 if let e = exactByAlias[name], let p = providersByName[e.provider], p.status != .active {
                     warning(at, "model '\(name)' is routed to \(p.status.rawValue) provider '\(p.name)'", fallback: owner)
@@ -164,7 +164,7 @@ package enum ConfigValidator {
 
         // MARK: providers
 
-        package mutating func checkProviders() {
+        mutating func checkProviders() {
             for p in config.providers.providers {
                 if p.status != .template, !p.baseURL.isEmpty {
                     let ok = BaseURL(p.baseURL).map { $0.scheme == "http" || $0.scheme == "https" } ?? false
@@ -188,7 +188,7 @@ package enum ConfigValidator {
             }
         }
 
-        package mutating func checkLimit(_ name: String, _ value: Int, bounds: ClosedRange<Int>, at: SourceLocation?, owner: SourceLocation) {
+        mutating func checkLimit(_ name: String, _ value: Int, bounds: ClosedRange<Int>, at: SourceLocation?, owner: SourceLocation) {
             if !bounds.contains(value) {
                 error(at, "\(name) must be a positive integer no larger than \(bounds.upperBound), found \(value)", fallback: owner)
             }
@@ -196,7 +196,7 @@ package enum ConfigValidator {
 
         // MARK: model-mappings.yaml
 
-        package mutating func checkExactMatches() {
+        mutating func checkExactMatches() {
             for e in config.mappings.exactMatches {
                 checkProviderReference(e.provider, at: e.providerLocation, owner: e.location)
                 if let f = e.fallback {
@@ -217,7 +217,7 @@ package enum ConfigValidator {
             }
         }
 
-        package mutating func checkPatterns() {
+        mutating func checkPatterns() {
             for p in config.mappings.patterns {
                 if PatternCache.shared.regex(p.pattern) == nil {
                     error(p.patternLocation, PythonRegex.problem(in: p.pattern), fallback: p.location)
@@ -227,14 +227,14 @@ package enum ConfigValidator {
             }
         }
 
-        package mutating func checkStrategy(_ name: String, at: SourceLocation?, owner: SourceLocation) {
+        mutating func checkStrategy(_ name: String, at: SourceLocation?, owner: SourceLocation) {
             guard !ConfigValidator.evaluatedStrategies.contains(name) else { return }
             var message = "strategy '\(name)' is not evaluated by aish"
             if let near = Suggest.closest(to: name, among: ConfigValidator.evaluatedStrategies) { message += " (did you mean '\(near)'?)" }
             warning(at, message, fallback: owner)
         }
 
-        package mutating func checkCapabilities() {
+        mutating func checkCapabilities() {
             for c in config.mappings.capabilities {
                 let what = "capability '\(c.name)'"
                 for (m, at) in zip(c.preferredModels, c.preferredModelLocations) {
@@ -255,7 +255,7 @@ package enum ConfigValidator {
             }
         }
 
-        package mutating func checkLoadBalancing() {
+        mutating func checkLoadBalancing() {
             for lb in config.mappings.loadBalancing {
                 checkStrategy(lb.strategy, at: lb.strategyLocation, owner: lb.location)
                 var allPositive = true
@@ -280,7 +280,7 @@ package enum ConfigValidator {
             }
         }
 
-        package mutating func checkFallbackChains() {
+        mutating func checkFallbackChains() {
             var chains = config.mappings.fallbackChains
             if let d = config.mappings.defaultChain { chains.append(d) }
             for chain in chains {
@@ -318,7 +318,7 @@ package enum ConfigValidator {
 
         /// Cycles among fallback chains (a → b → a), each reported once, starting from the
         /// chain defined first and pointing at that chain's key.
-        package mutating func checkChainCycles() {
+        mutating func checkChainCycles() {
             let chains = config.mappings.fallbackChains
             var index: [String: Int] = [:]
             for (i, c) in chains.enumerated() where index[c.model] == nil { index[c.model] = i }
@@ -361,7 +361,7 @@ package enum ConfigValidator {
             }
         }
 
-        package mutating func checkRoutingRules() {
+        mutating func checkRoutingRules() {
             let r = config.mappings.routingRules
             let owner = r.location ?? SourceLocation(file: config.mappings.path, line: 0, column: 0)
             if let p = r.defaultProvider { checkProviderReference(p, at: r.defaultProviderLocation, owner: owner) }
@@ -369,7 +369,7 @@ package enum ConfigValidator {
         }
 
         /// Every model an active provider lists should be reachable by some route.
-        package mutating func checkUnroutedModels() {
+        mutating func checkUnroutedModels() {
             let m = config.mappings
             for p in config.providers.providers where p.isActive && p.name != m.routingRules.defaultProvider {
                 for model in p.models {
@@ -386,7 +386,7 @@ package enum ConfigValidator {
 
         // MARK: ports.yaml
 
-        package mutating func checkPorts() {
+        mutating func checkPorts() {
             var used: [Int: PortService] = [:]
             for s in config.ports.services + config.ports.reserved {
                 guard (1...65535).contains(s.port) else {

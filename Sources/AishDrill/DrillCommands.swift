@@ -12,11 +12,8 @@ import AishServices
 package enum DrillCommands {
     package static let all: [CommandSpec] = [drill]
 
-    package static let usage = "drill [NAME...] [--via direct|gateway|both] [--kill PROVIDER [--yes]] [--timeout S] [--cache]"
-
     package static let drill = CommandSpec(
         name: "drill",
-        usage: usage,
         summary: "failover drills: make each name's first target fail and check that the next one in its plan answers",
         help: """
             For each NAME (default: every configured name whose plan has a fallback), one real,
@@ -40,14 +37,12 @@ package enum DrillCommands {
             as a run (kind drill) with its request attempts (kind drill).
             """,
         options: [
-            OptionSpec(names: ["--via"], valueName: "direct|gateway|both", help: "how the first target is made to fail",
-                       completion: .words(["direct", "gateway", "both"])),
-            OptionSpec(names: ["--kill"], valueName: "PROVIDER", help: "stop this provider's service during the drills",
+            OptionSpec(["--via"], .oneOf(["direct", "gateway", "both"]), help: "how the first target is made to fail"),
+            OptionSpec(["--kill"], .text("PROVIDER"), help: "stop this provider's service during the drills",
                        completion: ServiceCommands.serviceNameCompletion),
-            OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "with --kill: do not ask for confirmation"),
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "cap on each request's timeouts"),
-            OptionSpec(names: ["--cache"], valueName: nil,
-                       help: "let a LiteLLM gateway answer from its response cache (a drill it answers then fails)"),
+            OptionSpec(["-y", "--yes"], help: "with --kill: do not ask for confirmation", goesWith: "--kill"),
+            OptionSpec(["--timeout"], .duration("S"), help: "cap on each request's timeouts"),
+            OptionSpec(["--cache"], help: "let a LiteLLM gateway answer from its response cache (a drill it answers then fails)"),
         ],
         positionals: [PositionalSpec(name: "NAME", help: "model names, aliases or capabilities", optional: true,
                                      variadic: true, completion: .dynamic(RoutingCommands.configuredNames))],
@@ -57,14 +52,13 @@ package enum DrillCommands {
     package static func runDrill(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let via = inv.value("--via") ?? "both"
         let paths: [DrillPath]
-        switch via {
+        switch via {  // direct, gateway or both: the parser refuses any other
         case "direct": paths = [.direct]
         case "gateway": paths = [.gateway]
-        case "both": paths = [.direct, .gateway]
-        default: throw UsageError(message: "drill: --via takes direct, gateway or both, got '\(via)'", usage: usage)
+        default: paths = [.direct, .gateway]
         }
         let timeout = try inv.value("--timeout").map { _ in try inv.duration("--timeout", default: 60) }
-        if let timeout, timeout <= 0 { throw UsageError(message: "drill: --timeout takes a positive duration", usage: usage) }
+        if let timeout, timeout <= 0 { throw UsageError(message: "drill: --timeout takes a positive duration", usage: drill.usage) }
         let options = try ChatOptions.from(variables: ctx.variables)
         let config = try ctx.config()
         let session = ctx.routing
@@ -79,7 +73,7 @@ package enum DrillCommands {
             guard router.provider(named: killed) != nil else {
                 var message = "drill --kill: unknown provider '\(killed)'"
                 if let s = Suggest.closest(to: killed, among: router.providers.map(\.name)) { message += " — did you mean '\(s)'?" }
-                throw UsageError(message: message, usage: usage)
+                throw UsageError(message: message, usage: drill.usage)
             }
             let row = try ServiceTargets.find(killed, in: ServiceTargets.from(config))
             guard row.unit != nil else {
@@ -116,7 +110,7 @@ package enum DrillCommands {
             if !inv.flag("--yes") {
                 guard ctx.options.interactive else {
                     throw UsageError(message: "drill --kill: refusing to stop '\(killed)' without confirmation; pass --yes in scripts",
-                                     usage: usage)
+                                     usage: drill.usage)
                 }
                 let settings = ctx.state(ServiceSettings.self) { ServiceSettings() }
                 guard settings.confirm("stop '\(killed)' for the drills, then start it again? [y/N] ", ctx) else {

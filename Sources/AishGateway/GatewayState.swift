@@ -169,9 +169,10 @@ package struct GatewayState: Sendable {
         return (h < 10 ? "0" : "") + "\(h)-" + (m < 10 ? "0" : "") + "\(m)"
     }
 
-    /// Reads it all; never throws: what cannot be read is a note.
+    /// Reads it all; never throws: what cannot be read is a note. `healthTimeout`: how long
+    /// LiteLLM's /health may take (nil: not asked).
     package static func read(_ config: AishConfig, environment: [String: String], timeout: Double, interrupt: InterruptFlag,
-                     health: Bool = true, now: Date = Date()) -> GatewayState {
+                     healthTimeout: Double?, now: Date = Date()) -> GatewayState {
         var out = GatewayState()
         let gateways = config.providers.providers.filter { $0.type == .litellm && $0.status == .active }
         guard let gateway = gateways.first else {
@@ -218,7 +219,10 @@ package struct GatewayState: Sendable {
                            apiBase: d.params.first { $0.0 == "api_base" }?.1.stringValue)
             }
         }
-        if health { out.applyHealth(GatewayHealthAnswer.fetch(gateway, environment: environment, timeout: timeout, interrupt: interrupt)) }
+        if let healthTimeout {
+            out.applyHealth(GatewayHealthAnswer.fetch(gateway, environment: environment, timeout: healthTimeout, interrupt: interrupt),
+                            bound: healthTimeout)
+        }
         out.readRedis(config, environment: environment, timeout: timeout, interrupt: interrupt, now: now)
         return out
     }
@@ -250,7 +254,12 @@ package struct GatewayState: Sendable {
         }
     }
 
-    package mutating func applyHealth(_ h: GatewayHealthAnswer) {
+    package mutating func applyHealth(_ h: GatewayHealthAnswer, bound: Double) {
+        if h.timedOut {
+            notes.append("LiteLLM's /health gave no answer within \(JSONValue.format(bound)) s (it waits for a reply from every "
+                + "deployment, and a busy backend holds it up): health unknown; --health-timeout S waits longer")
+            return
+        }
         if let e = h.error {
             notes.append("LiteLLM's /health: \(e)")
             return

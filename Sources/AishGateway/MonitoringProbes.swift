@@ -56,6 +56,8 @@ package struct GatewayHealthAnswer: Sendable {
     package var healthy: [Endpoint] = []
     package var unhealthy: [Endpoint] = []
     package var error: String?
+    /// No answer within the timeout (LiteLLM's /health waits for every deployment's reply).
+    package var timedOut = false
 
     package static func fetch(_ gateway: ProviderConfig, environment: [String: String], timeout: Double,
                       interrupt: InterruptFlag) -> GatewayHealthAnswer {
@@ -78,6 +80,7 @@ package struct GatewayHealthAnswer: Sendable {
             response = try HTTPTransport.fetch(request, interrupt: interrupt, maxBody: HTTPTransport.BodyCap.standard)
         } catch let e as HTTPError {
             out.httpStatus = e.status
+            out.timedOut = [.firstByteTimeout, .idleTimeout, .totalTimeout].contains(e.kind)
             out.error = e.description + (e.status == 401 || e.status == 403 || e.status == 500 ? keyHint : "")
             return out
         } catch {

@@ -19,17 +19,17 @@ package enum PythonLiteral {
     }
 
     private struct Reader {
-        package let s: [Unicode.Scalar]
-        package var i = 0
-        package init(_ s: [Unicode.Scalar]) { self.s = s }
+        let s: [Unicode.Scalar]
+        var i = 0
+        init(_ s: [Unicode.Scalar]) { self.s = s }
 
-        package var atEnd: Bool { i >= s.count }
+        var atEnd: Bool { i >= s.count }
 
-        package mutating func skipSpace() {
+        mutating func skipSpace() {
             while i < s.count, s[i] == " " || s[i] == "\n" || s[i] == "\t" || s[i] == "\r" { i += 1 }
         }
 
-        package mutating func value(depth: Int) throws -> JSONValue {
+        mutating func value(depth: Int) throws -> JSONValue {
             guard depth < 32 else { throw Malformed(description: "nested too deeply") }
             skipSpace()
             guard i < s.count else { throw Malformed(description: "the text ends where a value should be") }
@@ -54,7 +54,7 @@ package enum PythonLiteral {
             }
         }
 
-        package mutating func container(close: Unicode.Scalar, depth: Int, dict: Bool) throws -> JSONValue {
+        mutating func container(close: Unicode.Scalar, depth: Int, dict: Bool) throws -> JSONValue {
             i += 1
             var pairs: [(String, JSONValue)] = []
             var items: [JSONValue] = []
@@ -78,7 +78,7 @@ package enum PythonLiteral {
             return dict ? .object(pairs) : .array(items)
         }
 
-        package mutating func string() throws -> String {
+        mutating func string() throws -> String {
             let quote = s[i]
             i += 1
             var out = String.UnicodeScalarView()

@@ -43,11 +43,11 @@ package enum LibCurl {
 
 /// Owns one `curl_slist` of request headers.
 private final class CurlHeaderList {
-    package private(set) var list: UnsafeMutablePointer<curl_slist>?
+    private(set) var list: UnsafeMutablePointer<curl_slist>?
 
     private let curl: aish_curl_functions
 
-    package init(_ lines: [String], curl: aish_curl_functions) {
+    init(_ lines: [String], curl: aish_curl_functions) {
         self.curl = curl
         for line in lines {
             guard let appended = curl.slist_append(list, line) else { fatalError("curl_slist_append: out of memory") }
@@ -61,51 +61,51 @@ private final class CurlHeaderList {
 /// Owns one easy handle (CURL*). Kept between transfers (reset, not freed) so a thread's
 /// requests do not pay for a new handle each.
 private final class CurlEasy {
-    package let handle: UnsafeMutableRawPointer
-    package let curl: aish_curl_functions
+    let handle: UnsafeMutableRawPointer
+    let curl: aish_curl_functions
 
-    package init(curl: aish_curl_functions) {
+    init(curl: aish_curl_functions) {
         self.curl = curl
         guard let h = curl.easy_init() else { fatalError("curl_easy_init: out of memory") }
         handle = h
     }
 
     /// Back to the state of a new handle; the connection cache (in the multi) is untouched.
-    package func reset() { curl.easy_reset(handle) }
+    func reset() { curl.easy_reset(handle) }
 
     deinit { curl.easy_cleanup(handle) }
 }
 
 /// The state of one transfer, performed by an easy handle it borrows from the multi.
 private final class CurlTransfer {
-    package let easy: CurlEasy
-    package let handle: UnsafeMutableRawPointer
+    let easy: CurlEasy
+    let handle: UnsafeMutableRawPointer
     private let curl: aish_curl_functions
-    package let request: HTTPRequest
+    let request: HTTPRequest
     private let headerList: CurlHeaderList
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     // Response state, filled by the callbacks (on the loop's thread).
-    package var status = 0
-    package var headers: [(String, String)] = []
-    package var headComplete = false
-    package var headDelivered = false
-    package var pendingBody: [UInt8] = []
+    var status = 0
+    var headers: [(String, String)] = []
+    var headComplete = false
+    var headDelivered = false
+    var pendingBody: [UInt8] = []
     /// True while curl holds the transfer paused because `pendingBody` is full.
     private var paused = false
-    package var errorBody: [UInt8] = []
-    package var bodyBytes = 0
-    package static let errorBodyLimit = 64 * 1024
+    var errorBody: [UInt8] = []
+    var bodyBytes = 0
+    static let errorBodyLimit = 64 * 1024
 
     // Timings (monotonic seconds).
-    package let startedAt: Double
-    package var headAt: Double?
-    package var firstByteAt: Double?
-    package var lastByteAt: Double?
+    let startedAt: Double
+    var headAt: Double?
+    var firstByteAt: Double?
+    var lastByteAt: Double?
 
-    package var result: Result<HTTPResponseHead, HTTPError>?
-    package var endedAt: Double?
-    package var newConnections = 0
+    var result: Result<HTTPResponseHead, HTTPError>?
+    var endedAt: Double?
+    var newConnections = 0
 
     /// Where the transfer puts itself when it has a head or body to deliver, so a loop
     /// with hundreds of transfers visits only those (see `TransferDriver`).
@@ -119,10 +119,10 @@ private final class CurlTransfer {
     }
 
     /// Taken off the ready list by the loop.
-    package func unlist() { listed = false }
+    func unlist() { listed = false }
 
     /// `easy` is a fresh or reset easy handle from the multi's spares.
-    package init(_ request: HTTPRequest, easy: CurlEasy) {
+    init(_ request: HTTPRequest, easy: CurlEasy) {
         self.easy = easy
         handle = easy.handle
         curl = easy.curl
@@ -176,7 +176,7 @@ private final class CurlTransfer {
 
     // MARK: callbacks
 
-    package func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+    func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
         // Trimmed as bytes: "\r\n" is one Character in Swift, so hasSuffix("\n") misses it.
         var bytes = raw[...]
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes = bytes.dropLast() }
@@ -217,7 +217,7 @@ private final class CurlTransfer {
 
     /// Takes a piece of the body. Returns false when the reader has not caught up: curl
     /// then pauses the transfer and hands over the same bytes again after `resumeIfPaused`.
-    package func receiveBody(_ raw: UnsafeRawBufferPointer) -> Bool {
+    func receiveBody(_ raw: UnsafeRawBufferPointer) -> Bool {
         let success = (200..<300).contains(status)
         if success, pendingBody.count >= HTTPTransport.pendingBodyLimit {
             paused = true
@@ -238,13 +238,13 @@ private final class CurlTransfer {
     }
 
     /// The body that waited, handed to the reader; a paused transfer goes on.
-    package func takePendingBody() -> [UInt8] {
+    func takePendingBody() -> [UInt8] {
         var chunk: [UInt8] = []
         swap(&chunk, &pendingBody)
         return chunk
     }
 
-    package func resumeIfPaused() {
+    func resumeIfPaused() {
         guard paused else { return }
         paused = false
         _ = curl.easy_pause(handle, 0)   // CURLPAUSE_CONT
@@ -252,7 +252,7 @@ private final class CurlTransfer {
 
     /// Our own timeouts (curl has no "first byte" or "idle between chunks" notion): the
     /// failure if one has passed at `now`, else the next moment one could.
-    package func timeout(at now: Double) -> (failure: HTTPError?, next: Double) {
+    func timeout(at now: Double) -> (failure: HTTPError?, next: Double) {
         let limits = request.timeouts
         var next = Double.infinity
         if let total = limits.total {
@@ -279,27 +279,27 @@ private final class CurlTransfer {
     // MARK: outcome
 
     /// Reads how many connections curl opened for this transfer (before the handle is reset).
-    package func readConnectionCount() {
+    func readConnectionCount() {
         var n = 0
         if aish_curl_getinfo_long(curl.easy_getinfo, handle, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK { newConnections = n }
     }
 
-    package var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
+    var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
 
-    package var timings: TransferTimings {
+    var timings: TransferTimings {
         let end = endedAt ?? MonotonicClock.now()
         return TransferTimings(headers: headAt.map { $0 - startedAt }, firstByte: firstByteAt.map { $0 - startedAt },
                                total: end - startedAt, bodyBytes: bodyBytes, newConnections: newConnections)
     }
 
-    package func failure(_ kind: HTTPError.Kind, _ detail: String) -> HTTPError {
+    func failure(_ kind: HTTPError.Kind, _ detail: String) -> HTTPError {
         HTTPError(kind: kind, method: request.method.uppercased(), url: request.displayURL,
                   status: status == 0 ? nil : status, serverMessage: nil, retryAfter: nil,
                   detail: URLRedaction.scrub(detail, secrets: request.secrets), bodyStarted: bodyBytes > 0)
     }
 
     /// The result once curl reports the transfer done with `code`.
-    package func complete(code: CURLcode) -> Result<HTTPResponseHead, HTTPError> {
+    func complete(code: CURLcode) -> Result<HTTPResponseHead, HTTPError> {
         if code == CURLE_OK || (status >= 300 && headComplete) {
             if (200..<300).contains(status) { return .success(head) }
             var e = failure(.status(status), "HTTP \(status)")
@@ -356,15 +356,15 @@ private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _
 /// `checkin`) and consecutive requests from a thread reuse their keep-alive connections
 /// instead of paying for a TCP (and TLS) handshake each.
 private final class CurlMulti {
-    package let handle: UnsafeMutableRawPointer
-    package let curl: aish_curl_functions
+    let handle: UnsafeMutableRawPointer
+    let curl: aish_curl_functions
     /// By easy handle: a finished transfer is found without a search.
-    package private(set) var attached: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private(set) var attached: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// Easy handles of finished transfers, reset and ready for the next ones.
     private var spares: [CurlEasy] = []
-    package static let maxSpares = 64
+    static let maxSpares = 64
 
-    package init(curl: aish_curl_functions) {
+    init(curl: aish_curl_functions) {
         self.curl = curl
         guard let m = curl.multi_init() else { fatalError("curl_multi_init: out of memory") }
         handle = m
@@ -390,7 +390,7 @@ private final class CurlMulti {
 
     /// This thread's multi, taken out of the thread's slot while a loop uses it, so a loop
     /// started from inside another loop's callback gets a multi of its own.
-    package static func checkout(curl: aish_curl_functions) -> CurlMulti {
+    static func checkout(curl: aish_curl_functions) -> CurlMulti {
         if let slot = pthread_getspecific(threadKey) {
             pthread_setspecific(threadKey, nil)
             return Unmanaged<CurlMulti>.fromOpaque(slot).takeRetainedValue()
@@ -399,23 +399,23 @@ private final class CurlMulti {
     }
 
     /// Puts the multi back for the thread's next loop (all transfers must be removed).
-    package static func checkin(_ multi: CurlMulti) {
+    static func checkin(_ multi: CurlMulti) {
         precondition(multi.attached.isEmpty, "a multi goes back with transfers attached")
         pthread_setspecific(threadKey, Unmanaged.passRetained(multi).toOpaque())
     }
 
-    package func transfer(_ request: HTTPRequest) -> CurlTransfer {
+    func transfer(_ request: HTTPRequest) -> CurlTransfer {
         CurlTransfer(request, easy: spares.popLast() ?? CurlEasy(curl: curl))
     }
 
-    package func add(_ t: CurlTransfer) {
+    func add(_ t: CurlTransfer) {
         let rc = curl.multi_add_handle(handle, t.handle)
         precondition(rc == CURLM_OK, "curl_multi_add_handle failed: \(rc.rawValue)")
         attached[t.handle] = t
     }
 
     /// Detaches `t`; a finished connection stays in the multi's cache for the next transfer.
-    package func remove(_ t: CurlTransfer) {
+    func remove(_ t: CurlTransfer) {
         guard attached.removeValue(forKey: t.handle) != nil else { return }
         _ = curl.multi_remove_handle(handle, t.handle)
         if spares.count < CurlMulti.maxSpares {
@@ -425,14 +425,14 @@ private final class CurlMulti {
     }
 
     /// Drives every transfer as far as it can go without blocking.
-    package func perform() {
+    func perform() {
         var running: Int32 = 0
         let rc = curl.multi_perform(handle, &running)
         precondition(rc == CURLM_OK || rc == CURLM_CALL_MULTI_PERFORM, "curl_multi_perform failed: \(rc.rawValue)")
     }
 
     /// Finished transfers since the last call: (easy handle, result code).
-    package func finished() -> [(UnsafeMutableRawPointer, CURLcode)] {
+    func finished() -> [(UnsafeMutableRawPointer, CURLcode)] {
         var out: [(UnsafeMutableRawPointer, CURLcode)] = []
         var left: Int32 = 0
         while let msg = curl.multi_info_read(handle, &left) {
@@ -445,7 +445,7 @@ private final class CurlMulti {
 
     /// Waits for socket activity or `timeoutMs`, whichever comes first (or for `extra`, a
     /// file descriptor that becomes readable).
-    package func poll(timeoutMs: Int, extra: Int32? = nil) {
+    func poll(timeoutMs: Int, extra: Int32? = nil) {
         var ready: Int32 = 0
         if let extra {
             var wait = curl_waitfd(fd: extra, events: Int16(CURL_WAIT_POLLIN), revents: 0)

@@ -5,14 +5,12 @@ import AishCommand
 import AishTelemetry
 import AishSessionLog
 
-/// `bench MODEL [-n N] [-c C1,C2...] [--rate R1,R2... [--poisson] [--max-concurrency M]]
-/// [--sweep N] [--ramp-up S] [--duration S] [--max-tokens K] [-p PROMPT]`: streamed load on a
-/// model, level by level, closed loop or open loop, every request of a level driven from one
-/// event loop (`LoadEngine`).
+/// `bench MODEL`: streamed load on a model, level by level, closed loop, open loop or the
+/// logged traffic replayed, every request of a level driven from one event loop
+/// (`LoadEngine`). Its options are declared in `spec` (`help bench` shows them).
 package enum BenchCommand {
     package static let spec = CommandSpec(
         name: "bench",
-        usage: "bench MODEL [-n N] [-c C1,C2,... | --rate R1,R2,... [--poisson [--seed SEED]] [--max-concurrency M] | --sweep N | --from-log [--since T] [-m MODEL] [--time-scale X]] [--slo SPEC [--find-max concurrency|rate]] [--ramp-up S] [--duration S] [--warmup N] [--max-error-rate X] [--no-early-stop] [--max-tokens K | --output-tokens N] [-p PROMPT | --prompts FILE | --prompt-tokens N[,SD]] [--same-prompt] [--out FILE] [--csv FILE] [--requests-jsonl FILE] [--chart] [--compare RUN_ID|last] [--server-side]",
         summary: "load a model at given concurrencies or request rates: requests/s, tokens/s, TTFT and latency percentiles, errors by kind",
         help: """
             Closed loop (-c, the default): for each concurrency C, C requests are kept in flight;
@@ -65,39 +63,45 @@ package enum BenchCommand {
             latency against throughput (on a terminal it is drawn for more than one level).
             """,
         options: [
-            OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "requests per level (default 20)"),
-            OptionSpec(names: ["-c", "--concurrency"], valueName: "C1,C2,...", help: "closed loop at these concurrencies (default 1)"),
-            OptionSpec(names: ["--rate"], valueName: "R1,R2,...", help: "open loop at these request rates (requests/s)"),
-            OptionSpec(names: ["--poisson"], valueName: nil, help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced"),
-            OptionSpec(names: ["--seed"], valueName: "SEED", help: "with --poisson: the random seed (default 1)"),
-            OptionSpec(names: ["--max-concurrency"], valueName: "M", help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
-            OptionSpec(names: ["--sweep"], valueName: "N", help: "synchronous, throughput, then N rates between them"),
-            OptionSpec(names: ["--slo"], valueName: "SPEC", help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, icl, tpot, e2e)"),
-            OptionSpec(names: ["--find-max"], valueName: "concurrency|rate", help: "with --slo: search for the highest load that meets it"),
-            OptionSpec(names: ["--ramp-up"], valueName: "S", help: "raise the load over S (e.g. 2s) before counting"),
-            OptionSpec(names: ["--duration"], valueName: "S", help: "run each level for S (e.g. 10s) instead of N requests"),
-            OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
-            OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
-            OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
-            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
-            OptionSpec(names: ["--cache"], valueName: nil,
-                       help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
-            OptionSpec(names: ["--prompts"], valueName: "FILE", help: "prompts from FILE: one a line, or JSON lines with \"prompt\"", completion: .files),
-            OptionSpec(names: ["--prompt-tokens"], valueName: "N[,SD]", help: "synthetic prompts of N tokens (standard deviation SD)"),
-            OptionSpec(names: ["--output-tokens"], valueName: "N", help: "ask for N output tokens (max_tokens and ignore_eos)"),
-            OptionSpec(names: ["--same-prompt"], valueName: nil, help: "send the prompt as it is (no per-request tag: the prefix cache may answer)"),
-            OptionSpec(names: ["--from-log"], valueName: nil, help: "replay the logged chat prompts at their arrival times"),
-            OptionSpec(names: ["--since"], valueName: "T", help: "with --from-log: prompts logged since T (1h, 2d, 2026-11-27…)"),
-            OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "with --from-log: prompts logged for this requested or backend model"),
-            OptionSpec(names: ["--time-scale"], valueName: "X", help: "with --from-log: multiply the gaps between arrivals by X (default 1)"),
-            OptionSpec(names: ["--warmup"], valueName: "N", help: "N requests before the first level, not counted (default 0)"),
-            OptionSpec(names: ["--max-error-rate"], valueName: "X", help: "stop a level when more than X (0 to 1) of its requests failed"),
-            OptionSpec(names: ["--no-early-stop"], valueName: nil, help: "run rate levels to the end even when they saturate"),
-            OptionSpec(names: ["--out"], valueName: "FILE", help: "write the JSON report to FILE", completion: .files),
-            OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per level to FILE", completion: .files),
-            OptionSpec(names: ["--requests-jsonl"], valueName: "FILE", help: "write one JSON line per request to FILE", completion: .files),
-            OptionSpec(names: ["--chart"], valueName: nil, help: "draw latency against throughput"),
-            OptionSpec(names: ["--compare"], valueName: "RUN_ID|last", help: "set this run beside an earlier bench run of the log"),
+            OptionSpec(["-n", "--requests"], .wholeNumber("N"), help: "requests per level (default 20)"),
+            OptionSpec(["-c", "--concurrency"], .text("C1,C2,..."), help: "closed loop at these concurrencies (default 1)",
+                       alternatives: "load"),
+            OptionSpec(["--rate"], .text("R1,R2,..."), help: "open loop at these request rates (requests/s)", alternatives: "load"),
+            OptionSpec(["--poisson"], help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced", goesWith: "--rate"),
+            OptionSpec(["--seed"], .text("SEED"), help: "with --poisson: the random seed (default 1)", goesWith: "--poisson"),
+            OptionSpec(["--sweep"], .wholeNumber("N"), help: "synchronous, throughput, then N rates between them", alternatives: "load"),
+            OptionSpec(["--from-log"], help: "replay the logged chat prompts at their arrival times", alternatives: "load"),
+            OptionSpec(["--since"], .text("T"), help: "with --from-log: prompts logged since T (1h, 2d, 2026-11-27…)", goesWith: "--from-log"),
+            OptionSpec(["-m", "--model"], .text("MODEL"), help: "with --from-log: prompts logged for this requested or backend model",
+                       goesWith: "--from-log"),
+            OptionSpec(["--time-scale"], .number("X"), help: "with --from-log: multiply the gaps between arrivals by X (default 1)",
+                       goesWith: "--from-log"),
+            OptionSpec(["--max-concurrency"], .wholeNumber("M"), help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
+            OptionSpec(["--slo"], .text("SPEC"), help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, icl, tpot, e2e)"),
+            OptionSpec(["--find-max"], .oneOf(["concurrency", "rate"]), help: "with --slo: search for the highest load that meets it",
+                       goesWith: "--slo"),
+            OptionSpec(["--ramp-up"], .duration("S"), help: "raise the load over S (e.g. 2s) before counting"),
+            OptionSpec(["--duration"], .duration("S"), help: "run each level for S (e.g. 10s) instead of N requests"),
+            OptionSpec(["--warmup"], .wholeNumber("N"), help: "N requests before the first level, not counted (default 0)"),
+            OptionSpec(["--max-error-rate"], .number("X"), help: "stop a level when more than X (0 to 1) of its requests failed"),
+            OptionSpec(["--no-early-stop"], help: "run rate levels to the end even when they saturate"),
+            OptionSpec(["--max-tokens"], .wholeNumber("K"), help: "max_tokens of each request (default 64)", alternatives: "output"),
+            OptionSpec(["--output-tokens"], .wholeNumber("N"), help: "ask for N output tokens (max_tokens and ignore_eos)",
+                       alternatives: "output"),
+            OptionSpec(["-p", "--prompt"], .text("PROMPT"), help: "the prompt (default: a short question)", alternatives: "prompt"),
+            OptionSpec(["--prompts"], .path("FILE"), help: "prompts from FILE: one a line, or JSON lines with \"prompt\"",
+                       alternatives: "prompt"),
+            OptionSpec(["--prompt-tokens"], .text("N[,SD]"), help: "synthetic prompts of N tokens (standard deviation SD)",
+                       alternatives: "prompt"),
+            OptionSpec(["--same-prompt"], help: "send the prompt as it is (no per-request tag: the prefix cache may answer)"),
+            OptionSpec(["--out"], .path("FILE"), help: "write the JSON report to FILE"),
+            OptionSpec(["--csv"], .path("FILE"), help: "write one CSV row per level to FILE"),
+            OptionSpec(["--requests-jsonl"], .path("FILE"), help: "write one JSON line per request to FILE"),
+            OptionSpec(["--chart"], help: "draw latency against throughput"),
+            OptionSpec(["--compare"], .text("RUN_ID|last"), help: "set this run beside an earlier bench run of the log"),
+            OptionSpec(["--server-side"], help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
+            OptionSpec(["--verbose"], help: "with --server-side: show the PromQL sent", goesWith: "--server-side"),
+            OptionSpec(["--cache"], help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model name or alias, as for chat",
@@ -654,7 +658,8 @@ package struct BenchReport: CommandReport {
     }
 
     package enum CodingKeys: String, CodingKey {
-        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft, itl, latency, parameters, levels
+        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft = "ttft_ms", itl = "itl_ms", latency = "latency_ms"
+        case parameters, levels
         case feasibleMax = "feasible_max", infeasibleMin = "infeasible_min", brokenBy = "broken_by", monotonic
         case runID = "run_id", baselineRun = "baseline_run", rpsChange = "rps_change", ttftChange = "ttft_change"
         case itlChange = "itl_change", latencyChange = "latency_change", comparison
@@ -698,9 +703,9 @@ package struct BenchReport: CommandReport {
         ReportField("errors", "failed requests, all levels"),
         ReportField("rps", "the best level's successful requests per second"),
         ReportField("tokens", "output tokens, all levels"),
-        ReportField("ttft", "the first level's median time to first token; null without a success", unit: "ms"),
-        ReportField("itl", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
-        ReportField("latency", "the first level's median end-to-end latency; null without a success", unit: "ms"),
+        ReportField("ttft_ms", "the first level's median time to first token; null without a success", unit: "ms"),
+        ReportField("itl_ms", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
+        ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
         ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),

@@ -114,19 +114,19 @@ struct SyntheticPrompts: Sendable, Equatable {
     /// The tokens the `n`-th request asks for: normal around the mean (at least 1).
     func tokens(_ n: Int) -> Int {
         guard stdevTokens > 0 else { return meanTokens }
-        var r = SeededRandom(seed: seed &+ UInt64(n) &* 0x9E37_79B9)
+        var r = SplitMix64(seed: seed &+ UInt64(n) &* 0x9E37_79B9)
         // Box-Muller.
-        let z = (-2 * log(r.unit())).squareRoot() * cos(2 * Double.pi * r.unit())
+        let z = (-2 * log(1 - r.unit())).squareRoot() * cos(2 * Double.pi * r.unit())
         return max(1, Int((Double(meanTokens) + z * Double(stdevTokens)).rounded()))
     }
 
     /// The `n`-th prompt: `tag` first (it makes the request distinct), then the words.
     func text(_ n: Int, tag: String) -> String {
         let count = max(1, Int((Double(tokens(n)) * wordsPerToken).rounded()) - 1)
-        var r = SeededRandom(seed: seed ^ (UInt64(n) &+ 1) &* 0xD1B5_4A32_D192_ED03)
+        var r = SplitMix64(seed: seed ^ (UInt64(n) &+ 1) &* 0xD1B5_4A32_D192_ED03)
         var out = tag
         for _ in 0..<count {
-            let w = Self.words[Int(r.unit() * Double(Self.words.count - 1))]
+            let w = Self.words[r.below(Self.words.count)]
             out += " " + w
         }
         return out
@@ -134,8 +134,8 @@ struct SyntheticPrompts: Sendable, Equatable {
 
     /// A sample of `words` words, for measuring the words a token is worth.
     func calibrationText(words: Int) -> String {
-        var r = SeededRandom(seed: seed &+ 7)
-        return (0..<words).map { _ in Self.words[Int(r.unit() * Double(Self.words.count - 1))] }.joined(separator: " ")
+        var r = SplitMix64(seed: seed &+ 7)
+        return (0..<words).map { _ in Self.words[r.below(Self.words.count)] }.joined(separator: " ")
     }
 }
 

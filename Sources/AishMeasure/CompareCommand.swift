@@ -15,7 +15,6 @@ package enum CompareCommand {
 
     package static let spec = CommandSpec(
         name: "compare",
-        usage: "compare MODEL MODEL... [-n N] [--warmup W] [--parallel] [-p PROMPT | --prompt-file FILE] [-f FILE]... [-s TEXT] [-o NAME VALUE]... [--max-tokens K] [--csv FILE] [--server-side]",
         summary: "stream the same prompt to several models: TTFT, inter-token latency, end-to-end, tokens/s, errors",
         help: """
             Sends the prompt N times (default 5) to each model through the router, streamed, after W
@@ -26,7 +25,7 @@ package enum CompareCommand {
             load (Ollama load_duration over 0.5 s, llama.cpp 503 "Loading model") is marked *.
             --parallel runs the models at the same time (wall time about the slowest model's).
             Every request and the summary are written to the session log; --csv FILE writes one
-            row per request. `expect ttft < 500ms` tests the slowest model's median.
+            row per request. `expect ttft_ms < 500ms` tests the slowest model's median.
             Error kinds: connection, timeout, stalled, http NNN, loading, malformed, truncated,
             no api key, cancelled, skipped (the router sent nothing: every target was cooling
             down or unusable), error.
@@ -38,22 +37,21 @@ package enum CompareCommand {
             -o NAME VALUE an option (temperature, top_p, seed; max_tokens as --max-tokens) of every request.
             """,
         options: [
-            OptionSpec(names: ["-n", "--requests"], valueName: "N", help: "measured requests per model (default 5)"),
-            OptionSpec(names: ["--warmup"], valueName: "W", help: "warm-up requests per model, not counted (default 1)"),
-            OptionSpec(names: ["--parallel"], valueName: nil, help: "run the models concurrently"),
-            OptionSpec(names: ["-p", "--prompt"], valueName: "PROMPT", help: "the prompt (default: a short question)"),
-            OptionSpec(names: ["--prompt-file"], valueName: "FILE", help: "read the prompt from FILE", completion: .files),
-            OptionSpec(names: ["-f", "--file"], valueName: "FILE", help: "attach the text of FILE, marked with its name (repeatable; - is stdin)",
-                       completion: .files, repeatable: true),
-            OptionSpec(names: ["-s", "--system"], valueName: "TEXT", help: "system prompt of every request"),
-            OptionSpec(names: ["-o", "--option"], valueName: "NAME VALUE", help: "temperature, top_p, seed or max_tokens of every request (repeatable)",
+            OptionSpec(["-n", "--requests"], .wholeNumber("N"), help: "measured requests per model (default 5)"),
+            OptionSpec(["--warmup"], .wholeNumber("W"), help: "warm-up requests per model, not counted (default 1)"),
+            OptionSpec(["--parallel"], help: "run the models concurrently"),
+            OptionSpec(["-p", "--prompt"], .text("PROMPT"), help: "the prompt (default: a short question)", alternatives: "prompt"),
+            OptionSpec(["--prompt-file"], .path("FILE"), help: "read the prompt from FILE", alternatives: "prompt"),
+            OptionSpec(["-f", "--file"], .path("FILE"), help: "attach the text of FILE, marked with its name (repeatable; - is stdin)",
+                       repeatable: true),
+            OptionSpec(["-s", "--system"], .text("TEXT"), help: "system prompt of every request"),
+            OptionSpec(["-o", "--option"], .text("NAME VALUE"), help: "temperature, top_p, seed or max_tokens of every request (repeatable)",
                        completion: .words(optionNames), repeatable: true, arity: 2),
-            OptionSpec(names: ["--max-tokens"], valueName: "K", help: "max_tokens of each request (default 64)"),
-            OptionSpec(names: ["--csv"], valueName: "FILE", help: "write one CSV row per request to FILE", completion: .files),
-            OptionSpec(names: ["--server-side"], valueName: nil, help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
-            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --server-side: show the PromQL sent"),
-            OptionSpec(names: ["--cache"], valueName: nil,
-                       help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
+            OptionSpec(["--max-tokens"], .wholeNumber("K"), help: "max_tokens of each request (default 64)"),
+            OptionSpec(["--csv"], .path("FILE"), help: "write one CSV row per request to FILE"),
+            OptionSpec(["--server-side"], help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
+            OptionSpec(["--verbose"], help: "with --server-side: show the PromQL sent", goesWith: "--server-side"),
+            OptionSpec(["--cache"], help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
         ],
         positionals: [
             PositionalSpec(name: "MODEL", help: "model names or aliases, as for chat", variadic: true,

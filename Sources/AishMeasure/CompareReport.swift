@@ -52,7 +52,7 @@ package struct CompareReport: CommandReport {
     }
 
     package enum CodingKeys: String, CodingKey {
-        case modelCount = "model_count", requests, errors, wallMs = "wall_ms", tokens, ttft, latency, parameters, models
+        case modelCount = "model_count", requests, errors, wallMs = "wall_ms", tokens, ttft = "ttft_ms", latency = "latency_ms", parameters, models
         case serverSide = "server_side"
     }
 
@@ -79,8 +79,8 @@ package struct CompareReport: CommandReport {
         ReportField("errors", "failed measured requests"),
         ReportField("wall_ms", "wall time of the run", unit: "ms"),
         ReportField("tokens", "output tokens of the successful requests"),
-        ReportField("ttft", "the slowest model's median time to first token; null without a success", unit: "ms"),
-        ReportField("latency", "the slowest model's median end-to-end latency; null without a success", unit: "ms"),
+        ReportField("ttft_ms", "the slowest model's median time to first token; null without a success", unit: "ms"),
+        ReportField("latency_ms", "the slowest model's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "models, n, warmup, parallel, prompt, max_tokens"),
         ReportField("models", "per model: providers, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms and tokens_per_second (count, p50, p90, p99, mean, min, max), output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, cold_loads"),
         ReportField("server_side", "with --server-side: what Prometheus recorded over the run (prometheus, error, targets)"),

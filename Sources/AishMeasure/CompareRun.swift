@@ -74,15 +74,15 @@ package struct CompareRun {
 private final class CollectedSamples: Sendable {
     private let state: Locked<(byModel: [[RequestSample]], done: Int)>
 
-    package init(models: Int) { state = Locked((Array(repeating: [], count: models), 0)) }
+    init(models: Int) { state = Locked((Array(repeating: [], count: models), 0)) }
 
-    package func add(_ s: RequestSample, model: Int) {
+    func add(_ s: RequestSample, model: Int) {
         state.withLock {
             $0.byModel[model].append(s)
             $0.done += 1
         }
     }
 
-    package var count: Int { state.withLock { $0.done } }
-    package func samples(of model: Int) -> [RequestSample] { state.withLock { $0.byModel[model] } }
+    var count: Int { state.withLock { $0.done } }
+    func samples(of model: Int) -> [RequestSample] { state.withLock { $0.byModel[model] } }
 }

@@ -11,11 +11,12 @@ import AishRouting
 package enum GatewayCommands {
     package static let all: [CommandSpec] = [gateway]
 
-    package static let usage = "gateway [--timeout S] [--no-health]"
+    /// LiteLLM's /health sends a request to every deployment and answers when the slowest
+    /// did: a busy backend would hold the whole command up for --timeout.
+    package static let defaultHealthTimeout = 5.0
 
     package static let gateway = CommandSpec(
         name: "gateway",
-        usage: usage,
         summary: "the LiteLLM gateway now: deployments, health, cooldowns, failures, rpm/tpm, cache size, replicas",
         help: """
             Per model group, each deployment the gateway runs (GET /model/info: provider, backend
@@ -26,25 +27,30 @@ package enum GatewayCommands {
             tpm, and the number of response-cache entries. Each gateway process (the provider and
             its `replicas:`) is probed. Redis is read with SCAN, GET and PTTL only. What cannot be
             read (the gateway, its key, Redis, keys another LiteLLM version names differently) is
-            said in a note; what is known is still shown. --no-health skips /health (it sends a
-            request to every deployment). Needs the gateway's key: scripts/stack exec aish gateway.
+            said in a note; what is known is still shown. /health sends a request to every
+            deployment and answers when the slowest has: it gets --health-timeout (default 5s),
+            and a note says when it gave no answer in that time; --no-health skips it. Needs the
+            gateway's key: scripts/stack exec aish gateway.
             """,
         options: [
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "per request (default 10s)"),
-            OptionSpec(names: ["--no-health"], valueName: nil, help: "do not call LiteLLM's /health"),
+            OptionSpec(["--timeout"], .duration("S"), help: "per request (default 10s)"),
+            OptionSpec(["--health-timeout"], .duration("S"), help: "for LiteLLM's /health (default 5s)"),
+            OptionSpec(["--no-health"], help: "do not call LiteLLM's /health"),
         ],
         report: ReportShape(GatewayReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
     package static func run(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         guard inv.positionals.isEmpty else {
-            throw UsageError(message: "gateway: unexpected argument '\(inv.positionals[0])'", usage: usage)
+            throw UsageError(message: "gateway: unexpected argument '\(inv.positionals[0])'", usage: gateway.usage)
         }
         let timeout = try inv.duration("--timeout", default: 10)
-        guard timeout > 0 else { throw UsageError(message: "gateway: --timeout must be more than 0", usage: usage) }
+        guard timeout > 0 else { throw UsageError(message: "gateway: --timeout must be more than 0", usage: gateway.usage) }
+        let healthTimeout = try inv.duration("--health-timeout", default: defaultHealthTimeout)
+        guard healthTimeout > 0 else { throw UsageError(message: "gateway: --health-timeout must be more than 0", usage: gateway.usage) }
         let config = try ctx.config()
         let state = GatewayState.read(config, environment: ctx.environment, timeout: timeout, interrupt: ctx.interrupt,
-                                      health: !inv.flag("--no-health"))
+                                      healthTimeout: inv.flag("--no-health") ? nil : healthTimeout)
         if ctx.interrupt.isRaised { throw CommandFailure("gateway: interrupted") }
         return CommandResult(report: GatewayReport(state: state, aliases: GatewayConfig(config).aliases))
     }

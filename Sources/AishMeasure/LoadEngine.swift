@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import AishBase
+import AishCommand
 import AishConfig
 import AishHTTP
 import AishProviders
@@ -131,25 +132,6 @@ package struct LoadRun: Sendable {
     var stopReason: String? = nil
 }
 
-/// Seeded xorshift64*: Poisson arrivals that are the same on every run with the same seed.
-package struct SeededRandom {
-    private var state: UInt64
-
-    package init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-
-    /// Uniform in (0, 1].
-    package mutating func unit() -> Double {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        let x = (state &* 0x2545_F491_4F6C_DD1D) >> 11
-        return (Double(x) + 1) / Double(1 << 53)
-    }
-
-    /// Exponential with mean 1.
-    package mutating func exponential() -> Double { -log(unit()) }
-}
-
 /// When each request of an open-loop level is due, in seconds from the level's start: the
 /// k-th arrival of a unit-rate process (k for even spacing, a sum of exponential gaps for
 /// Poisson) mapped through the inverse of the cumulative rate, which rises linearly over
@@ -158,7 +140,7 @@ package struct ArrivalSchedule {
     package let rate: Double
     package let rampUp: Double
     package let poisson: Bool
-    private var random: SeededRandom
+    private var random: SplitMix64
     private var units = 0.0
     private var index = 0
 
@@ -166,7 +148,7 @@ package struct ArrivalSchedule {
         self.rate = rate
         self.rampUp = max(0, rampUp)
         self.poisson = poisson
-        random = SeededRandom(seed: seed)
+        random = SplitMix64(seed: seed)
     }
 
     /// Arrivals expected by `t`: rate·t²/(2·ramp) during the ramp-up, then rate·(t − ramp/2).
@@ -220,27 +202,27 @@ package enum LoadEngine {
 
     /// The state of one attempt of a request in flight.
     private final class InFlight {
-        package let sequence: Int
-        package let rampUp: Bool
+        let sequence: Int
+        let rampUp: Bool
         let prompt: BenchPrompt
         /// When it was due (its arrival, or the moment a closed-loop slot freed).
         var scheduled: Double = 0
-        package let startedAt = Date()
+        let startedAt = Date()
         /// This attempt's start, and the request's (its first attempt's).
-        package let start: Double
-        package var requestStart: Double
-        package let target: WireTarget
+        let start: Double
+        var requestStart: Double
+        let target: WireTarget
         /// The targets still to try before the first token, and the attempts that failed.
-        package var fallbacks: ArraySlice<WireTarget> = []
-        package var earlier: [RequestSample] = []
-        package var openAI: ChatStreamReader<OpenAIStreamDecoder>?
-        package var ollama: ChatStreamReader<OllamaStreamDecoder>?
-        package var timing = RequestMeasurement.PieceTiming()
-        package var readerError: Error?
-        package var queueMs: Double?
-        package var sendLagMs: Double?
+        var fallbacks: ArraySlice<WireTarget> = []
+        var earlier: [RequestSample] = []
+        var openAI: ChatStreamReader<OpenAIStreamDecoder>?
+        var ollama: ChatStreamReader<OllamaStreamDecoder>?
+        var timing = RequestMeasurement.PieceTiming()
+        var readerError: Error?
+        var queueMs: Double?
+        var sendLagMs: Double?
 
-        package init(sequence: Int, rampUp: Bool, prompt: BenchPrompt, start: Double, target: WireTarget, request: HTTPRequest,
+        init(sequence: Int, rampUp: Bool, prompt: BenchPrompt, start: Double, target: WireTarget, request: HTTPRequest,
              keepBytes: Int) {
             self.sequence = sequence
             self.rampUp = rampUp
@@ -255,7 +237,7 @@ package enum LoadEngine {
         }
 
         /// Takes an event; false stops the transfer (the reader failed).
-        package func take(_ event: TransferEvent) -> Bool {
+        func take(_ event: TransferEvent) -> Bool {
             switch event {
             case let .head(head):
                 if openAI != nil { _ = openAI!.head(head) } else { _ = ollama!.head(head) }
@@ -278,14 +260,14 @@ package enum LoadEngine {
         }
 
         /// The request's outcome once the transfer ended with `result`.
-        package func outcome(_ result: Result<HTTPResponseHead, HTTPError>) -> Result<RequestOutcome, Error> {
+        func outcome(_ result: Result<HTTPResponseHead, HTTPError>) -> Result<RequestOutcome, Error> {
             do {
                 if let readerError { throw readerError }
                 _ = try result.get()
                 let summary = try openAI != nil ? openAI!.finish { _ in } : ollama!.finish { _ in }
                 return .success(RequestOutcome(provider: target.provider, backendModel: target.backendModel,
                                                summary: summary, routeReason: target.routeReason,
-                                               cacheHit: target.throughGateway ? (summary.gateway?.cacheHit ?? false) : nil))
+                                               cacheHit: GatewayInfo.cacheHit(summary.gateway, throughGateway: target.throughGateway)))
             } catch {
                 return .failure(openAI != nil ? openAI!.failure(error) : ollama!.failure(error))
             }
@@ -293,33 +275,33 @@ package enum LoadEngine {
     }
 
     private final class Level {
-        package let plan: LoadPlan
-        package let model: String
+        let plan: LoadPlan
+        let model: String
         let workload: BenchWorkload
-        package let keepBytes: Int
-        package let kind: String
-        package let wire: () throws -> [WireTarget]
-        package let interrupt: InterruptFlag
-        package let onSample: (RequestSample) -> Void
+        let keepBytes: Int
+        let kind: String
+        let wire: () throws -> [WireTarget]
+        let interrupt: InterruptFlag
+        let onSample: (RequestSample) -> Void
 
-        package var driver = TransferDriver()
-        package var inFlight: [Int: InFlight] = [:]
-        package var samples: [RequestSample] = []
+        var driver = TransferDriver()
+        var inFlight: [Int: InFlight] = [:]
+        var samples: [RequestSample] = []
         /// Open loop under a cap: scheduled times of requests waiting for a slot.
-        package var queue: [Double] = []
-        package var queueHead = 0
-        package var nextSequence = 0
-        package var nextTransfer = 0
-        package var counted = 0
-        package var maxInFlight = 0
-        package var firstSend: Double?
-        package var lastSend: Double?
-        package var cached: [(target: WireTarget, request: HTTPRequest)] = []
+        var queue: [Double] = []
+        var queueHead = 0
+        var nextSequence = 0
+        var nextTransfer = 0
+        var counted = 0
+        var maxInFlight = 0
+        var firstSend: Double?
+        var lastSend: Double?
+        var cached: [(target: WireTarget, request: HTTPRequest)] = []
         var stop: EarlyStop
         /// Set when the level ends before its time; no request is claimed after it.
         var stopReason: String?
 
-        package init(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int, kind: String,
+        init(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int, kind: String,
              wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
              onSample: @escaping (RequestSample) -> Void) {
             self.kind = kind
@@ -333,7 +315,7 @@ package enum LoadEngine {
             self.interrupt = interrupt
         }
 
-        package func run(progress: (Int) -> Void) -> LoadRun {
+        func run(progress: (Int) -> Void) -> LoadRun {
             let t0 = MonotonicClock.now()
             let countedFrom = t0 + plan.rampUp
             let deadline = plan.duration.map { countedFrom + $0 }
@@ -449,7 +431,7 @@ package enum LoadEngine {
         /// error sample). `scheduled`: when it was due (its arrival, or the moment a
         /// closed-loop slot freed).
         @discardableResult
-        package func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) -> Bool {
+        func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) -> Bool {
             let sequence = nextSequence
             nextSequence += 1
             let rampUp = scheduled < countedFrom
@@ -483,7 +465,7 @@ package enum LoadEngine {
         }
 
         /// Starts one attempt on the wire.
-        package func attempt(sequence: Int, rampUp: Bool, prompt: BenchPrompt, target: WireTarget, start: Double) -> InFlight {
+        func attempt(sequence: Int, rampUp: Bool, prompt: BenchPrompt, target: WireTarget, start: Double) -> InFlight {
             let request: HTTPRequest
             // The same text every time (the load ceiling, --same-prompt): built once a target.
             let reusable: Bool
@@ -506,12 +488,12 @@ package enum LoadEngine {
         }
 
         /// A request has ended: its sample is kept and handed to `onSample`.
-        package func done(_ s: RequestSample) {
+        func done(_ s: RequestSample) {
             onSample(s)
             samples.append(s)
         }
 
-        package func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
+        func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
             guard let f = inFlight.removeValue(forKey: id) else { return }
             let end = MonotonicClock.now()
             let result = f.outcome(outcome.result)

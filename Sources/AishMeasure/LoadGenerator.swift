@@ -50,19 +50,19 @@ private final class LoadState<Sample: Sendable>: Sendable {
     private let limit: Int
     private let samples = Locked<[Sample]>([])
 
-    package init(limit: Int) {
+    init(limit: Int) {
         self.limit = limit
         samples.withLock { $0.reserveCapacity(min(limit, 100_000)) }
     }
 
-    package func claim() -> Int? {
+    func claim() -> Int? {
         let n = next.wrappingAdd(1, ordering: .relaxed).oldValue
         return n < limit ? n : nil
     }
 
-    package func append(_ s: Sample) { samples.withLock { $0.append(s) } }
-    package var count: Int { samples.withLock { $0.count } }
-    package func collected() -> [Sample] { samples.value }
+    func append(_ s: Sample) { samples.withLock { $0.append(s) } }
+    var count: Int { samples.withLock { $0.count } }
+    func collected() -> [Sample] { samples.value }
 }
 
 /// The load generator's own ceiling, for the benchmark script: `bench`'s load engine

@@ -11,7 +11,6 @@ import AishTelemetry
 package enum MetricsCommand {
     package static let spec = CommandSpec(
         name: "metrics",
-        usage: "metrics [PROVIDER] [FILTER] [--raw] | metrics --prom [--since 1h] [--verbose] [PROVIDER|HOST] [FILTER]",
         summary: "scrape Prometheus /metrics (vLLM, llama.cpp, LiteLLM) and show key series under normalised names",
         help: """
             Reads /metrics of each active provider (or of PROVIDER) once, in parallel, and shows
@@ -34,13 +33,14 @@ package enum MetricsCommand {
             fields are prometheus, window_ms (ms), step_ms (ms), targets, errors and promql.
             """,
         options: [
-            OptionSpec(names: ["--raw"], valueName: nil, help: "every sample as scraped, not only the key series"),
-            OptionSpec(names: ["--prom"], valueName: nil, help: "read the series from Prometheus (monitoring.prometheus) over a window, for every instance it scrapes"),
-            OptionSpec(names: ["--since"], valueName: "DURATION", help: "with --prom: the window, back from now (default 1h)"),
-            OptionSpec(names: ["--verbose"], valueName: nil, help: "with --prom: show the PromQL sent"),
+            OptionSpec(["--raw"], help: "every sample as scraped, not only the key series", alternatives: "source"),
+            OptionSpec(["--prom"], help: "read the series from Prometheus (monitoring.prometheus) over a window, for every instance it scrapes",
+                       alternatives: "source"),
+            OptionSpec(["--since"], .duration("DURATION"), help: "with --prom: the window, back from now (default 1h)", goesWith: "--prom"),
+            OptionSpec(["--verbose"], help: "with --prom: show the PromQL sent", goesWith: "--prom"),
         ],
         positionals: [
-            PositionalSpec(name: "PROVIDER", help: "one provider (default: every active one)", optional: true,
+            PositionalSpec(name: "PROVIDER", help: "one provider (default: every active one); with --prom also a job, an instance or a host", optional: true,
                            completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
             PositionalSpec(name: "FILTER", help: "regular expression or text matched against series names", optional: true),
         ],

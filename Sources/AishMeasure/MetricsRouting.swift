@@ -113,10 +113,10 @@ private typealias LastProviderError = Locked<ProviderError?>
 
 /// Passes everything through to the real client, remembering what it threw.
 private struct RememberingBackend: ChatBackend {
-    package var inner: ChatBackend
-    package var failures: LastProviderError
+    var inner: ChatBackend
+    var failures: LastProviderError
 
-    package func streamChat(_ request: ChatRequest, provider: ProviderConfig, interrupt: InterruptFlag,
+    func streamChat(_ request: ChatRequest, provider: ProviderConfig, interrupt: InterruptFlag,
                     onEvent: (ChatStreamEvent) -> Void) throws -> ChatCompletionSummary {
         do {
             return try inner.streamChat(request, provider: provider, interrupt: interrupt, onEvent: onEvent)

@@ -109,7 +109,7 @@ package struct ModelRequester: Sendable {
                 if case let .text(t) = event { onText(t) }
             }
             return RequestOutcome(provider: provider.name, backendModel: backendModel, summary: summary,
-                                  cacheHit: provider.type == .litellm ? (summary.gateway?.cacheHit ?? false) : nil)
+                                  cacheHit: GatewayInfo.cacheHit(summary.gateway, throughGateway: provider.type == .litellm))
         }
     }
 }

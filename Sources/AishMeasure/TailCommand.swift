@@ -13,7 +13,6 @@ import AishTelemetry
 package enum TailCommand {
     package static let spec = CommandSpec(
         name: "tail",
-        usage: "tail [metrics [PROVIDER] [--every S] [--prom [--since 5m]] | requests [-m MODEL] [-p PROVIDER] [--slow MS]] [--count N] [--for S]",
         summary: "live view until Ctrl-C: metric rates and sparklines, or new log rows as they land",
         help: """
             tail metrics scrapes /metrics (and Ollama's /api/ps) every S (default 2s) and redraws
@@ -34,21 +33,26 @@ package enum TailCommand {
             its time and rows; collected in scripts, pipes and under --json, not at a terminal).
             """,
         options: [
-            OptionSpec(names: ["--every"], valueName: "S", help: "time between updates (metrics: default 2s; requests: 0.5s)"),
-            OptionSpec(names: ["--prom"], valueName: nil, help: "metrics: read Prometheus (monitoring.prometheus) instead of scraping"),
-            OptionSpec(names: ["--since"], valueName: "DURATION", help: "with --prom: the window of the trends (default 5m)"),
-            OptionSpec(names: ["--count"], valueName: "N", help: "stop after N updates (metrics) or N rows (requests)"),
-            OptionSpec(names: ["--for"], valueName: "S", help: "stop after S (e.g. 30s)"),
-            OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "requests: only this model (requested or backend name)",
-                       completion: .dynamic({ ctx in MetricsRouting.modelNames(ctx) })),
-            OptionSpec(names: ["-p", "--provider"], valueName: "PROVIDER", help: "requests: only this provider",
-                       completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
-            OptionSpec(names: ["--slow"], valueName: "MS", help: "requests: only those slower than MS end to end (e.g. 2s or 500)"),
+            OptionSpec(["--every"], .duration("S"), help: "time between updates (metrics: default 2s; requests: 0.5s)"),
+            OptionSpec(["--prom"], help: "metrics: read Prometheus (monitoring.prometheus) instead of scraping",
+                       subcommands: ["metrics"]),
+            OptionSpec(["--since"], .duration("DURATION"), help: "with --prom: the window of the trends (default 5m)",
+                       goesWith: "--prom", subcommands: ["metrics"]),
+            OptionSpec(["--count"], .wholeNumber("N"), help: "stop after N updates (metrics) or N rows (requests)"),
+            OptionSpec(["--for"], .duration("S"), help: "stop after S (e.g. 30s)"),
+            OptionSpec(["-m", "--model"], .text("MODEL"), help: "requests: only this model (requested or backend name)",
+                       completion: .dynamic({ ctx in MetricsRouting.modelNames(ctx) }), subcommands: ["requests"]),
+            OptionSpec(["-p", "--provider"], .text("PROVIDER"), help: "requests: only this provider",
+                       completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] }),
+                       subcommands: ["requests"]),
+            OptionSpec(["--slow"], .milliseconds("MS"), help: "requests: only those slower than MS end to end (e.g. 2s or 500)",
+                       subcommands: ["requests"]),
         ],
         // The view is the subcommand word (default requests); PROVIDER follows `metrics`.
         positionals: [
             PositionalSpec(name: "PROVIDER", help: "metrics: one provider", optional: true,
-                           completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] })),
+                           completion: .dynamic({ ctx in (try? ctx.config().providers.providers.map(\.name)) ?? [] }),
+                           subcommands: ["metrics"]),
         ],
         subcommands: ["metrics", "requests"], defaultSubcommand: "requests", subcommandTitle: "view",
         report: ReportShape(TailRequestsReport.self),

@@ -38,15 +38,15 @@ package struct OpenAIChunkSkim {
     }
 
     private final class Reader {
-        package let bytes: UnsafeBufferPointer<UInt8>
-        package var pos = 0
-        package var depth = 0
+        let bytes: UnsafeBufferPointer<UInt8>
+        var pos = 0
+        var depth = 0
 
-        package init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-        package struct Invalid: Error {}
+        struct Invalid: Error {}
 
-        package func chunk() -> OpenAIChunkSkim? {
+        func chunk() -> OpenAIChunkSkim? {
             var out = OpenAIChunkSkim()
             do {
                 space()
@@ -70,12 +70,12 @@ package struct OpenAIChunkSkim {
             return out
         }
 
-        package enum Key: Hashable {
+        enum Key: Hashable {
             case model, choices, usage, error, timings, delta, message, content, text, finishReason
             case promptTokens, completionTokens, other
         }
 
-        package static func key(_ b: UnsafeBufferPointer<UInt8>.SubSequence) -> Key {
+        static func key(_ b: UnsafeBufferPointer<UInt8>.SubSequence) -> Key {
             func eq(_ s: StaticString) -> Bool {
                 b.count == s.utf8CodeUnitCount && b.elementsEqual(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
             }
@@ -90,14 +90,14 @@ package struct OpenAIChunkSkim {
             }
         }
 
-        package func space() {
+        func space() {
             while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x0A || bytes[pos] == 0x0D || bytes[pos] == 0x09 {
                 pos += 1
             }
         }
 
         /// An object: `member(key)` reads each value.
-        package func object(_ member: (Key) throws -> Void) throws {
+        func object(_ member: (Key) throws -> Void) throws {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { throw Invalid() }
             depth += 1
             defer { depth -= 1 }
@@ -130,7 +130,7 @@ package struct OpenAIChunkSkim {
         }
 
         /// An array: `element(index)` reads each element.
-        package func array(_ element: (Int) throws -> Void) throws {
+        func array(_ element: (Int) throws -> Void) throws {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "[") else { throw Invalid() }
             depth += 1
             defer { depth -= 1 }
@@ -151,7 +151,7 @@ package struct OpenAIChunkSkim {
             }
         }
 
-        package func text() throws -> Text {
+        func text() throws -> Text {
             guard pos < bytes.count else { throw Invalid() }
             guard bytes[pos] == UInt8(ascii: "\"") else {
                 try skipValue()
@@ -167,7 +167,7 @@ package struct OpenAIChunkSkim {
         }
 
         /// A plain integer (what `intValue` reads); anything else defers to the general path.
-        package func integer() throws -> Int? {
+        func integer() throws -> Int? {
             guard pos < bytes.count else { throw Invalid() }
             if bytes[pos] == UInt8(ascii: "n") { try word("null"); return nil }
             let start = pos
@@ -184,7 +184,7 @@ package struct OpenAIChunkSkim {
             return bytes[start] == UInt8(ascii: "-") ? -value : value
         }
 
-        package func choices(_ out: inout OpenAIChunkSkim) throws {
+        func choices(_ out: inout OpenAIChunkSkim) throws {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "[") else { try skipValue(); return }
             var o = out
             try array { i in
@@ -206,7 +206,7 @@ package struct OpenAIChunkSkim {
         }
 
         /// The `content` of a `delta` or `message` object.
-        package func content() throws -> Text {
+        func content() throws -> Text {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return .absent }
             var found = Text.absent
             var seen = false
@@ -221,7 +221,7 @@ package struct OpenAIChunkSkim {
             return found
         }
 
-        package func usage(_ out: inout OpenAIChunkSkim) throws {
+        func usage(_ out: inout OpenAIChunkSkim) throws {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return }
             var o = out
             o.hasUsage = true
@@ -237,7 +237,7 @@ package struct OpenAIChunkSkim {
             out = o
         }
 
-        package func word(_ w: StaticString) throws {
+        func word(_ w: StaticString) throws {
             let n = w.utf8CodeUnitCount
             guard pos + n <= bytes.count,
                   bytes[pos..<pos + n].elementsEqual(UnsafeBufferPointer(start: w.utf8Start, count: n)) else { throw Invalid() }
@@ -245,7 +245,7 @@ package struct OpenAIChunkSkim {
         }
 
         /// Any JSON value, checked but not kept.
-        package func skipValue() throws {
+        func skipValue() throws {
             guard pos < bytes.count else { throw Invalid() }
             switch bytes[pos] {
             case UInt8(ascii: "{"): try object { _ in try skipValue() }

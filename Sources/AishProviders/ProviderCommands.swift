@@ -18,7 +18,6 @@ package enum ProviderCommands {
 
     package static let providers = CommandSpec(
         name: "providers",
-        usage: "providers [--timeout S]",
         summary: "list providers: type, status, URL, up/down, latency, models served",
         help: """
             Probes every active provider at once (its health_endpoint, else the usual one for
@@ -27,7 +26,7 @@ package enum ProviderCommands {
             API key variable is not set. The probe timeout is health_checks.timeout_seconds
             from providers.yaml (5 s when unset) unless --timeout is given.
             """,
-        options: [OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "probe timeout (e.g. 2s, 500ms)")],
+        options: [OptionSpec(["-t", "--timeout"], .duration("S"), help: "probe timeout (e.g. 2s, 500ms)")],
         report: ReportShape(ProvidersReport.self),
         run: { inv, ctx in
             let config = try ctx.config()
@@ -87,7 +86,6 @@ package enum ProviderCommands {
 
     package static let health = CommandSpec(
         name: "health",
-        usage: "health [PROVIDER...] [--generate] [--timeout S]",
         summary: "probe providers' health endpoints (and --generate: a 1-token completion)",
         help: """
             GETs each provider's health_endpoint (else the usual one for its type: /api/version
@@ -101,8 +99,8 @@ package enum ProviderCommands {
             when any probed provider is unhealthy.
             """,
         options: [
-            OptionSpec(names: ["-g", "--generate"], valueName: nil, help: "also run a 1-token completion"),
-            OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "probe timeout (e.g. 2s, 500ms)"),
+            OptionSpec(["-g", "--generate"], help: "also run a 1-token completion"),
+            OptionSpec(["-t", "--timeout"], .duration("S"), help: "probe timeout (e.g. 2s, 500ms)"),
         ],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", optional: true, variadic: true,
                                      completion: .dynamic(ProviderCommands.providerNames))],
@@ -158,7 +156,6 @@ package enum ProviderCommands {
 
     package static let models = CommandSpec(
         name: "models",
-        usage: "models [PROVIDER] [--timeout S]",
         summary: "models each provider really serves next to what the config declares",
         help: """
             Asks each active provider (or the one named; providers whose API key variable is
@@ -168,7 +165,7 @@ package enum ProviderCommands {
             marked 'missing', a served model the config does not declare 'unexpected'. An Ollama
             name without a tag matches ':latest'.
             """,
-        options: [OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "request timeout (e.g. 2s)")],
+        options: [OptionSpec(["-t", "--timeout"], .duration("S"), help: "request timeout (e.g. 2s)")],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", optional: true,
                                      completion: .dynamic(ProviderCommands.providerNames))],
         report: ReportShape(ModelsReport.self),
@@ -220,7 +217,6 @@ package enum ProviderCommands {
 
     package static let ports = CommandSpec(
         name: "ports",
-        usage: "ports [--timeout S]",
         summary: "the port registry (ports.yaml): which ports are listening, conflicts",
         help: """
             Lists every service and reserved port of ports.yaml, checks which are listening on
@@ -228,7 +224,7 @@ package enum ProviderCommands {
             one port registered twice, a port out of range, a required service not listening,
             a reserved port in use, and local providers whose port the registry does not list.
             """,
-        options: [OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "connect timeout (default 300ms)")],
+        options: [OptionSpec(["-t", "--timeout"], .duration("S"), help: "connect timeout (default 300ms)")],
         report: ReportShape(PortsReport.self),
         run: { inv, ctx in
             let config = try ctx.config()
@@ -242,7 +238,6 @@ package enum ProviderCommands {
 
     package static let wait = CommandSpec(
         name: "wait",
-        usage: "wait PROVIDER [--timeout S] [--interval S]",
         summary: "block until a provider is healthy (for CI scripts)",
         help: """
             Probes PROVIDER's health endpoint every --interval (default 1s) until it answers
@@ -252,8 +247,8 @@ package enum ProviderCommands {
             at once with the reason.
             """,
         options: [
-            OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "give up after S (default 60s)"),
-            OptionSpec(names: ["-i", "--interval"], valueName: "S", help: "time between probes (default 1s)"),
+            OptionSpec(["-t", "--timeout"], .duration("S"), help: "give up after S (default 60s)"),
+            OptionSpec(["-i", "--interval"], .duration("S"), help: "time between probes (default 1s)"),
         ],
         positionals: [PositionalSpec(name: "PROVIDER", help: "provider name", completion: .dynamic(ProviderCommands.providerNames))],
         report: ReportShape(WaitReport.self),

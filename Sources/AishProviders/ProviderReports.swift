@@ -2,8 +2,8 @@ import AishBase
 import AishCommand
 
 /// The reports of `providers`, `health`, `models` and `wait`: what each prints, as text or
-/// JSON, and what `expect` reads. Latencies are milliseconds and named `latency` at the top
-/// (the slowest answer) and in every row alike.
+/// JSON, and what `expect` reads. Latencies are milliseconds and named `latency_ms` at the
+/// top (the slowest answer) and in every row alike.
 
 /// What `providers` prints.
 package struct ProvidersReport: CommandReport, NilEncodesAsNull {
@@ -25,7 +25,7 @@ package struct ProvidersReport: CommandReport, NilEncodesAsNull {
         package var shortError: String?
 
         package enum CodingKeys: String, CodingKey {
-            case name, type, status, url, probed, up, httpStatus = "http_status", latency, modelsServed = "models_served",
+            case name, type, status, url, probed, up, httpStatus = "http_status", latency = "latency_ms", modelsServed = "models_served",
                  modelsDeclared = "models_declared", error, note
         }
     }
@@ -38,15 +38,15 @@ package struct ProvidersReport: CommandReport, NilEncodesAsNull {
     package var latency: Double?
     package var providers: [Row]
 
-    package enum CodingKeys: String, CodingKey { case up, down, notProbed = "not_probed", total, latency, providers }
+    package enum CodingKeys: String, CodingKey { case up, down, notProbed = "not_probed", total, latency = "latency_ms", providers }
 
     package static let fields = [
         ReportField("up", "providers that answered their health probe"),
         ReportField("down", "probed providers that did not"),
         ReportField("not_probed", "disabled, template, or API key variable not set"),
         ReportField("total", "providers in providers.yaml"),
-        ReportField("latency", "the slowest answer of a provider that is up (null when none is)", unit: "ms"),
-        ReportField("providers", "each provider: name, type, status, url, probed, up, http_status, latency (ms), models_served, models_declared, error, note"),
+        ReportField("latency_ms", "the slowest answer of a provider that is up (null when none is)", unit: "ms"),
+        ReportField("providers", "each provider: name, type, status, url, probed, up, http_status, latency_ms, models_served, models_declared, error, note"),
     ]
 
     package static let example = ProvidersReport(
@@ -80,7 +80,7 @@ package struct HealthReport: CommandReport, NilEncodesAsNull {
         package var reply: String?
 
         package enum CodingKeys: String, CodingKey {
-            case provider, check, url, ok, httpStatus = "http_status", latency, error, model, reply
+            case provider, check, url, ok, httpStatus = "http_status", latency = "latency_ms", error, model, reply
         }
     }
 
@@ -101,15 +101,15 @@ package struct HealthReport: CommandReport, NilEncodesAsNull {
     package var probes: [Probe]
     package var skipped: [Skipped]
 
-    package enum CodingKeys: String, CodingKey { case up, down, latency, provider, httpStatus = "http_status", probes, skipped }
+    package enum CodingKeys: String, CodingKey { case up, down, latency = "latency_ms", provider, httpStatus = "http_status", probes, skipped }
 
     package static let fields = [
         ReportField("up", "probed providers that are healthy"),
         ReportField("down", "probed providers with a failed probe"),
-        ReportField("latency", "the slowest probe", unit: "ms"),
+        ReportField("latency_ms", "the slowest probe", unit: "ms"),
         ReportField("provider", "the provider, when one is probed (else null)"),
         ReportField("http_status", "its health probe's HTTP status, when one is probed and answered (else null)"),
-        ReportField("probes", "each probe: provider, check (health or generate), url, ok, http_status, latency (ms), error, model, reply"),
+        ReportField("probes", "each probe: provider, check (health or generate), url, ok, http_status, latency_ms, error, model, reply"),
         ReportField("skipped", "providers listed but not probed: provider, url, reason"),
     ]
 
@@ -252,13 +252,13 @@ package struct WaitReport: CommandReport {
     /// The healthy probe's own time.
     package var latency: Double
 
-    package enum CodingKeys: String, CodingKey { case provider, waited, probes, latency, text }
+    package enum CodingKeys: String, CodingKey { case provider, waited = "waited_ms", probes, latency = "latency_ms", text }
 
     package static let fields = [
         ReportField("provider", "the provider waited for"),
-        ReportField("waited", "time until it answered healthy", unit: "ms"),
+        ReportField("waited_ms", "time until it answered healthy", unit: "ms"),
         ReportField("probes", "probes sent"),
-        ReportField("latency", "the healthy probe's time", unit: "ms"),
+        ReportField("latency_ms", "the healthy probe's time", unit: "ms"),
         ReportField("text", "the printed line"),
     ]
 

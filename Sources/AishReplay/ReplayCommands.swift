@@ -12,11 +12,8 @@ import AishSessionLog
 package enum ReplayCommands {
     package static let all: [CommandSpec] = [replay]
 
-    package static let usage = "replay [ID... | --since T | -m MODEL | -q TEXT] --to MODEL [-n N] [-s TEXT] [-o NAME VALUE]... [--no-stream]"
-
     package static let replay = CommandSpec(
         name: "replay",
-        usage: usage,
         summary: "send logged prompts (with their system prompt and options) to another model; compare side by side",
         help: """
             Picks logged chat requests that were answered: the attempt IDs given (from `log`), else
@@ -35,19 +32,18 @@ package enum ReplayCommands {
             prompt failed.
             """,
         options: [
-            OptionSpec(names: ["--to"], valueName: "MODEL", help: "model, alias or capability to send the prompts to",
-                       completion: .dynamic(RoutingCommands.configuredNames)),
-            OptionSpec(names: ["-n", "--limit"], valueName: "N", help: "how many prompts (default 10)"),
-            OptionSpec(names: ["--since"], valueName: "T", help: "only prompts logged since: 1h, 2d, 2026-11-27…"),
-            OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "only prompts for this requested or backend model"),
-            OptionSpec(names: ["-q", "--query"], valueName: "TEXT", help: "only prompts or replies matching (full-text)"),
-            OptionSpec(names: ["-s", "--system"], valueName: "TEXT", help: "system prompt instead of the logged one"),
-            OptionSpec(names: ["-o", "--option"], valueName: "NAME VALUE",
+            OptionSpec(["--to"], .text("MODEL"), help: "model, alias or capability to send the prompts to",
+                       completion: .dynamic(RoutingCommands.configuredNames), required: true),
+            OptionSpec(["-n", "--limit"], .wholeNumber("N"), help: "how many prompts (default 10)"),
+            OptionSpec(["--since"], .text("T"), help: "only prompts logged since: 1h, 2d, 2026-11-27…"),
+            OptionSpec(["-m", "--model"], .text("MODEL"), help: "only prompts for this requested or backend model"),
+            OptionSpec(["-q", "--query"], .text("TEXT"), help: "only prompts or replies matching (full-text)"),
+            OptionSpec(["-s", "--system"], .text("TEXT"), help: "system prompt instead of the logged one"),
+            OptionSpec(["-o", "--option"], .text("NAME VALUE"),
                        help: "temperature, max_tokens, top_p, seed or max_reply_bytes instead of the logged one (repeatable)",
                        completion: .words(ChatOptions.names), repeatable: true, arity: 2),
-            OptionSpec(names: ["--no-stream"], valueName: nil, help: "send each request without streaming"),
-            OptionSpec(names: ["--cache"], valueName: nil,
-                       help: "let a LiteLLM gateway answer from its response cache (hits are marked, not compared for time)"),
+            OptionSpec(["--no-stream"], help: "send each request without streaming"),
+            OptionSpec(["--cache"], help: "let a LiteLLM gateway answer from its response cache (hits are marked, not compared for time)"),
         ],
         positionals: [PositionalSpec(name: "ID", help: "attempt ids from `log`", optional: true, variadic: true)],
         report: ReportShape(ReplayReport.self),
@@ -55,22 +51,22 @@ package enum ReplayCommands {
 
     package static func runReplay(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         guard let target = inv.value("--to") else {
-            throw UsageError(message: "replay: which model? give --to MODEL", usage: usage)
+            throw UsageError(message: "replay: which model? give --to MODEL", usage: replay.usage)
         }
         let overrides = ReplayOverrides(
             system: inv.value("--system"),
             options: try ChatOptions.from(variables: [:], overrides: inv.values("--option"), command: "replay"),
             stream: !inv.flag("--no-stream"))
         let limit = try inv.int("--limit", default: 10)
-        guard limit > 0 else { throw UsageError(message: "replay: -n takes a positive number, got \(limit)", usage: usage) }
+        guard limit > 0 else { throw UsageError(message: "replay: -n takes a positive number, got \(limit)", usage: replay.usage) }
         let ids = try inv.positionals.map { word -> Int64 in
             guard let id = Int64(word), id > 0 else {
-                throw UsageError(message: "replay: '\(word)' is not an attempt id (a number from `log`)", usage: usage)
+                throw UsageError(message: "replay: '\(word)' is not an attempt id (a number from `log`)", usage: replay.usage)
             }
             return id
         }
         if !ids.isEmpty, inv.value("--since") != nil || inv.value("--model") != nil || inv.value("--query") != nil {
-            throw UsageError(message: "replay: give attempt IDs or filters (--since, -m, -q), not both", usage: usage)
+            throw UsageError(message: "replay: give attempt IDs or filters (--since, -m, -q), not both", usage: replay.usage)
         }
         var since: Date?
         if let raw = inv.value("--since") {

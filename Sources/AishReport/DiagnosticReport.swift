@@ -354,7 +354,7 @@ package struct MonitoringSection: Encodable, Sendable {
 }
 
 package struct RecentFigures: Encodable, Sendable {
-    package var windowMinutes: Int
+    package var windowSeconds: Int
     package var available: Bool
     @Nullable package var note: String?
     package var requests: Int
@@ -367,7 +367,7 @@ package struct RecentFigures: Encodable, Sendable {
     package var byProvider: [ProviderFigures]
 
     package enum CodingKeys: String, CodingKey {
-        case windowMinutes = "window_minutes", available, note, requests, errors, errorRate = "error_rate"
+        case windowSeconds = "window_s", available, note, requests, errors, errorRate = "error_rate"
         case ttftP50Ms = "ttft_p50_ms", ttftP99Ms = "ttft_p99_ms", latencyP50Ms = "latency_p50_ms", latencyP99Ms = "latency_p99_ms"
         case byProvider = "by_provider"
     }
@@ -485,7 +485,7 @@ package struct DiagnosticReport: CommandReport {
     ]
 
     package static var example: DiagnosticReport {
-        let recent = RecentFigures(windowMinutes: 60, available: true, note: nil, requests: 0, errors: 0, errorRate: 0, ttftP50Ms: nil,
+        let recent = RecentFigures(windowSeconds: 3600, available: true, note: nil, requests: 0, errors: 0, errorRate: 0, ttftP50Ms: nil,
                                    ttftP99Ms: nil, latencyP50Ms: nil, latencyP99Ms: nil, byProvider: [])
         return DiagnosticReport(
             generatedAt: "2026-11-29T17:00:00Z", host: "host", aishVersion: "0", durationMs: 1, timeoutSeconds: 30, run: nil,

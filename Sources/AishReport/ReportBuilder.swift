@@ -439,7 +439,7 @@ package enum ReportBuilder {
         let processes = (i.status?.services ?? []).compactMap(\.process).filter { seen.insert($0.pid).inserted }
         let cpus = processes.compactMap(\.cpuPercent)
         let rss = processes.compactMap(\.residentKiB)
-        let recent = i.recent ?? RecentFigures(windowMinutes: 60, available: false, note: "the session log was not read",
+        let recent = i.recent ?? RecentFigures(windowSeconds: 3600, available: false, note: "the session log was not read",
                                               requests: 0, errors: 0, errorRate: 0, ttftP50Ms: nil, ttftP99Ms: nil,
                                               latencyP50Ms: nil, latencyP99Ms: nil, byProvider: [])
         var mark: ReportMark = i.status == nil ? .warning : .ok
@@ -464,12 +464,12 @@ package enum ReportBuilder {
                                        errorRate: (g.errorRate * 1000).rounded() / 1000, ttftP50Ms: gt.map { r($0.p50) },
                                        latencyP50Ms: gl.map { r($0.p50) }, latencyP99Ms: gl.map { r($0.p99) })
             }
-            return RecentFigures(windowMinutes: minutes, available: true, note: nil, requests: t.requests, errors: t.errors,
+            return RecentFigures(windowSeconds: minutes * 60, available: true, note: nil, requests: t.requests, errors: t.errors,
                                  errorRate: (t.errorRate * 1000).rounded() / 1000, ttftP50Ms: ttft.map { r($0.p50) },
                                  ttftP99Ms: ttft.map { r($0.p99) }, latencyP50Ms: lat.map { r($0.p50) }, latencyP99Ms: lat.map { r($0.p99) },
                                  byProvider: rows)
         } catch {
-            return RecentFigures(windowMinutes: minutes, available: false, note: "session log unavailable: \(error)", requests: 0,
+            return RecentFigures(windowSeconds: minutes * 60, available: false, note: "session log unavailable: \(error)", requests: 0,
                                  errors: 0, errorRate: 0, ttftP50Ms: nil, ttftP99Ms: nil, latencyP50Ms: nil, latencyP99Ms: nil,
                                  byProvider: [])
         }

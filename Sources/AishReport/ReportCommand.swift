@@ -14,12 +14,10 @@ import AishSessionLog
 package enum ReportCommands {
     package static let all: [CommandSpec] = [report]
 
-    package static let usage = "report [--out FILE] [--format md|json|text] [--no-requests] [--timeout S] [--compare RUN_ID]"
     package static let defaultTimeout = 30.0
 
     package static let report = CommandSpec(
         name: "report",
-        usage: usage,
         summary: "measure the whole stack now and write the infrastructure report (Markdown, JSON or terminal)",
         help: """
             Measures, all at once under one overall --timeout (default 30s): the configuration
@@ -47,155 +45,153 @@ package enum ReportCommands {
             Exit code: 0 operational, 1 degraded or down, 3 configuration invalid.
             """,
         options: [
-            OptionSpec(names: ["-o", "--out"], valueName: "FILE", help: "write the report to FILE", completion: .files),
-            OptionSpec(names: ["--format"], valueName: "FORMAT", help: "md, json or text", completion: .words(["md", "json", "text"])),
-            OptionSpec(names: ["--no-requests"], valueName: nil, help: "send no model requests (probes only)"),
-            OptionSpec(names: ["--cache"], valueName: nil,
-                       help: "let a LiteLLM gateway answer the routing requests from its response cache (hits are marked)"),
-            OptionSpec(names: ["-t", "--timeout"], valueName: "S", help: "overall timeout for the probes (default 30s)"),
-            OptionSpec(names: ["--compare"], valueName: "RUN_ID", help: "show what changed since an earlier report's run"),
+            OptionSpec(["-o", "--out"], .path("FILE"), help: "write the report to FILE"),
+            OptionSpec(["--format"], .oneOf(["md", "json", "text"], hidden: ["markdown"]), help: "the report's format"),
+            OptionSpec(["--no-requests"], help: "send no model requests (probes only)"),
+            OptionSpec(["--cache"], help: "let a LiteLLM gateway answer the routing requests from its response cache (hits are marked)"),
+            OptionSpec(["-t", "--timeout"], .duration("S"), help: "overall timeout for the probes (default 30s)"),
+            OptionSpec(["--compare"], .text("RUN_ID"), help: "show what changed since an earlier report's run"),
         ],
         report: ReportShape(DiagnosticReport.self),
         run: { inv, ctx in try run(inv, ctx) })
 
-    package static func run(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        if !inv.positionals.isEmpty {
-            throw UsageError(message: "report: unexpected argument '\(inv.positionals[0])'", usage: usage)
-        }
-        let timeout = try inv.duration("--timeout", default: defaultTimeout)
-        guard timeout > 0 else { throw UsageError(message: "report: --timeout must be more than 0", usage: usage) }
+    /// What the command line asks for.
+    struct Options {
+        var timeout = ReportCommands.defaultTimeout
         var format: ReportFormat?
-        if let f = inv.value("--format") {
-            guard let parsed = ReportFormat(rawValue: f == "markdown" ? "md" : f) else {
-                throw UsageError(message: "report: --format takes md, json or text, got '\(f)'", usage: usage)
-            }
-            format = parsed
-        }
-        let out = inv.value("--out")
+        var out: String?
+        /// `--compare`: the earlier run and its stored figures.
         var base: (Int, JSONValue)?
-        if let raw = inv.value("--compare") {
-            guard let id = Int(raw), id > 0 else {
-                throw UsageError(message: "report: --compare takes a run id (a whole number, see `report` output or `sql 'SELECT id, started_at FROM runs WHERE kind = \"report\"'`), got '\(raw)'", usage: usage)
-            }
-            base = (id, try storedReport(id, ctx))
-        }
+        var sendRequests = true
+        var useCache = false
 
+        init(_ inv: Invocation, _ ctx: ShellContext) throws {
+            if !inv.positionals.isEmpty {
+                throw UsageError(message: "report: unexpected argument '\(inv.positionals[0])'", usage: report.usage)
+            }
+            timeout = try inv.duration("--timeout", default: defaultTimeout)
+            guard timeout > 0 else { throw UsageError(message: "report: --timeout must be more than 0", usage: report.usage) }
+            if let f = inv.value("--format") {
+                guard let parsed = ReportFormat(rawValue: f == "markdown" ? "md" : f) else {
+                    throw UsageError(message: "report: --format takes md, json or text, got '\(f)'", usage: report.usage)
+                }
+                format = parsed
+            }
+            out = inv.value("--out")
+            if let raw = inv.value("--compare") {
+                guard let id = Int(raw), id > 0 else {
+                    throw UsageError(message: "report: --compare takes a run id (a whole number, see `report` output or `sql 'SELECT id, started_at FROM runs WHERE kind = \"report\"'`), got '\(raw)'", usage: report.usage)
+                }
+                base = (id, try storedReport(id, ctx))
+            }
+            sendRequests = !inv.flag("--no-requests")
+            useCache = inv.flag("--cache")
+        }
+    }
+
+    package static func run(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
+        let options = try Options(inv, ctx)
         let started = Date()
         let stopwatch = MonotonicClock.now()
-        let deadline = started.addingTimeInterval(timeout)
         let loaded = ctx.configLoad()
         let validation = ConfigValidator.validate(loaded)
         let config = loaded.config
+        let gateway = config.providers.providers.first { $0.type == .litellm && $0.isActive }
+        let m = ReportMeasurements()
+        let progress = ReportProgressLine(enabled: !ctx.options.quiet && !ctx.options.json && !ctx.output.isCapturing && isatty(2) == 1,
+                                          output: ctx.output, started: stopwatch)
+        let runner = ReportProbeRunner(deadline: started.addingTimeInterval(options.timeout), interrupt: ctx.interrupt,
+                                       progress: progress.show)
+        // The probes at once, then the routing requests one after another (each TTFT measured on a quiet machine).
+        let requests = ReportRouteRequests(config, gateway: gateway, ctx: ctx, options: options)
+        var timedOut = runner.run(probes(config, gateway: gateway, ctx: ctx, timeout: options.timeout, started: started,
+                                         stop: runner.stop, into: m), atDeadline: m.close)
+        timedOut += requests.send(with: runner, measurements: m, timeout: options.timeout)
+        progress.clear()
+        m.close()
+        let interrupted = ctx.interrupt.isRaised
+        let (requestRows, requestRecords) = requests.run.collect()
+
+        var report = ReportBuilder.build(ReportInputs(
+            config: config, validation: validation, environment: ctx.environment, generatedAt: started,
+            host: hostName(), durationMs: (MonotonicClock.now() - stopwatch) * 1000, timeout: options.timeout,
+            targets: MonitoringTargets.resolve(config), providerHealth: m.providerHealth, listings: m.listings, status: m.status,
+            gateway: m.gateway, prometheus: m.prometheus, grafana: m.grafana, redis: m.redis, recent: m.recent,
+            requestsSent: options.sendRequests, requests: requestRows, requestsPlanned: requests.planned,
+            chains: chainRows(config, ctx), backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut,
+            gatewayLive: m.gatewayLive))
+        if let (id, json) = options.base { report.comparison = try ReportComparison.between(base: json, baseRun: id, current: report) }
+
+        // What was sent is logged whatever stopped the report; an interrupted report is not stored as a run.
+        record(report, measurements: m, attempts: requestRecords, gateway: gateway, ctx: ctx, started: started, storeRun: !interrupted)
+        if interrupted { throw CommandFailure("report: interrupted") }
+        report.run = storedRunID(ctx, startedAt: started)
+        return CommandResult(report: try deliver(report, options, ctx))
+    }
+
+    /// Every probe of the report, each writing into `m`; each one's own timeout is the
+    /// overall one (or less), and each watches `stop`.
+    static func probes(_ config: AishConfig, gateway: ProviderConfig?, ctx: ShellContext, timeout: Double, started: Date,
+                       stop: InterruptFlag, into m: ReportMeasurements) -> [ReportProbe] {
         let environment = ctx.environment
         let targets = MonitoringTargets.resolve(config)
-        let stop = InterruptFlag()
-        let m = ReportMeasurements()
-        let jobs = ConcurrentJobs()
         let logPath = SessionLogAccess.resolvePath(ctx.options.databasePath, environment: environment)
-
-        // Everything at once; each probe's own timeout is the overall one.
         let active = config.providers.providers.filter { ProviderCommands.notProbedReason($0, environment: environment) == nil }
         let probeTimeout = min(timeout, config.providers.healthChecks.timeoutSeconds)
-        jobs.start("providers") {
-            let health = ProviderProbes.health(active, environment: environment, timeout: probeTimeout, interrupt: stop)
-            let needListing = zip(active, health).filter { $0.1.ok && $0.1.models == nil && ProviderProbes.modelsURL($0.0) != nil }.map(\.0)
-            let listings = ProviderProbes.listModels(needListing, environment: environment, timeout: probeTimeout, interrupt: stop)
-            m.setProviders(health: health, listings: listings)
-        }
-        jobs.start("status") {
-            let collector = StatusCollector(environment: environment, interrupt: stop, healthTimeout: min(2, timeout))
-            m.setStatus(collector.collect(ServiceTargets.from(config)))
-        }
-        let gateway = config.providers.providers.first { $0.type == .litellm && $0.isActive }
+        var probes = [
+            ReportProbe("providers") {
+                let health = ProviderProbes.health(active, environment: environment, timeout: probeTimeout, interrupt: stop)
+                let needListing = zip(active, health).filter { $0.1.ok && $0.1.models == nil && ProviderProbes.modelsURL($0.0) != nil }.map(\.0)
+                let listings = ProviderProbes.listModels(needListing, environment: environment, timeout: probeTimeout, interrupt: stop)
+                m.setProviders(health: health, listings: listings)
+            },
+            ReportProbe("status") {
+                let collector = StatusCollector(environment: environment, interrupt: stop, healthTimeout: min(2, timeout))
+                m.setStatus(collector.collect(ServiceTargets.from(config)))
+            },
+        ]
         if let gateway {
-            jobs.start("gateway /health") {
+            probes.append(ReportProbe("gateway /health") {
                 m.setGateway(GatewayHealthAnswer.fetch(gateway, environment: environment, timeout: timeout, interrupt: stop))
-            }
-            jobs.start("gateway cooldowns") {
+            })
+            probes.append(ReportProbe("gateway cooldowns") {
                 m.setGatewayLive(GatewayStatus.fetch(config, environment: environment, timeout: min(timeout, 5), interrupt: stop))
-            }
+            })
         }
         if let url = targets.prometheus {
             let token = targets.prometheusKeyVariable.flatMap { environment[$0] }
-            jobs.start("prometheus") { m.setPrometheus(PrometheusProbe.check(base: url, token: token, timeout: timeout, interrupt: stop)) }
+            probes.append(ReportProbe("prometheus") {
+                m.setPrometheus(PrometheusProbe.check(base: url, token: token, timeout: timeout, interrupt: stop))
+            })
         }
         if let url = targets.grafana {
-            jobs.start("grafana") { m.setGrafana(GrafanaProbe.check(base: url, timeout: timeout, interrupt: stop)) }
+            probes.append(ReportProbe("grafana") { m.setGrafana(GrafanaProbe.check(base: url, timeout: timeout, interrupt: stop)) })
         }
         if let port = targets.redisPort {
             let host = targets.redisHost ?? "127.0.0.1"
             let password = environment["REDIS_PASSWORD"]
-            jobs.start("redis") {
+            probes.append(ReportProbe("redis") {
                 m.setRedis(RedisProbeResult.probe(host: host, port: port, password: password, timeout: timeout, interrupt: stop))
-            }
+            })
         }
-        jobs.start("session log") {
+        probes.append(ReportProbe("session log") {
             if let reader = try? SessionLogReader(path: logPath) {
                 m.setRecent(ReportBuilder.recentFigures(reader: reader, now: started))
             } else {
-                m.setRecent(RecentFigures(windowMinutes: 60, available: false, note: "no session log at \(logPath) yet", requests: 0,
+                m.setRecent(RecentFigures(windowSeconds: 3600, available: false, note: "no session log at \(logPath) yet", requests: 0,
                                           errors: 0, errorRate: 0, ttftP50Ms: nil, ttftP99Ms: nil, latencyP50Ms: nil, latencyP99Ms: nil,
                                           byProvider: []))
             }
-        }
+        })
+        return probes
+    }
 
-        // The routing requests: built here (the router lives in this shell), sent one after
-        // another on their own thread so that each TTFT is measured on a quiet machine.
-        let sendRequests = !inv.flag("--no-requests")
-        let useCache = inv.flag("--cache")
-        let groups = sendRequests ? ReportBuilder.routeGroups(config) : []
-        let gatewayGroups = Set(LiteLLMGenerator.deployments(config).map(\.modelName))
-        // Without its key the gateway refuses every request: one issue says so, not one per group.
-        let gatewayUsable = gateway.map { ProviderCommands.notProbedReason($0, environment: environment) == nil } ?? false
-        let requesters: [(String, Result<ModelRequester, CommandFailure>)] = groups.map { g in
-            do { return (g, .success(try MetricsRouting.requester(for: g, kind: "report", ctx: ctx, useGatewayCache: useCache))) }
-            catch { return (g, .failure(CommandFailure("\(error)"))) }
-        }
-        let routing = RoutingRun()
-        // One request per group through the gateway (when it can take them) and one routed by aish.
-        let planned = requesters.reduce(0) { n, r in n + 1 + (gatewayUsable && gatewayGroups.contains(r.0) ? 1 : 0) }
-        let progress = ReportProgressLine(enabled: !ctx.options.quiet && !ctx.options.json && !ctx.output.isCapturing && isatty(2) == 1,
-                                    output: ctx.output, started: stopwatch)
-        var timedOut = jobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop, atDeadline: m.close, progress: progress.show)
-        if sendRequests && !requesters.isEmpty && !ctx.interrupt.isRaised && Date() < deadline {
-            let requestJobs = ConcurrentJobs()
-            requestJobs.start("routing") {
-                defer { routing.end() }
-                for (group, requester) in requesters {
-                    if stop.isRaised { break }
-                    // A second past the report's end: at the end the report cancels the request itself.
-                    let left = max(0.5, deadline.timeIntervalSinceNow) + 1
-                    if let gateway, gatewayUsable, gatewayGroups.contains(group) {
-                        routing.begin(group: group, path: "gateway", provider: gateway.name)
-                        let (row, record) = RouteProbe.viaGateway(group: group, gateway: gateway, config: config, environment: environment,
-                                                                  timeout: min(left, gateway.timeouts.firstToken), interrupt: stop,
-                                                                  useCache: useCache)
-                        routing.finish(row, [record], stopped: stop.isRaised)
-                    }
-                    if stop.isRaised { break }
-                    routing.begin(group: group, path: "direct", provider: "")
-                    let (row, attempts) = RouteProbe.direct(group: group, requester: requester, interrupt: stop)
-                    routing.finish(row, attempts, stopped: stop.isRaised)
-                }
-            }
-            let stopReason = { routing.setStopReason(ctx.interrupt.isRaised ? "interrupted (Ctrl-C)"
-                : "the report's timeout of \(ReportFormatting.seconds(timeout)) passed") }
-            timedOut += requestJobs.wait(until: deadline, interrupt: ctx.interrupt, stop: stop,
-                                         atDeadline: { m.close(); stopReason() }, progress: progress.show)
-            // Told to stop, the request in flight ends at once (and is logged as cancelled).
-            routing.waitForEnd(upTo: 5)
-        } else if sendRequests && !requesters.isEmpty {
-            timedOut.append("routing")
-        }
-        progress.clear()
-        m.close()
-        let interrupted = ctx.interrupt.isRaised
-        let (requestRows, requestRecords) = routing.collect()
-
+    /// Each fallback chain (and the default one): as configured, and the plan aish would follow now.
+    static func chainRows(_ config: AishConfig, _ ctx: ShellContext) -> [ChainRow] {
         let router = ctx.routing.router(for: config)
         var chainNames = config.mappings.fallbackChains.map(\.model)
         if config.mappings.defaultChain != nil { chainNames.append("default") }
-        let chains = chainNames.map { name -> ChainRow in
+        return chainNames.map { name -> ChainRow in
             let configured = name == "default" ? (config.mappings.defaultChain?.chain ?? [])
                 : (config.mappings.fallbackChains.first { $0.model == name }?.chain ?? [])
             let plan = name == "default" ? [] : router.plan(for: name, state: ctx.routing.state, advance: false).steps.map { s in
@@ -203,25 +199,16 @@ package enum ReportCommands {
             }
             return ChainRow(model: name, plan: plan, chain: configured)
         }
+    }
 
-        var report = ReportBuilder.build(ReportInputs(
-            config: config, validation: validation, environment: environment, generatedAt: started, host: hostName(),
-            durationMs: (MonotonicClock.now() - stopwatch) * 1000, timeout: timeout, targets: targets, providerHealth: m.providerHealth,
-            listings: m.listings, status: m.status, gateway: m.gateway, prometheus: m.prometheus, grafana: m.grafana, redis: m.redis,
-            recent: m.recent, requestsSent: sendRequests, requests: requestRows, requestsPlanned: planned, chains: chains,
-            backups: ReportBuilder.backups(in: config.directory), timedOut: timedOut, gatewayLive: m.gatewayLive))
-        if let (id, json) = base { report.comparison = try ReportComparison.between(base: json, baseRun: id, current: report) }
-
-        // What was sent is logged whatever stopped the report; an interrupted report is not stored as a run.
-        record(report, measurements: m, attempts: requestRecords, gateway: gateway, ctx: ctx, started: started, storeRun: !interrupted)
-        if interrupted { throw CommandFailure("report: interrupted") }
-        report.run = storedRunID(ctx, startedAt: started)
-
-        // Where it goes: the file in its format, the terminal in the compact one.
-        let color = ctx.options.color && isatty(1) == 1 && !ctx.output.isCapturing
-        if let out {
+    /// Where the report goes: the file in its format (the terminal then gets the compact
+    /// form), else stdout (compact at a terminal, else Markdown, unless --format).
+    static func deliver(_ report: DiagnosticReport, _ options: Options, _ ctx: ShellContext) throws -> DiagnosticReport {
+        var report = report
+        let terminal = isatty(1) == 1 && !ctx.output.isCapturing
+        if let out = options.out {
             var fileReport = report
-            fileReport.format = format ?? (out.hasSuffix(".json") ? ReportFormat.json : (out.hasSuffix(".txt") ? ReportFormat.text : ReportFormat.markdown))
+            fileReport.format = options.format ?? (out.hasSuffix(".json") ? .json : (out.hasSuffix(".txt") ? .text : .markdown))
             fileReport.color = false
             do {
                 try OutputFile.write(ctx.output.forFile(fileReport.renderText()), to: out, privacy: .keepMode)
@@ -231,11 +218,10 @@ package enum ReportCommands {
             report.format = .text
             report.writtenTo = out
         } else {
-            let terminal = isatty(1) == 1 && !ctx.output.isCapturing
-            report.format = format ?? (terminal ? .text : .markdown)
+            report.format = options.format ?? (terminal ? .text : .markdown)
         }
-        report.color = color
-        return CommandResult(report: report)
+        report.color = ctx.options.color && terminal
+        return report
     }
 
     /// The figures of an earlier report, as stored in its run.
@@ -336,11 +322,11 @@ package enum ReportCommands {
 
 /// "report: measuring… 5 of 8 done; waiting for gateway /health (2.1 s)" on stderr at a terminal.
 private struct ReportProgressLine {
-    package var enabled: Bool
-    package var output: OutputSink
-    package var started: Double
+    var enabled: Bool
+    var output: OutputSink
+    var started: Double
 
-    package func show(_ pending: [String], _ total: Int) {
+    func show(_ pending: [String], _ total: Int) {
         guard enabled else { return }
         let elapsed = MonotonicClock.now() - started
         let text = "report: measuring… \(total - pending.count) of \(total) done; waiting for \(pending.joined(separator: ", ")) ("
@@ -348,7 +334,7 @@ private struct ReportProgressLine {
         output.writeError(TerminalText.control(TerminalControl.clearLine) + text)
     }
 
-    package func clear() {
+    func clear() {
         if enabled { output.writeError(TerminalText.control(TerminalControl.clearLine)) }
     }
 }

@@ -12,10 +12,21 @@ package enum ReportIssues {
 
     package static func find(_ i: ReportInputs, configuration: ConfigurationSection, providers: ProvidersSection, gateway: GatewaySection,
                      routing: RoutingSection, monitoring: MonitoringSection, resources: ResourcesSection) -> [ReportIssue] {
+        let found = configurationIssues(i) + providerIssues(i, providers, gateway) + serviceIssues(i, providers)
+            + gatewayHealthIssues(i, providers, gateway) + gatewayStateIssues(i, gateway) + routingIssues(routing)
+            + monitoringIssues(monitoring) + resourceIssues(i, resources)
+        let order = ["configuration", "providers", "gateway", "routing", "monitoring", "resources"]
+        return found.enumerated().sorted { a, b in
+            if a.element.impact != b.element.impact { return a.element.impact < b.element.impact }
+            let sa = order.firstIndex(of: a.element.section) ?? 9, sb = order.firstIndex(of: b.element.section) ?? 9
+            return sa != sb ? sa < sb : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Errors of the config files (the first five), the gateway's file out of step or missing, warnings.
+    static func configurationIssues(_ i: ReportInputs) -> [ReportIssue] {
         var out: [ReportIssue] = []
         let c = i.config
-
-        // Configuration.
         let errors = i.validation.findings.filter { $0.severity == .error }
         for f in errors.prefix(5) {
             out.append(ReportIssue(impact: .high, section: "configuration", symptom: "configuration error: \(f.message)",
@@ -47,8 +58,13 @@ package enum ReportIssues {
                 cause: otherWarnings.prefix(2).map(\.description).joined(separator: "; ") + (otherWarnings.count > 2 ? "; …" : ""),
                 fix: "`aish validate` lists each with its file:line:col; rules aish does not evaluate are listed so they are never silently ignored"))
         }
+        return out
+    }
 
-        // Providers.
+    /// Active providers not probed (key unset), down, or not serving a declared model.
+    static func providerIssues(_ i: ReportInputs, _ providers: ProvidersSection, _ gateway: GatewaySection) -> [ReportIssue] {
+        var out: [ReportIssue] = []
+        let c = i.config
         let deploymentsByProvider = Dictionary(grouping: gateway.deployments.filter { $0.provider != nil }, by: { $0.provider! })
         for row in providers.providers where row.configStatus == ProviderStatus.active.rawValue {
             guard let p = c.provider(named: row.name) else { continue }
@@ -94,15 +110,25 @@ package enum ReportIssues {
                                        cause: "providers.yaml declares it, but the server's model list does not contain it", fix: fix))
             }
         }
-        // Required services (ports.yaml) down that are no provider.
+        return out
+    }
+
+    /// Required services (ports.yaml) down that are no provider.
+    static func serviceIssues(_ i: ReportInputs, _ providers: ProvidersSection) -> [ReportIssue] {
+        var out: [ReportIssue] = []
         for s in providers.services where s.required && s.state != "up" {
             guard !(i.status?.services.first { $0.service.name == s.name }?.service.providers.isEmpty == false) else { continue }
             out.append(ReportIssue(impact: .high, section: "providers", symptom: "required service \(s.name) (port \(s.port)) is \(s.state)",
                                    cause: s.error ?? "no answer",
                                    fix: s.unit.map { "`aish service start \(s.name)` (unit \($0))" } ?? "start the service on port \(s.port)"))
         }
+        return out
+    }
 
-        // Gateway.
+    /// The gateway's /health unreadable, or at odds with aish's own probes of the backends.
+    static func gatewayHealthIssues(_ i: ReportInputs, _ providers: ProvidersSection, _ gateway: GatewaySection) -> [ReportIssue] {
+        var out: [ReportIssue] = []
+        let c = i.config
         if let gw = gateway.provider, gateway.mark != .notConfigured {
             let gatewayRow = providers.providers.first { $0.name == gw }
             if let error = gateway.error, gatewayRow?.state == "up" {
@@ -128,8 +154,12 @@ package enum ReportIssues {
                     fix: "compare base_url in providers.yaml with api_base (\(d.apiBase ?? "-")) in \(ConfigLoader.litellmFile)"))
             }
         }
+        return out
+    }
 
-        // The gateway's own state: deployments cooling down, processes down, and deployments it never cools down.
+    /// The gateway's own state: processes down, deployments cooling down, and deployments it never cools down.
+    static func gatewayStateIssues(_ i: ReportInputs, _ gateway: GatewaySection) -> [ReportIssue] {
+        var out: [ReportIssue] = []
         if let gw = gateway.provider, gateway.mark != .notConfigured, let live = i.gatewayLive {
             for r in live.replicas where !r.up {
                 out.append(ReportIssue(impact: .medium, section: "gateway",
@@ -153,7 +183,7 @@ package enum ReportIssues {
             }
         }
         if gateway.mark != .notConfigured, !gateway.neverCooledDown.isEmpty {
-            let (groups, reason) = GatewayCooldownRule.uncooled(c)
+            let (groups, reason) = GatewayCooldownRule.uncooled(i.config)
             let names = groups.map { "'\($0.group)'" }.joined(separator: ", ")
             out.append(ReportIssue(
                 impact: .low, section: "gateway",
@@ -162,9 +192,13 @@ package enum ReportIssues {
                 fix: "while such a backend is down every request pays its attempt before the fallback: give the group a second deployment "
                     + "(load_balancing in model-mappings.yaml), or an allowed_fails_policy in the gateway's router_settings that names the exception"))
         }
+        return out
+    }
 
-        // Routing.
-        // Failed requests: one issue per path (the same cause usually fails every group).
+    /// Failed requests (one issue per path: the same cause usually fails every group),
+    /// answers only after a fallback, and requests the timeout cut short.
+    static func routingIssues(_ routing: RoutingSection) -> [ReportIssue] {
+        var out: [ReportIssue] = []
         for path in ["gateway", "direct"] {
             let failed = routing.requests.filter { !$0.ok && !$0.cancelled && $0.path == path }
             guard let first = failed.first else { continue }
@@ -192,8 +226,12 @@ package enum ReportIssues {
                                        + (what.isEmpty ? "" : " (" + what.joined(separator: ", ") + ")"),
                                    cause: "a backend answers slowly or stalls", fix: "`aish compare NAME` measures it; raise `report --timeout`"))
         }
+        return out
+    }
 
-        // Monitoring.
+    /// Prometheus (or its scrape targets), Grafana and Redis not answering.
+    static func monitoringIssues(_ monitoring: MonitoringSection) -> [ReportIssue] {
+        var out: [ReportIssue] = []
         if monitoring.prometheus.mark == .failed {
             out.append(ReportIssue(impact: .medium, section: "monitoring", symptom: "Prometheus (\(monitoring.prometheus.url ?? "?")) does not answer",
                                    cause: monitoring.prometheus.error ?? "no answer", fix: "start Prometheus, then check `/-/healthy`"))
@@ -212,8 +250,12 @@ package enum ReportIssues {
                                    cause: monitoring.redis.error ?? "no answer",
                                    fix: "start redis-server; LiteLLM's cache and rate limits fail without it when they are configured to use it"))
         }
+        return out
+    }
 
-        // Resources.
+    /// Too many failed requests in the last hour; CPU, memory and GPU not measured.
+    static func resourceIssues(_ i: ReportInputs, _ resources: ResourcesSection) -> [ReportIssue] {
+        var out: [ReportIssue] = []
         let recent = resources.recent
         if recent.requests >= 10 && recent.errorRate > errorRateLimit {
             out.append(ReportIssue(impact: .medium, section: "resources",
@@ -224,13 +266,7 @@ package enum ReportIssues {
             out.append(ReportIssue(impact: .low, section: "resources", symptom: "CPU, memory and GPU were not measured",
                                    cause: ReportBuilder.timedOutMessage("the service status", i.timeout), fix: "`aish status` shows them"))
         }
-
-        let order = ["configuration", "providers", "gateway", "routing", "monitoring", "resources"]
-        return out.enumerated().sorted { a, b in
-            if a.element.impact != b.element.impact { return a.element.impact < b.element.impact }
-            let sa = order.firstIndex(of: a.element.section) ?? 9, sb = order.firstIndex(of: b.element.section) ?? 9
-            return sa != sb ? sa < sb : a.offset < b.offset
-        }.map(\.element)
+        return out
     }
 
     package static func clip(_ s: String, _ n: Int) -> String {

@@ -295,7 +295,7 @@ package enum ReportMarkdown {
             o.append("")
         }
         let f = res.recent
-        o.append("Requests in the last \(f.windowMinutes) minutes (session log):")
+        o.append("Requests in the last \(f.windowSeconds / 60) minutes (session log):")
         o.append("")
         if !f.available {
             o.append(f.note ?? "not available")

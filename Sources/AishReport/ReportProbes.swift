@@ -72,7 +72,7 @@ package enum RouteProbe {
         row.backendModel = decoder.summary.model
         let status: AttemptStatus = row.ok ? .ok : (interrupt.isRaised ? .cancelled : (reply.isEmpty ? .error : .partial))
         let info = head.flatMap { GatewayInfo(headers: $0.headers) }?.resolvingDeployment(config.providers.providers)
-        row.cacheHit = info?.cacheHit ?? false
+        row.cacheHit = GatewayInfo.cacheHit(info, throughGateway: true)
         if row.cacheHit == true, row.ok { row.mark = .warning }
         var record = AttemptRecord(
             requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
@@ -182,6 +182,108 @@ package final class RoutingRun: @unchecked Sendable {
         row.cancelled = true
         row.mark = .warning
         row.error = "cancelled: \(reason)" + (row.error.map { " (\($0))" } ?? "")
+    }
+}
+
+/// One probe of the report: its name (in the progress line, and in the list of what did not
+/// finish in time) and what it does.
+struct ReportProbe: Sendable {
+    var name: String
+    var body: @Sendable () -> Void
+
+    init(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        self.name = name
+        self.body = body
+    }
+}
+
+/// Runs the report's probes under its one deadline, a list at a time, each probe of a list on
+/// its own thread. At the deadline or on Ctrl-C it raises `stop`, which every probe watches,
+/// and names the probes still running.
+struct ReportProbeRunner: Sendable {
+    let deadline: Date
+    /// Ctrl-C.
+    let interrupt: InterruptFlag
+    /// Raised when the report stops waiting: every probe ends at once.
+    let stop = InterruptFlag()
+    let progress: @Sendable ([String], Int) -> Void
+
+    /// Whether a next list may start: time is left and Ctrl-C was not pressed.
+    var timeLeft: Bool { !interrupt.isRaised && Date() < deadline }
+
+    /// Runs `probes` at once and waits for them; the names of those that did not finish.
+    /// `atDeadline` runs before they are told to stop (see `ConcurrentJobs.wait`).
+    func run(_ probes: [ReportProbe], atDeadline: () -> Void) -> [String] {
+        let jobs = ConcurrentJobs()
+        for p in probes { jobs.start(p.name, p.body) }
+        return jobs.wait(until: deadline, interrupt: interrupt, stop: stop, atDeadline: atDeadline, progress: progress)
+    }
+}
+
+/// The report's routing requests: per route group one request through the gateway (when it
+/// can take them) and one routed by aish, sent one after another so that each TTFT is
+/// measured on a quiet machine. The requesters are made on the shell's thread (the router
+/// lives there).
+struct ReportRouteRequests {
+    let config: AishConfig
+    let environment: [String: String]
+    let gateway: ProviderConfig?
+    let useCache: Bool
+    let requesters: [(group: String, requester: Result<ModelRequester, CommandFailure>)]
+    let gatewayGroups: Set<String>
+    /// Without its key the gateway refuses every request: one issue says so, not one per group.
+    let gatewayUsable: Bool
+    let run = RoutingRun()
+
+    init(_ config: AishConfig, gateway: ProviderConfig?, ctx: ShellContext, options: ReportCommands.Options) {
+        self.config = config
+        environment = ctx.environment
+        self.gateway = gateway
+        useCache = options.useCache
+        let groups = options.sendRequests ? ReportBuilder.routeGroups(config) : []
+        requesters = groups.map { g in
+            do { return (g, .success(try MetricsRouting.requester(for: g, kind: "report", ctx: ctx, useGatewayCache: options.useCache))) }
+            catch { return (g, .failure(CommandFailure("\(error)"))) }
+        }
+        gatewayGroups = Set(LiteLLMGenerator.deployments(config).map(\.modelName))
+        gatewayUsable = gateway.map { ProviderCommands.notProbedReason($0, environment: ctx.environment) == nil } ?? false
+    }
+
+    /// One per group and path.
+    var planned: Int { requesters.reduce(0) { n, r in n + 1 + (throughGateway(r.group) ? 1 : 0) } }
+
+    private func throughGateway(_ group: String) -> Bool { gatewayUsable && gatewayGroups.contains(group) }
+
+    /// Sends them all, in the time the report has left; "routing" when they did not all end in time.
+    func send(with runner: ReportProbeRunner, measurements m: ReportMeasurements, timeout: Double) -> [String] {
+        guard !requesters.isEmpty else { return [] }
+        guard runner.timeLeft else { return ["routing"] }
+        let stop = runner.stop
+        let stopReason = { [run, interrupt = runner.interrupt] in
+            run.setStopReason(interrupt.isRaised ? "interrupted (Ctrl-C)" : "the report's timeout of \(ReportFormatting.seconds(timeout)) passed")
+        }
+        let timedOut = runner.run([ReportProbe("routing") { [self] in
+            defer { run.end() }
+            for (group, requester) in requesters {
+                if stop.isRaised { break }
+                // A second past the report's end: at the end the report cancels the request itself.
+                let left = max(0.5, runner.deadline.timeIntervalSinceNow) + 1
+                if let gateway, throughGateway(group) {
+                    run.begin(group: group, path: "gateway", provider: gateway.name)
+                    let (row, record) = RouteProbe.viaGateway(group: group, gateway: gateway, config: config, environment: environment,
+                                                              timeout: min(left, gateway.timeouts.firstToken), interrupt: stop,
+                                                              useCache: useCache)
+                    run.finish(row, [record], stopped: stop.isRaised)
+                }
+                if stop.isRaised { break }
+                run.begin(group: group, path: "direct", provider: "")
+                let (row, attempts) = RouteProbe.direct(group: group, requester: requester, interrupt: stop)
+                run.finish(row, attempts, stopped: stop.isRaised)
+            }
+        }], atDeadline: { m.close(); stopReason() })
+        // Told to stop, the request in flight ends at once (and is logged as cancelled).
+        run.waitForEnd(upTo: 5)
+        return timedOut
     }
 }
 

@@ -9,16 +9,16 @@ import AishBase
 /// whole-string match; `.` does not match a newline).
 package struct PatternMatcher: Sendable {
     private struct Node: Sendable {
-        package var set: ByteSet
-        package var min: Int
-        package var max: Int          // Int.max: unbounded
+        var set: ByteSet
+        var min: Int
+        var max: Int          // Int.max: unbounded
     }
 
     /// 256 bits: which bytes an atom accepts.
     private struct ByteSet: Sendable {
-        package var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
-        package func contains(_ b: UInt8) -> Bool {
+        func contains(_ b: UInt8) -> Bool {
             let mask = UInt64(1) << UInt64(b & 63)
             switch b >> 6 {
             case 0: return bits.0 & mask != 0
@@ -28,7 +28,7 @@ package struct PatternMatcher: Sendable {
             }
         }
 
-        package mutating func insert(_ b: UInt8) {
+        mutating func insert(_ b: UInt8) {
             let mask = UInt64(1) << UInt64(b & 63)
             switch b >> 6 {
             case 0: bits.0 |= mask
@@ -38,33 +38,33 @@ package struct PatternMatcher: Sendable {
             }
         }
 
-        package mutating func insert(_ range: ClosedRange<UInt8>) { for b in range { insert(b) } }
+        mutating func insert(_ range: ClosedRange<UInt8>) { for b in range { insert(b) } }
 
-        package mutating func formUnion(_ other: ByteSet) {
+        mutating func formUnion(_ other: ByteSet) {
             bits = (bits.0 | other.bits.0, bits.1 | other.bits.1, bits.2 | other.bits.2, bits.3 | other.bits.3)
         }
 
         /// ASCII complement: non-ASCII names never reach this matcher.
-        package func invertedASCII() -> ByteSet {
+        func invertedASCII() -> ByteSet {
             var out = ByteSet()
             for b in UInt8(0)...127 where !contains(b) { out.insert(b) }
             return out
         }
 
-        package static func of(_ bytes: UInt8...) -> ByteSet {
+        static func of(_ bytes: UInt8...) -> ByteSet {
             var s = ByteSet()
             for b in bytes { s.insert(b) }
             return s
         }
 
-        package static let digits: ByteSet = { var s = ByteSet(); s.insert(0x30...0x39); return s }()
-        package static let word: ByteSet = {
+        static let digits: ByteSet = { var s = ByteSet(); s.insert(0x30...0x39); return s }()
+        static let word: ByteSet = {
             var s = digits
             s.insert(0x41...0x5A); s.insert(0x61...0x7A); s.insert(0x5F)
             return s
         }()
-        package static let space = ByteSet.of(0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D)
-        package static let anyButNewline: ByteSet = { ByteSet.of(0x0A).invertedASCII() }()
+        static let space = ByteSet.of(0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D)
+        static let anyButNewline: ByteSet = { ByteSet.of(0x0A).invertedASCII() }()
     }
 
     private let nodes: [Node]

@@ -313,12 +313,3 @@ extension Router {
     }
 }
 
-fileprivate extension String {
-    package func padded(to width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-
-    package func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
-}

@@ -37,20 +37,20 @@ package final class RouterState: Sendable {
     }
 
     private struct Health {
-        package var consecutiveFailures = 0
-        package var cooldownUntil: Date?
-        package var cooldownReason = ""
+        var consecutiveFailures = 0
+        var cooldownUntil: Date?
+        var cooldownReason = ""
     }
 
     /// Requests and tokens over the last `span` seconds.
     private struct Window {
-        package var requestTimes: [Double] = []
-        package var requestHead = 0
-        package var tokenEvents: [(Double, Int)] = []
-        package var tokenHead = 0
-        package var tokenSum = 0
+        var requestTimes: [Double] = []
+        var requestHead = 0
+        var tokenEvents: [(Double, Int)] = []
+        var tokenHead = 0
+        var tokenSum = 0
 
-        package mutating func prune(now: Double, span: Double) {
+        mutating func prune(now: Double, span: Double) {
             let cutoff = now - span
             while requestHead < requestTimes.count, requestTimes[requestHead] <= cutoff { requestHead += 1 }
             while tokenHead < tokenEvents.count, tokenEvents[tokenHead].0 <= cutoff {
@@ -68,9 +68,9 @@ package final class RouterState: Sendable {
             }
         }
 
-        package var requests: Int { requestTimes.count - requestHead }
-        package var oldestRequest: Double? { requestHead < requestTimes.count ? requestTimes[requestHead] : nil }
-        package var oldestTokens: Double? { tokenHead < tokenEvents.count ? tokenEvents[tokenHead].0 : nil }
+        var requests: Int { requestTimes.count - requestHead }
+        var oldestRequest: Double? { requestHead < requestTimes.count ? requestTimes[requestHead] : nil }
+        var oldestTokens: Double? { tokenHead < tokenEvents.count ? tokenEvents[tokenHead].0 : nil }
     }
 
     /// The router's memory; its methods run under the lock.

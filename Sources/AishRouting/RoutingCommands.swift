@@ -14,7 +14,6 @@ package enum RoutingCommands {
 
     package static let route = CommandSpec(
         name: "route",
-        usage: "route MODEL [--prompt TEXT] | route --all",
         summary: "show the attempt plan for a model name and why each step is there",
         help: """
             Resolves MODEL the way chat does — exact match, load-balancing alias, capability,
@@ -34,10 +33,10 @@ package enum RoutingCommands {
             pattern and the default: where a request would go now.
             """,
         options: [
-            OptionSpec(names: ["-p", "--prompt"], valueName: "TEXT", help: "prompt used to size the request"),
-            OptionSpec(names: ["-a", "--all"], valueName: nil, help: "every configured name and where it goes now"),
+            OptionSpec(["-p", "--prompt"], .text("TEXT"), help: "prompt used to size the request"),
+            OptionSpec(["-a", "--all"], help: "every configured name and where it goes now", alone: true),
         ],
-        positionals: [PositionalSpec(name: "MODEL", help: "model name, alias or capability", optional: true,
+        positionals: [PositionalSpec(name: "MODEL", help: "model name, alias or capability",
                                      completion: .dynamic(RoutingCommands.configuredNames))],
         report: ReportShape(RouteReport.self),
         otherReports: [ReportShape(RouteTable.self, mode: "route --all")],

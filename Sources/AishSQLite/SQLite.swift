@@ -350,8 +350,8 @@ package final class Statement {
 
 /// The question `withStopCheck` asks, kept alive for the progress callback.
 private final class StopCheck {
-    package let shouldStop: () -> Bool
-    package init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
+    let shouldStop: () -> Bool
+    init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
 }
 
 /// Non-zero stops the statement (SQLITE_INTERRUPT).
@@ -362,7 +362,7 @@ private let stopCheckCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int3
 
 /// Remembers what the read-only authorizer refused, so `sql` can say so.
 private final class ReadOnlyAuthorizer {
-    package var denied: String?
+    var denied: String?
 }
 
 /// Pragmas that take an argument but only read (`PRAGMA table_info(attempts)`).

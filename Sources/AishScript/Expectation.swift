@@ -10,7 +10,7 @@ package enum Expectation: Equatable {
     case status(CommandResult.Status)
     case contains(String, negated: Bool)
     case matches(String, negated: Bool)
-    /// A named field (`ttft < 500ms`, `tokens >= 1`, `provider == ollama`).
+    /// A named field (`ttft_ms < 500ms`, `tokens >= 1`, `provider == ollama`).
     case field(String, Comparison, String)
     /// A path into the result's JSON form (`json .models[0].name == llama3`); with no
     /// comparison the value must exist and not be null.
@@ -89,7 +89,8 @@ package enum Expectation: Equatable {
                 let names = result.fields.map(\.0)
                 return (false, "no field '\(name)'" + (names.isEmpty ? "" : "; fields: \(names.joined(separator: ", "))"))
             }
-            return Expectation.compare(actual, op, expected, showUnit: Expectation.hasUnit(expected))
+            return Expectation.compare(actual, op, expected, showUnit: Expectation.hasUnit(expected),
+                                       seconds: Expectation.inSeconds(name))
         case let .json(path, op, expected):
             let value: JSONValue?
             do {
@@ -99,7 +100,7 @@ package enum Expectation: Equatable {
             }
             guard let value else { return (false, "no value at \(path)") }
             guard let op, let expected else { return (value != .null, value.serialized()) }
-            return Expectation.compare(value, op, expected, showUnit: false)
+            return Expectation.compare(value, op, expected, showUnit: false, seconds: Expectation.inSeconds(path))
         }
     }
 
@@ -123,17 +124,22 @@ package enum Expectation: Equatable {
 
     private static func hasUnit(_ text: String) -> Bool { Double(text) == nil && DurationText.seconds(text) != nil }
 
-    /// A number from "500", "1.5", "500ms", "2s", "1m" (durations in milliseconds).
-    package static func number(_ text: String) -> Double? {
+    /// Whether a field (or the last key of a path) holds seconds: its name ends in `_s`, as
+    /// every duration's name ends in its unit (`latency_ms`, `cooldown_s`).
+    package static func inSeconds(_ name: String) -> Bool { name.hasSuffix("_s") }
+
+    /// A number from "500", "1.5", "500ms", "2s", "1m": a duration in milliseconds, or in
+    /// seconds for a field in seconds.
+    package static func number(_ text: String, seconds: Bool = false) -> Double? {
         if let v = Double(text) { return v }
-        return DurationText.seconds(text).map { $0 * 1000 }
+        return DurationText.seconds(text).map { seconds ? $0 : $0 * 1000 }
     }
 
-    private static func compare(_ actual: JSONValue, _ op: Comparison, _ expected: String, showUnit: Bool)
+    private static func compare(_ actual: JSONValue, _ op: Comparison, _ expected: String, showUnit: Bool, seconds: Bool)
         -> (Bool, String)
     {
-        if let a = actual.doubleValue, let e = number(expected) {
-            let shown = JSONValue.format(a) + (showUnit ? "ms" : "")
+        if let a = actual.doubleValue, let e = number(expected, seconds: seconds) {
+            let shown = JSONValue.format(a) + (showUnit ? (seconds ? "s" : "ms") : "")
             let passed: Bool
             switch op {
             case .lt: passed = a < e

@@ -76,10 +76,10 @@ package enum ScriptCheck {
             if option.takesValue {
                 var value: Word? = inline ? nil : (i < words.endIndex ? words[i] : nil)
                 if !inline {
-                    guard i < words.endIndex else {
-                        return (word, "\(spec.name): option '\(name)' needs a value \(option.valueName!)")
+                    guard i + option.arity <= words.endIndex else {
+                        return (word, "\(spec.name): option '\(name)' needs \(option.arity == 1 ? "a value" : "values") \(option.valueName!)")
                     }
-                    i += 1
+                    i += option.arity
                 }
                 // A literal value of the wrong kind (`--timeout abc`); `--timeout=abc` too.
                 var text = value?.literalText

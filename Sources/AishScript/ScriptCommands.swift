@@ -8,11 +8,8 @@ import AishSessionLog
 package enum ScriptCommands {
     package static let all: [CommandSpec] = [test]
 
-    package static let testUsage = "test [FILE|DIR...] [--jobs N] [--timeout S] [--junit FILE]"
-
     package static let test = CommandSpec(
         name: "test",
-        usage: testUsage,
         summary: "run many .ai scripts, each in its own session, in parallel: a line per file and one summary",
         help: """
             Runs each FILE, and every .ai file under each DIR (recursively, in name order), as
@@ -30,9 +27,9 @@ package enum ScriptCommands {
             files it started with it.
             """,
         options: [
-            OptionSpec(names: ["-j", "--jobs"], valueName: "N", help: "scripts run at once (default: the number of CPUs)"),
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "stop and fail a file that runs longer than S (default 10m; 0: none)"),
-            OptionSpec(names: ["--junit"], valueName: "FILE", help: "write one JUnit XML report", completion: .files),
+            OptionSpec(["-j", "--jobs"], .wholeNumber("N"), help: "scripts run at once (default: the number of CPUs)"),
+            OptionSpec(["--timeout"], .duration("S"), help: "stop and fail a file that runs longer than S (default 10m; 0: none)"),
+            OptionSpec(["--junit"], .path("FILE"), help: "write one JUnit XML report"),
         ],
         positionals: [PositionalSpec(name: "FILE|DIR", help: ".ai files or directories", optional: true, variadic: true,
                                      completion: .files)],
@@ -41,7 +38,7 @@ package enum ScriptCommands {
 
     package static func runTest(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let jobs = try inv.int("--jobs", default: ProcessInfo.processInfo.activeProcessorCount)
-        guard jobs >= 1 else { throw UsageError(message: "test: --jobs takes a number of 1 or more, got \(jobs)", usage: testUsage) }
+        guard jobs >= 1 else { throw UsageError(message: "test: --jobs takes a number of 1 or more, got \(jobs)", usage: test.usage) }
         let timeout = try inv.duration("--timeout", default: TestRun.defaultTimeout)
         let files = try TestRun.collectFiles(inv.positionals.isEmpty ? ["tests"] : inv.positionals)
         guard let executable = SelfExecutable.path else {

@@ -27,19 +27,19 @@ package struct ScriptParser {
     // MARK: - State
 
     private struct PendingHeredoc {
-        package var commandIndex: Int
-        package var delimiter: String
-        package var stripTabs: Bool
-        package var expand: Bool
-        package var location: SourceLocation
+        var commandIndex: Int
+        var delimiter: String
+        var stripTabs: Bool
+        var expand: Bool
+        var location: SourceLocation
     }
 
     private struct WordBuilder {
-        package var segments: [WordSegment] = []
-        package var quoted = false
-        package var location: SourceLocation
+        var segments: [WordSegment] = []
+        var quoted = false
+        var location: SourceLocation
 
-        package mutating func append(_ scalar: Unicode.Scalar) {
+        mutating func append(_ scalar: Unicode.Scalar) {
             if case var .literal(t) = segments.last {
                 segments.removeLast()
                 t.unicodeScalars.append(scalar)
@@ -49,7 +49,7 @@ package struct ScriptParser {
             }
         }
 
-        package mutating func append(_ segment: WordSegment) {
+        mutating func append(_ segment: WordSegment) {
             if case let .literal(new) = segment, case let .literal(old) = segments.last {
                 segments[segments.count - 1] = .literal(old + new)
             } else {

@@ -19,7 +19,7 @@ package enum ServiceCommands {
     // MARK: status
 
     package static let statusSpec = CommandSpec(
-        name: "status", usage: "status [NAME...] [--watch S [--count N]]",
+        name: "status",
         summary: "per service: up/down, pid, CPU, RSS, uptime, GPU memory",
         help: """
             One row per ports.yaml service and per provider whose base_url is on this machine
@@ -38,8 +38,8 @@ package enum ServiceCommands {
             Prometheus's scrape targets (up/down, last scrape error) and the alerts firing.
             """,
         options: [
-            OptionSpec(names: ["-w", "--watch"], valueName: "S", help: "refresh every S seconds (e.g. 2, 500ms)"),
-            OptionSpec(names: ["-n", "--count"], valueName: "N", help: "with --watch: stop after N frames"),
+            OptionSpec(["-w", "--watch"], .duration("S"), help: "refresh every S seconds (e.g. 2, 500ms)"),
+            OptionSpec(["-n", "--count"], .wholeNumber("N"), help: "with --watch: stop after N frames", goesWith: "--watch"),
         ],
         positionals: [
             PositionalSpec(name: "NAME", help: "only these services", optional: true, variadic: true,
@@ -122,7 +122,7 @@ package enum ServiceCommands {
     // MARK: service
 
     package static let serviceSpec = CommandSpec(
-        name: "service", usage: "service start|stop|restart|enable|disable NAME [--yes] [--system] [--timeout S]",
+        name: "service",
         summary: "control a service's systemd unit (asks for confirmation)",
         help: """
             NAME is a ports.yaml service, a provider, or a unit name. The unit comes from
@@ -134,9 +134,9 @@ package enum ServiceCommands {
             action is recorded in the session log.
             """,
         options: [
-            OptionSpec(names: ["-y", "--yes"], valueName: nil, help: "do not ask for confirmation (required in scripts)"),
-            OptionSpec(names: ["--system"], valueName: nil, help: "use the system service manager instead of --user"),
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "how long to wait for health after start (default 30s)"),
+            OptionSpec(["-y", "--yes"], help: "do not ask for confirmation (required in scripts)"),
+            OptionSpec(["--system"], help: "use the system service manager instead of --user"),
+            OptionSpec(["--timeout"], .duration("S"), help: "how long to wait for health after start (default 30s)"),
         ],
         // The action is the subcommand word; positionals are what follows it.
         positionals: [PositionalSpec(name: "NAME", help: "service, provider or unit", completion: serviceNameCompletion)],
@@ -344,7 +344,7 @@ package struct ServiceReport: CommandReport {
     /// "up after 1.2 s (GET … → 200)", after start and restart.
     package var waitSummary: String? = nil
 
-    package enum CodingKeys: String, CodingKey { case action, service, unit, scope, done, healthy, wait, text }
+    package enum CodingKeys: String, CodingKey { case action, service, unit, scope, done, healthy, wait = "wait_ms", text }
 
     package static let fields = [
         ReportField("action", "start, stop, restart, enable or disable"),
@@ -353,7 +353,7 @@ package struct ServiceReport: CommandReport {
         ReportField("scope", "user or system (null when not confirmed)"),
         ReportField("done", "whether systemctl ran (false: not confirmed)"),
         ReportField("healthy", "after start and restart: whether the health check passed (else null)"),
-        ReportField("wait", "after start and restart: time until healthy or given up (else null)", unit: "ms"),
+        ReportField("wait_ms", "after start and restart: time until healthy or given up (else null)", unit: "ms"),
         ReportField("text", "the printed lines"),
     ]
 

@@ -10,6 +10,7 @@ package enum SessionLogAccess {
     package static var aishVersion: String { AishVersion.current }
 
     /// `path` is `--db`, else `$AISH_DB`, else ~/.local/share/aish/aish.db.
+    /// The log masks with `output`'s secret filter (which also takes `environment`'s secrets).
     /// On failure: one clear warning on `output`, and nil (the shell keeps working).
     package static func open(path: String?, mode: String, scriptPath: String?, output: OutputSink,
                      environment: [String: String]) -> SessionRecorder? {
@@ -20,7 +21,8 @@ package enum SessionLogAccess {
                 output.writeError("aish: session log \(resolved) was readable by others (mode 0\(String(mode, radix: 8))); it is now private (0600)\n")
             }
             try log.beginSession(mode: mode, scriptPath: scriptPath, aishVersion: aishVersion)
-            return SessionLogRecorder(log: log, redactor: SecretRedactor(environment: environment), output: output)
+            output.secrets.adopt(environment: environment)
+            return SessionLogRecorder(log: log, secrets: output.secrets, output: output)
         } catch let e as SessionLogUnavailable {
             output.writeError(warning(path: resolved, reason: e.reason))
         } catch let e as SQLiteError {

@@ -9,17 +9,14 @@ package enum SessionLogCommands {
     package static let all: [CommandSpec] = [log, show, stats, sql, export]
 
     private static let statusWords = ["ok", "error", "partial", "cancelled", "timeout", "skipped"]
-    private static let timeoutOption = OptionSpec(
-        names: ["--timeout"], valueName: "S",
+    private static let timeoutOption = OptionSpec(["--timeout"], .duration("S"),
         help: "stop the read after S (default 10s in scripts, -c and pipes; none at the terminal; 0 = none)")
-    private static let sinceOption = OptionSpec(
-        names: ["--since"], valueName: "T", help: "only rows since a time: 1h, 30m, 2d, 2026-11-27 or 2026-11-27T10:00")
+    private static let sinceOption = OptionSpec(["--since"], .text("T"), help: "only rows since a time: 1h, 30m, 2d, 2026-11-27 or 2026-11-27T10:00")
 
     // MARK: log
 
     package static let log = CommandSpec(
         name: "log",
-        usage: "log [-n N] [-m MODEL] [-p PROVIDER] [--status STATUS] [--since T] [-q TEXT] [--commands] [--timeout S]",
         summary: "list logged request attempts, newest first",
         help: """
             One line per request attempt: id, time, model → provider, status, time to first token, \
@@ -28,14 +25,13 @@ package enum SessionLogCommands {
             lists commands instead (-q then matches their text). `show ID` prints one in full.
             """,
         options: [
-            OptionSpec(names: ["-n", "--limit"], valueName: "N", help: "how many rows (default 20)"),
-            OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "requested or backend model"),
-            OptionSpec(names: ["-p", "--provider"], valueName: "PROVIDER", help: "provider name"),
-            OptionSpec(names: ["--status"], valueName: "STATUS", help: "ok, error, partial, cancelled, timeout, skipped",
-                       completion: .words(statusWords)),
+            OptionSpec(["-n", "--limit"], .wholeNumber("N"), help: "how many rows (default 20)"),
+            OptionSpec(["-m", "--model"], .text("MODEL"), help: "requested or backend model"),
+            OptionSpec(["-p", "--provider"], .text("PROVIDER"), help: "provider name"),
+            OptionSpec(["--status"], .oneOf(statusWords), help: "only attempts (or commands) with this status"),
             sinceOption,
-            OptionSpec(names: ["-q", "--query"], valueName: "TEXT", help: "full-text search over prompts and replies"),
-            OptionSpec(names: ["--commands"], valueName: nil, help: "list commands instead of request attempts"),
+            OptionSpec(["-q", "--query"], .text("TEXT"), help: "full-text search over prompts and replies"),
+            OptionSpec(["--commands"], help: "list commands instead of request attempts"),
             timeoutOption,
         ],
         report: ReportShape(LogReport.self),
@@ -46,9 +42,6 @@ package enum SessionLogCommands {
         let limit = try inv.int("--limit", default: 20)
         guard limit > 0 else { throw UsageError(message: "log: -n takes a positive number, got \(limit)") }
         let since = try parseSince(inv, command: "log")
-        if let s = inv.value("--status"), !statusWords.contains(s) {
-            throw UsageError(message: "log: unknown status '\(s)' (one of: \(statusWords.joined(separator: ", ")))")
-        }
         let reader = try openReader(ctx, command: "log")
         let budget = try ReadBudget(inv, ctx, command: "log")
         return try budget.run(reader, interrupt: ctx.interrupt) {
@@ -103,7 +96,6 @@ package enum SessionLogCommands {
 
     package static let show = CommandSpec(
         name: "show",
-        usage: "show [ID | cmd:ID]",
         summary: "everything about one request attempt (default: the newest) or one command",
         help: """
             For an attempt: when and how it was routed, provider and backend model, status, HTTP \
@@ -111,7 +103,7 @@ package enum SessionLogCommands {
             partial reply of a failed stream), every attempt of the same request, and the command \
             that made it. `show cmd:ID` shows a command and the attempts it made.
             """,
-        positionals: [PositionalSpec(name: "ID", help: "attempt id from `log`, or cmd:ID", optional: true)],
+        positionals: [PositionalSpec(name: "ID | cmd:ID", help: "attempt id from `log`, or cmd: and a command id", optional: true)],
         report: ReportShape(ShowAttemptReport.self),
         otherReports: [ReportShape(ShowCommandReport.self, mode: "show cmd:ID")],
         run: { inv, ctx in try runShow(inv, ctx) })
@@ -165,7 +157,6 @@ package enum SessionLogCommands {
 
     package static let stats = CommandSpec(
         name: "stats",
-        usage: "stats [--since T] [--by model|provider] [--timeout S]",
         summary: "per model or provider: requests, error rate, TTFT and latency p50/p90/p99, tokens/s",
         help: """
             Counts every request attempt sent (skipped ones are not). Errors are error, timeout \
@@ -181,18 +172,14 @@ package enum SessionLogCommands {
             """,
         options: [
             sinceOption,
-            OptionSpec(names: ["--by"], valueName: "model|provider", help: "group by requested model (default) or provider",
-                       completion: .words(["model", "provider"])),
+            OptionSpec(["--by"], .oneOf(["model", "provider"]), help: "group by requested model (default) or provider"),
             timeoutOption,
         ],
         report: ReportShape(StatsReport.self),
         run: { inv, ctx in try runStats(inv, ctx) })
 
     package static func runStats(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
-        let by = inv.value("--by") ?? "model"
-        guard by == "model" || by == "provider" else {
-            throw UsageError(message: "stats: --by takes model or provider, got '\(by)'")
-        }
+        let by = inv.value("--by") ?? "model"  // model or provider: the parser refuses any other
         let since = try parseSince(inv, command: "stats")
         let reader = try openReader(ctx, command: "stats")
         let budget = try ReadBudget(inv, ctx, command: "stats")
@@ -225,7 +212,6 @@ package enum SessionLogCommands {
 
     package static let sql = CommandSpec(
         name: "sql",
-        usage: "sql [--timeout S] QUERY",
         summary: "run one read-only SQL statement over the session log",
         help: """
             Tables: sessions, commands, attempts (with attempts_fts for full-text MATCH), messages, \
@@ -287,7 +273,6 @@ package enum SessionLogCommands {
 
     package static let export = CommandSpec(
         name: "export",
-        usage: "export [--format json|csv] [--since T] [--timeout S] FILE",
         summary: "write logged request attempts to a JSON or CSV file",
         help: """
             Every request attempt (oldest first) with all its columns, including prompt and reply. \
@@ -295,20 +280,18 @@ package enum SessionLogCommands {
             default). The file is created private (0600): it holds prompts and replies.
             """,
         options: [
-            OptionSpec(names: ["--format"], valueName: "json|csv", help: "file format", completion: .words(["json", "csv"])),
+            OptionSpec(["--format"], .oneOf(["json", "csv"]), help: "file format"),
             sinceOption,
-            OptionSpec(names: ["--timeout"], valueName: "S", help: "stop after S, leaving the file incomplete (default: none; Ctrl-C stops it)"),
+            OptionSpec(["--timeout"], .duration("S"), help: "stop after S, leaving the file incomplete (default: none; Ctrl-C stops it)"),
         ],
-        positionals: [PositionalSpec(name: "FILE", completion: .files)],
+        positionals: [PositionalSpec(name: "FILE", help: "the file to write", completion: .files)],
         report: ReportShape(ExportReport.self),
         run: { inv, ctx in try runExport(inv, ctx) })
 
     package static func runExport(_ inv: Invocation, _ ctx: ShellContext) throws -> CommandResult {
         let file = inv.positionals[0]
+        // json or csv: the parser refuses any other --format.
         let format = inv.value("--format") ?? (file.lowercased().hasSuffix(".csv") ? "csv" : "json")
-        guard format == "json" || format == "csv" else {
-            throw UsageError(message: "export: --format takes json or csv, got '\(format)'")
-        }
         let since = try parseSince(inv, command: "export")
         let reader = try openReader(ctx, command: "export")
         let out: OutputFile

@@ -4,22 +4,23 @@ import AishBase
 import AishCommand
 import AishSQLite
 
-/// The `SessionRecorder` the shell gets: redacts secrets, serialises writers (compare and
+/// The `SessionRecorder` the shell gets: redacts secrets with the process's one
+/// `SecretFilter` (the output step's), serialises writers (compare and
 /// bench may record from several threads), and never throws into its caller. The first
 /// failed write prints one warning and turns the recorder off; the shell keeps working.
 package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     private let lock = ThreadLock()
     private var log: SessionLog?
-    private var redactor: SecretRedactor
+    private let secrets: SecretFilter
     private let output: OutputSink
     package let path: String
     /// The command being run, so that its attempts point at it.
     private var currentCommandID: Int64?
 
-    package init(log: SessionLog, redactor: SecretRedactor, output: OutputSink) {
+    package init(log: SessionLog, secrets: SecretFilter, output: OutputSink) {
         self.log = log
         self.path = log.path
-        self.redactor = redactor
+        self.secrets = secrets
         self.output = output
     }
 
@@ -30,7 +31,7 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
         lock.withLock {
             guard let log else { return }
             do {
-                try body(log, redactor)
+                try body(log, secrets.current)
             } catch {
                 let reason: String
                 switch error {
@@ -43,13 +44,9 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
         }
     }
 
-    package func addSecretVariableNames(_ names: [String]) {
-        lock.withLock { redactor.addSecretNames(names) }
-    }
+    package func addSecretVariableNames(_ names: [String]) { secrets.addSecretNames(names) }
 
-    package func addSecretValues(_ values: [String]) {
-        lock.withLock { redactor.addSecretValues(values) }
-    }
+    package func addSecretValues(_ values: [String]) { secrets.addSecretValues(values) }
 
     package func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64? {
         var id: Int64?

@@ -7,7 +7,7 @@ import AishSQLite
 // The reports of `log`, `show`, `stats`, `sql` and `export`, each with its text form.
 // Rows of the log (`attempts`, `chain`, `command`, `session`) appear in JSON with the
 // log's own column names (the names `sql` and `export` use); the top-level figures use the
-// SPEC's names for `expect` (`ttft`, `latency`, `tokens`, `provider`), in ms. Every field
+// names `expect` reads (`ttft_ms`, `latency_ms`, `tokens`, `provider`). Every field
 // is always present: null when unknown.
 
 /// The figures of one attempt that `expect` reads after `log` (the newest listed) and
@@ -19,7 +19,7 @@ package struct AttemptFigures: Encodable, Sendable {
     package init(_ r: AttemptRow?) { row = r }
 
     package enum CodingKeys: String, CodingKey {
-        case id, model, provider, attemptStatus = "attempt_status", ttft, latency, tokens, cacheHit = "cache_hit"
+        case id, model, provider, attemptStatus = "attempt_status", ttft = "ttft_ms", latency = "latency_ms", tokens, cacheHit = "cache_hit"
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -41,8 +41,8 @@ package struct AttemptFigures: Encodable, Sendable {
             ReportField("model", "requested model of \(which)"),
             ReportField("provider", "provider of \(which)"),
             ReportField("attempt_status", "status of \(which): ok, error, partial, cancelled, timeout or skipped"),
-            ReportField("ttft", "time to first token of \(which) (null when none)", unit: "ms"),
-            ReportField("latency", "total time of \(which) (null when unknown)", unit: "ms"),
+            ReportField("ttft_ms", "time to first token of \(which) (null when none)", unit: "ms"),
+            ReportField("latency_ms", "total time of \(which) (null when unknown)", unit: "ms"),
             ReportField("tokens", "completion tokens of \(which) (null when not reported)"),
             ReportField("cache_hit", "whether a LiteLLM gateway answered \(which) from its response cache (null: not a gateway)"),
         ]
@@ -236,7 +236,7 @@ package struct ShowCommandReport: CommandReport {
     package var session: SessionRow?
 
     package enum CodingKeys: String, CodingKey {
-        case id, commandStatus = "command_status", attemptCount = "attempt_count", latency, command, attempts, session
+        case id, commandStatus = "command_status", attemptCount = "attempt_count", latency = "latency_ms", command, attempts, session
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -254,7 +254,7 @@ package struct ShowCommandReport: CommandReport {
         ReportField("id", "the command's id (cmd:ID)"),
         ReportField("command_status", "running, ok or error"),
         ReportField("attempt_count", "request attempts the command made"),
-        ReportField("latency", "how long the command ran (null while running)", unit: "ms"),
+        ReportField("latency_ms", "how long the command ran (null while running)", unit: "ms"),
         ReportField("command", "the command with every column of the log"),
         ReportField("attempts", "the attempts it made, each with every column of the log"),
         ReportField("session", "its session (null when not logged)"),
@@ -324,11 +324,12 @@ package struct StatsReport: CommandReport {
 
         package enum CodingKeys: String, CodingKey {
             case name, requests, errors, errorRate = "error_rate", cacheHits = "cache_hits",
-                 cacheHitRatio = "cache_hit_ratio", ttft, ttftP90 = "ttft_p90", ttftP99 = "ttft_p99",
-                 latency, latencyP90 = "latency_p90", latencyP99 = "latency_p99", tokensPerSecond = "tokens_per_second",
-                 gatewayOverhead = "gateway_overhead", gatewayOverheadP90 = "gateway_overhead_p90",
-                 gatewayOverheadP99 = "gateway_overhead_p99", backendLatency = "backend_latency",
-                 backendLatencyP90 = "backend_latency_p90", backendLatencyP99 = "backend_latency_p99"
+                 cacheHitRatio = "cache_hit_ratio", ttft = "ttft_ms", ttftP90 = "ttft_p90_ms", ttftP99 = "ttft_p99_ms",
+                 latency = "latency_ms", latencyP90 = "latency_p90_ms", latencyP99 = "latency_p99_ms",
+                 tokensPerSecond = "tokens_per_second",
+                 gatewayOverhead = "gateway_overhead_ms", gatewayOverheadP90 = "gateway_overhead_p90_ms",
+                 gatewayOverheadP99 = "gateway_overhead_p99_ms", backendLatency = "backend_latency_ms",
+                 backendLatencyP90 = "backend_latency_p90_ms", backendLatencyP99 = "backend_latency_p99_ms"
         }
 
         package func encode(to encoder: any Encoder) throws { try encode(to: encoder, withName: true) }
@@ -391,19 +392,19 @@ package struct StatsReport: CommandReport {
         ReportField("error_rate", "errors / requests, 0 to 1"),
         ReportField("cache_hits", "requests a LiteLLM gateway answered from its response cache (not in the timings)"),
         ReportField("cache_hit_ratio", "cache_hits / requests, 0 to 1"),
-        ReportField("ttft", "time to first token, p50 (null when no attempt had one)", unit: "ms"),
-        ReportField("ttft_p90", "time to first token, p90", unit: "ms"),
-        ReportField("ttft_p99", "time to first token, p99", unit: "ms"),
-        ReportField("latency", "latency of successful attempts, p50", unit: "ms"),
-        ReportField("latency_p90", "latency, p90", unit: "ms"),
-        ReportField("latency_p99", "latency, p99", unit: "ms"),
+        ReportField("ttft_ms", "time to first token, p50 (null when no attempt had one)", unit: "ms"),
+        ReportField("ttft_p90_ms", "time to first token, p90", unit: "ms"),
+        ReportField("ttft_p99_ms", "time to first token, p99", unit: "ms"),
+        ReportField("latency_ms", "latency of successful attempts, p50", unit: "ms"),
+        ReportField("latency_p90_ms", "latency, p90", unit: "ms"),
+        ReportField("latency_p99_ms", "latency, p99", unit: "ms"),
         ReportField("tokens_per_second", "mean tokens/s of successful attempts"),
-        ReportField("gateway_overhead", "--by provider: the gateway's own time, p50 (null but for gateway rows)", unit: "ms"),
-        ReportField("gateway_overhead_p90", "gateway overhead, p90", unit: "ms"),
-        ReportField("gateway_overhead_p99", "gateway overhead, p99", unit: "ms"),
-        ReportField("backend_latency", "--by provider: latency less the gateway's overhead, p50", unit: "ms"),
-        ReportField("backend_latency_p90", "backend latency, p90", unit: "ms"),
-        ReportField("backend_latency_p99", "backend latency, p99", unit: "ms"),
+        ReportField("gateway_overhead_ms", "--by provider: the gateway's own time, p50 (null but for gateway rows)", unit: "ms"),
+        ReportField("gateway_overhead_p90_ms", "gateway overhead, p90", unit: "ms"),
+        ReportField("gateway_overhead_p99_ms", "gateway overhead, p99", unit: "ms"),
+        ReportField("backend_latency_ms", "--by provider: latency less the gateway's overhead, p50", unit: "ms"),
+        ReportField("backend_latency_p90_ms", "backend latency, p90", unit: "ms"),
+        ReportField("backend_latency_p99_ms", "backend latency, p99", unit: "ms"),
         ReportField("percentiles", "exact, or histogram over more than 20,000 attempts (within about 1%)"),
         ReportField("groups", "per model or provider: name and the figures above"),
         ReportField("total", "over all groups: the same (name all)"),

@@ -13,7 +13,7 @@ package enum BuiltinCommands {
     package static let commandNames = ValueCompletion.dynamic { ctx in ctx.registry.commands.map(\.name) }
 
     package static let help = CommandSpec(
-        name: "help", aliases: ["?"], usage: "help [COMMAND]", summary: "list commands, or show one command's help",
+        name: "help", aliases: ["?"], summary: "list commands, or show one command's help",
         help: """
             Without an argument lists every command by group. 'help COMMAND' shows its usage,
             options, fields and aliases; its --json has the fields command and help.
@@ -30,14 +30,14 @@ package enum BuiltinCommands {
         })
 
     package static let echo = CommandSpec(
-        name: "echo", usage: "echo [TEXT...]", summary: "print the arguments, separated by spaces",
+        name: "echo", summary: "print the arguments, separated by spaces",
         positionals: [PositionalSpec(name: "TEXT", optional: true, variadic: true)],
         rawArguments: true,
         report: ReportShape(TextReport.self),
         run: { inv, _ in CommandResult(report: TextReport(text: inv.positionals.joined(separator: " "))) })
 
     package static let sleep = CommandSpec(
-        name: "sleep", usage: "sleep DURATION", summary: "wait, e.g. 'sleep 2s' or 'sleep 500ms' (Ctrl-C stops it)",
+        name: "sleep", summary: "wait, e.g. 'sleep 2s' or 'sleep 500ms' (Ctrl-C stops it)",
         positionals: [PositionalSpec(name: "DURATION", completion: .words(["1s", "5s", "500ms"]))],
         report: ReportShape(SleepReport.self),
         run: { inv, ctx in
@@ -52,7 +52,7 @@ package enum BuiltinCommands {
         })
 
     package static let vars = CommandSpec(
-        name: "vars", usage: "vars", summary: "list script variables (set with 'set' or --var)",
+        name: "vars", summary: "list script variables (set with 'set' or --var)",
         report: ReportShape(VariablesReport.self),
         run: { _, ctx in CommandResult(report: variables(ctx)) })
 
@@ -61,7 +61,7 @@ package enum BuiltinCommands {
     }
 
     package static let set = CommandSpec(
-        name: "set", usage: "set [NAME [VALUE...]]",
+        name: "set",
         summary: "set a script variable ($NAME), or a chat option (temperature, max_tokens, top_p, seed, max_reply_bytes)",
         help: """
             'set NAME VALUE...' stores VALUE (the words joined by spaces) as $NAME. 'set NAME' shows it,
@@ -102,7 +102,7 @@ package enum BuiltinCommands {
     }
 
     package static let unset = CommandSpec(
-        name: "unset", usage: "unset NAME...", summary: "remove script variables",
+        name: "unset", summary: "remove script variables",
         positionals: [PositionalSpec(name: "NAME", variadic: true,
                                      completion: .dynamic { ctx in Array(ctx.variables.keys).sorted() })],
         report: ReportShape(UnsetReport.self),
@@ -112,7 +112,7 @@ package enum BuiltinCommands {
         })
 
     package static let source = CommandSpec(
-        name: "source", aliases: ["."], usage: "source FILE [ARGS...]",
+        name: "source", aliases: ["."],
         summary: "run an .ai script inside this session ($1.. are ARGS)",
         help: """
             The file is parsed whole before it runs; it stops at its first failure unless
@@ -131,9 +131,9 @@ package enum BuiltinCommands {
         })
 
     package static let history = CommandSpec(
-        name: "history", usage: "history [-n N]", summary: "show the commands typed at the terminal",
+        name: "history", summary: "show the commands typed at the terminal",
         help: "Reads the history file ($AISH_HISTORY, else ~/.local/share/aish/history).",
-        options: [OptionSpec(names: ["-n", "--last"], valueName: "N", help: "show only the last N entries")],
+        options: [OptionSpec(["-n", "--last"], .wholeNumber("N"), help: "show only the last N entries")],
         report: ReportShape(HistoryReport.self),
         run: { inv, ctx in
             var entries = ctx.state(HistoryLink.self, make: { HistoryLink() }).entries?()
@@ -145,7 +145,7 @@ package enum BuiltinCommands {
         })
 
     package static let clear = CommandSpec(
-        name: "clear", usage: "clear", summary: "clear the terminal screen",
+        name: "clear", summary: "clear the terminal screen",
         help: "Does nothing when the output is not a terminal, so scripts can keep it.",
         report: ReportShape(ClearReport.self),
         run: { _, ctx in
@@ -155,7 +155,7 @@ package enum BuiltinCommands {
         })
 
     package static let exit = CommandSpec(
-        name: "exit", aliases: ["quit"], usage: "exit [CODE]", summary: "leave aish (scripts: stop with CODE, default 0)",
+        name: "exit", aliases: ["quit"], summary: "leave aish (scripts: stop with CODE, default 0)",
         positionals: [PositionalSpec(name: "CODE", optional: true)],
         run: { inv, _ in
             guard let raw = inv.positionals.first else { throw ExitRequest(code: 0) }
@@ -166,9 +166,9 @@ package enum BuiltinCommands {
         })
 
     package static let expect = CommandSpec(
-        name: "expect", usage: "expect ASSERTION",
+        name: "expect",
         summary: "assert on the last command's result (status, text, fields, JSON)",
-        help: Expectation.usage + "\n\nExamples: expect ok · expect contains hello · expect ttft < 500ms · "
+        help: Expectation.usage + "\n\nExamples: expect ok · expect contains hello · expect ttft_ms < 500ms · "
             + "expect provider == ollama · expect json .models[0].name == llama3",
         positionals: [PositionalSpec(name: "ASSERTION", variadic: true,
                                      completion: .words(["ok", "error", "contains", "not", "matches", "json",
@@ -195,10 +195,4 @@ package enum BuiltinCommands {
 /// Lets `history` read the line editor's in-memory list when there is one.
 package final class HistoryLink {
     package var entries: (() -> [String])?
-}
-
-extension String {
-    package func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
 }

@@ -51,7 +51,9 @@ package struct CommandListReport: CommandReport {
 package struct SleepReport: CommandReport {
     package var slept: Double
 
-    package static let fields = [ReportField("slept", "time slept", unit: "ms")]
+    package enum CodingKeys: String, CodingKey { case slept = "slept_ms" }
+
+    package static let fields = [ReportField("slept_ms", "time slept", unit: "ms")]
     package static let example = SleepReport(slept: 500)
 
     package func renderText() -> String { "" }
@@ -114,7 +116,7 @@ package struct HistoryReport: CommandReport {
     }
 
     package func renderText() -> String {
-        entries.enumerated().map { "\(String($0.offset + 1).leftPadded(5))  \($0.element)" }.joined(separator: "\n")
+        entries.enumerated().map { "\(String($0.offset + 1).leftPadded(to: 5))  \($0.element)" }.joined(separator: "\n")
     }
 }
 
@@ -139,7 +141,7 @@ package struct ExpectReport: CommandReport {
 
     package static let fields = [ReportField("passed", "true (a failed expect is an error)"),
                          ReportField("assertion", "the assertion, as written")]
-    package static let example = ExpectReport(passed: true, assertion: "ttft < 500ms", interactive: false)
+    package static let example = ExpectReport(passed: true, assertion: "ttft_ms < 500ms", interactive: false)
 
     package func renderText() -> String { interactive ? "expect passed" : "" }
 }

@@ -4,7 +4,8 @@ import AishBase
 import AishCommand
 
 /// Tab completion from the command registry: command names and aliases, subcommands,
-/// option names, and option values and positionals through each command's `ValueCompletion`.
+/// option names, and option values and positionals: the allowed words of an enumeration,
+/// files for a path, else the declared `ValueCompletion`.
 /// Pure Swift so it is tested without a terminal; the line editor only asks it.
 package struct Completer {
     package let registry: CommandRegistry
@@ -25,6 +26,8 @@ package struct Completer {
         /// Value words still to come for `pendingOption` (`-o NAME VALUE` takes two).
         var pendingValues = 0
         var optionsEnded = spec.rawArguments
+        /// The subcommand word, once given: options and positionals of other subcommands are not offered.
+        var subcommand: String?
         for word in done.dropFirst() {
             if pendingValues > 0 {
                 pendingValues -= 1
@@ -41,26 +44,31 @@ package struct Completer {
                 }
                 continue
             }
+            if positionalCount == 0, spec.subcommands.contains(word) { subcommand = word }
             positionalCount += 1
         }
+        if subcommand == nil, positionalCount == 0 { subcommand = spec.defaultSubcommand }
+        func belongs(_ scope: [String]?) -> Bool { scope == nil || subcommand.map { scope!.contains($0) } ?? true }
         if pendingValues > 0, let option = pendingOption {
             // The option's first value word is completed; the ones after it are free text.
-            return pendingValues == option.arity ? values(option.completion, partial: partial) : []
+            return pendingValues == option.arity ? values(option.valueCompletion, partial: partial) : []
         }
         if !optionsEnded, partial.hasPrefix("-") {
-            return unique(spec.allOptions.flatMap(\.names).filter { $0.hasPrefix("--") || partial.count <= 2 })
+            return unique(spec.allOptions.filter { belongs($0.subcommands) }.flatMap(\.names)
+                .filter { $0.hasPrefix("--") || partial.count <= 2 })
         }
         var index = positionalCount
         if !spec.subcommands.isEmpty {
             if positionalCount == 0 { return spec.subcommands }
             index -= 1
         }
-        guard !spec.positionals.isEmpty else { return [] }
-        if index >= spec.positionals.count {
-            guard spec.positionals.last!.variadic else { return [] }
-            index = spec.positionals.count - 1
+        let positionals = spec.positionals.filter { belongs($0.subcommands) }
+        guard !positionals.isEmpty else { return [] }
+        if index >= positionals.count {
+            guard positionals.last!.variadic else { return [] }
+            index = positionals.count - 1
         }
-        return values(spec.positionals[index].completion, partial: partial)
+        return values(positionals[index].valueCompletion, partial: partial)
     }
 
     private func values(_ completion: ValueCompletion, partial: String) -> [String] {

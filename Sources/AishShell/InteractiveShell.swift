@@ -28,7 +28,6 @@ package final class InteractiveShell {
         if !ctx.options.quiet {
             ctx.output.writeError("aish \(AishMain.version) — type 'help' for commands, Ctrl-D to leave\n")
         }
-        let historyRedactor = SecretRedactor(environment: ctx.environment)
         var lines: [String] = []
         while true {
             if let signal = InterruptSignal.pendingTermination { return 128 + signal }
@@ -47,7 +46,7 @@ package final class InteractiveShell {
                 lines = []
             case let .line(line):
                 // The history file is written at once: secrets never reach it (issue 16.2).
-                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(historyRedactor.redact(line)) }
+                if !line.trimming(.whitespaces).isEmpty { editor.addHistory(ctx.output.secrets.redact(line)) }
                 lines.append(line)
                 let text = lines.joined(separator: "\n")
                 do {

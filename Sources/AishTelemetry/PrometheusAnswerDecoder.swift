@@ -59,8 +59,8 @@ package struct PrometheusAnswerDecoder {
     /// A member as read: absent, present with another type than expected, or its value.
     private enum Read<T> {
         case absent, otherType, value(T)
-        package var isAbsent: Bool { if case .absent = self { return true }; return false }
-        package var value: T? { if case let .value(v) = self { return v }; return nil }
+        var isAbsent: Bool { if case .absent = self { return true }; return false }
+        var value: T? { if case let .value(v) = self { return v }; return nil }
     }
 
     private enum ResultRead {
@@ -70,7 +70,7 @@ package struct PrometheusAnswerDecoder {
         /// Seen before its `resultType` (or of a type read through the tree): where it is.
         case pending(start: Int, end: Int, depth: Int)
 
-        package var isAbsent: Bool { if case .absent = self { return true }; return false }
+        var isAbsent: Bool { if case .absent = self { return true }; return false }
     }
 
     // MARK: the answer
@@ -217,20 +217,20 @@ package struct PrometheusAnswerDecoder {
     /// [[t, "v"], ...]`) as read, checked afterwards in the order the tree decoding checks it
     /// (labels, native histogram, value), whatever the order of the keys.
     private struct ItemRead {
-        package var labels: LabelsRead = .absent
-        package var value: PointRead?
-        package var values: Read<[PrometheusPoint]> = .absent
-        package var badPoint: (index: Int, read: PointRead)?
-        package var nativeHistogram = false
+        var labels: LabelsRead = .absent
+        var value: PointRead?
+        var values: Read<[PrometheusPoint]> = .absent
+        var badPoint: (index: Int, read: PointRead)?
+        var nativeHistogram = false
 
-        package func sample(_ i: Int, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusSample {
+        func sample(_ i: Int, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusSample {
             let names = try labels.checked(at: "data.result[\(i)].metric")
             if nativeHistogram { throw ShapeProblem(message: PrometheusAPI.nativeHistogramMessage) }
             guard let value else { throw ShapeProblem(message: "data.result[\(i)] has no value") }
             return PrometheusSample(labels: names, point: try value.checked(at: "data.result[\(i)].value", in: bytes))
         }
 
-        package func series(_ i: Int, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusSeries {
+        func series(_ i: Int, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusSeries {
             let names = try labels.checked(at: "data.result[\(i)].metric")
             if nativeHistogram && values.isAbsent { throw ShapeProblem(message: PrometheusAPI.nativeHistogramMessage) }
             guard let points = values.value else { throw ShapeProblem(message: "data.result[\(i)] has no values") }
@@ -292,9 +292,9 @@ package struct PrometheusAnswerDecoder {
         case notObject
         case notString(name: String)
 
-        package var isAbsent: Bool { if case .absent = self { return true }; return false }
+        var isAbsent: Bool { if case .absent = self { return true }; return false }
 
-        package func checked(at path: String) throws(ShapeProblem) -> [MetricLabel] {
+        func checked(at path: String) throws(ShapeProblem) -> [MetricLabel] {
             switch self {
             case .absent: return []
             case let .labels(l): return l
@@ -332,7 +332,7 @@ package struct PrometheusAnswerDecoder {
         /// A time and a second element that is not a number in a string (where it is).
         case badValue(start: Int, end: Int)
 
-        package func checked(at path: String, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusPoint {
+        func checked(at path: String, in bytes: UnsafeBufferPointer<UInt8>) throws(ShapeProblem) -> PrometheusPoint {
             switch self {
             case let .ok(p): return p
             case .notPair: throw ShapeProblem(message: "\(path) is not [time, \"value\"]")
@@ -390,10 +390,10 @@ package struct PrometheusAnswerDecoder {
     // MARK: JSON, as JSONParser reads it
 
     private enum Byte {
-        package static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
-        package static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
-        package static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        package static let comma = UInt8(ascii: ","), colon = UInt8(ascii: ":"), minus = UInt8(ascii: "-")
+        static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
+        static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
+        static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        static let comma = UInt8(ascii: ","), colon = UInt8(ascii: ":"), minus = UInt8(ascii: "-")
     }
 
     private func at(_ byte: UInt8) -> Bool { pos < bytes.count && bytes[pos] == byte }

@@ -229,23 +229,23 @@ package enum PrometheusText {
 
 /// A byte-level parser: one pass over the text, errors with line and column.
 private struct ExpositionParser {
-    package let bytes: [UInt8]
-    package let source: String
-    package var pos = 0
-    package var lineNumber = 0
-    package var lineStart = 0
-    package var lineEnd = 0
+    let bytes: [UInt8]
+    let source: String
+    var pos = 0
+    var lineNumber = 0
+    var lineStart = 0
+    var lineEnd = 0
 
-    package var families: [MetricFamily] = []
-    package var index: [String: Int] = [:]
-    package var helpSeen: Set<String> = []
+    var families: [MetricFamily] = []
+    var index: [String: Int] = [:]
+    var helpSeen: Set<String> = []
 
-    package init(bytes: [UInt8], source: String) {
+    init(bytes: [UInt8], source: String) {
         self.bytes = bytes
         self.source = source
     }
 
-    package mutating func run() throws -> MetricsExposition {
+    mutating func run() throws -> MetricsExposition {
         var start = 0
         while start < bytes.count {
             var end = start
@@ -261,7 +261,7 @@ private struct ExpositionParser {
         return MetricsExposition(families: families)
     }
 
-    package enum LineOutcome { case more, endOfInput }
+    enum LineOutcome { case more, endOfInput }
 
     private func fail(_ reason: String, at p: Int? = nil) -> PrometheusParseError {
         let at = p ?? pos

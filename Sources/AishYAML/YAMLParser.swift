@@ -36,7 +36,7 @@ private final class EventReader {
     private let handle: UnsafeMutablePointer<yaml_parser_t>
     private let file: String
 
-    package init(file: String) {
+    init(file: String) {
         self.file = file
         handle = .allocate(capacity: 1)
         guard yaml_parser_initialize(handle) == 1 else { fatalError("libyaml: out of memory initialising the parser") }
@@ -48,15 +48,15 @@ private final class EventReader {
     }
 
     /// The buffer must stay alive for the whole parse (the caller's closure guarantees it).
-    package func setInput(_ buffer: UnsafeBufferPointer<UInt8>) {
+    func setInput(_ buffer: UnsafeBufferPointer<UInt8>) {
         yaml_parser_set_input_string(handle, buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!, buffer.count)
     }
 
-    package func location(_ mark: yaml_mark_t) -> SourceLocation {
+    func location(_ mark: yaml_mark_t) -> SourceLocation {
         SourceLocation(file: file, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
     }
 
-    package func run(into builder: TreeBuilder, source: UnsafeBufferPointer<UInt8>) throws(YAMLError) {
+    func run(into builder: TreeBuilder, source: UnsafeBufferPointer<UInt8>) throws(YAMLError) {
         var event = yaml_event_t()
         var documents = 0
         while true {
@@ -198,24 +198,24 @@ private final class EventReader {
 /// Builds the node tree from events, enforcing the limits and collecting duplicate keys.
 private final class TreeBuilder {
     private struct Frame {
-        package var isSequence: Bool
-        package var tag: String?
-        package var anchor: String?
-        package var location: SourceLocation
-        package var items: [YAMLNode] = []
-        package var pairs: [YAMLPair] = []
-        package var pendingKey: YAMLNode?
+        var isSequence: Bool
+        var tag: String?
+        var anchor: String?
+        var location: SourceLocation
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var pendingKey: YAMLNode?
         /// Scalar keys seen so far: duplicate detection stays linear for huge mappings.
-        package var keys: [String: SourceLocation] = [:]
-        package var nodeCountAtStart: Int
+        var keys: [String: SourceLocation] = [:]
+        var nodeCountAtStart: Int
         /// Levels of collections below this one (through aliases too).
-        package var height = 0
+        var height = 0
     }
 
-    package let file: String
-    package let limits: YAMLLimits
-    package private(set) var root: YAMLNode?
-    package private(set) var problems: [YAMLError] = []
+    let file: String
+    let limits: YAMLLimits
+    private(set) var root: YAMLNode?
+    private(set) var problems: [YAMLError] = []
     private var stack: [Frame] = []
     /// Anchor name → (node, its size in nodes after expansion, its levels of collections).
     /// An alias may not nest the document deeper than `maxDepth` either: a chain of anchors
@@ -225,7 +225,7 @@ private final class TreeBuilder {
     private var openAnchors: Set<String> = []
     private var nodeCount = 0
 
-    package init(file: String, limits: YAMLLimits) {
+    init(file: String, limits: YAMLLimits) {
         self.file = file
         self.limits = limits
     }
@@ -240,14 +240,14 @@ private final class TreeBuilder {
         }
     }
 
-    package func scalar(_ value: String, style: YAMLScalarStyle, tag: String?, anchor: String?, at: SourceLocation) throws(YAMLError) {
+    func scalar(_ value: String, style: YAMLScalarStyle, tag: String?, anchor: String?, at: SourceLocation) throws(YAMLError) {
         try count(1, at: at)
         let node = YAMLNode(.scalar(value, style), tag: tag, location: at)
         if let anchor { anchors[anchor] = (node, 1, 0) }
         try add(node, height: 0)
     }
 
-    package func alias(name: String, at: SourceLocation) throws(YAMLError) {
+    func alias(name: String, at: SourceLocation) throws(YAMLError) {
         if openAnchors.contains(name) {
             throw YAMLError(location: at, message: "recursive alias '*\(name)' refers to a node that contains it")
         }
@@ -261,7 +261,7 @@ private final class TreeBuilder {
         try add(target.node, height: target.height)
     }
 
-    package func begin(sequence: Bool, tag: String?, anchor: String?, at: SourceLocation) throws(YAMLError) {
+    func begin(sequence: Bool, tag: String?, anchor: String?, at: SourceLocation) throws(YAMLError) {
         try count(1, at: at)
         if stack.count >= limits.maxDepth {
             throw YAMLError(location: at, message: "nesting deeper than \(limits.maxDepth) levels")
@@ -270,7 +270,7 @@ private final class TreeBuilder {
         stack.append(Frame(isSequence: sequence, tag: tag, anchor: anchor, location: at, nodeCountAtStart: nodeCount))
     }
 
-    package func end() throws(YAMLError) {
+    func end() throws(YAMLError) {
         let frame = stack.removeLast()
         let node: YAMLNode
         if frame.isSequence {

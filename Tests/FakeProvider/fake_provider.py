@@ -49,7 +49,8 @@ Health and metrics:
 Stand-ins for the services around a stack (only when their option is given):
     GET  /health                    with --litellm-health JSON: LiteLLM's /health answer (that JSON:
                                     healthy_endpoints, unhealthy_endpoints, counts); with --require-key
-                                    it needs the key as LiteLLM does (401 otherwise)
+                                    it needs the key as LiteLLM does (401 otherwise); with
+                                    --litellm-health-delay S it answers after S seconds
     GET  /-/healthy                 with --prometheus-targets JSON: "Prometheus Server is Healthy."
     GET  /api/v1/targets            with --prometheus-targets JSON (a list of {job, instance, health,
                                     lastError}): Prometheus's targets API answer
@@ -814,6 +815,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def health(self, body, faults):
         if self.opts.litellm_health:
+            if self.opts.litellm_health_delay:
+                time.sleep(self.opts.litellm_health_delay)
             return self.send_json(200, json.loads(self.opts.litellm_health)
                                   if isinstance(self.opts.litellm_health, str) else self.opts.litellm_health)
         if self.command == "HEAD":
@@ -972,6 +975,8 @@ def main(argv=None):
     p.add_argument("--strict-models", action="store_true")
     p.add_argument("--fault", default=None, help="fault SPEC applied to every request")
     p.add_argument("--litellm-health", default=None, help="JSON: answer GET /health as LiteLLM does")
+    p.add_argument("--litellm-health-delay", type=float, default=0.0,
+                   help="seconds before that answer (LiteLLM waits for every deployment's reply)")
     p.add_argument("--prometheus-targets", default=None, help="JSON list: serve Prometheus /-/healthy and /api/v1/targets")
     p.add_argument("--grafana-health", default=None, help="JSON: answer GET /api/health as Grafana does")
     p.add_argument("--response-headers", default=None, help="JSON object: extra headers on chat answers")

@@ -259,8 +259,8 @@ import Testing
         let r = try b.run(["chat", "-m", "m", "hi"])
         #expect(r.alreadyPrinted == false)
         #expect(b.ctx.output.capturedText.isEmpty)   // under --json nothing streams; the runner prints the JSON
-        #expect(r.field("ttft")?.doubleValue.map { $0 > 0 } == true)
-        #expect(r.field("latency")?.doubleValue.map { $0 >= r.field("ttft")!.doubleValue! } == true)
+        #expect(r.field("ttft_ms")?.doubleValue.map { $0 > 0 } == true)
+        #expect(r.field("latency_ms")?.doubleValue.map { $0 >= r.field("ttft_ms")!.doubleValue! } == true)
         #expect(r.int("tokens") == 3)
         #expect(r.int("prompt_tokens") != nil)
         #expect(r.string("outcome") == "ok")

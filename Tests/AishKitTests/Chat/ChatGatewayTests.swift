@@ -32,7 +32,7 @@ import Testing
         #expect(r.string("gateway_deployment") == "native")
         #expect(r.string("gateway_model_group") == "grp")
         #expect(r.int("gateway_fallbacks") == 0)
-        #expect(r.field("gateway_overhead") == .double(4.5))
+        #expect(r.field("gateway_overhead_ms") == .double(4.5))
         let status = b.ctx.output.capturedText
         #expect(status.contains("gw · grp · TTFT "), "\(status)")
         #expect(status.hasSuffix(" · via gateway → native\n"), "\(status)")
@@ -49,13 +49,13 @@ import Testing
         #expect(show.text.contains("gateway  → native · model group grp · "), "\(show.text)")
 
         let stats = try b.run(["stats", "--by", "provider"])
-        #expect(stats.field("gateway_overhead") == .double(4.5))
+        #expect(stats.field("gateway_overhead_ms") == .double(4.5))
         let latency = try #require(row.totalMs)
-        #expect(stats.field("backend_latency") == .double(max(0, latency - 4.5)))
+        #expect(stats.field("backend_latency_ms") == .double(max(0, latency - 4.5)))
         #expect(stats.text.contains("GATEWAY p50  BACKEND p50"), "\(stats.text)")
         let json = try #require(stats.data)
-        #expect(json["groups"]?[0]?["gateway_overhead"] == .double(4.5))
-        #expect(json["groups"]?[1]?["gateway_overhead"] == .null)
+        #expect(json["groups"]?[0]?["gateway_overhead_ms"] == .double(4.5))
+        #expect(json["groups"]?[1]?["gateway_overhead_ms"] == .null)
     }
 
     @Test func headersParseAsLiteLLMSendsThem() {

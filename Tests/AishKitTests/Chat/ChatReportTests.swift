@@ -27,8 +27,8 @@ import Testing
             expect contains from the backup
             expect reply == "from the backup"
             expect json .reply == "from the backup"
-            expect ttft >= 0
-            expect json .ttft >= 0
+            expect ttft_ms >= 0
+            expect json .ttft_ms >= 0
             use m
             expect provider == primary
             expect json .rule == "exact match"
@@ -50,9 +50,9 @@ import Testing
 
         // The same turn's fields, read both ways.
         let r = try b.run(["chat", "-m", "m", "again"])
-        try ReportAgreement.check(r, ["outcome", "model", "rule", "provider", "backend_model", "ttft", "latency", "tokens",
+        try ReportAgreement.check(r, ["outcome", "model", "rule", "provider", "backend_model", "ttft_ms", "latency_ms", "tokens",
                                       "attempts", "fallback", "fallback_from", "fallback_reason", "reply_bytes", "truncated",
-                                      "gateway_deployment", "gateway_overhead", "reply"],
+                                      "gateway_deployment", "gateway_overhead_ms", "reply"],
                                   report: try shape("chat"))
         try ReportAgreement.check(try b.run(["use", "m"]), ["model", "rule", "provider"], report: try shape("use"))
         try ReportAgreement.check(try b.run(["system", "x"]), ["system"], report: try shape("system"))

@@ -66,7 +66,7 @@ import Testing
         #expect(viaGW["requests"] == .int(2))
         #expect(viaGW["cache_hits"] == .int(1))
         #expect(viaGW["cache_hit_ratio"] == .double(0.5))
-        #expect(viaGW["latency"] == .double(rows[0].totalMs!), "only the uncached attempt is timed")
+        #expect(viaGW["latency_ms"] == .double(rows[0].totalMs!), "only the uncached attempt is timed")
         #expect(stats.field("cache_hits") == .int(1))
         #expect(stats.text.contains("CACHE HITS"), "\(stats.text)")
         #expect(stats.text.contains("1 (50.0%)"), "\(stats.text)")

@@ -274,7 +274,7 @@ import Testing
             let r = try b.run(["chat", "-m", "m", "--no-stream", "hi"])
             #expect(r.status == .ok)
             #expect(r.reply == "The whole answer.")
-            #expect(r.field("ttft") == .null)
+            #expect(r.field("ttft_ms") == .null)
             #expect(b.ctx.output.capturedText.hasPrefix("The whole answer.\nfake · fake-model · "))
             #expect(!b.ctx.output.capturedText.contains("TTFT"))
             #expect(try Self.bodies(fake)[0]["stream"] == false)

@@ -20,7 +20,7 @@ import Testing
 
 @Suite struct CommandSpecTests {
     static let spec = CommandSpec(
-        name: "chat", usage: "chat [-m MODEL] [PROMPT]", summary: "chat",
+        name: "chat", summary: "chat",
         options: [OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model")],
         positionals: [PositionalSpec(name: "PROMPT", optional: true, variadic: true)],
         run: { _, _ in .ok() })
@@ -43,7 +43,7 @@ import Testing
 
     /// The spec counts positionals; handlers never do.
     @Test func positionalCountsComeFromTheSpec() {
-        let spec = CommandSpec(name: "svc", usage: "svc start|stop NAME [TAG]", summary: "",
+        let spec = CommandSpec(name: "svc", summary: "",
                                positionals: [PositionalSpec(name: "NAME"), PositionalSpec(name: "TAG", optional: true)],
                                subcommands: ["start", "stop"], run: { _, _ in .ok() })
         func message(_ words: [String]) -> String? {
@@ -58,13 +58,13 @@ import Testing
         #expect(message(["start", "a", "b", "c"]) == "svc start: unexpected argument 'c'")
         #expect(message(["stop", "a", "b"]) == nil)
         #expect(message(["--help"]) == nil)  // help needs no arguments
-        let none = CommandSpec(name: "vars", usage: "vars", summary: "", run: { _, _ in .ok() })
+        let none = CommandSpec(name: "vars", summary: "", run: { _, _ in .ok() })
         #expect(throws: UsageError.self) { try none.parse(words: ["x"], line: "", location: nil) }
     }
 
     /// A usage error thrown by a handler leaves `invoke` with the command's usage.
     @Test func invokeAttachesTheUsage() {
-        let spec = CommandSpec(name: "t", usage: "t [N]", summary: "",
+        let spec = CommandSpec(name: "t", summary: "",
                                positionals: [PositionalSpec(name: "N", optional: true)],
                                run: { _, _ in throw UsageError(message: "t: N must be a number") })
         let ctx = ShellContext(options: GlobalOptions(), output: OutputSink(capturing: true), interrupt: InterruptFlag(),

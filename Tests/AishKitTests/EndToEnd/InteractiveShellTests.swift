@@ -216,6 +216,21 @@ struct TmuxTimeout: Error, CustomStringConvertible {
             == ["echo ***", "echo Bearer ***", "set db_password ***", "echo *** done"])
     }
 
+    /// A value that became secret in the session (`set db_password V`) is masked in the lines
+    /// typed after it too, as on the screen and in the log: one secret filter serves all three.
+    @Test func aSecretSetInTheSessionIsMaskedInLaterHistoryLines() throws {
+        let t = try TmuxShell()
+        try t.start()
+        for line in ["set db_password plainvalue9", "echo plainvalue9 again"] {
+            try t.type(line)
+            try t.send("Enter")
+        }
+        try t.waitFor("\n*** again")
+        try t.send("C-d")
+        try t.waitFor("[exited 0]")
+        #expect(HistoryFile.read(path: t.aish.home + "/history") == ["set db_password ***", "echo *** again"])
+    }
+
     @Test func ctrlCClearsThePromptAndCancelsACommandButNeverExits() throws {
         let t = try TmuxShell()
         try t.start()

@@ -107,10 +107,10 @@ struct StackEndToEndTests {
         #expect(rows.count == 2)
         let stats = try aish.run(["--json", "stats", "--by", "provider"])
         let s = try JSONValue.parse(stats.stdout)
-        #expect(s["total"]?["gateway_overhead"]?.doubleValue != nil, "\(stats.stdout)")
-        #expect(s["total"]?["backend_latency"]?.doubleValue != nil, "\(stats.stdout)")
+        #expect(s["total"]?["gateway_overhead_ms"]?.doubleValue != nil, "\(stats.stdout)")
+        #expect(s["total"]?["backend_latency_ms"]?.doubleValue != nil, "\(stats.stdout)")
         // expect reads the same split as fields.
-        let expect = try aish.run(["-c", "stats --by provider; expect gateway_overhead > 0; expect backend_latency > 0"])
+        let expect = try aish.run(["-c", "stats --by provider; expect gateway_overhead_ms > 0; expect backend_latency_ms > 0"])
         #expect(expect.status == 0, "\(expect.stdout)\(expect.stderr)")
     }
 

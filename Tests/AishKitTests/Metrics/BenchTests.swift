@@ -31,7 +31,7 @@ import Testing
         let r = try run(["m", "-n", "8", "-c", "1,4"], requester(server), recorder: recorder)
         #expect(r.status == .ok)
         #expect(r.field("level_count") == .int(2))
-        try ReportAgreement.check(r, ["model", "level_count", "requests", "errors", "rps", "tokens", "ttft", "latency", "levels"],
+        try ReportAgreement.check(r, ["model", "level_count", "requests", "errors", "rps", "tokens", "ttft_ms", "latency_ms", "levels"],
                                   report: ReportShape(BenchReport.self))
         #expect(r.field("requests") == .int(16))
         #expect(r.field("errors") == .int(0))

@@ -73,7 +73,7 @@ import Testing
         #expect(level["tokens_per_chunk"] == .double(4))
         #expect(level["token_mismatch"] == .int(3))
         #expect(r.text.contains("concurrency 1: 3 requests counted differently by the server than by the client (e.g. usage 16 tokens in 4 chunks, 4.0 tokens a chunk on average): ITL is per token, ICL per chunk"))
-        #expect(r.field("itl")?.doubleValue == LatencySummary.round(itl, 2))
+        #expect(r.field("itl_ms")?.doubleValue == LatencySummary.round(itl, 2))
     }
 
     @Test func withoutUsageTokensAreChunksAndSaidSo() throws {

@@ -80,12 +80,12 @@ import Testing
         #expect(recorder.runs.count == 1)
         #expect(recorder.runs.first?.kind == "compare")
         // expect fields: the slowest model's medians.
-        let fieldTTFT = try #require(r.field("ttft")?.doubleValue)
+        let fieldTTFT = try #require(r.field("ttft_ms")?.doubleValue)
         #expect(abs(fieldTTFT - 300) < Self.toleranceMs)
         #expect(r.field("requests") == .int(6))
         #expect(r.field("errors") == .int(0))
         #expect(r.field("model_count") == .int(2))
-        try ReportAgreement.check(r, ["model_count", "requests", "errors", "wall_ms", "tokens", "ttft", "latency", "models"],
+        try ReportAgreement.check(r, ["model_count", "requests", "errors", "wall_ms", "tokens", "ttft_ms", "latency_ms", "models"],
                                   report: ReportShape(CompareReport.self))
     }
 

@@ -17,7 +17,7 @@ import Testing
         try """
             compare smart -n 2 --warmup 0
             expect ok
-            expect ttft < 2s
+            expect ttft_ms < 2s
             expect json .models[0].ok == 2
             expect model_count == 1
             expect json .model_count == 1

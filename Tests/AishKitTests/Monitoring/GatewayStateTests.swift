@@ -103,4 +103,32 @@ import Testing
         guard case let .array(routeNotes)? = routeDown.data?["notes"] else { Issue.record("no route notes"); return }
         #expect(routeNotes.contains { $0.stringValue?.hasPrefix("the gateway's cooldowns are unknown: redis 127.0.0.1:") == true })
     }
+
+    /// LiteLLM's /health answers when its slowest deployment has: the command gives it
+    /// --health-timeout, says so in a note, and shows everything else.
+    @Test func aSlowHealthCheckIsCutShortAndSaidInANote() throws {
+        let health = #"{"healthy_endpoints": [{"model": "openai/one-model", "api_base": "http://x"}], "unhealthy_endpoints": []}"#
+        let backend = try FakeProviderProcess(["--reply", "ok"])
+        let gateway = try FakeProviderProcess(["--reply", "ok", "--litellm-health", health, "--litellm-health-delay", "3"])
+        defer { backend.stop(); gateway.stop() }
+        let b = try ChatBench(providers: [(name: "one", type: "llama_cpp", url: backend.baseURL, extra: ""),
+                                          (name: "gw", type: "litellm", url: gateway.baseURL, extra: "")],
+                              mappings: """
+                                  exact_matches:
+                                    via-gw:
+                                      provider: gw
+                                      backend_model: one-model
+
+                                  """, json: true)
+        defer { b.cleanUp() }
+        let r = try b.run(["gateway", "--health-timeout", "500ms"])
+        #expect(r.field("gateway") == .string("gw"))
+        guard case let .array(replicas)? = r.field("replicas") else { Issue.record("no replicas"); return }
+        #expect(replicas.first?["up"] == .bool(true), "the processes are still probed and shown")
+        guard case let .array(notes)? = r.field("notes") else { Issue.record("no notes"); return }
+        #expect(notes.contains { $0.stringValue == "LiteLLM's /health gave no answer within 0.5 s (it waits for a reply from every "
+            + "deployment, and a busy backend holds it up): health unknown; --health-timeout S waits longer" },
+                "\(r.data?.serialized() ?? "")")
+        #expect(throws: UsageError.self) { try b.run(["gateway", "--health-timeout", "0"]) }
+    }
 }

@@ -15,11 +15,11 @@ import Testing
             expect up == 2
             expect json .up == 2
             expect down == 1
-            expect json .providers[0].latency < 5000
+            expect json .providers[0].latency_ms < 5000
             health vllm_fake ollama_fake --generate
             expect ok
-            expect latency < 5s
-            expect json .latency < 5000
+            expect latency_ms < 5s
+            expect json .latency_ms < 5000
             models vllm_fake
             expect missing == 1
             expect json .missing == 1

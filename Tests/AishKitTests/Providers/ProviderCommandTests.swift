@@ -86,7 +86,7 @@ final class ProviderCommandBench {
         ctx = ShellContext(options: options, output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: environment)
         let log = try SessionLog(path: dbPath)
         try log.beginSession(mode: "script", scriptPath: nil, aishVersion: "test")
-        ctx.recorder = SessionLogRecorder(log: log, redactor: SecretRedactor(environment: environment), output: OutputSink(capturing: true))
+        ctx.recorder = SessionLogRecorder(log: log, secrets: ctx.output.secrets, output: OutputSink(capturing: true))
     }
 
     func stop() {
@@ -141,7 +141,7 @@ final class ProviderCommandBench {
         #expect(r.field("up") == 2)
         #expect(r.field("down") == 1)
         #expect(r.field("not_probed") == 2)
-        #expect(r.field("latency")?.doubleValue != nil)
+        #expect(r.field("latency_ms")?.doubleValue != nil)
         let rows = try #require(r.data?["providers"])
         #expect(rows[0]?["up"] == true)
         #expect(rows[0]?["models_served"] == 2)
@@ -149,11 +149,11 @@ final class ProviderCommandBench {
         #expect(rows[2]?["up"] == false)
         #expect(rows[3]?["probed"] == false)
         #expect(rows[3]?["note"] == "not probed (disabled)")
-        // One name for a latency: `latency` on top (the slowest) and in each row, both ms.
-        #expect(rows[0]?["latency"]?.doubleValue != nil)
-        #expect(rows[0]?["latency_ms"] == nil)
-        #expect(rows[2]?["latency"] == .null)
-        try ReportAgreement.check(r, ["up", "down", "not_probed", "total", "latency"], report: ReportShape(ProvidersReport.self))
+        // One name for a latency: `latency_ms` on top (the slowest) and in each row.
+        #expect(rows[0]?["latency_ms"]?.doubleValue != nil)
+        #expect(rows[0]?["latency"] == nil)
+        #expect(rows[2]?["latency_ms"] == .null)
+        try ReportAgreement.check(r, ["up", "down", "not_probed", "total", "latency_ms"], report: ReportShape(ProvidersReport.self))
     }
 
     @Test func providersJSONWithAKey() throws {
@@ -185,8 +185,8 @@ final class ProviderCommandBench {
         #expect(lines[4].hasSuffix("not probed (disabled)"))
         #expect(lines[5].hasSuffix("not probed: API key variable FAKE_CLOUD_KEY is not set"))
         #expect(lines[6] == "1 of 3 unhealthy: down")
-        try ReportAgreement.check(r, ["up", "down", "latency"], report: ReportShape(HealthReport.self))
-        #expect(r.jsonForm["probes"]?[0]?["latency"]?.doubleValue != nil)
+        try ReportAgreement.check(r, ["up", "down", "latency_ms"], report: ReportShape(HealthReport.self))
+        #expect(r.jsonForm["probes"]?[0]?["latency_ms"]?.doubleValue != nil)
         #expect(r.jsonForm["skipped"]?[0]?["url"] == "http://127.0.0.1:8002")
         #expect(r.jsonForm["error"] == "health: 1 of 3 unhealthy: down")
         #expect(r.field("provider") == .null)
@@ -292,7 +292,7 @@ final class ProviderCommandBench {
         #expect(r.status == .ok)
         #expect((r.field("probes")?.intValue ?? 0) >= 2)
         #expect(r.text.hasPrefix("vllm_fake is healthy (after "))
-        try ReportAgreement.check(r, ["provider", "waited", "probes", "latency", "text"], report: ReportShape(WaitReport.self))
+        try ReportAgreement.check(r, ["provider", "waited_ms", "probes", "latency_ms", "text"], report: ReportShape(WaitReport.self))
         #expect(try b.probeRows() == ["vllm_fake 1 200 "])
     }
 

@@ -98,7 +98,7 @@ import Testing
         #expect(replayed.systemPrompt == "One word.")
         #expect(replayed.options == #"{"temperature":0.0,"seed":7,"stream":false}"# || replayed.options == #"{"temperature":0,"seed":7,"stream":false}"#)
         #expect(TestShell(b.ctx).errorText(["replay", "--to", "new", "-o", "top_p", "0"])
-            == "replay: -o top_p must be a number above 0, at most 1, got '0'\nusage: " + ReplayCommands.usage)
+            == "replay: -o top_p must be a number above 0, at most 1, got '0'\nusage: " + ReplayCommands.replay.usage)
     }
 
     @Test func aPromptTheTargetCannotAnswerIsAnErrorAndTheRestGoOn() throws {

@@ -164,7 +164,7 @@ final class ReportBench {
         ctx = ShellContext(options: opts, output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: environment)
         let log = try SessionLog(path: dbPath)
         try log.beginSession(mode: "script", scriptPath: nil, aishVersion: "test")
-        ctx.recorder = SessionLogRecorder(log: log, redactor: SecretRedactor(environment: environment), output: OutputSink(capturing: true))
+        ctx.recorder = SessionLogRecorder(log: log, secrets: ctx.output.secrets, output: OutputSink(capturing: true))
     }
 
     func stop() {

@@ -88,7 +88,7 @@ import Testing
         let r = try ServiceCommands.runService(inv, ctx, config: config)
         #expect(r.status == .ok)
         #expect(r.field("healthy") == .bool(true))
-        #expect((r.field("wait")?.doubleValue ?? 0) >= 500)
+        #expect((r.field("wait_ms")?.doubleValue ?? 0) >= 500)
         #expect(r.text.hasSuffix("(GET http://127.0.0.1:\(port)/ → 200)"))
     }
 }

@@ -68,7 +68,7 @@ import Testing
         ])
         #expect(r.status == .ok)
         #expect(r.field("healthy") == .bool(true))
-        try ReportAgreement.check(r, ["action", "service", "unit", "scope", "done", "healthy", "wait", "text"], report: ReportShape(ServiceReport.self))
+        try ReportAgreement.check(r, ["action", "service", "unit", "scope", "done", "healthy", "wait_ms", "text"], report: ReportShape(ServiceReport.self))
         #expect(r.text.hasPrefix("""
             llama_cpp_python: llamacpp-python.service restarted (systemctl --user restart -- llamacpp-python.service)
             up after
@@ -135,7 +135,7 @@ import Testing
         #expect(asked == ["stop 'ollama' (systemctl --user stop -- ollama.service)? [y/N] "])
         #expect(r.text == "not confirmed: nothing done")
         #expect(r.field("done") == .bool(false))
-        #expect(r.jsonForm.serialized() == #"{"status":"ok","action":"stop","service":"ollama","unit":null,"scope":null,"done":false,"healthy":null,"wait":null,"text":"not confirmed: nothing done"}"#)
+        #expect(r.jsonForm.serialized() == #"{"status":"ok","action":"stop","service":"ollama","unit":null,"scope":null,"done":false,"healthy":null,"wait_ms":null,"text":"not confirmed: nothing done"}"#)
         #expect(calls().map { $0[1] } == ["show"])
         #expect(try log.rows().isEmpty)
 

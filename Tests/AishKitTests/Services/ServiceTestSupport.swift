@@ -186,7 +186,7 @@ final class ServiceActionLog {
         path = directory.path + "/aish.db"
         let log = try SessionLog(path: path)
         try log.beginSession(mode: "script", scriptPath: nil, aishVersion: "test")
-        recorder = SessionLogRecorder(log: log, redactor: SecretRedactor(environment: [:]),
+        recorder = SessionLogRecorder(log: log, secrets: SecretFilter(environment: [:]),
                                       output: OutputSink(capturing: true))
     }
 

@@ -53,7 +53,7 @@ import Testing
         #expect(r.fields.first { $0.0 == "count" }?.1 == .int(20_000))
         #expect(shell.errorText(["export", "--timeout", "soon", file])
             == "export: --timeout takes a duration such as 500ms, 2s or 1m, got 'soon'\n"
-            + "usage: export [--format json|csv] [--since T] [--timeout S] FILE")
+            + "usage: export FILE [--format json|csv] [--since T] [--timeout S]")
     }
 
     @Test func defaultIsTenSecondsOutsideTheTerminalOnly() throws {

@@ -90,7 +90,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
             "log: --since takes a duration back from now (30m, 1h, 2d), a date (2026-11-27) or a date and time (2026-11-27T10:00), got 'yesterday'"
             + "\nusage: " + SessionLogCommands.log.usage)
         #expect(shell.errorText(["log", "--status", "fine"]) ==
-            "log: unknown status 'fine' (one of: ok, error, partial, cancelled, timeout, skipped)"
+            "log: --status takes ok, error, partial, cancelled, timeout or skipped, got 'fine'"
             + "\nusage: " + SessionLogCommands.log.usage)
         #expect(shell.errorText(["log", "-n", "0"])?.hasPrefix("log: -n takes a positive number, got 0") == true)
     }
@@ -207,10 +207,10 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         guard case let .array(groups)? = byProvider["groups"] else { Issue.record("no groups"); return }
         #expect(groups.compactMap { $0["name"]?.stringValue } == ["llama-cpp", "ollama", "openai"])
         #expect(byProvider["total"]?["requests"] == .int(3))
-        // One name per figure: each row has `ttft` (p50), `ttft_p90`, … as the top level does.
-        #expect(byProvider["total"]?["ttft"] == .double(160))
-        #expect(byProvider["ttft"] == .double(160))
-        #expect(byProvider["groups"]?[0]?["gateway_overhead"] == .null)
+        // One name per figure: each row has `ttft_ms` (p50), `ttft_p90_ms`, … as the top level does.
+        #expect(byProvider["total"]?["ttft_ms"] == .double(160))
+        #expect(byProvider["ttft_ms"] == .double(160))
+        #expect(byProvider["groups"]?[0]?["gateway_overhead_ms"] == .null)
         #expect(shell.errorText(["stats", "--by", "color"]) == "stats: --by takes model or provider, got 'color'\nusage: stats [--since T] [--by model|provider] [--timeout S]")
     }
 
@@ -318,7 +318,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let empty = dir.file("none.json")
         #expect(try shell.run(["export", "--since", "2099-01-01", empty]).field("count") == .int(0))
         #expect(String(decoding: fileBytes(empty), as: UTF8.self) == "[]\n")
-        #expect(shell.errorText(["export", "--format", "xml", dir.file("x")]) == "export: --format takes json or csv, got 'xml'\nusage: export [--format json|csv] [--since T] [--timeout S] FILE")
+        #expect(shell.errorText(["export", "--format", "xml", dir.file("x")]) == "export: --format takes json or csv, got 'xml'\nusage: export FILE [--format json|csv] [--since T] [--timeout S]")
         #expect(shell.errorText(["export", dir.file("missing/dir/x.json")]) == "export: cannot write \(dir.file("missing/dir/x.json")): open(\(dir.file("missing/dir"))/.x.json.aish-XXXXXXXX): No such file or directory")
 
         // An export over an existing file readable by others: replaced, and private now.
@@ -399,17 +399,17 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         defer { dir.cleanup() }
         let (path, commandID) = try seededLog(dir)
         let cases: [([String], ReportShape, [String], (String, String))] = [
-            (["log"], ReportShape(LogReport.self), ["count", "id", "model", "provider", "attempt_status", "ttft", "latency"],
+            (["log"], ReportShape(LogReport.self), ["count", "id", "model", "provider", "attempt_status", "ttft_ms", "latency_ms"],
              ("provider", "openai")),
             (["log", "--commands"], ReportShape(LogCommandsReport.self), ["count", "commands"], ("count", "1")),
-            (["show", "2"], ReportShape(ShowAttemptReport.self), ["id", "provider", "ttft", "latency", "tokens", "request_id"],
-             ("ttft", "230")),
+            (["show", "2"], ReportShape(ShowAttemptReport.self), ["id", "provider", "ttft_ms", "latency_ms", "tokens", "request_id"],
+             ("ttft_ms", "230")),
             (["show", "cmd:\(commandID)"], ReportShape(ShowCommandReport.self),
-             ["id", "command_status", "attempt_count", "latency", "attempts"], ("attempt_count", "2")),
+             ["id", "command_status", "attempt_count", "latency_ms", "attempts"], ("attempt_count", "2")),
             (["stats"], ReportShape(StatsReport.self),
-             ["by", "requests", "errors", "error_rate", "ttft", "ttft_p90", "latency", "tokens_per_second", "percentiles"],
+             ["by", "requests", "errors", "error_rate", "ttft_ms", "ttft_p90_ms", "latency_ms", "tokens_per_second", "percentiles"],
              ("requests", "4")),
-            (["stats", "--by", "provider"], ReportShape(StatsReport.self), ["by", "ttft_p90"], ("ttft_p90", "202")),
+            (["stats", "--by", "provider"], ReportShape(StatsReport.self), ["by", "ttft_p90_ms"], ("ttft_p90_ms", "202")),
             (["sql", "SELECT count(*) FROM attempts"], ReportShape(SQLReport.self), ["columns", "count", "value"], ("value", "4")),
             (["export", dir.file("out.csv")], ReportShape(ExportReport.self), ["count", "file", "format"], ("count", "4")),
         ]
@@ -429,9 +429,9 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         let path = dir.file("empty.db")
         _ = try SessionLog(path: path)
         let log = try LogShell(dbPath: path).run(["log"])
-        #expect(log.jsonForm.serialized() == #"{"status":"ok","count":0,"id":null,"model":null,"provider":null,"attempt_status":null,"ttft":null,"latency":null,"tokens":null,"cache_hit":null,"attempts":[]}"#)
+        #expect(log.jsonForm.serialized() == #"{"status":"ok","count":0,"id":null,"model":null,"provider":null,"attempt_status":null,"ttft_ms":null,"latency_ms":null,"tokens":null,"cache_hit":null,"attempts":[]}"#)
         let stats = try LogShell(dbPath: path).run(["stats"])
-        #expect(stats.field("ttft") == .null && stats.field("gateway_overhead") == .null && stats.field("requests") == .int(0))
+        #expect(stats.field("ttft_ms") == .null && stats.field("gateway_overhead_ms") == .null && stats.field("requests") == .int(0))
         #expect(try LogShell(dbPath: path).run(["sql", "SELECT 1 UNION SELECT 2"]).field("value") == .null)
     }
 }

@@ -396,7 +396,7 @@ import Testing
         let log = try SessionLog(path: path, busyTimeoutMs: 100)
         try log.beginSession(mode: "script", scriptPath: nil, aishVersion: "t")
         let output = OutputSink(capturing: true)
-        let recorder = SessionLogRecorder(log: log, redactor: SecretRedactor(environment: [:]), output: output)
+        let recorder = SessionLogRecorder(log: log, secrets: output.secrets, output: output)
         let holder = try Database(path: path)
         try holder.execute("BEGIN IMMEDIATE")
         recorder.recordAttempt(attempt())

@@ -33,8 +33,8 @@ import Testing
             vars
             expect not contains x=1
             sleep 10ms
-            expect slept >= 10
-            expect json .slept >= 10
+            expect slept_ms >= 10
+            expect json .slept_ms >= 10
             clear
             expect cleared == false
             help echo
@@ -89,7 +89,7 @@ import Testing
         try ReportAgreement.check(try shell.run(["set", "t", "0.5"]), ["name", "value"], report: try shape("set"))
         try ReportAgreement.check(try shell.run(["vars"]), ["variables"], report: try shape("vars"))
         try ReportAgreement.check(try shell.run(["unset", "t"]), ["unset"], report: try shape("unset"))
-        try ReportAgreement.check(try shell.run(["sleep", "1ms"]), ["slept"], report: try shape("sleep"))
+        try ReportAgreement.check(try shell.run(["sleep", "1ms"]), ["slept_ms"], report: try shape("sleep"))
         let history = try shell.run(["history"])
         #expect(history.text == "    1  providers\n    2  chat hi")
         try ReportAgreement.check(history, ["count", "entries"], report: try shape("history"))

@@ -27,9 +27,9 @@ private struct FakeReplyReport: CommandReport {
 
 /// A small registry of test commands next to the built-ins.
 private let testRegistry = CommandRegistry(groups: [.init(title: "Shell", commands: BuiltinCommands.all), .init(title: "Test", commands: [
-    CommandSpec(name: "providers", aliases: ["prov"], usage: "providers", summary: "list providers",
+    CommandSpec(name: "providers", aliases: ["prov"], summary: "list providers",
                 run: { _, _ in CommandResult(report: TwoLinesReport(count: 2)) }),
-    CommandSpec(name: "chat", usage: "chat [-m MODEL] [PROMPT]", summary: "chat with a model",
+    CommandSpec(name: "chat", summary: "chat with a model",
                 help: "Streams a reply.",
                 options: [OptionSpec(names: ["-m", "--model"], valueName: "MODEL", help: "model to use",
                                      completion: .words(["llama3", "qwen2.5"])),
@@ -39,10 +39,10 @@ private let testRegistry = CommandRegistry(groups: [.init(title: "Shell", comman
                     CommandResult(report: FakeReplyReport(ttft: 120, provider: "ollama",
                                                           reply: "reply to \(inv.positionals.joined(separator: " "))"))
                 }),
-    CommandSpec(name: "config", usage: "config show|generate|diff", summary: "configuration",
+    CommandSpec(name: "config", summary: "configuration",
                 positionals: [PositionalSpec(name: "FILE", optional: true, completion: .files)],
                 subcommands: ["show", "generate", "diff"], run: { _, _ in .ok() }),
-    CommandSpec(name: "fail", usage: "fail", summary: "always fails", run: { _, _ in throw CommandFailure("it broke") }),
+    CommandSpec(name: "fail", summary: "always fails", run: { _, _ in throw CommandFailure("it broke") }),
 ])])
 
 private func makeContext(json: Bool = false) -> ShellContext {
@@ -74,7 +74,7 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
     @Test func helpTextComesFromTheSpec() throws {
         let text = try #require(testRegistry.lookup("chat")).helpText
         #expect(text == """
-            usage: chat [-m MODEL] [PROMPT]
+            usage: chat [--model MODEL] [--temperature T] [PROMPT...]
 
             chat with a model
 
@@ -95,7 +95,7 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
         #expect(out.hasPrefix("Shell:\n  help [COMMAND]"))
         #expect(out.contains("\n  providers "))
         #expect(out.contains("\n  fail "))
-        #expect(out.contains("usage: chat [-m MODEL] [PROMPT]\n\nchat with a model\n"))
+        #expect(out.contains("usage: chat [--model MODEL] [--temperature T] [PROMPT...]\n\nchat with a model\n"))
         #expect(out.components(separatedBy: "usage: chat").count == 3)
     }
 }
@@ -209,7 +209,7 @@ private func runScript(_ text: String, ctx: ShellContext = makeContext(), file: 
 
     @Test func usageErrorsShowUsage() throws {
         let (out, code) = try runScript("chat --modle x", file: nil)
-        #expect(out == "aish: chat: unknown option '--modle' (did you mean '--model'?)\nusage: chat [-m MODEL] [PROMPT]\n")
+        #expect(out == "aish: chat: unknown option '--modle' (did you mean '--model'?)\nusage: chat [--model MODEL] [--temperature T] [PROMPT...]\n")
         #expect(code == 2)
     }
 
