@@ -67,6 +67,45 @@ package enum BlockDrawing {
     }
 }
 
+extension BlockDrawing {
+    /// Points on a grid of `width` × `height` characters from (0, 0) to (`xMax`, `yMax`), each
+    /// drawn as its mark, joined with dots in order of x; a y axis labelled at its top and
+    /// bottom and an x axis labelled at its ends. Lines end in "\n", trailing spaces trimmed.
+    package static func plot(_ points: [(x: Double, y: Double, mark: Character)], xMax: Double, yMax: Double, width: Int, height: Int,
+                     yLabel: String, xLabel: String) -> String {
+        var grid = Array(repeating: Array(repeating: Character(" "), count: width), count: height)
+        func cell(_ x: Double, _ y: Double) -> (Int, Int) {
+            (min(width - 1, max(0, Int(x / xMax * Double(width - 1)))), min(height - 1, max(0, Int(y / yMax * Double(height - 1)))))
+        }
+        let ordered = points.sorted { $0.x < $1.x }
+        for (a, b) in zip(ordered, ordered.dropFirst()) {
+            let steps = 2 * width
+            for k in 0...steps {
+                let f = Double(k) / Double(steps)
+                let (cx, cy) = cell(a.x + (b.x - a.x) * f, a.y + (b.y - a.y) * f)
+                grid[cy][cx] = "·"
+            }
+        }
+        for p in points {
+            let (cx, cy) = cell(p.x, p.y)
+            grid[cy][cx] = p.mark
+        }
+        var lines: [String] = []
+        for row in (0..<height).reversed() {
+            let label = row == height - 1 ? yLabel : row == 0 ? "0" : ""
+            lines.append(label.padded(toLength: yLabel.count) + " │" + String(grid[row]))
+        }
+        lines.append(String(repeating: " ", count: yLabel.count) + " └" + String(repeating: "─", count: width))
+        lines.append(String(repeating: " ", count: yLabel.count + 2) + "0"
+            + String(repeating: " ", count: max(1, width - 1 - xLabel.count)) + xLabel)
+        return lines.map { line in
+            var l = line
+            while l.hasSuffix(" ") { l.removeLast() }
+            return l + "\n"
+        }.joined()
+    }
+}
+
 /// Redraws a block of lines in place on a terminal (cursor up, clear to end of screen).
 /// Only used when output is a terminal; scripts and pipes get plain lines instead.
 package final class LiveRegion {

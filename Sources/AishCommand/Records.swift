@@ -151,6 +151,58 @@ package struct RunRecord: Sendable {
 
 }
 
+/// One level of a bench run, a row of `bench_levels` beside the run's row in `runs`
+/// (`level` is 0-based, in the order run).
+package struct BenchLevelRecord: Sendable {
+    package var level: Int
+    package var mode: String
+    package var concurrency: Int?
+    package var requestedRate: Double?
+    package var achievedRate: Double?
+    package var wallMs: Double
+    package var requests: Int
+    package var ok: Int
+    package var errors: Int
+    package var requestsPerSecond: Double
+    package var outputTokensPerSecond: Double
+    package var ttftP50Ms: Double?
+    package var ttftP99Ms: Double?
+    package var itlP50Ms: Double?
+    package var itlP99Ms: Double?
+    package var iclP50Ms: Double?
+    package var tpotP50Ms: Double?
+    package var latencyP50Ms: Double?
+    package var latencyP99Ms: Double?
+    package var goodput: Double?
+    package var sloMet: Bool?
+    package var stopReason: String?
+
+    package init(level: Int, mode: String, concurrency: Int?, requestedRate: Double?, achievedRate: Double?, wallMs: Double, requests: Int, ok: Int, errors: Int, requestsPerSecond: Double, outputTokensPerSecond: Double, ttftP50Ms: Double?, ttftP99Ms: Double?, itlP50Ms: Double?, itlP99Ms: Double?, iclP50Ms: Double?, tpotP50Ms: Double?, latencyP50Ms: Double?, latencyP99Ms: Double?, goodput: Double?, sloMet: Bool?, stopReason: String?) {
+        self.level = level
+        self.mode = mode
+        self.concurrency = concurrency
+        self.requestedRate = requestedRate
+        self.achievedRate = achievedRate
+        self.wallMs = wallMs
+        self.requests = requests
+        self.ok = ok
+        self.errors = errors
+        self.requestsPerSecond = requestsPerSecond
+        self.outputTokensPerSecond = outputTokensPerSecond
+        self.ttftP50Ms = ttftP50Ms
+        self.ttftP99Ms = ttftP99Ms
+        self.itlP50Ms = itlP50Ms
+        self.itlP99Ms = itlP99Ms
+        self.iclP50Ms = iclP50Ms
+        self.tpotP50Ms = tpotP50Ms
+        self.latencyP50Ms = latencyP50Ms
+        self.latencyP99Ms = latencyP99Ms
+        self.goodput = goodput
+        self.sloMet = sloMet
+        self.stopReason = stopReason
+    }
+}
+
 package struct ServiceActionRecord: Sendable {
     package var action: String            // start, stop, restart, enable, disable
     package var service: String
@@ -197,6 +249,8 @@ package protocol SessionRecorder: AnyObject {
     func recordHealthProbe(_ record: HealthProbeRecord)
     /// The run's id in the log; nil when the log is off or the write failed.
     @discardableResult func recordRun(_ record: RunRecord) -> Int64?
+    /// A bench run and its levels (`bench_levels`); the run's id, nil when not recorded.
+    func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64?
     func recordServiceAction(_ record: ServiceActionRecord)
     func recordMetricSamples(_ records: [MetricSampleRecord])
     func endSession()
@@ -215,6 +269,11 @@ extension SessionRecorder {
 
     /// Also redact these values (script variables with secret-looking names).
     package func addSecretValues(_ values: [String]) {}
+
+    /// Without a table of levels: the run alone.
+    package func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64? {
+        recordRun(record)
+    }
 
     /// Many attempts at once (bench, compare): one transaction where the log supports it.
     package func recordAttempts(_ records: [AttemptRecord]) {

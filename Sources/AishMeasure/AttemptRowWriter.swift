@@ -55,7 +55,7 @@ package final class AttemptRowWriter: Sendable {
         recorder.recorder.recordAttempts(batch.flatMap { sample in
             var s = sample
             s.warmup = s.warmup || s.rampUp   // "bench warm-up" in the log: not counted
-            return RequestMeasurement.attemptRecords(s, kind: kind, prompt: prompt)
+            return RequestMeasurement.attemptRecords(s, kind: kind, prompt: s.prompt ?? prompt)
         })
     }
 }

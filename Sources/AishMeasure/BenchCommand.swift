@@ -3,11 +3,11 @@ import Glibc
 import AishBase
 import AishCommand
 import AishTelemetry
+import AishSessionLog
 
-/// `bench MODEL [-n N] [-c C1,C2...] [--rate R1,R2... [--poisson] [--max-concurrency M]]
-/// [--sweep N] [--ramp-up S] [--duration S] [--max-tokens K] [-p PROMPT]`: streamed load on a
-/// model, level by level, closed loop or open loop, every request of a level driven from one
-/// event loop (`LoadEngine`).
+/// `bench MODEL`: streamed load on a model, level by level, closed loop, open loop or the
+/// logged traffic replayed, every request of a level driven from one event loop
+/// (`LoadEngine`). Its options are declared in `spec` (`help bench` shows them).
 package enum BenchCommand {
     package static let spec = CommandSpec(
         name: "bench",
@@ -43,6 +43,24 @@ package enum BenchCommand {
             --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
             per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
             aish's client-side figures; in --json under server_side.
+            Per token and per chunk: ITL is the time from the first text chunk to the last over the
+            tokens generated after the first chunk, counted by the server (usage, asked for with
+            stream_options.include_usage; Ollama's eval_count), ICL the mean gap between chunks;
+            a reply whose server count differs from its chunks is noted. What is sent: -p PROMPT,
+            --prompts FILE (a prompt a line, or JSON lines with "prompt"), --prompt-tokens N[,SD]
+            (synthetic prompts of about N tokens, measured with the server's /tokenize where it has
+            one, else estimated), --from-log (the logged chat prompts, at their logged arrival times
+            scaled by --time-scale: 0.5 replays twice as fast); each request's text starts with a
+            tag of its own unless --same-prompt, so a prefix cache cannot flatter repeats.
+            --output-tokens N asks for N tokens (max_tokens, and ignore_eos on llama.cpp and vLLM;
+            replies that end sooner are counted). --warmup N sends N requests first, not counted.
+            A rate level stops early when it saturates (requests waiting and the wait to the first
+            token both keep growing; --no-early-stop keeps it going), any level when more than
+            --max-error-rate of its requests failed. Every run is a row of the log with its levels
+            (its run_id); --compare RUN_ID|last sets this run beside an earlier one (rps_change,
+            ttft_change, itl_change, latency_change for expect). --out FILE writes the JSON report,
+            --csv FILE a row per level, --requests-jsonl FILE a JSON line per request; --chart draws
+            latency against throughput (on a terminal it is drawn for more than one level).
             """,
         options: [
             OptionSpec(["-n", "--requests"], .wholeNumber("N"), help: "requests per level (default 20)"),
@@ -51,15 +69,36 @@ package enum BenchCommand {
             OptionSpec(["--rate"], .text("R1,R2,..."), help: "open loop at these request rates (requests/s)", alternatives: "load"),
             OptionSpec(["--poisson"], help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced", goesWith: "--rate"),
             OptionSpec(["--seed"], .text("SEED"), help: "with --poisson: the random seed (default 1)", goesWith: "--poisson"),
-            OptionSpec(["--max-concurrency"], .wholeNumber("M"), help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
             OptionSpec(["--sweep"], .wholeNumber("N"), help: "synchronous, throughput, then N rates between them", alternatives: "load"),
-            OptionSpec(["--slo"], .text("SPEC"), help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, e2e)"),
+            OptionSpec(["--from-log"], help: "replay the logged chat prompts at their arrival times", alternatives: "load"),
+            OptionSpec(["--since"], .text("T"), help: "with --from-log: prompts logged since T (1h, 2d, 2026-11-27…)", goesWith: "--from-log"),
+            OptionSpec(["-m", "--model"], .text("MODEL"), help: "with --from-log: prompts logged for this requested or backend model",
+                       goesWith: "--from-log"),
+            OptionSpec(["--time-scale"], .number("X"), help: "with --from-log: multiply the gaps between arrivals by X (default 1)",
+                       goesWith: "--from-log"),
+            OptionSpec(["--max-concurrency"], .wholeNumber("M"), help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
+            OptionSpec(["--slo"], .text("SPEC"), help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, icl, tpot, e2e)"),
             OptionSpec(["--find-max"], .oneOf(["concurrency", "rate"]), help: "with --slo: search for the highest load that meets it",
                        goesWith: "--slo"),
             OptionSpec(["--ramp-up"], .duration("S"), help: "raise the load over S (e.g. 2s) before counting"),
             OptionSpec(["--duration"], .duration("S"), help: "run each level for S (e.g. 10s) instead of N requests"),
-            OptionSpec(["--max-tokens"], .wholeNumber("K"), help: "max_tokens of each request (default 64)"),
-            OptionSpec(["-p", "--prompt"], .text("PROMPT"), help: "the prompt (default: a short question)"),
+            OptionSpec(["--warmup"], .wholeNumber("N"), help: "N requests before the first level, not counted (default 0)"),
+            OptionSpec(["--max-error-rate"], .number("X"), help: "stop a level when more than X (0 to 1) of its requests failed"),
+            OptionSpec(["--no-early-stop"], help: "run rate levels to the end even when they saturate"),
+            OptionSpec(["--max-tokens"], .wholeNumber("K"), help: "max_tokens of each request (default 64)", alternatives: "output"),
+            OptionSpec(["--output-tokens"], .wholeNumber("N"), help: "ask for N output tokens (max_tokens and ignore_eos)",
+                       alternatives: "output"),
+            OptionSpec(["-p", "--prompt"], .text("PROMPT"), help: "the prompt (default: a short question)", alternatives: "prompt"),
+            OptionSpec(["--prompts"], .path("FILE"), help: "prompts from FILE: one a line, or JSON lines with \"prompt\"",
+                       alternatives: "prompt"),
+            OptionSpec(["--prompt-tokens"], .text("N[,SD]"), help: "synthetic prompts of N tokens (standard deviation SD)",
+                       alternatives: "prompt"),
+            OptionSpec(["--same-prompt"], help: "send the prompt as it is (no per-request tag: the prefix cache may answer)"),
+            OptionSpec(["--out"], .path("FILE"), help: "write the JSON report to FILE"),
+            OptionSpec(["--csv"], .path("FILE"), help: "write one CSV row per level to FILE"),
+            OptionSpec(["--requests-jsonl"], .path("FILE"), help: "write one JSON line per request to FILE"),
+            OptionSpec(["--chart"], help: "draw latency against throughput"),
+            OptionSpec(["--compare"], .text("RUN_ID|last"), help: "set this run beside an earlier bench run of the log"),
             OptionSpec(["--server-side"], help: "also show what Prometheus recorded for the same window (monitoring.prometheus)"),
             OptionSpec(["--verbose"], help: "with --server-side: show the PromQL sent", goesWith: "--server-side"),
             OptionSpec(["--cache"], help: "let a LiteLLM gateway answer from its response cache (hits are counted apart, not timed)"),
@@ -92,6 +131,14 @@ package enum BenchCommand {
         package var slo: ServiceLevel? = nil
         /// --find-max: search the highest concurrency or rate that meets the SLO.
         package var findMax: SearchAxis? = nil
+        /// What is sent (see `BenchWorkload`); nil: `prompt` to every request, tagged.
+        var workload: BenchWorkload? = nil
+        var workloadSpec = WorkloadSpec()
+        var warmup = 0
+        var stop = EarlyStop.Rules()
+        var outputs = BenchOutputs()
+        /// --compare: a run id, or "last".
+        var baseline: String? = nil
     }
 
     package enum SearchAxis: String, Sendable { case concurrency, rate }
@@ -101,7 +148,7 @@ package enum BenchCommand {
 
     /// What kind of load a level was.
     package enum Mode: String, Sendable {
-        case closed, synchronous, throughput, constant, poisson
+        case closed, synchronous, throughput, constant, poisson, replay
     }
 
     package struct Level: Sendable {
@@ -115,6 +162,10 @@ package enum BenchCommand {
         package var maxInFlight: Int = 0
         package var unsent: Int = 0
         package var verdict: ServiceLevel.Verdict? = nil
+        /// Why the level ended before its time (saturation, the error rate).
+        var stopReason: String? = nil
+        /// --output-tokens N: successful replies with fewer tokens (the server did not ignore EOS).
+        var shortReplies: Int? = nil
 
         package init(concurrency: Int?, samples: [RequestSample], wallSeconds: Double, mode: Mode = .closed,
              requestedRate: Double? = nil, achievedRate: Double? = nil, maxInFlight: Int = 0, unsent: Int = 0) {
@@ -153,6 +204,8 @@ package enum BenchCommand {
             switch mode {
             case .synchronous: return "sync"
             case .closed, .throughput: return "c=\(concurrency ?? 0)"
+            case .replay:
+                return "replay" + (concurrency.map { " ≤\($0)" } ?? "")
             case .constant, .poisson:
                 var s = Format.rate(requestedRate ?? 0)
                 if mode == .poisson { s += " poisson" }
@@ -213,8 +266,8 @@ package enum BenchCommand {
             s.seed = seed
         }
         if inv.value("--max-concurrency") != nil {
-            guard openLoop || inv.value("--find-max") != nil else {
-                throw UsageError(message: "bench: --max-concurrency needs --rate, --sweep or --find-max (with -c the concurrency is fixed)")
+            guard openLoop || inv.value("--find-max") != nil || inv.flag("--from-log") else {
+                throw UsageError(message: "bench: --max-concurrency needs --rate, --sweep, --find-max or --from-log (with -c the concurrency is fixed)")
             }
             let m = try inv.int("--max-concurrency", default: 0)
             guard m >= 1, m <= 1024 else { throw UsageError(message: "bench: --max-concurrency takes 1 to 1024, got \(m)") }
@@ -236,6 +289,7 @@ package enum BenchCommand {
             guard r >= 0 else { throw UsageError(message: "bench: --ramp-up must not be negative") }
             s.rampUp = r
         }
+        try parseWorkload(inv, into: &s)
         return s
     }
 
@@ -246,19 +300,38 @@ package enum BenchCommand {
                           progress: (String, Int) -> Void) -> [Level] {
         var levels: [Level] = []
         func level(_ shape: LoadShape, mode: Mode) -> Level {
-            let plan = LoadPlan(shape: shape, requests: s.requests, duration: s.duration, rampUp: s.rampUp)
+            var plan = LoadPlan(shape: shape, requests: s.requests, duration: s.duration, rampUp: s.rampUp)
+            plan.stop = s.stop
             var label = ""
             var rate: Double?
             var cap: Int?
             switch shape {
-            case let .closed(c): cap = c; label = mode == .synchronous ? "synchronous" : "concurrency \(c)"
+            case let .closed(c):
+                cap = c
+                label = mode == .synchronous ? "synchronous" : "concurrency \(c)"
+                plan.stop.saturation = false   // a closed loop holds its backlog at C
             case let .rate(r, _, _, m): rate = r; cap = m; label = "rate \(Format.rate(r))"
+            case let .replay(offsets, m): cap = m; label = "replay"; plan.requests = offsets.count; plan.duration = nil
             }
             let run = measure(plan, s, requester: requester, interrupt: interrupt, onSample: onSample) { progress(label, $0) }
             var l = Level(concurrency: cap, samples: run.samples, wallSeconds: run.wallSeconds, mode: mode, requestedRate: rate,
                           achievedRate: run.achievedRate, maxInFlight: run.maxInFlight, unsent: run.unsent)
+            l.stopReason = run.stopReason
+            if let n = s.workloadSpec.outputTokens {
+                l.shortReplies = l.counted.filter { $0.ok && ($0.outputTokens ?? 0) < n }.count
+            }
             l.verdict = s.slo?.judge(l.counted)
             return l
+        }
+        if s.warmup > 0, !interrupt.isRaised {
+            // Sent one at a time before the first level; logged as warm-up, counted nowhere.
+            var plan = LoadPlan(shape: .closed(concurrency: 1), requests: s.warmup, duration: nil)
+            plan.stop = EarlyStop.Rules()
+            _ = measure(plan, s, requester: requester, interrupt: interrupt, warmup: true, onSample: onSample) { progress("warm-up", $0) }
+        }
+        if let offsets = s.workload?.replayOffsets {
+            levels.append(level(.replay(offsets: offsets, maxConcurrency: s.maxConcurrency), mode: .replay))
+            return levels
         }
         func rateShape(_ r: Double) -> LoadShape {
             .rate(perSecond: r, poisson: s.poisson, seed: s.seed, maxConcurrency: s.maxConcurrency)
@@ -302,34 +375,49 @@ package enum BenchCommand {
     /// One level through the load engine, or, for a requester that can only send blocking
     /// requests, the closed loop on threads.
     package static func measure(_ plan: LoadPlan, _ s: Settings, requester: ModelRequester, interrupt: InterruptFlag,
-                        onSample: @escaping (RequestSample) -> Void, progress: (Int) -> Void) -> LoadRun {
+                        warmup: Bool = false, onSample: @escaping (RequestSample) -> Void, progress: (Int) -> Void) -> LoadRun {
         if let wire = requester.wire {
-            return LoadEngine.run(plan: plan, model: s.model, prompt: s.prompt, maxTokens: s.maxTokens, wire: wire,
-                                  interrupt: interrupt, onSample: onSample, progress: progress)
+            let workload = s.workload ?? BenchWorkload(source: .fixed(s.prompt), distinct: true, maxTokens: s.maxTokens)
+            var run = LoadEngine.run(plan: plan, model: s.model, workload: workload, wire: wire, interrupt: interrupt,
+                                     onSample: { sample in
+                                         var x = sample
+                                         if warmup { x.rampUp = true }
+                                         onSample(x)
+                                     }, progress: progress)
+            if warmup { run.samples = run.samples.map { var x = $0; x.rampUp = true; return x } }
+            return run
         }
         guard case let .closed(c) = plan.shape else { preconditionFailure("an open loop needs a requester with a wire target") }
-        let (samples, wall) = LoadGenerator.run(concurrency: c, requests: plan.requests, duration: plan.duration,
+        let workload = s.workload ?? BenchWorkload(source: .fixed(s.prompt), distinct: true, maxTokens: s.maxTokens)
+        var (samples, wall) = LoadGenerator.run(concurrency: c, requests: plan.requests, duration: plan.duration,
                                                 interrupt: interrupt, progress: progress) { _, sequence in
-            RequestMeasurement.measure(model: s.model, sequence: sequence, warmup: false, prompt: s.prompt,
-                                       maxTokens: s.maxTokens, requester: requester, interrupt: interrupt)
+            let p = workload.prompt(sequence: sequence)
+            var sample = RequestMeasurement.measure(model: s.model, sequence: sequence, warmup: false, prompt: p.text,
+                                                    maxTokens: p.maxTokens ?? s.maxTokens, requester: requester, interrupt: interrupt)
+            sample.prompt = p.text
+            return sample
         }
+        if warmup { samples = samples.map { var x = $0; x.rampUp = true; return x } }
         samples.forEach(onSample)
         return LoadRun(samples: samples, wallSeconds: wall, achievedRate: nil, maxInFlight: c, unsent: 0)
     }
 
     /// `requester` is given by tests; else the model is routed as `chat` routes it.
     package static func run(_ inv: Invocation, _ ctx: ShellContext, requester given: ModelRequester? = nil) throws -> CommandResult {
-        let s = try settings(inv)
+        var s = try settings(inv)
         let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx,
                                                                useGatewayCache: inv.flag("--cache"))
-        if requester.wire == nil, !s.rates.isEmpty || s.sweep != nil {
+        if requester.wire == nil, !s.rates.isEmpty || s.sweep != nil || s.workloadSpec.fromLog {
             throw CommandFailure("bench: an open loop needs a model aish can reach directly")
         }
+        // Read before the run: a --compare that names no run fails at once.
+        let baseline = try s.baseline.map { try BenchBaseline.load($0, model: s.model, ctx: ctx) }
+        try buildWorkload(&s, requester: requester, ctx: ctx)
         let progress = ProgressLine(output: ctx.output, enabled: TerminalCheck(ctx).stderrIsTerminal)
         let startedAt = Date()
         let began = MonotonicClock.now()
         // Rows go to the log in batches from a thread of their own while the load runs.
-        let rows = ctx.recorder.map { AttemptRowWriter(recorder: $0, kind: "bench", prompt: s.prompt) }
+        let rows = ctx.recorder.map { AttemptRowWriter(recorder: $0, kind: "bench", prompt: s.workload?.description ?? s.prompt) }
         let levels = runLevels(s, requester: requester, interrupt: ctx.interrupt, onSample: { rows?.add($0) }) { label, done in
             progress.update("bench \(s.model): \(label), \(done)\(s.requests.map { "/\($0)" } ?? "") requests…")
         }
@@ -337,8 +425,9 @@ package enum BenchCommand {
         progress.clear()
         let wall = MonotonicClock.now() - began
 
-        ctx.recorder?.recordRun(RunRecord(kind: "bench", parameters: parameters(s), summary: report(s, levels),
-                                          startedAt: startedAt, durationMs: wall * 1000))
+        let runID = ctx.recorder?.recordBenchRun(RunRecord(kind: "bench", parameters: parameters(s), summary: report(s, levels),
+                                                           startedAt: startedAt, durationMs: wall * 1000),
+                                                 levels: BenchResults.levelRecords(levels))
         var serverSide: ServerSideView?
         if inv.flag("--server-side") {
             serverSide = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
@@ -352,22 +441,40 @@ package enum BenchCommand {
             let first = all.first(where: { !$0.ok })?.error ?? "no request was sent"
             failure = "bench: every request failed (\(overall.errorKindsText)): \(first)"
         }
-        return CommandResult(report: BenchReport(settings: s, levels: levels, serverSide: serverSide,
-                                                 verbose: inv.flag("--verbose"), failure: failure))
+        var report = BenchReport(settings: s, levels: levels, serverSide: serverSide, verbose: inv.flag("--verbose"),
+                                 failure: failure)
+        report.runID = runID
+        if let baseline { report.compare(with: baseline) }
+        report.chart = s.outputs.chart || (TerminalCheck(ctx).stdoutIsTerminal && levels.count > 1)
+        try BenchResults.write(report, s.outputs, ctx: ctx)
+        return CommandResult(report: report)
     }
 
     package static func table(_ s: Settings, _ levels: [Level]) -> String {
         var head = "bench \(s.model): "
         if let n = s.requests { head += "\(n) requests" }
         if let d = s.duration { head += (s.requests == nil ? "" : " or ") + "\(JSONValue.format(d))s" }
-        head += " per level, max_tokens \(s.maxTokens)"
+        if s.workloadSpec.fromLog {
+            head = "bench \(s.model): \(s.workload?.replayOffsets?.count ?? 0) logged requests replayed, time scale "
+                + JSONValue.format(s.workloadSpec.timeScale)
+        } else {
+            head += " per level"
+        }
+        head += ", max_tokens \(s.maxTokens)"
+        if s.workloadSpec.outputTokens != nil { head += " (--output-tokens, ignore_eos \(s.workloadSpec.ignoreEOS ?? "not sent"))" }
         if s.rampUp > 0 { head += ", ramp-up \(JSONValue.format(s.rampUp))s" }
+        if s.warmup > 0 { head += ", \(s.warmup) warm-up" }
         head += "\n"
+        if let (mean, sd) = s.workloadSpec.promptTokens {
+            head += "prompts: synthetic, \(mean)\(sd > 0 ? " ± \(sd)" : "") tokens, "
+                + (s.workloadSpec.promptTokensCountedBy == "tokenize" ? "measured with the server's /tokenize"
+                   : "estimated (\(s.workloadSpec.tokenizeNote ?? "no /tokenize"))") + "\n"
+        }
         func ms(_ l: LatencySummary?) -> [String] {
             l.map { [Format.milliseconds($0.p50), Format.milliseconds($0.p90), Format.milliseconds($0.p99)] } ?? ["-", "-", "-"]
         }
         let open = levels.contains { $0.isOpenLoop || $0.mode != .closed }
-        var headers = ["CONC", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT p50", "p90", "p99", "LATENCY p50", "p90", "p99"]
+        var headers = ["CONC", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT p50", "p90", "p99", "ITL p50", "p99", "LATENCY p50", "p90", "p99"]
         if open { headers = ["LOAD", "SENT/S"] + headers.dropFirst() + ["LAG p99", "QUEUE p99"] }
         var t = ReportTable(headers, alignments: headers.map { _ in .right })
         for level in levels {
@@ -376,7 +483,8 @@ package enum BenchCommand {
             if open { row.append(level.achievedRate.map { cFormat("%.1f", $0) } ?? "-") }
             row += ["\(sum.requests)", "\(sum.ok)", "\(sum.errors)",
                     cFormat("%.1f", level.requestsPerSecond), cFormat("%.1f", level.outputTokensPerSecond)]
-                + ms(sum.ttft) + ms(sum.latency)
+                + ms(sum.ttft) + [sum.itl.map { Format.milliseconds($0.p50) } ?? "-", sum.itl.map { Format.milliseconds($0.p99) } ?? "-"]
+                + ms(sum.latency)
             if open {
                 row.append(level.sendLag.map { Format.milliseconds($0.p99) } ?? "-")
                 row.append(level.queue.map { Format.milliseconds($0.p99) } ?? "-")
@@ -395,10 +503,21 @@ package enum BenchCommand {
                     + cFormat("%.0f%%", v.attainment * 100) + " of requests within every bound, goodput "
                     + cFormat("%.2f/s", level.goodput ?? 0) + "\n"
             }
-            if level.unsent > 0 { out += "\(name): \(level.unsent) scheduled requests not sent before the level's time was up\n" }
+            if let reason = level.stopReason { out += "\(name): stopped early: \(reason)\n" }
+            if level.unsent > 0 {
+                out += "\(name): \(level.unsent) scheduled requests not sent before the level "
+                    + (level.stopReason == nil ? "'s time was up\n" : "stopped\n")
+            }
+            if let short = level.shortReplies, short > 0, let n = s.workloadSpec.outputTokens {
+                out += "\(name): \(short) of \(level.summary.ok) replies ended before \(n) tokens (ignore_eos \(s.workloadSpec.ignoreEOS ?? "not sent"))\n"
+            }
         }
+        // Said once for the run: it is the server's way of streaming, not a level's.
+        let answered = levels.flatMap(\.counted).filter { $0.ok && $0.cacheHit != true }
+        let lone = levels.count == 1 ? (open ? levels[0].label : "concurrency \(levels[0].concurrency ?? 0)") : "all levels"
+        if let note = TokenCounts(answered).note(lone) { out += note + "\n" }
         for level in levels where level.summary.cacheHits > 0 {
-            out += "concurrency \(level.concurrency): \(level.summary.cacheHits) of \(level.summary.ok) answered from the "
+            out += "\(level.label): \(level.summary.cacheHits) of \(level.summary.ok) answered from the "
                 + "gateway's response cache (counted in OK, left out of the timings)\n"
         }
         return out
@@ -414,7 +533,20 @@ package enum BenchCommand {
                  ("max_concurrency", s.maxConcurrency.map { .int($0) } ?? .null),
                  ("sweep", s.sweep.map { .int($0) } ?? .null), ("ramp_up_s", .double(s.rampUp)),
                  ("slo", s.slo.map { .string($0.targets.map(\.text).joined(separator: ",")) } ?? .null),
-                 ("find_max", s.findMax.map { .string($0.rawValue) } ?? .null)])
+                 ("find_max", s.findMax.map { .string($0.rawValue) } ?? .null),
+                 ("prompt_source", .string(s.workloadSpec.fromLog ? "log" : s.workloadSpec.promptsFile != nil ? "file"
+                                                : s.workloadSpec.promptTokens != nil ? "synthetic" : "prompt")),
+                 ("prompts_file", s.workloadSpec.promptsFile.map { .string($0) } ?? .null),
+                 ("prompt_tokens", s.workloadSpec.promptTokens.map { .string("\($0.mean),\($0.stdev)") } ?? .null),
+                 ("prompt_tokens_counted_by", s.workloadSpec.promptTokensCountedBy.map { .string($0) } ?? .null),
+                 ("output_tokens", s.workloadSpec.outputTokens.map { .int($0) } ?? .null),
+                 ("ignore_eos", s.workloadSpec.ignoreEOS.map { .string($0) } ?? .null),
+                 ("distinct_prompts", .bool(!s.workloadSpec.samePrompt && !s.workloadSpec.fromLog)),
+                 ("since", s.workloadSpec.since.map { .string(LogTime.format($0)) } ?? .null),
+                 ("time_scale", s.workloadSpec.fromLog ? .double(s.workloadSpec.timeScale) : .null),
+                 ("warmup", .int(s.warmup)),
+                 ("max_error_rate", s.stop.maxErrorRate.map { .double($0) } ?? .null),
+                 ("early_stop", .bool(s.stop.saturation))])
     }
 
     package static func report(_ s: Settings, _ levels: [Level]) -> JSONValue {
@@ -442,6 +574,9 @@ package enum BenchCommand {
                     ("goodput", level.goodput.map { .double(LatencySummary.round($0, 2)) } ?? .null),
                     ("slo_met", level.verdict.map { .bool($0.met) } ?? .null),
                     ("slo_broken_by", level.verdict.map { .array($0.brokenBy.map { .string($0) }) } ?? .null),
+                    ("stopped_early", .bool(level.stopReason != nil)),
+                    ("stop_reason", level.stopReason.map { .string($0) } ?? .null),
+                    ("short_replies", level.shortReplies.map { .int($0) } ?? .null),
                 ]
                 return .object(pairs)
             })),
@@ -460,6 +595,8 @@ package struct BenchReport: CommandReport {
     package var tokens: Int
     /// The first level's medians.
     package var ttft: Double?
+    /// The first level's median inter-token latency.
+    var itl: Double?
     package var latency: Double?
     package var parameters: JSONValue
     package var levels: JSONValue
@@ -469,7 +606,13 @@ package struct BenchReport: CommandReport {
     package var infeasibleMin: Double?
     package var brokenBy: String?
     package var monotonic: Bool?
+    /// This run's row in the session log (null without a log).
+    var runID: Int64? = nil
+    /// --compare: the earlier run, and this run's change against it (see `BenchBaseline`).
+    var comparison: BenchComparison? = nil
     package var serverSide: ServerSideView?
+    /// Draw latency against throughput under the table.
+    var chart = false
 
     // Not encoded: what the text is drawn from.
     package var settings: BenchCommand.Settings
@@ -487,6 +630,7 @@ package struct BenchReport: CommandReport {
         rps = LatencySummary.round(levels.map(\.requestsPerSecond).max() ?? 0, 2)
         tokens = overall.outputTokens
         ttft = levels.first?.summary.ttft.map { LatencySummary.round($0.p50, 2) }
+        itl = levels.first?.summary.itl.map { LatencySummary.round($0.p50, 2) }
         latency = levels.first?.summary.latency.map { LatencySummary.round($0.p50, 2) }
         let summary = BenchCommand.report(settings, levels)
         parameters = summary["parameters"] ?? .null
@@ -514,8 +658,11 @@ package struct BenchReport: CommandReport {
     }
 
     package enum CodingKeys: String, CodingKey {
-        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft = "ttft_ms", latency = "latency_ms", parameters, levels
+        case model, levelCount = "level_count", requests, errors, rps, tokens, ttft = "ttft_ms", itl = "itl_ms", latency = "latency_ms"
+        case parameters, levels
         case feasibleMax = "feasible_max", infeasibleMin = "infeasible_min", brokenBy = "broken_by", monotonic
+        case runID = "run_id", baselineRun = "baseline_run", rpsChange = "rps_change", ttftChange = "ttft_change"
+        case itlChange = "itl_change", latencyChange = "latency_change", comparison
         case serverSide = "server_side"
     }
 
@@ -528,6 +675,7 @@ package struct BenchReport: CommandReport {
         try c.encode(rps, forKey: .rps)
         try c.encode(tokens, forKey: .tokens)
         try c.encode(ttft, forKey: .ttft)
+        try c.encode(itl, forKey: .itl)
         try c.encode(latency, forKey: .latency)
         try c.encode(parameters, forKey: .parameters)
         try c.encode(levels, forKey: .levels)
@@ -535,6 +683,13 @@ package struct BenchReport: CommandReport {
         try c.encode(infeasibleMin, forKey: .infeasibleMin)
         try c.encode(brokenBy, forKey: .brokenBy)
         try c.encode(monotonic, forKey: .monotonic)
+        try c.encode(runID, forKey: .runID)
+        try c.encode(comparison?.baselineID, forKey: .baselineRun)
+        try c.encode(comparison?.rpsChange, forKey: .rpsChange)
+        try c.encode(comparison?.ttftChange, forKey: .ttftChange)
+        try c.encode(comparison?.itlChange, forKey: .itlChange)
+        try c.encode(comparison?.latencyChange, forKey: .latencyChange)
+        try c.encode(comparison?.json, forKey: .comparison)
         // Only asked for with --server-side.
         if let serverSide { try c.encode(serverSide.json, forKey: .serverSide) }
     }
@@ -549,13 +704,21 @@ package struct BenchReport: CommandReport {
         ReportField("rps", "the best level's successful requests per second"),
         ReportField("tokens", "output tokens, all levels"),
         ReportField("ttft_ms", "the first level's median time to first token; null without a success", unit: "ms"),
+        ReportField("itl_ms", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
         ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
-        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max"),
-        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, inter_token_ms, latency_ms, tokens_per_second, output_tokens, cold_loads, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by"),
+        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
+        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),
         ReportField("infeasible_min", "with --find-max: the lowest load above feasible_max that broke the SLO; null when none did"),
         ReportField("broken_by", "with --find-max: the first target infeasible_min broke, as written in --slo"),
         ReportField("monotonic", "with --find-max: false when a load broke the SLO below one that met it"),
+        ReportField("run_id", "this run's row in the session log's runs table (its levels are in bench_levels); null without a log"),
+        ReportField("baseline_run", "with --compare: the earlier run's id"),
+        ReportField("rps_change", "with --compare: the best level's requests/s against the earlier run's, as a fraction (0.1 = 10% more)"),
+        ReportField("ttft_change", "with --compare: the first level's median TTFT against the earlier run's, as a fraction"),
+        ReportField("itl_change", "with --compare: the first level's median ITL against the earlier run's, as a fraction"),
+        ReportField("latency_change", "with --compare: the first level's median end-to-end latency against the earlier run's, as a fraction"),
+        ReportField("comparison", "with --compare: baseline_run, differing_parameters and per level load, baseline_load and each figure's baseline, now and change"),
         ReportField("server_side", "with --server-side: what Prometheus recorded over the run (prometheus, error, targets)"),
     ]
 
@@ -568,6 +731,9 @@ package struct BenchReport: CommandReport {
 
     package func renderText() -> String {
         var text = BenchCommand.table(settings, measured)
+        if chart, let drawn = BenchChart.draw(measured) { text += "\n" + drawn }
+        if let comparison { text += "\n" + comparison.text }
+        if let runID { text += "run \(runID) in the session log\n" }
         if let axis = settings.findMax {
             func load(_ v: Double?) -> String {
                 guard let v else { return "none" }

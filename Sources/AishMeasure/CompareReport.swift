@@ -82,7 +82,7 @@ package struct CompareReport: CommandReport {
         ReportField("ttft_ms", "the slowest model's median time to first token; null without a success", unit: "ms"),
         ReportField("latency_ms", "the slowest model's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "models, n, warmup, parallel, prompt, max_tokens"),
-        ReportField("models", "per model: providers, requests, ok, errors, error_kinds, ttft_ms, inter_token_ms, latency_ms and tokens_per_second (count, p50, p90, p99, mean, min, max), output_tokens, cold_loads"),
+        ReportField("models", "per model: providers, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms and tokens_per_second (count, p50, p90, p99, mean, min, max), output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, cold_loads"),
         ReportField("server_side", "with --server-side: what Prometheus recorded over the run (prometheus, error, targets)"),
     ]
 
@@ -112,7 +112,7 @@ package struct CompareReport: CommandReport {
         for r in results {
             let s = r.summary
             let rows: [(String, LatencySummary?, (Double) -> String)] = [
-                ("ttft", s.ttft, Format.milliseconds), ("inter-token", s.interToken, Format.milliseconds),
+                ("ttft", s.ttft, Format.milliseconds), ("itl", s.itl, Format.milliseconds), ("icl", s.icl, Format.milliseconds),
                 ("end-to-end", s.latency, Format.milliseconds), ("tokens/s", s.tokensPerSecond, { cFormat("%.1f", $0) }),
             ]
             for (i, row) in rows.enumerated() {
@@ -156,6 +156,7 @@ package struct CompareReport: CommandReport {
                 out += "\(r.model): \(s.cacheHits) of \(s.ok) answered from the gateway's response cache "
                     + "(counted in OK, left out of the timings)\n"
             }
+            if let note = s.tokens.note(r.model) { out += note + "\n" }
             if s.errors > 0 {
                 out += "\(r.model): \(s.errors) of \(s.requests) failed: \(s.errorKindsText)"
                 if let first = r.measured.first(where: { !$0.ok })?.error { out += " — first: \(first)" }
@@ -189,14 +190,15 @@ package struct CompareReport: CommandReport {
 
     /// One row per request, warm-ups included and marked.
     package static func csv(_ results: [CompareRun.ModelResult]) -> String {
-        var out = "model,request,warmup,ok,error_kind,provider,backend_model,ttft_ms,inter_token_ms,total_ms,output_tokens,tokens_per_second,cold_load,started_at\n"
+        var out = "model,request,warmup,ok,error_kind,provider,backend_model,ttft_ms,itl_ms,icl_ms,tpot_ms,total_ms,output_tokens,tokens_counted_by,chunks,tokens_per_second,cold_load,started_at\n"
         func num(_ v: Double?) -> String { v.map { cFormat("%.3f", $0) } ?? "" }
         for r in results {
             for s in r.samples {
                 let cells = [
                     r.model, "\(s.sequence + 1)", s.warmup ? "1" : "0", s.ok ? "1" : "0", s.errorKind ?? "",
-                    s.provider ?? "", s.backendModel ?? "", num(s.ttftMs), num(s.interTokenMs), num(s.totalMs),
-                    s.outputTokens.map(String.init) ?? "", num(s.tokensPerSecond), s.coldLoad ? "1" : "0",
+                    s.provider ?? "", s.backendModel ?? "", num(s.ttftMs), num(s.itlMs), num(s.iclMs), num(s.tpotMs),
+                    num(s.totalMs), s.outputTokens.map(String.init) ?? "", s.tokenSource?.rawValue ?? "", "\(s.chunks)",
+                    num(s.tokensPerSecond), s.coldLoad ? "1" : "0",
                     UTCTime.iso8601(s.startedAt, milliseconds: true),
                 ]
                 out += cells.map(LogFormat.csvField).joined(separator: ",") + "\n"

@@ -15,6 +15,7 @@ package struct WireTarget: Sendable {
     package var backendModel: String
     package var routeReason: String?
     package var format: Format
+    var providerType: ProviderType
     /// A LiteLLM gateway: whether a reply can come from its response cache.
     package var throughGateway: Bool
     private var provider_: ProviderConfig
@@ -39,14 +40,37 @@ package struct WireTarget: Sendable {
         self.routeReason = routeReason
         self.useGatewayCache = useGatewayCache
         throughGateway = provider.type == .litellm
+        providerType = provider.type
         provider_ = provider
     }
 
-    /// The streamed chat request for `prompt`, as the provider clients send it.
-    package func request(prompt: String, maxTokens: Int?) -> HTTPRequest {
-        var chat = ChatRequest(model: backendModel, messages: [ChatMessage(role: "user", content: prompt)],
+    /// The server can be asked to generate past its end-of-sequence token: llama-server and
+    /// vLLM take `ignore_eos` in an OpenAI-style request.
+    var honoursIgnoreEOS: Bool { providerType == .llamaCpp || providerType == .vllm }
+
+    /// POST /tokenize of `text` where the server has one (llama-server: `content`; vLLM:
+    /// `model` and `prompt`), nil elsewhere.
+    func tokenizeRequest(_ text: String) -> HTTPRequest? {
+        let root = ProviderEndpoints(provider_).root
+        let body: JSONValue
+        switch providerType {
+        case .llamaCpp: body = .object([("content", .string(text))])
+        case .vllm: body = .object([("model", .string(backendModel)), ("prompt", .string(text))])
+        default: return nil
+        }
+        return HTTPRequest.postJSON(url: root + "/tokenize", body, headers: auth.headers,
+                                    timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
+    }
+
+    /// The streamed chat request for `prompt`, as the provider clients send it; `ignoreEOS`
+    /// asks a server that has the switch to generate all of `maxTokens`.
+    package func request(prompt: String, system: String? = nil, maxTokens: Int?, ignoreEOS: Bool = false) -> HTTPRequest {
+        var messages = [ChatMessage(role: "user", content: prompt)]
+        if let system, !system.isEmpty { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
+        var chat = ChatRequest(model: backendModel, messages: messages,
                                temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
         chat.bypassGatewayCache = !useGatewayCache
+        if ignoreEOS, honoursIgnoreEOS, format == .openAI { chat.extraBody.append(("ignore_eos", true)) }
         let endpoints = ProviderEndpoints(provider_)
         switch format {
         case .openAI:
@@ -73,6 +97,9 @@ package enum LoadShape: Sendable, Equatable {
     /// gaps from `seed`), whether or not earlier ones have ended; at most `maxConcurrency`
     /// in flight, the rest wait in the client's queue.
     case rate(perSecond: Double, poisson: Bool, seed: UInt64, maxConcurrency: Int?)
+    /// Requests sent at these offsets in seconds from the level's start (a replayed log),
+    /// at most `maxConcurrency` in flight.
+    case replay(offsets: [Double], maxConcurrency: Int?)
 }
 
 /// One level's load: its shape and when it ends.
@@ -86,6 +113,8 @@ package struct LoadPlan: Sendable {
     /// closed loop's workers one after another. Requests sent meanwhile are logged as
     /// ramp-up and left out of the figures.
     package var rampUp: Double = 0
+    /// When to end the level before its time: saturation, an error rate.
+    var stop = EarlyStop.Rules()
 }
 
 /// What the load engine measured over one level.
@@ -99,6 +128,8 @@ package struct LoadRun: Sendable {
     package var maxInFlight: Int
     /// Scheduled but not sent when the level's time was up (waiting for a free slot).
     package var unsent: Int
+    /// Why the level ended before its time (saturation, the error rate), nil when it did not.
+    var stopReason: String? = nil
 }
 
 /// When each request of an open-loop level is due, in seconds from the level's start: the
@@ -156,7 +187,15 @@ package enum LoadEngine {
     package static func run(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int = BoundedReply.defaultLimit,
                     kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
                     onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
-        let level = Level(plan: plan, model: model, prompt: prompt, maxTokens: maxTokens, keepBytes: keepBytes,
+        run(plan: plan, model: model, workload: .fixed(prompt, maxTokens: maxTokens ?? CompareCommand.defaultMaxTokens),
+            keepBytes: keepBytes, kind: kind, wire: wire, interrupt: interrupt, onSample: onSample, progress: progress)
+    }
+
+    /// Runs one level of `workload`'s requests.
+    static func run(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int = BoundedReply.defaultLimit,
+                    kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
+                    onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
+        let level = Level(plan: plan, model: model, workload: workload, keepBytes: keepBytes,
                           kind: kind, wire: wire, interrupt: interrupt, onSample: onSample)
         return level.run(progress: progress)
     }
@@ -165,6 +204,9 @@ package enum LoadEngine {
     private final class InFlight {
         let sequence: Int
         let rampUp: Bool
+        let prompt: BenchPrompt
+        /// When it was due (its arrival, or the moment a closed-loop slot freed).
+        var scheduled: Double = 0
         let startedAt = Date()
         /// This attempt's start, and the request's (its first attempt's).
         let start: Double
@@ -180,9 +222,11 @@ package enum LoadEngine {
         var queueMs: Double?
         var sendLagMs: Double?
 
-        init(sequence: Int, rampUp: Bool, start: Double, target: WireTarget, request: HTTPRequest, keepBytes: Int) {
+        init(sequence: Int, rampUp: Bool, prompt: BenchPrompt, start: Double, target: WireTarget, request: HTTPRequest,
+             keepBytes: Int) {
             self.sequence = sequence
             self.rampUp = rampUp
+            self.prompt = prompt
             self.start = start
             requestStart = start
             self.target = target
@@ -233,8 +277,7 @@ package enum LoadEngine {
     private final class Level {
         let plan: LoadPlan
         let model: String
-        let prompt: String
-        let maxTokens: Int?
+        let workload: BenchWorkload
         let keepBytes: Int
         let kind: String
         let wire: () throws -> [WireTarget]
@@ -254,16 +297,19 @@ package enum LoadEngine {
         var firstSend: Double?
         var lastSend: Double?
         var cached: [(target: WireTarget, request: HTTPRequest)] = []
+        var stop: EarlyStop
+        /// Set when the level ends before its time; no request is claimed after it.
+        var stopReason: String?
 
-        init(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int, kind: String,
+        init(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int, kind: String,
              wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
              onSample: @escaping (RequestSample) -> Void) {
             self.kind = kind
             self.onSample = onSample
             self.plan = plan
             self.model = model
-            self.prompt = prompt
-            self.maxTokens = maxTokens
+            self.workload = workload
+            stop = EarlyStop(plan.stop)
             self.keepBytes = keepBytes
             self.wire = wire
             self.interrupt = interrupt
@@ -274,17 +320,33 @@ package enum LoadEngine {
             let countedFrom = t0 + plan.rampUp
             let deadline = plan.duration.map { countedFrom + $0 }
             var schedule: ArrivalSchedule?
+            var replayed: [Double] = []
+            var replayIndex = 0
             var nextArrival = Double.infinity
-            if case let .rate(r, poisson, seed, _) = plan.shape {
+            var cap: Int?
+            switch plan.shape {
+            case .closed: break
+            case let .rate(r, poisson, seed, m):
                 schedule = ArrivalSchedule(rate: r, rampUp: plan.rampUp, poisson: poisson, seed: seed)
                 nextArrival = t0 + schedule!.next()
+                cap = m
+            case let .replay(offsets, m):
+                replayed = offsets
+                nextArrival = offsets.isEmpty ? .infinity : t0 + offsets[0]
+                replayIndex = 1
+                cap = m
+            }
+            func arrivalAfter() -> Double {
+                if schedule != nil { return t0 + schedule!.next() }
+                defer { replayIndex += 1 }
+                return replayIndex < replayed.count ? t0 + replayed[replayIndex] : .infinity
             }
             var nextProgress = t0 + 0.1
             var unsent = 0
 
             // Whether another request may be claimed at `now` (sent during the ramp-up, or counted).
             func mayClaim(_ now: Double) -> Bool {
-                if interrupt.isRaised { return false }
+                if interrupt.isRaised || stopReason != nil { return false }
                 if now < countedFrom { return true }
                 if let deadline, now >= deadline { return false }
                 if let n = plan.requests, counted >= n { return false }
@@ -303,11 +365,11 @@ package enum LoadEngine {
                     // loop's next turn rather than spinning out errors.
                     while inFlight.count < open, mayClaim(now),
                           send(scheduled: freedAt, queued: nil, now: now, countedFrom: countedFrom) {}
-                case let .rate(_, _, _, cap):
+                case .rate, .replay:
                     while nextArrival <= now, mayClaim(nextArrival) {
                         queue.append(nextArrival)
                         if nextArrival >= countedFrom { counted += 1 }   // claimed at its time
-                        nextArrival = t0 + schedule!.next()
+                        nextArrival = arrivalAfter()
                     }
                     // No more claims: nothing left to wake for.
                     if nextArrival <= now || !mayClaim(nextArrival) { nextArrival = .infinity }
@@ -327,7 +389,7 @@ package enum LoadEngine {
                     let more: Bool
                     switch plan.shape {
                     case .closed: more = mayClaim(MonotonicClock.now())
-                    case .rate: more = nextArrival.isFinite
+                    case .rate, .replay: more = nextArrival.isFinite
                     }
                     if !more { break loop }
                 }
@@ -337,7 +399,17 @@ package enum LoadEngine {
                     queueHead = queue.count
                     break loop
                 }
-                driver.wait(until: nextArrival.isFinite ? nextArrival : nil)
+                if stopReason == nil, let reason = stop.check(now: now, countedFrom: countedFrom,
+                                                             backlog: inFlight.count + queue.count - queueHead) {
+                    // Ends at once: what is in flight is cancelled (kind "stopped"), what waits is unsent.
+                    stopReason = reason
+                    driver.cancelAll { id, outcome in self.finish(id, outcome) }
+                    unsent += queue.count - queueHead
+                    queueHead = queue.count
+                    break loop
+                }
+                let wake = min(nextArrival, stop.nextCheck(after: now))
+                driver.wait(until: wake.isFinite ? wake : nil)
                 driver.drive(onEvent: { id, event in self.inFlight[id]?.take(event) ?? false },
                              onDone: { id, outcome in self.finish(id, outcome) })
                 freedAt = MonotonicClock.now()
@@ -352,7 +424,7 @@ package enum LoadEngine {
             let sends = samples.filter { !$0.rampUp }.count
             if let firstSend, let lastSend, sends >= 2, lastSend > firstSend { rate = Double(sends - 1) / (lastSend - firstSend) }
             return LoadRun(samples: samples, wallSeconds: end - min(countedFrom, end), achievedRate: rate,
-                           maxInFlight: maxInFlight, unsent: unsent)
+                           maxInFlight: maxInFlight, unsent: unsent, stopReason: stopReason)
         }
 
         /// Hands one request to the wire; false when it could not be sent (it is then an
@@ -364,6 +436,7 @@ package enum LoadEngine {
             nextSequence += 1
             let rampUp = scheduled < countedFrom
             if !rampUp && !alreadyCounted { counted += 1 }
+            let prompt = workload.prompt(sequence: sequence)
             let targets: [WireTarget]
             do {
                 targets = try wire()
@@ -374,11 +447,13 @@ package enum LoadEngine {
                                                   start: now, end: now, timing: .init(), streamedText: "",
                                                   outcome: .failure(error))
                 s.rampUp = rampUp
+                s.prompt = prompt.text
                 done(s)
                 return false
             }
             let start = MonotonicClock.now()
-            let f = attempt(sequence: sequence, rampUp: rampUp, target: targets[0], start: start)
+            let f = attempt(sequence: sequence, rampUp: rampUp, prompt: prompt, target: targets[0], start: start)
+            f.scheduled = scheduled
             f.fallbacks = targets.dropFirst()
             f.queueMs = queued.map { $0 * 1000 }
             f.sendLagMs = max(0, start - (scheduled + (queued ?? 0))) * 1000
@@ -390,15 +465,20 @@ package enum LoadEngine {
         }
 
         /// Starts one attempt on the wire.
-        func attempt(sequence: Int, rampUp: Bool, target: WireTarget, start: Double) -> InFlight {
+        func attempt(sequence: Int, rampUp: Bool, prompt: BenchPrompt, target: WireTarget, start: Double) -> InFlight {
             let request: HTTPRequest
-            if let known = cached.first(where: { $0.target.sameWire(as: target) }) {
+            // The same text every time (the load ceiling, --same-prompt): built once a target.
+            let reusable: Bool
+            if case .fixed = workload.source { reusable = !workload.distinct } else { reusable = false }
+            if reusable, let known = cached.first(where: { $0.target.sameWire(as: target) }) {
                 request = known.request
             } else {
-                request = target.request(prompt: prompt, maxTokens: maxTokens)
-                if cached.count < 16 { cached.append((target, request)) }
+                request = target.request(prompt: prompt.text, system: prompt.system, maxTokens: prompt.maxTokens ?? workload.maxTokens,
+                                         ignoreEOS: workload.ignoreEOS)
+                if reusable, cached.count < 16 { cached.append((target, request)) }
             }
-            let f = InFlight(sequence: sequence, rampUp: rampUp, start: start, target: target, request: request, keepBytes: keepBytes)
+            let f = InFlight(sequence: sequence, rampUp: rampUp, prompt: prompt, start: start, target: target, request: request,
+                             keepBytes: keepBytes)
             let id = nextTransfer
             nextTransfer += 1
             inFlight[id] = f
@@ -425,7 +505,8 @@ package enum LoadEngine {
             s.attempts = f.earlier.count + 1
             // Nothing arrived yet: on to the route's next target, as chat does.
             if !s.ok, f.timing.pieces == 0, s.errorKind != "cancelled", let next = f.fallbacks.first, !interrupt.isRaised {
-                let g = attempt(sequence: f.sequence, rampUp: f.rampUp, target: next, start: MonotonicClock.now())
+                let g = attempt(sequence: f.sequence, rampUp: f.rampUp, prompt: f.prompt, target: next, start: MonotonicClock.now())
+                g.scheduled = f.scheduled
                 g.fallbacks = f.fallbacks.dropFirst()
                 g.earlier = f.earlier + [s]
                 g.requestStart = f.requestStart
@@ -444,12 +525,15 @@ package enum LoadEngine {
                 s.attempts = final.attempts
                 let requestID = UUID().uuidString.lowercased()
                 s.records = (f.earlier + [final]).map { a in
-                    RequestMeasurement.attemptRecord(a, kind: kind, prompt: prompt, requestID: requestID)
+                    RequestMeasurement.attemptRecord(a, kind: kind, prompt: f.prompt.text, requestID: requestID)
                 }
             }
             s.queueMs = f.queueMs
             s.sendLagMs = f.sendLagMs
             s.rampUp = f.rampUp
+            s.prompt = f.prompt.text
+            if stopReason != nil, s.errorKind == "cancelled" { s.errorKind = "stopped" }
+            if !s.rampUp { stop.finished(s, waitedMs: (end - f.scheduled) * 1000 - s.totalMs + (s.ttftMs ?? s.totalMs), at: end) }
             done(s)
         }
     }

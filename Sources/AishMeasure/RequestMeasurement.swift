@@ -19,10 +19,20 @@ package struct RequestSample: Sendable {
     package var backendModel: String?
     package var startedAt: Date
     package var ttftMs: Double?
-    /// Mean gap between consecutive text chunks after the first.
-    package var interTokenMs: Double?
+    /// Inter-token latency: the time from the first text chunk to the last over the tokens
+    /// generated after the first chunk (see `TokenTiming`).
+    var itlMs: Double?
+    /// Inter-chunk latency: the mean gap between consecutive text chunks.
+    var iclMs: Double?
+    /// Time per output token as vLLM counts it: (end-to-end − TTFT) / (tokens − 1).
+    var tpotMs: Double?
     package var totalMs: Double
+    /// The server's count (usage, Ollama's eval_count) when it gave one, else the chunks counted.
     package var outputTokens: Int?
+    /// Text chunks received (SSE events or NDJSON lines carrying text).
+    var chunks: Int = 0
+    /// Where `outputTokens` came from.
+    var tokenSource: TokenSource? = nil
     package var promptTokens: Int?
     /// Output tokens after the first over the time since the first arrived (decode speed).
     package var tokensPerSecond: Double?
@@ -45,8 +55,10 @@ package struct RequestSample: Sendable {
     /// How late the load engine handed the request to the wire after it was due (its
     /// scheduled time, or the moment a slot freed): the generator's own lag.
     package var sendLagMs: Double? = nil
-    /// Sent during --ramp-up: logged, not counted in the level's figures.
+    /// Sent during --ramp-up or --warmup: logged, not counted in the level's figures.
     package var rampUp = false
+    /// The prompt sent, when it differs from request to request (bench); nil: the run's.
+    var prompt: String? = nil
     /// Answered from a LiteLLM gateway's response cache (nil: not through a gateway). Kept
     /// out of the timing figures: it measures the cache, not the model.
     package var cacheHit: Bool? = nil
@@ -159,13 +171,24 @@ package enum RequestMeasurement {
             sample.records = outcome.records
             sample.cacheHit = outcome.cacheHit
             sample.replyText = outcome.summary.text.isEmpty ? streamedText : outcome.summary.text
-            sample.outputTokens = outcome.summary.completionTokens ?? (pieces > 0 ? pieces : nil)
+            sample.chunks = pieces
+            if let usage = outcome.summary.completionTokens {
+                sample.outputTokens = usage
+                sample.tokenSource = .usage
+            } else if pieces > 0 {
+                sample.outputTokens = pieces
+                sample.tokenSource = .chunks
+            }
             sample.promptTokens = outcome.summary.promptTokens
             sample.serverTimings = outcome.summary.serverTimings
             sample.httpStatus = outcome.summary.httpStatus
             if let firstAt {
                 sample.ttftMs = (firstAt - start) * 1000
-                if pieces > 1, let lastAt { sample.interTokenMs = (lastAt - firstAt) * 1000 / Double(pieces - 1) }
+                let t = TokenTiming(start: start, firstAt: firstAt, lastAt: lastAt ?? firstAt, end: end,
+                                    chunks: pieces, tokens: sample.outputTokens)
+                sample.itlMs = t.itlMs
+                sample.iclMs = t.iclMs
+                sample.tpotMs = t.tpotMs
                 // As chat and the log count it: the tokens after the first, over the time since the first.
                 let decode = end - firstAt
                 if let tokens = sample.outputTokens, tokens > 1, decode > 0 { sample.tokensPerSecond = Double(tokens - 1) / decode }
@@ -266,14 +289,21 @@ package struct SampleSummary: Sendable {
     package var errors: Int
     package var errorKinds: [(String, Int)]
     package var ttft: LatencySummary?
-    package var interToken: LatencySummary?
+    /// Per token (from the server's count), per chunk, and vLLM's time per output token.
+    var itl: LatencySummary?
+    var icl: LatencySummary?
+    var tpot: LatencySummary?
     package var latency: LatencySummary?
     package var tokensPerSecond: LatencySummary?
     package var outputTokens: Int
+    /// Prompt tokens as the server counted them (usage), per request.
+    var promptTokens: LatencySummary?
     package var coldLoads: [String]
     /// Successful requests a LiteLLM gateway answered from its response cache: counted in
     /// `ok`, left out of every timing (TTFT, inter-token, latency, tokens/s).
     package var cacheHits: Int
+    /// Where the output token counts came from, and where they disagree with the chunks.
+    var tokens: TokenCounts
 
     package init(_ samples: [RequestSample]) {
         requests = samples.count
@@ -286,10 +316,14 @@ package struct SampleSummary: Sendable {
         for s in samples where !s.ok { kinds[s.errorKind ?? "error", default: 0] += 1 }
         errorKinds = kinds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
         ttft = LatencySummary(good.compactMap(\.ttftMs))
-        interToken = LatencySummary(good.compactMap(\.interTokenMs))
+        itl = LatencySummary(good.compactMap(\.itlMs))
+        icl = LatencySummary(good.compactMap(\.iclMs))
+        tpot = LatencySummary(good.compactMap(\.tpotMs))
+        tokens = TokenCounts(good)
         latency = LatencySummary(good.map(\.totalMs))
         tokensPerSecond = LatencySummary(good.compactMap(\.tokensPerSecond))
         outputTokens = good.compactMap(\.outputTokens).reduce(0, +)
+        promptTokens = LatencySummary(good.compactMap { $0.promptTokens.map(Double.init) })
         coldLoads = samples.filter(\.coldLoad).map { s in
             "\(s.warmup ? "warm-up" : "request") \(s.sequence + 1): \(s.coldLoadNote ?? "cold load")"
         }
@@ -301,10 +335,14 @@ package struct SampleSummary: Sendable {
         var out: [(String, JSONValue)] = [("requests", .int(requests)), ("ok", .int(ok)), ("errors", .int(errors))]
         out.append(("error_kinds", .object(errorKinds.map { ($0.0, .int($0.1)) })))
         out.append(("ttft_ms", ttft?.json() ?? .null))
-        out.append(("inter_token_ms", interToken?.json() ?? .null))
+        out.append(("itl_ms", itl?.json() ?? .null))
+        out.append(("icl_ms", icl?.json() ?? .null))
+        out.append(("tpot_ms", tpot?.json() ?? .null))
         out.append(("latency_ms", latency?.json() ?? .null))
         out.append(("tokens_per_second", tokensPerSecond?.json() ?? .null))
         out.append(("output_tokens", .int(outputTokens)))
+        out.append(("prompt_tokens", promptTokens?.json(digits: 1) ?? .null))
+        out += tokens.json()
         out.append(("cold_loads", .array(coldLoads.map { .string($0) })))
         out.append(("cache_hits", .int(cacheHits)))
         return out

@@ -9,7 +9,7 @@ import AishBase
 /// every bound (a failed request is never good). Goodput is good requests per second.
 package struct ServiceLevel: Sendable, Equatable {
     package enum Measure: String, Sendable, CaseIterable {
-        case ttft, itl, e2e
+        case ttft, itl, icl, tpot, e2e
     }
 
     package struct Target: Sendable, Equatable {
@@ -34,7 +34,7 @@ package struct ServiceLevel: Sendable, Equatable {
             let bound = term[le.upperBound...].trimming(.whitespaces)
             let parts = name.split(separator: "_")
             guard parts.count == 2, let measure = Measure(rawValue: String(parts[0])) else {
-                throw bad("measures are ttft, itl and e2e")
+                throw bad("measures are ttft, itl, icl, tpot and e2e")
             }
             guard parts[1].hasPrefix("p"), let p = Double(parts[1].dropFirst()), p > 0, p <= 100 else {
                 throw bad("takes a percentile such as p95 after the measure")
@@ -51,7 +51,9 @@ package struct ServiceLevel: Sendable, Equatable {
     package static func value(_ measure: Measure, of s: RequestSample) -> Double? {
         switch measure {
         case .ttft: return s.ttftMs
-        case .itl: return s.interTokenMs
+        case .itl: return s.itlMs
+        case .icl: return s.iclMs
+        case .tpot: return s.tpotMs
         case .e2e: return s.totalMs
         }
     }

@@ -7,6 +7,8 @@ import AishSQLite
 package struct LogWriteContext {
     package var sessionID: Int64?
     package var commandID: Int64? = nil
+    /// The run a `bench_levels` row belongs to.
+    package var runID: Int64? = nil
 }
 
 /// One column of a session-log table, declared once: its name, SQL type, how a record is

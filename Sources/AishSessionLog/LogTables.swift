@@ -69,6 +69,36 @@ package enum LogTables {
         .required("summary") { $0.summary.serialized() },
     ])
 
+    /// Each level of a bench run (schema version 6): what `bench --compare` and SQL read.
+    package static let benchLevels = LogTable<BenchLevelRecord, BenchLevelRecord>("bench_levels", benchLevelColumns().map { $0.added(in: 6) })
+
+    private static func benchLevelColumns() -> [LogColumn<BenchLevelRecord, BenchLevelRecord>] { [
+        .id(),
+        .reference("run_id", table: "runs", nil) { $0.runID },
+        .required("level") { $0.level },
+        .required("mode") { $0.mode },
+        .optional("concurrency") { $0.concurrency },
+        .optional("requested_rate") { $0.requestedRate },
+        .optional("achieved_rate") { $0.achievedRate },
+        .required("wall_ms") { $0.wallMs },
+        .required("requests") { $0.requests },
+        .required("ok") { $0.ok },
+        .required("errors") { $0.errors },
+        .required("requests_per_second") { $0.requestsPerSecond },
+        .required("output_tokens_per_second") { $0.outputTokensPerSecond },
+        .optional("ttft_p50_ms") { $0.ttftP50Ms },
+        .optional("ttft_p99_ms") { $0.ttftP99Ms },
+        .optional("itl_p50_ms") { $0.itlP50Ms },
+        .optional("itl_p99_ms") { $0.itlP99Ms },
+        .optional("icl_p50_ms") { $0.iclP50Ms },
+        .optional("tpot_p50_ms") { $0.tpotP50Ms },
+        .optional("latency_p50_ms") { $0.latencyP50Ms },
+        .optional("latency_p99_ms") { $0.latencyP99Ms },
+        .optional("goodput") { $0.goodput },
+        .optional("slo_met") { $0.sloMet },
+        .optional("stop_reason") { $0.stopReason },
+    ] }
+
     package static let serviceActions = LogTable<ServiceActionRecord, ServiceActionRecord>("service_actions", [
         .id(),
         .session(),
@@ -93,6 +123,6 @@ package enum LogTables {
     /// Every table the log writes rows to, in the order the first migration creates them.
     package static let all: [LogTableShape] = [
         sessions.shape, commands.shape, AttemptColumns.table.shape, messages.shape, healthProbes.shape, runs.shape,
-        serviceActions.shape, metricSamples.shape,
+        serviceActions.shape, metricSamples.shape, benchLevels.shape,
     ]
 }

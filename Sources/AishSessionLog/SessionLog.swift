@@ -239,6 +239,19 @@ package final class SessionLog {
         return db.lastInsertRowID
     }
 
+    /// A bench run and its levels in one transaction; the run's id.
+    package func insertBenchRun(_ r: RunRecord, levels: [BenchLevelRecord]) throws -> Int64 {
+        try db.inTransaction {
+            try db.cached(LogTables.runs.insertSQL).run(LogTables.runs.values(r, context))
+            let id = db.lastInsertRowID
+            var c = context
+            c.runID = id
+            let statement = try db.cached(LogTables.benchLevels.insertSQL)
+            for level in levels { try statement.run(LogTables.benchLevels.values(level, c)) }
+            return id
+        }
+    }
+
     package func insertServiceAction(_ r: ServiceActionRecord) throws { try insert(r, into: LogTables.serviceActions) }
 
     package func insertMetricSamples(_ records: [MetricSampleRecord]) throws {

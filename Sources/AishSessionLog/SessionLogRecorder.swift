@@ -120,6 +120,20 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
         return id
     }
 
+    package func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64? {
+        var id: Int64?
+        perform { log, r in
+            var run = record
+            let p = run.parameters.serialized(), s = run.summary.serialized()
+            if r.redact(p) != p { run.parameters = .string(r.redact(p)) }
+            if r.redact(s) != s { run.summary = .string(r.redact(s)) }
+            var clean = levels
+            for i in clean.indices { clean[i].stopReason = r.redact(clean[i].stopReason) }
+            id = try log.insertBenchRun(run, levels: clean)
+        }
+        return id
+    }
+
     package func recordServiceAction(_ record: ServiceActionRecord) {
         perform { log, r in
             var s = record

@@ -17,11 +17,12 @@ package enum SessionLogSchema {
         Migration(version: 3, name: "daily latency histograms for stats; attempts by command", sql: v3Rollup),
         Migration(version: 4, name: "system prompt and options of each attempt; what a LiteLLM gateway did", sql: v4Gateway),
         Migration(version: 5, name: "answered from a LiteLLM gateway's response cache", sql: v5CacheHit),
+        Migration(version: 6, name: "the levels of each bench run", sql: v6BenchLevels),
     ]
 
     /// The last migration's version. Written out, so that opening an up-to-date log does
     /// not build every migration's SQL (the rollup's is generated): a test checks it.
-    package static let latestVersion = 5
+    package static let latestVersion = 6
 
     /// Times are ISO-8601 UTC text with milliseconds ("2026-11-27T09:19:11.123Z"): readable
     /// in `sql`, and ordered as text the same way as in time.
@@ -252,6 +253,12 @@ package enum SessionLogSchema {
                 AND requested_model = old.requested_model AND provider = old.provider AND metric = 4 AND bin = 0;
         END;
         """
+
+    /// One row per level of a bench run, pointing at the run's row in `runs`: the figures
+    /// `bench --compare` and `sql` read without parsing the run's JSON summary.
+    static var v6BenchLevels: String {
+        LogTables.benchLevels.createSQL + ";\nCREATE INDEX bench_levels_run ON bench_levels(run_id, level);"
+    }
 
     /// Folds attempts with `covered_id < id <= upTo` into the histograms and moves the mark:
     /// two statements. Run in a write transaction, so no row below the new mark can still

@@ -14,6 +14,9 @@ Endpoints
 ---------
 OpenAI-compatible (vLLM, llama.cpp, LiteLLM, OpenAI):
     GET  /v1/models                 {"object":"list","data":[{"id":...}]}   (also /models)
+    POST /tokenize                  --flavor llamacpp: {"content": TEXT} -> {"tokens": [ids]};
+                                    --flavor vllm: {"prompt": TEXT} -> {"count", "tokens", "max_model_len"};
+                                    404 otherwise (the tokens are the reply's word-level tokens)
     POST /v1/chat/completions       stream:true -> SSE "data: {chunk}" lines, then "data: [DONE]";
                                     with stream_options.include_usage a last chunk with "usage";
                                     with --flavor llamacpp the finish chunk carries "timings".
@@ -113,6 +116,11 @@ Flags (server-wide defaults)
   --fault SPEC  --exit-on-stdin-eof  --verbose
   --capacity N     serve at most N chat streams at once; the rest wait in the server's queue
                    before their first byte (so queueing starts at a known concurrency)
+  --tokens-per-chunk N   OpenAI streams put N tokens in each content chunk (--token-delay
+                   between chunks), as servers that batch their output do; usage counts tokens
+  --no-usage       never send usage (streamed or not), as a server without stream_options
+  ignore_eos       a chat body with "ignore_eos": true and max_tokens gets exactly max_tokens
+                   tokens (the reply repeated), as llama.cpp and vLLM generate past EOS
   --gateway JSON   act as a LiteLLM proxy: every chat answer carries its x-litellm-* headers
                    (model group, id, api_base from {"groups": {GROUP: API_BASE}}, attempted
                    fallbacks and retries, overhead_ms, response_ms); a body with
@@ -373,6 +381,7 @@ class Handler(BaseHTTPRequestHandler):
             ("GET", "/models"): self.openai_models,
             ("POST", "/v1/chat/completions"): self.openai_chat,
             ("POST", "/chat/completions"): self.openai_chat,
+            ("POST", "/tokenize"): self.tokenize,
             ("GET", "/api/tags"): self.ollama_tags,
             ("GET", "/api/ps"): self.ollama_ps,
             ("GET", "/api/version"): self.ollama_version,
@@ -470,9 +479,23 @@ class Handler(BaseHTTPRequestHandler):
             n = int(big)
             chunk = "0123456789abcde\n" * 4096  # 64 KiB
             toks = [chunk] * (n // len(chunk)) + ([chunk[:n % len(chunk)]] if n % len(chunk) else [])
+        if body.get("ignore_eos") is True and limit is not None and toks:
+            while len(toks) < limit:
+                toks = toks + toks
         if limit is not None and limit >= 0:
             toks = toks[:max(1, limit)] if toks else toks
         return toks
+
+    def tokenize(self, body, faults):
+        """llama-server's and vLLM's POST /tokenize over the fake's word-level tokens."""
+        if self.opts.flavor == "llamacpp":
+            toks = tokens_of(body.get("content") or "")
+            return self.send_json(200, {"tokens": list(range(1, len(toks) + 1))})
+        if self.opts.flavor == "vllm":
+            toks = tokens_of(body.get("prompt") or "")
+            return self.send_json(200, {"count": len(toks), "max_model_len": 4096,
+                                        "tokens": list(range(1, len(toks) + 1))})
+        return self.send_json(404, {"error": {"message": "File Not Found", "type": "not_found_error", "code": 404}})
 
     def pacing(self, faults):
         first = float(fault_value(faults, "slow-first", self.opts.first_token_delay) or 0)
@@ -642,7 +665,8 @@ class Handler(BaseHTTPRequestHandler):
                 return b"data: " + dumps(obj).encode()
 
             pieces = [chunk({"role": "assistant", "content": ""})]
-            pieces += [chunk({"content": t}) for t in toks]
+            per = max(1, int(self.opts.tokens_per_chunk))
+            pieces += [chunk({"content": "".join(toks[i:i + per])}) for i in range(0, len(toks), per)]
             finish_extra = {}
             if self.opts.flavor == "llamacpp":
                 finish_extra["timings"] = {"prompt_n": prompt_tokens, "prompt_ms": 12.5,
@@ -651,7 +675,7 @@ class Handler(BaseHTTPRequestHandler):
                                            "predicted_per_second": 25.0}
             reason = "length" if limit is not None and len(toks) >= limit else "stop"
             pieces.append(chunk({}, reason, **finish_extra))
-            if (body.get("stream_options") or {}).get("include_usage"):
+            if (body.get("stream_options") or {}).get("include_usage") and not self.opts.no_usage:
                 pieces.append(b"data: " + dumps({
                     "id": cid, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [],
                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(toks),
@@ -958,6 +982,8 @@ def main(argv=None):
     p.add_argument("--response-headers", default=None, help="JSON object: extra headers on chat answers")
     p.add_argument("--exit-on-stdin-eof", action="store_true")
     p.add_argument("--capacity", type=int, default=0, help="serve at most N chat streams at once; queue the rest")
+    p.add_argument("--tokens-per-chunk", type=int, default=1, help="OpenAI streams: N tokens in each content chunk")
+    p.add_argument("--no-usage", action="store_true", help="never report usage (a server without stream usage)")
     p.add_argument("--verbose", action="store_true")
     p.add_argument("--gateway", default=None, type=json.loads,
                    help='act as a LiteLLM proxy: JSON {"groups": {GROUP: API_BASE}, "fallbacks": {GROUP: [GROUP...]}, '

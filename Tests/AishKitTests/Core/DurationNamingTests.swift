@@ -13,7 +13,7 @@ import Testing
     /// Words that name a duration when they end a field's name (before any statistic).
     static let durationWords = ["latency", "ttft", "duration", "elapsed", "wait", "waited", "slept", "lag", "uptime",
                                 "timeout", "interval", "overhead", "cooldown", "delay", "wall", "time", "window", "step",
-                                "queue", "ramp_up", "inter_token", "e2e", "age", "took"]
+                                "queue", "ramp_up", "inter_token", "itl", "icl", "tpot", "e2e", "age", "took"]
     /// Statistics that may follow the duration word and precede the unit (`latency_p99_ms`).
     static let statistics = ["p50", "p90", "p95", "p99", "mean", "min", "max", "avg", "median"]
     /// Units other than ms and s, which the rule does not allow.

@@ -45,7 +45,8 @@ import Testing
         #expect(rps > 4, "about 13 requests/s expected at concurrency 4, got \(rps)")
         let rows = MetricsCommandTests.words(r.text)
         #expect(rows[0] == ["bench", "m:", "8", "requests", "per", "level,", "max_tokens", "64"])
-        #expect(rows[1] == ["CONC", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT", "p50", "p90", "p99", "LATENCY", "p50", "p90", "p99"])
+        #expect(rows[1] == ["CONC", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT", "p50", "p90", "p99", "ITL", "p50", "p99",
+                            "LATENCY", "p50", "p90", "p99"])
         #expect(Array(rows[2].prefix(4)) == ["1", "8", "8", "0"])
         #expect(Array(rows[3].prefix(4)) == ["4", "8", "8", "0"])
         #expect(recorder.attempts.count == 16)

@@ -119,7 +119,7 @@ import Testing
         #expect(wall < 2500, "sent over ~1 s, each 0.5 s: took \(wall) ms")
         #expect(recorder.attempts.count == 20)
         let rows = MetricsCommandTests.words(r.text)
-        #expect(rows[1] == ["LOAD", "SENT/S", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT", "p50", "p90", "p99",
+        #expect(rows[1] == ["LOAD", "SENT/S", "REQS", "OK", "ERR", "REQ/S", "TOK/S", "TTFT", "p50", "p90", "p99", "ITL", "p50", "p99",
                             "LATENCY", "p50", "p90", "p99", "LAG", "p99", "QUEUE", "p99"])
         #expect(rows[2].first == "20.0/s")
     }
@@ -228,7 +228,7 @@ import Testing
         #expect(message(["a", "--poisson"]) == "bench: --poisson needs --rate or --sweep")
         #expect(message(["a", "--rate", "5", "--seed", "3"]) == "bench: --seed needs --poisson")
         #expect(message(["a", "--rate", "5", "--poisson", "--seed", "-1"]) == "bench: --seed takes a whole number from 0, got '-1'")
-        #expect(message(["a", "-c", "4", "--max-concurrency", "2"]) == "bench: --max-concurrency needs --rate, --sweep or --find-max (with -c the concurrency is fixed)")
+        #expect(message(["a", "-c", "4", "--max-concurrency", "2"]) == "bench: --max-concurrency needs --rate, --sweep, --find-max or --from-log (with -c the concurrency is fixed)")
         #expect(message(["a", "--rate", "5", "--max-concurrency", "0"]) == "bench: --max-concurrency takes 1 to 1024, got 0")
         #expect(message(["a", "--sweep", "3", "--rate", "5"]) == "bench: --sweep chooses its own levels: leave out -c and --rate")
         #expect(message(["a", "--sweep", "0"]) == "bench: --sweep takes 1 to 100 rates, got 0")

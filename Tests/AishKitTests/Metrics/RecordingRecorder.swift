@@ -9,6 +9,7 @@ final class RecordingRecorder: SessionRecorder, @unchecked Sendable {
     private(set) var attempts: [AttemptRecord] = []
     private(set) var runs: [RunRecord] = []
     private(set) var metricSamples: [MetricSampleRecord] = []
+    private(set) var benchLevels: [BenchLevelRecord] = []
 
     func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64? { nil }
     func endCommand(id: Int64?, record: CommandRecord) {}
@@ -16,6 +17,13 @@ final class RecordingRecorder: SessionRecorder, @unchecked Sendable {
     func recordMessage(_ record: MessageRecord) {}
     func recordHealthProbe(_ record: HealthProbeRecord) {}
     func recordRun(_ record: RunRecord) -> Int64? { lock.withLock { runs.append(record); return Int64(runs.count) } }
+    func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64? {
+        lock.withLock {
+            runs.append(record)
+            benchLevels += levels
+            return Int64(runs.count)
+        }
+    }
     func recordServiceAction(_ record: ServiceActionRecord) {}
     func recordMetricSamples(_ records: [MetricSampleRecord]) { lock.withLock { metricSamples += records } }
     func endSession() {}

@@ -10,7 +10,7 @@ import Testing
         var s = RequestSample(model: "m", sequence: 0, warmup: false, ok: ok, startedAt: Date(), totalMs: total,
                               coldLoad: false, replyText: "")
         s.ttftMs = ttft
-        s.interTokenMs = itl
+        s.itlMs = itl
         return s
     }
 
@@ -25,7 +25,7 @@ import Testing
         }
         let example = "e.g. 'ttft_p95<=200ms,itl_p95<=50ms,e2e_p99<=2s'"
         #expect(message("ttft<200ms") == "bench: --slo takes MEASURE_pNN<=DURATION terms, \(example), got 'ttft<200ms'")
-        #expect(message("tpot_p95<=1s") == "bench: --slo measures are ttft, itl and e2e, \(example), got 'tpot_p95<=1s'")
+        #expect(message("tbt_p95<=1s") == "bench: --slo measures are ttft, itl, icl, tpot and e2e, \(example), got 'tbt_p95<=1s'")
         #expect(message("ttft_95<=1s") == "bench: --slo takes a percentile such as p95 after the measure, \(example), got 'ttft_95<=1s'")
         #expect(message("ttft_p101<=1s") == "bench: --slo takes a percentile such as p95 after the measure, \(example), got 'ttft_p101<=1s'")
         #expect(message("ttft_p95<=soon") == "bench: --slo takes a duration such as 200ms or 2s as the bound, \(example), got 'ttft_p95<=soon'")

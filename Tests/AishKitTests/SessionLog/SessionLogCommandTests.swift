@@ -241,7 +241,7 @@ private func seededLog(_ dir: TempDir) throws -> (path: String, commandID: Int64
         #expect(j.jsonForm.serialized() == #"{"status":"ok","columns":["n"],"count":1,"value":2,"rows":[{"n":2}]}"#)
         #expect(j.field("value") == .int(2))
         #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA table_info(sessions)"]).field("count") == .int(8))
-        #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA user_version"]).field("value") == .int(5))
+        #expect(try LogShell(dbPath: path).run(["sql", "PRAGMA user_version"]).field("value") == .int(6))
     }
 
     @Test func sqlRefusesEveryWriteWordForWord() throws {

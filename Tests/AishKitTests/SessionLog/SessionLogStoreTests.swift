@@ -341,7 +341,7 @@ import Testing
         }
         let output = OutputSink(capturing: true)
         #expect(SessionLogAccess.open(path: path, mode: "interactive", scriptPath: nil, output: output, environment: [:]) == nil)
-        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (5); continuing without a log\n")
+        #expect(output.capturedText == "aish: session log unavailable: \(path): its schema version 99 is newer than this aish supports (6); continuing without a log\n")
     }
 
     @Test func aGarbageFileGivesOneWarningAndCommandsSayWhy() throws {
