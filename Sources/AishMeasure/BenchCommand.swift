@@ -68,7 +68,7 @@ package enum BenchCommand {
                        alternatives: "load"),
             OptionSpec(["--rate"], .text("R1,R2,..."), help: "open loop at these request rates (requests/s)", alternatives: "load"),
             OptionSpec(["--poisson"], help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced", goesWith: "--rate"),
-            OptionSpec(["--seed"], .text("SEED"), help: "with --poisson: the random seed (default 1)", goesWith: "--poisson"),
+            OptionSpec(["--seed"], .text("SEED"), help: "with --poisson or --prompt-tokens: the random seed of the arrivals and of the prompts' words (default 1)"),
             OptionSpec(["--sweep"], .wholeNumber("N"), help: "synchronous, throughput, then N rates between them", alternatives: "load"),
             OptionSpec(["--from-log"], help: "replay the logged chat prompts at their arrival times", alternatives: "load"),
             OptionSpec(["--since"], .text("T"), help: "with --from-log: prompts logged since T (1h, 2d, 2026-11-27…)", goesWith: "--from-log"),
@@ -261,7 +261,9 @@ package enum BenchCommand {
             s.poisson = true
         }
         if let raw = inv.value("--seed") {
-            guard s.poisson else { throw UsageError(message: "bench: --seed needs --poisson") }
+            guard s.poisson || inv.value("--prompt-tokens") != nil else {
+                throw UsageError(message: "bench: --seed needs --poisson or --prompt-tokens")
+            }
             guard let seed = UInt64(raw) else { throw UsageError(message: "bench: --seed takes a whole number from 0, got '\(raw)'") }
             s.seed = seed
         }
@@ -529,7 +531,7 @@ package enum BenchCommand {
                  ("concurrency", .array(s.concurrencies.map { .int($0) })), ("max_tokens", .int(s.maxTokens)),
                  ("prompt", .string(s.prompt)),
                  ("rate", .array(s.rates.map { .double($0) })), ("poisson", .bool(s.poisson)),
-                 ("seed", s.poisson ? .int(Int(truncatingIfNeeded: s.seed)) : .null),
+                 ("seed", s.poisson || s.workloadSpec.promptTokens != nil ? .int(Int(truncatingIfNeeded: s.seed)) : .null),
                  ("max_concurrency", s.maxConcurrency.map { .int($0) } ?? .null),
                  ("sweep", s.sweep.map { .int($0) } ?? .null), ("ramp_up_s", .double(s.rampUp)),
                  ("slo", s.slo.map { .string($0.targets.map(\.text).joined(separator: ",")) } ?? .null),

@@ -226,7 +226,7 @@ import Testing
         #expect(message(["a", "--rate", "0"]) == "bench: --rate takes request rates per second above 0 separated by commas, got '0'")
         #expect(message(["a", "--rate", "5,x"]) == "bench: --rate takes request rates per second above 0 separated by commas, got '5,x'")
         #expect(message(["a", "--poisson"]) == "bench: --poisson needs --rate or --sweep")
-        #expect(message(["a", "--rate", "5", "--seed", "3"]) == "bench: --seed needs --poisson")
+        #expect(message(["a", "--rate", "5", "--seed", "3"]) == "bench: --seed needs --poisson or --prompt-tokens")
         #expect(message(["a", "--rate", "5", "--poisson", "--seed", "-1"]) == "bench: --seed takes a whole number from 0, got '-1'")
         #expect(message(["a", "-c", "4", "--max-concurrency", "2"]) == "bench: --max-concurrency needs --rate, --sweep, --find-max or --from-log (with -c the concurrency is fixed)")
         #expect(message(["a", "--rate", "5", "--max-concurrency", "0"]) == "bench: --max-concurrency takes 1 to 1024, got 0")
