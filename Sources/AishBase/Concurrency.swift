@@ -17,8 +17,9 @@ package enum MonotonicClock {
     }
 }
 
-/// A value shared between threads behind a `Mutex`: the one box for state that worker
-/// threads fill in (results of probes, samples of a load run).
+/// A value shared between threads behind a `Mutex`: aish's one lock. State that several
+/// fields make up is one struct in it (the router's memory, the log recorder's connection),
+/// changed inside `withLock`.
 package final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
 

@@ -1,27 +1,5 @@
 import Glibc
 
-/// A mutex for state shared by worker threads (Foundation's NSLock is not in
-/// FoundationEssentials). One owner of the pthread mutex, freed in deinit.
-package final class ThreadLock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    package init() { pthread_mutex_init(mutex, nil) }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    package func lock() { pthread_mutex_lock(mutex) }
-    package func unlock() { pthread_mutex_unlock(mutex) }
-
-    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
-}
-
 /// Starts detached POSIX threads for blocking work (libcurl transfers, connects): what
 /// Foundation's Thread did, without Foundation.
 package enum WorkerThread {

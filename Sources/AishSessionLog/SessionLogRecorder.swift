@@ -8,30 +8,36 @@ import AishSQLite
 /// `SecretFilter` (the output step's), serialises writers (compare and
 /// bench may record from several threads), and never throws into its caller. The first
 /// failed write prints one warning and turns the recorder off; the shell keeps working.
-package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
-    private let lock = ThreadLock()
-    private var log: SessionLog?
+package final class SessionLogRecorder: SessionRecorder, Sendable {
+    /// The log (nil once a write failed) and the command being run, so that its attempts
+    /// point at it. Unchecked: the SQLite connection is only used under this lock.
+    private struct State: @unchecked Sendable {
+        var log: SessionLog?
+        var currentCommandID: Int64?
+    }
+
+    private let state: Locked<State>
     private let secrets: SecretFilter
     private let output: OutputSink
     package let path: String
-    /// The command being run, so that its attempts point at it.
-    private var currentCommandID: Int64?
 
     package init(log: SessionLog, secrets: SecretFilter, output: OutputSink) {
-        self.log = log
+        state = Locked(State(log: log))
         self.path = log.path
         self.secrets = secrets
         self.output = output
     }
 
     /// False once a write failed (after the one warning).
-    package var isEnabled: Bool { lock.withLock { log != nil } }
+    package var isEnabled: Bool { state.withLock { $0.log != nil } }
 
-    private func perform(_ body: (SessionLog, SecretRedactor) throws -> Void) {
-        lock.withLock {
-            guard let log else { return }
+    /// Runs `body` with the log, the redactor and the current command's id, under the lock.
+    private func perform(_ body: (SessionLog, SecretRedactor, _ commandID: Int64?) throws -> Void) {
+        let redactor = secrets.current
+        state.withLock { s in
+            guard let log = s.log else { return }
             do {
-                try body(log, secrets.current)
+                try body(log, redactor, s.currentCommandID)
             } catch {
                 let reason: String
                 switch error {
@@ -39,7 +45,7 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
                 default: reason = String(describing: error)
                 }
                 output.writeError(SessionLogAccess.warning(path: path, reason: reason))
-                self.log = nil
+                s.log = nil
             }
         }
     }
@@ -50,30 +56,30 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
 
     package func beginCommand(text: String, sourceFile: String?, line: Int?) -> Int64? {
         var id: Int64?
-        perform { log, r in
+        perform { log, r, _ in
             id = try log.beginCommand(text: r.redact(text), sourceFile: sourceFile, line: line, startedAt: Date())
         }
-        lock.withLock { currentCommandID = id }
+        state.withLock { $0.currentCommandID = id }
         return id
     }
 
     package func endCommand(id: Int64?, record: CommandRecord) {
-        perform { log, r in
+        perform { log, r, _ in
             var redacted = record
             redacted.text = r.redact(record.text)
             redacted.error = r.redact(record.error)
             try log.finishCommand(id: id, record: redacted)
         }
-        lock.withLock { if currentCommandID == id { currentCommandID = nil } }
+        state.withLock { if $0.currentCommandID == id { $0.currentCommandID = nil } }
     }
 
     package func recordAttempt(_ record: AttemptRecord) {
-        perform { log, r in try log.insertAttempt(redacted(record, r), commandID: currentCommandID) }
+        perform { log, r, commandID in try log.insertAttempt(redacted(record, r), commandID: commandID) }
     }
 
     package func recordAttempts(_ records: [AttemptRecord]) {
         guard !records.isEmpty else { return }
-        perform { log, r in try log.insertAttempts(records.map { redacted($0, r) }, commandID: currentCommandID) }
+        perform { log, r, commandID in try log.insertAttempts(records.map { redacted($0, r) }, commandID: commandID) }
     }
 
     private func redacted(_ record: AttemptRecord, _ r: SecretRedactor) -> AttemptRecord {
@@ -91,7 +97,7 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     }
 
     package func recordMessage(_ record: MessageRecord) {
-        perform { log, r in
+        perform { log, r, _ in
             var m = record
             m.content = r.redact(m.content)
             try log.insertMessage(m)
@@ -99,7 +105,7 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     }
 
     package func recordHealthProbe(_ record: HealthProbeRecord) {
-        perform { log, r in
+        perform { log, r, _ in
             var h = record
             h.url = r.redact(h.url)
             h.error = r.redact(h.error)
@@ -110,7 +116,7 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     @discardableResult
     package func recordRun(_ record: RunRecord) -> Int64? {
         var id: Int64?
-        perform { log, r in
+        perform { log, r, _ in
             var run = record
             let p = run.parameters.serialized(), s = run.summary.serialized()
             if r.redact(p) != p { run.parameters = .string(r.redact(p)) }
@@ -122,7 +128,7 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
 
     package func recordBenchRun(_ record: RunRecord, levels: [BenchLevelRecord]) -> Int64? {
         var id: Int64?
-        perform { log, r in
+        perform { log, r, _ in
             var run = record
             let p = run.parameters.serialized(), s = run.summary.serialized()
             if r.redact(p) != p { run.parameters = .string(r.redact(p)) }
@@ -135,7 +141,7 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     }
 
     package func recordServiceAction(_ record: ServiceActionRecord) {
-        perform { log, r in
+        perform { log, r, _ in
             var s = record
             s.output = r.redact(s.output)
             try log.insertServiceAction(s)
@@ -143,10 +149,10 @@ package final class SessionLogRecorder: SessionRecorder, @unchecked Sendable {
     }
 
     package func recordMetricSamples(_ records: [MetricSampleRecord]) {
-        perform { log, _ in try log.insertMetricSamples(records) }
+        perform { log, _, _ in try log.insertMetricSamples(records) }
     }
 
     package func endSession() {
-        perform { log, _ in try log.endSession() }
+        perform { log, _, _ in try log.endSession() }
     }
 }

@@ -6,8 +6,8 @@ import Testing
 /// on the binary the other end-to-end tests run: any Swift file that imports Foundation (or
 /// FoundationInternationalization) makes the linker pull those libraries, and this fails.
 /// Fix: `import FoundationEssentials` plus `import Glibc`, and aish's own helpers for what
-/// Essentials lacks (Core/Essentials: trimming, replacingAll, cFormat, UTCTime, PathText,
-/// ThreadLock, WorkerThread; Core/PythonRegex for regular expressions).
+/// Essentials lacks (AishBase: trimming, replacingAll, cFormat, UTCTime, PathText,
+/// WorkerThread, Locked; PythonRegex for regular expressions).
 @Suite struct LeanBinaryTests {
     static let forbidden = ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU",
                             "libFoundationNetworking", "libFoundationXML", "libicu"]
