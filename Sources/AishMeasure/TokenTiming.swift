@@ -24,6 +24,9 @@ enum TokenSource: String, Sendable, CaseIterable {
 /// generated after the first chunk, taking the first chunk to hold the reply's mean tokens
 /// per chunk (exact when the chunks are even): ITL = ICL / (tokens / chunks). With one
 /// token per chunk that is (last − first) / (tokens − 1), as guidellm and aiperf count it.
+/// A count one above the chunks is the stop token, which servers count and do not stream
+/// (llama-server's `completion_tokens` includes it): it falls after the last chunk, so the
+/// window holds the streamed tokens only.
 struct TokenTiming: Sendable {
     var start: Double
     var firstAt: Double
@@ -37,8 +40,13 @@ struct TokenTiming: Sendable {
         return (lastAt - firstAt) * 1000 / Double(chunks - 1)
     }
 
+    /// The tokens that arrived as text: the server's count without a stop token it did not stream.
+    static func streamed(tokens: Int, chunks: Int) -> Int { tokens == chunks + 1 ? chunks : tokens }
+
     var itlMs: Double? {
-        guard let tokens, chunks > 1, tokens > 1 else { return nil }
+        guard let counted = tokens, chunks > 1 else { return nil }
+        let tokens = Self.streamed(tokens: counted, chunks: chunks)
+        guard tokens > 1 else { return nil }
         let afterFirstChunk = Double(tokens) * Double(chunks - 1) / Double(chunks)
         guard afterFirstChunk > 0 else { return nil }
         return (lastAt - firstAt) * 1000 / afterFirstChunk
@@ -53,12 +61,13 @@ struct TokenTiming: Sendable {
 
 /// Over a set of successful requests: where their output token counts came from, how many
 /// tokens a chunk carried, and how many requests the server's count disagreed with the
-/// chunks counted (several tokens a chunk, or a count that does not match the stream).
+/// chunks counted (several tokens a chunk, or a count that does not match the stream; a
+/// count one above the chunks is the unstreamed stop token, not a disagreement).
 struct TokenCounts: Sendable, Equatable {
     var bySource: [TokenSource: Int] = [:]
     /// Mean of usage tokens over chunks, over the requests with a server count.
     var tokensPerChunk: Double?
-    /// Requests whose server count differs from the chunks received.
+    /// Requests whose server count differs from the chunks received (the stop token aside).
     var mismatched: Int = 0
     /// The first such request's figures, for the note.
     var example: (usage: Int, chunks: Int)? = nil
@@ -73,8 +82,9 @@ struct TokenCounts: Sendable, Equatable {
             guard let source = s.tokenSource else { continue }
             bySource[source, default: 0] += 1
             guard source == .usage, let tokens = s.outputTokens, s.chunks > 0 else { continue }
-            ratios.append(Double(tokens) / Double(s.chunks))
-            if tokens != s.chunks {
+            let streamed = TokenTiming.streamed(tokens: tokens, chunks: s.chunks)
+            ratios.append(Double(streamed) / Double(s.chunks))
+            if streamed != s.chunks {
                 mismatched += 1
                 if example == nil { example = (tokens, s.chunks) }
             }

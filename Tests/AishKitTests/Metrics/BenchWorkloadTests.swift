@@ -53,8 +53,25 @@ import Testing
         // One token a chunk: ITL is the chunk gap, as guidellm and aiperf count it.
         let one = TokenTiming(start: 0, firstAt: 0.1, lastAt: 0.4, end: 0.4, chunks: 4, tokens: 4)
         #expect(abs(one.itlMs! - 100) < 1e-9 && abs(one.iclMs! - 100) < 1e-9)
+        // llama-server counts the stop token it does not stream: 5 tokens in 4 chunks is one a chunk.
+        let stop = TokenTiming(start: 0, firstAt: 0.1, lastAt: 0.4, end: 0.45, chunks: 4, tokens: 5)
+        #expect(abs(stop.itlMs! - 100) < 1e-9 && abs(stop.iclMs! - 100) < 1e-9)
         // One chunk: no gap to measure.
         #expect(TokenTiming(start: 0, firstAt: 0.1, lastAt: 0.1, end: 0.1, chunks: 1, tokens: 8).itlMs == nil)
+    }
+
+    @Test func theUnstreamedStopTokenIsNoMismatch() {
+        func sample(tokens: Int, chunks: Int) -> RequestSample {
+            var s = RequestSample(model: "m", sequence: 0, warmup: false, ok: true, startedAt: Date(), totalMs: 100,
+                                  coldLoad: false, replyText: "")
+            s.outputTokens = tokens
+            s.chunks = chunks
+            s.tokenSource = .usage
+            return s
+        }
+        let counts = TokenCounts([sample(tokens: 20, chunks: 19), sample(tokens: 8, chunks: 8), sample(tokens: 12, chunks: 4)])
+        #expect(counts.mismatched == 1, "only the 12 tokens in 4 chunks disagree; 20 in 19 is the stop token")
+        #expect(counts.tokensPerChunk == (1 + 1 + 3) / 3.0)
     }
 
     @Test func severalTokensPerChunkGetAPerTokenITL() throws {
