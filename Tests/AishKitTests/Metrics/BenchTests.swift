@@ -5,16 +5,10 @@ import Testing
 @testable import AishMeasure
 
 @Suite(.serialized) struct BenchTests {
-    private func requester(_ server: MetricsTestServer) -> ModelRequester {
-        ModelRequester.direct(provider: MetricsTestConfig.provider("fake", .llamaCpp, server.baseURL),
-                              backendModel: "fake-model", environment: [:])
-    }
+    private func requester(_ server: MetricsTestServer) -> ModelRequester { BenchHarness.requester(server) }
 
     private func run(_ words: [String], _ requester: ModelRequester, recorder: RecordingRecorder? = nil) throws -> CommandResult {
-        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
-        ctx.recorder = recorder
-        return try BenchCommand.run(try BenchCommand.spec.parse(words: words, line: "bench", location: nil), ctx,
-                                    requester: requester)
+        try BenchHarness.run(words, requester, recorder: recorder)
     }
 
     private func level(_ r: CommandResult, _ i: Int) -> JSONValue? {

@@ -13,21 +13,14 @@ import Testing
 /// a level stops early; all against the fake provider.
 @Suite(.serialized) struct BenchWorkloadTests {
     private func requester(_ server: MetricsTestServer, _ type: ProviderType = .llamaCpp) -> ModelRequester {
-        ModelRequester.direct(provider: MetricsTestConfig.provider("fake", type, server.baseURL),
-                              backendModel: "fake-model", environment: [:])
+        BenchHarness.requester(server, type)
     }
 
     private func run(_ words: [String], _ requester: ModelRequester, recorder: RecordingRecorder? = nil) throws -> CommandResult {
-        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
-        ctx.recorder = recorder
-        return try BenchCommand.run(try BenchCommand.spec.parse(words: words, line: "bench", location: nil), ctx,
-                                    requester: requester)
+        try BenchHarness.run(words, requester, recorder: recorder)
     }
 
-    private func levels(_ r: CommandResult) -> [JSONValue] {
-        guard case let .array(levels)? = r.data?["levels"] else { return [] }
-        return levels
-    }
+    private func levels(_ r: CommandResult) -> [JSONValue] { BenchHarness.levels(r) }
 
     /// The chat requests the fake received, in order.
     private func bodies(_ server: MetricsTestServer) throws -> [JSONValue] {

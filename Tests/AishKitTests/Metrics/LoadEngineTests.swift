@@ -8,21 +8,14 @@ import Testing
 /// schedule, queueing against a server of known capacity, sweeps and ramp-ups.
 @Suite(.serialized) struct LoadEngineTests {
     private func requester(_ server: MetricsTestServer, envVar: String? = nil) -> ModelRequester {
-        ModelRequester.direct(provider: MetricsTestConfig.provider("fake", .llamaCpp, server.baseURL, envVar: envVar),
-                              backendModel: "fake-model", environment: [:])
+        BenchHarness.requester(server, envVar: envVar)
     }
 
     private func run(_ words: [String], _ requester: ModelRequester, recorder: RecordingRecorder? = nil) throws -> CommandResult {
-        let ctx = ShellContext(output: OutputSink(capturing: true), interrupt: InterruptFlag(), environment: [:])
-        ctx.recorder = recorder
-        return try BenchCommand.run(try BenchCommand.spec.parse(words: words, line: "bench", location: nil), ctx,
-                                    requester: requester)
+        try BenchHarness.run(words, requester, recorder: recorder)
     }
 
-    private func levels(_ r: CommandResult) -> [JSONValue] {
-        guard case let .array(levels)? = r.data?["levels"] else { return [] }
-        return levels
-    }
+    private func levels(_ r: CommandResult) -> [JSONValue] { BenchHarness.levels(r) }
 
     // MARK: the arrival schedule
 
