@@ -124,7 +124,8 @@ package enum InProcessBenchmarks {
         guard let url = options["url"] else { throw UsageError(message: "load needs --url URL") }
         let levels = (options["concurrency"] ?? "1,8,64").split(separator: ",").compactMap { Int($0) }
         let seconds = Double(options["seconds"] ?? "") ?? 3
-        let result = LoadCeiling.run(url: url, concurrencies: levels, secondsPerLevel: seconds)
+        let threads = options["threads"].flatMap { Int($0) }
+        let result = LoadCeiling.run(url: url, concurrencies: levels, secondsPerLevel: seconds, threads: threads)
         return .array(result.map { level in
             .object([("concurrency", .int(level.concurrency)), ("requests", .int(level.requests)),
                      ("errors", .int(level.errors)), ("rps", .double(level.requestsPerSecond)),
@@ -132,6 +133,7 @@ package enum InProcessBenchmarks {
                      ("ttft_p50_ms", level.ttftP50Ms.map { .double($0) } ?? .null),
                      ("ttft_p99_ms", level.ttftP99Ms.map { .double($0) } ?? .null),
                      ("cpu_s", .double(level.cpuSeconds)), ("max_in_flight", .int(level.maxInFlight)),
+                     ("threads", .int(level.threads)),
                      ("pieces", .int(level.pieces)), ("first_error", level.firstError.map { .string($0) } ?? .null)])
         })
     }

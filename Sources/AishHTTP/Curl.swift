@@ -90,7 +90,9 @@ private final class CurlTransfer {
     var headers: [(String, String)] = []
     var headComplete = false
     var headDelivered = false
-    var pendingBody: [UInt8] = []
+    /// Body bytes not yet handed over, one piece per read off the socket with its time.
+    var pendingBody: [(bytes: [UInt8], at: Double)] = []
+    private var pendingBytes = 0
     /// True while curl holds the transfer paused because `pendingBody` is full.
     private var paused = false
     var errorBody: [UInt8] = []
@@ -99,6 +101,9 @@ private final class CurlTransfer {
 
     // Timings (monotonic seconds).
     let startedAt: Double
+    /// When the request went out on its connection (connected or reused): what a
+    /// measurement starts from, rather than when the transfer was queued.
+    var sentAt: Double?
     var headAt: Double?
     var firstByteAt: Double?
     var lastByteAt: Double?
@@ -159,6 +164,10 @@ private final class CurlTransfer {
         _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_WRITEDATA, me)
         _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
         _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_HEADERDATA, me)
+        // An older libcurl without it leaves sentAt nil: measurements then start at startedAt.
+        if aish_curl_setopt_prereq_callback(curl.easy_setopt, handle, curlRequestGoesOut) == CURLE_OK {
+            _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_PREREQDATA, me)
+        }
         let method = request.method.uppercased()
         if let body = request.body {
             _ = aish_curl_setopt_off(curl.easy_setopt, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
@@ -219,7 +228,7 @@ private final class CurlTransfer {
     /// then pauses the transfer and hands over the same bytes again after `resumeIfPaused`.
     func receiveBody(_ raw: UnsafeRawBufferPointer) -> Bool {
         let success = (200..<300).contains(status)
-        if success, pendingBody.count >= HTTPTransport.pendingBodyLimit {
+        if success, pendingBytes >= HTTPTransport.pendingBodyLimit {
             paused = true
             return false
         }
@@ -229,7 +238,8 @@ private final class CurlTransfer {
         lastByteAt = now
         bodyBytes += raw.count
         if success {
-            pendingBody.append(contentsOf: raw)
+            pendingBody.append((Array(raw), now))
+            pendingBytes += raw.count
             markReady()
         } else if errorBody.count < CurlTransfer.errorBodyLimit {
             errorBody.append(contentsOf: raw.prefix(CurlTransfer.errorBodyLimit - errorBody.count))
@@ -238,10 +248,11 @@ private final class CurlTransfer {
     }
 
     /// The body that waited, handed to the reader; a paused transfer goes on.
-    func takePendingBody() -> [UInt8] {
-        var chunk: [UInt8] = []
-        swap(&chunk, &pendingBody)
-        return chunk
+    func takePendingBody() -> [(bytes: [UInt8], at: Double)] {
+        var pieces: [(bytes: [UInt8], at: Double)] = []
+        swap(&pieces, &pendingBody)
+        pendingBytes = 0
+        return pieces
     }
 
     func resumeIfPaused() {
@@ -289,7 +300,8 @@ private final class CurlTransfer {
     var timings: TransferTimings {
         let end = endedAt ?? MonotonicClock.now()
         return TransferTimings(headers: headAt.map { $0 - startedAt }, firstByte: firstByteAt.map { $0 - startedAt },
-                               total: end - startedAt, bodyBytes: bodyBytes, newConnections: newConnections)
+                               total: end - startedAt, bodyBytes: bodyBytes, newConnections: newConnections, sentAt: sentAt,
+                               lastByteAt: lastByteAt)
     }
 
     func failure(_ kind: HTTPError.Kind, _ detail: String) -> HTTPError {
@@ -340,6 +352,15 @@ private func curlWriteBody(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ c
     guard let context, let ptr else { return n }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
     return transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: n)) ? n : Int(CURL_WRITEFUNC_PAUSE)
+}
+
+private func curlRequestGoesOut(_ context: UnsafeMutableRawPointer?, _ primaryIP: UnsafeMutablePointer<CChar>?,
+                                _ localIP: UnsafeMutablePointer<CChar>?, _ primaryPort: Int32, _ localPort: Int32) -> Int32 {
+    guard let context else { return Int32(CURL_PREREQFUNC_OK) }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+    // The first request counts: a redirect's time is part of the answer's.
+    if transfer.sentAt == nil { transfer.sentAt = MonotonicClock.now() }
+    return Int32(CURL_PREREQFUNC_OK)
 }
 
 private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
@@ -460,8 +481,9 @@ private final class CurlMulti {
 package enum TransferEvent {
     /// The final response head (after redirects).
     case head(HTTPResponseHead)
-    /// Body bytes of a 2xx response, in arrival order. Error bodies are kept for the error text.
-    case body([UInt8])
+    /// Body bytes of a 2xx response, in arrival order, with the time they were read off the
+    /// socket (monotonic seconds). Error bodies are kept for the error text.
+    case body([UInt8], at: Double)
 }
 
 /// The transfers that have something to deliver since the loop last looked.
@@ -564,7 +586,12 @@ package final class TransferDriver {
                 if !onEvent(id, .head(t.head)) { end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone); continue }
             }
             if !t.pendingBody.isEmpty {
-                if !onEvent(id, .body(t.takePendingBody())) {
+                var stopped = false
+                for piece in t.takePendingBody() where !onEvent(id, .body(piece.bytes, at: piece.at)) {
+                    stopped = true
+                    break
+                }
+                if stopped {
                     end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone)
                     continue
                 }

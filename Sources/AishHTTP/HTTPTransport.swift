@@ -46,7 +46,7 @@ package enum HTTPTransport {
             do {
                 switch event {
                 case let .head(head): try onHead(head)
-                case let .body(bytes): try onBody(bytes)
+                case let .body(bytes, _): try onBody(bytes)
                 }
                 return true
             } catch {
@@ -82,7 +82,7 @@ package enum HTTPTransport {
         var tooLarge: [Int: String] = [:]
         var total = 0
         let results = TransferLoop.run(requests, interrupt: interrupt) { i, event in
-            guard case let .body(bytes) = event else { return true }
+            guard case let .body(bytes, _) = event else { return true }
             if bodies[i].count + bytes.count > maxBody {
                 tooLarge[i] = "response larger than \(ByteCount.text(maxBody)) (aish's limit for this answer); stopped reading"
                 total -= bodies[i].count

@@ -75,6 +75,10 @@ package struct TransferTimings: Sendable {
     package var bodyBytes: Int
     /// Connections this transfer opened: 0 when it reused a kept-alive one.
     package var newConnections: Int = 0
+    /// When the request went out on its connection (monotonic seconds), where libcurl says.
+    package var sentAt: Double? = nil
+    /// When the last body byte was read (monotonic seconds).
+    package var lastByteAt: Double? = nil
 }
 
 /// A response whose body was read whole (bounded by the caller's limit).

@@ -33,8 +33,11 @@ package enum BenchCommand {
             breaks it, then bisecting; it reports feasible_max, infeasible_min and broken_by.
             --ramp-up S raises the load from nothing over S seconds (the rate linearly,
             or the workers one after another); requests sent meanwhile are logged, not counted.
-            Every request of a level is driven from one thread through libcurl's multi interface
-            (connections reused, each SSE chunk decoded as it arrives). Each request goes to the
+            A level's requests are driven by event loops on libcurl's multi interface (connections
+            reused, each SSE chunk decoded as it arrives, timed when its bytes were read off the
+            socket, and every latency counted from when the request went out): one loop per core,
+            at most one per four requests in flight; --threads N sets how many (1 on a machine
+            the server shares). Each request goes to the
             first available target of the model's route (load-balancing strategies pick per
             request), without failover. Per level: requests/s and output tokens/s over the level's
             wall time, p50/p90/p99 of time to first token and of end-to-end latency, and the
@@ -81,6 +84,7 @@ package enum BenchCommand {
             OptionSpec(["--find-max"], .oneOf(["concurrency", "rate"]), help: "with --slo: search for the highest load that meets it",
                        goesWith: "--slo"),
             OptionSpec(["--ramp-up"], .duration("S"), help: "raise the load over S (e.g. 2s) before counting"),
+            OptionSpec(["--threads"], .wholeNumber("N"), help: "event-loop threads that send (default: one per core, at most one per 4 in flight)"),
             OptionSpec(["--duration"], .duration("S"), help: "run each level for S (e.g. 10s) instead of N requests"),
             OptionSpec(["--warmup"], .wholeNumber("N"), help: "N requests before the first level, not counted (default 0)"),
             OptionSpec(["--max-error-rate"], .number("X"), help: "stop a level when more than X (0 to 1) of its requests failed"),
@@ -126,6 +130,9 @@ package enum BenchCommand {
         package var poisson = false
         package var seed: UInt64 = 1
         package var maxConcurrency: Int? = nil
+        /// Event-loop threads that send a level's requests (nil: one per core, at most one per
+        /// four in flight).
+        package var threads: Int? = nil
         package var sweep: Int? = nil
         package var rampUp: Double = 0
         package var slo: ServiceLevel? = nil
@@ -164,6 +171,8 @@ package enum BenchCommand {
         package var verdict: ServiceLevel.Verdict? = nil
         /// Why the level ended before its time (saturation, the error rate).
         var stopReason: String? = nil
+        /// Event-loop threads that sent the level's requests.
+        var threads = 1
         /// --output-tokens N: successful replies with fewer tokens (the server did not ignore EOS).
         var shortReplies: Int? = nil
 
@@ -286,6 +295,11 @@ package enum BenchCommand {
             if axis == .rate, inv.value("--concurrency") != nil { throw UsageError(message: "bench: --find-max rate searches open loops: leave out -c") }
             s.findMax = axis
         }
+        if inv.value("--threads") != nil {
+            let n = try inv.int("--threads", default: 0)
+            guard n >= 1, n <= 64 else { throw UsageError(message: "bench: --threads takes 1 to 64, got \(n)") }
+            s.threads = n
+        }
         if inv.value("--ramp-up") != nil {
             let r = try inv.duration("--ramp-up", default: 0)
             guard r >= 0 else { throw UsageError(message: "bench: --ramp-up must not be negative") }
@@ -304,6 +318,7 @@ package enum BenchCommand {
         func level(_ shape: LoadShape, mode: Mode) -> Level {
             var plan = LoadPlan(shape: shape, requests: s.requests, duration: s.duration, rampUp: s.rampUp)
             plan.stop = s.stop
+            plan.threads = s.threads
             var label = ""
             var rate: Double?
             var cap: Int?
@@ -319,6 +334,7 @@ package enum BenchCommand {
             var l = Level(concurrency: cap, samples: run.samples, wallSeconds: run.wallSeconds, mode: mode, requestedRate: rate,
                           achievedRate: run.achievedRate, maxInFlight: run.maxInFlight, unsent: run.unsent)
             l.stopReason = run.stopReason
+            l.threads = run.threads
             if let n = s.workloadSpec.outputTokens {
                 l.shortReplies = l.counted.filter { $0.ok && ($0.outputTokens ?? 0) < n }.count
             }
@@ -401,7 +417,7 @@ package enum BenchCommand {
         }
         if warmup { samples = samples.map { var x = $0; x.rampUp = true; return x } }
         samples.forEach(onSample)
-        return LoadRun(samples: samples, wallSeconds: wall, achievedRate: nil, maxInFlight: c, unsent: 0)
+        return LoadRun(samples: samples, wallSeconds: wall, achievedRate: nil, maxInFlight: c, unsent: 0, threads: c)
     }
 
     /// `requester` is given by tests; else the model is routed as `chat` routes it.
@@ -533,6 +549,7 @@ package enum BenchCommand {
                  ("rate", .array(s.rates.map { .double($0) })), ("poisson", .bool(s.poisson)),
                  ("seed", s.poisson || s.workloadSpec.promptTokens != nil ? .int(Int(truncatingIfNeeded: s.seed)) : .null),
                  ("max_concurrency", s.maxConcurrency.map { .int($0) } ?? .null),
+                 ("threads", s.threads.map { .int($0) } ?? .null),
                  ("sweep", s.sweep.map { .int($0) } ?? .null), ("ramp_up_s", .double(s.rampUp)),
                  ("slo", s.slo.map { .string($0.targets.map(\.text).joined(separator: ",")) } ?? .null),
                  ("find_max", s.findMax.map { .string($0.rawValue) } ?? .null),
@@ -570,6 +587,7 @@ package enum BenchCommand {
                     ("queue_ms", level.queue?.json() ?? .null),
                     ("generator_behind", level.generatorBehind.map { .bool($0) } ?? .null),
                     ("max_in_flight", .int(level.maxInFlight)),
+                    ("client_threads", .int(level.threads)),
                     ("ramp_up_requests", .int(level.samples.count - level.counted.count)),
                     ("unsent", .int(level.unsent)),
                     ("slo_attainment", level.verdict.map { .double(LatencySummary.round($0.attainment, 4)) } ?? .null),
@@ -709,7 +727,7 @@ package struct BenchReport: CommandReport {
         ReportField("itl_ms", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
         ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
-        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies"),
+        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),
         ReportField("infeasible_min", "with --find-max: the lowest load above feasible_max that broke the SLO; null when none did"),
         ReportField("broken_by", "with --find-max: the first target infeasible_min broke, as written in --slo"),

@@ -1,5 +1,7 @@
 import FoundationEssentials
 import Glibc
+import Synchronization
+import Dispatch
 import AishBase
 import AishCommand
 import AishConfig
@@ -115,6 +117,8 @@ package struct LoadPlan: Sendable {
     package var rampUp: Double = 0
     /// When to end the level before its time: saturation, an error rate.
     var stop = EarlyStop.Rules()
+    /// Event-loop threads that share the level's load; nil: `LoadEngine.lanes` decides.
+    package var threads: Int? = nil
 }
 
 /// What the load engine measured over one level.
@@ -130,6 +134,8 @@ package struct LoadRun: Sendable {
     package var unsent: Int
     /// Why the level ended before its time (saturation, the error rate), nil when it did not.
     var stopReason: String? = nil
+    /// Event-loop threads that drove the level.
+    package var threads: Int = 1
 }
 
 /// When each request of an open-loop level is due, in seconds from the level's start: the
@@ -191,13 +197,127 @@ package enum LoadEngine {
             keepBytes: keepBytes, kind: kind, wire: wire, interrupt: interrupt, onSample: onSample, progress: progress)
     }
 
-    /// Runs one level of `workload`'s requests.
+    /// Runs one level of `workload`'s requests on `lanes(for:)` event loops: lane 0 on the
+    /// calling thread (it reports progress), the others on threads of their own.
     static func run(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int = BoundedReply.defaultLimit,
                     kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
                     onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
-        let level = Level(plan: plan, model: model, workload: workload, keepBytes: keepBytes,
-                          kind: kind, wire: wire, interrupt: interrupt, onSample: onSample)
-        return level.run(progress: progress)
+        let count = lanes(for: plan)
+        let board = LaneBoard(wire: wire, onSample: onSample)
+        let t0 = MonotonicClock.now()
+        @Sendable func lane(_ index: Int) -> Level {
+            Level(plan: plan, lane: Lane(index: index, count: count), board: board, model: model, workload: workload,
+                  keepBytes: keepBytes, kind: kind, interrupt: interrupt)
+        }
+        let others = Locked<[LaneResult]>([])
+        let joined = DispatchGroup()
+        for index in 1..<max(1, count) {
+            joined.enter()
+            WorkerThread.start {
+                let result = lane(index).run(t0: t0, progress: nil)
+                others.withLock { $0.append(result) }
+                joined.leave()
+            }
+        }
+        let first = withoutActuallyEscaping(progress) { progress in lane(0).run(t0: t0, progress: progress) }
+        joined.wait()
+        return LaneResult.merge([first] + others.value, t0: t0, plan: plan, board: board, lanes: count)
+    }
+
+    /// How many event loops drive a level: one per core this process may use, at most one
+    /// per four requests in flight (a loop needs several transfers to be worth its thread),
+    /// and one for a replayed log. `plan.threads` overrides it (at most one per request in
+    /// flight, when there is a cap).
+    package static func lanes(for plan: LoadPlan) -> Int {
+        let inFlight: Int?
+        switch plan.shape {
+        case let .closed(c): inFlight = c
+        case let .rate(_, _, _, cap): inFlight = cap
+        case .replay: return 1
+        }
+        if let asked = plan.threads { return max(1, min(asked, inFlight ?? asked)) }
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        return max(1, min(cores, (inFlight ?? 4 * cores) / 4))
+    }
+
+    /// Lane `index` of `count`: its share of a level's slots, requests and arrivals.
+    struct Lane {
+        let index: Int
+        let count: Int
+
+        /// This lane's part of `total` split as evenly as can be (the first lanes take the rest).
+        func share(_ total: Int) -> Int { total / count + (index < total % count ? 1 : 0) }
+
+        /// Whether the level's `k`-th arrival (from 0) is this lane's.
+        func owns(arrival k: Int) -> Bool { k % count == index }
+    }
+
+    /// What a level's lanes share: the reason one of them stopped the level, how many
+    /// requests are in flight over all of them, and the caller's closures (the router, the
+    /// log writer), which are called under one lock: they expect one caller at a time.
+    private final class LaneBoard: @unchecked Sendable {
+        private let calls = Mutex<Void>(())
+        private let wire: () throws -> [WireTarget]
+        private let onSample: (RequestSample) -> Void
+        let stopReason = Locked<String?>(nil)
+        private let inFlight = Atomic<Int>(0)
+        private let mostInFlight = Atomic<Int>(0)
+        /// Requests ended over all lanes (for the progress line).
+        let ended = Atomic<Int>(0)
+
+        init(wire: @escaping () throws -> [WireTarget], onSample: @escaping (RequestSample) -> Void) {
+            self.wire = wire
+            self.onSample = onSample
+        }
+
+        func targets() throws -> [WireTarget] { try calls.withLock { _ in try wire() } }
+
+        func sample(_ s: RequestSample) {
+            calls.withLock { _ in onSample(s) }
+            ended.add(1, ordering: .relaxed)
+        }
+
+        func started() {
+            let now = inFlight.add(1, ordering: .relaxed).newValue
+            var most = mostInFlight.load(ordering: .relaxed)
+            while now > most {
+                let (exchanged, seen) = mostInFlight.compareExchange(expected: most, desired: now, ordering: .relaxed)
+                if exchanged { break }
+                most = seen
+            }
+        }
+
+        func transferEnded() { inFlight.subtract(1, ordering: .relaxed) }
+
+        var maxInFlight: Int { mostInFlight.load(ordering: .relaxed) }
+    }
+
+    /// One lane's part of a level.
+    private struct LaneResult: Sendable {
+        var samples: [RequestSample]
+        var end: Double
+        var firstSend: Double?
+        var lastSend: Double?
+        /// Counted requests sent.
+        var sends: Int
+        var unsent: Int
+
+        /// The level from its lanes: samples in the order they were sent, the achieved rate
+        /// over every lane's sends.
+        static func merge(_ lanes: [LaneResult], t0: Double, plan: LoadPlan, board: LaneBoard, lanes count: Int) -> LoadRun {
+            let countedFrom = t0 + plan.rampUp
+            let end = lanes.map(\.end).max() ?? t0
+            var samples = lanes.count == 1 ? lanes[0].samples : lanes.flatMap(\.samples)
+            if lanes.count > 1 { samples.sort { ($0.startedAt, $0.sequence) < ($1.startedAt, $1.sequence) } }
+            let sends = lanes.map(\.sends).reduce(0, +)
+            var rate: Double?
+            if let first = lanes.compactMap(\.firstSend).min(), let last = lanes.compactMap(\.lastSend).max(), sends >= 2, last > first {
+                rate = Double(sends - 1) / (last - first)
+            }
+            return LoadRun(samples: samples, wallSeconds: end - min(countedFrom, end), achievedRate: rate,
+                           maxInFlight: board.maxInFlight, unsent: lanes.map(\.unsent).reduce(0, +),
+                           stopReason: board.stopReason.value, threads: count)
+        }
     }
 
     /// The state of one attempt of a request in flight.
@@ -208,9 +328,12 @@ package enum LoadEngine {
         /// When it was due (its arrival, or the moment a closed-loop slot freed).
         var scheduled: Double = 0
         let startedAt = Date()
-        /// This attempt's start, and the request's (its first attempt's).
-        let start: Double
+        /// This attempt's start, and the request's (its first attempt's): when the transfer
+        /// was queued, then, once it ends, when its request went out on the connection.
+        var start: Double
         var requestStart: Double
+        /// When the request was released to the wire (its due time plus any wait for a slot).
+        var released: Double = 0
         let target: WireTarget
         /// The targets still to try before the first token, and the attempts that failed.
         var fallbacks: ArraySlice<WireTarget> = []
@@ -242,14 +365,14 @@ package enum LoadEngine {
             case let .head(head):
                 if openAI != nil { _ = openAI!.head(head) } else { _ = ollama!.head(head) }
                 return true
-            case let .body(bytes):
-                // One clock reading per chunk: every piece in it arrived together.
-                let now = MonotonicClock.now()
+            case let .body(bytes, at):
+                // Pieces are timed when their bytes were read off the socket, not when the
+                // loop got round to decoding them: the client's own backlog stays out of TTFT.
                 do {
                     if openAI != nil {
-                        try openAI!.body(bytes) { _ in timing.piece(at: now) }
+                        try openAI!.body(bytes) { _ in timing.piece(at: at) }
                     } else {
-                        try ollama!.body(bytes) { _ in timing.piece(at: now) }
+                        try ollama!.body(bytes) { _ in timing.piece(at: at) }
                     }
                     return true
                 } catch {
@@ -276,66 +399,74 @@ package enum LoadEngine {
 
     private final class Level {
         let plan: LoadPlan
+        let lane: Lane
+        let board: LaneBoard
         let model: String
         let workload: BenchWorkload
         let keepBytes: Int
         let kind: String
-        let wire: () throws -> [WireTarget]
         let interrupt: InterruptFlag
-        let onSample: (RequestSample) -> Void
 
         var driver = TransferDriver()
         var inFlight: [Int: InFlight] = [:]
         var samples: [RequestSample] = []
-        /// Open loop under a cap: scheduled times of requests waiting for a slot.
-        var queue: [Double] = []
+        /// Open loop under a cap: requests waiting for a slot (when each was due, its arrival number).
+        var queue: [(due: Double, sequence: Int)] = []
         var queueHead = 0
-        var nextSequence = 0
+        /// Closed loop: requests this lane has sent (its sequence numbers are lane + lanes·k).
+        var sentHere = 0
         var nextTransfer = 0
         var counted = 0
-        var maxInFlight = 0
         var firstSend: Double?
         var lastSend: Double?
+        var sends = 0
         var cached: [(target: WireTarget, request: HTTPRequest)] = []
         var stop: EarlyStop
-        /// Set when the level ends before its time; no request is claimed after it.
+        /// Set when the level ends before its time (by this lane or another); no request is
+        /// claimed after it.
         var stopReason: String?
 
-        init(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int, kind: String,
-             wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
-             onSample: @escaping (RequestSample) -> Void) {
-            self.kind = kind
-            self.onSample = onSample
+        init(plan: LoadPlan, lane: Lane, board: LaneBoard, model: String, workload: BenchWorkload, keepBytes: Int, kind: String,
+             interrupt: InterruptFlag) {
             self.plan = plan
+            self.lane = lane
+            self.board = board
+            self.kind = kind
             self.model = model
             self.workload = workload
             stop = EarlyStop(plan.stop)
             self.keepBytes = keepBytes
-            self.wire = wire
             self.interrupt = interrupt
         }
 
-        func run(progress: (Int) -> Void) -> LoadRun {
-            let t0 = MonotonicClock.now()
+        /// Runs this lane's part of the level from `t0`; `progress` (lane 0's) sees the
+        /// requests ended over all lanes.
+        func run(t0: Double, progress: ((Int) -> Void)?) -> LaneResult {
             let countedFrom = t0 + plan.rampUp
             let deadline = plan.duration.map { countedFrom + $0 }
             var schedule: ArrivalSchedule?
             var replayed: [Double] = []
             var replayIndex = 0
             var nextArrival = Double.infinity
+            /// The level's number of `nextArrival` (all lanes' arrivals are numbered in one row).
+            var arrivalNumber = 0
             var cap: Int?
+            var slots = 0
             switch plan.shape {
-            case .closed: break
+            case let .closed(c): slots = lane.share(c)
             case let .rate(r, poisson, seed, m):
                 schedule = ArrivalSchedule(rate: r, rampUp: plan.rampUp, poisson: poisson, seed: seed)
                 nextArrival = t0 + schedule!.next()
-                cap = m
+                cap = m.map(lane.share)
             case let .replay(offsets, m):
                 replayed = offsets
                 nextArrival = offsets.isEmpty ? .infinity : t0 + offsets[0]
                 replayIndex = 1
-                cap = m
+                cap = m.map(lane.share)
             }
+            // A closed loop's requests are shared out up front; an open loop's are claimed in
+            // arrival order, counted the same way on every lane.
+            let closedRequests = plan.requests.map(lane.share)
             func arrivalAfter() -> Double {
                 if schedule != nil { return t0 + schedule!.next() }
                 defer { replayIndex += 1 }
@@ -344,40 +475,58 @@ package enum LoadEngine {
             var nextProgress = t0 + 0.1
             var unsent = 0
 
-            // Whether another request may be claimed at `now` (sent during the ramp-up, or counted).
-            func mayClaim(_ now: Double) -> Bool {
-                if interrupt.isRaised || stopReason != nil { return false }
-                if now < countedFrom { return true }
-                if let deadline, now >= deadline { return false }
-                if let n = plan.requests, counted >= n { return false }
+            // Whether the level has time and requests left for an arrival at `t` (the same
+            // answer on every lane).
+            func claimable(_ t: Double, count: Int, limit: Int?) -> Bool {
+                if t < countedFrom { return true }
+                if let deadline, t >= deadline { return false }
+                if let limit, count >= limit { return false }
                 return true
             }
+            // Whether another request may be claimed at `now` (sent during the ramp-up, or counted).
+            func mayClaim(_ now: Double, limit: Int?) -> Bool {
+                if interrupt.isRaised || stopReason != nil { return false }
+                return claimable(now, count: counted, limit: limit)
+            }
+            // Moves past the other lanes' arrivals, counting those the level claims.
+            func skipOthers() {
+                while nextArrival.isFinite, !lane.owns(arrival: arrivalNumber) {
+                    if nextArrival >= countedFrom, claimable(nextArrival, count: counted, limit: plan.requests) { counted += 1 }
+                    nextArrival = arrivalAfter()
+                    arrivalNumber += 1
+                }
+            }
+            skipOthers()
 
             var freedAt = t0
             loop: while true {
                 let now = MonotonicClock.now()
+                if stopReason == nil, let reason = board.stopReason.value { stopReason = reason }
                 switch plan.shape {
                 case let .closed(c):
                     // During a ramp-up the workers join one after another.
                     let open = plan.rampUp > 0 && now < countedFrom
-                        ? min(c, 1 + Int(Double(c) * (now - t0) / plan.rampUp)) : c
+                        ? min(slots, lane.share(min(c, 1 + Int(Double(c) * (now - t0) / plan.rampUp)))) : slots
                     // A request that could not be sent ends this round: the next waits for the
                     // loop's next turn rather than spinning out errors.
-                    while inFlight.count < open, mayClaim(now),
-                          send(scheduled: freedAt, queued: nil, now: now, countedFrom: countedFrom) {}
+                    while inFlight.count < open, mayClaim(now, limit: closedRequests),
+                          send(sequence: lane.index + lane.count * sentHere, scheduled: freedAt, queued: nil, now: now,
+                               countedFrom: countedFrom) {}
                 case .rate, .replay:
-                    while nextArrival <= now, mayClaim(nextArrival) {
-                        queue.append(nextArrival)
+                    while nextArrival <= now, mayClaim(nextArrival, limit: plan.requests) {
+                        queue.append((nextArrival, arrivalNumber))
                         if nextArrival >= countedFrom { counted += 1 }   // claimed at its time
                         nextArrival = arrivalAfter()
+                        arrivalNumber += 1
+                        skipOthers()
                     }
                     // No more claims: nothing left to wake for.
-                    if nextArrival <= now || !mayClaim(nextArrival) { nextArrival = .infinity }
+                    if nextArrival <= now || !mayClaim(nextArrival, limit: plan.requests) { nextArrival = .infinity }
                     while queueHead < queue.count, inFlight.count < (cap ?? Int.max) {
-                        let due = queue[queueHead]
+                        let (due, sequence) = queue[queueHead]
                         queueHead += 1
                         let waited = max(0, freedAt - due)
-                        send(scheduled: due, queued: cap == nil ? nil : waited, now: MonotonicClock.now(),
+                        send(sequence: sequence, scheduled: due, queued: cap == nil ? nil : waited, now: MonotonicClock.now(),
                              countedFrom: countedFrom, alreadyCounted: true)
                     }
                     if let deadline, now >= deadline, queueHead < queue.count {
@@ -388,58 +537,53 @@ package enum LoadEngine {
                 if inFlight.isEmpty && queueHead >= queue.count {
                     let more: Bool
                     switch plan.shape {
-                    case .closed: more = mayClaim(MonotonicClock.now())
+                    case .closed: more = mayClaim(MonotonicClock.now(), limit: closedRequests)
                     case .rate, .replay: more = nextArrival.isFinite
                     }
                     if !more { break loop }
                 }
-                if interrupt.isRaised {
+                if interrupt.isRaised || stopReason != nil {
+                    // Ends at once: what is in flight is cancelled, what waits is unsent.
                     driver.cancelAll { id, outcome in self.finish(id, outcome) }
                     unsent += queue.count - queueHead
                     queueHead = queue.count
                     break loop
                 }
-                if stopReason == nil, let reason = stop.check(now: now, countedFrom: countedFrom,
-                                                             backlog: inFlight.count + queue.count - queueHead) {
-                    // Ends at once: what is in flight is cancelled (kind "stopped"), what waits is unsent.
+                if let reason = stop.check(now: now, countedFrom: countedFrom, backlog: inFlight.count + queue.count - queueHead) {
+                    // This lane saw it; every lane stops (what is in flight ends "stopped").
                     stopReason = reason
-                    driver.cancelAll { id, outcome in self.finish(id, outcome) }
-                    unsent += queue.count - queueHead
-                    queueHead = queue.count
-                    break loop
+                    board.stopReason.withLock { if $0 == nil { $0 = reason } }
+                    continue
                 }
+                // Another lane's stop is seen at the next turn (a wait is at most 50 ms).
                 let wake = min(nextArrival, stop.nextCheck(after: now))
                 driver.wait(until: wake.isFinite ? wake : nil)
                 driver.drive(onEvent: { id, event in self.inFlight[id]?.take(event) ?? false },
                              onDone: { id, outcome in self.finish(id, outcome) })
                 freedAt = MonotonicClock.now()
-                if freedAt >= nextProgress {
-                    progress(samples.count)
+                if let progress, freedAt >= nextProgress {
+                    progress(board.ended.load(ordering: .relaxed))
                     nextProgress = freedAt + 0.1
                 }
             }
             driver.close()
-            let end = MonotonicClock.now()
-            var rate: Double?
-            let sends = samples.filter { !$0.rampUp }.count
-            if let firstSend, let lastSend, sends >= 2, lastSend > firstSend { rate = Double(sends - 1) / (lastSend - firstSend) }
-            return LoadRun(samples: samples, wallSeconds: end - min(countedFrom, end), achievedRate: rate,
-                           maxInFlight: maxInFlight, unsent: unsent, stopReason: stopReason)
+            return LaneResult(samples: samples, end: MonotonicClock.now(), firstSend: firstSend, lastSend: lastSend,
+                              sends: sends, unsent: unsent)
         }
 
         /// Hands one request to the wire; false when it could not be sent (it is then an
         /// error sample). `scheduled`: when it was due (its arrival, or the moment a
         /// closed-loop slot freed).
         @discardableResult
-        func send(scheduled: Double, queued: Double?, now: Double, countedFrom: Double, alreadyCounted: Bool = false) -> Bool {
-            let sequence = nextSequence
-            nextSequence += 1
+        func send(sequence: Int, scheduled: Double, queued: Double?, now: Double, countedFrom: Double,
+                  alreadyCounted: Bool = false) -> Bool {
+            sentHere += 1
             let rampUp = scheduled < countedFrom
             if !rampUp && !alreadyCounted { counted += 1 }
             let prompt = workload.prompt(sequence: sequence)
             let targets: [WireTarget]
             do {
-                targets = try wire()
+                targets = try board.targets()
                 precondition(!targets.isEmpty, "a wire target list is never empty")
             } catch {
                 // Nothing sent (no available target, no API key): still a row and an error.
@@ -456,10 +600,12 @@ package enum LoadEngine {
             f.scheduled = scheduled
             f.fallbacks = targets.dropFirst()
             f.queueMs = queued.map { $0 * 1000 }
-            f.sendLagMs = max(0, start - (scheduled + (queued ?? 0))) * 1000
+            f.released = scheduled + (queued ?? 0)
+            f.sendLagMs = max(0, start - f.released) * 1000
             if !rampUp {
                 if firstSend == nil { firstSend = start }
                 lastSend = start
+                sends += 1
             }
             return true
         }
@@ -482,20 +628,32 @@ package enum LoadEngine {
             let id = nextTransfer
             nextTransfer += 1
             inFlight[id] = f
-            maxInFlight = max(maxInFlight, inFlight.count)
+            board.started()
             driver.start(request, id: id)
             return f
         }
 
         /// A request has ended: its sample is kept and handed to `onSample`.
         func done(_ s: RequestSample) {
-            onSample(s)
+            board.sample(s)
             samples.append(s)
         }
 
         func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
             guard let f = inFlight.removeValue(forKey: id) else { return }
-            let end = MonotonicClock.now()
+            board.transferEnded()
+            // A reply ends with its last byte off the socket, not when the loop noticed.
+            var end = MonotonicClock.now()
+            if case .success = outcome.result, let last = outcome.timings.lastByteAt, last <= end { end = last }
+            if let sent = outcome.timings.sentAt, sent >= f.start {
+                // Measured from the moment the request went out: setting up the transfer and
+                // waiting for the loop's next turn are the client's, reported as send lag.
+                if f.requestStart == f.start {
+                    f.requestStart = sent
+                    f.sendLagMs = max(0, sent - f.released) * 1000
+                }
+                f.start = sent
+            }
             let result = f.outcome(outcome.result)
             var s = RequestMeasurement.sample(model: model, sequence: f.sequence, warmup: false, startedAt: f.startedAt,
                                               start: f.start, end: end, timing: f.timing, streamedText: "", outcome: result)
@@ -507,6 +665,7 @@ package enum LoadEngine {
             if !s.ok, f.timing.pieces == 0, s.errorKind != "cancelled", let next = f.fallbacks.first, !interrupt.isRaised {
                 let g = attempt(sequence: f.sequence, rampUp: f.rampUp, prompt: f.prompt, target: next, start: MonotonicClock.now())
                 g.scheduled = f.scheduled
+                g.released = f.released
                 g.fallbacks = f.fallbacks.dropFirst()
                 g.earlier = f.earlier + [s]
                 g.requestStart = f.requestStart

@@ -80,6 +80,8 @@ package enum LoadCeiling {
         /// CPU time of this process (user + system) over the level.
         package var cpuSeconds: Double
         package var maxInFlight: Int
+        /// Event-loop threads that drove the level.
+        package var threads: Int
         /// Text pieces decoded, all requests.
         package var pieces: Int
         /// The first failure's message, if any.
@@ -88,7 +90,7 @@ package enum LoadCeiling {
 
     /// `url` is a chat completions endpoint (e.g. http://127.0.0.1:PORT/v1/chat/completions).
     package static func run(url: String, model: String = "fake-model", concurrencies: [Int] = [1, 8, 64],
-                           requestsPerLevel: Int? = nil, secondsPerLevel: Double? = 3) -> [Level] {
+                           requestsPerLevel: Int? = nil, secondsPerLevel: Double? = 3, threads: Int? = nil) -> [Level] {
         let suffix = "/v1/chat/completions"
         let base = url.hasSuffix(suffix) ? String(url.dropLast(suffix.count)) : url
         let here = SourceLocation(file: "load", line: 1, column: 1)
@@ -100,7 +102,7 @@ package enum LoadCeiling {
         let interrupt = InterruptFlag()
         return concurrencies.map { c in
             let plan = LoadPlan(shape: .closed(concurrency: c), requests: requestsPerLevel,
-                                duration: requestsPerLevel == nil ? secondsPerLevel : nil)
+                                duration: requestsPerLevel == nil ? secondsPerLevel : nil, threads: threads)
             let cpu0 = cpuSeconds()
             let run = LoadEngine.run(plan: plan, model: model, prompt: "hi", maxTokens: 16, keepBytes: 4096, wire: {
                 [try WireTarget(provider: provider, backendModel: model, environment: [:], routeReason: nil)]
@@ -111,7 +113,7 @@ package enum LoadCeiling {
             return Level(concurrency: c, requests: run.samples.count, errors: run.samples.count - ok.count,
                          wallSeconds: run.wallSeconds,
                          requestsPerSecond: run.wallSeconds > 0 ? Double(ok.count) / run.wallSeconds : 0,
-                         ttftP50Ms: ttft?.p50, ttftP99Ms: ttft?.p99, cpuSeconds: cpu, maxInFlight: run.maxInFlight,
+                         ttftP50Ms: ttft?.p50, ttftP99Ms: ttft?.p99, cpuSeconds: cpu, maxInFlight: run.maxInFlight, threads: run.threads,
                          pieces: ok.compactMap(\.outputTokens).reduce(0, +),
                          firstError: run.samples.first(where: { !$0.ok })?.error)
         }

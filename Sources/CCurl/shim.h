@@ -60,6 +60,11 @@ static inline CURLcode aish_curl_setopt_write_callback(__typeof__(&curl_easy_set
     return setopt(h, o, v);
 }
 
+// PREREQFUNCTION (libcurl 7.80): called as the request is about to go out on the connection.
+static inline CURLcode aish_curl_setopt_prereq_callback(__typeof__(&curl_easy_setopt) setopt, CURL *h, curl_prereq_callback v) {
+    return setopt(h, CURLOPT_PREREQFUNCTION, v);
+}
+
 static inline CURLcode aish_curl_getinfo_long(__typeof__(&curl_easy_getinfo) getinfo, CURL *h, CURLINFO i, long *v) { return getinfo(h, i, v); }
 
 // CURLMsg keeps its result in an anonymous union; read it here rather than rely on how
