@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import AishBase
 @testable import AishCommand
+@testable import AishHTTP
 @testable import AishMeasure
 
 /// The load engine behind `bench`: closed and open loops on one event loop, the arrival
@@ -71,6 +72,99 @@ import Testing
         let wall = try #require(level["wall_ms"]?.doubleValue)
         #expect(wall < 1500, "32 at once take one round of 400 ms, took \(wall) ms")
         #expect(level["output_tokens"] == .int(96))
+    }
+
+    // MARK: lanes (event loops on threads of their own)
+
+    @Test func lanesShareALevelWithoutLosingOrRepeatingARequest() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a b"])
+        defer { server.stop() }
+        for words in [["m", "-n", "41", "-c", "8", "--threads", "2"], ["m", "-n", "41", "--rate", "400", "--threads", "2"]] {
+            let recorder = RecordingRecorder()
+            let r = try run(words, requester(server), recorder: recorder)
+            let level = try #require(levels(r).first)
+            #expect(level["client_threads"] == .int(2), "\(words)")
+            #expect(level["requests"] == .int(41), "\(words)")
+            #expect(level["errors"] == .int(0), "\(words)")
+            // Each request carries its own tag: 41 rows, 41 different prompts.
+            #expect(recorder.attempts.count == 41)
+            #expect(Set(recorder.attempts.map(\.prompt)).count == 41, "\(words): a sequence number was used twice")
+            #expect((level["max_in_flight"]?.intValue ?? 0) <= (words.contains("-c") ? 8 : 41))
+            #expect(r.data?["parameters"]?["threads"] == .int(2))
+        }
+    }
+
+    @Test func anOpenLoopOverLanesKeepsItsRate() throws {
+        // 60 arrivals at 100/s dealt out to two loops: still 100/s, none lost.
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a"])
+        defer { server.stop() }
+        let r = try run(["m", "-n", "60", "--rate", "100", "--threads", "2"], requester(server))
+        let level = try #require(levels(r).first)
+        #expect(level["requests"] == .int(60))
+        let achieved = try #require(level["achieved_rate"]?.doubleValue)
+        #expect(abs(achieved - 100) < 10, "achieved \(achieved)/s of 100/s")
+        let wall = try #require(level["wall_ms"]?.doubleValue)
+        #expect(wall > 550 && wall < 2000, "60 at 100/s take about 0.6 s, took \(wall) ms")
+    }
+
+    @Test func howManyLanesALevelGets() {
+        func plan(_ shape: LoadShape, threads: Int? = nil) -> LoadPlan {
+            var p = LoadPlan(shape: shape, requests: 10, duration: nil)
+            p.threads = threads
+            return p
+        }
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 1))) == 1)
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 3))) == 1, "a loop per four in flight at most")
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 1), threads: 4)) == 1, "never more loops than requests in flight")
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 64), threads: 3)) == 3)
+        #expect(LoadEngine.lanes(for: plan(.replay(offsets: [0, 1], maxConcurrency: nil), threads: 2)) == 1,
+                "a replayed log keeps its order on one loop")
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 256))) == cores)
+        // Shares add up to the whole, the first lanes taking the rest.
+        for (total, count) in [(41, 2), (7, 3), (1, 2), (0, 4)] {
+            let shares = (0..<count).map { LoadEngine.Lane(index: $0, count: count).share(total) }
+            #expect(shares.reduce(0, +) == total)
+            #expect(shares.max()! - shares.min()! <= 1)
+        }
+        #expect((0..<9).filter { LoadEngine.Lane(index: 1, count: 3).owns(arrival: $0) } == [1, 4, 7])
+    }
+
+    @Test func threadsUsageErrors() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a"])
+        defer { server.stop() }
+        for bad in ["0", "65"] {
+            #expect(throws: UsageError.self) { try run(["m", "-n", "1", "--threads", bad], requester(server)) }
+        }
+    }
+
+    @Test func aTransferSaysWhenItsRequestWentOutAndWhenEachPieceWasRead() throws {
+        // The loop is slow to take what arrived (100 ms per event): the times it is handed
+        // are those of the socket, not of the loop.
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a b c"])
+        defer { server.stop() }
+        let body = Array(#"{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"hi"}]}"#.utf8)
+        let request = HTTPRequest(method: "POST", url: server.baseURL + "/v1/chat/completions",
+                                  headers: [("Content-Type", "application/json")], body: body)
+        let before = MonotonicClock.now()
+        var readAt: [Double] = []
+        var handedAt: [Double] = []
+        let results = TransferLoop.run([request], interrupt: nil) { _, event in
+            if case let .body(_, at) = event {
+                readAt.append(at)
+                handedAt.append(MonotonicClock.now())
+                usleep(100_000)
+            }
+            return true
+        }
+        let (result, timings) = try #require(results.first)
+        _ = try result.get()
+        let sent = try #require(timings.sentAt, "libcurl's PREREQFUNCTION marks the send")
+        #expect(sent >= before)
+        #expect(!readAt.isEmpty)
+        for (read, handed) in zip(readAt, handedAt) { #expect(read >= sent && read <= handed) }
+        let last = try #require(timings.lastByteAt)
+        #expect(last >= readAt.last! && last >= sent)
     }
 
     @Test func queueingStartsAtTheServersCapacity() throws {
