@@ -35,7 +35,8 @@ package enum BenchCommand {
             or the workers one after another); requests sent meanwhile are logged, not counted.
             A level's requests are driven by event loops on libcurl's multi interface (connections
             reused, each SSE chunk decoded as it arrives, timed when its bytes were read off the
-            socket, and every latency counted from when the request went out): one loop per core,
+            socket, and every latency counted from when the request went out on a kept-alive
+            connection; a new connection's handshake counts): one loop per core,
             at most one per four requests in flight; --threads N sets how many (1 on a machine
             the server shares). Each request goes to the
             first available target of the model's route (load-balancing strategies pick per

@@ -645,9 +645,10 @@ package enum LoadEngine {
             // A reply ends with its last byte off the socket, not when the loop noticed.
             var end = MonotonicClock.now()
             if case .success = outcome.result, let last = outcome.timings.lastByteAt, last <= end { end = last }
-            if let sent = outcome.timings.sentAt, sent >= f.start {
-                // Measured from the moment the request went out: setting up the transfer and
-                // waiting for the loop's next turn are the client's, reported as send lag.
+            if let sent = outcome.timings.sentAt, sent >= f.start, outcome.timings.newConnections == 0 {
+                // On a kept-alive connection, measured from the moment the request went out:
+                // setting up the transfer and waiting for the loop's next turn are the client's,
+                // reported as send lag. A new connection's handshake stays in the measurement.
                 if f.requestStart == f.start {
                     f.requestStart = sent
                     f.sendLagMs = max(0, sent - f.released) * 1000
