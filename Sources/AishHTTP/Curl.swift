@@ -499,6 +499,10 @@ package final class ReadyTransfers {
 package final class TransferDriver {
     package typealias Outcome = (result: Result<HTTPResponseHead, HTTPError>, timings: TransferTimings)
     package static let pollIntervalMs = 50
+    /// Transfers delivered between two reads of the sockets within a turn.
+    static let readEvery = 8
+    /// Rounds of delivery in one turn.
+    static let maxRounds = 4
 
     private let multi: CurlMulti?
     /// Why libcurl could not be loaded: every transfer then fails at once with it.
@@ -574,10 +578,44 @@ package final class TransferDriver {
         guard let multi else { return }
         multi.perform()
 
-        // Deliver what arrived, head first, then body.
+        // Deliver what arrived, head first, then body. Every `readEvery` transfers the
+        // sockets are read again, so what arrives while the reader decodes is timed when it
+        // arrived rather than after the whole turn; what that read brings is delivered in a
+        // further round (a few at most: a stream that trickles must not hold the loop).
+        var rounds = 0
+        while !ready.items.isEmpty, rounds < TransferDriver.maxRounds {
+            rounds += 1
+            deliver(onEvent: onEvent, onDone: onDone)
+        }
+
+        for (easy, code) in multi.finished() {
+            guard let id = ids[easy], let t = multi.attached[easy] else { continue }
+            if t.headComplete && !t.headDelivered {
+                t.headDelivered = true
+                _ = onEvent(id, .head(t.head))
+            }
+            // Read in this turn's last round but not yet delivered: the reader gets it first.
+            for piece in t.takePendingBody() { _ = onEvent(id, .body(piece.bytes, at: piece.at)) }
+            end(t, t.complete(code: code), onDone: onDone)
+        }
+
+        let now = MonotonicClock.now()
+        if now >= nextTimeoutCheck {
+            nextTimeoutCheck = .infinity
+            for t in Array(multi.attached.values) {
+                let (failure, next) = t.timeout(at: now)
+                if let failure { end(t, .failure(failure), onDone: onDone) } else { nextTimeoutCheck = min(nextTimeoutCheck, next) }
+            }
+        }
+    }
+
+    /// One round of delivery: the transfers that had something when it began.
+    private func deliver(onEvent: (Int, TransferEvent) -> Bool, onDone: (Int, Outcome) -> Void) {
+        guard let multi else { return }
         var arrived: [CurlTransfer] = []
         swap(&arrived, &ready.items)
-        for t in arrived {
+        for (k, t) in arrived.enumerated() {
+            if k > 0, k % TransferDriver.readEvery == 0 { multi.perform() }
             t.unlist()
             // An ended transfer's easy handle may already serve another: match the object.
             guard multi.attached[t.handle] === t, let id = ids[t.handle] else { continue }
@@ -598,24 +636,6 @@ package final class TransferDriver {
                 t.resumeIfPaused()
             }
         }
-
-        for (easy, code) in multi.finished() {
-            guard ids[easy] != nil, let t = multi.attached[easy] else { continue }
-            if t.headComplete && !t.headDelivered {
-                t.headDelivered = true
-                _ = onEvent(ids[easy]!, .head(t.head))
-            }
-            end(t, t.complete(code: code), onDone: onDone)
-        }
-
-        let now = MonotonicClock.now()
-        if now >= nextTimeoutCheck {
-            nextTimeoutCheck = .infinity
-            for t in Array(multi.attached.values) {
-                let (failure, next) = t.timeout(at: now)
-                if let failure { end(t, .failure(failure), onDone: onDone) } else { nextTimeoutCheck = min(nextTimeoutCheck, next) }
-            }
-        }
     }
 
     /// Ends every transfer as cancelled.
@@ -627,7 +647,8 @@ package final class TransferDriver {
     /// Sleeps until a socket needs attention, `until` (monotonic seconds) passes, a
     /// transfer's timeout could pass, or 50 ms.
     package func wait(until: Double? = nil) {
-        guard let multi, failedAtStart.isEmpty else { return }
+        // Bytes already read and waiting to be delivered: no socket will say so.
+        guard let multi, failedAtStart.isEmpty, ready.items.isEmpty else { return }
         let now = MonotonicClock.now()
         let limit = min(until ?? .infinity, nextTimeoutCheck)
         if limit <= now { return }

@@ -409,7 +409,12 @@ package enum LoadEngine {
 
         var driver = TransferDriver()
         var inFlight: [Int: InFlight] = [:]
-        var samples: [RequestSample] = []
+        /// Ended requests, in blocks of `blockSize`: one array growing by doubling copied
+        /// every sample so far each time, a pause of milliseconds in the middle of the load
+        /// (and in its TTFT p99) once a level had tens of thousands.
+        var blocks: [[RequestSample]] = []
+        var recent: [RequestSample] = []
+        static let blockSize = 2048
         /// Open loop under a cap: requests waiting for a slot (when each was due, its arrival number).
         var queue: [(due: Double, sequence: Int)] = []
         var queueHead = 0
@@ -567,7 +572,9 @@ package enum LoadEngine {
                 }
             }
             driver.close()
-            return LaneResult(samples: samples, end: MonotonicClock.now(), firstSend: firstSend, lastSend: lastSend,
+            let end = MonotonicClock.now()
+            return LaneResult(samples: blocks.isEmpty ? recent : blocks.flatMap { $0 } + recent, end: end,
+                              firstSend: firstSend, lastSend: lastSend,
                               sends: sends, unsent: unsent)
         }
 
@@ -636,7 +643,12 @@ package enum LoadEngine {
         /// A request has ended: its sample is kept and handed to `onSample`.
         func done(_ s: RequestSample) {
             board.sample(s)
-            samples.append(s)
+            if recent.count >= Level.blockSize {
+                blocks.append(recent)
+                recent = []
+            }
+            if recent.isEmpty { recent.reserveCapacity(Level.blockSize) }
+            recent.append(s)
         }
 
         func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {
