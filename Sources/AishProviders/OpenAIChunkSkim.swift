@@ -36,10 +36,13 @@ package struct OpenAIChunkSkim {
 
     /// The chunk in `bytes` (UTF-8 JSON), or nil when the general path must read it.
     package static func read(bytes: UnsafeBufferPointer<UInt8>) -> OpenAIChunkSkim? {
-        Reader(bytes: bytes).chunk()
+        var reader = Reader(bytes: bytes)
+        return reader.chunk()
     }
 
-    private final class Reader {
+    /// A pull reader over the chunk's bytes: a struct walked with loops (a class and a
+    /// closure per object cost an allocation per chunk and a call per member).
+    private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var pos = 0
         var depth = 0
@@ -47,30 +50,6 @@ package struct OpenAIChunkSkim {
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         struct Invalid: Error {}
-
-        func chunk() -> OpenAIChunkSkim? {
-            var out = OpenAIChunkSkim()
-            do {
-                space()
-                var seen = Keys()
-                try object { key in
-                    // Only the first occurrence of a key counts, as in JSONValue's lookup.
-                    guard seen.insert(key) else { try skipValue(); return }
-                    switch key {
-                    case .model: out.model = try text()
-                    case .choices: try choices(&out)
-                    case .usage: try usage(&out)
-                    case .error, .timings: throw Invalid()
-                    default: try skipValue()
-                    }
-                }
-                space()
-                guard pos == bytes.count else { return nil }
-            } catch {
-                return nil
-            }
-            return out
-        }
 
         enum Key: UInt16 {
             case model, choices, usage, error, timings, delta, message, content, text, finishReason
@@ -89,6 +68,33 @@ package struct OpenAIChunkSkim {
             }
         }
 
+        mutating func chunk() -> OpenAIChunkSkim? {
+            var out = OpenAIChunkSkim()
+            do {
+                space()
+                var seen = Keys()
+                if try openObject() {
+                    repeat {
+                        let key = try memberKey()
+                        // Only the first occurrence of a key counts, as in JSONValue's lookup.
+                        guard seen.insert(key) else { try skipValue(); continue }
+                        switch key {
+                        case .model: out.model = try text()
+                        case .choices: try choices(&out)
+                        case .usage: try usage(&out)
+                        case .error, .timings: throw Invalid()
+                        default: try skipValue()
+                        }
+                    } while try nextMember()
+                }
+                space()
+                guard pos == bytes.count else { return nil }
+            } catch {
+                return nil
+            }
+            return out
+        }
+
         static func key(_ b: UnsafeBufferPointer<UInt8>.SubSequence) -> Key {
             func eq(_ s: StaticString) -> Bool {
                 b.count == s.utf8CodeUnitCount && b.elementsEqual(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
@@ -104,68 +110,78 @@ package struct OpenAIChunkSkim {
             }
         }
 
-        func space() {
+        mutating func space() {
             while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x0A || bytes[pos] == 0x0D || bytes[pos] == 0x09 {
                 pos += 1
             }
         }
 
-        /// An object: `member(key)` reads each value.
-        func object(_ member: (Key) throws -> Void) throws {
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { throw Invalid() }
+        /// Opens an object at `pos`: true when a member follows, false when it was `{}`.
+        mutating func openObject() throws -> Bool {
+            try open(UInt8(ascii: "{"), closer: UInt8(ascii: "}"))
+        }
+
+        /// Opens an array at `pos`: true when an element follows, false when it was `[]`.
+        mutating func openArray() throws -> Bool {
+            try open(UInt8(ascii: "["), closer: UInt8(ascii: "]"))
+        }
+
+        private mutating func open(_ opener: UInt8, closer: UInt8) throws -> Bool {
+            guard pos < bytes.count, bytes[pos] == opener else { throw Invalid() }
             depth += 1
-            defer { depth -= 1 }
             guard depth <= OpenAIChunkSkim.maxDepth else { throw Invalid() }
             pos += 1
             space()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
-            while true {
-                space()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw Invalid() }
-                var at = pos
-                let token = try JSONStringScanner.scan(bytes, at: &at)
-                pos = at
-                let key: Key
-                switch token {
-                case let .raw(start, end): key = Reader.key(bytes[start..<end])
-                case let .decoded(b): key = b.withUnsafeBufferPointer { Reader.key($0[...]) }
-                }
-                space()
-                guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw Invalid() }
+            if pos < bytes.count, bytes[pos] == closer {
+                pos += 1
+                depth -= 1
+                return false
+            }
+            return true
+        }
+
+        /// A member's key and its colon; `pos` is then at the value.
+        mutating func memberKey() throws -> Key {
+            space()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw Invalid() }
+            var at = pos
+            let token = try JSONStringScanner.scan(bytes, at: &at)
+            pos = at
+            let key: Key
+            switch token {
+            case let .raw(start, end): key = Reader.key(bytes[start..<end])
+            case let .decoded(b): key = b.withUnsafeBufferPointer { Reader.key($0[...]) }
+            }
+            space()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw Invalid() }
+            pos += 1
+            space()
+            return key
+        }
+
+        /// After a member's value: true when another member follows, false at the object's end.
+        mutating func nextMember() throws -> Bool { try next(closer: UInt8(ascii: "}")) }
+
+        /// After an element: true when another element follows, false at the array's end.
+        mutating func nextElement() throws -> Bool { try next(closer: UInt8(ascii: "]")) }
+
+        private mutating func next(closer: UInt8) throws -> Bool {
+            space()
+            guard pos < bytes.count else { throw Invalid() }
+            if bytes[pos] == UInt8(ascii: ",") {
                 pos += 1
                 space()
-                try member(key)
-                space()
-                guard pos < bytes.count else { throw Invalid() }
-                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "}") { pos += 1; return }
-                throw Invalid()
+                return true
             }
+            if bytes[pos] == closer {
+                pos += 1
+                depth -= 1
+                return false
+            }
+            throw Invalid()
         }
 
-        /// An array: `element(index)` reads each element.
-        func array(_ element: (Int) throws -> Void) throws {
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "[") else { throw Invalid() }
-            depth += 1
-            defer { depth -= 1 }
-            guard depth <= OpenAIChunkSkim.maxDepth else { throw Invalid() }
-            pos += 1
-            space()
-            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
-            var i = 0
-            while true {
-                space()
-                try element(i)
-                i += 1
-                space()
-                guard pos < bytes.count else { throw Invalid() }
-                if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if bytes[pos] == UInt8(ascii: "]") { pos += 1; return }
-                throw Invalid()
-            }
-        }
-
-        func text() throws -> Text {
+        mutating func text() throws -> Text {
             guard pos < bytes.count else { throw Invalid() }
             guard bytes[pos] == UInt8(ascii: "\"") else {
                 try skipValue()
@@ -181,7 +197,7 @@ package struct OpenAIChunkSkim {
         }
 
         /// A plain integer (what `intValue` reads); anything else defers to the general path.
-        func integer() throws -> Int? {
+        mutating func integer() throws -> Int? {
             guard pos < bytes.count else { throw Invalid() }
             if bytes[pos] == UInt8(ascii: "n") { try word("null"); return nil }
             let start = pos
@@ -198,57 +214,62 @@ package struct OpenAIChunkSkim {
             return bytes[start] == UInt8(ascii: "-") ? -value : value
         }
 
-        func choices(_ out: inout OpenAIChunkSkim) throws {
+        mutating func choices(_ out: inout OpenAIChunkSkim) throws {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "[") else { try skipValue(); return }
-            var o = out
-            try array { i in
-                guard i == 0, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return }
-                o.hasChoice = true
+            guard try openArray() else { return }
+            var index = 0
+            repeat {
+                defer { index += 1 }
+                guard index == 0, pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); continue }
+                out.hasChoice = true
                 var seen = Keys()
-                try object { key in
-                    guard seen.insert(key) else { try skipValue(); return }
+                guard try openObject() else { continue }
+                repeat {
+                    let key = try memberKey()
+                    guard seen.insert(key) else { try skipValue(); continue }
                     switch key {
-                    case .delta: o.deltaContent = try content()
-                    case .message: o.messageContent = try content()
-                    case .text: o.text = try text()
-                    case .finishReason: o.finishReason = try text()
+                    case .delta: out.deltaContent = try content()
+                    case .message: out.messageContent = try content()
+                    case .text: out.text = try text()
+                    case .finishReason: out.finishReason = try text()
                     default: try skipValue()
                     }
-                }
-            }
-            out = o
+                } while try nextMember()
+            } while try nextElement()
         }
 
         /// The `content` of a `delta` or `message` object.
-        func content() throws -> Text {
+        mutating func content() throws -> Text {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return .absent }
             var found = Text.absent
             var seen = false
-            try object { key in
+            guard try openObject() else { return found }
+            repeat {
+                let key = try memberKey()
                 if key == .content, !seen {
                     seen = true
                     found = try text()
                 } else {
                     try skipValue()
                 }
-            }
+            } while try nextMember()
             return found
         }
 
-        func usage(_ out: inout OpenAIChunkSkim) throws {
+        mutating func usage(_ out: inout OpenAIChunkSkim) throws {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return }
-            var o = out
-            o.hasUsage = true
+            out.hasUsage = true
             var seen = Keys()
-            try object { key in
-                guard seen.insert(key) else { try skipValue(); return }
+            guard try openObject() else { return }
+            repeat {
+                let key = try memberKey()
+                guard seen.insert(key) else { try skipValue(); continue }
                 switch key {
-                case .promptTokens: o.promptTokens = try integer()
-                case .completionTokens: o.completionTokens = try integer()
+                case .promptTokens: out.promptTokens = try integer()
+                case .completionTokens: out.completionTokens = try integer()
                 default: try skipValue()
                 }
-            }
-            out = o
+            } while try nextMember()
         }
 
         /// A byte that would make a plain integer a fraction or an exponent (or, with `signs`,
@@ -261,7 +282,7 @@ package struct OpenAIChunkSkim {
             }
         }
 
-        func word(_ w: StaticString) throws {
+        mutating func word(_ w: StaticString) throws {
             let n = w.utf8CodeUnitCount
             guard pos + n <= bytes.count,
                   bytes[pos..<pos + n].elementsEqual(UnsafeBufferPointer(start: w.utf8Start, count: n)) else { throw Invalid() }
@@ -269,11 +290,18 @@ package struct OpenAIChunkSkim {
         }
 
         /// Any JSON value, checked but not kept.
-        func skipValue() throws {
+        mutating func skipValue() throws {
             guard pos < bytes.count else { throw Invalid() }
             switch bytes[pos] {
-            case UInt8(ascii: "{"): try object { _ in try skipValue() }
-            case UInt8(ascii: "["): try array { _ in try skipValue() }
+            case UInt8(ascii: "{"):
+                guard try openObject() else { return }
+                repeat {
+                    _ = try memberKey()
+                    try skipValue()
+                } while try nextMember()
+            case UInt8(ascii: "["):
+                guard try openArray() else { return }
+                repeat { try skipValue() } while try nextElement()
             case UInt8(ascii: "\""):
                 var at = pos
                 _ = try JSONStringScanner.scan(bytes, at: &at)
