@@ -116,6 +116,14 @@ package enum Fuzzing {
             if whole.error == nil && split.error == nil && whole.text != split.text {
                 throw Failure(message: "\(target): decoded text depends on how the bytes are split")
             }
+            if target == "sse" {
+                // The chunk skim (bench's fast path) and the JSON tree read every stream alike.
+                let general = decode(target, [input], direct: false)
+                if whole.text != general.text || (whole.error == nil) != (general.error == nil) || whole.summary != general.summary {
+                    throw Failure(message: "sse: the chunk skim and the general path disagree (skim: \(whole.error ?? "ok"), "
+                                  + "general: \(general.error ?? "ok"))")
+                }
+            }
         case "prometheus":
             _ = try? PrometheusText.parse(String(decoding: input, as: UTF8.self), source: "fuzz")
         case "prometheus-api":
@@ -194,11 +202,18 @@ package enum Fuzzing {
         }
     }
 
-    private static func decode(_ target: String, _ pieces: [[UInt8]]) -> (text: String, error: String?) {
+    private static func decode(_ target: String, _ pieces: [[UInt8]], direct: Bool = true)
+        -> (text: String, error: String?, summary: String) {
         var text = ""
+        var summary = ""
         do {
             if target == "sse" {
                 var d = OpenAIStreamDecoder()
+                d.readsDirectly = direct
+                defer {
+                    let s = d.summary
+                    summary = "\(s.model ?? "-") \(s.promptTokens ?? -1) \(s.completionTokens ?? -1) \(s.finishReason ?? "-") \(s.completed)"
+                }
                 for p in pieces { try d.push(p) { text += $0 } }
                 try d.finish { text += $0 }
             } else {
@@ -206,9 +221,9 @@ package enum Fuzzing {
                 for p in pieces { try d.push(p) { text += $0 } }
                 try d.finish { text += $0 }
             }
-            return (text, nil)
+            return (text, nil, summary)
         } catch {
-            return (text, "\(error)")
+            return (text, "\(error)", summary)
         }
     }
 
