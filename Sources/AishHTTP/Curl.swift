@@ -514,6 +514,9 @@ package final class TransferDriver {
     private var nextTimeoutCheck = Double.infinity
     private var timer: Int32 = -1
     private let threadMulti: Bool
+    /// A transfer was added since the last turn: libcurl starts it at the next perform, so
+    /// there is nothing to wait for (a poll that returns at once, per request at concurrency 1).
+    private var started = false
 
     /// `threadMulti`: borrow this thread's multi (and its open connections) until `close`.
     package init(threadMulti: Bool = false) {
@@ -548,6 +551,7 @@ package final class TransferDriver {
         let t = multi.transfer(request)
         t.readyList = ready
         multi.add(t)
+        started = true
         ids[t.handle] = id
         nextTimeoutCheck = min(nextTimeoutCheck, t.timeout(at: t.startedAt).next)
     }
@@ -576,6 +580,7 @@ package final class TransferDriver {
             }
         }
         guard let multi else { return }
+        started = false
         multi.perform()
 
         // Deliver what arrived, head first, then body. Every `readEvery` transfers the
@@ -648,7 +653,7 @@ package final class TransferDriver {
     /// transfer's timeout could pass, or 50 ms.
     package func wait(until: Double? = nil) {
         // Bytes already read and waiting to be delivered: no socket will say so.
-        guard let multi, failedAtStart.isEmpty, ready.items.isEmpty else { return }
+        guard let multi, failedAtStart.isEmpty, ready.items.isEmpty, !started else { return }
         let now = MonotonicClock.now()
         let limit = min(until ?? .infinity, nextTimeoutCheck)
         if limit <= now { return }
