@@ -6,7 +6,7 @@ import AishTelemetry
 import AishSessionLog
 
 /// `bench MODEL`: streamed load on a model, level by level, closed loop, open loop or the
-/// logged traffic replayed, every request of a level driven from one event loop
+/// logged traffic replayed, a level's requests driven from event loops, one per core
 /// (`LoadEngine`). Its options are declared in `spec` (`help bench` shows them).
 package enum BenchCommand {
     package static let spec = CommandSpec(

@@ -183,13 +183,13 @@ package struct ArrivalSchedule {
     }
 }
 
-/// Drives every request of a level from one thread through libcurl's multi interface:
-/// connections are reused, each SSE chunk is decoded as it arrives, and a precise timer
-/// (timerfd) releases open-loop sends on time. No thread per request: the client's own
-/// scheduling stays out of the latencies it measures.
+/// Drives a level's requests from event loops on libcurl's multi interface, one per core
+/// (`lanes(for:)`): connections are reused, each SSE chunk is decoded as it arrives, and a
+/// precise timer (timerfd) releases open-loop sends on time. No thread per request: the
+/// client's own scheduling stays out of the latencies it measures.
 package enum LoadEngine {
-    /// Runs one level. `onSample` sees each request as it ends (on this thread: keep it
-    /// cheap); `progress(done)` is called about ten times a second.
+    /// Runs one level. `onSample` sees each request as it ends (on a loop's thread, one
+    /// call at a time: keep it cheap); `progress(done)` is called about ten times a second.
     package static func run(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int = BoundedReply.defaultLimit,
                     kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
                     onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
