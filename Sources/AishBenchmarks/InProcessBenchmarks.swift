@@ -5,6 +5,7 @@ import AishShell
 import AishConfig
 import AishHTTP
 import AishMeasure
+import AishProviders
 import AishRouting
 import AishTelemetry
 
@@ -28,6 +29,7 @@ package enum InProcessBenchmarks {
             case "log": result = try sessionLog(options)
             case "load": result = try loadCeiling(options)
             case "prometheus-decode": result = try prometheusDecode(options)
+            case "sse-decode": result = try sseDecode(options)
             default: return ("unknown figure '\(figure)'\n" + usage, 2)
             }
             return (result.serialized(), 0)
@@ -41,6 +43,8 @@ package enum InProcessBenchmarks {
           config --dir DIR [--samples N]   load + validate a config directory (ms per run)
           router (--dir DIR | --synthetic) [--samples N]
                                            plan resolution (µs per plan) vs a dictionary lookup
+          sse-decode --file REPLY.sse [--samples N]
+                                           one streamed reply decoded as bench decodes it (µs per reply)
           stream --url URL --body JSON [--samples N]
                                            one streamed POST through aish's transport: TTFB, total (ms)
           load --url URL [--concurrency 1,8,64] [--seconds S]
@@ -117,6 +121,31 @@ package enum InProcessBenchmarks {
             _ = try PrometheusAPI.decodeQueryTree(bytes, query: nil, url: path)
         }
         return .object([("aish", direct), ("baseline", tree), ("bytes", .int(bytes.count)), ("points", .int(points))])
+    }
+
+    /// Figure 7's decoding alone: a whole streamed reply (an OpenAI SSE body) read as the
+    /// load engine reads each one, in µs per reply, and with the JSON tree for every chunk
+    /// (the general path) as the baseline.
+    package static func sseDecode(_ options: [String: String]) throws -> JSONValue {
+        guard let path = options["file"], let body = FileManager.default.contents(atPath: path) else {
+            throw UsageError(message: "sse-decode needs --file REPLY.sse (a readable file)")
+        }
+        let bytes = Array(body)
+        let samples = Int(options["samples"] ?? "") ?? 20
+        var pieces = 0
+        func reply(direct: Bool) throws {
+            var decoder = OpenAIStreamDecoder()
+            decoder.readsDirectly = direct
+            var reader = ChatStreamReader(HTTPRequest(method: "POST", url: "http://127.0.0.1/v1/chat/completions"),
+                                          decoder: decoder, keepBytes: 4096)
+            _ = reader.head(HTTPResponseHead(status: 200, headers: [("content-type", "text/event-stream")]))
+            pieces = 0
+            try reader.body(bytes) { _ in pieces += 1 }
+            _ = try reader.finish { _ in }
+        }
+        let skim = try measure(samples: samples, batch: 1000, unitNanos: 1e3) { try reply(direct: true) }
+        let tree = try measure(samples: samples, batch: 200, unitNanos: 1e3) { try reply(direct: false) }
+        return .object([("aish", skim), ("baseline", tree), ("bytes", .int(bytes.count)), ("pieces", .int(pieces))])
     }
 
     /// Figure 7: the load engine `bench` uses (closed loop), straight at a URL.

@@ -56,6 +56,11 @@ package struct HTTPResponseHead: Sendable {
     /// Header names in lower case, in the order received.
     package var headers: [(String, String)]
 
+    package init(status: Int, headers: [(String, String)]) {
+        self.status = status
+        self.headers = headers
+    }
+
     package func header(_ name: String) -> String? {
         let n = name.lowercased()
         return headers.last(where: { $0.0 == n })?.1

@@ -147,16 +147,24 @@ package struct SSEDecoder {
         let name = line[..<(colon ?? line.endIndex)]
         var value = colon.map { line[($0 + 1)...] } ?? []
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
-        if name.elementsEqual("data".utf8) {
+        if SSEDecoder.isField(name, "data") {
             if hasData { data.append(0x0A) }
             data.append(contentsOf: value)
             hasData = true
-        } else if name.elementsEqual("event".utf8) {
+        } else if SSEDecoder.isField(name, "event") {
             eventName = String(decoding: value, as: UTF8.self)
-        } else if name.elementsEqual("id".utf8) {
+        } else if SSEDecoder.isField(name, "id") {
             eventID = String(decoding: value, as: UTF8.self)
         }
         // retry: and unknown fields are ignored
+    }
+
+    /// Whether a line's field name is `field` (bytes against bytes: the generic comparison
+    /// with a String's UTF-8 view showed in bench's CPU time, once per line).
+    private static func isField(_ name: ArraySlice<UInt8>, _ field: StaticString) -> Bool {
+        let n = field.utf8CodeUnitCount
+        guard name.count == n else { return false }
+        return name.withUnsafeBufferPointer { memcmp($0.baseAddress!, field.utf8Start, n) == 0 }
     }
 
     private mutating func dispatch(_ onEvent: (RawEvent) throws -> Void) throws {

@@ -111,7 +111,7 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
             return
         }
         if bytes.isEmpty { return }
-        if readsDirectly, event.event != "error", let chunk = OpenAIChunkSkim.read(bytes: bytes) {
+        if readsDirectly, event.event != "error", let chunk = OpenAIChunkSkim.read(bytes: bytes, knownModel: summary.model) {
             try apply(chunk, onText: onText)
             return
         }

@@ -1,4 +1,5 @@
 import AishBase
+import Glibc
 
 /// The fields of one OpenAI streaming chunk that the decoder uses, read straight from its
 /// bytes without building a JSON tree: a chunk is parsed per token, and building the tree
@@ -35,8 +36,12 @@ package struct OpenAIChunkSkim {
     }
 
     /// The chunk in `bytes` (UTF-8 JSON), or nil when the general path must read it.
-    package static func read(bytes: UnsafeBufferPointer<UInt8>) -> OpenAIChunkSkim? {
+    /// `knownModel`: the model the stream named so far; the same name in this chunk is
+    /// given back as that String rather than made again (a model name is read from every
+    /// chunk, and most are longer than a String holds without allocating).
+    package static func read(bytes: UnsafeBufferPointer<UInt8>, knownModel: String? = nil) -> OpenAIChunkSkim? {
         var reader = Reader(bytes: bytes)
+        reader.knownModel = knownModel
         return reader.chunk()
     }
 
@@ -46,6 +51,7 @@ package struct OpenAIChunkSkim {
         let bytes: UnsafeBufferPointer<UInt8>
         var pos = 0
         var depth = 0
+        var knownModel: String?
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -79,7 +85,7 @@ package struct OpenAIChunkSkim {
                         // Only the first occurrence of a key counts, as in JSONValue's lookup.
                         guard seen.insert(key) else { try skipValue(); continue }
                         switch key {
-                        case .model: out.model = try text()
+                        case .model: out.model = try text(reusing: knownModel)
                         case .choices: try choices(&out)
                         case .usage: try usage(&out)
                         case .error, .timings: throw Invalid()
@@ -96,16 +102,27 @@ package struct OpenAIChunkSkim {
         }
 
         static func key(_ b: UnsafeBufferPointer<UInt8>.SubSequence) -> Key {
-            func eq(_ s: StaticString) -> Bool {
-                b.count == s.utf8CodeUnitCount && b.elementsEqual(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+            guard let first = b.first else { return .other }
+            // By length and first byte, then one memcmp: most keys of a chunk ("id", "object",
+            // "index", "role", ...) are told apart without comparing a byte more.
+            func eq(_ s: StaticString, _ key: Key) -> Key {
+                let n = s.utf8CodeUnitCount
+                return b.count == n && memcmp(b.base.baseAddress! + b.startIndex, s.utf8Start, n) == 0 ? key : .other
             }
-            switch b.count {
-            case 4: return eq("text") ? .text : .other
-            case 5: return eq("model") ? .model : eq("usage") ? .usage : eq("error") ? .error : eq("delta") ? .delta : .other
-            case 7: return eq("choices") ? .choices : eq("timings") ? .timings : eq("message") ? .message
-                : eq("content") ? .content : .other
-            case 13: return eq("finish_reason") ? .finishReason : eq("prompt_tokens") ? .promptTokens : .other
-            case 17: return eq("completion_tokens") ? .completionTokens : .other
+            switch (b.count, first) {
+            case (4, UInt8(ascii: "t")): return eq("text", .text)
+            case (5, UInt8(ascii: "m")): return eq("model", .model)
+            case (5, UInt8(ascii: "u")): return eq("usage", .usage)
+            case (5, UInt8(ascii: "e")): return eq("error", .error)
+            case (5, UInt8(ascii: "d")): return eq("delta", .delta)
+            case (7, UInt8(ascii: "c")):
+                let choices = eq("choices", .choices)
+                return choices != .other ? choices : eq("content", .content)
+            case (7, UInt8(ascii: "t")): return eq("timings", .timings)
+            case (7, UInt8(ascii: "m")): return eq("message", .message)
+            case (13, UInt8(ascii: "f")): return eq("finish_reason", .finishReason)
+            case (13, UInt8(ascii: "p")): return eq("prompt_tokens", .promptTokens)
+            case (17, UInt8(ascii: "c")): return eq("completion_tokens", .completionTokens)
             default: return .other
             }
         }
@@ -181,7 +198,7 @@ package struct OpenAIChunkSkim {
             throw Invalid()
         }
 
-        mutating func text() throws -> Text {
+        mutating func text(reusing known: String? = nil) throws -> Text {
             guard pos < bytes.count else { throw Invalid() }
             guard bytes[pos] == UInt8(ascii: "\"") else {
                 try skipValue()
@@ -191,7 +208,9 @@ package struct OpenAIChunkSkim {
             let token = try JSONStringScanner.scan(bytes, at: &at)
             pos = at
             switch token {
-            case let .raw(start, end): return .string(String(decoding: bytes[start..<end], as: UTF8.self))
+            case let .raw(start, end):
+                if let known, known.utf8.elementsEqual(bytes[start..<end]) { return .string(known) }
+                return .string(String(decoding: bytes[start..<end], as: UTF8.self))
             case let .decoded(b): return .string(String(decoding: b, as: UTF8.self))
             }
         }

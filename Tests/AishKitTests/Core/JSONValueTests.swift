@@ -77,6 +77,38 @@ import Testing
         } catch { Issue.record("wrong error \(error)") }
     }
 
+    @Test func theWordAtATimeStringScanMissesNoQuoteBackslashOrControlByte() throws {
+        // Every byte value at every place of an 8-byte word: a quote, a backslash or a
+        // control byte must stop the fast path; plain text and UTF-8 must not.
+        for value in 0...255 {
+            let special = value == 0x22 || value == 0x5C || value < 0x20
+            for place in 0..<8 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                bytes[place] = UInt8(value)
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                if special { #expect(JSONStringScanner.mayEnd(word), "byte \(value) at \(place)") }
+            }
+        }
+        for text in ["abcdefgh", "tok1 tok", "éééé", "日本語だ", "~}|{`_^]"] {
+            let word = Array(text.utf8.prefix(8)).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            #expect(!JSONStringScanner.mayEnd(word), "\(text)")
+        }
+        // Strings of every length with an escape or the end at every place read as before.
+        for length in 0..<40 {
+            for escape in [-1] + Array(0..<length) {
+                var body = String(repeating: "x", count: length)
+                if escape >= 0 {
+                    var chars = Array(body)
+                    chars[escape] = "\n".first!
+                    body = String(chars)
+                }
+                let json = "\"" + body.replacingOccurrences(of: "\n", with: "\\n") + "\""
+                #expect(try JSONValue.parse(json).stringValue == body, "\(json)")
+            }
+        }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse("\"abcdefghij\u{01}klmnopq\"") }
+    }
+
     @Test func editDistance() {
         #expect(Suggest.editDistance("provders", "providers") == 1)
         #expect(Suggest.closest(to: "provders", among: ["providers", "ports"]) == "providers")
