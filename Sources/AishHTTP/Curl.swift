@@ -63,17 +63,42 @@ private final class CurlHeaderList {
 private final class CurlEasy {
     let handle: UnsafeMutableRawPointer
     let curl: aish_curl_functions
+    /// CURLOPT_ERRORBUFFER's memory, kept with the handle.
+    let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The header list of the last request and the headers it was made from: the next
+    /// request with the same headers (every request of a bench level) reuses it rather than
+    /// building a list of C strings again.
+    private var headerList: CurlHeaderList?
+    private var listedHeaders: [(String, String)] = []
 
     init(curl: aish_curl_functions) {
         self.curl = curl
         guard let h = curl.easy_init() else { fatalError("curl_easy_init: out of memory") }
         handle = h
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    /// The header list for `headers` (plus "Expect:").
+    func headerList(for headers: [(String, String)]) -> CurlHeaderList {
+        if let headerList, listedHeaders.elementsEqual(headers, by: { $0.0 == $1.0 && $0.1 == $1.1 }) { return headerList }
+        // "Expect:" stops curl from waiting for a 100 Continue on large POST bodies.
+        let list = CurlHeaderList(headers.map { "\($0.0): \($0.1)" } + ["Expect:"], curl: curl)
+        headerList = list
+        listedHeaders = headers
+        return list
     }
 
     /// Back to the state of a new handle; the connection cache (in the multi) is untouched.
-    func reset() { curl.easy_reset(handle) }
+    func reset() {
+        curl.easy_reset(handle)
+        errorBuffer[0] = 0
+    }
 
-    deinit { curl.easy_cleanup(handle) }
+    deinit {
+        curl.easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
 }
 
 /// The state of one transfer, performed by an easy handle it borrows from the multi.
@@ -132,15 +157,11 @@ private final class CurlTransfer {
         handle = easy.handle
         curl = easy.curl
         self.request = request
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        // "Expect:" stops curl from waiting for a 100 Continue on large POST bodies.
-        headerList = CurlHeaderList(request.headers.map { "\($0.0): \($0.1)" } + ["Expect:"], curl: curl)
+        errorBuffer = easy.errorBuffer
+        headerList = easy.headerList(for: request.headers)
         startedAt = MonotonicClock.now()
         configure()
     }
-
-    deinit { errorBuffer.deallocate() }
 
     private func set(_ option: CURLoption, _ value: Int) {
         let rc = aish_curl_setopt_long(curl.easy_setopt, handle, option, value)
@@ -499,8 +520,10 @@ package final class ReadyTransfers {
 package final class TransferDriver {
     package typealias Outcome = (result: Result<HTTPResponseHead, HTTPError>, timings: TransferTimings)
     package static let pollIntervalMs = 50
-    /// Transfers delivered between two reads of the sockets within a turn.
+    /// Transfers delivered between two looks at the clock, and the time between two reads
+    /// of the sockets within a turn.
     static let readEvery = 8
+    static let readInterval = 0.0002
     /// Rounds of delivery in one turn.
     static let maxRounds = 4
 
@@ -619,8 +642,16 @@ package final class TransferDriver {
         guard let multi else { return }
         var arrived: [CurlTransfer] = []
         swap(&arrived, &ready.items)
+        var lastRead = MonotonicClock.now()
         for (k, t) in arrived.enumerated() {
-            if k > 0, k % TransferDriver.readEvery == 0 { multi.perform() }
+            // A read walks every transfer of the multi: at most one per `readInterval`.
+            if k > 0, k % TransferDriver.readEvery == 0 {
+                let now = MonotonicClock.now()
+                if now - lastRead >= TransferDriver.readInterval {
+                    multi.perform()
+                    lastRead = now
+                }
+            }
             t.unlist()
             // An ended transfer's easy handle may already serve another: match the object.
             guard multi.attached[t.handle] === t, let id = ids[t.handle] else { continue }
