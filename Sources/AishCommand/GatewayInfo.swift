@@ -47,7 +47,7 @@ package struct GatewayInfo: Sendable, Equatable {
     package init?(headers: [(String, String)]) {
         // Most responses are not a gateway's: one pass over the names, as bytes, decides.
         let prefix = "x-litellm-".utf8
-        guard headers.contains(where: { $0.0.utf8.count > prefix.count && $0.0.utf8.prefix(prefix.count).map { $0 | 0x20 }.elementsEqual(prefix) })
+        guard headers.contains(where: { $0.0.utf8.count > prefix.count && zip($0.0.utf8, prefix).allSatisfy { $0 | 0x20 == $1 } })
         else { return nil }
         func value(_ name: String) -> String? {
             guard let v = headers.last(where: { $0.0.lowercased() == name })?.1.trimming(.whitespaces),

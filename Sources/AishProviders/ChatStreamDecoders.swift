@@ -99,36 +99,29 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
     private mutating func handle(_ event: SSEDecoder.RawEvent, atEnd: Bool, onText: (String) throws -> Void) throws {
         // Read from the event's bytes: a String of every chunk showed in bench's CPU time.
         // Trimmed only when there is something to trim (any non-ASCII edge goes through the
-        // full trim of the String: Unicode spaces are several bytes).
+        // full trim of the String: Unicode spaces are several bytes), then read the same way.
         func isBlank(_ b: UInt8?) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || (b ?? 0) >= 0x80 }
-        let bytes = event.data
-        if isBlank(bytes.first) || isBlank(bytes.last) {
-            try handle(String(decoding: bytes, as: UTF8.self).trimming(.whitespaces), event: event.event, atEnd: atEnd, onText: onText)
+        if isBlank(event.data.first) || isBlank(event.data.last) {
+            var trimmed = String(decoding: event.data, as: UTF8.self).trimming(.whitespaces)
+            try trimmed.withUTF8 { try read($0, event: event.event, atEnd: atEnd, onText: onText) }
             return
         }
+        try read(event.data, event: event.event, atEnd: atEnd, onText: onText)
+    }
+
+    /// One event's data: `[DONE]`, a chunk the skim reads, or else the JSON tree.
+    private mutating func read(_ bytes: UnsafeBufferPointer<UInt8>, event: String?, atEnd: Bool,
+                               onText: (String) throws -> Void) throws {
         if bytes.elementsEqual("[DONE]".utf8) {
             summary.completed = true
             return
         }
         if bytes.isEmpty { return }
-        if readsDirectly, event.event != "error", let chunk = OpenAIChunkSkim.read(bytes: bytes, knownModel: summary.model) {
+        if readsDirectly, event != "error", let chunk = OpenAIChunkSkim.read(bytes: bytes, knownModel: summary.model) {
             try apply(chunk, onText: onText)
             return
         }
-        try handle(String(decoding: bytes, as: UTF8.self), event: event.event, atEnd: atEnd, onText: onText)
-    }
-
-    /// An event's data as text (the general path, and data with spaces to trim).
-    private mutating func handle(_ data: String, event: String?, atEnd: Bool, onText: (String) throws -> Void) throws {
-        if data == "[DONE]" {
-            summary.completed = true
-            return
-        }
-        if data.isEmpty { return }
-        if readsDirectly, event != "error", let chunk = OpenAIChunkSkim.read(data) {
-            try apply(chunk, onText: onText)
-            return
-        }
+        let data = String(decoding: bytes, as: UTF8.self)
         let json: JSONValue
         do {
             json = try JSONValue.parse(data)
