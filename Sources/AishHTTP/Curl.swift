@@ -393,29 +393,69 @@ private func curlWriteHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _
     return n
 }
 
-/// Owns one multi handle (CURLM*) and the easy handles attached to it. libcurl keeps its
-/// connection cache in the multi handle, so one multi is kept per thread (`checkout` /
-/// `checkin`) and consecutive requests from a thread reuse their keep-alive connections
-/// instead of paying for a TCP (and TLS) handshake each.
+/// Owns one multi handle (CURLM*), the easy handles attached to it, and the epoll set that
+/// watches its sockets. libcurl keeps its connection cache in the multi handle, so one multi
+/// is kept per thread (`checkout` / `checkin`) and consecutive requests from a thread reuse
+/// their keep-alive connections instead of paying for a TCP (and TLS) handshake each.
+///
+/// libcurl is driven by its socket interface: it says which sockets to watch
+/// (CURLMOPT_SOCKETFUNCTION) and when it next needs the clock (CURLMOPT_TIMERFUNCTION); the
+/// loop waits on epoll and hands libcurl only the sockets that are ready. curl_multi_perform
+/// and curl_multi_poll walk every transfer of the multi on every call, which at hundreds of
+/// transfers in flight was most of a turn.
 private final class CurlMulti {
     let handle: UnsafeMutableRawPointer
     let curl: aish_curl_functions
     /// By easy handle: a finished transfer is found without a search.
     private(set) var attached: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    /// Easy handles of finished transfers, reset and ready for the next ones.
+    /// Easy handles of finished transfers, reset and ready for the next ones: as many as
+    /// were ever attached at once (up to `maxSpares`). When a turn ends many transfers
+    /// before the next ones start, a smaller pool freed handles only to make them again,
+    /// and a new handle's receive buffer costs page faults on its first read (a tenth of
+    /// the load engine's CPU time at concurrency 256).
     private var spares: [CurlEasy] = []
-    static let maxSpares = 64
+    private var peakAttached = 0
+    static let maxSpares = 1024
+
+    /// The epoll set: libcurl's sockets, and `timer` once a wait needed it.
+    private let epoll: Int32
+    /// A timerfd in the epoll set: ends a wait at a moment finer than epoll's milliseconds
+    /// (the load engine's next scheduled send).
+    private var timer: Int32 = -1
+    /// When libcurl next wants to be called for its own timeouts and for transfers just
+    /// added (monotonic seconds); nil: no timer.
+    fileprivate var curlTimerDue: Double?
+    /// Ready descriptors (and their CURL_CSELECT masks) from the last look at the epoll set.
+    private let readyFDs = UnsafeMutablePointer<Int32>.allocate(capacity: Int(AISH_EPOLL_BATCH))
+    private let readyMasks = UnsafeMutablePointer<Int32>.allocate(capacity: Int(AISH_EPOLL_BATCH))
+    private var readyCount = 0
+    /// A wait has looked at the epoll set since the last `perform`: no second look needed.
+    private var looked = false
 
     init(curl: aish_curl_functions) {
         self.curl = curl
         guard let m = curl.multi_init() else { fatalError("curl_multi_init: out of memory") }
         handle = m
+        epoll = aish_epoll_open()
+        precondition(epoll >= 0, "epoll_create1 failed: \(String(cString: strerror(errno)))")
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = aish_curl_multi_setopt_socket_callback(curl.multi_setopt, m, curlWatchSocket)
+        _ = aish_curl_multi_setopt_pointer(curl.multi_setopt, m, CURLMOPT_SOCKETDATA, me)
+        _ = aish_curl_multi_setopt_timer_callback(curl.multi_setopt, m, curlSetTimer)
+        _ = aish_curl_multi_setopt_pointer(curl.multi_setopt, m, CURLMOPT_TIMERDATA, me)
     }
 
     deinit {
         for t in attached.values { _ = curl.multi_remove_handle(handle, t.handle) }
         spares.removeAll()
+        // Cleaning up closes the cached connections: no callback may reach a multi in deinit.
+        _ = aish_curl_multi_setopt_socket_callback(curl.multi_setopt, handle, nil)
+        _ = aish_curl_multi_setopt_timer_callback(curl.multi_setopt, handle, nil)
         _ = curl.multi_cleanup(handle)
+        Glibc.close(epoll)
+        if timer >= 0 { Glibc.close(timer) }
+        readyFDs.deallocate()
+        readyMasks.deallocate()
     }
 
     /// The thread-local slot; its destructor frees a thread's multi when the thread ends.
@@ -454,23 +494,90 @@ private final class CurlMulti {
         let rc = curl.multi_add_handle(handle, t.handle)
         precondition(rc == CURLM_OK, "curl_multi_add_handle failed: \(rc.rawValue)")
         attached[t.handle] = t
+        peakAttached = max(peakAttached, attached.count)
     }
 
     /// Detaches `t`; a finished connection stays in the multi's cache for the next transfer.
     func remove(_ t: CurlTransfer) {
         guard attached.removeValue(forKey: t.handle) != nil else { return }
         _ = curl.multi_remove_handle(handle, t.handle)
-        if spares.count < CurlMulti.maxSpares {
+        if spares.count < min(max(peakAttached, 64), CurlMulti.maxSpares) {
             t.easy.reset()
             spares.append(t.easy)
         }
     }
 
-    /// Drives every transfer as far as it can go without blocking.
+    // MARK: the event loop's side of libcurl's socket interface
+
+    /// By descriptor: what the epoll set watches it for, and what libcurl wants it watched
+    /// for now (CURL_POLL_* bits; 0: nothing since its last REMOVE). A socket libcurl no
+    /// longer wants stays in the set until it reports something (a cached connection's
+    /// HUP), and a kept-alive connection's next request asks again for what it is watched
+    /// for: one epoll_ctl (MOD) per request rather than DEL, then a failed MOD and an ADD.
+    /// A socket asked for after a REMOVE is always told to the set: it may be a new socket
+    /// with a closed one's number (a close takes a descriptor out of the set silently).
+    private var watching: [UInt8] = []
+    private var wanted: [UInt8] = []
+
+    /// CURLMOPT_SOCKETFUNCTION: libcurl says what to watch `fd` for (or to stop).
+    fileprivate func watch(_ fd: Int32, _ what: Int32) -> Bool {
+        let i = Int(fd)
+        if i >= wanted.count {
+            watching += [UInt8](repeating: 0, count: i + 64 - watching.count)
+            wanted += [UInt8](repeating: 0, count: i + 64 - wanted.count)
+        }
+        if what == CURL_POLL_REMOVE {
+            wanted[i] = 0
+            return true
+        }
+        if wanted[i] != 0, watching[i] == UInt8(what) {
+            wanted[i] = UInt8(what)
+            return true
+        }
+        wanted[i] = UInt8(what)
+        guard aish_epoll_watch(epoll, fd, what) == 0 else {
+            watching[i] = 0
+            return false
+        }
+        watching[i] = UInt8(what)
+        return true
+    }
+
+    /// Drives the transfers whose sockets are ready (as the last wait found them, or as a
+    /// look now finds them) and, when its timer is due, libcurl's own timeouts and the
+    /// transfers just added. Never blocks.
     func perform() {
+        if !looked { readyCount = max(0, Int(aish_epoll_wait(epoll, readyFDs, readyMasks, 0))) }
+        looked = false
+        let count = readyCount
+        readyCount = 0
+        for i in 0..<count {
+            let fd = readyFDs[i]
+            if fd == timer {
+                aish_timer_clear(timer)
+                continue
+            }
+            if Int(fd) < wanted.count, wanted[Int(fd)] == 0 {
+                // Watched still but no longer wanted (see `watching`): out of the set now.
+                aish_epoll_unwatch(epoll, fd)
+                watching[Int(fd)] = 0
+                continue
+            }
+            act(on: fd, readyMasks[i])
+        }
+        // A timeout's work may set a timer due at once (a transfer moving on): a few rounds.
+        var rounds = 0
+        while rounds < 4, let due = curlTimerDue, due <= MonotonicClock.now() {
+            rounds += 1
+            curlTimerDue = nil   // the callback sets the next one
+            act(on: CURL_SOCKET_TIMEOUT, 0)
+        }
+    }
+
+    private func act(on fd: Int32, _ mask: Int32) {
         var running: Int32 = 0
-        let rc = curl.multi_perform(handle, &running)
-        precondition(rc == CURLM_OK || rc == CURLM_CALL_MULTI_PERFORM, "curl_multi_perform failed: \(rc.rawValue)")
+        let rc = curl.multi_socket_action(handle, fd, mask, &running)
+        precondition(rc == CURLM_OK, "curl_multi_socket_action failed: \(rc.rawValue)")
     }
 
     /// Finished transfers since the last call: (easy handle, result code).
@@ -485,17 +592,43 @@ private final class CurlMulti {
         return out
     }
 
-    /// Waits for socket activity or `timeoutMs`, whichever comes first (or for `extra`, a
-    /// file descriptor that becomes readable).
-    func poll(timeoutMs: Int, extra: Int32? = nil) {
-        var ready: Int32 = 0
-        if let extra {
-            var wait = curl_waitfd(fd: extra, events: Int16(CURL_WAIT_POLLIN), revents: 0)
-            _ = curl.multi_poll(handle, &wait, 1, Int32(timeoutMs), &ready)
-        } else {
-            _ = curl.multi_poll(handle, nil, 0, Int32(timeoutMs), &ready)
+    /// Waits until a watched socket is ready, libcurl's timer is due, `until` (monotonic
+    /// seconds, to the microsecond) passes, or `timeoutMs`, whichever comes first.
+    func wait(timeoutMs: Int, until: Double? = nil) {
+        var ms = timeoutMs
+        let now = MonotonicClock.now()
+        if let due = curlTimerDue { ms = min(ms, max(0, Int(((due - now) * 1000).rounded(.up)))) }
+        if ms > 0, let until, until < now + Double(ms) / 1000 {
+            if timer < 0 {
+                timer = aish_timer_open()
+                if timer >= 0, aish_epoll_watch(epoll, timer, CURL_POLL_IN) != 0 {
+                    Glibc.close(timer)
+                    timer = -1
+                }
+            }
+            if timer < 0 || aish_timer_arm(timer, UInt64(max(0, until) * 1e9)) != 0 {
+                // No timerfd: the wait ends at the millisecond after `until`.
+                ms = max(0, Int(((until - now) * 1000).rounded(.up)))
+            }
         }
+        let n = aish_epoll_wait(epoll, readyFDs, readyMasks, Int32(ms))
+        readyCount = max(0, Int(n))   // EINTR: nothing ready, the loop comes back
+        looked = true
     }
+}
+
+private func curlWatchSocket(_ easy: UnsafeMutableRawPointer?, _ fd: curl_socket_t, _ what: Int32,
+                             _ context: UnsafeMutableRawPointer?, _ socketContext: UnsafeMutableRawPointer?) -> Int32 {
+    guard let context else { return 0 }
+    // -1 makes libcurl fail the transfers on that socket: better than one never woken.
+    return Unmanaged<CurlMulti>.fromOpaque(context).takeUnretainedValue().watch(fd, what) ? 0 : -1
+}
+
+private func curlSetTimer(_ multi: UnsafeMutableRawPointer?, _ timeoutMs: Int, _ context: UnsafeMutableRawPointer?) -> Int32 {
+    guard let context else { return 0 }
+    Unmanaged<CurlMulti>.fromOpaque(context).takeUnretainedValue().curlTimerDue =
+        timeoutMs < 0 ? nil : MonotonicClock.now() + Double(timeoutMs) / 1000
+    return 0
 }
 
 /// What a transfer delivers, on the thread that runs the loop.
@@ -535,11 +668,7 @@ package final class TransferDriver {
     private let ready = ReadyTransfers()
     /// No timeout can pass before this (recomputed when it comes).
     private var nextTimeoutCheck = Double.infinity
-    private var timer: Int32 = -1
     private let threadMulti: Bool
-    /// A transfer was added since the last turn: libcurl starts it at the next perform, so
-    /// there is nothing to wait for (a poll that returns at once, per request at concurrency 1).
-    private var started = false
 
     /// `threadMulti`: borrow this thread's multi (and its open connections) until `close`.
     package init(threadMulti: Bool = false) {
@@ -552,10 +681,6 @@ package final class TransferDriver {
             multi = nil
             unavailable = why.detail
         }
-    }
-
-    deinit {
-        if timer >= 0 { Glibc.close(timer) }
     }
 
     /// Gives a borrowed multi back to the thread (every transfer must have ended).
@@ -573,8 +698,7 @@ package final class TransferDriver {
         }
         let t = multi.transfer(request)
         t.readyList = ready
-        multi.add(t)
-        started = true
+        multi.add(t)   // libcurl's timer comes due at once: the next wait does not sleep
         ids[t.handle] = id
         nextTimeoutCheck = min(nextTimeoutCheck, t.timeout(at: t.startedAt).next)
     }
@@ -603,7 +727,6 @@ package final class TransferDriver {
             }
         }
         guard let multi else { return }
-        started = false
         multi.perform()
 
         // Deliver what arrived, head first, then body. Every `readEvery` transfers the
@@ -684,21 +807,12 @@ package final class TransferDriver {
     /// transfer's timeout could pass, or 50 ms.
     package func wait(until: Double? = nil) {
         // Bytes already read and waiting to be delivered: no socket will say so.
-        guard let multi, failedAtStart.isEmpty, ready.items.isEmpty, !started else { return }
+        guard let multi, failedAtStart.isEmpty, ready.items.isEmpty else { return }
         let now = MonotonicClock.now()
         let limit = min(until ?? .infinity, nextTimeoutCheck)
         if limit <= now { return }
         let ms = min(Double(TransferDriver.pollIntervalMs), (limit - now) * 1000)   // limit may be infinite
-        if let until, until < now + Double(TransferDriver.pollIntervalMs) / 1000 {
-            // A send is due within the poll interval: the timerfd ends the wait on time.
-            if timer < 0 { timer = aish_timer_open() }
-            if timer >= 0, aish_timer_arm(timer, UInt64(max(0, until) * 1e9)) == 0 {
-                multi.poll(timeoutMs: TransferDriver.pollIntervalMs, extra: timer)
-                aish_timer_clear(timer)
-                return
-            }
-        }
-        multi.poll(timeoutMs: max(1, min(TransferDriver.pollIntervalMs, Int(ms.rounded(.up)))))
+        multi.wait(timeoutMs: max(1, Int(ms.rounded(.up))), until: until)
     }
 }
 

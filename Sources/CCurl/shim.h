@@ -4,6 +4,8 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -26,7 +28,8 @@ struct aish_curl_functions {
     __typeof__(&curl_multi_remove_handle) multi_remove_handle;
     __typeof__(&curl_multi_perform) multi_perform;
     __typeof__(&curl_multi_info_read) multi_info_read;
-    __typeof__(&curl_multi_poll) multi_poll;
+    __typeof__(&curl_multi_setopt) multi_setopt;   // variadic
+    __typeof__(&curl_multi_socket_action) multi_socket_action;
     __typeof__(&curl_slist_append) slist_append;
     __typeof__(&curl_slist_free_all) slist_free_all;
 };
@@ -41,7 +44,7 @@ static inline const char *aish_curl_bind(void *library, struct aish_curl_functio
     AISH_CURL_BIND(easy_getinfo)
     AISH_CURL_BIND(multi_init) AISH_CURL_BIND(multi_cleanup) AISH_CURL_BIND(multi_add_handle)
     AISH_CURL_BIND(multi_remove_handle) AISH_CURL_BIND(multi_perform) AISH_CURL_BIND(multi_info_read)
-    AISH_CURL_BIND(multi_poll)
+    AISH_CURL_BIND(multi_setopt) AISH_CURL_BIND(multi_socket_action)
     AISH_CURL_BIND(slist_append) AISH_CURL_BIND(slist_free_all)
 #undef AISH_CURL_BIND
     return NULL;
@@ -65,6 +68,15 @@ static inline CURLcode aish_curl_setopt_prereq_callback(__typeof__(&curl_easy_se
     return setopt(h, CURLOPT_PREREQFUNCTION, v);
 }
 
+// The multi's socket and timer callbacks (the event loop watches the sockets, not libcurl).
+static inline CURLMcode aish_curl_multi_setopt_socket_callback(__typeof__(&curl_multi_setopt) setopt, CURLM *m, curl_socket_callback v) {
+    return setopt(m, CURLMOPT_SOCKETFUNCTION, v);
+}
+static inline CURLMcode aish_curl_multi_setopt_timer_callback(__typeof__(&curl_multi_setopt) setopt, CURLM *m, curl_multi_timer_callback v) {
+    return setopt(m, CURLMOPT_TIMERFUNCTION, v);
+}
+static inline CURLMcode aish_curl_multi_setopt_pointer(__typeof__(&curl_multi_setopt) setopt, CURLM *m, CURLMoption o, void *v) { return setopt(m, o, v); }
+
 static inline CURLcode aish_curl_getinfo_long(__typeof__(&curl_easy_getinfo) getinfo, CURL *h, CURLINFO i, long *v) { return getinfo(h, i, v); }
 
 // CURLMsg keeps its result in an anonymous union; read it here rather than rely on how
@@ -84,5 +96,38 @@ static inline int aish_timer_arm(int fd, uint64_t ns) {
 }
 // Clears an expiry (non-blocking read of the expiry count).
 static inline void aish_timer_clear(int fd) { uint64_t n; ssize_t r = read(fd, &n, sizeof n); (void)r; }
+
+// epoll for the multi's sockets. epoll_event is a packed struct holding a union: it stays
+// on this side, and Swift sees file descriptors and libcurl's own masks (CURL_POLL_* in,
+// CURL_CSELECT_* out).
+
+// Watches `fd` for what libcurl asks (CURL_POLL_IN / _OUT / _INOUT), watched before or not.
+static inline int aish_epoll_watch(int ep, int fd, int what) {
+    struct epoll_event e = {.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u),
+                            .data = {.fd = fd}};
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &e) == 0) return 0;
+    if (errno != ENOENT) return -1;
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+// Stops watching `fd` (a closed descriptor has already left the set: not an error).
+static inline void aish_epoll_unwatch(int ep, int fd) {
+    struct epoll_event e = {0};
+    (void)epoll_ctl(ep, EPOLL_CTL_DEL, fd, &e);
+}
+enum { AISH_EPOLL_BATCH = 256 };
+// Waits up to `timeout_ms` (0: only looks) for ready descriptors; fills `fds` and `masks`
+// (AISH_EPOLL_BATCH each, masks as CURL_CSELECT_* bits) and returns how many, or -1.
+static inline int aish_epoll_wait(int ep, int *fds, int *masks, int timeout_ms) {
+    struct epoll_event ready[AISH_EPOLL_BATCH];
+    int n = epoll_wait(ep, ready, AISH_EPOLL_BATCH, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        uint32_t ev = ready[i].events;
+        fds[i] = ready[i].data.fd;
+        masks[i] = ((ev & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((ev & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                   ((ev & EPOLLERR) ? CURL_CSELECT_ERR : 0);
+    }
+    return n;
+}
+static inline int aish_epoll_open(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
 #endif
