@@ -369,7 +369,12 @@ package enum FuzzSeeds {
         case "sse":
             return ["data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
                     ": comment\nevent: error\ndata: {\"error\":{\"message\":\"x\"}}\n\n", "data: {\"choices\":[{\"delta\":{\"content\":\"h\\u00e9\"}}],\"usage\":{\"prompt_tokens\":3}}\r\n\r\n",
-                    "data: {\"choices\":[{\"text\":\"x\",\"finish_reason\":null}],\"timings\":{\"prompt_n\":1}}\n\n"]
+                    "data: {\"choices\":[{\"text\":\"x\",\"finish_reason\":null}],\"timings\":{\"prompt_n\":1}}\n\n",
+                    // Chunks alike but for their text, as servers stream them: the decoder reads
+                    // them against the first (OpenAIChunkTemplate); a mutation in one of them
+                    // tests the comparison around the text.
+                    (["a", "b c", "\\\"q\\u00e9", ""].map { "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\($0)\"},\"finish_reason\":null}]}\n\n" }).joined()
+                        + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"]
         case "ndjson":
             return ["{\"message\":{\"content\":\"Hi\"},\"done\":false}\n{\"message\":{\"content\":\"!\"},\"done\":true,\"eval_count\":2}\n",
                     "{\"response\":\"a\"}\n{\"error\":\"model not found\"}\n", "{\"done\":true,\"done_reason\":\"length\",\"total_duration\":12}\n"]

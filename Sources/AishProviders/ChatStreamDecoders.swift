@@ -55,6 +55,8 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
     /// Chunks read straight from their bytes (`OpenAIChunkSkim`) when they allow it; the
     /// tests turn it off to compare with the general path.
     package var readsDirectly = true
+    /// The stream's last chunk read in full: the next ones like it are read against it.
+    private var template = OpenAIChunkTemplate()
 
     package init() {}
 
@@ -117,7 +119,7 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
             return
         }
         if bytes.isEmpty { return }
-        if readsDirectly, event != "error", let chunk = OpenAIChunkSkim.read(bytes: bytes, knownModel: summary.model) {
+        if readsDirectly, event != "error", let chunk = template.read(bytes: bytes, knownModel: summary.model) {
             try apply(chunk, onText: onText)
             return
         }

@@ -28,6 +28,15 @@ package struct OpenAIChunkSkim {
     package var promptTokens: Int?
     package var completionTokens: Int?
 
+    /// The chunk's one string of reply text (delta or message content, or text) as a token
+    /// of the chunk's bytes, quotes included; nil when there is none, or more than one.
+    /// What two chunks of a stream read alike may differ in (see `OpenAIChunkTemplate`).
+    fileprivate var varying: (range: Range<Int>, field: TextField)?
+    fileprivate var textStrings = 0
+    fileprivate enum TextField { case delta, message, text }
+    /// `varying`'s range, for tests.
+    package var varyingBytes: Range<Int>? { varying?.range }
+
     private static let maxDepth = 64
 
     package static func read(_ data: String) -> OpenAIChunkSkim? {
@@ -43,6 +52,12 @@ package struct OpenAIChunkSkim {
         var reader = Reader(bytes: bytes)
         reader.knownModel = knownModel
         return reader.chunk()
+    }
+
+    private mutating func noteText(_ text: Text, _ range: Range<Int>, field: TextField) {
+        guard case .string = text else { return }
+        textStrings += 1
+        varying = textStrings == 1 ? (range, field) : nil
     }
 
     /// A pull reader over the chunk's bytes: a struct walked with loops (a class and a
@@ -247,9 +262,12 @@ package struct OpenAIChunkSkim {
                     let key = try memberKey()
                     guard seen.insert(key) else { try skipValue(); continue }
                     switch key {
-                    case .delta: out.deltaContent = try content()
-                    case .message: out.messageContent = try content()
-                    case .text: out.text = try text()
+                    case .delta: out.deltaContent = try content(&out, field: .delta)
+                    case .message: out.messageContent = try content(&out, field: .message)
+                    case .text:
+                        let start = pos
+                        out.text = try text()
+                        out.noteText(out.text, start..<pos, field: .text)
                     case .finishReason: out.finishReason = try text()
                     default: try skipValue()
                     }
@@ -258,7 +276,7 @@ package struct OpenAIChunkSkim {
         }
 
         /// The `content` of a `delta` or `message` object.
-        mutating func content() throws -> Text {
+        mutating func content(_ out: inout OpenAIChunkSkim, field: TextField) throws -> Text {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "{") else { try skipValue(); return .absent }
             var found = Text.absent
             var seen = false
@@ -267,7 +285,9 @@ package struct OpenAIChunkSkim {
                 let key = try memberKey()
                 if key == .content, !seen {
                     seen = true
+                    let start = pos
                     found = try text()
+                    out.noteText(found, start..<pos, field: field)
                 } else {
                     try skipValue()
                 }
@@ -338,6 +358,63 @@ package struct OpenAIChunkSkim {
                 guard digits > 0, digits <= 18, pos > start else { throw Invalid() }
                 if pos < bytes.count, Reader.continuesNumber(bytes[pos], signs: true) { throw Invalid() }
             }
+        }
+    }
+}
+
+/// The last chunk of a stream the skim read in full, and how it read: the next chunk whose
+/// bytes are the same outside its string of reply text is read by comparing those bytes
+/// and scanning that string alone. A server streams chunks that differ only in their text
+/// (same id, model, created, index, finish_reason null), so most of a stream's chunks are
+/// two memcmp and a short scan rather than a walk of every key and value.
+///
+/// Reading the same bytes around a valid string token gives the same JSON with the same
+/// structure, so the result is what a full read gives: the fields outside the text are
+/// the template's, the text is the new token's.
+package struct OpenAIChunkTemplate {
+    private var bytes: [UInt8] = []
+    private var chunk: OpenAIChunkSkim?
+    /// Chunks read in full so far (for tests: the rest were read against the template).
+    package private(set) var fullReads = 0
+
+    package init() {}
+
+    /// The chunk in `bytes`, or nil when the general path must read it (as
+    /// `OpenAIChunkSkim.read`).
+    package mutating func read(bytes new: UnsafeBufferPointer<UInt8>, knownModel: String?) -> OpenAIChunkSkim? {
+        if let chunk, let (range, field) = chunk.varying, let text = sameShape(new, text: range) {
+            var out = chunk
+            switch field {
+            case .delta: out.deltaContent = .string(text)
+            case .message: out.messageContent = .string(text)
+            case .text: out.text = .string(text)
+            }
+            return out
+        }
+        guard let read = OpenAIChunkSkim.read(bytes: new, knownModel: knownModel) else { return nil }
+        fullReads += 1
+        if read.varying != nil {
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: new)
+            chunk = read
+        }
+        return read
+    }
+
+    /// The text of `new` when it has the template's bytes before and after its string
+    /// token at `range.lowerBound`.
+    private func sameShape(_ new: UnsafeBufferPointer<UInt8>, text range: Range<Int>) -> String? {
+        let start = range.lowerBound
+        let suffix = bytes.count - range.upperBound
+        // The bytes before the token and its opening quote.
+        guard new.count >= start + 2 + suffix, let base = new.baseAddress,
+              bytes.withUnsafeBufferPointer({ memcmp(base, $0.baseAddress!, start + 1) == 0 }) else { return nil }
+        var end = start
+        guard let token = try? JSONStringScanner.scan(new, at: &end), new.count - end == suffix,
+              bytes.withUnsafeBufferPointer({ memcmp(base + end, $0.baseAddress! + range.upperBound, suffix) == 0 }) else { return nil }
+        switch token {
+        case let .raw(s, e): return String(decoding: new[s..<e], as: UTF8.self)
+        case let .decoded(b): return String(decoding: b, as: UTF8.self)
         }
     }
 }

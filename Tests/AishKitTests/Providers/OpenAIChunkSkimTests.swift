@@ -97,4 +97,62 @@ import Testing
         #expect(OpenAIChunkSkim.read(#"{"error":{"message":"x"}}"#) == nil, "errors take the general path")
         #expect(OpenAIChunkSkim.read(#"{"choices":[{"delta":{"content":"a"}}]"#) == nil)
     }
+
+    /// Chunks with a string of reply text, and texts to put in its place: a stream of a
+    /// chunk then its variants goes through the template (same bytes around the text), or
+    /// falls back to a full read where the bytes differ, and reads as the tree reads it.
+    static let texts = [#""""#, #""x""#, #""longer text with spaces""#, #""esc \" \\ \n \u00e9 \ud83d\ude00""#,
+                        #""héllo wörld""#, #"null"#, #"5"#, #""unterminated"#, #""a","b""#, #""\x""#]
+
+    @Test func chunksLikeTheLastOneReadAsTheTreeReadsThem() {
+        var generator = SystemRandomNumberGenerator()
+        let noise: [Character] = ["{", "}", "]", "\"", ",", ":", "\\", "0", " "]
+        for chunk in Self.chunks {
+            guard let text = OpenAIChunkSkim.read(chunk), let range = text.varyingRange(in: chunk) else { continue }
+            var variants: [String] = []
+            for t in Self.texts {
+                let replaced = String(chunk[..<range.lowerBound]) + t + String(chunk[range.upperBound...])
+                variants.append(replaced)
+                // The same with one byte changed before, inside or after the text.
+                for _ in 0..<6 {
+                    var chars = Array(replaced)
+                    let i = Int.random(in: 0..<chars.count, using: &generator)
+                    chars[i] = noise.randomElement(using: &generator)!
+                    variants.append(String(chars))
+                }
+            }
+            var stream = "data: \(chunk)\n\n"
+            for v in variants {
+                let one = "data: \(chunk)\n\ndata: \(v)\n\ndata: [DONE]\n\n"
+                #expect(Self.decode(one, direct: true) == Self.decode(one, direct: false), "\(chunk) then \(v)")
+                stream += "data: \(v)\n\n"
+            }
+            // All in one stream: each chunk is read against the last one read in full.
+            stream += "data: [DONE]\n\n"
+            if Self.decode(stream, direct: false).error == nil {
+                #expect(Self.decode(stream, direct: true) == Self.decode(stream, direct: false), "\(chunk)")
+            }
+        }
+    }
+
+    @Test func aStreamOfLikeChunksIsReadAgainstTheFirst() {
+        let chunks = (0..<5).map { #"{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"t\#($0) "},"finish_reason":null}]}"# }
+        var template = OpenAIChunkTemplate()
+        var read: [String?] = []
+        for chunk in chunks {
+            var copy = chunk
+            read.append(copy.withUTF8 { template.read(bytes: $0, knownModel: "m") }?.deltaContent.value)
+        }
+        #expect(read == ["t0 ", "t1 ", "t2 ", "t3 ", "t4 "])
+        #expect(template.fullReads == 1)
+    }
+}
+
+extension OpenAIChunkSkim {
+    /// Where the chunk's text token lies in `chunk`, as String indices.
+    func varyingRange(in chunk: String) -> Range<String.Index>? {
+        guard let r = varyingBytes else { return nil }
+        let utf8 = chunk.utf8
+        return utf8.index(utf8.startIndex, offsetBy: r.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: r.upperBound)
+    }
 }
