@@ -211,10 +211,16 @@ private final class CurlTransfer {
         var bytes = raw[...]
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes = bytes.dropLast() }
         if bytes.starts(with: "HTTP/".utf8) {
-            let line = String(decoding: bytes, as: UTF8.self)
-            // A new response begins (after a redirect or a 100 Continue).
-            let parts = line.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            // A new response begins (after a redirect or a 100 Continue): "HTTP/1.1 200 OK".
+            // The status is read from the bytes (a String of the line and its split were a
+            // few allocations per request).
+            status = 0
+            if let space = bytes.firstIndex(of: 0x20) {
+                let code = bytes[(space + 1)...].prefix(while: { $0 != 0x20 })
+                if (1...9).contains(code.count), code.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                    status = code.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+                }
+            }
             headers = []
             headComplete = false
             return
@@ -229,10 +235,15 @@ private final class CurlTransfer {
             return
         }
         // Split and trimmed as bytes: Foundation's trimmingCharacters goes through NSString
-        // and was a quarter of the load generator's CPU time.
+        // and was a quarter of the load generator's CPU time. The name is lowercased as it
+        // is copied into its String (most names fit in a String without an allocation).
         if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
-            let name = CurlTransfer.trimmed(bytes[..<colon]).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
-            headers.append((String(decoding: name, as: UTF8.self),
+            let name = CurlTransfer.trimmed(bytes[..<colon])
+            if headers.isEmpty { headers.reserveCapacity(12) }
+            headers.append((String(unsafeUninitializedCapacity: name.count) { out in
+                                for (i, b) in name.enumerated() { out[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b }
+                                return name.count
+                            },
                             String(decoding: CurlTransfer.trimmed(bytes[(colon + 1)...]), as: UTF8.self)))
         }
     }

@@ -119,9 +119,16 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
             return
         }
         if bytes.isEmpty { return }
-        if readsDirectly, event != "error", let chunk = template.read(bytes: bytes, knownModel: summary.model) {
-            try apply(chunk, onText: onText)
-            return
+        if readsDirectly, event != "error" {
+            if let text = template.text(ofLike: bytes) {
+                // The template's fields, this chunk's text: no chunk value is made or copied.
+                try Self.apply(template.chunk, text: text, to: &summary, onText: onText)
+                return
+            }
+            if let chunk = template.read(bytes: bytes, knownModel: summary.model) {
+                try Self.apply(chunk, text: nil, to: &summary, onText: onText)
+                return
+            }
         }
         let data = String(decoding: bytes, as: UTF8.self)
         let json: JSONValue
@@ -167,11 +174,12 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
 
 extension OpenAIStreamDecoder {
     /// A chunk read by `OpenAIChunkSkim`: the same updates as the general path below makes
-    /// from the JSON tree.
-    fileprivate mutating func apply(_ chunk: OpenAIChunkSkim, onText: (String) throws -> Void) throws {
+    /// from the JSON tree. `text`: the chunk's text when it was read against a template (`chunk` is the template's).
+    fileprivate static func apply(_ chunk: OpenAIChunkSkim, text like: String?, to summary: inout StreamSummary,
+                                  onText: (String) throws -> Void) throws {
         if let model = chunk.model.value { summary.model = model }
         if chunk.hasChoice {
-            if let text = chunk.deltaContent.value ?? chunk.messageContent.value ?? chunk.text.value, !text.isEmpty {
+            if let text = like ?? chunk.deltaContent.value ?? chunk.messageContent.value ?? chunk.text.value, !text.isEmpty {
                 try onText(text)
             }
             if let reason = chunk.finishReason.value {

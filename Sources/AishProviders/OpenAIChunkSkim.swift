@@ -373,30 +373,31 @@ package struct OpenAIChunkSkim {
 /// the template's, the text is the new token's.
 package struct OpenAIChunkTemplate {
     private var bytes: [UInt8] = []
-    private var chunk: OpenAIChunkSkim?
+    /// The chunk the bytes read as; valid when `kept`.
+    package private(set) var chunk = OpenAIChunkSkim()
+    private var kept = false
     /// Chunks read in full so far (for tests: the rest were read against the template).
     package private(set) var fullReads = 0
 
     package init() {}
 
-    /// The chunk in `bytes`, or nil when the general path must read it (as
-    /// `OpenAIChunkSkim.read`).
+    /// The text of `new` when it is a chunk like the template (its other fields are the
+    /// template's `chunk`), or nil when it must be read in full.
+    package func text(ofLike new: UnsafeBufferPointer<UInt8>) -> String? {
+        guard kept, let range = chunk.varying?.range else { return nil }
+        return sameShape(new, text: range)
+    }
+
+    /// The chunk in `bytes` read in full (as `OpenAIChunkSkim.read`), kept as the template
+    /// when it has one string of text.
     package mutating func read(bytes new: UnsafeBufferPointer<UInt8>, knownModel: String?) -> OpenAIChunkSkim? {
-        if let chunk, let (range, field) = chunk.varying, let text = sameShape(new, text: range) {
-            var out = chunk
-            switch field {
-            case .delta: out.deltaContent = .string(text)
-            case .message: out.messageContent = .string(text)
-            case .text: out.text = .string(text)
-            }
-            return out
-        }
         guard let read = OpenAIChunkSkim.read(bytes: new, knownModel: knownModel) else { return nil }
         fullReads += 1
         if read.varying != nil {
             bytes.removeAll(keepingCapacity: true)
             bytes.append(contentsOf: new)
             chunk = read
+            kept = true
         }
         return read
     }
