@@ -57,8 +57,11 @@ package struct BoundedReply: Sendable {
     private mutating func makeRoom(for extra: Int) {
         let needed = keptBytes + extra
         guard needed > reserved else { return }
+        // Still a small (inline) string: nothing to reserve yet. (Counting 256 as reserved
+        // here left String's own growth, 32 to 256 bytes in four allocations, to every
+        // reply of a few hundred bytes.)
+        if needed <= 15 { reserved = 15; return }
         reserved = min(max(needed, reserved * 2, 256), limit + Self.noteRoom)
-        guard needed > 15 else { return }   // still a small (inline) string
         var grown = String()
         grown.reserveCapacity(reserved)
         grown += kept

@@ -591,16 +591,15 @@ private final class CurlMulti {
         precondition(rc == CURLM_OK, "curl_multi_socket_action failed: \(rc.rawValue)")
     }
 
-    /// Finished transfers since the last call: (easy handle, result code).
-    func finished() -> [(UnsafeMutableRawPointer, CURLcode)] {
-        var out: [(UnsafeMutableRawPointer, CURLcode)] = []
+    /// Hands over each transfer finished since the last call: (easy handle, result code).
+    /// `body` may remove the handle (libcurl's message is read before it is called).
+    func forEachFinished(_ body: (UnsafeMutableRawPointer, CURLcode) -> Void) {
         var left: Int32 = 0
         while let msg = curl.multi_info_read(handle, &left) {
             if aish_curl_msg_is_done(msg) != 0, let easy = msg.pointee.easy_handle {
-                out.append((easy, aish_curl_msg_result(msg)))
+                body(easy, aish_curl_msg_result(msg))
             }
         }
-        return out
     }
 
     /// Waits until a watched socket is ready, libcurl's timer is due, `until` (monotonic
@@ -654,6 +653,8 @@ package enum TransferEvent {
 /// The transfers that have something to deliver since the loop last looked.
 package final class ReadyTransfers {
     fileprivate var items: [CurlTransfer] = []
+    /// The list a round of delivery walks, kept with its storage for the next round.
+    fileprivate var walking: [CurlTransfer] = []
 }
 
 /// A multi loop that transfers join while others run: `TransferLoop`'s and the load
@@ -750,8 +751,8 @@ package final class TransferDriver {
             deliver(onEvent: onEvent, onDone: onDone)
         }
 
-        for (easy, code) in multi.finished() {
-            guard let id = ids[easy], let t = multi.attached[easy] else { continue }
+        multi.forEachFinished { easy, code in
+            guard let id = ids[easy], let t = multi.attached[easy] else { return }
             if t.headComplete && !t.headDelivered {
                 t.headDelivered = true
                 _ = onEvent(id, .head(t.head))
@@ -775,7 +776,12 @@ package final class TransferDriver {
     private func deliver(onEvent: (Int, TransferEvent) -> Bool, onDone: (Int, Outcome) -> Void) {
         guard let multi else { return }
         var arrived: [CurlTransfer] = []
-        swap(&arrived, &ready.items)
+        swap(&arrived, &ready.walking)
+        swap(&arrived, &ready.items)   // the items to walk; `items` takes the kept storage
+        defer {
+            arrived.removeAll(keepingCapacity: true)
+            swap(&arrived, &ready.walking)
+        }
         var lastRead = MonotonicClock.now()
         for (k, t) in arrived.enumerated() {
             // A read walks every transfer of the multi: at most one per `readInterval`.

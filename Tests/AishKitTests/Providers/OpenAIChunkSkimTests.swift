@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import AishBase
 @testable import AishProviders
+import AishHTTP
 
 /// Chunks read straight from their bytes give what the JSON tree gives: the same text
 /// pieces, summary and errors, for well-formed chunks of every shape servers send and for
@@ -147,6 +148,21 @@ import Testing
         }
         #expect(read == ["t0 ", "t1 ", "t2 ", "t3 ", "t4 "])
         #expect(template.fullReads == 1)
+    }
+}
+
+/// A reply sent as one JSON object is read whole, whatever the case of its content type.
+@Suite struct WholeReplyTests {
+    @Test(arguments: ["application/json", "Application/JSON; charset=utf-8", "APPLICATION/JSON"])
+    func aJSONReplyIsReadWhole(type: String) throws {
+        var reader = ChatStreamReader(HTTPRequest(method: "POST", url: "http://127.0.0.1/v1/chat/completions"),
+                                      decoder: OpenAIStreamDecoder())
+        let opened = reader.head(HTTPResponseHead(status: 200, headers: [("content-type", type)]))
+        #expect(opened)
+        let body = #"{"model":"m","choices":[{"message":{"content":"whole"},"finish_reason":"stop"}]}"#
+        try reader.body(Array(body.utf8)) { _ in }
+        let summary = try reader.finish { _ in }
+        #expect(summary.text == "whole")
     }
 }
 
