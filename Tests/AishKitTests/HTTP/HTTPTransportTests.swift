@@ -182,11 +182,16 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         defer { fake.stop() }
         let body: JSONValue = .object([("model", "fault:stall-after=1"), ("stream", true)])
         var got = [UInt8]()
-        let e = httpError {
-            try HTTPTransport.stream(.postJSON(url: fake.baseURL + "/v1/chat/completions", body, timeouts: HTTPTimeouts(idle: 0.5)),
-                                     interrupt: nil) { got += $0 }
+        var e: HTTPError?
+        let took = elapsed {
+            e = httpError {
+                try HTTPTransport.stream(.postJSON(url: fake.baseURL + "/v1/chat/completions", body, timeouts: HTTPTimeouts(idle: 0.5)),
+                                         interrupt: nil) { got += $0 }
+            }
         }
         #expect(e?.kind == .idleTimeout)
+        // Soon after the 0.5 s stall, not at the first-byte timeout (60 s), which it once waited for.
+        #expect(took < 10, "took \(took) s")
         #expect(e?.bodyStarted == true)
         #expect(e?.description == "POST \(fake.baseURL)/v1/chat/completions: stalled: no data for 0.5s (idle timeout)")
         #expect(String(decoding: got, as: UTF8.self).contains("\"content\":\"Hello\""))
