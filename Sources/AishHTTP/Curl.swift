@@ -534,7 +534,7 @@ private final class CurlMulti {
     private var wanted: [UInt8] = []
 
     /// CURLMOPT_SOCKETFUNCTION: libcurl says what to watch `fd` for (or to stop).
-    fileprivate func watch(_ fd: Int32, _ what: Int32) -> Bool {
+    fileprivate func watch(_ fd: Int32, _ what: Int32) {
         let i = Int(fd)
         if i >= wanted.count {
             watching += [UInt8](repeating: 0, count: i + 64 - watching.count)
@@ -542,20 +542,26 @@ private final class CurlMulti {
         }
         if what == CURL_POLL_REMOVE {
             wanted[i] = 0
-            return true
+            unwatchable.removeAll { $0 == fd }
+            return
         }
-        if wanted[i] != 0, watching[i] == UInt8(what) {
-            wanted[i] = UInt8(what)
-            return true
-        }
+        let before = wanted[i]
         wanted[i] = UInt8(what)
+        if before != 0, watching[i] == UInt8(what) { return }
         guard aish_epoll_watch(epoll, fd, what) == 0 else {
+            // The set refused it (out of memory, or the user's epoll watch limit): the loop
+            // looks at this socket every turn and turns last a millisecond, rather than fail
+            // its transfers (a -1 here would mark the whole multi dead).
             watching[i] = 0
-            return false
+            if !unwatchable.contains(fd) { unwatchable.append(fd) }
+            return
         }
         watching[i] = UInt8(what)
-        return true
+        unwatchable.removeAll { $0 == fd }
     }
+
+    /// Sockets libcurl wants watched that the epoll set refused (see `watch`).
+    private var unwatchable: [Int32] = []
 
     /// Drives the transfers whose sockets are ready (as the last wait found them, or as a
     /// look now finds them) and, when its timer is due, libcurl's own timeouts and the
@@ -579,6 +585,7 @@ private final class CurlMulti {
             }
             act(on: fd, readyMasks[i])
         }
+        for fd in unwatchable { act(on: fd, 0) }   // 0: libcurl looks at the socket itself
         // A timeout's work may set a timer due at once (a transfer moving on): a few rounds.
         var rounds = 0
         while rounds < 4, let due = curlTimerDue, due <= MonotonicClock.now() {
@@ -611,6 +618,7 @@ private final class CurlMulti {
         var ms = timeoutMs
         let now = MonotonicClock.now()
         if let due = curlTimerDue { ms = min(ms, max(0, Int(((due - now) * 1000).rounded(.up)))) }
+        if !unwatchable.isEmpty { ms = min(ms, 1) }
         if ms > 0, let until, until < now + Double(ms) / 1000 {
             if timer < 0 {
                 timer = aish_timer_open()
@@ -633,8 +641,8 @@ private final class CurlMulti {
 private func curlWatchSocket(_ easy: UnsafeMutableRawPointer?, _ fd: curl_socket_t, _ what: Int32,
                              _ context: UnsafeMutableRawPointer?, _ socketContext: UnsafeMutableRawPointer?) -> Int32 {
     guard let context else { return 0 }
-    // -1 makes libcurl fail the transfers on that socket: better than one never woken.
-    return Unmanaged<CurlMulti>.fromOpaque(context).takeUnretainedValue().watch(fd, what) ? 0 : -1
+    Unmanaged<CurlMulti>.fromOpaque(context).takeUnretainedValue().watch(fd, what)
+    return 0
 }
 
 private func curlSetTimer(_ multi: UnsafeMutableRawPointer?, _ timeoutMs: Int, _ context: UnsafeMutableRawPointer?) -> Int32 {
