@@ -26,7 +26,6 @@ struct aish_curl_functions {
     __typeof__(&curl_multi_cleanup) multi_cleanup;
     __typeof__(&curl_multi_add_handle) multi_add_handle;
     __typeof__(&curl_multi_remove_handle) multi_remove_handle;
-    __typeof__(&curl_multi_perform) multi_perform;
     __typeof__(&curl_multi_info_read) multi_info_read;
     __typeof__(&curl_multi_setopt) multi_setopt;   // variadic
     __typeof__(&curl_multi_socket_action) multi_socket_action;
@@ -43,7 +42,7 @@ static inline const char *aish_curl_bind(void *library, struct aish_curl_functio
     AISH_CURL_BIND(easy_pause) AISH_CURL_BIND(easy_strerror) AISH_CURL_BIND(easy_setopt)
     AISH_CURL_BIND(easy_getinfo)
     AISH_CURL_BIND(multi_init) AISH_CURL_BIND(multi_cleanup) AISH_CURL_BIND(multi_add_handle)
-    AISH_CURL_BIND(multi_remove_handle) AISH_CURL_BIND(multi_perform) AISH_CURL_BIND(multi_info_read)
+    AISH_CURL_BIND(multi_remove_handle) AISH_CURL_BIND(multi_info_read)
     AISH_CURL_BIND(multi_setopt) AISH_CURL_BIND(multi_socket_action)
     AISH_CURL_BIND(slist_append) AISH_CURL_BIND(slist_free_all)
 #undef AISH_CURL_BIND
@@ -84,9 +83,9 @@ static inline CURLcode aish_curl_getinfo_long(__typeof__(&curl_easy_getinfo) get
 static inline CURLcode aish_curl_msg_result(const CURLMsg *m) { return m->data.result; }
 static inline int aish_curl_msg_is_done(const CURLMsg *m) { return m->msg == CURLMSG_DONE; }
 
-// The load engine's precise timer: a timerfd handed to curl_multi_poll as an extra fd, so
-// one wait ends at socket activity or at the next scheduled send, to the microsecond
-// (poll's own timeout counts whole milliseconds). Glibc's Swift module has no timerfd.
+// The load engine's precise timer: a timerfd in the multi's epoll set, so one wait ends at
+// socket activity or at the next scheduled send, to the microsecond (epoll's own timeout
+// counts whole milliseconds). Glibc's Swift module has no timerfd.
 static inline int aish_timer_open(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
 // Arms the timer to fire once at `ns` on CLOCK_MONOTONIC (absolute).
 static inline int aish_timer_arm(int fd, uint64_t ns) {
