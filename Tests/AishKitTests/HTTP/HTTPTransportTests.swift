@@ -274,6 +274,30 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         #expect(after.timings.newConnections == 1)
     }
 
+    @Test func socketsTheServerClosesAreWatchedAnewUnderTheirReusedNumbers() throws {
+        // Each cut stream closes its connection; the next request opens a socket that
+        // usually gets the closed one's descriptor number, which the loop's epoll set no
+        // longer holds (a close takes it out silently). Every request must still be woken:
+        // one that was not would wait out its first-byte timeout (2 s here).
+        let fake = try FakeProviderProcess()
+        defer { fake.stop() }
+        let limits = HTTPTimeouts(firstByte: 2, idle: 2)
+        let cut: JSONValue = .object([("model", "fault:truncate=1"), ("stream", true), ("messages", .array([]))])
+        let took = try elapsed {
+            for _ in 0..<20 {
+                let e = httpError {
+                    _ = try HTTPTransport.stream(.postJSON(url: fake.baseURL + "/v1/chat/completions", cut, timeouts: limits),
+                                                 interrupt: nil) { _ in }
+                }
+                #expect(e?.kind == .transport, "\(e.map { "\($0)" } ?? "no error")")
+                let r = try HTTPTransport.fetch(HTTPRequest(url: fake.baseURL + "/v1/models", timeouts: limits), interrupt: nil)
+                #expect(r.head.status == 200)
+                #expect(r.timings.newConnections == 1)
+            }
+        }
+        #expect(took < 15, "took \(took) s")
+    }
+
     @Test func aRequestStartedFromAnotherRequestsCallbackRunsOnItsOwn() throws {
         let fake = try FakeProviderProcess(["--models", "a,b"])
         defer { fake.stop() }
