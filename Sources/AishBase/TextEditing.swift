@@ -128,3 +128,14 @@ package enum PathText {
         return String(p)
     }
 }
+
+extension String {
+    /// Whether the text starts with `prefix` (lowercase ASCII) in any case of its ASCII
+    /// letters. Compared as bytes: lowercasing a header or a content type made a String for
+    /// every response.
+    package func hasPrefix(asciiCaseInsensitive prefix: StaticString) -> Bool {
+        let p = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        return utf8.count >= p.count
+            && zip(utf8, p).allSatisfy { $0 == $1 || ($0 >= 0x41 && $0 <= 0x5A && $0 + 0x20 == $1) }
+    }
+}

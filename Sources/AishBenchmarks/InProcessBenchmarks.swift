@@ -105,14 +105,18 @@ package enum InProcessBenchmarks {
         return .object([("ttfb", stats(ttfb)), ("total", stats(total))])
     }
 
+    /// A figure's `--file` (its path and bytes) and `--samples` (else `samples`).
+    private static func fileFigure(_ options: [String: String], usage: String, samples: Int) throws -> (String, [UInt8], Int) {
+        guard let path = options["file"], let body = FileManager.default.contents(atPath: path) else {
+            throw UsageError(message: "\(usage) (a readable file)")
+        }
+        return (path, Array(body), Int(options["samples"] ?? "") ?? samples)
+    }
+
     /// Figure 9: one Prometheus query answer decoded by the direct decoder `metrics --prom`
     /// uses, and by the generic JSON tree (the baseline it replaced).
     package static func prometheusDecode(_ options: [String: String]) throws -> JSONValue {
-        guard let path = options["file"], let body = FileManager.default.contents(atPath: path) else {
-            throw UsageError(message: "prometheus-decode needs --file ANSWER.json (a readable file)")
-        }
-        let bytes = Array(body)
-        let samples = Int(options["samples"] ?? "") ?? 50
+        let (path, bytes, samples) = try fileFigure(options, usage: "prometheus-decode needs --file ANSWER.json", samples: 50)
         var points = 0
         let direct = try measure(samples: samples, batch: 1, unitNanos: 1e6) {
             points = try PrometheusAPI.decodeQuery(bytes, query: nil, url: path).matrix().reduce(0) { $0 + $1.points.count }
@@ -127,11 +131,7 @@ package enum InProcessBenchmarks {
     /// load engine reads each one, in µs per reply, and with the JSON tree for every chunk
     /// (the general path) as the baseline.
     package static func sseDecode(_ options: [String: String]) throws -> JSONValue {
-        guard let path = options["file"], let body = FileManager.default.contents(atPath: path) else {
-            throw UsageError(message: "sse-decode needs --file REPLY.sse (a readable file)")
-        }
-        let bytes = Array(body)
-        let samples = Int(options["samples"] ?? "") ?? 20
+        let (_, bytes, samples) = try fileFigure(options, usage: "sse-decode needs --file REPLY.sse", samples: 20)
         var pieces = 0
         func reply(direct: Bool) throws {
             var decoder = OpenAIStreamDecoder()

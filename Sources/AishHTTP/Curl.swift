@@ -786,16 +786,12 @@ package final class TransferDriver {
     /// One round of delivery: the transfers that had something when it began.
     private func deliver(onEvent: (Int, TransferEvent) -> Bool, onDone: (Int, Outcome) -> Void) {
         guard let multi else { return }
-        var arrived: [CurlTransfer] = []
-        swap(&arrived, &ready.walking)
-        swap(&arrived, &ready.items)   // the items to walk; `items` takes the kept storage
-        defer {
-            arrived.removeAll(keepingCapacity: true)
-            swap(&arrived, &ready.walking)
-        }
+        swap(&ready.walking, &ready.items)   // `items` takes the walked list's emptied storage
+        defer { ready.walking.removeAll(keepingCapacity: true) }
         var lastRead = MonotonicClock.now()
-        for (k, t) in arrived.enumerated() {
-            // A read walks every transfer of the multi: at most one per `readInterval`.
+        for (k, t) in ready.walking.enumerated() {
+            // A read is a syscall and a call into libcurl per ready socket: at most one per
+            // `readInterval`.
             if k > 0, k % TransferDriver.readEvery == 0 {
                 let now = MonotonicClock.now()
                 if now - lastRead >= TransferDriver.readInterval {

@@ -174,7 +174,8 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
 
 extension OpenAIStreamDecoder {
     /// A chunk read by `OpenAIChunkSkim`: the same updates as the general path below makes
-    /// from the JSON tree. `text`: the chunk's text when it was read against a template (`chunk` is the template's).
+    /// from the JSON tree. `text`: the chunk's text when it was read against a template
+    /// (`chunk` is then the template's).
     fileprivate static func apply(_ chunk: OpenAIChunkSkim, text like: String?, to summary: inout StreamSummary,
                                   onText: (String) throws -> Void) throws {
         if let model = chunk.model.value { summary.model = model }

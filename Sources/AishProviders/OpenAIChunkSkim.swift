@@ -32,7 +32,6 @@ package struct OpenAIChunkSkim {
     /// of the chunk's bytes, quotes included; nil when there is none, or more than one.
     /// What two chunks of a stream read alike may differ in (see `OpenAIChunkTemplate`).
     fileprivate var varying: (range: Range<Int>, field: TextField)?
-    fileprivate var textStrings = 0
     fileprivate enum TextField { case delta, message, text }
     /// `varying`'s range, for tests.
     package var varyingBytes: Range<Int>? { varying?.range }
@@ -54,10 +53,10 @@ package struct OpenAIChunkSkim {
         return reader.chunk()
     }
 
+    /// Notes where a string of text was read; the first one counts (see `chunk()`).
     private mutating func noteText(_ text: Text, _ range: Range<Int>, field: TextField) {
-        guard case .string = text else { return }
-        textStrings += 1
-        varying = textStrings == 1 ? (range, field) : nil
+        guard case .string = text, varying == nil else { return }
+        varying = (range, field)
     }
 
     /// A pull reader over the chunk's bytes: a struct walked with loops (a class and a
@@ -113,6 +112,9 @@ package struct OpenAIChunkSkim {
             } catch {
                 return nil
             }
+            // A template needs the one string of text there is: with two, either may differ.
+            func isString(_ t: Text) -> Int { t.value == nil ? 0 : 1 }
+            if isString(out.deltaContent) + isString(out.messageContent) + isString(out.text) != 1 { out.varying = nil }
             return out
         }
 
@@ -373,9 +375,8 @@ package struct OpenAIChunkSkim {
 /// the template's, the text is the new token's.
 package struct OpenAIChunkTemplate {
     private var bytes: [UInt8] = []
-    /// The chunk the bytes read as; valid when `kept`.
+    /// The chunk the bytes read as (none yet while its `varying` is nil).
     package private(set) var chunk = OpenAIChunkSkim()
-    private var kept = false
     /// Chunks read in full so far (for tests: the rest were read against the template).
     package private(set) var fullReads = 0
 
@@ -384,7 +385,7 @@ package struct OpenAIChunkTemplate {
     /// The text of `new` when it is a chunk like the template (its other fields are the
     /// template's `chunk`), or nil when it must be read in full.
     package func text(ofLike new: UnsafeBufferPointer<UInt8>) -> String? {
-        guard kept, let range = chunk.varying?.range else { return nil }
+        guard let range = chunk.varying?.range else { return nil }
         return sameShape(new, text: range)
     }
 
@@ -397,7 +398,6 @@ package struct OpenAIChunkTemplate {
             bytes.removeAll(keepingCapacity: true)
             bytes.append(contentsOf: new)
             chunk = read
-            kept = true
         }
         return read
     }

@@ -139,11 +139,7 @@ package struct ChatStreamReader<D: ChatStreamDecoder> {
         contentType = head.contentType ?? ""
         gateway = GatewayInfo(headers: head.headers)
         guard head.isSuccess else { return false }
-        // Compared as bytes: lowercasing the type made a String for every response.
-        if let type = head.contentType?.utf8, type.count >= 16,
-           zip(type, "application/json".utf8).allSatisfy({ $0 == $1 || ($0 >= 0x41 && $0 <= 0x5A && $0 + 0x20 == $1) }) {
-            wholeBody = []
-        }
+        if head.contentType?.hasPrefix(asciiCaseInsensitive: "application/json") == true { wholeBody = [] }
         return true
     }
 
