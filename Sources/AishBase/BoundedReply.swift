@@ -8,12 +8,16 @@ package struct BoundedReply: Sendable {
     package static let variable = "max_reply_bytes"
 
     package let limit: Int
-    package private(set) var kept = ""
+    /// The kept reply as UTF-8 (whole characters: pieces are Strings, cut only between
+    /// characters). Bytes rather than a String: appending a piece to a String cost hundreds
+    /// of instructions (a tenth of bench's decoding); the String is made once, at the end.
+    private var bytes: [UInt8] = []
+    /// The whole text once `takeText` has appended the note: the reply is then spent.
+    private var spentText: String?
     /// Bytes of the reply in `kept` (without the note `takeText` appends).
     package private(set) var keptBytes = 0
     package private(set) var totalBytes = 0
-    private var spent = false
-    /// The byte capacity asked for `kept` so far (see `makeRoom`).
+    /// The byte capacity asked for `bytes` so far (see `makeRoom`).
     private var reserved = 0
 
     /// Room for the truncation note `takeText` appends in place.
@@ -29,48 +33,60 @@ package struct BoundedReply: Sendable {
     package var isTruncated: Bool { totalBytes > keptBytes }
     package var isEmpty: Bool { totalBytes == 0 }
 
+    /// What is kept (with the note, once `takeText` has spent the reply).
+    package var kept: String { spentText ?? String(decoding: bytes, as: UTF8.self) }
+
     package mutating func append(_ piece: String) {
-        totalBytes += piece.utf8.count
-        let room = limit - keptBytes
-        guard room > 0, !spent else { return }
-        if piece.utf8.count <= room {
-            makeRoom(for: piece.utf8.count)
-            kept += piece
-            keptBytes += piece.utf8.count
-            return
-        }
+        var piece = piece
+        // Through the piece's storage (a short piece's, copied out of the String): the
+        // generic append of a UTF-8 view cost over a hundred instructions a piece.
+        if piece.withUTF8({ keepWhole($0) }) { return }
         var used = 0
-        var end = piece.startIndex
-        for (i, c) in zip(piece.indices, piece) {
+        let room = limit - keptBytes
+        for c in piece {
             let n = c.utf8.count
-            if used + n > room { end = i; break }
+            if used + n > room { break }
             used += n
         }
         makeRoom(for: used)
-        kept += piece[..<end]
+        bytes.append(contentsOf: piece.utf8.prefix(used))
         keptBytes += used
     }
 
-    /// Grows `kept` by doubling, as String does, but never past the limit (plus room for
-    /// the note): String's own doubling gives a reply cut at 1 MiB a 2 MiB buffer. A new
-    /// string is reserved and filled because `reserveCapacity` on a unique string doubles too.
+    /// `append` of a piece given as its UTF-8 (valid, whole characters).
+    package mutating func append(utf8 piece: UnsafeBufferPointer<UInt8>) {
+        if keepWhole(piece) { return }
+        // Cut at a character's end: through a String, as a piece given as one.
+        totalBytes -= piece.count
+        append(String(decoding: piece, as: UTF8.self))
+    }
+
+    /// Counts `piece` and keeps it when it fits whole (or nothing more is kept); false
+    /// when part of it still fits, to be cut at a character's end.
+    private mutating func keepWhole(_ piece: UnsafeBufferPointer<UInt8>) -> Bool {
+        totalBytes += piece.count
+        let room = limit - keptBytes
+        guard room > 0, spentText == nil else { return true }
+        guard piece.count <= room else { return false }
+        makeRoom(for: piece.count)
+        bytes.append(contentsOf: piece)
+        keptBytes += piece.count
+        return true
+    }
+
+    /// Grows `bytes` by doubling, as Array does, but never past the limit (plus room for
+    /// the note): Array's own doubling gives a reply cut at 1 MiB a 2 MiB buffer.
     private mutating func makeRoom(for extra: Int) {
         let needed = keptBytes + extra
         guard needed > reserved else { return }
-        // Still a small (inline) string: nothing to reserve yet. (Counting 256 as reserved
-        // here left String's own growth, 32 to 256 bytes in four allocations, to every
-        // reply of a few hundred bytes.)
-        if needed <= 15 { reserved = 15; return }
         reserved = min(max(needed, reserved * 2, 256), limit + Self.noteRoom)
-        var grown = String()
-        grown.reserveCapacity(reserved)
-        grown += kept
-        kept = grown
+        bytes.reserveCapacity(reserved)
     }
 
     /// What is kept, and when the reply was longer, a last line that says so.
     package var text: String {
-        guard isTruncated, !spent else { return kept }
+        if let spentText { return spentText }
+        guard isTruncated else { return kept }
         return kept + truncationNote
     }
 
@@ -78,14 +94,17 @@ package struct BoundedReply: Sendable {
     /// Call it once, when the reply is complete: afterwards the reply is spent (it holds
     /// the note) and takes no more pieces.
     package mutating func takeText() -> String {
-        guard isTruncated, !spent else { return kept }
-        kept += truncationNote
-        spent = true
-        return kept
+        if let spentText { return spentText }
+        guard isTruncated else { return kept }
+        bytes.append(contentsOf: truncationNote.utf8)
+        let whole = String(decoding: bytes, as: UTF8.self)
+        spentText = whole
+        bytes = []
+        return whole
     }
 
     private var truncationNote: String {
-        (kept.hasSuffix("\n") || kept.isEmpty ? "" : "\n")
+        (bytes.last == UInt8(ascii: "\n") || bytes.isEmpty ? "" : "\n")
             + "[reply truncated by aish: \(keptBytes) of \(totalBytes) bytes kept (max_reply_bytes \(limit))]"
     }
 

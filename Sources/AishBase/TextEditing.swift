@@ -139,3 +139,20 @@ extension String {
             && zip(utf8, p).allSatisfy { $0 == $1 || ($0 >= 0x41 && $0 <= 0x5A && $0 + 0x20 == $1) }
     }
 }
+
+extension String {
+    /// The text of UTF-8 `bytes`, invalid sequences replaced by U+FFFD: the same String as
+    /// `String(decoding:as:)`. A short ASCII text is made in place without a validation
+    /// pass (a streamed token is usually a few ASCII bytes, and decoding it was a sixth of
+    /// the cost of reading its chunk).
+    package init(repairingUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count <= 15, let base = bytes.baseAddress else {
+            self = String(decoding: bytes, as: UTF8.self)
+            return
+        }
+        self = String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            buffer.baseAddress!.initialize(from: base, count: bytes.count)
+            return bytes.count
+        }
+    }
+}

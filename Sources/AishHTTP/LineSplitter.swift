@@ -92,6 +92,9 @@ package struct SSEDecoder {
     /// The data lines of the event being read, joined by "\n"; its storage is kept from
     /// event to event.
     private var data: [UInt8] = []
+    /// The event's first data line while it is its only one, still in the pushed bytes: an
+    /// event of one data line (nearly every event) is handed over without a copy.
+    private var firstLine: ArraySlice<UInt8>?
     private var hasData = false
     private var eventName: String?
     private var eventID: String?
@@ -112,7 +115,14 @@ package struct SSEDecoder {
         // Swapped out (not copied) so the splitter's buffer is never shared and copied.
         var splitter = LineSplitter(maxLineBytes: lines.maxLineBytes)
         swap(&splitter, &lines)
-        defer { swap(&splitter, &lines) }
+        defer {
+            swap(&splitter, &lines)
+            // The event goes on in the next bytes: its line is kept, not the caller's buffer.
+            if let line = firstLine {
+                data.append(contentsOf: line)
+                firstLine = nil
+            }
+        }
         try splitter.push(bytes) { line in try self.handle(line, onEvent: onEvent) }
     }
 
@@ -148,8 +158,16 @@ package struct SSEDecoder {
         var value = colon.map { line[($0 + 1)...] } ?? []
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
         if SSEDecoder.isField(name, "data") {
-            if hasData { data.append(0x0A) }
-            data.append(contentsOf: value)
+            if !hasData {
+                firstLine = value
+            } else {
+                if let first = firstLine {
+                    data.append(contentsOf: first)
+                    firstLine = nil
+                }
+                data.append(0x0A)
+                data.append(contentsOf: value)
+            }
             hasData = true
         } else if SSEDecoder.isField(name, "event") {
             eventName = String(decoding: value, as: UTF8.self)
@@ -168,6 +186,14 @@ package struct SSEDecoder {
     }
 
     private mutating func dispatch(_ onEvent: (RawEvent) throws -> Void) throws {
+        if let line = firstLine {
+            let name = eventName
+            firstLine = nil
+            hasData = false
+            eventName = nil
+            try line.withUnsafeBufferPointer { try onEvent(RawEvent(event: name, id: eventID, data: $0)) }
+            return
+        }
         var bytes: [UInt8] = []
         swap(&bytes, &data)
         let name = eventName

@@ -370,9 +370,9 @@ package enum LoadEngine {
                 // loop got round to decoding them: the client's own backlog stays out of TTFT.
                 do {
                     if openAI != nil {
-                        try openAI!.body(bytes) { _ in timing.piece(at: at) }
+                        try openAI!.body(bytes) { timing.piece(at: at) }
                     } else {
-                        try ollama!.body(bytes) { _ in timing.piece(at: at) }
+                        try ollama!.body(bytes) { timing.piece(at: at) }
                     }
                     return true
                 } catch {

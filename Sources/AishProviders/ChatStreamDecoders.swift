@@ -39,11 +39,23 @@ package protocol ChatStreamDecoder {
     var summary: StreamSummary { get }
     /// Feeds bytes; calls `onText` with each piece of reply text (whole characters).
     mutating func push(_ bytes: [UInt8], onText: (String) throws -> Void) throws
+    /// As `push(_:onText:)`, each piece as its UTF-8 (valid, whole characters), good only
+    /// during the call: for a caller that keeps bytes, not Strings (bench's load engine).
+    mutating func push(_ bytes: [UInt8], onUTF8: (UnsafeBufferPointer<UInt8>) throws -> Void) throws
     /// End of the byte stream: decodes what is left and throws `.truncated` if the
     /// stream stopped before its end.
     mutating func finish(onText: (String) throws -> Void) throws
     /// A whole non-streamed response body (a server that ignored `stream: true`).
     mutating func decodeWhole(_ body: [UInt8], onText: (String) throws -> Void) throws
+}
+
+extension ChatStreamDecoder {
+    package mutating func push(_ bytes: [UInt8], onUTF8: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        try push(bytes) { (piece: String) in
+            var piece = piece
+            try piece.withUTF8(onUTF8)
+        }
+    }
 }
 
 /// OpenAI-compatible `text/event-stream` chat completions (OpenAI, vLLM, llama.cpp,
@@ -61,6 +73,12 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
     package init() {}
 
     package mutating func push(_ bytes: [UInt8], onText: (String) throws -> Void) throws {
+        try push(bytes) { (piece: UnsafeBufferPointer<UInt8>) in try onText(String(repairingUTF8: piece)) }
+    }
+
+    /// The decoder's own way: a chunk read against the template hands over its text's bytes
+    /// as they are in the stream when they need no unescaping (no String is made per chunk).
+    package mutating func push(_ bytes: [UInt8], onUTF8 onText: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         var events = SSEDecoder()
         swap(&events, &sse)
         defer { swap(&events, &sse) }
@@ -75,7 +93,9 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
         var events = SSEDecoder()
         swap(&events, &sse)
         defer { swap(&events, &sse) }
-        try events.finishRaw { event in try self.handle(event, atEnd: true, onText: onText) }
+        try events.finishRaw { event in
+            try self.handle(event, atEnd: true) { (piece: UnsafeBufferPointer<UInt8>) in try onText(String(repairingUTF8: piece)) }
+        }
         if !summary.completed {
             throw StreamDecodeError(kind: .truncated, message: "stream ended before its end (no [DONE] and no finish_reason)")
         }
@@ -91,14 +111,17 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
             } catch let e as JSONParseError {
                 throw StreamDecodeError.malformed(text(), "not JSON: \(e.reason) at byte \(e.offset)")
             }
-            try handle(json, event: nil, data: text, onText: onText)
+            try handle(json, event: nil, data: text) { (piece: UnsafeBufferPointer<UInt8>) in
+                try onText(String(repairingUTF8: piece))
+            }
         }
         if !summary.completed {
             throw StreamDecodeError(kind: .truncated, message: "response ended before its end (no finish_reason)")
         }
     }
 
-    private mutating func handle(_ event: SSEDecoder.RawEvent, atEnd: Bool, onText: (String) throws -> Void) throws {
+    private mutating func handle(_ event: SSEDecoder.RawEvent, atEnd: Bool,
+                                 onText: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         // Read from the event's bytes: a String of every chunk showed in bench's CPU time.
         // Trimmed only when there is something to trim (any non-ASCII edge goes through the
         // full trim of the String: Unicode spaces are several bytes), then read the same way.
@@ -113,17 +136,23 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
 
     /// One event's data: `[DONE]`, a chunk the skim reads, or else the JSON tree.
     private mutating func read(_ bytes: UnsafeBufferPointer<UInt8>, event: String?, atEnd: Bool,
-                               onText: (String) throws -> Void) throws {
-        if bytes.elementsEqual("[DONE]".utf8) {
+                               onText: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        if Self.isDone(bytes) {
             summary.completed = true
             return
         }
         if bytes.isEmpty { return }
         if readsDirectly, event != "error" {
-            if let text = template.text(ofLike: bytes) {
-                // The template's fields, this chunk's text: no chunk value is made or copied.
-                try Self.apply(template.chunk, text: text, to: &summary, onText: onText)
+            // The template's fields, this chunk's text: no chunk value is made or copied.
+            switch template.like(bytes) {
+            case let .ascii(range)?:
+                try Self.apply(template.chunk, text: UnsafeBufferPointer(rebasing: bytes[range]), to: &summary, onText: onText)
                 return
+            case var .decoded(text)?:
+                try text.withUTF8 { try Self.apply(template.chunk, text: $0, to: &summary, onText: onText) }
+                return
+            case nil:
+                break
             }
             if let chunk = template.read(bytes: bytes, knownModel: summary.model) {
                 try Self.apply(chunk, text: nil, to: &summary, onText: onText)
@@ -142,7 +171,15 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
         try handle(json, event: event, data: { data }, onText: onText)
     }
 
-    private mutating func handle(_ json: JSONValue, event: String?, data: () -> String, onText: (String) throws -> Void) throws {
+    /// Whether an event's data is `[DONE]` (compared by hand: the generic comparison with a
+    /// String's UTF-8 cost a hundred instructions an event).
+    private static func isDone(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count == 6 && bytes[0] == UInt8(ascii: "[") && bytes[1] == UInt8(ascii: "D") && bytes[2] == UInt8(ascii: "O")
+            && bytes[3] == UInt8(ascii: "N") && bytes[4] == UInt8(ascii: "E") && bytes[5] == UInt8(ascii: "]")
+    }
+
+    private mutating func handle(_ json: JSONValue, event: String?, data: () -> String,
+                                 onText: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         if event == "error" || json["error"] != nil {
             let message = ServerErrorText.message(in: json) ?? data()
             throw StreamDecodeError(kind: .serverError, message: "the server reported an error in the stream: \(message)")
@@ -152,7 +189,8 @@ package struct OpenAIStreamDecoder: ChatStreamDecoder {
         if let choice = json["choices"]?[0] {
             if let text = choice["delta"]?["content"]?.stringValue ?? choice["message"]?["content"]?.stringValue
                 ?? choice["text"]?.stringValue, !text.isEmpty {
-                try onText(text)
+                var text = text
+                try text.withUTF8(onText)
             }
             if let reason = choice["finish_reason"]?.stringValue {
                 summary.finishReason = reason
@@ -176,12 +214,15 @@ extension OpenAIStreamDecoder {
     /// A chunk read by `OpenAIChunkSkim`: the same updates as the general path below makes
     /// from the JSON tree. `text`: the chunk's text when it was read against a template
     /// (`chunk` is then the template's).
-    fileprivate static func apply(_ chunk: OpenAIChunkSkim, text like: String?, to summary: inout StreamSummary,
-                                  onText: (String) throws -> Void) throws {
+    fileprivate static func apply(_ chunk: OpenAIChunkSkim, text like: UnsafeBufferPointer<UInt8>?,
+                                  to summary: inout StreamSummary,
+                                  onText: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         if let model = chunk.model.value { summary.model = model }
         if chunk.hasChoice {
-            if let text = like ?? chunk.deltaContent.value ?? chunk.messageContent.value ?? chunk.text.value, !text.isEmpty {
-                try onText(text)
+            if let like {
+                if !like.isEmpty { try onText(like) }
+            } else if var text = chunk.deltaContent.value ?? chunk.messageContent.value ?? chunk.text.value, !text.isEmpty {
+                try text.withUTF8(onText)
             }
             if let reason = chunk.finishReason.value {
                 summary.finishReason = reason

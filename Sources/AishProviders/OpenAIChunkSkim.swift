@@ -382,11 +382,34 @@ package struct OpenAIChunkTemplate {
 
     package init() {}
 
+    /// The text of a chunk like the template.
+    package enum LikeText {
+        /// ASCII without escapes, at these bytes of the chunk (most tokens: no String is made).
+        case ascii(Range<Int>)
+        /// Any other text, decoded (invalid UTF-8 repaired as `String(decoding:as:)` does).
+        case decoded(String)
+    }
+
     /// The text of `new` when it is a chunk like the template (its other fields are the
     /// template's `chunk`), or nil when it must be read in full.
     package func text(ofLike new: UnsafeBufferPointer<UInt8>) -> String? {
-        guard let range = chunk.varying?.range else { return nil }
-        return sameShape(new, text: range)
+        switch like(new) {
+        case nil: return nil
+        case let .ascii(range)?: return String(repairingUTF8: UnsafeBufferPointer(rebasing: new[range]))
+        case let .decoded(text)?: return text
+        }
+    }
+
+    /// `text(ofLike:)`, without a String when the text is plain ASCII.
+    package func like(_ new: UnsafeBufferPointer<UInt8>) -> LikeText? {
+        guard let range = chunk.varying?.range, let token = sameShape(new, text: range) else { return nil }
+        switch token {
+        case let .raw(s, e):
+            if UnsafeBufferPointer(rebasing: new[s..<e]).allSatisfy({ $0 < 0x80 }) { return .ascii(s..<e) }
+            return .decoded(String(decoding: new[s..<e], as: UTF8.self))
+        case let .decoded(b):
+            return .decoded(String(decoding: b, as: UTF8.self))
+        }
     }
 
     /// The chunk in `bytes` read in full (as `OpenAIChunkSkim.read`), kept as the template
@@ -402,9 +425,9 @@ package struct OpenAIChunkTemplate {
         return read
     }
 
-    /// The text of `new` when it has the template's bytes before and after its string
-    /// token at `range.lowerBound`.
-    private func sameShape(_ new: UnsafeBufferPointer<UInt8>, text range: Range<Int>) -> String? {
+    /// The string token of `new` at `range.lowerBound` when `new` has the template's bytes
+    /// before and after it.
+    private func sameShape(_ new: UnsafeBufferPointer<UInt8>, text range: Range<Int>) -> JSONStringScanner.Token? {
         let start = range.lowerBound
         let suffix = bytes.count - range.upperBound
         // The bytes before the token and its opening quote.
@@ -413,9 +436,6 @@ package struct OpenAIChunkTemplate {
         var end = start
         guard let token = try? JSONStringScanner.scan(new, at: &end), new.count - end == suffix,
               bytes.withUnsafeBufferPointer({ memcmp(base + end, $0.baseAddress! + range.upperBound, suffix) == 0 }) else { return nil }
-        switch token {
-        case let .raw(s, e): return String(decoding: new[s..<e], as: UTF8.self)
-        case let .decoded(b): return String(decoding: b, as: UTF8.self)
-        }
+        return token
     }
 }

@@ -165,6 +165,19 @@ package struct ChatStreamReader<D: ChatStreamDecoder> {
         }
     }
 
+    /// `body(_:onText:)` for a caller that needs no String of each piece (bench's load
+    /// engine): `onPiece` is called once a piece, which is kept as bytes.
+    package mutating func body(_ bytes: [UInt8], onPiece: () -> Void) throws {
+        if wholeBody != nil { return try body(bytes, onText: { _ in onPiece() }) }
+        var kept = reply
+        reply = BoundedReply(limit: 0)
+        defer { reply = kept }
+        try decoder.push(bytes) { (piece: UnsafeBufferPointer<UInt8>) in
+            kept.append(utf8: piece)
+            onPiece()
+        }
+    }
+
     /// The end of the body: decodes what is left and sums up.
     package mutating func finish(onText: (String) -> Void) throws -> ChatCompletionSummary {
         var kept = reply

@@ -36,6 +36,25 @@ import Testing
         #expect(whole.takeText() == "short")
     }
 
+    /// Pieces given as UTF-8 bytes (the load engine's way) are kept and cut as the same
+    /// pieces given as Strings: whole characters up to the limit.
+    @Test func bytePiecesAreKeptAndCutAsStringPieces() {
+        for limit in [1024, 1030, 1031, 1032, 4096] {
+            var asText = BoundedReply(limit: limit)
+            var asBytes = BoundedReply(limit: limit)
+            for i in 0..<300 {
+                let piece = i % 3 == 0 ? "héllo wörld " : (i % 3 == 1 ? "😀 " : "plain")
+                asText.append(piece)
+                var copy = piece
+                copy.withUTF8 { asBytes.append(utf8: $0) }
+            }
+            #expect(asBytes.kept == asText.kept, "limit \(limit)")
+            #expect(asBytes.keptBytes == asText.keptBytes)
+            #expect(asBytes.totalBytes == asText.totalBytes)
+            #expect(asBytes.takeText() == asText.takeText())
+        }
+    }
+
     @Test(arguments: [("1048576", 1_048_576), ("512KiB", 524_288), ("4MiB", 4_194_304), ("2m", 2_097_152),
                       ("64k", 65_536), ("2kb", 2000)] as [(String, Int)])
     func limitsParse(text: String, bytes: Int) { #expect(BoundedReply.parseLimit(text) == bytes) }

@@ -15,13 +15,29 @@ struct DecodeOutcome: Equatable {
     var serverTimings: JSONValue?
 }
 
-func decode<D: ChatStreamDecoder>(_ make: () -> D, _ chunks: [[UInt8]]) -> DecodeOutcome {
+/// `viaUTF8`: the pieces are taken as bytes (`push(_:onUTF8:)`, the load engine's way), and
+/// each must be valid UTF-8.
+func decode<D: ChatStreamDecoder>(_ make: () -> D, _ chunks: [[UInt8]], viaUTF8: Bool = false,
+                                  sourceLocation: Testing.SourceLocation = #_sourceLocation) -> DecodeOutcome {
     var d = make()
     var text = ""
     var pieces = 0
     var error: StreamDecodeError?
     do {
-        for c in chunks { try d.push(c) { text += $0; pieces += 1 } }
+        for c in chunks {
+            if viaUTF8 {
+                try d.push(c) { (piece: UnsafeBufferPointer<UInt8>) in
+                    guard let valid = String(validating: piece, as: UTF8.self) else {
+                        Issue.record("piece \(Array(piece)) is not valid UTF-8", sourceLocation: sourceLocation)
+                        return
+                    }
+                    text += valid
+                    pieces += 1
+                }
+            } else {
+                try d.push(c) { text += $0; pieces += 1 }
+            }
+        }
         try d.finish { text += $0; pieces += 1 }
     } catch let e as StreamDecodeError {
         error = e
@@ -34,17 +50,21 @@ func decode<D: ChatStreamDecoder>(_ make: () -> D, _ chunks: [[UInt8]]) -> Decod
 }
 
 /// Feeds `bytes` whole, byte by byte, at every single split point, and (for small inputs)
-/// at every pair of split points; every way must give the same outcome, which is returned.
+/// at every pair of split points, taking the pieces as Strings and as bytes; every way must
+/// give the same outcome, which is returned.
 func decodeEverySplit<D: ChatStreamDecoder>(_ make: () -> D, _ bytes: [UInt8],
                                             sourceLocation: Testing.SourceLocation = #_sourceLocation) -> DecodeOutcome {
     let whole = decode(make, [bytes])
     var reference = whole
     reference.pieces = 0  // piece count may differ only in how text is grouped, never in text
     func check(_ chunks: [[UInt8]]) {
-        var o = decode(make, chunks)
-        o.pieces = 0
-        if o != reference {
-            Issue.record("split \(chunks.map(\.count)) gave \(o) instead of \(reference)", sourceLocation: sourceLocation)
+        for viaUTF8 in [false, true] {
+            var o = decode(make, chunks, viaUTF8: viaUTF8, sourceLocation: sourceLocation)
+            o.pieces = 0
+            if o != reference {
+                Issue.record("split \(chunks.map(\.count))\(viaUTF8 ? " (pieces as bytes)" : "") gave \(o) instead of \(reference)",
+                             sourceLocation: sourceLocation)
+            }
         }
     }
     check(bytes.map { [$0] })
@@ -147,6 +167,19 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(o.completed)
     }
 
+    /// The same in chunks read against the one before (the template's path), where ASCII
+    /// text is handed over as its bytes: invalid bytes are repaired there too.
+    @Test func invalidUTF8InLikeChunksBecomesReplacementCharacters() {
+        func chunk(_ text: [UInt8]) -> [UInt8] {
+            bytes("data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"") + text + bytes("\"}}]}\n\n")
+        }
+        let b = chunk(bytes("ok ")) + chunk(bytes("bad ") + [0xFF, 0xC3] + bytes(" end")) + chunk(bytes(" é"))
+            + bytes("data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+        let o = decodeEverySplit(OpenAIStreamDecoder.init, b)
+        #expect(o.text == "ok bad \u{FFFD}\u{FFFD} end é")
+        #expect(o.completed)
+    }
+
     @Test func utf8CharacterSplitAcrossChunksIsWhole() {
         // Split inside the 4-byte emoji explicitly: the text never holds half a character.
         let b = bytes("data: {\"choices\":[{\"delta\":{\"content\":\"😀\"}}]}\n\ndata: [DONE]\n\n")
@@ -170,7 +203,7 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
     @Test func lineLongerThanTheLimitIsAnError() {
         var d = OpenAIStreamDecoder()
         #expect(throws: StreamDecodeError(kind: .lineTooLong, message: "stream line longer than 16777216 bytes")) {
-            try d.push([UInt8](repeating: 0x61, count: (16 << 20) + 1)) { _ in }
+            try d.push([UInt8](repeating: 0x61, count: (16 << 20) + 1)) { (_: String) in }
         }
     }
 
