@@ -123,21 +123,23 @@ package struct SSEDecoder {
 
     /// Feeds `bytes`; calls `onEvent` with each event ended in them, as bytes.
     package mutating func pushRaw(_ bytes: [UInt8], onEvent: (RawEvent) throws -> Void) throws {
-        defer { keepFirstLine() }
         guard !lines.hasPartialLine else {
             // A line began in an earlier push: the splitter joins it.
             var splitter = LineSplitter(maxLineBytes: lines.maxLineBytes)
             swap(&splitter, &lines)
             defer { swap(&splitter, &lines) }
             try splitter.push(bytes) { line in
-                try line.withUnsafeBufferPointer { try self.handle($0, onEvent: onEvent) }
-                keepFirstLine()  // the line is the splitter's, gone after this call
+                try line.withUnsafeBufferPointer {
+                    defer { keepFirstLine() }  // the line's memory is gone after this call
+                    try self.handle($0, onEvent: onEvent)
+                }
             }
             return
         }
         // Lines cut straight from the pushed bytes (memchr), each handled where it lies: an
         // ArraySlice a line, its retains and its closure, were a tenth of bench's CPU.
         try bytes.withUnsafeBufferPointer { buffer in
+            defer { keepFirstLine() }  // `buffer` is valid only in this closure
             guard let base = buffer.baseAddress else { return }
             var start = 0
             while start < buffer.count, let hit = memchr(base + start, 0x0A, buffer.count - start) {
@@ -147,7 +149,6 @@ package struct SSEDecoder {
                 try handle(UnsafeBufferPointer(rebasing: buffer[start..<end]), onEvent: onEvent)
                 start = newline + 1
             }
-            keepFirstLine()
             if start < buffer.count { try lines.hold(UnsafeBufferPointer(rebasing: buffer[start...])) }
         }
     }
@@ -172,8 +173,10 @@ package struct SSEDecoder {
         swap(&splitter, &lines)
         defer { swap(&splitter, &lines) }
         try splitter.finish { line in
-            try line.withUnsafeBufferPointer { try self.handle($0, onEvent: onEvent) }
-            keepFirstLine()
+            try line.withUnsafeBufferPointer {
+                defer { keepFirstLine() }
+                try self.handle($0, onEvent: onEvent)
+            }
         }
         if hasData {
             try dispatch(onEvent)
