@@ -432,6 +432,10 @@ package enum BenchCommand {
         // Read before the run: a --compare that names no run fails at once.
         let baseline = try s.baseline.map { try BenchBaseline.load($0, model: s.model, ctx: ctx) }
         try buildWorkload(&s, requester: requester, ctx: ctx)
+        if let offsets = s.workload?.replayOffsets,
+           let notice = replayNotice(model: s.model, offsets: offsets, timeScale: s.workloadSpec.timeScale) {
+            ctx.output.writeError(notice)
+        }
         let progress = ProgressLine(output: ctx.output, enabled: TerminalCheck(ctx).stderrIsTerminal)
         let startedAt = Date()
         let began = MonotonicClock.now()
@@ -467,6 +471,15 @@ package enum BenchCommand {
         report.chart = s.outputs.chart || (TerminalCheck(ctx).stdoutIsTerminal && levels.count > 1)
         try BenchResults.write(report, s.outputs, ctx: ctx)
         return CommandResult(report: report)
+    }
+
+    /// What a replay of ten seconds or more says before it starts (on stderr, whether or not
+    /// a progress line is shown): it keeps the log's gaps, so a log spanning hours replays for
+    /// hours, scaled.
+    static func replayNotice(model: String, offsets: [Double], timeScale: Double) -> String? {
+        guard let span = offsets.last, span >= 10 else { return nil }
+        return "bench \(model): replaying \(offsets.count) logged requests over \(DurationText.seconds(span)) "
+            + "(time scale \(JSONValue.format(timeScale)); --time-scale or --since shortens it, Ctrl-C stops it)\n"
     }
 
     package static func table(_ s: Settings, _ levels: [Level]) -> String {

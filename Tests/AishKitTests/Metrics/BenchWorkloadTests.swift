@@ -260,6 +260,14 @@ import Testing
         #expect(r.text.hasPrefix("bench m: 2 logged requests replayed, time scale 0, max_tokens 64\n"))
     }
 
+    /// A replay that keeps the log's gaps says how long it will take before it starts.
+    @Test func aLongReplaySaysHowLongItTakes() {
+        #expect(BenchCommand.replayNotice(model: "m", offsets: [0, 2, 9.9], timeScale: 1) == nil)
+        #expect(BenchCommand.replayNotice(model: "m", offsets: [0, 1800, 3480], timeScale: 0.5)
+                == "bench m: replaying 3 logged requests over 58m (time scale 0.5; --time-scale or --since shortens it, Ctrl-C stops it)\n")
+        #expect(BenchCommand.replayNotice(model: "m", offsets: [], timeScale: 1) == nil)
+    }
+
     // MARK: stopping early
 
     @Test func theSaturationRuleNeedsBacklogAndWaitToGrow() {
