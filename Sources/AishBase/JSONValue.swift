@@ -164,26 +164,44 @@ package enum JSONStringScanner {
         case decoded([UInt8])
     }
 
-    /// At the opening quote `pos`; leaves `pos` after the closing quote.
-    package static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> Token {
-        pos += 1
-        let start = pos
-        // Fast path: no escapes. Eight bytes at a time while none of them is a quote, a
-        // backslash or a control character (string scanning was the largest single share
-        // of bench's decoding).
+    /// At the opening quote `pos`: the index just past the closing quote when the string has
+    /// no escape and no control character (its content is `bytes[pos + 1 ..< end - 1]`), or
+    /// nil, and `scan` reads it (or says what is wrong with it). The hot readers call this
+    /// first: `scan`'s token, an enum that may carry an array, cost as much as the scan.
+    @inline(__always)
+    package static func plainEnd(_ bytes: UnsafeBufferPointer<UInt8>, at pos: Int) -> Int? {
+        var i = pos + 1
+        // Eight bytes at a time while none of them is a quote, a backslash or a control
+        // character (string scanning was the largest single share of bench's decoding).
         if let base = bytes.baseAddress {
-            while pos + 8 <= bytes.count {
-                let word = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
-                if JSONStringScanner.mayEnd(word) { break }
-                pos += 8
+            while i + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                if let stop = JSONStringScanner.firstStop(word) {
+                    i += stop
+                    return bytes[i] == UInt8(ascii: "\"") ? i + 1 : nil
+                }
+                i += 8
             }
         }
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") { return i + 1 }
+            if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// At the opening quote `pos`; leaves `pos` after the closing quote.
+    package static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> Token {
+        if let end = plainEnd(bytes, at: pos) {
+            defer { pos = end }
+            return .raw(pos + 1, end - 1)
+        }
+        pos += 1
+        let start = pos
         while pos < bytes.count {
             let c = bytes[pos]
-            if c == UInt8(ascii: "\"") {
-                pos += 1
-                return .raw(start, pos - 1)
-            }
             if c == UInt8(ascii: "\\") || c < 0x20 { break }
             pos += 1
         }
@@ -221,21 +239,24 @@ package enum JSONStringScanner {
         throw JSONParseError(offset: pos, reason: "unterminated string")
     }
 
-    /// Whether any byte of `word` is a quote, a backslash or below 0x20 (the classic
-    /// has-zero-byte test on the word XORed with each: it may flag a byte beside a real
-    /// one, never miss one, and the byte loop then decides).
+    /// Where in `word` (0–7, in memory order) the first quote, backslash or byte below 0x20
+    /// is, or nil. The classic has-zero-byte test on the word XORed with each: it may flag
+    /// a byte above a real one, never one below the first, so the lowest flag is exact.
     @inline(__always)
-    static func mayEnd(_ word: UInt64) -> Bool {
+    static func firstStop(_ word: UInt64) -> Int? {
+        let w = UInt64(littleEndian: word)   // byte 0 lowest, whatever the machine's order
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
-        let quote = hasZero(word ^ (ones &* 0x22))
-        let backslash = hasZero(word ^ (ones &* 0x5C))
-        // A byte below 0x20: subtracting 0x20 from it borrows into its high bit (for
-        // bytes under 0x80; bytes of 0x80 and up have the high bit set and are masked out).
-        let control = (word &- ones &* 0x20) & ~word & highs != 0
-        return quote || backslash || control
+        func zeros(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        // A byte below 0x20: subtracting 0x20 from it borrows into its high bit (for bytes
+        // under 0x80; bytes of 0x80 and up have the high bit set and are masked out).
+        let control = (w &- ones &* 0x20) & ~w & highs
+        let stops = zeros(w ^ (ones &* 0x22)) | zeros(w ^ (ones &* 0x5C)) | control
+        return stops == 0 ? nil : stops.trailingZeroBitCount >> 3
     }
+
+    /// Whether any byte of `word` is a quote, a backslash or below 0x20.
+    static func mayEnd(_ word: UInt64) -> Bool { firstStop(word) != nil }
 
     private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> UInt32 {
         guard pos + 4 <= bytes.count else { throw JSONParseError(offset: pos, reason: "truncated \\u escape") }

@@ -178,13 +178,18 @@ package struct OpenAIChunkSkim {
         mutating func memberKey() throws -> Key {
             space()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw Invalid() }
-            var at = pos
-            let token = try JSONStringScanner.scan(bytes, at: &at)
-            pos = at
             let key: Key
-            switch token {
-            case let .raw(start, end): key = Reader.key(bytes[start..<end])
-            case let .decoded(b): key = b.withUnsafeBufferPointer { Reader.key($0[...]) }
+            if let end = JSONStringScanner.plainEnd(bytes, at: pos) {
+                key = Reader.key(bytes[(pos + 1)..<(end - 1)])
+                pos = end
+            } else {
+                var at = pos
+                let token = try JSONStringScanner.scan(bytes, at: &at)
+                pos = at
+                switch token {
+                case let .raw(start, end): key = Reader.key(bytes[start..<end])
+                case let .decoded(b): key = b.withUnsafeBufferPointer { Reader.key($0[...]) }
+                }
             }
             space()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw Invalid() }
@@ -344,9 +349,13 @@ package struct OpenAIChunkSkim {
                 guard try openArray() else { return }
                 repeat { try skipValue() } while try nextElement()
             case UInt8(ascii: "\""):
-                var at = pos
-                _ = try JSONStringScanner.scan(bytes, at: &at)
-                pos = at
+                if let end = JSONStringScanner.plainEnd(bytes, at: pos) {
+                    pos = end
+                } else {
+                    var at = pos
+                    _ = try JSONStringScanner.scan(bytes, at: &at)
+                    pos = at
+                }
             case UInt8(ascii: "t"): try word("true")
             case UInt8(ascii: "f"): try word("false")
             case UInt8(ascii: "n"): try word("null")
@@ -400,14 +409,33 @@ package struct OpenAIChunkTemplate {
         }
     }
 
-    /// `text(ofLike:)`, without a String when the text is plain ASCII.
+    /// `text(ofLike:)`, without a String when the text is plain ASCII: `new` is like the
+    /// template when it has the template's bytes before and after its string token at the
+    /// template's text.
     package func like(_ new: UnsafeBufferPointer<UInt8>) -> LikeText? {
-        guard let range = chunk.varying?.range, let token = sameShape(new, text: range) else { return nil }
+        guard let range = chunk.varying?.range else { return nil }
+        let start = range.lowerBound
+        let suffix = bytes.count - range.upperBound
+        // The bytes before the token and its opening quote.
+        guard new.count >= start + 2 + suffix, let base = new.baseAddress,
+              bytes.withUnsafeBufferPointer({ memcmp(base, $0.baseAddress!, start + 1) == 0 }) else { return nil }
+        // The token: without escapes in most chunks (no token value is made), else scanned.
+        var end = start
+        var token: JSONStringScanner.Token?
+        if let plain = JSONStringScanner.plainEnd(new, at: start) {
+            end = plain
+        } else {
+            guard let scanned = try? JSONStringScanner.scan(new, at: &end) else { return nil }
+            token = scanned
+        }
+        guard new.count - end == suffix,
+              bytes.withUnsafeBufferPointer({ memcmp(base + end, $0.baseAddress! + range.upperBound, suffix) == 0 }) else { return nil }
         switch token {
-        case let .raw(s, e):
-            if UnsafeBufferPointer(rebasing: new[s..<e]).allSatisfy({ $0 < 0x80 }) { return .ascii(s..<e) }
-            return .decoded(String(decoding: new[s..<e], as: UTF8.self))
-        case let .decoded(b):
+        case nil, .raw?:
+            let text = (start + 1)..<(end - 1)
+            if UnsafeBufferPointer(rebasing: new[text]).allSatisfy({ $0 < 0x80 }) { return .ascii(text) }
+            return .decoded(String(decoding: new[text], as: UTF8.self))
+        case let .decoded(b)?:
             return .decoded(String(decoding: b, as: UTF8.self))
         }
     }
@@ -423,19 +451,5 @@ package struct OpenAIChunkTemplate {
             chunk = read
         }
         return read
-    }
-
-    /// The string token of `new` at `range.lowerBound` when `new` has the template's bytes
-    /// before and after it.
-    private func sameShape(_ new: UnsafeBufferPointer<UInt8>, text range: Range<Int>) -> JSONStringScanner.Token? {
-        let start = range.lowerBound
-        let suffix = bytes.count - range.upperBound
-        // The bytes before the token and its opening quote.
-        guard new.count >= start + 2 + suffix, let base = new.baseAddress,
-              bytes.withUnsafeBufferPointer({ memcmp(base, $0.baseAddress!, start + 1) == 0 }) else { return nil }
-        var end = start
-        guard let token = try? JSONStringScanner.scan(new, at: &end), new.count - end == suffix,
-              bytes.withUnsafeBufferPointer({ memcmp(base + end, $0.baseAddress! + range.upperBound, suffix) == 0 }) else { return nil }
-        return token
     }
 }

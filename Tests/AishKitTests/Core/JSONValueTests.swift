@@ -87,6 +87,14 @@ import Testing
                 bytes[place] = UInt8(value)
                 let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
                 if special { #expect(JSONStringScanner.mayEnd(word), "byte \(value) at \(place)") }
+                // The first stop is found exactly, also with a later one in the word.
+                #expect(JSONStringScanner.firstStop(word) == (special ? place : nil), "byte \(value) at \(place)")
+                for later in place + 1 ..< 8 {
+                    bytes[later] = UInt8(ascii: "\"")
+                    let two = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    #expect(JSONStringScanner.firstStop(two) == (special ? place : later), "byte \(value) at \(place), quote at \(later)")
+                    bytes[later] = UInt8(ascii: "a")
+                }
             }
         }
         for text in ["abcdefgh", "tok1 tok", "éééé", "日本語だ", "~}|{`_^]"] {
