@@ -58,6 +58,30 @@ private final class CurlHeaderList {
     deinit { curl.slist_free_all(list) }
 }
 
+/// Owns one parsed URL (CURLU*), handed to transfers with CURLOPT_CURLU: libcurl then
+/// copies the parts rather than parsing the URL string again for every request (a bench
+/// level sends thousands to one URL).
+private final class CurlParsedURL {
+    let url: String
+    let handle: OpaquePointer
+    private let curl: aish_curl_functions
+
+    /// nil when libcurl does not parse `url`: the transfer then sets it as a string, and
+    /// libcurl's own error reaches the caller.
+    init?(_ url: String, curl: aish_curl_functions) {
+        guard let h = curl.url() else { return nil }
+        guard curl.url_set(h, CURLUPART_URL, url, aish_curlu_flags_as_curlopt_url()) == CURLUE_OK else {
+            curl.url_cleanup(h)
+            return nil
+        }
+        self.url = url
+        handle = h
+        self.curl = curl
+    }
+
+    deinit { curl.url_cleanup(handle) }
+}
+
 /// Owns one easy handle (CURL*). Kept between transfers (reset, not freed) so a thread's
 /// requests do not pay for a new handle each.
 private final class CurlEasy {
@@ -70,6 +94,8 @@ private final class CurlEasy {
     /// building a list of C strings again.
     private var headerList: CurlHeaderList?
     private var listedHeaders: [(String, String)] = []
+    /// The last request's URL, parsed; the next request to the same URL reuses it.
+    private var parsedURL: CurlParsedURL?
 
     init(curl: aish_curl_functions) {
         self.curl = curl
@@ -87,6 +113,13 @@ private final class CurlEasy {
         headerList = list
         listedHeaders = headers
         return list
+    }
+
+    /// `url` parsed by libcurl, or nil when it does not parse.
+    func parsed(_ url: String) -> CurlParsedURL? {
+        if let parsedURL, parsedURL.url == url { return parsedURL }
+        parsedURL = CurlParsedURL(url, curl: curl)
+        return parsedURL
     }
 
     /// Back to the state of a new handle; the connection cache (in the multi) is untouched.
@@ -108,6 +141,8 @@ private final class CurlTransfer {
     private let curl: aish_curl_functions
     let request: HTTPRequest
     private let headerList: CurlHeaderList
+    /// Held for the transfer, which reads it (CURLOPT_CURLU).
+    private let parsedURL: CurlParsedURL?
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     // Response state, filled by the callbacks (on the loop's thread).
@@ -159,6 +194,7 @@ private final class CurlTransfer {
         self.request = request
         errorBuffer = easy.errorBuffer
         headerList = easy.headerList(for: request.headers)
+        parsedURL = easy.parsed(request.url)
         startedAt = MonotonicClock.now()
         configure()
     }
@@ -170,7 +206,11 @@ private final class CurlTransfer {
 
     private func configure() {
         let me = Unmanaged.passUnretained(self).toOpaque()
-        _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_URL, request.url)
+        if let parsedURL {
+            _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_CURLU, UnsafeMutableRawPointer(parsedURL.handle))
+        } else {
+            _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_URL, request.url)
+        }
         set(CURLOPT_NOSIGNAL, 1)              // threads: no SIGALRM for DNS timeouts
         set(CURLOPT_SSL_VERIFYPEER, 1)
         set(CURLOPT_SSL_VERIFYHOST, 2)

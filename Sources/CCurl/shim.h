@@ -31,6 +31,9 @@ struct aish_curl_functions {
     __typeof__(&curl_multi_socket_action) multi_socket_action;
     __typeof__(&curl_slist_append) slist_append;
     __typeof__(&curl_slist_free_all) slist_free_all;
+    __typeof__(&curl_url) url;
+    __typeof__(&curl_url_cleanup) url_cleanup;
+    __typeof__(&curl_url_set) url_set;
 };
 
 // Fills `f` from an opened libcurl; returns NULL, or the name of the first missing function.
@@ -45,6 +48,7 @@ static inline const char *aish_curl_bind(void *library, struct aish_curl_functio
     AISH_CURL_BIND(multi_remove_handle) AISH_CURL_BIND(multi_info_read)
     AISH_CURL_BIND(multi_setopt) AISH_CURL_BIND(multi_socket_action)
     AISH_CURL_BIND(slist_append) AISH_CURL_BIND(slist_free_all)
+    AISH_CURL_BIND(url) AISH_CURL_BIND(url_cleanup) AISH_CURL_BIND(url_set)
 #undef AISH_CURL_BIND
     return NULL;
 }
@@ -56,6 +60,8 @@ static inline CURLcode aish_curl_setopt_long(__typeof__(&curl_easy_setopt) setop
 static inline CURLcode aish_curl_setopt_off(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, curl_off_t v) { return setopt(h, o, v); }
 static inline CURLcode aish_curl_setopt_string(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, const char *v) { return setopt(h, o, v); }
 static inline CURLcode aish_curl_setopt_pointer(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, void *v) { return setopt(h, o, v); }
+// CURLU parsing flags as libcurl's own for CURLOPT_URL (the macros are not imported).
+static inline unsigned int aish_curlu_flags_as_curlopt_url(void) { return CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME; }
 static inline CURLcode aish_curl_setopt_slist(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, struct curl_slist *v) { return setopt(h, o, v); }
 // WRITEFUNCTION and HEADERFUNCTION share this signature.
 static inline CURLcode aish_curl_setopt_write_callback(__typeof__(&curl_easy_setopt) setopt, CURL *h, CURLoption o, curl_write_callback v) {
