@@ -90,9 +90,10 @@ package struct BoundedReply: Sendable {
         return kept + truncationNote
     }
 
-    /// `text`, made without copying a truncated reply: the note is appended in place.
-    /// Call it once, when the reply is complete: afterwards the reply is spent (it holds
-    /// the note) and takes no more pieces.
+    /// `text`, made with one copy of a truncated reply (into the String): the note is
+    /// appended in place to the kept bytes, whose room `makeRoom` left for it. Call it once,
+    /// when the reply is complete: afterwards the reply is spent (it holds the note) and
+    /// takes no more pieces.
     package mutating func takeText() -> String {
         if let spentText { return spentText }
         guard isTruncated else { return kept }
