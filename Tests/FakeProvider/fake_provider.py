@@ -135,6 +135,7 @@ Connection refused: tests use a port with nothing listening (bind port 0, close 
 """
 
 import argparse
+import collections
 import email.utils
 import hashlib
 import json
@@ -187,6 +188,34 @@ def fault_value(faults, name, default=None, key=""):
     return faults[name].get(key, default) or default
 
 
+class FirstComeFirstServed:
+    """At most N holders at once; the others wait and are served in the order they came,
+    as a model server's scheduler serves its queue. (threading.Semaphore lets a newcomer
+    take a freed slot before a waiter wakes, so under load a request could wait several
+    rounds behind later ones.)"""
+
+    def __init__(self, n):
+        self.free = n
+        self.lock = threading.Lock()
+        self.waiting = collections.deque()
+
+    def acquire(self):
+        with self.lock:
+            if self.free > 0 and not self.waiting:
+                self.free -= 1
+                return
+            turn = threading.Event()
+            self.waiting.append(turn)
+        turn.wait()   # a releaser handed its slot over
+
+    def release(self):
+        with self.lock:
+            if self.waiting:
+                self.waiting.popleft().set()
+            else:
+                self.free += 1
+
+
 class State:
     def __init__(self, args):
         self.lock = threading.Lock()
@@ -197,7 +226,7 @@ class State:
         self.generated_tokens = 0
         self.running = 0
         # --capacity: a server that decodes N streams at once and queues the rest.
-        self.capacity = threading.Semaphore(args.capacity) if args.capacity > 0 else None
+        self.capacity = FirstComeFirstServed(args.capacity) if args.capacity > 0 else None
         self.loaded = []
         self.last_used = {}     # model -> time of its last Ollama request
         self.slots = []         # llama.cpp slots: {"busy": bool, "tokens": int or None, "task": int}
