@@ -40,7 +40,17 @@ package struct BoundedReply: Sendable {
         var piece = piece
         // Through the piece's storage (a short piece's, copied out of the String): the
         // generic append of a UTF-8 view cost over a hundred instructions a piece.
-        if piece.withUTF8({ keepWhole($0) }) { return }
+        if !piece.withUTF8({ keepWhole($0) }) { keepCut(piece) }
+    }
+
+    /// `append` of a piece given as its UTF-8 (valid, whole characters).
+    package mutating func append(utf8 piece: UnsafeBufferPointer<UInt8>) {
+        // Cut at a character's end through a String, as a piece given as one.
+        if !keepWhole(piece) { keepCut(String(decoding: piece, as: UTF8.self)) }
+    }
+
+    /// Keeps the whole characters of `piece` (counted already) that fit.
+    private mutating func keepCut(_ piece: String) {
         var used = 0
         let room = limit - keptBytes
         for c in piece {
@@ -51,14 +61,6 @@ package struct BoundedReply: Sendable {
         makeRoom(for: used)
         bytes.append(contentsOf: piece.utf8.prefix(used))
         keptBytes += used
-    }
-
-    /// `append` of a piece given as its UTF-8 (valid, whole characters).
-    package mutating func append(utf8 piece: UnsafeBufferPointer<UInt8>) {
-        if keepWhole(piece) { return }
-        // Cut at a character's end: through a String, as a piece given as one.
-        totalBytes -= piece.count
-        append(String(decoding: piece, as: UTF8.self))
     }
 
     /// Counts `piece` and keeps it when it fits whole (or nothing more is kept); false

@@ -36,16 +36,12 @@ package struct LineSplitter {
             start = nl + 1
         }
         if start < bytes.count {
-            guard buffer.count + (bytes.count - start) <= maxLineBytes else {
-                buffer.removeAll()
-                throw LineTooLong(limit: maxLineBytes)
-            }
-            buffer.append(contentsOf: bytes[start...])
+            try bytes.withUnsafeBufferPointer { try hold(UnsafeBufferPointer(rebasing: $0[start...])) }
         }
     }
 
-    /// Holds `rest`, the start of a line whose end is still to come (a caller that cut the
-    /// complete lines of a push itself, with no partial line held before it).
+    /// Holds `rest`, the start of a line whose end is still to come (also for a caller that
+    /// cut the complete lines of a push itself).
     package mutating func hold(_ rest: UnsafeBufferPointer<UInt8>) throws {
         guard buffer.count + rest.count <= maxLineBytes else {
             buffer.removeAll()
@@ -153,7 +149,8 @@ package struct SSEDecoder {
         }
     }
 
-    /// The event goes on past the bytes its first data line lies in: the line is copied.
+    /// The event goes on past the bytes its first data line lies in, or has a second data
+    /// line: the first is copied into `data`.
     private mutating func keepFirstLine() {
         guard let line = firstLine else { return }
         data.append(contentsOf: line)
@@ -202,10 +199,7 @@ package struct SSEDecoder {
             if !hasData {
                 firstLine = value
             } else {
-                if let first = firstLine {
-                    data.append(contentsOf: first)
-                    firstLine = nil
-                }
+                keepFirstLine()
                 data.append(0x0A)
                 data.append(contentsOf: value)
             }

@@ -145,6 +145,17 @@ package struct ChatStreamReader<D: ChatStreamDecoder> {
 
     /// Takes body bytes; `onText` sees each piece of reply text.
     package mutating func body(_ bytes: [UInt8], onText: (String) -> Void) throws {
+        try decode(bytes) { onText(String(repairingUTF8: $0)) }
+    }
+
+    /// `body(_:onText:)` for a caller that needs no String of each piece (bench's load
+    /// engine): `onPiece` is called once a piece.
+    package mutating func body(_ bytes: [UInt8], onPiece: () -> Void) throws {
+        try decode(bytes) { _ in onPiece() }
+    }
+
+    /// Body bytes through the decoder; each piece is kept (as bytes) and handed to `use`.
+    private mutating func decode(_ bytes: [UInt8], use: (UnsafeBufferPointer<UInt8>) -> Void) throws {
         if wholeBody != nil {
             // Read whole before it can be decoded: only as far as max_reply_bytes needs.
             guard wholeBody!.count + bytes.count <= wholeLimit else {
@@ -159,22 +170,9 @@ package struct ChatStreamReader<D: ChatStreamDecoder> {
         var kept = reply
         reply = BoundedReply(limit: 0)
         defer { reply = kept }
-        try decoder.push(bytes) { piece in
-            kept.append(piece)
-            onText(piece)
-        }
-    }
-
-    /// `body(_:onText:)` for a caller that needs no String of each piece (bench's load
-    /// engine): `onPiece` is called once a piece, which is kept as bytes.
-    package mutating func body(_ bytes: [UInt8], onPiece: () -> Void) throws {
-        if wholeBody != nil { return try body(bytes, onText: { _ in onPiece() }) }
-        var kept = reply
-        reply = BoundedReply(limit: 0)
-        defer { reply = kept }
         try decoder.push(bytes) { (piece: UnsafeBufferPointer<UInt8>) in
             kept.append(utf8: piece)
-            onPiece()
+            use(piece)
         }
     }
 
