@@ -100,12 +100,14 @@ package enum LoadCeiling {
                                       timeouts: ProviderTimeouts(connect: 2, firstToken: 5, idle: 5), serviceUnit: nil,
                                       location: here)
         let interrupt = InterruptFlag()
+        // Made once: every request goes to the same target (and fails the same way if it cannot).
+        let target = Result { try WireTarget(provider: provider, backendModel: model, environment: [:], routeReason: nil) }
         return concurrencies.map { c in
             let plan = LoadPlan(shape: .closed(concurrency: c), requests: requestsPerLevel,
                                 duration: requestsPerLevel == nil ? secondsPerLevel : nil, threads: threads)
             let cpu0 = cpuSeconds()
             let run = LoadEngine.run(plan: plan, model: model, prompt: "hi", maxTokens: 16, keepBytes: 4096, wire: {
-                [try WireTarget(provider: provider, backendModel: model, environment: [:], routeReason: nil)]
+                [try target.get()]
             }, interrupt: interrupt)
             let cpu = cpuSeconds() - cpu0
             let ok = run.samples.filter(\.ok)
