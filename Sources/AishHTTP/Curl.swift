@@ -82,8 +82,9 @@ private final class CurlParsedURL {
     deinit { curl.url_cleanup(handle) }
 }
 
-/// Owns one easy handle (CURL*). Kept between transfers (reset, not freed) so a thread's
-/// requests do not pay for a new handle each.
+/// Owns one easy handle (CURL*). Kept between transfers (not freed) so a thread's requests
+/// do not pay for a new handle each; its options are kept too while the next request is of
+/// the same kind (see `Configuration`), else reset.
 private final class CurlEasy {
     let handle: UnsafeMutableRawPointer
     let curl: aish_curl_functions
@@ -96,6 +97,25 @@ private final class CurlEasy {
     private var listedHeaders: [(String, String)] = []
     /// The last request's URL, parsed; the next request to the same URL reuses it.
     private var parsedURL: CurlParsedURL?
+    /// Counts the header lists made, so a configuration names the list it set.
+    private var headerListsMade = 0
+
+    /// What the options set on the handle depend on besides the body and the transfer's own
+    /// callbacks' context. A request with the same configuration as the last one (every
+    /// request of a bench level) sets only those: resetting the handle and setting twenty
+    /// options again cost about 5,000 instructions a request.
+    struct Configuration: Equatable {
+        var url: String
+        var method: String
+        var hasBody: Bool
+        var connectTimeoutMs: Int
+        /// The header list's number (`headerListsMade` when it was made).
+        var headerList: Int
+    }
+    /// The configuration the handle's options are set for; nil on a new or reset handle.
+    var configured: Configuration?
+    /// libcurl took CURLOPT_PREREQFUNCTION (7.80 and later).
+    var hasPrereqCallback = false
 
     init(curl: aish_curl_functions) {
         self.curl = curl
@@ -112,8 +132,12 @@ private final class CurlEasy {
         let list = CurlHeaderList(headers.map { "\($0.0): \($0.1)" } + ["Expect:"], curl: curl)
         headerList = list
         listedHeaders = headers
+        headerListsMade += 1
         return list
     }
+
+    /// The number of the list `headerList(for:)` gave last.
+    var headerListNumber: Int { headerListsMade }
 
     /// `url` parsed by libcurl, or nil when it does not parse.
     func parsed(_ url: String) -> CurlParsedURL? {
@@ -126,6 +150,7 @@ private final class CurlEasy {
     func reset() {
         curl.easy_reset(handle)
         errorBuffer[0] = 0
+        configured = nil
     }
 
     deinit {
@@ -155,6 +180,10 @@ private final class CurlTransfer {
     private var pendingBytes = 0
     /// True while curl holds the transfer paused because `pendingBody` is full.
     private var paused = false
+    /// The transfer was paused at some point, or curl ended it with an error, or it was
+    /// ended before curl finished it: its handle is reset before it serves another.
+    var leavesStateBehind = true
+    private var everPaused = false
     var errorBody: [UInt8] = []
     var bodyBytes = 0
     static let errorBodyLimit = 64 * 1024
@@ -196,7 +225,25 @@ private final class CurlTransfer {
         headerList = easy.headerList(for: request.headers)
         parsedURL = easy.parsed(request.url)
         startedAt = MonotonicClock.now()
-        configure()
+        let configuration = CurlEasy.Configuration(url: request.url, method: request.method.uppercased(), hasBody: request.body != nil,
+                                                   connectTimeoutMs: CurlTransfer.connectTimeoutMs(request),
+                                                   headerList: easy.headerListNumber)
+        if easy.configured == configuration {
+            errorBuffer[0] = 0
+        } else {
+            if easy.configured != nil { easy.reset() }
+            configure(configuration)
+            easy.configured = configuration
+        }
+        configureTransfer()
+    }
+
+    private static func connectTimeoutMs(_ request: HTTPRequest) -> Int { max(1, Int(request.timeouts.connect * 1000)) }
+
+    /// curl ended the transfer itself with `code`: a clean end (CURLE_OK, never paused)
+    /// leaves nothing on the handle that the next transfer of the same kind must clear.
+    func curlFinished(_ code: CURLcode) {
+        leavesStateBehind = code != CURLE_OK || everPaused
     }
 
     private func set(_ option: CURLoption, _ value: Int) {
@@ -204,8 +251,8 @@ private final class CurlTransfer {
         precondition(rc == CURLE_OK, "curl_easy_setopt(\(option.rawValue)) failed: \(rc.rawValue)")
     }
 
-    private func configure() {
-        let me = Unmanaged.passUnretained(self).toOpaque()
+    /// The options of a request of this configuration (see `CurlEasy.Configuration`).
+    private func configure(_ configuration: CurlEasy.Configuration) {
         if let parsedURL {
             _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_CURLU, UnsafeMutableRawPointer(parsedURL.handle))
         } else {
@@ -216,31 +263,37 @@ private final class CurlTransfer {
         set(CURLOPT_SSL_VERIFYHOST, 2)
         set(CURLOPT_FOLLOWLOCATION, 1)        // LiteLLM's /metrics answers 307 → /metrics/
         set(CURLOPT_MAXREDIRS, 5)
-        set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(request.timeouts.connect * 1000)))
+        set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMs)
         set(CURLOPT_TCP_KEEPALIVE, 1)
         _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_USERAGENT, "aish")
         _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = aish_curl_setopt_slist(curl.easy_setopt, handle, CURLOPT_HTTPHEADER, headerList.list)
         _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
-        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_WRITEDATA, me)
         _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
-        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_HEADERDATA, me)
         // An older libcurl without it leaves sentAt nil: measurements then start at startedAt.
-        if aish_curl_setopt_prereq_callback(curl.easy_setopt, handle, curlRequestGoesOut) == CURLE_OK {
-            _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_PREREQDATA, me)
+        easy.hasPrereqCallback = aish_curl_setopt_prereq_callback(curl.easy_setopt, handle, curlRequestGoesOut) == CURLE_OK
+        let method = configuration.method
+        if configuration.hasBody {
+            if method != "POST" { _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method) }
+        } else if method == "HEAD" {
+            set(CURLOPT_NOBODY, 1)
+        } else if method != "GET" {
+            _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method)
         }
-        let method = request.method.uppercased()
+    }
+
+    /// This transfer's own options: the callbacks' context and the body.
+    private func configureTransfer() {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_WRITEDATA, me)
+        _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_HEADERDATA, me)
+        if easy.hasPrereqCallback { _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_PREREQDATA, me) }
         if let body = request.body {
             _ = aish_curl_setopt_off(curl.easy_setopt, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             // COPYPOSTFIELDS: curl keeps its own copy; POSTFIELDS would point at a temporary.
             body.withUnsafeBytes { raw in
                 _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
             }
-            if method != "POST" { _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method) }
-        } else if method == "HEAD" {
-            set(CURLOPT_NOBODY, 1)
-        } else if method != "GET" {
-            _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method)
         }
     }
 
@@ -315,6 +368,7 @@ private final class CurlTransfer {
         let success = (200..<300).contains(status)
         if success, pendingBytes >= HTTPTransport.pendingBodyLimit {
             paused = true
+            everPaused = true
             return false
         }
         let now = MonotonicClock.now()
@@ -323,7 +377,11 @@ private final class CurlTransfer {
         lastByteAt = now
         bodyBytes += raw.count
         if success {
-            pendingBody.append((Array(raw), now))
+            // Into a buffer an earlier piece was delivered in: a 6 KB reply copied into a new
+            // array each read was a large allocation a request.
+            var bytes = readyList?.spareBuffer() ?? []
+            bytes.append(contentsOf: raw)
+            pendingBody.append((bytes, now))
             pendingBytes += raw.count
             markReady()
         } else if errorBody.count < CurlTransfer.errorBodyLimit {
@@ -332,12 +390,17 @@ private final class CurlTransfer {
         return true
     }
 
-    /// The body that waited, handed to the reader; a paused transfer goes on.
-    func takePendingBody() -> [(bytes: [UInt8], at: Double)] {
+    /// Hands the body that waited to `take`, piece by piece, until it returns false (the
+    /// reader stopped: the rest is dropped). The pieces' buffers go back to the loop.
+    func deliverPendingBody(_ take: ([UInt8], Double) -> Bool) -> Bool {
         var pieces: [(bytes: [UInt8], at: Double)] = []
         swap(&pieces, &pendingBody)
         pendingBytes = 0
-        return pieces
+        var going = true
+        for i in pieces.indices where going { going = take(pieces[i].bytes, pieces[i].at) }
+        readyList?.recycle(&pieces)
+        if pendingBody.isEmpty { swap(&pieces, &pendingBody) }   // the list's storage, for the next reads
+        return going
     }
 
     func resumeIfPaused() {
@@ -569,7 +632,7 @@ private final class CurlMulti {
         guard attached.removeValue(forKey: t.handle) != nil else { return }
         _ = curl.multi_remove_handle(handle, t.handle)
         if spares.count < min(max(peakAttached, 64), CurlMulti.maxSpares) {
-            t.easy.reset()
+            if t.leavesStateBehind { t.easy.reset() }
             spares.append(t.easy)
         }
     }
@@ -714,11 +777,31 @@ package enum TransferEvent {
     case body([UInt8], at: Double)
 }
 
-/// The transfers that have something to deliver since the loop last looked.
+/// The transfers that have something to deliver since the loop last looked, and the
+/// buffers delivered pieces of body were in (a transfer's next read goes into one).
 package final class ReadyTransfers {
     fileprivate var items: [CurlTransfer] = []
     /// The list a round of delivery walks, kept with its storage for the next round.
     fileprivate var walking: [CurlTransfer] = []
+    private var spareBuffers: [[UInt8]] = []
+    static let maxSpareBuffers = 256
+    static let maxSpareCapacity = 64 << 10
+
+    /// An empty buffer, with the capacity of one delivered before when there is one.
+    fileprivate func spareBuffer() -> [UInt8] { spareBuffers.popLast() ?? [] }
+
+    /// Takes back the buffers of delivered pieces (their storage is kept when the reader
+    /// kept no reference to it) and empties the list.
+    fileprivate func recycle(_ pieces: inout [(bytes: [UInt8], at: Double)]) {
+        for i in pieces.indices where spareBuffers.count < ReadyTransfers.maxSpareBuffers {
+            var bytes: [UInt8] = []
+            swap(&bytes, &pieces[i].bytes)
+            guard bytes.capacity <= ReadyTransfers.maxSpareCapacity else { continue }
+            bytes.removeAll(keepingCapacity: true)
+            spareBuffers.append(bytes)
+        }
+        pieces.removeAll(keepingCapacity: true)
+    }
 }
 
 /// A multi loop that transfers join while others run: `TransferLoop`'s and the load
@@ -822,7 +905,11 @@ package final class TransferDriver {
                 _ = onEvent(id, .head(t.head))
             }
             // Read in this turn's last round but not yet delivered: the reader gets it first.
-            for piece in t.takePendingBody() { _ = onEvent(id, .body(piece.bytes, at: piece.at)) }
+            _ = t.deliverPendingBody { bytes, at in
+                _ = onEvent(id, .body(bytes, at: at))
+                return true
+            }
+            t.curlFinished(code)
             end(t, t.complete(code: code), onDone: onDone)
         }
 
@@ -860,12 +947,7 @@ package final class TransferDriver {
                 if !onEvent(id, .head(t.head)) { end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone); continue }
             }
             if !t.pendingBody.isEmpty {
-                var stopped = false
-                for piece in t.takePendingBody() where !onEvent(id, .body(piece.bytes, at: piece.at)) {
-                    stopped = true
-                    break
-                }
-                if stopped {
+                if !t.deliverPendingBody({ onEvent(id, .body($0, at: $1)) }) {
                     end(t, .failure(t.failure(.cancelled, "stopped by the reader")), onDone: onDone)
                     continue
                 }

@@ -297,7 +297,8 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in extra_headers:
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":   # a HEAD response has no body: bytes sent anyway are read as the next response
+            self.wfile.write(data)
 
     def send_text(self, status, text, content_type="text/plain; charset=utf-8"):
         data = text.encode()
@@ -305,7 +306,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     def start_stream(self, content_type, extra_headers=()):
         self.send_response(200)

@@ -263,6 +263,31 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         #expect(streamed.newConnections == 0)
     }
 
+    @Test func aReusedHandleSendsEachRequestAsItIs() throws {
+        // Requests of one kind reuse an easy handle's options and set only their body; a
+        // request of another kind (method, headers, URL) must not inherit any of them.
+        let fake = try FakeProviderProcess()
+        defer { fake.stop() }
+        let chat = fake.baseURL + "/v1/chat/completions"
+        func body(_ text: String) -> JSONValue {
+            .object([("model", "m"), ("stream", true), ("messages", .array([.object([("role", "user"), ("content", .string(text))])]))])
+        }
+        let long = String(repeating: "long prompt ", count: 300)
+        _ = try HTTPTransport.stream(.postJSON(url: chat, body("a")), interrupt: nil) { _ in }
+        _ = try HTTPTransport.stream(.postJSON(url: chat, body(long)), interrupt: nil) { _ in }
+        _ = try HTTPTransport.stream(.postJSON(url: chat, body("b"), headers: [("X-Test", "1")]), interrupt: nil) { _ in }
+        _ = try HTTPTransport.fetch(HTTPRequest(url: fake.baseURL + "/v1/models"), interrupt: nil)
+        _ = try HTTPTransport.fetch(HTTPRequest(method: "HEAD", url: fake.baseURL + "/health"), interrupt: nil)
+        _ = try HTTPTransport.stream(.postJSON(url: chat, body("c")), interrupt: nil) { _ in }
+        let seen = try fake.receivedRequests()
+        #expect(seen.map { $0["method"]?.stringValue ?? "" } == ["POST", "POST", "POST", "GET", "HEAD", "POST"])
+        #expect(seen.map { $0["path"]?.stringValue ?? "" } == ["/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions",
+                                                            "/v1/models", "/health", "/v1/chat/completions"])
+        let prompts = seen.map { $0["body"]?["messages"]?[0]?["content"]?.stringValue }
+        #expect(prompts == ["a", long, "b", nil, nil, "c"])
+        #expect(seen.map { $0["headers"]?["X-Test"]?.stringValue } == [nil, nil, "1", nil, nil, nil])
+    }
+
     @Test func aConnectionTheServerClosedIsNotReused() throws {
         let fake = try FakeProviderProcess()
         defer { fake.stop() }
