@@ -103,6 +103,7 @@ an item is NAME, NAME=VALUE, or NAME:KEY=VALUE:... .
   no-newline            the stream's last line has no trailing newline
   crlf                  SSE lines end with CRLF
   close                 close the connection without any response
+  redirect              307 to the same path without the query (as LiteLLM's /metrics -> /metrics/)
   html                  200 with a text/html page (a captive portal / login proxy), not an API answer
   empty                 200 with an empty body
 
@@ -393,6 +394,12 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(delay))
         if "close" in faults:
             return self.drop_connection()
+        if "redirect" in faults:
+            self.send_response(307)
+            self.send_header("Location", path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
 
         open_paths = ("/health/liveliness", "/health/readiness", "/metrics", "/-/healthy", "/api/v1/targets", "/api/health")
         if not self.opts.litellm_health:

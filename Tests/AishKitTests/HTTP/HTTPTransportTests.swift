@@ -277,15 +277,20 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         _ = try HTTPTransport.stream(.postJSON(url: chat, body(long)), interrupt: nil) { _ in }
         _ = try HTTPTransport.stream(.postJSON(url: chat, body("b"), headers: [("X-Test", "1")]), interrupt: nil) { _ in }
         _ = try HTTPTransport.fetch(HTTPRequest(url: fake.baseURL + "/v1/models"), interrupt: nil)
+        // Redirected twice the same way: the handle's second use starts from its own URL again.
+        let redirected = HTTPRequest(url: fake.baseURL + "/v1/models?fault=redirect")
+        #expect(try HTTPTransport.fetch(redirected, interrupt: nil).head.status == 200)
+        #expect(try HTTPTransport.fetch(redirected, interrupt: nil).head.status == 200)
         _ = try HTTPTransport.fetch(HTTPRequest(method: "HEAD", url: fake.baseURL + "/health"), interrupt: nil)
         _ = try HTTPTransport.stream(.postJSON(url: chat, body("c")), interrupt: nil) { _ in }
         let seen = try fake.receivedRequests()
-        #expect(seen.map { $0["method"]?.stringValue ?? "" } == ["POST", "POST", "POST", "GET", "HEAD", "POST"])
+        #expect(seen.map { $0["method"]?.stringValue ?? "" } == ["POST", "POST", "POST", "GET", "GET", "GET", "GET", "GET", "HEAD", "POST"])
         #expect(seen.map { $0["path"]?.stringValue ?? "" } == ["/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions",
-                                                            "/v1/models", "/health", "/v1/chat/completions"])
+                                                            "/v1/models", "/v1/models?fault=redirect", "/v1/models",
+                                                            "/v1/models?fault=redirect", "/v1/models", "/health", "/v1/chat/completions"])
         let prompts = seen.map { $0["body"]?["messages"]?[0]?["content"]?.stringValue }
-        #expect(prompts == ["a", long, "b", nil, nil, "c"])
-        #expect(seen.map { $0["headers"]?["X-Test"]?.stringValue } == [nil, nil, "1", nil, nil, nil])
+        #expect(prompts == ["a", long, "b", nil, nil, nil, nil, nil, nil, "c"])
+        #expect(seen.map { $0["headers"]?["X-Test"]?.stringValue } == [nil, nil, "1", nil, nil, nil, nil, nil, nil, nil])
     }
 
     @Test func aConnectionTheServerClosedIsNotReused() throws {
