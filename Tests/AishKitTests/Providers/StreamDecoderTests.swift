@@ -225,6 +225,28 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(o.serverTimings == .object([("prompt_n", 3), ("prompt_ms", 12.5), ("predicted_n", 1), ("predicted_ms", 40.0)]))
     }
 
+    @Test func aChunkLikeTheTemplateAfterAnotherChunkBringsTheTemplatesFieldsAgain() {
+        // The third chunk is read against the first; the second, read in full, changed the
+        // usage in between: the third's own usage must count, as the JSON path counts it.
+        let s = """
+            data: {"choices":[{"delta":{"content":"a"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}
+
+            data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":9}}
+
+            data: {"choices":[{"delta":{"content":"b"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}
+
+            data: [DONE]
+
+
+            """
+        let o = decodeEverySplit(OpenAIStreamDecoder.init, bytes(s))
+        #expect(o.text == "ab")
+        #expect(o.promptTokens == 1)
+        #expect(o.completionTokens == 1)
+        let general = decode({ var d = OpenAIStreamDecoder(); d.readsDirectly = false; return d }, [bytes(s)])
+        #expect(general == o)
+    }
+
     @Test func finishReasonWithoutDoneIsComplete() {
         let s = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}]}\n\n"
         let o = decodeEverySplit(OpenAIStreamDecoder.init, bytes(s))
