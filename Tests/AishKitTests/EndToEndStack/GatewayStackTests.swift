@@ -55,7 +55,9 @@ struct GatewayStackTests {
     }
 
     @Test func theGatewaysLiveViewComesFromItAndItsRedis() throws {
-        let run = try aish.run(["--json", "gateway", "--timeout", "60s"])  // /health calls every deployment: slow on 2 busy cores
+        // /health calls every deployment: slow on 2 busy cores, and it has its own bound
+        // (--health-timeout, 5 s by default; --timeout is the other requests').
+        let run = try aish.run(["--json", "gateway", "--timeout", "60s", "--health-timeout", "60s"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let g = try json(run)
         #expect(g["source"] == .string("gateway"), "\(g.serialized())")
@@ -65,9 +67,9 @@ struct GatewayStackTests {
         let deployments = elements(of: g["deployments"])
         let native = try #require(deployments.first { $0["id"] == .string("llama_cpp_native/smollm2-native") }, "\(g.serialized())")
         #expect(native["provider"] == .string("llama_cpp_native"))
-        #expect(native["health"] == .string("healthy"))
+        #expect(native["health"] == .string("healthy"), "\(g["notes"]?.serialized() ?? "")")
         let ollama = try #require(deployments.first { $0["id"] == .string("ollama/llama3.2:1b") })
-        #expect(ollama["health"] == .string("unhealthy"))
+        #expect(ollama["health"] == .string("unhealthy"), "\(g["notes"]?.serialized() ?? "")")
         #expect(g["aliases"]?["chat"] == .string("llama3.2:1b"))
     }
 
