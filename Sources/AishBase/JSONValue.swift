@@ -170,40 +170,38 @@ package enum JSONStringScanner {
     /// first: `scan`'s token, an enum that may carry an array, cost as much as the scan.
     @inline(__always)
     package static func plainEnd(_ bytes: UnsafeBufferPointer<UInt8>, at pos: Int) -> Int? {
-        var i = pos + 1
+        let i = firstSpecial(bytes, from: pos + 1)
+        return i < bytes.count && bytes[i] == UInt8(ascii: "\"") ? i + 1 : nil
+    }
+
+    /// The index of the first quote, backslash or control byte at or after `i`, or the end.
+    @inline(__always)
+    private static func firstSpecial(_ bytes: UnsafeBufferPointer<UInt8>, from i: Int) -> Int {
+        var i = i
         // Eight bytes at a time while none of them is a quote, a backslash or a control
         // character (string scanning was the largest single share of bench's decoding).
         if let base = bytes.baseAddress {
             while i + 8 <= bytes.count {
                 let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                if let stop = JSONStringScanner.firstStop(word) {
-                    i += stop
-                    return bytes[i] == UInt8(ascii: "\"") ? i + 1 : nil
-                }
+                if let stop = JSONStringScanner.firstStop(word) { return i + stop }
                 i += 8
             }
         }
         while i < bytes.count {
             let c = bytes[i]
-            if c == UInt8(ascii: "\"") { return i + 1 }
-            if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { return i }
             i += 1
         }
-        return nil
+        return i
     }
 
     /// At the opening quote `pos`; leaves `pos` after the closing quote.
     package static func scan(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> Token {
-        if let end = plainEnd(bytes, at: pos) {
-            defer { pos = end }
-            return .raw(pos + 1, end - 1)
-        }
-        pos += 1
-        let start = pos
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+        let start = pos + 1
+        pos = firstSpecial(bytes, from: start)
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") {
             pos += 1
+            return .raw(start, pos - 1)
         }
         var out = Array(bytes[start..<pos])
         while pos < bytes.count {
@@ -254,9 +252,6 @@ package enum JSONStringScanner {
         let stops = zeros(w ^ (ones &* 0x22)) | zeros(w ^ (ones &* 0x5C)) | control
         return stops == 0 ? nil : stops.trailingZeroBitCount >> 3
     }
-
-    /// Whether any byte of `word` is a quote, a backslash or below 0x20.
-    static func mayEnd(_ word: UInt64) -> Bool { firstStop(word) != nil }
 
     private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, at pos: inout Int) throws(JSONParseError) -> UInt32 {
         guard pos + 4 <= bytes.count else { throw JSONParseError(offset: pos, reason: "truncated \\u escape") }

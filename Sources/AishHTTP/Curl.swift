@@ -98,7 +98,7 @@ private final class CurlEasy {
     /// The last request's URL, parsed; the next request to the same URL reuses it.
     private var parsedURL: CurlParsedURL?
     /// Counts the header lists made, so a configuration names the list it set.
-    private var headerListsMade = 0
+    private(set) var headerListsMade = 0
 
     /// What the options set on the handle depend on besides the body and the transfer's own
     /// callbacks' context. A request with the same configuration as the last one (every
@@ -136,9 +136,6 @@ private final class CurlEasy {
         headerListsMade += 1
         return list
     }
-
-    /// The number of the list `headerList(for:)` gave last.
-    var headerListNumber: Int { headerListsMade }
 
     /// `url` parsed by libcurl, or nil when it does not parse.
     func parsed(_ url: String) -> CurlParsedURL? {
@@ -228,7 +225,7 @@ private final class CurlTransfer {
         startedAt = MonotonicClock.now()
         let configuration = CurlEasy.Configuration(url: request.url, method: request.method.uppercased(), hasBody: request.body != nil,
                                                    connectTimeoutMs: CurlTransfer.connectTimeoutMs(request),
-                                                   headerList: easy.headerListNumber)
+                                                   headerList: easy.headerListsMade)
         if easy.configured == configuration {
             errorBuffer[0] = 0
         } else {
