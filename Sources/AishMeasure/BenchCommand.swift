@@ -37,7 +37,7 @@ package enum BenchCommand {
             reused, each SSE chunk decoded as it arrives, timed when its bytes were read off the
             socket, and every latency counted from when the request went out on a kept-alive
             connection; a new connection's handshake counts): one loop per core,
-            at most one per four requests in flight; --threads N sets how many (1 on a machine
+            at most one per eight requests in flight; --threads N sets how many (1 on a machine
             the server shares). Each request goes to the
             first available target of the model's route (load-balancing strategies pick per
             request), without failover. Per level: requests/s and output tokens/s over the level's

@@ -113,13 +113,15 @@ import Testing
             p.threads = threads
             return p
         }
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 1))) == 1)
-        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 3))) == 1, "a loop per four in flight at most")
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 3))) == 1)
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 15))) == 1, "a loop per eight in flight at most")
+        #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 16))) == min(2, cores))
         #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 1), threads: 4)) == 1, "never more loops than requests in flight")
         #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 64), threads: 3)) == 3)
         #expect(LoadEngine.lanes(for: plan(.replay(offsets: [0, 1], maxConcurrency: nil), threads: 2)) == 1,
                 "a replayed log keeps its order on one loop")
-        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #expect(LoadEngine.lanes(for: plan(.closed(concurrency: 256))) == cores)
         // Shares add up to the whole, the first lanes taking the rest.
         for (total, count) in [(41, 2), (7, 3), (1, 2), (0, 4)] {
