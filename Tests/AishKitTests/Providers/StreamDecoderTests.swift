@@ -348,4 +348,31 @@ func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         try d.finish { events.append($0) }
         #expect(events == [SSEEvent(event: "ping", data: "no-space\n two spaces", id: "42")])
     }
+
+    /// Events of one data line and a blank line are handed over as they lie in a push; the
+    /// others, and any event cut by a push's end, line by line. Both ways give the same events.
+    @Test func everyKindOfEventInEveryChunking() throws {
+        let stream = bytes("data: one\n\nevent: named\ndata:two\n\nid: 9\ndata: three\n\ndata: four\r\n\r\n"
+            + "data: five\r\n\ndata: six\ndata: more\n\n: comment\ndata: seven\n\n\n\ndata\n\ndata:\n\ndata:  \n\n"
+            + "retry: 5\ndata: eight\n\nevent: x\n\ndata: nine\n\n")
+        let expected = [SSEEvent(event: nil, data: "one", id: nil), SSEEvent(event: "named", data: "two", id: nil),
+                        SSEEvent(event: nil, data: "three", id: "9"), SSEEvent(event: nil, data: "four", id: "9"),
+                        SSEEvent(event: nil, data: "five", id: "9"), SSEEvent(event: nil, data: "six\nmore", id: "9"),
+                        SSEEvent(event: nil, data: "seven", id: "9"), SSEEvent(event: nil, data: "", id: "9"),
+                        SSEEvent(event: nil, data: "", id: "9"), SSEEvent(event: nil, data: " ", id: "9"),
+                        SSEEvent(event: nil, data: "eight", id: "9"), SSEEvent(event: nil, data: "nine", id: "9")]
+        func events(_ chunks: [[UInt8]]) throws -> [SSEEvent] {
+            var d = SSEDecoder()
+            var seen: [SSEEvent] = []
+            for c in chunks { try d.push(c) { seen.append($0) } }
+            try d.finish { seen.append($0) }
+            return seen
+        }
+        #expect(try events([stream]) == expected)
+        #expect(try events(stream.map { [$0] }) == expected)
+        for i in 0...stream.count {
+            let split = try events([Array(stream[..<i]), Array(stream[i...])])
+            #expect(split == expected, "split at \(i)")
+        }
+    }
 }
