@@ -126,11 +126,14 @@ private final class CurlEasy {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
-    /// The header list for `headers` (plus "Expect:").
+    /// The header list for `headers` (plus aish's User-Agent and "Expect:").
     func headerList(for headers: [(String, String)]) -> CurlHeaderList {
         if let headerList, listedHeaders.elementsEqual(headers, by: { $0.0 == $1.0 && $0.1 == $1.1 }) { return headerList }
+        // The User-Agent in the list rather than CURLOPT_USERAGENT: libcurl formats that one
+        // into a header of its own again for every request, a character at a time.
+        let agent = headers.contains { $0.0.lowercased() == "user-agent" } ? [] : ["User-Agent: aish"]
         // "Expect:" stops curl from waiting for a 100 Continue on large POST bodies.
-        let list = CurlHeaderList(headers.map { "\($0.0): \($0.1)" } + ["Expect:"], curl: curl)
+        let list = CurlHeaderList(headers.map { "\($0.0): \($0.1)" } + agent + ["Expect:"], curl: curl)
         headerList = list
         listedHeaders = headers
         headerListsMade += 1
@@ -263,7 +266,12 @@ private final class CurlTransfer {
         set(CURLOPT_MAXREDIRS, 5)
         set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMs)
         set(CURLOPT_TCP_KEEPALIVE, 1)
-        _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_USERAGENT, "aish")
+        if !CurlTransfer.proxyFromEnvironment {
+            // What libcurl would find, said once: otherwise it reads five environment
+            // variables for every request.
+            _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_PROXY, "")
+            _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_NOPROXY, "")
+        }
         _ = aish_curl_setopt_pointer(curl.easy_setopt, handle, CURLOPT_ERRORBUFFER, errorBuffer)
         _ = aish_curl_setopt_slist(curl.easy_setopt, handle, CURLOPT_HTTPHEADER, headerList.list)
         _ = aish_curl_setopt_write_callback(curl.easy_setopt, handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
@@ -279,6 +287,12 @@ private final class CurlTransfer {
             _ = aish_curl_setopt_string(curl.easy_setopt, handle, CURLOPT_CUSTOMREQUEST, method)
         }
     }
+
+    /// Whether the environment names a proxy libcurl would use for an HTTP(S) URL.
+    static let proxyFromEnvironment: Bool = {
+        let names = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+        return names.contains { name in getenv(name).map { $0.pointee != 0 } ?? false }
+    }()
 
     /// This transfer's own options: the callbacks' context and the body.
     private func configureTransfer() {

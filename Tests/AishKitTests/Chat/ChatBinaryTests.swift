@@ -64,4 +64,45 @@ import Testing
         #expect(log.stdout.contains("\"status\":\"error\""))
         #expect(log.stdout.contains("\"provider\":\"local\""))
     }
+    /// libcurl's proxy from the environment still carries every request (aish tells libcurl
+    /// there is no proxy only when no variable names one): chat and bench reach a provider
+    /// whose own port is closed through the fake provider acting as the proxy.
+    @Test func aProxyNamedByTheEnvironmentCarriesChatAndBench() throws {
+        let aish = try BinaryHarness()
+        defer { aish.cleanUp() }
+        let proxy = try FakeProviderProcess(["--reply", "via the proxy"])
+        defer { proxy.stop() }
+        let config = aish.home + "/config"
+        try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+        let far = "http://127.0.0.1:\(FakeProviderProcess.unusedPort())"
+        try """
+            providers:
+              far:
+                type: vllm
+                base_url: \(far)
+                status: active
+                models:
+                  - name: m
+
+            """.write(toFile: config + "/providers.yaml", atomically: true, encoding: .utf8)
+        try """
+            exact_matches:
+              m:
+                provider: far
+
+            """.write(toFile: config + "/model-mappings.yaml", atomically: true, encoding: .utf8)
+        for variable in ["http_proxy", "ALL_PROXY"] {
+            let run = try aish.run(["--config", config, "-c", "chat -m m hello; bench m -n 3 -c 2"],
+                                   extraEnvironment: [variable: proxy.baseURL])
+            #expect(run.code == 0, "\(variable): \(run.stderr)")
+            #expect(run.stdout.contains("via the proxy"), "\(variable): \(run.stdout)")
+        }
+        // A proxy gets the whole URL in the request line.
+        let paths = try proxy.receivedRequests().compactMap { $0["path"]?.stringValue }
+        #expect(paths.filter { $0 == far + "/v1/chat/completions" }.count == 8, "\(paths)")
+        // Without the variable, the closed port is asked directly, and refuses.
+        let direct = try aish.run(["--config", config, "-c", "chat -m m hello"])
+        #expect(direct.code != 0)
+        #expect(direct.stderr.contains("connection failed"), "\(direct.stderr)")
+    }
 }

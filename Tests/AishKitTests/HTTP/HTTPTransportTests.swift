@@ -275,7 +275,8 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         let long = String(repeating: "long prompt ", count: 300)
         _ = try HTTPTransport.stream(.postJSON(url: chat, body("a")), interrupt: nil) { _ in }
         _ = try HTTPTransport.stream(.postJSON(url: chat, body(long)), interrupt: nil) { _ in }
-        _ = try HTTPTransport.stream(.postJSON(url: chat, body("b"), headers: [("X-Test", "1")]), interrupt: nil) { _ in }
+        _ = try HTTPTransport.stream(.postJSON(url: chat, body("b"), headers: [("X-Test", "1"), ("user-agent", "probe/1")]),
+                                     interrupt: nil) { _ in }
         _ = try HTTPTransport.fetch(HTTPRequest(url: fake.baseURL + "/v1/models"), interrupt: nil)
         // Redirected twice the same way: the handle's second use starts from its own URL again.
         let redirected = HTTPRequest(url: fake.baseURL + "/v1/models?fault=redirect")
@@ -291,6 +292,12 @@ func httpError(_ body: () throws -> Void) -> HTTPError? {
         let prompts = seen.map { $0["body"]?["messages"]?[0]?["content"]?.stringValue }
         #expect(prompts == ["a", long, "b", nil, nil, nil, nil, nil, nil, "c"])
         #expect(seen.map { $0["headers"]?["X-Test"]?.stringValue } == [nil, nil, "1", nil, nil, nil, nil, nil, nil, nil])
+        // aish's User-Agent, unless the request brings its own (then only that one).
+        let agents = seen.map { r -> [String] in
+            guard case let .object(headers)? = r["headers"] else { return [] }
+            return headers.filter { $0.0.lowercased() == "user-agent" }.compactMap { $0.1.stringValue }
+        }
+        #expect(agents == [["aish"], ["aish"], ["probe/1"], ["aish"], ["aish"], ["aish"], ["aish"], ["aish"], ["aish"], ["aish"]])
     }
 
     @Test func aConnectionTheServerClosedIsNotReused() throws {
