@@ -46,7 +46,8 @@ package struct GatewayInfo: Sendable, Equatable {
     /// nil when the response carries none of these headers (not a LiteLLM gateway).
     package init?(headers: [(String, String)]) {
         // Most responses are not a gateway's: one pass over the names, as bytes, decides.
-        guard headers.contains(where: { $0.0.utf8.count > 10 && $0.0.hasPrefix(asciiCaseInsensitive: "x-litellm-") }) else { return nil }
+        guard headers.contains(where: { ($0.0.utf8.first ?? 0) | 0x20 == UInt8(ascii: "x") && $0.0.utf8.count > 10
+                                        && $0.0.hasPrefix(asciiCaseInsensitive: "x-litellm-") }) else { return nil }
         func value(_ name: String) -> String? {
             guard let v = headers.last(where: { $0.0.lowercased() == name })?.1.trimming(.whitespaces),
                   !v.isEmpty, v != "None" else { return nil }

@@ -10,21 +10,26 @@ import AishProviders
 import AishTelemetry
 
 /// Where one benchmark request goes on the wire: the provider's chat endpoint with its
-/// headers (API key), timeouts and secrets, and the wire format to decode.
-package struct WireTarget: Sendable {
+/// headers (API key), timeouts and secrets, and the wire format to decode. A class, with
+/// the endpoint and headers worked out once: bench copies a target with every request.
+package final class WireTarget: Sendable {
     package enum Format: Sendable { case openAI, ollama }
-    package var provider: String
-    package var backendModel: String
-    package var routeReason: String?
-    package var format: Format
-    var providerType: ProviderType
+    package let provider: String
+    package let backendModel: String
+    package let routeReason: String?
+    package let format: Format
+    let providerType: ProviderType
     /// A LiteLLM gateway: whether a reply can come from its response cache.
-    package var throughGateway: Bool
-    private var provider_: ProviderConfig
-    private var auth: ProviderAuth
+    package let throughGateway: Bool
+    private let root: String
+    /// The chat endpoint, its headers (with the API key's), timeouts and the secrets to mask.
+    private let chatURL: String
+    private let chatHeaders: [(String, String)]
+    private let timeouts: HTTPTimeouts
+    private let auth: ProviderAuth
     /// Unless true, a LiteLLM gateway is asked neither to answer from its response cache
     /// nor to store into it: bench measures the model, not Redis.
-    private var useGatewayCache: Bool
+    private let useGatewayCache: Bool
 
     /// Throws a `ProviderError` when the provider cannot be asked (no API key, a type aish
     /// has no client for).
@@ -43,7 +48,17 @@ package struct WireTarget: Sendable {
         self.useGatewayCache = useGatewayCache
         throughGateway = provider.type == .litellm
         providerType = provider.type
-        provider_ = provider
+        let endpoints = ProviderEndpoints(provider)
+        root = endpoints.root
+        switch format {
+        case .openAI:
+            chatURL = endpoints.chatCompletions
+            chatHeaders = [("Accept", "text/event-stream")] + auth.headers
+        case .ollama:
+            chatURL = endpoints.ollamaChat
+            chatHeaders = auth.headers
+        }
+        timeouts = HTTPTimeouts(provider.timeouts)
     }
 
     /// The server can be asked to generate past its end-of-sequence token: llama-server and
@@ -53,15 +68,13 @@ package struct WireTarget: Sendable {
     /// POST /tokenize of `text` where the server has one (llama-server: `content`; vLLM:
     /// `model` and `prompt`), nil elsewhere.
     func tokenizeRequest(_ text: String) -> HTTPRequest? {
-        let root = ProviderEndpoints(provider_).root
         let body: JSONValue
         switch providerType {
         case .llamaCpp: body = .object([("content", .string(text))])
         case .vllm: body = .object([("model", .string(backendModel)), ("prompt", .string(text))])
         default: return nil
         }
-        return HTTPRequest.postJSON(url: root + "/tokenize", body, headers: auth.headers,
-                                    timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
+        return HTTPRequest.postJSON(url: root + "/tokenize", body, headers: auth.headers, timeouts: timeouts, secrets: auth.secrets)
     }
 
     /// The streamed chat request for `prompt`, as the provider clients send it; `ignoreEOS`
@@ -73,21 +86,16 @@ package struct WireTarget: Sendable {
                                temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
         chat.bypassGatewayCache = !useGatewayCache
         if ignoreEOS, honoursIgnoreEOS, format == .openAI { chat.extraBody.append(("ignore_eos", true)) }
-        let endpoints = ProviderEndpoints(provider_)
-        switch format {
-        case .openAI:
-            return HTTPRequest.postJSON(url: endpoints.chatCompletions, OpenAICompatibleBackend.body(chat, gateway: throughGateway),
-                                        headers: [("Accept", "text/event-stream")] + auth.headers,
-                                        timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
-        case .ollama:
-            return HTTPRequest.postJSON(url: endpoints.ollamaChat, OllamaBackend.body(chat), headers: auth.headers,
-                                        timeouts: HTTPTimeouts(provider_.timeouts), secrets: auth.secrets)
+        let body = switch format {
+        case .openAI: OpenAICompatibleBackend.body(chat, gateway: throughGateway)
+        case .ollama: OllamaBackend.body(chat)
         }
+        return HTTPRequest.postJSON(url: chatURL, body, headers: chatHeaders, timeouts: timeouts, secrets: auth.secrets)
     }
 
     /// Same provider and model: the same request can be sent again.
     package func sameWire(as other: WireTarget) -> Bool {
-        provider == other.provider && backendModel == other.backendModel
+        self === other || (provider == other.provider && backendModel == other.backendModel)
     }
 }
 

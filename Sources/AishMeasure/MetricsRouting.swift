@@ -31,6 +31,10 @@ package enum MetricsRouting {
         // bench's load engine: each request goes to the available targets of a fresh plan
         // (so load-balancing strategies still spread the load), on to the next before the
         // first token as chat does.
+        // A target is made once for each provider, model and reason a plan names (working
+        // out its endpoint and API key for every request showed in bench's CPU time).
+        struct TargetKey: Hashable { let provider: Int, model: String, reason: String }
+        let made = Locked<[TargetKey: WireTarget]>([:])
         let wire: @Sendable () throws -> [WireTarget] = {
             let plan = router.plan(for: model, state: state)
             var targets: [WireTarget] = []
@@ -39,9 +43,16 @@ package enum MetricsRouting {
                 guard let i = step.providerIndex else { continue }
                 switch router.availability(of: step, state: state, environment: environment) {
                 case .available:
-                    targets.append(try WireTarget(provider: router.providers[i], backendModel: step.backendModel,
-                                                  environment: environment, routeReason: step.reason,
-                                                  useGatewayCache: useGatewayCache))
+                    let key = TargetKey(provider: i, model: step.backendModel, reason: step.reason)
+                    if let known = made.withLock({ $0[key] }) {
+                        targets.append(known)
+                        continue
+                    }
+                    let target = try WireTarget(provider: router.providers[i], backendModel: step.backendModel,
+                                                environment: environment, routeReason: step.reason,
+                                                useGatewayCache: useGatewayCache)
+                    made.withLock { $0[key] = target }
+                    targets.append(target)
                 case let .cooledDown(_, reason), let .rateLimited(_, reason), let .missingAPIKey(reason):
                     why.append("\(step.provider): \(reason)")
                 }

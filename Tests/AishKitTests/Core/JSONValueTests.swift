@@ -9,6 +9,16 @@ import Testing
         #expect(v["a"]?[2]?.stringValue == "x\né")
     }
 
+    @Test func stringsAreEscapedAsJSONAsksAndTheRestKeptAsItIs() throws {
+        let text = "plain \"quoted\" back\\slash\n\r\t\u{1}\u{1f}\u{7f} é 😀 end"
+        let v: JSONValue = .object([("k\"ey", .string(text)), ("e", .string("")), ("n", .array([.int(-3), .double(0.5), .null]))])
+        #expect(v.serialized() == #"{"k\"ey":"plain \"quoted\" back\\slash\n\r\t\u0001\u001f\#u{7f} é 😀 end","e":"","n":[-3,0.5,null]}"#)
+        #expect(try JSONValue.parse(v.serialized()) == v)
+        #expect(v.serializedUTF8() == Array(v.serialized().utf8))
+        #expect(JSONValue.object([("a", .array([.int(1)])), ("b", .object([]))]).serialized(pretty: true)
+                == "{\n  \"a\": [\n    1\n  ],\n  \"b\": {}\n}")
+    }
+
     @Test func rejectsTrailingGarbage() {
         #expect(throws: JSONParseError.self) { try JSONValue.parse("{} x") }
     }
