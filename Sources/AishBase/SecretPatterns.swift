@@ -110,8 +110,12 @@ package enum SecretPatterns {
             let nameStart = i
             var j = i
             while j < b.count, isNameByte(b[j]) { j += 1 }
-            let name = String(decoding: b[i..<j], as: UTF8.self)
             i = j
+            // Most words are neither `set`, an option nor a name that may look secret: no
+            // String is made of them (one a word showed in the session log writer's CPU time).
+            let isOption = b[nameStart] == 0x2D
+            if !isOption, !(commandStart && j - nameStart == 3), !SecretRedactor.mayLookSecret(utf8: b[nameStart..<j]) { continue }
+            let name = String(decoding: b[nameStart..<j], as: UTF8.self)
             if commandStart, name == "set" {
                 // `set NAME VALUE...`: the value is the rest of the command.
                 var k = j
@@ -128,7 +132,6 @@ package enum SecretPatterns {
                 i = end
                 continue
             }
-            let isOption = b[nameStart] == 0x2D
             guard SecretRedactor.looksSecret(name) || (isOption && isAuthOption(b[nameStart..<j])) else { continue }
             var k = j
             if k < b.count, b[k] == 0x22 || b[k] == 0x27 { k += 1 }  // "api_key": …
@@ -255,7 +258,11 @@ package enum SecretPatterns {
 
     // MARK: - Recognisers (each returns where the secret ends, or nil)
 
+    /// Whether a byte begins one of `prefixes` (most words begin none).
+    private static let prefixFirstBytes: [Bool] = (0..<256).map { c in prefixes.contains { $0.prefix[0] == UInt8(c) } }
+
     private static func prefixedKey(_ b: Bytes, at i: Int) -> Int? {
+        guard prefixFirstBytes[Int(b[i])] else { return nil }
         for p in prefixes where b.count - i > p.prefix.count && b[i] == p.prefix[0] {
             guard b[i..<(i + p.prefix.count)].elementsEqual(p.prefix) else { continue }
             var k = i + p.prefix.count
@@ -292,9 +299,12 @@ package enum SecretPatterns {
     }
 
     /// `Authorization:` (any case): returns where the value starts (after the scheme, if any).
+    private static let authorizationWord = Array("authorization:".utf8)
+
     private static func authorization(_ b: Bytes, at i: Int) -> Int? {
-        let word = Array("authorization:".utf8)
-        guard b.count - i > word.count, (0..<word.count).allSatisfy({ lower(b[i + $0]) == word[$0] }) else { return nil }
+        let word = authorizationWord
+        guard lower(b[i]) == word[0], b.count - i > word.count, (0..<word.count).allSatisfy({ lower(b[i + $0]) == word[$0] })
+        else { return nil }
         var k = i + word.count
         while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
         // A scheme (Bearer, Basic, Token) stays readable.
@@ -310,9 +320,11 @@ package enum SecretPatterns {
     }
 
     /// `Bearer <token>` (any case).
+    private static let bearerWord = Array("bearer".utf8)
+
     private static func bearer(_ b: Bytes, at i: Int) -> (Int, Int)? {
-        let word = Array("bearer".utf8)
-        guard b.count - i > 7, (0..<6).allSatisfy({ lower(b[i + $0]) == word[$0] }), b[i + 6] == 0x20 || b[i + 6] == 0x09
+        let word = bearerWord
+        guard lower(b[i]) == word[0], b.count - i > 7, (0..<6).allSatisfy({ lower(b[i + $0]) == word[$0] }), b[i + 6] == 0x20 || b[i + 6] == 0x09
         else { return nil }
         var j = i + 6
         while j < b.count, b[j] == 0x20 || b[j] == 0x09 { j += 1 }

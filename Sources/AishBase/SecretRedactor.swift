@@ -43,9 +43,12 @@ package struct SecretRedactor: Sendable {
     /// Whether the name holds "key", "ken" (token), "ass" (password, passwd, passphrase) or
     /// "cre" (secret, credential) in any case: most names the text scanner asks about do not,
     /// and this check allocates nothing.
-    private static func mayLookSecret(_ name: String) -> Bool {
+    private static func mayLookSecret(_ name: String) -> Bool { mayLookSecret(utf8: name.utf8) }
+
+    /// `mayLookSecret` of a name given as its bytes (the text scanner asks it of every word).
+    static func mayLookSecret<Bytes: Sequence<UInt8>>(utf8 name: Bytes) -> Bool {
         var a: UInt8 = 0, b: UInt8 = 0
-        for c in name.utf8 {
+        for c in name {
             let l = c >= 0x41 && c <= 0x5A ? c + 0x20 : c
             switch (a, b, l) {
             case (0x6B, 0x65, 0x79), (0x6B, 0x65, 0x6E), (0x61, 0x73, 0x73), (0x63, 0x72, 0x65): return true

@@ -162,7 +162,7 @@ package enum BenchCommand {
     package struct Level: Sendable {
         /// In flight at most: the closed loop's concurrency, or a rate level's cap (nil: none).
         package var concurrency: Int?
-        package var samples: [RequestSample]
+        package var samples: [RequestSample] { didSet { summarize() } }
         package var wallSeconds: Double
         package var mode: Mode = .closed
         package var requestedRate: Double? = nil
@@ -181,18 +181,29 @@ package enum BenchCommand {
              requestedRate: Double? = nil, achievedRate: Double? = nil, maxInFlight: Int = 0, unsent: Int = 0) {
             self.concurrency = concurrency
             self.samples = samples
+            counted = []
+            summary = SampleSummary([])
             self.wallSeconds = wallSeconds
             self.mode = mode
             self.requestedRate = requestedRate
             self.achievedRate = achievedRate
             self.maxInFlight = maxInFlight
             self.unsent = unsent
+            summarize()
         }
 
-        /// The requests counted (not those of the ramp-up).
-        package var counted: [RequestSample] { samples.filter { !$0.rampUp } }
-        package var summary: SampleSummary { SampleSummary(counted) }
-        package var requestsPerSecond: Double { wallSeconds > 0 ? Double(counted.filter(\.ok).count) / wallSeconds : 0 }
+        /// The requests counted (not those of the ramp-up), and their summary: worked out
+        /// once a change of `samples` (a report reads them many times, and copying tens of
+        /// thousands of samples each time held a level's report back by seconds).
+        package private(set) var counted: [RequestSample]
+        package private(set) var summary: SampleSummary
+
+        private mutating func summarize() {
+            counted = samples.contains(where: \.rampUp) ? samples.filter { !$0.rampUp } : samples
+            summary = SampleSummary(counted)
+        }
+
+        package var requestsPerSecond: Double { wallSeconds > 0 ? Double(counted.count(where: \.ok)) / wallSeconds : 0 }
         package var outputTokensPerSecond: Double { wallSeconds > 0 ? Double(summary.outputTokens) / wallSeconds : 0 }
         package var sendLag: LatencySummary? { LatencySummary(counted.compactMap(\.sendLagMs)) }
         package var queue: LatencySummary? { LatencySummary(counted.compactMap(\.queueMs)) }

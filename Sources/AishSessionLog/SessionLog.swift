@@ -203,7 +203,10 @@ package final class SessionLog {
         try db.inTransaction {
             var start = 0
             while start < records.count {
-                let n = min(SessionLog.rowsPerInsert, records.count - start)
+                // Statements of a few sizes only, each prepared once: a statement of the
+                // batch's own size cost as much to prepare for each row as to insert it.
+                let left = records.count - start
+                let n = SessionLog.insertSizes.first { $0 <= left } ?? 1
                 let statement = try db.cached(AttemptColumns.table.insertSQL(rows: n))
                 var index: Int32 = 1
                 let context = LogWriteContext(sessionID: sessionID, commandID: commandID)
@@ -223,6 +226,8 @@ package final class SessionLog {
 
     /// 31 parameters a row: 12,400 a statement, under SQLite's default limit of 32,766.
     package static let rowsPerInsert = 400
+    /// The rows a multi-row INSERT takes (a batch is cut into these, largest first).
+    static let insertSizes = [rowsPerInsert, 64, 8, 1]
 
     private func insertAttemptRow(_ r: AttemptRecord, commandID: Int64?) throws {
         try db.cached(AttemptColumns.table.insertSQL)

@@ -129,8 +129,10 @@ import Testing
         }
         let log = try SessionLog(path: path)
         try log.insertAttempt(attempt(request: "one", prompt: "kelp again", reply: "more kelp"), commandID: nil)
-        let bulk = SessionLog.rowsPerInsert + 7
+        // Cut into statements of every size (400, 64, 8, 8 and three of one row), in order.
+        let bulk = SessionLog.rowsPerInsert + 64 + 2 * 8 + 3
         try log.insertAttempts((0..<bulk).map { attempt(request: "bulk\($0)", prompt: "p\($0)", reply: $0 % 2 == 0 ? "kelp" : "sand") })
+        #expect(try names(log.db, "SELECT request_id FROM attempts WHERE request_id LIKE 'bulk%' ORDER BY id") == (0..<bulk).map { "bulk\($0)" })
         func matches(_ query: String) throws -> [String] {
             try names(log.db, "SELECT rowid FROM attempts_fts WHERE attempts_fts MATCH '\(query)' ORDER BY rowid")
         }
