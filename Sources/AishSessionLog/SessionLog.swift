@@ -186,7 +186,38 @@ package final class SessionLog {
         _ = try maxID.step()
         let upTo = maxID.int64(0)
         maxID.reset()
-        for sql in SessionLogSchema.foldRollupSQL(upTo: "?1") { try db.cached(sql).run([.int(upTo)]) }
+        // The new rows read once, each row's bins worked out by SQLite (the same expression as
+        // `foldRollupSQL`'s), and summed here: `foldRollupSQL`'s five grouped scans sorted the
+        // rows five times, a third of the log writer's CPU time while bench runs.
+        struct Key: Hashable { let day: String, model: String, provider: String, metric: Int, bin: Int }
+        var sums: [Key: (n: Int, total: Double)] = [:]
+        let scan = try db.cached(SessionLogSchema.foldScanSQL)
+        try scan.bind(.int(upTo), at: 1)
+        defer { scan.reset() }
+        while try scan.step() {
+            let day = scan.string(0), model = scan.string(1), provider = scan.string(2)
+            func add(_ metric: Int, _ bin: Int, _ value: Double) {
+                let key = Key(day: day, model: model, provider: provider, metric: metric, bin: bin)
+                let sum = sums[key] ?? (0, 0)
+                sums[key] = (sum.n + 1, sum.total + value)
+            }
+            let failed = scan.int(3) != 0, ok = scan.int(4) != 0, hit = scan.int(5) != 0
+            add(0, failed ? 1 : 0, 0)
+            if hit {
+                add(4, 0, 0)
+                continue
+            }
+            if !scan.isNull(6) { add(1, scan.int(7), scan.double(6)) }
+            guard ok else { continue }
+            if !scan.isNull(8) { add(2, scan.int(9), scan.double(8)) }
+            if !scan.isNull(10) { add(3, 0, scan.double(10)) }
+        }
+        let upsert = try db.cached(SessionLogSchema.rollupUpsertSQL)
+        for (key, sum) in sums {
+            try upsert.run([.text(key.day), .text(key.model), .text(key.provider), .int(Int64(key.metric)), .int(Int64(key.bin)),
+                            .int(Int64(sum.n)), .double(sum.total)])
+        }
+        try db.cached("UPDATE rollup_state SET covered_id = max(covered_id, ?1)").run([.int(upTo)])
         rowsSinceFold = 0
     }
 

@@ -302,6 +302,21 @@ package enum SessionLogSchema {
                 "UPDATE rollup_state SET covered_id = max(covered_id, \(upTo))"]
     }
 
+    /// The rows `foldRollupSQL` folds (version 5), one by one: day, model, provider, whether
+    /// it failed, succeeded or came from the gateway's cache, TTFT and its bin, latency and its
+    /// bin, tokens/s. `SessionLog` sums them into the histograms itself.
+    package static let foldScanSQL = """
+        SELECT substr(started_at, 1, 10), requested_model, provider, status IN ('error', 'timeout', 'partial'),
+            status = 'ok', cache_hit IS 1, ttft_ms, \(binSQL("ttft_ms")), total_ms, \(binSQL("total_ms")), tokens_per_second
+        FROM attempts WHERE id > (SELECT covered_id FROM rollup_state) AND id <= ?1 AND status != 'skipped'
+        """
+
+    /// Adds counts and sums to a histogram bin of `attempt_rollup`.
+    package static let rollupUpsertSQL = """
+        INSERT INTO attempt_rollup (day, requested_model, provider, metric, bin, n, total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        ON CONFLICT DO UPDATE SET n = n + excluded.n, total = total + excluded.total
+        """
+
     /// Brings `db` to the latest version. Each migration re-reads the version inside its
     /// transaction, so processes opening a new file at the same time apply it once.
     package static func migrate(_ db: Database) throws {
