@@ -193,8 +193,8 @@ package enum BenchCommand {
         }
 
         /// The requests counted (not those of the ramp-up), and their summary: worked out
-        /// once a change of `samples` (a report reads them many times, and copying tens of
-        /// thousands of samples each time held a level's report back by seconds).
+        /// again only when `samples` changes (a report reads them many times, and copying tens
+        /// of thousands of samples each time held a level's report back by seconds).
         package private(set) var counted: [RequestSample]
         package private(set) var summary: SampleSummary
 
