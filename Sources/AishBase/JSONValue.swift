@@ -89,6 +89,9 @@ package enum JSONValue: Equatable, Sendable {
     // Written as bytes, a string's plain runs copied whole: appending it to a String a
     // scalar at a time cost hundreds of instructions a byte, and bench builds a request body
     // for every request it sends.
+    /// Appends the value's compact serialization to `out`.
+    package func write(to out: inout [UInt8]) { write(to: &out, pretty: false, indent: 0) }
+
     private func write(to out: inout [UInt8], pretty: Bool, indent: Int) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)

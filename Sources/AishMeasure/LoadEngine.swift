@@ -24,7 +24,8 @@ package final class WireTarget: Sendable {
     private let root: String
     /// The chat endpoint, its headers (with the API key's), timeouts and the secrets to mask.
     private let chatURL: String
-    private let chatHeaders: [(String, String)]
+    /// The chat request's headers, Content-Type first (as `HTTPRequest.postJSON` puts them).
+    private let postHeaders: [(String, String)]
     private let timeouts: HTTPTimeouts
     private let auth: ProviderAuth
     /// Unless true, a LiteLLM gateway is asked neither to answer from its response cache
@@ -53,10 +54,10 @@ package final class WireTarget: Sendable {
         switch format {
         case .openAI:
             chatURL = endpoints.chatCompletions
-            chatHeaders = [("Accept", "text/event-stream")] + auth.headers
+            postHeaders = [("Content-Type", "application/json"), ("Accept", "text/event-stream")] + auth.headers
         case .ollama:
             chatURL = endpoints.ollamaChat
-            chatHeaders = auth.headers
+            postHeaders = [("Content-Type", "application/json")] + auth.headers
         }
         timeouts = HTTPTimeouts(provider.timeouts)
     }
@@ -78,19 +79,80 @@ package final class WireTarget: Sendable {
     }
 
     /// The streamed chat request for `prompt`, as the provider clients send it; `ignoreEOS`
-    /// asks a server that has the switch to generate all of `maxTokens`.
+    /// asks a server that has the switch to generate all of `maxTokens`. The body is the
+    /// serialized request of a stand-in prompt with this prompt put in its place: building and
+    /// serializing the request's JSON for every request showed in bench's CPU time.
     package func request(prompt: String, system: String? = nil, maxTokens: Int?, ignoreEOS: Bool = false) -> HTTPRequest {
+        let key = BodyKey(system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS)
+        let known = bodies.withLock { $0[key] }
+        let halves: BodyHalves?
+        if let known {
+            halves = known
+        } else {
+            let whole = body(prompt: Self.standIn, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS).serializedUTF8()
+            halves = BodyHalves(whole, around: JSONValue.string(Self.standIn).serializedUTF8())
+            bodies.withLock { if $0.count < 64 { $0[key] = halves } }
+        }
+        let bytes: [UInt8]
+        if let halves {
+            var b = halves.before
+            b.reserveCapacity(halves.before.count + prompt.utf8.count + 2 + halves.after.count)
+            JSONValue.string(prompt).write(to: &b)
+            b.append(contentsOf: halves.after)
+            bytes = b
+        } else {
+            bytes = body(prompt: prompt, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS).serializedUTF8()
+        }
+        return HTTPRequest(method: "POST", url: chatURL, headers: postHeaders, body: bytes, timeouts: timeouts, secrets: auth.secrets)
+    }
+
+    /// A prompt no one sends, whose serialized form marks where a request's prompt goes.
+    static let standIn = "\u{1}aish prompt stand-in\u{1}"
+
+    private struct BodyKey: Hashable {
+        let system: String?
+        let maxTokens: Int?
+        let ignoreEOS: Bool
+    }
+
+    /// A serialized body cut around the stand-in prompt (nil unless it occurs exactly once).
+    private struct BodyHalves {
+        let before: [UInt8]
+        let after: [UInt8]
+
+        init?(_ whole: [UInt8], around token: [UInt8]) {
+            var found: Int?
+            var i = 0
+            while i + token.count <= whole.count {
+                if whole[i] == token[0], whole[i..<(i + token.count)].elementsEqual(token) {
+                    guard found == nil else { return nil }
+                    found = i
+                    i += token.count
+                } else {
+                    i += 1
+                }
+            }
+            guard let found else { return nil }
+            before = Array(whole[..<found])
+            after = Array(whole[(found + token.count)...])
+        }
+    }
+
+    /// The request bodies' halves by system prompt, token limit and ignore-EOS.
+    private let bodies = Mutex<[BodyKey: BodyHalves]>([:])
+
+    /// The request's JSON, as the provider clients build it.
+    func body(prompt: String, system: String?, maxTokens: Int?, ignoreEOS: Bool) -> JSONValue {
         var messages = [ChatMessage(role: "user", content: prompt)]
         if let system, !system.isEmpty { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
         var chat = ChatRequest(model: backendModel, messages: messages,
                                temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
         chat.bypassGatewayCache = !useGatewayCache
         if ignoreEOS, honoursIgnoreEOS, format == .openAI { chat.extraBody.append(("ignore_eos", true)) }
-        let body = switch format {
+        return switch format {
         case .openAI: OpenAICompatibleBackend.body(chat, gateway: throughGateway)
         case .ollama: OllamaBackend.body(chat)
         }
-        return HTTPRequest.postJSON(url: chatURL, body, headers: chatHeaders, timeouts: timeouts, secrets: auth.secrets)
     }
 
     /// Same provider and model: the same request can be sent again.

@@ -318,4 +318,29 @@ import Testing
         #expect(reason.hasPrefix("error rate 100% over 1") && reason.hasSuffix(" requests, above the limit of 50%"), "\(reason)")
         #expect((level["requests"]?.intValue ?? 200) < 20)
     }
+
+    /// A request's body is the stand-in's serialized body with the prompt put in its place:
+    /// byte for byte what serializing the whole request gives, for prompts that need escapes,
+    /// with and without a system prompt, limits and ignore-EOS, for each provider type, the
+    /// first time and from the cache; a system prompt that is the stand-in itself is built whole.
+    @Test func aRequestBodyIsTheWholeSerializationWhateverThePrompt() throws {
+        let prompts = ["hi", "", "quote \" back\\slash\nnew\tline \u{1} \u{7f} é 😀", WireTarget.standIn,
+                       String(repeating: "long ", count: 400)]
+        for type in [ProviderType.vllm, .llamaCpp, .ollama, .litellm] {
+            let provider = MetricsTestConfig.provider("p", type, "http://127.0.0.1:9")
+            let target = try WireTarget(provider: provider, backendModel: "b", environment: [:], routeReason: nil)
+            for round in 0..<2 {
+                for system in [nil, "be brief", WireTarget.standIn] {
+                    for (maxTokens, ignoreEOS) in [(nil, false), (Optional(16), true)] {
+                        for prompt in prompts {
+                            let sent = target.request(prompt: prompt, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS)
+                            let whole = target.body(prompt: prompt, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS)
+                            #expect(sent.body == whole.serializedUTF8(), "\(type) round \(round): \(prompt.prefix(20)) / \(system ?? "-")")
+                            #expect(sent.headers.first?.0 == "Content-Type")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
