@@ -147,10 +147,10 @@ package struct SSEDecoder {
                    buffer[newline - 1] != 0x0D, memcmp(base + start, "data:", 5) == 0 {
                     var valueStart = start + 5
                     if valueStart < newline, buffer[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
-                    let name = eventName
-                    eventName = nil
+                    firstLine = UnsafeBufferPointer(rebasing: buffer[valueStart..<newline])
+                    hasData = true
                     start = newline + 2
-                    try onEvent(RawEvent(event: name, id: eventID, data: UnsafeBufferPointer(rebasing: buffer[valueStart..<newline])))
+                    try dispatch(onEvent)
                     continue
                 }
                 var end = newline

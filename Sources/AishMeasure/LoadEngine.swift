@@ -121,20 +121,9 @@ package final class WireTarget: Sendable {
         let after: [UInt8]
 
         init?(_ whole: [UInt8], around token: [UInt8]) {
-            var found: Int?
-            var i = 0
-            while i + token.count <= whole.count {
-                if whole[i] == token[0], whole[i..<(i + token.count)].elementsEqual(token) {
-                    guard found == nil else { return nil }
-                    found = i
-                    i += token.count
-                } else {
-                    i += 1
-                }
-            }
-            guard let found else { return nil }
-            before = Array(whole[..<found])
-            after = Array(whole[(found + token.count)...])
+            guard let found = whole.firstRange(of: token), whole[found.upperBound...].firstRange(of: token) == nil else { return nil }
+            before = Array(whole[..<found.lowerBound])
+            after = Array(whole[found.upperBound...])
         }
     }
 
