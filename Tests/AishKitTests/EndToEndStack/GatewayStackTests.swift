@@ -23,14 +23,17 @@ struct GatewayStackTests {
     /// A reply served from Redis is marked everywhere, and compare measures the model.
     @Test func cacheHitsAreSeenAndMeasuringBypassesTheCache() throws {
         let prompt = "Name a colour. (\(UUID().uuidString.prefix(8)))"
-        let first = try json(aish.run(["--json", "chat", "-m", "gateway-native", prompt]))
+        // A bound on the reply: unbounded, SmolLM2 once sampled "very" until LiteLLM cut the
+        // stream ("The model is repeating the same chunk"), and the first reply was partial.
+        let bounded = ["-o", "max_tokens", "32"]
+        let first = try json(aish.run(["--json", "chat", "-m", "gateway-native"] + bounded + [prompt]))
         #expect(first["outcome"] == .string("ok"), "\(first.serialized())")
         #expect(first["cache_hit"] == .bool(false))
-        let second = try json(aish.run(["--json", "chat", "-m", "gateway-native", prompt]))
+        let second = try json(aish.run(["--json", "chat", "-m", "gateway-native"] + bounded + [prompt]))
         #expect(second["cache_hit"] == .bool(true), "LiteLLM's Redis cache answers a repeated prompt: \(second.serialized())")
-        let third = try aish.run(["chat", "-m", "gateway-native", prompt])
+        let third = try aish.run(["chat", "-m", "gateway-native"] + bounded + [prompt])
         #expect(third.stderr.contains(" · cache hit"), "status line: \(third.stderr)")
-        let direct = try json(aish.run(["--json", "chat", "-m", "smollm2-native", prompt]))
+        let direct = try json(aish.run(["--json", "chat", "-m", "smollm2-native"] + bounded + [prompt]))
         #expect(direct["cache_hit"] == .null)
         let hits = try json(aish.run(["--json", "sql", "SELECT group_concat(coalesce(cache_hit, 'null'), ',') FROM attempts WHERE prompt = '\(prompt)' AND kind = 'chat'"]))
         #expect(hits["value"] == .string("0,1,1,null"), "\(hits.serialized())")

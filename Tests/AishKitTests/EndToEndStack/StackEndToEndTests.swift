@@ -49,7 +49,7 @@ struct StackEndToEndTests {
     /// fallback chain (the native server, as the gateway would), and the log keeps both
     /// attempts of the one request.
     @Test func failoverFromTheDownOllamaIsObserved() throws {
-        let run = try aish.run(["--json", "chat", "-m", "llama3.2:1b", "Say hi."])
+        let run = try aish.run(["--json", "chat", "-m", "llama3.2:1b", "-o", "max_tokens", "32", "Say hi."])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let result = try JSONValue.parse(run.stdout)
         #expect(result["provider"]?.stringValue == "llama_cpp_native")
