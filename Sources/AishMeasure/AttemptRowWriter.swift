@@ -26,7 +26,7 @@ package final class AttemptRowWriter: Sendable {
         self.recorder = SharedRecorder(recorder: recorder)
         self.kind = kind
         self.prompt = prompt
-        WorkerThread.start { [self] in
+        WorkerThread.start(name: "aish-log") { [self] in
             while true {
                 let last = stopping.load(ordering: .acquiring)
                 writePending()

@@ -272,7 +272,7 @@ package enum LoadEngine {
         let joined = DispatchGroup()
         for index in 1..<max(1, count) {
             joined.enter()
-            WorkerThread.start {
+            WorkerThread.start(name: "aish-load \(index)") {
                 let result = lane(index).run(t0: t0, progress: nil)
                 others.withLock { $0.append(result) }
                 joined.leave()
@@ -759,7 +759,7 @@ package enum LoadEngine {
                 s.backendModel = final.backendModel
                 s.routeReason = final.routeReason
                 s.attempts = final.attempts
-                let requestID = UUID().uuidString.lowercased()
+                let requestID = RequestID.make()
                 s.records = (f.earlier + [final]).map { a in
                     RequestMeasurement.attemptRecord(a, kind: kind, prompt: f.prompt.text, requestID: requestID)
                 }

@@ -104,3 +104,20 @@ import Testing
         }
     }
 }
+
+@Suite struct WorkerThreadTests {
+    /// A named thread shows its name where `top -H` reads it (the first 15 bytes).
+    @Test func aNamedThreadShowsItsName() {
+        let seen = Locked<[String]>([])
+        let done = DispatchSemaphore(value: 0)
+        for name in ["aish-log", "aish-load 12345678"] {
+            WorkerThread.start(name: name) {
+                let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                seen.withLock { $0.append(comm.trimmingCharacters(in: .newlines)) }
+                done.signal()
+            }
+            done.wait()
+        }
+        #expect(seen.withLock { $0 } == ["aish-log", "aish-load 12345"])
+    }
+}
