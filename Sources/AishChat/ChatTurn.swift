@@ -273,7 +273,7 @@ package struct ChatTurn {
         let prompt: String
         let kind: String
         let providers: [ProviderConfig]
-        let requestID = UUID().uuidString
+        let requestID = RequestID.make()
         let systemPrompt: String?
         let options: JSONValue?
         let promptEstimate: Int

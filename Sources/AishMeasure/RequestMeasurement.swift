@@ -254,7 +254,7 @@ package enum RequestMeasurement {
     /// one row for a request sent straight to a provider. Warm-ups say so in the reason.
     package static func attemptRecords(_ s: RequestSample, kind: String, prompt: String) -> [AttemptRecord] {
         guard !s.records.isEmpty else {
-            return [attemptRecord(s, kind: kind, prompt: prompt, requestID: UUID().uuidString.lowercased())]
+            return [attemptRecord(s, kind: kind, prompt: prompt, requestID: RequestID.make())]
         }
         return s.records.map { r in
             var r = r

@@ -75,7 +75,7 @@ package enum RouteProbe {
         row.cacheHit = GatewayInfo.cacheHit(info, throughGateway: true)
         if row.cacheHit == true, row.ok { row.mark = .warning }
         var record = AttemptRecord(
-            requestID: UUID().uuidString.lowercased(), requestedModel: group, routeReason: "report: through the gateway",
+            requestID: RequestID.make(), requestedModel: group, routeReason: "report: through the gateway",
             provider: gateway.name, backendModel: group, attempt: 1, status: status,
             httpStatus: head?.status, error: row.error, ttftMs: row.ttftMs, totalMs: row.totalMs,
             promptTokens: decoder.summary.promptTokens, completionTokens: decoder.summary.completionTokens, tokensPerSecond: nil,
@@ -177,7 +177,7 @@ package final class RoutingRun: Sendable {
             Self.markCancelled(&row, reason: s.stopReason)
             s.rows.append(row)
             s.records.append(AttemptRecord(
-                requestID: UUID().uuidString.lowercased(), requestedModel: f.group, routeReason: "report: \(f.path), cut short",
+                requestID: RequestID.make(), requestedModel: f.group, routeReason: "report: \(f.path), cut short",
                 provider: f.provider, backendModel: f.group, attempt: 1, status: .cancelled, httpStatus: nil, error: row.error,
                 ttftMs: nil, totalMs: totalMs, promptTokens: nil, completionTokens: nil, tokensPerSecond: nil, serverTimings: nil,
                 prompt: RouteProbe.prompt, replyText: "", startedAt: f.startedAt, kind: "report"))

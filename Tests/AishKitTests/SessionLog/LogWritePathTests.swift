@@ -76,3 +76,33 @@ import Testing
         #expect(try histograms() == written)
     }
 }
+
+@Suite struct RequestIDTests {
+    /// RFC 9562 appendix A.6's example, with its rand_a as the millisecond's fraction.
+    @Test func theRFCsExampleComesOutAsPrinted() {
+        let nanoseconds: UInt64 = 0x017F_22E2_79B0 * 1_000_000 + 797_608   // 797,608 ns = 0xCC3 / 4096 ms
+        #expect(RequestID.make(unixNanoseconds: nanoseconds, random: 0x18C4_DC0C_0C07_398F << 2)
+                    == "017f22e2-79b0-7cc3-98c4-dc0c0c07398f")
+    }
+
+    /// Ids made one after another are version 7 UUIDs of now, distinct, and (to the 1/4096
+    /// of a millisecond their time keeps) in the order they were made.
+    @Test func idsAreVersion7OfNowAndSortInTheOrderMade() throws {
+        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        let ids = (0..<20_000).map { _ in RequestID.make() }
+        let after = UInt64(Date().timeIntervalSince1970 * 1000)
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let uuid = try #require(UUID(uuidString: id), "\(id)")
+            #expect(uuid.uuidString.lowercased() == id)
+            let bytes = uuid.uuid
+            #expect(bytes.6 >> 4 == 7, "version of \(id)")
+            #expect(bytes.8 >> 6 == 0b10, "variant of \(id)")
+            let milliseconds = UInt64(id.prefix(8) + id.dropFirst(9).prefix(4), radix: 16) ?? 0
+            #expect((before...after + 1).contains(milliseconds), "\(id): \(milliseconds) not in \(before)...\(after)")
+        }
+        let times = ids.map { $0.prefix(18) }   // milliseconds, version, fraction
+        #expect(times == times.sorted())
+        #expect(Set(ids.map { $0.suffix(12) }).count > ids.count * 9 / 10, "the tail is random")
+    }
+}
