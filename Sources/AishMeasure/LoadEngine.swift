@@ -185,7 +185,8 @@ package struct LoadRun: Sendable {
     package var samples: [RequestSample]
     /// From the end of the ramp-up to the end of the last request.
     package var wallSeconds: Double
-    /// Requests of the level handed to the wire per second, from the first send to the last.
+    /// Requests of an open-loop or replayed level handed to the wire per second, from the first
+    /// send to the last; nil for a closed loop.
     package var achievedRate: Double?
     /// Most requests in flight at once.
     package var maxInFlight: Int
@@ -375,7 +376,10 @@ package enum LoadEngine {
             if lanes.count > 1 { samples.sort { ($0.startedAt, $0.sequence) < ($1.startedAt, $1.sequence) } }
             let sends = lanes.map(\.sends).reduce(0, +)
             var rate: Double?
-            if let first = lanes.compactMap(\.firstSend).min(), let last = lanes.compactMap(\.lastSend).max(), sends >= 2, last > first {
+            // A closed loop sends when a slot frees: its send times are no rate (a level that
+            // starts all its requests at once would show thousands a second).
+            let onSchedule: Bool = if case .closed = plan.shape { false } else { true }
+            if onSchedule, let first = lanes.compactMap(\.firstSend).min(), let last = lanes.compactMap(\.lastSend).max(), sends >= 2, last > first {
                 rate = Double(sends - 1) / (last - first)
             }
             return LoadRun(samples: samples, wallSeconds: end - min(countedFrom, end), achievedRate: rate,

@@ -262,6 +262,12 @@ import Testing
         #expect(rates == rates.sorted() && rates.allSatisfy { $0 > sync && $0 < top })
         #expect(abs(rates[0] - (sync + (top - sync) / 3)) < 0.02)
         #expect(r.field("level_count") == .int(4))
+        // A send rate is the open loop's: the closed levels send when a slot frees (the
+        // throughput level sent its first 4 at once, which is no rate).
+        #expect(l[0]["achieved_rate"] == .null && l[1]["achieved_rate"] == .null)
+        #expect(l[2...].allSatisfy { $0["achieved_rate"]?.doubleValue != nil })
+        let rows = r.text.split(separator: "\n").map { $0.split(separator: " ") }.filter { ["sync", "c=4"].contains($0.first) }
+        #expect(rows.count == 2 && rows.allSatisfy { $0.dropFirst().first == "-" }, "\(r.text)")
     }
 
     @Test func interruptEndsTheLevelAtOnceAndLogsTheCancelledRequests() throws {
