@@ -233,7 +233,9 @@ import Testing
             """)
         #expect(try names(log.db, "SELECT covered_id FROM rollup_state") == ["50"])
         let reader = try SessionLogReader(path: path)
-        for since in [nil, Date().addingTimeInterval(-3600)] {
+        // The start of today (UTC): an hour ago is yesterday between midnight and one.
+        let today = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+        for since in [nil, today] {
             let binned = try reader.stats(since: since, byProvider: true, exactLimit: 0)
             let exact = try reader.stats(since: since, byProvider: true)
             #expect(exact.exact)
