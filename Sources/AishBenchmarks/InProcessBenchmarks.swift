@@ -49,8 +49,10 @@ package enum InProcessBenchmarks {
                                            one streamed POST through aish's transport: TTFB, total (ms)
           load --url URL [--concurrency 1,8,64] [--seconds S]
                                            bench's load generator ceiling (requests/s per level)
-          log --db PATH [--rows N]         write N synthetic attempts (rows/s), then time
-                                           `log -n 20` and `stats` in-process (ms)
+          log --db PATH [--rows N] [--batch B]
+                                           write N synthetic attempts (rows/s), B a transaction
+                                           (50000; bench's writer commits about 4000), then
+                                           time `log -n 20` and `stats` in-process (ms)
           prometheus-decode --file ANSWER.json [--samples N]
                                            decoding one query answer (ms): aish's direct decoder
                                            vs the generic JSON tree it replaced
@@ -172,7 +174,7 @@ package enum InProcessBenchmarks {
         guard let path = options["db"] else { throw UsageError(message: "log needs --db PATH") }
         let rows = Int(options["rows"] ?? "") ?? 1_000_000
         let samples = Int(options["samples"] ?? "") ?? 10
-        let rate = try SessionLogBenchmark.generateSyntheticAttempts(path: path, count: rows)
+        let rate = try SessionLogBenchmark.generateSyntheticAttempts(path: path, count: rows, batchSize: Int(options["batch"] ?? "") ?? 50_000)
         var logTimes: [Double] = []
         var statsTimes: [Double] = []
         for _ in 0..<samples {

@@ -40,6 +40,7 @@ package final class SessionLog {
             // row's pages to the WAL), and keeps a 1 MiB reply from costing 2 MiB of cache.
             try db.execute("PRAGMA cache_size = -256")
             try SessionLogSchema.migrate(db)
+            try SessionLogSchema.tuneFullTextIndex(db)
         } catch let e as SQLiteError {
             throw SessionLog.unavailable(e)
         }

@@ -317,6 +317,23 @@ package enum SessionLogSchema {
         ON CONFLICT DO UPDATE SET n = n + excluded.n, total = total + excluded.total
         """
 
+    /// How many segments of a size the full-text index gathers before it merges them
+    /// (FTS5's `automerge`; SQLite's default is 4). With 16 a row's index entries are
+    /// rewritten less often: 9% fewer instructions a row for 60,000 rows in commits of 4,000
+    /// (bench's writer), 20 µs of CPU a row instead of 29 for a million rows in commits of
+    /// 400; a search for a term of one row among a million takes 2 ms instead of 0.3 ms. A
+    /// setting the index keeps in its own table, which every SQLite reads: no schema version.
+    package static let fullTextAutomerge = 16
+
+    /// Sets `fullTextAutomerge` on a log that has another (a new one, or one an older aish
+    /// made); a write only then.
+    package static func tuneFullTextIndex(_ db: Database) throws {
+        let current = try db.prepare("SELECT v FROM attempts_fts_config WHERE k = 'automerge'")
+        let value = try current.step() ? current.int(0) : nil
+        guard value != fullTextAutomerge else { return }
+        try db.execute("INSERT INTO attempts_fts(attempts_fts, rank) VALUES ('automerge', \(fullTextAutomerge))")
+    }
+
     /// Brings `db` to the latest version. Each migration re-reads the version inside its
     /// transaction, so processes opening a new file at the same time apply it once.
     package static func migrate(_ db: Database) throws {

@@ -3,6 +3,7 @@ import Testing
 @testable import AishBase
 @testable import AishCommand
 @testable import AishSessionLog
+@testable import AishSQLite
 
 @Suite struct LogTimeTests {
     /// The calendar worked out by hand agrees with the C library's gmtime_r, to the
@@ -74,6 +75,44 @@ import Testing
         try log.db.execute("DELETE FROM attempt_rollup; UPDATE rollup_state SET covered_id = 0")
         for sql in SessionLogSchema.foldRollupSQL(upTo: "(SELECT max(id) FROM attempts)") { try log.db.execute(sql) }
         #expect(try histograms() == written)
+    }
+}
+
+@Suite struct FullTextMergeTests {
+    /// A new log, and a log whose index has SQLite's default (as an older aish left it), get
+    /// the larger merge step when opened for writing; a search still finds every row of many
+    /// batches, newest first.
+    @Test func theIndexMergesInLargerStepsAndStillFindsEveryRow() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("fts.db")
+        func automerge() throws -> Int? {
+            let db = try Database(path: path, readOnly: true)
+            let s = try db.prepare("SELECT v FROM attempts_fts_config WHERE k = 'automerge'")
+            return try s.step() ? s.int(0) : nil
+        }
+        var log: SessionLog? = try SessionLog(path: path)
+        #expect(try automerge() == SessionLogSchema.fullTextAutomerge)
+        // Enough single-statement batches that the index merges segments many times.
+        var id = 0
+        for batch in 0..<300 {
+            try log?.insertAttempts((0..<(batch % 7 + 1)).map { i in
+                id += 1
+                return AttemptRecord(requestID: RequestID.make(), requestedModel: "m", routeReason: "", provider: "p", backendModel: "b",
+                                     attempt: 1, status: .ok, prompt: "prompt \(id) word\(id % 5)", replyText: "reply\(id)",
+                                     startedAt: Date(timeIntervalSince1970: 1_765_000_000 + Double(id)))
+            })
+        }
+        log = nil
+        let db = try Database(path: path)
+        try db.execute("DELETE FROM attempts_fts_config WHERE k = 'automerge'")
+        #expect(try automerge() == nil)
+        log = try SessionLog(path: path)
+        #expect(try automerge() == SessionLogSchema.fullTextAutomerge)
+        let reader = try SessionLogReader(path: path)
+        let found = try reader.attempts(AttemptFilter(search: "word3"))
+        #expect(found.map(\.prompt) == stride(from: id, through: 1, by: -1).filter { $0 % 5 == 3 }.map { "prompt \($0) word3" })
+        #expect(try reader.attempts(AttemptFilter(limit: 5, search: "reply17")).map(\.prompt) == ["prompt 17 word2"])
     }
 }
 
