@@ -348,7 +348,7 @@ package enum BenchCommand {
             l.stopReason = run.stopReason
             l.threads = run.threads
             if let n = s.workloadSpec.outputTokens {
-                l.shortReplies = l.counted.filter { $0.ok && ($0.outputTokens ?? 0) < n }.count
+                l.shortReplies = l.counted.count { $0.ok && ($0.outputTokens ?? 0) < n }
             }
             l.verdict = s.slo?.judge(l.counted)
             return l
@@ -466,11 +466,11 @@ package enum BenchCommand {
         if inv.flag("--server-side") {
             serverSide = ServerSideView.fetch(try ctx.config(), ctx, runStart: startedAt, runEnd: Date())
         }
-        let all = levels.flatMap(\.samples)
+        let all = allSamples(levels)
         let overall = SampleSummary(all)
         var failure: String?
         if ctx.interrupt.isRaised {
-            failure = "bench: cancelled after \(all.filter { $0.errorKind != "cancelled" }.count) requests"
+            failure = "bench: cancelled after \(all.count { $0.errorKind != "cancelled" }) requests"
         } else if overall.ok == 0 {
             let first = all.first(where: { !$0.ok })?.error ?? "no request was sent"
             failure = "bench: every request failed (\(overall.errorKindsText)): \(first)"
@@ -491,6 +491,12 @@ package enum BenchCommand {
         guard let span = offsets.last, span >= 10 else { return nil }
         return "bench \(model): replaying \(offsets.count) logged requests over \(DurationText.seconds(span)) "
             + "(time scale \(JSONValue.format(timeScale)); --time-scale or --since shortens it, Ctrl-C stops it)\n"
+    }
+
+    /// Every level's samples in one array; one level's are its own (a long run's levels
+    /// hold hundreds of thousands, and each copy of them costs hundreds of megabytes).
+    static func allSamples(_ levels: [Level]) -> [RequestSample] {
+        levels.count == 1 ? levels[0].samples : levels.flatMap(\.samples)
     }
 
     package static func table(_ s: Settings, _ levels: [Level]) -> String {
@@ -556,7 +562,7 @@ package enum BenchCommand {
             }
         }
         // Said once for the run: it is the server's way of streaming, not a level's.
-        let answered = levels.flatMap(\.counted).filter { $0.ok && $0.cacheHit != true }
+        let answered = levels.lazy.flatMap(\.counted).filter { $0.ok && $0.cacheHit != true }
         let lone = levels.count == 1 ? (open ? levels[0].label : "concurrency \(levels[0].concurrency ?? 0)") : "all levels"
         if let note = TokenCounts(answered).note(lone) { out += note + "\n" }
         for level in levels where level.summary.cacheHits > 0 {
@@ -667,7 +673,7 @@ package struct BenchReport: CommandReport {
 
     package init(settings: BenchCommand.Settings, levels: [BenchCommand.Level], serverSide: ServerSideView? = nil,
          verbose: Bool = false, failure: String? = nil) {
-        let overall = SampleSummary(levels.flatMap(\.samples))
+        let overall = SampleSummary(BenchCommand.allSamples(levels))
         model = settings.model
         levelCount = levels.count
         requests = overall.requests

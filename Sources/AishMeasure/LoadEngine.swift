@@ -708,7 +708,9 @@ package enum LoadEngine {
             return f
         }
 
-        /// A request has ended: its sample is kept and handed to `onSample`.
+        /// A request has ended: it is handed to `onSample` (the log's rows) whole, and kept for
+        /// the level's figures without its texts, which a long run would otherwise hold in
+        /// memory request by request.
         func done(_ s: RequestSample) {
             board.sample(s)
             if recent.count >= Level.blockSize {
@@ -716,7 +718,7 @@ package enum LoadEngine {
                 recent = []
             }
             if recent.isEmpty { recent.reserveCapacity(Level.blockSize) }
-            recent.append(s)
+            recent.append(s.figuresOnly())
         }
 
         func finish(_ id: Int, _ outcome: TransferDriver.Outcome) {

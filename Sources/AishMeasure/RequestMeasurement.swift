@@ -62,6 +62,17 @@ package struct RequestSample: Sendable {
     /// Answered from a LiteLLM gateway's response cache (nil: not through a gateway). Kept
     /// out of the timing figures: it measures the cache, not the model.
     package var cacheHit: Bool? = nil
+
+    /// The sample without what only its log rows need (the reply, the prompt, the server's
+    /// timings, the attempts' records): what a level keeps of each request for its figures.
+    func figuresOnly() -> RequestSample {
+        var kept = self
+        kept.replyText = ""
+        kept.prompt = nil
+        kept.serverTimings = nil
+        kept.records = []
+        return kept
+    }
 }
 
 /// The part of a routed request the measurement needs back from whoever sent it.

@@ -76,7 +76,7 @@ struct TokenCounts: Sendable, Equatable {
         a.bySource == b.bySource && a.tokensPerChunk == b.tokensPerChunk && a.mismatched == b.mismatched
     }
 
-    init(_ samples: [RequestSample]) {
+    init<Samples: Sequence<RequestSample>>(_ samples: Samples) {
         var ratios: [Double] = []
         for s in samples {
             guard let source = s.tokenSource else { continue }

@@ -74,6 +74,24 @@ import Testing
         #expect(level["output_tokens"] == .int(96))
     }
 
+    /// A level keeps each request's figures, not its texts (a long run would hold every reply
+    /// in memory); the rows handed on for the log have the prompt and the reply.
+    @Test func aLevelKeepsFiguresAndTheRowsKeepTheTexts() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a b c"])
+        defer { server.stop() }
+        let provider = MetricsTestConfig.provider("fake", .llamaCpp, server.baseURL)
+        let handed = Locked<[RequestSample]>([])
+        let run = LoadEngine.run(plan: LoadPlan(shape: .closed(concurrency: 2), requests: 6, duration: nil), model: "m",
+                                 prompt: "say abc", maxTokens: 8, wire: {
+                                     [try WireTarget(provider: provider, backendModel: "fake-model", environment: [:], routeReason: nil)]
+                                 }, interrupt: InterruptFlag(), onSample: { s in handed.withLock { $0.append(s) } })
+        #expect(run.samples.count == 6)
+        #expect(run.samples.allSatisfy { $0.ok && $0.replyText.isEmpty && $0.prompt == nil && $0.outputTokens == 3 && $0.ttftMs != nil })
+        let rows = handed.withLock { $0 }
+        #expect(rows.count == 6)
+        #expect(rows.allSatisfy { $0.replyText == "a b c" && $0.prompt?.hasSuffix("say abc") == true }, "\(rows.map(\.replyText))")
+    }
+
     // MARK: lanes (event loops on threads of their own)
 
     @Test func lanesShareALevelWithoutLosingOrRepeatingARequest() throws {
