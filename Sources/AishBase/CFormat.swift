@@ -23,3 +23,16 @@ extension String {
         self = buffer[..<end].withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 }
+
+/// Lower-case hexadecimal digits written straight into bytes (JSON's `\u00XX`, request ids),
+/// where a formatted String for each would cost more than the digits.
+package enum ASCIIHex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// The low `count` hex digits of `value`, most significant first.
+    package static func append(_ value: UInt64, digits count: Int, to out: inout [UInt8]) {
+        for shift in stride(from: (count - 1) * 4, through: 0, by: -4) {
+            out.append(digits[Int(value >> UInt64(shift) & 0xF)])
+        }
+    }
+}

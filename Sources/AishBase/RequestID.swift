@@ -28,18 +28,11 @@ package enum RequestID {
         let low = 0x8000_0000_0000_0000 | random >> 2
         var text: [UInt8] = []
         text.reserveCapacity(36)
-        func hex(_ value: UInt64, digits: Int) {
-            for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
-                text.append(hexDigits[Int(value >> UInt64(shift) & 0xF)])
-            }
+        // 8-4-4-4-12 digits.
+        for (value, digits) in [(high >> 32, 8), (high >> 16, 4), (high, 4), (low >> 48, 4), (low, 12)] {
+            if !text.isEmpty { text.append(UInt8(ascii: "-")) }
+            ASCIIHex.append(value, digits: digits, to: &text)
         }
-        hex(high >> 32, digits: 8); text.append(UInt8(ascii: "-"))
-        hex(high >> 16 & 0xFFFF, digits: 4); text.append(UInt8(ascii: "-"))
-        hex(high & 0xFFFF, digits: 4); text.append(UInt8(ascii: "-"))
-        hex(low >> 48, digits: 4); text.append(UInt8(ascii: "-"))
-        hex(low & 0xFFFF_FFFF_FFFF, digits: 12)
         return String(decoding: text, as: UTF8.self)
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }

@@ -42,8 +42,12 @@ package struct HTTPRequest: Sendable {
     /// A JSON POST.
     package static func postJSON(url: String, _ json: JSONValue, headers: [(String, String)] = [],
                          timeouts: HTTPTimeouts = HTTPTimeouts(), secrets: [String] = []) -> HTTPRequest {
-        HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")] + headers,
-                    body: json.serializedUTF8(), timeouts: timeouts, secrets: secrets)
+        HTTPRequest(method: "POST", url: url, headers: jsonHeaders(headers), body: json.serializedUTF8(), timeouts: timeouts, secrets: secrets)
+    }
+
+    /// A JSON POST's headers: Content-Type first, then `headers`.
+    package static func jsonHeaders(_ headers: [(String, String)]) -> [(String, String)] {
+        [("Content-Type", "application/json")] + headers
     }
 
     /// The URL as it may be shown: no user:password, no secret query values.

@@ -24,7 +24,7 @@ package final class WireTarget: Sendable {
     private let root: String
     /// The chat endpoint, its headers (with the API key's), timeouts and the secrets to mask.
     private let chatURL: String
-    /// The chat request's headers, Content-Type first (as `HTTPRequest.postJSON` puts them).
+    /// The chat request's headers (a JSON POST's).
     private let postHeaders: [(String, String)]
     private let timeouts: HTTPTimeouts
     private let auth: ProviderAuth
@@ -54,10 +54,10 @@ package final class WireTarget: Sendable {
         switch format {
         case .openAI:
             chatURL = endpoints.chatCompletions
-            postHeaders = [("Content-Type", "application/json"), ("Accept", "text/event-stream")] + auth.headers
+            postHeaders = HTTPRequest.jsonHeaders([("Accept", "text/event-stream")] + auth.headers)
         case .ollama:
             chatURL = endpoints.ollamaChat
-            postHeaders = [("Content-Type", "application/json")] + auth.headers
+            postHeaders = HTTPRequest.jsonHeaders(auth.headers)
         }
         timeouts = HTTPTimeouts(provider.timeouts)
     }
