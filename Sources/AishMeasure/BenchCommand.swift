@@ -176,6 +176,8 @@ package enum BenchCommand {
         var threads = 1
         /// --output-tokens N: successful replies with fewer tokens (the server did not ignore EOS).
         var shortReplies: Int? = nil
+        /// Seconds the level sent nothing new because the session log's writer was behind.
+        var logFullSeconds = 0.0
 
         package init(concurrency: Int?, samples: [RequestSample], wallSeconds: Double, mode: Mode = .closed,
              requestedRate: Double? = nil, achievedRate: Double? = nil, maxInFlight: Int = 0, unsent: Int = 0) {
@@ -322,9 +324,11 @@ package enum BenchCommand {
     }
 
     /// Runs every level; `progress(label, done)` on the calling thread; `onSample` sees each
-    /// request as it ends (on the engine's thread).
+    /// request as it ends (on the engine's thread); while `holdBack` is true (the log's
+    /// writer is behind) no new request is sent.
     package static func runLevels(_ s: Settings, requester: ModelRequester, interrupt: InterruptFlag,
                           onSample: @escaping (RequestSample) -> Void = { _ in },
+                          holdBack: @escaping @Sendable () -> Bool = { false },
                           progress: (String, Int) -> Void) -> [Level] {
         var levels: [Level] = []
         func level(_ shape: LoadShape, mode: Mode) -> Level {
@@ -342,11 +346,14 @@ package enum BenchCommand {
             case let .rate(r, _, _, m): rate = r; cap = m; label = "rate \(Format.rate(r))"
             case let .replay(offsets, m): cap = m; label = "replay"; plan.requests = offsets.count; plan.duration = nil
             }
-            let run = measure(plan, s, requester: requester, interrupt: interrupt, onSample: onSample) { progress(label, $0) }
+            let run = measure(plan, s, requester: requester, interrupt: interrupt, onSample: onSample, holdBack: holdBack) {
+                progress(label, $0)
+            }
             var l = Level(concurrency: cap, samples: run.samples, wallSeconds: run.wallSeconds, mode: mode, requestedRate: rate,
                           achievedRate: run.achievedRate, maxInFlight: run.maxInFlight, unsent: run.unsent)
             l.stopReason = run.stopReason
             l.threads = run.threads
+            l.logFullSeconds = run.heldSeconds
             if let n = s.workloadSpec.outputTokens {
                 l.shortReplies = l.counted.count { $0.ok && ($0.outputTokens ?? 0) < n }
             }
@@ -357,7 +364,9 @@ package enum BenchCommand {
             // Sent one at a time before the first level; logged as warm-up, counted nowhere.
             var plan = LoadPlan(shape: .closed(concurrency: 1), requests: s.warmup, duration: nil)
             plan.stop = EarlyStop.Rules()
-            _ = measure(plan, s, requester: requester, interrupt: interrupt, warmup: true, onSample: onSample) { progress("warm-up", $0) }
+            _ = measure(plan, s, requester: requester, interrupt: interrupt, warmup: true, onSample: onSample, holdBack: holdBack) {
+                progress("warm-up", $0)
+            }
         }
         if let offsets = s.workload?.replayOffsets {
             levels.append(level(.replay(offsets: offsets, maxConcurrency: s.maxConcurrency), mode: .replay))
@@ -405,7 +414,8 @@ package enum BenchCommand {
     /// One level through the load engine, or, for a requester that can only send blocking
     /// requests, the closed loop on threads.
     package static func measure(_ plan: LoadPlan, _ s: Settings, requester: ModelRequester, interrupt: InterruptFlag,
-                        warmup: Bool = false, onSample: @escaping (RequestSample) -> Void, progress: (Int) -> Void) -> LoadRun {
+                        warmup: Bool = false, onSample: @escaping (RequestSample) -> Void,
+                        holdBack: @escaping @Sendable () -> Bool = { false }, progress: (Int) -> Void) -> LoadRun {
         if let wire = requester.wire {
             let workload = s.workload ?? BenchWorkload(source: .fixed(s.prompt), distinct: true, maxTokens: s.maxTokens)
             var run = LoadEngine.run(plan: plan, model: s.model, workload: workload, wire: wire, interrupt: interrupt,
@@ -413,7 +423,7 @@ package enum BenchCommand {
                                          var x = sample
                                          if warmup { x.rampUp = true }
                                          onSample(x)
-                                     }, progress: progress)
+                                     }, holdBack: holdBack, progress: progress)
             if warmup { run.samples = run.samples.map { var x = $0; x.rampUp = true; return x } }
             return run
         }
@@ -452,7 +462,8 @@ package enum BenchCommand {
         let began = MonotonicClock.now()
         // Rows go to the log in batches from a thread of their own while the load runs.
         let rows = ctx.recorder.map { AttemptRowWriter(recorder: $0, kind: "bench", prompt: s.workload?.description ?? s.prompt) }
-        let levels = runLevels(s, requester: requester, interrupt: ctx.interrupt, onSample: { rows?.add($0) }) { label, done in
+        let levels = runLevels(s, requester: requester, interrupt: ctx.interrupt, onSample: { rows?.add($0) },
+                               holdBack: { rows?.isFull ?? false }) { label, done in
             progress.update("bench \(s.model): \(label), \(done)\(s.requests.map { "/\($0)" } ?? "") requests…")
         }
         rows?.finish()
@@ -553,6 +564,10 @@ package enum BenchCommand {
                     + cFormat("%.2f/s", level.goodput ?? 0) + "\n"
             }
             if let reason = level.stopReason { out += "\(name): stopped early: \(reason)\n" }
+            if level.logFullSeconds > 0 {
+                out += "\(name): the session log fell behind: no new request was sent for "
+                    + cFormat("%.1f s", level.logFullSeconds) + " while its writer caught up\n"
+            }
             if level.unsent > 0 {
                 out += "\(name): \(level.unsent) scheduled requests not sent before the level "
                     + (level.stopReason == nil ? "'s time was up\n" : "stopped\n")
@@ -628,6 +643,7 @@ package enum BenchCommand {
                     ("stopped_early", .bool(level.stopReason != nil)),
                     ("stop_reason", level.stopReason.map { .string($0) } ?? .null),
                     ("short_replies", level.shortReplies.map { .int($0) } ?? .null),
+                    ("log_full_s", .double(LatencySummary.round(level.logFullSeconds, 3))),
                 ]
                 return .object(pairs)
             })),
@@ -758,7 +774,7 @@ package struct BenchReport: CommandReport {
         ReportField("itl_ms", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
         ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
-        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies"),
+        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies, log_full_s"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),
         ReportField("infeasible_min", "with --find-max: the lowest load above feasible_max that broke the SLO; null when none did"),
         ReportField("broken_by", "with --find-max: the first target infeasible_min broke, as written in --slo"),

@@ -196,6 +196,9 @@ package struct LoadRun: Sendable {
     var stopReason: String? = nil
     /// Event-loop threads that drove the level.
     package var threads: Int = 1
+    /// Seconds the level sent nothing new because `holdBack` said so (the log's writer was
+    /// behind): the longest of its lanes'.
+    package var heldSeconds: Double = 0
 }
 
 /// When each request of an open-loop level is due, in seconds from the level's start: the
@@ -249,21 +252,25 @@ package struct ArrivalSchedule {
 /// client's own scheduling stays out of the latencies it measures.
 package enum LoadEngine {
     /// Runs one level. `onSample` sees each request as it ends (on a loop's thread, one
-    /// call at a time: keep it cheap); `progress(done)` is called about ten times a second.
+    /// call at a time: keep it cheap); while `holdBack` is true no new request is sent (what
+    /// `onSample` feeds is behind); `progress(done)` is called about ten times a second.
     package static func run(plan: LoadPlan, model: String, prompt: String, maxTokens: Int?, keepBytes: Int = BoundedReply.defaultLimit,
                     kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
-                    onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
+                    onSample: @escaping (RequestSample) -> Void = { _ in }, holdBack: @escaping @Sendable () -> Bool = { false },
+                    progress: (Int) -> Void = { _ in }) -> LoadRun {
         run(plan: plan, model: model, workload: .fixed(prompt, maxTokens: maxTokens ?? CompareCommand.defaultMaxTokens),
-            keepBytes: keepBytes, kind: kind, wire: wire, interrupt: interrupt, onSample: onSample, progress: progress)
+            keepBytes: keepBytes, kind: kind, wire: wire, interrupt: interrupt, onSample: onSample, holdBack: holdBack,
+            progress: progress)
     }
 
     /// Runs one level of `workload`'s requests on `lanes(for:)` event loops: lane 0 on the
     /// calling thread (it reports progress), the others on threads of their own.
     static func run(plan: LoadPlan, model: String, workload: BenchWorkload, keepBytes: Int = BoundedReply.defaultLimit,
                     kind: String = "bench", wire: @escaping () throws -> [WireTarget], interrupt: InterruptFlag,
-                    onSample: @escaping (RequestSample) -> Void = { _ in }, progress: (Int) -> Void = { _ in }) -> LoadRun {
+                    onSample: @escaping (RequestSample) -> Void = { _ in }, holdBack: @escaping @Sendable () -> Bool = { false },
+                    progress: (Int) -> Void = { _ in }) -> LoadRun {
         let count = lanes(for: plan)
-        let board = LaneBoard(wire: wire, onSample: onSample)
+        let board = LaneBoard(wire: wire, onSample: onSample, holdBack: holdBack)
         let t0 = MonotonicClock.now()
         @Sendable func lane(_ index: Int) -> Level {
             Level(plan: plan, lane: Lane(index: index, count: count), board: board, model: model, workload: workload,
@@ -324,15 +331,19 @@ package enum LoadEngine {
         private let calls = Mutex<Void>(())
         private let wire: () throws -> [WireTarget]
         private let onSample: (RequestSample) -> Void
+        /// True while no new request should go out (called without the lock, from every lane).
+        let holdBack: @Sendable () -> Bool
         let stopReason = Locked<String?>(nil)
         private let inFlight = Atomic<Int>(0)
         private let mostInFlight = Atomic<Int>(0)
         /// Requests ended over all lanes (for the progress line).
         let ended = Atomic<Int>(0)
 
-        init(wire: @escaping () throws -> [WireTarget], onSample: @escaping (RequestSample) -> Void) {
+        init(wire: @escaping () throws -> [WireTarget], onSample: @escaping (RequestSample) -> Void,
+             holdBack: @escaping @Sendable () -> Bool) {
             self.wire = wire
             self.onSample = onSample
+            self.holdBack = holdBack
         }
 
         func targets() throws -> [WireTarget] { try calls.withLock { _ in try wire() } }
@@ -366,6 +377,7 @@ package enum LoadEngine {
         /// Counted requests sent.
         var sends: Int
         var unsent: Int
+        var heldSeconds: Double
 
         /// The level from its lanes: samples in the order they were sent, the achieved rate
         /// over every lane's sends.
@@ -384,7 +396,8 @@ package enum LoadEngine {
             }
             return LoadRun(samples: samples, wallSeconds: end - min(countedFrom, end), achievedRate: rate,
                            maxInFlight: board.maxInFlight, unsent: lanes.map(\.unsent).reduce(0, +),
-                           stopReason: board.stopReason.value, threads: count)
+                           stopReason: board.stopReason.value, threads: count,
+                           heldSeconds: lanes.map(\.heldSeconds).max() ?? 0)
         }
     }
 
@@ -572,9 +585,16 @@ package enum LoadEngine {
             skipOthers()
 
             var freedAt = t0
+            var heldSeconds = 0.0
+            var heldSince: Double?
             loop: while true {
                 let now = MonotonicClock.now()
                 if stopReason == nil, let reason = board.stopReason.value { stopReason = reason }
+                let held = board.holdBack()
+                if held { heldSince = heldSince ?? now } else if let since = heldSince {
+                    heldSeconds += now - since
+                    heldSince = nil
+                }
                 switch plan.shape {
                 case let .closed(c):
                     // During a ramp-up the workers join one after another.
@@ -582,7 +602,7 @@ package enum LoadEngine {
                         ? min(slots, lane.share(min(c, 1 + Int(Double(c) * (now - t0) / plan.rampUp)))) : slots
                     // A request that could not be sent ends this round: the next waits for the
                     // loop's next turn rather than spinning out errors.
-                    while inFlight.count < open, mayClaim(now, limit: closedRequests),
+                    while !held, inFlight.count < open, mayClaim(now, limit: closedRequests),
                           send(sequence: lane.index + lane.count * sentHere, scheduled: freedAt, queued: nil, now: now,
                                countedFrom: countedFrom) {}
                 case .rate, .replay:
@@ -595,7 +615,7 @@ package enum LoadEngine {
                     }
                     // No more claims: nothing left to wake for.
                     if nextArrival <= now || !mayClaim(nextArrival, limit: plan.requests) { nextArrival = .infinity }
-                    while queueHead < queue.count, inFlight.count < (cap ?? Int.max) {
+                    while !held, queueHead < queue.count, inFlight.count < (cap ?? Int.max) {
                         let (due, sequence) = queue[queueHead]
                         queueHead += 1
                         let waited = max(0, freedAt - due)
@@ -628,8 +648,9 @@ package enum LoadEngine {
                     board.stopReason.withLock { if $0 == nil { $0 = reason } }
                     continue
                 }
-                // Another lane's stop is seen at the next turn (a wait is at most 50 ms).
-                let wake = min(nextArrival, stop.nextCheck(after: now))
+                // Another lane's stop is seen at the next turn (a wait is at most 50 ms); a held
+                // level looks again for room in 5 ms.
+                let wake = min(nextArrival, stop.nextCheck(after: now), held ? now + 0.005 : .infinity)
                 driver.wait(until: wake.isFinite ? wake : nil)
                 driver.drive(onEvent: { id, event in self.inFlight[id]?.take(event) ?? false },
                              onDone: { id, outcome in self.finish(id, outcome) })
@@ -641,9 +662,10 @@ package enum LoadEngine {
             }
             driver.close()
             let end = MonotonicClock.now()
+            if let since = heldSince { heldSeconds += end - since }
             return LaneResult(samples: blocks.isEmpty ? recent : blocks.flatMap { $0 } + recent, end: end,
                               firstSend: firstSend, lastSend: lastSend,
-                              sends: sends, unsent: unsent)
+                              sends: sends, unsent: unsent, heldSeconds: heldSeconds)
         }
 
         /// Hands one request to the wire; false when it could not be sent (it is then an

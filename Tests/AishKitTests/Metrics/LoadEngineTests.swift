@@ -69,6 +69,7 @@ import Testing
         #expect(level["mode"] == .string("closed"))
         #expect(level["requested_rate"] == .null)
         #expect(level["generator_behind"] == .null, "a closed loop has no schedule to fall behind")
+        #expect(level["log_full_s"] == .double(0), "the log kept up")
         let wall = try #require(level["wall_ms"]?.doubleValue)
         #expect(wall < 1500, "32 at once take one round of 400 ms, took \(wall) ms")
         #expect(level["output_tokens"] == .int(96))
@@ -90,6 +91,34 @@ import Testing
         let rows = handed.withLock { $0 }
         #expect(rows.count == 6)
         #expect(rows.allSatisfy { $0.replyText == "a b c" && $0.prompt?.hasSuffix("say abc") == true }, "\(rows.map(\.replyText))")
+    }
+
+    /// A log slower than the server: once the rows not yet written reach the writer's limit,
+    /// the load sends nothing new until it has room (rather than holding every row in
+    /// memory), the level says how long, and every request is still a row.
+    @Test func aLogThatFallsBehindHoldsTheLoadBackAndLosesNoRow() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a b c"])
+        defer { server.stop() }
+        let provider = MetricsTestConfig.provider("fake", .llamaCpp, server.baseURL)
+        let recorder = RecordingRecorder()
+        recorder.batchDelay = 0.25
+        // Room for fewer than four rows: each holds at least a sample.
+        let rows = AttemptRowWriter(recorder: recorder, kind: "bench", prompt: "say abc",
+                                    backlogLimit: 4 * MemoryLayout<RequestSample>.stride)
+        let run = LoadEngine.run(plan: LoadPlan(shape: .closed(concurrency: 2), requests: 24, duration: nil), model: "m",
+                                 prompt: "say abc", maxTokens: 8, wire: {
+                                     [try WireTarget(provider: provider, backendModel: "fake-model", environment: [:], routeReason: nil)]
+                                 }, interrupt: InterruptFlag(), onSample: { rows.add($0) }, holdBack: { rows.isFull })
+        rows.finish()
+        #expect(run.samples.count == 24)
+        #expect(run.samples.allSatisfy { $0.ok })
+        #expect(recorder.attempts.count == 24, "every request is a row")
+        #expect(!rows.isFull, "the backlog is counted down as it is written")
+        // At most the limit's rows plus those in flight when it was reached wait for a batch
+        // (unheld, the fake provider answers all 24 before the first write ends).
+        #expect(recorder.attemptBatches.allSatisfy { $0 <= 4 + 2 }, "batches \(recorder.attemptBatches)")
+        #expect(run.heldSeconds > 0.25, "held \(run.heldSeconds) s")
+        #expect(run.heldSeconds < run.wallSeconds)
     }
 
     // MARK: lanes (event loops on threads of their own)
