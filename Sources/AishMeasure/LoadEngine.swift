@@ -286,9 +286,33 @@ package enum LoadEngine {
                 joined.leave()
             }
         }
-        let first = withoutActuallyEscaping(progress) { progress in lane(0).run(t0: t0, progress: progress) }
+        var results = [withoutActuallyEscaping(progress) { progress in lane(0).run(t0: t0, progress: progress) }]
         joined.wait()
-        return LaneResult.merge([first] + others.value, t0: t0, plan: plan, board: board, lanes: count)
+        // Taken out of the lock: `merge` frees each lane's blocks as it copies them.
+        others.withLock {
+            results += $0
+            $0 = []
+        }
+        return LaneResult.merge(&results, t0: t0, plan: plan, board: board, lanes: count)
+    }
+
+    /// By start (then sequence): an order of indices is sorted, then applied one cycle
+    /// of the permutation at a time, so no second array of samples is made.
+    static func sortByStart(_ samples: inout [RequestSample]) {
+        var order = Array(samples.indices)
+        order.sort { (samples[$0].startedAt, samples[$0].sequence) < (samples[$1].startedAt, samples[$1].sequence) }
+        for i in order.indices where order[i] != i {
+            let first = samples[i]
+            var j = i
+            while order[j] != i {
+                let k = order[j]
+                samples[j] = samples[k]
+                order[j] = j
+                j = k
+            }
+            samples[j] = first
+            order[j] = j
+        }
     }
 
     /// Requests in flight that make an event loop worth its own thread.
@@ -370,7 +394,8 @@ package enum LoadEngine {
 
     /// One lane's part of a level.
     private struct LaneResult: Sendable {
-        var samples: [RequestSample]
+        /// The lane's samples in blocks of `Level.blockSize`, in the order they ended.
+        var blocks: [[RequestSample]]
         var end: Double
         var firstSend: Double?
         var lastSend: Double?
@@ -380,12 +405,20 @@ package enum LoadEngine {
         var heldSeconds: Double
 
         /// The level from its lanes: samples in the order they were sent, the achieved rate
-        /// over every lane's sends.
-        static func merge(_ lanes: [LaneResult], t0: Double, plan: LoadPlan, board: LaneBoard, lanes count: Int) -> LoadRun {
+        /// over every lane's sends. Each block is freed once copied, and lanes' samples are
+        /// put in order in place: a level of millions never holds its samples twice.
+        static func merge(_ lanes: inout [LaneResult], t0: Double, plan: LoadPlan, board: LaneBoard, lanes count: Int) -> LoadRun {
             let countedFrom = t0 + plan.rampUp
             let end = lanes.map(\.end).max() ?? t0
-            var samples = lanes.count == 1 ? lanes[0].samples : lanes.flatMap(\.samples)
-            if lanes.count > 1 { samples.sort { ($0.startedAt, $0.sequence) < ($1.startedAt, $1.sequence) } }
+            var samples: [RequestSample] = []
+            samples.reserveCapacity(lanes.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + $1.count } })
+            for i in lanes.indices {
+                for j in lanes[i].blocks.indices {
+                    samples += lanes[i].blocks[j]
+                    lanes[i].blocks[j] = []
+                }
+            }
+            if lanes.count > 1 { LoadEngine.sortByStart(&samples) }
             let sends = lanes.map(\.sends).reduce(0, +)
             var rate: Double?
             // A closed loop sends when a slot frees: its send times are no rate (a level that
@@ -663,7 +696,10 @@ package enum LoadEngine {
             driver.close()
             let end = MonotonicClock.now()
             if let since = heldSince { heldSeconds += end - since }
-            return LaneResult(samples: blocks.isEmpty ? recent : blocks.flatMap { $0 } + recent, end: end,
+            blocks.append(recent)
+            recent = []
+            defer { blocks = [] }   // the result's blocks are then the only copy: `merge` frees them
+            return LaneResult(blocks: blocks, end: end,
                               firstSend: firstSend, lastSend: lastSend,
                               sends: sends, unsent: unsent, heldSeconds: heldSeconds)
         }

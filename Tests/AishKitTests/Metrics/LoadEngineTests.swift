@@ -93,6 +93,59 @@ import Testing
         #expect(rows.allSatisfy { $0.replyText == "a b c" && $0.prompt?.hasSuffix("say abc") == true }, "\(rows.map(\.replyText))")
     }
 
+    /// A level holds one sample a request: compact, and the same values back out, nil and
+    /// zero apart; a copy's texts are its own.
+    @Test func aSampleIsCompactAndKeepsItsValues() {
+        #expect(MemoryLayout<RequestSample>.stride <= 184, "\(MemoryLayout<RequestSample>.stride) bytes a request")
+        var s = RequestSample(model: "m", sequence: 7, warmup: false, ok: true, startedAt: Date(), totalMs: 12.5,
+                              coldLoad: true, replyText: "hello")
+        #expect(s.ttftMs == nil && s.itlMs == nil && s.queueMs == nil && s.outputTokens == nil && s.httpStatus == nil)
+        s.ttftMs = 0
+        s.sendLagMs = 0.25
+        s.outputTokens = 0
+        s.promptTokens = 3_000_000_000   // past Int32: clamped, not wrapped
+        s.httpStatus = 200
+        s.chunks = 31
+        s.attempts = 2
+        s.coldLoadNote = "Ollama load_duration 3.20 s"
+        s.prompt = "say hello"
+        #expect(s.ttftMs == 0 && s.sendLagMs == 0.25 && s.outputTokens == 0 && s.httpStatus == 200)
+        #expect(s.promptTokens == Int(Int32.max))
+        #expect(s.chunks == 31 && s.attempts == 2 && s.totalMs == 12.5)
+        var copy = s
+        copy.replyText = "changed"
+        copy.ttftMs = nil
+        #expect(s.replyText == "hello" && s.ttftMs == 0, "the original keeps its own")
+        #expect(copy.replyText == "changed" && copy.prompt == "say hello" && copy.ttftMs == nil)
+        let kept = s.figuresOnly()
+        #expect(kept.replyText.isEmpty && kept.prompt == nil && kept.records.isEmpty)
+        #expect(kept.coldLoadNote == "Ollama load_duration 3.20 s" && kept.outputTokens == 0 && kept.sendLagMs == 0.25)
+        #expect(s.replyText == "hello")
+        var failed = RequestSample(model: "m", sequence: 1, warmup: false, ok: false, startedAt: Date(), totalMs: 1,
+                                   coldLoad: false, replyText: "partial")
+        failed.error = "connection reset"
+        #expect(failed.figuresOnly().error == "connection reset" && failed.figuresOnly().replyText.isEmpty)
+    }
+
+    /// Lanes' samples are put in the order they were sent in place: the same order as a sort.
+    @Test func samplesOfSeveralLanesAreOrderedByStartInPlace() {
+        var rng = SplitMix64(seed: 42)
+        let base = Date()
+        var samples = (0..<5000).map { i in
+            // Ties on the start time are broken by the sequence number.
+            RequestSample(model: "m", sequence: i, warmup: false, ok: true,
+                          startedAt: base.addingTimeInterval(Double(rng.next() % 400) / 1000), totalMs: Double(i), coldLoad: false,
+                          replyText: "")
+        }
+        let expected = samples.sorted { ($0.startedAt, $0.sequence) < ($1.startedAt, $1.sequence) }.map(\.sequence)
+        LoadEngine.sortByStart(&samples)
+        #expect(samples.map(\.sequence) == expected)
+        #expect(samples.allSatisfy { $0.totalMs == Double($0.sequence) }, "each sample moved whole")
+        var none: [RequestSample] = []
+        LoadEngine.sortByStart(&none)
+        #expect(none.isEmpty)
+    }
+
     /// A log slower than the server: once the rows not yet written reach the writer's limit,
     /// the load sends nothing new until it has room (rather than holding every row in
     /// memory), the level says how long, and every request is still a row.
