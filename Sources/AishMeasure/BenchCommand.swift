@@ -177,7 +177,7 @@ package enum BenchCommand {
         /// --output-tokens N: successful replies with fewer tokens (the server did not ignore EOS).
         var shortReplies: Int? = nil
         /// Seconds the level sent nothing new because the session log's writer was behind.
-        var logFullSeconds = 0.0
+        var heldForLogSeconds = 0.0
 
         package init(concurrency: Int?, samples: [RequestSample], wallSeconds: Double, mode: Mode = .closed,
              requestedRate: Double? = nil, achievedRate: Double? = nil, maxInFlight: Int = 0, unsent: Int = 0) {
@@ -353,7 +353,7 @@ package enum BenchCommand {
                           achievedRate: run.achievedRate, maxInFlight: run.maxInFlight, unsent: run.unsent)
             l.stopReason = run.stopReason
             l.threads = run.threads
-            l.logFullSeconds = run.heldSeconds
+            l.heldForLogSeconds = run.heldSeconds
             if let n = s.workloadSpec.outputTokens {
                 l.shortReplies = l.counted.count { $0.ok && ($0.outputTokens ?? 0) < n }
             }
@@ -564,9 +564,9 @@ package enum BenchCommand {
                     + cFormat("%.2f/s", level.goodput ?? 0) + "\n"
             }
             if let reason = level.stopReason { out += "\(name): stopped early: \(reason)\n" }
-            if level.logFullSeconds > 0 {
+            if level.heldForLogSeconds > 0 {
                 out += "\(name): the session log fell behind: no new request was sent for "
-                    + cFormat("%.1f s", level.logFullSeconds) + " while its writer caught up\n"
+                    + cFormat("%.1f s", level.heldForLogSeconds) + " while its writer caught up\n"
             }
             if level.unsent > 0 {
                 out += "\(name): \(level.unsent) scheduled requests not sent before the level "
@@ -643,7 +643,7 @@ package enum BenchCommand {
                     ("stopped_early", .bool(level.stopReason != nil)),
                     ("stop_reason", level.stopReason.map { .string($0) } ?? .null),
                     ("short_replies", level.shortReplies.map { .int($0) } ?? .null),
-                    ("log_full_s", .double(LatencySummary.round(level.logFullSeconds, 3))),
+                    ("held_for_log_s", .double(LatencySummary.round(level.heldForLogSeconds, 3))),
                 ]
                 return .object(pairs)
             })),
@@ -774,7 +774,7 @@ package struct BenchReport: CommandReport {
         ReportField("itl_ms", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
         ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
         ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
-        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies, log_full_s"),
+        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies, held_for_log_s"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),
         ReportField("infeasible_min", "with --find-max: the lowest load above feasible_max that broke the SLO; null when none did"),
         ReportField("broken_by", "with --find-max: the first target infeasible_min broke, as written in --slo"),

@@ -69,7 +69,7 @@ import Testing
         #expect(level["mode"] == .string("closed"))
         #expect(level["requested_rate"] == .null)
         #expect(level["generator_behind"] == .null, "a closed loop has no schedule to fall behind")
-        #expect(level["log_full_s"] == .double(0), "the log kept up")
+        #expect(level["held_for_log_s"] == .double(0), "the log kept up")
         let wall = try #require(level["wall_ms"]?.doubleValue)
         #expect(wall < 1500, "32 at once take one round of 400 ms, took \(wall) ms")
         #expect(level["output_tokens"] == .int(96))
