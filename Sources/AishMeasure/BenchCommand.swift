@@ -569,8 +569,8 @@ package enum BenchCommand {
                     + cFormat("%.1f s", level.heldForLogSeconds) + " while its writer caught up\n"
             }
             if level.unsent > 0 {
-                out += "\(name): \(level.unsent) scheduled requests not sent before the level "
-                    + (level.stopReason == nil ? "'s time was up\n" : "stopped\n")
+                out += "\(name): \(level.unsent) scheduled requests not sent before the level"
+                    + (level.stopReason == nil ? "'s time was up\n" : " stopped\n")
             }
             if let short = level.shortReplies, short > 0, let n = s.workloadSpec.outputTokens {
                 out += "\(name): \(short) of \(level.summary.ok) replies ended before \(n) tokens (ignore_eos \(s.workloadSpec.ignoreEOS ?? "not sent"))\n"

@@ -649,13 +649,18 @@ package enum LoadEngine {
                     // No more claims: nothing left to wake for.
                     if nextArrival <= now || !mayClaim(nextArrival, limit: plan.requests) { nextArrival = .infinity }
                     while !held, queueHead < queue.count, inFlight.count < (cap ?? Int.max) {
+                        // A generator far behind its schedule (a rate beyond what this machine
+                        // sends) stops at the level's end: what is left is unsent, not sent
+                        // seconds late into a level that is over.
+                        let sendAt = MonotonicClock.now()
+                        if let deadline, sendAt >= deadline, queue[queueHead].due >= countedFrom { break }
                         let (due, sequence) = queue[queueHead]
                         queueHead += 1
                         let waited = max(0, freedAt - due)
-                        send(sequence: sequence, scheduled: due, queued: cap == nil ? nil : waited, now: MonotonicClock.now(),
+                        send(sequence: sequence, scheduled: due, queued: cap == nil ? nil : waited, now: sendAt,
                              countedFrom: countedFrom, alreadyCounted: true)
                     }
-                    if let deadline, now >= deadline, queueHead < queue.count {
+                    if let deadline, MonotonicClock.now() >= deadline, queueHead < queue.count {
                         unsent += queue.count - queueHead
                         queueHead = queue.count
                     }

@@ -146,6 +146,39 @@ import Testing
         #expect(none.isEmpty)
     }
 
+    /// A rate this machine cannot send (here a router that takes 2 ms a request): the level
+    /// ends at its time, and the arrivals not sent by then are unsent, not sent late for
+    /// seconds after the level is over.
+    @Test func aGeneratorFarBehindStopsAtTheLevelsEnd() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a"])
+        defer { server.stop() }
+        let provider = MetricsTestConfig.provider("fake", .llamaCpp, server.baseURL)
+        let began = MonotonicClock.now()
+        // 2,000 arrivals due in 0.4 s; at 2 ms a send, sending them all would take 4 s.
+        let run = LoadEngine.run(plan: LoadPlan(shape: .rate(perSecond: 5000, poisson: false, seed: 1, maxConcurrency: nil),
+                                                requests: nil, duration: 0.4, threads: 1),
+                                 model: "m", prompt: "hi", maxTokens: 8, wire: {
+                                     usleep(2000)
+                                     return [try WireTarget(provider: provider, backendModel: "fake-model", environment: [:], routeReason: nil)]
+                                 }, interrupt: InterruptFlag())
+        let took = MonotonicClock.now() - began
+        #expect(run.unsent > 1000, "unsent \(run.unsent), sent \(run.samples.count)")
+        #expect(run.samples.count + run.unsent == 2000, "sent \(run.samples.count) + unsent \(run.unsent)")
+        #expect(run.samples.count > 0)
+        #expect(took < 2.5, "the level took \(took) s")
+    }
+
+    /// Arrivals still waiting for a slot when the level's time is up are counted and said.
+    @Test func arrivalsLeftWaitingAtTheEndAreReportedUnsent() throws {
+        let server = try MetricsTestServer.fakeProvider(["--first-token-delay", "0.3", "--reply", "a"])
+        defer { server.stop() }
+        let r = try run(["m", "--rate", "200", "--max-concurrency", "2", "--duration", "0.5s"], requester(server))
+        let level = try #require(levels(r).first)
+        let unsent = try #require(level["unsent"]?.intValue)
+        #expect(unsent > 50, "about 100 due, at most about 4 sent: \(unsent) unsent")
+        #expect(r.text.contains("200/s ≤2: \(unsent) scheduled requests not sent before the level's time was up\n"), "\(r.text)")
+    }
+
     /// A log slower than the server: once the rows not yet written reach the writer's limit,
     /// the load sends nothing new until it has room (rather than holding every row in
     /// memory), the level says how long, and every request is still a row.
