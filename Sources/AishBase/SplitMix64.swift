@@ -22,4 +22,28 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// Exponential with mean 1 (the gap between Poisson arrivals at rate 1).
     package mutating func exponential() -> Double { -log(1 - unit()) }
+
+    /// Standard normal (Box–Muller; the second value of the pair is not kept).
+    package mutating func normal() -> Double {
+        let u = 1 - unit()   // (0, 1]: log(u) is finite
+        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * unit())
+    }
+
+    /// Gamma with this shape and scale 1 (mean `shape`), by Marsaglia and Tsang's method;
+    /// below shape 1, from shape + 1 scaled by U^(1/shape).
+    package mutating func gamma(shape: Double) -> Double {
+        precondition(shape > 0, "a gamma distribution's shape is positive")
+        if shape < 1 { return gamma(shape: shape + 1) * pow(1 - unit(), 1 / shape) }
+        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            var x: Double, v: Double
+            repeat {
+                x = normal()
+                v = 1 + c * x
+            } while v <= 0
+            v = v * v * v
+            let u = 1 - unit()
+            if log(u) < 0.5 * x * x + d - d * v + d * log(v) { return d * v }
+        }
+    }
 }

@@ -19,7 +19,9 @@ package enum BenchCommand {
             comes first).
             Open loop (--rate R): requests are sent at R per second whether or not earlier ones
             have ended, evenly spaced or, with --poisson, as a Poisson process (exponential gaps
-            from --seed, default 1, so a run can be repeated); --max-concurrency M caps the
+            from --seed, default 1, so a run can be repeated), or with --burstiness B in bursts
+            (gamma gaps of shape B: 1 is Poisson, 0.25 bursty, 4 nearly even, the mean rate the
+            same, as vllm bench serve draws them); --max-concurrency M caps the
             requests in flight, and the rest wait in the client's queue (queue time). Each rate
             level reports the rate asked for and the rate achieved, the send lag (how late the
             generator sent each request, p50/p99) and flags the level when the generator fell
@@ -72,7 +74,9 @@ package enum BenchCommand {
                        alternatives: "load"),
             OptionSpec(["--rate"], .text("R1,R2,..."), help: "open loop at these request rates (requests/s)", alternatives: "load"),
             OptionSpec(["--poisson"], help: "with --rate or --sweep: Poisson arrivals instead of evenly spaced", goesWith: "--rate"),
-            OptionSpec(["--seed"], .text("SEED"), help: "with --poisson or --prompt-tokens: the random seed of the arrivals and of the prompts' words (default 1)"),
+            OptionSpec(["--burstiness"], .text("B"), help: "with --rate or --sweep: gamma-distributed gaps of shape B (1: Poisson, below 1 burstier, above 1 more even)",
+                       goesWith: "--rate"),
+            OptionSpec(["--seed"], .text("SEED"), help: "with --poisson, --burstiness or --prompt-tokens: the random seed of the arrivals and of the prompts' words (default 1)"),
             OptionSpec(["--sweep"], .wholeNumber("N"), help: "synchronous, throughput, then N rates between them", alternatives: "load"),
             OptionSpec(["--from-log"], help: "replay the logged chat prompts at their arrival times", alternatives: "load"),
             OptionSpec(["--since"], .text("T"), help: "with --from-log: prompts logged since T (1h, 2d, 2026-11-27…)", goesWith: "--from-log"),
@@ -129,6 +133,18 @@ package enum BenchCommand {
         package var prompt: String
         package var rates: [Double] = []
         package var poisson = false
+        /// --burstiness: the gamma shape of the gaps between arrivals (nil: not given).
+        package var burstiness: Double? = nil
+        /// How an open loop's arrivals are spaced: nil evenly, else gamma gaps of this shape.
+        var arrivalBurstiness: Double? { burstiness ?? (poisson ? 1 : nil) }
+        /// The mode of an open-loop level of these settings.
+        var rateMode: Mode {
+            switch arrivalBurstiness {
+            case nil: .constant
+            case 1: .poisson
+            default: .bursty
+            }
+        }
         package var seed: UInt64 = 1
         package var maxConcurrency: Int? = nil
         /// Event-loop threads that send a level's requests (nil: one per core, at most one per
@@ -156,7 +172,7 @@ package enum BenchCommand {
 
     /// What kind of load a level was.
     package enum Mode: String, Sendable {
-        case closed, synchronous, throughput, constant, poisson, replay
+        case closed, synchronous, throughput, constant, poisson, bursty, replay
     }
 
     package struct Level: Sendable {
@@ -178,6 +194,8 @@ package enum BenchCommand {
         var shortReplies: Int? = nil
         /// Seconds the level sent nothing new because the session log's writer was behind.
         var heldForLogSeconds = 0.0
+        /// A rate level's arrivals: nil evenly spaced, else the gamma shape of their gaps.
+        var burstiness: Double? = nil
 
         package init(concurrency: Int?, samples: [RequestSample], wallSeconds: Double, mode: Mode = .closed,
              requestedRate: Double? = nil, achievedRate: Double? = nil, maxInFlight: Int = 0, unsent: Int = 0) {
@@ -222,16 +240,17 @@ package enum BenchCommand {
             return Double(verdict.goodRequests) / wallSeconds
         }
 
-        /// "c=4", "5/s", "5/s poisson ≤8", "sync".
+        /// "c=4", "5/s", "5/s poisson ≤8", "5/s burst 0.25", "sync".
         package var label: String {
             switch mode {
             case .synchronous: return "sync"
             case .closed, .throughput: return "c=\(concurrency ?? 0)"
             case .replay:
                 return "replay" + (concurrency.map { " ≤\($0)" } ?? "")
-            case .constant, .poisson:
+            case .constant, .poisson, .bursty:
                 var s = Format.rate(requestedRate ?? 0)
                 if mode == .poisson { s += " poisson" }
+                if mode == .bursty, let b = burstiness { s += " burst " + cFormat("%g", b) }
                 if let c = concurrency { s += " ≤\(c)" }
                 return s
             }
@@ -283,9 +302,19 @@ package enum BenchCommand {
             guard openLoop else { throw UsageError(message: "bench: --poisson needs --rate or --sweep") }
             s.poisson = true
         }
+        if let raw = inv.value("--burstiness") {
+            guard openLoop else { throw UsageError(message: "bench: --burstiness needs --rate or --sweep") }
+            guard let b = Double(raw.trimming(.whitespaces)), b.isFinite, b >= 0.01, b <= 100 else {
+                throw UsageError(message: "bench: --burstiness takes a number from 0.01 to 100 (1 is Poisson), got '\(raw)'")
+            }
+            if s.poisson, b != 1 {
+                throw UsageError(message: "bench: --poisson is --burstiness 1; give one of them")
+            }
+            s.burstiness = b
+        }
         if let raw = inv.value("--seed") {
-            guard s.poisson || inv.value("--prompt-tokens") != nil else {
-                throw UsageError(message: "bench: --seed needs --poisson or --prompt-tokens")
+            guard s.arrivalBurstiness != nil || inv.value("--prompt-tokens") != nil else {
+                throw UsageError(message: "bench: --seed needs --poisson, --burstiness or --prompt-tokens")
             }
             guard let seed = UInt64(raw) else { throw UsageError(message: "bench: --seed takes a whole number from 0, got '\(raw)'") }
             s.seed = seed
@@ -337,13 +366,14 @@ package enum BenchCommand {
             plan.threads = s.threads
             var label = ""
             var rate: Double?
+            var burstiness: Double?
             var cap: Int?
             switch shape {
             case let .closed(c):
                 cap = c
                 label = mode == .synchronous ? "synchronous" : "concurrency \(c)"
                 plan.stop.saturation = false   // a closed loop holds its backlog at C
-            case let .rate(r, _, _, m): rate = r; cap = m; label = "rate \(Format.rate(r))"
+            case let .rate(r, b, _, m): rate = r; burstiness = b; cap = m; label = "rate \(Format.rate(r))"
             case let .replay(offsets, m): cap = m; label = "replay"; plan.requests = offsets.count; plan.duration = nil
             }
             let run = measure(plan, s, requester: requester, interrupt: interrupt, onSample: onSample, holdBack: holdBack) {
@@ -354,6 +384,7 @@ package enum BenchCommand {
             l.stopReason = run.stopReason
             l.threads = run.threads
             l.heldForLogSeconds = run.heldSeconds
+            l.burstiness = burstiness
             if let n = s.workloadSpec.outputTokens {
                 l.shortReplies = l.counted.count { $0.ok && ($0.outputTokens ?? 0) < n }
             }
@@ -373,13 +404,13 @@ package enum BenchCommand {
             return levels
         }
         func rateShape(_ r: Double) -> LoadShape {
-            .rate(perSecond: r, poisson: s.poisson, seed: s.seed, maxConcurrency: s.maxConcurrency)
+            .rate(perSecond: r, burstiness: s.arrivalBurstiness, seed: s.seed, maxConcurrency: s.maxConcurrency)
         }
         if let axis = s.findMax {
             var search = LoadSearch(axis: axis, start: axis == .rate ? (s.rates.first ?? 1) : Double(s.concurrencies.first ?? 1),
                                     ceiling: axis == .concurrency ? Double(s.maxConcurrency ?? 1024) : 1_000_000)
             while let load = search.next(), levels.count < maxSearchLevels, !interrupt.isRaised {
-                let l = axis == .rate ? level(rateShape(load), mode: s.poisson ? .poisson : .constant)
+                let l = axis == .rate ? level(rateShape(load), mode: s.rateMode)
                     : level(.closed(concurrency: Int(load)), mode: .closed)
                 levels.append(l)
                 search.record(load, met: l.verdict?.met ?? false)
@@ -396,13 +427,13 @@ package enum BenchCommand {
             for i in 1...n {
                 if interrupt.isRaised { break }
                 let r = min(low, high) + (max(low, high) - min(low, high)) * Double(i) / Double(n + 1)
-                levels.append(level(rateShape(LatencySummary.round(r, 2)), mode: s.poisson ? .poisson : .constant))
+                levels.append(level(rateShape(LatencySummary.round(r, 2)), mode: s.rateMode))
             }
             return levels
         }
         for r in s.rates {
             if interrupt.isRaised { break }
-            levels.append(level(rateShape(r), mode: s.poisson ? .poisson : .constant))
+            levels.append(level(rateShape(r), mode: s.rateMode))
         }
         for c in s.concurrencies {
             if interrupt.isRaised { break }
@@ -592,8 +623,9 @@ package enum BenchCommand {
                  ("duration_s", s.duration.map { .double($0) } ?? .null),
                  ("concurrency", .array(s.concurrencies.map { .int($0) })), ("max_tokens", .int(s.maxTokens)),
                  ("prompt", .string(s.prompt)),
-                 ("rate", .array(s.rates.map { .double($0) })), ("poisson", .bool(s.poisson)),
-                 ("seed", s.poisson || s.workloadSpec.promptTokens != nil ? .int(Int(truncatingIfNeeded: s.seed)) : .null),
+                 ("rate", .array(s.rates.map { .double($0) })), ("poisson", .bool(s.arrivalBurstiness == 1)),
+                 ("burstiness", s.arrivalBurstiness.map { .double($0) } ?? .null),
+                 ("seed", s.arrivalBurstiness != nil || s.workloadSpec.promptTokens != nil ? .int(Int(truncatingIfNeeded: s.seed)) : .null),
                  ("max_concurrency", s.maxConcurrency.map { .int($0) } ?? .null),
                  ("threads", s.threads.map { .int($0) } ?? .null),
                  ("sweep", s.sweep.map { .int($0) } ?? .null), ("ramp_up_s", .double(s.rampUp)),
@@ -622,6 +654,7 @@ package enum BenchCommand {
                     ("concurrency", level.concurrency.map { .int($0) } ?? .null),
                     ("mode", .string(level.mode.rawValue)),
                     ("requested_rate", level.requestedRate.map { .double($0) } ?? .null),
+                    ("burstiness", level.burstiness.map { .double($0) } ?? .null),
                     ("achieved_rate", level.achievedRate.map { .double(LatencySummary.round($0, 2)) } ?? .null),
                     ("wall_ms", .double(LatencySummary.round(level.wallSeconds * 1000, 1))),
                     ("requests_per_second", .double(LatencySummary.round(level.requestsPerSecond, 2))),
@@ -773,8 +806,8 @@ package struct BenchReport: CommandReport {
         ReportField("ttft_ms", "the first level's median time to first token; null without a success", unit: "ms"),
         ReportField("itl_ms", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
         ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
-        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
-        ReportField("levels", "per level: concurrency, mode, requested_rate, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies, held_for_log_s"),
+        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, burstiness, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
+        ReportField("levels", "per level: concurrency, mode, requested_rate, burstiness, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies, held_for_log_s"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),
         ReportField("infeasible_min", "with --find-max: the lowest load above feasible_max that broke the SLO; null when none did"),
         ReportField("broken_by", "with --find-max: the first target infeasible_min broke, as written in --slo"),

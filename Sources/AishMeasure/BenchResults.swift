@@ -164,9 +164,10 @@ struct BenchComparison: Sendable {
         switch mode {
         case "synchronous": return "sync"
         case "replay": return "replay"
-        case "constant", "poisson":
+        case "constant", "poisson", "bursty":
             var s = Format.rate(level["requested_rate"]?.doubleValue ?? 0)
             if mode == "poisson" { s += " poisson" }
+            if mode == "bursty", let b = level["burstiness"]?.doubleValue { s += " burst " + cFormat("%g", b) }
             if let c = level["concurrency"]?.intValue { s += " ≤\(c)" }
             return s
         default: return "c=\(level["concurrency"]?.intValue ?? 0)"

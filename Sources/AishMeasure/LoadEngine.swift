@@ -157,7 +157,9 @@ package enum LoadShape: Sendable, Equatable {
     /// Requests sent at `perSecond`, evenly spaced or as a Poisson process (exponential
     /// gaps from `seed`), whether or not earlier ones have ended; at most `maxConcurrency`
     /// in flight, the rest wait in the client's queue.
-    case rate(perSecond: Double, poisson: Bool, seed: UInt64, maxConcurrency: Int?)
+    /// `burstiness`: nil, evenly spaced; else gamma-distributed gaps of that shape (1:
+    /// Poisson; below 1 burstier, above 1 more even), drawn from `seed`.
+    case rate(perSecond: Double, burstiness: Double?, seed: UInt64, maxConcurrency: Int?)
     /// Requests sent at these offsets in seconds from the level's start (a replayed log),
     /// at most `maxConcurrency` in flight.
     case replay(offsets: [Double], maxConcurrency: Int?)
@@ -202,21 +204,26 @@ package struct LoadRun: Sendable {
 }
 
 /// When each request of an open-loop level is due, in seconds from the level's start: the
-/// k-th arrival of a unit-rate process (k for even spacing, a sum of exponential gaps for
-/// Poisson) mapped through the inverse of the cumulative rate, which rises linearly over
+/// k-th arrival of a unit-rate process (k for even spacing, a sum of random gaps of mean 1
+/// otherwise) mapped through the inverse of the cumulative rate, which rises linearly over
 /// the ramp-up and then stays at `rate`.
+///
+/// Random gaps are gamma-distributed with shape `burstiness` (as `vllm bench serve
+/// --burstiness` draws them): 1 is a Poisson process (exponential gaps); below 1 the gaps'
+/// coefficient of variation 1/√burstiness grows past 1 and arrivals come in bursts with
+/// lulls between; above 1 they come more evenly. The mean rate is the same.
 package struct ArrivalSchedule {
     package let rate: Double
     package let rampUp: Double
-    package let poisson: Bool
+    package let burstiness: Double?
     private var random: SplitMix64
     private var units = 0.0
     private var index = 0
 
-    package init(rate: Double, rampUp: Double, poisson: Bool, seed: UInt64) {
+    package init(rate: Double, rampUp: Double, burstiness: Double?, seed: UInt64) {
         self.rate = rate
         self.rampUp = max(0, rampUp)
-        self.poisson = poisson
+        self.burstiness = burstiness
         random = SplitMix64(seed: seed)
     }
 
@@ -236,8 +243,8 @@ package struct ArrivalSchedule {
     /// The next arrival's time.
     package mutating func next() -> Double {
         defer { index += 1 }
-        if poisson {
-            units += random.exponential()
+        if let shape = burstiness {
+            units += shape == 1 ? random.exponential() : random.gamma(shape: shape) / shape
             return time(ofArrival: units)
         }
         // Evenly spaced: the first at once; with a ramp-up, each at the middle of its share
@@ -573,8 +580,8 @@ package enum LoadEngine {
             var slots = 0
             switch plan.shape {
             case let .closed(c): slots = lane.share(c)
-            case let .rate(r, poisson, seed, m):
-                schedule = ArrivalSchedule(rate: r, rampUp: plan.rampUp, poisson: poisson, seed: seed)
+            case let .rate(r, burstiness, seed, m):
+                schedule = ArrivalSchedule(rate: r, rampUp: plan.rampUp, burstiness: burstiness, seed: seed)
                 nextArrival = t0 + schedule!.next()
                 cap = m.map(lane.share)
             case let .replay(offsets, m):

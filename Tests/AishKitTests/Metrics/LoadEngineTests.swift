@@ -21,13 +21,13 @@ import Testing
     // MARK: the arrival schedule
 
     @Test func evenArrivalsAreExactlyOneOverTheRateApart() {
-        var s = ArrivalSchedule(rate: 4, rampUp: 0, poisson: false, seed: 1)
+        var s = ArrivalSchedule(rate: 4, rampUp: 0, burstiness: nil, seed: 1)
         #expect((0..<5).map { _ in s.next() } == [0, 0.25, 0.5, 0.75, 1.0])
     }
 
     @Test func poissonArrivalsRepeatWithTheSeedAndAverageTheRate() {
         func arrivals(_ seed: UInt64, _ n: Int) -> [Double] {
-            var s = ArrivalSchedule(rate: 50, rampUp: 0, poisson: true, seed: seed)
+            var s = ArrivalSchedule(rate: 50, rampUp: 0, burstiness: 1, seed: seed)
             return (0..<n).map { _ in s.next() }
         }
         #expect(arrivals(7, 100) == arrivals(7, 100))
@@ -42,10 +42,41 @@ import Testing
         #expect(times == times.sorted())
     }
 
+    /// Gamma gaps (vLLM's burstiness): the mean rate stays, the spread is 1/√shape, a seed
+    /// repeats the schedule, and shape 1 is the Poisson schedule itself.
+    @Test func burstyArrivalsKeepTheRateAndSpreadTheGaps() {
+        func gaps(_ shape: Double?, seed: UInt64 = 5, _ n: Int = 40_000) -> [Double] {
+            var s = ArrivalSchedule(rate: 20, rampUp: 0, burstiness: shape, seed: seed)
+            let times = (0..<n).map { _ in s.next() }
+            return zip(times.dropFirst(), times).map { $0 - $1 }
+        }
+        for shape in [0.25, 0.5, 2.0, 4.0] {
+            let g = gaps(shape)
+            let mean = g.reduce(0, +) / Double(g.count)
+            let sd = (g.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(g.count)).squareRoot()
+            #expect(abs(mean - 0.05) < 0.05 * 0.04, "shape \(shape): mean gap \(mean) s at 20/s")
+            #expect(abs(sd / mean - 1 / shape.squareRoot()) < 0.06 / shape.squareRoot(),
+                    "shape \(shape): coefficient of variation \(sd / mean), expected \(1 / shape.squareRoot())")
+            #expect(g.allSatisfy { $0 >= 0 })
+        }
+        // Bursts: at 0.25 a tenth of the gaps are under a thousandth of the mean; at 4, almost none.
+        #expect(gaps(0.25).count { $0 < 0.05 / 1000 } > 4000)
+        #expect(gaps(4).count { $0 < 0.05 / 1000 } == 0)
+        #expect(gaps(0.5, seed: 11, 100) == gaps(0.5, seed: 11, 100))
+        #expect(gaps(0.5, seed: 11, 100) != gaps(0.5, seed: 12, 100))
+        var poisson = ArrivalSchedule(rate: 20, rampUp: 0, burstiness: 1, seed: 5)
+        var exponential = SplitMix64(seed: 5)
+        var units = 0.0
+        for _ in 0..<100 {
+            units += exponential.exponential()
+            #expect(poisson.next() == units / 20)
+        }
+    }
+
     @Test func rampUpRaisesTheRateLinearly() {
         // 10/s after a 2 s ramp: 10 arrivals expected during the ramp (rate·ramp/2), the
         // first quarter of them in its first half.
-        var s = ArrivalSchedule(rate: 10, rampUp: 2, poisson: false, seed: 1)
+        var s = ArrivalSchedule(rate: 10, rampUp: 2, burstiness: nil, seed: 1)
         let times = (0..<30).map { _ in s.next() }
         #expect(times.filter { $0 <= 2 + 1e-9 }.count == 10)
         #expect(times.filter { $0 < 1 - 1e-9 }.count == 2)   // 10·1²/(2·2) = 2.5 expected by 1 s
@@ -155,7 +186,7 @@ import Testing
         let provider = MetricsTestConfig.provider("fake", .llamaCpp, server.baseURL)
         let began = MonotonicClock.now()
         // 2,000 arrivals due in 0.4 s; at 2 ms a send, sending them all would take 4 s.
-        let run = LoadEngine.run(plan: LoadPlan(shape: .rate(perSecond: 5000, poisson: false, seed: 1, maxConcurrency: nil),
+        let run = LoadEngine.run(plan: LoadPlan(shape: .rate(perSecond: 5000, burstiness: nil, seed: 1, maxConcurrency: nil),
                                                 requests: nil, duration: 0.4, threads: 1),
                                  model: "m", prompt: "hi", maxTokens: 8, wire: {
                                      usleep(2000)
@@ -166,6 +197,26 @@ import Testing
         #expect(run.samples.count + run.unsent == 2000, "sent \(run.samples.count) + unsent \(run.unsent)")
         #expect(run.samples.count > 0)
         #expect(took < 2.5, "the level took \(took) s")
+    }
+
+    @Test func aBurstyRateLevelSaysItsShape() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a"])
+        defer { server.stop() }
+        let r = try run(["m", "--rate", "80", "--burstiness", "0.25", "--seed", "3", "-n", "24"], requester(server))
+        let level = try #require(levels(r).first)
+        #expect(level["mode"] == .string("bursty"))
+        #expect(level["burstiness"] == .double(0.25))
+        #expect(level["requests"] == .int(24))
+        #expect(r.data?["parameters"]?["burstiness"] == .double(0.25))
+        #expect(r.data?["parameters"]?["poisson"] == .bool(false))
+        #expect(r.data?["parameters"]?["seed"] == .int(3))
+        #expect(r.text.contains("80.0/s burst 0.25"), "\(r.text)")
+        let even = try run(["m", "--rate", "80", "-n", "4"], requester(server))
+        #expect(levels(even).first?["burstiness"] == .null)
+        #expect(even.data?["parameters"]?["burstiness"] == .null)
+        let poisson = try run(["m", "--rate", "80", "--poisson", "-n", "4"], requester(server))
+        #expect(levels(poisson).first?["mode"] == .string("poisson"))
+        #expect(levels(poisson).first?["burstiness"] == .double(1))
     }
 
     /// Arrivals still waiting for a slot when the level's time is up are counted and said.
@@ -454,7 +505,14 @@ import Testing
         #expect(message(["a", "--rate", "0"]) == "bench: --rate takes request rates per second above 0 separated by commas, got '0'")
         #expect(message(["a", "--rate", "5,x"]) == "bench: --rate takes request rates per second above 0 separated by commas, got '5,x'")
         #expect(message(["a", "--poisson"]) == "bench: --poisson needs --rate or --sweep")
-        #expect(message(["a", "--rate", "5", "--seed", "3"]) == "bench: --seed needs --poisson or --prompt-tokens")
+        #expect(message(["a", "--rate", "5", "--seed", "3"]) == "bench: --seed needs --poisson, --burstiness or --prompt-tokens")
+        #expect(message(["a", "--burstiness", "0.5"]) == "bench: --burstiness needs --rate or --sweep")
+        #expect(message(["a", "-c", "2", "--burstiness", "0.5"]) == "bench: --burstiness needs --rate or --sweep")
+        #expect(message(["a", "--rate", "5", "--burstiness", "0"]) == "bench: --burstiness takes a number from 0.01 to 100 (1 is Poisson), got '0'")
+        #expect(message(["a", "--rate", "5", "--burstiness", "lots"]) == "bench: --burstiness takes a number from 0.01 to 100 (1 is Poisson), got 'lots'")
+        #expect(message(["a", "--rate", "5", "--poisson", "--burstiness", "2"]) == "bench: --poisson is --burstiness 1; give one of them")
+        #expect(message(["a", "--rate", "5", "--poisson", "--burstiness", "1"]) == nil)
+        #expect(message(["a", "--sweep", "2", "--burstiness", "0.25", "--seed", "9"]) == nil)
         #expect(message(["a", "--rate", "5", "--poisson", "--seed", "-1"]) == "bench: --seed takes a whole number from 0, got '-1'")
         #expect(message(["a", "-c", "4", "--max-concurrency", "2"]) == "bench: --max-concurrency needs --rate, --sweep, --find-max or --from-log (with -c the concurrency is fixed)")
         #expect(message(["a", "--rate", "5", "--max-concurrency", "0"]) == "bench: --max-concurrency takes 1 to 1024, got 0")
