@@ -2,27 +2,37 @@ import FoundationEssentials
 import Glibc
 import AishBase
 
-/// count, mean, min, max and p50/p90/p99 of one measure (TTFT, latency, tokens/s…).
+/// count, mean, standard deviation, min, max and p50/p90/p95/p99/p99.9 of one measure
+/// (TTFT, latency, tokens/s…): the percentiles SLOs are written in, and those guidellm and
+/// aiperf report.
 package struct LatencySummary: Sendable, Equatable {
     package var count: Int
     package var mean: Double
+    /// Population standard deviation.
+    package var stddev: Double
     package var min: Double
     package var max: Double
     package var p50: Double
     package var p90: Double
+    package var p95: Double
     package var p99: Double
+    package var p999: Double
 
     /// nil when there is nothing to summarise. NaN and infinite samples are ignored.
     package init?(_ samples: [Double]) {
         let values = samples.filter(\.isFinite).sorted()
         guard !values.isEmpty else { return nil }
         count = values.count
-        mean = values.reduce(0, +) / Double(values.count)
+        let mean = values.reduce(0, +) / Double(values.count)
+        self.mean = mean
+        stddev = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
         min = values.first!
         max = values.last!
         p50 = Percentiles.percentile(values, 50)
         p90 = Percentiles.percentile(values, 90)
+        p95 = Percentiles.percentile(values, 95)
         p99 = Percentiles.percentile(values, 99)
+        p999 = Percentiles.percentile(values, 99.9)
     }
 
     /// JSON with every figure rounded to `digits` decimals (milliseconds keep 0.01 ms).
@@ -30,7 +40,9 @@ package struct LatencySummary: Sendable, Equatable {
         .object([
             ("count", .int(count)),
             ("p50", .double(Self.round(p50, digits))), ("p90", .double(Self.round(p90, digits))),
-            ("p99", .double(Self.round(p99, digits))), ("mean", .double(Self.round(mean, digits))),
+            ("p95", .double(Self.round(p95, digits))), ("p99", .double(Self.round(p99, digits))),
+            ("p999", .double(Self.round(p999, digits))), ("mean", .double(Self.round(mean, digits))),
+            ("stddev", .double(Self.round(stddev, digits))),
             ("min", .double(Self.round(min, digits))), ("max", .double(Self.round(max, digits))),
         ])
     }

@@ -52,7 +52,7 @@ import Testing
         // Alternatives, options that go with another, enumerations, repeatable options.
         #expect(usage("metrics") == "metrics [--raw | --prom [--since DURATION] [--verbose]] [PROVIDER] [FILTER]")
         #expect(usage("status") == "status [--watch S [--count N]] [NAME...]")
-        #expect(usage("bench") == "bench MODEL [--requests N] [--concurrency C1,C2,... | --rate R1,R2,... [--poisson] | --sweep N"
+        #expect(usage("bench") == "bench MODEL [--requests N] [--concurrency C1,C2,... | --rate R1,R2,... [--poisson] [--burstiness B] | --sweep N"
             + " | --from-log [--since T] [--model MODEL] [--time-scale X]] [--seed SEED] [--max-concurrency M] [--slo SPEC [--find-max concurrency|rate]]"
             + " [--ramp-up S] [--threads N] [--duration S] [--warmup N] [--max-error-rate X] [--no-early-stop] [--max-tokens K | --output-tokens N]"
             + " [--prompt PROMPT | --prompts FILE | --prompt-tokens N[,SD]] [--same-prompt] [--out FILE] [--csv FILE]"

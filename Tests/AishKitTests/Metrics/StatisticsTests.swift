@@ -22,6 +22,13 @@ import Testing
         #expect(s.p50 == 50.5)
         #expect(abs(s.p90 - 90.1) < 1e-9)
         #expect(abs(s.p99 - 99.01) < 1e-9)
+        #expect(abs(s.p95 - 95.05) < 1e-9)
+        #expect(abs(s.p999 - 99.901) < 1e-9)
+        // Population standard deviation of 1...100: √((100² − 1)/12).
+        #expect(abs(s.stddev - ((100.0 * 100 - 1) / 12).squareRoot()) < 1e-9)
+        let json = s.json()
+        #expect(json["p95"] == .double(95.05) && json["p999"] == .double(99.9) && json["stddev"] == .double(28.87))
+        #expect(LatencySummary([7])?.stddev == 0)
     }
 
     @Test func summaryIgnoresNonFiniteAndEmpty() {
