@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import AishBase
+import AishChat
 import AishCommand
 import AishTelemetry
 import AishSessionLog
@@ -95,6 +96,9 @@ package enum BenchCommand {
             OptionSpec(["--max-error-rate"], .number("X"), help: "stop a level when more than X (0 to 1) of its requests failed"),
             OptionSpec(["--no-early-stop"], help: "run rate levels to the end even when they saturate"),
             OptionSpec(["--max-tokens"], .wholeNumber("K"), help: "max_tokens of each request (default 64)", alternatives: "output"),
+            OptionSpec(["-o", "--option"], .text("NAME VALUE"),
+                       help: "temperature, top_p or seed (the server's sampling seed, not --seed) of every request (repeatable)",
+                       completion: .words(CompareCommand.optionNames), repeatable: true, arity: 2),
             OptionSpec(["--output-tokens"], .wholeNumber("N"), help: "ask for N output tokens (max_tokens and ignore_eos)",
                        alternatives: "output"),
             OptionSpec(["-p", "--prompt"], .text("PROMPT"), help: "the prompt (default: a short question)", alternatives: "prompt"),
@@ -133,8 +137,14 @@ package enum BenchCommand {
         package var prompt: String
         package var rates: [Double] = []
         package var poisson = false
+        /// -o temperature, top_p, seed: sent with every request.
+        package var sampling = Sampling()
         /// --burstiness: the gamma shape of the gaps between arrivals (nil: not given).
         package var burstiness: Double? = nil
+        /// `prompt` to every request, tagged (when no workload was built: tests).
+        var defaultWorkload: BenchWorkload {
+            BenchWorkload(source: .fixed(prompt), distinct: true, maxTokens: maxTokens, sampling: sampling)
+        }
         /// How an open loop's arrivals are spaced: nil evenly, else gamma gaps of this shape.
         var arrivalBurstiness: Double? { burstiness ?? (poisson ? 1 : nil) }
         /// The mode of an open-loop level of these settings.
@@ -274,10 +284,19 @@ package enum BenchCommand {
             }
             levels.append(c)
         }
-        let maxTokens = try inv.int("--max-tokens", default: CompareCommand.defaultMaxTokens)
+        var maxTokens = try inv.int("--max-tokens", default: CompareCommand.defaultMaxTokens)
         guard maxTokens >= 1 else { throw UsageError(message: "bench: --max-tokens must be at least 1, got \(maxTokens)") }
+        let options = try ChatOptions.from(variables: [:], overrides: inv.values("--option"), command: "bench",
+                                           allowed: CompareCommand.optionNames)
+        if let k = options.maxTokens {
+            if inv.value("--max-tokens") != nil || inv.value("--output-tokens") != nil {
+                throw UsageError(message: "bench: give -o max_tokens K or --max-tokens K or --output-tokens N, one of them")
+            }
+            maxTokens = k
+        }
         var s = Settings(model: inv.positionals[0], requests: requests, duration: duration, concurrencies: levels,
                          maxTokens: maxTokens, prompt: inv.value("--prompt") ?? CompareCommand.defaultPrompt)
+        s.sampling = Sampling(temperature: options.temperature, topP: options.topP, seed: options.seed)
         if let raw = inv.value("--rate") {
             if inv.value("--concurrency") != nil { throw UsageError(message: "bench: -c (closed loop) and --rate (open loop) exclude each other") }
             for part in raw.split(separator: ",", omittingEmptySubsequences: false) {
@@ -448,7 +467,7 @@ package enum BenchCommand {
                         warmup: Bool = false, onSample: @escaping (RequestSample) -> Void,
                         holdBack: @escaping @Sendable () -> Bool = { false }, progress: (Int) -> Void) -> LoadRun {
         if let wire = requester.wire {
-            let workload = s.workload ?? BenchWorkload(source: .fixed(s.prompt), distinct: true, maxTokens: s.maxTokens)
+            let workload = s.workload ?? s.defaultWorkload
             var run = LoadEngine.run(plan: plan, model: s.model, workload: workload, wire: wire, interrupt: interrupt,
                                      onSample: { sample in
                                          var x = sample
@@ -459,7 +478,7 @@ package enum BenchCommand {
             return run
         }
         guard case let .closed(c) = plan.shape else { preconditionFailure("an open loop needs a requester with a wire target") }
-        let workload = s.workload ?? BenchWorkload(source: .fixed(s.prompt), distinct: true, maxTokens: s.maxTokens)
+        let workload = s.workload ?? s.defaultWorkload
         var (samples, wall) = LoadGenerator.run(concurrency: c, requests: plan.requests, duration: plan.duration,
                                                 interrupt: interrupt, progress: progress) { _, sequence in
             let p = workload.prompt(sequence: sequence)
@@ -476,7 +495,9 @@ package enum BenchCommand {
     /// `requester` is given by tests; else the model is routed as `chat` routes it.
     package static func run(_ inv: Invocation, _ ctx: ShellContext, requester given: ModelRequester? = nil) throws -> CommandResult {
         var s = try settings(inv)
-        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx,
+        // The load engine sends the workload's options; a requester without a wire sends these.
+        let options = ChatOptions(temperature: s.sampling.temperature, topP: s.sampling.topP, seed: s.sampling.seed)
+        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx, options: options,
                                                                useGatewayCache: inv.flag("--cache"))
         if requester.wire == nil, !s.rates.isEmpty || s.sweep != nil || s.workloadSpec.fromLog {
             throw CommandFailure("bench: an open loop needs a model aish can reach directly")
@@ -630,20 +651,25 @@ package enum BenchCommand {
                  ("threads", s.threads.map { .int($0) } ?? .null),
                  ("sweep", s.sweep.map { .int($0) } ?? .null), ("ramp_up_s", .double(s.rampUp)),
                  ("slo", s.slo.map { .string($0.targets.map(\.text).joined(separator: ",")) } ?? .null),
-                 ("find_max", s.findMax.map { .string($0.rawValue) } ?? .null),
-                 ("prompt_source", .string(s.workloadSpec.fromLog ? "log" : s.workloadSpec.promptsFile != nil ? "file"
-                                                : s.workloadSpec.promptTokens != nil ? "synthetic" : "prompt")),
-                 ("prompts_file", s.workloadSpec.promptsFile.map { .string($0) } ?? .null),
-                 ("prompt_tokens", s.workloadSpec.promptTokens.map { .string("\($0.mean),\($0.stdev)") } ?? .null),
-                 ("prompt_tokens_counted_by", s.workloadSpec.promptTokensCountedBy.map { .string($0) } ?? .null),
-                 ("output_tokens", s.workloadSpec.outputTokens.map { .int($0) } ?? .null),
-                 ("ignore_eos", s.workloadSpec.ignoreEOS.map { .string($0) } ?? .null),
-                 ("distinct_prompts", .bool(!s.workloadSpec.samePrompt && !s.workloadSpec.fromLog)),
-                 ("since", s.workloadSpec.since.map { .string(LogTime.format($0)) } ?? .null),
-                 ("time_scale", s.workloadSpec.fromLog ? .double(s.workloadSpec.timeScale) : .null),
-                 ("warmup", .int(s.warmup)),
-                 ("max_error_rate", s.stop.maxErrorRate.map { .double($0) } ?? .null),
-                 ("early_stop", .bool(s.stop.saturation))])
+                 ("find_max", s.findMax.map { .string($0.rawValue) } ?? .null)] + workloadParameters(s))
+    }
+
+    /// What is sent, as the run's parameters record it.
+    private static func workloadParameters(_ s: Settings) -> [(String, JSONValue)] {
+        [("prompt_source", .string(s.workloadSpec.fromLog ? "log" : s.workloadSpec.promptsFile != nil ? "file"
+                                      : s.workloadSpec.promptTokens != nil ? "synthetic" : "prompt")),
+         ("prompts_file", s.workloadSpec.promptsFile.map { .string($0) } ?? .null),
+         ("prompt_tokens", s.workloadSpec.promptTokens.map { .string("\($0.mean),\($0.stdev)") } ?? .null),
+         ("prompt_tokens_counted_by", s.workloadSpec.promptTokensCountedBy.map { .string($0) } ?? .null),
+         ("output_tokens", s.workloadSpec.outputTokens.map { .int($0) } ?? .null),
+         ("ignore_eos", s.workloadSpec.ignoreEOS.map { .string($0) } ?? .null),
+         ("options", s.sampling.json),
+         ("distinct_prompts", .bool(!s.workloadSpec.samePrompt && !s.workloadSpec.fromLog)),
+         ("since", s.workloadSpec.since.map { .string(LogTime.format($0)) } ?? .null),
+         ("time_scale", s.workloadSpec.fromLog ? .double(s.workloadSpec.timeScale) : .null),
+         ("warmup", .int(s.warmup)),
+         ("max_error_rate", s.stop.maxErrorRate.map { .double($0) } ?? .null),
+         ("early_stop", .bool(s.stop.saturation))]
     }
 
     package static func report(_ s: Settings, _ levels: [Level]) -> JSONValue {
@@ -806,7 +832,7 @@ package struct BenchReport: CommandReport {
         ReportField("ttft_ms", "the first level's median time to first token; null without a success", unit: "ms"),
         ReportField("itl_ms", "the first level's median inter-token latency (per token, from the server's count); null without one", unit: "ms"),
         ReportField("latency_ms", "the first level's median end-to-end latency; null without a success", unit: "ms"),
-        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, burstiness, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
+        ReportField("parameters", "model, requests, duration_s, concurrency, max_tokens, prompt, rate, poisson, burstiness, seed, max_concurrency, sweep, ramp_up_s, slo, find_max, prompt_source, prompts_file, prompt_tokens, prompt_tokens_counted_by, output_tokens, ignore_eos, options, distinct_prompts, since, time_scale, warmup, max_error_rate, early_stop"),
         ReportField("levels", "per level: concurrency, mode, requested_rate, burstiness, achieved_rate, wall_ms, requests_per_second, output_tokens_per_second, requests, ok, errors, error_kinds, ttft_ms, itl_ms, icl_ms, tpot_ms, latency_ms, tokens_per_second, output_tokens, tokens_counted_by, tokens_per_chunk, token_mismatch, prompt_tokens, cold_loads, cache_hits, send_lag_ms, queue_ms, generator_behind, max_in_flight, client_threads, ramp_up_requests, unsent, slo_attainment, goodput, slo_met, slo_broken_by, stopped_early, stop_reason, short_replies, held_for_log_s"),
         ReportField("feasible_max", "with --find-max: the highest concurrency or rate (requests/s) that met the SLO; null when none did"),
         ReportField("infeasible_min", "with --find-max: the lowest load above feasible_max that broke the SLO; null when none did"),

@@ -159,6 +159,7 @@ extension BenchCommand {
             }
         }
         s.workloadSpec = w
-        s.workload = BenchWorkload(source: source, distinct: distinct, maxTokens: s.maxTokens, ignoreEOS: w.outputTokens != nil)
+        s.workload = BenchWorkload(source: source, distinct: distinct, maxTokens: s.maxTokens, ignoreEOS: w.outputTokens != nil,
+                                   sampling: s.sampling)
     }
 }

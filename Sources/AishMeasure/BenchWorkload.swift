@@ -38,15 +38,18 @@ final class BenchWorkload: Sendable {
     let maxTokens: Int
     /// Ask the server to generate exactly `maxTokens` (`--output-tokens`).
     let ignoreEOS: Bool
+    /// Temperature, top_p and seed of every request (`-o`).
+    let sampling: Sampling
     /// Tells this run's requests apart from another run's.
     let nonce: String
     private let counter = Locked(0)
 
-    init(source: Source, distinct: Bool, maxTokens: Int, ignoreEOS: Bool = false, nonce: String? = nil) {
+    init(source: Source, distinct: Bool, maxTokens: Int, ignoreEOS: Bool = false, sampling: Sampling = Sampling(), nonce: String? = nil) {
         self.source = source
         self.distinct = distinct
         self.maxTokens = maxTokens
         self.ignoreEOS = ignoreEOS
+        self.sampling = sampling
         self.nonce = nonce ?? String(UUID().uuidString.lowercased().prefix(6))
     }
 

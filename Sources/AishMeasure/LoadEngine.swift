@@ -82,14 +82,16 @@ package final class WireTarget: Sendable {
     /// asks a server that has the switch to generate all of `maxTokens`. The body is the
     /// serialized request of a stand-in prompt with this prompt put in its place: building and
     /// serializing the request's JSON for every request showed in bench's CPU time.
-    package func request(prompt: String, system: String? = nil, maxTokens: Int?, ignoreEOS: Bool = false) -> HTTPRequest {
-        let key = BodyKey(system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS)
+    package func request(prompt: String, system: String? = nil, maxTokens: Int?, ignoreEOS: Bool = false,
+                         sampling: Sampling = Sampling()) -> HTTPRequest {
+        let key = BodyKey(system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS, sampling: sampling)
         let known = bodies.withLock { $0[key] }
         let halves: BodyHalves?
         if let known {
             halves = known
         } else {
-            let whole = body(prompt: Self.standIn, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS).serializedUTF8()
+            let whole = body(prompt: Self.standIn, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS,
+                             sampling: sampling).serializedUTF8()
             halves = BodyHalves(whole, around: JSONValue.string(Self.standIn).serializedUTF8())
             bodies.withLock { if $0.count < 64 { $0[key] = halves } }
         }
@@ -101,7 +103,7 @@ package final class WireTarget: Sendable {
             b.append(contentsOf: halves.after)
             bytes = b
         } else {
-            bytes = body(prompt: prompt, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS).serializedUTF8()
+            bytes = body(prompt: prompt, system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS, sampling: sampling).serializedUTF8()
         }
         return HTTPRequest(method: "POST", url: chatURL, headers: postHeaders, body: bytes, timeouts: timeouts, secrets: auth.secrets)
     }
@@ -113,6 +115,7 @@ package final class WireTarget: Sendable {
         let system: String?
         let maxTokens: Int?
         let ignoreEOS: Bool
+        let sampling: Sampling
     }
 
     /// A serialized body cut around the stand-in prompt (nil unless it occurs exactly once).
@@ -131,11 +134,11 @@ package final class WireTarget: Sendable {
     private let bodies = Mutex<[BodyKey: BodyHalves]>([:])
 
     /// The request's JSON, as the provider clients build it.
-    func body(prompt: String, system: String?, maxTokens: Int?, ignoreEOS: Bool) -> JSONValue {
+    func body(prompt: String, system: String?, maxTokens: Int?, ignoreEOS: Bool, sampling: Sampling = Sampling()) -> JSONValue {
         var messages = [ChatMessage(role: "user", content: prompt)]
         if let system, !system.isEmpty { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
-        var chat = ChatRequest(model: backendModel, messages: messages,
-                               temperature: nil, maxTokens: maxTokens, topP: nil, seed: nil, stream: true)
+        var chat = ChatRequest(model: backendModel, messages: messages, temperature: sampling.temperature,
+                               maxTokens: maxTokens, topP: sampling.topP, seed: sampling.seed, stream: true)
         chat.bypassGatewayCache = !useGatewayCache
         if ignoreEOS, honoursIgnoreEOS, format == .openAI { chat.extraBody.append(("ignore_eos", true)) }
         return switch format {
@@ -163,6 +166,27 @@ package enum LoadShape: Sendable, Equatable {
     /// Requests sent at these offsets in seconds from the level's start (a replayed log),
     /// at most `maxConcurrency` in flight.
     case replay(offsets: [Double], maxConcurrency: Int?)
+}
+
+/// The sampling options sent with every request of a run (`bench -o temperature 0`): nil
+/// leaves the server's default.
+package struct Sampling: Hashable, Sendable {
+    package var temperature: Double?
+    package var topP: Double?
+    package var seed: Int?
+
+    package init(temperature: Double? = nil, topP: Double? = nil, seed: Int? = nil) {
+        self.temperature = temperature
+        self.topP = topP
+        self.seed = seed
+    }
+
+    /// As the run's parameters record them: the options given, null when none was.
+    var json: JSONValue {
+        let given: [(String, JSONValue)] = [("temperature", temperature.map { .double($0) }), ("top_p", topP.map { .double($0) }),
+                                            ("seed", seed.map { .int($0) })].compactMap { name, v in v.map { (name, $0) } }
+        return given.isEmpty ? .null : .object(given)
+    }
 }
 
 /// One level's load: its shape and when it ends.
@@ -765,7 +789,7 @@ package enum LoadEngine {
                 request = known.request
             } else {
                 request = target.request(prompt: prompt.text, system: prompt.system, maxTokens: prompt.maxTokens ?? workload.maxTokens,
-                                         ignoreEOS: workload.ignoreEOS)
+                                         ignoreEOS: workload.ignoreEOS, sampling: workload.sampling)
                 if reusable, cached.count < 16 { cached.append((target, request)) }
             }
             let f = InFlight(sequence: sequence, rampUp: rampUp, prompt: prompt, start: start, target: target, request: request,

@@ -55,7 +55,7 @@ import Testing
         #expect(usage("bench") == "bench MODEL [--requests N] [--concurrency C1,C2,... | --rate R1,R2,... [--poisson] [--burstiness B] | --sweep N"
             + " | --from-log [--since T] [--model MODEL] [--time-scale X]] [--seed SEED] [--max-concurrency M] [--slo SPEC [--find-max concurrency|rate]]"
             + " [--ramp-up S] [--threads N] [--duration S] [--warmup N] [--max-error-rate X] [--no-early-stop] [--max-tokens K | --output-tokens N]"
-            + " [--prompt PROMPT | --prompts FILE | --prompt-tokens N[,SD]] [--same-prompt] [--out FILE] [--csv FILE]"
+            + " [--option NAME VALUE]... [--prompt PROMPT | --prompts FILE | --prompt-tokens N[,SD]] [--same-prompt] [--out FILE] [--csv FILE]"
             + " [--requests-jsonl FILE] [--chart] [--compare RUN_ID|last] [--server-side [--verbose]] [--cache]")
         #expect(usage("report") == "report [--out FILE] [--format md|json|text] [--no-requests] [--cache] [--timeout S] [--compare RUN_ID]")
         #expect(usage("chat") == "chat [--model MODEL] [--system TEXT] [--option NAME VALUE]... [--file FILE]... [--no-stream] [--extract] [--raw] [PROMPT...]")

@@ -496,6 +496,43 @@ import Testing
         #expect(n >= 4 && n <= 200, "got \(n) error rows")
     }
 
+    /// `-o temperature 0 -o top_p 0.9 -o seed 7` goes into every request the engine sends and
+    /// into the run's parameters; `-o max_tokens` is --max-tokens.
+    @Test func samplingOptionsGoWithEveryRequest() throws {
+        func settings(_ words: [String]) throws -> BenchCommand.Settings {
+            try BenchCommand.settings(try BenchCommand.spec.parse(words: words, line: "", location: nil))
+        }
+        let s = try settings(["m", "-o", "temperature", "0", "-o", "top_p", "0.9", "-o", "seed", "7", "-o", "max_tokens", "5"])
+        #expect(s.sampling == Sampling(temperature: 0, topP: 0.9, seed: 7))
+        #expect(s.maxTokens == 5)
+        #expect(BenchCommand.parameters(s)["options"] == .object([("temperature", .double(0)), ("top_p", .double(0.9)), ("seed", .int(7))]))
+        #expect(BenchCommand.parameters(try settings(["m"]))["options"] == .null)
+        func message(_ words: [String]) -> String? {
+            do { _ = try settings(words); return nil } catch let e as UsageError { return e.message } catch { return "\(error)" }
+        }
+        #expect(message(["m", "-o", "max_tokens", "5", "--max-tokens", "6"]) == "bench: give -o max_tokens K or --max-tokens K or --output-tokens N, one of them")
+        #expect(message(["m", "-o", "temperature", "hot"]) == "bench: -o temperature must be a number from 0 to 2, got 'hot'")
+        #expect(message(["m", "-o", "temprature", "1"])?.hasPrefix("bench: -o: unknown option 'temprature' (did you mean 'temperature'?)") == true)
+
+        let provider = MetricsTestConfig.provider("fake", .vllm, "http://127.0.0.1:9")
+        let target = try WireTarget(provider: provider, backendModel: "fake-model", environment: [:], routeReason: nil)
+        let sent = try JSONValue.parse(bytes: target.request(prompt: "hi", maxTokens: 5, sampling: s.sampling).body ?? [])
+        #expect(sent["temperature"] == .double(0) && sent["top_p"] == .double(0.9) && sent["seed"] == .int(7))
+        #expect(sent["max_tokens"] == .int(5) && sent["messages"]?[0]?["content"] == JSONValue.string("hi"))
+        let plain = try JSONValue.parse(bytes: target.request(prompt: "hi", maxTokens: 5).body ?? [])
+        #expect(plain["temperature"] == nil && plain["top_p"] == nil && plain["seed"] == nil)
+        // What the server received from a run: every request with them.
+        let server = try MetricsTestServer.fakeProvider(["--reply", "a b"])
+        defer { server.stop() }
+        let r = try run(["m", "-n", "6", "-c", "3", "-o", "temperature", "0", "-o", "seed", "7"], requester(server))
+        #expect(levels(r).first?["errors"] == .int(0))
+        let got = try HTTPTransport.fetch(HTTPRequest(url: server.baseURL + "/_fake/requests"), interrupt: nil).json()
+        guard case let .array(requests)? = got["requests"] else { Issue.record("no requests: \(got)"); return }
+        let bodies = requests.compactMap { $0["body"] }.filter { $0["messages"] != nil }
+        #expect(bodies.count == 6)
+        #expect(bodies.allSatisfy { $0["temperature"] == .double(0) && $0["seed"] == .int(7) && $0["top_p"] == nil }, "\(bodies)")
+    }
+
     @Test func openLoopUsageErrors() throws {
         func message(_ words: [String]) -> String? {
             do { _ = try BenchCommand.settings(try BenchCommand.spec.parse(words: words, line: "", location: nil)); return nil }
