@@ -41,12 +41,14 @@ package enum BenchCommand {
             socket, and every latency counted from when the request went out on a kept-alive
             connection; a new connection's handshake counts): one loop per core,
             at most one per eight requests in flight; --threads N sets how many (1 on a machine
-            the server shares). Each request goes to the
-            first available target of the model's route (load-balancing strategies pick per
-            request), without failover. Per level: requests/s and output tokens/s over the level's
-            wall time, p50/p90/p99 of time to first token and of end-to-end latency, and the
-            errors by kind. Each request and the summary are written to the log, in batches
-            during the run. Error kinds are those of compare (see help compare).
+            the server shares). Each request goes to the first available target of the
+            model's route (load-balancing strategies pick per request) and on to the next
+            target before its first token, as chat does. Per level: requests/s and output
+            tokens/s over the level's wall time, p50/p90/p99 of time to first token and of
+            end-to-end latency, and the errors by kind (those of compare: see help compare).
+            Each request and the summary are written to the log, in batches during the run
+            (when 256 MiB of rows wait to be written, the load waits for the log:
+            held_for_log_s).
             --server-side adds what Prometheus recorded over the same window (monitoring.prometheus):
             per target, requests, TTFT and end-to-end p50/p90/p99 and output tokens/s, beside
             aish's client-side figures; in --json under server_side.
@@ -58,7 +60,8 @@ package enum BenchCommand {
             (synthetic prompts of about N tokens, measured with the server's /tokenize where it has
             one, else estimated), --from-log (the logged chat prompts, at their logged arrival times
             scaled by --time-scale: 0.5 replays twice as fast); each request's text starts with a
-            tag of its own unless --same-prompt, so a prefix cache cannot flatter repeats.
+            tag of its own unless --same-prompt, so a prefix cache cannot flatter repeats;
+            -o temperature|top_p|seed VALUE goes with every request (--seed is the arrivals').
             --output-tokens N asks for N tokens (max_tokens, and ignore_eos on llama.cpp and vLLM;
             replies that end sooner are counted). --warmup N sends N requests first, not counted.
             A rate level stops early when it saturates (requests waiting and the wait to the first
