@@ -23,7 +23,7 @@ enum BenchResults {
         }
     }
 
-    static let csvHeader = "level,mode,load,concurrency,requested_rate,achieved_rate,wall_ms,requests,ok,errors,requests_per_second,output_tokens_per_second,ttft_p50_ms,ttft_p99_ms,itl_p50_ms,itl_p99_ms,icl_p50_ms,tpot_p50_ms,latency_p50_ms,latency_p99_ms,goodput,slo_met,stopped_early,stop_reason"
+    static let csvHeader = "level,mode,load,concurrency,requested_rate,achieved_rate,wall_ms,requests,ok,errors,requests_per_second,output_tokens_per_second,ttft_p50_ms,ttft_p99_ms,itl_p50_ms,itl_p99_ms,icl_p50_ms,tpot_p50_ms,latency_p50_ms,latency_p99_ms,goodput,slo_met,stopped_early,stop_reason,ttft_p95_ms,itl_p95_ms,latency_p95_ms"
 
     /// One row per level.
     static func csv(_ levels: [BenchCommand.Level]) -> String {
@@ -34,7 +34,9 @@ enum BenchResults {
                          num(r.achievedRate), num(r.wallMs), "\(r.requests)", "\(r.ok)", "\(r.errors)", num(r.requestsPerSecond),
                          num(r.outputTokensPerSecond), num(r.ttftP50Ms), num(r.ttftP99Ms), num(r.itlP50Ms), num(r.itlP99Ms),
                          num(r.iclP50Ms), num(r.tpotP50Ms), num(r.latencyP50Ms), num(r.latencyP99Ms), num(r.goodput),
-                         r.sloMet.map { $0 ? "1" : "0" } ?? "", r.stopReason == nil ? "0" : "1", r.stopReason ?? ""]
+                         r.sloMet.map { $0 ? "1" : "0" } ?? "", r.stopReason == nil ? "0" : "1", r.stopReason ?? "",
+                         // p95s last: the columns before keep their places.
+                         num(l.summary.ttft?.p95), num(l.summary.itl?.p95), num(l.summary.latency?.p95)]
             out += cells.map(LogFormat.csvField).joined(separator: ",") + "\n"
         }
         return out
