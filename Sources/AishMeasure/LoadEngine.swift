@@ -157,11 +157,10 @@ package final class WireTarget: Sendable {
 package enum LoadShape: Sendable, Equatable {
     /// `concurrency` requests in flight; each ending one is followed at once by the next.
     case closed(concurrency: Int)
-    /// Requests sent at `perSecond`, evenly spaced or as a Poisson process (exponential
-    /// gaps from `seed`), whether or not earlier ones have ended; at most `maxConcurrency`
-    /// in flight, the rest wait in the client's queue.
-    /// `burstiness`: nil, evenly spaced; else gamma-distributed gaps of that shape (1:
-    /// Poisson; below 1 burstier, above 1 more even), drawn from `seed`.
+    /// Requests sent at `perSecond` whether or not earlier ones have ended: evenly spaced
+    /// with `burstiness` nil, else with gamma-distributed gaps of that shape drawn from
+    /// `seed` (1: a Poisson process; below 1 burstier, above 1 more even); at most
+    /// `maxConcurrency` in flight, the rest wait in the client's queue.
     case rate(perSecond: Double, burstiness: Double?, seed: UInt64, maxConcurrency: Int?)
     /// Requests sent at these offsets in seconds from the level's start (a replayed log),
     /// at most `maxConcurrency` in flight.
