@@ -50,7 +50,7 @@ package struct RequestSample: Sendable {
         self.ttftMs = ttftMs
         self.outputTokens = outputTokens
         self.tokensPerSecond = tokensPerSecond
-        self.replyText = replyText
+        if !replyText.isEmpty { self.replyText = replyText }   // no box for nothing
     }
 
     /// The optional figures: NaN, or `Figures.none` for a count, where there is none.
