@@ -59,7 +59,9 @@ package enum BenchCommand {
             --prompts FILE (a prompt a line, or JSON lines with "prompt"), --prompt-tokens N[,SD]
             (synthetic prompts of about N tokens, measured with the server's /tokenize where it has
             one, else estimated), --from-log (the logged chat prompts, at their logged arrival times
-            scaled by --time-scale: 0.5 replays twice as fast); each request's text starts with a
+            scaled by --time-scale: 0.5 replays twice as fast), --trace FILE (a trace's requests at
+            its timestamps: JSON lines with timestamp in ms and prompt or input_length, optionally
+            output_length, as aiperf's mooncake_trace); each request's text starts with a
             tag of its own unless --same-prompt, so a prefix cache cannot flatter repeats;
             -o temperature|top_p|seed VALUE goes with every request (--seed is the arrivals').
             --output-tokens N asks for N tokens (max_tokens, and ignore_eos on llama.cpp and vLLM;
@@ -86,8 +88,11 @@ package enum BenchCommand {
             OptionSpec(["--since"], .text("T"), help: "with --from-log: prompts logged since T (1h, 2d, 2026-11-27…)", goesWith: "--from-log"),
             OptionSpec(["-m", "--model"], .text("MODEL"), help: "with --from-log: prompts logged for this requested or backend model",
                        goesWith: "--from-log"),
-            OptionSpec(["--time-scale"], .number("X"), help: "with --from-log: multiply the gaps between arrivals by X (default 1)",
+            OptionSpec(["--time-scale"], .number("X"), help: "with --from-log or --trace: multiply the gaps between arrivals by X (default 1)",
                        goesWith: "--from-log"),
+            OptionSpec(["--trace"], .path("FILE"),
+                       help: "replay a trace: JSON lines with timestamp (ms) and prompt or input_length, optionally output_length",
+                       alternatives: "load"),
             OptionSpec(["--max-concurrency"], .wholeNumber("M"), help: "with --rate: at most M in flight; with --sweep: the throughput level's concurrency (default 64); with --find-max concurrency: the highest to try (default 1024)"),
             OptionSpec(["--slo"], .text("SPEC"), help: "judge each level, e.g. 'ttft_p95<=200ms,e2e_p99<=2s' (measures ttft, itl, icl, tpot, e2e)"),
             OptionSpec(["--find-max"], .oneOf(["concurrency", "rate"]), help: "with --slo: search for the highest load that meets it",
@@ -342,8 +347,8 @@ package enum BenchCommand {
             s.seed = seed
         }
         if inv.value("--max-concurrency") != nil {
-            guard openLoop || inv.value("--find-max") != nil || inv.flag("--from-log") else {
-                throw UsageError(message: "bench: --max-concurrency needs --rate, --sweep, --find-max or --from-log (with -c the concurrency is fixed)")
+            guard openLoop || inv.value("--find-max") != nil || inv.flag("--from-log") || inv.value("--trace") != nil else {
+                throw UsageError(message: "bench: --max-concurrency needs --rate, --sweep, --find-max, --from-log or --trace (with -c the concurrency is fixed)")
             }
             let m = try inv.int("--max-concurrency", default: 0)
             guard m >= 1, m <= 1024 else { throw UsageError(message: "bench: --max-concurrency takes 1 to 1024, got \(m)") }
@@ -502,7 +507,7 @@ package enum BenchCommand {
         let options = ChatOptions(temperature: s.sampling.temperature, topP: s.sampling.topP, seed: s.sampling.seed)
         let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx, options: options,
                                                                useGatewayCache: inv.flag("--cache"))
-        if requester.wire == nil, !s.rates.isEmpty || s.sweep != nil || s.workloadSpec.fromLog {
+        if requester.wire == nil, !s.rates.isEmpty || s.sweep != nil || s.workloadSpec.replays {
             throw CommandFailure("bench: an open loop needs a model aish can reach directly")
         }
         // Read before the run: a --compare that names no run fails at once.
@@ -569,8 +574,8 @@ package enum BenchCommand {
         var head = "bench \(s.model): "
         if let n = s.requests { head += "\(n) requests" }
         if let d = s.duration { head += (s.requests == nil ? "" : " or ") + "\(JSONValue.format(d))s" }
-        if s.workloadSpec.fromLog {
-            head = "bench \(s.model): \(s.workload?.replayOffsets?.count ?? 0) logged requests replayed, time scale "
+        if s.workloadSpec.replays {
+            head = "bench \(s.model): \(s.workload?.replayOffsets?.count ?? 0) \(s.workloadSpec.fromLog ? "logged" : "traced") requests replayed, time scale "
                 + JSONValue.format(s.workloadSpec.timeScale)
         } else {
             head += " per level"
@@ -659,17 +664,18 @@ package enum BenchCommand {
 
     /// What is sent, as the run's parameters record it.
     private static func workloadParameters(_ s: Settings) -> [(String, JSONValue)] {
-        [("prompt_source", .string(s.workloadSpec.fromLog ? "log" : s.workloadSpec.promptsFile != nil ? "file"
+        [("prompt_source", .string(s.workloadSpec.fromLog ? "log" : s.workloadSpec.tracePath != nil ? "trace" : s.workloadSpec.promptsFile != nil ? "file"
                                       : s.workloadSpec.promptTokens != nil ? "synthetic" : "prompt")),
-         ("prompts_file", s.workloadSpec.promptsFile.map { .string($0) } ?? .null),
+         ("prompts_file", (s.workloadSpec.promptsFile ?? s.workloadSpec.tracePath).map { .string($0) } ?? .null),
          ("prompt_tokens", s.workloadSpec.promptTokens.map { .string("\($0.mean),\($0.stdev)") } ?? .null),
          ("prompt_tokens_counted_by", s.workloadSpec.promptTokensCountedBy.map { .string($0) } ?? .null),
          ("output_tokens", s.workloadSpec.outputTokens.map { .int($0) } ?? .null),
          ("ignore_eos", s.workloadSpec.ignoreEOS.map { .string($0) } ?? .null),
          ("options", s.sampling.json),
-         ("distinct_prompts", .bool(!s.workloadSpec.samePrompt && !s.workloadSpec.fromLog)),
+         ("distinct_prompts", .bool(!s.workloadSpec.samePrompt && !s.workloadSpec.fromLog
+                                    && (s.workloadSpec.tracePath == nil || s.workloadSpec.promptTokensCountedBy != nil))),
          ("since", s.workloadSpec.since.map { .string(LogTime.format($0)) } ?? .null),
-         ("time_scale", s.workloadSpec.fromLog ? .double(s.workloadSpec.timeScale) : .null),
+         ("time_scale", s.workloadSpec.replays ? .double(s.workloadSpec.timeScale) : .null),
          ("warmup", .int(s.warmup)),
          ("max_error_rate", s.stop.maxErrorRate.map { .double($0) } ?? .null),
          ("early_stop", .bool(s.stop.saturation))]

@@ -15,6 +15,10 @@ struct WorkloadSpec: Sendable {
     var outputTokens: Int? = nil
     var samePrompt = false
     var fromLog = false
+    /// --trace FILE: requests at the arrival times a trace file gives.
+    var tracePath: String? = nil
+    /// --from-log or --trace: one replayed level at given arrival times.
+    var replays: Bool { fromLog || tracePath != nil }
     var since: Date? = nil
     var logModel: String? = nil
     var timeScale = 1.0
@@ -39,8 +43,9 @@ extension BenchCommand {
     static func parseWorkload(_ inv: Invocation, into s: inout Settings) throws {
         var w = WorkloadSpec()
         let sources = [inv.value("--prompt") != nil, inv.value("--prompts") != nil, inv.value("--prompt-tokens") != nil,
-                       inv.flag("--from-log")].filter { $0 }.count
-        if sources > 1 { throw UsageError(message: "bench: give one of -p, --prompts, --prompt-tokens and --from-log") }
+                       inv.flag("--from-log"), inv.value("--trace") != nil].filter { $0 }.count
+        if sources > 1 { throw UsageError(message: "bench: give one of -p, --prompts, --prompt-tokens, --from-log and --trace") }
+        w.tracePath = inv.value("--trace")
         w.promptsFile = inv.value("--prompts")
         if let raw = inv.value("--prompt-tokens") {
             let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimming(.whitespaces)) }
@@ -59,12 +64,16 @@ extension BenchCommand {
         }
         w.samePrompt = inv.flag("--same-prompt")
         w.fromLog = inv.flag("--from-log")
-        if !w.fromLog, inv.value("--since") != nil || inv.value("--model") != nil || inv.value("--time-scale") != nil {
-            throw UsageError(message: "bench: --since, -m and --time-scale go with --from-log")
+        if !w.fromLog, inv.value("--since") != nil || inv.value("--model") != nil {
+            throw UsageError(message: "bench: --since and -m go with --from-log")
         }
-        if w.fromLog {
+        if !w.replays, inv.value("--time-scale") != nil {
+            throw UsageError(message: "bench: --time-scale goes with --from-log or --trace")
+        }
+        if w.replays {
+            let what = w.fromLog ? "--from-log replays the logged arrivals" : "--trace replays the trace's arrivals"
             if inv.value("--concurrency") != nil || inv.value("--rate") != nil || inv.value("--sweep") != nil || inv.value("--find-max") != nil {
-                throw UsageError(message: "bench: --from-log replays the logged arrivals: leave out -c, --rate, --sweep and --find-max")
+                throw UsageError(message: "bench: \(what): leave out -c, --rate, --sweep and --find-max")
             }
             if let raw = inv.value("--since") {
                 guard let d = LogTime.parseSince(raw) else {
@@ -80,7 +89,7 @@ extension BenchCommand {
                 w.timeScale = x
             }
             s.concurrencies = []
-            // Every logged request unless -n says how many.
+            // Every logged or traced request unless -n says how many.
             if inv.value("--requests") == nil { s.requests = nil }
         }
         s.workloadSpec = w
@@ -134,6 +143,35 @@ extension BenchCommand {
                 w.tokenizeNote = "no target to ask"
             }
             source = .synthetic(synthetic)
+        } else if let path = w.tracePath {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw CommandFailure("bench: --trace \(path): cannot read it: \(error)")
+            }
+            var synthetic = SyntheticPrompts(meanTokens: 200, stdevTokens: 0, seed: s.seed)
+            func parse() throws -> TraceFile.Trace {
+                try TraceFile.parse(text, path: path, limit: s.requests, timeScale: w.timeScale, synthetic: synthetic,
+                                    tag: distinct ? BenchWorkload.newNonce() : nil)
+            }
+            var trace = try parse()
+            if trace.lengthsGiven {
+                // Lines that give a length ("input_length"): the words a token is worth, from
+                // the server's /tokenize where it has one.
+                w.promptTokensCountedBy = "estimate"
+                if let first {
+                    let (ratio, why) = PromptTokenizer.calibrate(synthetic, target: first, interrupt: ctx.interrupt)
+                    if let ratio {
+                        synthetic.wordsPerToken = ratio
+                        w.promptTokensCountedBy = "tokenize"
+                        trace = try parse()
+                    } else {
+                        w.tokenizeNote = why
+                    }
+                } else {
+                    w.tokenizeNote = "no target to ask"
+                }
+            }
+            source = .replay(trace.prompts, offsets: trace.offsets)
         } else if w.fromLog {
             let reader = try SessionLogCommands.openReader(ctx, command: "bench")
             let (prompts, offsets): ([BenchPrompt], [Double])

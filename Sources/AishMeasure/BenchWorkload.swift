@@ -50,8 +50,11 @@ final class BenchWorkload: Sendable {
         self.maxTokens = maxTokens
         self.ignoreEOS = ignoreEOS
         self.sampling = sampling
-        self.nonce = nonce ?? String(UUID().uuidString.lowercased().prefix(6))
+        self.nonce = nonce ?? Self.newNonce()
     }
+
+    /// Six hex digits that tell one run's prompts from another's.
+    static func newNonce() -> String { String(UUID().uuidString.lowercased().prefix(6)) }
 
     /// The same text every time (the load ceiling, tests).
     static func fixed(_ prompt: String, maxTokens: Int) -> BenchWorkload {
@@ -197,6 +200,63 @@ enum PromptFile {
         }
         guard !out.isEmpty else { throw UsageError(message: "bench: --prompts \(path) holds no prompt") }
         return out
+    }
+}
+
+/// `--trace FILE`: requests at the arrival times of a trace, one JSON object a line, in the
+/// shape of aiperf's mooncake_trace: `timestamp` (milliseconds from the trace's start) and
+/// either `prompt` (or `text`: sent as written) or `input_length` (a synthetic prompt of that
+/// many tokens, tagged to be distinct unless `tag` is nil); optionally `output_length` (or
+/// `max_tokens`) and `system`. Other keys (`hash_ids`, …) are left alone. Requests go in
+/// timestamp order (lines in file order at a tie), the gaps multiplied by `timeScale`.
+enum TraceFile {
+    struct Trace {
+        var prompts: [BenchPrompt]
+        var offsets: [Double]
+        /// Some line gave a length, not a text.
+        var lengthsGiven: Bool
+    }
+
+    static func parse(_ text: String, path: String, limit: Int?, timeScale: Double, synthetic: SyntheticPrompts,
+                      tag: String?) throws -> Trace {
+        var rows: [(at: Double, line: Int, prompt: BenchPrompt)] = []
+        var lengthsGiven = false
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimming(.whitespaces)
+            if line.isEmpty { continue }
+            let here = "bench: --trace \(path):\(i + 1)"
+            let json: JSONValue
+            do { json = try JSONValue.parse(String(line)) } catch { throw UsageError(message: "\(here): not JSON: \(error)") }
+            guard case .object = json else {
+                throw UsageError(message: "\(here): a line is a JSON object with \"timestamp\" and \"prompt\" or \"input_length\"")
+            }
+            guard let at = json["timestamp"]?.doubleValue, at.isFinite, at >= 0 else {
+                throw UsageError(message: "\(here): needs \"timestamp\", milliseconds from the trace's start (a number from 0)")
+            }
+            let maxTokens = json["output_length"]?.intValue ?? json["max_tokens"]?.intValue
+            if let m = maxTokens, m < 1 { throw UsageError(message: "\(here): output_length must be at least 1, got \(m)") }
+            let system = json["system"]?.stringValue
+            if let given = json["prompt"]?.stringValue ?? json["text"]?.stringValue {
+                rows.append((at, i, BenchPrompt(text: given, system: system, maxTokens: maxTokens)))
+            } else if let n = json["input_length"]?.intValue, n >= 1, n <= 1_000_000 {
+                lengthsGiven = true
+                var s = synthetic
+                s.meanTokens = n
+                s.stdevTokens = 0
+                let k = rows.count
+                var words = s.text(k, tag: tag.map { "[\($0)-\(k + 1)]" } ?? "")
+                if tag == nil { words.removeFirst() }   // the space after an empty tag
+                rows.append((at, i, BenchPrompt(text: words, system: system, maxTokens: maxTokens)))
+            } else {
+                throw UsageError(message: "\(here): needs \"prompt\" (the text) or \"input_length\" (tokens, 1 to 1000000)")
+            }
+        }
+        guard !rows.isEmpty else { throw UsageError(message: "bench: --trace \(path) holds no request") }
+        rows.sort { ($0.at, $0.line) < ($1.at, $1.line) }
+        if let limit, rows.count > limit { rows.removeLast(rows.count - limit) }
+        let first = rows[0].at
+        return Trace(prompts: rows.map(\.prompt), offsets: rows.map { ($0.at - first) / 1000 * timeScale },
+                     lengthsGiven: lengthsGiven)
     }
 }
 

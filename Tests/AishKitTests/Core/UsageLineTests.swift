@@ -53,7 +53,7 @@ import Testing
         #expect(usage("metrics") == "metrics [--raw | --prom [--since DURATION] [--verbose]] [PROVIDER] [FILTER]")
         #expect(usage("status") == "status [--watch S [--count N]] [NAME...]")
         #expect(usage("bench") == "bench MODEL [--requests N] [--concurrency C1,C2,... | --rate R1,R2,... [--poisson] [--burstiness B] | --sweep N"
-            + " | --from-log [--since T] [--model MODEL] [--time-scale X]] [--seed SEED] [--max-concurrency M] [--slo SPEC [--find-max concurrency|rate]]"
+            + " | --from-log [--since T] [--model MODEL] [--time-scale X] | --trace FILE] [--seed SEED] [--max-concurrency M] [--slo SPEC [--find-max concurrency|rate]]"
             + " [--ramp-up S] [--threads N] [--duration S] [--warmup N] [--max-error-rate X] [--no-early-stop] [--max-tokens K | --output-tokens N]"
             + " [--option NAME VALUE]... [--prompt PROMPT | --prompts FILE | --prompt-tokens N[,SD]] [--same-prompt] [--out FILE] [--csv FILE]"
             + " [--requests-jsonl FILE] [--chart] [--compare RUN_ID|last] [--server-side [--verbose]] [--cache]")

@@ -206,11 +206,16 @@ import Testing
             do { _ = try BenchCommand.settings(try BenchCommand.spec.parse(words: words, line: "", location: nil)); return nil }
             catch let e as UsageError { return e.message } catch { return "\(error)" }
         }
-        #expect(message(["a", "-p", "x", "--prompt-tokens", "5"]) == "bench: give one of -p, --prompts, --prompt-tokens and --from-log")
+        #expect(message(["a", "-p", "x", "--prompt-tokens", "5"]) == "bench: give one of -p, --prompts, --prompt-tokens, --from-log and --trace")
+        #expect(message(["a", "--trace", "t.jsonl", "--from-log"]) == "bench: give one of -p, --prompts, --prompt-tokens, --from-log and --trace")
+        #expect(message(["a", "--trace", "t.jsonl", "--rate", "3"]) == "bench: --trace replays the trace's arrivals: leave out -c, --rate, --sweep and --find-max")
+        #expect(message(["a", "--trace", "t.jsonl", "--since", "1h"]) == "bench: --since and -m go with --from-log")
+        #expect(message(["a", "--time-scale", "2"]) == "bench: --time-scale goes with --from-log or --trace")
+        #expect(message(["a", "--trace", "t.jsonl", "--time-scale", "0.5", "--max-concurrency", "4", "-n", "10"]) == nil)
         #expect(message(["a", "--prompt-tokens", "0"]) == "bench: --prompt-tokens takes N or N,SD (tokens, and their standard deviation), got '0'")
         #expect(message(["a", "--prompt-tokens", "5,x"]) == "bench: --prompt-tokens takes N or N,SD (tokens, and their standard deviation), got '5,x'")
         #expect(message(["a", "--output-tokens", "5", "--max-tokens", "5"]) == "bench: give --max-tokens K or --output-tokens N, not both")
-        #expect(message(["a", "--since", "1h"]) == "bench: --since, -m and --time-scale go with --from-log")
+        #expect(message(["a", "--since", "1h"]) == "bench: --since and -m go with --from-log")
         #expect(message(["a", "--from-log", "-c", "2"]) == "bench: --from-log replays the logged arrivals: leave out -c, --rate, --sweep and --find-max")
         #expect(message(["a", "--from-log", "--time-scale", "-1"]) == "bench: --time-scale takes a factor from 0 (0.5 replays twice as fast), got '-1'")
         #expect(message(["a", "--max-error-rate", "1.5"]) == "bench: --max-error-rate takes a share from 0 to below 1 (0.1 = 10%), got '1.5'")
@@ -220,6 +225,71 @@ import Testing
     }
 
     // MARK: replay
+
+    /// A trace in aiperf's mooncake_trace shape: timestamps in ms, text or a length, the
+    /// output length; sorted by time, gaps scaled, -n taking the first.
+    @Test func aTraceFileGivesArrivalsPromptsAndLengths() throws {
+        let text = """
+            {"timestamp": 1500, "prompt": "third", "output_length": 7}
+            {"timestamp": 0, "prompt": "first", "system": "Be brief."}
+
+            {"timestamp": 500, "input_length": 40, "output_length": 12, "hash_ids": [1, 2]}
+            {"timestamp": 1500, "text": "fourth"}
+            """
+        let synthetic = SyntheticPrompts(meanTokens: 1, stdevTokens: 0, seed: 3)
+        let t = try TraceFile.parse(text, path: "t.jsonl", limit: nil, timeScale: 0.5, synthetic: synthetic, tag: "abc")
+        #expect(t.offsets == [0, 0.25, 0.75, 0.75])
+        #expect(t.prompts.map(\.maxTokens) == [nil, 12, 7, nil])
+        #expect(t.prompts[0].text == "first" && t.prompts[0].system == "Be brief.")
+        #expect(t.prompts[2].text == "third" && t.prompts[3].text == "fourth", "a tie keeps the file's order")
+        #expect(t.prompts[1].text.hasPrefix("[abc-3] "), "tagged with its request in the file")
+        // 40 tokens at the estimate of 0.75 words a token: 30 words with the tag.
+        #expect(t.prompts[1].text.split(separator: " ").count == 30)
+        #expect(t.lengthsGiven)
+        let untagged = try TraceFile.parse(text, path: "t.jsonl", limit: 2, timeScale: 1, synthetic: synthetic, tag: nil)
+        #expect(untagged.offsets == [0, 0.5])
+        #expect(!untagged.prompts[1].text.hasPrefix(" ") && !untagged.prompts[1].text.hasPrefix("["))
+        func error(_ text: String) -> String? {
+            do { _ = try TraceFile.parse(text, path: "t.jsonl", limit: nil, timeScale: 1, synthetic: synthetic, tag: nil); return nil }
+            catch let e as UsageError { return e.message } catch { return "\(error)" }
+        }
+        #expect(error("{\"prompt\": \"x\"}") == "bench: --trace t.jsonl:1: needs \"timestamp\", milliseconds from the trace's start (a number from 0)")
+        #expect(error("{\"timestamp\": 0, \"prompt\": \"x\"}\n{\"timestamp\": 5}") == "bench: --trace t.jsonl:2: needs \"prompt\" (the text) or \"input_length\" (tokens, 1 to 1000000)")
+        #expect(error("{\"timestamp\": -1, \"prompt\": \"x\"}")?.hasPrefix("bench: --trace t.jsonl:1: needs \"timestamp\"") == true)
+        #expect(error("[1, 2]") == "bench: --trace t.jsonl:1: a line is a JSON object with \"timestamp\" and \"prompt\" or \"input_length\"")
+        #expect(error("{\"timestamp\": 0, \"prompt\": \"x\", \"output_length\": 0}") == "bench: --trace t.jsonl:1: output_length must be at least 1, got 0")
+        #expect(error("\n\n") == "bench: --trace t.jsonl holds no request")
+        #expect(error("{\"timestamp\": 0,")?.hasPrefix("bench: --trace t.jsonl:1: not JSON") == true)
+    }
+
+    @Test func aTraceIsReplayedAtItsTimes() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "ok"])
+        defer { server.stop() }
+        let path = NSTemporaryDirectory() + "bench-trace-\(UUID().uuidString).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            {"timestamp": 0, "prompt": "alpha"}
+            {"timestamp": 800, "prompt": "beta", "output_length": 5}
+            {"timestamp": 1600, "input_length": 20}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try run(["m", "--trace", path, "--time-scale", "0.5"], requester(server))
+        let level = try #require(levels(r).first)
+        #expect(level["mode"] == .string("replay"))
+        #expect(level["requests"] == .int(3))
+        #expect(level["errors"] == .int(0))
+        let wall = try #require(level["wall_ms"]?.doubleValue)
+        #expect(wall >= 750, "the last arrival is due at 0.8 s: \(wall) ms")
+        let sent = try bodies(server)
+        let texts = sent.compactMap(userText)
+        #expect(Array(texts.prefix(2)) == ["alpha", "beta"], "a trace's texts are sent as written")
+        #expect(texts.count == 3 && texts[2].hasPrefix("["), "a length becomes a tagged synthetic prompt")
+        #expect(sent[1]["max_tokens"] == .int(5))
+        let parameters = try #require(r.data?["parameters"])
+        #expect(parameters["prompt_source"] == .string("trace") && parameters["prompts_file"] == .string(path))
+        #expect(parameters["time_scale"] == .double(0.5))
+        #expect(parameters["prompt_tokens_counted_by"] == .string("tokenize") || parameters["prompt_tokens_counted_by"] == .string("estimate"))
+        #expect(r.text.hasPrefix("bench m: 3 traced requests replayed, time scale 0.5, max_tokens 64\n"), "\(r.text)")
+    }
 
     @Test func replaySendsAtTheLoggedOffsetsScaled() throws {
         let server = try MetricsTestServer.fakeProvider(["--reply", "ok"])

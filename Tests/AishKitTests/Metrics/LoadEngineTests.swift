@@ -551,7 +551,7 @@ import Testing
         #expect(message(["a", "--rate", "5", "--poisson", "--burstiness", "1"]) == nil)
         #expect(message(["a", "--sweep", "2", "--burstiness", "0.25", "--seed", "9"]) == nil)
         #expect(message(["a", "--rate", "5", "--poisson", "--seed", "-1"]) == "bench: --seed takes a whole number from 0, got '-1'")
-        #expect(message(["a", "-c", "4", "--max-concurrency", "2"]) == "bench: --max-concurrency needs --rate, --sweep, --find-max or --from-log (with -c the concurrency is fixed)")
+        #expect(message(["a", "-c", "4", "--max-concurrency", "2"]) == "bench: --max-concurrency needs --rate, --sweep, --find-max, --from-log or --trace (with -c the concurrency is fixed)")
         #expect(message(["a", "--rate", "5", "--max-concurrency", "0"]) == "bench: --max-concurrency takes 1 to 1024, got 0")
         #expect(message(["a", "--sweep", "3", "--rate", "5"]) == "bench: --sweep chooses its own levels: leave out -c and --rate")
         #expect(message(["a", "--sweep", "0"]) == "bench: --sweep takes 1 to 100 rates, got 0")
