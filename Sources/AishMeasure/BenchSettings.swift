@@ -122,32 +122,35 @@ extension BenchCommand {
         let first = try? requester.wire?().first
         let distinct = !w.samePrompt
         let source: BenchWorkload.Source
-        if let path = w.promptsFile {
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw CommandFailure("bench: cannot read --prompts \(path): \(describeFileError(error))")
+        func read(_ path: String, _ option: String) throws -> String {
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw CommandFailure("bench: cannot read \(option) \(path): \(describeFileError(error))")
             }
-            source = .file(try PromptFile.parse(text, path: path))
+        }
+        // The words a token of `synthetic` is worth, from the first target's /tokenize where it
+        // has one (else the estimate stays, and the note says why).
+        func calibrate(_ synthetic: inout SyntheticPrompts) {
+            w.promptTokensCountedBy = "estimate"
+            guard let first else {
+                w.tokenizeNote = "no target to ask"
+                return
+            }
+            let (ratio, why) = PromptTokenizer.calibrate(synthetic, target: first, interrupt: ctx.interrupt)
+            if let ratio {
+                synthetic.wordsPerToken = ratio
+                w.promptTokensCountedBy = "tokenize"
+            } else {
+                w.tokenizeNote = why
+            }
+        }
+        if let path = w.promptsFile {
+            source = .file(try PromptFile.parse(try read(path, "--prompts"), path: path))
         } else if let (mean, stdev) = w.promptTokens {
             var synthetic = SyntheticPrompts(meanTokens: mean, stdevTokens: stdev, seed: s.seed)
-            w.promptTokensCountedBy = "estimate"
-            if let first {
-                let (ratio, why) = PromptTokenizer.calibrate(synthetic, target: first, interrupt: ctx.interrupt)
-                if let ratio {
-                    synthetic.wordsPerToken = ratio
-                    w.promptTokensCountedBy = "tokenize"
-                } else {
-                    w.tokenizeNote = why
-                }
-            } else {
-                w.tokenizeNote = "no target to ask"
-            }
+            calibrate(&synthetic)
             source = .synthetic(synthetic)
         } else if let path = w.tracePath {
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw CommandFailure("bench: --trace \(path): cannot read it: \(error)")
-            }
+            let text = try read(path, "--trace")
             var synthetic = SyntheticPrompts(meanTokens: 200, stdevTokens: 0, seed: s.seed)
             func parse() throws -> TraceFile.Trace {
                 try TraceFile.parse(text, path: path, limit: s.requests, timeScale: w.timeScale, synthetic: synthetic,
@@ -155,21 +158,9 @@ extension BenchCommand {
             }
             var trace = try parse()
             if trace.lengthsGiven {
-                // Lines that give a length ("input_length"): the words a token is worth, from
-                // the server's /tokenize where it has one.
-                w.promptTokensCountedBy = "estimate"
-                if let first {
-                    let (ratio, why) = PromptTokenizer.calibrate(synthetic, target: first, interrupt: ctx.interrupt)
-                    if let ratio {
-                        synthetic.wordsPerToken = ratio
-                        w.promptTokensCountedBy = "tokenize"
-                        trace = try parse()
-                    } else {
-                        w.tokenizeNote = why
-                    }
-                } else {
-                    w.tokenizeNote = "no target to ask"
-                }
+                // Lines that give a length ("input_length"): made again with the measured ratio.
+                calibrate(&synthetic)
+                trace = try parse()
             }
             source = .replay(trace.prompts, offsets: trace.offsets)
         } else if w.fromLog {
