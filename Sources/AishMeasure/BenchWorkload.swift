@@ -190,15 +190,15 @@ enum PromptFile {
             guard line.hasPrefix("{") || line.hasPrefix("\"") else { out.append(BenchPrompt(text: String(line))); continue }
             let json: JSONValue
             do { json = try JSONValue.parse(String(line)) } catch {
-                throw UsageError(message: "bench: --prompts \(path):\(i + 1): not JSON: \(error)")
+                throw CommandFailure("bench: --prompts \(path):\(i + 1): not JSON: \(error)")
             }
             if case let .string(s) = json { out.append(BenchPrompt(text: s)); continue }
             guard let prompt = json["prompt"]?.stringValue ?? json["text"]?.stringValue else {
-                throw UsageError(message: "bench: --prompts \(path):\(i + 1): a JSON line needs \"prompt\"")
+                throw CommandFailure("bench: --prompts \(path):\(i + 1): a JSON line needs \"prompt\"")
             }
             out.append(BenchPrompt(text: prompt, system: json["system"]?.stringValue, maxTokens: json["max_tokens"]?.intValue))
         }
-        guard !out.isEmpty else { throw UsageError(message: "bench: --prompts \(path) holds no prompt") }
+        guard !out.isEmpty else { throw CommandFailure("bench: --prompts \(path) holds no prompt") }
         return out
     }
 }
@@ -226,15 +226,15 @@ enum TraceFile {
             if line.isEmpty { continue }
             let here = "bench: --trace \(path):\(i + 1)"
             let json: JSONValue
-            do { json = try JSONValue.parse(String(line)) } catch { throw UsageError(message: "\(here): not JSON: \(error)") }
+            do { json = try JSONValue.parse(String(line)) } catch { throw CommandFailure("\(here): not JSON: \(error)") }
             guard case .object = json else {
-                throw UsageError(message: "\(here): a line is a JSON object with \"timestamp\" and \"prompt\" or \"input_length\"")
+                throw CommandFailure("\(here): a line is a JSON object with \"timestamp\" and \"prompt\" or \"input_length\"")
             }
             guard let at = json["timestamp"]?.doubleValue, at.isFinite, at >= 0 else {
-                throw UsageError(message: "\(here): needs \"timestamp\", milliseconds from the trace's start (a number from 0)")
+                throw CommandFailure("\(here): needs \"timestamp\", milliseconds from the trace's start (a number from 0)")
             }
             let maxTokens = json["output_length"]?.intValue ?? json["max_tokens"]?.intValue
-            if let m = maxTokens, m < 1 { throw UsageError(message: "\(here): output_length must be at least 1, got \(m)") }
+            if let m = maxTokens, m < 1 { throw CommandFailure("\(here): output_length must be at least 1, got \(m)") }
             let system = json["system"]?.stringValue
             if let given = json["prompt"]?.stringValue ?? json["text"]?.stringValue {
                 rows.append((at, i, BenchPrompt(text: given, system: system, maxTokens: maxTokens)))
@@ -248,10 +248,10 @@ enum TraceFile {
                 if tag == nil { words.removeFirst() }   // the space after an empty tag
                 rows.append((at, i, BenchPrompt(text: words, system: system, maxTokens: maxTokens)))
             } else {
-                throw UsageError(message: "\(here): needs \"prompt\" (the text) or \"input_length\" (tokens, 1 to 1000000)")
+                throw CommandFailure("\(here): needs \"prompt\" (the text) or \"input_length\" (tokens, 1 to 1000000)")
             }
         }
-        guard !rows.isEmpty else { throw UsageError(message: "bench: --trace \(path) holds no request") }
+        guard !rows.isEmpty else { throw CommandFailure("bench: --trace \(path) holds no request") }
         rows.sort { ($0.at, $0.line) < ($1.at, $1.line) }
         if let limit, rows.count > limit { rows.removeLast(rows.count - limit) }
         let first = rows[0].at

@@ -251,7 +251,7 @@ import Testing
         #expect(!untagged.prompts[1].text.hasPrefix(" ") && !untagged.prompts[1].text.hasPrefix("["))
         func error(_ text: String) -> String? {
             do { _ = try TraceFile.parse(text, path: "t.jsonl", limit: nil, timeScale: 1, synthetic: synthetic, tag: nil); return nil }
-            catch let e as UsageError { return e.message } catch { return "\(error)" }
+            catch let e as CommandFailure { return e.message } catch { return "\(error)" }
         }
         #expect(error("{\"prompt\": \"x\"}") == "bench: --trace t.jsonl:1: needs \"timestamp\", milliseconds from the trace's start (a number from 0)")
         #expect(error("{\"timestamp\": 0, \"prompt\": \"x\"}\n{\"timestamp\": 5}") == "bench: --trace t.jsonl:2: needs \"prompt\" (the text) or \"input_length\" (tokens, 1 to 1000000)")
@@ -260,6 +260,26 @@ import Testing
         #expect(error("{\"timestamp\": 0, \"prompt\": \"x\", \"output_length\": 0}") == "bench: --trace t.jsonl:1: output_length must be at least 1, got 0")
         #expect(error("\n\n") == "bench: --trace t.jsonl holds no request")
         #expect(error("{\"timestamp\": 0,")?.hasPrefix("bench: --trace t.jsonl:1: not JSON") == true)
+    }
+
+    /// A bad line in a prompts or trace file is the run's failure (exit 1) naming the file and
+    /// line, not a usage error: the arguments were right.
+    @Test func aBadLineInAPromptsOrTraceFileNamesItsPlace() throws {
+        let server = try MetricsTestServer.fakeProvider(["--reply", "ok"])
+        defer { server.stop() }
+        let path = NSTemporaryDirectory() + "bench-bad-\(UUID().uuidString).jsonl"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "{\"timestamp\": 0, \"prompt\": \"x\"}\n{\"prompt\": 5}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        for (option, message) in [("--prompts", "bench: --prompts \(path):2: a JSON line needs \"prompt\""),
+                                  ("--trace", "bench: --trace \(path):2: needs \"timestamp\", milliseconds from the trace's start (a number from 0)")] {
+            do {
+                _ = try run(["m", option, path], requester(server))
+                Issue.record("\(option): the run went ahead")
+            } catch let e as CommandFailure {
+                #expect(e.message == message)
+                #expect(e.exitCode == .failure)
+            }
+        }
     }
 
     @Test func aTraceIsReplayedAtItsTimes() throws {
