@@ -6,7 +6,7 @@ import AishCommand
 /// Sampling options of a chat request, read from script variables (`set temperature 0.2`,
 /// `--var max_tokens=64`). `set` checks them already; `--var` and the environment do not,
 /// so they are checked again here with the same words.
-package struct ChatOptions: Sendable, Equatable {
+package struct ChatOptions: Sendable, Hashable {
     package var temperature: Double?
     package var maxTokens: Int?
     package var topP: Double?

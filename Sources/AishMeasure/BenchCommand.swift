@@ -3,6 +3,7 @@ import Glibc
 import AishBase
 import AishChat
 import AishCommand
+import AishProviders
 import AishTelemetry
 import AishSessionLog
 
@@ -146,7 +147,7 @@ package enum BenchCommand {
         package var rates: [Double] = []
         package var poisson = false
         /// -o temperature, top_p, seed: sent with every request.
-        package var sampling = Sampling()
+        package var sampling = ChatOptions()
         /// --burstiness: the gamma shape of the gaps between arrivals (nil: not given).
         package var burstiness: Double? = nil
         /// `prompt` to every request, tagged (when no workload was built: tests).
@@ -304,7 +305,8 @@ package enum BenchCommand {
         }
         var s = Settings(model: inv.positionals[0], requests: requests, duration: duration, concurrencies: levels,
                          maxTokens: maxTokens, prompt: inv.value("--prompt") ?? CompareCommand.defaultPrompt)
-        s.sampling = Sampling(temperature: options.temperature, topP: options.topP, seed: options.seed)
+        s.sampling = options
+        s.sampling.maxTokens = nil   // it is s.maxTokens
         if let raw = inv.value("--rate") {
             if inv.value("--concurrency") != nil { throw UsageError(message: "bench: -c (closed loop) and --rate (open loop) exclude each other") }
             for part in raw.split(separator: ",", omittingEmptySubsequences: false) {
@@ -504,8 +506,7 @@ package enum BenchCommand {
     package static func run(_ inv: Invocation, _ ctx: ShellContext, requester given: ModelRequester? = nil) throws -> CommandResult {
         var s = try settings(inv)
         // The load engine sends the workload's options; a requester without a wire sends these.
-        let options = ChatOptions(temperature: s.sampling.temperature, topP: s.sampling.topP, seed: s.sampling.seed)
-        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx, options: options,
+        let requester = try given ?? MetricsRouting.requester(for: s.model, kind: "bench", ctx: ctx, options: s.sampling,
                                                                useGatewayCache: inv.flag("--cache"))
         if requester.wire == nil, !s.rates.isEmpty || s.sweep != nil || s.workloadSpec.replays {
             throw CommandFailure("bench: an open loop needs a model aish can reach directly")
@@ -671,7 +672,9 @@ package enum BenchCommand {
          ("prompt_tokens_counted_by", s.workloadSpec.promptTokensCountedBy.map { .string($0) } ?? .null),
          ("output_tokens", s.workloadSpec.outputTokens.map { .int($0) } ?? .null),
          ("ignore_eos", s.workloadSpec.ignoreEOS.map { .string($0) } ?? .null),
-         ("options", s.sampling.json),
+         // As chat logs a request's options (temperature, top_p, seed; null when none).
+         ("options", ChatRequest(model: s.model, messages: [], temperature: s.sampling.temperature, maxTokens: nil,
+                                 topP: s.sampling.topP, seed: s.sampling.seed, stream: true).optionsJSON ?? .null),
          ("distinct_prompts", .bool(!s.workloadSpec.samePrompt && !s.workloadSpec.fromLog
                                     && (s.workloadSpec.tracePath == nil || s.workloadSpec.promptTokensCountedBy != nil))),
          ("since", s.workloadSpec.since.map { .string(LogTime.format($0)) } ?? .null),

@@ -151,16 +151,12 @@ extension BenchCommand {
             source = .synthetic(synthetic)
         } else if let path = w.tracePath {
             let text = try read(path, "--trace")
-            var synthetic = SyntheticPrompts(meanTokens: 200, stdevTokens: 0, seed: s.seed)
-            func parse() throws -> TraceFile.Trace {
-                try TraceFile.parse(text, path: path, limit: s.requests, timeScale: w.timeScale, synthetic: synthetic,
-                                    tag: distinct ? BenchWorkload.newNonce() : nil)
-            }
-            var trace = try parse()
+            var trace = try TraceFile.read(text, path: path, limit: s.requests, timeScale: w.timeScale)
             if trace.lengthsGiven {
-                // Lines that give a length ("input_length"): made again with the measured ratio.
+                // Lines that give a length ("input_length"): written once the ratio is measured.
+                var synthetic = SyntheticPrompts(meanTokens: 200, stdevTokens: 0, seed: s.seed)
                 calibrate(&synthetic)
-                trace = try parse()
+                trace.writeLengths(synthetic, tag: distinct ? BenchWorkload.newNonce() : nil)
             }
             source = .replay(trace.prompts, offsets: trace.offsets)
         } else if w.fromLog {

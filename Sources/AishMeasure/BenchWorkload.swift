@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import AishBase
+import AishChat
 import AishCommand
 import AishHTTP
 import AishConfig
@@ -39,12 +40,12 @@ final class BenchWorkload: Sendable {
     /// Ask the server to generate exactly `maxTokens` (`--output-tokens`).
     let ignoreEOS: Bool
     /// Temperature, top_p and seed of every request (`-o`).
-    let sampling: Sampling
+    let sampling: ChatOptions
     /// Tells this run's requests apart from another run's.
     let nonce: String
     private let counter = Locked(0)
 
-    init(source: Source, distinct: Bool, maxTokens: Int, ignoreEOS: Bool = false, sampling: Sampling = Sampling(), nonce: String? = nil) {
+    init(source: Source, distinct: Bool, maxTokens: Int, ignoreEOS: Bool = false, sampling: ChatOptions = ChatOptions(), nonce: String? = nil) {
         self.source = source
         self.distinct = distinct
         self.maxTokens = maxTokens
@@ -121,9 +122,7 @@ struct SyntheticPrompts: Sendable, Equatable {
     func tokens(_ n: Int) -> Int {
         guard stdevTokens > 0 else { return meanTokens }
         var r = SplitMix64(seed: seed &+ UInt64(n) &* 0x9E37_79B9)
-        // Box-Muller.
-        let z = (-2 * log(1 - r.unit())).squareRoot() * cos(2 * Double.pi * r.unit())
-        return max(1, Int((Double(meanTokens) + z * Double(stdevTokens)).rounded()))
+        return max(1, Int((Double(meanTokens) + r.normal() * Double(stdevTokens)).rounded()))
     }
 
     /// The `n`-th prompt: `tag` first (it makes the request distinct), then the words.
@@ -211,16 +210,41 @@ enum PromptFile {
 /// timestamp order (lines in file order at a tie), the gaps multiplied by `timeScale`.
 enum TraceFile {
     struct Trace {
+        /// A prompt of a line that gave a length has no text until `writeLengths`.
         var prompts: [BenchPrompt]
         var offsets: [Double]
+        /// Per request, where its line gave a length instead of a text: the tokens, and the
+        /// line's request number in the file (its tag).
+        var lengths: [(tokens: Int, number: Int)?]
         /// Some line gave a length, not a text.
-        var lengthsGiven: Bool
+        var lengthsGiven: Bool { lengths.contains { $0 != nil } }
+
+        /// The synthetic prompts of the lines that gave a length, as `synthetic` writes them
+        /// (its words per token measured by then), tagged `[tag-N]` unless `tag` is nil.
+        mutating func writeLengths(_ synthetic: SyntheticPrompts, tag: String?) {
+            for (i, length) in lengths.enumerated() {
+                guard let (tokens, number) = length else { continue }
+                var s = synthetic
+                s.meanTokens = tokens
+                s.stdevTokens = 0
+                var words = s.text(number - 1, tag: tag.map { "[\($0)-\(number)]" } ?? "")
+                if tag == nil { words.removeFirst() }   // the space after an empty tag
+                prompts[i].text = words
+            }
+        }
     }
 
+    /// `read`, then the synthetic prompts written.
     static func parse(_ text: String, path: String, limit: Int?, timeScale: Double, synthetic: SyntheticPrompts,
                       tag: String?) throws -> Trace {
-        var rows: [(at: Double, line: Int, prompt: BenchPrompt)] = []
-        var lengthsGiven = false
+        var trace = try read(text, path: path, limit: limit, timeScale: timeScale)
+        trace.writeLengths(synthetic, tag: tag)
+        return trace
+    }
+
+    /// The requests of the trace in time order, a length's prompt without its text yet.
+    static func read(_ text: String, path: String, limit: Int?, timeScale: Double) throws -> Trace {
+        var rows: [(at: Double, line: Int, prompt: BenchPrompt, length: (tokens: Int, number: Int)?)] = []
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimming(.whitespaces)
             if line.isEmpty { continue }
@@ -237,16 +261,9 @@ enum TraceFile {
             if let m = maxTokens, m < 1 { throw CommandFailure("\(here): output_length must be at least 1, got \(m)") }
             let system = json["system"]?.stringValue
             if let given = json["prompt"]?.stringValue ?? json["text"]?.stringValue {
-                rows.append((at, i, BenchPrompt(text: given, system: system, maxTokens: maxTokens)))
+                rows.append((at, i, BenchPrompt(text: given, system: system, maxTokens: maxTokens), nil))
             } else if let n = json["input_length"]?.intValue, n >= 1, n <= 1_000_000 {
-                lengthsGiven = true
-                var s = synthetic
-                s.meanTokens = n
-                s.stdevTokens = 0
-                let k = rows.count
-                var words = s.text(k, tag: tag.map { "[\($0)-\(k + 1)]" } ?? "")
-                if tag == nil { words.removeFirst() }   // the space after an empty tag
-                rows.append((at, i, BenchPrompt(text: words, system: system, maxTokens: maxTokens)))
+                rows.append((at, i, BenchPrompt(text: "", system: system, maxTokens: maxTokens), (n, rows.count + 1)))
             } else {
                 throw CommandFailure("\(here): needs \"prompt\" (the text) or \"input_length\" (tokens, 1 to 1000000)")
             }
@@ -256,7 +273,7 @@ enum TraceFile {
         if let limit, rows.count > limit { rows.removeLast(rows.count - limit) }
         let first = rows[0].at
         return Trace(prompts: rows.map(\.prompt), offsets: rows.map { ($0.at - first) / 1000 * timeScale },
-                     lengthsGiven: lengthsGiven)
+                     lengths: rows.map(\.length))
     }
 }
 

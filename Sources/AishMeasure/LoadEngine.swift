@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import Dispatch
 import AishBase
+import AishChat
 import AishCommand
 import AishConfig
 import AishHTTP
@@ -83,7 +84,7 @@ package final class WireTarget: Sendable {
     /// serialized request of a stand-in prompt with this prompt put in its place: building and
     /// serializing the request's JSON for every request showed in bench's CPU time.
     package func request(prompt: String, system: String? = nil, maxTokens: Int?, ignoreEOS: Bool = false,
-                         sampling: Sampling = Sampling()) -> HTTPRequest {
+                         sampling: ChatOptions = ChatOptions()) -> HTTPRequest {
         let key = BodyKey(system: system, maxTokens: maxTokens, ignoreEOS: ignoreEOS, sampling: sampling)
         let known = bodies.withLock { $0[key] }
         let halves: BodyHalves?
@@ -115,7 +116,7 @@ package final class WireTarget: Sendable {
         let system: String?
         let maxTokens: Int?
         let ignoreEOS: Bool
-        let sampling: Sampling
+        let sampling: ChatOptions
     }
 
     /// A serialized body cut around the stand-in prompt (nil unless it occurs exactly once).
@@ -134,7 +135,7 @@ package final class WireTarget: Sendable {
     private let bodies = Mutex<[BodyKey: BodyHalves]>([:])
 
     /// The request's JSON, as the provider clients build it.
-    func body(prompt: String, system: String?, maxTokens: Int?, ignoreEOS: Bool, sampling: Sampling = Sampling()) -> JSONValue {
+    func body(prompt: String, system: String?, maxTokens: Int?, ignoreEOS: Bool, sampling: ChatOptions = ChatOptions()) -> JSONValue {
         var messages = [ChatMessage(role: "user", content: prompt)]
         if let system, !system.isEmpty { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
         var chat = ChatRequest(model: backendModel, messages: messages, temperature: sampling.temperature,
@@ -165,27 +166,6 @@ package enum LoadShape: Sendable, Equatable {
     /// Requests sent at these offsets in seconds from the level's start (a replayed log),
     /// at most `maxConcurrency` in flight.
     case replay(offsets: [Double], maxConcurrency: Int?)
-}
-
-/// The sampling options sent with every request of a run (`bench -o temperature 0`): nil
-/// leaves the server's default.
-package struct Sampling: Hashable, Sendable {
-    package var temperature: Double?
-    package var topP: Double?
-    package var seed: Int?
-
-    package init(temperature: Double? = nil, topP: Double? = nil, seed: Int? = nil) {
-        self.temperature = temperature
-        self.topP = topP
-        self.seed = seed
-    }
-
-    /// As the run's parameters record them: the options given, null when none was.
-    var json: JSONValue {
-        let given: [(String, JSONValue)] = [("temperature", temperature.map { .double($0) }), ("top_p", topP.map { .double($0) }),
-                                            ("seed", seed.map { .int($0) })].compactMap { name, v in v.map { (name, $0) } }
-        return given.isEmpty ? .null : .object(given)
-    }
 }
 
 /// One level's load: its shape and when it ends.

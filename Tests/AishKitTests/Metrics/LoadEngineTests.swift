@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AishBase
+@testable import AishChat
 @testable import AishCommand
 @testable import AishHTTP
 @testable import AishMeasure
@@ -503,7 +504,7 @@ import Testing
             try BenchCommand.settings(try BenchCommand.spec.parse(words: words, line: "", location: nil))
         }
         let s = try settings(["m", "-o", "temperature", "0", "-o", "top_p", "0.9", "-o", "seed", "7", "-o", "max_tokens", "5"])
-        #expect(s.sampling == Sampling(temperature: 0, topP: 0.9, seed: 7))
+        #expect(s.sampling == ChatOptions(temperature: 0, topP: 0.9, seed: 7))
         #expect(s.maxTokens == 5)
         #expect(BenchCommand.parameters(s)["options"] == .object([("temperature", .double(0)), ("top_p", .double(0.9)), ("seed", .int(7))]))
         #expect(BenchCommand.parameters(try settings(["m"]))["options"] == .null)
